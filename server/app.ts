@@ -1,0 +1,72 @@
+/**
+ * buildApp(options) -> a Fastify instance with the API, the stream and the built page. Nothing listens here:
+ * tests use inject/injectWS, server/main.ts listens.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
+import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
+import { apiRoutes } from './http/routes.ts';
+import { streamRoute } from './http/stream.ts';
+import { toErrorBody } from './http/errors.ts';
+import { MAX_COMMAND_BYTES } from '../shared/protocol/index.ts';
+
+export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
+
+export interface AppOptions {
+  policy?: EndpointPolicy;
+  registry?: Omit<RegistryOptions, 'policy'>;
+  /** Folder with the built page; null serves the API only. */
+  staticDir?: string | null;
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    playgrounds: PlaygroundRegistry;
+  }
+}
+
+export async function buildApp(options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: MAX_COMMAND_BYTES,
+    // Strict input: unknown fields are refused, not silently removed, and "100" is not a number.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+  });
+  const registry = new PlaygroundRegistry({ policy: options.policy ?? defaultPolicy(), ...options.registry });
+  app.decorate('playgrounds', registry);
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toErrorBody(error);
+    if (status >= 500) request.log.error(error);
+    return reply.code(status).send(body);
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
+  await app.register(apiRoutes, { registry });
+  await app.register(streamRoute, { registry });
+
+  const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
+  if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: staticDir });
+  } else if (staticDir) {
+    app.get('/', async (_request, reply) =>
+      reply.type('text/plain').send('The page is not built yet: run `npm run build` (or `npm start`, which builds it).\n'),
+    );
+  }
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ code: 'PG_ERR_NOT_FOUND', message: `No route ${request.method} ${request.url.slice(0, 100)}.` }),
+  );
+
+  // Every socket closed and every ipc file removed before close() resolves.
+  app.addHook('onClose', async () => {
+    await registry.closeAll();
+  });
+  return app;
+}

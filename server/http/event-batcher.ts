@@ -1,0 +1,97 @@
+/**
+ * Turns a stream of events into WebSocket frames: one frame per ~33 ms, never one per ZeroMQ message.
+ * At high rates task events are sampled (at most `maxTaskEventsPerFrame` per frame, fewer when the socket is
+ * congested) while every other event is kept and the frame carries exact counters, so the browser is never
+ * flooded and the pipeline never waits for a slow browser.
+ */
+import type { Counters, PlaygroundEvent, ServerMessage } from '../../shared/protocol/index.ts';
+
+export const FRAME_INTERVAL_MS = 33;
+export const MAX_TASK_EVENTS_PER_FRAME = 400;
+
+export interface BatcherOptions {
+  send: (frame: string) => void;
+  counters: () => Counters;
+  /** True when the socket already has a lot unsent; task events are then dropped (counted) for this frame. */
+  isCongested?: () => boolean;
+  intervalMs?: number;
+  maxTaskEventsPerFrame?: number;
+}
+
+export class EventBatcher {
+  readonly #options: Required<BatcherOptions>;
+  #events: PlaygroundEvent[] = [];
+  #taskEvents = 0;
+  #dropped = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(options: BatcherOptions) {
+    this.#options = {
+      isCongested: () => false,
+      intervalMs: FRAME_INTERVAL_MS,
+      maxTaskEventsPerFrame: MAX_TASK_EVENTS_PER_FRAME,
+      ...options,
+    };
+  }
+
+  push(event: PlaygroundEvent): void {
+    if (this.#closed) return;
+    if (event.type === 'task:sent' || event.type === 'task:received') {
+      if (this.#taskEvents >= this.#options.maxTaskEventsPerFrame) {
+        this.#dropped++;
+        this.#schedule();
+        return;
+      }
+      this.#taskEvents++;
+    }
+    this.#events.push(event);
+    this.#schedule();
+  }
+
+  /** Sends what is buffered now (also used for the backlog, which is never sampled). */
+  flush(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    if (this.#closed || (this.#events.length === 0 && this.#dropped === 0)) return;
+    let events = this.#events;
+    let dropped = this.#dropped;
+    if (this.#options.isCongested()) {
+      const kept = events.filter((e) => e.type !== 'task:sent' && e.type !== 'task:received');
+      dropped += events.length - kept.length;
+      events = kept;
+    }
+    this.#events = [];
+    this.#taskEvents = 0;
+    this.#dropped = 0;
+    const frame: ServerMessage = { type: 'events', events, dropped, counters: this.#options.counters() };
+    this.#options.send(JSON.stringify(frame));
+  }
+
+  /** Sends `events` at once in frames of at most `chunk` events, none dropped. */
+  sendAll(events: PlaygroundEvent[], chunk = 2000): void {
+    this.flush();
+    for (let start = 0; start < events.length; start += chunk) {
+      const frame: ServerMessage = {
+        type: 'events',
+        events: events.slice(start, start + chunk),
+        dropped: 0,
+        counters: this.#options.counters(),
+      };
+      this.#options.send(JSON.stringify(frame));
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#events = [];
+  }
+
+  #schedule(): void {
+    if (this.#timer === null) this.#timer = setTimeout(() => this.flush(), this.#options.intervalMs);
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Entry point: read flags and environment, listen on loopback, print the URL, close cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import * as zmq from 'zeromq';
+import { buildApp } from './app.ts';
+import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
+
+const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR]
+  --port         HTTP port (default 8080, or $PORT); if taken, a free port is used instead
+  --host         HTTP host to listen on (default 127.0.0.1)
+  --expose       also allow ZeroMQ tcp binds on HOST (default: loopback only)
+  --runtime-dir  folder for ipc socket files (default ${defaultRuntimeDir()})`;
+
+function parseFlags() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        port: { type: 'string', default: process.env.PORT ?? '8080' },
+        host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+        expose: { type: 'string', multiple: true, default: [] },
+        'runtime-dir': { type: 'string', default: process.env.PLAYGROUND_RUNTIME_DIR },
+        help: { type: 'boolean', default: false },
+      },
+    });
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not "${values.port}"`);
+    return { ...values, port };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const flags = parseFlags();
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+// Never hang at exit on undelivered messages (zmq-facts section 4): every socket also sets its own linger.
+zmq.context.blocky = false;
+
+const app = await buildApp({
+  logger: { level: process.env.LOG_LEVEL ?? 'warn' },
+  policy: defaultPolicy({
+    runtimeDir: flags['runtime-dir'],
+    allowedTcpHosts: new Set(['127.0.0.1', 'localhost', ...flags.expose]),
+  }),
+});
+
+let address: string;
+try {
+  address = await app.listen({ host: flags.host, port: flags.port });
+} catch (error) {
+  if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+  address = await app.listen({ host: flags.host, port: 0 });
+  console.warn(`Port ${flags.port} is in use; listening on a free port instead.`);
+}
+console.log(`ZeroMQ pipeline playground: ${address.replace('[::1]', 'localhost')}/`);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    const force = setTimeout(() => {
+      console.error('Shutdown took more than 5 s; exiting anyway.');
+      process.exit(1);
+    }, 5000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * All playgrounds of one server: creation with a server-wide limit, lookup, idle clean-up and shutdown.
+ */
+import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
+import { SCENARIOS } from '../../shared/scenarios/index.ts';
+import type { EndpointPolicy } from './endpoints.ts';
+import { Playground, PlaygroundError } from './playground.ts';
+
+export class LimitError extends Error {
+  readonly code = 'PG_ERR_LIMIT';
+}
+
+export interface RegistryOptions {
+  policy: EndpointPolicy;
+  /** Most playgrounds open at once on this server. */
+  maxPlaygrounds?: number;
+  /** A playground with no run and no watcher for this long is closed. */
+  idleMs?: number;
+}
+
+export const DEFAULT_MAX_PLAYGROUNDS = 50;
+export const DEFAULT_IDLE_MS = 30 * 60_000;
+
+export class PlaygroundRegistry {
+  readonly #playgrounds = new Map<string, Playground>();
+  /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
+  readonly #claimedIpcPaths = new Set<string>();
+  readonly #options: Required<RegistryOptions>;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: RegistryOptions) {
+    this.#options = {
+      maxPlaygrounds: DEFAULT_MAX_PLAYGROUNDS,
+      idleMs: DEFAULT_IDLE_MS,
+      ...options,
+    };
+    this.#sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, this.#options.idleMs));
+    this.#sweeper.unref();
+  }
+
+  get policy(): EndpointPolicy {
+    return this.#options.policy;
+  }
+
+  scenarios(): ScenarioInfo[] {
+    return [...SCENARIOS.values()].map(({ id, title, description, defaults }) => ({ id, title, description, defaults }));
+  }
+
+  create(scenarioId = 'tutorial', params?: RunParamsPatch): Playground {
+    const scenario = SCENARIOS.get(scenarioId);
+    if (!scenario) {
+      throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown scenario "${scenarioId}". Known: ${[...SCENARIOS.keys()].join(', ')}.`);
+    }
+    if (this.#playgrounds.size >= this.#options.maxPlaygrounds) {
+      throw new LimitError(`This server already runs ${this.#options.maxPlaygrounds} playgrounds; join one by its link or try again later.`);
+    }
+    const playground = new Playground({
+      scenario,
+      params,
+      policy: this.#options.policy,
+      claimedIpcPaths: this.#claimedIpcPaths,
+    });
+    this.#playgrounds.set(playground.id, playground);
+    return playground;
+  }
+
+  get(id: string): Playground {
+    const playground = this.#playgrounds.get(id);
+    if (!playground) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No playground "${id.slice(0, 64)}" on this server (it may have been closed after being idle).`);
+    return playground;
+  }
+
+  list(): Playground[] {
+    return [...this.#playgrounds.values()];
+  }
+
+  async remove(id: string): Promise<void> {
+    const playground = this.get(id);
+    this.#playgrounds.delete(id);
+    await playground.close();
+  }
+
+  /** Closes playgrounds that have had no run and no subscriber for idleMs. */
+  async closeIdle(now = Date.now()): Promise<number> {
+    const idle = this.list().filter(
+      (p) => !p.activeRun && p.log.subscriberCount === 0 && now - p.lastActivity >= this.#options.idleMs,
+    );
+    await Promise.all(idle.map((p) => this.remove(p.id)));
+    return idle.length;
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweeper);
+    const all = this.list();
+    this.#playgrounds.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Typed wrappers around the HTTP API. Every failure (HTTP 4xx/5xx, network, unexpected body) becomes an ApiError
+ * with a stable code and a message a person can read.
+ */
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  PlaygroundInfo,
+  RunDetail,
+  type CreatePlaygroundBody,
+  type PlaygroundInfo as PlaygroundInfoT,
+  type RunDetail as RunDetailT,
+  type RunParamsPatch,
+  type ScenarioInfo,
+} from '../../shared/protocol/index.ts';
+
+/** Codes the server sends (`PG_ERR_*`) plus the ones only the browser can see. */
+export type ApiErrorCode = string;
+
+/** An API failure with the server's code and message. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+
+  constructor(code: ApiErrorCode, message: string, status = 0) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Normalises anything thrown into {code, message} for display. */
+export function toErrorInfo(error: unknown): { code: string; message: string } {
+  if (error instanceof ApiError) return { code: error.code, message: error.message };
+  if (error instanceof Error) return { code: 'PG_ERR_CLIENT', message: error.message };
+  return { code: 'PG_ERR_CLIENT', message: String(error) };
+}
+
+const isPlaygroundInfo = TypeCompiler.Compile(PlaygroundInfo);
+const isRunDetail = TypeCompiler.Compile(RunDetail);
+
+function isErrorBody(value: unknown): value is { code: string; message: string } {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as { code?: unknown; message?: unknown };
+  return typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+async function request(method: string, path: string, body?: unknown): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new ApiError('PG_ERR_NETWORK', `Cannot reach the server (${(error as Error).message}).`);
+  }
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+  }
+  if (!response.ok) {
+    if (isErrorBody(parsed)) throw new ApiError(parsed.code, parsed.message, response.status);
+    throw new ApiError('PG_ERR_HTTP', `${method} ${path} failed: HTTP ${response.status} ${response.statusText}`.trim(), response.status);
+  }
+  return parsed;
+}
+
+function expect<T>(value: unknown, check: (v: unknown) => boolean, what: string): T {
+  if (!check(value)) throw new ApiError('PG_ERR_BAD_RESPONSE', `The server answered with an unexpected ${what}.`);
+  return value as T;
+}
+
+function playgroundPath(id: string): string {
+  return `/api/playgrounds/${encodeURIComponent(id)}`;
+}
+
+/** GET /api/scenarios */
+export async function listScenarios(): Promise<ScenarioInfo[]> {
+  return expect<ScenarioInfo[]>(await request('GET', '/api/scenarios'), Array.isArray, 'scenario list');
+}
+
+/** POST /api/playgrounds: a fresh playground (the tutorial scenario unless told otherwise). */
+export async function createPlayground(body: CreatePlaygroundBody = { scenario: 'tutorial' }): Promise<PlaygroundInfoT> {
+  return expect(await request('POST', '/api/playgrounds', body), (v) => isPlaygroundInfo.Check(v), 'playground');
+}
+
+/** GET /api/playgrounds/:id (ApiError code PG_ERR_NOT_FOUND when it is gone). */
+export async function getPlayground(id: string): Promise<PlaygroundInfoT> {
+  return expect(await request('GET', playgroundPath(id)), (v) => isPlaygroundInfo.Check(v), 'playground');
+}
+
+/** PATCH /api/playgrounds/:id/params (PG_ERR_RUN_ACTIVE while a run is in progress). */
+export async function patchParams(id: string, params: RunParamsPatch): Promise<PlaygroundInfoT> {
+  return expect(await request('PATCH', `${playgroundPath(id)}/params`, params), (v) => isPlaygroundInfo.Check(v), 'playground');
+}
+
+function hasRun(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { run?: unknown }).run === 'string';
+}
+
+/** POST /api/playgrounds/:id/runs: starts a run, returns its id. */
+export async function startRun(id: string, params?: RunParamsPatch): Promise<string> {
+  const body = params === undefined ? {} : { params };
+  return expect<{ run: string }>(await request('POST', `${playgroundPath(id)}/runs`, body), hasRun, 'run').run;
+}
+
+/** POST /api/playgrounds/:id/runs/stop (PG_ERR_NO_RUN when nothing runs). */
+export async function stopRun(id: string): Promise<string> {
+  return expect<{ run: string }>(await request('POST', `${playgroundPath(id)}/runs/stop`), hasRun, 'run').run;
+}
+
+/** GET /api/playgrounds/:id/runs/:run */
+export async function getRun(id: string, run: string): Promise<RunDetailT> {
+  return expect(
+    await request('GET', `${playgroundPath(id)}/runs/${encodeURIComponent(run)}`),
+    (v) => isRunDetail.Check(v),
+    'run detail',
+  );
+}

@@ -1,0 +1,195 @@
+/**
+ * The playground's event stream over a WebSocket: hello -> subscribe(sinceSeq) -> events frames.
+ *
+ *   server                                   browser
+ *   hello {protocolVersion, playground} ---> check version (mismatch: banner, stop for good)
+ *                                       <--- subscribe {sinceSeq: last seq seen}
+ *   events {events[], dropped, counters} --> onEvents (duplicates at or below last seq are skipped)
+ *   playground:updated {playground} -------> onPlayground
+ *
+ * Reconnects with exponential backoff; a frame that fails the shared codec is counted and dropped.
+ */
+import {
+  PROTOCOL_VERSION,
+  assertNever,
+  decodeServerMessage,
+  type Counters,
+  type PlaygroundEvent,
+  type PlaygroundInfo,
+} from '../../shared/protocol/index.ts';
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** The part of WebSocket the client uses; tests hand in a fake. */
+export interface SocketLike {
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface EventsFrame {
+  events: PlaygroundEvent[];
+  dropped: number;
+  counters: Counters;
+  /** Events with seq up to this were stamped before we connected: history being replayed, not live news. */
+  historyUntil: number;
+}
+
+export interface StreamClientOptions {
+  url: string;
+  /** After every (re)connection's hello; `isReset` when the server's seq went backwards (it lost our history). */
+  onHello(playground: PlaygroundInfo, isReset: boolean): void;
+  onEvents(frame: EventsFrame): void;
+  onPlayground(playground: PlaygroundInfo): void;
+  onServerError(code: string, message: string): void;
+  /** Called on each failed attempt to (re)connect, with the number of consecutive failures. */
+  onConnectFailure?(failures: number): void;
+  createSocket?(url: string): SocketLike;
+}
+
+/** First reconnect delay (ms); doubles up to RECONNECT_MAX_MS, with ±20 % jitter. */
+export const RECONNECT_MIN_MS = 500;
+/** Longest wait between reconnect attempts (ms). */
+export const RECONNECT_MAX_MS = 10_000;
+
+/** Delay before reconnect attempt n (1-based), jitter r in [0, 1). */
+export function backoffDelay(attempt: number, r: number): number {
+  const base = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * r));
+}
+
+export class StreamClient {
+  status = $state<ConnectionStatus>('connecting');
+  /** Frames that failed to decode (dropped). */
+  badFrames = $state(0);
+  /** Set when the server speaks another protocol version; the client then stops for good. */
+  versionMismatch = $state<{ server: number; client: number } | null>(null);
+  /** Highest event seq applied. */
+  lastSeq = $state(0);
+
+  readonly #options: StreamClientOptions;
+  #socket: SocketLike | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #failures = 0;
+  #isClosed = false;
+  #hasEverConnected = false;
+  #historyUntil = 0;
+
+  constructor(options: StreamClientOptions) {
+    this.#options = options;
+  }
+
+  /** Opens the socket (idempotent). */
+  start(): void {
+    if (this.#isClosed || this.#socket || this.#timer) return;
+    this.#open();
+  }
+
+  /** Closes for good (idempotent). */
+  close(): void {
+    this.#isClosed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      socket.close(1000, 'client closed');
+    }
+    this.status = 'closed';
+  }
+
+  #open(): void {
+    this.#timer = null;
+    this.status = this.#hasEverConnected || this.#failures > 0 ? 'reconnecting' : 'connecting';
+    const create = this.#options.createSocket ?? ((url: string) => new WebSocket(url) as SocketLike);
+    let socket: SocketLike;
+    try {
+      socket = create(this.#options.url);
+    } catch {
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#socket = socket;
+    let isHelloSeen = false;
+    socket.onmessage = (event) => {
+      if (typeof event.data !== 'string') {
+        this.badFrames++;
+        return;
+      }
+      if (this.#handle(event.data) === 'hello') isHelloSeen = true;
+    };
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      if (this.#isClosed || this.versionMismatch) {
+        this.status = 'closed';
+        return;
+      }
+      if (!isHelloSeen) {
+        this.#failures++;
+        this.#options.onConnectFailure?.(this.#failures);
+      }
+      this.#scheduleReconnect();
+    };
+    // onerror is always followed by onclose, which does the work.
+    socket.onerror = () => {};
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#isClosed) return;
+    this.status = 'reconnecting';
+    this.#timer = setTimeout(() => this.#open(), backoffDelay(Math.max(1, this.#failures), Math.random()));
+  }
+
+  /** Decodes and dispatches one frame; returns its type when valid. */
+  #handle(text: string): string | null {
+    const decoded = decodeServerMessage(text);
+    if (!decoded.ok) {
+      this.badFrames++;
+      return null;
+    }
+    const message = decoded.value;
+    switch (message.type) {
+      case 'hello': {
+        if (message.protocolVersion !== PROTOCOL_VERSION) {
+          this.versionMismatch = { server: message.protocolVersion, client: PROTOCOL_VERSION };
+          this.close();
+          return 'hello';
+        }
+        // The server's history restarted below what we saw: start over from its beginning.
+        const isReset = message.playground.lastSeq < this.lastSeq;
+        if (isReset) this.lastSeq = 0;
+        this.#failures = 0;
+        this.#hasEverConnected = true;
+        this.status = 'connected';
+        this.#options.onHello(message.playground, isReset);
+        this.#historyUntil = message.playground.lastSeq;
+        this.#socket?.send(JSON.stringify({ type: 'subscribe', sinceSeq: this.lastSeq }));
+        return 'hello';
+      }
+      case 'events': {
+        const fresh = message.events.filter((e) => e.seq > this.lastSeq);
+        for (const e of fresh) if (e.seq > this.lastSeq) this.lastSeq = e.seq;
+        this.#options.onEvents({
+          events: fresh,
+          dropped: message.dropped,
+          counters: message.counters,
+          historyUntil: this.#historyUntil,
+        });
+        return 'events';
+      }
+      case 'playground:updated':
+        this.#options.onPlayground(message.playground);
+        return 'playground:updated';
+      case 'error':
+        this.#options.onServerError(message.code, message.message);
+        return 'error';
+      default:
+        return assertNever(message);
+    }
+  }
+}
