@@ -41,6 +41,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const registry = new PlaygroundRegistry({ policy: options.policy ?? defaultPolicy(), ...options.registry });
   app.decorate('playgrounds', registry);
 
+  // A POST or PATCH without a body means "no options": validate it as an empty object.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {};
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = toErrorBody(error);
     if (status >= 500) request.log.error(error);

@@ -4,8 +4,10 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import type { PlaygroundEvent } from '../shared/protocol/index.ts';
+import type { WebSocket } from 'ws';
+import { decodeServerMessage, type PlaygroundEvent, type ServerMessage } from '../shared/protocol/index.ts';
 import { defaultPolicy, type EndpointPolicy } from '../server/pipeline/endpoints.ts';
 import type { Playground } from '../server/pipeline/playground.ts';
 
@@ -62,4 +64,76 @@ export function runEnded(playground: Playground, run: string, timeoutMs = 20_000
 
 export function ofType<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K) {
   return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
+}
+
+/** A tcp port on loopback that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Bodies each worker received, in order, from task:received events. */
+export function receivedBy(events: PlaygroundEvent[]): Record<string, string[]> {
+  const byWorker: Record<string, string[]> = {};
+  for (const event of ofType(events, 'task:received')) (byWorker[event.worker] ??= []).push(event.body);
+  return byWorker;
+}
+
+/**
+ * A WebSocket client for tests that keeps every decoded message and can wait for one that matches.
+ * Listeners are attached at init, before the server's hello can arrive.
+ */
+export class StreamProbe {
+  readonly messages: ServerMessage[] = [];
+  readonly undecodable: string[] = [];
+  #waiters: (() => void)[] = [];
+
+  attach(socket: WebSocket): void {
+    socket.on('message', (data) => {
+      const text = data.toString();
+      const decoded = decodeServerMessage(text);
+      if (decoded.ok) this.messages.push(decoded.value);
+      else this.undecodable.push(text);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  events(): PlaygroundEvent[] {
+    return this.messages.flatMap((m) => (m.type === 'events' ? m.events : []));
+  }
+
+  /** Resolves with the first message matching `predicate`; rejects after timeoutMs. */
+  async waitFor<T extends ServerMessage>(
+    predicate: (message: ServerMessage) => message is T,
+    timeoutMs?: number,
+  ): Promise<T>;
+  async waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs?: number): Promise<ServerMessage>;
+  async waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Resolves with the first event matching `predicate` inside any events frame. */
+  async waitForEvent(predicate: (event: PlaygroundEvent) => boolean, timeoutMs = 10_000): Promise<PlaygroundEvent> {
+    const frame = await this.waitFor((m) => m.type === 'events' && m.events.some(predicate), timeoutMs);
+    return (frame as Extract<typeof frame, { type: 'events' }>).events.find(predicate)!;
+  }
 }

@@ -27,7 +27,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
 
   app.post<{ Body: CreatePlaygroundBodyT | undefined }>(
     '/api/playgrounds',
-    { schema: { body: Type.Optional(CreatePlaygroundBody) } },
+    { schema: { body: CreatePlaygroundBody } },
     async (request, reply) => {
       const playground = registry.create(request.body?.scenario, request.body?.params);
       return reply.code(201).send(playground.info());
@@ -51,7 +51,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
 
   app.post<{ Params: { id: string }; Body: StartRunBodyT | undefined }>(
     '/api/playgrounds/:id/runs',
-    { schema: { params: IdParams, body: Type.Optional(StartRunBody) } },
+    { schema: { params: IdParams, body: StartRunBody } },
     async (request, reply) => {
       const run = registry.get(request.params.id).startRun(request.body?.params);
       return reply.code(201).send({ run: run.id });

@@ -36,6 +36,8 @@ export interface PlaygroundOptions {
   params?: RunParamsPatch;
   policy: EndpointPolicy;
   claimedIpcPaths?: Set<string>;
+  /** Requested addresses by endpoint name, replacing the scenario's (checked against the policy at run time). */
+  endpointOverrides?: Readonly<Record<string, string>>;
 }
 
 export function newId(prefix: string): string {
@@ -67,7 +69,7 @@ export class Playground {
     this.#endpoints = options.scenario.endpoints.map((spec) => ({
       name: spec.name,
       transport: spec.transport,
-      requested: spec.address.replace('{runtime}', options.policy.runtimeDir),
+      requested: (options.endpointOverrides?.[spec.name] ?? spec.address).replace('{runtime}', options.policy.runtimeDir),
       actual: null,
     }));
   }
@@ -118,6 +120,7 @@ export class Playground {
       id,
       playgroundId: this.id,
       scenario: this.scenario,
+      endpoints: this.#endpoints,
       params: { ...this.params },
       policy: this.#policy,
       claimedIpcPaths: this.#claimedIpcPaths,
@@ -193,6 +196,8 @@ export class Playground {
   }
 
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {
+    // Whoever sees run:ended may start the next run at once: the playground is free from that moment.
+    if (input.type === 'run:ended' && this.#active === run) this.#active = null;
     return this.log.append({ ...input, run: run.id, t: Math.round(run.elapsed() * 1000) / 1000 } as Omit<PlaygroundEvent, 'seq'>);
   }
 

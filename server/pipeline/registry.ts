@@ -16,6 +16,8 @@ export interface RegistryOptions {
   maxPlaygrounds?: number;
   /** A playground with no run and no watcher for this long is closed. */
   idleMs?: number;
+  /** Requested addresses by endpoint name for every new playground (e.g. to move the tutorial's port). */
+  endpointOverrides?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_MAX_PLAYGROUNDS = 50;
@@ -25,7 +27,7 @@ export class PlaygroundRegistry {
   readonly #playgrounds = new Map<string, Playground>();
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
   readonly #claimedIpcPaths = new Set<string>();
-  readonly #options: Required<RegistryOptions>;
+  readonly #options: Required<Omit<RegistryOptions, 'endpointOverrides'>> & Pick<RegistryOptions, 'endpointOverrides'>;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryOptions) {
@@ -59,6 +61,7 @@ export class PlaygroundRegistry {
       params,
       policy: this.#options.policy,
       claimedIpcPaths: this.#claimedIpcPaths,
+      endpointOverrides: this.#options.endpointOverrides,
     });
     this.#playgrounds.set(playground.id, playground);
     return playground;

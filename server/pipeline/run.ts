@@ -37,6 +37,8 @@ export interface RunOptions {
   id: string;
   playgroundId: string;
   scenario: Scenario;
+  /** The scenario's endpoints with their requested addresses resolved (overrides applied). */
+  endpoints: EndpointInfo[];
   params: RunParams;
   policy: EndpointPolicy;
   /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
@@ -97,12 +99,7 @@ export class PipelineRun {
     this.#emit = options.emit;
     this.id = options.id;
     const { scenario } = options;
-    this.endpoints = scenario.endpoints.map((spec) => ({
-      name: spec.name,
-      transport: spec.transport,
-      requested: spec.address.replace('{runtime}', options.policy.runtimeDir),
-      actual: null,
-    }));
+    this.endpoints = options.endpoints.map((endpoint) => ({ ...endpoint, actual: null }));
     this.workers = scenario.workers.map((spec) => ({
       id: spec.id,
       endpoint: spec.endpoint,
@@ -355,6 +352,7 @@ export class PipelineRun {
     const name = this.#endpointByAddress.get(event.address);
     if (!name) return;
     const peers = this.#ventilatorPeers.get(name) ?? 0;
+    this.#wake(); // a synchronised start waits for handshakes
     if (event.kind === 'handshake') this.#ventilatorPeers.set(name, peers + 1);
     else if (event.kind === 'disconnect') {
       this.#ventilatorPeers.set(name, Math.max(0, peers - 1));

@@ -166,3 +166,9 @@ export function ellipsize(text: string, max: number): string {
   const tail = Math.floor((max - 1) / 2);
   return `${text.slice(0, head)}…${tail > 0 ? text.slice(-tail) : ''}`;
 }
+
+/** Shortens text to at most max characters with a trailing ellipsis (message bodies read from the start). */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return max <= 1 ? '…' : `${text.slice(0, max - 1)}…`;
+}

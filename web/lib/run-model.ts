@@ -10,7 +10,7 @@ import type { MonitorKind, RunEndReason, RunSummary } from '../../shared/protoco
  */
 export type LinkState = 'idle' | 'connecting' | 'retrying' | 'connected' | 'disconnected' | 'stopped';
 
-/** What a worker's own monitor event does to its link; 'stopped' is final for the run. */
+/** What a worker's own monitor event does to its link; 'stopped' (set by worker:stopped) is final for the run. */
 export function nextLinkState(prev: LinkState, kind: MonitorKind): LinkState {
   if (prev === 'stopped') return prev;
   switch (kind) {
@@ -27,7 +27,9 @@ export function nextLinkState(prev: LinkState, kind: MonitorKind): LinkState {
       return 'disconnected';
     case 'close':
     case 'close:error':
-      return 'stopped';
+      // libzmq's "closed" is about one connection's descriptor (a failed ipc connect emits it before each retry),
+      // not the socket: only worker:stopped makes a link 'stopped'.
+      return prev === 'connected' ? 'disconnected' : prev === 'idle' ? prev : 'retrying';
     case 'bind':
     case 'bind:error':
     case 'accept':
@@ -122,11 +124,11 @@ export function summarySentence({ reason, summary, workers, builtInWorkers }: Su
 
 /** Pick the endpoint an unclaimed task most likely left from: one with external peers, rotating by task id. */
 export function externalSource(
-  endpoints: readonly { name: string; bound: boolean; external: number }[],
+  endpoints: readonly { name: string; isBound: boolean; external: number }[],
   task: number,
 ): string | null {
   const withPeers = endpoints.filter((e) => e.external > 0);
-  const pool = withPeers.length > 0 ? withPeers : endpoints.filter((e) => e.bound);
+  const pool = withPeers.length > 0 ? withPeers : endpoints.filter((e) => e.isBound);
   if (pool.length === 0) return endpoints[0]?.name ?? null;
   return pool[task % pool.length]?.name ?? null;
 }

@@ -76,11 +76,18 @@ export class EndpointView {
     this.name = info.name;
     this.transport = info.transport;
     this.requested = info.requested;
+    // Known before the bind when the playground bound it in an earlier run; isBound stays false until endpoint:bound.
+    this.actual = info.actual;
     this.note = info.note;
   }
 
-  /** The address to show: the real one once bound, otherwise what will be requested. */
+  /** The address to draw: the real one once bound in this run, otherwise what will be requested. */
   get address(): string {
+    return this.isBound ? (this.actual ?? this.requested) : this.requested;
+  }
+
+  /** Best guess of where a client should connect: the last real address, else the requested one. */
+  get connectAddress(): string {
     return this.actual ?? this.requested;
   }
 }

@@ -1,0 +1,5 @@
+/** Type-safe context for the tab's PlaygroundSession (set once in App.svelte, read by components). */
+import { createContext } from 'svelte';
+import type { PlaygroundSession } from './session.svelte.ts';
+
+export const [getSession, setSession] = createContext<PlaygroundSession>();
