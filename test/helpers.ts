@@ -2,6 +2,7 @@
  * Test helpers shared by the server tests: a private runtime folder per test file and an event collector that
  * waits for a condition without sleeping.
  */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createServer } from 'node:net';
@@ -136,4 +137,45 @@ export class StreamProbe {
     const frame = await this.waitFor((m) => m.type === 'events' && m.events.some(predicate), timeoutMs);
     return (frame as Extract<typeof frame, { type: 'events' }>).events.find(predicate)!;
   }
+}
+
+/** Debian's python3 with pyzmq (the pyenv python3 on PATH may lack it); PLAYGROUND_PYTHON overrides. */
+export const PYTHON = process.env.PLAYGROUND_PYTHON ?? '/usr/bin/python3';
+
+/** Throws a plain instruction when python3-zmq is missing, instead of a cryptic failure later. */
+export function requirePyzmq(): void {
+  const probe = spawnSync(PYTHON, ['-c', 'import zmq'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      `These tests run the tutorial's Python clients and need pyzmq for ${PYTHON}. ` +
+        'On Debian: apt-get install python3-zmq (or set PLAYGROUND_PYTHON to a python3 that has zmq).',
+    );
+  }
+}
+
+export interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns a process and collects its output; `exited` rejects if it is still running after timeoutMs (then kills it). */
+export function run(command: string, args: string[], timeoutMs: number, options: { cwd?: string } = {}) {
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<Exited>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, exited, output: () => stdout };
 }

@@ -198,7 +198,11 @@ export class Playground {
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {
     // Whoever sees run:ended may start the next run at once: the playground is free from that moment.
     if (input.type === 'run:ended' && this.#active === run) this.#active = null;
-    return this.log.append({ ...input, run: run.id, t: Math.round(run.elapsed() * 1000) / 1000 } as Omit<PlaygroundEvent, 'seq'>);
+    // Stamped in place, not copied: this is the per-message path, and the input object is ours alone.
+    const event = input as PlaygroundEvent;
+    event.run = run.id;
+    event.t = Math.round(run.elapsed() * 1000) / 1000;
+    return this.log.append(event);
   }
 
   #latestRun(): PipelineRun | null {

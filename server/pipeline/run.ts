@@ -22,7 +22,7 @@ import {
   type EndpointPolicy,
 } from './endpoints.ts';
 import type { MonitorEvent } from './monitor.ts';
-import { InProcessWorker, Ventilator, type Verdict } from './sockets.ts';
+import { InProcessWorker, Ventilator, type Frames, type Verdict } from './sockets.ts';
 
 /** A send pending longer than this shows the ventilator as blocked. */
 export const BLOCKED_AFTER_MS = 100;
@@ -89,6 +89,9 @@ export class PipelineRun {
   #receivedTotal = 0;
   #externalPeersMax = 0;
   #ventilatorState: VentilatorState = 'idle';
+  #sendPending = false;
+  /** #sent when a pending send was seen at the last tick; -1 when none was pending. */
+  #pendingSeenAtSent = -1;
   #stopRequested = false;
   #wake: () => void = () => {};
   #messagesTruncated = false;
@@ -173,9 +176,21 @@ export class PipelineRun {
       this.#ventilator = new Ventilator((event) => this.#onVentilatorMonitor(event));
       if (params.builtInWorkers) this.#startWorkers((endpoint) => endpoint.transport !== 'tcp');
       this.#setVentilatorState('sending');
+      const { intervalMs } = params;
       for (const step of scenario.steps(params)) {
         if (this.#stopRequested) break;
-        await this.#play(step);
+        if (step.kind === 'send') {
+          // The hot path: one await per task, as in a bare PUSH loop.
+          const task = this.#sent;
+          this.#sendPending = true;
+          await this.#ventilator.send(this.#framesFor(task, step.body));
+          this.#sendPending = false;
+          this.#sent++;
+          this.#emit({ type: 'task:sent', task, body: preview(step.body) });
+          if (intervalMs > 0) await this.#sleep(intervalMs);
+        } else {
+          await this.#play(step);
+        }
       }
       this.#setVentilatorState('idle');
       if (!this.#stopRequested) await this.#drain();
@@ -199,17 +214,13 @@ export class PipelineRun {
     return reason;
   }
 
-  async #play(step: Step): Promise<void> {
+  async #play(step: Exclude<Step, { kind: 'send' }>): Promise<void> {
     switch (step.kind) {
       case 'bind':
         await this.#bind(step.endpoint);
         return;
       case 'wait-for-workers':
         await this.#until(() => this.#ventilatorPeerTotal() >= this.#workerStates.size, WAIT_FOR_WORKERS_MS);
-        return;
-      case 'send':
-        await this.#send(step.body);
-        if (this.#options.params.intervalMs > 0) await this.#sleep(this.#options.params.intervalMs);
         return;
     }
   }
@@ -294,20 +305,13 @@ export class PipelineRun {
     }
   }
 
-  async #send(body: string): Promise<void> {
-    const ventilator = this.#ventilator!;
-    const task = this.#sent;
-    const framing = this.#options.scenario.framing;
-    // Registered before sending: a worker's receipt must always find its task.
-    if (framing === 'plain') {
-      const queue = this.#unreceivedByBody.get(body);
-      if (queue) queue.push(task);
-      else this.#unreceivedByBody.set(body, [task]);
-    }
-    await ventilator.send(framing === 'plain' ? body : [String(task), body]);
-    this.#sent++;
-    this.#emit({ type: 'task:sent', task, body: preview(body) });
-    if (this.#ventilatorState === 'blocked') this.#setVentilatorState('sending');
+  /** The frames for a task; with plain framing, registers the body so a worker's receipt finds its task. */
+  #framesFor(task: number, body: string): Frames {
+    if (this.#options.scenario.framing === 'tagged') return [String(task), body];
+    const queue = this.#unreceivedByBody.get(body);
+    if (queue) queue.push(task);
+    else this.#unreceivedByBody.set(body, [task]);
+    return body;
   }
 
   #onTask(state: WorkerState, frames: Buffer[]): Verdict {
@@ -436,8 +440,22 @@ export class PipelineRun {
     this.#emit({ type: 'ventilator:state', state });
   }
 
+  /**
+   * Called every BLOCKED_AFTER_MS / 2. A send that was already pending at the previous tick, with no send
+   * completed since, has waited at least that long: the ventilator is blocked (no peer, or every pipe full).
+   * Nothing is timed per send, which keeps the per-message path free of clocks.
+   */
   #updateBlocked(): void {
-    if (this.#ventilator && this.#ventilator.pendingForMs() > BLOCKED_AFTER_MS) this.#setVentilatorState('blocked');
+    if (!this.#sendPending) {
+      this.#pendingSeenAtSent = -1;
+      if (this.#ventilatorState === 'blocked') this.#setVentilatorState('sending');
+      return;
+    }
+    if (this.#pendingSeenAtSent === this.#sent) this.#setVentilatorState('blocked');
+    else {
+      this.#pendingSeenAtSent = this.#sent;
+      if (this.#ventilatorState === 'blocked') this.#setVentilatorState('sending');
+    }
   }
 
   /** Resolves when `condition` holds (checked whenever something changes), the time is up, or stop is asked. */
@@ -453,6 +471,7 @@ export class PipelineRun {
           resolve();
         };
       });
+      this.#wake = () => {};
     }
   }
 

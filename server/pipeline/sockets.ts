@@ -13,7 +13,6 @@ export type Frames = string | [string, string];
 export class Ventilator {
   readonly socket = new zmq.Push();
   readonly monitorDone: Promise<void>;
-  #pendingSince: number | null = null;
 
   constructor(onMonitor: (event: MonitorEvent) => void) {
     // Options are assigned, never passed to the constructor: a constructor that throws on an option makes
@@ -28,18 +27,9 @@ export class Ventilator {
     return this.socket.lastEndpoint ?? address;
   }
 
-  async send(frames: Frames): Promise<void> {
-    this.#pendingSince = performance.now();
-    try {
-      await this.socket.send(frames);
-    } finally {
-      this.#pendingSince = null;
-    }
-  }
-
-  /** How long the current send has waited for room in some pipe (0 when none is pending). */
-  pendingForMs(now = performance.now()): number {
-    return this.#pendingSince === null ? 0 : now - this.#pendingSince;
+  /** Resolves once ZeroMQ has queued the message on some pipe; stays pending while every pipe is full. */
+  send(frames: Frames): Promise<void> {
+    return this.socket.send(frames);
   }
 
   /** Idempotent. `lingerMs` > 0 lets queued messages reach slow external peers after the run. */

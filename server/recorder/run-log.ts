@@ -23,9 +23,10 @@ export class RunLog {
     return this.#seq;
   }
 
-  /** Stamps the next seq on an event (all other fields set) and delivers it. */
-  append(event: Omit<PlaygroundEvent, 'seq'>): PlaygroundEvent {
-    const stamped = { ...event, seq: ++this.#seq } as PlaygroundEvent;
+  /** Stamps the next seq on an event (in place: this is the per-message path) and delivers it. */
+  append(event: PlaygroundEvent): PlaygroundEvent {
+    const stamped = event;
+    stamped.seq = ++this.#seq;
     this.#ring[stamped.seq % this.#ring.length] = stamped;
     for (const listener of this.#listeners) listener(stamped);
     return stamped;
