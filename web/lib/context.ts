@@ -2,4 +2,5 @@
 import { createContext } from 'svelte';
 import type { PlaygroundSession } from './session.svelte.ts';
 
+/** getSession() in components; setSession() once in App.svelte. */
 export const [getSession, setSession] = createContext<PlaygroundSession>();

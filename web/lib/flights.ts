@@ -11,6 +11,7 @@ export const MAX_CONCURRENT_DOTS = 60;
 /** A task:sent with no task:received after this long (run time) is drawn going to the external peers. */
 export const UNCLAIMED_AFTER_MS = 300;
 
+/** One message's trip, in run time. */
 export interface Flight {
   /** Unique and stable: the keyed each of SVG circles uses it. */
   key: string;
@@ -25,6 +26,7 @@ export interface Flight {
   duration: number;
 }
 
+/** A dot to draw at one instant. */
 export interface Dot {
   key: string;
   task: number;

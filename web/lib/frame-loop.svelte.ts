@@ -3,6 +3,7 @@
  * animate and sleeps otherwise; `wake()` restarts it when new work arrives.
  */
 
+/** The frame callback plus injectable rAF and clock (tests pass fakes). */
 export interface FrameLoopOptions {
   /** Called once per frame with performance.now(); returns true while more frames are needed. */
   onFrame(now: number): boolean;
@@ -11,6 +12,7 @@ export interface FrameLoopOptions {
   now?(): number;
 }
 
+/** A requestAnimationFrame loop that sleeps when idle. */
 export class FrameLoop {
   /** Time of the last frame (performance.now() ms); components derive positions from it. */
   time = $state(0);

@@ -11,11 +11,13 @@
  *                                          +-------------------+
  */
 
+/** SVG user units. */
 export interface Point {
   x: number;
   y: number;
 }
 
+/** A rectangle in SVG user units. */
 export interface Box {
   x: number;
   y: number;
@@ -31,6 +33,7 @@ export interface Link {
   to: Point;
 }
 
+/** One endpoint row of the ventilator and its port circle. */
 export interface PortLayout {
   name: string;
   /** The port circle on the ventilator's right edge. */
@@ -39,6 +42,7 @@ export interface PortLayout {
   row: Box;
 }
 
+/** A box on the right: a worker or the external peers. */
 export interface NodeLayout {
   id: string;
   box: Box;
@@ -46,6 +50,7 @@ export interface NodeLayout {
   anchor: Point;
 }
 
+/** Everything the diagram draws, positioned. */
 export interface DiagramLayout {
   width: number;
   height: number;
@@ -57,6 +62,7 @@ export interface DiagramLayout {
   addressChars: number;
 }
 
+/** What the layout depends on: names only, never live counts, so it changes rarely. */
 export interface LayoutInput {
   endpoints: readonly string[];
   workers: readonly string[];

@@ -87,6 +87,19 @@ describe('summarySentence', () => {
   });
 });
 
+describe('summarySentence for a burst', () => {
+  it('says one worker took everything and counts what was lost, with correct grammar', () => {
+    const text = summarySentence({
+      reason: 'completed',
+      summary: { sent: 12, received: { 'worker-tcp': 11, 'worker-ipc': 0 }, unattributed: 1, externalPeersMax: 0, durationMs: 1500 },
+      workers: ['worker-tcp', 'worker-ipc'],
+      builtInWorkers: true,
+    });
+    expect(text).toContain('only one peer was connected');
+    expect(text).toContain('1 message was sent but never received');
+  });
+});
+
 describe('formatMs', () => {
   it('reads naturally', () => {
     expect(formatMs(850)).toBe('850 ms');

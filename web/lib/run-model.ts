@@ -75,6 +75,7 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** What summarySentence needs about a finished run. */
 export interface SummaryInput {
   reason: RunEndReason;
   summary: RunSummary;
@@ -114,7 +115,7 @@ export function summarySentence({ reason, summary, workers, builtInWorkers }: Su
     parts.push(
       summary.externalPeersMax > 0
         ? `${plural(summary.unattributed, 'message')} went to peers we do not control (up to ${summary.externalPeersMax} connected at once): PUSH treats them like any other peer.`
-        : `${plural(summary.unattributed, 'message')} were sent but never received by a worker (lost with a pipe that closed).`,
+        : `${plural(summary.unattributed, 'message')} ${summary.unattributed === 1 ? 'was' : 'were'} sent but never received by a worker: queued for a peer that closed, and lost with its pipe.`,
     );
   } else if (builtInWorkers) {
     parts.push('Every message reached exactly one worker.');

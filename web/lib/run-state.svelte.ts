@@ -36,8 +36,10 @@ export const MESSAGES_SHOWN = 500;
 /** Socket and endpoint events kept in the log. */
 export const LOG_SIZE = 200;
 
+/** idle: no run seen yet; running: run:started seen; ended: run:ended seen. */
 export type RunStatus = 'idle' | 'running' | 'ended';
 
+/** One message a worker received, as listed in its panel. */
 export interface ReceivedMessage {
   /** Unique per playground (the event's seq, or a negative index for messages from the run detail). */
   key: number;
@@ -46,8 +48,10 @@ export interface ReceivedMessage {
   body: string;
 }
 
+/** Colour of a log entry. */
 export type LogLevel = 'info' | 'good' | 'warn' | 'error';
 
+/** One line of the socket and endpoint event log. */
 export interface LogEntry {
   seq: number;
   t: number;
@@ -122,6 +126,7 @@ export class WorkerView {
   }
 }
 
+/** The current run, folded from events; the latest run:started starts it afresh. */
 export class RunState {
   runId = $state<string | null>(null);
   status = $state<RunStatus>('idle');

@@ -10,8 +10,10 @@ import { FrameLoop } from './frame-loop.svelte.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import { StreamClient, type ConnectionStatus, type EventsFrame } from './stream-client.svelte.ts';
 
+/** The HTTP action in flight, if any (actions run one at a time). */
 export type PendingAction = 'boot' | 'start' | 'stop' | 'params' | null;
 
+/** An error shown to the user: the server's code and message. */
 export interface ErrorInfo {
   code: string;
   message: string;
@@ -30,6 +32,7 @@ export function parseInterval(text: string): { ok: true; value: number } | { ok:
 /** Delay before retrying to reach the server at start-up (ms). */
 const BOOT_RETRY_MS = 3000;
 
+/** The tab's playground: bootstrap, stream, run state and actions. */
 export class PlaygroundSession {
   info = $state.raw<PlaygroundInfo | null>(null);
   error = $state.raw<ErrorInfo | null>(null);

@@ -18,6 +18,7 @@ import {
   type PlaygroundInfo,
 } from '../../shared/protocol/index.ts';
 
+/** Shown in the status bar; 'closed' is final (closed by us or a protocol mismatch). */
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /** The part of WebSocket the client uses; tests hand in a fake. */
@@ -30,6 +31,7 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 
+/** One `events` message after duplicate removal. */
 export interface EventsFrame {
   events: PlaygroundEvent[];
   dropped: number;
@@ -38,6 +40,7 @@ export interface EventsFrame {
   historyUntil: number;
 }
 
+/** Callbacks and the socket factory (tests pass a fake socket). */
 export interface StreamClientOptions {
   url: string;
   /** After every (re)connection's hello; `isReset` when the server's seq went backwards (it lost our history). */
@@ -61,6 +64,7 @@ export function backoffDelay(attempt: number, r: number): number {
   return Math.round(base * (0.8 + 0.4 * r));
 }
 
+/** One playground's event stream: reconnects with backoff, resumes from the last seq seen. */
 export class StreamClient {
   status = $state<ConnectionStatus>('connecting');
   /** Frames that failed to decode (dropped). */
