@@ -109,7 +109,7 @@ async function instrumented(app: FastifyInstance, base: string): Promise<Instrum
   const playground = (await (await fetch(`${base}/api/playgrounds`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scenario: 'batch', params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 } }),
+    body: JSON.stringify({ scenario: 'pipeline', params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 } }),
   })).json()) as PlaygroundInfo;
 
   const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`);

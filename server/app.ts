@@ -13,6 +13,10 @@ import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts
 import { apiRoutes } from './http/routes.ts';
 import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
+import { historyRoutes } from './http/history-routes.ts';
+import { RunStore, resolveDbPath } from './recorder/store.ts';
+import { Recorder, RecordingStats } from './recorder/recorder.ts';
+import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES } from '../shared/protocol/index.ts';
 
 export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
@@ -23,6 +27,11 @@ export interface AppOptions {
   /** Folder with the built page; null serves the API only. */
   staticDir?: string | null;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * Where every run is recorded: a RunStore (the caller closes it), a file path or ':memory:' (the app opens and
+   * closes it), or null for no recording and no history API. Default: $PLAYGROUND_DB, else the data-folder file.
+   */
+  store?: RunStore | string | null;
 }
 
 declare module 'fastify' {
@@ -38,7 +47,25 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // Strict input: unknown fields are refused, not silently removed, and "100" is not a number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
   });
-  const registry = new PlaygroundRegistry({ policy: options.policy ?? defaultPolicy(), ...options.registry });
+  const store = options.store === null ? null : options.store instanceof RunStore ? options.store : RunStore.open(resolveDbPath(options.store));
+  const recording = new RecordingStats();
+  const recorders = new Map<Playground, Recorder>();
+  const registry = new PlaygroundRegistry({
+    policy: options.policy ?? defaultPolicy(),
+    ...options.registry,
+    onCreate: (playground) => {
+      if (store) {
+        const onError = (error: Error, what: string) => app.log.error({ err: error }, `Recording: ${what}`);
+        recorders.set(playground, new Recorder(store, playground, { stats: recording, onError }));
+      }
+      options.registry?.onCreate?.(playground);
+    },
+    onClosed: async (playground) => {
+      recorders.get(playground)?.close();
+      recorders.delete(playground);
+      await options.registry?.onClosed?.(playground);
+    },
+  });
   app.decorate('playgrounds', registry);
 
   // A POST or PATCH without a body means "no options": validate it as an empty object.
@@ -55,6 +82,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
   await app.register(apiRoutes, { registry });
   await app.register(streamRoute, { registry });
+  if (store) await app.register(historyRoutes, { store, stats: recording });
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {
@@ -72,6 +100,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Every socket closed and every ipc file removed before close() resolves.
   app.addHook('onClose', async () => {
     await registry.closeAll();
+    // After the playgrounds: their final run:ended events are stored before the database closes.
+    for (const recorder of recorders.values()) recorder.close();
+    if (store && !(options.store instanceof RunStore)) store.close();
   });
   return app;
 }

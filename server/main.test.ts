@@ -28,7 +28,7 @@ it('serves on 127.0.0.1 and shuts down cleanly on SIGTERM, removing its ipc file
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     // No workers: the ventilator binds tcp and ipc, then blocks on its first send.
-    body: JSON.stringify({ scenario: 'batch', params: { builtInWorkers: false, tasks: 10 } }),
+    body: JSON.stringify({ scenario: 'pipeline', params: { builtInWorkers: false, tasks: 10 } }),
   })).json()) as PlaygroundInfo;
   const { run: runId } = (await (await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })).json()) as { run: string };
 

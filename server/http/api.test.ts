@@ -47,7 +47,7 @@ async function openStream(id: string): Promise<{ socket: WebSocket; probe: Strea
 describe('HTTP API', () => {
   it('lists scenarios, creates a playground, runs it and reports the run summary', async () => {
     const scenarios = (await app.inject('/api/scenarios')).json<{ id: string }[]>();
-    expect(scenarios.map((s) => s.id)).toEqual(['tutorial', 'batch']);
+    expect(scenarios.map((s) => s.id)).toEqual(['tutorial', 'pipeline']);
 
     const playground = await createPlayground();
     expect(playground.endpoints.map((e) => e.name)).toEqual(['tcp', 'ipc']);

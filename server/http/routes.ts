@@ -9,6 +9,16 @@ import {
   PROTOCOL_VERSION,
   RunParamsPatch,
   StartRunBody,
+  NewWorker,
+  WorkerPatch,
+  WorkerSignal,
+  SinkPatch,
+  SocketOptionsPatch,
+  type NewWorker as NewWorkerT,
+  type WorkerPatch as WorkerPatchT,
+  type WorkerSignal as WorkerSignalT,
+  type SinkPatch as SinkPatchT,
+  type SocketOptionsPatch as SocketOptionsPatchT,
   type RunParamsPatch as RunParamsPatchT,
   type StartRunBody as StartRunBodyT,
   type CreatePlaygroundBody as CreatePlaygroundBodyT,
@@ -16,6 +26,7 @@ import {
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const WorkerIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), worker: Type.String({ maxLength: 64 }) });
 const RunIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), run: Type.String({ maxLength: 64 }) });
 
 export async function apiRoutes(app: FastifyInstance, { registry }: { registry: PlaygroundRegistry }): Promise<void> {
@@ -62,6 +73,49 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     const run = registry.get(request.params.id).stopRun();
     return { run: run.id };
   });
+
+  app.post<{ Params: { id: string }; Body: NewWorkerT }>(
+    '/api/playgrounds/:id/workers',
+    { schema: { params: IdParams, body: NewWorker } },
+    async (request, reply) => reply.code(201).send(registry.get(request.params.id).addWorker(request.body)),
+  );
+
+  app.patch<{ Params: { id: string; worker: string }; Body: WorkerPatchT }>(
+    '/api/playgrounds/:id/workers/:worker',
+    { schema: { params: WorkerIdParams, body: WorkerPatch } },
+    async (request) => registry.get(request.params.id).updateWorker(request.params.worker, request.body),
+  );
+
+  app.delete<{ Params: { id: string; worker: string } }>(
+    '/api/playgrounds/:id/workers/:worker',
+    { schema: { params: WorkerIdParams } },
+    async (request, reply) => {
+      await registry.get(request.params.id).removeWorker(request.params.worker);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string; worker: string }; Body: { signal: WorkerSignalT } }>(
+    '/api/playgrounds/:id/workers/:worker/signal',
+    { schema: { params: WorkerIdParams, body: Type.Object({ signal: WorkerSignal }, { additionalProperties: false }) } },
+    async (request) => {
+      const playground = registry.get(request.params.id);
+      playground.signalWorker(request.params.worker, request.body.signal);
+      return playground.info().workers.find((worker) => worker.id === request.params.worker) ?? null;
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: SinkPatchT }>(
+    '/api/playgrounds/:id/sink',
+    { schema: { params: IdParams, body: SinkPatch } },
+    async (request) => registry.get(request.params.id).updateSink(request.body),
+  );
+
+  app.patch<{ Params: { id: string }; Body: SocketOptionsPatchT }>(
+    '/api/playgrounds/:id/options',
+    { schema: { params: IdParams, body: SocketOptionsPatch } },
+    async (request) => registry.get(request.params.id).updateOptions(request.body),
+  );
 
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id/runs', { schema: { params: IdParams } }, async (request) => {
     const playground = registry.get(request.params.id);

@@ -63,9 +63,33 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
         case 'params:update':
           playground.updateParams(command.params);
           return;
+        case 'worker:add':
+          playground.addWorker(command.worker);
+          return;
+        case 'worker:update':
+          playground.updateWorker(command.worker, command.patch);
+          return;
+        case 'worker:remove':
+          playground.removeWorker(command.worker).catch((error: unknown) => reportError(error, command.type));
+          return;
+        case 'worker:signal':
+          playground.signalWorker(command.worker, command.signal);
+          return;
+        case 'sink:update':
+          playground.updateSink(command.patch);
+          return;
+        case 'options:update':
+          playground.updateOptions(command.patch);
+          return;
         default:
           assertNever(command);
       }
+    };
+
+    const reportError = (error: unknown, command: string): void => {
+      const { body } = toErrorBody(error);
+      if (body.code === 'PG_ERR_INTERNAL') request.log.error(error);
+      send(socket, { type: 'error', ...body, command });
     };
 
     socket.on('message', (data, isBinary) => {
@@ -78,9 +102,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       try {
         handle(decoded.value);
       } catch (error) {
-        const { body } = toErrorBody(error);
-        if (body.code === 'PG_ERR_INTERNAL') request.log.error(error);
-        send(socket, { type: 'error', ...body, command: decoded.value.type });
+        reportError(error, decoded.value.type);
       }
     });
     socket.on('close', () => {

@@ -1,29 +1,40 @@
 /**
- * A playground: one scenario, its parameters, its event log and its runs, one at a time. Stamps `run` and `t`
- * on every event; the RunLog stamps `seq`. Runs headless: tests drive it without any HTTP.
+ * A playground: one scenario, its topology (workers, sink, socket options), its parameters, its event log and
+ * its runs, one at a time. Topology changes apply to the running pipeline at once and to every later run.
+ * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
  */
 import { randomBytes } from 'node:crypto';
-import type {
-  Counters,
-  EndpointInfo,
-  EventInput,
-  PlaygroundEvent,
-  PlaygroundInfo,
-  RunDetail,
-  RunParams,
-  RunParamsPatch,
+import {
+  DEFAULT_MAX_WORKERS,
+  DEFAULT_SOCKET_OPTIONS,
+  type Counters,
+  type EndpointInfo,
+  type EventInput,
+  type NewWorker,
+  type PlaygroundEvent,
+  type PlaygroundInfo,
+  type RunDetail,
+  type RunParams,
+  type RunParamsPatch,
+  type SinkInfo,
+  type SinkPatch,
+  type SocketOptions,
+  type SocketOptionsPatch,
+  type WorkerInfo,
+  type WorkerPatch,
+  type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import type { Scenario } from '../../shared/scenarios/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import type { EndpointPolicy } from './endpoints.ts';
-import { PipelineRun } from './run.ts';
+import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
 
 /** Finished runs whose details stay in memory. */
 export const RUNS_KEPT = 20;
 
 export class PlaygroundError extends Error {
   constructor(
-    readonly code: 'PG_ERR_RUN_ACTIVE' | 'PG_ERR_NO_RUN' | 'PG_ERR_NOT_FOUND',
+    readonly code: 'PG_ERR_RUN_ACTIVE' | 'PG_ERR_NO_RUN' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_VALIDATION' | 'PG_ERR_LIMIT',
     message: string,
   ) {
     super(message);
@@ -38,6 +49,7 @@ export interface PlaygroundOptions {
   claimedIpcPaths?: Set<string>;
   /** Requested addresses by endpoint name, replacing the scenario's (checked against the policy at run time). */
   endpointOverrides?: Readonly<Record<string, string>>;
+  maxWorkers?: number;
 }
 
 export function newId(prefix: string): string {
@@ -48,6 +60,7 @@ export class Playground {
   readonly id: string;
   readonly scenario: Scenario;
   readonly log = new RunLog();
+  readonly maxWorkers: number;
   params: RunParams;
   /** Wall-clock ms of the last command or subscriber, for closing idle playgrounds. */
   lastActivity = Date.now();
@@ -56,22 +69,41 @@ export class Playground {
   readonly #claimedIpcPaths: Set<string>;
   readonly #runs = new Map<string, PipelineRun>();
   #active: PipelineRun | null = null;
-  #endpoints: EndpointInfo[];
+  readonly #endpoints: EndpointInfo[];
+  #workers: WorkerInfo[];
+  #sink: SinkInfo;
+  #options: SocketOptions;
+  #nextWorkerNumber: number;
   readonly #infoListeners = new Set<(info: PlaygroundInfo) => void>();
   #closed = false;
 
   constructor(options: PlaygroundOptions) {
+    const { scenario, policy } = options;
     this.id = options.id ?? newId('pg');
-    this.scenario = options.scenario;
-    this.params = { ...options.scenario.defaults, ...options.params };
-    this.#policy = options.policy;
+    this.scenario = scenario;
+    this.params = { ...scenario.defaults, ...options.params };
+    this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
+    this.#policy = policy;
     this.#claimedIpcPaths = options.claimedIpcPaths ?? new Set();
-    this.#endpoints = options.scenario.endpoints.map((spec) => ({
+    this.#endpoints = scenario.endpoints.map((spec) => ({
       name: spec.name,
       transport: spec.transport,
-      requested: (options.endpointOverrides?.[spec.name] ?? spec.address).replace('{runtime}', options.policy.runtimeDir),
+      requested: resolveAddress(options.endpointOverrides?.[spec.name] ?? spec.address, policy, this.id),
       actual: null,
     }));
+    this.#workers = scenario.workers.map((spec, index) => ({
+      id: spec.id ?? `worker-${index + 1}`,
+      endpoint: spec.transport,
+      transport: spec.transport,
+      mode: spec.mode ?? 'in-process',
+      workMs: spec.workMs ?? { min: 0, max: 0 },
+      connections: spec.connections ?? 1,
+      state: 'idle',
+      pid: null,
+    }));
+    this.#nextWorkerNumber = this.#workers.length + 1;
+    this.#sink = { ...scenario.sink, address: null };
+    this.#options = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...scenario.options });
   }
 
   info(): PlaygroundInfo {
@@ -82,11 +114,10 @@ export class Playground {
       title: this.scenario.title,
       params: { ...this.params },
       endpoints: (run?.endpoints ?? this.#endpoints).map((endpoint) => ({ ...endpoint })),
-      workers: this.scenario.workers.map((spec) => ({
-        id: spec.id,
-        endpoint: spec.endpoint,
-        transport: this.#endpoints.find((e) => e.name === spec.endpoint)?.transport ?? 'tcp',
-      })),
+      workers: this.#active ? this.#active.workers() : this.#workers.map((worker) => ({ ...worker })),
+      sink: run ? run.sinkInfo : { ...this.#sink },
+      options: structuredClone(this.#options),
+      maxWorkers: this.maxWorkers,
       activeRun: this.#active?.id ?? null,
       lastSeq: this.log.lastSeq,
     };
@@ -108,23 +139,114 @@ export class Playground {
     return this.#infoChanged();
   }
 
+  // ----- topology -----------------------------------------------------------------------------------------------
+
+  addWorker(spec: NewWorker = {}): WorkerInfo {
+    this.lastActivity = Date.now();
+    if (this.#workers.length >= this.maxWorkers) {
+      throw new PlaygroundError('PG_ERR_LIMIT', `A playground has at most ${this.maxWorkers} workers; remove one first.`);
+    }
+    const transport = spec.transport ?? 'tcp';
+    const mode = spec.mode ?? 'in-process';
+    this.#checkTransport(transport, mode);
+    const workMs = spec.workMs ?? { min: 0, max: 0 };
+    checkRange(workMs);
+    let id: string;
+    do id = `worker-${this.#nextWorkerNumber++}`;
+    while (this.#workers.some((worker) => worker.id === id));
+    const info: WorkerInfo = { id, endpoint: transport, transport, mode, workMs, connections: spec.connections ?? 1, state: 'idle', pid: null };
+    this.#workers.push(info);
+    this.#active?.addWorker({ ...info });
+    this.#infoChanged();
+    return { ...info };
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    this.lastActivity = Date.now();
+    this.#worker(id);
+    this.#workers = this.#workers.filter((worker) => worker.id !== id);
+    this.#infoChanged();
+    await this.#active?.removeWorker(id);
+    this.#infoChanged();
+  }
+
+  updateWorker(id: string, patch: WorkerPatch): WorkerInfo {
+    this.lastActivity = Date.now();
+    const worker = this.#worker(id);
+    if (patch.transport) this.#checkTransport(patch.transport, worker.mode);
+    if (patch.workMs) checkRange(patch.workMs);
+    if (patch.transport) {
+      worker.transport = patch.transport;
+      worker.endpoint = patch.transport;
+    }
+    if (patch.workMs) worker.workMs = patch.workMs;
+    this.#active?.updateWorker(id, patch);
+    this.#infoChanged();
+    return { ...worker };
+  }
+
+  signalWorker(id: string, signal: WorkerSignal): void {
+    this.lastActivity = Date.now();
+    const worker = this.#worker(id);
+    if (worker.mode !== 'process') {
+      throw new PlaygroundError(
+        'PG_ERR_VALIDATION',
+        `${id} runs inside the server's process, so it cannot be killed or hung on its own; add a process worker for that, or remove this one to close its socket.`,
+      );
+    }
+    if (!this.#active) throw new PlaygroundError('PG_ERR_NO_RUN', 'Worker processes only exist during a run; start one first.');
+    this.#active.signalWorker(id, signal);
+    this.#infoChanged();
+  }
+
+  updateSink(patch: SinkPatch): SinkInfo {
+    this.lastActivity = Date.now();
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'The sink is set up when a run starts; change it between runs.');
+    if (patch.enabled && this.scenario.framing !== 'tagged') {
+      throw new PlaygroundError('PG_ERR_VALIDATION', 'The tutorial has no sink: its clients only print what they receive. Use the pipeline sandbox.');
+    }
+    this.#sink = { ...this.#sink, ...patch };
+    this.#infoChanged();
+    return { ...this.#sink };
+  }
+
+  updateOptions(patch: SocketOptionsPatch): SocketOptions {
+    this.lastActivity = Date.now();
+    this.#options = {
+      ventilator: { ...this.#options.ventilator, ...patch.ventilator },
+      worker: { ...this.#options.worker, ...patch.worker },
+      sink: { ...this.#options.sink, ...patch.sink },
+    };
+    this.#active?.applyOptions(structuredClone(this.#options), {
+      ventilator: Boolean(patch.ventilator && Object.keys(patch.ventilator).length),
+      worker: Boolean(patch.worker && Object.keys(patch.worker).length),
+      sink: Boolean(patch.sink && Object.keys(patch.sink).length),
+    });
+    this.#infoChanged();
+    return structuredClone(this.#options);
+  }
+
+  // ----- runs ---------------------------------------------------------------------------------------------------
+
   /** Starts a run with the current parameters (optionally patched first). Returns at once with the run. */
   startRun(patch?: RunParamsPatch): PipelineRun {
     if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', 'This playground was closed.');
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', `Run ${this.#active.id} is still in progress; stop it first.`);
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
     this.lastActivity = Date.now();
-    let run: PipelineRun | null = null;
     const id = newId('run');
-    run = new PipelineRun({
+    const run: PipelineRun = new PipelineRun({
       id,
       playgroundId: this.id,
       scenario: this.scenario,
       endpoints: this.#endpoints,
+      workers: this.#workers.map((worker) => ({ ...worker })),
+      sink: { ...this.#sink },
+      socketOptions: structuredClone(this.#options),
       params: { ...this.params },
       policy: this.#policy,
       claimedIpcPaths: this.#claimedIpcPaths,
-      emit: (event) => this.#stamp(run!, event),
+      emit: (event) => this.#stamp(run, event),
     });
     this.#active = run;
     this.#runs.set(id, run);
@@ -155,7 +277,7 @@ export class Playground {
 
   runDetail(id: string): RunDetail {
     const run = this.#runs.get(id);
-    if (!run) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No run "${id}" in playground ${this.id} (only the last ${RUNS_KEPT} are kept in memory).`);
+    if (!run) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No run "${id.slice(0, 64)}" in playground ${this.id} (only the last ${RUNS_KEPT} are kept in memory).`);
     const { messages, truncated } = run.messages();
     return {
       id: run.id,
@@ -163,7 +285,7 @@ export class Playground {
       scenario: this.scenario.id,
       params: run.params,
       endpoints: run.endpoints.map((endpoint) => ({ ...endpoint })),
-      workers: run.workers,
+      workers: run.allWorkers(),
       startedAt: run.startedAt.toISOString(),
       endedAt: run.endedAt?.toISOString() ?? null,
       reason: run.reason,
@@ -176,13 +298,8 @@ export class Playground {
   /** Exact totals of the active (or last) run, sent with every batch so sampled streams stay correct. */
   counters(): Counters {
     const run = this.#active ?? this.#latestRun();
-    if (!run) return { run: null, sent: 0, received: {} };
+    if (!run) return { run: null, sent: 0, received: {}, done: {}, collected: 0, lost: 0 };
     return { run: run.id, ...run.counters() };
-  }
-
-  /** Resolves when the active run (if any) has ended. */
-  async settled(): Promise<void> {
-    await this.#active?.start();
   }
 
   /** Stops the active run and waits until its sockets are closed and its ipc files removed. Idempotent. */
@@ -205,6 +322,24 @@ export class Playground {
     return this.log.append(event);
   }
 
+  #worker(id: string): WorkerInfo {
+    const worker = this.#workers.find((candidate) => candidate.id === id);
+    if (!worker) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No worker "${id.slice(0, 64)}" in playground ${this.id}.`);
+    return worker;
+  }
+
+  #checkTransport(transport: WorkerInfo['transport'], mode: WorkerInfo['mode']): void {
+    if (!this.#endpoints.some((endpoint) => endpoint.transport === transport)) {
+      throw new PlaygroundError(
+        'PG_ERR_VALIDATION',
+        `This scenario's ventilator binds ${this.#endpoints.map((e) => e.transport).join(' and ')} only; ${transport} is available in the pipeline sandbox.`,
+      );
+    }
+    if (transport === 'inproc' && mode === 'process') {
+      throw new PlaygroundError('PG_ERR_VALIDATION', 'inproc only works between sockets of one process (one ZeroMQ context); a process worker needs tcp or ipc.');
+    }
+  }
+
   #latestRun(): PipelineRun | null {
     let latest: PipelineRun | null = null;
     for (const run of this.#runs.values()) latest = run;
@@ -223,4 +358,8 @@ export class Playground {
     for (const listener of this.#infoListeners) listener(info);
     return info;
   }
+}
+
+function checkRange(range: { min: number; max: number }): void {
+  if (range.min > range.max) throw new TopologyError('PG_ERR_VALIDATION', `workMs.min (${range.min}) must not be above workMs.max (${range.max}).`);
 }

@@ -16,8 +16,14 @@ export interface RegistryOptions {
   maxPlaygrounds?: number;
   /** A playground with no run and no watcher for this long is closed. */
   idleMs?: number;
+  /** Most workers in one playground. */
+  maxWorkers?: number;
   /** Requested addresses by endpoint name for every new playground (e.g. to move the tutorial's port). */
   endpointOverrides?: Readonly<Record<string, string>>;
+  /** Called right after a playground is created, before anyone can start a run (the recorder subscribes here). */
+  onCreate?: (playground: Playground) => void;
+  /** Called after a playground has closed, its last run:ended already logged (the recorder flushes here). */
+  onClosed?: (playground: Playground) => Promise<void> | void;
 }
 
 export const DEFAULT_MAX_PLAYGROUNDS = 50;
@@ -27,7 +33,8 @@ export class PlaygroundRegistry {
   readonly #playgrounds = new Map<string, Playground>();
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
   readonly #claimedIpcPaths = new Set<string>();
-  readonly #options: Required<Omit<RegistryOptions, 'endpointOverrides'>> & Pick<RegistryOptions, 'endpointOverrides'>;
+  readonly #options: Required<Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>> &
+    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryOptions) {
@@ -62,8 +69,10 @@ export class PlaygroundRegistry {
       policy: this.#options.policy,
       claimedIpcPaths: this.#claimedIpcPaths,
       endpointOverrides: this.#options.endpointOverrides,
+      maxWorkers: this.#options.maxWorkers,
     });
     this.#playgrounds.set(playground.id, playground);
+    this.#options.onCreate?.(playground);
     return playground;
   }
 
@@ -81,6 +90,7 @@ export class PlaygroundRegistry {
     const playground = this.get(id);
     this.#playgrounds.delete(id);
     await playground.close();
+    await this.#options.onClosed?.(playground);
   }
 
   /** Closes playgrounds that have had no run and no subscriber for idleMs. */
@@ -96,6 +106,9 @@ export class PlaygroundRegistry {
     clearInterval(this.#sweeper);
     const all = this.list();
     this.#playgrounds.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all(all.map(async (p) => {
+      await p.close();
+      await this.#options.onClosed?.(p);
+    }));
   }
 }

@@ -1,7 +1,11 @@
 /**
- * One run of a scenario on real sockets: plan endpoints, start the built-in workers, play the ventilator's
- * script, drain, close everything, and report every step as an event. Knows nothing of HTTP.
+ * One run of a scenario on real sockets: plan endpoints, start the workers (in this process or as their own
+ * processes), play the ventilator's script, apply live topology changes, drain, close everything, and report
+ * every step as an event. Knows nothing of HTTP.
+ *
+ *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  */
+import * as zmq from 'zeromq';
 import {
   MESSAGES_KEPT_PER_WORKER,
   type EndpointInfo,
@@ -9,29 +13,39 @@ import {
   type RunEndReason,
   type RunParams,
   type RunSummary,
+  type SinkInfo,
+  type SocketOptions,
+  type Transport,
   type VentilatorState,
   type WorkerInfo,
+  type WorkerPatch,
+  type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
-import {
-  EndpointError,
-  checkEndpoint,
-  ensureRuntimeDir,
-  probeIpcPath,
-  removeIpcFile,
-  type EndpointPolicy,
-} from './endpoints.ts';
-import type { MonitorEvent } from './monitor.ts';
-import { InProcessWorker, Ventilator, type Frames, type Verdict } from './sockets.ts';
+import { EndpointError, checkEndpoint, ensureRuntimeDir, probeIpcPath, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
+import { watchSocket, type MonitorEvent } from './monitor.ts';
+import { Ventilator, type Frames } from './sockets.ts';
+import { TASK_SENT, TaskLedger } from './task-ledger.ts';
+import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
+import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
 
 /** A send pending longer than this shows the ventilator as blocked. */
 export const BLOCKED_AFTER_MS = 100;
 /** How long a synchronised start waits for the workers before it gives up and sends anyway. */
-export const WAIT_FOR_WORKERS_MS = 10_000;
-/** Linger of the ventilator after a run, so external peers still get their last messages. */
-export const VENTILATOR_LINGER_MS = 1000;
+export const WAIT_FOR_WORKERS_MS = 15_000;
 /** Task bodies longer than this are shortened in events and summaries (the wire carries the whole body). */
 export const BODY_PREVIEW_CHARS = 64;
+/** Per-task task:lost events sent at the end of a run, at most; the summary counts all of them. */
+export const LOST_EVENTS_MAX = 10_000;
+
+export class TopologyError extends Error {
+  constructor(
+    readonly code: 'PG_ERR_VALIDATION' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_LIMIT',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface RunOptions {
   id: string;
@@ -39,6 +53,9 @@ export interface RunOptions {
   scenario: Scenario;
   /** The scenario's endpoints with their requested addresses resolved (overrides applied). */
   endpoints: EndpointInfo[];
+  workers: WorkerInfo[];
+  sink: SinkInfo;
+  socketOptions: SocketOptions;
   params: RunParams;
   policy: EndpointPolicy;
   /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
@@ -46,27 +63,36 @@ export interface RunOptions {
   emit: (event: EventInput) => void;
 }
 
-interface WorkerState {
+interface WorkerSlot {
   info: WorkerInfo;
-  worker: InProcessWorker | null;
-  /** Settles when the worker's receive loop has ended and its stop was reported. */
-  loop: Promise<void> | null;
+  handle: WorkerHandle | null;
   received: number;
+  done: number;
   messages: string[];
-  /** idle: not started; connecting: connect() called, no handshake yet; linked: handshake seen; closed. */
-  phase: 'idle' | 'connecting' | 'linked' | 'closed';
+  /** Tasks received and not yet done, oldest first (a worker works on one at a time). */
+  working: number[];
+  /** Pipes this worker's own monitor saw shake hands (one per connection). */
+  linkedPipes: number;
+  /** connect() called and socket not closed: the ventilator may count this worker's pipes. */
+  open: boolean;
   stopped: boolean;
+  /** Tasks may have been lost with this worker (killed, removed, switched, or stopped at its "x"). */
+  mayHaveLost: boolean;
+  removed: boolean;
 }
 
 export function preview(body: string): string {
   return body.length > BODY_PREVIEW_CHARS ? `${body.slice(0, BODY_PREVIEW_CHARS - 1)}…` : body;
 }
 
+export function resolveAddress(template: string, policy: EndpointPolicy, playgroundId: string): string {
+  return template.replaceAll('{runtime}', policy.runtimeDir).replaceAll('{playground}', playgroundId);
+}
+
 export class PipelineRun {
   readonly id: string;
   readonly startedAt = new Date();
   readonly endpoints: EndpointInfo[];
-  readonly workers: WorkerInfo[];
   endedAt: Date | null = null;
   reason: RunEndReason | null = null;
 
@@ -74,24 +100,36 @@ export class PipelineRun {
   readonly #emit: (event: EventInput) => void;
   readonly #start = performance.now();
   #ventilator: Ventilator | null = null;
-  readonly #workerStates = new Map<string, WorkerState>();
+  #sink: zmq.Pull | null = null;
+  #sinkLoop: Promise<void> | null = null;
+  #sinkAddress: string | null = null;
+  readonly #slots = new Map<string, WorkerSlot>();
+  readonly #ledger = new TaskLedger();
   /** Endpoint name by the address the ventilator really bound (monitor events name the local address). */
   readonly #endpointByAddress = new Map<string, string>();
   readonly #ventilatorPeers = new Map<string, number>();
   readonly #reportedPeers = new Map<string, string>();
-  readonly #closedWorkersNotYetDisconnected = new Map<string, number>();
+  readonly #closedPipesNotYetSeen = new Map<string, number>();
   /** plain framing: task ids sent but not yet received, per body, oldest first. */
   readonly #unreceivedByBody = new Map<string, number[]>();
   readonly #ipcFilesBound: string[] = [];
   /** Addresses decided before binding (ipc, inproc), so workers can connect early. */
   readonly #plannedAddress = new Map<string, string>();
+  readonly #binding = new Map<string, Promise<void>>();
+  #bindQueue: Promise<void> = Promise.resolve();
+  #bindsInFlight = 0;
   #sent = 0;
   #receivedTotal = 0;
+  #doneTotal = 0;
+  #collected = 0;
+  #lost = 0;
+  readonly #lostBy: Record<string, number> = {};
   #externalPeersMax = 0;
   #ventilatorState: VentilatorState = 'idle';
   #sendPending = false;
   /** #sent when a pending send was seen at the last tick; -1 when none was pending. */
   #pendingSeenAtSent = -1;
+  #lastProgressAt = performance.now();
   #stopRequested = false;
   #wake: () => void = () => {};
   #messagesTruncated = false;
@@ -101,16 +139,8 @@ export class PipelineRun {
     this.#options = options;
     this.#emit = options.emit;
     this.id = options.id;
-    const { scenario } = options;
     this.endpoints = options.endpoints.map((endpoint) => ({ ...endpoint, actual: null }));
-    this.workers = scenario.workers.map((spec) => ({
-      id: spec.id,
-      endpoint: spec.endpoint,
-      transport: this.#endpoint(spec.endpoint).transport,
-    }));
-    for (const info of this.workers) {
-      this.#workerStates.set(info.id, { info, worker: null, loop: null, received: 0, messages: [], phase: 'idle', stopped: false });
-    }
+    for (const info of options.workers) this.#slots.set(info.id, this.#newSlot({ ...info, state: 'idle', pid: null }));
   }
 
   /** Starts the run; the promise settles once every socket is closed and run:ended was emitted. */
@@ -132,49 +162,180 @@ export class PipelineRun {
     return this.#options.params;
   }
 
-  get isActive(): boolean {
-    return this.endedAt === null;
+  get sinkInfo(): SinkInfo {
+    return { ...this.#options.sink, address: this.#sinkAddress };
+  }
+
+  /** The workers of this run as they are now (removed ones excluded). */
+  workers(): WorkerInfo[] {
+    return [...this.#slots.values()].filter((slot) => !slot.removed).map((slot) => ({ ...slot.info }));
+  }
+
+  /** Every worker that took part, removed ones included (for summaries). */
+  allWorkers(): WorkerInfo[] {
+    return [...this.#slots.values()].map((slot) => ({ ...slot.info }));
   }
 
   summary(): RunSummary {
     const received: Record<string, number> = {};
-    for (const [id, state] of this.#workerStates) received[id] = state.received;
+    const done: Record<string, number> = {};
+    for (const [id, slot] of this.#slots) {
+      received[id] = slot.received;
+      done[id] = slot.done;
+    }
     return {
       sent: this.#sent,
       received,
+      done,
+      collected: this.#collected,
       unattributed: Math.max(0, this.#sent - this.#receivedTotal),
+      lost: this.#lost,
+      lostBy: { ...this.#lostBy },
       externalPeersMax: this.#externalPeersMax,
-      durationMs: round((this.endedAt ? this.endedAt.getTime() - this.startedAt.getTime() : this.elapsed())),
+      durationMs: round(this.endedAt ? this.endedAt.getTime() - this.startedAt.getTime() : this.elapsed()),
     };
   }
 
   messages(): { messages: Record<string, string[]>; truncated: boolean } {
     const messages: Record<string, string[]> = {};
-    for (const [id, state] of this.#workerStates) messages[id] = [...state.messages];
+    for (const [id, slot] of this.#slots) messages[id] = [...slot.messages];
     return { messages, truncated: this.#messagesTruncated };
   }
 
-  counters(): { sent: number; received: Record<string, number> } {
+  counters(): { sent: number; received: Record<string, number>; done: Record<string, number>; collected: number; lost: number } {
     const received: Record<string, number> = {};
-    for (const [id, state] of this.#workerStates) received[id] = state.received;
-    return { sent: this.#sent, received };
+    const done: Record<string, number> = {};
+    for (const [id, slot] of this.#slots) {
+      received[id] = slot.received;
+      done[id] = slot.done;
+    }
+    return { sent: this.#sent, received, done, collected: this.#collected, lost: this.#lost };
   }
 
   elapsed(): number {
     return performance.now() - this.#start;
   }
 
-  // -------------------------------------------------------------------------------------------------------------
+  // ----- live topology ------------------------------------------------------------------------------------------
+
+  /** Adds a worker to the running pipeline: it connects at once (binding its transport if needed). */
+  addWorker(info: WorkerInfo): void {
+    const slot = this.#newSlot({ ...info, state: 'idle', pid: null });
+    this.#slots.set(info.id, slot);
+    this.#emitWorker(slot, 'added');
+    if (this.#options.params.builtInWorkers && this.#ventilator) void this.#startWhenBound(slot);
+  }
+
+  /** Closes a worker's sockets (or ends its process): tasks queued for it are lost, as in ZeroMQ. */
+  async removeWorker(id: string): Promise<void> {
+    const slot = this.#slot(id);
+    slot.removed = true;
+    slot.mayHaveLost = true;
+    this.#loseWorking(slot);
+    await this.#closeSlot(slot);
+    this.#emit({ type: 'worker:removed', worker: id });
+    this.#wake();
+  }
+
+  /** Moves a worker to another transport, or changes its work time, while tasks flow. */
+  updateWorker(id: string, patch: WorkerPatch): void {
+    const slot = this.#slot(id);
+    if (patch.workMs) {
+      slot.info.workMs = patch.workMs;
+      slot.handle?.control({ type: 'configure', workMs: patch.workMs });
+      this.#emitWorker(slot, `work time ${patch.workMs.min}-${patch.workMs.max} ms`);
+    }
+    if (patch.transport && patch.transport !== slot.info.transport) {
+      const from = slot.info.transport;
+      slot.info.transport = patch.transport;
+      slot.info.endpoint = patch.transport;
+      if (slot.handle) {
+        // The old connection's queue goes with its socket: tasks still in it are lost.
+        slot.mayHaveLost = true;
+        this.#detachPipes(slot, from);
+        this.#emitWorker(slot, `transport ${from} -> ${patch.transport}`);
+        void this.#reconnectWhenBound(slot);
+      } else {
+        this.#emitWorker(slot, `transport ${from} -> ${patch.transport}`);
+      }
+    }
+  }
+
+  /** SIGKILL, SIGSTOP, SIGCONT or a restart for a process worker. */
+  signalWorker(id: string, signal: WorkerSignal): void {
+    const slot = this.#slot(id);
+    if (signal === 'restart') {
+      void this.#restart(slot);
+      return;
+    }
+    const handle = slot.handle;
+    if (!(handle instanceof ProcessWorker) || handle.hasExited) {
+      throw new TopologyError('PG_ERR_VALIDATION', `${id} has no running process to signal; restart it first.`);
+    }
+    if (signal === 'kill') {
+      slot.mayHaveLost = true;
+      handle.signal('kill'); // the exit handler reports it and loses what the worker held
+    } else if (signal === 'stop') {
+      handle.signal('stop');
+      slot.info.state = 'hung';
+      this.#emit({ type: 'worker:process', worker: id, action: 'hung', pid: handle.pid });
+      this.#emitWorker(slot, 'hung (SIGSTOP)');
+    } else {
+      handle.signal('cont');
+      slot.info.state = slot.linkedPipes > 0 ? 'connected' : 'connecting';
+      this.#emit({ type: 'worker:process', worker: id, action: 'resumed', pid: handle.pid });
+      this.#emitWorker(slot, 'resumed (SIGCONT)');
+    }
+  }
+
+  /** Socket options during a run: workers reconnect with them; the ventilator and sink keep theirs until the next run. */
+  applyOptions(options: SocketOptions, changed: { ventilator: boolean; worker: boolean; sink: boolean }): void {
+    this.#options.socketOptions = options;
+    if (changed.worker) {
+      for (const slot of this.#slots.values()) {
+        if (!slot.handle || slot.removed) continue;
+        slot.mayHaveLost = true;
+        this.#detachPipes(slot, slot.info.transport);
+        slot.handle.control({ type: 'reconnect', addresses: this.#addressesFor(slot), options: this.#workerOptions() });
+      }
+      this.#emit({
+        type: 'options:applied',
+        node: 'workers',
+        recreated: true,
+        note: 'Each worker closed its socket and connected a new one with the new options (tasks queued for the old one are lost).',
+      });
+    }
+    for (const node of ['ventilator', 'sink'] as const) {
+      if (!changed[node]) continue;
+      this.#emit({
+        type: 'options:applied',
+        node,
+        recreated: false,
+        note: `The ${node}'s socket options apply from the next run: its socket is bound and keeps the pipes it has.`,
+      });
+    }
+  }
+
+  // ----- the run ------------------------------------------------------------------------------------------------
 
   async #execute(): Promise<RunEndReason> {
     const { scenario, params } = this.#options;
-    this.#emit({ type: 'run:started', scenario: scenario.id, params, endpoints: this.endpoints, workers: this.workers });
+    this.#emit({
+      type: 'run:started',
+      scenario: scenario.id,
+      params,
+      endpoints: this.endpoints.map((endpoint) => ({ ...endpoint })),
+      workers: this.workers(),
+    });
     let reason: RunEndReason = 'completed';
     const blockedWatch = setInterval(() => this.#updateBlocked(), BLOCKED_AFTER_MS / 2);
     try {
       await this.#planEndpoints();
-      this.#ventilator = new Ventilator((event) => this.#onVentilatorMonitor(event));
-      if (params.builtInWorkers) this.#startWorkers((endpoint) => endpoint.transport !== 'tcp');
+      this.#ventilator = this.#createVentilator();
+      if (this.#options.sink.enabled) await this.#startSink();
+      if (params.builtInWorkers) {
+        for (const slot of this.#slots.values()) if (this.#addressKnown(slot.info.transport)) void this.#startWhenBound(slot);
+      }
       this.#setVentilatorState('sending');
       const { intervalMs } = params;
       for (const step of scenario.steps(params)) {
@@ -182,8 +343,11 @@ export class PipelineRun {
         if (step.kind === 'send') {
           // The hot path: one await per task, as in a bare PUSH loop.
           const task = this.#sent;
+          const frames = this.#framesFor(task, step.body);
+          this.#ledger.sent(task); // before the send: a receipt must always find its task
+          if (this.#bindsInFlight > 0) await this.#bindQueue;
           this.#sendPending = true;
-          await this.#ventilator.send(this.#framesFor(task, step.body));
+          await this.#ventilator.send(frames);
           this.#sendPending = false;
           this.#sent++;
           this.#emit({ type: 'task:sent', task, body: preview(step.body) });
@@ -200,14 +364,15 @@ export class PipelineRun {
         reason = 'stopped';
       } else {
         reason = 'failed';
-        const code = error instanceof EndpointError ? error.code : ((error as { code?: string }).code ?? 'PG_ERR_INTERNAL');
+        const code = error instanceof EndpointError ? error.code : codeOf(error);
         this.#emit({ type: 'node:error', node: 'ventilator', code, message: (error as Error).message });
       }
     } finally {
       clearInterval(blockedWatch);
     }
     this.#setVentilatorState('idle');
-    await this.#closeAll(reason === 'completed' ? VENTILATOR_LINGER_MS : 0);
+    await this.#closeAll(reason === 'completed' ? this.#options.socketOptions.ventilator.linger : 0);
+    if (reason !== 'stopped') this.#accountForUnreceived();
     this.endedAt = new Date();
     this.reason = reason;
     this.#emit({ type: 'run:ended', reason, summary: this.summary() });
@@ -217,24 +382,47 @@ export class PipelineRun {
   async #play(step: Exclude<Step, { kind: 'send' }>): Promise<void> {
     switch (step.kind) {
       case 'bind':
-        await this.#bind(step.endpoint);
+        await this.#bindOnce(step.endpoint);
         return;
-      case 'wait-for-workers':
-        await this.#until(() => this.#ventilatorPeerTotal() >= this.#workerStates.size, WAIT_FOR_WORKERS_MS);
+      case 'bind-in-use': {
+        const transports = new Set([...this.#slots.values()].map((slot) => slot.info.transport));
+        // With no worker of ours, bind every endpoint so external peers can join on any transport.
+        const names = this.#options.params.builtInWorkers ? transports : new Set(this.endpoints.map((e) => e.name));
+        for (const endpoint of this.endpoints) if (names.has(endpoint.transport)) await this.#bindOnce(endpoint.name);
         return;
+      }
+      case 'wait-for-workers': {
+        const pipes = [...this.#slots.values()].reduce((sum, slot) => sum + slot.info.connections, 0);
+        await this.#until(() => this.#ventilatorPeerTotal() >= pipes, WAIT_FOR_WORKERS_MS);
+        return;
+      }
     }
+  }
+
+  #createVentilator(): Ventilator {
+    const ventilator = new Ventilator((event) => this.#onVentilatorMonitor(event));
+    const options = this.#options.socketOptions.ventilator;
+    const socket = ventilator.socket;
+    // Before any bind: HWMs and buffers of existing pipes never change afterwards (zmq-facts section 3).
+    socket.sendHighWaterMark = options.sendHighWaterMark;
+    if (options.sendBufferSize > 0) socket.sendBufferSize = options.sendBufferSize;
+    if (options.heartbeatInterval > 0) {
+      socket.heartbeatInterval = options.heartbeatInterval;
+      socket.heartbeatTimeout = options.heartbeatTimeout || options.heartbeatInterval * 3;
+    }
+    return ventilator;
   }
 
   #endpoint(name: string): EndpointInfo {
     const endpoint = this.endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new Error(`Scenario ${this.#options.scenario.id} names unknown endpoint "${name}"`);
+    if (!endpoint) throw new TopologyError('PG_ERR_VALIDATION', `This scenario's ventilator has no ${name} endpoint.`);
     return endpoint;
   }
 
   /**
-   * Checks every requested address and picks the ipc paths now, before any worker connects: a worker may connect
-   * to an ipc endpoint long before the ventilator binds it (the tutorial's ipc client does). A tcp port is only
-   * known to be free once bound, so tcp workers connect after the bind.
+   * Checks every requested address and picks ipc paths and inproc names now, before any worker connects: a
+   * worker may connect to them long before the ventilator binds (the tutorial's ipc client does). A tcp port is
+   * only known once bound, so tcp workers connect after the bind.
    */
   async #planEndpoints(): Promise<void> {
     const { policy, claimedIpcPaths, playgroundId } = this.#options;
@@ -246,22 +434,37 @@ export class PipelineRun {
         const probe = claimedIpcPaths.has(file) ? 'claimed' : await probeIpcPath(file);
         if (probe !== 'free' && probe !== 'stale-socket') {
           file = `${policy.runtimeDir}/${playgroundId}-${endpoint.name}.ipc`;
-          endpoint.note = {
+          const why = {
             claimed: `${parsed.path} is used by another playground on this server`,
             'live-socket': `${parsed.path} is in use by another program`,
             'not-a-socket': `${parsed.path} exists and is not a socket, so it was left alone`,
-          }[probe] + `; bound ${file} instead.`;
+          }[probe];
+          endpoint.note = `${why}; bound ${file} instead.`;
           checkEndpoint(`ipc://${file}`, policy);
         }
         claimedIpcPaths.add(file);
         this.#ipcFilesBound.push(file);
-        endpoint.actual = null;
         this.#plannedAddress.set(endpoint.name, `ipc://${file}`);
       } else if (parsed.transport === 'inproc') {
-        // inproc names are per process; scoping them by playground keeps two playgrounds apart.
-        this.#plannedAddress.set(endpoint.name, `inproc://${playgroundId}-${parsed.name}`);
+        this.#plannedAddress.set(endpoint.name, endpoint.requested);
       }
     }
+  }
+
+  /**
+   * Binds an endpoint once. Binds are queued one after another, and sends wait for a bind in progress:
+   * zeromq.js throws EBUSY for a bind or a send while another bind is pending (a bind during a pending send is
+   * fine, which is how a blocked ventilator gets a new endpoint).
+   */
+  #bindOnce(name: string): Promise<void> {
+    let binding = this.#binding.get(name);
+    if (!binding) {
+      this.#bindsInFlight++;
+      binding = this.#bindQueue.then(() => this.#bind(name)).finally(() => this.#bindsInFlight--);
+      this.#bindQueue = binding.catch(() => {});
+      this.#binding.set(name, binding);
+    }
+    return binding;
   }
 
   async #bind(name: string): Promise<void> {
@@ -271,135 +474,326 @@ export class PipelineRun {
     try {
       address = await ventilator.bind(address);
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (endpoint.transport !== 'tcp' || code !== 'EADDRINUSE') throw error;
+      if (endpoint.transport !== 'tcp' || codeOf(error) !== 'EADDRINUSE') throw error;
       const requestedPort = endpoint.requested.split(':').pop();
       address = await ventilator.bind('tcp://127.0.0.1:*');
       endpoint.note = `port ${requestedPort} is in use by another program; bound a free port instead.`;
     }
     endpoint.actual = address;
     this.#endpointByAddress.set(address, name);
+    if (endpoint.transport === 'inproc') {
+      // inproc has no monitor events at all (zmq-facts section 5): report the bind ourselves.
+      this.#emit({ type: 'socket:event', node: 'ventilator', kind: 'bind', address });
+    }
     this.#emit({ type: 'endpoint:bound', endpoint: { ...endpoint } });
-    if (this.#options.params.builtInWorkers) this.#startWorkers((candidate) => candidate.name === name);
-  }
-
-  #startWorkers(which: (endpoint: EndpointInfo) => boolean): void {
-    for (const state of this.#workerStates.values()) {
-      const endpoint = this.#endpoint(state.info.endpoint);
-      if (state.worker || !which(endpoint)) continue;
-      const address = endpoint.actual ?? this.#plannedAddress.get(endpoint.name);
-      if (!address) continue;
-      const worker = new InProcessWorker(state.info.id, address, (event) => this.#onWorkerMonitor(state, event));
-      state.worker = worker;
-      state.phase = 'connecting';
-      this.#emit({ type: 'worker:connecting', worker: state.info.id, address });
-      state.loop = worker
-        .start((frames) => this.#onTask(state, frames))
-        .catch((error: Error) => {
-          this.#emit({ type: 'node:error', node: state.info.id, code: codeOf(error), message: error.message });
-        })
-        .finally(() => {
-          this.#onWorkerClosed(state);
-          this.#onWorkerStopped(state, 'run-ended');
-        });
+    if (this.#options.params.builtInWorkers) {
+      for (const slot of this.#slots.values()) if (slot.info.transport === endpoint.transport && !slot.handle && !slot.removed) void this.#startWhenBound(slot);
     }
   }
 
-  /** The frames for a task; with plain framing, registers the body so a worker's receipt finds its task. */
-  #framesFor(task: number, body: string): Frames {
-    if (this.#options.scenario.framing === 'tagged') return [String(task), body];
-    const queue = this.#unreceivedByBody.get(body);
-    if (queue) queue.push(task);
-    else this.#unreceivedByBody.set(body, [task]);
-    return body;
+  #addressKnown(transport: Transport): boolean {
+    const endpoint = this.endpoints.find((e) => e.transport === transport);
+    return Boolean(endpoint && (endpoint.actual ?? this.#plannedAddress.get(endpoint.name)));
   }
 
-  #onTask(state: WorkerState, frames: Buffer[]): Verdict {
+  /** The address a worker on this transport connects to, binding it first when the scenario binds on demand. */
+  async #addressFor(transport: Transport): Promise<string | null> {
+    const endpoint = this.#endpoint(transport);
+    if (!endpoint.actual && this.#options.scenario.bindOnDemand && this.#ventilator) await this.#bindOnce(endpoint.name);
+    return endpoint.actual ?? this.#plannedAddress.get(endpoint.name) ?? null;
+  }
+
+  #addressesFor(slot: WorkerSlot): string[] {
+    const endpoint = this.#endpoint(slot.info.transport);
+    const address = endpoint.actual ?? this.#plannedAddress.get(endpoint.name);
+    return address ? Array.from({ length: slot.info.connections }, () => address) : [];
+  }
+
+  #workerOptions(): WorkerConfig['options'] {
+    const { worker } = this.#options.socketOptions;
+    return {
+      receiveHighWaterMark: worker.receiveHighWaterMark,
+      receiveBufferSize: worker.receiveBufferSize,
+      sinkImmediate: worker.sinkImmediate,
+    };
+  }
+
+  async #startWhenBound(slot: WorkerSlot): Promise<void> {
+    try {
+      const address = await this.#addressFor(slot.info.transport);
+      if (!address || slot.handle || slot.removed || this.#stopRequested || this.endedAt) return;
+      this.#startWorker(slot, address);
+    } catch (error) {
+      this.#emit({ type: 'node:error', node: slot.info.id, code: codeOf(error), message: (error as Error).message });
+    }
+  }
+
+  async #reconnectWhenBound(slot: WorkerSlot): Promise<void> {
+    try {
+      await this.#addressFor(slot.info.transport);
+      slot.handle?.control({ type: 'reconnect', addresses: this.#addressesFor(slot), options: this.#workerOptions() });
+      this.#emit({ type: 'worker:connecting', worker: slot.info.id, address: this.#addressesFor(slot)[0] ?? '' });
+    } catch (error) {
+      this.#emit({ type: 'node:error', node: slot.info.id, code: codeOf(error), message: (error as Error).message });
+    }
+  }
+
+  #startWorker(slot: WorkerSlot, address: string): void {
+    const { scenario } = this.#options;
+    const config: WorkerConfig = {
+      id: slot.info.id,
+      addresses: Array.from({ length: slot.info.connections }, () => address),
+      workMs: slot.info.workMs,
+      endMarker: scenario.endMarker,
+      sinkAddress: this.#sinkAddress,
+      options: this.#workerOptions(),
+    };
+    const onReport = (report: WorkerReport) => this.#onWorkerReport(slot, report);
+    slot.open = true;
+    slot.stopped = false;
+    slot.linkedPipes = 0;
+    if (slot.info.mode === 'process') {
+      const handle = new ProcessWorker(slot.info.id, config, onReport, (exit) => this.#onProcessExit(slot, handle, exit.signal));
+      slot.handle = handle;
+      slot.info.pid = handle.pid;
+      slot.info.state = 'starting';
+      this.#emit({ type: 'worker:process', worker: slot.info.id, action: 'spawned', pid: handle.pid });
+    } else {
+      slot.handle = new InProcessWorker(slot.info.id, config, onReport);
+      slot.info.state = 'connecting';
+      if (slot.info.transport === 'inproc') slot.linkedPipes = slot.info.connections; // no monitor for inproc
+    }
+    this.#emit({ type: 'worker:connecting', worker: slot.info.id, address });
+    this.#emitWorker(slot, 'connecting');
+    this.#reportPeers(slot.info.endpoint);
+  }
+
+  async #restart(slot: WorkerSlot): Promise<void> {
+    if (slot.removed) return;
+    if (slot.handle) {
+      slot.mayHaveLost = true;
+      this.#loseWorking(slot);
+      await this.#closeSlot(slot);
+    }
+    slot.info.state = 'idle';
+    if (this.#options.params.builtInWorkers && !this.endedAt) await this.#startWhenBound(slot);
+  }
+
+  #onWorkerReport(slot: WorkerSlot, report: WorkerReport): void {
+    switch (report.type) {
+      case 'received':
+        this.#onTask(slot, report.frames);
+        return;
+      case 'done': {
+        const task = slot.working.shift();
+        if (task === undefined) return;
+        slot.done++;
+        this.#doneTotal++;
+        this.#ledger.done(task);
+        this.#lastProgressAt = performance.now();
+        this.#emit({ type: 'task:done', task, worker: slot.info.id });
+        this.#wake();
+        return;
+      }
+      case 'monitor':
+        this.#onWorkerMonitor(slot, report.event, report.socket);
+        return;
+      case 'stopped':
+        if (report.reason === 'end-marker') this.#onWorkerStopped(slot, 'end-marker');
+        return;
+      case 'error':
+        this.#emit({ type: 'node:error', node: slot.info.id, code: report.code, message: report.message });
+        return;
+    }
+  }
+
+  #onTask(slot: WorkerSlot, frames: string[]): void {
     const { framing, endMarker } = this.#options.scenario;
     let task: number;
     let body: string;
     if (framing === 'tagged') {
-      task = Number(frames[0]?.toString());
-      body = frames[1]?.toString() ?? '';
+      task = Number(frames[0]);
+      body = frames[1] ?? '';
     } else {
-      body = frames[0]?.toString() ?? '';
+      body = frames[0] ?? '';
       const queue = this.#unreceivedByBody.get(body);
       task = queue?.shift() ?? -1;
       if (queue && queue.length === 0) this.#unreceivedByBody.delete(body);
     }
-    if (!Number.isInteger(task) || task < 0) {
-      this.#emit({ type: 'node:error', node: state.info.id, code: 'PG_ERR_BAD_MESSAGE', message: `Received a message the ventilator did not send: ${preview(body)}` });
-      return 'continue';
+    if (!Number.isInteger(task) || task < 0 || !this.#ledger.received(task, slot.info.id)) {
+      this.#emit({ type: 'node:error', node: slot.info.id, code: 'PG_ERR_BAD_MESSAGE', message: `Received a message the ventilator did not send: ${preview(body)}` });
+      return;
     }
-    state.received++;
+    slot.received++;
     this.#receivedTotal++;
-    if (state.messages.length < MESSAGES_KEPT_PER_WORKER) state.messages.push(preview(body));
+    this.#lastProgressAt = performance.now();
+    if (slot.messages.length < MESSAGES_KEPT_PER_WORKER) slot.messages.push(preview(body));
     else this.#messagesTruncated = true;
-    this.#emit({ type: 'task:received', task, worker: state.info.id, body: preview(body) });
+    this.#emit({ type: 'task:received', task, worker: slot.info.id, body: preview(body) });
     if (endMarker !== null && body === endMarker) {
-      this.#onWorkerStopped(state, 'end-marker');
-      return 'stop';
+      // The tutorial's client stops at its "x": whatever is still queued for it is lost when it closes.
+      slot.mayHaveLost = true;
+      this.#ledger.done(task);
+      return;
     }
+    slot.working.push(task);
     this.#wake();
-    return 'continue';
   }
 
-  #onWorkerStopped(state: WorkerState, reason: 'end-marker' | 'run-ended'): void {
-    if (state.stopped) return;
-    state.stopped = true;
-    this.#emit({ type: 'worker:stopped', worker: state.info.id, reason });
+  #onWorkerStopped(slot: WorkerSlot, reason: 'end-marker' | 'run-ended'): void {
+    if (slot.stopped) return;
+    slot.stopped = true;
+    slot.info.state = slot.info.state === 'killed' ? 'killed' : 'stopped';
+    this.#markClosed(slot);
+    this.#emit({ type: 'worker:stopped', worker: slot.info.id, reason });
     this.#wake();
   }
+
+  #onProcessExit(slot: WorkerSlot, handle: ProcessWorker, signal: NodeJS.Signals | null): void {
+    if (slot.handle !== handle) return; // an old process of a restarted worker
+    const killed = signal === 'SIGKILL';
+    this.#emit({ type: 'worker:process', worker: slot.info.id, action: killed ? 'killed' : 'exited', pid: handle.pid });
+    if (killed) {
+      slot.mayHaveLost = true;
+      this.#loseWorking(slot);
+      slot.info.state = 'killed';
+      this.#emitWorker(slot, 'killed (SIGKILL)');
+    }
+    this.#markClosed(slot);
+    this.#wake();
+  }
+
+  /** Tasks a worker held (received, not done) are lost with it, exactly. */
+  #loseWorking(slot: WorkerSlot): void {
+    for (const task of slot.working.splice(0)) this.#loseTask(task, slot.info.id);
+  }
+
+  #loseTask(task: number, worker: string | null): void {
+    this.#ledger.lost(task, worker);
+    this.#lost++;
+    const key = worker ?? 'unknown';
+    this.#lostBy[key] = (this.#lostBy[key] ?? 0) + 1;
+    if (this.#lost <= LOST_EVENTS_MAX) this.#emit({ type: 'task:lost', task, worker });
+  }
+
+  /**
+   * At the end, tasks sent but never received went to a peer we do not control (when there were any) or were lost
+   * in the pipe of a worker that went away. PUSH cannot say which pipe held them, so they are attributed to that
+   * worker only when a single worker could have held them.
+   */
+  #accountForUnreceived(): void {
+    if (this.#externalPeersMax > 0 || !this.#options.params.builtInWorkers) return;
+    const suspects = [...this.#slots.values()].filter((slot) => slot.mayHaveLost).map((slot) => slot.info.id);
+    const worker = suspects.length === 1 ? suspects[0]! : null;
+    for (const task of this.#ledger.inState(TASK_SENT)) this.#loseTask(task, worker);
+  }
+
+  // ----- sink ---------------------------------------------------------------------------------------------------
+
+  async #startSink(): Promise<void> {
+    const { sink, policy, playgroundId } = this.#options;
+    const pull = new zmq.Pull();
+    pull.linger = 0;
+    const options = this.#options.socketOptions.sink;
+    pull.receiveHighWaterMark = options.receiveHighWaterMark;
+    if (options.receiveBufferSize > 0) pull.receiveBufferSize = options.receiveBufferSize;
+    const monitor = watchSocket(pull, (event) => this.#emit({ type: 'socket:event', node: 'sink', ...event }));
+    const requested = {
+      tcp: 'tcp://127.0.0.1:*',
+      ipc: `ipc://${policy.runtimeDir}/${playgroundId}-sink.ipc`,
+      inproc: `inproc://${playgroundId}-sink`,
+    }[sink.transport];
+    if (sink.transport === 'ipc') {
+      ensureRuntimeDir(policy);
+      this.#ipcFilesBound.push(requested.slice('ipc://'.length));
+    }
+    await pull.bind(requested);
+    this.#sinkAddress = pull.lastEndpoint ?? requested;
+    this.#sink = pull;
+    this.#emit({ type: 'sink:bound', address: this.#sinkAddress });
+    this.#sinkLoop = (async () => {
+      try {
+        for await (const [worker, task] of pull) this.#onCollected(String(worker), Number(String(task)));
+      } catch (error) {
+        if (!pull.closed) this.#emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message });
+      }
+      await monitor.catch(() => {});
+    })();
+  }
+
+  #onCollected(worker: string, task: number): void {
+    if (!Number.isInteger(task) || !this.#ledger.collected(task)) return;
+    this.#collected++;
+    this.#lastProgressAt = performance.now();
+    this.#emit({ type: 'task:collected', task, worker });
+    this.#wake();
+  }
+
+  // ----- peers and monitor --------------------------------------------------------------------------------------
 
   #onVentilatorMonitor(event: MonitorEvent): void {
     this.#emit({ type: 'socket:event', node: 'ventilator', ...event });
     const name = this.#endpointByAddress.get(event.address);
     if (!name) return;
-    const peers = this.#ventilatorPeers.get(name) ?? 0;
     this.#wake(); // a synchronised start waits for handshakes
+    const peers = this.#ventilatorPeers.get(name) ?? 0;
     if (event.kind === 'handshake') this.#ventilatorPeers.set(name, peers + 1);
     else if (event.kind === 'disconnect') {
       this.#ventilatorPeers.set(name, Math.max(0, peers - 1));
-      const owed = this.#closedWorkersNotYetDisconnected.get(name) ?? 0;
-      if (owed > 0) this.#closedWorkersNotYetDisconnected.set(name, owed - 1);
+      const owed = this.#closedPipesNotYetSeen.get(name) ?? 0;
+      if (owed > 0) this.#closedPipesNotYetSeen.set(name, owed - 1);
     } else return;
     this.#reportPeers(name);
   }
 
-  #onWorkerMonitor(state: WorkerState, event: MonitorEvent): void {
-    this.#emit({ type: 'socket:event', node: state.info.id, ...event });
-    if (state.phase === 'closed') return;
-    if (event.kind === 'handshake') state.phase = 'linked';
-    else if (event.kind === 'disconnect') state.phase = 'connecting'; // ZeroMQ reconnects on its own
-    else return;
-    this.#reportPeers(state.info.endpoint);
+  #onWorkerMonitor(slot: WorkerSlot, event: MonitorEvent, socket: 'tasks' | 'results'): void {
+    this.#emit({ type: 'socket:event', node: socket === 'tasks' ? slot.info.id : `${slot.info.id}:results`, ...event });
+    if (socket !== 'tasks' || !slot.open) return;
+    if (event.kind === 'handshake') {
+      slot.linkedPipes = Math.min(slot.info.connections, slot.linkedPipes + 1);
+      if (slot.info.state === 'connecting' || slot.info.state === 'starting') {
+        slot.info.state = 'connected';
+        this.#emitWorker(slot, 'connected');
+      }
+    } else if (event.kind === 'disconnect') {
+      slot.linkedPipes = Math.max(0, slot.linkedPipes - 1);
+    } else return;
+    this.#reportPeers(slot.info.endpoint);
   }
 
-  #onWorkerClosed(state: WorkerState): void {
-    const name = state.info.endpoint;
-    if (state.phase === 'linked') {
-      // The ventilator will see this peer's disconnect a little later; until then it is still ours.
-      this.#closedWorkersNotYetDisconnected.set(name, (this.#closedWorkersNotYetDisconnected.get(name) ?? 0) + 1);
+  /** The worker's pipes on `endpoint` are gone (socket closed or moved): the ventilator will see them leave. */
+  #detachPipes(slot: WorkerSlot, endpoint: string): void {
+    if (slot.linkedPipes > 0 && endpoint !== 'inproc') {
+      this.#closedPipesNotYetSeen.set(endpoint, (this.#closedPipesNotYetSeen.get(endpoint) ?? 0) + slot.linkedPipes);
     }
-    state.phase = 'closed';
-    this.#reportPeers(name);
+    slot.linkedPipes = slot.info.transport === 'inproc' ? slot.info.connections : 0;
+    this.#reportPeers(endpoint);
+    if (endpoint !== slot.info.endpoint) this.#reportPeers(slot.info.endpoint);
+  }
+
+  #markClosed(slot: WorkerSlot): void {
+    if (!slot.open) return;
+    this.#detachPipes(slot, slot.info.endpoint);
+    slot.open = false;
+    slot.linkedPipes = 0;
+    this.#reportPeers(slot.info.endpoint);
   }
 
   /**
-   * External peers on an endpoint = the ventilator's live handshakes minus our own workers that are, or may be,
-   * among them. Monitor events of the two sides arrive in either order, so a worker counts as ours from its
-   * connect() until the ventilator has seen it leave: the count may lag a real external peer briefly, but it
+   * External peers on an endpoint = the ventilator's live handshakes minus our own workers' pipes that are, or
+   * may be, among them. Monitor events of the two sides arrive in either order, so a worker's pipes count as ours
+   * from connect() until the ventilator saw them leave: the figure may lag a real external peer briefly, but it
    * never shows a peer that is not there.
    */
   #reportPeers(name: string): void {
     let builtIn = 0;
-    let ours = this.#closedWorkersNotYetDisconnected.get(name) ?? 0;
-    for (const state of this.#workerStates.values()) {
-      if (state.info.endpoint !== name) continue;
-      if (state.phase === 'linked') builtIn++;
-      if (state.phase === 'linked' || state.phase === 'connecting') ours++;
+    let ours = this.#closedPipesNotYetSeen.get(name) ?? 0;
+    for (const slot of this.#slots.values()) {
+      if (slot.info.endpoint !== name || !slot.open) continue;
+      builtIn += slot.linkedPipes;
+      ours += slot.info.connections;
     }
-    const external = Math.max(0, (this.#ventilatorPeers.get(name) ?? 0) - ours);
+    const external = name === 'inproc' ? 0 : Math.max(0, (this.#ventilatorPeers.get(name) ?? 0) - ours);
     const key = `${external}/${builtIn}`;
     if (this.#reportedPeers.get(name) === key) return;
     this.#reportedPeers.set(name, key);
@@ -416,22 +810,36 @@ export class PipelineRun {
 
   #ventilatorPeerTotal(): number {
     let total = 0;
-    for (const peers of this.#ventilatorPeers.values()) total += peers;
+    for (const [name, peers] of this.#ventilatorPeers) total += name === 'inproc' ? 0 : peers;
+    // inproc pipes exist as soon as both sides are there, and are never reported: count our inproc workers.
+    for (const slot of this.#slots.values()) if (slot.open && slot.info.transport === 'inproc') total += slot.linkedPipes;
     return total;
   }
 
+  // ----- ending -------------------------------------------------------------------------------------------------
+
   /**
-   * After the last send: wait until the built-in workers are done (stopped at their end marker, or every task
-   * received) and external peers have left, or until drainMs has passed.
+   * After the last send: wait until every task is accounted for (processed, collected when there is a sink, or
+   * known lost), or the tutorial's workers stopped at their "x", and external peers have left. Gives up after
+   * drainMs without progress: what is still missing then was lost or taken by peers we cannot see.
    */
   async #drain(): Promise<void> {
     const { params, scenario } = this.#options;
-    await this.#until(() => {
-      const workers = [...this.#workerStates.values()];
-      const workersDone = !params.builtInWorkers ||
-        (scenario.endMarker !== null ? workers.every((w) => w.stopped) : this.#receivedTotal >= this.#sent);
-      return workersDone && this.#externalNow() === 0;
-    }, params.drainMs);
+    const sinkOn = this.#options.sink.enabled;
+    this.#lastProgressAt = performance.now();
+    const settled = () => {
+      if (this.#externalNow() > 0) return false;
+      if (!params.builtInWorkers) return true;
+      const live = [...this.#slots.values()].filter((slot) => !slot.removed && slot.open);
+      if (scenario.endMarker !== null) return live.every((slot) => slot.stopped);
+      const accounted = (sinkOn ? this.#collected : this.#doneTotal) + this.#lost;
+      return accounted >= this.#sent;
+    };
+    while (!this.#stopRequested && !settled()) {
+      const left = this.#lastProgressAt + params.drainMs - performance.now();
+      if (left <= 0) return;
+      await this.#until(settled, left);
+    }
   }
 
   #setVentilatorState(state: VentilatorState): void {
@@ -479,21 +887,74 @@ export class PipelineRun {
     return this.#until(() => false, ms);
   }
 
+  async #closeSlot(slot: WorkerSlot): Promise<void> {
+    const handle = slot.handle;
+    if (!handle) return;
+    this.#markClosed(slot);
+    await handle.close();
+    slot.handle = null;
+    slot.info.pid = null;
+  }
+
   async #closeAll(lingerMs: number): Promise<void> {
     const ventilator = this.#ventilator;
     ventilator?.close(lingerMs);
-    for (const state of this.#workerStates.values()) state.worker?.close();
-    const workers = [...this.#workerStates.values()];
-    const endings = [ventilator?.monitorDone, ...workers.flatMap((s) => [s.worker?.monitorDone, s.loop])];
+    const slots = [...this.#slots.values()];
+    await Promise.allSettled(
+      slots.map(async (slot) => {
+        if (!slot.handle) return;
+        const wasStopped = slot.stopped;
+        await this.#closeSlot(slot);
+        if (!wasStopped && !slot.removed) this.#onWorkerStopped(slot, 'run-ended');
+      }),
+    );
+    if (this.#sink && !this.#sink.closed) this.#sink.close();
     // Monitors and loops end with their sockets; bounded so that one that never ends cannot hold the run open.
     await Promise.race([
-      Promise.allSettled(endings),
+      Promise.allSettled([ventilator?.monitorDone, this.#sinkLoop]),
       new Promise((resolve) => setTimeout(resolve, 500)),
     ]);
     for (const file of this.#ipcFilesBound) {
       removeIpcFile(file);
       this.#options.claimedIpcPaths.delete(file);
     }
+  }
+
+  // ----- helpers ------------------------------------------------------------------------------------------------
+
+  #newSlot(info: WorkerInfo): WorkerSlot {
+    return {
+      info,
+      handle: null,
+      received: 0,
+      done: 0,
+      messages: [],
+      working: [],
+      linkedPipes: 0,
+      open: false,
+      stopped: false,
+      mayHaveLost: false,
+      removed: false,
+    };
+  }
+
+  #slot(id: string): WorkerSlot {
+    const slot = this.#slots.get(id);
+    if (!slot || slot.removed) throw new TopologyError('PG_ERR_NOT_FOUND', `No worker "${id.slice(0, 64)}" in this run.`);
+    return slot;
+  }
+
+  #emitWorker(slot: WorkerSlot, change: string): void {
+    this.#emit({ type: 'worker:updated', worker: { ...slot.info }, change });
+  }
+
+  /** The frames for a task; with plain framing, registers the body so a worker's receipt finds its task. */
+  #framesFor(task: number, body: string): Frames {
+    if (this.#options.scenario.framing === 'tagged') return [String(task), body];
+    const queue = this.#unreceivedByBody.get(body);
+    if (queue) queue.push(task);
+    else this.#unreceivedByBody.set(body, [task]);
+    return body;
   }
 }
 

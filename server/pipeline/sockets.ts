@@ -1,6 +1,6 @@
 /**
- * The two socket roles. They own one ZeroMQ socket each and report through callbacks; they know nothing of
- * runs, events or HTTP.
+ * The ventilator's socket. It owns one PUSH socket and reports monitor events through a callback; it knows nothing
+ * of runs, events or HTTP. (Workers are in ../workers/worker-loop.ts.)
  *
  *   VENTILATOR -PUSH(bound: tcp, ipc, inproc)-> [body] or [task id, body] -> PULL(connected)- WORKER
  */
@@ -37,53 +37,5 @@ export class Ventilator {
     if (this.socket.closed) return;
     this.socket.linger = lingerMs;
     this.socket.close();
-  }
-}
-
-/** What a worker does with a message: keep reading, or stop (the tutorial's clients stop at "x"). */
-export type Verdict = 'continue' | 'stop';
-
-/** The PULL side, running in this process. */
-export class InProcessWorker {
-  readonly socket = new zmq.Pull();
-  readonly monitorDone: Promise<void>;
-  #loop: Promise<void> | null = null;
-
-  constructor(
-    readonly id: string,
-    readonly address: string,
-    onMonitor: (event: MonitorEvent) => void,
-  ) {
-    this.socket.linger = 0;
-    this.monitorDone = watchSocket(this.socket, onMonitor);
-  }
-
-  /**
-   * Connects (ZeroMQ retries in the background until the endpoint is bound) and reads until `onMessage` says
-   * stop or the socket is closed. Throws synchronously on a malformed address.
-   */
-  start(onMessage: (frames: Buffer[]) => Verdict): Promise<void> {
-    this.socket.connect(this.address);
-    this.#loop = (async () => {
-      try {
-        for await (const frames of this.socket) {
-          if (onMessage(frames) === 'stop') break;
-        }
-      } catch (error) {
-        if (!this.socket.closed) throw error;
-      } finally {
-        this.close();
-      }
-    })();
-    return this.#loop;
-  }
-
-  get closed(): boolean {
-    return this.socket.closed;
-  }
-
-  /** Idempotent. Messages already queued for this worker are lost with its pipe, as in real ZeroMQ. */
-  close(): void {
-    if (!this.socket.closed) this.socket.close();
   }
 }

@@ -118,9 +118,9 @@ describe('the tutorial scenario', () => {
 
 describe('the batch scenario', () => {
   it('splits a synchronised batch exactly evenly between two workers', async () => {
-    const { events, ended } = await tutorial({ tasks: 1000, intervalMs: 0 }, 'batch');
+    const { events, ended } = await tutorial({ tasks: 1000, intervalMs: 0 }, 'pipeline');
     expect(ended.reason).toBe('completed');
-    expect(ended.summary.received).toEqual({ 'worker-tcp': 500, 'worker-ipc': 500 });
+    expect(ended.summary.received).toEqual({ 'worker-1': 500, 'worker-2': 500 });
     const ids = ofType(events, 'task:received').map((e) => e.task);
     expect(new Set(ids).size).toBe(1000);
     // Strict alternation: consecutive tasks never go to the same worker.

@@ -2,9 +2,9 @@
  * One valid sample of every wire variant, and one invalid twin of each (a required field broken), for the codec
  * tests and for anyone who wants to see the protocol by example.
  */
-import type { ClientCommand, PlaygroundEvent, PlaygroundInfo, RunParams, ServerMessage } from './schema.ts';
+import { DEFAULT_SOCKET_OPTIONS, type ClientCommand, type PlaygroundEvent, type PlaygroundInfo, type RunParams, type ServerMessage, type WorkerInfo } from './schema.ts';
 
-const params: RunParams = { intervalMs: 1000, builtInWorkers: true, tasks: 12, payloadBytes: 0, drainMs: 1500 };
+const params: RunParams = { intervalMs: 1000, builtInWorkers: true, tasks: 12, payloadBytes: 0, drainMs: 1500, syncStart: false };
 const tcp = { name: 'tcp', transport: 'tcp', requested: 'tcp://127.0.0.1:12345', actual: 'tcp://127.0.0.1:12345' } as const;
 const ipc = {
   name: 'ipc',
@@ -13,14 +13,24 @@ const ipc = {
   actual: 'ipc:///tmp/zmq-playground-0/pg-1-ipc.ipc',
   note: '/tmp/zmqdemo is in use by another program; bound /tmp/zmq-playground-0/pg-1-ipc.ipc instead.',
 } as const;
-const workers = [
-  { id: 'worker-tcp', endpoint: 'tcp', transport: 'tcp' },
-  { id: 'worker-ipc', endpoint: 'ipc', transport: 'ipc' },
-] as const;
+const workerTcp: WorkerInfo = {
+  id: 'worker-tcp',
+  endpoint: 'tcp',
+  transport: 'tcp',
+  mode: 'in-process',
+  workMs: { min: 0, max: 0 },
+  connections: 1,
+  state: 'connected',
+  pid: null,
+};
+const workers: WorkerInfo[] = [
+  workerTcp,
+  { ...workerTcp, id: 'worker-ipc', endpoint: 'ipc', transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 }, pid: 4242 },
+];
 const base = { run: 'run-1', t: 12.5 };
 
 export const VALID_EVENTS: Record<PlaygroundEvent['type'], PlaygroundEvent> = {
-  'run:started': { type: 'run:started', seq: 1, ...base, t: 0, scenario: 'tutorial', params, endpoints: [tcp, ipc], workers: [...workers] },
+  'run:started': { type: 'run:started', seq: 1, ...base, t: 0, scenario: 'tutorial', params, endpoints: [tcp, ipc], workers },
   'endpoint:bound': { type: 'endpoint:bound', seq: 2, ...base, endpoint: tcp },
   'socket:event': { type: 'socket:event', seq: 3, ...base, node: 'worker-ipc', kind: 'connect:retry', address: ipc.actual, interval: 141 },
   'worker:connecting': { type: 'worker:connecting', seq: 4, ...base, worker: 'worker-tcp', address: tcp.actual },
@@ -35,8 +45,26 @@ export const VALID_EVENTS: Record<PlaygroundEvent['type'], PlaygroundEvent> = {
     seq: 11,
     ...base,
     reason: 'completed',
-    summary: { sent: 12, received: { 'worker-tcp': 8, 'worker-ipc': 4 }, unattributed: 0, externalPeersMax: 0, durationMs: 12010 },
+    summary: {
+      sent: 12,
+      received: { 'worker-tcp': 8, 'worker-ipc': 4 },
+      done: { 'worker-tcp': 8, 'worker-ipc': 3 },
+      collected: 0,
+      unattributed: 0,
+      lost: 1,
+      lostBy: { 'worker-ipc': 1 },
+      externalPeersMax: 0,
+      durationMs: 12010,
+    },
   },
+  'worker:updated': { type: 'worker:updated', seq: 12, ...base, worker: workers[1]!, change: 'transport tcp -> ipc' },
+  'worker:removed': { type: 'worker:removed', seq: 13, ...base, worker: 'worker-3' },
+  'worker:process': { type: 'worker:process', seq: 14, ...base, worker: 'worker-ipc', action: 'killed', pid: 4242 },
+  'sink:bound': { type: 'sink:bound', seq: 15, ...base, address: 'tcp://127.0.0.1:40001' },
+  'options:applied': { type: 'options:applied', seq: 16, ...base, node: 'workers', recreated: true, note: 'reconnected' },
+  'task:done': { type: 'task:done', seq: 17, ...base, task: 3, worker: 'worker-tcp' },
+  'task:collected': { type: 'task:collected', seq: 18, ...base, task: 3, worker: 'worker-tcp' },
+  'task:lost': { type: 'task:lost', seq: 19, ...base, task: 5, worker: null },
 };
 
 /** Each valid event with one thing wrong, and what is wrong. */
@@ -52,6 +80,14 @@ export const INVALID_EVENTS: Record<PlaygroundEvent['type'], { value: unknown; w
   'task:received': { value: { type: 'task:received', seq: 9, ...base, task: 0, body: '1' }, why: 'missing worker' },
   'node:error': { value: { ...VALID_EVENTS['node:error'], seq: 0 }, why: 'seq starts at 1' },
   'run:ended': { value: { ...VALID_EVENTS['run:ended'], extra: true }, why: 'unknown field' },
+  'worker:updated': { value: { ...VALID_EVENTS['worker:updated'], worker: { ...workerTcp, mode: 'thread' } }, why: 'unknown worker mode' },
+  'worker:removed': { value: { ...VALID_EVENTS['worker:removed'], worker: 'a b' }, why: 'id with a space' },
+  'worker:process': { value: { ...VALID_EVENTS['worker:process'], action: 'exploded' }, why: 'unknown action' },
+  'sink:bound': { value: { ...VALID_EVENTS['sink:bound'], address: 7 }, why: 'number for an address' },
+  'options:applied': { value: { ...VALID_EVENTS['options:applied'], recreated: 'yes' }, why: 'string for a boolean' },
+  'task:done': { value: { ...VALID_EVENTS['task:done'], task: -1 }, why: 'negative task id' },
+  'task:collected': { value: { type: 'task:collected', seq: 18, ...base, task: 3 }, why: 'missing worker' },
+  'task:lost': { value: { ...VALID_EVENTS['task:lost'], worker: undefined }, why: 'missing worker (null is required for unknown)' },
 };
 
 const playground: PlaygroundInfo = {
@@ -60,7 +96,10 @@ const playground: PlaygroundInfo = {
   title: 'The tutorial',
   params,
   endpoints: [tcp, { ...ipc, actual: null }],
-  workers: [...workers],
+  workers,
+  sink: { enabled: false, transport: 'tcp', address: null },
+  options: DEFAULT_SOCKET_OPTIONS,
+  maxWorkers: 32,
   activeRun: null,
   lastSeq: 0,
 };
@@ -71,7 +110,7 @@ export const VALID_SERVER_MESSAGES: Record<ServerMessage['type'], ServerMessage>
     type: 'events',
     events: [VALID_EVENTS['task:sent'], VALID_EVENTS['task:received']],
     dropped: 3,
-    counters: { run: 'run-1', sent: 5, received: { 'worker-tcp': 5 } },
+    counters: { run: 'run-1', sent: 5, received: { 'worker-tcp': 5 }, done: { 'worker-tcp': 4 }, collected: 0, lost: 0 },
   },
   'playground:updated': { type: 'playground:updated', playground: { ...playground, activeRun: 'run-1' } },
   error: { type: 'error', code: 'PG_ERR_VALIDATION', message: 'params/intervalMs must be <= 10000', command: 'run:start' },
@@ -89,6 +128,12 @@ export const VALID_COMMANDS: Record<ClientCommand['type'], ClientCommand> = {
   'run:start': { type: 'run:start', params: { intervalMs: 0 } },
   'run:stop': { type: 'run:stop' },
   'params:update': { type: 'params:update', params: { intervalMs: 250, builtInWorkers: false } },
+  'worker:add': { type: 'worker:add', worker: { transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 } } },
+  'worker:update': { type: 'worker:update', worker: 'worker-1', patch: { transport: 'inproc' } },
+  'worker:remove': { type: 'worker:remove', worker: 'worker-1' },
+  'worker:signal': { type: 'worker:signal', worker: 'worker-2', signal: 'kill' },
+  'sink:update': { type: 'sink:update', patch: { enabled: true, transport: 'ipc' } },
+  'options:update': { type: 'options:update', patch: { ventilator: { sendHighWaterMark: 5 }, worker: { receiveBufferSize: 4096 } } },
 };
 
 export const INVALID_COMMANDS: Record<ClientCommand['type'], { value: unknown; why: string }> = {
@@ -96,4 +141,10 @@ export const INVALID_COMMANDS: Record<ClientCommand['type'], { value: unknown; w
   'run:start': { value: { type: 'run:start', params: { intervalMs: 20_000 } }, why: 'interval above the limit' },
   'run:stop': { value: { type: 'run:stop', now: true }, why: 'unknown field' },
   'params:update': { value: { type: 'params:update', params: { builtInWorkers: 'yes' } }, why: 'string for a boolean' },
+  'worker:add': { value: { type: 'worker:add', worker: { transport: 'udp' } }, why: 'unknown transport' },
+  'worker:update': { value: { type: 'worker:update', worker: 'worker-1', patch: { workMs: { min: 0, max: 100_000 } } }, why: 'work time above the limit' },
+  'worker:remove': { value: { type: 'worker:remove' }, why: 'missing worker' },
+  'worker:signal': { value: { type: 'worker:signal', worker: 'worker-2', signal: 'SIGSEGV' }, why: 'unknown signal' },
+  'sink:update': { value: { type: 'sink:update', patch: { address: 'tcp://10.0.0.1:1' } }, why: 'unknown field' },
+  'options:update': { value: { type: 'options:update', patch: { ventilator: { sendHighWaterMark: -5 } } }, why: 'negative HWM' },
 };

@@ -1,2 +1,3 @@
 export * from './schema.ts';
 export * from './codec.ts';
+export * from './history.ts';

@@ -12,9 +12,19 @@ export const LIMITS = {
   intervalMs: { min: 0, max: 10_000 },
   tasks: { min: 1, max: 1_000_000 },
   payloadBytes: { min: 0, max: 65_536 },
-  /** How long a finished batch waits for external peers to take their "x" and leave. */
+  /** After the last send: how long without progress (a receipt, a result) before the run ends. */
   drainMs: { min: 0, max: 60_000 },
+  workMs: { min: 0, max: 60_000 },
+  connections: { min: 1, max: 4 },
+  highWaterMark: { min: 0, max: 1_000_000 },
+  /** Kernel socket buffers in bytes; 0 keeps the OS default. */
+  bufferBytes: { min: 0, max: 16 * 1024 * 1024 },
+  lingerMs: { min: -1, max: 60_000 },
+  heartbeatMs: { min: 0, max: 60_000 },
 } as const;
+
+/** Workers per playground unless the operator sets another limit. */
+export const DEFAULT_MAX_WORKERS = 32;
 
 export const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('ipc'), Type.Literal('inproc')]);
 export type Transport = Static<typeof Transport>;
@@ -37,8 +47,13 @@ export const RunParams = Type.Object(
     tasks: Type.Integer({ minimum: LIMITS.tasks.min, maximum: LIMITS.tasks.max }),
     /** Batch scenario only: bytes of padding in each task body. */
     payloadBytes: Type.Integer({ minimum: LIMITS.payloadBytes.min, maximum: LIMITS.payloadBytes.max }),
-    /** After the last send, how long to wait for workers to finish and external peers to leave. */
+    /** After the last send, how long without progress before the run ends (remaining tasks count as lost). */
     drainMs: Type.Integer({ minimum: LIMITS.drainMs.min, maximum: LIMITS.drainMs.max }),
+    /**
+     * Wait until every worker present at the start has shaken hands before the first send (the zguide's fix
+     * for the slow joiner); false starts at once and the first worker to connect takes almost everything.
+     */
+    syncStart: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -60,13 +75,139 @@ export const EndpointInfo = Type.Object({
 });
 export type EndpointInfo = Static<typeof EndpointInfo>;
 
+const Range = (limits: { min: number; max: number }) =>
+  Type.Object(
+    {
+      min: Type.Integer({ minimum: limits.min, maximum: limits.max }),
+      max: Type.Integer({ minimum: limits.min, maximum: limits.max }),
+    },
+    { additionalProperties: false },
+  );
+
+/** Simulated work per task in ms, drawn uniformly from [min, max] (the zguide's workers use 1-100). */
+export const WorkMs = Range(LIMITS.workMs);
+export type WorkMs = Static<typeof WorkMs>;
+
+/** in-process: a socket in the server's own process; process: its own OS process (can be killed, hung). */
+export const WorkerMode = Type.Union([Type.Literal('in-process'), Type.Literal('process')]);
+export type WorkerMode = Static<typeof WorkerMode>;
+
+export const WorkerState = Type.Union([
+  /** Configured; sockets exist only during a run. */
+  Type.Literal('idle'),
+  Type.Literal('starting'),
+  Type.Literal('connecting'),
+  Type.Literal('connected'),
+  /** Process stopped with SIGSTOP: ZeroMQ keeps routing to it until heartbeats (if on) drop it. */
+  Type.Literal('hung'),
+  Type.Literal('killed'),
+  /** Stopped reading (its "x", or the run ended). */
+  Type.Literal('stopped'),
+]);
+export type WorkerState = Static<typeof WorkerState>;
+
 export const WorkerInfo = Type.Object({
   id: Id,
   /** Name of the endpoint (see EndpointInfo.name) this worker connects to. */
   endpoint: Id,
   transport: Transport,
+  mode: WorkerMode,
+  workMs: WorkMs,
+  /** How many times it connects to the endpoint: each connection is one more pipe in the round-robin. */
+  connections: Type.Integer({ minimum: LIMITS.connections.min, maximum: LIMITS.connections.max }),
+  state: WorkerState,
+  pid: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type WorkerInfo = Static<typeof WorkerInfo>;
+
+export const NewWorker = Type.Object(
+  {
+    transport: Type.Optional(Transport),
+    mode: Type.Optional(WorkerMode),
+    workMs: Type.Optional(WorkMs),
+    connections: Type.Optional(Type.Integer({ minimum: LIMITS.connections.min, maximum: LIMITS.connections.max })),
+  },
+  { additionalProperties: false },
+);
+export type NewWorker = Static<typeof NewWorker>;
+
+export const WorkerPatch = Type.Object(
+  { transport: Type.Optional(Transport), workMs: Type.Optional(WorkMs) },
+  { additionalProperties: false },
+);
+export type WorkerPatch = Static<typeof WorkerPatch>;
+
+export const WorkerSignal = Type.Union([
+  Type.Literal('kill'),
+  Type.Literal('stop'),
+  Type.Literal('cont'),
+  Type.Literal('restart'),
+]);
+export type WorkerSignal = Static<typeof WorkerSignal>;
+
+export const SinkInfo = Type.Object({
+  enabled: Type.Boolean(),
+  transport: Transport,
+  /** The address the sink bound during the last run, or null. */
+  address: Type.Union([Type.String(), Type.Null()]),
+});
+export type SinkInfo = Static<typeof SinkInfo>;
+
+export const SinkPatch = Type.Object(
+  { enabled: Type.Optional(Type.Boolean()), transport: Type.Optional(Transport) },
+  { additionalProperties: false },
+);
+export type SinkPatch = Static<typeof SinkPatch>;
+
+const Hwm = Type.Integer({ minimum: LIMITS.highWaterMark.min, maximum: LIMITS.highWaterMark.max });
+const Buffer = Type.Integer({ minimum: LIMITS.bufferBytes.min, maximum: LIMITS.bufferBytes.max });
+const Heartbeat = Type.Integer({ minimum: LIMITS.heartbeatMs.min, maximum: LIMITS.heartbeatMs.max });
+
+/** Socket options per role. All are set before bind/connect; see zmq-facts sections 3 and 4. */
+export const SocketOptions = Type.Object(
+  {
+    ventilator: Type.Object(
+      {
+        sendHighWaterMark: Hwm,
+        sendBufferSize: Buffer,
+        linger: Type.Integer({ minimum: LIMITS.lingerMs.min, maximum: LIMITS.lingerMs.max }),
+        /** ZMTP heartbeats: a hung peer is dropped after heartbeatTimeout ms without an answer; 0 = off. */
+        heartbeatInterval: Heartbeat,
+        heartbeatTimeout: Heartbeat,
+      },
+      { additionalProperties: false },
+    ),
+    worker: Type.Object(
+      {
+        receiveHighWaterMark: Hwm,
+        receiveBufferSize: Buffer,
+        /** The workers' PUSH to the sink queues only on completed connections. */
+        sinkImmediate: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    sink: Type.Object({ receiveHighWaterMark: Hwm, receiveBufferSize: Buffer }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type SocketOptions = Static<typeof SocketOptions>;
+
+export const SocketOptionsPatch = Type.Object(
+  {
+    ventilator: Type.Optional(Type.Partial(SocketOptions.properties.ventilator, { additionalProperties: false })),
+    worker: Type.Optional(Type.Partial(SocketOptions.properties.worker, { additionalProperties: false })),
+    sink: Type.Optional(Type.Partial(SocketOptions.properties.sink, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type SocketOptionsPatch = Static<typeof SocketOptionsPatch>;
+
+/** libzmq's defaults, read back from fresh sockets (zmq-facts section 0), except linger (never hang at exit). */
+export const DEFAULT_SOCKET_OPTIONS: SocketOptions = {
+  ventilator: { sendHighWaterMark: 1000, sendBufferSize: 0, linger: 1000, heartbeatInterval: 0, heartbeatTimeout: 0 },
+  worker: { receiveHighWaterMark: 1000, receiveBufferSize: 0, sinkImmediate: false },
+  sink: { receiveHighWaterMark: 1000, receiveBufferSize: 0 },
+};
 
 export const PlaygroundInfo = Type.Object({
   id: Id,
@@ -75,6 +216,9 @@ export const PlaygroundInfo = Type.Object({
   params: RunParams,
   endpoints: Type.Array(EndpointInfo),
   workers: Type.Array(WorkerInfo),
+  sink: SinkInfo,
+  options: SocketOptions,
+  maxWorkers: Count,
   /** Id of the run in progress, if any. */
   activeRun: Type.Union([Id, Type.Null()]),
   /** Highest seq stamped so far in this playground (0 before any event). */
@@ -129,8 +273,16 @@ export const RunSummary = Type.Object({
   sent: Count,
   /** Tasks received per built-in worker id. */
   received: Type.Record(Type.String(), Count),
+  /** Tasks a worker finished working on, per worker id. */
+  done: Type.Record(Type.String(), Count),
+  /** Results the sink collected. */
+  collected: Count,
   /** Sent but not received by any built-in worker: taken by external peers, or lost with a closed pipe. */
   unattributed: Count,
+  /** Tasks that ended nowhere: queued for (or held by) a worker that was killed, removed or switched. */
+  lost: Count,
+  /** Lost tasks per worker they were lost with; "unknown" when more than one worker could have held them. */
+  lostBy: Type.Record(Type.String(), Count),
   /** Most external peers connected at once during the run. */
   externalPeersMax: Count,
   durationMs: Ms,
@@ -166,6 +318,25 @@ export const PlaygroundEvent = Type.Union([
   event('worker:connecting', { worker: Id, address: Type.String() }),
   /** A built-in worker received its "x" (or the run ended) and closed its socket. */
   event('worker:stopped', { worker: Id, reason: Type.Union([Type.Literal('end-marker'), Type.Literal('run-ended')]) }),
+  /** The topology changed: a worker was added, or its transport, work time, state or pid changed. */
+  event('worker:updated', { worker: WorkerInfo, change: Type.String() }),
+  event('worker:removed', { worker: Id }),
+  /** What happened to a process worker: spawned, killed (SIGKILL), hung (SIGSTOP), resumed (SIGCONT), exited. */
+  event('worker:process', {
+    worker: Id,
+    action: Type.Union([
+      Type.Literal('spawned'),
+      Type.Literal('killed'),
+      Type.Literal('hung'),
+      Type.Literal('resumed'),
+      Type.Literal('exited'),
+    ]),
+    pid: Type.Union([Type.Integer(), Type.Null()]),
+  }),
+  /** The sink's PULL socket bound its endpoint. */
+  event('sink:bound', { address: Type.String() }),
+  /** Socket options took effect; `recreated` says a socket was closed and opened again to apply them. */
+  event('options:applied', { node: Id, recreated: Type.Boolean(), note: Type.String() }),
   /** Peers we do not control, counted from the ventilator's monitor per endpoint. */
   event('peers:changed', { endpoint: Id, external: Count, builtIn: Count }),
   event('ventilator:state', { state: VentilatorState }),
@@ -173,6 +344,12 @@ export const PlaygroundEvent = Type.Union([
   event('task:sent', { task: Count, body: Type.String() }),
   /** A built-in worker's receive() returned this task: the only reliable attribution (zmq-facts section 7). */
   event('task:received', { task: Count, worker: Id, body: Type.String() }),
+  /** The worker finished its simulated work on the task. */
+  event('task:done', { task: Count, worker: Id }),
+  /** The sink received the worker's result (fair-queued among workers). */
+  event('task:collected', { task: Count, worker: Id }),
+  /** The task will never be processed: it sat in a pipe or a worker that died; `worker` null when unsure which. */
+  event('task:lost', { task: Count, worker: Type.Union([Id, Type.Null()]) }),
   event('node:error', { node: Id, code: Type.String(), message: Type.String() }),
   event('run:ended', { reason: RunEndReason, summary: RunSummary }),
 ]);
@@ -193,6 +370,9 @@ export const Counters = Type.Object({
   run: Type.Union([Id, Type.Null()]),
   sent: Count,
   received: Type.Record(Type.String(), Count),
+  done: Type.Record(Type.String(), Count),
+  collected: Count,
+  lost: Count,
 });
 export type Counters = Static<typeof Counters>;
 
@@ -206,6 +386,8 @@ export const ErrorCode = Type.Union([
   Type.Literal('PG_ERR_NO_RUN'),
   Type.Literal('PG_ERR_LIMIT'),
   Type.Literal('PG_ERR_ENDPOINT'),
+  /** A run export that cannot be imported: corrupt, truncated, foreign or newer (the message says which). */
+  Type.Literal('PG_ERR_IMPORT'),
   Type.Literal('PG_ERR_INTERNAL'),
 ]);
 export type ErrorCode = Static<typeof ErrorCode>;
@@ -263,6 +445,12 @@ export const ClientCommand = Type.Union([
     { type: Type.Literal('params:update'), params: RunParamsPatch },
     { additionalProperties: false },
   ),
+  Type.Object({ type: Type.Literal('worker:add'), worker: NewWorker }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('worker:update'), worker: Id, patch: WorkerPatch }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('worker:remove'), worker: Id }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('worker:signal'), worker: Id, signal: WorkerSignal }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('sink:update'), patch: SinkPatch }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('options:update'), patch: SocketOptionsPatch }, { additionalProperties: false }),
 ]);
 export type ClientCommand = Static<typeof ClientCommand>;
 export type CommandType = ClientCommand['type'];

@@ -1,4 +1,4 @@
-import { batchScenario } from './batch.ts';
+import { pipelineScenario } from './pipeline.ts';
 import { tutorialScenario } from './tutorial.ts';
 import type { Scenario } from './types.ts';
 
@@ -7,5 +7,5 @@ export { TUTORIAL_TEXTS } from './tutorial.ts';
 
 /** Every scenario the server offers, by id; the first is the default. */
 export const SCENARIOS: ReadonlyMap<string, Scenario> = new Map(
-  [tutorialScenario, batchScenario].map((scenario) => [scenario.id, scenario]),
+  [tutorialScenario, pipelineScenario].map((scenario) => [scenario.id, scenario]),
 );

@@ -23,17 +23,19 @@ export const tutorialScenario: Scenario = {
   description:
     'The ventilator binds tcp and sends 1, 2, 3; then it binds ipc on the same socket and sends nine texts. ' +
     'ZeroMQ round-robins among the peers connected at each moment, so the ipc worker only shares once it has joined.',
-  defaults: { intervalMs: 1000, builtInWorkers: true, tasks: 12, payloadBytes: 0, drainMs: 1500 },
+  defaults: { intervalMs: 1000, builtInWorkers: true, tasks: 12, payloadBytes: 0, drainMs: 1500, syncStart: false },
   endpoints: [
     { name: 'tcp', transport: 'tcp', address: 'tcp://127.0.0.1:12345' },
     { name: 'ipc', transport: 'ipc', address: 'ipc:///tmp/zmqdemo' },
   ],
   workers: [
-    { id: 'worker-tcp', endpoint: 'tcp' },
-    { id: 'worker-ipc', endpoint: 'ipc' },
+    { id: 'worker-tcp', transport: 'tcp' },
+    { id: 'worker-ipc', transport: 'ipc' },
   ],
+  sink: { enabled: false, transport: 'tcp' },
   framing: 'plain',
   endMarker: 'x',
+  bindOnDemand: false,
   *steps() {
     yield { kind: 'bind', endpoint: 'tcp' };
     for (const n of ['1', '2', '3']) yield { kind: 'send', body: n };

@@ -1,0 +1,105 @@
+/**
+ * A built-in worker as the run sees it, whether it runs in this process or as a child process. Both run
+ * WorkerLoop; only a process can be killed (SIGKILL), hung (SIGSTOP) and resumed (SIGCONT).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WorkerLoop, type WorkerConfig, type WorkerControl, type WorkerReport } from '../workers/worker-loop.ts';
+
+export type ProcessSignal = 'kill' | 'stop' | 'cont';
+
+export interface WorkerHandle {
+  readonly id: string;
+  readonly pid: number | null;
+  control(command: WorkerControl): void;
+  /** Resolves once the worker has stopped and released its sockets (or its process has exited). */
+  close(): Promise<void>;
+}
+
+export class InProcessWorker implements WorkerHandle {
+  readonly pid = null;
+  readonly #loop: WorkerLoop;
+
+  constructor(
+    readonly id: string,
+    config: WorkerConfig,
+    onReport: (report: WorkerReport) => void,
+  ) {
+    this.#loop = new WorkerLoop(config, onReport);
+  }
+
+  control(command: WorkerControl): void {
+    this.#loop.control(command);
+  }
+
+  async close(): Promise<void> {
+    this.#loop.close();
+    await this.#loop.done;
+  }
+}
+
+const WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/worker-process.ts');
+
+/** How the child loads TypeScript: through tsx's loader, in the same node binary as the server. */
+const CHILD_EXEC_ARGV = ['--import', 'tsx'];
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class ProcessWorker implements WorkerHandle {
+  readonly #child: ChildProcess;
+  readonly exited: Promise<ProcessExit>;
+  #hasExited = false;
+
+  constructor(
+    readonly id: string,
+    config: WorkerConfig,
+    onReport: (report: WorkerReport) => void,
+    onExit: (exit: ProcessExit) => void,
+  ) {
+    this.#child = fork(WORKER_ENTRY, [], {
+      execArgv: CHILD_EXEC_ARGV,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#child.on('message', (message: WorkerReport) => onReport(message));
+    this.exited = new Promise((resolve) => {
+      this.#child.once('exit', (code, signal) => {
+        this.#hasExited = true;
+        const exit = { code, signal };
+        onExit(exit);
+        resolve(exit);
+      });
+    });
+    this.#child.send({ type: 'start', config });
+  }
+
+  get pid(): number | null {
+    return this.#child.pid ?? null;
+  }
+
+  get hasExited(): boolean {
+    return this.#hasExited;
+  }
+
+  control(command: WorkerControl): void {
+    if (!this.#hasExited && this.#child.connected) this.#child.send(command);
+  }
+
+  signal(signal: ProcessSignal): void {
+    if (this.#hasExited) return;
+    this.#child.kill(signal === 'kill' ? 'SIGKILL' : signal === 'stop' ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /** Asks the worker to stop; a hung or unresponsive one is killed after a grace period. */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.#hasExited) return;
+    this.#child.kill('SIGCONT'); // a hung worker must run to be able to exit
+    this.control({ type: 'close' });
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Export and import of recorded runs, without HTTP. Exports are generators of text chunks, one store page at a
+ * time, so a million-event run is never one string or one array (the route streams them). An import is checked
+ * whole by the shared `checkRunExport` before anything is stored, then stored in one transaction.
+ */
+import {
+  RUN_EXPORT_FORMAT,
+  RUN_EXPORT_VERSION,
+  checkRunExport,
+  type ExportedRun,
+  type RecordedRunDetail,
+} from '../../shared/protocol/index.ts';
+import { RecordError, type RunStore, type TaskRow } from './store.ts';
+
+/** Events read from the store per page of an export. */
+export const EXPORT_PAGE = 2000;
+
+/** The export's `run` part: the stored detail without what only this server knows (status running, source). */
+export function exportedRun(detail: RecordedRunDetail): ExportedRun {
+  const { source: _source, status, ...rest } = detail;
+  return { ...rest, status: status === 'ended' ? 'ended' : 'incomplete' };
+}
+
+export interface Export {
+  run: RecordedRunDetail;
+  /** Suggested file name, without extension. */
+  fileName: string;
+  chunks: Iterable<string>;
+}
+
+/** A safe file name from the run's name and id: letters, digits, dot, dash and underscore. */
+function fileNameOf(run: RecordedRunDetail): string {
+  const name = run.name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  return `${name || 'run'}-${run.id}`;
+}
+
+/**
+ * The versioned JSON document of one run (format, version, exportedAt, run, events). Throws at once for an unknown
+ * or still-running run; the chunks are produced as they are read. Should the run change while it is streamed
+ * (deleted), the stream fails instead of ending as a valid-looking but shorter file.
+ */
+export function exportJson(store: RunStore, id: string, now = new Date()): Export {
+  const { pk, run } = store.exportable(id);
+  function* chunks(): Generator<string> {
+    const head = { format: RUN_EXPORT_FORMAT, version: RUN_EXPORT_VERSION, exportedAt: now.toISOString(), run: exportedRun(run) };
+    yield `${JSON.stringify(head).slice(0, -1)},"events":[\n`;
+    let afterSeq = 0;
+    let written = 0;
+    for (;;) {
+      const page = store.eventsAfter(pk, afterSeq, EXPORT_PAGE);
+      if (page.length === 0) break;
+      yield (written === 0 ? '' : ',\n') + page.map((row) => row.json).join(',\n');
+      written += page.length;
+      afterSeq = page[page.length - 1]!.seq;
+    }
+    if (written !== run.eventCount) throw new RecordError('PG_ERR_NOT_FOUND', `Run ${id} changed while it was exported (${written} of ${run.eventCount} events).`);
+    yield '\n]}\n';
+  }
+  return { run, fileName: fileNameOf(run), chunks: chunks() };
+}
+
+export const CSV_HEADER = 'seq,t,type,task,worker,body';
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, quotes doubled. A text starting with
+ * = + - @ TAB or CR is prefixed with ' so a spreadsheet shows it instead of running it as a formula.
+ */
+export function csvField(value: string | number | null): string {
+  if (value === null) return '';
+  if (typeof value === 'number') return String(value);
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csvLine(row: TaskRow): string {
+  return `${row.seq},${row.t},${csvField(row.type)},${csvField(row.task)},${csvField(row.worker)},${csvField(row.body)}\r\n`;
+}
+
+/** The run's task events (every task:* type) as CSV: seq,t,type,task,worker,body; CRLF line ends. */
+export function exportCsv(store: RunStore, id: string): Export {
+  const { pk, run } = store.exportable(id);
+  function* chunks(): Generator<string> {
+    yield `${CSV_HEADER}\r\n`;
+    let afterSeq = 0;
+    for (;;) {
+      const page = store.tasksAfter(pk, afterSeq, EXPORT_PAGE);
+      if (page.length === 0) break;
+      yield page.map(csvLine).join('');
+      afterSeq = page[page.length - 1]!.seq;
+    }
+  }
+  return { run, fileName: fileNameOf(run), chunks: chunks() };
+}
+
+/**
+ * Imports an export document (its text, or an already-parsed value) as a new run. Everything is checked before
+ * anything is stored; a refusal is a RecordError PG_ERR_IMPORT whose message says what is wrong and where.
+ */
+export function importRun(store: RunStore, input: string | unknown): RecordedRunDetail {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    if (input.trim() === '') throw new RecordError('PG_ERR_IMPORT', 'The file is empty: send the JSON of a run export.');
+    try {
+      value = JSON.parse(input);
+    } catch (error) {
+      throw new RecordError('PG_ERR_IMPORT', `The file is not valid JSON (truncated or corrupt?): ${(error as Error).message}.`);
+    }
+  }
+  const checked = checkRunExport(value);
+  if (!checked.ok) throw new RecordError('PG_ERR_IMPORT', checked.message);
+  return store.importRun(checked.value);
+}

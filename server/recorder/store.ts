@@ -1,0 +1,571 @@
+/**
+ * RunStore: recorded runs and their events in SQLite (better-sqlite3 v12, synchronous). One file per server in
+ * the user's data folder by default, ":memory:" for tests. Reads never load a whole run: every event query is a
+ * bounded seq range (keyset pagination), so a million-event run is listed, windowed and exported in pages.
+ *
+ * Schema (PRAGMA user_version = SCHEMA_VERSION):
+ *   runs   (pk, id UNIQUE, playground, scenario, name, params/endpoints/workers/summary JSON, started_at/ended_at
+ *           ms since epoch, reason, event_count, first_seq, last_seq, duration ms, status, lost_events,
+ *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from)
+ *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t)
+ * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
+ * lets a time window be turned into a seq range with two index seeks.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  MAX_RUN_PAGE,
+  PROTOCOL_VERSION,
+  type EndpointInfo,
+  type ErrorCode,
+  type PlaygroundEvent,
+  type RecordedRun,
+  type RecordedRunDetail,
+  type RunCountersAt,
+  type RunEndReason,
+  type RunExport,
+  type RunPage,
+  type RunParams,
+  type RunStatus,
+  type RunSummary,
+  type WorkerInfo,
+} from '../../shared/protocol/index.ts';
+
+/** Bumped on every change to the tables below; a database with a higher user_version is refused. */
+export const SCHEMA_VERSION = 1;
+export const MEMORY = ':memory:';
+/** How long a write waits for another connection's lock before failing (better-sqlite3's default is 5 s). */
+const BUSY_TIMEOUT_MS = 2000;
+
+/** A failure a client caused or can act on (not found, run still recording, bad cursor); carries an HTTP code. */
+export class RecordError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The database cannot be used by this server (newer schema, unreadable file). Thrown at open. */
+export class StoreOpenError extends Error {}
+
+/** $XDG_DATA_HOME (if absolute) or ~/.local/share, then zmq-playground/runs.db. */
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
+  return path.join(base, 'zmq-playground', 'runs.db');
+}
+
+/** Where the server records: the explicit option, else $PLAYGROUND_DB, else the data-folder file. */
+export function resolveDbPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return explicit || env.PLAYGROUND_DB || defaultDbPath(env);
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS runs (
+  pk             INTEGER PRIMARY KEY,
+  id             TEXT    NOT NULL UNIQUE,
+  playground     TEXT    NOT NULL,
+  scenario       TEXT    NOT NULL,
+  name           TEXT    NOT NULL,
+  params         TEXT    NOT NULL,
+  endpoints      TEXT    NOT NULL,
+  workers        TEXT    NOT NULL,
+  started_at     INTEGER NOT NULL,
+  ended_at       INTEGER,
+  reason         TEXT,
+  summary        TEXT,
+  event_count    INTEGER NOT NULL DEFAULT 0,
+  first_seq      INTEGER,
+  last_seq       INTEGER,
+  duration       REAL    NOT NULL DEFAULT 0,
+  status         TEXT    NOT NULL CHECK (status IN ('running', 'ended', 'incomplete')),
+  lost_events    INTEGER NOT NULL DEFAULT 0,
+  format_version INTEGER NOT NULL,
+  source         TEXT    NOT NULL DEFAULT 'live' CHECK (source IN ('live', 'imported')),
+  imported_from  TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+  run  INTEGER NOT NULL,
+  seq  INTEGER NOT NULL,
+  t    REAL    NOT NULL,
+  type TEXT    NOT NULL,
+  json TEXT    NOT NULL,
+  PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_run_t ON events (run, t);
+`;
+
+interface RunRow {
+  pk: number;
+  id: string;
+  playground: string;
+  scenario: string;
+  name: string;
+  params: string;
+  endpoints: string;
+  workers: string;
+  started_at: number;
+  ended_at: number | null;
+  reason: RunEndReason | null;
+  summary: string | null;
+  event_count: number;
+  first_seq: number | null;
+  last_seq: number | null;
+  duration: number;
+  status: RunStatus;
+  lost_events: number;
+  format_version: number;
+  source: 'live' | 'imported';
+  imported_from: string | null;
+}
+
+export interface NewRun {
+  id: string;
+  playground: string;
+  scenario: string;
+  /** Defaults to "<title> #<n>", n counting this scenario's stored runs. */
+  name?: string;
+  scenarioTitle?: string;
+  params: RunParams;
+  endpoints: EndpointInfo[];
+  workers: WorkerInfo[];
+  startedAt: number;
+}
+
+export interface RunProgress {
+  eventCount: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  durationMs: number;
+  lostEvents: number;
+}
+
+export interface RunEnd {
+  endedAt: number;
+  reason: RunEndReason;
+  summary: RunSummary;
+  lostEvents: number;
+}
+
+export interface EventRange {
+  fromSeq?: number;
+  toSeq?: number;
+  fromT?: number;
+  toT?: number;
+  limit: number;
+}
+
+/** A page of stored events as their JSON text (sent on as is: no parse, no stringify). */
+export interface JsonWindow {
+  run: string;
+  json: string[];
+  nextSeq: number | null;
+}
+
+export interface TaskRow {
+  seq: number;
+  t: number;
+  type: string;
+  task: number | null;
+  worker: string | null;
+  body: string | null;
+}
+
+/** Per-type (and per-worker) counts of a run's task events: the material of summaries and counters. */
+interface TaskCount {
+  type: string;
+  worker: string | null;
+  n: number;
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertRun: db.prepare<[string, string, string, string, string, string, string, number, number, string, string | null]>(
+      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+    ),
+    countScenario: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ?'),
+    insertEvent: db.prepare<[number, number, number, string, string]>('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)'),
+    progress: db.prepare<[number, number | null, number | null, number, number, number]>(
+      'UPDATE runs SET event_count = ?, first_seq = ?, last_seq = ?, duration = ?, lost_events = ? WHERE pk = ?',
+    ),
+    finish: db.prepare<[number, number, string, string, number, number, number]>(
+      `UPDATE runs SET status = CASE WHEN ? > 0 THEN 'incomplete' ELSE 'ended' END,
+         ended_at = ?, reason = ?, summary = ?, duration = ?, lost_events = ? WHERE pk = ?`,
+    ),
+    importedEnd: db.prepare<[string, number | null, string | null, string | null, number, number]>(
+      'UPDATE runs SET status = ?, ended_at = ?, reason = ?, summary = ?, duration = ? WHERE pk = ?',
+    ),
+    byPk: db.prepare<[number], RunRow>('SELECT * FROM runs WHERE pk = ?'),
+    running: db.prepare<[], { pk: number }>("SELECT pk FROM runs WHERE status = 'running'"),
+    setIncomplete: db.prepare<[string, number, number]>("UPDATE runs SET status = 'incomplete', summary = ?, duration = ? WHERE pk = ?"),
+    taskCounts: db.prepare<[number, number], TaskCount>(
+      `SELECT type, json_extract(json, '$.worker') AS worker, count(*) AS n
+       FROM events WHERE run = ? AND seq <= ? AND type IN ('task:sent', 'task:received', 'task:done', 'task:collected', 'task:lost')
+       GROUP BY 1, 2`,
+    ),
+    maxExternal: db.prepare<[number], { n: number | null }>(
+      "SELECT max(json_extract(json, '$.external')) AS n FROM events WHERE run = ? AND type = 'peers:changed'",
+    ),
+    last: db.prepare<[number], { seq: number; t: number }>('SELECT seq, t FROM events WHERE run = ? ORDER BY seq DESC LIMIT 1'),
+    byId: db.prepare<[string], RunRow>('SELECT * FROM runs WHERE id = ?'),
+    exists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM runs WHERE id = ?'),
+    pageFirst: db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY pk DESC LIMIT ?'),
+    pageBefore: db.prepare<[number, number], RunRow>('SELECT * FROM runs WHERE pk < ? ORDER BY pk DESC LIMIT ?'),
+    total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs'),
+    rename: db.prepare<[string, string]>('UPDATE runs SET name = ? WHERE id = ?'),
+    deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE run = ?'),
+    deleteRun: db.prepare<[number]>('DELETE FROM runs WHERE pk = ?'),
+    seqAtOrAfterT: db.prepare<[number, number], { seq: number }>('SELECT seq FROM events WHERE run = ? AND t >= ? ORDER BY t, seq LIMIT 1'),
+    seqAtOrBeforeT: db.prepare<[number, number], { seq: number }>(
+      'SELECT seq FROM events WHERE run = ? AND t <= ? ORDER BY t DESC, seq DESC LIMIT 1',
+    ),
+    window: db.prepare<[number, number, number, number], { seq: number; json: string }>(
+      'SELECT seq, json FROM events WHERE run = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
+    ),
+    afterSeq: db.prepare<[number, number, number], { seq: number; json: string }>(
+      'SELECT seq, json FROM events WHERE run = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    tasksAfterSeq: db.prepare<[number, number, number], TaskRow>(
+      `SELECT seq, t, type, json_extract(json, '$.task') AS task, json_extract(json, '$.worker') AS worker,
+              json_extract(json, '$.body') AS body
+       FROM events WHERE run = ? AND seq > ? AND type LIKE 'task:%' ORDER BY seq LIMIT ?`,
+    ),
+  };
+}
+
+/** Totals of the task events counted by the taskCounts statement, keyed the way summaries and counters are. */
+function totals(rows: TaskCount[], workers: WorkerInfo[]) {
+  const received: Record<string, number> = {};
+  const done: Record<string, number> = {};
+  const lostBy: Record<string, number> = {};
+  for (const worker of workers) {
+    received[worker.id] = 0;
+    done[worker.id] = 0;
+  }
+  let sent = 0;
+  let receivedTotal = 0;
+  let collected = 0;
+  let lost = 0;
+  for (const { type, worker, n } of rows) {
+    if (type === 'task:sent') sent += n;
+    else if (type === 'task:received' && worker !== null) {
+      received[worker] = n;
+      receivedTotal += n;
+    } else if (type === 'task:done' && worker !== null) done[worker] = n;
+    else if (type === 'task:collected') collected += n;
+    else if (type === 'task:lost') {
+      lost += n;
+      const by = worker ?? 'unknown';
+      lostBy[by] = (lostBy[by] ?? 0) + n;
+    }
+  }
+  return { sent, received, done, collected, lost, lostBy, unattributed: Math.max(0, sent - receivedTotal) };
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export class RunStore {
+  readonly location: string;
+  readonly #db: Database.Database;
+  #closed = false;
+  readonly #s: ReturnType<typeof prepareStatements>;
+
+  /**
+   * Opens (creating if needed) the database at `location` (a file path or ":memory:"). Runs left "running" by a
+   * previous process are marked "incomplete" unless `recover` is false.
+   */
+  static open(location: string, options: { recover?: boolean } = {}): RunStore {
+    return new RunStore(location, options.recover ?? true);
+  }
+
+  private constructor(location: string, recover: boolean) {
+    this.location = location;
+    if (location !== MEMORY) fs.mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(location, { timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      throw new StoreOpenError(`Cannot open the run database ${location}: ${(error as Error).message}`);
+    }
+    try {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new StoreOpenError(
+          `The run database ${location} has schema version ${version}, newer than this server knows (${SCHEMA_VERSION}): ` +
+            'it was written by a newer version of the playground. Run that version, or pass --db (or PLAYGROUND_DB) to use another file.',
+        );
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      if (version < SCHEMA_VERSION) {
+        db.transaction(() => {
+          db.exec(DDL);
+          db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        })();
+      }
+    } catch (error) {
+      db.close();
+      if (error instanceof StoreOpenError) throw error;
+      throw new StoreOpenError(`Cannot use the run database ${location}: ${(error as Error).message}`);
+    }
+    this.#db = db;
+    this.#s = prepareStatements(db);
+    if (recover) this.markInterrupted();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs fn in one transaction (all or nothing). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  runExists(id: string): boolean {
+    return this.#s.exists.get(id) !== undefined;
+  }
+
+  /** A run id no stored run has yet, shaped like the playground's ("run-" + 8 hex digits). */
+  freshRunId(prefix = 'run'): string {
+    for (;;) {
+      const id = `${prefix}-${randomBytes(4).toString('hex')}`;
+      if (!this.runExists(id)) return id;
+    }
+  }
+
+  /** Inserts a run row with status "running" and returns its pk. */
+  insertRun(run: NewRun, source: { importedFrom: string } | null = null): number {
+    const name = (run.name ?? `${run.scenarioTitle ?? run.scenario} #${(this.#s.countScenario.get(run.scenario)?.n ?? 0) + 1}`).slice(0, 100);
+    const result = this.#s.insertRun.run(
+      run.id,
+      run.playground,
+      run.scenario,
+      name,
+      JSON.stringify(run.params),
+      JSON.stringify(run.endpoints),
+      JSON.stringify(run.workers),
+      run.startedAt,
+      PROTOCOL_VERSION,
+      source ? 'imported' : 'live',
+      source?.importedFrom ?? null,
+    );
+    return Number(result.lastInsertRowid);
+  }
+
+  insertEvent(pk: number, seq: number, t: number, type: string, json: string): void {
+    this.#s.insertEvent.run(pk, seq, t, type, json);
+  }
+
+  updateProgress(pk: number, progress: RunProgress): void {
+    this.#s.progress.run(progress.eventCount, progress.firstSeq, progress.lastSeq, progress.durationMs, progress.lostEvents, pk);
+  }
+
+  /** Stores run:ended's facts; the run becomes "ended", or "incomplete" if events were lost on the way. */
+  finishRun(pk: number, end: RunEnd): void {
+    this.#s.finish.run(end.lostEvents, end.endedAt, end.reason, JSON.stringify(end.summary), end.summary.durationMs, end.lostEvents, pk);
+  }
+
+  /** Marks one run (or every run still "running") incomplete, with a summary rebuilt from its stored events. */
+  markIncomplete(pk: number): void {
+    const row = this.#s.byPk.get(pk);
+    if (!row || row.status !== 'running') return;
+    const summary = this.#rebuildSummary(row);
+    this.#s.setIncomplete.run(JSON.stringify(summary), summary.durationMs, pk);
+  }
+
+  /** Called at open: a run still "running" in the file was interrupted (crash, kill -9, power loss). */
+  markInterrupted(): number {
+    const rows = this.#s.running.all();
+    this.transaction(() => {
+      for (const { pk } of rows) this.markIncomplete(pk);
+    });
+    return rows.length;
+  }
+
+  #rebuildSummary(row: RunRow): RunSummary {
+    const workers = JSON.parse(row.workers) as WorkerInfo[];
+    return {
+      ...totals(this.#s.taskCounts.all(row.pk, Number.MAX_SAFE_INTEGER), workers),
+      externalPeersMax: this.#s.maxExternal.get(row.pk)?.n ?? 0,
+      durationMs: this.#s.last.get(row.pk)?.t ?? 0,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Reads
+
+  #toRun(row: RunRow): RecordedRun {
+    return {
+      id: row.id,
+      name: row.name,
+      playground: row.playground,
+      scenario: row.scenario,
+      startedAt: iso(row.started_at)!,
+      endedAt: iso(row.ended_at),
+      durationMs: row.duration,
+      status: row.status,
+      reason: row.reason,
+      summary: row.summary === null ? null : (JSON.parse(row.summary) as RunSummary),
+      eventCount: row.event_count,
+      firstSeq: row.first_seq ?? 0,
+      lastSeq: row.last_seq ?? 0,
+      lostEvents: row.lost_events,
+      workers: JSON.parse(row.workers) as WorkerInfo[],
+      source: row.source,
+    };
+  }
+
+  #toDetail(row: RunRow): RecordedRunDetail {
+    return {
+      ...this.#toRun(row),
+      params: JSON.parse(row.params) as RunParams,
+      endpoints: JSON.parse(row.endpoints) as EndpointInfo[],
+      protocolVersion: row.format_version,
+    };
+  }
+
+  #row(id: string): RunRow {
+    const row = this.#s.byId.get(id);
+    if (!row) throw new RecordError('PG_ERR_NOT_FOUND', `No recorded run "${id.slice(0, 64)}" (it may have been deleted).`);
+    return row;
+  }
+
+  /** Newest first (most recently recorded or imported). `before` is the `nextBefore` of the previous page. */
+  listRuns(options: { limit?: number; before?: string } = {}): RunPage {
+    const limit = Math.max(1, Math.min(options.limit ?? 50, MAX_RUN_PAGE));
+    let rows: RunRow[];
+    if (options.before === undefined) rows = this.#s.pageFirst.all(limit + 1);
+    else {
+      const cursor = Number(options.before);
+      if (!/^[0-9]{1,15}$/.test(options.before)) {
+        throw new RecordError('PG_ERR_VALIDATION', `"before" must be the nextBefore of a previous page (got "${options.before.slice(0, 20)}").`);
+      }
+      rows = this.#s.pageBefore.all(cursor, limit + 1);
+    }
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    return {
+      runs: rows.map((row) => this.#toRun(row)),
+      nextBefore: more ? String(rows[rows.length - 1]!.pk) : null,
+      total: this.#s.total.get()?.n ?? 0,
+    };
+  }
+
+  getRun(id: string): RecordedRunDetail {
+    return this.#toDetail(this.#row(id));
+  }
+
+  renameRun(id: string, name: string): RecordedRunDetail {
+    this.#row(id);
+    this.#s.rename.run(name, id);
+    return this.getRun(id);
+  }
+
+  /** Deletes a run and its events in one transaction; a run still being recorded cannot be deleted. */
+  deleteRun(id: string): void {
+    const row = this.#row(id);
+    if (row.status === 'running') {
+      throw new RecordError('PG_ERR_RUN_ACTIVE', `Run "${id}" is still being recorded; stop it (or wait for it to end) before deleting it.`);
+    }
+    this.transaction(() => {
+      this.#s.deleteEvents.run(row.pk);
+      this.#s.deleteRun.run(row.pk);
+    });
+  }
+
+  /**
+   * A window of a run's events in seq order: seq in [fromSeq, toSeq] and t in [fromT, toT], at most `limit`.
+   * Time bounds become seq bounds through the (run, t) index, so any window costs two seeks plus its rows.
+   */
+  eventWindow(id: string, range: EventRange): JsonWindow {
+    const row = this.#row(id);
+    let lo = range.fromSeq ?? 0;
+    let hi = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+    if (range.fromT !== undefined) lo = Math.max(lo, this.#s.seqAtOrAfterT.get(row.pk, range.fromT)?.seq ?? Number.MAX_SAFE_INTEGER);
+    if (range.toT !== undefined) hi = Math.min(hi, this.#s.seqAtOrBeforeT.get(row.pk, range.toT)?.seq ?? -1);
+    if (lo > hi) return { run: row.id, json: [], nextSeq: null };
+    const rows = this.#s.window.all(row.pk, lo, hi, range.limit + 1);
+    const more = rows.length > range.limit;
+    if (more) rows.pop();
+    return { run: row.id, json: rows.map((r) => r.json), nextSeq: more ? rows[rows.length - 1]!.seq + 1 : null };
+  }
+
+  /** Exact task totals of a run up to time t (every task event with t' <= t): what the counters showed then. */
+  countersAt(id: string, t: number): RunCountersAt {
+    const row = this.#row(id);
+    const lastSeq = this.#s.seqAtOrBeforeT.get(row.pk, t)?.seq ?? 0;
+    const rows = lastSeq > 0 ? this.#s.taskCounts.all(row.pk, lastSeq) : [];
+    const { sent, received, done, collected, lost } = totals(rows, JSON.parse(row.workers) as WorkerInfo[]);
+    return { run: row.id, t, lastSeq, sent, received, done, collected, lost };
+  }
+
+  /** The row a streaming export starts from; refuses a run still being recorded. */
+  exportable(id: string): { pk: number; run: RecordedRunDetail } {
+    const row = this.#row(id);
+    if (row.status === 'running') {
+      throw new RecordError('PG_ERR_RUN_ACTIVE', `Run "${id}" is still being recorded; export it once it has ended.`);
+    }
+    return { pk: row.pk, run: this.#toDetail(row) };
+  }
+
+  /** Up to `limit` events with seq > afterSeq, as stored JSON (the export's page). */
+  eventsAfter(pk: number, afterSeq: number, limit: number): { seq: number; json: string }[] {
+    return this.#s.afterSeq.all(pk, afterSeq, limit);
+  }
+
+  /** Up to `limit` task events with seq > afterSeq (the CSV export's page). */
+  tasksAfter(pk: number, afterSeq: number, limit: number): TaskRow[] {
+    return this.#s.tasksAfterSeq.all(pk, afterSeq, limit);
+  }
+
+  /**
+   * Stores a checked export as a new run (new id, events re-labelled with it) in ONE transaction: on any failure
+   * nothing of it is stored [R7].
+   */
+  importRun(doc: RunExport): RecordedRunDetail {
+    const { run, events } = doc;
+    const id = this.freshRunId();
+    this.transaction(() => {
+      const pk = this.insertRun(
+        {
+          id,
+          playground: run.playground,
+          scenario: run.scenario,
+          name: run.name,
+          params: run.params,
+          endpoints: run.endpoints,
+          workers: run.workers,
+          startedAt: Date.parse(run.startedAt) || 0,
+        },
+        { importedFrom: run.id },
+      );
+      for (const event of events) {
+        this.#s.insertEvent.run(pk, event.seq, event.t, event.type, JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent));
+      }
+      this.updateProgress(pk, {
+        eventCount: events.length,
+        firstSeq: events[0]?.seq ?? null,
+        lastSeq: events.at(-1)?.seq ?? null,
+        durationMs: run.durationMs,
+        lostEvents: run.lostEvents,
+      });
+      const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
+      this.#s.importedEnd.run(run.status, Number.isFinite(endedAt) ? endedAt : null, run.reason, run.summary === null ? null : JSON.stringify(run.summary), run.durationMs, pk);
+    });
+    return this.getRun(id);
+  }
+
+  /** Closes the database (checkpointing the WAL). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

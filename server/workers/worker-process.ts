@@ -1,0 +1,32 @@
+/**
+ * Entry point of a worker that runs as its own OS process (forked by ProcessWorker). It runs the same WorkerLoop
+ * as an in-process worker and reports over the IPC channel, so SIGKILL, SIGSTOP and SIGCONT act on a real peer.
+ */
+import * as zmq from 'zeromq';
+import { WorkerLoop, type WorkerConfig, type WorkerControl, type WorkerReport } from './worker-loop.ts';
+
+type ParentMessage = { type: 'start'; config: WorkerConfig } | WorkerControl;
+
+// Never wait at exit for undelivered results: the parent decides when a worker's life ends.
+zmq.context.blocky = false;
+
+let loop: WorkerLoop | null = null;
+
+function report(message: WorkerReport): void {
+  if (process.connected) process.send?.(message);
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'start') {
+    loop ??= new WorkerLoop(message.config, report);
+    void loop.done.then(() => setTimeout(() => process.exit(0), 50));
+  } else {
+    loop?.control(message);
+  }
+});
+
+// The parent went away (crashed or closed the channel): do not linger as an orphan.
+process.on('disconnect', () => {
+  loop?.close();
+  setTimeout(() => process.exit(0), 100).unref();
+});
