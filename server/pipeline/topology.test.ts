@@ -1,0 +1,212 @@
+/**
+ * Live topology on real sockets: what ZeroMQ does when workers connect twice, join late, die, switch transport,
+ * or cannot keep up (zmq-facts sections 1-4). Every assertion comes from the events the run emitted.
+ *
+ *   VENTILATOR -PUSH(tcp | ipc | inproc)-> WORKER x N (in-process or own process) -PUSH-> PULL- SINK
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCENARIOS } from '../../shared/scenarios/index.ts';
+import type { PlaygroundEvent, RunParamsPatch } from '../../shared/protocol/index.ts';
+import { Playground } from './playground.ts';
+import { collect, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+
+let policy: ReturnType<typeof testPolicy>;
+let playgrounds: Playground[] = [];
+
+beforeEach(() => {
+  policy = testPolicy();
+});
+afterEach(async () => {
+  await Promise.all(playgrounds.map((p) => p.close()));
+  playgrounds = [];
+  policy.cleanup();
+});
+
+/** A pipeline playground with no default workers. */
+function sandbox(params: RunParamsPatch): Playground {
+  const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
+  const playground = new Playground({ scenario, params, policy });
+  playgrounds.push(playground);
+  return playground;
+}
+
+function countBy(events: PlaygroundEvent[], type: 'task:received' | 'task:done' | 'task:collected'): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const event of events) if (event.type === type) counts[event.worker] = (counts[event.worker] ?? 0) + 1;
+  return counts;
+}
+
+describe('round-robin', () => {
+  it('is per connection: a worker connected twice gets a double share', async () => {
+    const playground = sandbox({ tasks: 300, syncStart: true });
+    const twice = playground.addWorker({ transport: 'tcp', connections: 2 });
+    const once = playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    const ended = await runEnded(playground, run.id);
+    expect(ended.reason).toBe('completed');
+    expect(countBy(events, 'task:received')).toEqual({ [twice.id]: 200, [once.id]: 100 });
+  });
+
+  it('spreads one batch over tcp, ipc and inproc peers of the same PUSH socket', async () => {
+    const playground = sandbox({ tasks: 90, syncStart: true });
+    const ids = (['tcp', 'ipc', 'inproc'] as const).map((transport) => playground.addWorker({ transport }).id);
+    const events = collect(playground);
+    const run = playground.startRun();
+    await runEnded(playground, run.id);
+    expect(countBy(events, 'task:received')).toEqual(Object.fromEntries(ids.map((id) => [id, 30])));
+    expect(ofType(events, 'endpoint:bound').map((e) => e.endpoint.transport).sort()).toEqual(['inproc', 'ipc', 'tcp']);
+  });
+});
+
+describe('the slow joiner, with worker processes', () => {
+  it('without a synchronised start the first worker to connect takes almost everything', async () => {
+    const playground = sandbox({ tasks: 300, syncStart: false, drainMs: 3000 });
+    for (let i = 0; i < 3; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    const ended = await runEnded(playground, run.id, 30_000);
+    const shares = Object.values(countBy(events, 'task:received'));
+    expect(shares.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(Math.max(...shares)).toBeGreaterThanOrEqual(270);
+    expect(ended.summary.lost).toBe(0);
+  }, 40_000);
+
+  it('with a synchronised start the batch splits evenly', async () => {
+    const playground = sandbox({ tasks: 300, syncStart: true, drainMs: 3000 });
+    for (let i = 0; i < 3; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await runEnded(playground, run.id, 30_000);
+    expect(Object.values(countBy(events, 'task:received'))).toEqual([100, 100, 100]);
+  }, 40_000);
+});
+
+describe('a worker that dies', () => {
+  it('loses the tasks queued for it when killed: they are not re-routed, and are reported lost with it', async () => {
+    const playground = sandbox({ tasks: 20, syncStart: true, drainMs: 800 });
+    const doomed = playground.addWorker({ transport: 'tcp', mode: 'process', workMs: { min: 300, max: 300 } });
+    const healthy = playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    // Kill it while it works on its first task, with the rest of its share queued behind it.
+    await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === doomed.id, 20_000);
+    playground.signalWorker(doomed.id, 'kill');
+    const ended = await runEnded(playground, run.id, 20_000);
+
+    expect(ofType(events, 'worker:process').filter((e) => e.worker === doomed.id).map((e) => e.action)).toEqual(['spawned', 'killed']);
+    const received = countBy(events, 'task:received');
+    expect(received[healthy.id]).toBe(10);
+    expect(ended.summary.lost).toBe(10);
+    expect(ended.summary.lostBy).toEqual({ [doomed.id]: 10 });
+    const lost = ofType(events, 'task:lost').map((e) => e.task);
+    const healthyTasks = new Set(ofType(events, 'task:received').filter((e) => e.worker === healthy.id).map((e) => e.task));
+    expect(lost.filter((task) => healthyTasks.has(task))).toEqual([]);
+    expect(ended.summary.done[healthy.id]! + ended.summary.lost).toBe(20);
+  }, 40_000);
+
+  it('a worker removed mid-run loses its queue too, and a new one added mid-run takes over', async () => {
+    const playground = sandbox({ tasks: 40, intervalMs: 10, syncStart: true, drainMs: 800 });
+    const leaving = playground.addWorker({ transport: 'ipc', workMs: { min: 50, max: 50 } });
+    const staying = playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'task:sent' && e.task === 10);
+    await playground.removeWorker(leaving.id);
+    const joining = playground.addWorker({ transport: 'inproc' });
+    const ended = await runEnded(playground, run.id, 20_000);
+    const received = countBy(events, 'task:received');
+    expect(received[joining.id]).toBeGreaterThan(5);
+    expect(ofType(events, 'worker:removed').map((e) => e.worker)).toEqual([leaving.id]);
+    const done = Object.values(ended.summary.done).reduce((a, b) => a + b, 0);
+    expect(done + ended.summary.lost).toBe(40);
+    expect(received[staying.id]).toBeGreaterThan(10);
+  });
+});
+
+describe('backpressure', () => {
+  it('blocks the ventilator once a stuck worker\'s pipe holds sndhwm + rcvhwm tasks over inproc', async () => {
+    const playground = sandbox({ tasks: 50, syncStart: true, drainMs: 200 });
+    playground.updateOptions({ ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } });
+    // Takes one task and works on it for a minute: everything else waits in its pipe.
+    playground.addWorker({ transport: 'inproc', workMs: { min: 60_000, max: 60_000 } });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'ventilator:state' && e.state === 'blocked', 5000);
+    const sent = ofType(events, 'task:sent').length;
+    // One task in the worker's hands, two in the pipe (zmq-facts section 3: inproc 1/1 holds 2).
+    expect(sent).toBe(3);
+    playground.stopRun();
+    const ended = await runEnded(playground, run.id);
+    expect(ended.reason).toBe('stopped');
+  });
+
+  it('is not balanced by speed: a fast worker takes more only when the slow one\'s small pipe is full', async () => {
+    const playground = sandbox({ tasks: 40, syncStart: true, drainMs: 1000 });
+    playground.updateOptions({ ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } });
+    const slow = playground.addWorker({ transport: 'inproc', workMs: { min: 100, max: 100 } });
+    const fast = playground.addWorker({ transport: 'inproc', workMs: { min: 5, max: 5 } });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await runEnded(playground, run.id, 20_000);
+    const received = countBy(events, 'task:received');
+    expect(received[slow.id]! + received[fast.id]!).toBe(40);
+    expect(received[fast.id]).toBeGreaterThan(received[slow.id]! * 2);
+  });
+});
+
+describe('the sink', () => {
+  it('collects every result exactly once, fair-queued between workers, and the run ends when all are in', async () => {
+    const playground = sandbox({ tasks: 200, syncStart: true, drainMs: 2000 });
+    playground.updateSink({ enabled: true, transport: 'ipc' });
+    const a = playground.addWorker({ transport: 'tcp' });
+    const b = playground.addWorker({ transport: 'inproc' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    const ended = await runEnded(playground, run.id);
+    const collected = ofType(events, 'task:collected');
+    expect(new Set(collected.map((e) => e.task)).size).toBe(200);
+    expect(ended.summary.collected).toBe(200);
+    expect(countBy(events, 'task:collected')).toEqual({ [a.id]: 100, [b.id]: 100 });
+    // Fair-queuing: results from both workers are interleaved from the start, not one worker's block first.
+    expect(new Set(collected.slice(0, 20).map((e) => e.worker))).toEqual(new Set([a.id, b.id]));
+    expect(ofType(events, 'sink:bound')).toHaveLength(1);
+  });
+});
+
+describe('a transport switch mid-run', () => {
+  it('moves a worker from tcp to ipc while tasks flow; it keeps receiving over the new endpoint', async () => {
+    const playground = sandbox({ tasks: 60, intervalMs: 10, syncStart: true, drainMs: 1000 });
+    const mover = playground.addWorker({ transport: 'tcp' });
+    playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === mover.id && e.task >= 10);
+    playground.updateWorker(mover.id, { transport: 'ipc' });
+    const switched = await waitForEvent(playground, (e) => e.type === 'worker:updated' && e.change.startsWith('transport'));
+    const ended = await runEnded(playground, run.id, 20_000);
+    expect(ofType(events, 'endpoint:bound').map((e) => e.endpoint.transport)).toEqual(['tcp', 'ipc']);
+    const afterSwitch = ofType(events, 'task:received').filter((e) => e.worker === mover.id && e.seq > switched.seq);
+    expect(afterSwitch.length).toBeGreaterThan(5);
+    const ipcHandshake = ofType(events, 'socket:event').find((e) => e.node === mover.id && e.kind === 'handshake' && e.address.startsWith('ipc://'));
+    expect(ipcHandshake).toBeDefined();
+    const done = Object.values(ended.summary.done).reduce((x, y) => x + y, 0);
+    expect(done + ended.summary.lost).toBe(60);
+  });
+});
+
+describe('topology rules', () => {
+  it('refuses inproc for a process, a missing worker, and more workers than the limit', () => {
+    const playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, maxWorkers: 3 });
+    playgrounds.push(playground);
+    expect(() => playground.addWorker({ transport: 'inproc', mode: 'process' })).toThrow(/inproc only works/);
+    playground.addWorker({ transport: 'ipc' });
+    expect(() => playground.addWorker({})).toThrow(/at most 3 workers/);
+    expect(() => playground.updateWorker('worker-99', { transport: 'tcp' })).toThrow(/No worker/);
+    expect(() => playground.signalWorker('worker-1', 'kill')).toThrow(/inside the server's process/);
+    const tutorial = new Playground({ scenario: SCENARIOS.get('tutorial')!, policy });
+    playgrounds.push(tutorial);
+    expect(() => tutorial.addWorker({ transport: 'inproc' })).toThrow(/tcp and ipc only/);
+    expect(() => tutorial.updateSink({ enabled: true })).toThrow(/no sink/);
+  });
+});
