@@ -5,12 +5,15 @@ import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import { buildApp } from './app.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
+import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 
-const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR]
+const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
   --port         HTTP port (default 8080, or $PORT); if taken, a free port is used instead
   --host         HTTP host to listen on (default 127.0.0.1)
   --expose       also allow ZeroMQ tcp binds on HOST (default: loopback only)
-  --runtime-dir  folder for ipc socket files (default ${defaultRuntimeDir()})`;
+  --runtime-dir  folder for ipc socket files (default ${defaultRuntimeDir()})
+  --db           SQLite file where every run is recorded (:memory: keeps them only until exit)
+                 (default $PLAYGROUND_DB, else ${defaultDbPath()})`;
 
 function parseFlags() {
   try {
@@ -20,6 +23,7 @@ function parseFlags() {
         host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
         expose: { type: 'string', multiple: true, default: [] },
         'runtime-dir': { type: 'string', default: process.env.PLAYGROUND_RUNTIME_DIR },
+        db: { type: 'string', default: process.env.PLAYGROUND_DB },
         help: { type: 'boolean', default: false },
       },
     });
@@ -41,12 +45,18 @@ if (flags.help) {
 // Never hang at exit on undelivered messages (zmq-facts section 4): every socket also sets its own linger.
 zmq.context.blocky = false;
 
+const db = resolveDbPath(flags.db);
 const app = await buildApp({
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   policy: defaultPolicy({
     runtimeDir: flags['runtime-dir'],
     allowedTcpHosts: new Set(['127.0.0.1', 'localhost', ...flags.expose]),
   }),
+  store: db,
+}).catch((error: unknown) => {
+  if (!(error instanceof StoreOpenError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 });
 
 let address: string;
@@ -58,6 +68,7 @@ try {
   console.warn(`Port ${flags.port} is in use; listening on a free port instead.`);
 }
 console.log(`ZeroMQ pipeline playground: ${address.replace('[::1]', 'localhost')}/`);
+console.log(`Runs are recorded in ${db}`);
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -31,6 +31,9 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
     const where = (error as { validationContext?: string }).validationContext ?? 'request';
     return { status: 400, body: { code: 'PG_ERR_VALIDATION', message: describeValidation(where, candidate.validation) } };
   }
+  if (candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { code: 'PG_ERR_LIMIT', message: `Request body is too large: ${String(candidate.message)}` } };
+  }
   if (typeof candidate.code === 'string' && candidate.code.startsWith('FST_ERR_CTP')) {
     return { status: 400, body: { code: 'PG_ERR_BAD_JSON', message: `Request body is not valid JSON: ${String(candidate.message)}` } };
   }

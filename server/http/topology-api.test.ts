@@ -1,0 +1,100 @@
+/**
+ * The topology routes through Fastify's inject: every change the page can make, and the refusals a person sees.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../app.ts';
+import type { PlaygroundInfo, WorkerInfo } from '../../shared/protocol/index.ts';
+import { testPolicy } from '../../test/helpers.ts';
+
+let app: FastifyInstance;
+let policy: ReturnType<typeof testPolicy>;
+let id: string;
+
+beforeEach(async () => {
+  policy = testPolicy();
+  app = await buildApp({ policy, staticDir: null, registry: { maxWorkers: 4 } });
+  const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
+  id = created.json<PlaygroundInfo>().id;
+});
+afterEach(async () => {
+  await app.close();
+  policy.cleanup();
+});
+
+const call = (method: 'POST' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?: object) =>
+  app.inject({ method, url: `/api/playgrounds/${id}${url}`, ...(payload ? { payload } : {}) });
+
+describe('workers', () => {
+  it('adds, changes and removes workers, and reports them in the playground', async () => {
+    const added = await call('POST', '/workers', { transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 }, connections: 2 });
+    expect(added.statusCode).toBe(201);
+    const worker = added.json<WorkerInfo>();
+    expect(worker).toMatchObject({ transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 }, connections: 2, state: 'idle' });
+
+    const changed = await call('PATCH', `/workers/${worker.id}`, { transport: 'tcp', workMs: { min: 5, max: 5 } });
+    expect(changed.json()).toMatchObject({ transport: 'tcp', workMs: { min: 5, max: 5 } });
+    const info = (await call('GET', '')).json<PlaygroundInfo>();
+    expect(info.workers.map((w) => w.id)).toEqual(['worker-1', 'worker-2', worker.id]);
+
+    expect((await call('DELETE', `/workers/${worker.id}`)).statusCode).toBe(204);
+    expect((await call('GET', '')).json<PlaygroundInfo>().workers.map((w) => w.id)).toEqual(['worker-1', 'worker-2']);
+  });
+
+  it('refuses bad workers with a message a person can act on', async () => {
+    const cases: [object, number, string, RegExp][] = [
+      [{ transport: 'udp' }, 400, 'PG_ERR_VALIDATION', /transport/],
+      [{ transport: 'inproc', mode: 'process' }, 400, 'PG_ERR_VALIDATION', /inproc only works between sockets of one process/],
+      [{ workMs: { min: 50, max: 10 } }, 400, 'PG_ERR_VALIDATION', /must not be above/],
+      [{ connections: 9 }, 400, 'PG_ERR_VALIDATION', /connections must be <= 4/],
+      [{ endpoint: 'tcp://10.0.0.1:5555' }, 400, 'PG_ERR_VALIDATION', /unknown field "endpoint"/],
+    ];
+    for (const [body, status, code, message] of cases) {
+      const response = await call('POST', '/workers', body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(status);
+      expect(response.json()).toMatchObject({ code });
+      expect(response.json().message).toMatch(message);
+    }
+    await call('POST', '/workers', {});
+    await call('POST', '/workers', {});
+    const over = await call('POST', '/workers', {});
+    expect(over.statusCode).toBe(429);
+    expect(over.json().message).toMatch(/at most 4 workers/);
+    expect((await call('PATCH', '/workers/worker-404', { transport: 'tcp' })).statusCode).toBe(404);
+  });
+
+  it('signals only process workers, and only during a run', async () => {
+    const inProcess = await call('POST', '/workers/worker-1/signal', { signal: 'kill' });
+    expect(inProcess.statusCode).toBe(400);
+    expect(inProcess.json().message).toMatch(/inside the server's process/);
+    const proc = (await call('POST', '/workers', { mode: 'process' })).json<WorkerInfo>();
+    const idle = await call('POST', `/workers/${proc.id}/signal`, { signal: 'stop' });
+    expect(idle.statusCode).toBe(409);
+    expect(idle.json()).toMatchObject({ code: 'PG_ERR_NO_RUN' });
+    const bad = await call('POST', `/workers/${proc.id}/signal`, { signal: 'SIGSEGV' });
+    expect(bad.statusCode).toBe(400);
+  });
+});
+
+describe('sink and socket options', () => {
+  it('sets the sink between runs and refuses it during one', async () => {
+    expect((await call('PATCH', '/sink', { enabled: true, transport: 'inproc' })).json()).toMatchObject({ enabled: true, transport: 'inproc' });
+    await call('PATCH', '/params', { intervalMs: 1000 });
+    await call('POST', '/runs');
+    const during = await call('PATCH', '/sink', { enabled: false });
+    expect(during.statusCode).toBe(409);
+    expect(during.json()).toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
+  });
+
+  it('validates socket options and keeps what is valid', async () => {
+    const set = await call('PATCH', '/options', { ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096 }, worker: { receiveHighWaterMark: 5 } });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096, linger: 1000 }, worker: { receiveHighWaterMark: 5 } });
+    for (const bad of [{ ventilator: { sendHighWaterMark: -1 } }, { worker: { receiveBufferSize: 1e12 } }, { ventilator: { turbo: 1 } }, { proxy: {} }]) {
+      const response = await call('PATCH', '/options', bad);
+      expect(response.statusCode, JSON.stringify(bad)).toBe(400);
+      expect(response.json().code).toBe('PG_ERR_VALIDATION');
+    }
+    expect((await call('GET', '')).json<PlaygroundInfo>().options.ventilator.sendHighWaterMark).toBe(5);
+  });
+});
