@@ -105,6 +105,17 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     },
   );
 
+  app.patch<{ Params: { id: string; name: string }; Body: { address: string } }>(
+    '/api/playgrounds/:id/endpoints/:name',
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ maxLength: 64 }), name: Type.String({ maxLength: 20 }) }),
+        body: Type.Object({ address: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+      },
+    },
+    async (request) => registry.get(request.params.id).setEndpoint(request.params.name, request.body.address),
+  );
+
   app.patch<{ Params: { id: string }; Body: SinkPatchT }>(
     '/api/playgrounds/:id/sink',
     { schema: { params: IdParams, body: SinkPatch } },

@@ -40,6 +40,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       isCongested: () => socket.bufferedAmount > CONGESTED_BYTES,
     });
     let unsubscribe: (() => void) | null = null;
+    const unwatch = playground.watch();
     const stopInfo = playground.onInfoChanged((info) => {
       batcher.flush(); // keep order: events logged before the change go out first
       send(socket, { type: 'playground:updated', playground: info });
@@ -106,6 +107,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       }
     });
     socket.on('close', () => {
+      unwatch();
       unsubscribe?.();
       stopInfo();
       batcher.close();

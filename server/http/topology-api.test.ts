@@ -98,3 +98,55 @@ describe('sink and socket options', () => {
     expect((await call('GET', '')).json<PlaygroundInfo>().options.ventilator.sendHighWaterMark).toBe(5);
   });
 });
+
+describe('endpoints from a visitor', () => {
+  it('refuses hostile addresses with a clear error, creating and touching nothing', async () => {
+    const fs = await import('node:fs');
+    const regular = `${policy.runtimeDir}/notes.txt`;
+    fs.writeFileSync(regular, 'keep me');
+    const link = `${policy.runtimeDir}/link`;
+    fs.symlinkSync('/etc/hostname', link);
+    const cases: [string, string, RegExp][] = [
+      ['tcp', 'tcp://127.0.0.1:70000', /out of range/],
+      ['tcp', 'tcp://127.0.0.1:22', /out of range/],
+      ['tcp', 'tcp://192.168.1.10:5555', /loopback only/],
+      ['tcp', 'tcp://*:5555', /not allowed/],
+      ['ipc', `ipc://${policy.runtimeDir}/../../etc/passwd`, /without "\.\."/],
+      ['ipc', 'ipc:///tmp/zmqdemo', /outside this playground's folder/],
+      ['ipc', 'ipc:///etc/zmq', /outside this playground's folder/],
+      ['ipc', `ipc://${regular}`, /exists and is not a socket/],
+      ['ipc', `ipc://${link}`, /exists and is not a socket/],
+      ['ipc', 'tcp://127.0.0.1:5555', /needs a ipc:\/\/ address/],
+    ];
+    for (const [name, address, message] of cases) {
+      const response = await call('PATCH', `/endpoints/${name}`, { address });
+      expect(response.statusCode, address).toBe(400);
+      expect(response.json(), address).toMatchObject({ code: 'PG_ERR_ENDPOINT' });
+      expect(response.json().message, address).toMatch(message);
+    }
+    expect(fs.readFileSync(regular, 'utf8')).toBe('keep me');
+    expect(fs.readlinkSync(link)).toBe('/etc/hostname');
+    expect(fs.existsSync('/etc/zmq')).toBe(false);
+    const info = (await call('GET', '')).json<PlaygroundInfo>();
+    expect(info.endpoints.find((e) => e.name === 'tcp')!.requested).toBe('tcp://127.0.0.1:*');
+  });
+
+  it('accepts a loopback port, an ipc name in the runtime folder, and scopes inproc names', async () => {
+    const tcp = await call('PATCH', '/endpoints/tcp', { address: 'tcp://127.0.0.1:23456' });
+    expect(tcp.json()).toMatchObject({ requested: 'tcp://127.0.0.1:23456', actual: null });
+    const ipc = await call('PATCH', '/endpoints/ipc', { address: `ipc://${policy.runtimeDir}/class-demo` });
+    expect(ipc.json()).toMatchObject({ requested: `ipc://${policy.runtimeDir}/class-demo` });
+    const inproc = await call('PATCH', '/endpoints/inproc', { address: 'inproc://shared' });
+    expect(inproc.json().requested).toBe(`inproc://${id}-shared`);
+  });
+});
+
+describe('idle playgrounds', () => {
+  it('are closed after the idle time, and their links then say so', async () => {
+    const closed = await app.playgrounds.closeIdle(Date.now() + 31 * 60_000);
+    expect(closed).toBe(1);
+    const gone = await call('GET', '');
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().message).toMatch(/closed after being idle/);
+  });
+});

@@ -26,7 +26,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { Scenario } from '../../shared/scenarios/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
-import type { EndpointPolicy } from './endpoints.ts';
+import { EndpointError, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
 import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
 
 /** Finished runs whose details stay in memory. */
@@ -76,6 +76,7 @@ export class Playground {
   #nextWorkerNumber: number;
   readonly #infoListeners = new Set<(info: PlaygroundInfo) => void>();
   #closed = false;
+  #watchers = 0;
 
   constructor(options: PlaygroundOptions) {
     const { scenario, policy } = options;
@@ -121,6 +122,22 @@ export class Playground {
       activeRun: this.#active?.id ?? null,
       lastSeq: this.log.lastSeq,
     };
+  }
+
+  /** People watching (open streams); a playground with none for a long time is closed. Returns the release. */
+  watch(): () => void {
+    this.#watchers++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#watchers--;
+      this.lastActivity = Date.now();
+    };
+  }
+
+  get watcherCount(): number {
+    return this.#watchers;
   }
 
   onInfoChanged(listener: (info: PlaygroundInfo) => void): () => void {
@@ -224,6 +241,36 @@ export class Playground {
     });
     this.#infoChanged();
     return structuredClone(this.#options);
+  }
+
+  /**
+   * Sets the address the ventilator requests for one of its endpoints, from a visitor. Stricter than the
+   * operator's configuration: ipc paths must be inside the runtime folder (a configured default such as the
+   * tutorial's /tmp/zmqdemo is not accepted from a visitor), must not exist unless they are a socket, and inproc
+   * names are scoped to this playground. Nothing is created or touched here.
+   */
+  async setEndpoint(name: string, address: string): Promise<EndpointInfo> {
+    this.lastActivity = Date.now();
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'Endpoints are bound when a run starts; change them between runs.');
+    const endpoint = this.#endpoints.find((candidate) => candidate.name === name);
+    if (!endpoint) throw new PlaygroundError('PG_ERR_NOT_FOUND', `This scenario has no endpoint "${name.slice(0, 20)}".`);
+    const visitorPolicy = { ...this.#policy, allowedIpcPaths: new Set<string>() };
+    const parsed = checkEndpoint(address, visitorPolicy);
+    if (parsed.transport !== endpoint.transport) {
+      throw new EndpointError(`The ${endpoint.name} endpoint needs a ${endpoint.transport}:// address, not ${parsed.transport}://.`);
+    }
+    let requested = address;
+    if (parsed.transport === 'ipc') {
+      const probe = await probeIpcPath(parsed.path);
+      if (probe === 'not-a-socket') throw new EndpointError(`${parsed.path} already exists and is not a socket; pick another name.`);
+    } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
+      requested = `inproc://${this.id}-${parsed.name}`;
+    }
+    endpoint.requested = requested;
+    endpoint.actual = null;
+    delete endpoint.note;
+    this.#infoChanged();
+    return { ...endpoint };
   }
 
   // ----- runs ---------------------------------------------------------------------------------------------------

@@ -93,10 +93,10 @@ export class PlaygroundRegistry {
     await this.#options.onClosed?.(playground);
   }
 
-  /** Closes playgrounds that have had no run and no subscriber for idleMs. */
+  /** Closes playgrounds that have had no run and nobody watching for idleMs. */
   async closeIdle(now = Date.now()): Promise<number> {
     const idle = this.list().filter(
-      (p) => !p.activeRun && p.log.subscriberCount === 0 && now - p.lastActivity >= this.#options.idleMs,
+      (p) => !p.activeRun && p.watcherCount === 0 && now - p.lastActivity >= this.#options.idleMs,
     );
     await Promise.all(idle.map((p) => this.remove(p.id)));
     return idle.length;
