@@ -14,6 +14,8 @@ import {
   WorkerSignal,
   SinkPatch,
   SocketOptionsPatch,
+  ApplyLessonBody,
+  type ApplyLessonBody as ApplyLessonBodyT,
   type NewWorker as NewWorkerT,
   type WorkerPatch as WorkerPatchT,
   type WorkerSignal as WorkerSignalT,
@@ -24,6 +26,10 @@ import {
   type CreatePlaygroundBody as CreatePlaygroundBodyT,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
+import { PlaygroundError } from '../pipeline/playground.ts';
+import { LESSONS, LESSONS_BY_ID } from '../../shared/lessons/index.ts';
+import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
+import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const WorkerIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), worker: Type.String({ maxLength: 64 }) });
@@ -34,13 +40,37 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
 
   app.get('/api/scenarios', async () => registry.scenarios());
 
+  app.get('/api/lessons', async () =>
+    LESSONS.map((lesson) => ({
+      id: lesson.id,
+      scenario: lesson.scenario,
+      text: { en: LESSON_TEXT_EN[lesson.id], es: LESSON_TEXT_ES[lesson.id] },
+    })),
+  );
+
+  app.post<{ Params: { id: string }; Body: ApplyLessonBodyT }>(
+    '/api/playgrounds/:id/lesson',
+    { schema: { params: IdParams, body: ApplyLessonBody } },
+    async (request) => registry.get(request.params.id).applyLesson(request.body.lesson, request.body.stage),
+  );
+
+  app.post<{ Params: { id: string } }>('/api/playgrounds/:id/undo', { schema: { params: IdParams } }, async (request) =>
+    registry.get(request.params.id).undo(),
+  );
+
   app.get('/api/playgrounds', async () => registry.list().map((playground) => playground.info()));
 
   app.post<{ Body: CreatePlaygroundBodyT | undefined }>(
     '/api/playgrounds',
     { schema: { body: CreatePlaygroundBody } },
     async (request, reply) => {
-      const playground = registry.create(request.body?.scenario, request.body?.params);
+      const { scenario, lesson, params } = request.body ?? {};
+      const lessonScenario = lesson ? LESSONS_BY_ID.get(lesson)?.scenario : undefined;
+      if (lesson && !lessonScenario) {
+        throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown lesson "${lesson}". Known: ${[...LESSONS_BY_ID.keys()].join(', ')}.`);
+      }
+      const playground = registry.create(lessonScenario ?? scenario, params);
+      if (lesson) playground.applyLesson(lesson, 'start');
       return reply.code(201).send(playground.info());
     },
   );

@@ -16,6 +16,7 @@ import {
   type RunDetail,
   type RunParams,
   type RunParamsPatch,
+  type RunSummary,
   type SinkInfo,
   type SinkPatch,
   type SocketOptions,
@@ -25,12 +26,24 @@ import {
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import type { Scenario } from '../../shared/scenarios/index.ts';
+import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { EndpointError, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
 import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
 
 /** Finished runs whose details stay in memory. */
 export const RUNS_KEPT = 20;
+/** Changes that undo can take back. */
+export const UNDO_DEPTH = 50;
+
+interface Snapshot {
+  params: RunParams;
+  workers: WorkerInfo[];
+  sink: SinkInfo;
+  options: SocketOptions;
+  lesson: Lesson | null;
+  nextWorkerNumber: number;
+}
 
 export class PlaygroundError extends Error {
   constructor(
@@ -77,6 +90,10 @@ export class Playground {
   readonly #infoListeners = new Set<(info: PlaygroundInfo) => void>();
   #closed = false;
   #watchers = 0;
+  readonly #runFirstSeq = new Map<string, number>();
+  #lesson: Lesson | null = null;
+  /** Earlier topologies and parameters, newest last, for undo. */
+  readonly #undo: Snapshot[] = [];
 
   constructor(options: PlaygroundOptions) {
     const { scenario, policy } = options;
@@ -119,6 +136,8 @@ export class Playground {
       sink: run ? run.sinkInfo : { ...this.#sink },
       options: structuredClone(this.#options),
       maxWorkers: this.maxWorkers,
+      lesson: this.#lesson?.id ?? null,
+      undoDepth: this.#undo.length,
       activeRun: this.#active?.id ?? null,
       lastSeq: this.log.lastSeq,
     };
@@ -152,6 +171,7 @@ export class Playground {
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'A run is in progress; stop it or wait for it to end before changing parameters.');
+    this.#remember();
     this.params = { ...this.params, ...patch };
     return this.#infoChanged();
   }
@@ -168,6 +188,7 @@ export class Playground {
     this.#checkTransport(transport, mode);
     const workMs = spec.workMs ?? { min: 0, max: 0 };
     checkRange(workMs);
+    this.#remember();
     let id: string;
     do id = `worker-${this.#nextWorkerNumber++}`;
     while (this.#workers.some((worker) => worker.id === id));
@@ -181,6 +202,7 @@ export class Playground {
   async removeWorker(id: string): Promise<void> {
     this.lastActivity = Date.now();
     this.#worker(id);
+    this.#remember();
     this.#workers = this.#workers.filter((worker) => worker.id !== id);
     this.#infoChanged();
     await this.#active?.removeWorker(id);
@@ -192,6 +214,7 @@ export class Playground {
     const worker = this.#worker(id);
     if (patch.transport) this.#checkTransport(patch.transport, worker.mode);
     if (patch.workMs) checkRange(patch.workMs);
+    this.#remember();
     if (patch.transport) {
       worker.transport = patch.transport;
       worker.endpoint = patch.transport;
@@ -222,6 +245,7 @@ export class Playground {
     if (patch.enabled && this.scenario.framing !== 'tagged') {
       throw new PlaygroundError('PG_ERR_VALIDATION', 'The tutorial has no sink: its clients only print what they receive. Use the pipeline sandbox.');
     }
+    this.#remember();
     this.#sink = { ...this.#sink, ...patch };
     this.#infoChanged();
     return { ...this.#sink };
@@ -229,6 +253,7 @@ export class Playground {
 
   updateOptions(patch: SocketOptionsPatch): SocketOptions {
     this.lastActivity = Date.now();
+    this.#remember();
     this.#options = {
       ventilator: { ...this.#options.ventilator, ...patch.ventilator },
       worker: { ...this.#options.worker, ...patch.worker },
@@ -241,6 +266,72 @@ export class Playground {
     });
     this.#infoChanged();
     return structuredClone(this.#options);
+  }
+
+  // ----- lessons and undo ---------------------------------------------------------------------------------------
+
+  /** Puts the playground in a lesson's start (or solution) state; the lesson's goal is checked after each run. */
+  applyLesson(lessonId: string, stage: 'start' | 'solution'): PlaygroundInfo {
+    this.lastActivity = Date.now();
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'A run is in progress; stop it before changing lessons.');
+    const lesson = LESSONS_BY_ID.get(lessonId);
+    if (!lesson) throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown lesson "${lessonId.slice(0, 40)}". Known: ${[...LESSONS_BY_ID.keys()].join(', ')}.`);
+    if (lesson.scenario !== this.scenario.id) {
+      throw new PlaygroundError('PG_ERR_VALIDATION', `Lesson ${lesson.id} runs on the ${lesson.scenario} scenario; create a playground for it.`);
+    }
+    this.#remember();
+    const setup = lesson[stage];
+    this.#lesson = lesson;
+    this.params = { ...this.scenario.defaults, ...setup.params };
+    this.#workers = setup.workers.map((spec, index) => ({
+      id: this.scenario.workers[index]?.id ?? `worker-${index + 1}`,
+      endpoint: spec.transport,
+      transport: spec.transport,
+      mode: spec.mode ?? 'in-process',
+      workMs: spec.workMs ?? { min: 0, max: 0 },
+      connections: spec.connections ?? 1,
+      state: 'idle',
+      pid: null,
+    }));
+    this.#nextWorkerNumber = this.#workers.length + 1;
+    this.#sink = { ...(setup.sink ?? this.scenario.sink), address: null };
+    const base = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...this.scenario.options });
+    const patch = setup.options ?? {};
+    this.#options = {
+      ventilator: { ...base.ventilator, ...patch.ventilator },
+      worker: { ...base.worker, ...patch.worker },
+      sink: { ...base.sink, ...patch.sink },
+    };
+    return this.#infoChanged();
+  }
+
+  /** Takes back the last change of topology or parameters (between runs). */
+  undo(): PlaygroundInfo {
+    this.lastActivity = Date.now();
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'Undo works between runs; stop the run first.');
+    const snapshot = this.#undo.pop();
+    if (!snapshot) throw new PlaygroundError('PG_ERR_VALIDATION', 'Nothing to undo.');
+    this.params = snapshot.params;
+    this.#workers = snapshot.workers;
+    this.#sink = snapshot.sink;
+    this.#options = snapshot.options;
+    this.#lesson = snapshot.lesson;
+    this.#nextWorkerNumber = snapshot.nextWorkerNumber;
+    return this.#infoChanged();
+  }
+
+  #remember(): void {
+    // Changes during a run act on live sockets and cannot be taken back.
+    if (this.#active) return;
+    this.#undo.push({
+      params: { ...this.params },
+      workers: this.#workers.map((worker) => ({ ...worker })),
+      sink: { ...this.#sink },
+      options: structuredClone(this.#options),
+      lesson: this.#lesson,
+      nextWorkerNumber: this.#nextWorkerNumber,
+    });
+    if (this.#undo.length > UNDO_DEPTH) this.#undo.shift();
   }
 
   /**
@@ -293,6 +384,7 @@ export class Playground {
       params: { ...this.params },
       policy: this.#policy,
       claimedIpcPaths: this.#claimedIpcPaths,
+      actions: this.#lesson?.actions ?? [],
       emit: (event) => this.#stamp(run, event),
     });
     this.#active = run;
@@ -360,13 +452,25 @@ export class Playground {
   }
 
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {
-    // Whoever sees run:ended may start the next run at once: the playground is free from that moment.
-    if (input.type === 'run:ended' && this.#active === run) this.#active = null;
+    if (input.type === 'run:started') this.#runFirstSeq.set(run.id, this.log.lastSeq + 1);
+    if (input.type === 'run:ended') {
+      if (this.#lesson && input.reason === 'completed') this.#checkLesson(run, this.#lesson, input.summary);
+      // Whoever sees run:ended may start the next run at once: the playground is free from that moment.
+      if (this.#active === run) this.#active = null;
+    }
     // Stamped in place, not copied: this is the per-message path, and the input object is ours alone.
     const event = input as PlaygroundEvent;
     event.run = run.id;
     event.t = Math.round(run.elapsed() * 1000) / 1000;
     return this.log.append(event);
+  }
+
+  /** The lesson's goal, checked from this run's own events (still in the log's backlog: lesson runs are small). */
+  #checkLesson(run: PipelineRun, lesson: Lesson, summary: RunSummary): void {
+    const firstSeq = this.#runFirstSeq.get(run.id) ?? 1;
+    const events = this.log.since(firstSeq - 1).filter((event) => event.run === run.id);
+    const { met, detail, measurements } = lesson.check({ params: run.params, summary, events });
+    this.#stamp(run, { type: 'lesson:checked', lesson: lesson.id, met, detail, ...(measurements ? { measurements } : {}) });
   }
 
   #worker(id: string): WorkerInfo {

@@ -22,6 +22,7 @@ import {
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
+import type { ScheduledAction } from '../../shared/lessons/index.ts';
 import { EndpointError, checkEndpoint, ensureRuntimeDir, probeIpcPath, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
 import { watchSocket, type MonitorEvent } from './monitor.ts';
 import { Ventilator, type Frames } from './sockets.ts';
@@ -60,6 +61,8 @@ export interface RunOptions {
   policy: EndpointPolicy;
   /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
   claimedIpcPaths: Set<string>;
+  /** Signals the run sends to its own workers at set moments (a lesson's "chaos"). */
+  actions?: readonly ScheduledAction[];
   emit: (event: EventInput) => void;
 }
 
@@ -134,6 +137,8 @@ export class PipelineRun {
   #wake: () => void = () => {};
   #messagesTruncated = false;
   #done: Promise<RunEndReason> | null = null;
+  #actionsPending: number;
+  readonly #actionTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -141,6 +146,7 @@ export class PipelineRun {
     this.id = options.id;
     this.endpoints = options.endpoints.map((endpoint) => ({ ...endpoint, actual: null }));
     for (const info of options.workers) this.#slots.set(info.id, this.#newSlot({ ...info, state: 'idle', pid: null }));
+    this.#actionsPending = options.actions?.length ?? 0;
   }
 
   /** Starts the run; the promise settles once every socket is closed and run:ended was emitted. */
@@ -316,6 +322,24 @@ export class PipelineRun {
     }
   }
 
+  /** Schedules the actions whose moment (a number of tasks sent) has come. */
+  #fireActions(): void {
+    for (const action of this.#options.actions ?? []) {
+      if (action.afterSent !== this.#sent) continue;
+      this.#actionsPending--;
+      const timer = setTimeout(() => {
+        this.#actionTimers.delete(timer);
+        if (this.endedAt || this.#stopRequested) return;
+        try {
+          this.signalWorker(action.worker, action.signal);
+        } catch (error) {
+          this.#emit({ type: 'node:error', node: action.worker, code: codeOf(error), message: (error as Error).message });
+        }
+      }, action.delayMs);
+      this.#actionTimers.add(timer);
+    }
+  }
+
   // ----- the run ------------------------------------------------------------------------------------------------
 
   async #execute(): Promise<RunEndReason> {
@@ -350,6 +374,7 @@ export class PipelineRun {
           await this.#ventilator.send(frames);
           this.#sendPending = false;
           this.#sent++;
+          if (this.#actionsPending > 0) this.#fireActions();
           this.#emit({ type: 'task:sent', task, body: preview(step.body) });
           if (intervalMs > 0) await this.#sleep(intervalMs);
         } else {
@@ -369,6 +394,7 @@ export class PipelineRun {
       }
     } finally {
       clearInterval(blockedWatch);
+      for (const timer of this.#actionTimers) clearTimeout(timer);
     }
     this.#setVentilatorState('idle');
     await this.#closeAll(reason === 'completed' ? this.#options.socketOptions.ventilator.linger : 0);

@@ -36,8 +36,9 @@ function fileNameOf(run: RecordedRunDetail): string {
 
 /**
  * The versioned JSON document of one run (format, version, exportedAt, run, events). Throws at once for an unknown
- * or still-running run; the chunks are produced as they are read. Should the run change while it is streamed
- * (deleted), the stream fails instead of ending as a valid-looking but shorter file.
+ * or still-running run; the chunks are produced as they are read, up to the lastSeq the run had when the export
+ * began (a late monitor event stored meanwhile is left out, consistently with run.eventCount). Should the run
+ * be deleted while it is streamed, the stream fails instead of ending as a valid-looking but shorter file.
  */
 export function exportJson(store: RunStore, id: string, now = new Date()): Export {
   const { pk, run } = store.exportable(id);
@@ -47,7 +48,7 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
     let afterSeq = 0;
     let written = 0;
     for (;;) {
-      const page = store.eventsAfter(pk, afterSeq, EXPORT_PAGE);
+      const page = store.eventsAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
       if (page.length === 0) break;
       yield (written === 0 ? '' : ',\n') + page.map((row) => row.json).join(',\n');
       written += page.length;
@@ -83,7 +84,7 @@ export function exportCsv(store: RunStore, id: string): Export {
     yield `${CSV_HEADER}\r\n`;
     let afterSeq = 0;
     for (;;) {
-      const page = store.tasksAfter(pk, afterSeq, EXPORT_PAGE);
+      const page = store.tasksAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
       if (page.length === 0) break;
       yield page.map(csvLine).join('');
       afterSeq = page[page.length - 1]!.seq;

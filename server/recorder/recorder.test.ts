@@ -62,7 +62,11 @@ describe('Recorder', () => {
     const startedAt = Date.now();
     const run = playground.startRun();
     const ended = await runEnded(playground, run.id);
-    const stored = await until(() => store.getRun(run.id).status === 'ended' && store.getRun(run.id), 'the run:ended flush');
+    // Monitor events may still follow run:ended (a late disconnect): they belong to the run and are stored too.
+    const stored = await until(() => {
+      const row = store.getRun(run.id);
+      return row.status === 'ended' && row.eventCount === logged.length && row;
+    }, 'every logged event stored');
 
     expect(stored).toMatchObject({
       id: run.id,
@@ -83,6 +87,21 @@ describe('Recorder', () => {
     // The very objects the log handed out, field for field.
     expect(storedEvents(run.id)).toEqual(JSON.parse(JSON.stringify(logged)));
     expect(recorder.stats).toMatchObject({ recordedEvents: logged.length, writeErrors: 0, droppedEvents: 0 });
+  });
+
+  it('stores events that come after run:ended (a late monitor event) with their run', () => {
+    const log = new RunLog();
+    const recorder = recorderFor(log);
+    const events = [...syntheticEvents('run-0000a7e0', { count: 10 })];
+    for (const event of events) log.append(event);
+    recorder.flush();
+    expect(store.getRun('run-0000a7e0')).toMatchObject({ status: 'ended', eventCount: 10 });
+    const late = { type: 'ventilator:state', state: 'idle', run: 'run-0000a7e0', t: 99 } as PlaygroundEvent;
+    log.append(late);
+    recorder.flush();
+    expect(store.getRun('run-0000a7e0')).toMatchObject({ status: 'ended', eventCount: 11, lastSeq: 11, durationMs: 99 });
+    expect(storedEvents('run-0000a7e0').at(-1)).toEqual({ ...late, seq: 11 });
+    expect(recorder.stats.droppedEvents).toBe(0);
   });
 
   it('only buffers in the listener; writes one transaction per flush, by timer or at 5,000 events', async () => {

@@ -24,6 +24,8 @@ import type { RunStore } from './store.ts';
 export const FLUSH_MS = 100;
 export const BATCH_SIZE = 5000;
 export const MAX_BUFFERED = 200_000;
+/** Ended runs whose late events (after run:ended) are still stored. */
+export const KEEP_ENDED_RUNS = 4;
 
 /** What a recorder needs of a playground (a Playground fits). */
 export interface Recordable {
@@ -79,8 +81,10 @@ export class Recorder {
   readonly #wallClock = new Map<number, number>();
   /** Events dropped by the buffer cap, per live run id, not yet added to their run's lostEvents. */
   readonly #overflow = new Map<string, number>();
-  /** By live run id. Kept until the run has ended and its end is stored. */
+  /** By live run id: runs in progress, and the last KEEP_ENDED_RUNS ended ones. */
   readonly #runs = new Map<string, RunState>();
+  /** Live ids of ended runs still in #runs, oldest first. */
+  readonly #endedRuns: string[] = [];
   #timer: NodeJS.Timeout | null = null;
   #immediate: NodeJS.Immediate | null = null;
   #unsubscribe: (() => void) | null;
@@ -208,8 +212,8 @@ export class Recorder {
             state = this.#createRun(event);
             created.set(event.run, state);
           }
-          if (!state || state.ended) {
-            unknown++; // its run:started was lost with a failed batch, or it came after run:ended
+          if (!state) {
+            unknown++; // its run:started was lost with a failed batch, or the run ended long ago
             continue;
           }
           const json = state.storedId === event.run ? JSON.stringify(event) : JSON.stringify({ ...event, run: state.storedId });
@@ -236,6 +240,7 @@ export class Recorder {
         for (const state of this.#runs.values()) {
           if (state.pendingEnd && !ends.has(state)) ends.set(state, state.pendingEnd);
         }
+        for (const state of ends.keys()) if (state.ended) ends.delete(state); // a second run:ended changes nothing
         for (const [state, end] of ends) this.#finish(state, end);
       });
     } catch (error) {
@@ -265,8 +270,11 @@ export class Recorder {
     for (const [state, end] of ends) {
       state.ended = true;
       state.pendingEnd = null;
-      this.#runs.delete(end.run); // nothing more to write for it
       this.#wallClock.delete(end.seq);
+      // Monitor events (a late disconnect) may still come after run:ended and belong to the run: keep the last
+      // few ended runs to store them, forget older ones.
+      this.#endedRuns.push(end.run);
+      if (this.#endedRuns.length > KEEP_ENDED_RUNS) this.#runs.delete(this.#endedRuns.shift()!);
     }
     for (const event of batch) if (event.type === 'run:started') this.#wallClock.delete(event.seq);
     this.stats.recordedEvents += batch.length - unknown;

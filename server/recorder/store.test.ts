@@ -198,7 +198,7 @@ describe('RunStore', () => {
     expect(store.listRuns().total).toBe(5);
     // its events went with it
     const db = store as unknown as { eventsAfter: RunStore['eventsAfter'] };
-    expect(db.eventsAfter(3, 0, 10)).toEqual([]);
+    expect(db.eventsAfter(3, 0, Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
     expect(() => store.deleteRun('run-running0')).toThrow(expect.objectContaining({ code: 'PG_ERR_RUN_ACTIVE' }));
     expect(() => store.deleteRun('run-00000002')).toThrow(expect.objectContaining({ code: 'PG_ERR_NOT_FOUND' }));
   });

@@ -192,11 +192,11 @@ function prepareStatements(db: Database.Database) {
     countScenario: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ?'),
     insertEvent: db.prepare<[number, number, number, string, string]>('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)'),
     progress: db.prepare<[number, number | null, number | null, number, number, number]>(
-      'UPDATE runs SET event_count = ?, first_seq = ?, last_seq = ?, duration = ?, lost_events = ? WHERE pk = ?',
+      'UPDATE runs SET event_count = ?, first_seq = ?, last_seq = ?, duration = max(duration, ?), lost_events = ? WHERE pk = ?',
     ),
     finish: db.prepare<[number, number, string, string, number, number, number]>(
       `UPDATE runs SET status = CASE WHEN ? > 0 THEN 'incomplete' ELSE 'ended' END,
-         ended_at = ?, reason = ?, summary = ?, duration = ?, lost_events = ? WHERE pk = ?`,
+         ended_at = ?, reason = ?, summary = ?, duration = max(duration, ?), lost_events = ? WHERE pk = ?`,
     ),
     importedEnd: db.prepare<[string, number | null, string | null, string | null, number, number]>(
       'UPDATE runs SET status = ?, ended_at = ?, reason = ?, summary = ?, duration = ? WHERE pk = ?',
@@ -228,13 +228,13 @@ function prepareStatements(db: Database.Database) {
     window: db.prepare<[number, number, number, number], { seq: number; json: string }>(
       'SELECT seq, json FROM events WHERE run = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
-    afterSeq: db.prepare<[number, number, number], { seq: number; json: string }>(
-      'SELECT seq, json FROM events WHERE run = ? AND seq > ? ORDER BY seq LIMIT ?',
+    afterSeq: db.prepare<[number, number, number, number], { seq: number; json: string }>(
+      'SELECT seq, json FROM events WHERE run = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
-    tasksAfterSeq: db.prepare<[number, number, number], TaskRow>(
+    tasksAfterSeq: db.prepare<[number, number, number, number], TaskRow>(
       `SELECT seq, t, type, json_extract(json, '$.task') AS task, json_extract(json, '$.worker') AS worker,
               json_extract(json, '$.body') AS body
-       FROM events WHERE run = ? AND seq > ? AND type LIKE 'task:%' ORDER BY seq LIMIT ?`,
+       FROM events WHERE run = ? AND seq > ? AND seq <= ? AND type LIKE 'task:%' ORDER BY seq LIMIT ?`,
     ),
   };
 }
@@ -515,14 +515,14 @@ export class RunStore {
     return { pk: row.pk, run: this.#toDetail(row) };
   }
 
-  /** Up to `limit` events with seq > afterSeq, as stored JSON (the export's page). */
-  eventsAfter(pk: number, afterSeq: number, limit: number): { seq: number; json: string }[] {
-    return this.#s.afterSeq.all(pk, afterSeq, limit);
+  /** Up to `limit` events with afterSeq < seq <= lastSeq, as stored JSON (the export's page). */
+  eventsAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): { seq: number; json: string }[] {
+    return this.#s.afterSeq.all(pk, afterSeq, lastSeq, limit);
   }
 
-  /** Up to `limit` task events with seq > afterSeq (the CSV export's page). */
-  tasksAfter(pk: number, afterSeq: number, limit: number): TaskRow[] {
-    return this.#s.tasksAfterSeq.all(pk, afterSeq, limit);
+  /** Up to `limit` task events with afterSeq < seq <= lastSeq (the CSV export's page). */
+  tasksAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): TaskRow[] {
+    return this.#s.tasksAfterSeq.all(pk, afterSeq, lastSeq, limit);
   }
 
   /**

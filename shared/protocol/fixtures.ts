@@ -65,6 +65,15 @@ export const VALID_EVENTS: Record<PlaygroundEvent['type'], PlaygroundEvent> = {
   'task:done': { type: 'task:done', seq: 17, ...base, task: 3, worker: 'worker-tcp' },
   'task:collected': { type: 'task:collected', seq: 18, ...base, task: 3, worker: 'worker-tcp' },
   'task:lost': { type: 'task:lost', seq: 19, ...base, task: 5, worker: null },
+  'lesson:checked': {
+    type: 'lesson:checked',
+    seq: 20,
+    ...base,
+    lesson: 'divide-and-conquer',
+    met: true,
+    detail: { en: 'All 100 collected in 1210 ms.', es: 'Los 100 recogidos en 1210 ms.' },
+    measurements: { workers: 4, batchMs: 1210 },
+  },
 };
 
 /** Each valid event with one thing wrong, and what is wrong. */
@@ -88,6 +97,7 @@ export const INVALID_EVENTS: Record<PlaygroundEvent['type'], { value: unknown; w
   'task:done': { value: { ...VALID_EVENTS['task:done'], task: -1 }, why: 'negative task id' },
   'task:collected': { value: { type: 'task:collected', seq: 18, ...base, task: 3 }, why: 'missing worker' },
   'task:lost': { value: { ...VALID_EVENTS['task:lost'], worker: undefined }, why: 'missing worker (null is required for unknown)' },
+  'lesson:checked': { value: { ...VALID_EVENTS['lesson:checked'], detail: { en: 'only English' } }, why: 'missing Spanish detail' },
 };
 
 const playground: PlaygroundInfo = {
@@ -100,6 +110,8 @@ const playground: PlaygroundInfo = {
   sink: { enabled: false, transport: 'tcp', address: null },
   options: DEFAULT_SOCKET_OPTIONS,
   maxWorkers: 32,
+  lesson: null,
+  undoDepth: 0,
   activeRun: null,
   lastSeq: 0,
 };

@@ -184,6 +184,8 @@ export function checkRunExport(value: unknown): ImportCheck {
   if (events.length === 0) return fail('The file holds no events; a recorded run has at least its run:started event.');
   let previousSeq = 0;
   let previousT = 0;
+  /** Index of run:ended; a few monitor events (a late disconnect) may follow it. */
+  let endedAt = -1;
   for (let i = 0; i < events.length; i++) {
     const checked = checkEvent(events[i]);
     const seq = (events[i] as { seq?: unknown } | null)?.seq;
@@ -197,7 +199,10 @@ export function checkRunExport(value: unknown): ImportCheck {
       return fail(`${where}: seq ${event.seq} is not greater than the previous seq ${previousSeq}; events must be in strictly increasing seq order.`);
     }
     if (event.t < previousT) return fail(`${where}: t ${event.t} is earlier than the previous event's t ${previousT}.`);
-    if (event.type === 'run:ended' && i !== events.length - 1) return fail(`${where}: run:ended must be the last event.`);
+    if (event.type === 'run:ended') {
+      if (endedAt >= 0) return fail(`${where}: a second run:ended (the first is events[${endedAt}]).`);
+      endedAt = i;
+    }
     previousSeq = event.seq;
     previousT = event.t;
   }
@@ -206,7 +211,7 @@ export function checkRunExport(value: unknown): ImportCheck {
   if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
     return fail(`run.firstSeq/lastSeq (${run.firstSeq}..${run.lastSeq}) do not match the events (${first.seq}..${last.seq}).`);
   }
-  if (run.status === 'ended' && last.type !== 'run:ended') {
+  if (run.status === 'ended' && endedAt < 0) {
     return fail(`run.status is "ended" but the events stop before run:ended (last is ${last.type} at seq ${last.seq}): truncated?`);
   }
   return { ok: true, value: doc as unknown as RunExport };

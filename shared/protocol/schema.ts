@@ -219,6 +219,10 @@ export const PlaygroundInfo = Type.Object({
   sink: SinkInfo,
   options: SocketOptions,
   maxWorkers: Count,
+  /** The lesson this playground was set up for, if any (see shared/lessons). */
+  lesson: Type.Union([Id, Type.Null()]),
+  /** How many topology and parameter changes `undo` can take back. */
+  undoDepth: Count,
   /** Id of the run in progress, if any. */
   activeRun: Type.Union([Id, Type.Null()]),
   /** Highest seq stamped so far in this playground (0 before any event). */
@@ -351,6 +355,13 @@ export const PlaygroundEvent = Type.Union([
   /** The task will never be processed: it sat in a pipe or a worker that died; `worker` null when unsure which. */
   event('task:lost', { task: Count, worker: Type.Union([Id, Type.Null()]) }),
   event('node:error', { node: Id, code: Type.String(), message: Type.String() }),
+  /** A lesson's goal, checked from this run's events just before it ends. */
+  event('lesson:checked', {
+    lesson: Id,
+    met: Type.Boolean(),
+    detail: Type.Object({ en: Type.String(), es: Type.String() }, { additionalProperties: false }),
+    measurements: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  }),
   event('run:ended', { reason: RunEndReason, summary: RunSummary }),
 ]);
 export type PlaygroundEvent = Static<typeof PlaygroundEvent>;
@@ -481,10 +492,16 @@ export type RunDetail = Static<typeof RunDetail>;
 export const MESSAGES_KEPT_PER_WORKER = 1000;
 
 export const CreatePlaygroundBody = Type.Object(
-  { scenario: Type.Optional(Id), params: Type.Optional(RunParamsPatch) },
+  { scenario: Type.Optional(Id), lesson: Type.Optional(Id), params: Type.Optional(RunParamsPatch) },
   { additionalProperties: false },
 );
 export type CreatePlaygroundBody = Static<typeof CreatePlaygroundBody>;
 
 export const StartRunBody = Type.Object({ params: Type.Optional(RunParamsPatch) }, { additionalProperties: false });
 export type StartRunBody = Static<typeof StartRunBody>;
+
+export const LessonStage = Type.Union([Type.Literal('start'), Type.Literal('solution')]);
+export type LessonStage = Static<typeof LessonStage>;
+
+export const ApplyLessonBody = Type.Object({ lesson: Id, stage: LessonStage }, { additionalProperties: false });
+export type ApplyLessonBody = Static<typeof ApplyLessonBody>;

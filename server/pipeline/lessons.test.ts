@@ -1,0 +1,90 @@
+/**
+ * Every lesson, headless on real sockets: its solution meets its goal and its start does not (as
+ * learnGitBranching checks every level). The goal is checked by the playground itself, from the run's events.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LESSONS } from '../../shared/lessons/index.ts';
+import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
+import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
+import { SCENARIOS } from '../../shared/scenarios/index.ts';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { Playground } from './playground.ts';
+import { freePort, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+
+let policy: ReturnType<typeof testPolicy>;
+let playground: Playground | null = null;
+
+beforeEach(() => {
+  policy = testPolicy();
+});
+afterEach(async () => {
+  await playground?.close();
+  playground = null;
+  policy.cleanup();
+});
+
+type Checked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>;
+
+async function runLesson(lessonId: string, stage: 'start' | 'solution'): Promise<Checked> {
+  const lesson = LESSONS.find((candidate) => candidate.id === lessonId)!;
+  const endpointOverrides = lesson.scenario === 'tutorial'
+    ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` }
+    : {};
+  await playground?.close();
+  playground = new Playground({ scenario: SCENARIOS.get(lesson.scenario)!, policy, endpointOverrides });
+  playground.applyLesson(lessonId, stage);
+  const run = playground.startRun();
+  const checked = waitForEvent(playground, (e): e is Checked => e.type === 'lesson:checked' && e.run === run.id, 30_000);
+  const ended = await runEnded(playground, run.id, 30_000);
+  expect(ended.reason).toBe('completed');
+  return checked;
+}
+
+describe('lessons', () => {
+  it('have texts in English and Spanish, complete', () => {
+    for (const lesson of LESSONS) {
+      for (const text of [LESSON_TEXT_EN[lesson.id], LESSON_TEXT_ES[lesson.id]]) {
+        expect(text, lesson.id).toBeDefined();
+        expect(text!.title.length).toBeGreaterThan(3);
+        expect(text!.explanation.length).toBeGreaterThan(0);
+        for (const field of [text!.goal, text!.hint, text!.solution]) expect(field.length).toBeGreaterThan(10);
+      }
+      expect(LESSON_TEXT_ES[lesson.id]!.goal).not.toBe(LESSON_TEXT_EN[lesson.id]!.goal);
+    }
+  });
+
+  for (const lesson of LESSONS) {
+    it(`${lesson.id}: the start does not meet the goal, the solution does`, async () => {
+      const start = await runLesson(lesson.id, 'start');
+      expect(start.met, start.detail.en).toBe(false);
+      const solution = await runLesson(lesson.id, 'solution');
+      expect(solution.met, solution.detail.en).toBe(true);
+      expect(solution.detail.es.length).toBeGreaterThan(10);
+    }, 60_000);
+  }
+
+  it('records batch time and worker count for the divide-and-conquer table', async () => {
+    const solution = await runLesson('divide-and-conquer', 'solution');
+    expect(solution.measurements?.workers).toBe(4);
+    expect(solution.measurements?.batchMs).toBeGreaterThan(500);
+    expect(solution.measurements?.batchMs).toBeLessThan(2000);
+  });
+});
+
+describe('undo', () => {
+  it('takes back topology and parameter changes one at a time', () => {
+    playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
+    playground.applyLesson('fast-and-slow', 'start');
+    const before = playground.info();
+    playground.addWorker({ transport: 'ipc' });
+    playground.updateParams({ tasks: 7 });
+    playground.updateWorker('worker-1', { transport: 'inproc' });
+    expect(playground.info().undoDepth).toBe(before.undoDepth + 3);
+    playground.undo();
+    expect(playground.info().workers.find((w) => w.id === 'worker-1')!.transport).toBe('tcp');
+    playground.undo();
+    expect(playground.params.tasks).toBe(40);
+    playground.undo();
+    expect(playground.info().workers).toEqual(before.workers);
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The lessons, in order. Each goal is checked from the events of a real run (see ./types.ts); each start and
+ * solution is run on real sockets by server/pipeline/lessons.test.ts.
+ */
+import type { PlaygroundEvent } from '../protocol/index.ts';
+import type { GoalResult, Lesson, RunRecord } from './types.ts';
+
+export type { GoalResult, Lesson, LessonSetup, LessonText, RunRecord, ScheduledAction } from './types.ts';
+
+/** The zguide's published batch times for 100 tasks of 1-100 ms ("Divide and Conquer"), by worker count. */
+export const ZGUIDE_BATCH_MS: Readonly<Record<number, number>> = { 1: 5034, 2: 2421, 4: 1018 };
+
+function ofType<K extends PlaygroundEvent['type']>(events: readonly PlaygroundEvent[], type: K) {
+  return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
+}
+
+function shares(run: RunRecord): number[] {
+  return Object.values(run.summary.received);
+}
+
+function result(met: boolean, en: string, es: string, measurements?: Record<string, number>): GoalResult {
+  return { met, detail: { en, es }, ...(measurements ? { measurements } : {}) };
+}
+
+const tutorial: Lesson = {
+  id: 'tutorial',
+  scenario: 'tutorial',
+  // Starts as a burst, so the learner first sees the late joiner get nothing.
+  start: { params: { intervalMs: 0 }, workers: [{ transport: 'tcp' }, { transport: 'ipc' }] },
+  solution: { params: { intervalMs: 100 }, workers: [{ transport: 'tcp' }, { transport: 'ipc' }] },
+  check(run) {
+    const received = ofType(run.events, 'task:received');
+    const workers = [...new Set(received.map((e) => e.worker))];
+    const withX = new Set(received.filter((e) => e.body === 'x').map((e) => e.worker));
+    const met = workers.length >= 2 && withX.size >= 2;
+    return result(
+      met,
+      `${workers.length} of 2 workers received messages; ${withX.size} got their "x".`,
+      `${workers.length} de 2 workers recibieron mensajes; ${withX.size} recibieron su "x".`,
+    );
+  },
+};
+
+const divideAndConquer: Lesson = {
+  id: 'divide-and-conquer',
+  scenario: 'pipeline',
+  start: {
+    params: { tasks: 100, intervalMs: 0, syncStart: true, drainMs: 2000 },
+    workers: [{ transport: 'tcp', workMs: { min: 1, max: 100 } }],
+    sink: { enabled: true, transport: 'tcp' },
+  },
+  solution: {
+    params: { tasks: 100, intervalMs: 0, syncStart: true, drainMs: 2000 },
+    workers: Array.from({ length: 4 }, () => ({ transport: 'tcp' as const, workMs: { min: 1, max: 100 } })),
+    sink: { enabled: true, transport: 'tcp' },
+  },
+  check(run) {
+    const firstSent = ofType(run.events, 'task:sent')[0];
+    const collected = ofType(run.events, 'task:collected');
+    const workers = Object.keys(run.summary.received).length;
+    const all = run.summary.collected === run.summary.sent && run.summary.sent >= 100;
+    const batchMs = firstSent && collected.length > 0 ? Math.round(collected.at(-1)!.t - firstSent.t) : 0;
+    const met = all && workers >= 4 && batchMs > 0 && batchMs < 2000;
+    return result(
+      met,
+      `${run.summary.collected} of ${run.summary.sent} results collected by the sink; ${workers} workers; batch time ${batchMs} ms (goal: all 100 with 4 or more workers, under 2000 ms).`,
+      `${run.summary.collected} de ${run.summary.sent} resultados recogidos por el sink; ${workers} workers; tiempo del lote ${batchMs} ms (meta: los 100 con 4 o más workers, en menos de 2000 ms).`,
+      { workers, batchMs },
+    );
+  },
+};
+
+const slowJoiner: Lesson = {
+  id: 'slow-joiner',
+  scenario: 'pipeline',
+  start: {
+    params: { tasks: 300, intervalMs: 0, syncStart: false, drainMs: 3000 },
+    workers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, mode: 'process' as const })),
+  },
+  solution: {
+    params: { tasks: 300, intervalMs: 0, syncStart: true, drainMs: 3000 },
+    workers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, mode: 'process' as const })),
+  },
+  check(run) {
+    const counts = shares(run);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const smallest = total > 0 ? Math.min(...counts) / total : 0;
+    const met = counts.length >= 3 && total === run.summary.sent && total > 0 && smallest >= 0.25;
+    return result(
+      met,
+      `Shares: ${counts.join(' / ')}; the smallest is ${Math.round(smallest * 100)}% (goal: every worker at least 25%).`,
+      `Reparto: ${counts.join(' / ')}; el menor es ${Math.round(smallest * 100)}% (meta: cada worker al menos 25%).`,
+    );
+  },
+};
+
+const fastAndSlow: Lesson = {
+  id: 'fast-and-slow',
+  scenario: 'pipeline',
+  start: {
+    params: { tasks: 40, intervalMs: 0, syncStart: true },
+    workers: [
+      { transport: 'tcp', workMs: { min: 100, max: 100 } },
+      { transport: 'tcp', workMs: { min: 10, max: 10 } },
+    ],
+  },
+  solution: {
+    params: { tasks: 40, intervalMs: 0, syncStart: true },
+    workers: [
+      { transport: 'inproc', workMs: { min: 100, max: 100 } },
+      { transport: 'inproc', workMs: { min: 10, max: 10 } },
+    ],
+    options: { ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } },
+  },
+  check(run) {
+    const slow = run.summary.received['worker-1'] ?? 0;
+    const fast = run.summary.received['worker-2'] ?? 0;
+    const met = slow + fast === run.summary.sent && fast >= 2 * slow;
+    return result(
+      met,
+      `Slow worker ${slow}, fast worker ${fast} (goal: the fast one takes at least twice as many).`,
+      `Worker lento ${slow}, worker rápido ${fast} (meta: el rápido recibe al menos el doble).`,
+    );
+  },
+};
+
+const backpressure: Lesson = {
+  id: 'backpressure',
+  scenario: 'pipeline',
+  start: {
+    params: { tasks: 10, intervalMs: 0, syncStart: true },
+    workers: [{ transport: 'inproc', workMs: { min: 200, max: 200 } }],
+  },
+  solution: {
+    params: { tasks: 10, intervalMs: 0, syncStart: true },
+    workers: [{ transport: 'inproc', workMs: { min: 200, max: 200 } }],
+    options: { ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } },
+  },
+  check(run) {
+    const blocked = ofType(run.events, 'ventilator:state').find((e) => e.state === 'blocked');
+    const sentBefore = blocked ? ofType(run.events, 'task:sent').filter((e) => e.seq < blocked.seq).length : 0;
+    const met = Boolean(blocked) && sentBefore < run.params.tasks && run.summary.sent === run.params.tasks;
+    return result(
+      met,
+      blocked
+        ? `The ventilator blocked after ${sentBefore} tasks: the pipe was full (goal: blocked before the last send).`
+        : 'The ventilator never blocked: the pipe had room for the whole batch.',
+      blocked
+        ? `El ventilador se bloqueó tras ${sentBefore} tareas: el pipe estaba lleno (meta: bloqueo antes del último envío).`
+        : 'El ventilador nunca se bloqueó: el pipe tenía sitio para todo el lote.',
+      { sentBeforeBlock: sentBefore },
+    );
+  },
+};
+
+const workerDies: Lesson = {
+  id: 'worker-dies',
+  scenario: 'pipeline',
+  // worker-2 is killed shortly after the tenth send, whatever the learner does.
+  actions: [{ afterSent: 10, delayMs: 25, worker: 'worker-2', signal: 'kill' }],
+  start: {
+    params: { tasks: 40, intervalMs: 0, syncStart: true, drainMs: 800 },
+    workers: [
+      { transport: 'tcp', workMs: { min: 5, max: 5 } },
+      { transport: 'tcp', mode: 'process', workMs: { min: 100, max: 100 } },
+    ],
+  },
+  solution: {
+    // Paced sends and a worker that keeps up: nothing waits in its pipe when it dies.
+    params: { tasks: 40, intervalMs: 50, syncStart: true, drainMs: 800 },
+    workers: [
+      { transport: 'tcp', workMs: { min: 5, max: 5 } },
+      { transport: 'tcp', mode: 'process', workMs: { min: 0, max: 0 } },
+    ],
+  },
+  check(run) {
+    const killed = ofType(run.events, 'worker:process').some((e) => e.action === 'killed');
+    const done = Object.values(run.summary.done).reduce((a, b) => a + b, 0);
+    const met = killed && run.summary.lost === 0 && done === run.summary.sent && run.summary.sent === run.params.tasks;
+    return result(
+      met,
+      `${killed ? 'A worker was killed' : 'No worker was killed'}; ${run.summary.lost} tasks lost, ${done} of ${run.summary.sent} processed (goal: none lost although the worker dies).`,
+      `${killed ? 'Un worker murió' : 'Ningún worker murió'}; ${run.summary.lost} tareas perdidas, ${done} de ${run.summary.sent} procesadas (meta: ninguna perdida aunque el worker muera).`,
+    );
+  },
+};
+
+const fairQueuing: Lesson = {
+  id: 'fair-queuing',
+  scenario: 'pipeline',
+  start: {
+    params: { tasks: 100, intervalMs: 0, syncStart: true },
+    workers: [{ transport: 'tcp' }, { transport: 'ipc' }],
+    sink: { enabled: false, transport: 'tcp' },
+  },
+  solution: {
+    params: { tasks: 100, intervalMs: 0, syncStart: true },
+    workers: [{ transport: 'tcp' }, { transport: 'ipc' }],
+    sink: { enabled: true, transport: 'tcp' },
+  },
+  check(run) {
+    const collected = ofType(run.events, 'task:collected');
+    const early = new Set(collected.slice(0, 20).map((e) => e.worker));
+    const met = run.summary.collected === run.summary.sent && run.summary.sent > 0 && early.size >= 2;
+    return result(
+      met,
+      `The sink collected ${run.summary.collected} of ${run.summary.sent}; its first 20 results came from ${early.size} workers (goal: all collected, interleaved from the start).`,
+      `El sink recogió ${run.summary.collected} de ${run.summary.sent}; sus 20 primeros resultados vinieron de ${early.size} workers (meta: todos recogidos, intercalados desde el principio).`,
+    );
+  },
+};
+
+export const LESSONS: readonly Lesson[] = [tutorial, divideAndConquer, slowJoiner, fastAndSlow, backpressure, workerDies, fairQueuing];
+
+export const LESSONS_BY_ID: ReadonlyMap<string, Lesson> = new Map(LESSONS.map((lesson) => [lesson.id, lesson]));
