@@ -27,9 +27,8 @@ type Checked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>;
 
 async function runLesson(lessonId: string, stage: 'start' | 'solution'): Promise<Checked> {
   const lesson = LESSONS.find((candidate) => candidate.id === lessonId)!;
-  const endpointOverrides = lesson.scenario === 'tutorial'
-    ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` }
-    : {};
+  const endpointOverrides: Record<string, string> =
+    lesson.scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {};
   await playground?.close();
   playground = new Playground({ scenario: SCENARIOS.get(lesson.scenario)!, policy, endpointOverrides });
   playground.applyLesson(lessonId, stage);

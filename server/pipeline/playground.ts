@@ -453,6 +453,13 @@ export class Playground {
 
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {
     if (input.type === 'run:started') this.#runFirstSeq.set(run.id, this.log.lastSeq + 1);
+    // A port picked by the system (*) stays this playground's for later runs, so that external peers started
+    // between runs, and the code panel, keep a stable address.
+    if (input.type === 'endpoint:bound') {
+      const own = this.#endpoints.find((endpoint) => endpoint.name === input.endpoint.name);
+      if (own?.requested.endsWith(':*') && input.endpoint.actual) own.requested = input.endpoint.actual;
+    }
+    if (input.type === 'sink:bound') this.#sink = { ...this.#sink, address: input.address };
     if (input.type === 'run:ended') {
       if (this.#lesson && input.reason === 'completed') this.#checkLesson(run, this.#lesson, input.summary);
       // Whoever sees run:ended may start the next run at once: the playground is free from that moment.

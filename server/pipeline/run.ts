@@ -724,16 +724,23 @@ export class PipelineRun {
     pull.receiveHighWaterMark = options.receiveHighWaterMark;
     if (options.receiveBufferSize > 0) pull.receiveBufferSize = options.receiveBufferSize;
     const monitor = watchSocket(pull, (event) => this.#emit({ type: 'socket:event', node: 'sink', ...event }));
-    const requested = {
+    const fresh = {
       tcp: 'tcp://127.0.0.1:*',
       ipc: `ipc://${policy.runtimeDir}/${playgroundId}-sink.ipc`,
       inproc: `inproc://${playgroundId}-sink`,
     }[sink.transport];
+    // The last run's tcp port again when possible: workers started by hand keep reaching it.
+    const requested = sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh;
     if (sink.transport === 'ipc') {
       ensureRuntimeDir(policy);
-      this.#ipcFilesBound.push(requested.slice('ipc://'.length));
+      this.#ipcFilesBound.push(fresh.slice('ipc://'.length));
     }
-    await pull.bind(requested);
+    try {
+      await pull.bind(requested);
+    } catch (error) {
+      if (requested === fresh || codeOf(error) !== 'EADDRINUSE') throw error;
+      await pull.bind(fresh);
+    }
     this.#sinkAddress = pull.lastEndpoint ?? requested;
     this.#sink = pull;
     this.#emit({ type: 'sink:bound', address: this.#sinkAddress });
