@@ -138,11 +138,17 @@ export class PipelineRun {
   #messagesTruncated = false;
   #done: Promise<RunEndReason> | null = null;
   #actionsPending: number;
+  #endedEmitted = false;
   readonly #actionTimers = new Set<NodeJS.Timeout>();
 
   constructor(options: RunOptions) {
     this.#options = options;
-    this.#emit = options.emit;
+    // run:ended is the last event of a run: a straggling monitor event after it is dropped, not logged.
+    this.#emit = (event) => {
+      if (this.#endedEmitted) return;
+      if (event.type === 'run:ended') this.#endedEmitted = true;
+      options.emit(event);
+    };
     this.id = options.id;
     this.endpoints = options.endpoints.map((endpoint) => ({ ...endpoint, actual: null }));
     for (const info of options.workers) this.#slots.set(info.id, this.#newSlot({ ...info, state: 'idle', pid: null }));

@@ -54,6 +54,8 @@ export class WorkerLoop {
   #closed = false;
   #workTimer: NodeJS.Timeout | null = null;
   #wakeFromWork: () => void = () => {};
+  readonly #monitors: Promise<void>[] = [];
+  /** Settles once the loop has ended and its sockets' monitors have reported their last events. */
   readonly done: Promise<void>;
 
   constructor(config: WorkerConfig, report: (report: WorkerReport) => void) {
@@ -105,6 +107,9 @@ export class WorkerLoop {
       const failure = error as { code?: string; message?: string };
       this.#report({ type: 'error', code: failure.code ?? 'PG_ERR_INTERNAL', message: failure.message ?? String(error) });
       this.close();
+    } finally {
+      // Bounded: a monitor that never ends must not hold the worker open.
+      await Promise.race([Promise.allSettled(this.#monitors), new Promise((resolve) => setTimeout(resolve, 500))]);
     }
   }
 
@@ -115,7 +120,7 @@ export class WorkerLoop {
     // Assigned before connect: options set later do not change an existing pipe (zmq-facts section 3).
     if (receiveHighWaterMark !== undefined) pull.receiveHighWaterMark = receiveHighWaterMark;
     if (receiveBufferSize) pull.receiveBufferSize = receiveBufferSize;
-    void watchSocket(pull, (event) => this.#report({ type: 'monitor', event, socket: 'tasks' }));
+    this.#monitors.push(watchSocket(pull, (event) => this.#report({ type: 'monitor', event, socket: 'tasks' })));
     for (const address of this.#config.addresses) pull.connect(address);
     this.#pull = pull;
     return pull;
@@ -125,7 +130,7 @@ export class WorkerLoop {
     const push = new zmq.Push();
     push.linger = 1000;
     if (this.#config.options.sinkImmediate) push.immediate = true;
-    void watchSocket(push, (event) => this.#report({ type: 'monitor', event, socket: 'results' }));
+    this.#monitors.push(watchSocket(push, (event) => this.#report({ type: 'monitor', event, socket: 'results' })));
     push.connect(address);
     return push;
   }
