@@ -124,6 +124,54 @@ describe('a worker that dies', () => {
   });
 });
 
+describe('a hung worker (SIGSTOP)', () => {
+  it('keeps receiving its share while hung, without heartbeats, and processes it after SIGCONT: nothing lost', async () => {
+    const playground = sandbox({ tasks: 40, intervalMs: 20, syncStart: true, drainMs: 2000 });
+    const sleepy = playground.addWorker({ transport: 'tcp', mode: 'process' });
+    const awake = playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === sleepy.id, 20_000);
+    playground.signalWorker(sleepy.id, 'stop');
+    const hungAt = (await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'hung')).seq;
+    await waitForEvent(playground, (e) => e.type === 'task:sent' && e.seq > hungAt && e.task >= 30, 20_000);
+    playground.signalWorker(sleepy.id, 'cont');
+    const resumedAt = (await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'resumed')).seq;
+    const ended = await runEnded(playground, run.id, 20_000);
+    // No heartbeats: the PUSH never noticed, kept routing to the hung worker, and the tasks waited for it.
+    const lateForSleepy = ofType(events, 'task:received').filter((e) => e.worker === sleepy.id && e.seq > resumedAt);
+    expect(lateForSleepy.length).toBeGreaterThan(3);
+    expect(ofType(events, 'socket:event').some((e) => e.node === 'ventilator' && e.kind === 'disconnect' && e.seq < resumedAt)).toBe(false);
+    expect(ended.summary.lost).toBe(0);
+    expect(ended.summary.done[sleepy.id]! + ended.summary.done[awake.id]!).toBe(40);
+  }, 40_000);
+
+  it('is dropped by ZMTP heartbeats, and later tasks go to the healthy worker', async () => {
+    const playground = sandbox({ tasks: 60, intervalMs: 25, syncStart: true, drainMs: 1500 });
+    playground.updateOptions({ ventilator: { heartbeatInterval: 200, heartbeatTimeout: 600 } });
+    const sleepy = playground.addWorker({ transport: 'tcp', mode: 'process' });
+    const awake = playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === sleepy.id, 20_000);
+    playground.signalWorker(sleepy.id, 'stop');
+    const hung = await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'hung');
+    const dropped = await waitForEvent(playground, (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'disconnect' && e.seq > hung.seq, 5000);
+    expect(dropped.t - hung.t).toBeGreaterThan(300);
+    expect(dropped.t - hung.t).toBeLessThan(2500);
+    const sentAfterDrop = ofType(events, 'task:sent').filter((e) => e.seq > dropped.seq).map((e) => e.task);
+    await waitForEvent(playground, (e) => e.type === 'task:sent' && e.task === 59, 20_000);
+    playground.signalWorker(sleepy.id, 'cont');
+    const ended = await runEnded(playground, run.id, 20_000);
+    const sentLater = ofType(events, 'task:sent').filter((e) => e.seq > dropped.seq).map((e) => e.task);
+    const healthyGot = new Set(ofType(events, 'task:received').filter((e) => e.worker === awake.id).map((e) => e.task));
+    expect(sentLater.length).toBeGreaterThan(sentAfterDrop.length);
+    expect(sentLater.every((task) => healthyGot.has(task))).toBe(true);
+    const done = Object.values(ended.summary.done).reduce((a, b) => a + b, 0);
+    expect(done + ended.summary.lost).toBe(60);
+  }, 40_000);
+});
+
 describe('backpressure', () => {
   it('blocks the ventilator once a stuck worker\'s pipe holds sndhwm + rcvhwm tasks over inproc', async () => {
     const playground = sandbox({ tasks: 50, syncStart: true, drainMs: 200 });
