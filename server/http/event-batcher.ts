@@ -9,6 +9,9 @@ import type { Counters, PlaygroundEvent, ServerMessage } from '../../shared/prot
 export const FRAME_INTERVAL_MS = 33;
 export const MAX_TASK_EVENTS_PER_FRAME = 400;
 
+/** The per-task events that may be sampled out at high rates; everything else (task:lost included) always goes. */
+const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['task:sent', 'task:received', 'task:done', 'task:collected']);
+
 export interface BatcherOptions {
   send: (frame: string) => void;
   counters: () => Counters;
@@ -37,7 +40,7 @@ export class EventBatcher {
 
   push(event: PlaygroundEvent): void {
     if (this.#closed) return;
-    if (event.type === 'task:sent' || event.type === 'task:received') {
+    if (SAMPLED_TYPES.has(event.type)) {
       if (this.#taskEvents >= this.#options.maxTaskEventsPerFrame) {
         this.#dropped++;
         this.#schedule();
@@ -59,7 +62,7 @@ export class EventBatcher {
     let events = this.#events;
     let dropped = this.#dropped;
     if (this.#options.isCongested()) {
-      const kept = events.filter((e) => e.type !== 'task:sent' && e.type !== 'task:received');
+      const kept = events.filter((e) => !SAMPLED_TYPES.has(e.type));
       dropped += events.length - kept.length;
       events = kept;
     }
