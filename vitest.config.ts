@@ -9,6 +9,8 @@ export default defineConfig({
     // zeromq sockets bind real ports and ipc paths: files run one at a time so timings stay honest
     fileParallelism: false,
     globalSetup: ['test/global-setup.ts'],
+    // Every run is recorded; in tests nothing may land in the user's data folder (server/recorder/store.ts).
+    env: { PLAYGROUND_DB: ':memory:' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/summary-reporter.ts'],

@@ -1,13 +1,18 @@
 /**
- * npm run bench: throughput of the instrumented pipeline against bare zeromq.js in the same process.
+ * npm run bench [-- --case throughput|record|seek] [--tasks N] [--rounds N] [--record on|off] [--events N] [--seeks N]
  *
+ * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
  *   instrumented: the playground's batch scenario, the same sockets and frames, plus task:sent/task:received
- *                 events, seq stamping, and a real WebSocket client on loopback receiving the batched frames
- *
- * Rounds alternate bare/instrumented so that machine noise hits both; medians and their ratio are printed.
- * Memory is sampled during the instrumented runs: it must stay flat (no per-message state kept).
- * Only loopback; every loop is bounded by its task count and a time limit.
+ *                 events, seq stamping, recording to a temp-file store (as the server always does), and a real
+ *                 WebSocket client on loopback receiving the batched frames
+ *   Rounds alternate bare/instrumented so that machine noise hits both; medians and their ratio are printed.
+ *   Memory is sampled during the instrumented runs: it must stay flat (no per-message state kept).
+ * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
+ *   tasks/s ratio on/off and the events/s stored.
+ * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
+ *   counters at random moments, the run list, a reopen and a streamed export are timed (median and p95).
+ * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,16 +23,38 @@ import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../server/app.ts';
 import { defaultPolicy } from '../server/pipeline/endpoints.ts';
-import { decodeServerMessage, type PlaygroundInfo } from '../shared/protocol/index.ts';
+import { Playground } from '../server/pipeline/playground.ts';
+import { RunLog } from '../server/recorder/run-log.ts';
+import { Recorder } from '../server/recorder/recorder.ts';
+import { InlineSink, ThreadSink, type RecordingSink } from '../server/recorder/sink.ts';
+import { RunStore } from '../server/recorder/store.ts';
+import { exportJson } from '../server/recorder/export.ts';
+import { SCENARIOS } from '../shared/scenarios/index.ts';
+import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '../shared/protocol/index.ts';
+import { syntheticEvents } from '../test/recording.ts';
 
 const { values } = parseArgs({
   options: {
     tasks: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
+    case: { type: 'string', default: 'all' },
+    events: { type: 'string', default: '1000000' },
+    seeks: { type: 'string', default: '200' },
+    /** throughput case: record into a temp-file store as the server does (on), or not at all (off). */
+    record: { type: 'string', default: 'on' },
   },
 });
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
+const CASES = ['throughput', 'record', 'seek'] as const;
+const SEEK_EVENTS = Number(values.events);
+const SEEKS = Number(values.seeks);
+if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)) {
+  console.error(`--case must be one of ${CASES.join(', ')} (or leave it out to run all), not "${values.case}"`);
+  process.exit(2);
+}
+/** The scenario every throughput case runs: a numbered batch, both workers connected before the first send. */
+const BATCH_SCENARIO = 'pipeline';
 const CASE_TIMEOUT_MS = 120_000;
 const BODY_PADDING = 'x'.repeat(16);
 
@@ -109,7 +136,7 @@ async function instrumented(app: FastifyInstance, base: string): Promise<Instrum
   const playground = (await (await fetch(`${base}/api/playgrounds`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scenario: 'pipeline', params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 } }),
+    body: JSON.stringify({ scenario: BATCH_SCENARIO, params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 } }),
   })).json()) as PlaygroundInfo;
 
   const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`);
@@ -164,12 +191,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function main(): Promise<void> {
-  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }) });
+async function throughputCase(): Promise<void> {
+  const store = values.record === 'off' ? null : path.join(runtimeDir, 'throughput.db');
+  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const bareRates: number[] = [];
   const instrumentedRates: number[] = [];
-  console.log(`zeromq.js ${zmq.version}, node ${process.version}, ${os.cpus().length} cores; ${TASKS} tasks x ${ROUNDS} rounds`);
+  console.log(
+    `zeromq.js ${zmq.version}, node ${process.version}, ${os.cpus().length} cores; ${TASKS} tasks x ${ROUNDS} rounds` +
+      (store ? '' : '; recording off'),
+  );
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const b = await bare(round);
@@ -184,13 +215,257 @@ async function main(): Promise<void> {
     }
   } finally {
     await app.close();
-    fs.rmSync(runtimeDir, { recursive: true, force: true });
   }
   const bareMedian = median(bareRates);
   const instrumentedMedian = median(instrumentedRates);
   console.log(`\nmedian bare         ${Math.round(bareMedian)} tasks/s`);
   console.log(`median instrumented ${Math.round(instrumentedMedian)} tasks/s`);
   console.log(`ratio instrumented/bare ${(instrumentedMedian / bareMedian).toFixed(2)} (aim: 0.75 or better)`);
+}
+
+
+// ---------------------------------------------------------------------------------------------------------------
+// record: the Recorder on vs off, same batch, same process
+
+interface RecordResult {
+  rate: number;
+  /** Events stored (0 when off) and how long, from the run's start until the last of them was committed. */
+  events: number;
+  storedPerSecond: number;
+  heapPeakMb: number;
+}
+
+async function headlessBatch(sink: RecordingSink | null, store: RunStore): Promise<RecordResult> {
+  const playground = new Playground({
+    scenario: SCENARIOS.get(BATCH_SCENARIO)!,
+    params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 },
+    policy: defaultPolicy({ runtimeDir }),
+  });
+  const recorder = sink ? new Recorder(sink, playground) : null;
+  let firstSentT = -1;
+  let lastReceivedT = 0;
+  let received = 0;
+  let ended: (() => void) | null = null;
+  const done = new Promise<void>((resolve) => (ended = resolve));
+  playground.log.subscribe((event) => {
+    if (event.type === 'task:sent' && firstSentT < 0) firstSentT = event.t;
+    else if (event.type === 'task:received') {
+      lastReceivedT = event.t;
+      received++;
+    } else if (event.type === 'run:ended') ended!();
+  });
+  global.gc?.();
+  let heapPeak = process.memoryUsage().heapUsed;
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50);
+  const started = performance.now();
+  const run = playground.startRun();
+  await withTimeout(done, 'headless batch');
+  let events = 0;
+  let storedMs = 0;
+  if (recorder) {
+    // Everything written: flush what the recorder holds and wait (bounded) for the writer.
+    await withTimeout(recorder.flushed(), 'the recorder catching up');
+    storedMs = performance.now() - started;
+    events = store.getRun(run.id).eventCount;
+  }
+  clearInterval(sampler);
+  await playground.close();
+  await recorder?.close();
+  if (received !== TASKS) throw new Error(`headless run received ${received} of ${TASKS}`);
+  return {
+    rate: TASKS / ((lastReceivedT - firstSentT) / 1000),
+    events,
+    storedPerSecond: storedMs > 0 ? events / (storedMs / 1000) : 0,
+    heapPeakMb: Math.round((heapPeak / 1048576) * 10) / 10,
+  };
+}
+
+async function recordCase(): Promise<void> {
+  console.log(
+    `\n== record: the batch scenario headless; recorder off vs on (temp-file store, writer thread as the server does) ` +
+      `vs on inline (writing on the main thread); ${TASKS} tasks x ${ROUNDS} rounds`,
+  );
+  const store = RunStore.open(path.join(runtimeDir, 'record.db'));
+  const thread = new ThreadSink(store);
+  const inline = new InlineSink(store);
+  const off: number[] = [];
+  const on: number[] = [];
+  const onInline: number[] = [];
+  const stored: number[] = [];
+  const storedInline: number[] = [];
+  const line = (what: string, r: RecordResult) =>
+    `${what} ${Math.round(r.rate)} tasks/s` +
+    (r.events ? `, ${r.events} events stored at ${Math.round(r.storedPerSecond)} events/s` : '') +
+    ` (heap peak ${r.heapPeakMb} MB)`;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const without = await headlessBatch(null, store);
+      const threaded = await headlessBatch(thread, store);
+      const inlined = await headlessBatch(inline, store);
+      off.push(without.rate);
+      on.push(threaded.rate);
+      onInline.push(inlined.rate);
+      stored.push(threaded.storedPerSecond);
+      storedInline.push(inlined.storedPerSecond);
+      console.log(`round ${round + 1}: ${line('off', without)} | ${line('on', threaded)} | ${line('inline', inlined)}`);
+    }
+  } finally {
+    await thread.close();
+    await inline.close();
+    store.close();
+  }
+  console.log(`median recorder off       ${Math.round(median(off))} tasks/s`);
+  console.log(`median recorder on        ${Math.round(median(on))} tasks/s, ${Math.round(median(stored))} events/s stored (writer thread)`);
+  console.log(`median recorder on inline ${Math.round(median(onInline))} tasks/s, ${Math.round(median(storedInline))} events/s stored (main thread)`);
+  console.log(`ratio on/off ${(median(on) / median(off)).toFixed(2)} (inline ${(median(onInline) / median(off)).toFixed(2)})`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// seek: windows in a one-million-event run
+
+/** A small seeded PRNG, so every run of the bench seeks the same positions. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+function timed(samples: number, what: (i: number) => unknown): string {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const start = performance.now();
+    what(i);
+    times.push(performance.now() - start);
+  }
+  const f = (ms: number) => ms.toFixed(2);
+  return `median ${f(median(times))} ms, p95 ${f(percentile(times, 95))} ms (${samples} samples)`;
+}
+
+/** Runs `work` while a 10 ms interval measures how late the event loop gets to it. */
+async function withLag<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; lagMs: number }> {
+  let lagMs = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    lagMs = Math.max(lagMs, now - last - 10);
+    last = now;
+  }, 10);
+  const start = performance.now();
+  try {
+    const result = await withTimeout(work(), 'the writer thread');
+    return { result, ms: performance.now() - start, lagMs };
+  } finally {
+    clearInterval(probe);
+  }
+}
+
+async function seekCase(): Promise<void> {
+  const file = path.join(runtimeDir, 'seek.db');
+  const stepMs = 0.05; // 1M events over 50 s
+  console.log(`\n== seek: a ${SEEK_EVENTS}-event run in a temp-file store (${file})`);
+  let store = RunStore.open(file);
+  const runId = 'run-5eek0001';
+  try {
+    // Build: the synthetic run through a RunLog and a Recorder, 5,000 events per flush, as the server records.
+    const log = new RunLog();
+    const recorder = new Recorder(store, { id: 'pg-bench', scenario: { id: 'tutorial', title: 'Bench' }, log });
+    const buildStart = performance.now();
+    let chunk = 0;
+    for (const event of syntheticEvents(runId, { count: SEEK_EVENTS, stepMs })) {
+      log.append(event as PlaygroundEvent);
+      if (++chunk === 5000) {
+        chunk = 0;
+        recorder.flush();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    recorder.close();
+    const buildMs = performance.now() - buildStart;
+    const run = store.getRun(runId);
+    if (run.eventCount !== SEEK_EVENTS || run.status !== 'ended') throw new Error(`built ${run.eventCount} events, status ${run.status}`);
+    // A few small runs around it, as a history would have.
+    for (let i = 0; i < 50; i++) {
+      const small = new RunLog();
+      const r = new Recorder(store, { id: 'pg-bench', scenario: { id: 'tutorial', title: 'Bench' }, log: small });
+      for (const event of syntheticEvents(`run-5eek1${String(i).padStart(3, '0')}`, { count: 100 })) small.append(event);
+      r.close();
+    }
+    const sizeMb = (fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0)) / 1048576;
+    console.log(`built in ${(buildMs / 1000).toFixed(1)} s (${Math.round(SEEK_EVENTS / (buildMs / 1000))} events/s stored); file ${sizeMb.toFixed(0)} MB`);
+
+    const random = mulberry32(42);
+    const duration = run.durationMs;
+    console.log(`window of 1000 by seq   : ${timed(SEEKS, () => store.eventWindow(runId, { fromSeq: 1 + Math.floor(random() * SEEK_EVENTS), limit: 1000 }))}`);
+    console.log(
+      `window of 500 ms by t   : ${timed(SEEKS, () => {
+        const fromT = random() * duration;
+        return store.eventWindow(runId, { fromT, toT: fromT + 500, limit: 5000 });
+      })}`,
+    );
+    console.log(`counters at a random t  : ${timed(SEEKS, () => store.countersAt(runId, random() * duration))}`);
+    console.log(`list runs (first 50)    : ${timed(SEEKS, () => store.listRuns({ limit: 50 }))}`);
+    console.log(`open run detail         : ${timed(SEEKS, () => store.getRun(runId))}`);
+
+    store.close();
+    const reopenStart = performance.now();
+    store = RunStore.open(file);
+    console.log(`reopen the file         : ${(performance.now() - reopenStart).toFixed(1)} ms`);
+
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    let bytes = 0;
+    let chunks = 0;
+    const parts: string[] = [];
+    const exportStart = performance.now();
+    for (const text of exportJson(store, runId).chunks) {
+      bytes += Buffer.byteLength(text);
+      parts.push(text); // kept only to time the import below; the route streams them out instead
+      if (++chunks % 50 === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - parts.reduce((n, p) => n + p.length, 0));
+    }
+    console.log(
+      `export.json (streamed)  : ${((performance.now() - exportStart) / 1000).toFixed(1)} s, ${(bytes / 1048576).toFixed(0)} MB in ${chunks} chunks, ` +
+        `heap +${((heapPeak - heapBefore) / 1048576).toFixed(0)} MB at most (besides the chunks kept for the import)`,
+    );
+    // Import and delete go through the writer thread, as the routes do: time them and the event loop's worst lag.
+    const sink = new ThreadSink(store);
+    try {
+      const file = Buffer.from(parts.join('')); // what the route receives
+      parts.length = 0;
+      const importing = await withLag(() => sink.importRun(file));
+      console.log(
+        `import of that file     : ${(importing.ms / 1000).toFixed(1)} s in the writer thread (parse, check every event, ` +
+          `one transaction), ${importing.result.eventCount} events; event loop lag at most ${importing.lagMs.toFixed(0)} ms`,
+      );
+      const deleting = await withLag(() => sink.deleteRun(importing.result.id));
+      console.log(`delete that run         : ${(deleting.ms / 1000).toFixed(1)} s in the writer thread; event loop lag at most ${deleting.lagMs.toFixed(0)} ms`);
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const only = values.case === 'all' ? null : values.case;
+  console.log(`bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`);
+  try {
+    if (!only || only === 'throughput') await throughputCase();
+    if (!only || only === 'record') await recordCase();
+    if (!only || only === 'seek') await seekCase();
+  } finally {
+    fs.rmSync(runtimeDir, { recursive: true, force: true });
+  }
 }
 
 await main();

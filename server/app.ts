@@ -15,7 +15,8 @@ import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
-import { Recorder, RecordingStats } from './recorder/recorder.ts';
+import { Recorder } from './recorder/recorder.ts';
+import { RecordingStats, sinkFor } from './recorder/sink.ts';
 import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES } from '../shared/protocol/index.ts';
 
@@ -49,19 +50,18 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const store = options.store === null ? null : options.store instanceof RunStore ? options.store : RunStore.open(resolveDbPath(options.store));
   const recording = new RecordingStats();
+  // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/sink.ts).
+  const sink = store ? sinkFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') }) : null;
   const recorders = new Map<Playground, Recorder>();
   const registry = new PlaygroundRegistry({
     policy: options.policy ?? defaultPolicy(),
     ...options.registry,
     onCreate: (playground) => {
-      if (store) {
-        const onError = (error: Error, what: string) => app.log.error({ err: error }, `Recording: ${what}`);
-        recorders.set(playground, new Recorder(store, playground, { stats: recording, onError }));
-      }
+      if (sink) recorders.set(playground, new Recorder(sink, playground));
       options.registry?.onCreate?.(playground);
     },
     onClosed: async (playground) => {
-      recorders.get(playground)?.close();
+      await recorders.get(playground)?.close();
       recorders.delete(playground);
       await options.registry?.onClosed?.(playground);
     },
@@ -82,7 +82,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
   await app.register(apiRoutes, { registry });
   await app.register(streamRoute, { registry });
-  if (store) await app.register(historyRoutes, { store, stats: recording });
+  if (store && sink) await app.register(historyRoutes, { store, sink });
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {
@@ -101,7 +101,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     await registry.closeAll();
     // After the playgrounds: their final run:ended events are stored before the database closes.
-    for (const recorder of recorders.values()) recorder.close();
+    await Promise.all([...recorders.values()].map((recorder) => recorder.close()));
+    await sink?.close();
     if (store && !(options.store instanceof RunStore)) store.close();
   });
   return app;

@@ -12,8 +12,8 @@ import {
   type RecordingStatus,
 } from '../../shared/protocol/index.ts';
 import { RecordError, type RunStore } from '../recorder/store.ts';
-import type { RecordingStats } from '../recorder/recorder.ts';
-import { exportCsv, exportJson, importRun, type Export } from '../recorder/export.ts';
+import type { RecordingSink } from '../recorder/sink.ts';
+import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
 
 /** Largest import body: a one-million-event run exports to roughly 150-200 MB. */
 export const IMPORT_BODY_LIMIT = 256 * 1024 * 1024;
@@ -60,8 +60,9 @@ function stream(reply: FastifyReply, exported: Export, type: string, extension: 
 
 export async function historyRoutes(
   app: FastifyInstance,
-  { store, stats }: { store: RunStore; stats: RecordingStats },
+  { store, sink }: { store: RunStore; sink: RecordingSink },
 ): Promise<void> {
+  const { stats } = sink;
   app.get('/api/recording', async (): Promise<RecordingStatus> => ({
     enabled: true,
     path: store.location,
@@ -91,7 +92,7 @@ export async function historyRoutes(
   );
 
   app.delete<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request, reply) => {
-    store.deleteRun(request.params.id);
+    await sink.deleteRun(request.params.id); // off the event loop: a run may have a million events
     return reply.code(204).send();
   });
 
@@ -128,20 +129,24 @@ export async function historyRoutes(
     stream(reply, exportCsv(store, request.params.id), 'text/csv; charset=utf-8', 'csv'),
   );
 
-  // The import gets its own scope: its body is taken as text (up to IMPORT_BODY_LIMIT) and parsed by importRun,
-  // so a truncated or corrupt file is answered with PG_ERR_IMPORT and a message about the file.
+  // The import gets its own scope: its body is taken as raw bytes (up to IMPORT_BODY_LIMIT) and handed to the
+  // writer, which decodes, parses and checks it: a truncated or corrupt file is answered with PG_ERR_IMPORT and a
+  // message about the file, and a big one never stalls the event loop.
   await app.register(async (scope) => {
     scope.removeContentTypeParser(['application/json', 'text/plain']);
     scope.addContentTypeParser(
       ['application/json', 'text/plain', 'application/octet-stream'],
-      { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
+      { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
     scope.post('/api/runs/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
       const body = request.body;
-      const empty = body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+      const empty =
+        body === undefined ||
+        (body instanceof Uint8Array ? body.byteLength === 0 : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
       if (empty) throw new RecordError('PG_ERR_IMPORT', 'No file: send the JSON of a run export as the request body.');
-      return reply.code(201).send(importRun(store, body));
+      // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
+      return reply.code(201).send(await sink.importRun(body));
     });
   });
 }

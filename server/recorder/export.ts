@@ -94,10 +94,11 @@ export function exportCsv(store: RunStore, id: string): Export {
 }
 
 /**
- * Imports an export document (its text, or an already-parsed value) as a new run. Everything is checked before
- * anything is stored; a refusal is a RecordError PG_ERR_IMPORT whose message says what is wrong and where.
+ * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run. Everything is
+ * checked before anything is stored; a refusal is a RecordError PG_ERR_IMPORT whose message says what is wrong.
  */
-export function importRun(store: RunStore, input: string | unknown): RecordedRunDetail {
+export function importRun(store: RunStore, input: unknown): RecordedRunDetail {
+  if (input instanceof Uint8Array) input = new TextDecoder('utf-8', { fatal: false }).decode(input);
   let value: unknown = input;
   if (typeof input === 'string') {
     if (input.trim() === '') throw new RecordError('PG_ERR_IMPORT', 'The file is empty: send the JSON of a run export.');

@@ -176,6 +176,45 @@ describe('RunStore', () => {
     }
   });
 
+  it('keeps counters exact across checkpoints in a long run, recorded or imported', () => {
+    const file = path.join(dir, 'runs.db');
+    const store = openStore(file);
+    const { emitted } = record(store, syntheticEvents('run-00c0c0c0', { count: 25_001, stepMs: 0.1 }));
+    const copy = store.importRun({
+      format: 'zmq-pipeline-playground/run',
+      version: 1,
+      exportedAt: new Date().toISOString(),
+      run: { ...store.getRun('run-00c0c0c0'), status: 'ended' },
+      events: emitted,
+    } as never);
+    const db = new Database(file, { readonly: true });
+    try {
+      // Every CHECKPOINT_EVERY (10,000) events of each run.
+      expect(db.prepare('SELECT run, seq FROM checkpoints ORDER BY run, seq').all()).toEqual([
+        { run: 1, seq: 10_000 },
+        { run: 1, seq: 20_000 },
+        { run: 2, seq: 10_000 },
+        { run: 2, seq: 20_000 },
+      ]);
+    } finally {
+      db.close();
+    }
+    let sent = 0;
+    const received: Record<string, number> = { 'worker-tcp': 0, 'worker-ipc': 0 };
+    const expected = new Map<number, object>();
+    const moments = new Set([0, 999.9, 1000, 1999.9, 2000, 2000.05, 1234.5, 2500]);
+    for (const event of emitted) {
+      if (event.type === 'task:sent') sent++;
+      if (event.type === 'task:received') received[event.worker]!++;
+      if (moments.has(event.t)) expected.set(event.t, { sent, received: { ...received }, lastSeq: event.seq });
+    }
+    expect(expected.size).toBe(7); // 2000.05 falls between two events
+    for (const id of ['run-00c0c0c0', copy.id]) {
+      for (const [t, counters] of expected) expect(store.countersAt(id, t), `${id} t=${t}`).toMatchObject(counters);
+      expect(store.countersAt(id, 2000.05)).toMatchObject(expected.get(2000)!);
+    }
+  });
+
   it('lists newest first with a cursor, renames, and deletes a run with its events (never a running one)', () => {
     const store = openStore(':memory:');
     for (let i = 0; i < 5; i++) record(store, syntheticEvents(`run-0000000${i}`, { count: 10 }), { playground: `pg-${i}` });

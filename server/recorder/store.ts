@@ -8,6 +8,8 @@
  *           ms since epoch, reason, event_count, first_seq, last_seq, duration ms, status, lost_events,
  *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from)
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t)
+ *   checkpoints (run, seq, counts JSON): every CHECKPOINT_EVERY events of a run, the running count of its task
+ *           events by "type|worker" up to that seq, so counters at any moment cost one seek plus a short scan
  * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
  * lets a time window be turned into a seq range with two index seeks.
  */
@@ -37,8 +39,13 @@ import {
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
 export const SCHEMA_VERSION = 1;
 export const MEMORY = ':memory:';
-/** How long a write waits for another connection's lock before failing (better-sqlite3's default is 5 s). */
-const BUSY_TIMEOUT_MS = 2000;
+/**
+ * How long a statement waits for another connection's lock before failing. The main thread's connection must not
+ * stall the event loop for long; the writer thread's may wait (a large import or delete holds the lock).
+ */
+export const BUSY_TIMEOUT_MS = 2000;
+/** Rows per multi-row INSERT (fewer calls into SQLite; 5 parameters each, far below the 32,766 limit). */
+const ROWS_PER_INSERT = 64;
 
 /** A failure a client caused or can act on (not found, run still recording, bad cursor); carries an HTTP code. */
 export class RecordError extends Error {
@@ -98,6 +105,12 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_run_t ON events (run, t);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  run    INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  counts TEXT    NOT NULL,
+  PRIMARY KEY (run, seq)
+) WITHOUT ROWID;
 `;
 
 interface RunRow {
@@ -135,6 +148,13 @@ export interface NewRun {
   endpoints: EndpointInfo[];
   workers: WorkerInfo[];
   startedAt: number;
+}
+
+export interface EventRow {
+  seq: number;
+  t: number;
+  type: string;
+  json: string;
 }
 
 export interface RunProgress {
@@ -176,6 +196,20 @@ export interface TaskRow {
   body: string | null;
 }
 
+/** A checkpoint every this many events of a run. */
+export const CHECKPOINT_EVERY = 10_000;
+
+/**
+ * Adds a task event to running counts keyed "type|worker" ("task:sent|", "task:received|worker-1"); other events
+ * are not counted. The recorder and the import keep these counts and store them as checkpoints.
+ */
+export function count(counts: Map<string, number>, event: PlaygroundEvent): void {
+  if (!event.type.startsWith('task:')) return;
+  const worker = (event as { worker?: unknown }).worker;
+  const key = `${event.type}|${typeof worker === 'string' ? worker : ''}`;
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
 /** Per-type (and per-worker) counts of a run's task events: the material of summaries and counters. */
 interface TaskCount {
   type: string;
@@ -191,6 +225,7 @@ function prepareStatements(db: Database.Database) {
     ),
     countScenario: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ?'),
     insertEvent: db.prepare<[number, number, number, string, string]>('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)'),
+    insertEvents: db.prepare<unknown[]>(`INSERT INTO events (run, seq, t, type, json) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ')}`),
     progress: db.prepare<[number, number | null, number | null, number, number, number]>(
       'UPDATE runs SET event_count = ?, first_seq = ?, last_seq = ?, duration = max(duration, ?), lost_events = ? WHERE pk = ?',
     ),
@@ -204,11 +239,15 @@ function prepareStatements(db: Database.Database) {
     byPk: db.prepare<[number], RunRow>('SELECT * FROM runs WHERE pk = ?'),
     running: db.prepare<[], { pk: number }>("SELECT pk FROM runs WHERE status = 'running'"),
     setIncomplete: db.prepare<[string, number, number]>("UPDATE runs SET status = 'incomplete', summary = ?, duration = ? WHERE pk = ?"),
-    taskCounts: db.prepare<[number, number], TaskCount>(
+    taskCounts: db.prepare<[number, number, number], TaskCount>(
       `SELECT type, json_extract(json, '$.worker') AS worker, count(*) AS n
-       FROM events WHERE run = ? AND seq <= ? AND type IN ('task:sent', 'task:received', 'task:done', 'task:collected', 'task:lost')
-       GROUP BY 1, 2`,
+       FROM events WHERE run = ? AND seq > ? AND seq <= ? AND type LIKE 'task:%' GROUP BY 1, 2`,
     ),
+    insertCheckpoint: db.prepare<[number, number, string]>('INSERT INTO checkpoints (run, seq, counts) VALUES (?, ?, ?)'),
+    checkpointAtOrBefore: db.prepare<[number, number], { seq: number; counts: string }>(
+      'SELECT seq, counts FROM checkpoints WHERE run = ? AND seq <= ? ORDER BY seq DESC LIMIT 1',
+    ),
+    deleteCheckpoints: db.prepare<[number]>('DELETE FROM checkpoints WHERE run = ?'),
     maxExternal: db.prepare<[number], { n: number | null }>(
       "SELECT max(json_extract(json, '$.external')) AS n FROM events WHERE run = ? AND type = 'peers:changed'",
     ),
@@ -255,9 +294,9 @@ function totals(rows: TaskCount[], workers: WorkerInfo[]) {
   for (const { type, worker, n } of rows) {
     if (type === 'task:sent') sent += n;
     else if (type === 'task:received' && worker !== null) {
-      received[worker] = n;
+      received[worker] = (received[worker] ?? 0) + n;
       receivedTotal += n;
-    } else if (type === 'task:done' && worker !== null) done[worker] = n;
+    } else if (type === 'task:done' && worker !== null) done[worker] = (done[worker] ?? 0) + n;
     else if (type === 'task:collected') collected += n;
     else if (type === 'task:lost') {
       lost += n;
@@ -280,16 +319,16 @@ export class RunStore {
    * Opens (creating if needed) the database at `location` (a file path or ":memory:"). Runs left "running" by a
    * previous process are marked "incomplete" unless `recover` is false.
    */
-  static open(location: string, options: { recover?: boolean } = {}): RunStore {
-    return new RunStore(location, options.recover ?? true);
+  static open(location: string, options: { recover?: boolean; busyTimeoutMs?: number } = {}): RunStore {
+    return new RunStore(location, options.recover ?? true, options.busyTimeoutMs ?? BUSY_TIMEOUT_MS);
   }
 
-  private constructor(location: string, recover: boolean) {
+  private constructor(location: string, recover: boolean, busyTimeoutMs: number) {
     this.location = location;
     if (location !== MEMORY) fs.mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
     let db: Database.Database;
     try {
-      db = new Database(location, { timeout: BUSY_TIMEOUT_MS });
+      db = new Database(location, { timeout: busyTimeoutMs });
     } catch (error) {
       throw new StoreOpenError(`Cannot open the run database ${location}: ${(error as Error).message}`);
     }
@@ -363,6 +402,45 @@ export class RunStore {
     this.#s.insertEvent.run(pk, seq, t, type, json);
   }
 
+  /** Inserts rows of one run, ROWS_PER_INSERT per statement (call inside a transaction). */
+  insertEvents(pk: number, rows: readonly EventRow[]): void {
+    const full = rows.length - (rows.length % ROWS_PER_INSERT);
+    const params: unknown[] = new Array(ROWS_PER_INSERT * 5);
+    for (let start = 0; start < full; start += ROWS_PER_INSERT) {
+      for (let i = 0; i < ROWS_PER_INSERT; i++) {
+        const row = rows[start + i]!;
+        const at = i * 5;
+        params[at] = pk;
+        params[at + 1] = row.seq;
+        params[at + 2] = row.t;
+        params[at + 3] = row.type;
+        params[at + 4] = row.json;
+      }
+      this.#s.insertEvents.run(...params);
+    }
+    for (let i = full; i < rows.length; i++) {
+      const row = rows[i]!;
+      this.#s.insertEvent.run(pk, row.seq, row.t, row.type, row.json);
+    }
+  }
+
+  /** Stores the running task counts of a run as they stand after the event with this seq. */
+  insertCheckpoint(pk: number, seq: number, counts: Map<string, number>): void {
+    this.#s.insertCheckpoint.run(pk, seq, JSON.stringify(Object.fromEntries(counts)));
+  }
+
+  /** Counts of task events by type and worker with seq <= upTo: the nearest checkpoint plus the events after it. */
+  #countsUpTo(pk: number, upTo: number): TaskCount[] {
+    const checkpoint = this.#s.checkpointAtOrBefore.get(pk, upTo);
+    const rows = this.#s.taskCounts.all(pk, checkpoint?.seq ?? 0, upTo);
+    if (!checkpoint) return rows;
+    for (const [key, n] of Object.entries(JSON.parse(checkpoint.counts) as Record<string, number>)) {
+      const bar = key.indexOf('|');
+      rows.push({ type: key.slice(0, bar), worker: bar === key.length - 1 ? null : key.slice(bar + 1), n });
+    }
+    return rows;
+  }
+
   updateProgress(pk: number, progress: RunProgress): void {
     this.#s.progress.run(progress.eventCount, progress.firstSeq, progress.lastSeq, progress.durationMs, progress.lostEvents, pk);
   }
@@ -392,7 +470,7 @@ export class RunStore {
   #rebuildSummary(row: RunRow): RunSummary {
     const workers = JSON.parse(row.workers) as WorkerInfo[];
     return {
-      ...totals(this.#s.taskCounts.all(row.pk, Number.MAX_SAFE_INTEGER), workers),
+      ...totals(this.#countsUpTo(row.pk, Number.MAX_SAFE_INTEGER), workers),
       externalPeersMax: this.#s.maxExternal.get(row.pk)?.n ?? 0,
       durationMs: this.#s.last.get(row.pk)?.t ?? 0,
     };
@@ -464,7 +542,12 @@ export class RunStore {
 
   renameRun(id: string, name: string): RecordedRunDetail {
     this.#row(id);
-    this.#s.rename.run(name, id);
+    try {
+      this.#s.rename.run(name, id);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      throw new RecordError('PG_ERR_LIMIT', 'The run database is busy (a large import or delete is being written); try again in a moment.');
+    }
     return this.getRun(id);
   }
 
@@ -476,6 +559,7 @@ export class RunStore {
     }
     this.transaction(() => {
       this.#s.deleteEvents.run(row.pk);
+      this.#s.deleteCheckpoints.run(row.pk);
       this.#s.deleteRun.run(row.pk);
     });
   }
@@ -501,7 +585,7 @@ export class RunStore {
   countersAt(id: string, t: number): RunCountersAt {
     const row = this.#row(id);
     const lastSeq = this.#s.seqAtOrBeforeT.get(row.pk, t)?.seq ?? 0;
-    const rows = lastSeq > 0 ? this.#s.taskCounts.all(row.pk, lastSeq) : [];
+    const rows = lastSeq > 0 ? this.#countsUpTo(row.pk, lastSeq) : [];
     const { sent, received, done, collected, lost } = totals(rows, JSON.parse(row.workers) as WorkerInfo[]);
     return { run: row.id, t, lastSeq, sent, received, done, collected, lost };
   }
@@ -546,9 +630,18 @@ export class RunStore {
         },
         { importedFrom: run.id },
       );
-      for (const event of events) {
-        this.#s.insertEvent.run(pk, event.seq, event.t, event.type, JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent));
-      }
+      const counts = new Map<string, number>();
+      let rows: EventRow[] = [];
+      events.forEach((event, i) => {
+        rows.push({ seq: event.seq, t: event.t, type: event.type, json: JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent) });
+        count(counts, event);
+        if ((i + 1) % CHECKPOINT_EVERY === 0) this.insertCheckpoint(pk, event.seq, counts);
+        if (rows.length === ROWS_PER_INSERT * 100) {
+          this.insertEvents(pk, rows);
+          rows = [];
+        }
+      });
+      this.insertEvents(pk, rows);
       this.updateProgress(pk, {
         eventCount: events.length,
         firstSeq: events[0]?.seq ?? null,

@@ -45,7 +45,7 @@ export const RecordedRun = Type.Object(
     scenario: Id,
     startedAt: IsoDate,
     endedAt: Type.Union([IsoDate, Type.Null()]),
-    /** Final duration once ended; while running or when incomplete, the t of the last stored event. */
+    /** The timeline's length: the greater of summary.durationMs and the last stored event's t. */
     durationMs: Ms,
     status: RunStatus,
     reason: Type.Union([RunEndReason, Type.Null()]),

@@ -1,0 +1,326 @@
+/**
+ * Where recorders hand their batches: a RecordingSink. Two kinds, same RunWriter underneath:
+ *
+ * - ThreadSink (file stores, the server's default): a worker thread owns its own SQLite connection and does all
+ *   the writing; the main thread only serialises each batch to one string (JSON lines) and posts it. SQLite's
+ *   work (~5 us an event) never runs on the event loop the pipeline shares. Should the thread die, the sink
+ *   falls back to writing inline (events in flight are counted as dropped) and says so.
+ * - InlineSink (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
+ *   the main thread when a recorder flushes.
+ *
+ * Reads (the history API) use the main thread's own connection; with WAL they never wait for the writer. The big
+ * writes of the history API (importing, deleting a run of a million events: seconds of SQLite work) go through
+ * the sink too, so they also stay off the event loop.
+ */
+import { Worker } from 'node:worker_threads';
+import type { ErrorCode, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
+import { importRun } from './export.ts';
+import { MEMORY, RecordError, type RunStore } from './store.ts';
+import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
+
+/** Counters shared by every recorder of one server (GET /api/recording). */
+export class RecordingStats {
+  recordedEvents = 0;
+  flushes = 0;
+  writeErrors = 0;
+  droppedEvents = 0;
+  lastError: { message: string; at: string } | null = null;
+}
+
+export interface SinkOptions {
+  stats?: RecordingStats;
+  /** Told about every write error (the app logs them). */
+  onError?: (error: Error) => void;
+}
+
+export interface RecordingSink {
+  readonly stats: RecordingStats;
+  /** Events handed over but not written yet. */
+  readonly inFlight: number;
+  /** Hands over a batch (already out of the recorder's buffer). Never throws. */
+  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void;
+  /** Resolves once everything handed over so far has been written (or failed). */
+  flushed(): Promise<void>;
+  /** After the playground's last batch: marks its runs that never ended incomplete. */
+  closePlayground(id: string): Promise<void>;
+  /** Checks and stores an export (its text or parsed value) as a new run; rejects with a RecordError. */
+  importRun(input: unknown): Promise<RecordedRunDetail>;
+  /** Deletes a stored run and its events; rejects with a RecordError (not found, still recording). */
+  deleteRun(id: string): Promise<void>;
+  /** Writes what is pending and releases the sink (not the store). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How soon a run:ended whose batch failed is tried again. */
+const RETRY_MS = 100;
+/** How long close() waits for the writer thread to finish before terminating it. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+abstract class ReportingSink {
+  readonly stats: RecordingStats;
+  readonly #onError: (error: Error) => void;
+
+  constructor(options: SinkOptions) {
+    this.stats = options.stats ?? new RecordingStats();
+    this.#onError = options.onError ?? ((error) => console.error(`Recording: ${error.message}`));
+  }
+
+  protected apply(report: WriteReport): void {
+    this.stats.recordedEvents += report.recorded;
+    this.stats.droppedEvents += report.dropped;
+    this.stats.flushes += report.flushes;
+    for (const error of report.errors) this.fail(error.message, error.at);
+  }
+
+  protected fail(message: string, at = new Date().toISOString()): void {
+    this.stats.writeErrors++;
+    this.stats.lastError = { message, at };
+    try {
+      this.#onError(new Error(message));
+    } catch {
+      // a logger that throws must not take the pipeline down either
+    }
+  }
+}
+
+/** Writes on the calling thread, synchronously. */
+export class InlineSink extends ReportingSink implements RecordingSink {
+  readonly inFlight = 0;
+  readonly #store: RunStore;
+  readonly #writer: RunWriter;
+  #retry: NodeJS.Timeout | null = null;
+
+  constructor(store: RunStore, options: SinkOptions = {}) {
+    super(options);
+    this.#store = store;
+    this.#writer = new RunWriter(store);
+  }
+
+  importRun(input: unknown): Promise<RecordedRunDetail> {
+    try {
+      return Promise.resolve(importRun(this.#store, input));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  deleteRun(id: string): Promise<void> {
+    try {
+      this.#store.deleteRun(id);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void {
+    this.#report(this.#writer.write({ playground, entries: events.map((event) => ({ event, json: null })), wallClock, overflow }));
+  }
+
+  flushed(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  closePlayground(id: string): Promise<void> {
+    this.#report(this.#writer.closePlayground(id));
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    this.apply(this.#writer.closeAll());
+    return Promise.resolve();
+  }
+
+  #report(report: WriteReport): void {
+    this.apply(report);
+    if (report.retry && !this.#retry) {
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        this.#report(this.#writer.retry());
+      }, RETRY_MS);
+      this.#retry.unref();
+    }
+  }
+}
+
+/** Messages to the writer thread (see writer-thread.ts). */
+export type ToWriter =
+  | {
+      type: 'batch';
+      id: number;
+      playground: PlaygroundRef;
+      /** JSON of each event, one a line. */
+      lines: string;
+      wallClock: [number, number][];
+      overflow: [string, number][];
+    }
+  | { type: 'closePlayground'; id: number; playground: string }
+  | { type: 'import'; id: number; input: unknown }
+  | { type: 'delete'; id: number; run: string }
+  | { type: 'close'; id: number };
+
+/** A failure of an import or delete in the thread, rebuilt as a RecordError (or a plain Error) on the main thread. */
+export type WriterFailure = { code: ErrorCode | null; message: string };
+
+/** From the writer thread: the outcome of message `id` (0: a retry of its own). */
+export type FromWriter =
+  | { type: 'report'; id: number; report: WriteReport }
+  | { type: 'done'; id: number; result: RecordedRunDetail | null; failure: WriterFailure | null };
+
+/** Writes in a worker thread with its own connection to the store's file. */
+export class ThreadSink extends ReportingSink implements RecordingSink {
+  #worker: Worker | null;
+  #nextId = 1;
+  /** Events per message not yet acknowledged. */
+  readonly #pending = new Map<number, number>();
+  /** Imports and deletes waiting for the thread. */
+  readonly #calls = new Map<number, { resolve: (result: RecordedRunDetail | null) => void; reject: (error: Error) => void }>();
+  #inFlight = 0;
+  #waiters: { id: number; resolve: () => void }[] = [];
+  #fallback: InlineSink | null = null;
+  readonly #fallbackStore: RunStore;
+  readonly #options: SinkOptions;
+  #closing: Promise<void> | null = null;
+
+  /** `store` is the main thread's connection: the writer thread opens its own on store.location. */
+  constructor(store: RunStore, options: SinkOptions = {}) {
+    super(options);
+    if (store.location === MEMORY) throw new Error('A ":memory:" store cannot be written from another thread; use InlineSink.');
+    this.#fallbackStore = store;
+    this.#options = { ...options, stats: this.stats };
+    const worker = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: { location: store.location } });
+    worker.on('message', (message: FromWriter) => this.#onReport(message));
+    worker.on('error', (error) => this.#lost(`the writer thread failed: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (this.#worker) this.#lost(`the writer thread exited (code ${code})`);
+    });
+    worker.unref(); // never what keeps the process alive
+    this.#worker = worker;
+  }
+
+  /** The writer thread, while it runs. */
+  get worker(): Worker | null {
+    return this.#worker;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void {
+    if (!this.#worker) return this.#inline().write(playground, events, wallClock, overflow);
+    let lines = '';
+    for (let i = 0; i < events.length; i++) lines += (i === 0 ? '' : '\n') + JSON.stringify(events[i]);
+    const id = this.#nextId++;
+    this.#pending.set(id, events.length);
+    this.#inFlight += events.length;
+    this.#worker.postMessage({ type: 'batch', id, playground, lines, wallClock, overflow } satisfies ToWriter);
+  }
+
+  flushed(): Promise<void> {
+    if (!this.#worker || this.#pending.size === 0) return this.#fallback?.flushed() ?? Promise.resolve();
+    return this.#until(this.#nextId - 1);
+  }
+
+  importRun(input: unknown): Promise<RecordedRunDetail> {
+    if (!this.#worker) return this.#inline().importRun(input);
+    // Bytes are moved to the thread, not copied: a 100 MB file must not stall the event loop on the way.
+    let transfer: ArrayBuffer[] = [];
+    if (input instanceof Uint8Array) {
+      const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+      const bytes = owned ? input : input.slice();
+      input = bytes;
+      transfer = [bytes.buffer as ArrayBuffer];
+    }
+    return this.#call({ type: 'import', id: this.#nextId++, input }, transfer) as Promise<RecordedRunDetail>;
+  }
+
+  async deleteRun(id: string): Promise<void> {
+    if (!this.#worker) return this.#inline().deleteRun(id);
+    await this.#call({ type: 'delete', id: this.#nextId++, run: id });
+  }
+
+  #call(message: Extract<ToWriter, { type: 'import' | 'delete' }>, transfer: ArrayBuffer[] = []): Promise<RecordedRunDetail | null> {
+    return new Promise((resolve, reject) => {
+      this.#calls.set(message.id, { resolve, reject });
+      this.#worker!.postMessage(message satisfies ToWriter, transfer);
+    });
+  }
+
+  closePlayground(id: string): Promise<void> {
+    if (!this.#worker) return this.#inline().closePlayground(id);
+    const messageId = this.#nextId++;
+    this.#pending.set(messageId, 0);
+    this.#worker.postMessage({ type: 'closePlayground', id: messageId, playground: id } satisfies ToWriter);
+    return this.#until(messageId);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const worker = this.#worker;
+      if (worker) {
+        const id = this.#nextId++;
+        this.#pending.set(id, 0);
+        worker.postMessage({ type: 'close', id } satisfies ToWriter);
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), CLOSE_TIMEOUT_MS)));
+        const late = await Promise.race([this.#until(id).then(() => false), timedOut]);
+        clearTimeout(timer);
+        this.#worker = null;
+        if (late) this.fail(`the writer thread did not finish within ${CLOSE_TIMEOUT_MS} ms; terminated`);
+        await worker.terminate();
+      }
+      await this.#fallback?.close();
+    })();
+    return this.#closing;
+  }
+
+  #until(id: number): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push({ id, resolve }));
+  }
+
+  #onReport(message: FromWriter): void {
+    if (message.type === 'done') {
+      const call = this.#calls.get(message.id);
+      this.#calls.delete(message.id);
+      if (!call) return;
+      const { failure } = message;
+      if (!failure) call.resolve(message.result);
+      else call.reject(failure.code ? new RecordError(failure.code, failure.message) : new Error(failure.message));
+      return;
+    }
+    this.apply(message.report);
+    if (message.id === 0) return;
+    this.#inFlight -= this.#pending.get(message.id) ?? 0;
+    this.#pending.delete(message.id);
+    const ready = this.#waiters.filter((waiter) => waiter.id <= message.id);
+    this.#waiters = this.#waiters.filter((waiter) => waiter.id > message.id);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /** The thread is gone: what it had not acknowledged is lost; from now on write inline. */
+  #lost(why: string): void {
+    if (!this.#worker) return;
+    this.#worker = null;
+    const lost = this.#inFlight;
+    this.stats.droppedEvents += lost;
+    this.#inFlight = 0;
+    this.#pending.clear();
+    this.fail(`${why}; ${lost} events in flight were lost; writing on the main thread from now on`);
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve();
+    for (const call of this.#calls.values()) call.reject(new Error(`${why} before it answered`));
+    this.#calls.clear();
+  }
+
+  #inline(): InlineSink {
+    this.#fallback ??= new InlineSink(this.#fallbackStore, this.#options);
+    return this.#fallback;
+  }
+}
+
+/** The sink a store needs: a writer thread for a file, inline for ":memory:". */
+export function sinkFor(store: RunStore, options: SinkOptions = {}): RecordingSink {
+  return store.location === MEMORY ? new InlineSink(store, options) : new ThreadSink(store, options);
+}

@@ -1,0 +1,65 @@
+/**
+ * The writer thread: its own connection to the run database, a RunWriter, and one report per message, in order.
+ * Started by ThreadSink (sink.ts) through writer-thread.mjs.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { FromWriter, ToWriter } from './sink.ts';
+import { RecordError, RunStore } from './store.ts';
+import { importRun } from './export.ts';
+import { RunWriter, type WriteReport } from './writer.ts';
+
+/** Off the event loop the pipeline uses, a write may wait for the lock of a large import or delete. */
+const WRITER_BUSY_TIMEOUT_MS = 30_000;
+const RETRY_MS = 100;
+
+const port = parentPort!;
+// Interrupted runs were already marked by the main thread's connection when the server started.
+const store = RunStore.open((workerData as { location: string }).location, { recover: false, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS });
+const writer = new RunWriter(store);
+let retry: NodeJS.Timeout | null = null;
+
+function reply(id: number, report: WriteReport): void {
+  port.postMessage({ type: 'report', id, report } satisfies FromWriter);
+  if (report.retry && !retry && !store.closed) {
+    retry = setTimeout(() => {
+      retry = null;
+      reply(0, writer.retry());
+    }, RETRY_MS);
+  }
+}
+
+port.on('message', (message: ToWriter) => {
+  switch (message.type) {
+    case 'batch': {
+      const entries = message.lines === '' ? [] : message.lines.split('\n').map((json) => ({ event: JSON.parse(json) as PlaygroundEvent, json }));
+      reply(message.id, writer.write({ playground: message.playground, entries, wallClock: message.wallClock, overflow: message.overflow }));
+      return;
+    }
+    case 'closePlayground':
+      reply(message.id, writer.closePlayground(message.playground));
+      return;
+    case 'import':
+    case 'delete': {
+      let result = null;
+      let failure = null;
+      try {
+        if (message.type === 'import') result = importRun(store, message.input);
+        else store.deleteRun(message.run);
+      } catch (error) {
+        failure = { code: error instanceof RecordError ? error.code : null, message: (error as Error).message };
+      }
+      port.postMessage({ type: 'done', id: message.id, result, failure } satisfies FromWriter);
+      return;
+    }
+    case 'close': {
+      if (retry) clearTimeout(retry);
+      retry = null;
+      const report = writer.closeAll();
+      store.close();
+      reply(message.id, report);
+      port.close();
+      return;
+    }
+  }
+});

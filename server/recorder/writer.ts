@@ -1,0 +1,277 @@
+/**
+ * RunWriter: turns batches of stamped events into rows, one transaction per batch of at most BATCH_SIZE events.
+ * Synchronous, over one RunStore connection; it runs either on the main thread (InlineSink, ":memory:" stores) or
+ * inside the writer thread (ThreadSink, file stores). It never throws: failures come back in the WriteReport.
+ *
+ * - run:started creates the run row in the same transaction as its first events; run:ended stores reason, summary
+ *   and end time. Events after run:ended (a late monitor event) still belong to the run and are stored.
+ * - A failed transaction stores nothing of its batch: its events are counted as dropped and against their runs
+ *   (lostEvents), which then end "incomplete". A run:ended lost that way is stored by the next write (retry).
+ * - Every CHECKPOINT_EVERY events of a run, the running task counts are stored (see RunStore.countersAt).
+ */
+import { randomBytes } from 'node:crypto';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { CHECKPOINT_EVERY, count, type EventRow, type RunStore } from './store.ts';
+
+/** Most events per transaction. */
+export const BATCH_SIZE = 5000;
+/** Ended runs (per playground) whose late events are still stored. */
+export const KEEP_ENDED_RUNS = 4;
+
+export interface PlaygroundRef {
+  id: string;
+  /** The scenario's title, for default run names. */
+  title: string;
+}
+
+/** One event and, when the sender already has it, its JSON text. */
+export interface Entry {
+  event: PlaygroundEvent;
+  json: string | null;
+}
+
+export interface Batch {
+  playground: PlaygroundRef;
+  entries: Entry[];
+  /** Wall-clock ms (Date.now()) of run:started / run:ended events, by seq, taken when they were logged. */
+  wallClock: [seq: number, ms: number][];
+  /** Events the recorder's buffer cap dropped, per live run id. */
+  overflow: [run: string, count: number][];
+}
+
+export interface WriteReport {
+  /** Events stored. */
+  recorded: number;
+  /** Events not stored (failed transaction, unknown run). */
+  dropped: number;
+  /** Transactions committed. */
+  flushes: number;
+  errors: { message: string; at: string }[];
+  /** A run:ended is waiting to be stored: call retry() a little later. */
+  retry: boolean;
+}
+
+type RunEnded = Extract<PlaygroundEvent, { type: 'run:ended' }>;
+
+interface RunState {
+  pk: number;
+  /** The id stored: the live id, unless a stored run already had it. */
+  storedId: string;
+  eventCount: number;
+  firstSeq: number | null;
+  lost: number;
+  /** Running counts of its task events, for checkpoints. */
+  counts: Map<string, number>;
+  /** run:ended seen but not stored yet (its batch failed). */
+  pendingEnd: RunEnded | null;
+  ended: boolean;
+}
+
+interface PlaygroundState {
+  ref: PlaygroundRef;
+  /** By live run id: runs in progress and the last KEEP_ENDED_RUNS ended ones. */
+  runs: Map<string, RunState>;
+  ended: string[];
+  wallClock: Map<number, number>;
+  overflow: Map<string, number>;
+}
+
+const emptyReport = (): WriteReport => ({ recorded: 0, dropped: 0, flushes: 0, errors: [], retry: false });
+
+export class RunWriter {
+  readonly #store: RunStore;
+  readonly #playgrounds = new Map<string, PlaygroundState>();
+
+  constructor(store: RunStore) {
+    this.#store = store;
+  }
+
+  write(batch: Batch): WriteReport {
+    const report = emptyReport();
+    const state = this.#playground(batch.playground);
+    for (const [seq, ms] of batch.wallClock) state.wallClock.set(seq, ms);
+    for (const [run, n] of batch.overflow) {
+      const known = state.runs.get(run);
+      if (known) known.lost += n;
+      else state.overflow.set(run, (state.overflow.get(run) ?? 0) + n);
+    }
+    const { entries } = batch;
+    if (this.#store.closed) {
+      report.dropped += entries.length;
+      report.errors.push({ message: `the run store is closed: dropping ${entries.length} events`, at: new Date().toISOString() });
+      return report;
+    }
+    if (entries.length <= BATCH_SIZE) this.#transaction(state, entries, report);
+    else for (let start = 0; start < entries.length; start += BATCH_SIZE) this.#transaction(state, entries.slice(start, start + BATCH_SIZE), report);
+    state.overflow.clear(); // what is left belongs to runs that were never stored
+    report.retry = this.#hasPendingEnd();
+    return report;
+  }
+
+  /** Stores run:ended events whose batch failed (they then mark their runs incomplete). */
+  retry(): WriteReport {
+    const report = emptyReport();
+    if (this.#store.closed) return report;
+    for (const state of this.#playgrounds.values()) {
+      if ([...state.runs.values()].some((run) => run.pendingEnd)) this.#transaction(state, [], report);
+    }
+    report.retry = this.#hasPendingEnd();
+    return report;
+  }
+
+  /** A playground closed: runs of it that never ended are marked incomplete, and it is forgotten. */
+  closePlayground(id: string): WriteReport {
+    const report = this.retry();
+    const state = this.#playgrounds.get(id);
+    if (!state) return report;
+    this.#playgrounds.delete(id);
+    if (this.#store.closed) return report;
+    for (const run of state.runs.values()) {
+      if (run.ended) continue;
+      try {
+        this.#store.markIncomplete(run.pk);
+      } catch (error) {
+        report.errors.push({ message: `marking run ${run.storedId} incomplete: ${(error as Error).message}`, at: new Date().toISOString() });
+      }
+    }
+    return report;
+  }
+
+  closeAll(): WriteReport {
+    const report = emptyReport();
+    for (const id of [...this.#playgrounds.keys()]) {
+      const one = this.closePlayground(id);
+      report.recorded += one.recorded;
+      report.dropped += one.dropped;
+      report.flushes += one.flushes;
+      report.errors.push(...one.errors);
+    }
+    return report;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  #playground(ref: PlaygroundRef): PlaygroundState {
+    let state = this.#playgrounds.get(ref.id);
+    if (!state) {
+      state = { ref, runs: new Map(), ended: [], wallClock: new Map(), overflow: new Map() };
+      this.#playgrounds.set(ref.id, state);
+    }
+    return state;
+  }
+
+  #hasPendingEnd(): boolean {
+    for (const state of this.#playgrounds.values()) for (const run of state.runs.values()) if (run.pendingEnd) return true;
+    return false;
+  }
+
+  /** One transaction; the in-memory run states change only once it has committed. */
+  #transaction(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
+    const store = this.#store;
+    const created = new Map<string, RunState>();
+    const touched = new Map<RunState, { rows: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: Map<string, number> }>();
+    const ends = new Map<RunState, RunEnded>();
+    let unknown = 0;
+    try {
+      store.transaction(() => {
+        for (const { event, json } of entries) {
+          let run = playground.runs.get(event.run) ?? created.get(event.run);
+          if (event.type === 'run:started') {
+            run = this.#createRun(playground, event);
+            created.set(event.run, run);
+          }
+          if (!run) {
+            unknown++; // its run:started was lost with a failed batch, or the run ended long ago
+            continue;
+          }
+          let delta = touched.get(run);
+          if (!delta) {
+            delta = { rows: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: new Map(run.counts) };
+            touched.set(run, delta);
+          }
+          const text = run.storedId !== event.run ? JSON.stringify({ ...event, run: run.storedId }) : (json ?? JSON.stringify(event));
+          delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text });
+          delta.lastSeq = event.seq;
+          delta.lastT = event.t;
+          count(delta.counts, event);
+          if ((run.eventCount + delta.rows.length) % CHECKPOINT_EVERY === 0) store.insertCheckpoint(run.pk, event.seq, delta.counts);
+          if (event.type === 'run:ended' && !run.ended) ends.set(run, event);
+        }
+        for (const [run, delta] of touched) {
+          store.insertEvents(run.pk, delta.rows);
+          store.updateProgress(run.pk, {
+            eventCount: run.eventCount + delta.rows.length,
+            firstSeq: run.firstSeq ?? delta.firstSeq,
+            lastSeq: delta.lastSeq,
+            durationMs: delta.lastT,
+            lostEvents: run.lost,
+          });
+        }
+        for (const run of playground.runs.values()) {
+          if (run.pendingEnd && !ends.has(run)) ends.set(run, run.pendingEnd);
+        }
+        for (const [run, end] of ends) {
+          store.finishRun(run.pk, {
+            endedAt: playground.wallClock.get(end.seq) ?? Date.now(),
+            reason: end.reason,
+            summary: end.summary,
+            lostEvents: run.lost,
+          });
+        }
+      });
+    } catch (error) {
+      // Nothing of this batch is stored. Count it against the runs already stored; a run:ended among it is
+      // stored by the retry, which then marks its run incomplete.
+      for (const { event } of entries) {
+        const run = playground.runs.get(event.run);
+        if (run) run.lost++;
+        if (event.type === 'run:ended' && run && !run.ended) run.pendingEnd = event;
+        else if (event.type === 'run:started' || event.type === 'run:ended') playground.wallClock.delete(event.seq);
+      }
+      report.dropped += entries.length;
+      report.errors.push({
+        message: `could not store ${entries.length} events of playground ${playground.ref.id}: ${(error as Error).message}`,
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    // Committed.
+    for (const [id, run] of created) playground.runs.set(id, run);
+    for (const [run, delta] of touched) {
+      run.eventCount += delta.rows.length;
+      run.firstSeq ??= delta.firstSeq;
+      run.counts = delta.counts;
+    }
+    for (const [run, end] of ends) {
+      run.ended = true;
+      run.pendingEnd = null;
+      playground.wallClock.delete(end.seq);
+      playground.ended.push(end.run);
+      if (playground.ended.length > KEEP_ENDED_RUNS) playground.runs.delete(playground.ended.shift()!);
+    }
+    for (const { event } of entries) if (event.type === 'run:started') playground.wallClock.delete(event.seq);
+    report.recorded += entries.length - unknown;
+    report.dropped += unknown;
+    report.flushes++;
+  }
+
+  #createRun(playground: PlaygroundState, event: Extract<PlaygroundEvent, { type: 'run:started' }>): RunState {
+    const store = this.#store;
+    let storedId = event.run;
+    // Live run ids are random; one may still match a stored run (an earlier server, an import).
+    while (store.runExists(storedId)) storedId = `${event.run}-${randomBytes(2).toString('hex')}`;
+    const pk = store.insertRun({
+      id: storedId,
+      playground: playground.ref.id,
+      scenario: event.scenario,
+      scenarioTitle: playground.ref.title,
+      params: event.params,
+      endpoints: event.endpoints,
+      workers: event.workers,
+      startedAt: playground.wallClock.get(event.seq) ?? Date.now(),
+    });
+    // Events of this run that the recorder's buffer cap dropped before its row existed.
+    const lost = playground.overflow.get(event.run) ?? 0;
+    return { pk, storedId, eventCount: 0, firstSeq: null, lost, counts: new Map(), pendingEnd: null, ended: false };
+  }
+}
