@@ -64,7 +64,8 @@ export function describeErrors(checker: TypeCheck<TSchema>, value: unknown, max 
   for (const error of checker.Errors(value)) {
     const where = error.path === '' ? 'the message' : error.path;
     const got = error.value === undefined ? 'missing' : JSON.stringify(error.value)?.slice(0, 40);
-    const text = `${where}: ${error.message.toLowerCase()} (got ${got})`;
+    // Only the first letter is lowered: the rest may quote a pattern or a value, which must stay exact.
+    const text = `${where}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)} (got ${got})`;
     if (!parts.includes(text)) parts.push(text);
     if (parts.length >= max) break;
   }
