@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --case throughput|record|seek] [--tasks N] [--rounds N] [--record on|off] [--events N] [--seeks N]
+ * npm run bench [-- --case throughput|sink8|record|seek] [--tasks N] [--rounds N] [--record on|off] [--events N] [--seeks N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -8,6 +8,8 @@
  *                 WebSocket client on loopback receiving the batched frames
  *   Rounds alternate bare/instrumented so that machine noise hits both; medians and their ratio are printed.
  *   Memory is sampled during the instrumented runs: it must stay flat (no per-message state kept).
+ * sink8: eight workers and a sink, half as many tasks, instrumented (the pipeline scenario through the server,
+ *   a WebSocket client subscribed) against the same topology in bare zeromq.js; tasks/s until the sink has them all.
  * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
  *   tasks/s ratio on/off and the events/s stored.
  * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
@@ -46,7 +48,7 @@ const { values } = parseArgs({
 });
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
-const CASES = ['throughput', 'record', 'seek'] as const;
+const CASES = ['throughput', 'sink8', 'record', 'seek'] as const;
 const SEEK_EVENTS = Number(values.events);
 const SEEKS = Number(values.seeks);
 if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)) {
@@ -223,6 +225,161 @@ async function throughputCase(): Promise<void> {
   console.log(`ratio instrumented/bare ${(instrumentedMedian / bareMedian).toFixed(2)} (aim: 0.75 or better)`);
 }
 
+
+// ---------------------------------------------------------------------------------------------------------------
+// sink8: eight workers and a sink (issue 3), instrumented vs bare zeromq.js in the same process
+
+/** The eight workers' transports, as the instrumented playground has them (its two defaults, then six on tcp). */
+const EIGHT = ['tcp', 'ipc', 'tcp', 'tcp', 'tcp', 'tcp', 'tcp', 'tcp'] as const;
+
+/**
+ *   PUSH (tcp + ipc) -> 8 x PULL -> PUSH [worker, task id] -> PULL sink (tcp)
+ * Returns tasks per second from the first send to the last result at the sink.
+ */
+async function bareEight(round: number, tasks: number): Promise<number> {
+  const push = new zmq.Push();
+  push.linger = 0;
+  let handshakes = 0;
+  const allJoined = new Promise<void>((resolve) => {
+    push.events.on('handshake', () => {
+      if (++handshakes === EIGHT.length) resolve();
+    });
+  });
+  const sink = new zmq.Pull();
+  sink.linger = 0;
+  await sink.bind('tcp://127.0.0.1:*');
+  const sinkAddress = sink.lastEndpoint!;
+  await push.bind('tcp://127.0.0.1:*');
+  const tcp = push.lastEndpoint!;
+  const ipc = `ipc://${runtimeDir}/bare8-${round}`;
+  await push.bind(ipc);
+  const sockets: zmq.Socket[] = [];
+  const loops = EIGHT.map(async (transport, index) => {
+    const pull = new zmq.Pull();
+    const results = new zmq.Push();
+    pull.linger = 0;
+    results.linger = 0;
+    sockets.push(pull, results);
+    results.connect(sinkAddress);
+    pull.connect(transport === 'tcp' ? tcp : ipc);
+    const name = `worker-${index + 1}`;
+    try {
+      for await (const [id] of pull) await results.send([name, id!]);
+    } catch {
+      // closed at the end of the round
+    }
+  });
+  await withTimeout(allJoined, 'eight workers joining');
+  let collected = 0;
+  let lastCollectedAt = 0;
+  const sinkDone = (async () => {
+    for await (const [worker] of sink) {
+      void worker;
+      lastCollectedAt = performance.now();
+      if (++collected === tasks) return;
+    }
+  })();
+  const start = performance.now();
+  for (let task = 0; task < tasks; task++) await push.send([String(task), `task ${task} ${BODY_PADDING}`]);
+  await withTimeout(sinkDone, 'bare eight-worker run');
+  push.close();
+  sink.close();
+  for (const socket of sockets) socket.close();
+  await Promise.allSettled(loops);
+  return tasks / ((lastCollectedAt - start) / 1000);
+}
+
+async function instrumentedEight(app: FastifyInstance, base: string, tasks: number): Promise<InstrumentedResult> {
+  const json = (response: Response) => response.json() as Promise<PlaygroundInfo>;
+  const post = (url: string, body: object, method = 'POST') =>
+    fetch(`${base}${url}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const playground = await json(await post('/api/playgrounds', {
+    scenario: BATCH_SCENARIO,
+    params: { tasks, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
+  }));
+  await post(`/api/playgrounds/${playground.id}/sink`, { enabled: true, transport: 'tcp' }, 'PATCH');
+  for (const transport of EIGHT.slice(playground.workers.length)) await post(`/api/playgrounds/${playground.id}/workers`, { transport });
+
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`);
+  let frames = 0;
+  let eventsDelivered = 0;
+  let dropped = 0;
+  let firstSentT = -1;
+  let lastCollectedT = 0;
+  let collected = 0;
+  const stopTiming = app.playgrounds.get(playground.id).log.subscribe((event) => {
+    if (event.type === 'task:sent' && firstSentT < 0) firstSentT = event.t;
+    else if (event.type === 'task:collected') lastCollectedT = event.t;
+  });
+  const ended = new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      const decoded = decodeServerMessage(data.toString());
+      if (!decoded.ok) return reject(new Error(decoded.message));
+      const message = decoded.value;
+      if (message.type !== 'events') return;
+      frames++;
+      dropped += message.dropped;
+      eventsDelivered += message.events.length;
+      collected = message.counters.collected;
+      if (message.events.some((event) => event.type === 'run:ended')) resolve();
+    });
+  });
+  await new Promise((resolve) => socket.once('open', resolve));
+  socket.send(JSON.stringify({ type: 'subscribe' }));
+  global.gc?.();
+  const heapStart = process.memoryUsage().heapUsed;
+  let heapPeak = heapStart;
+  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50);
+  await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' });
+  await withTimeout(ended, 'instrumented eight-worker run');
+  clearInterval(sampler);
+  global.gc?.();
+  const heapEnd = process.memoryUsage().heapUsed;
+  stopTiming();
+  socket.close();
+  await fetch(`${base}/api/playgrounds/${playground.id}`, { method: 'DELETE' });
+  if (collected !== tasks) throw new Error(`instrumented eight-worker run collected ${collected} of ${tasks}`);
+  const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+  return {
+    rate: tasks / ((lastCollectedT - firstSentT) / 1000),
+    frames,
+    eventsDelivered,
+    dropped,
+    heapStartMb: mb(heapStart),
+    heapPeakMb: mb(heapPeak),
+    heapEndMb: mb(heapEnd),
+  };
+}
+
+async function sinkEightCase(): Promise<void> {
+  const tasks = Math.max(1, Math.round(TASKS / 2));
+  const store = values.record === 'off' ? null : path.join(runtimeDir, 'sink8.db');
+  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(`\n== sink8: 8 workers (7 tcp, 1 ipc) and a sink, ${tasks} tasks x ${ROUNDS} rounds${store ? '' : '; recording off'}`);
+  const bareRates: number[] = [];
+  const instrumentedRates: number[] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const b = await bareEight(round, tasks);
+      bareRates.push(b);
+      const i = await instrumentedEight(app, base, tasks);
+      instrumentedRates.push(i.rate);
+      console.log(
+        `round ${round + 1}: bare ${Math.round(b)} tasks/s | instrumented ${Math.round(i.rate)} tasks/s ` +
+          `(${i.frames} ws frames, ${i.eventsDelivered} events delivered, ${i.dropped} sampled out; ` +
+          `heap ${i.heapStartMb} -> peak ${i.heapPeakMb} -> ${i.heapEndMb} MB)`,
+      );
+    }
+  } finally {
+    await app.close();
+  }
+  const bareMedian = median(bareRates);
+  const instrumentedMedian = median(instrumentedRates);
+  console.log(`median bare         ${Math.round(bareMedian)} tasks/s`);
+  console.log(`median instrumented ${Math.round(instrumentedMedian)} tasks/s`);
+  console.log(`ratio instrumented/bare ${(instrumentedMedian / bareMedian).toFixed(2)}`);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // record: the Recorder on vs off, same batch, same process
@@ -461,6 +618,7 @@ async function main(): Promise<void> {
   console.log(`bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`);
   try {
     if (!only || only === 'throughput') await throughputCase();
+    if (!only || only === 'sink8') await sinkEightCase();
     if (!only || only === 'record') await recordCase();
     if (!only || only === 'seek') await seekCase();
   } finally {
