@@ -6,11 +6,22 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
   PlaygroundInfo,
   RunDetail,
+  SinkInfo,
+  SocketOptions,
+  WorkerInfo,
   type CreatePlaygroundBody,
+  type NewWorker,
   type PlaygroundInfo as PlaygroundInfoT,
   type RunDetail as RunDetailT,
   type RunParamsPatch,
   type ScenarioInfo,
+  type SinkInfo as SinkInfoT,
+  type SinkPatch,
+  type SocketOptions as SocketOptionsT,
+  type SocketOptionsPatch,
+  type WorkerInfo as WorkerInfoT,
+  type WorkerPatch,
+  type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 
 /** Codes the server sends (`PG_ERR_*`) plus the ones only the browser can see. */
@@ -38,6 +49,9 @@ export function toErrorInfo(error: unknown): { code: string; message: string } {
 
 const isPlaygroundInfo = TypeCompiler.Compile(PlaygroundInfo);
 const isRunDetail = TypeCompiler.Compile(RunDetail);
+const isWorkerInfo = TypeCompiler.Compile(WorkerInfo);
+const isSinkInfo = TypeCompiler.Compile(SinkInfo);
+const isSocketOptions = TypeCompiler.Compile(SocketOptions);
 
 function isErrorBody(value: unknown): value is { code: string; message: string } {
   if (typeof value !== 'object' || value === null) return false;
@@ -123,4 +137,38 @@ export async function getRun(id: string, run: string): Promise<RunDetailT> {
     (v) => isRunDetail.Check(v),
     'run detail',
   );
+}
+
+function workerPath(id: string, worker: string): string {
+  return `${playgroundPath(id)}/workers/${encodeURIComponent(worker)}`;
+}
+
+/** POST /api/playgrounds/:id/workers: a new worker (during a run it joins the live pipeline at once). */
+export async function addWorker(id: string, worker: NewWorker): Promise<WorkerInfoT> {
+  return expect(await request('POST', `${playgroundPath(id)}/workers`, worker), (v) => isWorkerInfo.Check(v), 'worker');
+}
+
+/** PATCH /api/playgrounds/:id/workers/:worker: another transport or work time (live: it reconnects). */
+export async function updateWorker(id: string, worker: string, patch: WorkerPatch): Promise<WorkerInfoT> {
+  return expect(await request('PATCH', workerPath(id, worker), patch), (v) => isWorkerInfo.Check(v), 'worker');
+}
+
+/** DELETE /api/playgrounds/:id/workers/:worker (live: tasks queued for it are lost). */
+export async function removeWorker(id: string, worker: string): Promise<void> {
+  await request('DELETE', workerPath(id, worker));
+}
+
+/** POST /api/playgrounds/:id/workers/:worker/signal: kill, stop (hang), cont (resume) or restart a process worker. */
+export async function signalWorker(id: string, worker: string, signal: WorkerSignal): Promise<void> {
+  await request('POST', `${workerPath(id, worker)}/signal`, { signal });
+}
+
+/** PATCH /api/playgrounds/:id/sink (between runs only). */
+export async function patchSink(id: string, patch: SinkPatch): Promise<SinkInfoT> {
+  return expect(await request('PATCH', `${playgroundPath(id)}/sink`, patch), (v) => isSinkInfo.Check(v), 'sink');
+}
+
+/** PATCH /api/playgrounds/:id/options: socket options, partial. */
+export async function patchOptions(id: string, patch: SocketOptionsPatch): Promise<SocketOptionsT> {
+  return expect(await request('PATCH', `${playgroundPath(id)}/options`, patch), (v) => isSocketOptions.Check(v), 'socket options');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXTERNAL, dotsAt, ease, flightDuration, inFlight, pruneLanded, type Flight } from './flights.ts';
+import { EXTERNAL, SINK, dotSpacing, dotsAt, ease, flightDuration, inFlight, pruneLanded, type Flight } from './flights.ts';
 import { layoutDiagram, linkBetween, pointOnLink } from './layout.ts';
 
 const layout = layoutDiagram({
@@ -86,5 +86,29 @@ describe('ease', () => {
       expect(ease(p)).toBeGreaterThanOrEqual(prev);
       prev = ease(p);
     }
+  });
+});
+
+describe('result dots', () => {
+  const withSink = layoutDiagram({ endpoints: ['tcp'], workers: ['worker-1', 'worker-2'], showExternal: false, showSink: true, width: 1000 });
+
+  it('fly from the worker to the sink', () => {
+    const result = flight({ key: 'c1', kind: 'result', from: 'worker-2', to: SINK });
+    const [first] = dotsAt([result], withSink, 1000);
+    expect(first).toMatchObject({ kind: 'result', worker: 'worker-2', x: withSink.workers[1]!.out.x, y: withSink.workers[1]!.out.y });
+    const [late] = dotsAt([result], withSink, 1399.9);
+    expect(late!.x).toBeCloseTo(withSink.sink!.anchor.x, 0);
+  });
+
+  it('are not drawn without a sink', () => {
+    expect(dotsAt([flight({ key: 'c1', kind: 'result', from: 'worker-tcp', to: SINK })], layout, 1200)).toEqual([]);
+  });
+});
+
+describe('dotSpacing', () => {
+  it('spreads dots so that at most `share` are in the air at once', () => {
+    expect(dotSpacing(150, 30)).toBe(5);
+    expect(dotSpacing(600, 60)).toBe(10);
+    expect(dotSpacing(150, 0)).toBe(150);
   });
 });

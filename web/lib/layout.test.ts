@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_WIDTH, ellipsize, layoutDiagram, linkBetween, nodeOf, pointOnLink, portOf, truncate } from './layout.ts';
+import {
+  MAX_COLUMNS,
+  MIN_WIDTH,
+  ellipsize,
+  layoutDiagram,
+  linkBetween,
+  nodeOf,
+  pointOnLink,
+  pointOnRoute,
+  portOf,
+  resultRoute,
+  routePath,
+  taskRoute,
+  truncate,
+  type Box,
+  type Route,
+} from './layout.ts';
 
 const tutorial = { endpoints: ['tcp', 'ipc'], workers: ['worker-tcp', 'worker-ipc'], showExternal: false, width: 900 };
 
@@ -57,6 +73,87 @@ describe('layoutDiagram', () => {
     expect(nodeOf(layout, 'external')).toBe(layout.external);
     expect(nodeOf(layout, 'worker-ipc')).toBe(layout.workers[1]);
     expect(nodeOf(layout, 'nobody')).toBeNull();
+  });
+});
+
+function ids(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `worker-${i + 1}`);
+}
+
+/** Samples a route and says whether any point falls inside a box (shrunk by a margin). */
+function crosses(route: Route, box: Box, margin = 2): boolean {
+  for (let i = 0; i <= 200; i++) {
+    const p = pointOnRoute(route, i / 200);
+    if (p.x > box.x + margin && p.x < box.x + box.width - margin && p.y > box.y + margin && p.y < box.y + box.height - margin) return true;
+  }
+  return false;
+}
+
+describe('layoutDiagram with many workers and a sink', () => {
+  const pipeline = { endpoints: ['tcp', 'ipc', 'inproc'], showExternal: false, showSink: true, width: 1140 };
+
+  it('keeps the tutorial layout for two workers (full-size boxes, one column, no sink)', () => {
+    const layout = layoutDiagram(tutorial);
+    expect(layout.isCompact).toBe(false);
+    expect(layout.columns).toBe(1);
+    expect(layout.sink).toBeNull();
+  });
+
+  it('puts 8 workers in one column of compact boxes, and 32 in four columns, all inside the drawing', () => {
+    const eight = layoutDiagram({ ...pipeline, workers: ids(8) });
+    expect(eight.columns).toBe(1);
+    expect(eight.isCompact).toBe(true);
+    const many = layoutDiagram({ ...pipeline, workers: ids(32) });
+    expect(many.columns).toBe(MAX_COLUMNS);
+    expect(many.workers).toHaveLength(32);
+    expect(many.height).toBeLessThan(600);
+    for (const node of many.workers) {
+      expect(node.box.x).toBeGreaterThan(many.ventilator.x + many.ventilator.width);
+      expect(node.box.x + node.box.width).toBeLessThan(many.sink!.box.x);
+      expect(node.box.y + node.box.height).toBeLessThanOrEqual(many.height);
+    }
+    for (let i = 0; i < many.workers.length; i++) {
+      for (let j = i + 1; j < many.workers.length; j++) expect(overlaps(many.workers[i]!.box, many.workers[j]!.box)).toBe(false);
+    }
+  });
+
+  it('routes every task link and every result link without crossing another box', () => {
+    const layout = layoutDiagram({ ...pipeline, workers: ids(32) });
+    const port = portOf(layout, 'ipc')!;
+    for (const node of layout.workers) {
+      const task = taskRoute(layout, port, node);
+      const result = resultRoute(layout, node)!;
+      expect(pointOnRoute(task, 0)).toEqual(port);
+      expect(pointOnRoute(task, 1).x).toBeCloseTo(node.anchor.x);
+      expect(pointOnRoute(task, 1).y).toBeCloseTo(node.anchor.y);
+      expect(pointOnRoute(result, 1).x).toBeCloseTo(layout.sink!.anchor.x);
+      for (const other of layout.workers) {
+        if (other === node) continue;
+        expect(crosses(task, other.box), `${node.id} task link crosses ${other.id}`).toBe(false);
+        expect(crosses(result, other.box), `${node.id} result link crosses ${other.id}`).toBe(false);
+      }
+    }
+  });
+
+  it('draws a route as one SVG path', () => {
+    const layout = layoutDiagram({ ...pipeline, workers: ids(12) });
+    const far = layout.workers.at(-1)!;
+    expect(far.column).toBe(1);
+    const d = routePath(taskRoute(layout, portOf(layout, 'tcp')!, far));
+    expect(d.startsWith('M ')).toBe(true);
+    expect(d.match(/ C /g)).toHaveLength(3);
+  });
+
+  it('finds the sink by id and has none without showSink', () => {
+    const layout = layoutDiagram({ ...pipeline, workers: ids(2) });
+    expect(nodeOf(layout, 'sink')).toBe(layout.sink);
+    expect(resultRoute(layoutDiagram(tutorial), layoutDiagram(tutorial).workers[0]!)).toBeNull();
+  });
+
+  it('grows wider than its container rather than squeezing four columns (the SVG scales down)', () => {
+    const narrow = layoutDiagram({ ...pipeline, workers: ids(32), width: 600 });
+    expect(narrow.width).toBeGreaterThan(600);
+    expect(narrow.nodeWidth).toBeGreaterThanOrEqual(128);
   });
 });
 

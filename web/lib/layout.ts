@@ -2,13 +2,15 @@
  * Where every box, port and link of the pipeline diagram goes, as a pure function of the topology and the width.
  *
  *   +--------------------+                 +-------------------+
- *   | Ventilator (PUSH)  |   link (curve)  | worker-tcp (PULL) |
- *   |  tcp  tcp://...   o|---------------->|                   |
- *   |  ipc  ipc://...   o|-------.         +-------------------+
- *   +--------------------+        `------->| worker-ipc (PULL) |
- *                                          +-------------------+
- *                                          | External peers    |
- *                                          +-------------------+
+ *   | Ventilator (PUSH)  |   link (curve)  | worker-tcp (PULL) |-----.
+ *   |  tcp  tcp://...   o|---------------->|                   |      \    +-----------+
+ *   |  ipc  ipc://...   o|-------.         +-------------------+       `-->| Sink      |
+ *   +--------------------+        `------->| worker-ipc (PULL) |---------->| (PULL)    |
+ *                                          +-------------------+           +-----------+
+ *
+ * Up to 8 nodes stand in one column; more spread over up to 4 columns of compact boxes. A link to a node in a
+ * later column runs along the corridor above that node's row (between the boxes of the earlier columns), so no
+ * link crosses a box; results run along the corridor below the row to the sink.
  */
 
 /** SVG user units. */
@@ -25,12 +27,19 @@ export interface Box {
   height: number;
 }
 
-/** A cubic Bézier from an endpoint port to a node's left edge; dots fly along it. */
+/** One cubic Bézier segment; a link is one, a route through corridors several. */
 export interface Link {
   from: Point;
   c1: Point;
   c2: Point;
   to: Point;
+}
+
+/** A path made of cubic segments, with their approximate lengths so dots move at an even speed. */
+export interface Route {
+  segments: Link[];
+  lengths: number[];
+  total: number;
 }
 
 /** One endpoint row of the ventilator and its port circle. */
@@ -42,12 +51,16 @@ export interface PortLayout {
   row: Box;
 }
 
-/** A box on the right: a worker or the external peers. */
+/** A box: a worker, the external peers or the sink. */
 export interface NodeLayout {
   id: string;
   box: Box;
-  /** Where links and dots arrive (middle of the left edge). */
+  /** Where task links and dots arrive (middle of the left edge). */
   anchor: Point;
+  /** Where result links leave for the sink (middle of the right edge). */
+  out: Point;
+  column: number;
+  row: number;
 }
 
 /** Everything the diagram draws, positioned. */
@@ -58,8 +71,19 @@ export interface DiagramLayout {
   ports: PortLayout[];
   workers: NodeLayout[];
   external: NodeLayout | null;
+  sink: NodeLayout | null;
   /** Longest address (in characters) that fits in a port row. */
   addressChars: number;
+  /** Small worker boxes (more than FULL_NODES_MAX nodes). */
+  isCompact: boolean;
+  columns: number;
+  rows: number;
+  /** Vertical gap between rows: the corridors links run along. */
+  rowGap: number;
+  /** Left x of each column. */
+  columnX: number[];
+  nodeWidth: number;
+  nodeHeight: number;
 }
 
 /** What the layout depends on: names only, never live counts, so it changes rarely. */
@@ -67,7 +91,9 @@ export interface LayoutInput {
   endpoints: readonly string[];
   workers: readonly string[];
   showExternal: boolean;
-  /** Width available in CSS pixels; below MIN_WIDTH the SVG scales down instead. */
+  /** Draw the sink on the right. */
+  showSink?: boolean;
+  /** Width available in CSS pixels; below the minimum the SVG scales down instead. */
   width: number;
 }
 
@@ -83,6 +109,23 @@ export const PORT_ROW = 46;
 export const NODE_HEIGHT = 70;
 /** Vertical gap between worker boxes. */
 export const NODE_GAP = 14;
+/** Height of a compact worker box (many workers). */
+export const COMPACT_HEIGHT = 42;
+/** Up to this many nodes get full-size boxes. */
+export const FULL_NODES_MAX = 4;
+/** Most rows in one column before another column opens. */
+export const MAX_ROWS = 8;
+/** Most columns of workers. */
+export const MAX_COLUMNS = 4;
+/** Width and height of the sink box. */
+export const SINK_WIDTH = 170;
+export const SINK_HEIGHT = 96;
+/** Horizontal gap between worker columns (room for the bends into each box). */
+const COLUMN_GAP = 46;
+/** How far before a column a corridor link bends down (or up) into its box. */
+const BEND = 28;
+/** Corridors carry task links slightly above and results slightly below their middle. */
+const LANE_OFFSET = 3;
 /** Approximate width of one character of the 12 px monospace address text. */
 const MONO_CHAR = 7.3;
 
@@ -92,15 +135,36 @@ function clamp(value: number, min: number, max: number): number {
 
 /** Lays out the diagram; the same input always gives the same output. */
 export function layoutDiagram(input: LayoutInput): DiagramLayout {
-  const width = Math.max(MIN_WIDTH, Math.round(input.width));
-  const ventWidth = Math.round(clamp(width * 0.4, 250, 380));
-  const nodeWidth = Math.round(clamp(width * 0.28, 180, 250));
+  const showSink = input.showSink ?? false;
   const nodeIds = [...input.workers];
-  const nodeCount = nodeIds.length + (input.showExternal ? 1 : 0);
+  if (input.showExternal) nodeIds.push('external');
+  const nodeCount = nodeIds.length;
+  const isCompact = nodeCount > FULL_NODES_MAX;
+  const columns = clamp(Math.ceil(nodeCount / MAX_ROWS), 1, MAX_COLUMNS);
+  const rows = Math.max(1, Math.ceil(nodeCount / columns));
+  const isMulti = columns > 1;
+
+  const sinkWidth = showSink ? SINK_WIDTH : 0;
+  const sinkGap = showSink ? (isMulti ? 60 : 90) : 0;
+  const columnGap = isMulti ? COLUMN_GAP : 0;
+  const ventGap = isMulti || showSink ? 110 : 90;
+  const minNode = isMulti ? 128 : 180;
+  const minVent = isMulti ? 230 : 250;
+  const required = 2 * PAD + minVent + ventGap + columns * minNode + (columns - 1) * columnGap + sinkWidth + sinkGap;
+  const width = Math.max(MIN_WIDTH, Math.round(required), Math.round(input.width));
+
+  const ventWidth = Math.round(
+    isMulti ? clamp(width * 0.24, 230, 300) : clamp(width * (showSink ? 0.3 : 0.4), 250, 380),
+  );
+  const region = width - 2 * PAD - ventWidth - ventGap - sinkWidth - sinkGap;
+  const nodeMax = isMulti ? 210 : Math.round(clamp(width * 0.28, 180, 250));
+  const nodeWidth = Math.floor(clamp((region - (columns - 1) * columnGap) / columns, minNode, nodeMax));
+  const nodeHeight = isCompact ? COMPACT_HEIGHT : NODE_HEIGHT;
+  const rowGap = isCompact ? (isMulti ? 18 : 9) : NODE_GAP;
 
   const ventHeight = VENT_HEADER + Math.max(1, input.endpoints.length) * PORT_ROW + 10;
-  const stackHeight = nodeCount === 0 ? 0 : nodeCount * NODE_HEIGHT + (nodeCount - 1) * NODE_GAP;
-  const inner = Math.max(ventHeight, stackHeight);
+  const stackHeight = nodeCount === 0 ? 0 : rows * nodeHeight + (rows - 1) * rowGap;
+  const inner = Math.max(ventHeight, stackHeight, showSink ? SINK_HEIGHT : 0);
   const height = inner + PAD * 2;
 
   const ventilator: Box = { x: PAD, y: PAD + (inner - ventHeight) / 2, width: ventWidth, height: ventHeight };
@@ -113,18 +177,48 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
     };
   });
 
-  const nodeX = width - PAD - nodeWidth;
+  const lastRight = width - PAD - sinkWidth - sinkGap;
+  const columnX = Array.from(
+    { length: columns },
+    (_, c) => lastRight - (columns - c) * nodeWidth - (columns - 1 - c) * columnGap,
+  );
   const stackTop = PAD + (inner - stackHeight) / 2;
   const place = (id: string, i: number): NodeLayout => {
-    const box: Box = { x: nodeX, y: stackTop + i * (NODE_HEIGHT + NODE_GAP), width: nodeWidth, height: NODE_HEIGHT };
-    return { id, box, anchor: { x: box.x, y: box.y + box.height / 2 } };
+    const column = Math.floor(i / rows);
+    const row = i % rows;
+    const box: Box = { x: columnX[column] ?? lastRight - nodeWidth, y: stackTop + row * (nodeHeight + rowGap), width: nodeWidth, height: nodeHeight };
+    const mid = box.y + box.height / 2;
+    return { id, box, anchor: { x: box.x, y: mid }, out: { x: box.x + box.width, y: mid }, column, row };
   };
-  const workers = nodeIds.map(place);
-  const external = input.showExternal ? place('external', nodeIds.length) : null;
+  const nodes = nodeIds.map(place);
+  const external = input.showExternal ? (nodes.pop() ?? null) : null;
+
+  let sink: NodeLayout | null = null;
+  if (showSink) {
+    const box: Box = { x: width - PAD - sinkWidth, y: PAD + (inner - SINK_HEIGHT) / 2, width: sinkWidth, height: SINK_HEIGHT };
+    const mid = box.y + box.height / 2;
+    sink = { id: 'sink', box, anchor: { x: box.x, y: mid }, out: { x: box.x + box.width, y: mid }, column: columns, row: 0 };
+  }
 
   // Badge (~44 px) and port circle take the rest of the row.
   const addressChars = Math.max(12, Math.floor((ventWidth - 24 - 44 - 14) / MONO_CHAR));
-  return { width, height, ventilator, ports, workers, external, addressChars };
+  return {
+    width,
+    height,
+    ventilator,
+    ports,
+    workers: nodes,
+    external,
+    sink,
+    addressChars,
+    isCompact,
+    columns,
+    rows,
+    rowGap,
+    columnX,
+    nodeWidth,
+    nodeHeight,
+  };
 }
 
 /** The curve from a port to a node anchor: leaves and arrives horizontally. */
@@ -133,10 +227,75 @@ export function linkBetween(from: Point, to: Point): Link {
   return { from, c1: { x: from.x + dx, y: from.y }, c2: { x: to.x - dx, y: to.y }, to };
 }
 
+/** A straight segment as a cubic (so routes are uniform). */
+export function straight(from: Point, to: Point): Link {
+  return {
+    from,
+    c1: { x: from.x + (to.x - from.x) / 3, y: from.y + (to.y - from.y) / 3 },
+    c2: { x: from.x + (2 * (to.x - from.x)) / 3, y: from.y + (2 * (to.y - from.y)) / 3 },
+    to,
+  };
+}
+
+/** A short S-bend between two points at different heights, horizontal at both ends. */
+function bend(from: Point, to: Point): Link {
+  const dx = (to.x - from.x) * 0.55;
+  return { from, c1: { x: from.x + dx, y: from.y }, c2: { x: to.x - dx, y: to.y }, to };
+}
+
+function distance(a: Point, b: Point): number {
+  return Math.hypot(b.x - a.x, b.y - a.y);
+}
+
+/** Approximate arc length of a cubic: the mean of its chord and its control polygon. */
+function segmentLength(link: Link): number {
+  const chord = distance(link.from, link.to);
+  const polygon = distance(link.from, link.c1) + distance(link.c1, link.c2) + distance(link.c2, link.to);
+  return (chord + polygon) / 2;
+}
+
+/** Builds a route from segments, dropping empty ones. */
+export function routeOf(segments: Link[]): Route {
+  const kept = segments.filter((s) => segmentLength(s) > 0.01);
+  const used = kept.length > 0 ? kept : segments.slice(0, 1);
+  const lengths = used.map(segmentLength);
+  return { segments: used, lengths, total: lengths.reduce((a, b) => a + b, 0) };
+}
+
+/** The route of a task from an endpoint port to a node: direct to the first column, along a corridor beyond. */
+export function taskRoute(layout: DiagramLayout, from: Point, node: NodeLayout): Route {
+  if (node.column === 0 || layout.columns === 1) return routeOf([linkBetween(from, node.anchor)]);
+  const lane = node.box.y - layout.rowGap / 2 - LANE_OFFSET;
+  const entry = { x: (layout.columnX[0] ?? node.box.x) - BEND, y: lane };
+  const turn = { x: node.box.x - BEND, y: lane };
+  return routeOf([linkBetween(from, entry), straight(entry, turn), bend(turn, node.anchor)]);
+}
+
+/** The route of a result from a worker to the sink, or null without a sink. */
+export function resultRoute(layout: DiagramLayout, node: NodeLayout): Route | null {
+  const sink = layout.sink;
+  if (!sink) return null;
+  if (node.column >= layout.columns - 1) return routeOf([linkBetween(node.out, sink.anchor)]);
+  const lane = node.box.y + node.box.height + layout.rowGap / 2 + LANE_OFFSET;
+  const lastColumn = layout.columnX[layout.columns - 1] ?? node.box.x;
+  const exit = { x: node.out.x + BEND, y: lane };
+  const past = { x: lastColumn + layout.nodeWidth + BEND, y: lane };
+  return routeOf([bend(node.out, exit), straight(exit, past), linkBetween(past, sink.anchor)]);
+}
+
 /** SVG path data for a link. */
 export function linkPath(link: Link): string {
   const { from, c1, c2, to } = link;
   return `M ${from.x} ${from.y} C ${c1.x} ${c1.y}, ${c2.x} ${c2.y}, ${to.x} ${to.y}`;
+}
+
+/** SVG path data for a route. */
+export function routePath(route: Route): string {
+  const first = route.segments[0];
+  if (!first) return '';
+  let d = `M ${first.from.x} ${first.from.y}`;
+  for (const { c1, c2, to } of route.segments) d += ` C ${c1.x} ${c1.y}, ${c2.x} ${c2.y}, ${to.x} ${to.y}`;
+  return d;
 }
 
 /** The point at parameter p (0..1, clamped) along a link. */
@@ -153,14 +312,28 @@ export function pointOnLink(link: Link, p: number): Point {
   };
 }
 
+/** The point at fraction p (0..1, clamped) of a route's length. */
+export function pointOnRoute(route: Route, p: number): Point {
+  const segments = route.segments;
+  if (segments.length === 1) return pointOnLink(segments[0]!, p);
+  let left = clamp(p, 0, 1) * route.total;
+  for (let i = 0; i < segments.length; i++) {
+    const length = route.lengths[i] ?? 0;
+    if (left <= length || i === segments.length - 1) return pointOnLink(segments[i]!, length > 0 ? left / length : 1);
+    left -= length;
+  }
+  return segments.at(-1)?.to ?? { x: 0, y: 0 };
+}
+
 /** Port of an endpoint by name, or null when the layout has no such endpoint. */
 export function portOf(layout: DiagramLayout, endpoint: string): Point | null {
   return layout.ports.find((p) => p.name === endpoint)?.port ?? null;
 }
 
-/** Node (worker id or "external") by id. */
+/** Node (worker id, "external" or "sink") by id. */
 export function nodeOf(layout: DiagramLayout, id: string): NodeLayout | null {
   if (id === 'external') return layout.external;
+  if (id === 'sink') return layout.sink;
   return layout.workers.find((w) => w.id === id) ?? null;
 }
 

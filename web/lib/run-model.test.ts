@@ -1,5 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { externalSource, externalTaken, formatMs, nextLinkState, summarySentence } from './run-model.ts';
+import type { RunSummary } from '../../shared/protocol/index.ts';
+import {
+  accounting,
+  externalSource,
+  externalTaken,
+  formatMs,
+  formatWorkMs,
+  linkView,
+  lostByText,
+  nextLinkState,
+  parseWhole,
+  parseWorkMs,
+  summarySentence,
+  workerQueue,
+} from './run-model.ts';
+
+const EMPTY: RunSummary = {
+  sent: 0,
+  received: {},
+  done: {},
+  collected: 0,
+  unattributed: 0,
+  lost: 0,
+  lostBy: {},
+  externalPeersMax: 0,
+  durationMs: 0,
+};
 
 describe('nextLinkState', () => {
   it('follows a worker from connecting to connected at the handshake, not at connect', () => {
@@ -59,7 +85,7 @@ describe('externalSource', () => {
 });
 
 describe('summarySentence', () => {
-  const summary = { sent: 12, received: { 'worker-tcp': 7, 'worker-ipc': 5 }, unattributed: 0, externalPeersMax: 0, durationMs: 12000 };
+  const summary = { ...EMPTY, sent: 12, received: { 'worker-tcp': 7, 'worker-ipc': 5 }, durationMs: 12000 };
   it('explains round-robin between built-in workers', () => {
     const text = summarySentence({ reason: 'completed', summary, workers: ['worker-tcp', 'worker-ipc'], builtInWorkers: true });
     expect(text).toContain('round-robined the 12 messages');
@@ -91,7 +117,7 @@ describe('summarySentence for a burst', () => {
   it('says one worker took everything and counts what was lost, with correct grammar', () => {
     const text = summarySentence({
       reason: 'completed',
-      summary: { sent: 12, received: { 'worker-tcp': 11, 'worker-ipc': 0 }, unattributed: 1, externalPeersMax: 0, durationMs: 1500 },
+      summary: { ...EMPTY, sent: 12, received: { 'worker-tcp': 11, 'worker-ipc': 0 }, unattributed: 1, durationMs: 1500 },
       workers: ['worker-tcp', 'worker-ipc'],
       builtInWorkers: true,
     });
@@ -105,5 +131,115 @@ describe('formatMs', () => {
     expect(formatMs(850)).toBe('850 ms');
     expect(formatMs(1234)).toBe('1.2 s');
     expect(formatMs(12_400)).toBe('12 s');
+  });
+});
+
+describe('summarySentence for a batch', () => {
+  const base = { reason: 'completed' as const, workers: ['worker-1', 'worker-2'], builtInWorkers: true, unit: 'task' as const };
+  it('says every task was processed once when nothing was lost', () => {
+    const summary = { ...EMPTY, sent: 10, received: { 'worker-1': 5, 'worker-2': 5 }, done: { 'worker-1': 5, 'worker-2': 5 } };
+    const text = summarySentence({ ...base, summary });
+    expect(text).toContain('round-robined the 10 tasks');
+    expect(text).toContain('Every task was processed exactly once.');
+  });
+  it('counts lost tasks and names who lost them, largest first', () => {
+    const summary = {
+      ...EMPTY,
+      sent: 60,
+      received: { 'worker-1': 40, 'worker-2': 12 },
+      done: { 'worker-1': 40, 'worker-2': 11 },
+      unattributed: 8,
+      lost: 9,
+      lostBy: { 'worker-2': 8, unknown: 1 },
+    };
+    const text = summarySentence({ ...base, summary });
+    expect(text).toContain('9 tasks were lost (worker-2: 8, unknown worker: 1)');
+    expect(text).toContain('does not re-route');
+    expect(text).not.toContain('exactly once');
+  });
+});
+
+describe('summarySentence with many workers', () => {
+  it('gives the range of shares instead of listing each worker', () => {
+    const workers = Array.from({ length: 12 }, (_, i) => `worker-${i + 1}`);
+    const even = { ...EMPTY, sent: 120, received: Object.fromEntries(workers.map((w) => [w, 10])), done: Object.fromEntries(workers.map((w) => [w, 10])) };
+    expect(summarySentence({ reason: 'completed', summary: even, workers, builtInWorkers: true, unit: 'task' })).toContain('among the 12 workers: each got 10.');
+    const skewed = { ...even, received: { ...even.received, 'worker-3': 2, 'worker-7': 18 } };
+    expect(summarySentence({ reason: 'completed', summary: skewed, workers, builtInWorkers: true, unit: 'task' })).toContain(
+      'from 2 (worker-3) to 18 (worker-7) per worker',
+    );
+  });
+});
+
+describe('lostByText', () => {
+  it('skips zeros', () => {
+    expect(lostByText({ a: 0, b: 2 })).toBe('b: 2');
+    expect(lostByText({})).toBe('');
+  });
+});
+
+describe('linkView', () => {
+  it('shows what happened to the process before the link', () => {
+    expect(linkView('killed', 'connected', 'tcp')).toBe('killed');
+    expect(linkView('hung', 'connected', 'ipc')).toBe('hung');
+    expect(linkView('stopped', 'connected', 'tcp')).toBe('stopped');
+    expect(linkView('connected', 'stopped', 'tcp')).toBe('stopped');
+    expect(linkView('connecting', 'retrying', 'tcp')).toBe('retrying');
+  });
+  it('treats a connected inproc worker as in the rotation (inproc has no monitor events)', () => {
+    expect(linkView('connecting', 'connecting', 'inproc')).toBe('connected');
+    expect(linkView('connecting', 'connecting', 'tcp')).toBe('connecting');
+  });
+});
+
+describe('work time', () => {
+  it('parses a fixed time or a range', () => {
+    expect(parseWorkMs('25')).toEqual({ ok: true, value: { min: 25, max: 25 } });
+    expect(parseWorkMs(' 1-100 ')).toEqual({ ok: true, value: { min: 1, max: 100 } });
+    expect(parseWorkMs('1 – 100 ms')).toEqual({ ok: true, value: { min: 1, max: 100 } });
+  });
+  it('refuses what the server would refuse, with a sentence', () => {
+    for (const bad of ['', 'fast', '-5', '1.5', '100-1', '70000']) {
+      const parsed = parseWorkMs(bad);
+      expect(parsed.ok, bad).toBe(false);
+    }
+    expect(parseWorkMs('100-1')).toMatchObject({ message: expect.stringContaining('starts above its end') });
+  });
+  it('formats back', () => {
+    expect(formatWorkMs({ min: 0, max: 0 })).toBe('0');
+    expect(formatWorkMs({ min: 1, max: 100 })).toBe('1-100');
+  });
+});
+
+describe('parseWhole', () => {
+  it('accepts whole numbers within the limits (negative only when allowed)', () => {
+    expect(parseWhole('60', { min: 1, max: 100 }, 'Tasks')).toEqual({ ok: true, value: 60 });
+    expect(parseWhole('-1', { min: -1, max: 60_000 }, 'Linger')).toEqual({ ok: true, value: -1 });
+    expect(parseWhole('-1', { min: 0, max: 10 }, 'HWM').ok).toBe(false);
+    expect(parseWhole('0', { min: 1, max: 10 }, 'Tasks')).toMatchObject({ ok: false, message: 'Tasks: must be between 1 and 10.' });
+  });
+});
+
+describe('accounting', () => {
+  const counters = {
+    sent: 30,
+    received: { a: 12, b: 10, gone: 3 },
+    done: { a: 11, b: 10, gone: 2 },
+    collected: 20,
+    lost: 1,
+  };
+  it('while running: in flight is sent minus received (tasks lost so far were held by a worker)', () => {
+    const figures = accounting({ ...counters, queues: [workerQueue('connected', 12, 11, 0), workerQueue('connected', 10, 10, 0)], isEnded: false });
+    expect(figures).toEqual({ sent: 30, inFlight: 5, atWorkers: 1, done: 23, collected: 20, lost: 1 });
+    expect(figures.inFlight + figures.atWorkers + figures.done + figures.lost).toBe(figures.sent);
+  });
+  it('once ended nothing is in flight any more', () => {
+    expect(accounting({ ...counters, queues: [3], isEnded: true })).toMatchObject({ inFlight: 0, atWorkers: 0 });
+  });
+  it("a worker's queue empties when it is killed or stopped, and never goes negative", () => {
+    expect(workerQueue('connected', 5, 3, 1)).toBe(1);
+    expect(workerQueue('killed', 5, 3, 0)).toBe(0);
+    expect(workerQueue('stopped', 5, 3, 0)).toBe(0);
+    expect(workerQueue('hung', 5, 3, 4)).toBe(0);
   });
 });

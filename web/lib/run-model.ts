@@ -2,7 +2,15 @@
  * Pure pieces of the run state: link transitions, what external peers took, how a finished run reads in words.
  * The reactive RunState (run-state.svelte.ts) calls these; tests call them directly.
  */
-import type { MonitorKind, RunEndReason, RunSummary } from '../../shared/protocol/index.ts';
+import {
+  LIMITS,
+  type MonitorKind,
+  type RunEndReason,
+  type RunSummary,
+  type Transport,
+  type WorkerState,
+  type WorkMs,
+} from '../../shared/protocol/index.ts';
 
 /**
  * A built-in worker's connection to its endpoint, as the diagram draws it:
@@ -75,6 +83,9 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Above this many workers the summary gives the range of shares instead of each one. */
+export const SHARES_LISTED = 8;
+
 /** What summarySentence needs about a finished run. */
 export interface SummaryInput {
   reason: RunEndReason;
@@ -82,12 +93,23 @@ export interface SummaryInput {
   /** Built-in worker ids in display order. */
   workers: readonly string[];
   builtInWorkers: boolean;
+  /** 'message' for the tutorial's texts (the default), 'task' for the batch scenario. */
+  unit?: 'message' | 'task';
+}
+
+/** "worker-3: 12, unknown: 3" from a lostBy record, largest first. */
+export function lostByText(lostBy: Readonly<Record<string, number>>): string {
+  return Object.entries(lostBy)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([who, n]) => `${who === 'unknown' ? 'unknown worker' : who}: ${n}`)
+    .join(', ');
 }
 
 /** One or two sentences telling what the finished run shows. */
-export function summarySentence({ reason, summary, workers, builtInWorkers }: SummaryInput): string {
+export function summarySentence({ reason, summary, workers, builtInWorkers, unit = 'message' }: SummaryInput): string {
   const parts: string[] = [];
-  if (reason === 'stopped') parts.push(`You stopped the run after ${plural(summary.sent, 'message')}.`);
+  if (reason === 'stopped') parts.push(`You stopped the run after ${plural(summary.sent, unit)}.`);
   if (reason === 'failed') parts.push('The run failed: the event log shows the error.');
 
   if (summary.sent === 0) {
@@ -99,16 +121,43 @@ export function summarySentence({ reason, summary, workers, builtInWorkers }: Su
     return parts.join(' ');
   }
 
-  if (builtInWorkers && workers.length > 0) {
+  if (builtInWorkers && workers.length > SHARES_LISTED) {
+    const counts = workers.map((w) => ({ w, n: summary.received[w] ?? 0 })).sort((a, b) => a.n - b.n);
+    const low = counts[0]!;
+    const high = counts.at(-1)!;
+    parts.push(
+      low.n === high.n
+        ? `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the ${workers.length} workers: each got ${high.n}.`
+        : `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the peers connected at each send: from ${low.n} (${low.w}) to ${high.n} (${high.w}) per worker.`,
+    );
+  } else if (builtInWorkers && workers.length > 0) {
     const shares = workers.map((w) => `${w} got ${summary.received[w] ?? 0}`);
     const busy = workers.filter((w) => (summary.received[w] ?? 0) > 0).length;
     if (busy > 1) {
       parts.push(
-        `ZeroMQ round-robined the ${plural(summary.sent, 'message')} among the peers connected at each send: ${shares.join(', ')}.`,
+        `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the peers connected at each send: ${shares.join(', ')}.`,
       );
     } else {
-      parts.push(`${shares.join(', ')}: only one peer was connected when the messages went out, so it took them all.`);
+      parts.push(`${shares.join(', ')}: only one peer was connected when the ${unit}s went out, so it took them all.`);
     }
+  }
+
+  if (unit === 'task') {
+    const done = Object.values(summary.done).reduce((a, b) => a + b, 0);
+    if (summary.lost > 0) {
+      parts.push(
+        `${plural(summary.lost, 'task')} ${summary.lost === 1 ? 'was' : 'were'} lost (${lostByText(summary.lostBy)}): ` +
+          'queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
+      );
+    }
+    const external = summary.externalPeersMax > 0 ? summary.unattributed : 0;
+    if (external > 0) {
+      parts.push(`${plural(external, 'task')} went to peers we do not control (up to ${summary.externalPeersMax} connected at once).`);
+    }
+    if (reason === 'completed' && summary.lost === 0 && external === 0 && done === summary.sent) {
+      parts.push('Every task was processed exactly once.');
+    }
+    return parts.join(' ');
   }
 
   if (summary.unattributed > 0) {
@@ -132,4 +181,118 @@ export function externalSource(
   const pool = withPeers.length > 0 ? withPeers : endpoints.filter((e) => e.isBound);
   if (pool.length === 0) return endpoints[0]?.name ?? null;
   return pool[task % pool.length]?.name ?? null;
+}
+
+/** How a worker's link is drawn: its connection state, or what happened to its process. */
+export type LinkView = LinkState | 'hung' | 'killed';
+
+/**
+ * Combines the server's worker state (hung, killed, stopped) with the link state from the socket monitor.
+ * inproc has no monitor events at all (zmq-facts section 5): an inproc worker that connected is in the rotation.
+ */
+export function linkView(state: WorkerState, link: LinkState, transport: Transport): LinkView {
+  if (state === 'killed') return 'killed';
+  if (state === 'hung') return 'hung';
+  if (state === 'stopped' || link === 'stopped') return 'stopped';
+  if (transport === 'inproc' && (state === 'connecting' || state === 'connected') && link === 'connecting') return 'connected';
+  return link;
+}
+
+/** Words for a worker's state badge. */
+export function workerStateLabel(state: WorkerState): string {
+  switch (state) {
+    case 'idle':
+      return 'idle';
+    case 'starting':
+      return 'starting';
+    case 'connecting':
+      return 'connecting';
+    case 'connected':
+      return 'connected';
+    case 'hung':
+      return 'hung (SIGSTOP)';
+    case 'killed':
+      return 'killed (SIGKILL)';
+    case 'stopped':
+      return 'stopped';
+  }
+}
+
+/** "0", "25", "1-100" (ms). */
+export function formatWorkMs(work: WorkMs): string {
+  return work.min === work.max ? String(work.min) : `${work.min}-${work.max}`;
+}
+
+/** Parses a work time: "25" (fixed) or "1-100" (uniform range), whole ms within LIMITS.workMs. */
+export function parseWorkMs(text: string): { ok: true; value: WorkMs } | { ok: false; message: string } {
+  const { min, max } = LIMITS.workMs;
+  const match = /^\s*(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:ms)?\s*$/.exec(text);
+  if (!match) return { ok: false, message: `Enter whole ms like 25, or a range like 1-100 (${min} to ${max}).` };
+  const low = Number(match[1]);
+  const high = match[2] === undefined ? low : Number(match[2]);
+  if (low > max || high > max) return { ok: false, message: `At most ${max} ms.` };
+  if (low > high) return { ok: false, message: `The range starts above its end (${low}-${high}).` };
+  return { ok: true, value: { min: low, max: high } };
+}
+
+/** Parses a whole number within [min, max]; `what` names the field in the message. */
+export function parseWhole(
+  text: string,
+  limits: { min: number; max: number },
+  what: string,
+): { ok: true; value: number } | { ok: false; message: string } {
+  const trimmed = text.trim();
+  const isNegativeAllowed = limits.min < 0;
+  if (!(isNegativeAllowed ? /^-?\d+$/ : /^\d+$/).test(trimmed)) {
+    return { ok: false, message: `${what}: enter a whole number, ${limits.min} to ${limits.max}.` };
+  }
+  const value = Number(trimmed);
+  if (value < limits.min || value > limits.max) return { ok: false, message: `${what}: must be between ${limits.min} and ${limits.max}.` };
+  return { ok: true, value };
+}
+
+/** What the accounting bar shows; every figure is derived from the server's exact counters. */
+export interface Accounting {
+  sent: number;
+  /** Sent and not yet taken by any worker: queued in ZeroMQ's pipes and kernel buffers (or taken by external peers). */
+  inFlight: number;
+  /** Taken by a live worker and not finished yet. */
+  atWorkers: number;
+  done: number;
+  collected: number;
+  lost: number;
+}
+
+/** Sum of a record's values. */
+export function total(record: Readonly<Record<string, number>>): number {
+  let n = 0;
+  for (const v of Object.values(record)) n += v;
+  return n;
+}
+
+/**
+ * Where the tasks of a run are now. While it runs, tasks lost so far were all held by a worker (received), so
+ * in flight is sent minus received; once it ended nothing is in flight any more (what never arrived is lost, or
+ * went to an external peer, and the summary says which).
+ */
+export function accounting(input: {
+  sent: number;
+  received: Readonly<Record<string, number>>;
+  done: Readonly<Record<string, number>>;
+  collected: number;
+  lost: number;
+  queues: readonly number[];
+  isEnded: boolean;
+}): Accounting {
+  const received = total(input.received);
+  const done = total(input.done);
+  const atWorkers = input.isEnded ? 0 : input.queues.reduce((a, b) => a + b, 0);
+  const inFlight = input.isEnded ? 0 : Math.max(0, input.sent - received);
+  return { sent: input.sent, inFlight, atWorkers, done, collected: input.collected, lost: input.lost };
+}
+
+/** Tasks a worker holds now: received, not done, not lost with it; none once it is stopped, killed or idle. */
+export function workerQueue(state: WorkerState, received: number, done: number, lost: number): number {
+  if (state === 'killed' || state === 'stopped' || state === 'idle') return 0;
+  return Math.max(0, received - done - lost);
 }

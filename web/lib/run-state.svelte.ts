@@ -5,48 +5,50 @@
  * NOTE: dots run on the run's own clock. `offset` maps run time to the browser's performance.now() (the smallest
  * delivery delay seen) and the display runs LIVE_LAG_MS behind, so every event of a batch is known before the
  * moment it is drawn. A task sent and not received within UNCLAIMED_AFTER_MS is drawn going to the external peers.
+ * At high rates only a steady sample of dots is drawn (dotSpacing), never more than MAX_CONCURRENT_DOTS.
  */
 import {
   assertNever,
+  type Counters,
   type EndpointInfo,
   type PlaygroundEvent,
   type PlaygroundInfo,
   type RunEndReason,
   type RunParams,
   type RunSummary,
-  type Transport,
   type VentilatorState,
-  type WorkerInfo,
 } from '../../shared/protocol/index.ts';
 import {
   EXTERNAL,
   MAX_CONCURRENT_DOTS,
+  SINK,
   UNCLAIMED_AFTER_MS,
+  dotSpacing,
   flightDuration,
   pruneLanded,
   type Flight,
+  type FlightKind,
 } from './flights.ts';
-import { externalSource, externalTaken, nextLinkState, type LinkState } from './run-model.ts';
+import { accounting, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
 import type { EventsFrame } from './stream-client.svelte.ts';
+import { EndpointView, MESSAGES_SHOWN, WorkerView } from './views.svelte.ts';
+
+export { EndpointView, MESSAGES_SHOWN, WorkerView, type ReceivedMessage } from './views.svelte.ts';
 
 /** How far (ms) the drawing runs behind the newest data, to absorb the server's batching (~33 ms). */
 export const LIVE_LAG_MS = 80;
-/** Received messages kept per worker for display (the newest ones); counts stay exact. */
-export const MESSAGES_SHOWN = 500;
 /** Socket and endpoint events kept in the log. */
 export const LOG_SIZE = 200;
+/**
+ * Counters reach the page at most this often while a run goes on (frames come every ~33 ms): the figures stay
+ * exact, and the page re-lays out its numbers 10 times a second instead of 30.
+ */
+export const COUNTERS_EVERY_MS = 100;
+/** options:applied notices kept. */
+export const NOTICES_KEPT = 4;
 
 /** idle: no run seen yet; running: run:started seen; ended: run:ended seen. */
 export type RunStatus = 'idle' | 'running' | 'ended';
-
-/** One message a worker received, as listed in its panel. */
-export interface ReceivedMessage {
-  /** Unique per playground (the event's seq, or a negative index for messages from the run detail). */
-  key: number;
-  /** null when the body came from the run detail, which does not carry task ids. */
-  task: number | null;
-  body: string;
-}
 
 /** Colour of a log entry. */
 export type LogLevel = 'info' | 'good' | 'warn' | 'error';
@@ -61,69 +63,19 @@ export interface LogEntry {
   level: LogLevel;
 }
 
-/** One endpoint of the ventilator's PUSH socket. */
-export class EndpointView {
-  readonly name: string;
-  readonly transport: Transport;
-  readonly requested: string;
-  actual = $state<string | null>(null);
-  note = $state<string | undefined>(undefined);
-  isBound = $state(false);
-  /** Increments on each live bind so the diagram can replay its bind animation. */
-  pulse = $state(0);
-  /** Connected peers we do not control. */
-  external = $state(0);
-  /** Connected built-in workers, as the ventilator's monitor counts them. */
-  builtIn = $state(0);
-
-  constructor(info: EndpointInfo) {
-    this.name = info.name;
-    this.transport = info.transport;
-    this.requested = info.requested;
-    // Known before the bind when the playground bound it in an earlier run; isBound stays false until endpoint:bound.
-    this.actual = info.actual;
-    this.note = info.note;
-  }
-
-  /** The address to draw: the real one once bound in this run, otherwise what will be requested. */
-  get address(): string {
-    return this.isBound ? (this.actual ?? this.requested) : this.requested;
-  }
-
-  /** Best guess of where a client should connect: the last real address, else the requested one. */
-  get connectAddress(): string {
-    return this.actual ?? this.requested;
-  }
+/** What an options:applied event said. */
+export interface OptionsNotice {
+  seq: number;
+  node: string;
+  recreated: boolean;
+  note: string;
 }
 
-/** One built-in PULL worker. */
-export class WorkerView {
-  readonly id: string;
-  readonly endpoint: string;
-  readonly transport: Transport;
-  count = $state(0);
-  messages = $state.raw<ReceivedMessage[]>([]);
-  link = $state<LinkState>('idle');
-  address = $state<string | null>(null);
-  isStopped = $state(false);
-  stopReason = $state<'end-marker' | 'run-ended' | null>(null);
-  /** task:received events seen (a floor for `count` when no counters are about this run). */
-  seen = 0;
-  /** Messages appended during the current frame, flushed once per frame. */
-  incoming: ReceivedMessage[] = [];
-
-  constructor(info: WorkerInfo) {
-    this.id = info.id;
-    this.endpoint = info.endpoint;
-    this.transport = info.transport;
-  }
-
-  flush(): void {
-    if (this.incoming.length === 0) return;
-    const next = this.messages.concat(this.incoming);
-    this.messages = next.length > MESSAGES_SHOWN ? next.slice(next.length - MESSAGES_SHOWN) : next;
-    this.incoming = [];
-  }
+/** Per-frame scratch space while folding events. */
+interface FrameContext {
+  log: LogEntry[];
+  /** task:lost events of this frame per worker ("unknown" when unsure), logged as one line each. */
+  lost: Map<string, { n: number; seq: number; t: number }>;
 }
 
 /** The current run, folded from events; the latest run:started starts it afresh. */
@@ -131,11 +83,23 @@ export class RunState {
   runId = $state<string | null>(null);
   status = $state<RunStatus>('idle');
   endReason = $state<RunEndReason | null>(null);
+  /** Scenario of the run (or of the playground before any run). */
+  scenario = $state<string | null>(null);
   params = $state.raw<RunParams | null>(null);
   endpoints = $state.raw<EndpointView[]>([]);
   workers = $state.raw<WorkerView[]>([]);
   ventilator = $state<VentilatorState>('idle');
   sent = $state(0);
+  /** Exact received / done per worker (removed workers included) from the latest counters. */
+  received = $state.raw<Record<string, number>>({});
+  doneBy = $state.raw<Record<string, number>>({});
+  collected = $state(0);
+  lost = $state(0);
+  /** Lost tasks per worker ("unknown" when unsure which): live from task:lost, exact from the summary. */
+  lostBy = $state.raw<Record<string, number>>({});
+  sinkAddress = $state<string | null>(null);
+  isSinkBound = $state(false);
+  notices = $state.raw<OptionsNotice[]>([]);
   summary = $state.raw<RunSummary | null>(null);
   /** Newest first. */
   log = $state.raw<LogEntry[]>([]);
@@ -150,18 +114,59 @@ export class RunState {
   readonly externalPeers = $derived(this.endpoints.reduce((n, e) => n + e.external, 0));
   /** Sent minus received by built-in workers: what external peers took (or what is still on its way). */
   readonly externalMessages = $derived(
-    externalTaken(this.sent, Object.fromEntries(this.workers.map((w) => [w.id, w.count]))),
+    externalTaken(this.sent, { ...Object.fromEntries(this.workers.map((w) => [w.id, w.count])), ...this.received }),
+  );
+  /** The tutorial lists every message; the batch scenario only counts. */
+  readonly keepMessages = $derived(this.scenario !== 'pipeline');
+  /** Where the tasks are now: sent, in flight, at workers, done, collected, lost. */
+  readonly accounting: Accounting = $derived(
+    accounting({
+      sent: this.sent,
+      received: { ...Object.fromEntries(this.workers.map((w) => [w.id, w.count])), ...this.received },
+      done: { ...Object.fromEntries(this.workers.map((w) => [w.id, w.done])), ...this.doneBy },
+      collected: this.collected,
+      lost: this.lost,
+      queues: this.workers.map((w) => w.queue),
+      isEnded: this.status === 'ended',
+    }),
   );
 
   #offset: number | null = null;
   #sentSeen = 0;
+  #collectedSeen = 0;
+  #lostSeen = 0;
   #pendingSent = new Map<number, { t: number; body: string }>();
+  #byId = new Map<string, WorkerView>();
+  #lastDot: Record<FlightKind, number> = { task: -Infinity, result: -Infinity };
+  /** The newest counters of this run not yet shown, and the task events left out since the last flush. */
+  #pendingCounters: { counters: Counters; dropped: number } | null = null;
+  #countersShownAt = -Infinity;
 
-  /** Shows the playground's topology before any run has been seen. */
+  /**
+   * Follows the playground's topology between runs: workers added, removed or reconfigured since. Counts and
+   * states of the last run stay on the workers that are still there; during a run, events alone drive the view.
+   */
   seed(info: PlaygroundInfo): void {
-    if (this.runId !== null) return;
-    this.endpoints = info.endpoints.map((e) => new EndpointView(e));
-    this.workers = info.workers.map((w) => new WorkerView(w));
+    if (this.status === 'running') return;
+    this.scenario = info.scenario;
+    if (this.runId === null) this.endpoints = info.endpoints.map((e) => new EndpointView(e));
+    const isFresh = this.runId === null;
+    let changed = info.workers.length !== this.workers.length;
+    const next = info.workers.map((w, i) => {
+      const view = this.#byId.get(w.id);
+      if (!view) {
+        changed = true;
+        return new WorkerView(w);
+      }
+      view.configure(w);
+      if (isFresh) {
+        view.state = w.state;
+        view.pid = w.pid;
+      }
+      if (this.workers[i] !== view) changed = true;
+      return view;
+    });
+    if (changed) this.#setWorkers(next);
   }
 
   /** Forgets everything (the server's history restarted). */
@@ -172,6 +177,14 @@ export class RunState {
     this.params = null;
     this.ventilator = 'idle';
     this.sent = 0;
+    this.received = {};
+    this.doneBy = {};
+    this.collected = 0;
+    this.lost = 0;
+    this.lostBy = {};
+    this.sinkAddress = null;
+    this.isSinkBound = false;
+    this.notices = [];
     this.summary = null;
     this.log = [];
     this.dropped = 0;
@@ -180,8 +193,21 @@ export class RunState {
     this.lastError = null;
     this.#offset = null;
     this.#sentSeen = 0;
+    this.#collectedSeen = 0;
+    this.#lostSeen = 0;
     this.#pendingSent.clear();
-    if (info) this.seed(info);
+    this.#lastDot = { task: -Infinity, result: -Infinity };
+    this.#pendingCounters = null;
+    this.#countersShownAt = -Infinity;
+    if (info) {
+      this.#setWorkers([]);
+      this.seed(info);
+    }
+  }
+
+  /** A worker by id (current run or topology). */
+  worker(id: string): WorkerView | undefined {
+    return this.#byId.get(id);
   }
 
   /** Run time being drawn at local time `now` (performance.now()); null before any event of this run. */
@@ -194,11 +220,15 @@ export class RunState {
    * starts no animation.
    */
   applyFrame(frame: EventsFrame, now: number): void {
-    const log: LogEntry[] = [];
+    const context: FrameContext = { log: [], lost: new Map() };
+    // Copied once per frame, not once per task:lost, and dropped when the summary (exact) replaces it.
+    let lostBy: Record<string, number> | null = null;
     for (const event of frame.events) {
       if (event.type === 'run:started') {
         this.#start(event);
-        log.length = 0; // entries of the previous run would be cleared anyway
+        context.log.length = 0; // entries of the previous run would be cleared anyway
+        context.lost.clear();
+        lostBy = null;
       }
       if (event.run !== this.runId) {
         if (event.type === 'run:ended' && this.runId === null) this.#adoptEnded(event);
@@ -206,22 +236,43 @@ export class RunState {
       }
       const delay = now - event.t;
       if (this.#offset === null || delay < this.#offset) this.#offset = delay;
-      this.#apply(event, log, event.seq <= frame.historyUntil);
+      if (event.type === 'task:lost') {
+        const who = event.worker ?? 'unknown';
+        lostBy ??= { ...this.lostBy };
+        lostBy[who] = (lostBy[who] ?? 0) + 1;
+      }
+      this.#apply(event, context, event.seq <= frame.historyUntil);
+      if (event.type === 'run:ended') lostBy = null;
     }
-    for (const w of this.workers) w.flush();
-    if (frame.counters.run !== null && frame.counters.run === this.runId) {
-      this.sent = frame.counters.sent;
-      for (const w of this.workers) w.count = frame.counters.received[w.id] ?? w.count;
-      this.dropped += frame.dropped;
+    if (lostBy) this.lostBy = lostBy;
+    const keep = this.keepMessages;
+    for (const w of this.workers) w.flush(keep);
+    const counters = frame.counters;
+    if (counters.run !== null && counters.run === this.runId) {
+      this.#pendingCounters = { counters, dropped: (this.#pendingCounters?.dropped ?? 0) + frame.dropped };
+      if (this.status !== 'running' || now - this.#countersShownAt >= COUNTERS_EVERY_MS) this.#showCounters(now);
     } else {
       this.sent = Math.max(this.sent, this.#sentSeen);
-      for (const w of this.workers) w.count = Math.max(w.count, w.seen);
+      this.collected = Math.max(this.collected, this.#collectedSeen);
+      this.lost = Math.max(this.lost, this.#lostSeen);
+      for (const w of this.workers) {
+        w.count = Math.max(w.count, w.seen);
+        w.done = Math.max(w.done, w.doneSeen);
+      }
     }
-    if (log.length > 0) this.log = log.reverse().concat(this.log).slice(0, LOG_SIZE);
+    for (const [who, lost] of context.lost) {
+      const text = `${lost.n} task${lost.n === 1 ? '' : 's'} lost${who === 'unknown' ? ' (which worker held them is unknown)' : ` with ${who}`}`;
+      context.log.push({ seq: lost.seq, t: lost.t, node: who, kind: 'task:lost', text, level: 'error' });
+    }
+    if (context.log.length > 0) {
+      context.log.sort((a, b) => a.seq - b.seq);
+      this.log = context.log.reverse().concat(this.log).slice(0, LOG_SIZE);
+    }
   }
 
-  /** Called every animation frame: lands dots, sends unclaimed tasks to the external peers. True while busy. */
+  /** Called every animation frame: lands dots, shows due counters, sends unclaimed tasks to the external peers. */
   tick(now: number): boolean {
+    if (this.#pendingCounters && now - this.#countersShownAt >= COUNTERS_EVERY_MS) this.#showCounters(now);
     const t = this.displayTime(now);
     if (t === null) return false;
     let flights = this.flights;
@@ -250,7 +301,26 @@ export class RunState {
     }
     flights = pruneLanded(flights, t);
     if (flights !== this.flights) this.flights = flights;
-    return this.flights.length > 0 || this.#pendingSent.size > 0 || this.status === 'running';
+    return this.flights.length > 0 || this.#pendingSent.size > 0 || this.#pendingCounters !== null || this.status === 'running';
+  }
+
+  /** Copies the newest exact counters into the state the page shows. */
+  #showCounters(now: number): void {
+    const pending = this.#pendingCounters;
+    this.#pendingCounters = null;
+    this.#countersShownAt = now;
+    if (!pending) return;
+    const { counters } = pending;
+    this.sent = counters.sent;
+    this.received = counters.received;
+    this.doneBy = counters.done;
+    this.collected = counters.collected;
+    this.lost = counters.lost;
+    for (const w of this.workers) {
+      w.count = counters.received[w.id] ?? w.count;
+      w.done = counters.done[w.id] ?? w.done;
+    }
+    this.dropped += pending.dropped;
   }
 
   /** Replaces worker message lists with the complete ones from the run detail (bodies only). */
@@ -264,6 +334,11 @@ export class RunState {
     }
   }
 
+  #setWorkers(workers: WorkerView[]): void {
+    this.workers = workers;
+    this.#byId = new Map(workers.map((w) => [w.id, w]));
+  }
+
   #duration(): number {
     return flightDuration(this.params?.intervalMs ?? 1000);
   }
@@ -274,13 +349,23 @@ export class RunState {
     return n < MAX_CONCURRENT_DOTS;
   }
 
+  /** Whether a dot of this kind starting at `start` is drawn: a steady sample at high rates, a hard cap always. */
+  #admit(kind: FlightKind, start: number, duration: number): boolean {
+    const share = this.isSinkBound ? MAX_CONCURRENT_DOTS / 2 : MAX_CONCURRENT_DOTS;
+    if (start - this.#lastDot[kind] < dotSpacing(duration, share)) return false;
+    if (!this.#hasRoom(this.flights, start)) return false;
+    this.#lastDot[kind] = start;
+    return true;
+  }
+
   #start(event: Extract<PlaygroundEvent, { type: 'run:started' }>): void {
     this.reset(null);
     this.runId = event.run;
     this.status = 'running';
+    this.scenario = event.scenario;
     this.params = event.params;
     this.endpoints = event.endpoints.map((e) => new EndpointView(e));
-    this.workers = event.workers.map((w) => new WorkerView(w));
+    this.#setWorkers(event.workers.map((w) => new WorkerView(w)));
   }
 
   /** A run whose start we never saw (joined after the server dropped it): keep its result. */
@@ -288,19 +373,37 @@ export class RunState {
     this.runId = event.run;
     this.status = 'ended';
     this.endReason = event.reason;
-    this.summary = event.summary;
-    this.sent = event.summary.sent;
-    for (const w of this.workers) w.count = event.summary.received[w.id] ?? 0;
+    this.#takeSummary(event.summary);
   }
 
-  #apply(event: PlaygroundEvent, log: LogEntry[], isCatchUp: boolean): void {
+  #takeSummary(summary: RunSummary): void {
+    this.summary = summary;
+    this.sent = Math.max(this.sent, summary.sent);
+    this.received = summary.received;
+    this.doneBy = summary.done;
+    this.collected = summary.collected;
+    this.lost = summary.lost;
+    this.lostBy = summary.lostBy;
+    this.externalPeersMax = Math.max(this.externalPeersMax, summary.externalPeersMax);
+    for (const w of this.workers) {
+      w.count = Math.max(w.count, summary.received[w.id] ?? 0);
+      w.done = summary.done[w.id] ?? w.done;
+      w.lost = summary.lostBy[w.id] ?? 0;
+    }
+  }
+
+  #apply(event: PlaygroundEvent, context: FrameContext, isCatchUp: boolean): void {
     const entry = (node: string, kind: string, text: string, level: LogLevel = 'info'): void => {
-      log.push({ seq: event.seq, t: event.t, node, kind, text, level });
+      context.log.push({ seq: event.seq, t: event.t, node, kind, text, level });
     };
     switch (event.type) {
       case 'run:started': {
         const p = event.params;
-        entry('run', 'run:started', `interval ${p.intervalMs} ms, built-in workers ${p.builtInWorkers ? 'on' : 'off'}`, 'good');
+        const what =
+          event.scenario === 'pipeline'
+            ? `${p.tasks} tasks, interval ${p.intervalMs} ms, ${p.syncStart ? 'synchronised start' : 'no synchronisation'}`
+            : `interval ${p.intervalMs} ms, built-in workers ${p.builtInWorkers ? 'on' : 'off'}`;
+        entry('run', 'run:started', what, 'good');
         return;
       }
       case 'endpoint:bound': {
@@ -314,7 +417,7 @@ export class RunState {
         return;
       }
       case 'socket:event': {
-        const worker = this.workers.find((w) => w.id === event.node);
+        const worker = this.#byId.get(event.node);
         if (worker) worker.link = nextLinkState(worker.link, event.kind);
         const extra = event.error ? `: ${event.error}` : event.interval !== undefined ? ` (retry in ${event.interval} ms)` : '';
         const level: LogLevel = event.kind.endsWith(':error')
@@ -328,7 +431,7 @@ export class RunState {
         return;
       }
       case 'worker:connecting': {
-        const worker = this.workers.find((w) => w.id === event.worker);
+        const worker = this.#byId.get(event.worker);
         if (worker) {
           worker.address = event.address;
           if (worker.link !== 'stopped' && worker.link !== 'connected') worker.link = 'connecting';
@@ -337,7 +440,7 @@ export class RunState {
         return;
       }
       case 'worker:stopped': {
-        const worker = this.workers.find((w) => w.id === event.worker);
+        const worker = this.#byId.get(event.worker);
         if (worker) {
           worker.isStopped = true;
           worker.stopReason = event.reason;
@@ -346,6 +449,59 @@ export class RunState {
         entry(event.worker, 'worker:stopped', event.reason === 'end-marker' ? 'got its "x", closed its socket' : 'the run ended');
         return;
       }
+      case 'worker:updated': {
+        const info = event.worker;
+        let worker = this.#byId.get(info.id);
+        if (!worker) {
+          worker = new WorkerView(info);
+          this.#setWorkers(this.workers.concat(worker));
+        } else {
+          const isMoved = worker.transport !== info.transport;
+          worker.configure(info);
+          worker.state = info.state;
+          worker.pid = info.pid;
+          if (isMoved) {
+            worker.link = 'connecting';
+            worker.address = null;
+          }
+        }
+        if (event.change === 'connecting' || info.state === 'starting') {
+          worker.link = 'connecting';
+          worker.isStopped = false;
+          worker.stopReason = null;
+        } else if (event.change === 'connected') {
+          worker.link = 'connected';
+        } else if (event.change.startsWith('resumed')) {
+          worker.link = info.state === 'connected' ? 'connected' : 'connecting';
+        }
+        const level: LogLevel = info.state === 'killed' ? 'error' : info.state === 'hung' ? 'warn' : 'info';
+        entry(info.id, 'worker:updated', event.change, level);
+        return;
+      }
+      case 'worker:removed': {
+        if (this.#byId.has(event.worker)) this.#setWorkers(this.workers.filter((w) => w.id !== event.worker));
+        entry(event.worker, 'worker:removed', 'socket closed; tasks queued for it are lost', 'warn');
+        return;
+      }
+      case 'worker:process': {
+        const worker = this.#byId.get(event.worker);
+        if (worker && event.pid !== null) worker.pid = event.pid;
+        const level: LogLevel =
+          event.action === 'killed' ? 'error' : event.action === 'hung' ? 'warn' : event.action === 'exited' ? 'info' : 'good';
+        entry(event.worker, `process:${event.action}`, event.pid === null ? event.action : `pid ${event.pid}`, level);
+        return;
+      }
+      case 'sink:bound':
+        this.sinkAddress = event.address;
+        this.isSinkBound = true;
+        entry('sink', 'sink:bound', event.address, 'good');
+        return;
+      case 'options:applied':
+        this.notices = [{ seq: event.seq, node: event.node, recreated: event.recreated, note: event.note }]
+          .concat(this.notices)
+          .slice(0, NOTICES_KEPT);
+        entry(event.node, 'options:applied', event.note, event.recreated ? 'warn' : 'info');
+        return;
       case 'peers:changed': {
         const ep = this.endpoints.find((e) => e.name === event.endpoint);
         if (ep) {
@@ -358,31 +514,76 @@ export class RunState {
       }
       case 'ventilator:state':
         this.ventilator = event.state;
+        if (event.state === 'blocked') entry('ventilator', 'blocked', 'send() is waiting: no pipe can take the next task', 'warn');
         return;
       case 'task:sent':
         this.#sentSeen++;
-        if (!isCatchUp) this.#pendingSent.set(event.task, { t: event.t, body: event.body });
+        if (!isCatchUp && this.params?.builtInWorkers === false) this.#pendingSent.set(event.task, { t: event.t, body: event.body });
+        else if (!isCatchUp && this.externalPeers > 0) this.#pendingSent.set(event.task, { t: event.t, body: event.body });
         return;
       case 'task:received': {
         this.#pendingSent.delete(event.task);
-        const worker = this.workers.find((w) => w.id === event.worker);
+        const worker = this.#byId.get(event.worker);
         if (!worker) return;
         worker.seen++;
-        worker.incoming.push({ key: event.seq, task: event.task, body: event.body });
+        if (this.keepMessages) worker.incoming.push({ key: event.seq, task: event.task, body: event.body });
         if (!isCatchUp) {
-          const flight: Flight = {
-            key: `r${event.seq}`,
-            task: event.task,
-            body: event.body,
-            from: worker.endpoint,
-            to: worker.id,
-            start: event.t,
-            duration: this.#duration(),
-          };
-          if (this.#hasRoom(this.flights, flight.start)) this.flights = this.flights.concat(flight);
+          const duration = this.#duration();
+          if (this.#admit('task', event.t, duration)) {
+            const flight: Flight = {
+              key: `r${event.seq}`,
+              task: event.task,
+              body: event.body,
+              from: worker.endpoint,
+              to: worker.id,
+              start: event.t,
+              duration,
+            };
+            this.flights = this.flights.concat(flight);
+          }
         }
         return;
       }
+      case 'task:done': {
+        const worker = this.#byId.get(event.worker);
+        if (worker) worker.doneSeen++;
+        return;
+      }
+      case 'task:collected': {
+        this.#collectedSeen++;
+        if (!isCatchUp && this.#byId.has(event.worker)) {
+          const duration = this.#duration();
+          if (this.#admit('result', event.t, duration)) {
+            const flight: Flight = {
+              key: `c${event.seq}`,
+              kind: 'result',
+              task: event.task,
+              body: String(event.task),
+              from: event.worker,
+              to: SINK,
+              start: event.t,
+              duration,
+            };
+            this.flights = this.flights.concat(flight);
+          }
+        }
+        return;
+      }
+      case 'task:lost': {
+        this.#lostSeen++;
+        const who = event.worker ?? 'unknown';
+        if (event.worker !== null) {
+          const worker = this.#byId.get(event.worker);
+          if (worker) worker.lost++;
+        }
+        const seen = context.lost.get(who);
+        if (seen) seen.n++;
+        else context.lost.set(who, { n: 1, seq: event.seq, t: event.t });
+        return;
+      }
+      case 'lesson:checked':
+        entry('lesson', 'lesson:checked', `${event.met ? 'goal met' : 'goal not met'}: ${event.detail.en}`, event.met ? 'good' : 'warn');
+        return;
       case 'node:error':
         this.lastError = { node: event.node, code: event.code, message: event.message };
         entry(event.node, 'node:error', `${event.code}: ${event.message}`, 'error');
@@ -390,11 +591,8 @@ export class RunState {
       case 'run:ended':
         this.status = 'ended';
         this.endReason = event.reason;
-        this.summary = event.summary;
         this.ventilator = 'idle';
-        this.sent = Math.max(this.sent, event.summary.sent);
-        this.externalPeersMax = Math.max(this.externalPeersMax, event.summary.externalPeersMax);
-        for (const w of this.workers) w.count = Math.max(w.count, event.summary.received[w.id] ?? 0);
+        this.#takeSummary(event.summary);
         entry('run', 'run:ended', `${event.reason}: ${event.summary.sent} sent`, event.reason === 'failed' ? 'error' : 'good');
         return;
       default:

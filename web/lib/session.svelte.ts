@@ -3,15 +3,45 @@
  * open, folds events into RunState, and performs the user's actions through the HTTP API. Components read its
  * state and call its methods; it is the only place that fetches or opens sockets.
  */
-import { LIMITS, type PlaygroundInfo, type RunParams, type RunParamsPatch } from '../../shared/protocol/index.ts';
+import {
+  LIMITS,
+  type NewWorker,
+  type PlaygroundInfo,
+  type RunParams,
+  type RunParamsPatch,
+  type ScenarioInfo,
+  type SinkInfo,
+  type SinkPatch,
+  type SocketOptionsPatch,
+  type WorkerPatch,
+  type WorkerSignal,
+} from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
 import { ApiError, toErrorInfo } from './api.ts';
 import { FrameLoop } from './frame-loop.svelte.ts';
+import { parseWhole } from './run-model.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import { StreamClient, type ConnectionStatus, type EventsFrame } from './stream-client.svelte.ts';
 
 /** The HTTP action in flight, if any (actions run one at a time). */
-export type PendingAction = 'boot' | 'start' | 'stop' | 'params' | null;
+export type PendingAction = 'boot' | 'start' | 'stop' | 'params' | 'scenario' | 'topology' | 'sink' | 'options' | null;
+
+/** Run parameters edited as numbers in a text field. */
+export type NumericParam = 'intervalMs' | 'tasks' | 'payloadBytes' | 'drainMs';
+
+/** Field names used in messages. */
+export const PARAM_LABELS: Record<NumericParam, string> = {
+  intervalMs: 'Interval',
+  tasks: 'Tasks',
+  payloadBytes: 'Payload',
+  drainMs: 'Drain',
+};
+
+/** Scenarios offered when the server's list cannot be read. */
+const FALLBACK_SCENARIOS: readonly Pick<ScenarioInfo, 'id' | 'title'>[] = [
+  { id: 'tutorial', title: 'The tutorial' },
+  { id: 'pipeline', title: 'Pipeline sandbox' },
+];
 
 /** An error shown to the user: the server's code and message. */
 export interface ErrorInfo {
@@ -29,6 +59,11 @@ export function parseInterval(text: string): { ok: true; value: number } | { ok:
   return { ok: true, value };
 }
 
+/** Parses any numeric run parameter field. */
+export function parseParam(key: NumericParam, text: string): { ok: true; value: number } | { ok: false; message: string } {
+  return key === 'intervalMs' ? parseInterval(text) : parseWhole(text, LIMITS[key], PARAM_LABELS[key]);
+}
+
 /** Delay before retrying to reach the server at start-up (ms). */
 const BOOT_RETRY_MS = 3000;
 
@@ -37,11 +72,18 @@ export class PlaygroundSession {
   info = $state.raw<PlaygroundInfo | null>(null);
   error = $state.raw<ErrorInfo | null>(null);
   pending = $state<PendingAction>('boot');
-  /** Text in the interval field while the user edits it (null: show the playground's value). */
-  intervalDraft = $state<string | null>(null);
+  /** Text of numeric parameter fields while the user edits them (absent: show the playground's value). */
+  drafts = $state.raw<Partial<Record<NumericParam, string>>>({});
   stream = $state.raw<StreamClient | null>(null);
   /** Run id the server gave us whose run:started has not arrived yet. */
   awaitingRun = $state<string | null>(null);
+  scenarios = $state.raw<readonly Pick<ScenarioInfo, 'id' | 'title'>[]>(FALLBACK_SCENARIOS);
+  /**
+   * The sink as last set through PATCH, until the next run starts.
+   * NOTE: between runs the server's PlaygroundInfo.sink reports the last run's sink, not the configuration a
+   * PATCH just changed, so the answer of the PATCH is kept here.
+   */
+  sinkOverride = $state.raw<{ sink: SinkInfo; afterRun: string | null } | null>(null);
 
   readonly run = new RunState();
   readonly loop = new FrameLoop({ onFrame: (now) => this.run.tick(now) });
@@ -59,12 +101,26 @@ export class PlaygroundSession {
   readonly showExternal = $derived(
     !this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0,
   );
-  readonly intervalText = $derived(this.intervalDraft ?? String(this.info?.params.intervalMs ?? ''));
-  readonly intervalError = $derived.by(() => {
-    if (this.intervalDraft === null) return null;
-    const parsed = parseInterval(this.intervalDraft);
-    return parsed.ok ? null : parsed.message;
+  readonly intervalDraft = $derived(this.drafts.intervalMs ?? null);
+  readonly intervalText = $derived(this.paramText('intervalMs'));
+  readonly intervalError = $derived(this.paramError('intervalMs'));
+  /** The first invalid draft's message, for the help line under the controls. */
+  readonly draftError = $derived.by(() => {
+    for (const key of Object.keys(this.drafts) as NumericParam[]) {
+      const error = this.paramError(key);
+      if (error) return error;
+    }
+    return null;
   });
+  readonly isPipeline = $derived(this.info?.scenario === 'pipeline');
+  /** The sink of the next run (between runs) or of the run in progress. */
+  readonly sink: SinkInfo | null = $derived(
+    this.sinkOverride && this.sinkOverride.afterRun === this.run.runId ? this.sinkOverride.sink : (this.info?.sink ?? null),
+  );
+  readonly showSink = $derived(this.sink?.enabled ?? false);
+  /** Transports the scenario's ventilator can bind (what a worker may use). */
+  readonly transports = $derived([...new Set((this.info?.endpoints ?? []).map((e) => e.transport))]);
+  readonly canAddWorker = $derived((this.info?.workers.length ?? 0) < (this.info?.maxWorkers ?? 0));
   readonly runLabel = $derived(
     this.run.status === 'ended' ? `ended (${this.run.endReason ?? 'completed'})` : this.isRunActive ? 'running' : 'idle',
   );
@@ -95,26 +151,104 @@ export class PlaygroundSession {
     this.error = null;
   }
 
+  /** What a numeric parameter field shows: the draft being typed, else the playground's value. */
+  paramText(key: NumericParam): string {
+    return this.drafts[key] ?? String(this.info?.params[key] ?? '');
+  }
+
+  /** The error to show next to a numeric parameter field, if its draft is invalid. */
+  paramError(key: NumericParam): string | null {
+    const draft = this.drafts[key];
+    if (draft === undefined) return null;
+    const parsed = parseParam(key, draft);
+    return parsed.ok ? null : parsed.message;
+  }
+
+  editParam(key: NumericParam, text: string): void {
+    this.drafts = { ...this.drafts, [key]: text };
+  }
+
+  /** Sends every valid draft that differs from the playground's value, in one PATCH. */
+  commitParams(): Promise<void> {
+    return this.#enqueue('params', async (id) => {
+      await this.#sendDrafts(id, false);
+    });
+  }
+
   editInterval(text: string): void {
-    this.intervalDraft = text;
+    this.editParam('intervalMs', text);
   }
 
   /** Sends the edited interval if it is valid and differs from the playground's. */
   commitInterval(): Promise<void> {
-    return this.#enqueue('params', async (id) => {
-      const draft = this.intervalDraft;
-      if (draft === null) return;
-      const parsed = parseInterval(draft);
-      if (!parsed.ok) return;
-      if (parsed.value !== this.info?.params.intervalMs) this.#setInfo(await api.patchParams(id, { intervalMs: parsed.value }));
-      this.intervalDraft = null;
-    });
+    return this.commitParams();
   }
 
   setIntervalMs(ms: number): Promise<void> {
-    this.intervalDraft = null;
+    return this.setParams({ intervalMs: ms });
+  }
+
+  /** Sets parameters at once (presets, switches); drafts of the same fields are dropped. */
+  setParams(patch: RunParamsPatch): Promise<void> {
+    const drafts = { ...this.drafts };
+    for (const key of Object.keys(patch)) delete drafts[key as NumericParam];
+    this.drafts = drafts;
     return this.#enqueue('params', async (id) => {
-      if (ms !== this.info?.params.intervalMs) this.#setInfo(await api.patchParams(id, { intervalMs: ms }));
+      const params = this.info?.params;
+      const changed = Object.entries(patch).filter(([key, value]) => params?.[key as keyof RunParams] !== value);
+      if (changed.length > 0) this.#setInfo(await api.patchParams(id, Object.fromEntries(changed) as RunParamsPatch));
+    });
+  }
+
+  /** Opens a fresh playground of another scenario (the tab follows it: ?p= changes). */
+  switchScenario(scenario: string): Promise<void> {
+    return this.#enqueue('scenario', async () => {
+      if (this.info?.scenario === scenario) return;
+      const info = await api.createPlayground({ scenario });
+      if (this.#isClosed) return;
+      this.drafts = {};
+      this.sinkOverride = null;
+      this.#filledRun = null;
+      this.awaitingRun = null;
+      this.#attach(info);
+    });
+  }
+
+  addWorker(worker: NewWorker): Promise<void> {
+    return this.#enqueue('topology', async (id) => {
+      await api.addWorker(id, worker);
+    });
+  }
+
+  removeWorker(worker: string): Promise<void> {
+    return this.#enqueue('topology', async (id) => {
+      await api.removeWorker(id, worker);
+    });
+  }
+
+  updateWorker(worker: string, patch: WorkerPatch): Promise<void> {
+    return this.#enqueue('topology', async (id) => {
+      await api.updateWorker(id, worker, patch);
+    });
+  }
+
+  signalWorker(worker: string, signal: WorkerSignal): Promise<void> {
+    return this.#enqueue('topology', async (id) => {
+      await api.signalWorker(id, worker, signal);
+    });
+  }
+
+  setSink(patch: SinkPatch): Promise<void> {
+    return this.#enqueue('sink', async (id) => {
+      const sink = await api.patchSink(id, patch);
+      this.sinkOverride = { sink, afterRun: this.run.runId };
+    });
+  }
+
+  setOptions(patch: SocketOptionsPatch): Promise<void> {
+    return this.#enqueue('options', async (id) => {
+      const options = await api.patchOptions(id, patch);
+      if (this.info) this.info = { ...this.info, options };
     });
   }
 
@@ -124,20 +258,35 @@ export class PlaygroundSession {
     });
   }
 
-  /** Starts a run, first sending an interval still being edited (a click on Run does not wait for blur). */
+  /** Starts a run, first sending parameters still being edited (a click on Run does not wait for blur). */
   startRun(): Promise<void> {
     return this.#enqueue('start', async (id) => {
       if (this.run.status === 'running' || (this.awaitingRun !== null && this.awaitingRun !== this.run.runId)) return;
-      if (this.intervalDraft !== null) {
-        const parsed = parseInterval(this.intervalDraft);
-        if (!parsed.ok) throw new ApiError('PG_ERR_VALIDATION', `Interval: ${parsed.message}`);
-        const patch: RunParamsPatch = { intervalMs: parsed.value };
-        if (parsed.value !== this.info?.params.intervalMs) this.#setInfo(await api.patchParams(id, patch));
-        this.intervalDraft = null;
-      }
+      await this.#sendDrafts(id, true);
       const run = await api.startRun(id);
       if (run !== this.run.runId) this.awaitingRun = run;
     });
+  }
+
+  /** PATCHes the valid drafts that differ; with `strict`, an invalid draft is an error instead of waiting. */
+  async #sendDrafts(id: string, strict: boolean): Promise<void> {
+    const patch: Partial<Record<NumericParam, number>> = {};
+    const settled: NumericParam[] = [];
+    for (const [key, text] of Object.entries(this.drafts) as [NumericParam, string][]) {
+      const parsed = parseParam(key, text);
+      if (!parsed.ok) {
+        if (strict) throw new ApiError('PG_ERR_VALIDATION', parsed.message);
+        continue;
+      }
+      settled.push(key);
+      if (parsed.value !== this.info?.params[key]) patch[key] = parsed.value;
+    }
+    if (Object.keys(patch).length > 0) this.#setInfo(await api.patchParams(id, patch));
+    if (settled.length > 0) {
+      const drafts = { ...this.drafts };
+      for (const key of settled) if (drafts[key] !== undefined && parseParam(key, drafts[key]).ok) delete drafts[key];
+      this.drafts = drafts;
+    }
   }
 
   stopRun(): Promise<void> {
@@ -172,7 +321,10 @@ export class PlaygroundSession {
     this.#bootTimer = null;
     this.pending = 'boot';
     try {
-      const wanted = new URL(location.href).searchParams.get('p');
+      const query = new URL(location.href).searchParams;
+      const wanted = query.get('p');
+      const scenario = query.get('scenario') ?? 'tutorial';
+      void this.#loadScenarios();
       let info: PlaygroundInfo | null = null;
       if (wanted) {
         try {
@@ -181,7 +333,7 @@ export class PlaygroundSession {
           if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
         }
       }
-      info ??= await api.createPlayground({ scenario: 'tutorial' });
+      info ??= await api.createPlayground({ scenario });
       if (this.#isClosed) return;
       this.pending = null;
       this.#attach(info);
@@ -193,11 +345,21 @@ export class PlaygroundSession {
     }
   }
 
+  async #loadScenarios(): Promise<void> {
+    try {
+      const list = await api.listScenarios();
+      if (list.length > 0) this.scenarios = list;
+    } catch {
+      // The fallback list names the same two scenarios.
+    }
+  }
+
   /** Points the tab (URL, stream, state) at a playground. */
   #attach(info: PlaygroundInfo): void {
     const url = new URL(location.href);
-    if (url.searchParams.get('p') !== info.id) {
+    if (url.searchParams.get('p') !== info.id || url.searchParams.has('scenario')) {
       url.searchParams.set('p', info.id);
+      url.searchParams.delete('scenario');
       history.replaceState(history.state, '', url);
     }
     this.stream?.close();
@@ -245,7 +407,7 @@ export class PlaygroundSession {
   async #fillMessages(): Promise<void> {
     const id = this.info?.id;
     const run = this.run.runId;
-    if (!id || !run || this.#filledRun === run) return;
+    if (!id || !run || this.#filledRun === run || !this.run.keepMessages) return;
     const isIncomplete = this.run.workers.some((w) => w.messages.length < Math.min(w.count, MESSAGES_SHOWN));
     if (!isIncomplete) return;
     this.#filledRun = run;
@@ -267,7 +429,7 @@ export class PlaygroundSession {
     } catch (error) {
       if (error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND') {
         try {
-          const info = await api.createPlayground({ scenario: 'tutorial' });
+          const info = await api.createPlayground({ scenario: this.info?.scenario ?? 'tutorial' });
           if (!this.#isClosed) {
             this.#attach(info);
             this.error = { code: 'PG_ERR_NOT_FOUND', message: `Playground ${id} is gone (server restarted?); started a new one.` };

@@ -1,0 +1,126 @@
+/**
+ * Issue 4: for a REAL recorded run, the replayed state at time t equals the live state at t. The run is the
+ * tutorial on real ZeroMQ sockets in an in-process server (store ':memory:'); the live state is folded from the
+ * events the WebSocket stream delivered, at the moment the ipc endpoint was bound; the replay state comes from the
+ * history API's events (whole, and as a big run's window: counters?t= plus the events after), through the same
+ * pure functions the page uses.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../server/app.ts';
+import type { EventWindow, RecordedRunDetail, RunCountersAt } from '../../shared/protocol/history.ts';
+import type { PlaygroundEvent, PlaygroundInfo } from '../../shared/protocol/index.ts';
+import { StreamProbe, freePort, testPolicy } from '../../test/helpers.ts';
+import { addToCounts, countUpTo, emptyCounts, foldSnapshot, replayFrame, stateAt, type LoadedWindow } from './replay.ts';
+
+let app: FastifyInstance;
+let policy: ReturnType<typeof testPolicy>;
+let socket: WebSocket | null = null;
+
+beforeAll(async () => {
+  policy = testPolicy();
+  app = await buildApp({
+    store: ':memory:',
+    policy,
+    staticDir: null,
+    registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+  });
+  await app.ready();
+});
+
+afterAll(async () => {
+  socket?.terminate();
+  await app?.close();
+  policy?.cleanup();
+});
+
+async function json<T>(url: string): Promise<T> {
+  const response = await app.inject(url);
+  expect(response.statusCode, `${url}: ${response.body}`).toBe(200);
+  return response.json<T>();
+}
+
+function nonZero(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).filter(([, n]) => n > 0));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('replay of a recorded real run', () => {
+  it('shows at the ipc bind exactly what the live stream showed at that moment', { timeout: 30_000 }, async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 100 } } });
+    expect(created.statusCode).toBe(201);
+    const playground = created.json<PlaygroundInfo>();
+    const probe = new StreamProbe();
+    socket = await app.injectWS(`/api/playgrounds/${playground.id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+    await probe.waitFor((m) => m.type === 'hello');
+    socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: playground.lastSeq }));
+
+    const started = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
+    expect(started.statusCode).toBe(201);
+    const run = started.json<{ run: string }>().run;
+
+    // The live view: the streamed events of this run, folded as they arrived, captured once the ipc bind arrived.
+    const ipcBound = (e: PlaygroundEvent) => e.run === run && e.type === 'endpoint:bound' && e.endpoint.name === 'ipc';
+    await probe.waitFor((m) => m.type === 'events' && m.events.some(ipcBound), 15_000);
+    const streamedAtBind = probe.events().filter((e) => e.run === run);
+    const bind = streamedAtBind.find(ipcBound)!;
+    await probe.waitFor((m) => m.type === 'events' && m.events.some((e) => e.run === run && e.type === 'run:ended'), 15_000);
+    const streamed = probe.events().filter((e) => e.run === run);
+    // Events stamped at the bind's t may arrive in the next frame: the live state at t includes them.
+    const live = foldSnapshot(streamed.filter((e) => e.t <= bind.t));
+    expect(foldSnapshot(streamedAtBind.filter((e) => e.seq <= bind.seq)).bound).toHaveProperty('ipc');
+    expect(live.bound).toHaveProperty('ipc');
+    expect(live.sent).toBeGreaterThanOrEqual(3); // "1", "2", "3" went out over tcp before the ipc bind
+
+    // The replay: the recorded run, through the history API.
+    const detail = await until('the run to be recorded', async () => {
+      const d = await json<RecordedRunDetail>(`/api/runs/${run}`);
+      return d.status === 'ended' ? d : null;
+    });
+    const page = await json<EventWindow>(`/api/runs/${run}/events?fromSeq=${detail.firstSeq}&limit=5000`);
+    expect(page.nextSeq).toBeNull();
+    const recorded = page.events;
+    expect(recorded.length).toBe(detail.eventCount);
+
+    const replayed = stateAt(recorded, bind.t);
+    expect(replayed).toEqual(live);
+    expect(replayed.links['worker-ipc']).not.toBe('connected'); // the ipc endpoint was just bound
+
+    // The counters the page shows at t: from the events, and from counters?t= (what a big run's window starts from).
+    const whole: LoadedWindow = { run, prologue: [], base: emptyCounts(), events: recorded, fromT: 0, toT: Infinity };
+    const frame = replayFrame(whole, bind.t, 400);
+    expect(frame.counters).toMatchObject({ sent: live.sent, received: live.received, done: live.done, lost: live.lost });
+    const at = await json<RunCountersAt>(`/api/runs/${run}/counters?t=${bind.t}`);
+    // (the server lists every worker of the run, with 0 for one that has received nothing yet)
+    expect({ sent: at.sent, received: nonZero(at.received), lost: at.lost }).toEqual({ sent: live.sent, received: live.received, lost: live.lost });
+    expect(at.lastSeq).toBe(recorded[countUpTo(recorded, bind.t) - 1]!.seq);
+
+    // A window starting half-way (counters at its start + events after it) gives the same counters at the bind.
+    const from = bind.t / 2;
+    const base = await json<RunCountersAt>(`/api/runs/${run}/counters?t=${from}`);
+    const after = await json<EventWindow>(`/api/runs/${run}/events?fromSeq=${base.lastSeq + 1}&limit=5000`);
+    const window: LoadedWindow = {
+      run,
+      prologue: recorded.slice(0, 1),
+      base: { ...addToCounts(emptyCounts(), []), sent: base.sent, received: base.received, done: base.done, collected: base.collected, lost: base.lost, lastSeq: base.lastSeq },
+      events: after.events,
+      fromT: from,
+      toT: detail.durationMs,
+    };
+    const windowed = replayFrame(window, bind.t, 400).counters;
+    expect({ ...windowed, received: nonZero(windowed.received), done: nonZero(windowed.done) }).toEqual(frame.counters);
+
+    // And at every event's moment, not just the bind, the recorded run replays to what was streamed.
+    for (const e of recorded) expect(stateAt(recorded, e.t), `t=${e.t}`).toEqual(foldSnapshot(streamed.filter((s) => s.t <= e.t)));
+  });
+});

@@ -1,0 +1,315 @@
+/**
+ * A recorded run replayed on the live page's own components. ReplaySession IS a PlaygroundSession (so Diagram,
+ * AccountingBar and the panels read it through the same context, unchanged) that never connects: its RunState is
+ * fed recorded events through the same `applyFrame` the live stream uses, and its frame clock is the timeline's
+ * playhead instead of the wall clock.
+ *
+ *   seek(t)  -> rebuild: RunState folds every loaded event with t' <= t in one frame (exact counters; the events of
+ *               the last flight duration are "news", so their dots stand where they stood at t)
+ *   playing  -> each animation frame folds only the events that became due, like live frames
+ *
+ * Small runs (< WHOLE_RUN_EVENTS) are fetched whole; bigger ones a window at a time: exact counters at the
+ * window's start (`counters?t=`) plus up to MAX_EVENT_WINDOW events after it, and the run's first events for its
+ * topology.
+ */
+import { MAX_EVENT_WINDOW, type RecordedRunDetail } from '../../shared/protocol/history.ts';
+import type { PlaygroundEvent, PlaygroundInfo, Transport } from '../../shared/protocol/index.ts';
+import { DEFAULT_SOCKET_OPTIONS } from '../../shared/protocol/index.ts';
+import { toErrorInfo } from './api.ts';
+import { flightDuration } from './flights.ts';
+import * as history from './history-api.ts';
+import {
+  SPEEDS,
+  WHOLE_RUN_EVENTS,
+  advance,
+  covers,
+  emptyCounts,
+  eventAt,
+  forwardFrame,
+  nextEventTime,
+  previousEventTime,
+  replayFrame,
+  type Counts,
+  type LoadedWindow,
+  type Speed,
+} from './replay.ts';
+import { PlaygroundSession } from './session.svelte.ts';
+
+type Started = Extract<PlaygroundEvent, { type: 'run:started' }>;
+
+/** How far before the playhead a big run's window starts (so the dots in flight at the playhead are drawn). */
+const WINDOW_BACK_MS = 500;
+
+function transportOf(address: string): Transport {
+  return address.startsWith('ipc:') ? 'ipc' : address.startsWith('inproc:') ? 'inproc' : 'tcp';
+}
+
+/** One recorded run on the timeline. */
+export class ReplaySession extends PlaygroundSession {
+  readonly runId: string;
+  detail = $state.raw<RecordedRunDetail | null>(null);
+  /** The playhead (ms since the run started). */
+  time = $state(0);
+  isPlaying = $state(false);
+  speed = $state<Speed>(1);
+  isLoading = $state(true);
+  loadError = $state<string | null>(null);
+  /** The event at (or just before) the playhead: what the timeline names. */
+  current = $state.raw<PlaygroundEvent | null>(null);
+  /** The run's first event, with its whole topology. */
+  started = $state.raw<Started | null>(null);
+  /** Event times for the timeline's ticks (small runs only). */
+  marks = $state.raw<{ t: number; type: string }[]>([]);
+
+  readonly duration = $derived(this.detail?.durationMs ?? 0);
+
+  #window: LoadedWindow | null = null;
+  #prologue: PlaygroundEvent[] = [];
+  #isWhole = false;
+  #appliedSeq = 0;
+  #raf: number | null = null;
+  #lastFrame = 0;
+  #isClosed = false;
+
+  constructor(runId: string) {
+    super();
+    this.runId = runId;
+    this.pending = null;
+  }
+
+  override start(): void {
+    // A replay never connects to a playground.
+  }
+
+  override close(): void {
+    this.#isClosed = true;
+    this.pause();
+    this.loop.close();
+  }
+
+  /** Fetches the run and shows its first moment. */
+  async open(): Promise<void> {
+    try {
+      const detail = await history.getRecordedRun(this.runId);
+      if (this.#isClosed) return;
+      this.detail = detail;
+      if (detail.eventCount < WHOLE_RUN_EVENTS) {
+        const events = await this.#fetchAll(detail.firstSeq, detail.lastSeq);
+        this.#isWhole = true;
+        this.#window = { run: this.runId, prologue: [], base: emptyCounts(), events, fromT: 0, toT: Infinity };
+        this.#prologue = events.slice(0, 1);
+        this.marks = events.filter((e) => !e.type.startsWith('task:')).map((e) => ({ t: e.t, type: e.type }));
+      } else {
+        this.#prologue = (await history.getEvents(this.runId, { fromSeq: detail.firstSeq, limit: MAX_EVENT_WINDOW })).events;
+        await this.#loadWindow(0);
+      }
+      if (this.#isClosed) return;
+      const first = this.#prologue[0];
+      if (first?.type === 'run:started') this.started = first;
+      this.info = this.#infoOf(detail);
+      this.isLoading = false;
+      this.#show(0);
+    } catch (error) {
+      this.isLoading = false;
+      this.loadError = toErrorInfo(error).message;
+    }
+  }
+
+  /** Moves the playhead to `t` and shows the run exactly as it was then. */
+  async seek(t: number): Promise<void> {
+    const time = Math.min(this.duration, Math.max(0, t));
+    this.time = time;
+    if (!covers(this.#window, time)) await this.#loadWindow(time);
+    if (this.#isClosed || this.time !== time) return;
+    this.#show(time);
+  }
+
+  play(): void {
+    if (this.isPlaying || this.isLoading || this.loadError) return;
+    if (this.time >= this.duration) void this.seek(0);
+    this.isPlaying = true;
+    this.#lastFrame = performance.now();
+    this.#schedule();
+  }
+
+  pause(): void {
+    if (this.#raf !== null) cancelAnimationFrame(this.#raf);
+    this.#raf = null;
+    if (!this.isPlaying) return;
+    this.isPlaying = false;
+    // Counters are throttled while playing: settle on the exact state at the playhead.
+    if (covers(this.#window, this.time)) this.#show(this.time);
+  }
+
+  toggle(): void {
+    if (this.isPlaying) this.pause();
+    else this.play();
+  }
+
+  setSpeed(speed: number): void {
+    const found = SPEEDS.find((s) => s === speed);
+    if (found !== undefined) this.speed = found;
+  }
+
+  /** To the next (+1) or previous (-1) event's moment. */
+  async step(direction: 1 | -1): Promise<void> {
+    this.pause();
+    const events = this.#window?.events ?? [];
+    let target = direction > 0 ? nextEventTime(events, this.time) : previousEventTime(events, this.time);
+    if (target === null && !this.#isWhole) {
+      if (direction > 0) {
+        await this.#loadWindow(this.time, 0);
+        target = nextEventTime(this.#window?.events ?? [], this.time);
+      } else {
+        // The previous event lies before the loaded window: the last event strictly before the playhead.
+        const at = await history.getCountersAt(this.runId, Math.max(0, this.time - 1e-6));
+        if (at.lastSeq > 0 && at.t < this.time) {
+          const page = await history.getEvents(this.runId, { fromSeq: at.lastSeq, toSeq: at.lastSeq, limit: 1 });
+          target = page.events[0]?.t ?? null;
+        }
+      }
+    }
+    if (target === null) target = direction > 0 ? this.duration : 0;
+    await this.seek(target);
+  }
+
+  #schedule(): void {
+    this.#raf = requestAnimationFrame((now) => {
+      this.#raf = null;
+      if (!this.isPlaying || this.#isClosed) return;
+      const elapsed = now - this.#lastFrame;
+      this.#lastFrame = now;
+      const next = advance(this.time, elapsed, this.speed, this.duration);
+      if (!covers(this.#window, next)) {
+        // A big run: fetch the next window, then go on.
+        this.isPlaying = false;
+        void this.seek(next).then(() => this.play());
+        return;
+      }
+      this.#forward(next);
+      if (next >= this.duration) {
+        this.pause();
+        return;
+      }
+      this.#schedule();
+    });
+  }
+
+  /** Folds the events that became due since the last frame, as the live stream would have delivered them. */
+  #forward(time: number): void {
+    const window = this.#window;
+    if (!window) return;
+    this.time = time;
+    const frame = forwardFrame(window, this.#appliedSeq, time);
+    if (frame.events.length > 0) {
+      this.run.applyFrame(frame, time);
+      this.#appliedSeq = frame.events.at(-1)!.seq;
+    }
+    this.#setClock(time);
+    this.run.tick(this.loop.time);
+    this.current = eventAt(window.events, time);
+  }
+
+  /** Rebuilds the run's state at `time` from the loaded events. */
+  #show(time: number): void {
+    const window = this.#window;
+    if (!window) return;
+    const frame = replayFrame(window, time, flightDuration(this.started?.params.intervalMs ?? 1000));
+    this.run.applyFrame(frame, time);
+    this.#appliedSeq = frame.events.at(-1)?.seq ?? 0;
+    this.#setClock(time);
+    this.run.tick(this.loop.time);
+    this.current = eventAt(window.events, time);
+  }
+
+  /** Sets the frame clock so that the diagram's `run.displayTime(loop.time)` is exactly `time`. */
+  #setClock(time: number): void {
+    const zero = this.run.displayTime(0);
+    this.loop.time = zero === null ? 0 : time - zero;
+  }
+
+  async #fetchAll(fromSeq: number, toSeq: number): Promise<PlaygroundEvent[]> {
+    const events: PlaygroundEvent[] = [];
+    let next: number | null = fromSeq;
+    while (next !== null && !this.#isClosed) {
+      const page = await history.getEvents(this.runId, { fromSeq: next, toSeq, limit: MAX_EVENT_WINDOW });
+      events.push(...page.events);
+      next = page.nextSeq;
+    }
+    return events;
+  }
+
+  /**
+   * Big runs: the exact counters at a little before `time` and the events after them; when that window is cut
+   * (dense events) before reaching `time`, it starts at `time` itself.
+   */
+  async #loadWindow(time: number, backMs = WINDOW_BACK_MS): Promise<void> {
+    if (this.#isWhole) return;
+    await this.#loadWindowFrom(Math.max(0, time - backMs));
+    if (backMs > 0 && !covers(this.#window, time)) await this.#loadWindowFrom(time);
+  }
+
+  #loadWindowFrom(from: number): Promise<void> {
+    return (async () => {
+      this.isLoading = true;
+      try {
+        const at = await history.getCountersAt(this.runId, from);
+        const page = await history.getEvents(this.runId, { fromSeq: at.lastSeq + 1, limit: MAX_EVENT_WINDOW });
+        let events = page.events;
+        let toT = this.duration;
+        if (page.nextSeq !== null && events.length > 0) {
+          // Cut by the limit: events sharing the last t may continue in the next page, so stop just before it.
+          const lastT = events.at(-1)!.t;
+          const kept = events.filter((e) => e.t < lastT);
+          if (kept.length > 0) events = kept;
+          toT = kept.length > 0 ? lastT - 1e-6 : lastT;
+        }
+        const base: Counts = {
+          sent: at.sent,
+          received: { ...at.received },
+          done: { ...at.done },
+          collected: at.collected,
+          lost: at.lost,
+          lastSeq: at.lastSeq,
+        };
+        this.#window = {
+          run: this.runId,
+          prologue: this.#prologue,
+          base,
+          events,
+          fromT: from,
+          toT: Math.max(toT, from),
+        };
+      } catch (error) {
+        this.loadError = toErrorInfo(error).message;
+      } finally {
+        this.isLoading = false;
+      }
+    })();
+  }
+
+  /** A PlaygroundInfo for the components: the recorded topology, no actions possible. */
+  #infoOf(detail: RecordedRunDetail): PlaygroundInfo {
+    const events = this.#window?.events ?? [];
+    const sinkBound = this.#prologue.concat(events.slice(0, 2000)).find((e) => e.type === 'sink:bound');
+    return {
+      id: detail.playground,
+      scenario: detail.scenario,
+      title: detail.name,
+      params: detail.params,
+      endpoints: this.started?.endpoints ?? detail.endpoints,
+      workers: this.started?.workers ?? detail.workers,
+      sink: {
+        enabled: sinkBound !== undefined,
+        transport: sinkBound?.type === 'sink:bound' ? transportOf(sinkBound.address) : 'tcp',
+        address: sinkBound?.type === 'sink:bound' ? sinkBound.address : null,
+      },
+      options: DEFAULT_SOCKET_OPTIONS,
+      maxWorkers: 0,
+      lesson: null,
+      undoDepth: 0,
+      activeRun: null,
+      lastSeq: detail.lastSeq,
+    };
+  }
+}
