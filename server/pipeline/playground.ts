@@ -133,7 +133,7 @@ export class Playground {
       params: { ...this.params },
       endpoints: (run?.endpoints ?? this.#endpoints).map((endpoint) => ({ ...endpoint })),
       workers: this.#active ? this.#active.workers() : this.#workers.map((worker) => ({ ...worker })),
-      sink: run ? run.sinkInfo : { ...this.#sink },
+      sink: this.#active ? this.#active.sinkInfo : { ...this.#sink },
       options: structuredClone(this.#options),
       maxWorkers: this.maxWorkers,
       lesson: this.#lesson?.id ?? null,
@@ -186,6 +186,7 @@ export class Playground {
     const transport = spec.transport ?? 'tcp';
     const mode = spec.mode ?? 'in-process';
     this.#checkTransport(transport, mode);
+    this.#checkSinkReach(this.#sink, mode);
     const workMs = spec.workMs ?? { min: 0, max: 0 };
     checkRange(workMs);
     this.#remember();
@@ -245,8 +246,10 @@ export class Playground {
     if (patch.enabled && this.scenario.framing !== 'tagged') {
       throw new PlaygroundError('PG_ERR_VALIDATION', 'The tutorial has no sink: its clients only print what they receive. Use the pipeline sandbox.');
     }
+    const next = { ...this.#sink, ...patch };
+    if (next.enabled) for (const worker of this.#workers) this.#checkSinkReach(next, worker.mode);
     this.#remember();
-    this.#sink = { ...this.#sink, ...patch };
+    this.#sink = next;
     this.#infoChanged();
     return { ...this.#sink };
   }
@@ -495,6 +498,16 @@ export class Playground {
     }
     if (transport === 'inproc' && mode === 'process') {
       throw new PlaygroundError('PG_ERR_VALIDATION', 'inproc only works between sockets of one process (one ZeroMQ context); a process worker needs tcp or ipc.');
+    }
+  }
+
+  /** A process worker cannot reach an inproc sink: its results would vanish without a trace. */
+  #checkSinkReach(sink: SinkInfo, mode: WorkerInfo['mode']): void {
+    if (sink.enabled && sink.transport === 'inproc' && mode === 'process') {
+      throw new PlaygroundError(
+        'PG_ERR_VALIDATION',
+        'A process worker cannot reach an inproc sink (inproc only works inside one process); put the sink on tcp or ipc.',
+      );
     }
   }
 

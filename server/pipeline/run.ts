@@ -8,6 +8,7 @@
 import * as zmq from 'zeromq';
 import {
   MESSAGES_KEPT_PER_WORKER,
+  type Counters,
   type EndpointInfo,
   type EventInput,
   type RunEndReason,
@@ -214,14 +215,14 @@ export class PipelineRun {
     return { messages, truncated: this.#messagesTruncated };
   }
 
-  counters(): { sent: number; received: Record<string, number>; done: Record<string, number>; collected: number; lost: number } {
+  counters(): Omit<Counters, 'run'> {
     const received: Record<string, number> = {};
     const done: Record<string, number> = {};
     for (const [id, slot] of this.#slots) {
       received[id] = slot.received;
       done[id] = slot.done;
     }
-    return { sent: this.#sent, received, done, collected: this.#collected, lost: this.#lost };
+    return { sent: this.#sent, received, done, collected: this.#collected, lost: this.#lost, lostBy: { ...this.#lostBy } };
   }
 
   elapsed(): number {
@@ -356,6 +357,8 @@ export class PipelineRun {
       params,
       endpoints: this.endpoints.map((endpoint) => ({ ...endpoint })),
       workers: this.workers(),
+      sink: this.sinkInfo,
+      options: structuredClone(this.#options.socketOptions),
     });
     let reason: RunEndReason = 'completed';
     const blockedWatch = setInterval(() => this.#updateBlocked(), BLOCKED_AFTER_MS / 2);
@@ -593,10 +596,15 @@ export class PipelineRun {
     } else {
       slot.handle = new InProcessWorker(slot.info.id, config, onReport);
       slot.info.state = 'connecting';
-      if (slot.info.transport === 'inproc') slot.linkedPipes = slot.info.connections; // no monitor for inproc
     }
     this.#emit({ type: 'worker:connecting', worker: slot.info.id, address });
     this.#emitWorker(slot, 'connecting');
+    if (slot.info.transport === 'inproc') {
+      // inproc has no monitor events: its pipe exists as soon as connect() returns on a bound endpoint.
+      slot.linkedPipes = slot.info.connections;
+      slot.info.state = 'connected';
+      this.#emitWorker(slot, 'connected');
+    }
     this.#reportPeers(slot.info.endpoint);
   }
 

@@ -256,5 +256,28 @@ describe('topology rules', () => {
     playgrounds.push(tutorial);
     expect(() => tutorial.addWorker({ transport: 'inproc' })).toThrow(/tcp and ipc only/);
     expect(() => tutorial.updateSink({ enabled: true })).toThrow(/no sink/);
+    // A process cannot reach an inproc sink: refused both ways round.
+    const withProcess = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
+    playgrounds.push(withProcess);
+    withProcess.addWorker({ transport: 'tcp', mode: 'process' });
+    expect(() => withProcess.updateSink({ enabled: true, transport: 'inproc' })).toThrow(/cannot reach an inproc sink/);
+    const withSink = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
+    playgrounds.push(withSink);
+    withSink.updateSink({ enabled: true, transport: 'inproc' });
+    expect(() => withSink.addWorker({ transport: 'tcp', mode: 'process' })).toThrow(/cannot reach an inproc sink/);
+  });
+
+  it('reports inproc workers connected (inproc has no monitor events) and the sink set between runs', async () => {
+    const playground = sandbox({ tasks: 5, syncStart: true });
+    const worker = playground.addWorker({ transport: 'inproc' });
+    const events = collect(playground);
+    const first = playground.startRun();
+    await runEnded(playground, first.id);
+    expect(ofType(events, 'worker:updated').filter((e) => e.worker.id === worker.id).map((e) => e.change)).toContain('connected');
+    playground.updateSink({ enabled: true, transport: 'ipc' });
+    expect(playground.info().sink).toMatchObject({ enabled: true, transport: 'ipc' });
+    const started = ofType(events, 'run:started')[0]!;
+    expect(started.sink.enabled).toBe(false);
+    expect(started.options.ventilator.sendHighWaterMark).toBe(1000);
   });
 });

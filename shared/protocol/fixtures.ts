@@ -30,7 +30,18 @@ const workers: WorkerInfo[] = [
 const base = { run: 'run-1', t: 12.5 };
 
 export const VALID_EVENTS: Record<PlaygroundEvent['type'], PlaygroundEvent> = {
-  'run:started': { type: 'run:started', seq: 1, ...base, t: 0, scenario: 'tutorial', params, endpoints: [tcp, ipc], workers },
+  'run:started': {
+    type: 'run:started',
+    seq: 1,
+    ...base,
+    t: 0,
+    scenario: 'tutorial',
+    params,
+    endpoints: [tcp, ipc],
+    workers,
+    sink: { enabled: false, transport: 'tcp', address: null },
+    options: DEFAULT_SOCKET_OPTIONS,
+  },
   'endpoint:bound': { type: 'endpoint:bound', seq: 2, ...base, endpoint: tcp },
   'socket:event': { type: 'socket:event', seq: 3, ...base, node: 'worker-ipc', kind: 'connect:retry', address: ipc.actual, interval: 141 },
   'worker:connecting': { type: 'worker:connecting', seq: 4, ...base, worker: 'worker-tcp', address: tcp.actual },

@@ -307,6 +307,8 @@ export const PlaygroundEvent = Type.Union([
     params: RunParams,
     endpoints: Type.Array(EndpointInfo),
     workers: Type.Array(WorkerInfo),
+    sink: SinkInfo,
+    options: SocketOptions,
   }),
   /** The ventilator's PUSH socket now listens on one more endpoint (the same socket, as in the tutorial). */
   event('endpoint:bound', { endpoint: EndpointInfo }),
@@ -384,6 +386,8 @@ export const Counters = Type.Object({
   done: Type.Record(Type.String(), Count),
   collected: Count,
   lost: Count,
+  /** Lost tasks per worker (see RunSummary.lostBy); live streams carry it, stored counters may not. */
+  lostBy: Type.Optional(Type.Record(Type.String(), Count)),
 });
 export type Counters = Static<typeof Counters>;
 

@@ -86,7 +86,9 @@ export async function getEvents(
 
 /** GET /api/runs/:id/counters?t= : exact totals over the events with t' <= t. */
 export async function getCountersAt(id: string, t: number): Promise<RunCountersAt> {
-  return (await call('GET', `${runPath(id)}/counters?t=${encodeURIComponent(String(t))}`)) as RunCountersAt;
+  // The server takes plain decimals (at most 9 decimals, no exponent).
+  const time = Math.max(0, t).toFixed(9).replace(/\.?0+$/, '');
+  return (await call('GET', `${runPath(id)}/counters?t=${time}`)) as RunCountersAt;
 }
 
 /** POST /api/runs/import with the file's text; 400 PG_ERR_IMPORT says what is wrong with it. */
