@@ -62,13 +62,15 @@ describe('round-robin', () => {
 describe('the slow joiner, with worker processes', () => {
   it('without a synchronised start the first worker to connect takes almost everything', async () => {
     const playground = sandbox({ tasks: 300, syncStart: false, drainMs: 3000 });
-    for (let i = 0; i < 3; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
+    // One worker in this process joins within a millisecond; the two processes need a few hundred.
+    const quick = playground.addWorker({ transport: 'tcp' });
+    for (let i = 0; i < 2; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
     const events = collect(playground);
     const run = playground.startRun();
     const ended = await runEnded(playground, run.id, 30_000);
-    const shares = Object.values(countBy(events, 'task:received'));
-    expect(shares.reduce((a, b) => a + b, 0)).toBe(300);
-    expect(Math.max(...shares)).toBeGreaterThanOrEqual(270);
+    const received = countBy(events, 'task:received');
+    expect(Object.values(received).reduce((a, b) => a + b, 0)).toBe(300);
+    expect(received[quick.id]).toBeGreaterThanOrEqual(270);
     expect(ended.summary.lost).toBe(0);
   }, 40_000);
 

@@ -73,13 +73,14 @@ const divideAndConquer: Lesson = {
 const slowJoiner: Lesson = {
   id: 'slow-joiner',
   scenario: 'pipeline',
+  // worker-1 lives in the server and connects within a millisecond; the two processes need a few hundred.
   start: {
     params: { tasks: 300, intervalMs: 0, syncStart: false, drainMs: 3000 },
-    workers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, mode: 'process' as const })),
+    workers: [{ transport: 'tcp' }, { transport: 'tcp', mode: 'process' }, { transport: 'tcp', mode: 'process' }],
   },
   solution: {
     params: { tasks: 300, intervalMs: 0, syncStart: true, drainMs: 3000 },
-    workers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, mode: 'process' as const })),
+    workers: [{ transport: 'tcp' }, { transport: 'tcp', mode: 'process' }, { transport: 'tcp', mode: 'process' }],
   },
   check(run) {
     const counts = shares(run);
@@ -157,7 +158,7 @@ const workerDies: Lesson = {
   id: 'worker-dies',
   scenario: 'pipeline',
   // worker-2 is killed shortly after the tenth send, whatever the learner does.
-  actions: [{ afterSent: 10, delayMs: 25, worker: 'worker-2', signal: 'kill' }],
+  actions: [{ afterSent: 10, delayMs: 50, worker: 'worker-2', signal: 'kill' }],
   start: {
     params: { tasks: 40, intervalMs: 0, syncStart: true, drainMs: 800 },
     workers: [
@@ -167,7 +168,7 @@ const workerDies: Lesson = {
   },
   solution: {
     // Paced sends and a worker that keeps up: nothing waits in its pipe when it dies.
-    params: { tasks: 40, intervalMs: 50, syncStart: true, drainMs: 800 },
+    params: { tasks: 40, intervalMs: 100, syncStart: true, drainMs: 800 },
     workers: [
       { transport: 'tcp', workMs: { min: 5, max: 5 } },
       { transport: 'tcp', mode: 'process', workMs: { min: 0, max: 0 } },

@@ -27,7 +27,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
   'slow-joiner': {
     title: '3. The slow joiner',
     explanation: [
-      'Three workers run as their own processes, so each takes a few hundred milliseconds to start and connect. The ventilator starts sending at once.',
+      'worker-1 runs inside the server and connects within a millisecond; worker-2 and worker-3 run as their own processes, so each takes a few hundred milliseconds to start and connect. The ventilator starts sending as soon as it can.',
       'A PUSH socket only round-robins among peers that have completed their connection. The first worker to connect receives the whole burst before the others arrive: "PUSH sockets don\'t load balance", people say, when the truth is they were never connected.',
     ],
     goal: 'Every worker receives at least a quarter of the batch.',
@@ -62,7 +62,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Finish the batch with no task lost, although worker-2 dies.',
     hint: 'Losses are what was waiting for the dead worker. A worker that keeps up, fed at a steady pace, has nothing waiting.',
-    solution: 'Pace the ventilator (interval 50 ms) and make worker-2 fast (0 ms): when it dies its pipe is empty, and the rest of the batch goes to worker-1.',
+    solution: 'Pace the ventilator (interval 100 ms) and make worker-2 fast (0 ms): when it dies its pipe is empty, and the rest of the batch goes to worker-1.',
   },
   'fair-queuing': {
     title: '7. Fair-queuing at the sink',

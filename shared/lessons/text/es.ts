@@ -27,7 +27,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
   'slow-joiner': {
     title: '3. El que llega tarde (slow joiner)',
     explanation: [
-      'Tres workers se ejecutan como procesos propios, así que cada uno tarda unos cientos de milisegundos en arrancar y conectarse. El ventilador empieza a enviar enseguida.',
+      'worker-1 se ejecuta dentro del servidor y se conecta en menos de un milisegundo; worker-2 y worker-3 son procesos propios, así que cada uno tarda unos cientos de milisegundos en arrancar y conectarse. El ventilador empieza a enviar en cuanto puede.',
       'Un socket PUSH solo reparte entre los pares que ya completaron su conexión. El primer worker en conectarse recibe toda la ráfaga antes de que lleguen los demás: "PUSH no balancea la carga", se dice, cuando en realidad los otros nunca estuvieron conectados.',
     ],
     goal: 'Cada worker recibe al menos una cuarta parte del lote.',
@@ -62,7 +62,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Terminar el lote sin perder ninguna tarea, aunque worker-2 muera.',
     hint: 'Se pierde lo que esperaba al worker muerto. Un worker que va al día, alimentado a un ritmo constante, no tiene nada esperando.',
-    solution: 'Marca el ritmo del ventilador (intervalo de 50 ms) y haz rápido a worker-2 (0 ms): cuando muere su pipe está vacío y el resto del lote va a worker-1.',
+    solution: 'Marca el ritmo del ventilador (intervalo de 100 ms) y haz rápido a worker-2 (0 ms): cuando muere su pipe está vacío y el resto del lote va a worker-1.',
   },
   'fair-queuing': {
     title: '7. Cola justa (fair-queuing) en el sink',
