@@ -220,6 +220,22 @@ export class RunState {
    * starts no animation.
    */
   applyFrame(frame: EventsFrame, now: number): void {
+    this.#fold(frame, now);
+    for (const listener of this.#frameListeners) listener(frame);
+  }
+
+  /**
+   * Calls `listener` after every frame this state folds, live or replayed (the charts read the same events the
+   * diagram does). Returns the function that removes it.
+   */
+  onFrame(listener: (frame: EventsFrame) => void): () => void {
+    this.#frameListeners.add(listener);
+    return () => this.#frameListeners.delete(listener);
+  }
+
+  readonly #frameListeners = new Set<(frame: EventsFrame) => void>();
+
+  #fold(frame: EventsFrame, now: number): void {
     const context: FrameContext = { log: [], lost: new Map() };
     // Copied once per frame, not once per task:lost, and dropped when the summary (exact) replaces it.
     let lostBy: Record<string, number> | null = null;
