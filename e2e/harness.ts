@@ -50,6 +50,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   viewport?: { width: number; height: number };
+  /** The browser's language ('es-ES' for a Spanish user); Chromium's default otherwise. */
+  locale?: string;
 }
 
 /** Starts the app and a browser. Call close() in afterAll, even when a test failed. */
@@ -76,7 +78,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       executablePath,
       headless: true,
       viewport: options.viewport ?? { width: 1280, height: 800 },
-      args: CHROMIUM_ARGS,
+      args: options.locale ? [...CHROMIUM_ARGS, `--lang=${options.locale}`] : CHROMIUM_ARGS,
+      ...(options.locale ? { locale: options.locale } : {}),
     });
   } catch (error) {
     await app.close();

@@ -108,6 +108,8 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
 
     // Drag the timeline's thumb to about the moment of the ipc bind.
     const scrubber = page.getByTestId('replay-scrubber');
+    // The mouse only reaches what is on screen.
+    await scrubber.scrollIntoViewIfNeeded();
     const box = (await scrubber.boundingBox())!;
     const thumb = 8; // half the thumb: the track's usable length is the width minus the thumb
     const xAt = (t: number) => box.x + thumb + ((box.width - 2 * thumb) * t) / detail.durationMs;

@@ -59,7 +59,8 @@ function isErrorBody(value: unknown): value is { code: string; message: string }
   return typeof v.code === 'string' && typeof v.message === 'string';
 }
 
-async function request(method: string, path: string, body?: unknown): Promise<unknown> {
+/** One JSON request; failures become ApiError (used by the other *-api.ts files too). */
+export async function request(method: string, path: string, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(path, {

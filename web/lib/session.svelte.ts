@@ -6,6 +6,7 @@
 import {
   LIMITS,
   type NewWorker,
+  type PlaygroundEvent,
   type PlaygroundInfo,
   type RunParams,
   type RunParamsPatch,
@@ -17,14 +18,29 @@ import {
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
+import * as lessonsApi from './lessons-api.ts';
 import { ApiError, toErrorInfo } from './api.ts';
 import { FrameLoop } from './frame-loop.svelte.ts';
 import { parseWhole } from './run-model.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import { StreamClient, type ConnectionStatus, type EventsFrame } from './stream-client.svelte.ts';
 
+/** A lesson:checked event, as the lesson panel receives it. */
+export type LessonChecked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>;
+
 /** The HTTP action in flight, if any (actions run one at a time). */
-export type PendingAction = 'boot' | 'start' | 'stop' | 'params' | 'scenario' | 'topology' | 'sink' | 'options' | null;
+export type PendingAction =
+  | 'boot'
+  | 'start'
+  | 'stop'
+  | 'params'
+  | 'scenario'
+  | 'lesson'
+  | 'undo'
+  | 'topology'
+  | 'sink'
+  | 'options'
+  | null;
 
 /** Run parameters edited as numbers in a text field. */
 export type NumericParam = 'intervalMs' | 'tasks' | 'payloadBytes' | 'drainMs';
@@ -214,6 +230,59 @@ export class PlaygroundSession {
     });
   }
 
+  /**
+   * Opens a lesson: a fresh playground when the lesson runs on another scenario (the tab follows it), else this
+   * playground is put in the lesson's start.
+   */
+  openLesson(lesson: string, scenario: string): Promise<void> {
+    return this.#enqueue('lesson', async (id) => {
+      if (this.info?.scenario === scenario) {
+        this.#setInfo(await lessonsApi.applyLesson(id, lesson, 'start'));
+        return;
+      }
+      const info = await api.createPlayground({ lesson });
+      if (this.#isClosed) return;
+      this.#forget();
+      this.#attach(info);
+    });
+  }
+
+  /** Leaves the lessons for the free sandbox: a fresh pipeline playground. */
+  openSandbox(): Promise<void> {
+    return this.#enqueue('scenario', async () => {
+      const info = await api.createPlayground({ scenario: 'pipeline' });
+      if (this.#isClosed) return;
+      this.#forget();
+      this.#attach(info);
+    });
+  }
+
+  /** Puts the playground in the lesson's start (reset) or its solution. */
+  applyLessonStage(lesson: string, stage: 'start' | 'solution'): Promise<void> {
+    return this.#enqueue('lesson', async (id) => {
+      this.drafts = {};
+      this.#setInfo(await lessonsApi.applyLesson(id, lesson, stage));
+    });
+  }
+
+  /** Takes back the last topology or parameter change (between runs). */
+  undo(): Promise<void> {
+    return this.#enqueue('undo', async (id) => {
+      this.drafts = {};
+      this.#setInfo(await lessonsApi.undo(id));
+    });
+  }
+
+  /** Called with every lesson:checked event the stream delivers (history included). */
+  onLessonChecked: ((event: LessonChecked) => void) | null = null;
+
+  #forget(): void {
+    this.drafts = {};
+    this.sinkOverride = null;
+    this.#filledRun = null;
+    this.awaitingRun = null;
+  }
+
   addWorker(worker: NewWorker): Promise<void> {
     return this.#enqueue('topology', async (id) => {
       await api.addWorker(id, worker);
@@ -324,12 +393,21 @@ export class PlaygroundSession {
       const query = new URL(location.href).searchParams;
       const wanted = query.get('p');
       const scenario = query.get('scenario') ?? 'tutorial';
+      const lesson = query.get('lesson');
       void this.#loadScenarios();
       let info: PlaygroundInfo | null = null;
       if (wanted) {
         try {
           info = await api.getPlayground(wanted);
         } catch (error) {
+          if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
+        }
+      }
+      if (!info && lesson) {
+        try {
+          info = await api.createPlayground({ lesson });
+        } catch (error) {
+          // An unknown lesson in a shared link opens the scenario instead.
           if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
         }
       }
@@ -388,11 +466,16 @@ export class PlaygroundSession {
 
   #setInfo(info: PlaygroundInfo): void {
     this.info = info;
+    this.#syncLessonParam(info.lesson);
     this.run.seed(info);
   }
 
   #onEvents(frame: EventsFrame): void {
     this.run.applyFrame(frame, performance.now());
+    const onLessonChecked = this.onLessonChecked;
+    if (onLessonChecked && this.info?.lesson) {
+      for (const event of frame.events) if (event.type === 'lesson:checked') onLessonChecked(event);
+    }
     if (this.awaitingRun !== null && this.run.runId === this.awaitingRun) this.awaitingRun = null;
     const info = this.info;
     // playground:updated is about params; run starts and ends arrive as events, so keep activeRun in step here.
@@ -401,6 +484,15 @@ export class PlaygroundSession {
     }
     this.loop.wake();
     if (this.run.status === 'ended') void this.#fillMessages();
+  }
+
+  /** ?lesson=<id> names the playground's lesson, so a link opens it. */
+  #syncLessonParam(lesson: string | null): void {
+    const url = new URL(location.href);
+    if (url.searchParams.get('lesson') === lesson) return;
+    if (lesson) url.searchParams.set('lesson', lesson);
+    else url.searchParams.delete('lesson');
+    history.replaceState(history.state, '', url);
   }
 
   /** Sampled streams (or a late join) leave gaps in the message lists; the run detail has them all. */
