@@ -75,15 +75,17 @@ describe('undo', () => {
     playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
     playground.applyLesson('fast-and-slow', 'start');
     const before = playground.info();
+    expect(before.undoDepth).toBe(0);
     playground.addWorker({ transport: 'ipc' });
     playground.updateParams({ tasks: 7 });
     playground.updateWorker('worker-1', { transport: 'inproc' });
-    expect(playground.info().undoDepth).toBe(before.undoDepth + 3);
+    expect(playground.info().undoDepth).toBe(3);
     playground.undo();
     expect(playground.info().workers.find((w) => w.id === 'worker-1')!.transport).toBe('tcp');
     playground.undo();
     expect(playground.params.tasks).toBe(40);
     playground.undo();
     expect(playground.info().workers).toEqual(before.workers);
+    expect(() => playground!.undo()).toThrow(/Nothing to undo/);
   });
 });

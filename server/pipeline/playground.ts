@@ -273,7 +273,10 @@ export class Playground {
 
   // ----- lessons and undo ---------------------------------------------------------------------------------------
 
-  /** Puts the playground in a lesson's start (or solution) state; the lesson's goal is checked after each run. */
+  /**
+   * Puts the playground in a lesson's start (or solution) state and clears the undo history; the lesson's goal
+   * is checked after each run.
+   */
   applyLesson(lessonId: string, stage: 'start' | 'solution'): PlaygroundInfo {
     this.lastActivity = Date.now();
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'A run is in progress; stop it before changing lessons.');
@@ -282,7 +285,8 @@ export class Playground {
     if (lesson.scenario !== this.scenario.id) {
       throw new PlaygroundError('PG_ERR_VALIDATION', `Lesson ${lesson.id} runs on the ${lesson.scenario} scenario; create a playground for it.`);
     }
-    this.#remember();
+    // Opening, resetting or solving a lesson starts afresh: there is nothing before it to undo.
+    this.#undo.length = 0;
     const setup = lesson[stage];
     this.#lesson = lesson;
     this.params = { ...this.scenario.defaults, ...setup.params };

@@ -35,8 +35,8 @@ const tutorial: Lesson = {
     const met = workers.length >= 2 && withX.size >= 2;
     return result(
       met,
-      `${workers.length} of 2 workers received messages; ${withX.size} got their "x".`,
-      `${workers.length} de 2 workers recibieron mensajes; ${withX.size} recibieron su "x".`,
+      `Workers that received messages: ${workers.length} of 2; that got their own "x": ${withX.size} of 2.`,
+      `Workers que recibieron mensajes: ${workers.length} de 2; que recibieron su propia "x": ${withX.size} de 2.`,
     );
   },
 };
