@@ -25,7 +25,7 @@ import {
   type WorkerPatch,
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
-import type { Scenario } from '../../shared/scenarios/index.ts';
+import type { Scenario, WorkerSpec } from '../../shared/scenarios/index.ts';
 import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { EndpointError, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
@@ -109,16 +109,7 @@ export class Playground {
       requested: resolveAddress(options.endpointOverrides?.[spec.name] ?? spec.address, policy, this.id),
       actual: null,
     }));
-    this.#workers = scenario.workers.map((spec, index) => ({
-      id: spec.id ?? `worker-${index + 1}`,
-      endpoint: spec.transport,
-      transport: spec.transport,
-      mode: spec.mode ?? 'in-process',
-      workMs: spec.workMs ?? { min: 0, max: 0 },
-      connections: spec.connections ?? 1,
-      state: 'idle',
-      pid: null,
-    }));
+    this.#workers = scenario.workers.map((spec, index) => workerFromSpec(spec, spec.id ?? `worker-${index + 1}`));
     this.#nextWorkerNumber = this.#workers.length + 1;
     this.#sink = { ...scenario.sink, address: null };
     this.#options = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...scenario.options });
@@ -290,16 +281,9 @@ export class Playground {
     const setup = lesson[stage];
     this.#lesson = lesson;
     this.params = { ...this.scenario.defaults, ...setup.params };
-    this.#workers = setup.workers.map((spec, index) => ({
-      id: this.scenario.workers[index]?.id ?? `worker-${index + 1}`,
-      endpoint: spec.transport,
-      transport: spec.transport,
-      mode: spec.mode ?? 'in-process',
-      workMs: spec.workMs ?? { min: 0, max: 0 },
-      connections: spec.connections ?? 1,
-      state: 'idle',
-      pid: null,
-    }));
+    this.#workers = setup.workers.map((spec, index) =>
+      workerFromSpec(spec, this.scenario.workers[index]?.id ?? `worker-${index + 1}`),
+    );
     this.#nextWorkerNumber = this.#workers.length + 1;
     this.#sink = { ...(setup.sink ?? this.scenario.sink), address: null };
     const base = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...this.scenario.options });
@@ -533,6 +517,20 @@ export class Playground {
     for (const listener of this.#infoListeners) listener(info);
     return info;
   }
+}
+
+/** A configured worker (idle: its sockets exist only during a run) from a scenario's or a lesson's spec. */
+function workerFromSpec(spec: WorkerSpec, id: string): WorkerInfo {
+  return {
+    id,
+    endpoint: spec.transport,
+    transport: spec.transport,
+    mode: spec.mode ?? 'in-process',
+    workMs: spec.workMs ?? { min: 0, max: 0 },
+    connections: spec.connections ?? 1,
+    state: 'idle',
+    pid: null,
+  };
 }
 
 function checkRange(range: { min: number; max: number }): void {
