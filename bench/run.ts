@@ -133,25 +133,28 @@ interface InstrumentedResult {
   heapEndMb: number;
 }
 
-/** The playground's batch scenario behind the real HTTP server, with one WebSocket client subscribed. */
-async function instrumented(app: FastifyInstance, base: string): Promise<InstrumentedResult> {
-  const playground = (await (await fetch(`${base}/api/playgrounds`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scenario: BATCH_SCENARIO, params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 } }),
-  })).json()) as PlaygroundInfo;
-
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`);
+/**
+ * Subscribes a real WebSocket client to a playground, starts its run, and measures it: tasks/s from the first
+ * send to the last `finish` event (taken from the log itself, since the stream may sample task events out), the
+ * frames and events the client received, and the heap while it ran.
+ */
+async function measureRun(
+  app: FastifyInstance,
+  base: string,
+  playgroundId: string,
+  tasks: number,
+  finish: 'task:received' | 'task:collected',
+): Promise<InstrumentedResult> {
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`);
   let frames = 0;
   let eventsDelivered = 0;
   let dropped = 0;
   let firstSentT = -1;
-  let lastReceivedT = 0;
-  let received = 0;
-  // Exact times come from the log itself (the stream may sample task events out).
-  const stopTiming = app.playgrounds.get(playground.id).log.subscribe((event) => {
+  let lastFinishT = 0;
+  let finished = 0;
+  const stopTiming = app.playgrounds.get(playgroundId).log.subscribe((event) => {
     if (event.type === 'task:sent' && firstSentT < 0) firstSentT = event.t;
-    else if (event.type === 'task:received') lastReceivedT = event.t;
+    else if (event.type === finish) lastFinishT = event.t;
   });
   const ended = new Promise<void>((resolve, reject) => {
     socket.on('message', (data) => {
@@ -162,7 +165,8 @@ async function instrumented(app: FastifyInstance, base: string): Promise<Instrum
       frames++;
       dropped += message.dropped;
       eventsDelivered += message.events.length;
-      received = Object.values(message.counters.received).reduce((a, b) => a + b, 0);
+      const { counters } = message;
+      finished = finish === 'task:collected' ? counters.collected : Object.values(counters.received).reduce((a, b) => a + b, 0);
       if (message.events.some((event) => event.type === 'run:ended')) resolve();
     });
   });
@@ -173,19 +177,44 @@ async function instrumented(app: FastifyInstance, base: string): Promise<Instrum
   const heapStart = process.memoryUsage().heapUsed;
   let heapPeak = heapStart;
   const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50);
-  await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' });
+  await fetch(`${base}/api/playgrounds/${playgroundId}/runs`, { method: 'POST' });
   await withTimeout(ended, 'instrumented run');
   clearInterval(sampler);
   global.gc?.();
   const heapEnd = process.memoryUsage().heapUsed;
   stopTiming();
   socket.close();
-  await fetch(`${base}/api/playgrounds/${playground.id}`, { method: 'DELETE' });
+  await fetch(`${base}/api/playgrounds/${playgroundId}`, { method: 'DELETE' });
 
-  if (received !== TASKS) throw new Error(`instrumented run received ${received} of ${TASKS}`);
-  const rate = TASKS / ((lastReceivedT - firstSentT) / 1000);
+  if (finished !== tasks) throw new Error(`instrumented run finished ${finished} of ${tasks} tasks`);
   const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  return { rate, frames, eventsDelivered, dropped, heapStartMb: mb(heapStart), heapPeakMb: mb(heapPeak), heapEndMb: mb(heapEnd) };
+  return {
+    rate: tasks / ((lastFinishT - firstSentT) / 1000),
+    frames,
+    eventsDelivered,
+    dropped,
+    heapStartMb: mb(heapStart),
+    heapPeakMb: mb(heapPeak),
+    heapEndMb: mb(heapEnd),
+  };
+}
+
+async function createPlayground(base: string, body: object): Promise<PlaygroundInfo> {
+  const response = await fetch(`${base}/api/playgrounds`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as PlaygroundInfo;
+}
+
+/** The playground's batch scenario behind the real HTTP server, with one WebSocket client subscribed. */
+async function instrumented(app: FastifyInstance, base: string): Promise<InstrumentedResult> {
+  const playground = await createPlayground(base, {
+    scenario: BATCH_SCENARIO,
+    params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 },
+  });
+  return measureRun(app, base, playground.id, TASKS, 'task:received');
 }
 
 function median(values: number[]): number {
@@ -290,65 +319,15 @@ async function bareEight(round: number, tasks: number): Promise<number> {
 }
 
 async function instrumentedEight(app: FastifyInstance, base: string, tasks: number): Promise<InstrumentedResult> {
-  const json = (response: Response) => response.json() as Promise<PlaygroundInfo>;
-  const post = (url: string, body: object, method = 'POST') =>
-    fetch(`${base}${url}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const playground = await json(await post('/api/playgrounds', {
+  const playground = await createPlayground(base, {
     scenario: BATCH_SCENARIO,
     params: { tasks, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
-  }));
-  await post(`/api/playgrounds/${playground.id}/sink`, { enabled: true, transport: 'tcp' }, 'PATCH');
-  for (const transport of EIGHT.slice(playground.workers.length)) await post(`/api/playgrounds/${playground.id}/workers`, { transport });
-
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`);
-  let frames = 0;
-  let eventsDelivered = 0;
-  let dropped = 0;
-  let firstSentT = -1;
-  let lastCollectedT = 0;
-  let collected = 0;
-  const stopTiming = app.playgrounds.get(playground.id).log.subscribe((event) => {
-    if (event.type === 'task:sent' && firstSentT < 0) firstSentT = event.t;
-    else if (event.type === 'task:collected') lastCollectedT = event.t;
   });
-  const ended = new Promise<void>((resolve, reject) => {
-    socket.on('message', (data) => {
-      const decoded = decodeServerMessage(data.toString());
-      if (!decoded.ok) return reject(new Error(decoded.message));
-      const message = decoded.value;
-      if (message.type !== 'events') return;
-      frames++;
-      dropped += message.dropped;
-      eventsDelivered += message.events.length;
-      collected = message.counters.collected;
-      if (message.events.some((event) => event.type === 'run:ended')) resolve();
-    });
-  });
-  await new Promise((resolve) => socket.once('open', resolve));
-  socket.send(JSON.stringify({ type: 'subscribe' }));
-  global.gc?.();
-  const heapStart = process.memoryUsage().heapUsed;
-  let heapPeak = heapStart;
-  const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50);
-  await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' });
-  await withTimeout(ended, 'instrumented eight-worker run');
-  clearInterval(sampler);
-  global.gc?.();
-  const heapEnd = process.memoryUsage().heapUsed;
-  stopTiming();
-  socket.close();
-  await fetch(`${base}/api/playgrounds/${playground.id}`, { method: 'DELETE' });
-  if (collected !== tasks) throw new Error(`instrumented eight-worker run collected ${collected} of ${tasks}`);
-  const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
-  return {
-    rate: tasks / ((lastCollectedT - firstSentT) / 1000),
-    frames,
-    eventsDelivered,
-    dropped,
-    heapStartMb: mb(heapStart),
-    heapPeakMb: mb(heapPeak),
-    heapEndMb: mb(heapEnd),
-  };
+  const send = (url: string, body: object, method: string) =>
+    fetch(`${base}/api/playgrounds/${playground.id}${url}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await send('/sink', { enabled: true, transport: 'tcp' }, 'PATCH');
+  for (const transport of EIGHT.slice(playground.workers.length)) await send('/workers', { transport }, 'POST');
+  return measureRun(app, base, playground.id, tasks, 'task:collected');
 }
 
 async function sinkEightCase(): Promise<void> {
