@@ -58,7 +58,7 @@ describe('lessons in Spanish (issue 5)', () => {
     await page.getByTestId('run').click();
     await goalStatus(page, 'not-met');
     expect(await page.getByTestId('lesson-goal-status').textContent()).toContain('Todavía no');
-    expect(await page.getByTestId('lesson-goal-detail').textContent()).toContain('workers recibieron');
+    expect(await page.getByTestId('lesson-goal-detail').textContent()).toContain('que recibieron mensajes');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'lesson-1-tutorial.png') });
 
     // The hint says to give the ipc client time; the learner sets the interval to 100 ms and runs again.

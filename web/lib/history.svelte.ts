@@ -7,6 +7,7 @@ import type { RecordedRun } from '../../shared/protocol/history.ts';
 import { checkRunExport } from '../../shared/protocol/history.ts';
 import type { RunParamsPatch } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
+import { t } from './i18n/index.svelte.ts';
 import { toErrorInfo } from './api.ts';
 import * as historyApi from './history-api.ts';
 import { runFromUrl, sameWorkers, settingsOf, withRun } from './replay.ts';
@@ -166,7 +167,7 @@ export class HistoryController {
       try {
         parsed = JSON.parse(text);
       } catch (error) {
-        this.importMessage = { ok: false, text: `The file is not valid JSON (truncated or corrupt?): ${(error as Error).message}` };
+        this.importMessage = { ok: false, text: t('history.badJson', { error: (error as Error).message }) };
         return;
       }
       const check = checkRunExport(parsed);

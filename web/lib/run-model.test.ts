@@ -14,6 +14,10 @@ import {
   summarySentence,
   workerQueue,
 } from './run-model.ts';
+import { translatorFor } from './i18n/translate.ts';
+
+const en = translatorFor('en');
+const es = translatorFor('es');
 
 const EMPTY: RunSummary = {
   sent: 0,
@@ -87,7 +91,7 @@ describe('externalSource', () => {
 describe('summarySentence', () => {
   const summary = { ...EMPTY, sent: 12, received: { 'worker-tcp': 7, 'worker-ipc': 5 }, durationMs: 12000 };
   it('explains round-robin between built-in workers', () => {
-    const text = summarySentence({ reason: 'completed', summary, workers: ['worker-tcp', 'worker-ipc'], builtInWorkers: true });
+    const text = summarySentence({ reason: 'completed', summary, workers: ['worker-tcp', 'worker-ipc'], builtInWorkers: true }, en);
     expect(text).toContain('round-robined the 12 messages');
     expect(text).toContain('worker-tcp got 7, worker-ipc got 5');
     expect(text).toContain('exactly one worker');
@@ -98,7 +102,7 @@ describe('summarySentence', () => {
       summary: { ...summary, received: {}, unattributed: 12, externalPeersMax: 2 },
       workers: [],
       builtInWorkers: false,
-    });
+    }, en);
     expect(text).toContain('12 messages went to peers we do not control (up to 2 connected at once)');
   });
   it('explains a blocked ventilator that sent nothing', () => {
@@ -107,7 +111,7 @@ describe('summarySentence', () => {
       summary: { ...summary, sent: 0, received: {}, externalPeersMax: 0 },
       workers: [],
       builtInWorkers: false,
-    });
+    }, en);
     expect(text).toContain('You stopped the run after 0 messages');
     expect(text).toContain('blocks on send');
   });
@@ -120,7 +124,7 @@ describe('summarySentence for a burst', () => {
       summary: { ...EMPTY, sent: 12, received: { 'worker-tcp': 11, 'worker-ipc': 0 }, unattributed: 1, durationMs: 1500 },
       workers: ['worker-tcp', 'worker-ipc'],
       builtInWorkers: true,
-    });
+    }, en);
     expect(text).toContain('only one peer was connected');
     expect(text).toContain('1 message was sent but never received');
   });
@@ -138,7 +142,7 @@ describe('summarySentence for a batch', () => {
   const base = { reason: 'completed' as const, workers: ['worker-1', 'worker-2'], builtInWorkers: true, unit: 'task' as const };
   it('says every task was processed once when nothing was lost', () => {
     const summary = { ...EMPTY, sent: 10, received: { 'worker-1': 5, 'worker-2': 5 }, done: { 'worker-1': 5, 'worker-2': 5 } };
-    const text = summarySentence({ ...base, summary });
+    const text = summarySentence({ ...base, summary }, en);
     expect(text).toContain('round-robined the 10 tasks');
     expect(text).toContain('Every task was processed exactly once.');
   });
@@ -152,10 +156,29 @@ describe('summarySentence for a batch', () => {
       lost: 9,
       lostBy: { 'worker-2': 8, unknown: 1 },
     };
-    const text = summarySentence({ ...base, summary });
+    const text = summarySentence({ ...base, summary }, en);
     expect(text).toContain('9 tasks were lost (worker-2: 8, unknown worker: 1)');
     expect(text).toContain('does not re-route');
     expect(text).not.toContain('exactly once');
+  });
+});
+
+describe('summarySentence in Spanish', () => {
+  it('uses the singular and plural forms of the count', () => {
+    const base = { reason: 'completed' as const, workers: ['worker-1', 'worker-2'], builtInWorkers: true, unit: 'task' as const };
+    const one = { ...EMPTY, sent: 10, received: { 'worker-1': 5, 'worker-2': 5 }, done: { 'worker-1': 5, 'worker-2': 4 }, lost: 1, lostBy: { unknown: 1 } };
+    const text = summarySentence({ ...base, summary: one }, es);
+    expect(text).toContain('ZeroMQ repartió 10 tareas en round-robin');
+    expect(text).toContain('worker-1 recibió 5');
+    expect(text).toContain('Se perdió 1 tarea (worker desconocido: 1)');
+    const many = summarySentence({ ...base, summary: { ...one, lost: 3, lostBy: { 'worker-2': 3 } } }, es);
+    expect(many).toContain('Se perdieron 3 tareas (worker-2: 3)');
+  });
+  it('words a stopped tutorial run and parse errors in Spanish', () => {
+    const text = summarySentence({ reason: 'stopped', summary: { ...EMPTY, sent: 1 }, workers: [], builtInWorkers: false }, es);
+    expect(text).toContain('Detuviste la ejecución tras 1 mensaje.');
+    expect(parseWorkMs('100-1', es)).toMatchObject({ message: 'El rango empieza por encima de su final (100-1).' });
+    expect(parseWhole('0', { min: 1, max: 10 }, 'Tareas', es)).toMatchObject({ message: 'Tareas: debe estar entre 1 y 10.' });
   });
 });
 
@@ -163,9 +186,9 @@ describe('summarySentence with many workers', () => {
   it('gives the range of shares instead of listing each worker', () => {
     const workers = Array.from({ length: 12 }, (_, i) => `worker-${i + 1}`);
     const even = { ...EMPTY, sent: 120, received: Object.fromEntries(workers.map((w) => [w, 10])), done: Object.fromEntries(workers.map((w) => [w, 10])) };
-    expect(summarySentence({ reason: 'completed', summary: even, workers, builtInWorkers: true, unit: 'task' })).toContain('among the 12 workers: each got 10.');
+    expect(summarySentence({ reason: 'completed', summary: even, workers, builtInWorkers: true, unit: 'task' }, en)).toContain('among the 12 workers: each got 10.');
     const skewed = { ...even, received: { ...even.received, 'worker-3': 2, 'worker-7': 18 } };
-    expect(summarySentence({ reason: 'completed', summary: skewed, workers, builtInWorkers: true, unit: 'task' })).toContain(
+    expect(summarySentence({ reason: 'completed', summary: skewed, workers, builtInWorkers: true, unit: 'task' }, en)).toContain(
       'from 2 (worker-3) to 18 (worker-7) per worker',
     );
   });
@@ -173,8 +196,8 @@ describe('summarySentence with many workers', () => {
 
 describe('lostByText', () => {
   it('skips zeros', () => {
-    expect(lostByText({ a: 0, b: 2 })).toBe('b: 2');
-    expect(lostByText({})).toBe('');
+    expect(lostByText({ a: 0, b: 2 }, en)).toBe('b: 2');
+    expect(lostByText({}, en)).toBe('');
   });
 });
 
@@ -194,16 +217,16 @@ describe('linkView', () => {
 
 describe('work time', () => {
   it('parses a fixed time or a range', () => {
-    expect(parseWorkMs('25')).toEqual({ ok: true, value: { min: 25, max: 25 } });
-    expect(parseWorkMs(' 1-100 ')).toEqual({ ok: true, value: { min: 1, max: 100 } });
-    expect(parseWorkMs('1 – 100 ms')).toEqual({ ok: true, value: { min: 1, max: 100 } });
+    expect(parseWorkMs('25', en)).toEqual({ ok: true, value: { min: 25, max: 25 } });
+    expect(parseWorkMs(' 1-100 ', en)).toEqual({ ok: true, value: { min: 1, max: 100 } });
+    expect(parseWorkMs('1 – 100 ms', en)).toEqual({ ok: true, value: { min: 1, max: 100 } });
   });
   it('refuses what the server would refuse, with a sentence', () => {
     for (const bad of ['', 'fast', '-5', '1.5', '100-1', '70000']) {
-      const parsed = parseWorkMs(bad);
+      const parsed = parseWorkMs(bad, en);
       expect(parsed.ok, bad).toBe(false);
     }
-    expect(parseWorkMs('100-1')).toMatchObject({ message: expect.stringContaining('starts above its end') });
+    expect(parseWorkMs('100-1', en)).toMatchObject({ message: expect.stringContaining('starts above its end') });
   });
   it('formats back', () => {
     expect(formatWorkMs({ min: 0, max: 0 })).toBe('0');
@@ -213,10 +236,10 @@ describe('work time', () => {
 
 describe('parseWhole', () => {
   it('accepts whole numbers within the limits (negative only when allowed)', () => {
-    expect(parseWhole('60', { min: 1, max: 100 }, 'Tasks')).toEqual({ ok: true, value: 60 });
-    expect(parseWhole('-1', { min: -1, max: 60_000 }, 'Linger')).toEqual({ ok: true, value: -1 });
-    expect(parseWhole('-1', { min: 0, max: 10 }, 'HWM').ok).toBe(false);
-    expect(parseWhole('0', { min: 1, max: 10 }, 'Tasks')).toMatchObject({ ok: false, message: 'Tasks: must be between 1 and 10.' });
+    expect(parseWhole('60', { min: 1, max: 100 }, 'Tasks', en)).toEqual({ ok: true, value: 60 });
+    expect(parseWhole('-1', { min: -1, max: 60_000 }, 'Linger', en)).toEqual({ ok: true, value: -1 });
+    expect(parseWhole('-1', { min: 0, max: 10 }, 'HWM', en).ok).toBe(false);
+    expect(parseWhole('0', { min: 1, max: 10 }, 'Tasks', en)).toMatchObject({ ok: false, message: 'Tasks: must be between 1 and 10.' });
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type WorkerState,
   type WorkMs,
 } from '../../shared/protocol/index.ts';
+import type { Translate } from './i18n/translate.ts';
 
 /**
  * A built-in worker's connection to its endpoint, as the diagram draws it:
@@ -47,21 +48,8 @@ export function nextLinkState(prev: LinkState, kind: MonitorKind): LinkState {
 }
 
 /** Human label of a link state. */
-export function linkLabel(state: LinkState): string {
-  switch (state) {
-    case 'idle':
-      return 'not started';
-    case 'connecting':
-      return 'connecting…';
-    case 'retrying':
-      return 'retrying (endpoint not there yet)';
-    case 'connected':
-      return 'connected';
-    case 'disconnected':
-      return 'disconnected';
-    case 'stopped':
-      return 'stopped';
-  }
+export function linkLabel(state: LinkState, t: Translate): string {
+  return t(`link.${state}`);
 }
 
 /** Messages sent that no built-in worker received: what external peers took (or what is still in flight). */
@@ -78,9 +66,14 @@ export function formatMs(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
-/** "1 message", "3 messages". */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "1 message", "3 messages" (or "1 mensaje", "3 mensajes"). */
+export function countOf(n: number, unit: 'message' | 'task' | 'worker', t: Translate): string {
+  return t(`count.${unit}.${n === 1 ? 'one' : 'other'}`, { n });
+}
+
+/** The singular or plural form of a message: `${base}.one` or `${base}.other`. */
+function one<B extends string>(n: number, base: B): `${B}.one` | `${B}.other` {
+  return `${base}.${n === 1 ? 'one' : 'other'}`;
 }
 
 /** Above this many workers the summary gives the range of shares instead of each one. */
@@ -98,26 +91,23 @@ export interface SummaryInput {
 }
 
 /** "worker-3: 12, unknown: 3" from a lostBy record, largest first. */
-export function lostByText(lostBy: Readonly<Record<string, number>>): string {
+export function lostByText(lostBy: Readonly<Record<string, number>>, t: Translate): string {
   return Object.entries(lostBy)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
-    .map(([who, n]) => `${who === 'unknown' ? 'unknown worker' : who}: ${n}`)
+    .map(([who, n]) => `${who === 'unknown' ? t('lostBy.unknown') : who}: ${n}`)
     .join(', ');
 }
 
-/** One or two sentences telling what the finished run shows. */
-export function summarySentence({ reason, summary, workers, builtInWorkers, unit = 'message' }: SummaryInput): string {
+/** One or two sentences telling what the finished run shows, in the language of `t`. */
+export function summarySentence({ reason, summary, workers, builtInWorkers, unit = 'message' }: SummaryInput, t: Translate): string {
   const parts: string[] = [];
-  if (reason === 'stopped') parts.push(`You stopped the run after ${plural(summary.sent, unit)}.`);
-  if (reason === 'failed') parts.push('The run failed: the event log shows the error.');
+  const sent = countOf(summary.sent, unit, t);
+  if (reason === 'stopped') parts.push(t('sum.stopped', { count: sent }));
+  if (reason === 'failed') parts.push(t('sum.failed'));
 
   if (summary.sent === 0) {
-    parts.push(
-      builtInWorkers
-        ? 'Nothing was sent.'
-        : 'Nothing was sent: a PUSH socket with no connected peer blocks on send until someone connects.',
-    );
+    parts.push(builtInWorkers ? t('sum.nothingSent') : t('sum.nothingSentNoPeer'));
     return parts.join(' ');
   }
 
@@ -127,47 +117,39 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
     const high = counts.at(-1)!;
     parts.push(
       low.n === high.n
-        ? `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the ${workers.length} workers: each got ${high.n}.`
-        : `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the peers connected at each send: from ${low.n} (${low.w}) to ${high.n} (${high.w}) per worker.`,
+        ? t('sum.evenShares', { count: sent, workers: workers.length, n: high.n })
+        : t('sum.rangeShares', { count: sent, low: low.n, lowWorker: low.w, high: high.n, highWorker: high.w }),
     );
   } else if (builtInWorkers && workers.length > 0) {
-    const shares = workers.map((w) => `${w} got ${summary.received[w] ?? 0}`);
+    const shares = workers.map((w) => t('sum.share', { worker: w, n: summary.received[w] ?? 0 })).join(', ');
     const busy = workers.filter((w) => (summary.received[w] ?? 0) > 0).length;
-    if (busy > 1) {
-      parts.push(
-        `ZeroMQ round-robined the ${plural(summary.sent, unit)} among the peers connected at each send: ${shares.join(', ')}.`,
-      );
-    } else {
-      parts.push(`${shares.join(', ')}: only one peer was connected when the ${unit}s went out, so it took them all.`);
-    }
+    parts.push(busy > 1 ? t('sum.shares', { count: sent, shares }) : t(`sum.onePeer.${unit}`, { shares }));
   }
 
   if (unit === 'task') {
     const done = Object.values(summary.done).reduce((a, b) => a + b, 0);
     if (summary.lost > 0) {
-      parts.push(
-        `${plural(summary.lost, 'task')} ${summary.lost === 1 ? 'was' : 'were'} lost (${lostByText(summary.lostBy)}): ` +
-          'queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
-      );
+      parts.push(t(one(summary.lost, 'sum.lost'), { count: countOf(summary.lost, 'task', t), detail: lostByText(summary.lostBy, t) }));
     }
     const external = summary.externalPeersMax > 0 ? summary.unattributed : 0;
     if (external > 0) {
-      parts.push(`${plural(external, 'task')} went to peers we do not control (up to ${summary.externalPeersMax} connected at once).`);
+      parts.push(t(one(external, 'sum.externalTasks'), { count: countOf(external, 'task', t), max: summary.externalPeersMax }));
     }
     if (reason === 'completed' && summary.lost === 0 && external === 0 && done === summary.sent) {
-      parts.push('Every task was processed exactly once.');
+      parts.push(t('sum.allOnce'));
     }
     return parts.join(' ');
   }
 
   if (summary.unattributed > 0) {
+    const count = countOf(summary.unattributed, 'message', t);
     parts.push(
       summary.externalPeersMax > 0
-        ? `${plural(summary.unattributed, 'message')} went to peers we do not control (up to ${summary.externalPeersMax} connected at once): PUSH treats them like any other peer.`
-        : `${plural(summary.unattributed, 'message')} ${summary.unattributed === 1 ? 'was' : 'were'} sent but never received by a worker: queued for a peer that closed, and lost with its pipe.`,
+        ? t(one(summary.unattributed, 'sum.externalMessages'), { count, max: summary.externalPeersMax })
+        : t(one(summary.unattributed, 'sum.unreceived'), { count }),
     );
   } else if (builtInWorkers) {
-    parts.push('Every message reached exactly one worker.');
+    parts.push(t('sum.everyMessage'));
   }
   return parts.join(' ');
 }
@@ -199,23 +181,8 @@ export function linkView(state: WorkerState, link: LinkState, transport: Transpo
 }
 
 /** Words for a worker's state badge. */
-export function workerStateLabel(state: WorkerState): string {
-  switch (state) {
-    case 'idle':
-      return 'idle';
-    case 'starting':
-      return 'starting';
-    case 'connecting':
-      return 'connecting';
-    case 'connected':
-      return 'connected';
-    case 'hung':
-      return 'hung (SIGSTOP)';
-    case 'killed':
-      return 'killed (SIGKILL)';
-    case 'stopped':
-      return 'stopped';
-  }
+export function workerStateLabel(state: WorkerState, t: Translate): string {
+  return t(`wstate.${state}`);
 }
 
 /** "0", "25", "1-100" (ms). */
@@ -224,14 +191,14 @@ export function formatWorkMs(work: WorkMs): string {
 }
 
 /** Parses a work time: "25" (fixed) or "1-100" (uniform range), whole ms within LIMITS.workMs. */
-export function parseWorkMs(text: string): { ok: true; value: WorkMs } | { ok: false; message: string } {
+export function parseWorkMs(text: string, t: Translate): { ok: true; value: WorkMs } | { ok: false; message: string } {
   const { min, max } = LIMITS.workMs;
   const match = /^\s*(\d+)\s*(?:[-–]\s*(\d+)\s*)?(?:ms)?\s*$/.exec(text);
-  if (!match) return { ok: false, message: `Enter whole ms like 25, or a range like 1-100 (${min} to ${max}).` };
+  if (!match) return { ok: false, message: t('parse.workInvalid', { min, max }) };
   const low = Number(match[1]);
   const high = match[2] === undefined ? low : Number(match[2]);
-  if (low > max || high > max) return { ok: false, message: `At most ${max} ms.` };
-  if (low > high) return { ok: false, message: `The range starts above its end (${low}-${high}).` };
+  if (low > max || high > max) return { ok: false, message: t('parse.workTooHigh', { max }) };
+  if (low > high) return { ok: false, message: t('parse.workReversed', { low, high }) };
   return { ok: true, value: { min: low, max: high } };
 }
 
@@ -240,14 +207,15 @@ export function parseWhole(
   text: string,
   limits: { min: number; max: number },
   what: string,
+  t: Translate,
 ): { ok: true; value: number } | { ok: false; message: string } {
   const trimmed = text.trim();
   const isNegativeAllowed = limits.min < 0;
   if (!(isNegativeAllowed ? /^-?\d+$/ : /^\d+$/).test(trimmed)) {
-    return { ok: false, message: `${what}: enter a whole number, ${limits.min} to ${limits.max}.` };
+    return { ok: false, message: t('parse.wholeInvalid', { what, min: limits.min, max: limits.max }) };
   }
   const value = Number(trimmed);
-  if (value < limits.min || value > limits.max) return { ok: false, message: `${what}: must be between ${limits.min} and ${limits.max}.` };
+  if (value < limits.min || value > limits.max) return { ok: false, message: t('parse.wholeRange', { what, min: limits.min, max: limits.max }) };
   return { ok: true, value };
 }
 

@@ -29,6 +29,7 @@ import {
   type Flight,
   type FlightKind,
 } from './flights.ts';
+import { locale, t } from './i18n/index.svelte.ts';
 import { accounting, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
 import type { EventsFrame } from './stream-client.svelte.ts';
 import { EndpointView, MESSAGES_SHOWN, WorkerView } from './views.svelte.ts';
@@ -277,7 +278,8 @@ export class RunState {
       }
     }
     for (const [who, lost] of context.lost) {
-      const text = `${lost.n} task${lost.n === 1 ? '' : 's'} lost${who === 'unknown' ? ' (which worker held them is unknown)' : ` with ${who}`}`;
+      const form = lost.n === 1 ? 'one' : 'other';
+      const text = who === 'unknown' ? t(`log.lostUnknown.${form}`, { n: lost.n }) : t(`log.lost.${form}`, { n: lost.n, who });
       context.log.push({ seq: lost.seq, t: lost.t, node: who, kind: 'task:lost', text, level: 'error' });
     }
     if (context.log.length > 0) {
@@ -417,8 +419,8 @@ export class RunState {
         const p = event.params;
         const what =
           event.scenario === 'pipeline'
-            ? `${p.tasks} tasks, interval ${p.intervalMs} ms, ${p.syncStart ? 'synchronised start' : 'no synchronisation'}`
-            : `interval ${p.intervalMs} ms, built-in workers ${p.builtInWorkers ? 'on' : 'off'}`;
+            ? t('log.runStartedPipeline', { tasks: p.tasks, interval: p.intervalMs, sync: t(p.syncStart ? 'log.synced' : 'log.notSynced') })
+            : t('log.runStartedTutorial', { interval: p.intervalMs, state: t(p.builtInWorkers ? 'log.on' : 'log.off') });
         entry('run', 'run:started', what, 'good');
         return;
       }
@@ -435,7 +437,7 @@ export class RunState {
       case 'socket:event': {
         const worker = this.#byId.get(event.node);
         if (worker) worker.link = nextLinkState(worker.link, event.kind);
-        const extra = event.error ? `: ${event.error}` : event.interval !== undefined ? ` (retry in ${event.interval} ms)` : '';
+        const extra = event.error ? `: ${event.error}` : event.interval !== undefined ? t('log.retryIn', { ms: event.interval }) : '';
         const level: LogLevel = event.kind.endsWith(':error')
           ? 'error'
           : event.kind === 'handshake' || event.kind === 'bind'
@@ -462,7 +464,7 @@ export class RunState {
           worker.stopReason = event.reason;
           worker.link = 'stopped';
         }
-        entry(event.worker, 'worker:stopped', event.reason === 'end-marker' ? 'got its "x", closed its socket' : 'the run ended');
+        entry(event.worker, 'worker:stopped', t(event.reason === 'end-marker' ? 'log.stoppedX' : 'log.stoppedEnded'));
         return;
       }
       case 'worker:updated': {
@@ -496,7 +498,7 @@ export class RunState {
       }
       case 'worker:removed': {
         if (this.#byId.has(event.worker)) this.#setWorkers(this.workers.filter((w) => w.id !== event.worker));
-        entry(event.worker, 'worker:removed', 'socket closed; tasks queued for it are lost', 'warn');
+        entry(event.worker, 'worker:removed', t('log.removed'), 'warn');
         return;
       }
       case 'worker:process': {
@@ -525,12 +527,12 @@ export class RunState {
           ep.builtIn = event.builtIn;
         }
         this.externalPeersMax = Math.max(this.externalPeersMax, this.externalPeers);
-        entry('ventilator', 'peers:changed', `${event.endpoint}: ${event.external} external, ${event.builtIn} built-in`);
+        entry('ventilator', 'peers:changed', t('log.peers', { endpoint: event.endpoint, external: event.external, builtIn: event.builtIn }));
         return;
       }
       case 'ventilator:state':
         this.ventilator = event.state;
-        if (event.state === 'blocked') entry('ventilator', 'blocked', 'send() is waiting: no pipe can take the next task', 'warn');
+        if (event.state === 'blocked') entry('ventilator', 'blocked', t('log.blocked'), 'warn');
         return;
       case 'task:sent':
         this.#sentSeen++;
@@ -598,7 +600,7 @@ export class RunState {
         return;
       }
       case 'lesson:checked':
-        entry('lesson', 'lesson:checked', `${event.met ? 'goal met' : 'goal not met'}: ${event.detail.en}`, event.met ? 'good' : 'warn');
+        entry('lesson', 'lesson:checked', `${t(event.met ? 'log.goalMet' : 'log.goalNotMet')}: ${event.detail[locale.lang]}`, event.met ? 'good' : 'warn');
         return;
       case 'node:error':
         this.lastError = { node: event.node, code: event.code, message: event.message };
@@ -609,7 +611,7 @@ export class RunState {
         this.endReason = event.reason;
         this.ventilator = 'idle';
         this.#takeSummary(event.summary);
-        entry('run', 'run:ended', `${event.reason}: ${event.summary.sent} sent`, event.reason === 'failed' ? 'error' : 'good');
+        entry('run', 'run:ended', t('log.runEnded', { reason: t(`reason.${event.reason}`), n: event.summary.sent }), event.reason === 'failed' ? 'error' : 'good');
         return;
       default:
         assertNever(event);

@@ -21,6 +21,7 @@ import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
 import { ApiError, toErrorInfo } from './api.ts';
 import { FrameLoop } from './frame-loop.svelte.ts';
+import { t, type MessageKey } from './i18n/index.svelte.ts';
 import { parseWhole } from './run-model.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import { StreamClient, type ConnectionStatus, type EventsFrame } from './stream-client.svelte.ts';
@@ -45,12 +46,12 @@ export type PendingAction =
 /** Run parameters edited as numbers in a text field. */
 export type NumericParam = 'intervalMs' | 'tasks' | 'payloadBytes' | 'drainMs';
 
-/** Field names used in messages. */
-export const PARAM_LABELS: Record<NumericParam, string> = {
-  intervalMs: 'Interval',
-  tasks: 'Tasks',
-  payloadBytes: 'Payload',
-  drainMs: 'Drain',
+/** Field names used in messages (keys of the interface strings). */
+export const PARAM_LABELS: Record<NumericParam, MessageKey> = {
+  intervalMs: 'paramLabel.intervalMs',
+  tasks: 'paramLabel.tasks',
+  payloadBytes: 'paramLabel.payloadBytes',
+  drainMs: 'paramLabel.drainMs',
 };
 
 /** Scenarios offered when the server's list cannot be read. */
@@ -69,15 +70,15 @@ export interface ErrorInfo {
 export function parseInterval(text: string): { ok: true; value: number } | { ok: false; message: string } {
   const trimmed = text.trim();
   const { min, max } = LIMITS.intervalMs;
-  if (!/^\d+$/.test(trimmed)) return { ok: false, message: `Enter whole milliseconds, ${min} to ${max}.` };
+  if (!/^\d+$/.test(trimmed)) return { ok: false, message: t('parse.intervalInvalid', { min, max }) };
   const value = Number(trimmed);
-  if (value < min || value > max) return { ok: false, message: `Must be between ${min} and ${max} ms.` };
+  if (value < min || value > max) return { ok: false, message: t('parse.intervalRange', { min, max }) };
   return { ok: true, value };
 }
 
 /** Parses any numeric run parameter field. */
 export function parseParam(key: NumericParam, text: string): { ok: true; value: number } | { ok: false; message: string } {
-  return key === 'intervalMs' ? parseInterval(text) : parseWhole(text, LIMITS[key], PARAM_LABELS[key]);
+  return key === 'intervalMs' ? parseInterval(text) : parseWhole(text, LIMITS[key], t(PARAM_LABELS[key]), t);
 }
 
 /** Delay before retrying to reach the server at start-up (ms). */
@@ -524,7 +525,7 @@ export class PlaygroundSession {
           const info = await api.createPlayground({ scenario: this.info?.scenario ?? 'tutorial' });
           if (!this.#isClosed) {
             this.#attach(info);
-            this.error = { code: 'PG_ERR_NOT_FOUND', message: `Playground ${id} is gone (server restarted?); started a new one.` };
+            this.error = { code: 'PG_ERR_NOT_FOUND', message: t('error.gone', { id }) };
           }
         } catch (createError) {
           this.error = toErrorInfo(createError);

@@ -4,7 +4,7 @@
  */
 import { STORAGE_KEY, initialLang, translate, type Lang, type MessageKey } from './translate.ts';
 
-export { format, initialLang, translate, type Lang, type MessageKey } from './translate.ts';
+export { format, initialLang, translate, translatorFor, type Lang, type MessageKey, type Translate } from './translate.ts';
 
 class Locale {
   lang = $state<Lang>('en');

@@ -26,6 +26,14 @@ export function format(template: string, params: Record<string, string | number>
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
+/** A function that gives the string for a key: the page's `t`, or translate bound to one language. */
+export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** `translate` bound to one language, for pure modules and tests. */
+export function translatorFor(lang: Lang): Translate {
+  return (key, params) => translate(lang, key, params);
+}
+
 export function translate(lang: Lang, key: MessageKey, params?: Record<string, string | number>): string {
   return format(DICTIONARIES[lang][key] ?? EN[key], params);
 }
