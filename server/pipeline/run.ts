@@ -691,7 +691,8 @@ export class PipelineRun {
 
   #onProcessExit(slot: WorkerSlot, handle: ProcessWorker, signal: NodeJS.Signals | null): void {
     if (slot.handle !== handle) return; // an old process of a restarted worker
-    const killed = signal === 'SIGKILL';
+    // A process still starting when the run ends is put down after a grace period: that is not a kill to report.
+    const killed = signal === 'SIGKILL' && handle.killRequested;
     this.#emit({ type: 'worker:process', worker: slot.info.id, action: killed ? 'killed' : 'exited', pid: handle.pid });
     if (killed) {
       slot.mayHaveLost = true;

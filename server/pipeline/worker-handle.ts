@@ -53,6 +53,7 @@ export class ProcessWorker implements WorkerHandle {
   readonly #child: ChildProcess;
   readonly exited: Promise<ProcessExit>;
   #hasExited = false;
+  #killRequested = false;
 
   constructor(
     readonly id: string,
@@ -88,8 +89,14 @@ export class ProcessWorker implements WorkerHandle {
     if (!this.#hasExited && this.#child.connected) this.#child.send(command);
   }
 
+  /** True once someone asked for SIGKILL (as opposed to the kill that ends a close taking too long). */
+  get killRequested(): boolean {
+    return this.#killRequested;
+  }
+
   signal(signal: ProcessSignal): void {
     if (this.#hasExited) return;
+    if (signal === 'kill') this.#killRequested = true;
     this.#child.kill(signal === 'kill' ? 'SIGKILL' : signal === 'stop' ? 'SIGSTOP' : 'SIGCONT');
   }
 

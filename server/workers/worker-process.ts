@@ -20,8 +20,10 @@ process.on('message', (message: ParentMessage) => {
   if (message.type === 'start') {
     loop ??= new WorkerLoop(message.config, report);
     void loop.done.then(() => setTimeout(() => process.exit(0), 50));
-  } else {
-    loop?.control(message);
+  } else if (loop) {
+    loop.control(message);
+  } else if (message.type === 'close') {
+    process.exit(0); // closed before it ever started
   }
 });
 
