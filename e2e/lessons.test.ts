@@ -11,7 +11,8 @@ import type { PlaygroundInfo } from '../shared/protocol/index.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 /** Screenshots of lessons that belong in the README. */
-const SCREENSHOTS = path.resolve('docs/screenshots');
+// Screenshots for a person to look at; the README's own come from e2e/lesson-screenshots.ts.
+const SCREENSHOTS = path.resolve('test-results');
 
 async function waitConnected(page: Page): Promise<void> {
   await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
