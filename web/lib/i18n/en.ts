@@ -88,8 +88,8 @@ export const EN = {
   // Lessons and the code behind the picture (issue 5).
   'lessons.picker': 'Lessons',
   'lessons.metMark': 'goal met',
-  'lessons.sandbox': 'Free sandbox',
-  'lessons.sandboxHint': 'No lesson: a pipeline playground to try anything',
+  'lessons.sandbox': 'No lesson: free play',
+  'lessons.sandboxHint': 'Leave the lessons and try anything in the pipeline sandbox',
   'lessons.progress': '{n} of {total} goals met',
   'lessons.loadFailed': 'The lessons could not be loaded.',
   'lessons.kicker': 'Lesson {n} of {total}',

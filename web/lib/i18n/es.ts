@@ -90,8 +90,8 @@ export const ES: Record<keyof typeof EN, string> = {
   // Lessons and the code behind the picture (issue 5).
   'lessons.picker': 'Lecciones',
   'lessons.metMark': 'meta cumplida',
-  'lessons.sandbox': 'Sandbox libre',
-  'lessons.sandboxHint': 'Sin lección: un playground de pipeline para probar lo que quieras',
+  'lessons.sandbox': 'Sin lección: juego libre',
+  'lessons.sandboxHint': 'Deja las lecciones y prueba lo que quieras en el sandbox de pipeline',
   'lessons.progress': '{n} de {total} metas cumplidas',
   'lessons.loadFailed': 'No se pudieron cargar las lecciones.',
   'lessons.kicker': 'Lección {n} de {total}',
