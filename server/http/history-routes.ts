@@ -33,6 +33,7 @@ const WindowQuery = Type.Object(
     fromT: Type.Optional(Time),
     toT: Type.Optional(Time),
     limit: Type.Optional(UInt),
+    kind: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('topology')])),
   },
   { additionalProperties: false },
 );
@@ -107,6 +108,7 @@ export async function historyRoutes(
         fromT: optionalNumber(query.fromT),
         toT: optionalNumber(query.toT),
         limit: count(query.limit, 'limit', 1, MAX_EVENT_WINDOW, DEFAULT_EVENT_WINDOW),
+        kind: query.kind ?? 'all',
       });
       // The stored JSON goes out as is: no parse, no re-serialisation.
       return reply

@@ -145,6 +145,19 @@ describe('history API', () => {
     expect(counters.sent).toBe(3);
     expect(counters.lastSeq).toBe(around.events.at(-1)!.seq);
 
+    // kind=topology: every non-task event (what a big run's replay draws its diagram from), in pages, in order.
+    const topology: PlaygroundEvent[] = [];
+    let from: number | null = detail.firstSeq;
+    for (let guard = 0; from !== null && guard < 100; guard++) {
+      const window: EventWindow = await get<EventWindow>(`/api/runs/${run.id}/events?kind=topology&fromSeq=${from}&limit=4`);
+      topology.push(...window.events);
+      from = window.nextSeq;
+    }
+    const expected = all.filter((e) => !e.type.startsWith('task:'));
+    expect(topology).toEqual(expected);
+    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['run:started', 'endpoint:bound', 'socket:event', 'run:ended']));
+    expect((await app.inject(`/api/runs/${run.id}/events?kind=tasks`)).json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
+
     const status = await get<RecordingStatus>('/api/recording');
     expect(status).toMatchObject({ enabled: true, path: ':memory:', writeErrors: 0, droppedEvents: 0, lastError: null });
     expect(status.recordedEvents).toBe(detail.eventCount);

@@ -7,7 +7,9 @@
  *   runs   (pk, id UNIQUE, playground, scenario, name, params/endpoints/workers/summary JSON, started_at/ended_at
  *           ms since epoch, reason, event_count, first_seq, last_seq, duration ms, status, lost_events,
  *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from)
- *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t)
+ *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
+ *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
+ *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
  *   checkpoints (run, seq, counts JSON): every CHECKPOINT_EVERY events of a run, the running count of its task
  *           events by "type|worker" up to that seq, so counters at any moment cost one seek plus a short scan
  * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
@@ -105,6 +107,9 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (run, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_run_t ON events (run, t);
+-- Everything but task events (sockets, workers, endpoints, ventilator): the topology a replay starts from, found
+-- without scanning a million task rows. Partial, so it costs nothing per task event; queries repeat its WHERE.
+CREATE INDEX IF NOT EXISTS events_topology ON events (run, seq) WHERE type NOT LIKE 'task:%';
 CREATE TABLE IF NOT EXISTS checkpoints (
   run    INTEGER NOT NULL,
   seq    INTEGER NOT NULL,
@@ -178,6 +183,8 @@ export interface EventRange {
   fromT?: number;
   toT?: number;
   limit: number;
+  /** 'topology': every event but task:* (what a replay of a big run needs before its window). Default 'all'. */
+  kind?: 'all' | 'topology';
 }
 
 /** A page of stored events as their JSON text (sent on as is: no parse, no stringify). */
@@ -266,6 +273,9 @@ function prepareStatements(db: Database.Database) {
     ),
     window: db.prepare<[number, number, number, number], { seq: number; json: string }>(
       'SELECT seq, json FROM events WHERE run = ? AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?',
+    ),
+    topologyWindow: db.prepare<[number, number, number, number], { seq: number; json: string }>(
+      "SELECT seq, json FROM events INDEXED BY events_topology WHERE run = ? AND seq >= ? AND seq <= ? AND type NOT LIKE 'task:%' ORDER BY seq LIMIT ?",
     ),
     afterSeq: db.prepare<[number, number, number, number], { seq: number; json: string }>(
       'SELECT seq, json FROM events WHERE run = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
@@ -575,7 +585,8 @@ export class RunStore {
     if (range.fromT !== undefined) lo = Math.max(lo, this.#s.seqAtOrAfterT.get(row.pk, range.fromT)?.seq ?? Number.MAX_SAFE_INTEGER);
     if (range.toT !== undefined) hi = Math.min(hi, this.#s.seqAtOrBeforeT.get(row.pk, range.toT)?.seq ?? -1);
     if (lo > hi) return { run: row.id, json: [], nextSeq: null };
-    const rows = this.#s.window.all(row.pk, lo, hi, range.limit + 1);
+    const query = range.kind === 'topology' ? this.#s.topologyWindow : this.#s.window;
+    const rows = query.all(row.pk, lo, hi, range.limit + 1);
     const more = rows.length > range.limit;
     if (more) rows.pop();
     return { run: row.id, json: rows.map((r) => r.json), nextSeq: more ? rows[rows.length - 1]!.seq + 1 : null };

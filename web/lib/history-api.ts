@@ -74,7 +74,7 @@ export async function deleteRun(id: string): Promise<void> {
 /** GET /api/runs/:id/events (inclusive bounds; at most MAX_EVENT_WINDOW per call). */
 export async function getEvents(
   id: string,
-  range: { fromSeq?: number; toSeq?: number; fromT?: number; toT?: number; limit?: number },
+  range: { fromSeq?: number; toSeq?: number; fromT?: number; toT?: number; limit?: number; kind?: 'all' | 'topology' },
 ): Promise<EventWindow> {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(range)) if (value !== undefined) query.set(key, String(value));

@@ -9,10 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.ts';
-import type { EventWindow, RecordedRunDetail, RunCountersAt } from '../../shared/protocol/history.ts';
-import type { PlaygroundEvent, PlaygroundInfo } from '../../shared/protocol/index.ts';
+import { MAX_EVENT_WINDOW, type EventWindow, type RecordedRunDetail, type RunCountersAt } from '../../shared/protocol/history.ts';
+import type { PlaygroundEvent, PlaygroundInfo, WorkerInfo } from '../../shared/protocol/index.ts';
 import { StreamProbe, freePort, testPolicy } from '../../test/helpers.ts';
-import { addToCounts, countUpTo, emptyCounts, foldSnapshot, replayFrame, stateAt, type LoadedWindow } from './replay.ts';
+import { WHOLE_RUN_EVENTS, addToCounts, countUpTo, emptyCounts, foldSnapshot, replayFrame, stateAt, type LoadedWindow } from './replay.ts';
 
 let app: FastifyInstance;
 let policy: ReturnType<typeof testPolicy>;
@@ -43,6 +43,19 @@ async function json<T>(url: string): Promise<T> {
 
 function nonZero(record: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(record).filter(([, n]) => n > 0));
+}
+
+/** Every page of /api/runs/:id/events from `fromSeq` on (bounded by `maxPages`). */
+async function allEvents(run: string, fromSeq: number, kind: 'all' | 'topology', maxPages = 100): Promise<PlaygroundEvent[]> {
+  const events: PlaygroundEvent[] = [];
+  let next: number | null = fromSeq;
+  for (let page = 0; next !== null; page++) {
+    if (page >= maxPages) throw new Error(`more than ${maxPages} pages of events`);
+    const window: EventWindow = await json<EventWindow>(`/api/runs/${run}/events?fromSeq=${next}&limit=${MAX_EVENT_WINDOW}&kind=${kind}`);
+    events.push(...window.events);
+    next = window.nextSeq;
+  }
+  return events;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
@@ -129,5 +142,81 @@ describe('replay of a recorded real run', () => {
 
     // And at every event's moment, not just the bind, the recorded run replays to what was streamed.
     for (const e of recorded) expect(stateAt(recorded, e.t), `t=${e.t}`).toEqual(foldSnapshot(streamed.filter((s) => s.t <= e.t)));
+  });
+
+  it('draws a worker added deep into a big run when the timeline jumps past it', { timeout: 60_000 }, async () => {
+    // 7,500 tasks, one per ms: ~22,500 events, so the page replays it by windows; the ventilator is still sending
+    // when the newcomer joins (a burst would have queued the whole batch on the first two pipes already).
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/playgrounds',
+      payload: { scenario: 'pipeline', params: { tasks: 7500, intervalMs: 1, drainMs: 500 } },
+    });
+    expect(created.statusCode).toBe(201);
+    const playground = created.json<PlaygroundInfo>();
+    for (const worker of playground.workers) {
+      const patched = await app.inject({ method: 'PATCH', url: `/api/playgrounds/${playground.id}/workers/${worker.id}`, payload: { workMs: { min: 0, max: 0 } } });
+      expect(patched.statusCode).toBe(200);
+    }
+    const probe = new StreamProbe();
+    socket = await app.injectWS(`/api/playgrounds/${playground.id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+    await probe.waitFor((m) => m.type === 'hello');
+    socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: playground.lastSeq }));
+    const started = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
+    expect(started.statusCode).toBe(201);
+    const run = started.json<{ run: string }>().run;
+
+    // Add a worker once more than a whole window of events has gone by: a replay that took its topology from the
+    // run's first window would not know it.
+    const startedSeq = (await probe.waitFor((m) => m.type === 'events' && m.events.some((e) => e.run === run && e.type === 'run:started'))).type === 'events'
+      ? probe.events().find((e) => e.run === run && e.type === 'run:started')!.seq
+      : 0;
+    await probe.waitFor((m) => m.type === 'events' && (m.events.at(-1)?.seq ?? 0) > startedSeq + MAX_EVENT_WINDOW + 500, 20_000);
+    const added = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/workers`, payload: { transport: 'tcp', workMs: { min: 0, max: 0 } } });
+    expect(added.statusCode, added.body).toBe(201);
+    const newcomer = added.json<WorkerInfo>().id;
+    await probe.waitFor((m) => m.type === 'events' && m.events.some((e) => e.run === run && e.type === 'run:ended'), 40_000);
+
+    const detail = await until('the run to be recorded', async () => {
+      const d = await json<RecordedRunDetail>(`/api/runs/${run}`);
+      return d.status === 'ended' ? d : null;
+    });
+    expect(detail.eventCount).toBeGreaterThan(WHOLE_RUN_EVENTS);
+    const recorded = await allEvents(run, detail.firstSeq, 'all');
+    expect(recorded).toHaveLength(detail.eventCount);
+    const topology = await allEvents(run, detail.firstSeq, 'topology');
+    expect(topology).toEqual(recorded.filter((e) => !e.type.startsWith('task:')));
+
+    const joined = recorded.find((e) => e.type === 'worker:updated' && e.worker.id === newcomer)!;
+    expect(joined.seq).toBeGreaterThan(detail.firstSeq + MAX_EVENT_WINDOW);
+    const lastTask = recorded.findLast((e) => e.type === 'task:done' && e.worker === newcomer);
+    expect(lastTask, 'the newcomer took part of the batch').toBeDefined();
+
+    // What the page does on a jump: counters at a little before t, the events after them, the topology prologue.
+    const t = lastTask!.t;
+    const from = Math.max(0, t - 500);
+    const base = await json<RunCountersAt>(`/api/runs/${run}/counters?t=${from}`);
+    const after = await json<EventWindow>(`/api/runs/${run}/events?fromSeq=${base.lastSeq + 1}&limit=${MAX_EVENT_WINDOW}`);
+    expect(after.events.some((e) => e.type === 'worker:updated' && e.worker.id === newcomer), 'the join lies before the window').toBe(false);
+    const window: LoadedWindow = {
+      run,
+      prologue: topology,
+      base: { ...emptyCounts(), sent: base.sent, received: base.received, done: base.done, collected: base.collected, lost: base.lost, lastSeq: base.lastSeq },
+      events: after.events,
+      fromT: from,
+      toT: detail.durationMs,
+    };
+    const frame = replayFrame(window, t, 400);
+    const drawn = foldSnapshot(frame.events);
+    const truth = stateAt(recorded, t);
+    expect(truth.workers).toContain(newcomer);
+    expect({ workers: drawn.workers, links: drawn.links, bound: drawn.bound, stopped: drawn.stopped, ventilator: drawn.ventilator }).toEqual({
+      workers: truth.workers,
+      links: truth.links,
+      bound: truth.bound,
+      stopped: truth.stopped,
+      ventilator: truth.ventilator,
+    });
+    expect({ ...frame.counters, run: undefined }).toMatchObject({ sent: truth.sent, received: truth.received, done: truth.done, lost: truth.lost });
   });
 });

@@ -9,8 +9,8 @@
  *   playing  -> each animation frame folds only the events that became due, like live frames
  *
  * Small runs (< WHOLE_RUN_EVENTS) are fetched whole; bigger ones a window at a time: exact counters at the
- * window's start (`counters?t=`) plus up to MAX_EVENT_WINDOW events after it, and the run's first events for its
- * topology.
+ * window's start (`counters?t=`) plus up to MAX_EVENT_WINDOW events after it, and every non-task event of the
+ * run (`events?kind=topology`) for its topology at any moment.
  */
 import { MAX_EVENT_WINDOW, type RecordedRunDetail } from '../../shared/protocol/history.ts';
 import type { PlaygroundEvent, PlaygroundInfo, Transport } from '../../shared/protocol/index.ts';
@@ -39,6 +39,11 @@ type Started = Extract<PlaygroundEvent, { type: 'run:started' }>;
 
 /** How far before the playhead a big run's window starts (so the dots in flight at the playhead are drawn). */
 const WINDOW_BACK_MS = 500;
+/**
+ * Non-task events fetched for a big run's topology. A run has a few per connection and per ventilator state
+ * change; a run that blocked and unblocked hundreds of thousands of times is drawn from its first 50,000.
+ */
+const MAX_TOPOLOGY_EVENTS = 50_000;
 
 function transportOf(address: string): Transport {
   return address.startsWith('ipc:') ? 'ipc' : address.startsWith('inproc:') ? 'inproc' : 'tcp';
@@ -58,7 +63,7 @@ export class ReplaySession extends PlaygroundSession {
   current = $state.raw<PlaygroundEvent | null>(null);
   /** The run's first event, with its whole topology. */
   started = $state.raw<Started | null>(null);
-  /** Event times for the timeline's ticks (small runs only). */
+  /** Times of the run's non-task events, for the timeline's ticks. */
   marks = $state.raw<{ t: number; type: string }[]>([]);
 
   readonly duration = $derived(this.detail?.durationMs ?? 0);
@@ -100,7 +105,10 @@ export class ReplaySession extends PlaygroundSession {
         this.#prologue = events.slice(0, 1);
         this.marks = events.filter((e) => !e.type.startsWith('task:')).map((e) => ({ t: e.t, type: e.type }));
       } else {
-        this.#prologue = (await history.getEvents(this.runId, { fromSeq: detail.firstSeq, limit: MAX_EVENT_WINDOW })).events;
+        // Every non-task event (sockets, workers, endpoints, ventilator): however far the playhead jumps, the
+        // diagram is drawn from the topology as it was then, and the window adds the tasks around it.
+        this.#prologue = await this.#fetchAll(detail.firstSeq, detail.lastSeq, 'topology', MAX_TOPOLOGY_EVENTS);
+        this.marks = this.#prologue.map((e) => ({ t: e.t, type: e.type }));
         await this.#loadWindow(0);
       }
       if (this.#isClosed) return;
@@ -228,11 +236,11 @@ export class ReplaySession extends PlaygroundSession {
     this.loop.time = zero === null ? 0 : time - zero;
   }
 
-  async #fetchAll(fromSeq: number, toSeq: number): Promise<PlaygroundEvent[]> {
+  async #fetchAll(fromSeq: number, toSeq: number, kind: 'all' | 'topology' = 'all', max = Infinity): Promise<PlaygroundEvent[]> {
     const events: PlaygroundEvent[] = [];
     let next: number | null = fromSeq;
-    while (next !== null && !this.#isClosed) {
-      const page = await history.getEvents(this.runId, { fromSeq: next, toSeq, limit: MAX_EVENT_WINDOW });
+    while (next !== null && !this.#isClosed && events.length < max) {
+      const page = await history.getEvents(this.runId, { fromSeq: next, toSeq, limit: MAX_EVENT_WINDOW, kind });
       events.push(...page.events);
       next = page.nextSeq;
     }

@@ -194,6 +194,8 @@ export interface StateSnapshot {
   lost: number;
   /** Endpoints bound so far, with the address really bound. */
   bound: Record<string, string | null>;
+  /** The built-in workers on the diagram, in the order they appeared (mid-run additions included). */
+  workers: string[];
   /** Links of the built-in workers. */
   links: Record<string, LinkState>;
   /** Bodies each worker received, in order. */
@@ -214,6 +216,7 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
     collected: 0,
     lost: 0,
     bound: {},
+    workers: [],
     links: {},
     messages: {},
     stopped: [],
@@ -226,6 +229,7 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
       s.run = e.run;
       s.status = 'running';
       for (const w of e.workers) {
+        s.workers.push(w.id);
         s.links[w.id] = 'idle';
         s.messages[w.id] = [];
       }
@@ -241,6 +245,16 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
         break;
       case 'worker:connecting':
         if (e.worker in s.links && s.links[e.worker] !== 'stopped' && s.links[e.worker] !== 'connected') s.links[e.worker] = 'connecting';
+        break;
+      case 'worker:updated':
+        if (!s.workers.includes(e.worker.id)) {
+          s.workers.push(e.worker.id);
+          s.links[e.worker.id] = 'idle';
+          s.messages[e.worker.id] = [];
+        }
+        break;
+      case 'worker:removed':
+        s.workers = s.workers.filter((id) => id !== e.worker);
         break;
       case 'worker:stopped':
         s.links[e.worker] = 'stopped';
