@@ -99,6 +99,10 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     await page.getByTestId('replay-scrubber').waitFor({ timeout: 10_000 });
     expect(new URL(page.url()).searchParams.get('run')).toBe(runId);
     await page.getByTestId('replay-hints').waitFor();
+    // Before its first event the run is drawn with the topology it started with; the header names the replay.
+    await expect.poll(() => page.getByTestId('diagram').locator('[data-testid^="worker-node-"]').count(), { timeout: 5_000 }).toBe(2);
+    expect(await page.getByTestId('replay-status').textContent()).toContain(runId);
+    expect(await page.getByTestId('run-id').count()).toBe(0);
 
     const detail = (await (await fetch(`${harness.baseUrl}api/runs/${runId}`)).json()) as RecordedRunDetail;
     const window = (await (await fetch(`${harness.baseUrl}api/runs/${runId}/events?limit=5000`)).json()) as EventWindow;

@@ -101,8 +101,8 @@ export class ReplaySession extends PlaygroundSession {
       if (detail.eventCount < WHOLE_RUN_EVENTS) {
         const events = await this.#fetchAll(detail.firstSeq, detail.lastSeq);
         this.#isWhole = true;
-        this.#window = { run: this.runId, prologue: [], base: emptyCounts(), events, fromT: 0, toT: Infinity };
         this.#prologue = events.slice(0, 1);
+        this.#window = { run: this.runId, prologue: this.#prologue, base: emptyCounts(), events, fromT: 0, toT: Infinity };
         this.marks = events.filter((e) => !e.type.startsWith('task:')).map((e) => ({ t: e.t, type: e.type }));
       } else {
         // Every non-task event (sockets, workers, endpoints, ventilator): however far the playhead jumps, the

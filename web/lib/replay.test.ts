@@ -17,6 +17,7 @@ import {
   forwardFrame,
   nextEventTime,
   previousEventTime,
+  foldSnapshot,
   replayFrame,
   runFromUrl,
   sameWorkers,
@@ -109,6 +110,14 @@ describe('the state at t', () => {
     expect(frame.counters).toEqual({ run: RUN, sent: 3, received: { 'worker-tcp': 3 }, done: {}, collected: 0, lost: 0 });
     // Events older than t - 150 are history (no dot); 210 and 300 are news.
     expect(frame.historyUntil).toBe(events[6]!.seq);
+  });
+
+  it('shows the topology the run started with before its first event', () => {
+    const window: LoadedWindow = { ...whole(events.slice(1)), prologue: events.slice(0, 1) };
+    const frame = replayFrame(window, -1, 150);
+    expect(frame.events.map((e) => e.type)).toEqual(['run:started']);
+    expect(foldSnapshot(frame.events).workers).toEqual(['worker-tcp', 'worker-ipc']);
+    expect(frame.counters.sent).toBe(0);
   });
 
   it('plays forward with only the events that became due', () => {

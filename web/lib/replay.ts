@@ -103,8 +103,8 @@ export function toCounters(run: string, counts: Counts): Counters {
 
 /**
  * The loaded part of a recorded run: `base` counts every event up to `base.lastSeq` (exact, from the server or
- * from the events themselves), `events` follow it in seq order. `prologue` holds the run's first events (its
- * topology) when `events` do not start at the beginning.
+ * from the events themselves), `events` follow it in seq order. `prologue` holds the run's topology events
+ * (run:started first) for when `events` do not start at the beginning.
  */
 export interface LoadedWindow {
   run: string;
@@ -133,7 +133,8 @@ export function replayFrame(window: LoadedWindow, time: number, animateMs: numbe
   const n = countUpTo(window.events, time);
   const upTo = window.events.slice(0, n);
   const firstSeq = upTo[0]?.seq ?? Infinity;
-  const prologue = window.prologue.filter((e) => e.seq < firstSeq && e.seq <= window.base.lastSeq);
+  // run:started always: before its own moment the diagram shows the topology the run started with, not nothing.
+  const prologue = window.prologue.filter((e) => e.seq < firstSeq && (e.seq <= window.base.lastSeq || e.type === 'run:started'));
   const events = prologue.concat(upTo);
   const counts = addToCounts(window.base, upTo);
   const old = countUpTo(events, time - animateMs);
