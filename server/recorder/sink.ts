@@ -2,7 +2,7 @@
  * Where recorders hand their batches: a RecordingSink. Two kinds, same RunWriter underneath:
  *
  * - ThreadSink (file stores, the server's default): a worker thread owns its own SQLite connection and does all
- *   the writing; the main thread only serialises each batch to one string (JSON lines) and posts it. SQLite's
+ *   the writing; the main thread only packs each batch into typed arrays (packed.ts) and posts it. SQLite's
  *   work (~5 us an event) never runs on the event loop the pipeline shares. Should the thread die, the sink
  *   falls back to writing inline (events in flight are counted as dropped) and says so.
  * - InlineSink (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
@@ -15,6 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ErrorCode, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
 import { importRun } from './export.ts';
+import { packEvents, transferList, type PackedEvents } from './packed.ts';
 import { MEMORY, RecordError, type RunStore } from './store.ts';
 import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
 
@@ -151,8 +152,8 @@ export type ToWriter =
       type: 'batch';
       id: number;
       playground: PlaygroundRef;
-      /** JSON of each event, one a line. */
-      lines: string;
+      /** The events, packed (packed.ts); their buffers are transferred. */
+      events: PackedEvents;
       wallClock: [number, number][];
       overflow: [string, number][];
     }
@@ -211,12 +212,11 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
 
   write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void {
     if (!this.#worker) return this.#inline().write(playground, events, wallClock, overflow);
-    let lines = '';
-    for (let i = 0; i < events.length; i++) lines += (i === 0 ? '' : '\n') + JSON.stringify(events[i]);
+    const packed = packEvents(events);
     const id = this.#nextId++;
     this.#pending.set(id, events.length);
     this.#inFlight += events.length;
-    this.#worker.postMessage({ type: 'batch', id, playground, lines, wallClock, overflow } satisfies ToWriter);
+    this.#worker.postMessage({ type: 'batch', id, playground, events: packed, wallClock, overflow } satisfies ToWriter, transferList(packed));
   }
 
   flushed(): Promise<void> {

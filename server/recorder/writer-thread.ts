@@ -3,10 +3,10 @@
  * Started by ThreadSink (sink.ts) through writer-thread.mjs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { FromWriter, ToWriter } from './sink.ts';
 import { RecordError, RunStore } from './store.ts';
 import { importRun } from './export.ts';
+import { unpackEvents } from './packed.ts';
 import { RunWriter, type WriteReport } from './writer.ts';
 
 /** Off the event loop the pipeline uses, a write may wait for the lock of a large import or delete. */
@@ -32,7 +32,7 @@ function reply(id: number, report: WriteReport): void {
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch': {
-      const entries = message.lines === '' ? [] : message.lines.split('\n').map((json) => ({ event: JSON.parse(json) as PlaygroundEvent, json }));
+      const entries = unpackEvents(message.events);
       reply(message.id, writer.write({ playground: message.playground, entries, wallClock: message.wallClock, overflow: message.overflow }));
       return;
     }
