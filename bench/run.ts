@@ -1,15 +1,17 @@
 /**
- * npm run bench [-- --case throughput|sink8|record|seek] [--tasks N] [--rounds N] [--record on|off] [--events N] [--seeks N]
+ * npm run bench [-- --case throughput|sink8|record|seek] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
  *   instrumented: the playground's batch scenario, the same sockets and frames, plus task:sent/task:received
- *                 events, seq stamping, recording to a temp-file store (as the server always does), and a real
- *                 WebSocket client on loopback receiving the batched frames
- *   Rounds alternate bare/instrumented so that machine noise hits both; medians and their ratio are printed.
+ *                 events, seq stamping, and a real WebSocket client on loopback receiving the batched frames;
+ *                 once without recording and once recording to a temp-file store as the server always does
+ *                 (--record both, the default; on or off runs one of them)
+ *   Rounds alternate bare / not recorded / recorded so that machine noise hits all; medians and ratios are printed.
  *   Memory is sampled during the instrumented runs: it must stay flat (no per-message state kept).
  * sink8: eight workers and a sink, half as many tasks, instrumented (the pipeline scenario through the server,
- *   a WebSocket client subscribed) against the same topology in bare zeromq.js; tasks/s until the sink has them all.
+ *   a WebSocket client subscribed; recorded unless --record off) against the same topology in bare zeromq.js;
+ *   tasks/s until the sink has them all.
  * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
  *   tasks/s ratio on/off and the events/s stored.
  * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
@@ -42,8 +44,8 @@ const { values } = parseArgs({
     case: { type: 'string', default: 'all' },
     events: { type: 'string', default: '1000000' },
     seeks: { type: 'string', default: '200' },
-    /** throughput case: record into a temp-file store as the server does (on), or not at all (off). */
-    record: { type: 'string', default: 'on' },
+    /** throughput and sink8: with recording into a temp-file store as the server does (on), without (off), or both. */
+    record: { type: 'string', default: 'both' },
   },
 });
 const TASKS = Number(values.tasks);
@@ -51,6 +53,10 @@ const ROUNDS = Number(values.rounds);
 const CASES = ['throughput', 'sink8', 'record', 'seek'] as const;
 const SEEK_EVENTS = Number(values.events);
 const SEEKS = Number(values.seeks);
+if (!['both', 'on', 'off'].includes(values.record)) {
+  console.error(`--record must be both, on or off, not "${values.record}"`);
+  process.exit(2);
+}
 if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)) {
   console.error(`--case must be one of ${CASES.join(', ')} (or leave it out to run all), not "${values.case}"`);
   process.exit(2);
@@ -223,37 +229,48 @@ function median(values: number[]): number {
 }
 
 async function throughputCase(): Promise<void> {
-  const store = values.record === 'off' ? null : path.join(runtimeDir, 'throughput.db');
-  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  // Both servers in one process, rounds alternating bare / not recorded / recorded, so noise hits all three.
+  const sides = (values.record === 'off' ? ['off'] : values.record === 'on' ? ['on'] : ['off', 'on']) as ('off' | 'on')[];
+  const apps = new Map<'off' | 'on', { app: FastifyInstance; base: string; rates: number[] }>();
+  for (const side of sides) {
+    const store = side === 'off' ? null : path.join(runtimeDir, 'throughput.db');
+    const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
+    apps.set(side, { app, base: await app.listen({ host: '127.0.0.1', port: 0 }), rates: [] });
+  }
   const bareRates: number[] = [];
-  const instrumentedRates: number[] = [];
   console.log(
-    `zeromq.js ${zmq.version}, node ${process.version}, ${os.cpus().length} cores; ${TASKS} tasks x ${ROUNDS} rounds` +
-      (store ? '' : '; recording off'),
+    `zeromq.js ${zmq.version}, node ${process.version}, ${os.cpus().length} cores; ${TASKS} tasks x ${ROUNDS} rounds; ` +
+      `instrumented ${sides.map((side) => (side === 'on' ? 'with recording' : 'without recording')).join(' and ')}`,
   );
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const b = await bare(round);
       bareRates.push(b);
-      const i = await instrumented(app, base);
-      instrumentedRates.push(i.rate);
-      console.log(
-        `round ${round + 1}: bare ${Math.round(b)} tasks/s | instrumented ${Math.round(i.rate)} tasks/s ` +
-          `(${i.frames} ws frames, ${i.eventsDelivered} events delivered, ${i.dropped} sampled out; ` +
-          `heap ${i.heapStartMb} -> peak ${i.heapPeakMb} -> ${i.heapEndMb} MB)`,
-      );
+      const parts = [`bare ${Math.round(b)} tasks/s`];
+      for (const [side, { app, base, rates }] of apps) {
+        const i = await instrumented(app, base);
+        rates.push(i.rate);
+        parts.push(
+          `${side === 'on' ? 'recorded' : 'not recorded'} ${Math.round(i.rate)} tasks/s ` +
+            `(${i.frames} ws frames, ${i.eventsDelivered} events delivered, ${i.dropped} sampled out; ` +
+            `heap ${i.heapStartMb} -> peak ${i.heapPeakMb} -> ${i.heapEndMb} MB)`,
+        );
+      }
+      console.log(`round ${round + 1}: ${parts.join(' | ')}`);
     }
   } finally {
-    await app.close();
+    for (const { app } of apps.values()) await app.close();
   }
   const bareMedian = median(bareRates);
-  const instrumentedMedian = median(instrumentedRates);
-  console.log(`\nmedian bare         ${Math.round(bareMedian)} tasks/s`);
-  console.log(`median instrumented ${Math.round(instrumentedMedian)} tasks/s`);
-  console.log(`ratio instrumented/bare ${(instrumentedMedian / bareMedian).toFixed(2)} (aim: 0.75 or better)`);
+  console.log(`\nmedian bare                       ${Math.round(bareMedian)} tasks/s`);
+  for (const [side, { rates }] of apps) {
+    const label = side === 'on' ? 'instrumented, recorded    ' : 'instrumented, not recorded';
+    console.log(`median ${label} ${Math.round(median(rates))} tasks/s, ratio to bare ${(median(rates) / bareMedian).toFixed(2)} (aim: 0.75 or better)`);
+  }
+  const on = apps.get('on');
+  const off = apps.get('off');
+  if (on && off) console.log(`ratio recorded/not recorded ${(median(on.rates) / median(off.rates)).toFixed(2)} (what recording every event costs)`);
 }
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // sink8: eight workers and a sink (issue 3), instrumented vs bare zeromq.js in the same process

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
-import { RecordError, RunStore, SCHEMA_VERSION, StoreOpenError, defaultDbPath, resolveDbPath } from './store.ts';
+import { CHECKPOINT_EVERY, RecordError, RunStore, SCHEMA_VERSION, StoreOpenError, defaultDbPath, resolveDbPath } from './store.ts';
 import { syntheticEvents } from '../../test/recording.ts';
 
 let dir: string;
@@ -189,12 +189,12 @@ describe('RunStore', () => {
     } as never);
     const db = new Database(file, { readonly: true });
     try {
-      // Every CHECKPOINT_EVERY (10,000) events of each run.
+      // Every CHECKPOINT_EVERY events of each run.
+      const every = Array.from({ length: Math.floor(25_001 / CHECKPOINT_EVERY) }, (_, i) => (i + 1) * CHECKPOINT_EVERY);
+      expect(every.length).toBeGreaterThan(1);
       expect(db.prepare('SELECT run, seq FROM checkpoints ORDER BY run, seq').all()).toEqual([
-        { run: 1, seq: 10_000 },
-        { run: 1, seq: 20_000 },
-        { run: 2, seq: 10_000 },
-        { run: 2, seq: 20_000 },
+        ...every.map((seq) => ({ run: 1, seq })),
+        ...every.map((seq) => ({ run: 2, seq })),
       ]);
     } finally {
       db.close();

@@ -10,6 +10,13 @@
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
  *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
  *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
+ *   task_chunks (run, first_seq, last_seq, first_t, last_t, count, positions, lines) PRIMARY KEY (run, first_seq)
+ *           WITHOUT ROWID, INDEX (run, first_t), INDEX (run, last_t): the recorder's task events, one row per run
+ *           per transaction (up to CHUNK_EVENTS events): `lines` is their JSON text joined by "\n" (JSON never holds
+ *           a raw newline), `positions` a Float64Array of (seq, t, offset of the line) per event. A row per task
+ *           event cost ~4 us of SQLite work, more than the pipeline spends on the task; a chunk costs ~0.1 us an
+ *           event. Readers merge chunks with the events table, which keeps every other event (and the task events
+ *           of imports and of files written before version 2).
  *   checkpoints (run, seq, counts JSON): every CHECKPOINT_EVERY events of a run, the running count of its task
  *           events by "type|worker" up to that seq, so counters at any moment cost one seek plus a short scan
  * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
@@ -39,13 +46,18 @@ import {
 } from '../../shared/protocol/index.ts';
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const MEMORY = ':memory:';
 /**
  * How long a statement waits for another connection's lock before failing. The main thread's connection must not
  * stall the event loop for long; the writer thread's may wait (a large import or delete holds the lock).
  */
 export const BUSY_TIMEOUT_MS = 2000;
+/**
+ * Most task events per chunk row: a read decodes whole chunks, so smaller chunks make small windows cheaper;
+ * a chunk row costs SQLite about as much as one event row, so this many cost it next to nothing per event.
+ */
+const CHUNK_EVENTS = 1000;
 /** Rows per multi-row INSERT (fewer calls into SQLite; 5 parameters each, far below the 32,766 limit). */
 const ROWS_PER_INSERT = 64;
 
@@ -110,6 +122,19 @@ CREATE INDEX IF NOT EXISTS events_run_t ON events (run, t);
 -- Everything but task events (sockets, workers, endpoints, ventilator): the topology a replay starts from, found
 -- without scanning a million task rows. Partial, so it costs nothing per task event; queries repeat its WHERE.
 CREATE INDEX IF NOT EXISTS events_topology ON events (run, seq) WHERE type NOT LIKE 'task:%';
+CREATE TABLE IF NOT EXISTS task_chunks (
+  run       INTEGER NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL,
+  first_t   REAL    NOT NULL,
+  last_t    REAL    NOT NULL,
+  count     INTEGER NOT NULL,
+  positions BLOB    NOT NULL,
+  lines     TEXT    NOT NULL,
+  PRIMARY KEY (run, first_seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS task_chunks_first_t ON task_chunks (run, first_t);
+CREATE INDEX IF NOT EXISTS task_chunks_last_t ON task_chunks (run, last_t);
 CREATE TABLE IF NOT EXISTS checkpoints (
   run    INTEGER NOT NULL,
   seq    INTEGER NOT NULL,
@@ -203,8 +228,90 @@ export interface TaskRow {
   body: string | null;
 }
 
+interface ChunkRow {
+  first_seq: number;
+  last_seq: number;
+  positions: Buffer;
+  lines: string;
+}
+
+/** One stored event located by seq: its time and JSON text. */
+interface Located {
+  seq: number;
+  t: number;
+  json: string;
+}
+
+/** A task chunk, decoded: per event its seq, t and where its line starts in `lines`. */
+class Chunk {
+  readonly count: number;
+  readonly #positions: Float64Array;
+  readonly #lines: string;
+
+  constructor(row: ChunkRow) {
+    // Copied into an aligned buffer: SQLite's bytes may start at any offset.
+    const bytes = new Uint8Array(row.positions.byteLength);
+    bytes.set(row.positions);
+    this.#positions = new Float64Array(bytes.buffer);
+    this.count = this.#positions.length / 3;
+    this.#lines = row.lines;
+  }
+
+  seq(i: number): number {
+    return this.#positions[i * 3]!;
+  }
+
+  t(i: number): number {
+    return this.#positions[i * 3 + 1]!;
+  }
+
+  json(i: number): string {
+    const start = this.#positions[i * 3 + 2]!;
+    const end = i + 1 < this.count ? this.#positions[(i + 1) * 3 + 2]! - 1 : this.#lines.length;
+    return this.#lines.slice(start, end);
+  }
+
+  /** The first index whose seq is >= `seq` (count if none). */
+  indexOfSeq(seq: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seq(mid) < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The first index whose t is >= `t` (count if none). */
+  indexOfT(t: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.t(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** Merges two seq-ordered lists into one, keeping at most `limit`. */
+function mergeBySeq<T extends { seq: number }>(a: readonly T[], b: readonly T[], limit: number): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    if (j >= b.length || (i < a.length && a[i]!.seq < b[j]!.seq)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
 /** A checkpoint every this many events of a run. */
-export const CHECKPOINT_EVERY = 10_000;
+// Counting the events after a checkpoint parses their JSON (task chunks), so checkpoints are dense: a row of
+// ~200 bytes every 2,000 events keeps counters at any moment within a few ms.
+export const CHECKPOINT_EVERY = 2_000;
 
 /**
  * Adds a task event to running counts keyed "type|worker" ("task:sent|", "task:received|worker-1"); other events
@@ -266,6 +373,28 @@ function prepareStatements(db: Database.Database) {
     total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs'),
     rename: db.prepare<[string, string]>('UPDATE runs SET name = ? WHERE id = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE run = ?'),
+    deleteChunks: db.prepare<[number]>('DELETE FROM task_chunks WHERE run = ?'),
+    insertChunk: db.prepare<[number, number, number, number, number, number, Buffer, string]>(
+      'INSERT INTO task_chunks (run, first_seq, last_seq, first_t, last_t, count, positions, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    /** The chunk that holds seq (or the last one before it). */
+    chunkAtOrBefore: db.prepare<[number, number], { first_seq: number }>(
+      'SELECT first_seq FROM task_chunks WHERE run = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
+    ),
+    chunksFrom: db.prepare<[number, number, number], ChunkRow>(
+      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND first_seq >= ? AND first_seq <= ? ORDER BY first_seq',
+    ),
+    /** The first chunk with an event at or after t (t never decreases as seq grows). */
+    chunkEndingAtOrAfterT: db.prepare<[number, number], ChunkRow>(
+      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND last_t >= ? ORDER BY last_t, first_seq LIMIT 1',
+    ),
+    /** The last chunk with an event at or before t. */
+    chunkStartingAtOrBeforeT: db.prepare<[number, number], ChunkRow>(
+      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND first_t <= ? ORDER BY first_t DESC, first_seq DESC LIMIT 1',
+    ),
+    lastChunk: db.prepare<[number], { seq: number; t: number }>(
+      'SELECT last_seq AS seq, last_t AS t FROM task_chunks WHERE run = ? ORDER BY first_seq DESC LIMIT 1',
+    ),
     deleteRun: db.prepare<[number]>('DELETE FROM runs WHERE pk = ?'),
     seqAtOrAfterT: db.prepare<[number, number], { seq: number }>('SELECT seq FROM events WHERE run = ? AND t >= ? ORDER BY t, seq LIMIT 1'),
     seqAtOrBeforeT: db.prepare<[number, number], { seq: number }>(
@@ -276,9 +405,6 @@ function prepareStatements(db: Database.Database) {
     ),
     topologyWindow: db.prepare<[number, number, number, number], { seq: number; json: string }>(
       "SELECT seq, json FROM events INDEXED BY events_topology WHERE run = ? AND seq >= ? AND seq <= ? AND type NOT LIKE 'task:%' ORDER BY seq LIMIT ?",
-    ),
-    afterSeq: db.prepare<[number, number, number, number], { seq: number; json: string }>(
-      'SELECT seq, json FROM events WHERE run = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
     ),
     tasksAfterSeq: db.prepare<[number, number, number, number], TaskRow>(
       `SELECT seq, t, type, json_extract(json, '$.task') AS task, json_extract(json, '$.worker') AS worker,
@@ -434,6 +560,102 @@ export class RunStore {
     }
   }
 
+  /**
+   * Stores task events of one run (seq increasing, all after the run's previous chunk) as one chunk row (call
+   * inside a transaction).
+   */
+  insertTaskChunk(pk: number, rows: readonly EventRow[]): void {
+    if (rows.length > CHUNK_EVENTS) {
+      for (let start = 0; start < rows.length; start += CHUNK_EVENTS) this.insertTaskChunk(pk, rows.slice(start, start + CHUNK_EVENTS));
+      return;
+    }
+    if (rows.length === 0) return;
+    const positions = new Float64Array(rows.length * 3);
+    let offset = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      positions[i * 3] = row.seq;
+      positions[i * 3 + 1] = row.t;
+      positions[i * 3 + 2] = offset;
+      offset += row.json.length + 1;
+    }
+    let lines = '';
+    for (let i = 0; i < rows.length; i++) lines += (i === 0 ? '' : '\n') + rows[i]!.json;
+    const first = rows[0]!;
+    const last = rows[rows.length - 1]!;
+    this.#s.insertChunk.run(pk, first.seq, last.seq, first.t, last.t, rows.length, Buffer.from(positions.buffer), lines);
+  }
+
+  /** Up to `limit` chunked task events with lo <= seq <= hi, in seq order. */
+  #chunkEvents(pk: number, lo: number, hi: number, limit: number): Located[] {
+    const out: Located[] = [];
+    if (limit <= 0) return out;
+    const start = this.#s.chunkAtOrBefore.get(pk, lo)?.first_seq ?? lo;
+    for (const row of this.#s.chunksFrom.iterate(pk, start, hi)) {
+      const chunk = new Chunk(row);
+      for (let i = chunk.indexOfSeq(lo); i < chunk.count; i++) {
+        const seq = chunk.seq(i);
+        if (seq > hi || out.length >= limit) break;
+        out.push({ seq, t: chunk.t(i), json: chunk.json(i) });
+      }
+      if (out.length >= limit || row.last_seq >= hi) break;
+    }
+    return out;
+  }
+
+  /** Up to `limit` events (both tables) with lo <= seq <= hi, in seq order. */
+  #events(pk: number, lo: number, hi: number, limit: number): { seq: number; json: string }[] {
+    return mergeBySeq(this.#s.window.all(pk, lo, hi, limit), this.#chunkEvents(pk, lo, hi, limit), limit);
+  }
+
+  /** The seq of the first event with t' >= t, or null. */
+  #seqAtOrAfterT(pk: number, t: number): number | null {
+    const row = this.#s.seqAtOrAfterT.get(pk, t)?.seq ?? null;
+    const found = this.#s.chunkEndingAtOrAfterT.get(pk, t);
+    let chunked: number | null = null;
+    if (found) {
+      const chunk = new Chunk(found);
+      const i = chunk.indexOfT(t);
+      if (i < chunk.count) chunked = chunk.seq(i);
+    }
+    return row === null ? chunked : chunked === null ? row : Math.min(row, chunked);
+  }
+
+  /** The seq of the last event with t' <= t, or null. */
+  #seqAtOrBeforeT(pk: number, t: number): number | null {
+    const row = this.#s.seqAtOrBeforeT.get(pk, t)?.seq ?? null;
+    const found = this.#s.chunkStartingAtOrBeforeT.get(pk, t);
+    let chunked: number | null = null;
+    if (found) {
+      const chunk = new Chunk(found);
+      // The last event with t' <= t: just before the first one after t.
+      let i = chunk.indexOfT(t);
+      while (i < chunk.count && chunk.t(i) <= t) i++;
+      if (i > 0) chunked = chunk.seq(i - 1);
+    }
+    return row === null ? chunked : chunked === null ? row : Math.max(row, chunked);
+  }
+
+  /** Task event counts by type and worker with afterSeq < seq <= upTo, from both tables. */
+  #taskCounts(pk: number, afterSeq: number, upTo: number): TaskCount[] {
+    const rows = this.#s.taskCounts.all(pk, afterSeq, upTo);
+    const counts = new Map<string, TaskCount>();
+    const start = this.#s.chunkAtOrBefore.get(pk, afterSeq + 1)?.first_seq ?? afterSeq + 1;
+    for (const row of this.#s.chunksFrom.iterate(pk, start, upTo)) {
+      const chunk = new Chunk(row);
+      for (let i = chunk.indexOfSeq(afterSeq + 1); i < chunk.count && chunk.seq(i) <= upTo; i++) {
+        const event = JSON.parse(chunk.json(i)) as { type: string; worker?: string | null };
+        const worker = typeof event.worker === 'string' ? event.worker : null;
+        const key = `${event.type}|${worker ?? ''}`;
+        const known = counts.get(key);
+        if (known) known.n++;
+        else counts.set(key, { type: event.type, worker, n: 1 });
+      }
+      if (row.last_seq >= upTo) break;
+    }
+    return rows.concat([...counts.values()]);
+  }
+
   /** Stores the running task counts of a run as they stand after the event with this seq. */
   insertCheckpoint(pk: number, seq: number, counts: Map<string, number>): void {
     this.#s.insertCheckpoint.run(pk, seq, JSON.stringify(Object.fromEntries(counts)));
@@ -442,7 +664,7 @@ export class RunStore {
   /** Counts of task events by type and worker with seq <= upTo: the nearest checkpoint plus the events after it. */
   #countsUpTo(pk: number, upTo: number): TaskCount[] {
     const checkpoint = this.#s.checkpointAtOrBefore.get(pk, upTo);
-    const rows = this.#s.taskCounts.all(pk, checkpoint?.seq ?? 0, upTo);
+    const rows = this.#taskCounts(pk, checkpoint?.seq ?? 0, upTo);
     if (!checkpoint) return rows;
     for (const [key, n] of Object.entries(JSON.parse(checkpoint.counts) as Record<string, number>)) {
       const bar = key.indexOf('|');
@@ -482,7 +704,7 @@ export class RunStore {
     return {
       ...totals(this.#countsUpTo(row.pk, Number.MAX_SAFE_INTEGER), workers),
       externalPeersMax: this.#s.maxExternal.get(row.pk)?.n ?? 0,
-      durationMs: this.#s.last.get(row.pk)?.t ?? 0,
+      durationMs: Math.max(this.#s.last.get(row.pk)?.t ?? 0, this.#s.lastChunk.get(row.pk)?.t ?? 0),
     };
   }
 
@@ -569,6 +791,7 @@ export class RunStore {
     }
     this.transaction(() => {
       this.#s.deleteEvents.run(row.pk);
+      this.#s.deleteChunks.run(row.pk);
       this.#s.deleteCheckpoints.run(row.pk);
       this.#s.deleteRun.run(row.pk);
     });
@@ -582,11 +805,11 @@ export class RunStore {
     const row = this.#row(id);
     let lo = range.fromSeq ?? 0;
     let hi = range.toSeq ?? Number.MAX_SAFE_INTEGER;
-    if (range.fromT !== undefined) lo = Math.max(lo, this.#s.seqAtOrAfterT.get(row.pk, range.fromT)?.seq ?? Number.MAX_SAFE_INTEGER);
-    if (range.toT !== undefined) hi = Math.min(hi, this.#s.seqAtOrBeforeT.get(row.pk, range.toT)?.seq ?? -1);
+    if (range.fromT !== undefined) lo = Math.max(lo, this.#seqAtOrAfterT(row.pk, range.fromT) ?? Number.MAX_SAFE_INTEGER);
+    if (range.toT !== undefined) hi = Math.min(hi, this.#seqAtOrBeforeT(row.pk, range.toT) ?? -1);
     if (lo > hi) return { run: row.id, json: [], nextSeq: null };
-    const query = range.kind === 'topology' ? this.#s.topologyWindow : this.#s.window;
-    const rows = query.all(row.pk, lo, hi, range.limit + 1);
+    const rows =
+      range.kind === 'topology' ? this.#s.topologyWindow.all(row.pk, lo, hi, range.limit + 1) : this.#events(row.pk, lo, hi, range.limit + 1);
     const more = rows.length > range.limit;
     if (more) rows.pop();
     return { run: row.id, json: rows.map((r) => r.json), nextSeq: more ? rows[rows.length - 1]!.seq + 1 : null };
@@ -595,7 +818,7 @@ export class RunStore {
   /** Exact task totals of a run up to time t (every task event with t' <= t): what the counters showed then. */
   countersAt(id: string, t: number): RunCountersAt {
     const row = this.#row(id);
-    const lastSeq = this.#s.seqAtOrBeforeT.get(row.pk, t)?.seq ?? 0;
+    const lastSeq = this.#seqAtOrBeforeT(row.pk, t) ?? 0;
     const rows = lastSeq > 0 ? this.#countsUpTo(row.pk, lastSeq) : [];
     const { sent, received, done, collected, lost } = totals(rows, JSON.parse(row.workers) as WorkerInfo[]);
     return { run: row.id, t, lastSeq, sent, received, done, collected, lost };
@@ -612,12 +835,16 @@ export class RunStore {
 
   /** Up to `limit` events with afterSeq < seq <= lastSeq, as stored JSON (the export's page). */
   eventsAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): { seq: number; json: string }[] {
-    return this.#s.afterSeq.all(pk, afterSeq, lastSeq, limit);
+    return this.#events(pk, afterSeq + 1, lastSeq, limit);
   }
 
   /** Up to `limit` task events with afterSeq < seq <= lastSeq (the CSV export's page). */
   tasksAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): TaskRow[] {
-    return this.#s.tasksAfterSeq.all(pk, afterSeq, lastSeq, limit);
+    const chunked = this.#chunkEvents(pk, afterSeq + 1, lastSeq, limit).map(({ seq, t, json }): TaskRow => {
+      const event = JSON.parse(json) as { type: string; task?: number; worker?: string | null; body?: string };
+      return { seq, t, type: event.type, task: event.task ?? null, worker: event.worker ?? null, body: event.body ?? null };
+    });
+    return mergeBySeq(this.#s.tasksAfterSeq.all(pk, afterSeq, lastSeq, limit), chunked, limit);
   }
 
   /**

@@ -7,6 +7,7 @@
  *   and end time. Events after run:ended (a late monitor event) still belong to the run and are stored.
  * - A failed transaction stores nothing of its batch: its events are counted as dropped and against their runs
  *   (lostEvents), which then end "incomplete". A run:ended lost that way is stored by the next write (retry).
+ * - Task events are stored as one chunk per run per transaction (RunStore.insertTaskChunk), other events as rows.
  * - Every CHECKPOINT_EVERY events of a run, the running task counts are stored (see RunStore.countersAt).
  */
 import { randomBytes } from 'node:crypto';
@@ -169,7 +170,10 @@ export class RunWriter {
   #transaction(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
     const store = this.#store;
     const created = new Map<string, RunState>();
-    const touched = new Map<RunState, { rows: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: Map<string, number> }>();
+    const touched = new Map<
+      RunState,
+      { rows: EventRow[]; tasks: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: Map<string, number> }
+    >();
     const ends = new Map<RunState, RunEnded>();
     let unknown = 0;
     try {
@@ -186,21 +190,23 @@ export class RunWriter {
           }
           let delta = touched.get(run);
           if (!delta) {
-            delta = { rows: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: new Map(run.counts) };
+            delta = { rows: [], tasks: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: new Map(run.counts) };
             touched.set(run, delta);
           }
           const text = run.storedId !== event.run ? JSON.stringify({ ...event, run: run.storedId }) : (json ?? JSON.stringify(event));
-          delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text });
+          // Task events go into the run's chunk of this transaction, every other event into a row of its own.
+          (event.type.startsWith('task:') ? delta.tasks : delta.rows).push({ seq: event.seq, t: event.t, type: event.type, json: text });
           delta.lastSeq = event.seq;
           delta.lastT = event.t;
           count(delta.counts, event);
-          if ((run.eventCount + delta.rows.length) % CHECKPOINT_EVERY === 0) store.insertCheckpoint(run.pk, event.seq, delta.counts);
+          if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0) store.insertCheckpoint(run.pk, event.seq, delta.counts);
           if (event.type === 'run:ended' && !run.ended) ends.set(run, event);
         }
         for (const [run, delta] of touched) {
           store.insertEvents(run.pk, delta.rows);
+          store.insertTaskChunk(run.pk, delta.tasks);
           store.updateProgress(run.pk, {
-            eventCount: run.eventCount + delta.rows.length,
+            eventCount: run.eventCount + delta.rows.length + delta.tasks.length,
             firstSeq: run.firstSeq ?? delta.firstSeq,
             lastSeq: delta.lastSeq,
             durationMs: delta.lastT,
@@ -238,7 +244,7 @@ export class RunWriter {
     // Committed.
     for (const [id, run] of created) playground.runs.set(id, run);
     for (const [run, delta] of touched) {
-      run.eventCount += delta.rows.length;
+      run.eventCount += delta.rows.length + delta.tasks.length;
       run.firstSeq ??= delta.firstSeq;
       run.counts = delta.counts;
     }
