@@ -113,4 +113,25 @@ describe('lessons in Spanish (issue 5)', () => {
     await page.close();
     expect(harness.pageErrors).toEqual([]);
   });
+
+  it('explains what the server refuses in Spanish too', { timeout: 60_000 }, async () => {
+    const page = await harness.newPage();
+    // A permalink to a run that is not (or no longer) recorded: the server's 404, said in Spanish.
+    await page.goto(`${harness.baseUrl}?run=run-0000dead`);
+    const missing = page.getByTestId('replay-error');
+    await missing.waitFor({ timeout: 15_000 });
+    expect(await missing.textContent()).toContain('No hay ninguna ejecución grabada "run-0000dead"');
+
+    // A file exported by a newer version of the playground is refused, and the reason is in Spanish.
+    await page.getByTestId('replay-close').click();
+    await waitConnected(page);
+    const newer = path.join(SCREENSHOTS, 'newer-export.json');
+    fs.writeFileSync(newer, JSON.stringify({ format: 'zmq-pipeline-playground/run', version: 99, exportedAt: '', run: {}, events: [] }));
+    await page.getByTestId('import-file').setInputFiles(newer);
+    const message = page.getByTestId('import-message');
+    await message.filter({ hasText: 'versión de formato 99' }).waitFor({ timeout: 10_000 });
+    expect(await message.textContent()).toContain('más nueva que la que lee este servidor');
+    await page.close();
+    expect(harness.pageErrors).toEqual([]);
+  });
 });

@@ -18,7 +18,9 @@ import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
 import { RecordingStats, sinkFor } from './recorder/sink.ts';
 import type { Playground } from './pipeline/playground.ts';
-import { MAX_COMMAND_BYTES } from '../shared/protocol/index.ts';
+import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ErrorText } from '../shared/protocol/index.ts';
+
+const notFound = (reason: ErrorText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
 
 export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
 
@@ -46,7 +48,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     logger: options.logger ?? false,
     bodyLimit: MAX_COMMAND_BYTES,
     // Strict input: unknown fields are refused, not silently removed, and "100" is not a number.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false } },
+    // verbose: errors carry the offending value, which the error text quotes ("got 99999").
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true } },
   });
   const store = options.store === null ? null : options.store instanceof RunStore ? options.store : RunStore.open(resolveDbPath(options.store));
   const recording = new RecordingStats();
@@ -94,7 +97,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   }
 
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ code: 'PG_ERR_NOT_FOUND', message: `No route ${request.method} ${request.url.slice(0, 100)}.` }),
+    reply.code(404).send(notFound(text('request.noRoute', { method: request.method, url: request.url.slice(0, 100) }))),
   );
 
   // Every socket closed and every ipc file removed before close() resolves.

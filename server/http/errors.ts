@@ -1,7 +1,7 @@
 /**
  * Every failure a client can cause becomes {code, message} with a stable PG_ERR_* code and an HTTP status.
  */
-import type { ErrorBody, ErrorCode } from '../../shared/protocol/index.ts';
+import { english, problemText, text, type ErrorBody, type ErrorCode, type ErrorText, type ValidationRule } from '../../shared/protocol/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   PG_ERR_BAD_JSON: 400,
@@ -23,33 +23,68 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 /** Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal. */
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
-  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number };
+  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; text?: ErrorText };
+  const said = (code: ErrorCode, reason: ErrorText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
   if (isErrorCode(candidate.code)) {
-    return { status: STATUS[candidate.code], body: { code: candidate.code, message: String(candidate.message) } };
+    const body: ErrorBody = { code: candidate.code, message: String(candidate.message) };
+    if (candidate.text) body.text = candidate.text;
+    return { status: STATUS[candidate.code], body };
   }
   if (Array.isArray(candidate.validation)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'request';
-    return { status: 400, body: { code: 'PG_ERR_VALIDATION', message: describeValidation(where, candidate.validation) } };
+    const errors = candidate.validation as AjvError[];
+    return {
+      status: 400,
+      body: { code: 'PG_ERR_VALIDATION', message: describeValidation(where, errors), text: text('request.invalid', { problem: firstAjvProblem(where, errors) }) },
+    };
   }
-  if (candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: { code: 'PG_ERR_LIMIT', message: `Request body is too large: ${String(candidate.message)}` } };
-  }
+  if (candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return said('PG_ERR_LIMIT', text('request.tooLarge', { detail: String(candidate.message) }), 413);
   if (typeof candidate.code === 'string' && candidate.code.startsWith('FST_ERR_CTP')) {
-    return { status: 400, body: { code: 'PG_ERR_BAD_JSON', message: `Request body is not valid JSON: ${String(candidate.message)}` } };
+    return said('PG_ERR_BAD_JSON', text('request.notJson', { detail: String(candidate.message) }));
   }
-  if (error instanceof SyntaxError) {
-    return { status: 400, body: { code: 'PG_ERR_BAD_JSON', message: `Request body is not valid JSON: ${error.message}` } };
-  }
+  if (error instanceof SyntaxError) return said('PG_ERR_BAD_JSON', text('request.notJson', { detail: error.message }));
   if (candidate.statusCode && candidate.statusCode >= 400 && candidate.statusCode < 500) {
     return { status: candidate.statusCode, body: { code: 'PG_ERR_BAD_MESSAGE', message: String(candidate.message) } };
   }
-  return { status: 500, body: { code: 'PG_ERR_INTERNAL', message: 'Internal error; the server log has the details.' } };
+  return said('PG_ERR_INTERNAL', text('internal'));
 }
 
 interface AjvError {
   instancePath?: string;
+  keyword?: string;
   message?: string;
-  params?: { additionalProperty?: string; allowedValues?: unknown[] };
+  params?: { additionalProperty?: string; allowedValues?: unknown[]; limit?: number; missingProperty?: string; type?: string };
+  data?: unknown;
+}
+
+/** Ajv's first error as a text a page can translate. */
+function firstAjvProblem(where: string, errors: AjvError[]): ErrorText {
+  const first = errors[0] ?? {};
+  const field = `${where}${first.instancePath ?? ''}`;
+  const params = first.params ?? {};
+  const limit = typeof params.limit === 'number' ? params.limit : NaN;
+  let rule: ValidationRule;
+  switch (first.keyword) {
+    case 'maximum':
+    case 'minimum':
+      rule = { kind: first.keyword === 'maximum' ? 'max' : 'min', limit, got: first.data };
+      break;
+    case 'maxLength':
+    case 'minLength':
+      rule = { kind: first.keyword, limit, got: first.data };
+      break;
+    case 'type':
+      rule = { kind: 'type', expected: params.type ?? 'another type', got: first.data };
+      break;
+    case 'required':
+      return problemText(`${field}/${params.missingProperty ?? ''}`, { kind: 'required' });
+    case 'additionalProperties':
+      rule = { kind: 'unknownField', name: params.additionalProperty ?? '' };
+      break;
+    default:
+      rule = { kind: 'invalid', got: first.data };
+  }
+  return problemText(field, rule);
 }
 
 /** "body/intervalMs must be <= 10000; body has an unknown field "bogus"" from Ajv's error list. */

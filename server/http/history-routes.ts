@@ -2,6 +2,7 @@
  * The history API over the RunStore: list, open, rename and delete recorded runs, fetch windows of their events,
  * export them (streamed JSON and CSV) and import an export. Documented in docs/recording.md.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -42,14 +43,14 @@ const RenameBody = Type.Object({ name: RunName }, { additionalProperties: false 
 
 type RunIdParams = Static<typeof RunIdParams>;
 
-function count(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (value < min || value > max) throw new RecordError('PG_ERR_VALIDATION', `Invalid request: querystring/${name} must be ${min}-${max} (got ${text}).`);
+function count(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (value < min || value > max) throw new RecordError('PG_ERR_VALIDATION', text('request.queryRange', { name, min, max, got: raw }));
   return value;
 }
 
-const optionalNumber = (text: string | undefined): number | undefined => (text === undefined ? undefined : Number(text));
+const optionalNumber = (raw: string | undefined): number | undefined => (raw === undefined ? undefined : Number(raw));
 
 function stream(reply: FastifyReply, exported: Export, type: string, extension: string): FastifyReply {
   return reply
@@ -87,7 +88,7 @@ export async function historyRoutes(
     { schema: { params: RunIdParams, body: RenameBody } },
     async (request) => {
       const name = request.body.name.trim();
-      if (name === '') throw new RecordError('PG_ERR_VALIDATION', 'Invalid request: body/name must not be blank.');
+      if (name === '') throw new RecordError('PG_ERR_VALIDATION', text('validation.blankName'));
       return store.renameRun(request.params.id, name);
     },
   );
@@ -146,7 +147,7 @@ export async function historyRoutes(
       const empty =
         body === undefined ||
         (body instanceof Uint8Array ? body.byteLength === 0 : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
-      if (empty) throw new RecordError('PG_ERR_IMPORT', 'No file: send the JSON of a run export as the request body.');
+      if (empty) throw new RecordError('PG_ERR_IMPORT', text('import.noFile'));
       // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
       return reply.code(201).send(await sink.importRun(body));
     });

@@ -1,6 +1,7 @@
 /**
  * The HTTP API: everything the page does, a script can do too. Documented in docs/api.md.
  */
+import { text } from '../../shared/protocol/error-text.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import * as zmq from 'zeromq';
@@ -67,7 +68,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       const { scenario, lesson, params } = request.body ?? {};
       const lessonScenario = lesson ? LESSONS_BY_ID.get(lesson)?.scenario : undefined;
       if (lesson && !lessonScenario) {
-        throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown lesson "${lesson}". Known: ${[...LESSONS_BY_ID.keys()].join(', ')}.`);
+        throw new PlaygroundError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
       }
       const playground = registry.create(lessonScenario ?? scenario, params);
       if (lesson) playground.applyLesson(lesson, 'start');

@@ -97,7 +97,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       const text = isBinary ? '' : data.toString();
       const decoded = decodeCommand(text);
       if (!decoded.ok) {
-        send(socket, { type: 'error', code: decoded.code, message: decoded.message });
+        send(socket, { type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
         return;
       }
       try {

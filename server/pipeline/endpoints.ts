@@ -3,6 +3,7 @@
  * binds, binds 0.0.0.0 for `tcp://*`, and silently wraps tcp ports above 65535 (70000 becomes 4464). So nothing
  * reaches libzmq before these functions have accepted it.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +12,12 @@ import type { Transport } from '../../shared/protocol/index.ts';
 
 export class EndpointError extends Error {
   readonly code = 'PG_ERR_ENDPOINT';
+  readonly text: ErrorText;
+
+  constructor(reason: ErrorText) {
+    super(english(reason));
+    this.text = reason;
+  }
 }
 
 /** The longest ipc path libzmq accepts on Linux (sun_path minus the terminating NUL). */
@@ -57,7 +64,7 @@ export function defaultPolicy(overrides: Partial<EndpointPolicy> = {}): Endpoint
  */
 export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedEndpoint {
   const match = /^([a-z]+):\/\/(.*)$/.exec(endpoint);
-  if (!match) throw new EndpointError(`"${clip(endpoint)}" is not an endpoint; write it as tcp://127.0.0.1:5555, ipc:///path or inproc://name.`);
+  if (!match) throw new EndpointError(text('endpoint.syntax', { endpoint: clip(endpoint) }));
   const [, scheme, rest = ''] = match;
   switch (scheme) {
     case 'tcp':
@@ -66,43 +73,41 @@ export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedE
       return checkIpc(rest, policy);
     case 'inproc':
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(rest)) {
-        throw new EndpointError(`inproc names may use letters, digits, "_", "." and "-" (1-64 characters), not "${clip(rest)}".`);
+        throw new EndpointError(text('endpoint.inprocName', { name: clip(rest) }));
       }
       return { transport: 'inproc', name: rest };
     default:
-      throw new EndpointError(`Transport "${clip(scheme ?? '')}" is not supported here; use tcp, ipc or inproc.`);
+      throw new EndpointError(text('endpoint.transport', { scheme: clip(scheme ?? '') }));
   }
 }
 
 function checkTcp(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const match = /^([^:]+):(\*|\d{1,5})$/.exec(rest);
-  if (!match) throw new EndpointError(`"tcp://${clip(rest)}" needs a host and a port, like tcp://127.0.0.1:5555.`);
+  if (!match) throw new EndpointError(text('endpoint.tcpSyntax', { rest: clip(rest) }));
   const [, host = '', portText = ''] = match;
   if (!policy.allowedTcpHosts.has(host)) {
-    throw new EndpointError(
-      `tcp host "${clip(host)}" is not allowed: this server binds loopback only (127.0.0.1) unless its operator started it with --expose.`,
-    );
+    throw new EndpointError(text('endpoint.tcpHost', { host: clip(host) }));
   }
   if (portText === '*') return { transport: 'tcp', host, port: '*' };
   const port = Number(portText);
   if (port < TCP_PORT_MIN || port > TCP_PORT_MAX) {
-    throw new EndpointError(`tcp port ${portText} is out of range; use ${TCP_PORT_MIN}-${TCP_PORT_MAX} (or * for any free port).`);
+    throw new EndpointError(text('endpoint.tcpPort', { port: portText, min: TCP_PORT_MIN, max: TCP_PORT_MAX }));
   }
   return { transport: 'tcp', host, port };
 }
 
 function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const file = rest;
-  if (!file.startsWith('/')) throw new EndpointError(`ipc paths must be absolute, like ipc://${policy.runtimeDir}/demo.`);
+  if (!file.startsWith('/')) throw new EndpointError(text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
   if (file.length > IPC_PATH_MAX) {
-    throw new EndpointError(`ipc path is ${file.length} characters; the limit is ${IPC_PATH_MAX} (a Unix socket path).`);
+    throw new EndpointError(text('endpoint.ipcLength', { length: file.length, max: IPC_PATH_MAX }));
   }
   if (file.split('/').includes('..') || path.normalize(file) !== file) {
-    throw new EndpointError(`ipc path "${clip(file)}" must be a plain path without "..", "." or doubled slashes.`);
+    throw new EndpointError(text('endpoint.ipcPlain', { path: clip(file) }));
   }
   const insideRuntime = path.dirname(file) === policy.runtimeDir;
   if (!insideRuntime && !policy.allowedIpcPaths.has(file)) {
-    throw new EndpointError(`ipc path "${clip(file)}" is outside this playground's folder ${policy.runtimeDir}; pick a name there.`);
+    throw new EndpointError(text('endpoint.ipcOutside', { path: clip(file), folder: policy.runtimeDir }));
   }
   return { transport: 'ipc', path: file };
 }

@@ -3,6 +3,7 @@
  * its runs, one at a time. Topology changes apply to the running pipeline at once and to every later run.
  * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_MAX_WORKERS,
@@ -46,11 +47,14 @@ interface Snapshot {
 }
 
 export class PlaygroundError extends Error {
+  readonly text: ErrorText;
+
   constructor(
     readonly code: 'PG_ERR_RUN_ACTIVE' | 'PG_ERR_NO_RUN' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_VALIDATION' | 'PG_ERR_LIMIT',
-    message: string,
+    reason: ErrorText,
   ) {
-    super(message);
+    super(english(reason));
+    this.text = reason;
   }
 }
 
@@ -161,7 +165,7 @@ export class Playground {
 
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'A run is in progress; stop it or wait for it to end before changing parameters.');
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
     this.#remember();
     this.params = { ...this.params, ...patch };
     return this.#infoChanged();
@@ -172,7 +176,7 @@ export class Playground {
   addWorker(spec: NewWorker = {}): WorkerInfo {
     this.lastActivity = Date.now();
     if (this.#workers.length >= this.maxWorkers) {
-      throw new PlaygroundError('PG_ERR_LIMIT', `A playground has at most ${this.maxWorkers} workers; remove one first.`);
+      throw new PlaygroundError('PG_ERR_LIMIT', text('worker.limit', { max: this.maxWorkers }));
     }
     const transport = spec.transport ?? 'tcp';
     const mode = spec.mode ?? 'in-process';
@@ -221,21 +225,18 @@ export class Playground {
     this.lastActivity = Date.now();
     const worker = this.#worker(id);
     if (worker.mode !== 'process') {
-      throw new PlaygroundError(
-        'PG_ERR_VALIDATION',
-        `${id} runs inside the server's process, so it cannot be killed or hung on its own; add a process worker for that, or remove this one to close its socket.`,
-      );
+      throw new PlaygroundError('PG_ERR_VALIDATION', text('worker.inProcessSignal', { worker: id }));
     }
-    if (!this.#active) throw new PlaygroundError('PG_ERR_NO_RUN', 'Worker processes only exist during a run; start one first.');
+    if (!this.#active) throw new PlaygroundError('PG_ERR_NO_RUN', text('worker.processNeedsRun'));
     this.#active.signalWorker(id, signal);
     this.#infoChanged();
   }
 
   updateSink(patch: SinkPatch): SinkInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'The sink is set up when a run starts; change it between runs.');
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeSink'));
     if (patch.enabled && this.scenario.framing !== 'tagged') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', 'The tutorial has no sink: its clients only print what they receive. Use the pipeline sandbox.');
+      throw new PlaygroundError('PG_ERR_VALIDATION', text('sink.tutorial'));
     }
     const next = { ...this.#sink, ...patch };
     if (next.enabled) for (const worker of this.#workers) this.#checkSinkReach(next, worker.mode);
@@ -270,11 +271,11 @@ export class Playground {
    */
   applyLesson(lessonId: string, stage: 'start' | 'solution'): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'A run is in progress; stop it before changing lessons.');
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeLesson'));
     const lesson = LESSONS_BY_ID.get(lessonId);
-    if (!lesson) throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown lesson "${lessonId.slice(0, 40)}". Known: ${[...LESSONS_BY_ID.keys()].join(', ')}.`);
+    if (!lesson) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
     if (lesson.scenario !== this.scenario.id) {
-      throw new PlaygroundError('PG_ERR_VALIDATION', `Lesson ${lesson.id} runs on the ${lesson.scenario} scenario; create a playground for it.`);
+      throw new PlaygroundError('PG_ERR_VALIDATION', text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }));
     }
     // Opening, resetting or solving a lesson starts afresh: there is nothing before it to undo.
     this.#undo.length = 0;
@@ -299,9 +300,9 @@ export class Playground {
   /** Takes back the last change of topology or parameters (between runs). */
   undo(): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'Undo works between runs; stop the run first.');
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeUndo'));
     const snapshot = this.#undo.pop();
-    if (!snapshot) throw new PlaygroundError('PG_ERR_VALIDATION', 'Nothing to undo.');
+    if (!snapshot) throw new PlaygroundError('PG_ERR_VALIDATION', text('undo.nothing'));
     this.params = snapshot.params;
     this.#workers = snapshot.workers;
     this.#sink = snapshot.sink;
@@ -333,18 +334,18 @@ export class Playground {
    */
   async setEndpoint(name: string, address: string): Promise<EndpointInfo> {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', 'Endpoints are bound when a run starts; change them between runs.');
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeEndpoints'));
     const endpoint = this.#endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new PlaygroundError('PG_ERR_NOT_FOUND', `This scenario has no endpoint "${name.slice(0, 20)}".`);
+    if (!endpoint) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('endpoint.unknown', { name: name.slice(0, 20) }));
     const visitorPolicy = { ...this.#policy, allowedIpcPaths: new Set<string>() };
     const parsed = checkEndpoint(address, visitorPolicy);
     if (parsed.transport !== endpoint.transport) {
-      throw new EndpointError(`The ${endpoint.name} endpoint needs a ${endpoint.transport}:// address, not ${parsed.transport}://.`);
+      throw new EndpointError(text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }));
     }
     let requested = address;
     if (parsed.transport === 'ipc') {
       const probe = await probeIpcPath(parsed.path);
-      if (probe === 'not-a-socket') throw new EndpointError(`${parsed.path} already exists and is not a socket; pick another name.`);
+      if (probe === 'not-a-socket') throw new EndpointError(text('endpoint.notSocket', { path: parsed.path }));
     } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
       requested = `inproc://${this.id}-${parsed.name}`;
     }
@@ -359,8 +360,8 @@ export class Playground {
 
   /** Starts a run with the current parameters (optionally patched first). Returns at once with the run. */
   startRun(patch?: RunParamsPatch): PipelineRun {
-    if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', 'This playground was closed.');
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', `Run ${this.#active.id} is still in progress; stop it first.`);
+    if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.closed'));
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
     this.lastActivity = Date.now();
     const id = newId('run');
@@ -392,7 +393,7 @@ export class Playground {
   stopRun(): PipelineRun {
     this.lastActivity = Date.now();
     const run = this.#active;
-    if (!run) throw new PlaygroundError('PG_ERR_NO_RUN', 'No run is in progress.');
+    if (!run) throw new PlaygroundError('PG_ERR_NO_RUN', text('run.none'));
     run.stop();
     return run;
   }
@@ -407,7 +408,7 @@ export class Playground {
 
   runDetail(id: string): RunDetail {
     const run = this.#runs.get(id);
-    if (!run) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No run "${id.slice(0, 64)}" in playground ${this.id} (only the last ${RUNS_KEPT} are kept in memory).`);
+    if (!run) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }));
     const { messages, truncated } = run.messages();
     return {
       id: run.id,
@@ -473,7 +474,7 @@ export class Playground {
 
   #worker(id: string): WorkerInfo {
     const worker = this.#workers.find((candidate) => candidate.id === id);
-    if (!worker) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No worker "${id.slice(0, 64)}" in playground ${this.id}.`);
+    if (!worker) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }));
     return worker;
   }
 
@@ -481,21 +482,18 @@ export class Playground {
     if (!this.#endpoints.some((endpoint) => endpoint.transport === transport)) {
       throw new PlaygroundError(
         'PG_ERR_VALIDATION',
-        `This scenario's ventilator binds ${this.#endpoints.map((e) => e.transport).join(' and ')} only; ${transport} is available in the pipeline sandbox.`,
+        text('worker.transportUnavailable', { bound: this.#endpoints.map((e) => e.transport).join(' + '), transport }),
       );
     }
     if (transport === 'inproc' && mode === 'process') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', 'inproc only works between sockets of one process (one ZeroMQ context); a process worker needs tcp or ipc.');
+      throw new PlaygroundError('PG_ERR_VALIDATION', text('worker.inprocProcess'));
     }
   }
 
   /** A process worker cannot reach an inproc sink: its results would vanish without a trace. */
   #checkSinkReach(sink: SinkInfo, mode: WorkerInfo['mode']): void {
     if (sink.enabled && sink.transport === 'inproc' && mode === 'process') {
-      throw new PlaygroundError(
-        'PG_ERR_VALIDATION',
-        'A process worker cannot reach an inproc sink (inproc only works inside one process); put the sink on tcp or ipc.',
-      );
+      throw new PlaygroundError('PG_ERR_VALIDATION', text('sink.inprocProcess'));
     }
   }
 
@@ -534,5 +532,5 @@ function workerFromSpec(spec: WorkerSpec, id: string): WorkerInfo {
 }
 
 function checkRange(range: { min: number; max: number }): void {
-  if (range.min > range.max) throw new TopologyError('PG_ERR_VALIDATION', `workMs.min (${range.min}) must not be above workMs.max (${range.max}).`);
+  if (range.min > range.max) throw new TopologyError('PG_ERR_VALIDATION', text('worker.workRange', { min: range.min, max: range.max }));
 }

@@ -1,6 +1,7 @@
 /**
  * All playgrounds of one server: creation with a server-wide limit, lookup, idle clean-up and shutdown.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import type { EndpointPolicy } from './endpoints.ts';
@@ -8,6 +9,12 @@ import { Playground, PlaygroundError } from './playground.ts';
 
 export class LimitError extends Error {
   readonly code = 'PG_ERR_LIMIT';
+  readonly text: ErrorText;
+
+  constructor(reason: ErrorText) {
+    super(english(reason));
+    this.text = reason;
+  }
 }
 
 export interface RegistryOptions {
@@ -58,10 +65,10 @@ export class PlaygroundRegistry {
   create(scenarioId = 'tutorial', params?: RunParamsPatch): Playground {
     const scenario = SCENARIOS.get(scenarioId);
     if (!scenario) {
-      throw new PlaygroundError('PG_ERR_NOT_FOUND', `Unknown scenario "${scenarioId}". Known: ${[...SCENARIOS.keys()].join(', ')}.`);
+      throw new PlaygroundError('PG_ERR_NOT_FOUND', text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }));
     }
     if (this.#playgrounds.size >= this.#options.maxPlaygrounds) {
-      throw new LimitError(`This server already runs ${this.#options.maxPlaygrounds} playgrounds; join one by its link or try again later.`);
+      throw new LimitError(text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
     }
     const playground = new Playground({
       scenario,
@@ -78,7 +85,7 @@ export class PlaygroundRegistry {
 
   get(id: string): Playground {
     const playground = this.#playgrounds.get(id);
-    if (!playground) throw new PlaygroundError('PG_ERR_NOT_FOUND', `No playground "${id.slice(0, 64)}" on this server (it may have been closed after being idle).`);
+    if (!playground) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
     return playground;
   }
 

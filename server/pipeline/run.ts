@@ -5,6 +5,7 @@
  *
  *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import * as zmq from 'zeromq';
 import {
   MESSAGES_KEPT_PER_WORKER,
@@ -41,11 +42,14 @@ export const BODY_PREVIEW_CHARS = 64;
 export const LOST_EVENTS_MAX = 10_000;
 
 export class TopologyError extends Error {
+  readonly text: ErrorText;
+
   constructor(
     readonly code: 'PG_ERR_VALIDATION' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_LIMIT',
-    message: string,
+    reason: ErrorText,
   ) {
-    super(message);
+    super(english(reason));
+    this.text = reason;
   }
 }
 
@@ -283,7 +287,7 @@ export class PipelineRun {
     }
     const handle = slot.handle;
     if (!(handle instanceof ProcessWorker) || handle.hasExited) {
-      throw new TopologyError('PG_ERR_VALIDATION', `${id} has no running process to signal; restart it first.`);
+      throw new TopologyError('PG_ERR_VALIDATION', text('worker.noProcess', { worker: id }));
     }
     if (signal === 'kill') {
       slot.mayHaveLost = true;
@@ -450,7 +454,7 @@ export class PipelineRun {
 
   #endpoint(name: string): EndpointInfo {
     const endpoint = this.endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new TopologyError('PG_ERR_VALIDATION', `This scenario's ventilator has no ${name} endpoint.`);
+    if (!endpoint) throw new TopologyError('PG_ERR_VALIDATION', text('endpoint.noTransport', { name }));
     return endpoint;
   }
 
@@ -988,7 +992,7 @@ export class PipelineRun {
 
   #slot(id: string): WorkerSlot {
     const slot = this.#slots.get(id);
-    if (!slot || slot.removed) throw new TopologyError('PG_ERR_NOT_FOUND', `No worker "${id.slice(0, 64)}" in this run.`);
+    if (!slot || slot.removed) throw new TopologyError('PG_ERR_NOT_FOUND', text('worker.unknownInRun', { worker: id.slice(0, 64) }));
     return slot;
   }
 

@@ -258,7 +258,7 @@ describe('topology rules', () => {
     expect(() => playground.signalWorker('worker-1', 'kill')).toThrow(/inside the server's process/);
     const tutorial = new Playground({ scenario: SCENARIOS.get('tutorial')!, policy });
     playgrounds.push(tutorial);
-    expect(() => tutorial.addWorker({ transport: 'inproc' })).toThrow(/tcp and ipc only/);
+    expect(() => tutorial.addWorker({ transport: 'inproc' })).toThrow(/binds tcp \+ ipc only/);
     expect(() => tutorial.updateSink({ enabled: true })).toThrow(/no sink/);
     // A process cannot reach an inproc sink: refused both ways round.
     const withProcess = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });

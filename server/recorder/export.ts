@@ -3,6 +3,7 @@
  * time, so a million-event run is never one string or one array (the route streams them). An import is checked
  * whole by the shared `checkRunExport` before anything is stored, then stored in one transaction.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import {
   RUN_EXPORT_FORMAT,
   RUN_EXPORT_VERSION,
@@ -54,7 +55,7 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
       written += page.length;
       afterSeq = page[page.length - 1]!.seq;
     }
-    if (written !== run.eventCount) throw new RecordError('PG_ERR_NOT_FOUND', `Run ${id} changed while it was exported (${written} of ${run.eventCount} events).`);
+    if (written !== run.eventCount) throw new RecordError('PG_ERR_NOT_FOUND', text('record.changedDuringExport', { run: id, written, total: run.eventCount }));
     yield '\n]}\n';
   }
   return { run, fileName: fileNameOf(run), chunks: chunks() };
@@ -101,14 +102,14 @@ export function importRun(store: RunStore, input: unknown): RecordedRunDetail {
   if (input instanceof Uint8Array) input = new TextDecoder('utf-8', { fatal: false }).decode(input);
   let value: unknown = input;
   if (typeof input === 'string') {
-    if (input.trim() === '') throw new RecordError('PG_ERR_IMPORT', 'The file is empty: send the JSON of a run export.');
+    if (input.trim() === '') throw new RecordError('PG_ERR_IMPORT', text('import.empty'));
     try {
       value = JSON.parse(input);
     } catch (error) {
-      throw new RecordError('PG_ERR_IMPORT', `The file is not valid JSON (truncated or corrupt?): ${(error as Error).message}.`);
+      throw new RecordError('PG_ERR_IMPORT', text('import.notJson', { detail: (error as Error).message }));
     }
   }
   const checked = checkRunExport(value);
-  if (!checked.ok) throw new RecordError('PG_ERR_IMPORT', checked.message);
+  if (!checked.ok) throw new RecordError('PG_ERR_IMPORT', checked.text, checked.message);
   return store.importRun(checked.value);
 }

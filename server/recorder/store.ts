@@ -22,6 +22,7 @@
  * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
  * lets a time window be turned into a seq range with two index seeks.
  */
+import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,11 +64,16 @@ const ROWS_PER_INSERT = 64;
 
 /** A failure a client caused or can act on (not found, run still recording, bad cursor); carries an HTTP code. */
 export class RecordError extends Error {
+  readonly text: ErrorText;
+
+  /** `message` defaults to the English of `reason`; an import's may say more (every problem TypeBox found). */
   constructor(
     readonly code: ErrorCode,
-    message: string,
+    reason: ErrorText,
+    message = english(reason),
   ) {
     super(message);
+    this.text = reason;
   }
 }
 
@@ -743,7 +749,7 @@ export class RunStore {
 
   #row(id: string): RunRow {
     const row = this.#s.byId.get(id);
-    if (!row) throw new RecordError('PG_ERR_NOT_FOUND', `No recorded run "${id.slice(0, 64)}" (it may have been deleted).`);
+    if (!row) throw new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
     return row;
   }
 
@@ -755,7 +761,7 @@ export class RunStore {
     else {
       const cursor = Number(options.before);
       if (!/^[0-9]{1,15}$/.test(options.before)) {
-        throw new RecordError('PG_ERR_VALIDATION', `"before" must be the nextBefore of a previous page (got "${options.before.slice(0, 20)}").`);
+        throw new RecordError('PG_ERR_VALIDATION', text('record.badCursor', { before: options.before.slice(0, 20) }));
       }
       rows = this.#s.pageBefore.all(cursor, limit + 1);
     }
@@ -778,7 +784,7 @@ export class RunStore {
       this.#s.rename.run(name, id);
     } catch (error) {
       if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-      throw new RecordError('PG_ERR_LIMIT', 'The run database is busy (a large import or delete is being written); try again in a moment.');
+      throw new RecordError('PG_ERR_LIMIT', text('record.busy'));
     }
     return this.getRun(id);
   }
@@ -787,7 +793,7 @@ export class RunStore {
   deleteRun(id: string): void {
     const row = this.#row(id);
     if (row.status === 'running') {
-      throw new RecordError('PG_ERR_RUN_ACTIVE', `Run "${id}" is still being recorded; stop it (or wait for it to end) before deleting it.`);
+      throw new RecordError('PG_ERR_RUN_ACTIVE', text('record.activeDelete', { run: id }));
     }
     this.transaction(() => {
       this.#s.deleteEvents.run(row.pk);
@@ -828,7 +834,7 @@ export class RunStore {
   exportable(id: string): { pk: number; run: RecordedRunDetail } {
     const row = this.#row(id);
     if (row.status === 'running') {
-      throw new RecordError('PG_ERR_RUN_ACTIVE', `Run "${id}" is still being recorded; export it once it has ended.`);
+      throw new RecordError('PG_ERR_RUN_ACTIVE', text('record.activeExport', { run: id }));
     }
     return { pk: row.pk, run: this.#toDetail(row) };
   }

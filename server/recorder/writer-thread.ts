@@ -47,7 +47,10 @@ port.on('message', (message: ToWriter) => {
         if (message.type === 'import') result = importRun(store, message.input);
         else store.deleteRun(message.run);
       } catch (error) {
-        failure = { code: error instanceof RecordError ? error.code : null, message: (error as Error).message };
+        failure =
+          error instanceof RecordError
+            ? { code: error.code, message: error.message, text: error.text }
+            : { code: null, message: (error as Error).message, text: null };
       }
       port.postMessage({ type: 'done', id: message.id, result, failure } satisfies FromWriter);
       return;

@@ -189,14 +189,22 @@ const workerDies: Lesson = {
 const fairQueuing: Lesson = {
   id: 'fair-queuing',
   scenario: 'pipeline',
+  // A little work per task, so that both workers have results on their way at once and the sink has two queues
+  // to take turns between; with none, one worker can finish a run of results before the other's first arrives.
   start: {
     params: { tasks: 100, intervalMs: 0, syncStart: true },
-    workers: [{ transport: 'tcp' }, { transport: 'ipc' }],
+    workers: [
+      { transport: 'tcp', workMs: { min: 2, max: 2 } },
+      { transport: 'ipc', workMs: { min: 2, max: 2 } },
+    ],
     sink: { enabled: false, transport: 'tcp' },
   },
   solution: {
     params: { tasks: 100, intervalMs: 0, syncStart: true },
-    workers: [{ transport: 'tcp' }, { transport: 'ipc' }],
+    workers: [
+      { transport: 'tcp', workMs: { min: 2, max: 2 } },
+      { transport: 'ipc', workMs: { min: 2, max: 2 } },
+    ],
     sink: { enabled: true, transport: 'tcp' },
   },
   check(run) {

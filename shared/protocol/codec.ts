@@ -5,6 +5,8 @@
  */
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject, TSchema, TUnion } from '@sinclair/typebox';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { english, text, type ErrorText } from './error-text.ts';
 import {
   ClientCommand,
   PlaygroundEvent,
@@ -17,7 +19,7 @@ import {
   type ClientCommand as ClientCommandT,
 } from './schema.ts';
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string };
+export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; text: ErrorText };
 
 /** A compiled checker per `type` literal of a tagged union. */
 class TaggedUnionChecker<T> {
@@ -39,26 +41,97 @@ class TaggedUnionChecker<T> {
 
   check(value: unknown): Decoded<T> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return { ok: false, code: 'PG_ERR_BAD_MESSAGE', message: `A ${this.#what} must be a JSON object with a "type".` };
+      return failure('PG_ERR_BAD_MESSAGE', text('message.notObject', { what: this.#what }));
     }
     const type = (value as { type?: unknown }).type;
-    if (typeof type !== 'string') {
-      return { ok: false, code: 'PG_ERR_BAD_MESSAGE', message: `A ${this.#what} needs a string "type" field.` };
-    }
+    if (typeof type !== 'string') return failure('PG_ERR_BAD_MESSAGE', text('message.noType', { what: this.#what }));
     const checker = this.#byType.get(type);
     if (!checker) {
-      return {
-        ok: false,
-        code: 'PG_ERR_UNKNOWN_COMMAND',
-        message: `Unknown ${this.#what} type "${type.slice(0, 40)}". Known: ${this.types.join(', ')}.`,
-      };
+      return failure('PG_ERR_UNKNOWN_COMMAND', text('message.unknownType', { what: this.#what, type: type.slice(0, 40), known: this.types.join(', ') }));
     }
     if (checker.Check(value)) return { ok: true, value: value as T };
-    return { ok: false, code: 'PG_ERR_VALIDATION', message: `${type}: ${describeErrors(checker, value)}` };
+    return {
+      ok: false,
+      code: 'PG_ERR_VALIDATION',
+      message: `${type}: ${describeErrors(checker, value)}`,
+      text: text('message.invalid', { type, problem: firstProblem(checker, value) }),
+    };
   }
 }
 
 /** The first few validation errors as one readable sentence: "/params/intervalMs must be <= 10000 (got 20000)". */
+function failure(code: ErrorCode, message: ErrorText): { ok: false; code: ErrorCode; message: string; text: ErrorText } {
+  return { ok: false, code, message: english(message), text: message };
+}
+
+const shownValue = (value: unknown): string => (value === undefined ? '—' : (JSON.stringify(value)?.slice(0, 40) ?? String(value)));
+
+/** One validation problem as a text: the field and the rule it breaks, for any reader's language. */
+export function problemText(field: string, rule: ValidationRule): ErrorText {
+  switch (rule.kind) {
+    case 'max':
+    case 'min':
+    case 'maxLength':
+    case 'minLength':
+      return text(`validation.${rule.kind}`, { field, limit: rule.limit, got: shownValue(rule.got) });
+    case 'type':
+      return text('validation.type', { field, expected: rule.expected, got: shownValue(rule.got) });
+    case 'required':
+      return text('validation.required', { field });
+    case 'unknownField':
+      return text('validation.unknownField', { field, name: rule.name });
+    default:
+      return text('validation.invalid', { field, got: shownValue(rule.got) });
+  }
+}
+
+export type ValidationRule =
+  | { kind: 'max' | 'min' | 'maxLength' | 'minLength'; limit: number; got: unknown }
+  | { kind: 'type'; expected: string; got: unknown }
+  | { kind: 'required' }
+  | { kind: 'unknownField'; name: string }
+  | { kind: 'invalid'; got: unknown };
+
+/** TypeBox's first error, as a rule. */
+function ruleOf(error: ValueError): ValidationRule {
+  const schema = error.schema as { maximum?: number; minimum?: number; maxLength?: number; minLength?: number; type?: unknown };
+  switch (error.type) {
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMaximum:
+      return { kind: 'max', limit: schema.maximum ?? NaN, got: error.value };
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return { kind: 'min', limit: schema.minimum ?? NaN, got: error.value };
+    case ValueErrorType.StringMaxLength:
+      return { kind: 'maxLength', limit: schema.maxLength ?? NaN, got: error.value };
+    case ValueErrorType.StringMinLength:
+      return { kind: 'minLength', limit: schema.minLength ?? NaN, got: error.value };
+    case ValueErrorType.Number:
+    case ValueErrorType.Integer:
+    case ValueErrorType.String:
+    case ValueErrorType.Boolean:
+    case ValueErrorType.Object:
+    case ValueErrorType.Array:
+      return error.value === undefined ? { kind: 'required' } : { kind: 'type', expected: String(schema.type ?? 'another type'), got: error.value };
+    case ValueErrorType.ObjectAdditionalProperties:
+      return { kind: 'unknownField', name: error.path.split('/').pop() ?? '' };
+    case ValueErrorType.ObjectRequiredProperty:
+      return { kind: 'required' };
+    default:
+      return error.value === undefined ? { kind: 'required' } : { kind: 'invalid', got: error.value };
+  }
+}
+
+/** The first problem TypeBox finds in `value`, as a text (the English `message` lists up to three). */
+export function firstProblem(checker: TypeCheck<TSchema>, value: unknown): ErrorText {
+  const first = checker.Errors(value).First();
+  if (!first) return text('validation.invalid', { field: 'the message', got: shownValue(value) });
+  const rule = ruleOf(first);
+  // An unknown field is reported at its own path; name the object that holds it.
+  const path = rule.kind === 'unknownField' ? first.path.slice(0, first.path.lastIndexOf('/')) : first.path;
+  return problemText(path === '' ? 'the message' : path, rule);
+}
+
 export function describeErrors(checker: TypeCheck<TSchema>, value: unknown, max = 3): string {
   const parts: string[] = [];
   for (const error of checker.Errors(value)) {
@@ -80,14 +153,12 @@ const paramsChecker = TypeCompiler.Compile(RunParamsPatch);
 /** The largest frame either side accepts; a bigger one is refused before parsing. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
-function parse(text: string, maxBytes: number): Decoded<unknown> {
-  if (text.length > maxBytes) {
-    return { ok: false, code: 'PG_ERR_BAD_MESSAGE', message: `Message too large (${text.length} bytes, limit ${maxBytes}).` };
-  }
+function parse(raw: string, maxBytes: number): Decoded<unknown> {
+  if (raw.length > maxBytes) return failure('PG_ERR_BAD_MESSAGE', text('message.tooLarge', { size: raw.length, limit: maxBytes }));
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(raw) };
   } catch (error) {
-    return { ok: false, code: 'PG_ERR_BAD_JSON', message: `Not valid JSON: ${(error as Error).message}` };
+    return failure('PG_ERR_BAD_JSON', text('message.notJson', { detail: (error as Error).message }));
   }
 }
 
@@ -116,7 +187,12 @@ export function checkEvent(value: unknown): Decoded<PlaygroundEventT> {
 /** Validates a partial set of run parameters from any source. */
 export function checkParams(value: unknown): Decoded<RunParamsPatchT> {
   if (paramsChecker.Check(value)) return { ok: true, value };
-  return { ok: false, code: 'PG_ERR_VALIDATION', message: `params: ${describeErrors(paramsChecker, value)}` };
+  return {
+    ok: false,
+    code: 'PG_ERR_VALIDATION',
+    message: `params: ${describeErrors(paramsChecker, value)}`,
+    text: text('message.invalid', { type: 'params', problem: firstProblem(paramsChecker, value) }),
+  };
 }
 
 export function encode(message: ServerMessageT | ClientCommandT): string {

@@ -5,7 +5,8 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { checkEvent, describeErrors } from './codec.ts';
+import { checkEvent, describeErrors, firstProblem } from './codec.ts';
+import { english, text, type ErrorText } from './error-text.ts';
 import {
   EndpointInfo,
   type Counters,
@@ -138,7 +139,7 @@ export interface RunExport {
   events: PlaygroundEvent[];
 }
 
-export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string };
+export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string; text: ErrorText };
 
 const exportedRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedRun);
 
@@ -152,36 +153,25 @@ function shown(value: unknown): string {
  * in order, stopping at the first problem [R6]. Messages name what is wrong and where, for a person to act on.
  */
 export function checkRunExport(value: unknown): ImportCheck {
-  const fail = (message: string): ImportCheck => ({ ok: false, message });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail('Not a run export: expected a JSON object with "format", "version", "run" and "events".');
-  }
+  const fail = (reason: ErrorText, message = english(reason)): ImportCheck => ({ ok: false, message, text: reason });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
   const doc = value as Record<string, unknown>;
-  if (doc.format !== RUN_EXPORT_FORMAT) {
-    return fail(`Not a ZeroMQ Pipeline Playground run: "format" is ${shown(doc.format)}, expected "${RUN_EXPORT_FORMAT}".`);
-  }
+  if (doc.format !== RUN_EXPORT_FORMAT) return fail(text('import.format', { got: shown(doc.format), expected: RUN_EXPORT_FORMAT }));
   if (typeof doc.version !== 'number' || !Number.isInteger(doc.version) || doc.version < 1) {
-    return fail(`"version" must be a positive integer (got ${shown(doc.version)}).`);
+    return fail(text('import.version', { got: shown(doc.version) }));
   }
-  if (doc.version > RUN_EXPORT_VERSION) {
-    return fail(
-      `This run was exported in format version ${doc.version}, which is newer than this server reads ` +
-        `(version ${RUN_EXPORT_VERSION}). Import it with a newer version of the playground.`,
-    );
-  }
+  if (doc.version > RUN_EXPORT_VERSION) return fail(text('import.newer', { version: doc.version, known: RUN_EXPORT_VERSION }));
   const unknownKey = Object.keys(doc).find((key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key));
-  if (unknownKey !== undefined) return fail(`Unknown top-level field "${unknownKey.slice(0, 40)}" in a version ${doc.version} export.`);
-  if (typeof doc.exportedAt !== 'string') return fail(`"exportedAt" must be a date string (got ${shown(doc.exportedAt)}).`);
-  if (!exportedRunChecker.Check(doc.run)) return fail(`run: ${describeErrors(exportedRunChecker, doc.run)}.`);
-  const run = doc.run as ExportedRun;
-  if (!Array.isArray(doc.events)) return fail(`"events" must be an array (got ${shown(doc.events)}).`);
-  const events = doc.events as unknown[];
-  if (events.length !== run.eventCount) {
-    return fail(
-      `The file is truncated or was edited: run.eventCount is ${run.eventCount} but it holds ${events.length} events.`,
-    );
+  if (unknownKey !== undefined) return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
+  if (typeof doc.exportedAt !== 'string') return fail(text('import.exportedAt', { got: shown(doc.exportedAt) }));
+  if (!exportedRunChecker.Check(doc.run)) {
+    return fail(text('import.run', { problem: firstProblem(exportedRunChecker, doc.run) }), `run: ${describeErrors(exportedRunChecker, doc.run)}.`);
   }
-  if (events.length === 0) return fail('The file holds no events; a recorded run has at least its run:started event.');
+  const run = doc.run as ExportedRun;
+  if (!Array.isArray(doc.events)) return fail(text('import.eventsNotArray', { got: shown(doc.events) }));
+  const events = doc.events as unknown[];
+  if (events.length !== run.eventCount) return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
+  if (events.length === 0) return fail(text('import.noEvents'));
   let previousSeq = 0;
   let previousT = 0;
   /** Index of run:ended; a few monitor events (a late disconnect) may follow it. */
@@ -190,17 +180,15 @@ export function checkRunExport(value: unknown): ImportCheck {
     const checked = checkEvent(events[i]);
     const seq = (events[i] as { seq?: unknown } | null)?.seq;
     const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
-    if (!checked.ok) return fail(`${where}: ${checked.message}`);
+    if (!checked.ok) return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
     const event = checked.value;
-    if (event.run !== run.id) return fail(`${where} belongs to run "${event.run}", not to the exported run "${run.id}".`);
-    if (i === 0 && event.type !== 'run:started') return fail(`events[0] must be run:started (got ${event.type}).`);
-    if (i > 0 && event.type === 'run:started') return fail(`${where}: a second run:started inside one run.`);
-    if (i > 0 && event.seq <= previousSeq) {
-      return fail(`${where}: seq ${event.seq} is not greater than the previous seq ${previousSeq}; events must be in strictly increasing seq order.`);
-    }
-    if (event.t < previousT) return fail(`${where}: t ${event.t} is earlier than the previous event's t ${previousT}.`);
+    if (event.run !== run.id) return fail(text('import.otherRun', { where, run: event.run, exported: run.id }));
+    if (i === 0 && event.type !== 'run:started') return fail(text('import.firstNotStarted', { type: event.type }));
+    if (i > 0 && event.type === 'run:started') return fail(text('import.secondStarted', { where }));
+    if (i > 0 && event.seq <= previousSeq) return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
+    if (event.t < previousT) return fail(text('import.timeOrder', { where, t: event.t, previous: previousT }));
     if (event.type === 'run:ended') {
-      if (endedAt >= 0) return fail(`${where}: a second run:ended (the first is events[${endedAt}]).`);
+      if (endedAt >= 0) return fail(text('import.secondEnded', { where, first: endedAt }));
       endedAt = i;
     }
     previousSeq = event.seq;
@@ -209,10 +197,8 @@ export function checkRunExport(value: unknown): ImportCheck {
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;
   if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
-    return fail(`run.firstSeq/lastSeq (${run.firstSeq}..${run.lastSeq}) do not match the events (${first.seq}..${last.seq}).`);
+    return fail(text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }));
   }
-  if (run.status === 'ended' && endedAt < 0) {
-    return fail(`run.status is "ended" but the events stop before run:ended (last is ${last.type} at seq ${last.seq}): truncated?`);
-  }
+  if (run.status === 'ended' && endedAt < 0) return fail(text('import.endedWithoutEnd', { type: last.type, seq: last.seq }));
   return { ok: true, value: doc as unknown as RunExport };
 }

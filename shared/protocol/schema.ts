@@ -2,6 +2,7 @@
  * The wire between server and browser, as TypeBox schemas: one schema gives the TypeScript type, the Fastify
  * route schema and the runtime check that also runs in the browser. Rules cited as [XX0] are in SPEC.md.
  */
+import { ErrorTextSchema } from './error-text.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Bumped on every breaking change to any message below; `hello` carries it and the client compares. */
@@ -409,7 +410,10 @@ export type ErrorCode = Static<typeof ErrorCode>;
 
 export const ErrorBody = Type.Object({
   code: ErrorCode,
+  /** English, for scripts and logs. */
   message: Type.String(),
+  /** The same as a key and parameters (error-text.ts), so a page can say it in its reader's language. */
+  text: Type.Optional(ErrorTextSchema),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
@@ -436,7 +440,13 @@ export const ServerMessage = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object(
-    { type: Type.Literal('error'), code: ErrorCode, message: Type.String(), command: Type.Optional(Type.String()) },
+    {
+      type: Type.Literal('error'),
+      code: ErrorCode,
+      message: Type.String(),
+      text: Type.Optional(ErrorTextSchema),
+      command: Type.Optional(Type.String()),
+    },
     { additionalProperties: false },
   ),
 ]);

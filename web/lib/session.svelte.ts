@@ -16,6 +16,7 @@ import {
   type SocketOptionsPatch,
   type WorkerPatch,
   type WorkerSignal,
+  type WireErrorText,
 } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
@@ -63,7 +64,10 @@ const FALLBACK_SCENARIOS: readonly Pick<ScenarioInfo, 'id' | 'title'>[] = [
 /** An error shown to the user: the server's code and message. */
 export interface ErrorInfo {
   code: string;
+  /** English (or the browser's own words for failures only it sees). */
   message: string;
+  /** The server's message as a key and parameters: said in the page's language (errorMessage). */
+  text?: WireErrorText;
 }
 
 /** Parses the interval field: an integer within LIMITS.intervalMs, or an error to show next to it. */
@@ -453,9 +457,9 @@ export class PlaygroundSession {
       },
       onEvents: (frame) => this.#onEvents(frame),
       onPlayground: (playground) => this.#setInfo(playground),
-      onServerError: (code, message) => {
+      onServerError: (code, message, text) => {
         if (code === 'PG_ERR_NOT_FOUND') void this.#recover();
-        else this.error = { code, message };
+        else this.error = text ? { code, message, text } : { code, message };
       },
       onConnectFailure: (failures) => {
         if (failures >= 2) void this.#recover();

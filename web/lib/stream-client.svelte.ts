@@ -16,6 +16,7 @@ import {
   type Counters,
   type PlaygroundEvent,
   type PlaygroundInfo,
+  type WireErrorText,
 } from '../../shared/protocol/index.ts';
 
 /** Shown in the status bar; 'closed' is final (closed by us or a protocol mismatch). */
@@ -47,7 +48,7 @@ export interface StreamClientOptions {
   onHello(playground: PlaygroundInfo, isReset: boolean): void;
   onEvents(frame: EventsFrame): void;
   onPlayground(playground: PlaygroundInfo): void;
-  onServerError(code: string, message: string): void;
+  onServerError(code: string, message: string, text?: WireErrorText): void;
   /** Called on each failed attempt to (re)connect, with the number of consecutive failures. */
   onConnectFailure?(failures: number): void;
   createSocket?(url: string): SocketLike;
@@ -190,7 +191,7 @@ export class StreamClient {
         this.#options.onPlayground(message.playground);
         return 'playground:updated';
       case 'error':
-        this.#options.onServerError(message.code, message.message);
+        this.#options.onServerError(message.code, message.message, message.text);
         return 'error';
       default:
         return assertNever(message);

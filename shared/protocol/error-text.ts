@@ -1,0 +1,396 @@
+/**
+ * What the server says when it refuses something, in English and Spanish. An error carries `message` (English,
+ * for scripts and logs) and `text` (a key and its parameters), so the page can say it in the reader's language.
+ * Parameters may be texts themselves (an import's bad event embeds the validation problem).
+ *
+ * Keys never change meaning; a page that meets a key it does not know shows `message`.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+export type Lang = 'en' | 'es';
+
+const TEXTS = {
+  // ---- requests and messages
+  'request.notJson': {
+    en: 'Request body is not valid JSON: {detail}',
+    es: 'El cuerpo de la petición no es JSON válido: {detail}',
+  },
+  'request.tooLarge': {
+    en: 'Request body is too large: {detail}',
+    es: 'El cuerpo de la petición es demasiado grande: {detail}',
+  },
+  'request.invalid': { en: 'Invalid request: {problem}.', es: 'Petición no válida: {problem}.' },
+  'request.noRoute': { en: 'No route {method} {url}.', es: 'No existe la ruta {method} {url}.' },
+  'request.queryRange': {
+    en: 'Invalid request: querystring/{name} must be {min}-{max} (got {got}).',
+    es: 'Petición no válida: querystring/{name} debe estar entre {min} y {max} (se recibió {got}).',
+  },
+  internal: {
+    en: 'Internal error; the server log has the details.',
+    es: 'Error interno; el registro del servidor tiene los detalles.',
+  },
+  'message.tooLarge': {
+    en: 'Message too large ({size} bytes, limit {limit}).',
+    es: 'Mensaje demasiado grande ({size} bytes; el límite es {limit}).',
+  },
+  'message.notJson': { en: 'Not valid JSON: {detail}', es: 'No es JSON válido: {detail}' },
+  'message.notObject': {
+    en: 'A {what} must be a JSON object with a "type".',
+    es: 'Un {what} debe ser un objeto JSON con un "type".',
+  },
+  'message.noType': { en: 'A {what} needs a string "type" field.', es: 'Un {what} necesita un campo "type" de texto.' },
+  'message.unknownType': {
+    en: 'Unknown {what} type "{type}". Known: {known}.',
+    es: 'Tipo de {what} desconocido: "{type}". Se conocen: {known}.',
+  },
+  'message.invalid': { en: '{type}: {problem}', es: '{type}: {problem}' },
+
+  // ---- one validation problem (a field and the rule it breaks)
+  'validation.max': {
+    en: '{field} must be at most {limit} (got {got})',
+    es: '{field} debe ser como mucho {limit} (se recibió {got})',
+  },
+  'validation.min': {
+    en: '{field} must be at least {limit} (got {got})',
+    es: '{field} debe ser al menos {limit} (se recibió {got})',
+  },
+  'validation.type': {
+    en: '{field} must be {expected} (got {got})',
+    es: '{field} debe ser {expected} (se recibió {got})',
+  },
+  'validation.required': { en: '{field} is missing', es: 'falta {field}' },
+  'validation.unknownField': {
+    en: '{field} has an unknown field "{name}"',
+    es: '{field} tiene un campo desconocido: "{name}"',
+  },
+  'validation.maxLength': {
+    en: '{field} must be at most {limit} characters long',
+    es: '{field} debe tener como mucho {limit} caracteres',
+  },
+  'validation.minLength': {
+    en: '{field} must be at least {limit} characters long',
+    es: '{field} debe tener al menos {limit} caracteres',
+  },
+  'validation.invalid': { en: '{field} is not valid (got {got})', es: '{field} no es válido (se recibió {got})' },
+  'validation.blankName': {
+    en: 'Invalid request: body/name must not be blank.',
+    es: 'Petición no válida: el nombre no puede estar en blanco.',
+  },
+
+  // ---- playgrounds, runs and workers
+  'playground.unknown': {
+    en: 'No playground "{playground}" on this server (it may have been closed after being idle).',
+    es: 'No hay ningún playground "{playground}" en este servidor (puede que se cerrara por inactividad).',
+  },
+  'playground.closed': { en: 'This playground was closed.', es: 'Este playground se cerró.' },
+  'playground.serverFull': {
+    en: 'This server already runs {max} playgrounds; join one by its link or try again later.',
+    es: 'Este servidor ya tiene {max} playgrounds abiertos; únete a uno con su enlace o inténtalo más tarde.',
+  },
+  'scenario.unknown': {
+    en: 'Unknown scenario "{scenario}". Known: {known}.',
+    es: 'Escenario desconocido: "{scenario}". Se conocen: {known}.',
+  },
+  'lesson.unknown': {
+    en: 'Unknown lesson "{lesson}". Known: {known}.',
+    es: 'Lección desconocida: "{lesson}". Se conocen: {known}.',
+  },
+  'lesson.otherScenario': {
+    en: 'Lesson {lesson} runs on the {scenario} scenario; create a playground for it.',
+    es: 'La lección {lesson} usa el escenario {scenario}; crea un playground para ella.',
+  },
+  'run.activeParams': {
+    en: 'A run is in progress; stop it or wait for it to end before changing parameters.',
+    es: 'Hay una ejecución en curso; detenla o espera a que termine antes de cambiar parámetros.',
+  },
+  'run.activeSink': {
+    en: 'The sink is set up when a run starts; change it between runs.',
+    es: 'El sink se prepara al empezar una ejecución; cámbialo entre ejecuciones.',
+  },
+  'run.activeLesson': {
+    en: 'A run is in progress; stop it before changing lessons.',
+    es: 'Hay una ejecución en curso; detenla antes de cambiar de lección.',
+  },
+  'run.activeUndo': {
+    en: 'Undo works between runs; stop the run first.',
+    es: 'Deshacer funciona entre ejecuciones; detén antes la ejecución.',
+  },
+  'run.activeEndpoints': {
+    en: 'Endpoints are bound when a run starts; change them between runs.',
+    es: 'Los endpoints se enlazan al empezar una ejecución; cámbialos entre ejecuciones.',
+  },
+  'run.stillRunning': {
+    en: 'Run {run} is still in progress; stop it first.',
+    es: 'La ejecución {run} sigue en curso; detenla primero.',
+  },
+  'run.none': { en: 'No run is in progress.', es: 'No hay ninguna ejecución en curso.' },
+  'run.unknown': {
+    en: 'No run "{run}" in playground {playground} (only the last {kept} are kept in memory).',
+    es: 'No hay ninguna ejecución "{run}" en el playground {playground} (solo se guardan en memoria las últimas {kept}).',
+  },
+  'undo.nothing': { en: 'Nothing to undo.', es: 'No hay nada que deshacer.' },
+  'worker.limit': {
+    en: 'A playground has at most {max} workers; remove one first.',
+    es: 'Un playground tiene como mucho {max} workers; quita uno primero.',
+  },
+  'worker.unknown': {
+    en: 'No worker "{worker}" in playground {playground}.',
+    es: 'No hay ningún worker "{worker}" en el playground {playground}.',
+  },
+  'worker.unknownInRun': { en: 'No worker "{worker}" in this run.', es: 'No hay ningún worker "{worker}" en esta ejecución.' },
+  'worker.processNeedsRun': {
+    en: 'Worker processes only exist during a run; start one first.',
+    es: 'Los procesos de los workers solo existen durante una ejecución; empieza una primero.',
+  },
+  'worker.noProcess': {
+    en: '{worker} has no running process to signal; restart it first.',
+    es: '{worker} no tiene un proceso en marcha al que enviar la señal; reinícialo primero.',
+  },
+  'worker.inProcessSignal': {
+    en: "{worker} runs inside the server's process, so it cannot be killed or hung on its own; add a process worker for that, or remove this one to close its socket.",
+    es: '{worker} se ejecuta dentro del proceso del servidor, así que no se puede matar ni congelar por separado; añade un worker en su propio proceso para eso, o quita este para cerrar su socket.',
+  },
+  'worker.transportUnavailable': {
+    en: "This scenario's ventilator binds {bound} only; {transport} is available in the pipeline sandbox.",
+    es: 'El ventilador de este escenario solo enlaza {bound}; {transport} está disponible en el sandbox del pipeline.',
+  },
+  'sink.inprocProcess': {
+    en: 'A process worker cannot reach an inproc sink (inproc only works inside one process); put the sink on tcp or ipc.',
+    es: 'Un worker en su propio proceso no puede llegar a un sink inproc (inproc solo funciona dentro de un proceso); pon el sink en tcp o ipc.',
+  },
+  'worker.inprocProcess': {
+    en: 'inproc only works between sockets of one process (one ZeroMQ context); a process worker needs tcp or ipc.',
+    es: 'inproc solo funciona entre sockets de un mismo proceso (un contexto de ZeroMQ); un worker en su propio proceso necesita tcp o ipc.',
+  },
+  'worker.workRange': {
+    en: 'workMs.min ({min}) must not be above workMs.max ({max}).',
+    es: 'workMs.min ({min}) no puede ser mayor que workMs.max ({max}).',
+  },
+  'sink.tutorial': {
+    en: 'The tutorial has no sink: its clients only print what they receive. Use the pipeline sandbox.',
+    es: 'El tutorial no tiene sink: sus clientes solo imprimen lo que reciben. Usa el sandbox del pipeline.',
+  },
+  'endpoint.unknown': {
+    en: 'This scenario has no endpoint "{name}".',
+    es: 'Este escenario no tiene ningún endpoint "{name}".',
+  },
+  'endpoint.wrongTransport': {
+    en: 'The {name} endpoint needs a {expected}:// address, not {got}://.',
+    es: 'El endpoint {name} necesita una dirección {expected}://, no {got}://.',
+  },
+  'endpoint.notSocket': {
+    en: '{path} already exists and is not a socket; pick another name.',
+    es: '{path} ya existe y no es un socket; elige otro nombre.',
+  },
+  'endpoint.noTransport': {
+    en: "This scenario's ventilator has no {name} endpoint.",
+    es: 'El ventilador de este escenario no tiene endpoint {name}.',
+  },
+
+  // ---- endpoints typed by a person (a security boundary: see endpoints.ts)
+  'endpoint.syntax': {
+    en: '"{endpoint}" is not an endpoint; write it as tcp://127.0.0.1:5555, ipc:///path or inproc://name.',
+    es: '"{endpoint}" no es un endpoint; escríbelo como tcp://127.0.0.1:5555, ipc:///ruta o inproc://nombre.',
+  },
+  'endpoint.inprocName': {
+    en: 'inproc names may use letters, digits, "_", "." and "-" (1-64 characters), not "{name}".',
+    es: 'Los nombres inproc pueden usar letras, dígitos, "_", "." y "-" (de 1 a 64 caracteres), no "{name}".',
+  },
+  'endpoint.transport': {
+    en: 'Transport "{scheme}" is not supported here; use tcp, ipc or inproc.',
+    es: 'El transporte "{scheme}" no se admite aquí; usa tcp, ipc o inproc.',
+  },
+  'endpoint.tcpSyntax': {
+    en: '"tcp://{rest}" needs a host and a port, like tcp://127.0.0.1:5555.',
+    es: '"tcp://{rest}" necesita un host y un puerto, como tcp://127.0.0.1:5555.',
+  },
+  'endpoint.tcpHost': {
+    en: 'tcp host "{host}" is not allowed: this server binds loopback only (127.0.0.1) unless its operator started it with --expose.',
+    es: 'El host tcp "{host}" no está permitido: este servidor solo enlaza en loopback (127.0.0.1), salvo que quien lo administra lo arranque con --expose.',
+  },
+  'endpoint.tcpPort': {
+    en: 'tcp port {port} is out of range; use {min}-{max} (or * for any free port).',
+    es: 'El puerto tcp {port} está fuera de rango; usa {min}-{max} (o * para cualquier puerto libre).',
+  },
+  'endpoint.ipcRelative': {
+    en: 'ipc paths must be absolute, like ipc://{folder}/demo.',
+    es: 'Las rutas ipc deben ser absolutas, como ipc://{folder}/demo.',
+  },
+  'endpoint.ipcLength': {
+    en: 'ipc path is {length} characters; the limit is {max} (a Unix socket path).',
+    es: 'La ruta ipc tiene {length} caracteres; el límite es {max} (una ruta de socket Unix).',
+  },
+  'endpoint.ipcPlain': {
+    en: 'ipc path "{path}" must be a plain path without "..", "." or doubled slashes.',
+    es: 'La ruta ipc "{path}" debe ser una ruta simple, sin "..", "." ni barras dobles.',
+  },
+  'endpoint.ipcOutside': {
+    en: "ipc path \"{path}\" is outside this playground's folder {folder}; pick a name there.",
+    es: 'La ruta ipc "{path}" está fuera de la carpeta de este playground, {folder}; elige un nombre allí.',
+  },
+
+  // ---- recorded runs
+  'record.unknownRun': {
+    en: 'No recorded run "{run}" (it may have been deleted).',
+    es: 'No hay ninguna ejecución grabada "{run}" (puede que se borrara).',
+  },
+  'record.badCursor': {
+    en: '"before" must be the nextBefore of a previous page (got "{before}").',
+    es: '"before" debe ser el nextBefore de una página anterior (se recibió "{before}").',
+  },
+  'record.busy': {
+    en: 'The run database is busy (a large import or delete is being written); try again in a moment.',
+    es: 'La base de datos de ejecuciones está ocupada (se está escribiendo una importación o un borrado grande); inténtalo en un momento.',
+  },
+  'record.activeDelete': {
+    en: 'Run "{run}" is still being recorded; stop it (or wait for it to end) before deleting it.',
+    es: 'La ejecución "{run}" aún se está grabando; detenla (o espera a que termine) antes de borrarla.',
+  },
+  'record.activeExport': {
+    en: 'Run "{run}" is still being recorded; export it once it has ended.',
+    es: 'La ejecución "{run}" aún se está grabando; expórtala cuando haya terminado.',
+  },
+  'record.changedDuringExport': {
+    en: 'Run {run} changed while it was exported ({written} of {total} events).',
+    es: 'La ejecución {run} cambió mientras se exportaba ({written} de {total} eventos).',
+  },
+
+  // ---- importing a run export
+  'import.noFile': {
+    en: 'No file: send the JSON of a run export as the request body.',
+    es: 'No hay archivo: envía el JSON de una ejecución exportada como cuerpo de la petición.',
+  },
+  'import.empty': {
+    en: 'The file is empty: send the JSON of a run export.',
+    es: 'El archivo está vacío: envía el JSON de una ejecución exportada.',
+  },
+  'import.notJson': {
+    en: 'The file is not valid JSON (truncated or corrupt?): {detail}.',
+    es: 'El archivo no es JSON válido (¿cortado o dañado?): {detail}.',
+  },
+  'import.notObject': {
+    en: 'Not a run export: expected a JSON object with "format", "version", "run" and "events".',
+    es: 'No es una ejecución exportada: se esperaba un objeto JSON con "format", "version", "run" y "events".',
+  },
+  'import.format': {
+    en: 'Not a ZeroMQ Pipeline Playground run: "format" is {got}, expected "{expected}".',
+    es: 'No es una ejecución de ZeroMQ Pipeline Playground: "format" es {got} y se esperaba "{expected}".',
+  },
+  'import.version': {
+    en: '"version" must be a positive integer (got {got}).',
+    es: '"version" debe ser un entero positivo (se recibió {got}).',
+  },
+  'import.newer': {
+    en: 'This run was exported in format version {version}, which is newer than this server reads (version {known}). Import it with a newer version of the playground.',
+    es: 'Esta ejecución se exportó con la versión de formato {version}, más nueva que la que lee este servidor (versión {known}). Impórtala con una versión más nueva del playground.',
+  },
+  'import.unknownField': {
+    en: 'Unknown top-level field "{name}" in a version {version} export.',
+    es: 'Campo de primer nivel desconocido, "{name}", en una exportación de versión {version}.',
+  },
+  'import.exportedAt': {
+    en: '"exportedAt" must be a date string (got {got}).',
+    es: '"exportedAt" debe ser una fecha en texto (se recibió {got}).',
+  },
+  'import.run': { en: 'run: {problem}.', es: 'run: {problem}.' },
+  'import.eventsNotArray': {
+    en: '"events" must be an array (got {got}).',
+    es: '"events" debe ser una lista (se recibió {got}).',
+  },
+  'import.truncated': {
+    en: 'The file is truncated or was edited: run.eventCount is {expected} but it holds {count} events.',
+    es: 'El archivo está cortado o se editó: run.eventCount es {expected} pero contiene {count} eventos.',
+  },
+  'import.noEvents': {
+    en: 'The file holds no events; a recorded run has at least its run:started event.',
+    es: 'El archivo no contiene eventos; una ejecución grabada tiene al menos su evento run:started.',
+  },
+  'import.badEvent': { en: '{where}: {problem}', es: '{where}: {problem}' },
+  'import.otherRun': {
+    en: '{where} belongs to run "{run}", not to the exported run "{exported}".',
+    es: '{where} pertenece a la ejecución "{run}", no a la exportada, "{exported}".',
+  },
+  'import.firstNotStarted': {
+    en: 'events[0] must be run:started (got {type}).',
+    es: 'events[0] debe ser run:started (es {type}).',
+  },
+  'import.secondStarted': {
+    en: '{where}: a second run:started inside one run.',
+    es: '{where}: un segundo run:started dentro de una misma ejecución.',
+  },
+  'import.seqOrder': {
+    en: '{where}: seq {seq} is not greater than the previous seq {previous}; events must be in strictly increasing seq order.',
+    es: '{where}: el seq {seq} no es mayor que el anterior, {previous}; los eventos deben ir en orden de seq estrictamente creciente.',
+  },
+  'import.timeOrder': {
+    en: "{where}: t {t} is earlier than the previous event's t {previous}.",
+    es: '{where}: t {t} es anterior al t del evento anterior, {previous}.',
+  },
+  'import.secondEnded': {
+    en: '{where}: a second run:ended (the first is events[{first}]).',
+    es: '{where}: un segundo run:ended (el primero es events[{first}]).',
+  },
+  'import.seqRange': {
+    en: 'run.firstSeq/lastSeq ({first}..{last}) do not match the events ({eventsFirst}..{eventsLast}).',
+    es: 'run.firstSeq/lastSeq ({first}..{last}) no coinciden con los eventos ({eventsFirst}..{eventsLast}).',
+  },
+  'import.endedWithoutEnd': {
+    en: 'run.status is "ended" but the events stop before run:ended (last is {type} at seq {seq}): truncated?',
+    es: 'run.status es "ended" pero los eventos acaban antes de run:ended (el último es {type} con seq {seq}): ¿está cortado?',
+  },
+} as const satisfies Record<string, { en: string; es: string }>;
+
+export type ErrorKey = keyof typeof TEXTS;
+export const ERROR_KEYS = Object.keys(TEXTS) as ErrorKey[];
+
+export interface ErrorText {
+  key: ErrorKey;
+  params?: Record<string, string | number | ErrorText>;
+}
+
+/** The wire form: any key (a newer server may know more), parameters possibly nested. */
+export const ErrorTextSchema = Type.Recursive((This: TSchema) =>
+  Type.Object(
+    {
+      key: Type.String({ maxLength: 64 }),
+      params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), This]))),
+    },
+    { additionalProperties: false },
+  ),
+);
+export type WireErrorText = Static<typeof ErrorTextSchema>;
+
+export function text(key: ErrorKey, params?: ErrorText['params']): ErrorText {
+  return params ? { key, params } : { key };
+}
+
+export function isErrorKey(key: string): key is ErrorKey {
+  return Object.hasOwn(TEXTS, key);
+}
+
+/** The template of a key in a language (for tests and translators). */
+export function template(key: ErrorKey, lang: Lang): string {
+  return TEXTS[key][lang];
+}
+
+/** The text filled in, in `lang`; null when a key (here or nested) is unknown to this build. */
+export function sayError(value: WireErrorText, lang: Lang): string | null {
+  if (!isErrorKey(value.key)) return null;
+  let unknown = false;
+  const filled = TEXTS[value.key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const param = value.params?.[name];
+    if (param === undefined) return whole;
+    if (typeof param === 'object') {
+      const nested = sayError(param as WireErrorText, lang);
+      if (nested === null) unknown = true;
+      return nested ?? '';
+    }
+    return String(param);
+  });
+  return unknown ? null : filled;
+}
+
+/** English, for `message`. */
+export function english(value: ErrorText): string {
+  return sayError(value, 'en')!;
+}
