@@ -121,6 +121,9 @@ describe('lessons in Spanish (issue 5)', () => {
     const missing = page.getByTestId('replay-error');
     await missing.waitFor({ timeout: 15_000 });
     expect(await missing.textContent()).toContain('No hay ninguna ejecución grabada "run-0000dead"');
+    // Nothing to run again, export or chart: only the way back.
+    expect(await page.getByTestId('run-again').count()).toBe(0);
+    expect(await page.getByTestId('replay-export-json').count()).toBe(0);
 
     // A file exported by a newer version of the playground is refused, and the reason is in Spanish.
     await page.getByTestId('replay-close').click();
