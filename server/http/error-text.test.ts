@@ -62,7 +62,7 @@ async function refused(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: 
   return response.json<ErrorBody>();
 }
 
-describe('error texts from the real server', () => {
+describe('[H2] error texts from the real server', () => {
   it('HTTP: route refusals, schema validation, hostile endpoints and bad imports', async () => {
     const unknown = await refused('POST', '/api/playgrounds', { scenario: 'nope' }, 404);
     expectSaid(unknown, ['scenario.unknown'], /^Escenario desconocido: "nope"/);
