@@ -44,7 +44,7 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
   }
   if (error instanceof SyntaxError) return said('PG_ERR_BAD_JSON', text('request.notJson', { detail: error.message }));
   if (candidate.statusCode && candidate.statusCode >= 400 && candidate.statusCode < 500) {
-    return { status: candidate.statusCode, body: { code: 'PG_ERR_BAD_MESSAGE', message: String(candidate.message) } };
+    return said('PG_ERR_BAD_MESSAGE', text('request.refused', { detail: String(candidate.message) }), candidate.statusCode);
   }
   return said('PG_ERR_INTERNAL', text('internal'));
 }

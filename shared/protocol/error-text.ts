@@ -20,6 +20,8 @@ const TEXTS = {
     es: 'El cuerpo de la petición es demasiado grande: {detail}',
   },
   'request.invalid': { en: 'Invalid request: {problem}.', es: 'Petición no válida: {problem}.' },
+  // Any other refusal by the HTTP framework (its English text as it is).
+  'request.refused': { en: '{detail}', es: 'Petición rechazada: {detail}' },
   'request.noRoute': { en: 'No route {method} {url}.', es: 'No existe la ruta {method} {url}.' },
   'request.queryRange': {
     en: 'Invalid request: querystring/{name} must be {min}-{max} (got {got}).',
