@@ -214,4 +214,62 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     await page.close();
     expect(harness.pageErrors).toEqual([]);
   });
+
+  it('replays a run of more than 20,000 events window by window, with a worker added half-way', { timeout: 90_000 }, async () => {
+    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${harness.baseUrl}${url}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      });
+      expect(response.ok, `${method} ${url}: ${response.status}`).toBe(true);
+      return (await response.json()) as T;
+    };
+    const until = async <T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await probe();
+        if (value !== null) return value;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    // 7,500 tasks, one a millisecond (about 22,500 events); a third worker joins once 2,500 have been sent.
+    const playground = await api<{ id: string; workers: { id: string }[] }>('POST', 'api/playgrounds', {
+      scenario: 'pipeline',
+      params: { tasks: 7500, intervalMs: 1, drainMs: 500 },
+    });
+    for (const worker of playground.workers) await api('PATCH', `api/playgrounds/${playground.id}/workers/${worker.id}`, { workMs: { min: 0, max: 0 } });
+    const { run } = await api<{ run: string }>('POST', `api/playgrounds/${playground.id}/runs`, {});
+    type Live = { summary: { sent: number } | null; endedAt: string | null };
+    await until('2,500 sends', async () => ((await api<Live>('GET', `api/playgrounds/${playground.id}/runs/${run}`)).summary?.sent ?? 0) >= 2500 || null);
+    const newcomer = await api<{ id: string }>('POST', `api/playgrounds/${playground.id}/workers`, { transport: 'tcp', workMs: { min: 0, max: 0 } });
+    const detail = await until('the recorded run to end', async () => {
+      const recorded = await fetch(`${harness.baseUrl}api/runs/${run}`);
+      if (!recorded.ok) return null;
+      const d = (await recorded.json()) as RecordedRunDetail;
+      return d.status === 'ended' ? d : null;
+    });
+    expect(detail.eventCount).toBeGreaterThan(20_000);
+    const summary = detail.summary!;
+    expect(summary.received[newcomer.id] ?? 0, 'the newcomer took part of the batch').toBeGreaterThan(0);
+
+    // Its permalink opens it; at the start the newcomer is not on the diagram yet.
+    const page = await harness.newPage();
+    await page.goto(`${harness.baseUrl}?run=${run}`);
+    const scrubber = page.getByTestId('replay-scrubber');
+    await scrubber.waitFor({ timeout: 15_000 });
+    await page.getByTestId('worker-node-worker-1').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId(`worker-node-${newcomer.id}`).count()).toBe(0);
+
+    // Jump to the end: the window loaded there starts long after the join, and the diagram still has the newcomer,
+    // with the exact counts the run ended with.
+    await scrubber.fill(String(detail.durationMs));
+    await page.getByTestId(`worker-node-${newcomer.id}`).waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('replay-sent').textContent(), { timeout: 10_000 }).toBe(String(summary.sent));
+    for (const [worker, n] of Object.entries(summary.received)) {
+      await expect.poll(() => page.getByTestId(`replay-count-${worker}`).textContent(), { timeout: 5_000 }).toBe(String(n));
+    }
+    await page.close();
+    expect(harness.pageErrors).toEqual([]);
+  });
 });
