@@ -91,6 +91,10 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     const row = page.locator(`[data-testid="history-row"][data-run="${runId}"][data-status="ended"]`);
     await row.waitFor({ timeout: 15_000 });
     expect(await row.getByTestId('row-tasks').textContent()).toBe('12');
+    // The header's link counts the recorded runs and brings their panel (at the foot of the page) into view.
+    await expect.poll(() => page.getByTestId('history-link').textContent()).toContain('(1)');
+    await page.getByTestId('history-link').click();
+    await expect.poll(() => page.getByTestId('history').evaluate((panel) => panel.getBoundingClientRect().top < window.innerHeight)).toBe(true);
     await expect.poll(() => row.getByTestId('distribution').textContent()).toContain('tcp');
     await page.getByTestId('history').screenshot({ path: path.join(SHOTS, 'e2e-history-panel.png') });
 

@@ -214,6 +214,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'connection.closed': 'cerrado',
   'status.replaying': 'reproduciendo',
   'status.at': 'en',
+  'status.history': 'Ejecuciones grabadas ({n}) ↓',
   'status.run': 'ejecución',
   'status.sent': 'enviadas',
   'status.playground': 'playground',
