@@ -94,7 +94,7 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     // The header's link counts the recorded runs and brings their panel (at the foot of the page) into view.
     await expect.poll(() => page.getByTestId('history-link').textContent()).toContain('(1)');
     await page.getByTestId('history-link').click();
-    await expect.poll(() => page.getByTestId('history').evaluate((panel) => panel.getBoundingClientRect().top < window.innerHeight)).toBe(true);
+    await expect.poll(() => page.getByTestId('history').evaluate((panel) => panel.getBoundingClientRect().top < document.documentElement.clientHeight)).toBe(true);
     await expect.poll(() => row.getByTestId('distribution').textContent()).toContain('tcp');
     await page.getByTestId('history').screenshot({ path: path.join(SHOTS, 'e2e-history-panel.png') });
 

@@ -18,9 +18,9 @@ import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
 import { RecordingStats, sinkFor } from './recorder/sink.ts';
 import type { Playground } from './pipeline/playground.ts';
-import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ErrorText } from '../shared/protocol/index.ts';
+import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } from '../shared/protocol/index.ts';
 
-const notFound = (reason: ErrorText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
+const notFound = (reason: ServerText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
 
 export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
 

@@ -1,7 +1,7 @@
 /**
  * Every failure a client can cause becomes {code, message} with a stable PG_ERR_* code and an HTTP status.
  */
-import { english, problemText, text, type ErrorBody, type ErrorCode, type ErrorText, type ValidationRule } from '../../shared/protocol/index.ts';
+import { english, problemText, text, type ErrorBody, type ErrorCode, type ServerText, type ValidationRule } from '../../shared/protocol/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   PG_ERR_BAD_JSON: 400,
@@ -23,8 +23,8 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 /** Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal. */
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
-  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; text?: ErrorText };
-  const said = (code: ErrorCode, reason: ErrorText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
+  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; text?: ServerText };
+  const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
   if (isErrorCode(candidate.code)) {
     const body: ErrorBody = { code: candidate.code, message: String(candidate.message) };
     if (candidate.text) body.text = candidate.text;
@@ -58,7 +58,7 @@ interface AjvError {
 }
 
 /** Ajv's first error as a text a page can translate. */
-function firstAjvProblem(where: string, errors: AjvError[]): ErrorText {
+function firstAjvProblem(where: string, errors: AjvError[]): ServerText {
   const first = errors[0] ?? {};
   const field = `${where}${first.instancePath ?? ''}`;
   const params = first.params ?? {};

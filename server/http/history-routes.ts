@@ -2,7 +2,7 @@
  * The history API over the RunStore: list, open, rename and delete recorded runs, fetch windows of their events,
  * export them (streamed JSON and CSV) and import an export. Documented in docs/recording.md.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';

@@ -1,7 +1,7 @@
 /**
  * The HTTP API: everything the page does, a script can do too. Documented in docs/api.md.
  */
-import { text } from '../../shared/protocol/error-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import * as zmq from 'zeromq';

@@ -3,7 +3,7 @@
  * binds, binds 0.0.0.0 for `tcp://*`, and silently wraps tcp ports above 65535 (70000 becomes 4464). So nothing
  * reaches libzmq before these functions have accepted it.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,9 +12,9 @@ import type { Transport } from '../../shared/protocol/index.ts';
 
 export class EndpointError extends Error {
   readonly code = 'PG_ERR_ENDPOINT';
-  readonly text: ErrorText;
+  readonly text: ServerText;
 
-  constructor(reason: ErrorText) {
+  constructor(reason: ServerText) {
     super(english(reason));
     this.text = reason;
   }

@@ -3,7 +3,7 @@
  * its runs, one at a time. Topology changes apply to the running pipeline at once and to every later run.
  * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_MAX_WORKERS,
@@ -47,11 +47,11 @@ interface Snapshot {
 }
 
 export class PlaygroundError extends Error {
-  readonly text: ErrorText;
+  readonly text: ServerText;
 
   constructor(
     readonly code: 'PG_ERR_RUN_ACTIVE' | 'PG_ERR_NO_RUN' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_VALIDATION' | 'PG_ERR_LIMIT',
-    reason: ErrorText,
+    reason: ServerText,
   ) {
     super(english(reason));
     this.text = reason;
@@ -352,6 +352,7 @@ export class Playground {
     endpoint.requested = requested;
     endpoint.actual = null;
     delete endpoint.note;
+    delete endpoint.noteText;
     this.#infoChanged();
     return { ...endpoint };
   }

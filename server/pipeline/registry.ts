@@ -1,7 +1,7 @@
 /**
  * All playgrounds of one server: creation with a server-wide limit, lookup, idle clean-up and shutdown.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import type { EndpointPolicy } from './endpoints.ts';
@@ -9,9 +9,9 @@ import { Playground, PlaygroundError } from './playground.ts';
 
 export class LimitError extends Error {
   readonly code = 'PG_ERR_LIMIT';
-  readonly text: ErrorText;
+  readonly text: ServerText;
 
-  constructor(reason: ErrorText) {
+  constructor(reason: ServerText) {
     super(english(reason));
     this.text = reason;
   }

@@ -5,7 +5,7 @@
  *
  *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import * as zmq from 'zeromq';
 import {
   MESSAGES_KEPT_PER_WORKER,
@@ -42,11 +42,11 @@ export const BODY_PREVIEW_CHARS = 64;
 export const LOST_EVENTS_MAX = 10_000;
 
 export class TopologyError extends Error {
-  readonly text: ErrorText;
+  readonly text: ServerText;
 
   constructor(
     readonly code: 'PG_ERR_VALIDATION' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_LIMIT',
-    reason: ErrorText,
+    reason: ServerText,
   ) {
     super(english(reason));
     this.text = reason;
@@ -315,21 +315,13 @@ export class PipelineRun {
         this.#detachPipes(slot, slot.info.transport);
         slot.handle.control({ type: 'reconnect', addresses: this.#addressesFor(slot), options: this.#workerOptions() });
       }
-      this.#emit({
-        type: 'options:applied',
-        node: 'workers',
-        recreated: true,
-        note: 'Each worker closed its socket and connected a new one with the new options (tasks queued for the old one are lost).',
-      });
+      const noteText = text('note.workersRecreated');
+      this.#emit({ type: 'options:applied', node: 'workers', recreated: true, note: english(noteText), noteText });
     }
     for (const node of ['ventilator', 'sink'] as const) {
       if (!changed[node]) continue;
-      this.#emit({
-        type: 'options:applied',
-        node,
-        recreated: false,
-        note: `The ${node}'s socket options apply from the next run: its socket is bound and keeps the pipes it has.`,
-      });
+      const noteText = text('note.nextRun', { node });
+      this.#emit({ type: 'options:applied', node, recreated: false, note: english(noteText), noteText });
     }
   }
 
@@ -473,12 +465,8 @@ export class PipelineRun {
         const probe = claimedIpcPaths.has(file) ? 'claimed' : await probeIpcPath(file);
         if (probe !== 'free' && probe !== 'stale-socket') {
           file = `${policy.runtimeDir}/${playgroundId}-${endpoint.name}.ipc`;
-          const why = {
-            claimed: `${parsed.path} is used by another playground on this server`,
-            'live-socket': `${parsed.path} is in use by another program`,
-            'not-a-socket': `${parsed.path} exists and is not a socket, so it was left alone`,
-          }[probe];
-          endpoint.note = `${why}; bound ${file} instead.`;
+          const key = ({ claimed: 'note.ipcClaimed', 'live-socket': 'note.ipcInUse', 'not-a-socket': 'note.ipcNotSocket' } as const)[probe];
+          setNote(endpoint, text(key, { path: parsed.path, file }));
           checkEndpoint(`ipc://${file}`, policy);
         }
         claimedIpcPaths.add(file);
@@ -516,7 +504,7 @@ export class PipelineRun {
       if (endpoint.transport !== 'tcp' || codeOf(error) !== 'EADDRINUSE') throw error;
       const requestedPort = endpoint.requested.split(':').pop();
       address = await ventilator.bind('tcp://127.0.0.1:*');
-      endpoint.note = `port ${requestedPort} is in use by another program; bound a free port instead.`;
+      setNote(endpoint, text('note.tcpInUse', { port: requestedPort ?? '' }));
     }
     endpoint.actual = address;
     this.#endpointByAddress.set(address, name);
@@ -1008,6 +996,12 @@ export class PipelineRun {
     else this.#unreceivedByBody.set(body, [task]);
     return body;
   }
+}
+
+/** Says on the endpoint why it is not what was asked for, in English and as a text for the page. */
+function setNote(endpoint: EndpointInfo, note: ServerText): void {
+  endpoint.note = english(note);
+  endpoint.noteText = note;
 }
 
 function codeOf(error: unknown): string {

@@ -3,7 +3,7 @@
  * time, so a million-event run is never one string or one array (the route streams them). An import is checked
  * whole by the shared `checkRunExport` before anything is stored, then stored in one transaction.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import {
   RUN_EXPORT_FORMAT,
   RUN_EXPORT_VERSION,

@@ -13,7 +13,7 @@
  * the sink too, so they also stay off the event loop.
  */
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode, ErrorText, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
+import type { ErrorCode, ServerText, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
 import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
 import { MEMORY, RecordError, type RunStore } from './store.ts';
@@ -168,7 +168,7 @@ export type ToWriter =
   | { type: 'close'; id: number };
 
 /** A failure of an import or delete in the thread, rebuilt as a RecordError (or a plain Error) on the main thread. */
-export type WriterFailure = { code: ErrorCode | null; message: string; text: ErrorText | null };
+export type WriterFailure = { code: ErrorCode | null; message: string; text: ServerText | null };
 
 /** From the writer thread: the outcome of message `id` (0: a retry of its own). */
 export type FromWriter =

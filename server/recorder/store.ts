@@ -22,7 +22,7 @@
  * `t` never decreases as `seq` grows within a run (both are stamped in the same call; imports are checked), which
  * lets a time window be turned into a seq range with two index seeks.
  */
-import { english, text, type ErrorText } from '../../shared/protocol/error-text.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -64,12 +64,12 @@ const ROWS_PER_INSERT = 64;
 
 /** A failure a client caused or can act on (not found, run still recording, bad cursor); carries an HTTP code. */
 export class RecordError extends Error {
-  readonly text: ErrorText;
+  readonly text: ServerText;
 
   /** `message` defaults to the English of `reason`; an import's may say more (every problem TypeBox found). */
   constructor(
     readonly code: ErrorCode,
-    reason: ErrorText,
+    reason: ServerText,
     message = english(reason),
   ) {
     super(message);

@@ -6,7 +6,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject, TSchema, TUnion } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { english, text, type ErrorText } from './error-text.ts';
+import { english, text, type ServerText } from './server-text.ts';
 import {
   ClientCommand,
   PlaygroundEvent,
@@ -19,7 +19,7 @@ import {
   type ClientCommand as ClientCommandT,
 } from './schema.ts';
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; text: ErrorText };
+export type Decoded<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; text: ServerText };
 
 /** A compiled checker per `type` literal of a tagged union. */
 class TaggedUnionChecker<T> {
@@ -60,14 +60,14 @@ class TaggedUnionChecker<T> {
 }
 
 /** The first few validation errors as one readable sentence: "/params/intervalMs must be <= 10000 (got 20000)". */
-function failure(code: ErrorCode, message: ErrorText): { ok: false; code: ErrorCode; message: string; text: ErrorText } {
+function failure(code: ErrorCode, message: ServerText): { ok: false; code: ErrorCode; message: string; text: ServerText } {
   return { ok: false, code, message: english(message), text: message };
 }
 
 const shownValue = (value: unknown): string => (value === undefined ? '—' : (JSON.stringify(value)?.slice(0, 40) ?? String(value)));
 
 /** One validation problem as a text: the field and the rule it breaks, for any reader's language. */
-export function problemText(field: string, rule: ValidationRule): ErrorText {
+export function problemText(field: string, rule: ValidationRule): ServerText {
   switch (rule.kind) {
     case 'max':
     case 'min':
@@ -123,7 +123,7 @@ function ruleOf(error: ValueError): ValidationRule {
 }
 
 /** The first problem TypeBox finds in `value`, as a text (the English `message` lists up to three). */
-export function firstProblem(checker: TypeCheck<TSchema>, value: unknown): ErrorText {
+export function firstProblem(checker: TypeCheck<TSchema>, value: unknown): ServerText {
   const first = checker.Errors(value).First();
   if (!first) return text('validation.invalid', { field: 'the message', got: shownValue(value) });
   const rule = ruleOf(first);

@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { checkEvent, describeErrors, firstProblem } from './codec.ts';
-import { english, text, type ErrorText } from './error-text.ts';
+import { english, text, type ServerText } from './server-text.ts';
 import {
   EndpointInfo,
   type Counters,
@@ -139,7 +139,7 @@ export interface RunExport {
   events: PlaygroundEvent[];
 }
 
-export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string; text: ErrorText };
+export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string; text: ServerText };
 
 const exportedRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedRun);
 
@@ -153,7 +153,7 @@ function shown(value: unknown): string {
  * in order, stopping at the first problem [R6]. Messages name what is wrong and where, for a person to act on.
  */
 export function checkRunExport(value: unknown): ImportCheck {
-  const fail = (reason: ErrorText, message = english(reason)): ImportCheck => ({ ok: false, message, text: reason });
+  const fail = (reason: ServerText, message = english(reason)): ImportCheck => ({ ok: false, message, text: reason });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
   const doc = value as Record<string, unknown>;
   if (doc.format !== RUN_EXPORT_FORMAT) return fail(text('import.format', { got: shown(doc.format), expected: RUN_EXPORT_FORMAT }));

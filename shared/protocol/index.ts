@@ -1,4 +1,4 @@
 export * from './schema.ts';
 export * from './codec.ts';
 export * from './history.ts';
-export * from './error-text.ts';
+export * from './server-text.ts';

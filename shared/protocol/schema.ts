@@ -2,7 +2,7 @@
  * The wire between server and browser, as TypeBox schemas: one schema gives the TypeScript type, the Fastify
  * route schema and the runtime check that also runs in the browser. Rules cited as [XX0] are in SPEC.md.
  */
-import { ErrorTextSchema } from './error-text.ts';
+import { ServerTextSchema } from './server-text.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Bumped on every breaking change to any message below; `hello` carries it and the client compares. */
@@ -71,8 +71,10 @@ export const EndpointInfo = Type.Object({
   requested: Type.String(),
   /** What the ventilator really bound, once it has; null before the first bind. */
   actual: Type.Union([Type.String(), Type.Null()]),
-  /** Set when `actual` differs from `requested`, saying why (for instance, the port was taken). */
+  /** Set when `actual` differs from `requested`, saying why (for instance, the port was taken); English. */
   note: Type.Optional(Type.String()),
+  /** The same note as a key and parameters, for the page to say in its language (server-text.ts). */
+  noteText: Type.Optional(ServerTextSchema),
 });
 export type EndpointInfo = Static<typeof EndpointInfo>;
 
@@ -343,7 +345,7 @@ export const PlaygroundEvent = Type.Union([
   /** The sink's PULL socket bound its endpoint. */
   event('sink:bound', { address: Type.String() }),
   /** Socket options took effect; `recreated` says a socket was closed and opened again to apply them. */
-  event('options:applied', { node: Id, recreated: Type.Boolean(), note: Type.String() }),
+  event('options:applied', { node: Id, recreated: Type.Boolean(), note: Type.String(), noteText: Type.Optional(ServerTextSchema) }),
   /** Peers we do not control, counted from the ventilator's monitor per endpoint. */
   event('peers:changed', { endpoint: Id, external: Count, builtIn: Count }),
   event('ventilator:state', { state: VentilatorState }),
@@ -412,8 +414,8 @@ export const ErrorBody = Type.Object({
   code: ErrorCode,
   /** English, for scripts and logs. */
   message: Type.String(),
-  /** The same as a key and parameters (error-text.ts), so a page can say it in its reader's language. */
-  text: Type.Optional(ErrorTextSchema),
+  /** The same as a key and parameters (server-text.ts), so a page can say it in its reader's language. */
+  text: Type.Optional(ServerTextSchema),
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
@@ -444,7 +446,7 @@ export const ServerMessage = Type.Union([
       type: Type.Literal('error'),
       code: ErrorCode,
       message: Type.String(),
-      text: Type.Optional(ErrorTextSchema),
+      text: Type.Optional(ServerTextSchema),
       command: Type.Optional(Type.String()),
     },
     { additionalProperties: false },

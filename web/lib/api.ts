@@ -4,7 +4,7 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
-  ErrorTextSchema,
+  ServerTextSchema,
   PlaygroundInfo,
   RunDetail,
   SinkInfo,
@@ -23,7 +23,7 @@ import {
   type WorkerInfo as WorkerInfoT,
   type WorkerPatch,
   type WorkerSignal,
-  type WireErrorText,
+  type WireServerText,
 } from '../../shared/protocol/index.ts';
 
 /** Codes the server sends (`PG_ERR_*`) plus the ones only the browser can see. */
@@ -34,9 +34,9 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
   /** The server's message as a key and parameters, to be said in the page's language. */
-  readonly text: WireErrorText | undefined;
+  readonly text: WireServerText | undefined;
 
-  constructor(code: ApiErrorCode, message: string, status = 0, text?: WireErrorText) {
+  constructor(code: ApiErrorCode, message: string, status = 0, text?: WireServerText) {
     super(message);
     this.name = 'ApiError';
     this.code = code;
@@ -45,16 +45,16 @@ export class ApiError extends Error {
   }
 }
 
-const isErrorText = TypeCompiler.Compile(ErrorTextSchema);
+const isServerText = TypeCompiler.Compile(ServerTextSchema);
 
 /** The `text` of an error body, when it has a well-formed one. */
-export function errorTextOf(body: unknown): WireErrorText | undefined {
+export function serverTextOf(body: unknown): WireServerText | undefined {
   const candidate = (body as { text?: unknown } | null | undefined)?.text;
-  return isErrorText.Check(candidate) ? candidate : undefined;
+  return isServerText.Check(candidate) ? candidate : undefined;
 }
 
 /** Normalises anything thrown into {code, message} for display. */
-export function toErrorInfo(error: unknown): { code: string; message: string; text?: WireErrorText } {
+export function toErrorInfo(error: unknown): { code: string; message: string; text?: WireServerText } {
   if (error instanceof ApiError) return error.text ? { code: error.code, message: error.message, text: error.text } : { code: error.code, message: error.message };
   if (error instanceof Error) return { code: 'PG_ERR_CLIENT', message: error.message };
   return { code: 'PG_ERR_CLIENT', message: String(error) };
@@ -94,7 +94,7 @@ export async function request(method: string, path: string, body?: unknown): Pro
     }
   }
   if (!response.ok) {
-    if (isErrorBody(parsed)) throw new ApiError(parsed.code, parsed.message, response.status, errorTextOf(parsed));
+    if (isErrorBody(parsed)) throw new ApiError(parsed.code, parsed.message, response.status, serverTextOf(parsed));
     throw new ApiError('PG_ERR_HTTP', `${method} ${path} failed: HTTP ${response.status} ${response.statusText}`.trim(), response.status);
   }
   return parsed;

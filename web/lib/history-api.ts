@@ -11,7 +11,7 @@ import {
   type RunCountersAt,
   type RunPage,
 } from '../../shared/protocol/history.ts';
-import { ApiError, errorTextOf } from './api.ts';
+import { ApiError, serverTextOf } from './api.ts';
 
 const isDetail = TypeCompiler.Compile(RecordedRunDetail);
 
@@ -38,7 +38,7 @@ async function call(method: string, path: string, init: { body?: BodyInit; type?
   if (!response.ok) {
     const body = parsed as { code?: unknown; message?: unknown } | undefined;
     if (body && typeof body.code === 'string' && typeof body.message === 'string') {
-      throw new ApiError(body.code, body.message, response.status, errorTextOf(body));
+      throw new ApiError(body.code, body.message, response.status, serverTextOf(body));
     }
     throw new ApiError('PG_ERR_HTTP', `${method} ${path} failed: HTTP ${response.status}`, response.status);
   }

@@ -7,7 +7,7 @@ import type { RecordedRun } from '../../shared/protocol/history.ts';
 import { checkRunExport } from '../../shared/protocol/history.ts';
 import type { RunParamsPatch } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
-import { errorMessage, t } from './i18n/index.svelte.ts';
+import { localize, t } from './i18n/index.svelte.ts';
 import { toErrorInfo } from './api.ts';
 import * as historyApi from './history-api.ts';
 import { runFromUrl, sameWorkers, settingsOf, withRun } from './replay.ts';
@@ -80,7 +80,7 @@ export class HistoryController {
         this.#pollTimer = setTimeout(() => void this.refresh(), 1000);
       }
     } catch (error) {
-      this.error = errorMessage(toErrorInfo(error));
+      this.error = localize(toErrorInfo(error));
     } finally {
       this.isLoading = false;
     }
@@ -96,7 +96,7 @@ export class HistoryController {
       this.nextBefore = page.nextBefore;
       this.total = page.total;
     } catch (error) {
-      this.error = errorMessage(toErrorInfo(error));
+      this.error = localize(toErrorInfo(error));
     } finally {
       this.isLoading = false;
     }
@@ -128,7 +128,7 @@ export class HistoryController {
       this.error = null;
       return true;
     } catch (error) {
-      this.error = errorMessage(toErrorInfo(error));
+      this.error = localize(toErrorInfo(error));
       return false;
     }
   }
@@ -142,7 +142,7 @@ export class HistoryController {
       this.compared = this.compared.filter((c) => c !== id);
       this.error = null;
     } catch (error) {
-      this.error = errorMessage(toErrorInfo(error));
+      this.error = localize(toErrorInfo(error));
     }
   }
 
@@ -158,7 +158,7 @@ export class HistoryController {
     try {
       text = await file.text();
     } catch (error) {
-      this.importMessage = { ok: false, text: errorMessage(toErrorInfo(error)) };
+      this.importMessage = { ok: false, text: localize(toErrorInfo(error)) };
       return;
     }
     // Small files are pre-checked here; the server checks every file anyway.
@@ -172,7 +172,7 @@ export class HistoryController {
       }
       const check = checkRunExport(parsed);
       if (!check.ok) {
-        this.importMessage = { ok: false, text: errorMessage(check) };
+        this.importMessage = { ok: false, text: localize(check) };
         return;
       }
     }
@@ -181,7 +181,7 @@ export class HistoryController {
       this.importMessage = { ok: true, text: detail.name };
       await this.refresh();
     } catch (error) {
-      this.importMessage = { ok: false, text: errorMessage(toErrorInfo(error)) };
+      this.importMessage = { ok: false, text: localize(toErrorInfo(error)) };
     }
   }
 
@@ -205,7 +205,7 @@ export class HistoryController {
       url.searchParams.set(AGAIN_FLAG, '1');
       location.assign(url.toString());
     } catch (error) {
-      this.error = errorMessage(toErrorInfo(error));
+      this.error = localize(toErrorInfo(error));
       this.isStartingAgain = false;
     }
   }

@@ -16,7 +16,7 @@ import { MAX_EVENT_WINDOW, type RecordedRunDetail } from '../../shared/protocol/
 import type { PlaygroundEvent, PlaygroundInfo, Transport } from '../../shared/protocol/index.ts';
 import { DEFAULT_SOCKET_OPTIONS } from '../../shared/protocol/index.ts';
 import { toErrorInfo } from './api.ts';
-import { errorMessage } from './i18n/index.svelte.ts';
+import { localize } from './i18n/index.svelte.ts';
 import { flightDuration } from './flights.ts';
 import * as history from './history-api.ts';
 import {
@@ -120,7 +120,7 @@ export class ReplaySession extends PlaygroundSession {
       this.#show(0);
     } catch (error) {
       this.isLoading = false;
-      this.loadError = errorMessage(toErrorInfo(error));
+      this.loadError = localize(toErrorInfo(error));
     }
   }
 
@@ -290,7 +290,7 @@ export class ReplaySession extends PlaygroundSession {
           toT: Math.max(toT, from),
         };
       } catch (error) {
-        this.loadError = errorMessage(toErrorInfo(error));
+        this.loadError = localize(toErrorInfo(error));
       } finally {
         this.isLoading = false;
       }

@@ -29,7 +29,7 @@ import {
   type Flight,
   type FlightKind,
 } from './flights.ts';
-import { locale, t } from './i18n/index.svelte.ts';
+import { localize, locale, t } from './i18n/index.svelte.ts';
 import { accounting, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
 import type { EventsFrame } from './stream-client.svelte.ts';
 import { EndpointView, MESSAGES_SHOWN, WorkerView } from './views.svelte.ts';
@@ -427,10 +427,10 @@ export class RunState {
       case 'endpoint:bound': {
         const ep = this.#endpoint(event.endpoint);
         ep.actual = event.endpoint.actual;
-        ep.note = event.endpoint.note;
+        ep.setNote(event.endpoint);
         ep.isBound = true;
         if (!isCatchUp) ep.pulse++;
-        const note = event.endpoint.note ? ` (${event.endpoint.note})` : '';
+        const note = ep.note ? ` (${ep.note})` : '';
         entry('ventilator', 'endpoint:bound', `${event.endpoint.name} → ${event.endpoint.actual ?? '?'}${note}`, 'good');
         return;
       }
@@ -515,10 +515,10 @@ export class RunState {
         entry('sink', 'sink:bound', event.address, 'good');
         return;
       case 'options:applied':
-        this.notices = [{ seq: event.seq, node: event.node, recreated: event.recreated, note: event.note }]
+        this.notices = [{ seq: event.seq, node: event.node, recreated: event.recreated, note: localize({ message: event.note, text: event.noteText }) }]
           .concat(this.notices)
           .slice(0, NOTICES_KEPT);
-        entry(event.node, 'options:applied', event.note, event.recreated ? 'warn' : 'info');
+        entry(event.node, 'options:applied', localize({ message: event.note, text: event.noteText }), event.recreated ? 'warn' : 'info');
         return;
       case 'peers:changed': {
         const ep = this.endpoints.find((e) => e.name === event.endpoint);

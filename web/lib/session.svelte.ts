@@ -16,7 +16,7 @@ import {
   type SocketOptionsPatch,
   type WorkerPatch,
   type WorkerSignal,
-  type WireErrorText,
+  type WireServerText,
 } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
@@ -66,8 +66,8 @@ export interface ErrorInfo {
   code: string;
   /** English (or the browser's own words for failures only it sees). */
   message: string;
-  /** The server's message as a key and parameters: said in the page's language (errorMessage). */
-  text?: WireErrorText;
+  /** The server's message as a key and parameters: said in the page's language (localize). */
+  text?: WireServerText;
 }
 
 /** Parses the interval field: an integer within LIMITS.intervalMs, or an error to show next to it. */

@@ -16,7 +16,7 @@ import {
   type Counters,
   type PlaygroundEvent,
   type PlaygroundInfo,
-  type WireErrorText,
+  type WireServerText,
 } from '../../shared/protocol/index.ts';
 
 /** Shown in the status bar; 'closed' is final (closed by us or a protocol mismatch). */
@@ -48,7 +48,7 @@ export interface StreamClientOptions {
   onHello(playground: PlaygroundInfo, isReset: boolean): void;
   onEvents(frame: EventsFrame): void;
   onPlayground(playground: PlaygroundInfo): void;
-  onServerError(code: string, message: string, text?: WireErrorText): void;
+  onServerError(code: string, message: string, text?: WireServerText): void;
   /** Called on each failed attempt to (re)connect, with the number of consecutive failures. */
   onConnectFailure?(failures: number): void;
   createSocket?(url: string): SocketLike;

@@ -10,6 +10,7 @@ import type {
   WorkerMode,
   WorkerState,
 } from '../../shared/protocol/index.ts';
+import { localize } from './i18n/index.svelte.ts';
 import { linkView, workerQueue, type LinkState, type LinkView } from './run-model.ts';
 
 /** Received messages kept per worker for display (the newest ones); counts stay exact. */
@@ -30,7 +31,8 @@ export class EndpointView {
   readonly transport: Transport;
   readonly requested: string;
   actual = $state<string | null>(null);
-  note = $state<string | undefined>(undefined);
+  /** Why `actual` differs from `requested`, as the server said it (English, and as a text). */
+  #note = $state.raw<Pick<EndpointInfo, 'note' | 'noteText'>>({});
   isBound = $state(false);
   /** Increments on each live bind so the diagram can replay its bind animation. */
   pulse = $state(0);
@@ -45,7 +47,17 @@ export class EndpointView {
     this.requested = info.requested;
     // Known before the bind when the playground bound it in an earlier run; isBound stays false until endpoint:bound.
     this.actual = info.actual;
-    this.note = info.note;
+    this.setNote(info);
+  }
+
+  setNote(info: Pick<EndpointInfo, 'note' | 'noteText'>): void {
+    this.#note = { note: info.note, noteText: info.noteText };
+  }
+
+  /** The note in the page's language (re-read on a language switch). */
+  get note(): string | undefined {
+    const { note, noteText } = this.#note;
+    return note === undefined ? undefined : localize({ message: note, text: noteText });
   }
 
   /** The address to draw: the real one once bound in this run, otherwise what will be requested. */

@@ -2,7 +2,7 @@
  * Interface language: Spanish and English, switchable at any time, remembered in the browser, defaulting to the
  * browser's language.
  */
-import { sayError, type WireErrorText } from '../../../shared/protocol/error-text.ts';
+import { sayText, type WireServerText } from '../../../shared/protocol/server-text.ts';
 import { STORAGE_KEY, initialLang, translate, type Lang, type MessageKey } from './translate.ts';
 
 export { format, initialLang, translate, translatorFor, type Lang, type MessageKey, type Translate } from './translate.ts';
@@ -42,9 +42,9 @@ export const locale = new Locale();
 export const t = locale.t;
 
 /**
- * What to show for an error: the server's text in the page's language when it sent one this page knows, else
- * its message. Reading it in a template re-renders on a language switch.
+ * The server's words (an error, a note) in the page's language: its text when it sent one this page knows, else
+ * its English message. Reading it in a template re-renders on a language switch.
  */
-export function errorMessage(error: { message: string; text?: WireErrorText }): string {
-  return (error.text && sayError(error.text, locale.lang)) || error.message;
+export function localize(error: { message: string; text?: WireServerText }): string {
+  return (error.text && sayText(error.text, locale.lang)) || error.message;
 }

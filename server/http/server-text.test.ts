@@ -3,6 +3,7 @@
  * over HTTP (routes, Fastify's schema validation, imports) and over the WebSocket (the shared codec), on the real
  * server. Each Spanish rendering is complete (no placeholder left) and the English one is the message itself.
  */
+import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,14 +11,16 @@ import { buildApp } from '../app.ts';
 import {
   RUN_EXPORT_FORMAT,
   english,
-  sayError,
+  sayText,
   type ErrorBody,
-  type ErrorText,
+  type ServerText,
   type PlaygroundInfo,
   type ServerMessage,
-  type WireErrorText,
+  type WireServerText,
 } from '../../shared/protocol/index.ts';
-import { StreamProbe, freePort, testPolicy } from '../../test/helpers.ts';
+import { SCENARIOS } from '../../shared/scenarios/index.ts';
+import { Playground } from '../pipeline/playground.ts';
+import { StreamProbe, collect, freePort, ofType, runEnded, testPolicy } from '../../test/helpers.ts';
 
 let app: FastifyInstance;
 let policy: ReturnType<typeof testPolicy>;
@@ -41,19 +44,19 @@ afterEach(async () => {
 });
 
 /** The keys of a text and of the texts nested in it, outermost first. */
-function keys(value: WireErrorText): string[] {
-  const nested = Object.values(value.params ?? {}).filter((p): p is WireErrorText => typeof p === 'object');
+function keys(value: WireServerText): string[] {
+  const nested = Object.values(value.params ?? {}).filter((p): p is WireServerText => typeof p === 'object');
   return [value.key, ...nested.flatMap(keys)];
 }
 
-function expectSaid(body: { code: string; message: string; text?: WireErrorText }, expectedKeys: string[], spanish: RegExp): void {
+function expectSaid(body: { code: string; message: string; text?: WireServerText }, expectedKeys: string[], spanish: RegExp): void {
   expect(body.text, body.message).toBeDefined();
   const said = body.text!;
   expect(keys(said)).toEqual(expectedKeys);
-  const es = sayError(said, 'es');
+  const es = sayText(said, 'es');
   expect(es).toMatch(spanish);
   expect(es).not.toMatch(/\{\w+\}/);
-  expect(sayError(said, 'en')).not.toMatch(/\{\w+\}/);
+  expect(sayText(said, 'en')).not.toMatch(/\{\w+\}/);
 }
 
 async function refused(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, status = 400): Promise<ErrorBody> {
@@ -66,7 +69,7 @@ describe('[H2] error texts from the real server', () => {
   it('HTTP: route refusals, schema validation, hostile endpoints and bad imports', async () => {
     const unknown = await refused('POST', '/api/playgrounds', { scenario: 'nope' }, 404);
     expectSaid(unknown, ['scenario.unknown'], /^Escenario desconocido: "nope"/);
-    expect(english(unknown.text as ErrorText)).toBe(unknown.message);
+    expect(english(unknown.text as ServerText)).toBe(unknown.message);
 
     const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
     const playground = created.json<PlaygroundInfo>();
@@ -82,7 +85,7 @@ describe('[H2] error texts from the real server', () => {
     for (let i = playground.workers.length; i < 3; i++) expect((await app.inject({ method: 'POST', url: `${base}/workers`, payload: {} })).statusCode).toBe(201);
     const limit = await refused('POST', `${base}/workers`, {}, 429);
     expectSaid(limit, ['worker.limit'], /como mucho 3 workers/);
-    expect(english(limit.text as ErrorText)).toBe(limit.message);
+    expect(english(limit.text as ServerText)).toBe(limit.message);
 
     // Endpoints are a security boundary; the refusal explains itself in both languages.
     const outside = await refused('PATCH', `${base}/endpoints/ipc`, { address: 'ipc:///etc/zmq-demo' });
@@ -117,5 +120,31 @@ describe('[H2] error texts from the real server', () => {
     const [negative, unknownType] = errors();
     expectSaid(negative!, ['message.invalid', 'validation.min'], /debe ser al menos 0 \(se recibió -5\)/);
     expectSaid(unknownType!, ['message.unknownType'], /^Tipo de command desconocido: "no:such"/);
+  });
+
+  it('notes what the server did instead, in both languages: a tcp port held by another program', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const playground = new Playground({
+      scenario: SCENARIOS.get('tutorial')!,
+      params: { intervalMs: 0, drainMs: 300 },
+      policy,
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/noted` },
+    });
+    try {
+      const events = collect(playground);
+      const run = playground.startRun();
+      await runEnded(playground, run.id);
+      const bound = ofType(events, 'endpoint:bound').find((e) => e.endpoint.name === 'tcp')!;
+      expect(bound.endpoint.actual).not.toBe(`tcp://127.0.0.1:${port}`);
+      const note = bound.endpoint.noteText!;
+      expect(note.key).toBe('note.tcpInUse');
+      expect(bound.endpoint.note).toBe(english(note as ServerText));
+      expect(sayText(note, 'es')).toBe(`el puerto ${port} lo está usando otro programa; se enlazó un puerto libre en su lugar.`);
+    } finally {
+      await playground.close();
+      blocker.close();
+    }
   });
 });

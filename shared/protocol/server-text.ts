@@ -1,9 +1,11 @@
 /**
- * What the server says when it refuses something, in English and Spanish. An error carries `message` (English,
- * for scripts and logs) and `text` (a key and its parameters), so the page can say it in the reader's language.
- * Parameters may be texts themselves (an import's bad event embeds the validation problem).
+ * What the server says to people, in English and Spanish: why it refused something, and notes about what it did
+ * instead (a port in use, options that apply from the next run). An error carries `message` (English, for
+ * scripts and logs) and `text` (a key and its parameters); an endpoint or `options:applied` carries `note` and
+ * `noteText` the same way; the page says them in its reader's language. Parameters may be texts themselves (an
+ * import's bad event embeds the validation problem).
  *
- * Keys never change meaning; a page that meets a key it does not know shows `message`.
+ * Keys never change meaning; a page that meets a key it does not know shows the English.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
@@ -231,6 +233,32 @@ const TEXTS = {
     es: 'La ruta ipc "{path}" está fuera de la carpeta de este playground, {folder}; elige un nombre allí.',
   },
 
+  // ---- notes: what the server did instead, and why
+  'note.ipcClaimed': {
+    en: '{path} is used by another playground on this server; bound {file} instead.',
+    es: '{path} lo usa otro playground de este servidor; se enlazó {file} en su lugar.',
+  },
+  'note.ipcInUse': {
+    en: '{path} is in use by another program; bound {file} instead.',
+    es: '{path} lo está usando otro programa; se enlazó {file} en su lugar.',
+  },
+  'note.ipcNotSocket': {
+    en: '{path} exists and is not a socket, so it was left alone; bound {file} instead.',
+    es: '{path} existe y no es un socket, así que no se tocó; se enlazó {file} en su lugar.',
+  },
+  'note.tcpInUse': {
+    en: 'port {port} is in use by another program; bound a free port instead.',
+    es: 'el puerto {port} lo está usando otro programa; se enlazó un puerto libre en su lugar.',
+  },
+  'note.workersRecreated': {
+    en: 'Each worker closed its socket and connected a new one with the new options (tasks queued for the old one are lost).',
+    es: 'Cada worker cerró su socket y conectó uno nuevo con las nuevas opciones (las tareas en cola del anterior se pierden).',
+  },
+  'note.nextRun': {
+    en: "The {node}'s socket options apply from the next run: its socket is bound and keeps the pipes it has.",
+    es: 'Las opciones del socket de {node} se aplican desde la próxima ejecución: su socket ya está enlazado y conserva sus pipes.',
+  },
+
   // ---- recorded runs
   'record.unknownRun': {
     en: 'No recorded run "{run}" (it may have been deleted).',
@@ -342,16 +370,16 @@ const TEXTS = {
   },
 } as const satisfies Record<string, { en: string; es: string }>;
 
-export type ErrorKey = keyof typeof TEXTS;
-export const ERROR_KEYS = Object.keys(TEXTS) as ErrorKey[];
+export type TextKey = keyof typeof TEXTS;
+export const TEXT_KEYS = Object.keys(TEXTS) as TextKey[];
 
-export interface ErrorText {
-  key: ErrorKey;
-  params?: Record<string, string | number | ErrorText>;
+export interface ServerText {
+  key: TextKey;
+  params?: Record<string, string | number | ServerText>;
 }
 
 /** The wire form: any key (a newer server may know more), parameters possibly nested. */
-export const ErrorTextSchema = Type.Recursive((This: TSchema) =>
+export const ServerTextSchema = Type.Recursive((This: TSchema) =>
   Type.Object(
     {
       key: Type.String({ maxLength: 64 }),
@@ -360,30 +388,30 @@ export const ErrorTextSchema = Type.Recursive((This: TSchema) =>
     { additionalProperties: false },
   ),
 );
-export type WireErrorText = Static<typeof ErrorTextSchema>;
+export type WireServerText = Static<typeof ServerTextSchema>;
 
-export function text(key: ErrorKey, params?: ErrorText['params']): ErrorText {
+export function text(key: TextKey, params?: ServerText['params']): ServerText {
   return params ? { key, params } : { key };
 }
 
-export function isErrorKey(key: string): key is ErrorKey {
+export function isTextKey(key: string): key is TextKey {
   return Object.hasOwn(TEXTS, key);
 }
 
 /** The template of a key in a language (for tests and translators). */
-export function template(key: ErrorKey, lang: Lang): string {
+export function template(key: TextKey, lang: Lang): string {
   return TEXTS[key][lang];
 }
 
 /** The text filled in, in `lang`; null when a key (here or nested) is unknown to this build. */
-export function sayError(value: WireErrorText, lang: Lang): string | null {
-  if (!isErrorKey(value.key)) return null;
+export function sayText(value: WireServerText, lang: Lang): string | null {
+  if (!isTextKey(value.key)) return null;
   let unknown = false;
   const filled = TEXTS[value.key][lang].replace(/\{(\w+)\}/g, (whole, name: string) => {
     const param = value.params?.[name];
     if (param === undefined) return whole;
     if (typeof param === 'object') {
-      const nested = sayError(param as WireErrorText, lang);
+      const nested = sayText(param as WireServerText, lang);
       if (nested === null) unknown = true;
       return nested ?? '';
     }
@@ -393,6 +421,6 @@ export function sayError(value: WireErrorText, lang: Lang): string | null {
 }
 
 /** English, for `message`. */
-export function english(value: ErrorText): string {
-  return sayError(value, 'en')!;
+export function english(value: ServerText): string {
+  return sayText(value, 'en')!;
 }
