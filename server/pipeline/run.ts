@@ -5,6 +5,7 @@
  *
  *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  */
+import { PeerCount } from './peer-count.ts';
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import * as zmq from 'zeromq';
 import {
@@ -115,9 +116,13 @@ export class PipelineRun {
   readonly #ledger = new TaskLedger();
   /** Endpoint name by the address the ventilator really bound (monitor events name the local address). */
   readonly #endpointByAddress = new Map<string, string>();
-  readonly #ventilatorPeers = new Map<string, number>();
-  readonly #reportedPeers = new Map<string, string>();
-  readonly #closedPipesNotYetSeen = new Map<string, number>();
+  readonly #peers = new PeerCount(
+    () => this.#slots.values(),
+    (endpoint, external, builtIn) => {
+      this.#emit({ type: 'peers:changed', endpoint, external, builtIn });
+      this.#wake();
+    },
+  );
   /** plain framing: task ids sent but not yet received, per body, oldest first. */
   readonly #unreceivedByBody = new Map<string, number[]>();
   readonly #ipcFilesBound: string[] = [];
@@ -132,7 +137,6 @@ export class PipelineRun {
   #collected = 0;
   #lost = 0;
   readonly #lostBy: Record<string, number> = {};
-  #externalPeersMax = 0;
   #ventilatorState: VentilatorState = 'idle';
   #sendPending = false;
   /** #sent when a pending send was seen at the last tick; -1 when none was pending. */
@@ -208,7 +212,7 @@ export class PipelineRun {
       unattributed: Math.max(0, this.#sent - this.#receivedTotal),
       lost: this.#lost,
       lostBy: { ...this.#lostBy },
-      externalPeersMax: this.#externalPeersMax,
+      externalPeersMax: this.#peers.externalMax,
       durationMs: round(this.endedAt ? this.endedAt.getTime() - this.startedAt.getTime() : this.elapsed()),
     };
   }
@@ -424,7 +428,7 @@ export class PipelineRun {
       }
       case 'wait-for-workers': {
         const pipes = [...this.#slots.values()].reduce((sum, slot) => sum + slot.info.connections, 0);
-        await this.#until(() => this.#ventilatorPeerTotal() >= pipes, WAIT_FOR_WORKERS_MS);
+        await this.#until(() => this.#peers.ventilatorPipes() >= pipes, WAIT_FOR_WORKERS_MS);
         return;
       }
     }
@@ -597,7 +601,7 @@ export class PipelineRun {
       slot.info.state = 'connected';
       this.#emitWorker(slot, 'connected');
     }
-    this.#reportPeers(slot.info.endpoint);
+    this.#peers.report(slot.info.endpoint);
   }
 
   async #restart(slot: WorkerSlot): Promise<void> {
@@ -715,7 +719,7 @@ export class PipelineRun {
    * worker only when a single worker could have held them.
    */
   #accountForUnreceived(): void {
-    if (this.#externalPeersMax > 0 || !this.#options.params.builtInWorkers) return;
+    if (this.#peers.externalMax > 0 || !this.#options.params.builtInWorkers) return;
     const suspects = [...this.#slots.values()].filter((slot) => slot.mayHaveLost).map((slot) => slot.info.id);
     const worker = suspects.length === 1 ? suspects[0]! : null;
     for (const task of this.#ledger.inState(TASK_SENT)) this.#loseTask(task, worker);
@@ -776,14 +780,8 @@ export class PipelineRun {
     const name = this.#endpointByAddress.get(event.address);
     if (!name) return;
     this.#wake(); // a synchronised start waits for handshakes
-    const peers = this.#ventilatorPeers.get(name) ?? 0;
-    if (event.kind === 'handshake') this.#ventilatorPeers.set(name, peers + 1);
-    else if (event.kind === 'disconnect') {
-      this.#ventilatorPeers.set(name, Math.max(0, peers - 1));
-      const owed = this.#closedPipesNotYetSeen.get(name) ?? 0;
-      if (owed > 0) this.#closedPipesNotYetSeen.set(name, owed - 1);
-    } else return;
-    this.#reportPeers(name);
+    if (event.kind === 'handshake') this.#peers.ventilatorHandshake(name);
+    else if (event.kind === 'disconnect') this.#peers.ventilatorDisconnect(name);
   }
 
   #onWorkerMonitor(slot: WorkerSlot, event: MonitorEvent, socket: 'tasks' | 'results'): void {
@@ -798,17 +796,15 @@ export class PipelineRun {
     } else if (event.kind === 'disconnect') {
       slot.linkedPipes = Math.max(0, slot.linkedPipes - 1);
     } else return;
-    this.#reportPeers(slot.info.endpoint);
+    this.#peers.report(slot.info.endpoint);
   }
 
   /** The worker's pipes on `endpoint` are gone (socket closed or moved): the ventilator will see them leave. */
   #detachPipes(slot: WorkerSlot, endpoint: string): void {
-    if (slot.linkedPipes > 0 && endpoint !== 'inproc') {
-      this.#closedPipesNotYetSeen.set(endpoint, (this.#closedPipesNotYetSeen.get(endpoint) ?? 0) + slot.linkedPipes);
-    }
+    this.#peers.pipesClosed(endpoint, slot.linkedPipes);
     slot.linkedPipes = slot.info.transport === 'inproc' ? slot.info.connections : 0;
-    this.#reportPeers(endpoint);
-    if (endpoint !== slot.info.endpoint) this.#reportPeers(slot.info.endpoint);
+    this.#peers.report(endpoint);
+    if (endpoint !== slot.info.endpoint) this.#peers.report(slot.info.endpoint);
   }
 
   #markClosed(slot: WorkerSlot): void {
@@ -816,44 +812,7 @@ export class PipelineRun {
     this.#detachPipes(slot, slot.info.endpoint);
     slot.open = false;
     slot.linkedPipes = 0;
-    this.#reportPeers(slot.info.endpoint);
-  }
-
-  /**
-   * External peers on an endpoint = the ventilator's live handshakes minus our own workers' pipes that are, or
-   * may be, among them. Monitor events of the two sides arrive in either order, so a worker's pipes count as ours
-   * from connect() until the ventilator saw them leave: the figure may lag a real external peer briefly, but it
-   * never shows a peer that is not there.
-   */
-  #reportPeers(name: string): void {
-    let builtIn = 0;
-    let ours = this.#closedPipesNotYetSeen.get(name) ?? 0;
-    for (const slot of this.#slots.values()) {
-      if (slot.info.endpoint !== name || !slot.open) continue;
-      builtIn += slot.linkedPipes;
-      ours += slot.info.connections;
-    }
-    const external = name === 'inproc' ? 0 : Math.max(0, (this.#ventilatorPeers.get(name) ?? 0) - ours);
-    const key = `${external}/${builtIn}`;
-    if (this.#reportedPeers.get(name) === key) return;
-    this.#reportedPeers.set(name, key);
-    this.#externalPeersMax = Math.max(this.#externalPeersMax, this.#externalNow());
-    this.#emit({ type: 'peers:changed', endpoint: name, external, builtIn });
-    this.#wake();
-  }
-
-  #externalNow(): number {
-    let total = 0;
-    for (const key of this.#reportedPeers.values()) total += Number(key.split('/')[0]);
-    return total;
-  }
-
-  #ventilatorPeerTotal(): number {
-    let total = 0;
-    for (const [name, peers] of this.#ventilatorPeers) total += name === 'inproc' ? 0 : peers;
-    // inproc pipes exist as soon as both sides are there, and are never reported: count our inproc workers.
-    for (const slot of this.#slots.values()) if (slot.open && slot.info.transport === 'inproc') total += slot.linkedPipes;
-    return total;
+    this.#peers.report(slot.info.endpoint);
   }
 
   // ----- ending -------------------------------------------------------------------------------------------------
@@ -868,7 +827,7 @@ export class PipelineRun {
     const sinkOn = this.#options.sink.enabled;
     this.#lastProgressAt = performance.now();
     const settled = () => {
-      if (this.#externalNow() > 0) return false;
+      if (this.#peers.external > 0) return false;
       if (!params.builtInWorkers) return true;
       const live = [...this.#slots.values()].filter((slot) => !slot.removed && slot.open);
       if (scenario.endMarker !== null) return live.every((slot) => slot.stopped);
