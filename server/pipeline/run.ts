@@ -5,6 +5,7 @@
  *
  *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  */
+import { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { PeerCount } from './peer-count.ts';
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import * as zmq from 'zeromq';
@@ -26,7 +27,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
 import type { ScheduledAction } from '../../shared/lessons/index.ts';
-import { EndpointError, checkEndpoint, ensureRuntimeDir, probeIpcPath, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
+import { EndpointError, ensureRuntimeDir, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
 import { watchSocket, type MonitorEvent } from './monitor.ts';
 import { Ventilator, type Frames } from './sockets.ts';
 import { TASK_SENT, TaskLedger } from './task-ledger.ts';
@@ -101,9 +102,13 @@ export function resolveAddress(template: string, policy: EndpointPolicy, playgro
 export class PipelineRun {
   readonly id: string;
   readonly startedAt = new Date();
-  readonly endpoints: EndpointInfo[];
   endedAt: Date | null = null;
   reason: RunEndReason | null = null;
+
+  /** The ventilator's endpoints, as requested and (once bound) as really bound. */
+  get endpoints(): EndpointInfo[] {
+    return this.#endpoints.list;
+  }
 
   readonly #options: RunOptions;
   readonly #emit: (event: EventInput) => void;
@@ -114,8 +119,6 @@ export class PipelineRun {
   #sinkAddress: string | null = null;
   readonly #slots = new Map<string, WorkerSlot>();
   readonly #ledger = new TaskLedger();
-  /** Endpoint name by the address the ventilator really bound (monitor events name the local address). */
-  readonly #endpointByAddress = new Map<string, string>();
   readonly #peers = new PeerCount(
     () => this.#slots.values(),
     (endpoint, external, builtIn) => {
@@ -125,12 +128,7 @@ export class PipelineRun {
   );
   /** plain framing: task ids sent but not yet received, per body, oldest first. */
   readonly #unreceivedByBody = new Map<string, number[]>();
-  readonly #ipcFilesBound: string[] = [];
-  /** Addresses decided before binding (ipc, inproc), so workers can connect early. */
-  readonly #plannedAddress = new Map<string, string>();
-  readonly #binding = new Map<string, Promise<void>>();
-  #bindQueue: Promise<void> = Promise.resolve();
-  #bindsInFlight = 0;
+  readonly #endpoints: VentilatorEndpoints;
   #sent = 0;
   #receivedTotal = 0;
   #doneTotal = 0;
@@ -159,7 +157,17 @@ export class PipelineRun {
       options.emit(event);
     };
     this.id = options.id;
-    this.endpoints = options.endpoints.map((endpoint) => ({ ...endpoint, actual: null }));
+    this.#endpoints = new VentilatorEndpoints(
+      options.endpoints,
+      {
+        policy: options.policy,
+        claimedIpcPaths: options.claimedIpcPaths,
+        playgroundId: options.playgroundId,
+        ventilator: () => this.#ventilator,
+        onBound: (endpoint) => this.#onBound(endpoint),
+      },
+      (reason) => new TopologyError('PG_ERR_VALIDATION', reason),
+    );
     for (const info of options.workers) this.#slots.set(info.id, this.#newSlot({ ...info, state: 'idle', pid: null }));
     this.#actionsPending = options.actions?.length ?? 0;
   }
@@ -363,11 +371,11 @@ export class PipelineRun {
     let reason: RunEndReason = 'completed';
     const blockedWatch = setInterval(() => this.#updateBlocked(), BLOCKED_AFTER_MS / 2);
     try {
-      await this.#planEndpoints();
+      await this.#endpoints.plan();
       this.#ventilator = this.#createVentilator();
       if (this.#options.sink.enabled) await this.#startSink();
       if (params.builtInWorkers) {
-        for (const slot of this.#slots.values()) if (this.#addressKnown(slot.info.transport)) void this.#startWhenBound(slot);
+        for (const slot of this.#slots.values()) if (this.#endpoints.isKnown(slot.info.transport)) void this.#startWhenBound(slot);
       }
       this.#setVentilatorState('sending');
       const { intervalMs } = params;
@@ -378,7 +386,7 @@ export class PipelineRun {
           const task = this.#sent;
           const frames = this.#framesFor(task, step.body);
           this.#ledger.sent(task); // before the send: a receipt must always find its task
-          if (this.#bindsInFlight > 0) await this.#bindQueue;
+          if (this.#endpoints.isBinding) await this.#endpoints.settled();
           this.#sendPending = true;
           await this.#ventilator.send(frames);
           this.#sendPending = false;
@@ -417,13 +425,13 @@ export class PipelineRun {
   async #play(step: Exclude<Step, { kind: 'send' }>): Promise<void> {
     switch (step.kind) {
       case 'bind':
-        await this.#bindOnce(step.endpoint);
+        await this.#endpoints.bindOnce(step.endpoint);
         return;
       case 'bind-in-use': {
         const transports = new Set([...this.#slots.values()].map((slot) => slot.info.transport));
         // With no worker of ours, bind every endpoint so external peers can join on any transport.
         const names = this.#options.params.builtInWorkers ? transports : new Set(this.endpoints.map((e) => e.name));
-        for (const endpoint of this.endpoints) if (names.has(endpoint.transport)) await this.#bindOnce(endpoint.name);
+        for (const endpoint of this.#endpoints.list) if (names.has(endpoint.transport)) await this.#endpoints.bindOnce(endpoint.name);
         return;
       }
       case 'wait-for-workers': {
@@ -448,70 +456,9 @@ export class PipelineRun {
     return ventilator;
   }
 
-  #endpoint(name: string): EndpointInfo {
-    const endpoint = this.endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new TopologyError('PG_ERR_VALIDATION', text('endpoint.noTransport', { name }));
-    return endpoint;
-  }
-
-  /**
-   * Checks every requested address and picks ipc paths and inproc names now, before any worker connects: a
-   * worker may connect to them long before the ventilator binds (the tutorial's ipc client does). A tcp port is
-   * only known once bound, so tcp workers connect after the bind.
-   */
-  async #planEndpoints(): Promise<void> {
-    const { policy, claimedIpcPaths, playgroundId } = this.#options;
-    for (const endpoint of this.endpoints) {
-      const parsed = checkEndpoint(endpoint.requested, policy);
-      if (parsed.transport === 'ipc') {
-        ensureRuntimeDir(policy);
-        let file = parsed.path;
-        const probe = claimedIpcPaths.has(file) ? 'claimed' : await probeIpcPath(file);
-        if (probe !== 'free' && probe !== 'stale-socket') {
-          file = `${policy.runtimeDir}/${playgroundId}-${endpoint.name}.ipc`;
-          const key = ({ claimed: 'note.ipcClaimed', 'live-socket': 'note.ipcInUse', 'not-a-socket': 'note.ipcNotSocket' } as const)[probe];
-          setNote(endpoint, text(key, { path: parsed.path, file }));
-          checkEndpoint(`ipc://${file}`, policy);
-        }
-        claimedIpcPaths.add(file);
-        this.#ipcFilesBound.push(file);
-        this.#plannedAddress.set(endpoint.name, `ipc://${file}`);
-      } else if (parsed.transport === 'inproc') {
-        this.#plannedAddress.set(endpoint.name, endpoint.requested);
-      }
-    }
-  }
-
-  /**
-   * Binds an endpoint once. Binds are queued one after another, and sends wait for a bind in progress:
-   * zeromq.js throws EBUSY for a bind or a send while another bind is pending (a bind during a pending send is
-   * fine, which is how a blocked ventilator gets a new endpoint).
-   */
-  #bindOnce(name: string): Promise<void> {
-    let binding = this.#binding.get(name);
-    if (!binding) {
-      this.#bindsInFlight++;
-      binding = this.#bindQueue.then(() => this.#bind(name)).finally(() => this.#bindsInFlight--);
-      this.#bindQueue = binding.catch(() => {});
-      this.#binding.set(name, binding);
-    }
-    return binding;
-  }
-
-  async #bind(name: string): Promise<void> {
-    const endpoint = this.#endpoint(name);
-    const ventilator = this.#ventilator!;
-    let address = this.#plannedAddress.get(name) ?? endpoint.requested;
-    try {
-      address = await ventilator.bind(address);
-    } catch (error) {
-      if (endpoint.transport !== 'tcp' || codeOf(error) !== 'EADDRINUSE') throw error;
-      const requestedPort = endpoint.requested.split(':').pop();
-      address = await ventilator.bind('tcp://127.0.0.1:*');
-      setNote(endpoint, text('note.tcpInUse', { port: requestedPort ?? '' }));
-    }
-    endpoint.actual = address;
-    this.#endpointByAddress.set(address, name);
+  /** After each bind: the page hears of it, and built-in workers on that transport connect. */
+  #onBound(endpoint: EndpointInfo): void {
+    const address = endpoint.actual!;
     if (endpoint.transport === 'inproc') {
       // inproc has no monitor events at all (zmq-facts section 5): report the bind ourselves.
       this.#emit({ type: 'socket:event', node: 'ventilator', kind: 'bind', address });
@@ -522,21 +469,15 @@ export class PipelineRun {
     }
   }
 
-  #addressKnown(transport: Transport): boolean {
-    const endpoint = this.endpoints.find((e) => e.transport === transport);
-    return Boolean(endpoint && (endpoint.actual ?? this.#plannedAddress.get(endpoint.name)));
-  }
-
   /** The address a worker on this transport connects to, binding it first when the scenario binds on demand. */
   async #addressFor(transport: Transport): Promise<string | null> {
-    const endpoint = this.#endpoint(transport);
-    if (!endpoint.actual && this.#options.scenario.bindOnDemand && this.#ventilator) await this.#bindOnce(endpoint.name);
-    return endpoint.actual ?? this.#plannedAddress.get(endpoint.name) ?? null;
+    const endpoint = this.#endpoints.get(transport);
+    if (!endpoint.actual && this.#options.scenario.bindOnDemand && this.#ventilator) await this.#endpoints.bindOnce(endpoint.name);
+    return this.#endpoints.addressOf(transport);
   }
 
   #addressesFor(slot: WorkerSlot): string[] {
-    const endpoint = this.#endpoint(slot.info.transport);
-    const address = endpoint.actual ?? this.#plannedAddress.get(endpoint.name);
+    const address = this.#endpoints.addressOf(slot.info.transport);
     return address ? Array.from({ length: slot.info.connections }, () => address) : [];
   }
 
@@ -744,7 +685,7 @@ export class PipelineRun {
     const requested = sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh;
     if (sink.transport === 'ipc') {
       ensureRuntimeDir(policy);
-      this.#ipcFilesBound.push(fresh.slice('ipc://'.length));
+      this.#endpoints.ipcFiles.push(fresh.slice('ipc://'.length));
     }
     try {
       await pull.bind(requested);
@@ -777,7 +718,7 @@ export class PipelineRun {
 
   #onVentilatorMonitor(event: MonitorEvent): void {
     this.#emit({ type: 'socket:event', node: 'ventilator', ...event });
-    const name = this.#endpointByAddress.get(event.address);
+    const name = this.#endpoints.nameOf(event.address);
     if (!name) return;
     this.#wake(); // a synchronised start waits for handshakes
     if (event.kind === 'handshake') this.#peers.ventilatorHandshake(name);
@@ -913,7 +854,7 @@ export class PipelineRun {
       Promise.allSettled([ventilator?.monitorDone, this.#sinkLoop]),
       new Promise((resolve) => setTimeout(resolve, 500)),
     ]);
-    for (const file of this.#ipcFilesBound) {
+    for (const file of this.#endpoints.ipcFiles) {
       removeIpcFile(file);
       this.#options.claimedIpcPaths.delete(file);
     }
@@ -955,12 +896,6 @@ export class PipelineRun {
     else this.#unreceivedByBody.set(body, [task]);
     return body;
   }
-}
-
-/** Says on the endpoint why it is not what was asked for, in English and as a text for the page. */
-function setNote(endpoint: EndpointInfo, note: ServerText): void {
-  endpoint.note = english(note);
-  endpoint.noteText = note;
 }
 
 function codeOf(error: unknown): string {
