@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../shared/protocol/index.ts';
 import {
+  describeChange,
   accounting,
   externalSource,
   externalTaken,
@@ -264,5 +266,25 @@ describe('accounting', () => {
     expect(workerQueue('killed', 5, 3, 0)).toBe(0);
     expect(workerQueue('stopped', 5, 3, 0)).toBe(0);
     expect(workerQueue('hung', 5, 3, 4)).toBe(0);
+  });
+});
+
+describe('describeChange', () => {
+  it('says a worker:updated change in the page language', () => {
+    expect(describeChange('killed (SIGKILL)', es)).toBe('matado (SIGKILL)');
+    expect(describeChange('transport tcp -> ipc', es)).toBe('transporte tcp → ipc');
+    expect(describeChange('work time 1-100 ms', es)).toBe('tiempo de trabajo 1-100 ms');
+    expect(describeChange('transport tcp -> ipc', en)).toBe('transport tcp → ipc');
+    expect(describeChange('something new', es)).toBe('something new');
+  });
+
+  it('knows every change the server emits (read from its source)', () => {
+    const source = fs.readFileSync(new URL('../../server/pipeline/run.ts', import.meta.url), 'utf8');
+    const literals = [...source.matchAll(/#emitWorker\(slot, '([^']+)'\)/g)].map((m) => m[1]!);
+    expect(new Set(literals).size).toBeGreaterThanOrEqual(6);
+    for (const change of literals) expect(describeChange(change, es), change).not.toBe(change);
+    // The parametrised ones, as the server builds them.
+    expect(source).toContain('#emitWorker(slot, `work time ${patch.workMs.min}-${patch.workMs.max} ms`)');
+    expect(source).toContain('#emitWorker(slot, `transport ${from} -> ${patch.transport}`)');
   });
 });

@@ -11,7 +11,7 @@ import {
   type WorkerState,
   type WorkMs,
 } from '../../shared/protocol/index.ts';
-import type { Translate } from './i18n/translate.ts';
+import type { MessageKey, Translate } from './i18n/translate.ts';
 
 /**
  * A built-in worker's connection to its endpoint, as the diagram draws it:
@@ -263,4 +263,26 @@ export function accounting(input: {
 export function workerQueue(state: WorkerState, received: number, done: number, lost: number): number {
   if (state === 'killed' || state === 'stopped' || state === 'idle') return 0;
   return Math.max(0, received - done - lost);
+}
+
+const FIXED_CHANGES = {
+  added: 'log.change.added',
+  connecting: 'log.change.connecting',
+  connected: 'log.change.connected',
+  'hung (SIGSTOP)': 'log.change.hung',
+  'resumed (SIGCONT)': 'log.change.resumed',
+  'killed (SIGKILL)': 'log.change.killed',
+} as const satisfies Record<string, MessageKey>;
+
+/**
+ * A `worker:updated` change, as the server words it ("killed (SIGKILL)", "transport tcp -> ipc", "work time
+ * 1-100 ms"), in the page's language; a change this page does not know is shown as it came.
+ */
+export function describeChange(change: string, t: Translate): string {
+  if (Object.hasOwn(FIXED_CHANGES, change)) return t(FIXED_CHANGES[change as keyof typeof FIXED_CHANGES]);
+  const work = /^work time (\d+)-(\d+) ms$/.exec(change);
+  if (work) return t('log.change.workTime', { min: work[1]!, max: work[2]! });
+  const moved = /^transport (\w+) -> (\w+)$/.exec(change);
+  if (moved) return t('log.change.transport', { from: moved[1]!, to: moved[2]! });
+  return change;
 }

@@ -30,7 +30,7 @@ import {
   type FlightKind,
 } from './flights.ts';
 import { localize, locale, t } from './i18n/index.svelte.ts';
-import { accounting, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
+import { accounting, describeChange, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
 import type { EventsFrame } from './stream-client.svelte.ts';
 import { EndpointView, MESSAGES_SHOWN, WorkerView } from './views.svelte.ts';
 
@@ -493,7 +493,7 @@ export class RunState {
           worker.link = info.state === 'connected' ? 'connected' : 'connecting';
         }
         const level: LogLevel = info.state === 'killed' ? 'error' : info.state === 'hung' ? 'warn' : 'info';
-        entry(info.id, 'worker:updated', event.change, level);
+        entry(info.id, 'worker:updated', describeChange(event.change, t), level);
         return;
       }
       case 'worker:removed': {
