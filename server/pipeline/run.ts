@@ -8,7 +8,6 @@
 import { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { PeerCount } from './peer-count.ts';
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
-import * as zmq from 'zeromq';
 import {
   MESSAGES_KEPT_PER_WORKER,
   type Counters,
@@ -28,8 +27,8 @@ import {
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
 import type { ScheduledAction } from '../../shared/lessons/index.ts';
 import { EndpointError, ensureRuntimeDir, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
-import { watchSocket, type MonitorEvent } from './monitor.ts';
-import { Ventilator, type Frames } from './sockets.ts';
+import type { MonitorEvent } from './monitor.ts';
+import { ResultSink, Ventilator, type Frames } from './sockets.ts';
 import { TASK_SENT, TaskLedger } from './task-ledger.ts';
 import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
@@ -114,9 +113,7 @@ export class PipelineRun {
   readonly #emit: (event: EventInput) => void;
   readonly #start = performance.now();
   #ventilator: Ventilator | null = null;
-  #sink: zmq.Pull | null = null;
-  #sinkLoop: Promise<void> | null = null;
-  #sinkAddress: string | null = null;
+  #sink: ResultSink | null = null;
   readonly #slots = new Map<string, WorkerSlot>();
   readonly #ledger = new TaskLedger();
   readonly #peers = new PeerCount(
@@ -192,7 +189,7 @@ export class PipelineRun {
   }
 
   get sinkInfo(): SinkInfo {
-    return { ...this.#options.sink, address: this.#sinkAddress };
+    return { ...this.#options.sink, address: this.#sink?.address ?? null };
   }
 
   /** The workers of this run as they are now (removed ones excluded). */
@@ -517,7 +514,7 @@ export class PipelineRun {
       addresses: Array.from({ length: slot.info.connections }, () => address),
       workMs: slot.info.workMs,
       endMarker: scenario.endMarker,
-      sinkAddress: this.#sinkAddress,
+      sinkAddress: this.#sink?.address ?? null,
       options: this.#workerOptions(),
     };
     const onReport = (report: WorkerReport) => this.#onWorkerReport(slot, report);
@@ -670,40 +667,27 @@ export class PipelineRun {
 
   async #startSink(): Promise<void> {
     const { sink, policy, playgroundId } = this.#options;
-    const pull = new zmq.Pull();
-    pull.linger = 0;
-    const options = this.#options.socketOptions.sink;
-    pull.receiveHighWaterMark = options.receiveHighWaterMark;
-    if (options.receiveBufferSize > 0) pull.receiveBufferSize = options.receiveBufferSize;
-    const monitor = watchSocket(pull, (event) => this.#emit({ type: 'socket:event', node: 'sink', ...event }));
     const fresh = {
       tcp: 'tcp://127.0.0.1:*',
       ipc: `ipc://${policy.runtimeDir}/${playgroundId}-sink.ipc`,
       inproc: `inproc://${playgroundId}-sink`,
     }[sink.transport];
-    // The last run's tcp port again when possible: workers started by hand keep reaching it.
-    const requested = sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh;
     if (sink.transport === 'ipc') {
       ensureRuntimeDir(policy);
       this.#endpoints.ipcFiles.push(fresh.slice('ipc://'.length));
     }
-    try {
-      await pull.bind(requested);
-    } catch (error) {
-      if (requested === fresh || codeOf(error) !== 'EADDRINUSE') throw error;
-      await pull.bind(fresh);
-    }
-    this.#sinkAddress = pull.lastEndpoint ?? requested;
-    this.#sink = pull;
-    this.#emit({ type: 'sink:bound', address: this.#sinkAddress });
-    this.#sinkLoop = (async () => {
-      try {
-        for await (const [worker, task] of pull) this.#onCollected(String(worker), Number(String(task)));
-      } catch (error) {
-        if (!pull.closed) this.#emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message });
-      }
-      await monitor.catch(() => {});
-    })();
+    const options = this.#options.socketOptions.sink;
+    this.#sink = await ResultSink.open({
+      // The last run's tcp port again when possible: workers started by hand keep reaching it.
+      requested: sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh,
+      fallback: fresh,
+      receiveHighWaterMark: options.receiveHighWaterMark,
+      receiveBufferSize: options.receiveBufferSize,
+      onMonitor: (event) => this.#emit({ type: 'socket:event', node: 'sink', ...event }),
+      onResult: (worker, task) => this.#onCollected(worker, task),
+      onError: (error) => this.#emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message }),
+    });
+    this.#emit({ type: 'sink:bound', address: this.#sink.address });
   }
 
   #onCollected(worker: string, task: number): void {
@@ -848,10 +832,10 @@ export class PipelineRun {
         if (!wasStopped && !slot.removed) this.#onWorkerStopped(slot, 'run-ended');
       }),
     );
-    if (this.#sink && !this.#sink.closed) this.#sink.close();
+    this.#sink?.close();
     // Monitors and loops end with their sockets; bounded so that one that never ends cannot hold the run open.
     await Promise.race([
-      Promise.allSettled([ventilator?.monitorDone, this.#sinkLoop]),
+      Promise.allSettled([ventilator?.monitorDone, this.#sink?.done]),
       new Promise((resolve) => setTimeout(resolve, 500)),
     ]);
     for (const file of this.#endpoints.ipcFiles) {

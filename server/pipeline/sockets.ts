@@ -1,8 +1,9 @@
 /**
- * The ventilator's socket. It owns one PUSH socket and reports monitor events through a callback; it knows nothing
- * of runs, events or HTTP. (Workers are in ../workers/worker-loop.ts.)
+ * The run's own sockets: the ventilator's PUSH and the sink's PULL. Each reports monitor events through a callback
+ * and knows nothing of runs, events or HTTP. (Workers are in ../workers/worker-loop.ts.)
  *
  *   VENTILATOR -PUSH(bound: tcp, ipc, inproc)-> [body] or [task id, body] -> PULL(connected)- WORKER
+ *   WORKER -PUSH(connected)-> [worker id, task id] -> PULL(bound)- SINK
  */
 import * as zmq from 'zeromq';
 import { watchSocket, type MonitorEvent } from './monitor.ts';
@@ -37,5 +38,65 @@ export class Ventilator {
     if (this.socket.closed) return;
     this.socket.linger = lingerMs;
     this.socket.close();
+  }
+}
+
+export interface ResultSinkOptions {
+  /** Where to bind first (the last run's tcp port, so workers started by hand keep reaching it). */
+  requested: string;
+  /** Where to bind when `requested` is taken (a `*` port, or a path of this playground's). */
+  fallback: string;
+  receiveHighWaterMark: number;
+  receiveBufferSize: number;
+  onMonitor: (event: MonitorEvent) => void;
+  /** One result: the worker that pushed it and the task id it carried. */
+  onResult: (worker: string, task: number) => void;
+  /** The receive loop failed while the socket was still open. */
+  onError: (error: unknown) => void;
+}
+
+/** The sink: one PULL socket, bound, fair-queuing the workers' results (zmq-facts: PULL reads its pipes in turn). */
+export class ResultSink {
+  readonly address: string;
+  /** Settles once the receive loop and the monitor have ended (after close()). */
+  readonly done: Promise<void>;
+  readonly #pull: zmq.Pull;
+
+  private constructor(pull: zmq.Pull, address: string, done: Promise<void>) {
+    this.#pull = pull;
+    this.address = address;
+    this.done = done;
+  }
+
+  static async open(options: ResultSinkOptions): Promise<ResultSink> {
+    const pull = new zmq.Pull();
+    pull.linger = 0;
+    // Before the bind: a pipe's HWM and buffers never change afterwards (zmq-facts section 3).
+    pull.receiveHighWaterMark = options.receiveHighWaterMark;
+    if (options.receiveBufferSize > 0) pull.receiveBufferSize = options.receiveBufferSize;
+    const monitor = watchSocket(pull, options.onMonitor);
+    try {
+      await pull.bind(options.requested);
+    } catch (error) {
+      if (options.requested === options.fallback || (error as { code?: string }).code !== 'EADDRINUSE') {
+        pull.close();
+        throw error;
+      }
+      await pull.bind(options.fallback);
+    }
+    const loop = (async () => {
+      try {
+        for await (const [worker, task] of pull) options.onResult(String(worker), Number(String(task)));
+      } catch (error) {
+        if (!pull.closed) options.onError(error);
+      }
+      await monitor.catch(() => {});
+    })();
+    return new ResultSink(pull, pull.lastEndpoint ?? options.requested, loop);
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (!this.#pull.closed) this.#pull.close();
   }
 }
