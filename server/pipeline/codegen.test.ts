@@ -32,6 +32,16 @@ describe('generated code', () => {
     expect(generate('typescript', 'worker', context)).toContain('"tcp://127.0.0.1:40123"');
     expect(generate('typescript', 'worker', context)).toContain('results.send(');
     expect(generate('python', 'worker', { ...context, framing: 'plain', endMarker: 'x', sinkAddress: null })).toContain('== "x"');
+    // Comments, help texts and prompts follow the page's language; every other line is the same.
+    const codeLines = (text: string) => text.split('\n').filter((line) => !/^\s*(\/\/|#)|"""|help=|input\(|^[A-Z]/.test(line));
+    for (const language of ['python', 'typescript'] as const) {
+      for (const role of ['worker', 'ventilator', 'sink'] as const) {
+        const en = generate(language, role, context, 'tcp', 'en');
+        const es = generate(language, role, context, 'tcp', 'es');
+        expect(es, `${language} ${role}`).not.toBe(en);
+        expect(codeLines(es), `${language} ${role}`).toEqual(codeLines(en));
+      }
+    }
   });
 
   it('the Python worker runs against a live playground and takes the batch as an external peer', async () => {
@@ -39,7 +49,11 @@ describe('generated code', () => {
     playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, params: { builtInWorkers: false, tasks: 20, drainMs: 3000 } });
     await playground.setEndpoint('tcp', `tcp://127.0.0.1:${await freePort()}`);
     const file = path.join(policy.runtimeDir, 'worker.py');
-    fs.writeFileSync(file, generate('python', 'worker', codeContext(playground.info()), 'tcp'));
+    // The Spanish version: its comments and help texts are not ASCII, and Debian's python3 must still run it.
+    const code = generate('python', 'worker', codeContext(playground.info()), 'tcp', 'es');
+    expect(code).toContain('Un worker para este playground');
+    expect(code).toContain('help="trabajo simulado por tarea"');
+    fs.writeFileSync(file, code);
     const events = collect(playground);
     const worker = run(PYTHON, [file, '--timeout', '3'], 20_000);
     const started = playground.startRun();

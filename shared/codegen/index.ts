@@ -36,26 +36,62 @@ export function codeContext(info: PlaygroundInfo): CodeContext {
   };
 }
 
-export function generate(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp'): string {
+/** The comments and prompts of the programs, in the page's language (the code itself is the same). */
+const WORDS = {
+  en: {
+    run: 'Run',
+    workerDoc: 'A worker for this playground: PULL tasks from its ventilator',
+    workerDocSink: ', PUSH results to its sink',
+    workMsHelp: 'simulated work per task',
+    timeoutHelp: 'stop after this many seconds without a task',
+    ventilatorDoc: "A ventilator like this playground's: one PUSH socket, a batch of tasks.",
+    ventilatorWhen: 'Run it while the playground is stopped (or on another endpoint)',
+    ventilatorPrompt: 'Start the workers, then press Enter to send the batch... ',
+    sinkDoc: 'A sink: PULL results from every worker, fair-queued.',
+    tsWorkerDoc: 'A worker for this playground (zeromq.js v6).',
+    tsVentilatorDoc: "A ventilator like this playground's (zeromq.js v6).",
+    tsWait: "Wait for the workers' handshakes before sending, or the first one to connect takes everything.",
+    tsSinkDoc: 'A sink (zeromq.js v6): results from every worker, fair-queued.',
+  },
+  es: {
+    run: 'Ejecútalo',
+    workerDoc: 'Un worker para este playground: recibe (PULL) tareas de su ventilador',
+    workerDocSink: ' y envía (PUSH) resultados a su sink',
+    workMsHelp: 'trabajo simulado por tarea',
+    timeoutHelp: 'parar tras estos segundos sin ninguna tarea',
+    ventilatorDoc: 'Un ventilador como el de este playground: un socket PUSH, un lote de tareas.',
+    ventilatorWhen: 'Ejecútalo con el playground parado (o en otro endpoint)',
+    ventilatorPrompt: 'Arranca los workers y pulsa Intro para enviar el lote... ',
+    sinkDoc: 'Un sink: recibe (PULL) los resultados de todos los workers, por turnos (fair-queuing).',
+    tsWorkerDoc: 'Un worker para este playground (zeromq.js v6).',
+    tsVentilatorDoc: 'Un ventilador como el de este playground (zeromq.js v6).',
+    tsWait: 'Espera los handshakes de los workers antes de enviar; si no, el primero en conectarse se lo lleva todo.',
+    tsSinkDoc: 'Un sink (zeromq.js v6): resultados de todos los workers, por turnos (fair-queuing).',
+  },
+} as const satisfies Record<'en' | 'es', Record<string, string>>;
+type Words = Record<keyof (typeof WORDS)['en'], string>;
+
+export function generate(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp', lang: 'en' | 'es' = 'en'): string {
   const endpoint = context.endpoints[transport] ?? context.endpoints.tcp ?? context.endpoints.ipc ?? 'tcp://127.0.0.1:12345';
+  const words: Words = WORDS[lang];
   if (language === 'python') {
-    if (role === 'worker') return pythonWorker(context, endpoint);
-    if (role === 'ventilator') return pythonVentilator(context, endpoint);
-    return pythonSink(context);
+    if (role === 'worker') return pythonWorker(context, endpoint, words);
+    if (role === 'ventilator') return pythonVentilator(context, endpoint, words);
+    return pythonSink(context, words);
   }
-  if (role === 'worker') return typescriptWorker(context, endpoint);
-  if (role === 'ventilator') return typescriptVentilator(context, endpoint);
-  return typescriptSink(context);
+  if (role === 'worker') return typescriptWorker(context, endpoint, words);
+  if (role === 'ventilator') return typescriptVentilator(context, endpoint, words);
+  return typescriptSink(context, words);
 }
 
 const q = (text: string) => JSON.stringify(text);
 
-function pythonWorker(context: CodeContext, endpoint: string): string {
+function pythonWorker(context: CodeContext, endpoint: string, w: Words): string {
   const tagged = context.framing === 'tagged';
   const sink = context.sinkAddress;
   return `#!/usr/bin/env python3
-"""A worker for this playground: PULL tasks from its ventilator${sink ? ', PUSH results to its sink' : ''}.
-Run: /usr/bin/python3 worker.py [ENDPOINT] [--name NAME] [--work-ms MS] [--timeout SECONDS]
+"""${w.workerDoc}${sink ? w.workerDocSink : ''}.
+${w.run}: /usr/bin/python3 worker.py [ENDPOINT] [--name NAME] [--work-ms MS] [--timeout SECONDS]
 (Debian: apt-get install python3-zmq)"""
 import argparse
 import time
@@ -65,8 +101,8 @@ import zmq
 parser = argparse.ArgumentParser()
 parser.add_argument("endpoint", nargs="?", default=${q(endpoint)})
 parser.add_argument("--name", default="python-worker")
-parser.add_argument("--work-ms", type=float, default=0, help="simulated work per task")
-parser.add_argument("--timeout", type=float, default=None, help="stop after this many seconds without a task")
+parser.add_argument("--work-ms", type=float, default=0, help=${q(w.workMsHelp)})
+parser.add_argument("--timeout", type=float, default=None, help=${q(w.timeoutHelp)})
 args = parser.parse_args()
 
 ctx = zmq.Context()
@@ -98,11 +134,11 @@ ${sink ? '    results.close()\n' : ''}    ctx.term()
 `;
 }
 
-function pythonVentilator(context: CodeContext, endpoint: string): string {
+function pythonVentilator(context: CodeContext, endpoint: string, w: Words): string {
   const tagged = context.framing === 'tagged';
   return `#!/usr/bin/env python3
-"""A ventilator like this playground's: one PUSH socket, a batch of tasks.
-Run it while the playground is stopped (or on another endpoint): /usr/bin/python3 ventilator.py"""
+"""${w.ventilatorDoc}
+${w.ventilatorWhen}: /usr/bin/python3 ventilator.py"""
 import time
 
 import zmq
@@ -111,7 +147,7 @@ ctx = zmq.Context()
 push = ctx.socket(zmq.PUSH)
 push.setsockopt(zmq.LINGER, 5000)
 push.bind(${q(endpoint.replace(/:\d+$/, ':5557'))})
-input("Start the workers, then press Enter to send the batch... ")
+input(${q(w.ventilatorPrompt)})
 for task in range(100):
     ${tagged ? 'push.send_multipart([str(task).encode(), b"task %d" % task])' : 'push.send_string("task %d" % task)'}
     time.sleep(0.01)
@@ -120,10 +156,10 @@ ctx.term()
 `;
 }
 
-function pythonSink(context: CodeContext): string {
+function pythonSink(context: CodeContext, w: Words): string {
   const address = context.sinkAddress ?? 'tcp://127.0.0.1:5558';
   return `#!/usr/bin/env python3
-"""A sink: PULL results from every worker, fair-queued. Run: /usr/bin/python3 sink.py"""
+"""${w.sinkDoc} ${w.run}: /usr/bin/python3 sink.py"""
 import zmq
 
 ctx = zmq.Context()
@@ -141,10 +177,10 @@ finally:
 `;
 }
 
-function typescriptWorker(context: CodeContext, endpoint: string): string {
+function typescriptWorker(context: CodeContext, endpoint: string, w: Words): string {
   const tagged = context.framing === 'tagged';
   const sink = context.sinkAddress;
-  return `// A worker for this playground (zeromq.js v6). Run: npx tsx worker.ts [ENDPOINT]
+  return `// ${w.tsWorkerDoc} ${w.run}: npx tsx worker.ts [ENDPOINT]
 import * as zmq from "zeromq";
 
 const endpoint = process.argv[2] ?? ${q(endpoint)};
@@ -163,15 +199,15 @@ tasks.close();
 ${sink ? 'results.close();\n' : ''}`;
 }
 
-function typescriptVentilator(context: CodeContext, endpoint: string): string {
+function typescriptVentilator(context: CodeContext, endpoint: string, w: Words): string {
   const tagged = context.framing === 'tagged';
-  return `// A ventilator like this playground's (zeromq.js v6). Run: npx tsx ventilator.ts
+  return `// ${w.tsVentilatorDoc} ${w.run}: npx tsx ventilator.ts
 import * as zmq from "zeromq";
 
 const push = new zmq.Push();
 push.linger = 5000;
 await push.bind(${q(endpoint.replace(/:\d+$/, ':5557'))});
-// Wait for the workers' handshakes before sending, or the first one to connect takes everything.
+// ${w.tsWait}
 let peers = 0;
 await new Promise<void>((resolve) => push.events.on("handshake", () => ++peers === 2 && resolve()));
 for (let task = 0; task < 100; task++) {
@@ -181,9 +217,9 @@ push.close();
 `;
 }
 
-function typescriptSink(context: CodeContext): string {
+function typescriptSink(context: CodeContext, w: Words): string {
   const address = context.sinkAddress ?? 'tcp://127.0.0.1:5558';
-  return `// A sink (zeromq.js v6): results from every worker, fair-queued. Run: npx tsx sink.ts
+  return `// ${w.tsSinkDoc} ${w.run}: npx tsx sink.ts
 import * as zmq from "zeromq";
 
 const pull = new zmq.Pull();
