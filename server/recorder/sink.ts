@@ -2,9 +2,9 @@
  * Where recorders hand their batches: a RecordingSink. Two kinds, same RunWriter underneath:
  *
  * - ThreadSink (file stores, the server's default): a worker thread owns its own SQLite connection and does all
- *   the writing; the main thread only packs each batch into typed arrays (packed.ts) and posts it. SQLite's
- *   work (~5 us an event) never runs on the event loop the pipeline shares. Should the thread die, the sink
- *   falls back to writing inline (events in flight are counted as dropped) and says so.
+ *   the writing; the main thread only packs each batch into typed arrays (packed.ts) and posts it. The
+ *   writer's work (~2-3 us an event) never runs on the event loop the pipeline shares. Should the thread die,
+ *   the sink falls back to writing inline (events in flight are counted as dropped) and says so.
  * - InlineSink (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
  *   the main thread when a recorder flushes.
  *
