@@ -6,6 +6,7 @@ import {
   ChartCollector,
   FINE_MS,
   batchPoints,
+  isZguideBatch,
   bucketMsFor,
   countAt,
   histogram,
@@ -257,6 +258,27 @@ describe('batch time against worker count', () => {
       { workers: 1, ms: 5100 },
       { workers: 2, ms: 2400 },
     ]);
+  });
+
+  it('keeps only runs like the zguide\'s batch when asked: 100 tasks, every worker 1-100 ms', () => {
+    const worker = (workMs: { min: number; max: number }) => ({
+      id: 'worker-1',
+      endpoint: 'tcp',
+      transport: 'tcp' as const,
+      mode: 'in-process' as const,
+      workMs,
+      connections: 1,
+      state: 'idle' as const,
+      pid: null,
+    });
+    const like = run('like', { summary: summary({ 'worker-1': 100 }, 5100), workers: [worker({ min: 1, max: 100 })] });
+    const fast = run('fast', { summary: summary({ 'worker-1': 100 }, 90), workers: [worker({ min: 0, max: 0 })] });
+    const big = run('big', { summary: summary({ 'worker-1': 7500 }, 900), workers: [worker({ min: 1, max: 100 })] });
+    expect(isZguideBatch(like)).toBe(true);
+    expect(isZguideBatch(fast)).toBe(false);
+    expect(isZguideBatch(big)).toBe(false);
+    expect(batchPoints([like, fast, big]).map((p) => p.runId)).toEqual(['fast', 'big', 'like']);
+    expect(batchPoints([like, fast, big], { zguideOnly: true }).map((p) => p.runId)).toEqual(['like']);
   });
 
   it('lists the zguide reference points by worker count', () => {

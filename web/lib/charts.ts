@@ -372,11 +372,18 @@ export interface BatchPoint {
  * One point per completed pipeline run that sent tasks: x = workers that received at least one task, y = its
  * duration. Runs still going, stopped, failed, incomplete or of the tutorial scenario are left out.
  */
-export function batchPoints(runs: readonly RecordedRun[]): BatchPoint[] {
+/** The zguide's divide-and-conquer batch, the one its published times are for: 100 tasks of 1-100 ms each. */
+export function isZguideBatch(run: RecordedRun): boolean {
+  return run.summary?.sent === 100 && run.workers.length > 0 && run.workers.every((w) => w.workMs.min === 1 && w.workMs.max === 100);
+}
+
+/** Completed batch runs as points; `zguideOnly` keeps those comparable with the zguide's times. */
+export function batchPoints(runs: readonly RecordedRun[], options: { zguideOnly?: boolean } = {}): BatchPoint[] {
   const points: BatchPoint[] = [];
   for (const run of runs) {
     const s = run.summary;
     if (run.scenario !== 'pipeline' || run.status !== 'ended' || run.reason !== 'completed' || !s || s.sent === 0) continue;
+    if (options.zguideOnly && !isZguideBatch(run)) continue;
     const workers = Object.values(s.received).filter((n) => n > 0).length;
     if (workers === 0) continue;
     points.push({ runId: run.id, name: run.name, workers, ms: s.durationMs, tasks: s.sent });

@@ -176,6 +176,8 @@ export const EN = {
   'charts.zguide': 'zguide, 100 tasks of 1-100 ms (hollow squares, dashed line)',
   'charts.workersAxis': 'workers that took tasks',
   'charts.durationAxis': 'duration (ms)',
+  'charts.zguideOnly': 'only runs like the zguide\'s batch (100 tasks, workers of 1-100 ms)',
+  'charts.noZguideRuns': 'No run like the zguide\'s batch yet (lesson 2 sets one up): only its points are shown.',
   'charts.noRuns': 'No completed batch recorded yet: only the zguide\'s points are shown.',
   'charts.pointTitle': '{name}: {workers} workers, {tasks} tasks, {ms} ms',
   'charts.durationNote': 'Duration is the whole run, start to end.',

@@ -178,6 +178,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'charts.zguide': 'zguide, 100 tareas de 1-100 ms (cuadrados huecos, línea discontinua)',
   'charts.workersAxis': 'workers que recibieron tareas',
   'charts.durationAxis': 'duración (ms)',
+  'charts.zguideOnly': 'solo ejecuciones como el lote de la zguide (100 tareas, workers de 1-100 ms)',
+  'charts.noZguideRuns': 'Aún no hay ninguna ejecución como el lote de la zguide (la lección 2 prepara una): solo se muestran sus puntos.',
   'charts.noRuns': 'Aún no hay ningún lote completado grabado: solo se muestran los puntos de la zguide.',
   'charts.pointTitle': '{name}: {workers} workers, {tasks} tareas, {ms} ms',
   'charts.durationNote': 'La duración es la de toda la ejecución, de principio a fin.',
