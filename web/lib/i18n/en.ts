@@ -214,7 +214,7 @@ export const EN = {
   'connection.closed': 'closed',
   'status.replaying': 'replaying',
   'status.at': 'at',
-  'status.history': 'Recorded runs ({n}) ↓',
+  'status.history': 'History ({n}) ↓',
   'status.run': 'run',
   'status.sent': 'sent',
   'status.playground': 'playground',

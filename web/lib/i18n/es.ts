@@ -216,7 +216,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'connection.closed': 'cerrado',
   'status.replaying': 'reproduciendo',
   'status.at': 'en',
-  'status.history': 'Ejecuciones grabadas ({n}) ↓',
+  'status.history': 'Historial ({n}) ↓',
   'status.run': 'ejecución',
   'status.sent': 'enviadas',
   'status.playground': 'playground',
