@@ -1,7 +1,9 @@
 /**
  * The generated code is real: the Python worker for a playground runs against it (Debian's python3-zmq), takes
- * its share of a batch, and shows up on the diagram as an external peer.
+ * its share of a batch, and shows up on the diagram as an external peer; and the Python ventilator, worker and
+ * sink, run together as a learner would copy them, move a whole batch.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -65,5 +67,53 @@ describe('generated code', () => {
     expect(lines.map((line) => Number(line.split(' ')[0]))).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(ofType(events, 'peers:changed').some((e) => e.endpoint === 'tcp' && e.external === 1)).toBe(true);
     expect(ended.summary).toMatchObject({ sent: 20, unattributed: 20, externalPeersMax: 1 });
+  });
+
+  it('the Python ventilator, worker and sink run together: a batch of 100 goes through', { timeout: 30_000 }, async () => {
+    policy = testPolicy();
+    const [ventilatorPort, sinkPort] = [await freePort(), await freePort()];
+    const context = { framing: 'tagged' as const, endpoints: { tcp: 'tcp://127.0.0.1:5555' }, sinkAddress: `tcp://127.0.0.1:${sinkPort}`, endMarker: null };
+    // The standalone programs bind 5557 and 5558 (beside a playground's own ports); here, free ports instead.
+    const write = (name: string, code: string) => {
+      const file = path.join(policy!.runtimeDir, name);
+      fs.writeFileSync(file, code);
+      return file;
+    };
+    const ventilatorCode = generate('python', 'ventilator', context);
+    const sinkCode = generate('python', 'sink', context);
+    expect(ventilatorCode).toContain(':5557"');
+    expect(sinkCode).toContain(':5558"');
+    const ventilatorFile = write('ventilator.py', ventilatorCode.replace(':5557"', `:${ventilatorPort}"`));
+    const sinkFile = write('sink.py', sinkCode.replace(':5558"', `:${sinkPort}"`));
+    const workerFile = write('worker.py', generate('python', 'worker', context));
+
+    const sink = run(PYTHON, [sinkFile], 25_000);
+    const worker = run(PYTHON, [workerFile, `tcp://127.0.0.1:${ventilatorPort}`, '--timeout', '2'], 25_000);
+    // The ventilator waits for Enter; its PUSH then holds the batch until a worker is connected.
+    const ventilator = spawn(PYTHON, [ventilatorFile], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let ventilatorErr = '';
+    ventilator.stderr.on('data', (chunk: Buffer) => (ventilatorErr += chunk.toString()));
+    const ventilatorExit = new Promise<number | null>((resolve) => ventilator.on('exit', resolve));
+    ventilator.stdin.end('\n');
+    try {
+      const deadline = Date.now() + 20_000;
+      while (sink.output().trim().split('\n').filter(Boolean).length < 100) {
+        if (Date.now() > deadline) throw new Error(`the sink printed ${sink.output().split('\n').length - 1} of 100 results\n${ventilatorErr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await ventilatorExit, ventilatorErr).toBe(0);
+      const workerExit = await worker.exited;
+      expect(workerExit.code, workerExit.stderr).toBe(0);
+      expect(workerExit.stdout.trim().split('\n')).toHaveLength(100);
+      const results = sink.output().trim().split('\n').map((line) => line.split(' '));
+      expect(new Set(results.map(([name]) => name))).toEqual(new Set(['python-worker']));
+      expect(results.map(([, task]) => Number(task)).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    } finally {
+      // The sink runs until interrupted, like the zguide's: Ctrl-C, which it handles by closing its socket.
+      sink.child.kill('SIGINT');
+      ventilator.kill('SIGKILL');
+      const sinkExit = await sink.exited;
+      expect(sinkExit.code, sinkExit.stderr).toBe(0);
+    }
   });
 });
