@@ -1,7 +1,8 @@
 /**
  * The generated code is real: the Python worker for a playground runs against it (Debian's python3-zmq), takes
- * its share of a batch, and shows up on the diagram as an external peer; and the Python ventilator, worker and
- * sink, run together as a learner would copy them, move a whole batch.
+ * its share of a batch, and shows up on the diagram as an external peer; so does the TypeScript worker (zeromq.js,
+ * through tsx); and the Python ventilator, worker and sink, run together as a learner would copy them, move a whole
+ * batch.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,6 +68,33 @@ describe('generated code', () => {
     expect(lines.map((line) => Number(line.split(' ')[0]))).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(ofType(events, 'peers:changed').some((e) => e.endpoint === 'tcp' && e.external === 1)).toBe(true);
     expect(ended.summary).toMatchObject({ sent: 20, unattributed: 20, externalPeersMax: 1 });
+  });
+
+  it('the TypeScript worker runs against a live playground too (zeromq.js, through tsx)', { timeout: 40_000 }, async () => {
+    policy = testPolicy();
+    playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, params: { builtInWorkers: false, tasks: 20, drainMs: 3000 } });
+    await playground.setEndpoint('tcp', `tcp://127.0.0.1:${await freePort()}`);
+    // Inside the project, so that `import "zeromq"` finds its node_modules, as it would in a learner's project.
+    fs.mkdirSync(path.resolve('test-results'), { recursive: true });
+    const dir = fs.mkdtempSync(path.resolve('test-results', 'codegen-'));
+    const file = path.join(dir, 'worker.ts');
+    fs.writeFileSync(file, generate('typescript', 'worker', codeContext(playground.info()), 'tcp', 'es'));
+    const tsx = path.resolve('node_modules', '.bin', 'tsx');
+    const worker = run(tsx, [file], 35_000);
+    try {
+      // The run starts at once: its PUSH holds the batch until a peer connects (tsx takes a moment to start).
+      const started = playground.startRun();
+      const ended = await runEnded(playground, started.id, 30_000);
+      expect(ended.summary).toMatchObject({ sent: 20, unattributed: 20, externalPeersMax: 1 });
+      const deadline = Date.now() + 5_000;
+      while (worker.output().trim().split('\n').length < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const lines = worker.output().trim().split('\n');
+      expect(lines.map((line) => Number(line.split(' ')[0]))).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited.catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the Python ventilator, worker and sink run together: a batch of 100 goes through', { timeout: 30_000 }, async () => {
