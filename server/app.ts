@@ -13,6 +13,7 @@ import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts
 import { apiRoutes } from './http/routes.ts';
 import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
+import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
@@ -82,6 +83,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     return reply.code(status).send(body);
   });
 
+  // Before any route: a body nested too deeply is refused before validation walks it.
+  parseJsonWithDepthLimit(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
   await app.register(apiRoutes, { registry });
   await app.register(streamRoute, { registry });

@@ -87,23 +87,32 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       }
     };
 
-    const reportError = (error: unknown, command: string): void => {
-      const { body } = toErrorBody(error);
-      if (body.code === 'PG_ERR_INTERNAL') request.log.error(error);
-      send(socket, { type: 'error', ...body, command });
+    /** Never throws: it runs in catch blocks and promise handlers, where a throw would end the process. */
+    const reportError = (error: unknown, command?: string): void => {
+      try {
+        const { body } = toErrorBody(error);
+        if (body.code === 'PG_ERR_INTERNAL') request.log.error(error);
+        send(socket, command === undefined ? { type: 'error', ...body } : { type: 'error', ...body, command });
+      } catch (failure) {
+        request.log.error({ err: failure }, 'Could not answer a WebSocket command');
+      }
     };
 
     socket.on('message', (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
-      const decoded = decodeCommand(text);
-      if (!decoded.ok) {
-        send(socket, { type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
-        return;
-      }
+      // Whatever a client sends, nothing may escape this listener: an uncaught exception here ends the server
+      // for every visitor. It becomes an error frame (and a log line when it is ours).
+      let command: string | undefined;
       try {
+        const text = isBinary ? '' : data.toString();
+        const decoded = decodeCommand(text);
+        if (!decoded.ok) {
+          send(socket, { type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
+          return;
+        }
+        command = decoded.value.type;
         handle(decoded.value);
       } catch (error) {
-        reportError(error, decoded.value.type);
+        reportError(error, command);
       }
     });
     socket.on('close', () => {

@@ -7,6 +7,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TObject, TSchema, TUnion } from '@sinclair/typebox';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { english, text, type ServerText } from './server-text.ts';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
 import {
   ClientCommand,
   PlaygroundEvent,
@@ -153,8 +154,14 @@ const paramsChecker = TypeCompiler.Compile(RunParamsPatch);
 /** The largest frame either side accepts; a bigger one is refused before parsing. */
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
-function parse(raw: string, maxBytes: number): Decoded<unknown> {
+export { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
+
+/** `maxDepth`: refuse deeper nesting before parsing, since validating it would overflow the stack (json-depth.ts). */
+function parse(raw: string, maxBytes: number, maxDepth = Infinity): Decoded<unknown> {
   if (raw.length > maxBytes) return failure('PG_ERR_BAD_MESSAGE', text('message.tooLarge', { size: raw.length, limit: maxBytes }));
+  if (maxDepth !== Infinity && jsonDepthExceeds(raw, maxDepth)) {
+    return failure('PG_ERR_BAD_MESSAGE', text('message.tooDeep', { limit: maxDepth }));
+  }
   try {
     return { ok: true, value: JSON.parse(raw) };
   } catch (error) {
@@ -164,7 +171,7 @@ function parse(raw: string, maxBytes: number): Decoded<unknown> {
 
 /** Decodes a command a browser (or script) sent on the WebSocket. */
 export function decodeCommand(text: string): Decoded<ClientCommandT> {
-  const parsed = parse(text, MAX_COMMAND_BYTES);
+  const parsed = parse(text, MAX_COMMAND_BYTES, MAX_JSON_DEPTH);
   return parsed.ok ? commandChecker.check(parsed.value) : parsed;
 }
 

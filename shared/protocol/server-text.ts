@@ -48,6 +48,10 @@ const TEXTS = {
     es: 'Tipo de {what} desconocido: "{type}". Se conocen: {known}.',
   },
   'message.invalid': { en: '{type}: {problem}', es: '{type}: {problem}' },
+  'message.tooDeep': {
+    en: 'Refused: the JSON nests more than {limit} levels of arrays or objects.',
+    es: 'Rechazado: el JSON anida más de {limit} niveles de arrays u objetos.',
+  },
 
   // ---- one validation problem (a field and the rule it breaks)
   'validation.max': {
@@ -150,6 +154,10 @@ const TEXTS = {
     en: '{worker} has no running process to signal; restart it first.',
     es: '{worker} no tiene un proceso en marcha al que enviar la señal; reinícialo primero.',
   },
+  'worker.restarting': {
+    en: '{worker} is restarting; wait until it is back before restarting or signalling it again.',
+    es: '{worker} se está reiniciando; espera a que vuelva antes de reiniciarlo o enviarle otra señal.',
+  },
   'worker.inProcessSignal': {
     en: "{worker} runs inside the server's process, so it cannot be killed or hung on its own; add a process worker for that, or remove this one to close its socket.",
     es: '{worker} se ejecuta dentro del proceso del servidor, así que no se puede matar ni congelar por separado; añade un worker en su propio proceso para eso, o quita este para cerrar su socket.',
@@ -192,6 +200,10 @@ const TEXTS = {
   },
 
   // ---- endpoints typed by a person (a security boundary: see endpoints.ts)
+  'endpoint.control': {
+    en: 'Endpoints may not contain control characters (such as NUL or a line break); found {char} at position {position}.',
+    es: 'Los endpoints no pueden contener caracteres de control (como NUL o un salto de línea); hay {char} en la posición {position}.',
+  },
   'endpoint.syntax': {
     en: '"{endpoint}" is not an endpoint; write it as tcp://127.0.0.1:5555, ipc:///path or inproc://name.',
     es: '"{endpoint}" no es un endpoint; escríbelo como tcp://127.0.0.1:5555, ipc:///ruta o inproc://nombre.',
@@ -221,8 +233,8 @@ const TEXTS = {
     es: 'Las rutas ipc deben ser absolutas, como ipc://{folder}/demo.',
   },
   'endpoint.ipcLength': {
-    en: 'ipc path is {length} characters; the limit is {max} (a Unix socket path).',
-    es: 'La ruta ipc tiene {length} caracteres; el límite es {max} (una ruta de socket Unix).',
+    en: 'ipc path is {length} bytes in UTF-8; the limit is {max} (a Unix socket path).',
+    es: 'La ruta ipc ocupa {length} bytes en UTF-8; el límite es {max} (una ruta de socket Unix).',
   },
   'endpoint.ipcPlain': {
     en: 'ipc path "{path}" must be a plain path without "..", "." or doubled slashes.',
@@ -231,6 +243,14 @@ const TEXTS = {
   'endpoint.ipcOutside': {
     en: "ipc path \"{path}\" is outside this playground's folder {folder}; pick a name there.",
     es: 'La ruta ipc "{path}" está fuera de la carpeta de este playground, {folder}; elige un nombre allí.',
+  },
+  'endpoint.ipcOtherPlayground': {
+    en: 'ipc path "{path}" belongs to another playground on this server; pick another name.',
+    es: 'La ruta ipc "{path}" pertenece a otro playground de este servidor; elige otro nombre.',
+  },
+  'endpoint.ipcNoFreePath': {
+    en: 'No free ipc path for the {node} in {folder}: {path} and its alternatives are taken.',
+    es: 'No hay ninguna ruta ipc libre para {node} en {folder}: {path} y sus alternativas están ocupadas.',
   },
 
   // ---- notes: what the server did instead, and why
@@ -297,6 +317,10 @@ const TEXTS = {
   'import.notJson': {
     en: 'The file is not valid JSON (truncated or corrupt?): {detail}.',
     es: 'El archivo no es JSON válido (¿cortado o dañado?): {detail}.',
+  },
+  'import.tooDeep': {
+    en: 'The file nests more than {limit} levels of arrays or objects; a run export never does.',
+    es: 'El archivo anida más de {limit} niveles de arrays u objetos; una ejecución exportada nunca lo hace.',
   },
   'import.notObject': {
     en: 'Not a run export: expected a JSON object with "format", "version", "run" and "events".',
