@@ -2,7 +2,7 @@
  * The history of recorded runs for the page: the list (paged), rename, delete, import, the run being replayed
  * (?run=<id> is its permalink), the two runs being compared, and "run again with the same settings".
  */
-import { createContext } from 'svelte';
+import { createContext, untrack } from 'svelte';
 import type { RecordedRun } from '../../shared/protocol/history.ts';
 import { checkRunExport } from '../../shared/protocol/history.ts';
 import type { RunParamsPatch } from '../../shared/protocol/index.ts';
@@ -36,6 +36,7 @@ export class HistoryController {
   readonly live: PlaygroundSession;
   #pollTimer: ReturnType<typeof setTimeout> | null = null;
   #isClosed = false;
+  #stopListening: (() => void) | null = null;
 
   constructor(live: PlaygroundSession) {
     this.live = live;
@@ -47,10 +48,21 @@ export class HistoryController {
     const run = runFromUrl(location.href);
     if (run) this.open(run, false);
     window.addEventListener('popstate', this.#onPopState);
+    // NOTE: the list is reloaded when the live stream says a run started or ended, not from an $effect: an effect
+    // that calls refresh() also tracks the state refresh() reads (this.runs) and writes, so it re-ran on every
+    // answer and the page fetched the list 10-18 times a second, forever, once a run had happened.
+    this.#stopListening = this.live.run.onFrame((frame) => {
+      const changesList = frame.events.some(
+        (event) => event.seq > frame.historyUntil && (event.type === 'run:started' || event.type === 'run:ended'),
+      );
+      if (changesList) void this.refresh();
+    });
   }
 
   close(): void {
     this.#isClosed = true;
+    this.#stopListening?.();
+    this.#stopListening = null;
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     window.removeEventListener('popstate', this.#onPopState);
     this.replay?.close();
@@ -69,7 +81,9 @@ export class HistoryController {
     this.#pollTimer = null;
     this.isLoading = true;
     try {
-      const page = await historyApi.listRuns(Math.max(RUNS_PER_PAGE, Math.min(200, this.runs.length)));
+      // Untracked: a caller inside an effect must not come to depend on the list this call replaces.
+      const shown = untrack(() => this.runs.length);
+      const page = await historyApi.listRuns(Math.max(RUNS_PER_PAGE, Math.min(200, shown)));
       this.runs = page.runs;
       this.total = page.total;
       this.nextBefore = page.nextBefore;
