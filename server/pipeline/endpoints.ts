@@ -63,6 +63,14 @@ export function defaultPolicy(overrides: Partial<EndpointPolicy> = {}): Endpoint
  * act on; never touches the file system beyond reading it.
  */
 export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedEndpoint {
+  // Before anything else: libzmq and the kernel read a path up to its first NUL, so "ipc://<ok path>\0x" would
+  // pass every check below as one path and be bound as another; lstat even throws on a NUL, which would make a
+  // taken path look free. No transport has a use for control characters.
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(endpoint);
+  if (control) {
+    const code = control[0].charCodeAt(0);
+    throw new EndpointError(text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position: control.index }));
+  }
   const match = /^([a-z]+):\/\/(.*)$/.exec(endpoint);
   if (!match) throw new EndpointError(text('endpoint.syntax', { endpoint: clip(endpoint) }));
   const [, scheme, rest = ''] = match;
@@ -99,8 +107,10 @@ function checkTcp(rest: string, policy: EndpointPolicy): ParsedEndpoint {
 function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const file = rest;
   if (!file.startsWith('/')) throw new EndpointError(text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
-  if (file.length > IPC_PATH_MAX) {
-    throw new EndpointError(text('endpoint.ipcLength', { length: file.length, max: IPC_PATH_MAX }));
+  // sun_path holds bytes: "é" takes two of them.
+  const bytes = Buffer.byteLength(file, 'utf8');
+  if (bytes > IPC_PATH_MAX) {
+    throw new EndpointError(text('endpoint.ipcLength', { length: bytes, max: IPC_PATH_MAX }));
   }
   if (file.split('/').includes('..') || path.normalize(file) !== file) {
     throw new EndpointError(text('endpoint.ipcPlain', { path: clip(file) }));
@@ -112,18 +122,20 @@ function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   return { transport: 'ipc', path: file };
 }
 
-export type IpcProbe = 'free' | 'stale-socket' | 'live-socket' | 'not-a-socket';
+/** 'unknown': the path could not be examined (any error but "does not exist"), so it is not taken as free. */
+export type IpcProbe = 'free' | 'stale-socket' | 'live-socket' | 'not-a-socket' | 'unknown';
 
 /**
  * What sits at an ipc path. Binding over a live socket would silently steal its connections, and libzmq would
- * delete a regular file or follow nothing for a symlink: only 'free' and 'stale-socket' are safe to bind.
+ * delete a regular file or follow nothing for a symlink: only 'free' and 'stale-socket' are safe to bind. Fails
+ * closed: only "no such file" means free, only "connection refused" means stale.
  */
 export async function probeIpcPath(file: string): Promise<IpcProbe> {
   let stat: fs.Stats;
   try {
     stat = fs.lstatSync(file);
-  } catch {
-    return 'free';
+  } catch (error) {
+    return codeOf(error) === 'ENOENT' ? 'free' : 'unknown';
   }
   if (!stat.isSocket()) return 'not-a-socket';
   return await new Promise<IpcProbe>((resolve) => {
@@ -133,9 +145,98 @@ export async function probeIpcPath(file: string): Promise<IpcProbe> {
       resolve(result);
     };
     probe.once('connect', () => done('live-socket'));
-    probe.once('error', () => done('stale-socket'));
+    // ECONNREFUSED: nobody listens (a socket file left by a dead process). Anything else (EAGAIN: a listener
+    // whose backlog is full; EACCES) may well be a live socket.
+    probe.once('error', (error) => done(codeOf(error) === 'ECONNREFUSED' ? 'stale-socket' : 'live-socket'));
     probe.setTimeout(500, () => done('live-socket'));
   });
+}
+
+/** Why an ipc path could not be claimed: another playground holds or owns its name, or the probe's answer. */
+export type IpcRefusal = 'other-playground' | Exclude<IpcProbe, 'free' | 'stale-socket'>;
+
+/**
+ * Every ipc path the playgrounds of one server bind, and which playground holds it: the ventilator's (requested,
+ * configured or fallback) and the sink's alike. It guarantees that
+ * - no playground binds a path another one holds (a second bind on an ipc path silently steals its peers), nor a
+ *   name in another live playground's namespace (`<runtime>/<its id>-…`, where its default paths are, so that
+ *   its peers started by hand never reach someone else's socket);
+ * - nothing binds over a file that is not a socket, or a socket some other program listens on (probeIpcPath);
+ * - a release unlinks only the socket file its holder bound, still the same file (device and inode), and never a
+ *   path it did not claim.
+ */
+export class IpcClaims {
+  /** Claimed path -> the playground holding it. */
+  readonly #holders = new Map<string, string>();
+  /** Claimed path -> the socket file its holder bound there. */
+  readonly #bound = new Map<string, { dev: number; ino: number }>();
+  /** Live playgrounds: each owns the names that start with its id and a dash. */
+  readonly #owners = new Set<string>();
+
+  /** A live playground: names starting with `<owner>-` are its own from now until forget(). */
+  register(owner: string): void {
+    this.#owners.add(owner);
+  }
+
+  /** The playground is gone: its namespace is free again, and any claim it still holds is released. */
+  forget(owner: string): void {
+    for (const [file, holder] of [...this.#holders]) if (holder === owner) this.release(file, owner);
+    this.#owners.delete(owner);
+  }
+
+  /** True when `file` is held by another playground, or named in another live playground's namespace. */
+  isOthers(file: string, owner: string): boolean {
+    const holder = this.#holders.get(file);
+    if (holder !== undefined && holder !== owner) return true;
+    const name = path.basename(file);
+    for (const other of this.#owners) if (other !== owner && name.startsWith(`${other}-`)) return true;
+    return false;
+  }
+
+  /** Who holds `file`, if anyone. */
+  holderOf(file: string): string | undefined {
+    return this.#holders.get(file);
+  }
+
+  /**
+   * Claims `file` for `owner` if it is safe to bind: not held or owned by another playground (nor already held by
+   * this one: one path, one bind), and free or a stale socket. Resolves with null once claimed, else with why not.
+   * The path is held while it is probed, so two concurrent claims cannot both win.
+   */
+  async claim(file: string, owner: string): Promise<IpcRefusal | null> {
+    if (this.#holders.has(file) || this.isOthers(file, owner)) return 'other-playground';
+    this.#holders.set(file, owner);
+    const probe = await probeIpcPath(file);
+    if (probe === 'free' || probe === 'stale-socket') return null;
+    this.#holders.delete(file);
+    return probe;
+  }
+
+  /** After a successful bind on a claimed path: remember the socket file, the only one release() may remove. */
+  bound(file: string, owner: string): void {
+    if (this.#holders.get(file) !== owner) return;
+    try {
+      const stat = fs.lstatSync(file);
+      if (stat.isSocket()) this.#bound.set(file, { dev: stat.dev, ino: stat.ino });
+    } catch {
+      // not there: nothing of ours to remove later
+    }
+  }
+
+  /** Ends `owner`'s claim on `file`, removing the socket file it bound there (and nothing else). */
+  release(file: string, owner: string): void {
+    if (this.#holders.get(file) !== owner) return;
+    const bound = this.#bound.get(file);
+    this.#holders.delete(file);
+    this.#bound.delete(file);
+    if (!bound) return;
+    try {
+      const stat = fs.lstatSync(file);
+      if (stat.isSocket() && stat.dev === bound.dev && stat.ino === bound.ino) fs.unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /** The transport named by an endpoint string, or null for anything else. */
@@ -157,6 +258,10 @@ export function removeIpcFile(file: string): void {
   } catch {
     // already gone
   }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code;
 }
 
 function clip(text: string): string {

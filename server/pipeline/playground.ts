@@ -29,7 +29,7 @@ import {
 import type { Scenario, WorkerSpec } from '../../shared/scenarios/index.ts';
 import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
-import { EndpointError, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
+import { EndpointError, IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
 import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
 
 /** Finished runs whose details stay in memory. */
@@ -63,7 +63,8 @@ export interface PlaygroundOptions {
   scenario: Scenario;
   params?: RunParamsPatch;
   policy: EndpointPolicy;
-  claimedIpcPaths?: Set<string>;
+  /** The server-wide ipc claims (registry.ts); a playground made alone gets its own. */
+  claimedIpcPaths?: IpcClaims;
   /** Requested addresses by endpoint name, replacing the scenario's (checked against the policy at run time). */
   endpointOverrides?: Readonly<Record<string, string>>;
   maxWorkers?: number;
@@ -83,7 +84,7 @@ export class Playground {
   lastActivity = Date.now();
 
   readonly #policy: EndpointPolicy;
-  readonly #claimedIpcPaths: Set<string>;
+  readonly #claimedIpcPaths: IpcClaims;
   readonly #runs = new Map<string, PipelineRun>();
   #active: PipelineRun | null = null;
   readonly #endpoints: EndpointInfo[];
@@ -106,7 +107,9 @@ export class Playground {
     this.params = { ...scenario.defaults, ...options.params };
     this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
     this.#policy = policy;
-    this.#claimedIpcPaths = options.claimedIpcPaths ?? new Set();
+    this.#claimedIpcPaths = options.claimedIpcPaths ?? new IpcClaims();
+    // From now on, ipc names starting with this id are this playground's: no other may bind them.
+    this.#claimedIpcPaths.register(this.id);
     this.#endpoints = scenario.endpoints.map((spec) => ({
       name: spec.name,
       transport: spec.transport,
@@ -329,8 +332,9 @@ export class Playground {
   /**
    * Sets the address the ventilator requests for one of its endpoints, from a visitor. Stricter than the
    * operator's configuration: ipc paths must be inside the runtime folder (a configured default such as the
-   * tutorial's /tmp/zmqdemo is not accepted from a visitor), must not exist unless they are a socket, and inproc
-   * names are scoped to this playground. Nothing is created or touched here.
+   * tutorial's /tmp/zmqdemo is not accepted from a visitor), must not exist unless they are a socket, must not be
+   * held by another playground nor named in its namespace (`<its id>-…`), and inproc names are scoped to this
+   * playground. Nothing is created or touched here; the run claims the path when it binds (IpcClaims).
    */
   async setEndpoint(name: string, address: string): Promise<EndpointInfo> {
     this.lastActivity = Date.now();
@@ -344,8 +348,12 @@ export class Playground {
     }
     let requested = address;
     if (parsed.transport === 'ipc') {
+      if (this.#claimedIpcPaths.isOthers(parsed.path, this.id)) {
+        throw new EndpointError(text('endpoint.ipcOtherPlayground', { path: parsed.path }));
+      }
       const probe = await probeIpcPath(parsed.path);
       if (probe === 'not-a-socket') throw new EndpointError(text('endpoint.notSocket', { path: parsed.path }));
+      if (probe === 'unknown') throw new EndpointError(text('endpoint.ipcUnknown', { path: parsed.path }));
     } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
       requested = `inproc://${this.id}-${parsed.name}`;
     }
@@ -442,6 +450,7 @@ export class Playground {
       run.stop();
       await run.start();
     }
+    this.#claimedIpcPaths.forget(this.id);
   }
 
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {

@@ -4,7 +4,7 @@
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import type { EndpointPolicy } from './endpoints.ts';
+import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
 import { Playground, PlaygroundError } from './playground.ts';
 
 export class LimitError extends Error {
@@ -39,7 +39,7 @@ export const DEFAULT_IDLE_MS = 30 * 60_000;
 export class PlaygroundRegistry {
   readonly #playgrounds = new Map<string, Playground>();
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
-  readonly #claimedIpcPaths = new Set<string>();
+  readonly #claimedIpcPaths = new IpcClaims();
   readonly #options: Required<Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>> &
     Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>;
   readonly #sweeper: NodeJS.Timeout;

@@ -26,7 +26,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
 import type { ScheduledAction } from '../../shared/lessons/index.ts';
-import { EndpointError, ensureRuntimeDir, removeIpcFile, type EndpointPolicy } from './endpoints.ts';
+import { EndpointError, type EndpointPolicy, type IpcClaims } from './endpoints.ts';
 import type { MonitorEvent } from './monitor.ts';
 import { ResultSink, Ventilator, type Frames } from './sockets.ts';
 import { TASK_SENT, TaskLedger } from './task-ledger.ts';
@@ -66,7 +66,7 @@ export interface RunOptions {
   params: RunParams;
   policy: EndpointPolicy;
   /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
-  claimedIpcPaths: Set<string>;
+  claimedIpcPaths: IpcClaims;
   /** Signals the run sends to its own workers at set moments (a lesson's "chaos"). */
   actions?: readonly ScheduledAction[];
   emit: (event: EventInput) => void;
@@ -666,16 +666,14 @@ export class PipelineRun {
   // ----- sink ---------------------------------------------------------------------------------------------------
 
   async #startSink(): Promise<void> {
-    const { sink, policy, playgroundId } = this.#options;
-    const fresh = {
-      tcp: 'tcp://127.0.0.1:*',
-      ipc: `ipc://${policy.runtimeDir}/${playgroundId}-sink.ipc`,
-      inproc: `inproc://${playgroundId}-sink`,
-    }[sink.transport];
-    if (sink.transport === 'ipc') {
-      ensureRuntimeDir(policy);
-      this.#endpoints.ipcFiles.push(fresh.slice('ipc://'.length));
-    }
+    const { sink, playgroundId } = this.#options;
+    // An ipc path is claimed like the ventilator's: never a file that is not a socket, nor another playground's.
+    const fresh =
+      sink.transport === 'ipc'
+        ? `ipc://${await this.#endpoints.claimOwnPath('sink')}`
+        : sink.transport === 'tcp'
+          ? 'tcp://127.0.0.1:*'
+          : `inproc://${playgroundId}-sink`;
     const options = this.#options.socketOptions.sink;
     this.#sink = await ResultSink.open({
       // The last run's tcp port again when possible: workers started by hand keep reaching it.
@@ -687,6 +685,7 @@ export class PipelineRun {
       onResult: (worker, task) => this.#onCollected(worker, task),
       onError: (error) => this.#emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message }),
     });
+    this.#endpoints.ipcBound(this.#sink.address);
     this.#emit({ type: 'sink:bound', address: this.#sink.address });
   }
 
@@ -838,10 +837,7 @@ export class PipelineRun {
       Promise.allSettled([ventilator?.monitorDone, this.#sink?.done]),
       new Promise((resolve) => setTimeout(resolve, 500)),
     ]);
-    for (const file of this.#endpoints.ipcFiles) {
-      removeIpcFile(file);
-      this.#options.claimedIpcPaths.delete(file);
-    }
+    this.#endpoints.releaseIpcPaths();
   }
 
   // ----- helpers ------------------------------------------------------------------------------------------------

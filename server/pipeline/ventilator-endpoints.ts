@@ -6,16 +6,22 @@
  *   before the ventilator binds (the tutorial's ipc client does); a tcp port is only known once bound.
  * - A configured ipc path that another playground claimed, another program listens on, or that is not a socket,
  *   is never bound over: a path in the runtime folder is used instead, and the endpoint's note says why.
+ * - Every ipc path the run binds, the sink's and the fallbacks included, is claimed first (IpcClaims): probed,
+ *   held against every other playground, and removed at the end only if it is still the socket this run bound.
  * - A taken tcp port falls back to a free one, with a note.
  */
+import { randomBytes } from 'node:crypto';
 import { text, english, type EndpointInfo, type ServerText, type Transport } from '../../shared/protocol/index.ts';
-import { checkEndpoint, ensureRuntimeDir, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
+import { EndpointError, checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from './endpoints.ts';
 import type { Ventilator } from './sockets.ts';
+
+/** Attempts at a fresh path of the playground's own (`<id>-<node>.ipc`, then with a random suffix) before failing. */
+const OWN_PATH_ATTEMPTS = 4;
 
 export interface VentilatorEndpointsOptions {
   policy: EndpointPolicy;
-  /** ipc paths in use by the server's playgrounds (shared between runs and playgrounds). */
-  claimedIpcPaths: Set<string>;
+  /** The server-wide ipc claims (shared between runs and playgrounds). */
+  claimedIpcPaths: IpcClaims;
   playgroundId: string;
   /** The run's ventilator, once created. */
   ventilator: () => Ventilator | null;
@@ -29,8 +35,8 @@ export type EndpointLookupError = (reason: ServerText) => Error;
 export class VentilatorEndpoints {
   /** One entry per endpoint of the scenario, updated in place as they are bound. */
   readonly list: EndpointInfo[];
-  /** ipc files this run bound (the ventilator's, and the sink's when run.ts adds it): removed when it ends. */
-  readonly ipcFiles: string[] = [];
+  /** ipc paths this run claimed (the ventilator's, and the sink's): released when it ends (releaseIpcPaths). */
+  readonly #claimed: string[] = [];
   readonly #options: VentilatorEndpointsOptions;
   readonly #notFound: EndpointLookupError;
   /** Addresses decided before binding (ipc, inproc), so workers can connect early. */
@@ -66,15 +72,19 @@ export class VentilatorEndpoints {
       if (parsed.transport === 'ipc') {
         ensureRuntimeDir(policy);
         let file = parsed.path;
-        const probe = claimedIpcPaths.has(file) ? 'claimed' : await probeIpcPath(file);
-        if (probe !== 'free' && probe !== 'stale-socket') {
-          file = `${policy.runtimeDir}/${playgroundId}-${endpoint.name}.ipc`;
-          const key = ({ claimed: 'note.ipcClaimed', 'live-socket': 'note.ipcInUse', 'not-a-socket': 'note.ipcNotSocket' } as const)[probe];
+        const refusal = await claimedIpcPaths.claim(file, playgroundId);
+        if (refusal === null) {
+          this.#claimed.push(file);
+        } else {
+          file = await this.claimOwnPath(endpoint.name);
+          const key = ({
+            'other-playground': 'note.ipcClaimed',
+            'live-socket': 'note.ipcInUse',
+            'not-a-socket': 'note.ipcNotSocket',
+            unknown: 'note.ipcUnknown',
+          } as const satisfies Record<IpcRefusal, string>)[refusal];
           setNote(endpoint, text(key, { path: parsed.path, file }));
-          checkEndpoint(`ipc://${file}`, policy);
         }
-        claimedIpcPaths.add(file);
-        this.ipcFiles.push(file);
         this.#planned.set(endpoint.name, `ipc://${file}`);
       } else if (parsed.transport === 'inproc') {
         this.#planned.set(endpoint.name, endpoint.requested);
@@ -96,6 +106,37 @@ export class VentilatorEndpoints {
       this.#binding.set(name, binding);
     }
     return binding;
+  }
+
+  /**
+   * Claims a path of this playground's own in the runtime folder for `node` ("ipc", "sink"): `<id>-<node>.ipc`,
+   * or, when that is taken (a file, a live socket, another playground's claim), the same with a random suffix.
+   * Released with the others at the end of the run.
+   */
+  async claimOwnPath(node: string): Promise<string> {
+    const { policy, claimedIpcPaths, playgroundId } = this.#options;
+    ensureRuntimeDir(policy);
+    const first = `${policy.runtimeDir}/${playgroundId}-${node}.ipc`;
+    for (let attempt = 0; attempt < OWN_PATH_ATTEMPTS; attempt++) {
+      const file = attempt === 0 ? first : `${policy.runtimeDir}/${playgroundId}-${node}-${randomBytes(4).toString('hex')}.ipc`;
+      checkEndpoint(`ipc://${file}`, policy); // a long runtime folder may leave no room: a clear refusal
+      if ((await claimedIpcPaths.claim(file, playgroundId)) === null) {
+        this.#claimed.push(file);
+        return file;
+      }
+    }
+    throw new EndpointError(text('endpoint.ipcNoFreePath', { node, folder: policy.runtimeDir, path: first }));
+  }
+
+  /** After a bind on a claimed ipc path (`address` as libzmq reports it): the socket file there is ours. */
+  ipcBound(address: string): void {
+    if (!address.startsWith('ipc://')) return;
+    this.#options.claimedIpcPaths.bound(address.slice('ipc://'.length), this.#options.playgroundId);
+  }
+
+  /** At the end of the run: every claim released, and only the socket files this run bound removed. */
+  releaseIpcPaths(): void {
+    for (const file of this.#claimed.splice(0)) this.#options.claimedIpcPaths.release(file, this.#options.playgroundId);
   }
 
   /** A bind is in progress: a send must wait for settled() first. */
@@ -132,6 +173,7 @@ export class VentilatorEndpoints {
       address = await ventilator.bind('tcp://127.0.0.1:*');
       setNote(endpoint, text('note.tcpInUse', { port: requestedPort ?? '' }));
     }
+    this.ipcBound(address);
     endpoint.actual = address;
     this.#nameByAddress.set(address, name);
     this.#options.onBound(endpoint);

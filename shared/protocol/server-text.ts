@@ -252,6 +252,10 @@ const TEXTS = {
     en: 'No free ipc path for the {node} in {folder}: {path} and its alternatives are taken.',
     es: 'No hay ninguna ruta ipc libre para {node} en {folder}: {path} y sus alternativas están ocupadas.',
   },
+  'endpoint.ipcUnknown': {
+    en: '{path} cannot be examined (it may be under a file, or unreadable), so it is not used; pick another name.',
+    es: 'No se puede examinar {path} (puede estar bajo un archivo, o no ser legible), así que no se usa; elige otro nombre.',
+  },
 
   // ---- notes: what the server did instead, and why
   'note.ipcClaimed': {
@@ -265,6 +269,10 @@ const TEXTS = {
   'note.ipcNotSocket': {
     en: '{path} exists and is not a socket, so it was left alone; bound {file} instead.',
     es: '{path} existe y no es un socket, así que no se tocó; se enlazó {file} en su lugar.',
+  },
+  'note.ipcUnknown': {
+    en: '{path} could not be examined, so it was left alone; bound {file} instead.',
+    es: 'No se pudo examinar {path}, así que no se tocó; se enlazó {file} en su lugar.',
   },
   'note.tcpInUse': {
     en: 'port {port} is in use by another program; bound a free port instead.',
