@@ -34,9 +34,16 @@ export class ChartsModel {
       this.#collector.add(frame);
       this.#schedule();
     });
+    // A new playground (a lesson, the sandbox) starts with no run: its charts must not keep the last one's events,
+    // which no frame of the new stream would replace. Shown at once, as the diagram's zeros are.
+    const untapReset = this.run.onReset(() => {
+      this.#collector = new ChartCollector();
+      this.refresh();
+    });
     this.#schedule();
     return () => {
       untap();
+      untapReset();
       if (this.#timer !== null) clearTimeout(this.#timer);
       this.#timer = null;
     };

@@ -204,7 +204,20 @@ export class RunState {
       this.#setWorkers([]);
       this.seed(info);
     }
+    for (const listener of this.#resetListeners) listener();
   }
+
+  /**
+   * Calls `listener` after every reset: a new run starts, the tab moves to another playground (a lesson, the
+   * sandbox), or the server's history restarted. What is kept beside this state (the charts' events) must go too.
+   * Returns the function that removes it.
+   */
+  onReset(listener: () => void): () => void {
+    this.#resetListeners.add(listener);
+    return () => this.#resetListeners.delete(listener);
+  }
+
+  readonly #resetListeners = new Set<() => void>();
 
   /** A worker by id (current run or topology). */
   worker(id: string): WorkerView | undefined {
