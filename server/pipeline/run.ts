@@ -13,6 +13,7 @@ import {
   type Counters,
   type EndpointInfo,
   type EventInput,
+  type RunAccounting,
   type RunEndReason,
   type RunParams,
   type RunSummary,
@@ -29,7 +30,7 @@ import type { ScheduledAction } from '../../shared/lessons/index.ts';
 import { EndpointError, type EndpointPolicy, type IpcClaims } from './endpoints.ts';
 import type { MonitorEvent } from './monitor.ts';
 import { ResultSink, Ventilator, type Frames } from './sockets.ts';
-import { TASK_SENT, TaskLedger } from './task-ledger.ts';
+import { TASK_COLLECTED, TASK_DONE, TASK_EXTERNAL, TASK_LOST, TASK_RECEIVED, TASK_RESULT_LOST, TASK_SENT, TaskLedger } from './task-ledger.ts';
 import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
 
@@ -132,6 +133,10 @@ export class PipelineRun {
   #collected = 0;
   #lost = 0;
   readonly #lostBy: Record<string, number> = {};
+  /** Results done by a worker that never reached the sink, per worker (placed when the run ends). */
+  readonly #resultsLostBy: Record<string, number> = {};
+  /** Handles we asked to close: their exit is expected, not a death to account for. */
+  readonly #closing = new WeakSet<WorkerHandle>();
   #ventilatorState: VentilatorState = 'idle';
   #sendPending = false;
   /** #sent when a pending send was seen at the last tick; -1 when none was pending. */
@@ -219,6 +224,28 @@ export class PipelineRun {
       lostBy: { ...this.#lostBy },
       externalPeersMax: this.#peers.externalMax,
       durationMs: round(this.endedAt ? this.endedAt.getTime() - this.startedAt.getTime() : this.elapsed()),
+      accounting: this.accounting(),
+    };
+  }
+
+  /**
+   * Where every sent task is, each counted once, read from the ledger's states (not derived from `sent`): the
+   * parts add up to `sent` only if the books are right, which is what the tests check.
+   */
+  accounting(): RunAccounting {
+    const ledger = this.#ledger;
+    const count = [0, 0, 0, 0, 0, 0, 0, 0].map((_, state) => ledger.count(state));
+    // A send still pending (or abandoned by a stop) is in the ledger but not yet in `sent`.
+    for (let task = this.#sent; task < ledger.size; task++) count[ledger.stateOf(task)]!--;
+    const sinkOn = this.#options.sink.enabled;
+    return {
+      collected: count[TASK_COLLECTED]!,
+      processed: sinkOn ? 0 : count[TASK_DONE]!,
+      resultsLost: count[TASK_RESULT_LOST]!,
+      resultsLostBy: { ...this.#resultsLostBy },
+      lost: count[TASK_LOST]!,
+      external: count[TASK_EXTERNAL]!,
+      inFlight: count[TASK_SENT]! + count[TASK_RECEIVED]! + (sinkOn ? count[TASK_DONE]! : 0),
     };
   }
 
@@ -257,8 +284,9 @@ export class PipelineRun {
     const slot = this.#slot(id);
     slot.removed = true;
     slot.mayHaveLost = true;
-    this.#loseWorking(slot);
+    // Closed first: its last reports (a receipt on the way over IPC) land before what it held is counted lost.
     await this.#closeSlot(slot);
+    this.#loseWorking(slot);
     this.#emit({ type: 'worker:removed', worker: id });
     this.#wake();
   }
@@ -385,7 +413,12 @@ export class PipelineRun {
           this.#ledger.sent(task); // before the send: a receipt must always find its task
           if (this.#endpoints.isBinding) await this.#endpoints.settled();
           this.#sendPending = true;
-          await this.#ventilator.send(frames);
+          try {
+            await this.#ventilator.send(frames);
+          } catch (error) {
+            this.#ledger.unsent(task); // never queued: a stop closed the socket under it
+            throw error;
+          }
           this.#sendPending = false;
           this.#sent++;
           if (this.#actionsPending > 0) this.#fireActions();
@@ -412,7 +445,9 @@ export class PipelineRun {
     }
     this.#setVentilatorState('idle');
     await this.#closeAll(reason === 'completed' ? this.#options.socketOptions.ventilator.linger : 0);
-    if (reason !== 'stopped') this.#accountForUnreceived();
+    // Every socket is closed and every worker's last report is in: what is not placed now never will be. A stopped
+    // run leaves it in flight, as the learner cut it off.
+    if (reason !== 'stopped') this.#settleBooks();
     this.endedAt = new Date();
     this.reason = reason;
     this.#emit({ type: 'run:ended', reason, summary: this.summary() });
@@ -546,8 +581,8 @@ export class PipelineRun {
     if (slot.removed) return;
     if (slot.handle) {
       slot.mayHaveLost = true;
-      this.#loseWorking(slot);
       await this.#closeSlot(slot);
+      this.#loseWorking(slot);
     }
     slot.info.state = 'idle';
     if (this.#options.params.builtInWorkers && !this.endedAt) await this.#startWhenBound(slot);
@@ -625,14 +660,20 @@ export class PipelineRun {
 
   #onProcessExit(slot: WorkerSlot, handle: ProcessWorker, signal: NodeJS.Signals | null): void {
     if (slot.handle !== handle) return; // an old process of a restarted worker
-    // A process still starting when the run ends is put down after a grace period: that is not a kill to report.
-    const killed = signal === 'SIGKILL' && handle.killRequested;
+    // A process we are closing may be put down after a grace period (one still starting when the run ends): that
+    // is not a kill to report; #closeSlot's callers place what it held. Any other exit is a death: killed by us,
+    // by someone else (kill -9, the OOM killer), or a crash. Its task in hand and its queue go with it.
+    const died = handle.killRequested || !this.#closing.has(handle);
+    const killed = died && signal !== null;
     this.#emit({ type: 'worker:process', worker: slot.info.id, action: killed ? 'killed' : 'exited', pid: handle.pid });
-    if (killed) {
+    if (died) {
       slot.mayHaveLost = true;
       this.#loseWorking(slot);
-      slot.info.state = 'killed';
-      this.#emitWorker(slot, 'killed (SIGKILL)');
+      if (killed) {
+        slot.info.state = 'killed';
+        if (signal === 'SIGKILL') this.#emitWorker(slot, 'killed (SIGKILL)');
+        else this.#emitWorker(slot, `killed (${signal})`); // a crash, or another signal from outside
+      }
     }
     this.#markClosed(slot);
     this.#wake();
@@ -644,7 +685,7 @@ export class PipelineRun {
   }
 
   #loseTask(task: number, worker: string | null): void {
-    this.#ledger.lost(task, worker);
+    if (!this.#ledger.lost(task, worker)) return; // already placed (its result overtook the worker's reports)
     this.#lost++;
     const key = worker ?? 'unknown';
     this.#lostBy[key] = (this.#lostBy[key] ?? 0) + 1;
@@ -657,10 +698,29 @@ export class PipelineRun {
    * worker only when a single worker could have held them.
    */
   #accountForUnreceived(): void {
-    if (this.#peers.externalMax > 0 || !this.#options.params.builtInWorkers) return;
+    const unreceived = this.#ledger.inState(TASK_SENT).filter((task) => task < this.#sent);
+    if (this.#peers.externalMax > 0 || !this.#options.params.builtInWorkers) {
+      for (const task of unreceived) this.#ledger.external(task);
+      return;
+    }
     const suspects = [...this.#slots.values()].filter((slot) => slot.mayHaveLost).map((slot) => slot.info.id);
     const worker = suspects.length === 1 ? suspects[0]! : null;
-    for (const task of this.#ledger.inState(TASK_SENT)) this.#loseTask(task, worker);
+    for (const task of unreceived) this.#loseTask(task, worker);
+  }
+
+  /**
+   * The end of a run that was not stopped, once every socket is closed: each task gets its final place. Unreceived
+   * ones went to external peers or were lost in a pipe; one still in a worker's hands was lost with that worker
+   * when it closed; with a sink, a result that never arrived was lost on the way from the worker that did it.
+   */
+  #settleBooks(): void {
+    this.#accountForUnreceived();
+    for (const task of this.#ledger.inState(TASK_RECEIVED)) this.#loseTask(task, this.#ledger.workerOf(task));
+    if (!this.#options.sink.enabled) return;
+    for (const task of this.#ledger.inState(TASK_DONE)) {
+      const worker = this.#ledger.resultLost(task) ?? 'unknown';
+      this.#resultsLostBy[worker] = (this.#resultsLostBy[worker] ?? 0) + 1;
+    }
   }
 
   // ----- sink ---------------------------------------------------------------------------------------------------
@@ -813,6 +873,7 @@ export class PipelineRun {
   async #closeSlot(slot: WorkerSlot): Promise<void> {
     const handle = slot.handle;
     if (!handle) return;
+    this.#closing.add(handle);
     this.#markClosed(slot);
     await handle.close();
     slot.handle = null;

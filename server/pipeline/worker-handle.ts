@@ -67,7 +67,9 @@ export class ProcessWorker implements WorkerHandle {
     });
     this.#child.on('message', (message: WorkerReport) => onReport(message));
     this.exited = new Promise((resolve) => {
-      this.#child.once('exit', (code, signal) => {
+      // 'close', not 'exit': it comes once the IPC channel is drained too, so every report the worker sent before
+      // it died (a receipt, a done) has been handled before its exit is (Node may emit 'exit' first).
+      this.#child.once('close', (code, signal) => {
         this.#hasExited = true;
         const exit = { code, signal };
         onExit(exit);

@@ -276,6 +276,28 @@ export const RunEndReason = Type.Union([
 ]);
 export type RunEndReason = Static<typeof RunEndReason>;
 
+/**
+ * The run's identity: every sent task is in exactly one of these, so that
+ * collected + processed + resultsLost + lost + external + inFlight = sent.
+ */
+export const RunAccounting = Type.Object({
+  /** Results the sink collected (0 without a sink). */
+  collected: Count,
+  /** Done by a worker, with no sink to collect a result (0 with a sink). */
+  processed: Count,
+  /** Done, but the result never reached the sink: lost on the way with the worker's results socket. */
+  resultsLost: Count,
+  /** Results lost per worker whose results they were. */
+  resultsLostBy: Type.Record(Type.String(), Count),
+  /** Lost with a worker before it finished them (the summary's `lost`, per worker in `lostBy`). */
+  lost: Count,
+  /** Taken by peers we do not control (every unreceived task when some were connected: PUSH cannot say more). */
+  external: Count,
+  /** Still on the way (to a worker, in its hands, or as a result) when the run was stopped or the summary taken. */
+  inFlight: Count,
+});
+export type RunAccounting = Static<typeof RunAccounting>;
+
 export const RunSummary = Type.Object({
   sent: Count,
   /** Tasks received per built-in worker id. */
@@ -284,7 +306,10 @@ export const RunSummary = Type.Object({
   done: Type.Record(Type.String(), Count),
   /** Results the sink collected. */
   collected: Count,
-  /** Sent but not received by any built-in worker: taken by external peers, or lost with a closed pipe. */
+  /**
+   * Sent but not received by any built-in worker: taken by external peers, or lost with a closed pipe (those are
+   * in `lost` too). A count of receipts, not a place: `accounting` places each task exactly once.
+   */
   unattributed: Count,
   /** Tasks that ended nowhere: queued for (or held by) a worker that was killed, removed or switched. */
   lost: Count,
@@ -293,6 +318,8 @@ export const RunSummary = Type.Object({
   /** Most external peers connected at once during the run. */
   externalPeersMax: Count,
   durationMs: Ms,
+  /** Where every sent task ended, each in exactly one place (absent in runs recorded before it existed). */
+  accounting: Type.Optional(RunAccounting),
 });
 export type RunSummary = Static<typeof RunSummary>;
 

@@ -128,14 +128,26 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
 
   if (unit === 'task') {
     const done = Object.values(summary.done).reduce((a, b) => a + b, 0);
+    const books = summary.accounting;
     if (summary.lost > 0) {
       parts.push(t(one(summary.lost, 'sum.lost'), { count: countOf(summary.lost, 'task', t), detail: lostByText(summary.lostBy, t) }));
+    }
+    if (books && books.resultsLost > 0) {
+      parts.push(t(one(books.resultsLost, 'sum.resultsLost'), { count: countOf(books.resultsLost, 'task', t), detail: lostByText(books.resultsLostBy, t) }));
     }
     const external = summary.externalPeersMax > 0 ? summary.unattributed : 0;
     if (external > 0) {
       parts.push(t(one(external, 'sum.externalTasks'), { count: countOf(external, 'task', t), max: summary.externalPeersMax }));
     }
-    if (reason === 'completed' && summary.lost === 0 && external === 0 && done === summary.sent) {
+    if (books && books.inFlight > 0 && reason !== 'completed') {
+      parts.push(t(one(books.inFlight, 'sum.inFlight'), { count: countOf(books.inFlight, 'task', t) }));
+    }
+    // Exactly once means every task ended where it should: collected with a sink, processed without. Summaries
+    // recorded before the books existed only say it when no result is missing either.
+    const everyTaskEnded = books
+      ? books.collected + books.processed === summary.sent
+      : done === summary.sent && (summary.collected === 0 || summary.collected === summary.sent);
+    if (reason === 'completed' && summary.lost === 0 && external === 0 && everyTaskEnded) {
       parts.push(t('sum.allOnce'));
     }
     return parts.join(' ');
@@ -152,6 +164,19 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
     parts.push(t('sum.everyMessage'));
   }
   return parts.join(' ');
+}
+
+/**
+ * The run's identity in words, from the summary's books: "sent 200 = collected 180 + results lost on the way 12 +
+ * lost with a worker 8" (only the places that hold any task). Null for runs recorded before the books existed.
+ */
+export function identityText(summary: RunSummary, t: Translate): string | null {
+  const books = summary.accounting;
+  if (!books) return null;
+  const places = (['collected', 'processed', 'resultsLost', 'lost', 'external', 'inFlight'] as const)
+    .filter((place) => books[place] > 0)
+    .map((place) => t(`books.${place}`, { n: books[place] }));
+  return t('books.identity', { sent: summary.sent, places: places.length > 0 ? places.join(' + ') : '0' });
 }
 
 /** Pick the endpoint an unclaimed task most likely left from: one with external peers, rotating by task id. */
