@@ -10,7 +10,7 @@ import * as api from './api.ts';
 import { localize, t } from './i18n/index.svelte.ts';
 import { toErrorInfo } from './api.ts';
 import * as historyApi from './history-api.ts';
-import { runFromUrl, sameWorkers, settingsOf, withRun } from './replay.ts';
+import { permalink, runFromUrl, sameWorkers, settingsOf, withRun } from './replay.ts';
 import { ReplaySession } from './replay-session.svelte.ts';
 import type { PlaygroundSession } from './session.svelte.ts';
 
@@ -116,20 +116,33 @@ export class HistoryController {
     }
   }
 
-  /** Replays a run on the diagram; `push` records it in the address bar (the permalink). */
+  /** Replays a run on the diagram; `push` puts its permalink (`?run=<id>` alone) in the address bar. */
   open(id: string, push = true): void {
     if (this.replay?.runId === id) return;
     this.replay?.close();
     const replay = new ReplaySession(id);
     this.replay = replay;
-    if (push) history.pushState(history.state, '', withRun(location.href, id));
+    if (push) history.pushState(history.state, '', permalink(location.href, id));
     void replay.open();
   }
 
+  /** Back to the live view; `push` puts the live playground's address back in the address bar. */
   closeReplay(push = true): void {
     this.replay?.close();
     this.replay = null;
-    if (push && runFromUrl(location.href) !== null) history.pushState(history.state, '', withRun(location.href, null));
+    if (push && runFromUrl(location.href) !== null) history.pushState(history.state, '', this.#liveHref());
+  }
+
+  /** The address of the live view: its playground (and lesson), as the session writes it when it attaches. */
+  #liveHref(): string {
+    const info = this.live.info;
+    if (!info) return withRun(location.href, null);
+    const url = new URL(location.href);
+    url.search = '';
+    url.hash = '';
+    url.searchParams.set('p', info.id);
+    if (info.lesson) url.searchParams.set('lesson', info.lesson);
+    return url.toString();
   }
 
   async rename(id: string, name: string): Promise<boolean> {

@@ -18,6 +18,7 @@ import {
   nextEventTime,
   previousEventTime,
   foldSnapshot,
+  permalink,
   replayFrame,
   runFromUrl,
   sameWorkers,
@@ -159,6 +160,11 @@ describe('the playhead', () => {
     expect(runFromUrl('http://h/')).toBeNull();
     expect(withRun('http://h/?p=pg-1', 'run-9')).toBe('http://h/?p=pg-1&run=run-9');
     expect(withRun('http://h/?p=pg-1&run=run-9', null)).toBe('http://h/?p=pg-1');
+  });
+
+  it('a permalink is ?run=<id> alone: no playground, no lesson, no #fragment (issue 10)', () => {
+    expect(permalink('http://h/?p=pg-1&lesson=tutorial#history', 'run-9')).toBe('http://h/?run=run-9');
+    expect(permalink('http://h/app/?p=pg-1&run=run-3', 'run-9')).toBe('http://h/app/?run=run-9');
   });
 });
 

@@ -174,6 +174,20 @@ export function runFromUrl(href: string): string | null {
   return value && /^[A-Za-z0-9_.:-]{1,64}$/.test(value) ? value : null;
 }
 
+/**
+ * A recorded run's permalink: this page's address with `?run=<id>` alone. No playground (whoever opens it gets
+ * their own, not the sender's), no lesson, no #fragment (a `#history` left by the header link made the page open
+ * scrolled to the middle of the replay's charts).
+ * @example permalink('http://h/?p=pg-1&lesson=tutorial#history', 'run-9') // 'http://h/?run=run-9'
+ */
+export function permalink(href: string, run: string): string {
+  const url = new URL(href);
+  url.search = '';
+  url.hash = '';
+  url.searchParams.set('run', run);
+  return url.toString();
+}
+
 /** The same URL with `?run=` set (or removed with null). */
 export function withRun(href: string, run: string | null): string {
   const url = new URL(href);
