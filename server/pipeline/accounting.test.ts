@@ -163,6 +163,8 @@ describe.each([
     playground.addWorker({ transport: 'tcp' });
     const events = collect(playground);
     const run = playground.startRun();
+    // Every task is out (15 each, round-robin) and the doomed worker holds its first one.
+    await waitForEvent(playground, (e) => e.type === 'task:sent' && e.task === 29, 20_000);
     await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === doomed.id, 20_000);
     playground.signalWorker(doomed.id, 'kill');
     const ended = await runEnded(playground, run.id, 20_000);
@@ -191,7 +193,7 @@ describe.each([
   }, 40_000);
 
   it('after a process worker and an in-process worker are removed mid-run', async () => {
-    const playground = sandbox({ tasks: 60, intervalMs: 5, drainMs: 500 }, sink);
+    const playground = sandbox({ tasks: 100, intervalMs: 10, drainMs: 500 }, sink);
     const leavingProcess = playground.addWorker({ transport: 'tcp', mode: 'process', workMs: { min: 20, max: 20 } });
     const leavingHere = playground.addWorker({ transport: 'tcp', workMs: { min: 20, max: 20 } });
     playground.addWorker({ transport: 'tcp' });
