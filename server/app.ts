@@ -15,6 +15,8 @@ import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
+import { installSessions } from './http/session.ts';
+import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
 import { RecordingStats, sinkFor } from './recorder/sink.ts';
@@ -36,6 +38,10 @@ export interface AppOptions {
    * closes it), or null for no recording and no history API. Default: $PLAYGROUND_DB, else the data-folder file.
    */
   store?: RunStore | string | null;
+  /** Which Host names and foreign Origins the server accepts (server/http/site-guard.ts). */
+  site?: SiteOptions;
+  /** Believe X-Forwarded-Proto/-Host from the proxy in front (only when one is: --trust-proxy). */
+  trustProxy?: boolean;
 }
 
 declare module 'fastify' {
@@ -48,6 +54,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: MAX_COMMAND_BYTES,
+    trustProxy: options.trustProxy ?? false,
     // Strict input: unknown fields are refused, not silently removed, and "100" is not a number.
     // verbose: errors carry the offending value, which the error text quotes ("got 99999").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true } },
@@ -72,6 +79,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   app.decorate('playgrounds', registry);
 
+  // Before any route: requests another site could make are refused, and every caller gets a visitor id.
+  installSiteGuard(app, options.site);
+  await installSessions(app);
+
   // A POST or PATCH without a body means "no options": validate it as an empty object.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PATCH')) request.body = {};
@@ -88,7 +99,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
   await app.register(apiRoutes, { registry });
   await app.register(streamRoute, { registry });
-  if (store && sink) await app.register(historyRoutes, { store, sink });
+  if (store && sink) await app.register(historyRoutes, { store, sink, registry });
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {

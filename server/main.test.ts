@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 import type { PlaygroundInfo, RunDetail } from '../shared/protocol/index.ts';
-import { run, testPolicy } from '../test/helpers.ts';
+import { run, testPolicy, visitorFetch } from '../test/helpers.ts';
 
 let policy: ReturnType<typeof testPolicy> | null = null;
 afterEach(() => policy?.cleanup());
@@ -24,6 +24,7 @@ it('serves on 127.0.0.1 and shuts down cleanly on SIGTERM, removing its ipc file
   policy = testPolicy();
   const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir], 30_000);
   const base = await waitForUrl(server.output, 20_000);
+  const fetch = visitorFetch(); // one visitor: it keeps the session cookie, as a browser would
   const playground = (await (await fetch(`${base}/api/playgrounds`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -8,12 +8,21 @@ import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 
 const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
-  --port         HTTP port (default 8080, or $PORT); if taken, a free port is used instead
-  --host         HTTP host to listen on (default 127.0.0.1)
-  --expose       also allow ZeroMQ tcp binds on HOST (default: loopback only)
-  --runtime-dir  folder for ipc socket files (default ${defaultRuntimeDir()})
-  --db           SQLite file where every run is recorded (:memory: keeps them only until exit)
-                 (default $PLAYGROUND_DB, else ${defaultDbPath()})`;
+                         [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy]
+  --port            HTTP port (default 8080, or $PORT); if taken, a free port is used instead
+  --host            HTTP host to listen on (default 127.0.0.1)
+  --expose          also allow ZeroMQ tcp binds on HOST (default: loopback only)
+  --runtime-dir     folder for ipc socket files (default ${defaultRuntimeDir()})
+  --db              SQLite file where every run is recorded (:memory: keeps them only until exit)
+                    (default $PLAYGROUND_DB, else ${defaultDbPath()})
+  --allowed-host    a name browsers reach this server by (e.g. a proxy's public name), besides IP addresses,
+                    localhost, --host and --expose; repeatable, or $PLAYGROUND_ALLOWED_HOSTS (comma-separated)
+  --allowed-origin  another site allowed to send commands (scheme://host[:port]); repeatable, or
+                    $PLAYGROUND_ALLOWED_ORIGINS (comma-separated)
+  --trust-proxy     believe X-Forwarded-Proto/-Host (only behind a reverse proxy; or PLAYGROUND_TRUST_PROXY=1)`;
+
+/** "a, b" -> ["a", "b"]: lists given in one environment variable. */
+const listFromEnv = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
 
 function parseFlags() {
   try {
@@ -24,11 +33,17 @@ function parseFlags() {
         expose: { type: 'string', multiple: true, default: [] },
         'runtime-dir': { type: 'string', default: process.env.PLAYGROUND_RUNTIME_DIR },
         db: { type: 'string', default: process.env.PLAYGROUND_DB },
+        'allowed-host': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_HOSTS) },
+        'allowed-origin': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_ORIGINS) },
+        'trust-proxy': { type: 'boolean', default: process.env.PLAYGROUND_TRUST_PROXY === '1' },
         help: { type: 'boolean', default: false },
       },
     });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not "${values.port}"`);
+    for (const origin of values['allowed-origin']) {
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
+    }
     return { ...values, port };
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
@@ -53,6 +68,9 @@ const app = await buildApp({
     allowedTcpHosts: new Set(['127.0.0.1', 'localhost', ...flags.expose]),
   }),
   store: db,
+  // The names this server is reached by: what it listens on and exposes, and what the operator adds.
+  site: { allowedHosts: [flags.host, ...flags.expose, ...flags['allowed-host']], allowedOrigins: flags['allowed-origin'] },
+  trustProxy: flags['trust-proxy'],
 }).catch((error: unknown) => {
   if (!(error instanceof StoreOpenError)) throw error;
   console.error(error.message);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { WebSocket } from 'ws';
 import { decodeServerMessage, type PlaygroundEvent, type ServerMessage } from '../shared/protocol/index.ts';
 import { defaultPolicy, type EndpointPolicy } from '../server/pipeline/endpoints.ts';
@@ -137,6 +138,84 @@ export class StreamProbe {
     const frame = await this.waitFor((m) => m.type === 'events' && m.events.some(predicate), timeoutMs);
     return (frame as Extract<typeof frame, { type: 'events' }>).events.find(predicate)!;
   }
+}
+
+/** The name a session cookie has (server/http/session.ts); tests read it from Set-Cookie. */
+const SESSION_COOKIE = 'zpg_session';
+
+/** "zpg_session=abc; Path=/; HttpOnly" (one or several Set-Cookie values) -> "zpg_session=abc", if there is one. */
+export function sessionCookieOf(setCookie: string | string[] | undefined): string | null {
+  for (const line of [setCookie ?? []].flat()) {
+    const pair = line.split(';', 1)[0]!.trim();
+    if (pair.startsWith(`${SESSION_COOKIE}=`)) return pair;
+  }
+  return null;
+}
+
+/**
+ * One visitor of an app under test: a browser, as the server sees it. It keeps the session cookie the server
+ * sets (as a browser or `curl -c/-b` does) and sends it back on every request and WebSocket handshake, with the
+ * Host and Origin of the server's own page. Two Visitors of one app are two strangers.
+ */
+export class Visitor {
+  cookie: string | null = null;
+
+  constructor(
+    readonly app: FastifyInstance,
+    /** The Origin its WebSocket handshakes send (the page's own, as a browser would). */
+    readonly origin = 'http://localhost',
+  ) {}
+
+  /** app.inject with this visitor's cookie (unless the request sets its own cookie header). */
+  async inject(request: string | InjectOptions): Promise<LightMyRequestResponse> {
+    const options: InjectOptions = typeof request === 'string' ? { url: request } : request;
+    const headers: Record<string, string | string[] | number | undefined> = { ...(options.headers as Record<string, string>) };
+    if (this.cookie && headers.cookie === undefined) headers.cookie = this.cookie;
+    const response = await this.app.inject({ ...options, headers });
+    this.cookie = sessionCookieOf(response.headers['set-cookie']) ?? this.cookie;
+    return response;
+  }
+
+  /** Makes sure the visitor has its cookie (a WebSocket handshake cannot receive one); null if the server sets none. */
+  async session(): Promise<string | null> {
+    if (!this.cookie) await this.inject('/api/health');
+    return this.cookie;
+  }
+
+  /**
+   * A WebSocket to `url` as this visitor; `probe` and `onInit` get the socket before the server's hello can
+   * arrive; `headers` replace the visitor's own (another Origin, no cookie...).
+   */
+  async injectWS(
+    url: string,
+    options: { probe?: StreamProbe; headers?: Record<string, string | undefined>; onInit?: (socket: WebSocket) => void } = {},
+  ): Promise<WebSocket> {
+    const cookie = await this.session();
+    const headers = Object.fromEntries(
+      Object.entries({ host: 'localhost', origin: this.origin, cookie: cookie ?? undefined, ...options.headers }).filter(([, value]) => value !== undefined),
+    );
+    return await this.app.injectWS(url, { headers }, {
+      onInit: (ws) => {
+        options.probe?.attach(ws);
+        options.onInit?.(ws);
+      },
+    });
+  }
+}
+
+/**
+ * fetch for a server in another process, as one visitor: it keeps the session cookie between calls. The
+ * requests carry no Origin (like curl), so JSON bodies get the content type the server requires.
+ */
+export function visitorFetch(): (url: string, init?: RequestInit) => Promise<Response> {
+  let cookie: string | null = null;
+  return async (url, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(url, { ...init, headers });
+    cookie = sessionCookieOf(response.headers.getSetCookie()) ?? cookie;
+    return response;
+  };
 }
 
 /** Debian's python3 with pyzmq (the pyenv python3 on PATH may lack it); PLAYGROUND_PYTHON overrides. */

@@ -7,9 +7,11 @@ import type { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import type { PlaygroundInfo } from '../../shared/protocol/index.ts';
-import { StreamProbe, freePort, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor, freePort, testPolicy } from '../../test/helpers.ts';
 
 let app: FastifyInstance;
+/** The visitor that creates and drives the playgrounds of these tests. */
+let owner: Visitor;
 let policy: ReturnType<typeof testPolicy>;
 const sockets: WebSocket[] = [];
 
@@ -24,6 +26,7 @@ beforeEach(async () => {
     },
   });
   await app.ready(); // injectWS, unlike inject, does not wait for plugins to load
+  owner = new Visitor(app);
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
@@ -32,21 +35,21 @@ afterEach(async () => {
 });
 
 async function createPlayground(body: object = { scenario: 'tutorial', params: { intervalMs: 30, drainMs: 800 } }) {
-  const response = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: body });
+  const response = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: body });
   expect(response.statusCode).toBe(201);
   return response.json<PlaygroundInfo>();
 }
 
 async function openStream(id: string): Promise<{ socket: WebSocket; probe: StreamProbe }> {
   const probe = new StreamProbe();
-  const socket = await app.injectWS(`/api/playgrounds/${id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+  const socket = await owner.injectWS(`/api/playgrounds/${id}/stream`, { probe });
   sockets.push(socket);
   return { socket, probe };
 }
 
 describe('HTTP API', () => {
   it('lists scenarios, creates a playground, runs it and reports the run summary', async () => {
-    const scenarios = (await app.inject('/api/scenarios')).json<{ id: string }[]>();
+    const scenarios = (await owner.inject('/api/scenarios')).json<{ id: string }[]>();
     expect(scenarios.map((s) => s.id)).toEqual(['tutorial', 'pipeline']);
 
     const playground = await createPlayground();
@@ -55,15 +58,15 @@ describe('HTTP API', () => {
     const { probe } = await openStream(playground.id);
     await probe.waitFor((m) => m.type === 'hello');
 
-    const started = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
+    const started = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
     expect(started.statusCode).toBe(201);
     const { run } = started.json<{ run: string }>();
-    const again = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` });
+    const again = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` });
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
 
     await probe.waitFor((m) => m.type === 'playground:updated' && m.playground.activeRun === null && m.playground.lastSeq > 0, 15_000);
-    const detail = (await app.inject(`/api/playgrounds/${playground.id}/runs/${run}`)).json();
+    const detail = (await owner.inject(`/api/playgrounds/${playground.id}/runs/${run}`)).json();
     expect(detail).toMatchObject({ id: run, reason: 'completed', summary: { sent: 12, unattributed: 0 } });
     expect(detail.messages['worker-tcp'].slice(0, 3)).toEqual(['1', '2', '3']);
     expect([...detail.messages['worker-tcp'], ...detail.messages['worker-ipc']]).toHaveLength(12);
@@ -81,12 +84,12 @@ describe('HTTP API', () => {
       ['POST', '/api/playgrounds', { scenario: 'rm -rf /' }, 'PG_ERR_VALIDATION', /scenario must match/],
     ];
     for (const [method, url, payload, code, message] of cases) {
-      const response = await app.inject({ method: method as 'POST', url, payload: payload as object });
+      const response = await owner.inject({ method: method as 'POST', url, payload: payload as object });
       expect(response.statusCode, `${method} ${url} ${JSON.stringify(payload)}`).toBe(400);
       expect(response.json().code).toBe(code);
       expect(response.json().message).toMatch(message);
     }
-    const malformed = await app.inject({
+    const malformed = await owner.inject({
       method: 'PATCH',
       url: `/api/playgrounds/${id}/params`,
       headers: { 'content-type': 'application/json' },
@@ -94,31 +97,31 @@ describe('HTTP API', () => {
     });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe('PG_ERR_BAD_JSON');
-    const missing = await app.inject('/api/playgrounds/pg-nope');
+    const missing = await owner.inject('/api/playgrounds/pg-nope');
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
-    expect((await app.inject('/api/nothing-here')).json()).toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
+    expect((await owner.inject('/api/nothing-here')).json()).toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     // Nothing changed
-    expect((await app.inject(`/api/playgrounds/${id}`)).json().params.intervalMs).toBe(30);
+    expect((await owner.inject(`/api/playgrounds/${id}`)).json().params.intervalMs).toBe(30);
   });
 
   it('refuses a playground past the server-wide limit with 429', async () => {
     for (let i = 0; i < 3; i++) await createPlayground();
-    const response = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: {} });
+    const response = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: {} });
     expect(response.statusCode).toBe(429);
     expect(response.json()).toMatchObject({ code: 'PG_ERR_LIMIT' });
   });
 
   it('stops a run and refuses to stop when nothing runs', async () => {
     const { id } = await createPlayground({ params: { intervalMs: 5000 } });
-    const idle = await app.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs/stop` });
+    const idle = await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs/stop` });
     expect(idle.statusCode).toBe(409);
     expect(idle.json()).toMatchObject({ code: 'PG_ERR_NO_RUN' });
     const { socket, probe } = await openStream(id);
     socket.send(JSON.stringify({ type: 'subscribe' }));
-    const { run } = (await app.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs` })).json<{ run: string }>();
+    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs` })).json<{ run: string }>();
     await probe.waitForEvent((e) => e.type === 'task:sent');
-    const stop = await app.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs/stop` });
+    const stop = await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs/stop` });
     expect(stop.statusCode).toBe(200);
     expect(stop.json()).toEqual({ run });
     const ended = await probe.waitForEvent((e) => e.type === 'run:ended', 3000);
@@ -189,18 +192,16 @@ describe('WebSocket stream', () => {
     for (const error of errors) expect(error.type === 'error' && error.message.length).toBeGreaterThan(10);
     expect(ended.type === 'run:ended' && ended.reason).toBe('completed');
     expect(ended.type === 'run:ended' && ended.summary).toMatchObject({ sent: 12, unattributed: 0 });
-    expect((await app.inject('/api/health')).json()).toMatchObject({ ok: true });
+    expect((await owner.inject('/api/health')).json()).toMatchObject({ ok: true });
   });
 
   it('[S4] closes a stream for a playground that does not exist with 4404', async () => {
     const probe = new StreamProbe();
     let resolveClosed: (code: number) => void = () => {};
     const closed = new Promise<number>((resolve) => (resolveClosed = resolve));
-    const socket = await app.injectWS('/api/playgrounds/pg-missing/stream', {}, {
-      onInit: (ws) => {
-        probe.attach(ws);
-        ws.on('close', (code) => resolveClosed(code));
-      },
+    const socket = await owner.injectWS('/api/playgrounds/pg-missing/stream', {
+      probe,
+      onInit: (ws) => ws.on('close', (code) => resolveClosed(code)),
     });
     sockets.push(socket);
     expect(await closed).toBe(4404);

@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   PG_ERR_VALIDATION: 400,
   PG_ERR_ENDPOINT: 400,
   PG_ERR_IMPORT: 400,
+  PG_ERR_FORBIDDEN: 403,
   PG_ERR_NOT_FOUND: 404,
   PG_ERR_RUN_ACTIVE: 409,
   PG_ERR_NO_RUN: 409,
@@ -23,12 +24,14 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 /** Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal. */
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
-  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; text?: ServerText };
+  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; status?: unknown; text?: ServerText };
   const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
   if (isErrorCode(candidate.code)) {
     const body: ErrorBody = { code: candidate.code, message: String(candidate.message) };
     if (candidate.text) body.text = candidate.text;
-    return { status: STATUS[candidate.code], body };
+    // A refusal may carry a more precise status than its code's (415 for a body that is not JSON).
+    const status = typeof candidate.status === 'number' && candidate.status >= 400 && candidate.status < 500 ? candidate.status : STATUS[candidate.code];
+    return { status, body };
   }
   if (Array.isArray(candidate.validation)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'request';

@@ -13,6 +13,8 @@ import {
   type RecordingStatus,
 } from '../../shared/protocol/index.ts';
 import { RecordError, type RunStore } from '../recorder/store.ts';
+import type { PlaygroundRegistry } from '../pipeline/registry.ts';
+import { ForbiddenError } from '../pipeline/access.ts';
 import type { RecordingSink } from '../recorder/sink.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
 
@@ -39,7 +41,10 @@ const WindowQuery = Type.Object(
   { additionalProperties: false },
 );
 const CountersQuery = Type.Object({ t: Time }, { additionalProperties: false });
-const RenameBody = Type.Object({ name: RunName }, { additionalProperties: false });
+const RunPatchBody = Type.Object(
+  { name: Type.Optional(RunName), public: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 type RunIdParams = Static<typeof RunIdParams>;
 
@@ -62,9 +67,31 @@ function stream(reply: FastifyReply, exported: Export, type: string, extension: 
 
 export async function historyRoutes(
   app: FastifyInstance,
-  { store, sink }: { store: RunStore; sink: RecordingSink },
+  { store, sink, registry }: { store: RunStore; sink: RecordingSink; registry: PlaygroundRegistry },
 ): Promise<void> {
   const { stats } = sink;
+  const unknownRun = (id: string) => new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
+
+  /**
+   * A stored run may be read by its owner, by anyone who may watch the live playground that recorded it, and by
+   * anyone at all once its owner made it public. Everyone else is told it does not exist.
+   */
+  const readable = (id: string, visitor: string): string => {
+    const access = store.accessOf(id);
+    if (!access) throw unknownRun(id);
+    if (access.owner !== null && access.owner === visitor) return id;
+    if (access.public) return id;
+    if (access.playground !== null && registry.watchableIds(visitor).includes(access.playground)) return id;
+    throw unknownRun(id);
+  };
+
+  /** Renaming, publishing and deleting are the owner's alone (403 for another reader, 404 for a stranger). */
+  const ownRun = (id: string, visitor: string): string => {
+    readable(id, visitor);
+    if (store.accessOf(id)?.owner !== visitor) throw new ForbiddenError(text('access.runOwnerOnly', { run: id.slice(0, 64) }));
+    return id;
+  };
+
   app.get('/api/recording', async (): Promise<RecordingStatus> => ({
     enabled: true,
     path: store.location,
@@ -75,26 +102,35 @@ export async function historyRoutes(
     lastError: stats.lastError,
   }));
 
+  // The caller's runs and those of the playgrounds it may watch; public runs of others are read by id only.
   app.get<{ Querystring: Static<typeof ListQuery> }>('/api/runs', { schema: { querystring: ListQuery } }, async (request) =>
-    store.listRuns({ limit: count(request.query.limit, 'limit', 1, MAX_RUN_PAGE, 50), before: request.query.before }),
+    store.listRuns({
+      limit: count(request.query.limit, 'limit', 1, MAX_RUN_PAGE, 50),
+      before: request.query.before,
+      viewer: { visitor: request.visitor, playgrounds: registry.watchableIds(request.visitor) },
+    }),
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request) =>
-    store.getRun(request.params.id),
+    store.getRun(readable(request.params.id, request.visitor), request.visitor),
   );
 
-  app.patch<{ Params: RunIdParams; Body: Static<typeof RenameBody> }>(
+  // Rename ({name}) and publish or unpublish ({public}), the owner only.
+  app.patch<{ Params: RunIdParams; Body: Static<typeof RunPatchBody> }>(
     '/api/runs/:id',
-    { schema: { params: RunIdParams, body: RenameBody } },
+    { schema: { params: RunIdParams, body: RunPatchBody } },
     async (request) => {
-      const name = request.body.name.trim();
+      const id = ownRun(request.params.id, request.visitor);
+      const name = request.body.name?.trim();
       if (name === '') throw new RecordError('PG_ERR_VALIDATION', text('validation.blankName'));
-      return store.renameRun(request.params.id, name);
+      if (name !== undefined) store.renameRun(id, name);
+      if (request.body.public !== undefined) store.setPublic(id, request.body.public);
+      return store.getRun(id, request.visitor);
     },
   );
 
   app.delete<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request, reply) => {
-    await sink.deleteRun(request.params.id); // off the event loop: a run may have a million events
+    await sink.deleteRun(ownRun(request.params.id, request.visitor)); // off the event loop: a run may have a million events
     return reply.code(204).send();
   });
 
@@ -103,7 +139,7 @@ export async function historyRoutes(
     { schema: { params: RunIdParams, querystring: WindowQuery } },
     async (request, reply) => {
       const { query } = request;
-      const window = store.eventWindow(request.params.id, {
+      const window = store.eventWindow(readable(request.params.id, request.visitor), {
         fromSeq: optionalNumber(query.fromSeq),
         toSeq: optionalNumber(query.toSeq),
         fromT: optionalNumber(query.fromT),
@@ -121,15 +157,15 @@ export async function historyRoutes(
   app.get<{ Params: RunIdParams; Querystring: Static<typeof CountersQuery> }>(
     '/api/runs/:id/counters',
     { schema: { params: RunIdParams, querystring: CountersQuery } },
-    async (request) => store.countersAt(request.params.id, Number(request.query.t)),
+    async (request) => store.countersAt(readable(request.params.id, request.visitor), Number(request.query.t)),
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id/export.json', { schema: { params: RunIdParams } }, async (request, reply) =>
-    stream(reply, exportJson(store, request.params.id), 'application/json; charset=utf-8', 'json'),
+    stream(reply, exportJson(store, readable(request.params.id, request.visitor)), 'application/json; charset=utf-8', 'json'),
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id/export.csv', { schema: { params: RunIdParams } }, async (request, reply) =>
-    stream(reply, exportCsv(store, request.params.id), 'text/csv; charset=utf-8', 'csv'),
+    stream(reply, exportCsv(store, readable(request.params.id, request.visitor)), 'text/csv; charset=utf-8', 'csv'),
   );
 
   // The import gets its own scope: its body is taken as raw bytes (up to IMPORT_BODY_LIMIT) and handed to the
@@ -149,7 +185,8 @@ export async function historyRoutes(
         (body instanceof Uint8Array ? body.byteLength === 0 : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
       if (empty) throw new RecordError('PG_ERR_IMPORT', text('import.noFile'));
       // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
-      return reply.code(201).send(await sink.importRun(body));
+      // The imported run is the importer's, whatever the file says about where it was recorded.
+      return reply.code(201).send({ ...(await sink.importRun(body, request.visitor)), owned: true });
     });
   });
 }

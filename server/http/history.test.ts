@@ -19,10 +19,12 @@ import {
   type RunPage,
 } from '../../shared/protocol/index.ts';
 import { RunStore } from '../recorder/store.ts';
-import { freePort, testPolicy } from '../../test/helpers.ts';
+import { Visitor, freePort, testPolicy } from '../../test/helpers.ts';
 import { syntheticEvents, until } from '../../test/recording.ts';
 
 let app: FastifyInstance;
+/** The visitor that records, imports and manages the runs of these tests. */
+let owner: Visitor;
 let store: RunStore;
 let policy: ReturnType<typeof testPolicy>;
 
@@ -35,6 +37,7 @@ beforeEach(async () => {
     store,
     registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
   });
+  owner = new Visitor(app);
 });
 afterEach(async () => {
   await app.close();
@@ -43,15 +46,15 @@ afterEach(async () => {
 });
 
 async function get<T>(url: string, status = 200): Promise<T> {
-  const response = await app.inject(url);
+  const response = await owner.inject(url);
   expect(response.statusCode, `${url}: ${response.body.slice(0, 300)}`).toBe(status);
   return response.json<T>();
 }
 
 /** Runs the tutorial through the API and waits (bounded) until its recording has ended. */
 async function recordedTutorial(params: object = { intervalMs: 0, drainMs: 300 }): Promise<RecordedRunDetail> {
-  const playground = (await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params } })).json<PlaygroundInfo>();
-  const { run } = (await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
+  const playground = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params } })).json<PlaygroundInfo>();
+  const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
   return await until(
     () => store.listRuns().runs.find((r) => r.id === run)?.status === 'ended' && store.getRun(run),
     `run ${run} recorded to its end`,
@@ -60,7 +63,7 @@ async function recordedTutorial(params: object = { intervalMs: 0, drainMs: 300 }
 }
 
 async function exportText(id: string): Promise<string> {
-  const response = await app.inject(`/api/runs/${id}/export.json`);
+  const response = await owner.inject(`/api/runs/${id}/export.json`);
   expect(response.statusCode).toBe(200);
   expect(response.headers['content-type']).toMatch(/^application\/json/);
   expect(response.headers['content-disposition']).toMatch(new RegExp(`attachment; filename=".*${id}\\.json"`));
@@ -68,7 +71,7 @@ async function exportText(id: string): Promise<string> {
 }
 
 function importFile(payload: string) {
-  return app.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
+  return owner.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
 }
 
 /** A synthetic run stored through the import route; returns its export document. */
@@ -156,7 +159,7 @@ describe('history API', () => {
     const expected = all.filter((e) => !e.type.startsWith('task:'));
     expect(topology).toEqual(expected);
     expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['run:started', 'endpoint:bound', 'socket:event', 'run:ended']));
-    expect((await app.inject(`/api/runs/${run.id}/events?kind=tasks`)).json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
+    expect((await owner.inject(`/api/runs/${run.id}/events?kind=tasks`)).json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
 
     const status = await get<RecordingStatus>('/api/recording');
     expect(status).toMatchObject({ enabled: true, path: ':memory:', writeErrors: 0, droppedEvents: 0, lastError: null });
@@ -164,14 +167,14 @@ describe('history API', () => {
   });
 
   it('stores the final run:ended of a run in progress when the app closes', async () => {
-    const playground = (await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 5000 } } })).json<PlaygroundInfo>();
-    const { run } = (await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
+    const playground = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 5000 } } })).json<PlaygroundInfo>();
+    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
     await until(() => store.listRuns().runs.find((r) => r.id === run && r.eventCount > 2), 'the run row');
     // A run being recorded can be neither deleted nor exported.
-    const deleting = await app.inject({ method: 'DELETE', url: `/api/runs/${run}` });
+    const deleting = await owner.inject({ method: 'DELETE', url: `/api/runs/${run}` });
     expect(deleting.statusCode).toBe(409);
     expect(deleting.json()).toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
-    expect((await app.inject(`/api/runs/${run}/export.json`)).statusCode).toBe(409);
+    expect((await owner.inject(`/api/runs/${run}/export.json`)).statusCode).toBe(409);
 
     await app.close();
     expect(store.getRun(run)).toMatchObject({ status: 'ended', reason: 'stopped' });
@@ -193,7 +196,7 @@ describe('history API', () => {
     expect(copy.id).not.toBe(run.id);
     expect(copy.source).toBe('imported');
     const { id: _a, ...exported } = doc.run;
-    const { id: _b, source: _c, ...again } = copy;
+    const { id: _b, source: _c, public: _d, owned: _e, ...again } = copy;
     expect(again).toEqual(exported);
     // Its own export equals the original one but for the run id (and the export time).
     const second = JSON.parse(await exportText(copy.id)) as RunExport;
@@ -254,7 +257,7 @@ describe('history API', () => {
       Object.assign(events[3]!, { body: '=HYPERLINK("x")' });
     });
     const imported = (await importFile(JSON.stringify(doc))).json<RecordedRunDetail>();
-    const response = await app.inject(`/api/runs/${imported.id}/export.csv`);
+    const response = await owner.inject(`/api/runs/${imported.id}/export.csv`);
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/csv/);
     const lines = response.body.split('\r\n');
@@ -271,7 +274,7 @@ describe('history API', () => {
   it('renames and deletes runs, and answers bad input with coded errors', async () => {
     const a = (await importFile(JSON.stringify(syntheticExport(6)))).json<RecordedRunDetail>();
     const b = (await importFile(JSON.stringify(syntheticExport(6)))).json<RecordedRunDetail>();
-    const renamed = await app.inject({ method: 'PATCH', url: `/api/runs/${a.id}`, payload: { name: '  Round-robin, 3 workers ' } });
+    const renamed = await owner.inject({ method: 'PATCH', url: `/api/runs/${a.id}`, payload: { name: '  Round-robin, 3 workers ' } });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json()).toMatchObject({ id: a.id, name: 'Round-robin, 3 workers' });
     expect((await get<RecordedRunDetail>(`/api/runs/${a.id}`)).name).toBe('Round-robin, 3 workers');
@@ -294,15 +297,15 @@ describe('history API', () => {
       ['DELETE', '/api/runs/run-nope', undefined, 404, 'PG_ERR_NOT_FOUND', /No recorded run/],
     ];
     for (const [method, url, payload, status, code, message] of bad) {
-      const response = await app.inject({ method: method as 'GET', url, ...(payload ? { payload } : {}) });
+      const response = await owner.inject({ method: method as 'GET', url, ...(payload ? { payload } : {}) });
       expect(response.statusCode, `${method} ${url}`).toBe(status);
       expect(response.json(), `${method} ${url}`).toMatchObject({ code });
       expect(response.json().message, `${method} ${url}`).toMatch(message);
     }
 
-    const deleted = await app.inject({ method: 'DELETE', url: `/api/runs/${a.id}` });
+    const deleted = await owner.inject({ method: 'DELETE', url: `/api/runs/${a.id}` });
     expect(deleted.statusCode).toBe(204);
-    expect((await app.inject(`/api/runs/${a.id}`)).statusCode).toBe(404);
+    expect((await owner.inject(`/api/runs/${a.id}`)).statusCode).toBe(404);
     expect((await get<RunPage>('/api/runs')).runs.map((r) => r.id)).toEqual([b.id]);
   });
 

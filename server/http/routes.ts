@@ -28,6 +28,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import { PlaygroundError } from '../pipeline/playground.ts';
+import type { Role } from '../pipeline/access.ts';
 import { LESSONS, LESSONS_BY_ID } from '../../shared/lessons/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
@@ -35,8 +36,14 @@ import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const WorkerIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), worker: Type.String({ maxLength: 64 }) });
 const RunIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), run: Type.String({ maxLength: 64 }) });
+const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export async function apiRoutes(app: FastifyInstance, { registry }: { registry: PlaygroundRegistry }): Promise<void> {
+  // Every playground route names the least role it needs (see access.ts): watchers read, drivers change, the
+  // owner also deletes and shares. A caller with no role is told the playground does not exist.
+  const playgroundOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
+    registry.forVisitor(request.params.id, request.visitor, needed);
+
   app.get('/api/health', async () => ({ ok: true, protocolVersion: PROTOCOL_VERSION, zmq: zmq.version }));
 
   app.get('/api/scenarios', async () => registry.scenarios());
@@ -52,14 +59,15 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
   app.post<{ Params: { id: string }; Body: ApplyLessonBodyT }>(
     '/api/playgrounds/:id/lesson',
     { schema: { params: IdParams, body: ApplyLessonBody } },
-    async (request) => registry.get(request.params.id).applyLesson(request.body.lesson, request.body.stage),
+    async (request) => playgroundOf(request, 'driver').applyLesson(request.body.lesson, request.body.stage),
   );
 
   app.post<{ Params: { id: string } }>('/api/playgrounds/:id/undo', { schema: { params: IdParams } }, async (request) =>
-    registry.get(request.params.id).undo(),
+    playgroundOf(request, 'driver').undo(),
   );
 
-  app.get('/api/playgrounds', async () => registry.list().map((playground) => playground.info()));
+  // Only the caller's own playgrounds and those it joined through a link: nothing lists anyone else's.
+  app.get('/api/playgrounds', async (request) => registry.listFor(request.visitor).map((playground) => playground.info()));
 
   app.post<{ Body: CreatePlaygroundBodyT | undefined }>(
     '/api/playgrounds',
@@ -70,58 +78,90 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       if (lesson && !lessonScenario) {
         throw new PlaygroundError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
       }
-      const playground = registry.create(lessonScenario ?? scenario, params);
+      const playground = registry.create(lessonScenario ?? scenario, params, request.visitor);
       if (lesson) playground.applyLesson(lesson, 'start');
       return reply.code(201).send(playground.info());
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id', { schema: { params: IdParams } }, async (request) =>
-    registry.get(request.params.id).info(),
+    playgroundOf(request, 'watcher').info(),
   );
 
   app.delete<{ Params: { id: string } }>('/api/playgrounds/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    playgroundOf(request, 'owner');
     await registry.remove(request.params.id);
     return reply.code(204).send();
   });
 
+  // The caller's role in the playground (the page shows it and hides what the role may not do).
+  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/access', { schema: { params: IdParams } }, async (request) => {
+    const playground = playgroundOf(request, 'watcher');
+    return { playground: playground.id, role: playground.access.roleOf(request.visitor) };
+  });
+
+  // The owner's two links: anyone who opens the watch link sees the playground live, read-only; the invite link
+  // lets another person drive it too. They stay valid as long as the playground lives.
+  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/links', { schema: { params: IdParams } }, async (request) => {
+    const playground = playgroundOf(request, 'owner');
+    // The page as this caller reached it (behind a trusted proxy: its public name and scheme).
+    const page = `${new URL(`${request.protocol}://${request.host}`).origin}/?p=${encodeURIComponent(playground.id)}`;
+    const { watchToken, inviteToken } = playground.access;
+    return { watch: `${page}&watch=${watchToken}`, invite: `${page}&invite=${inviteToken}`, watchToken, inviteToken };
+  });
+
+  // Presenting a link's token gives this session its role (never lowers one it has). A wrong token is answered
+  // like an unknown playground, so ids cannot be probed.
+  app.post<{ Params: { id: string }; Body: { token: string } }>(
+    '/api/playgrounds/:id/join',
+    { schema: { params: IdParams, body: JoinBody } },
+    async (request) => {
+      const playground = registry.list().find((candidate) => candidate.id === request.params.id);
+      const role = playground?.access.join(request.visitor, request.body.token) ?? null;
+      if (!playground || role === null) {
+        throw new PlaygroundError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+      }
+      return { role, playground: playground.info() };
+    },
+  );
+
   app.patch<{ Params: { id: string }; Body: RunParamsPatchT }>(
     '/api/playgrounds/:id/params',
     { schema: { params: IdParams, body: RunParamsPatch } },
-    async (request) => registry.get(request.params.id).updateParams(request.body),
+    async (request) => playgroundOf(request, 'driver').updateParams(request.body),
   );
 
   app.post<{ Params: { id: string }; Body: StartRunBodyT | undefined }>(
     '/api/playgrounds/:id/runs',
     { schema: { params: IdParams, body: StartRunBody } },
     async (request, reply) => {
-      const run = registry.get(request.params.id).startRun(request.body?.params);
+      const run = playgroundOf(request, 'driver').startRun(request.body?.params);
       return reply.code(201).send({ run: run.id });
     },
   );
 
   app.post<{ Params: { id: string } }>('/api/playgrounds/:id/runs/stop', { schema: { params: IdParams } }, async (request) => {
-    const run = registry.get(request.params.id).stopRun();
+    const run = playgroundOf(request, 'driver').stopRun();
     return { run: run.id };
   });
 
   app.post<{ Params: { id: string }; Body: NewWorkerT }>(
     '/api/playgrounds/:id/workers',
     { schema: { params: IdParams, body: NewWorker } },
-    async (request, reply) => reply.code(201).send(registry.get(request.params.id).addWorker(request.body)),
+    async (request, reply) => reply.code(201).send(playgroundOf(request, 'driver').addWorker(request.body)),
   );
 
   app.patch<{ Params: { id: string; worker: string }; Body: WorkerPatchT }>(
     '/api/playgrounds/:id/workers/:worker',
     { schema: { params: WorkerIdParams, body: WorkerPatch } },
-    async (request) => registry.get(request.params.id).updateWorker(request.params.worker, request.body),
+    async (request) => playgroundOf(request, 'driver').updateWorker(request.params.worker, request.body),
   );
 
   app.delete<{ Params: { id: string; worker: string } }>(
     '/api/playgrounds/:id/workers/:worker',
     { schema: { params: WorkerIdParams } },
     async (request, reply) => {
-      await registry.get(request.params.id).removeWorker(request.params.worker);
+      await playgroundOf(request, 'driver').removeWorker(request.params.worker);
       return reply.code(204).send();
     },
   );
@@ -130,7 +170,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     '/api/playgrounds/:id/workers/:worker/signal',
     { schema: { params: WorkerIdParams, body: Type.Object({ signal: WorkerSignal }, { additionalProperties: false }) } },
     async (request) => {
-      const playground = registry.get(request.params.id);
+      const playground = playgroundOf(request, 'driver');
       playground.signalWorker(request.params.worker, request.body.signal);
       return playground.info().workers.find((worker) => worker.id === request.params.worker) ?? null;
     },
@@ -144,29 +184,29 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
         body: Type.Object({ address: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
       },
     },
-    async (request) => registry.get(request.params.id).setEndpoint(request.params.name, request.body.address),
+    async (request) => playgroundOf(request, 'driver').setEndpoint(request.params.name, request.body.address),
   );
 
   app.patch<{ Params: { id: string }; Body: SinkPatchT }>(
     '/api/playgrounds/:id/sink',
     { schema: { params: IdParams, body: SinkPatch } },
-    async (request) => registry.get(request.params.id).updateSink(request.body),
+    async (request) => playgroundOf(request, 'driver').updateSink(request.body),
   );
 
   app.patch<{ Params: { id: string }; Body: SocketOptionsPatchT }>(
     '/api/playgrounds/:id/options',
     { schema: { params: IdParams, body: SocketOptionsPatch } },
-    async (request) => registry.get(request.params.id).updateOptions(request.body),
+    async (request) => playgroundOf(request, 'driver').updateOptions(request.body),
   );
 
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id/runs', { schema: { params: IdParams } }, async (request) => {
-    const playground = registry.get(request.params.id);
+    const playground = playgroundOf(request, 'watcher');
     return playground.runs().map((run) => playground.runDetail(run.id));
   });
 
   app.get<{ Params: { id: string; run: string } }>(
     '/api/playgrounds/:id/runs/:run',
     { schema: { params: RunIdParams } },
-    async (request) => registry.get(request.params.id).runDetail(request.params.run),
+    async (request) => playgroundOf(request, 'watcher').runDetail(request.params.run),
   );
 }

@@ -20,9 +20,11 @@ import {
 } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { Playground } from '../pipeline/playground.ts';
-import { StreamProbe, collect, freePort, ofType, runEnded, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor, collect, freePort, ofType, runEnded, testPolicy } from '../../test/helpers.ts';
 
 let app: FastifyInstance;
+/** The visitor of these tests (its own playgrounds and runs). */
+let owner: Visitor;
 let policy: ReturnType<typeof testPolicy>;
 let socket: WebSocket | null = null;
 
@@ -35,6 +37,7 @@ beforeEach(async () => {
     registry: { maxWorkers: 3, endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
   });
   await app.ready();
+  owner = new Visitor(app);
 });
 afterEach(async () => {
   socket?.terminate();
@@ -60,7 +63,7 @@ function expectSaid(body: { code: string; message: string; text?: WireServerText
 }
 
 async function refused(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, status = 400): Promise<ErrorBody> {
-  const response = await app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const response = await owner.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
   expect(response.statusCode, response.body).toBe(status);
   return response.json<ErrorBody>();
 }
@@ -71,7 +74,7 @@ describe('[H2] error texts from the real server', () => {
     expectSaid(unknown, ['scenario.unknown'], /^Escenario desconocido: "nope"/);
     expect(english(unknown.text as ServerText)).toBe(unknown.message);
 
-    const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
+    const created = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
     const playground = created.json<PlaygroundInfo>();
     const base = `/api/playgrounds/${playground.id}`;
 
@@ -82,7 +85,7 @@ describe('[H2] error texts from the real server', () => {
     expectSaid(unknownField, ['request.invalid', 'validation.unknownField'], /campo desconocido: "bogus"/);
 
     // A playground's own rules.
-    for (let i = playground.workers.length; i < 3; i++) expect((await app.inject({ method: 'POST', url: `${base}/workers`, payload: {} })).statusCode).toBe(201);
+    for (let i = playground.workers.length; i < 3; i++) expect((await owner.inject({ method: 'POST', url: `${base}/workers`, payload: {} })).statusCode).toBe(201);
     const limit = await refused('POST', `${base}/workers`, {}, 429);
     expectSaid(limit, ['worker.limit'], /como mucho 3 workers/);
     expect(english(limit.text as ServerText)).toBe(limit.message);
@@ -94,13 +97,13 @@ describe('[H2] error texts from the real server', () => {
     expectSaid(port, ['endpoint.tcpPort'], /El puerto tcp 70000 está fuera de rango/);
 
     // Imports: a newer format, and a bad event whose text embeds the validation problem.
-    const post = (payload: string) => app.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
+    const post = (payload: string) => owner.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
     const newer = (await post(JSON.stringify({ format: RUN_EXPORT_FORMAT, version: 99, exportedAt: '', run: {}, events: [] }))).json<ErrorBody>();
     expectSaid(newer, ['import.newer'], /más nueva que la que lee este servidor \(versión 1\)/);
     const notJson = (await post('{"format": ')).json<ErrorBody>();
     expect(notJson.code).toBe('PG_ERR_IMPORT');
     expectSaid(notJson, ['import.notJson'], /^El archivo no es JSON válido \(¿cortado o dañado\?\)/);
-    const badJsonBody = await app.inject({ method: 'PATCH', url: `${base}/params`, headers: { 'content-type': 'application/json' }, payload: '{"intervalMs": ' });
+    const badJsonBody = await owner.inject({ method: 'PATCH', url: `${base}/params`, headers: { 'content-type': 'application/json' }, payload: '{"intervalMs": ' });
     expectSaid(badJsonBody.json<ErrorBody>(), ['request.notJson'], /^El cuerpo de la petición no es JSON válido/);
 
     const missing = await refused('GET', '/api/runs/run-gone0000', undefined, 404);
@@ -108,10 +111,10 @@ describe('[H2] error texts from the real server', () => {
   });
 
   it('WebSocket: a command that fails the shared codec', async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial' } });
+    const created = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial' } });
     const playground = created.json<PlaygroundInfo>();
     const probe = new StreamProbe();
-    socket = await app.injectWS(`/api/playgrounds/${playground.id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+    socket = await owner.injectWS(`/api/playgrounds/${playground.id}/stream`, { probe });
     await probe.waitFor((m) => m.type === 'hello');
     socket.send(JSON.stringify({ type: 'params:update', params: { intervalMs: -5 } }));
     socket.send(JSON.stringify({ type: 'no:such' }));

@@ -26,7 +26,8 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
     // NOTE: handlers are attached synchronously; messages arriving during async work would otherwise be lost.
     let playground: Playground;
     try {
-      playground = registry.get(request.params.id);
+      // Watching needs a role (owner, driver or watcher); without one the playground "does not exist".
+      playground = registry.forVisitor(request.params.id, request.visitor, 'watcher');
     } catch (error) {
       send(socket, { type: 'error', ...toErrorBody(error).body });
       socket.close(CLOSE_NOT_FOUND, 'playground not found');
@@ -47,6 +48,8 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
     });
 
     const handle = (command: ClientCommand): void => {
+      // Checked per command, not once: a watcher may only subscribe (PG_ERR_FORBIDDEN for anything else).
+      if (command.type !== 'subscribe') registry.forVisitor(playground.id, request.visitor, 'driver');
       playground.lastActivity = Date.now();
       switch (command.type) {
         case 'subscribe': {

@@ -5,16 +5,19 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import type { PlaygroundInfo, WorkerInfo } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import { Visitor, testPolicy } from '../../test/helpers.ts';
 
 let app: FastifyInstance;
+/** The visitor that owns the playground of these tests. */
+let owner: Visitor;
 let policy: ReturnType<typeof testPolicy>;
 let id: string;
 
 beforeEach(async () => {
   policy = testPolicy();
   app = await buildApp({ policy, staticDir: null, registry: { maxWorkers: 4 } });
-  const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
+  owner = new Visitor(app);
+  const created = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
   id = created.json<PlaygroundInfo>().id;
 });
 afterEach(async () => {
@@ -23,7 +26,7 @@ afterEach(async () => {
 });
 
 const call = (method: 'POST' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?: object) =>
-  app.inject({ method, url: `/api/playgrounds/${id}${url}`, ...(payload ? { payload } : {}) });
+  owner.inject({ method, url: `/api/playgrounds/${id}${url}`, ...(payload ? { payload } : {}) });
 
 describe('workers', () => {
   it('adds, changes and removes workers, and reports them in the playground', async () => {

@@ -4,7 +4,6 @@
  * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
  */
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
-import { randomBytes } from 'node:crypto';
 import {
   DEFAULT_MAX_WORKERS,
   DEFAULT_SOCKET_OPTIONS,
@@ -31,6 +30,7 @@ import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { EndpointError, IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
 import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
+import { PlaygroundAccess, randomToken } from './access.ts';
 
 /** Finished runs whose details stay in memory. */
 export const RUNS_KEPT = 20;
@@ -68,10 +68,17 @@ export interface PlaygroundOptions {
   /** Requested addresses by endpoint name, replacing the scenario's (checked against the policy at run time). */
   endpointOverrides?: Readonly<Record<string, string>>;
   maxWorkers?: number;
+  /** The visitor that creates it (see access.ts); none for playgrounds made without HTTP. */
+  owner?: string | null;
 }
 
+/**
+ * A fresh id: the prefix and 128 random bits in base64url ("pg-" + 22 characters). Long enough that nobody finds
+ * one by guessing, short enough for ipc paths ("<runtime>/pg-<22>-vent.ipc" stays far below 107 bytes for any
+ * usual runtime folder) and inproc names (64 characters); only [A-Za-z0-9_-], valid in both.
+ */
 export function newId(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
+  return `${prefix}-${randomToken(16)}`;
 }
 
 export class Playground {
@@ -79,6 +86,8 @@ export class Playground {
   readonly scenario: Scenario;
   readonly log = new RunLog();
   readonly maxWorkers: number;
+  /** Who may watch, drive or own it. */
+  readonly access: PlaygroundAccess;
   params: RunParams;
   /** Wall-clock ms of the last command or subscriber, for closing idle playgrounds. */
   lastActivity = Date.now();
@@ -106,6 +115,7 @@ export class Playground {
     this.scenario = scenario;
     this.params = { ...scenario.defaults, ...options.params };
     this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
+    this.access = new PlaygroundAccess(options.owner ?? null);
     this.#policy = policy;
     this.#claimedIpcPaths = options.claimedIpcPaths ?? new IpcClaims();
     // From now on, ipc names starting with this id are this playground's: no other may bind them.
@@ -120,6 +130,11 @@ export class Playground {
     this.#nextWorkerNumber = this.#workers.length + 1;
     this.#sink = { ...scenario.sink, address: null };
     this.#options = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...scenario.options });
+  }
+
+  /** The visitor that created it (recorded with its runs), or null. */
+  get owner(): string | null {
+    return this.access.owner;
   }
 
   info(): PlaygroundInfo {

@@ -6,6 +6,7 @@ import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.t
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
 import { Playground, PlaygroundError } from './playground.ts';
+import { ForbiddenError, allows, type Role } from './access.ts';
 
 export class LimitError extends Error {
   readonly code = 'PG_ERR_LIMIT';
@@ -62,7 +63,8 @@ export class PlaygroundRegistry {
     return [...SCENARIOS.values()].map(({ id, title, description, defaults }) => ({ id, title, description, defaults }));
   }
 
-  create(scenarioId = 'tutorial', params?: RunParamsPatch): Playground {
+  /** A new playground of `owner` (a visitor id, see access.ts; none for headless use). */
+  create(scenarioId = 'tutorial', params?: RunParamsPatch, owner: string | null = null): Playground {
     const scenario = SCENARIOS.get(scenarioId);
     if (!scenario) {
       throw new PlaygroundError('PG_ERR_NOT_FOUND', text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }));
@@ -77,6 +79,7 @@ export class PlaygroundRegistry {
       claimedIpcPaths: this.#claimedIpcPaths,
       endpointOverrides: this.#options.endpointOverrides,
       maxWorkers: this.#options.maxWorkers,
+      owner,
     });
     this.#playgrounds.set(playground.id, playground);
     this.#options.onCreate?.(playground);
@@ -85,12 +88,40 @@ export class PlaygroundRegistry {
 
   get(id: string): Playground {
     const playground = this.#playgrounds.get(id);
-    if (!playground) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
+    if (!playground) throw this.#unknown(id);
     return playground;
   }
 
   list(): Playground[] {
     return [...this.#playgrounds.values()];
+  }
+
+  /**
+   * The playground `id` if `visitor` has at least the role `needed` in it. A visitor with no role at all is told
+   * the playground does not exist (PG_ERR_NOT_FOUND, as for an unknown id: ids are not revealed); one with a
+   * lesser role gets PG_ERR_FORBIDDEN.
+   */
+  forVisitor(id: string, visitor: string | null, needed: Role): Playground {
+    const playground = this.#playgrounds.get(id);
+    const role = playground?.access.roleOf(visitor) ?? null;
+    if (!playground || role === null) throw this.#unknown(id);
+    if (!allows(role, needed)) throw new ForbiddenError(text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    return playground;
+  }
+
+  /** The playgrounds `visitor` has any role in (owned first, then joined), oldest first. */
+  listFor(visitor: string | null): Playground[] {
+    const mine = this.list().filter((playground) => playground.access.roleOf(visitor) !== null);
+    return [...mine.filter((p) => p.owner === visitor), ...mine.filter((p) => p.owner !== visitor)];
+  }
+
+  /** Ids of the live playgrounds `visitor` may at least watch (their recorded runs are readable to it too). */
+  watchableIds(visitor: string | null): string[] {
+    return this.listFor(visitor).map((playground) => playground.id);
+  }
+
+  #unknown(id: string): PlaygroundError {
+    return new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
   }
 
   async remove(id: string): Promise<void> {

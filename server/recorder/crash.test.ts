@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { PlaygroundInfo, RunPage } from '../../shared/protocol/index.ts';
-import { run, testPolicy } from '../../test/helpers.ts';
+import { run, testPolicy, visitorFetch } from '../../test/helpers.ts';
 import { until } from '../../test/recording.ts';
 import { RunStore } from './store.ts';
 
@@ -40,17 +40,20 @@ async function startServer(args: string[], env: Record<string, string> = {}) {
 }
 
 /** Starts a slow tutorial run (one send every 2 s: it lasts ~24 s) and waits until the server has stored a few of its events. */
+/** One visitor for both servers: its cookie is just a random name, so the second server knows it as the same owner. */
+const visit = visitorFetch();
+
 async function startSlowRun(base: string): Promise<string> {
-  const playground = (await (await fetch(`${base}/api/playgrounds`, {
+  const playground = (await (await visit(`${base}/api/playgrounds`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ scenario: 'tutorial', params: { intervalMs: 2000 } }),
   })).json()) as PlaygroundInfo;
-  const { run: id } = (await (await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })).json()) as { run: string };
+  const { run: id } = (await (await visit(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })).json()) as { run: string };
   // The writer thread takes a moment to start (longer on a busy machine); its first batches wait for it.
   let page: RunPage | null = null;
   for (let attempt = 0; attempt < 300; attempt++) {
-    page = (await (await fetch(`${base}/api/runs`)).json()) as RunPage;
+    page = (await (await visit(`${base}/api/runs`)).json()) as RunPage;
     const stored = page.runs.find((r) => r.id === id);
     if (stored && stored.summary === null && stored.eventCount >= 8) return id;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -88,12 +91,12 @@ it('keeps a run interrupted by SIGKILL, marked incomplete with its events, when 
   expect(exit.signal).toBe('SIGKILL');
 
   const second = await startServer(['--db', file]);
-  const page = (await (await fetch(`${second.base}/api/runs`)).json()) as RunPage;
+  const page = (await (await visit(`${second.base}/api/runs`)).json()) as RunPage;
   const stored = page.runs.find((r) => r.id === id)!;
   expect(stored).toMatchObject({ status: 'incomplete', reason: null, endedAt: null });
   expect(stored.eventCount).toBeGreaterThanOrEqual(8);
   expect(stored.summary!.sent).toBeGreaterThanOrEqual(1);
-  const window = (await (await fetch(`${second.base}/api/runs/${id}/events?limit=5000`)).json()) as { events: { type: string }[] };
+  const window = (await (await visit(`${second.base}/api/runs/${id}/events?limit=5000`)).json()) as { events: { type: string }[] };
   expect(window.events).toHaveLength(stored.eventCount);
   expect(window.events[0]!.type).toBe('run:started');
   second.server.child.kill('SIGTERM');

@@ -18,9 +18,12 @@ import { RecordError, type RunStore, type TaskRow } from './store.ts';
 /** Events read from the store per page of an export. */
 export const EXPORT_PAGE = 2000;
 
-/** The export's `run` part: the stored detail without what only this server knows (status running, source). */
+/**
+ * The export's `run` part: the stored detail without what only this server knows (status running, source, who
+ * may read it: an import belongs to whoever imports it).
+ */
 export function exportedRun(detail: RecordedRunDetail): ExportedRun {
-  const { source: _source, status, ...rest } = detail;
+  const { source: _source, public: _public, owned: _owned, status, ...rest } = detail;
   return { ...rest, status: status === 'ended' ? 'ended' : 'incomplete' };
 }
 
@@ -100,7 +103,7 @@ export function exportCsv(store: RunStore, id: string): Export {
  * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run. Everything is
  * checked before anything is stored; a refusal is a RecordError PG_ERR_IMPORT whose message says what is wrong.
  */
-export function importRun(store: RunStore, input: unknown): RecordedRunDetail {
+export function importRun(store: RunStore, input: unknown, owner: string | null = null): RecordedRunDetail {
   // The checks below recurse once per level: a file of nested brackets would overflow the stack. Bounded on the
   // raw bytes (or text), before anything parses or walks it; an already-parsed value comes from our own code.
   if ((input instanceof Uint8Array || typeof input === 'string') && jsonDepthExceeds(input, MAX_JSON_DEPTH)) {
@@ -118,5 +121,5 @@ export function importRun(store: RunStore, input: unknown): RecordedRunDetail {
   }
   const checked = checkRunExport(value);
   if (!checked.ok) throw new RecordError('PG_ERR_IMPORT', checked.text, checked.message);
-  return store.importRun(checked.value);
+  return store.importRun(checked.value, owner);
 }

@@ -34,6 +34,8 @@ export interface Recordable {
   readonly id: string;
   readonly scenario: { readonly id: string; readonly title: string };
   readonly log: { subscribe(listener: EventListener): () => void };
+  /** The visitor whose runs these are (see server/pipeline/access.ts). */
+  readonly owner?: string | null;
 }
 
 export interface RecorderOptions extends SinkOptions {
@@ -126,7 +128,7 @@ export class Recorder {
     this.#wallClock = [];
     this.#overflow.clear();
     try {
-      this.#sink.write({ id: this.#playground.id, title: this.#playground.scenario.title }, events, wallClock, overflow);
+      this.#sink.write({ id: this.#playground.id, title: this.#playground.scenario.title, owner: this.#playground.owner ?? null }, events, wallClock, overflow);
     } catch (error) {
       // Sinks do not throw; should one, the pipeline must still not see it.
       this.#sink.stats.writeErrors++;

@@ -45,7 +45,8 @@ export interface RecordingSink {
   /** After the playground's last batch: marks its runs that never ended incomplete. */
   closePlayground(id: string): Promise<void>;
   /** Checks and stores an export (its text or parsed value) as a new run; rejects with a RecordError. */
-  importRun(input: unknown): Promise<RecordedRunDetail>;
+  /** `owner`: the visitor importing it, whose run it becomes. */
+  importRun(input: unknown, owner?: string | null): Promise<RecordedRunDetail>;
   /** Deletes a stored run and its events; rejects with a RecordError (not found, still recording). */
   deleteRun(id: string): Promise<void>;
   /** Writes what is pending and releases the sink (not the store). Idempotent. */
@@ -102,9 +103,9 @@ export class InlineSink extends ReportingSink implements RecordingSink {
     this.#writer = new RunWriter(store);
   }
 
-  importRun(input: unknown): Promise<RecordedRunDetail> {
+  importRun(input: unknown, owner: string | null = null): Promise<RecordedRunDetail> {
     try {
-      return Promise.resolve(importRun(this.#store, input));
+      return Promise.resolve(importRun(this.#store, input, owner));
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -163,7 +164,7 @@ export type ToWriter =
       overflow: [string, number][];
     }
   | { type: 'closePlayground'; id: number; playground: string }
-  | { type: 'import'; id: number; input: unknown }
+  | { type: 'import'; id: number; input: unknown; owner: string | null }
   | { type: 'delete'; id: number; run: string }
   | { type: 'close'; id: number };
 
@@ -232,8 +233,8 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
     return this.#until(this.#nextId - 1);
   }
 
-  importRun(input: unknown): Promise<RecordedRunDetail> {
-    if (!this.#worker) return this.#inline().importRun(input);
+  importRun(input: unknown, owner: string | null = null): Promise<RecordedRunDetail> {
+    if (!this.#worker) return this.#inline().importRun(input, owner);
     // Bytes are moved to the thread, not copied: a 100 MB file must not stall the event loop on the way.
     let transfer: ArrayBuffer[] = [];
     if (input instanceof Uint8Array) {
@@ -242,7 +243,7 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
       input = bytes;
       transfer = [bytes.buffer as ArrayBuffer];
     }
-    return this.#call({ type: 'import', id: this.#nextId++, input }, transfer) as Promise<RecordedRunDetail>;
+    return this.#call({ type: 'import', id: this.#nextId++, input, owner }, transfer) as Promise<RecordedRunDetail>;
   }
 
   async deleteRun(id: string): Promise<void> {

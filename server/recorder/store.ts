@@ -6,7 +6,9 @@
  * Schema (PRAGMA user_version = SCHEMA_VERSION):
  *   runs   (pk, id UNIQUE, playground, scenario, name, params/endpoints/workers/summary JSON, started_at/ended_at
  *           ms since epoch, reason, event_count, first_seq, last_seq, duration ms, status, lost_events,
- *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from)
+ *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from, owner = the visitor
+ *           that recorded or imported it (server/http/session.ts; NULL for runs older than version 3: nobody's),
+ *           public = 1 when its owner let anyone read it by its id), INDEX (owner)
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
  *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
  *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
@@ -47,7 +49,7 @@ import {
 } from '../../shared/protocol/index.ts';
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 export const MEMORY = ':memory:';
 /**
  * How long a statement waits for another connection's lock before failing. The main thread's connection must not
@@ -114,7 +116,9 @@ CREATE TABLE IF NOT EXISTS runs (
   lost_events    INTEGER NOT NULL DEFAULT 0,
   format_version INTEGER NOT NULL,
   source         TEXT    NOT NULL DEFAULT 'live' CHECK (source IN ('live', 'imported')),
-  imported_from  TEXT
+  imported_from  TEXT,
+  owner          TEXT,
+  public         INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
   run  INTEGER NOT NULL,
@@ -149,6 +153,17 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 3 added the owner and public columns. A file of version 1 or 2 gets them here (its runs keep owner
+ * NULL: they were recorded before anyone owned anything, so they stay in the file but no visitor sees them).
+ */
+function migrateToOwners(db: Database.Database): void {
+  const columns = new Set((db.pragma('table_info(runs)') as { name: string }[]).map((column) => column.name));
+  if (!columns.has('owner')) db.exec('ALTER TABLE runs ADD COLUMN owner TEXT');
+  if (!columns.has('public')) db.exec('ALTER TABLE runs ADD COLUMN public INTEGER NOT NULL DEFAULT 0');
+  db.exec('CREATE INDEX IF NOT EXISTS runs_owner ON runs (owner)');
+}
+
 interface RunRow {
   pk: number;
   id: string;
@@ -171,6 +186,8 @@ interface RunRow {
   format_version: number;
   source: 'live' | 'imported';
   imported_from: string | null;
+  owner: string | null;
+  public: number;
 }
 
 export interface NewRun {
@@ -184,6 +201,25 @@ export interface NewRun {
   endpoints: EndpointInfo[];
   workers: WorkerInfo[];
   startedAt: number;
+  /** The visitor it belongs to (null: nobody's). */
+  owner?: string | null;
+}
+
+/** Who may read a stored run, and who may change it. */
+export interface RunAccess {
+  owner: string | null;
+  /** The live playground that recorded it (null for an import: the id it names proves nothing). */
+  playground: string | null;
+  public: boolean;
+}
+
+/**
+ * Whose runs a listing shows: those `visitor` owns and those recorded by the live playgrounds it may watch.
+ * Public runs of others are not listed (they are read by their id).
+ */
+export interface RunViewer {
+  visitor: string;
+  playgrounds: readonly string[];
 }
 
 export interface EventRow {
@@ -339,11 +375,12 @@ interface TaskCount {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertRun: db.prepare<[string, string, string, string, string, string, string, number, number, string, string | null]>(
-      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)`,
+    insertRun: db.prepare<[string, string, string, string, string, string, string, number, number, string, string | null, string | null]>(
+      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from, owner)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
     ),
-    countScenario: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ?'),
+    // Per owner: a visitor's default names count its own runs, and say nothing about anyone else's.
+    countScenario: db.prepare<[string, string | null], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ? AND owner IS ?'),
     insertEvent: db.prepare<[number, number, number, string, string]>('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)'),
     insertEvents: db.prepare<unknown[]>(`INSERT INTO events (run, seq, t, type, json) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ')}`),
     progress: db.prepare<[number, number | null, number | null, number, number, number]>(
@@ -377,6 +414,19 @@ function prepareStatements(db: Database.Database) {
     pageFirst: db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY pk DESC LIMIT ?'),
     pageBefore: db.prepare<[number, number], RunRow>('SELECT * FROM runs WHERE pk < ? ORDER BY pk DESC LIMIT ?'),
     total: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM runs'),
+    // A viewer's runs: owned, or recorded live by a playground it may watch (the ids as a JSON array; an import
+    // names the playground of another server, or of anyone, so it never counts).
+    viewerPageBefore: db.prepare<[string, string, number, number], RunRow>(
+      `SELECT * FROM runs WHERE (owner = ? OR (source = 'live' AND playground IN (SELECT value FROM json_each(?)))) AND pk < ?
+       ORDER BY pk DESC LIMIT ?`,
+    ),
+    viewerTotal: db.prepare<[string, string], { n: number }>(
+      "SELECT count(*) AS n FROM runs WHERE owner = ? OR (source = 'live' AND playground IN (SELECT value FROM json_each(?)))",
+    ),
+    access: db.prepare<[string], { owner: string | null; playground: string; public: number; source: 'live' | 'imported' }>(
+      'SELECT owner, playground, public, source FROM runs WHERE id = ?',
+    ),
+    setPublic: db.prepare<[number, string]>('UPDATE runs SET public = ? WHERE id = ?'),
     rename: db.prepare<[string, string]>('UPDATE runs SET name = ? WHERE id = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE run = ?'),
     deleteChunks: db.prepare<[number]>('DELETE FROM task_chunks WHERE run = ?'),
@@ -487,6 +537,7 @@ export class RunStore {
       if (version < SCHEMA_VERSION) {
         db.transaction(() => {
           db.exec(DDL);
+          migrateToOwners(db);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         })();
       }
@@ -523,7 +574,8 @@ export class RunStore {
 
   /** Inserts a run row with status "running" and returns its pk. */
   insertRun(run: NewRun, source: { importedFrom: string } | null = null): number {
-    const name = (run.name ?? `${run.scenarioTitle ?? run.scenario} #${(this.#s.countScenario.get(run.scenario)?.n ?? 0) + 1}`).slice(0, 100);
+    const owner = run.owner ?? null;
+    const name = (run.name ?? `${run.scenarioTitle ?? run.scenario} #${(this.#s.countScenario.get(run.scenario, owner)?.n ?? 0) + 1}`).slice(0, 100);
     const result = this.#s.insertRun.run(
       run.id,
       run.playground,
@@ -536,6 +588,7 @@ export class RunStore {
       PROTOCOL_VERSION,
       source ? 'imported' : 'live',
       source?.importedFrom ?? null,
+      owner,
     );
     return Number(result.lastInsertRowid);
   }
@@ -717,8 +770,9 @@ export class RunStore {
   // ---------------------------------------------------------------------------------------------------------------
   // Reads
 
-  #toRun(row: RunRow): RecordedRun {
-    return {
+  /** With `visitor`, the run also says whether it is that visitor's (`owned`). */
+  #toRun(row: RunRow, visitor?: string): RecordedRun {
+    const run: RecordedRun = {
       id: row.id,
       name: row.name,
       playground: row.playground,
@@ -735,12 +789,15 @@ export class RunStore {
       lostEvents: row.lost_events,
       workers: JSON.parse(row.workers) as WorkerInfo[],
       source: row.source,
+      public: row.public === 1,
     };
+    if (visitor !== undefined) run.owned = row.owner !== null && row.owner === visitor;
+    return run;
   }
 
-  #toDetail(row: RunRow): RecordedRunDetail {
+  #toDetail(row: RunRow, visitor?: string): RecordedRunDetail {
     return {
-      ...this.#toRun(row),
+      ...this.#toRun(row, visitor),
       params: JSON.parse(row.params) as RunParams,
       endpoints: JSON.parse(row.endpoints) as EndpointInfo[],
       protocolVersion: row.format_version,
@@ -753,29 +810,59 @@ export class RunStore {
     return row;
   }
 
-  /** Newest first (most recently recorded or imported). `before` is the `nextBefore` of the previous page. */
-  listRuns(options: { limit?: number; before?: string } = {}): RunPage {
+  /**
+   * Newest first (most recently recorded or imported). `before` is the `nextBefore` of the previous page. With a
+   * `viewer`, only the runs it may see (RunViewer), each saying whether it is the viewer's; without, every run.
+   */
+  listRuns(options: { limit?: number; before?: string; viewer?: RunViewer } = {}): RunPage {
     const limit = Math.max(1, Math.min(options.limit ?? 50, MAX_RUN_PAGE));
-    let rows: RunRow[];
-    if (options.before === undefined) rows = this.#s.pageFirst.all(limit + 1);
-    else {
-      const cursor = Number(options.before);
+    let cursor: number | null = null;
+    if (options.before !== undefined) {
       if (!/^[0-9]{1,15}$/.test(options.before)) {
         throw new RecordError('PG_ERR_VALIDATION', text('record.badCursor', { before: options.before.slice(0, 20) }));
       }
-      rows = this.#s.pageBefore.all(cursor, limit + 1);
+      cursor = Number(options.before);
+    }
+    const { viewer } = options;
+    let rows: RunRow[];
+    let total: number;
+    if (viewer) {
+      const playgrounds = JSON.stringify(viewer.playgrounds);
+      rows = this.#s.viewerPageBefore.all(viewer.visitor, playgrounds, cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
+      total = this.#s.viewerTotal.get(viewer.visitor, playgrounds)?.n ?? 0;
+    } else {
+      rows = cursor === null ? this.#s.pageFirst.all(limit + 1) : this.#s.pageBefore.all(cursor, limit + 1);
+      total = this.#s.total.get()?.n ?? 0;
     }
     const more = rows.length > limit;
     if (more) rows.pop();
     return {
-      runs: rows.map((row) => this.#toRun(row)),
+      runs: rows.map((row) => this.#toRun(row, viewer?.visitor)),
       nextBefore: more ? String(rows[rows.length - 1]!.pk) : null,
-      total: this.#s.total.get()?.n ?? 0,
+      total,
     };
   }
 
-  getRun(id: string): RecordedRunDetail {
-    return this.#toDetail(this.#row(id));
+  /** Who owns a stored run, which playground recorded it and whether it is public; null for an unknown id. */
+  accessOf(id: string): RunAccess | null {
+    const row = this.#s.access.get(id);
+    return row ? { owner: row.owner, playground: row.source === 'live' ? row.playground : null, public: row.public === 1 } : null;
+  }
+
+  /** Makes a run readable by anyone who has its id (or private again). */
+  setPublic(id: string, isPublic: boolean): void {
+    this.#row(id);
+    try {
+      this.#s.setPublic.run(isPublic ? 1 : 0, id);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+      throw new RecordError('PG_ERR_LIMIT', text('record.busy'));
+    }
+  }
+
+  /** With `visitor`, the run also says whether it is that visitor's (`owned`). */
+  getRun(id: string, visitor?: string): RecordedRunDetail {
+    return this.#toDetail(this.#row(id), visitor);
   }
 
   renameRun(id: string, name: string): RecordedRunDetail {
@@ -857,7 +944,7 @@ export class RunStore {
    * Stores a checked export as a new run (new id, events re-labelled with it) in ONE transaction: on any failure
    * nothing of it is stored [R7].
    */
-  importRun(doc: RunExport): RecordedRunDetail {
+  importRun(doc: RunExport, owner: string | null = null): RecordedRunDetail {
     const { run, events } = doc;
     const id = this.freshRunId();
     this.transaction(() => {
@@ -871,6 +958,7 @@ export class RunStore {
           endpoints: run.endpoints,
           workers: run.workers,
           startedAt: Date.parse(run.startedAt) || 0,
+          owner,
         },
         { importedFrom: run.id },
       );
@@ -896,7 +984,7 @@ export class RunStore {
       const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
       this.#s.importedEnd.run(run.status, Number.isFinite(endedAt) ? endedAt : null, run.reason, run.summary === null ? null : JSON.stringify(run.summary), run.durationMs, pk);
     });
-    return this.getRun(id);
+    return this.getRun(id, owner ?? undefined);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

@@ -44,7 +44,7 @@ port.on('message', (message: ToWriter) => {
       let result = null;
       let failure = null;
       try {
-        if (message.type === 'import') result = importRun(store, message.input);
+        if (message.type === 'import') result = importRun(store, message.input, message.owner);
         else store.deleteRun(message.run);
       } catch (error) {
         failure =

@@ -23,6 +23,8 @@ export interface PlaygroundRef {
   id: string;
   /** The scenario's title, for default run names. */
   title: string;
+  /** The visitor that owns the playground: its runs are stored as that visitor's (absent: nobody's). */
+  owner?: string | null;
 }
 
 /** One event and, when the sender already has it, its JSON text. */
@@ -275,6 +277,7 @@ export class RunWriter {
       endpoints: event.endpoints,
       workers: event.workers,
       startedAt: playground.wallClock.get(event.seq) ?? Date.now(),
+      owner: playground.ref.owner ?? null,
     });
     // Events of this run that the recorder's buffer cap dropped before its row existed.
     const lost = playground.overflow.get(event.run) ?? 0;

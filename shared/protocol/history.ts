@@ -63,6 +63,10 @@ export const RecordedRun = Type.Object(
     lostEvents: Count,
     workers: Type.Array(WorkerInfo),
     source: Type.Union([Type.Literal('live'), Type.Literal('imported')]),
+    /** Its owner let anyone who has its id read it (`?run=<id>`), read-only. */
+    public: Type.Optional(Type.Boolean()),
+    /** The run is the caller's: it may rename, publish and delete it (said when the server knows the caller). */
+    owned: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -123,7 +127,7 @@ export interface RecordingStatus {
 /** The `run` part of an export: a finished (or incomplete) run's metadata. */
 export const ExportedRun = Type.Composite(
   [
-    Type.Omit(RecordedRunDetail, ['status', 'source']),
+    Type.Omit(RecordedRunDetail, ['status', 'source', 'public', 'owned']),
     Type.Object({ status: Type.Union([Type.Literal('ended'), Type.Literal('incomplete')]) }),
   ],
   { additionalProperties: false },

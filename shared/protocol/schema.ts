@@ -427,6 +427,8 @@ export const ErrorCode = Type.Union([
   Type.Literal('PG_ERR_UNKNOWN_COMMAND'),
   Type.Literal('PG_ERR_VALIDATION'),
   Type.Literal('PG_ERR_NOT_FOUND'),
+  /** The caller's role (watcher, driver) does not allow it, or the request came from another site. */
+  Type.Literal('PG_ERR_FORBIDDEN'),
   Type.Literal('PG_ERR_RUN_ACTIVE'),
   Type.Literal('PG_ERR_NO_RUN'),
   Type.Literal('PG_ERR_LIMIT'),

@@ -29,6 +29,36 @@ const TEXTS = {
     en: 'Invalid request: querystring/{name} must be {min}-{max} (got {got}).',
     es: 'Petición no válida: querystring/{name} debe estar entre {min} y {max} (se recibió {got}).',
   },
+  // Refused before any route: see server/http/site-guard.ts.
+  'request.foreignHost': {
+    en: 'This server does not answer as "{host}"; its operator can allow that name with --allowed-host.',
+    es: 'Este servidor no responde como "{host}"; quien lo administra puede permitir ese nombre con --allowed-host.',
+  },
+  'request.foreignOrigin': {
+    en: 'Requests that change something must come from this server\'s own page, not from "{origin}"; its operator can allow that origin with --allowed-origin.',
+    es: 'Las peticiones que cambian algo deben venir de la propia página de este servidor, no de "{origin}"; quien lo administra puede permitir ese origen con --allowed-origin.',
+  },
+  'request.mediaType': {
+    en: 'Request bodies must be JSON (content-type application/json), not "{type}".',
+    es: 'El cuerpo de la petición debe ser JSON (content-type application/json), no "{type}".',
+  },
+
+  // ---- visitors and roles (server/pipeline/access.ts)
+  'role.owner': { en: 'owner', es: 'propietario' },
+  'role.driver': { en: 'driver (invited)', es: 'conductor (invitado)' },
+  'role.watcher': { en: 'watcher', es: 'espectador' },
+  'access.forbidden': {
+    en: 'Your role in this playground is {role}; this needs {needed}.',
+    es: 'Tu papel en este playground es {role}; para esto hace falta ser {needed}.',
+  },
+  'access.runOwnerOnly': {
+    en: 'Only the visitor who recorded or imported run {run} may rename, publish or delete it.',
+    es: 'Solo quien grabó o importó la ejecución {run} puede renombrarla, publicarla o borrarla.',
+  },
+  'access.badToken': {
+    en: 'This link is not valid for playground "{playground}" (or the playground was closed).',
+    es: 'Este enlace no es válido para el playground "{playground}" (o el playground se cerró).',
+  },
   internal: {
     en: 'Internal error; the server log has the details.',
     es: 'Error interno; el registro del servidor tiene los detalles.',

@@ -11,10 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.ts';
 import { MAX_EVENT_WINDOW, type EventWindow, type RecordedRunDetail, type RunCountersAt } from '../../shared/protocol/history.ts';
 import type { PlaygroundEvent, PlaygroundInfo, WorkerInfo } from '../../shared/protocol/index.ts';
-import { StreamProbe, freePort, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor, freePort, testPolicy } from '../../test/helpers.ts';
 import { WHOLE_RUN_EVENTS, addToCounts, countUpTo, emptyCounts, foldSnapshot, replayFrame, stateAt, type LoadedWindow } from './replay.ts';
 
 let app: FastifyInstance;
+/** The visitor whose playgrounds and runs these are. */
+let owner: Visitor;
 let policy: ReturnType<typeof testPolicy>;
 let socket: WebSocket | null = null;
 
@@ -27,6 +29,7 @@ beforeAll(async () => {
     registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
   });
   await app.ready();
+  owner = new Visitor(app);
 });
 
 afterAll(async () => {
@@ -36,7 +39,7 @@ afterAll(async () => {
 });
 
 async function json<T>(url: string): Promise<T> {
-  const response = await app.inject(url);
+  const response = await owner.inject(url);
   expect(response.statusCode, `${url}: ${response.body}`).toBe(200);
   return response.json<T>();
 }
@@ -70,15 +73,15 @@ async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs 
 
 describe('replay of a recorded real run', () => {
   it('shows at the ipc bind exactly what the live stream showed at that moment', { timeout: 30_000 }, async () => {
-    const created = await app.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 100 } } });
+    const created = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 100 } } });
     expect(created.statusCode).toBe(201);
     const playground = created.json<PlaygroundInfo>();
     const probe = new StreamProbe();
-    socket = await app.injectWS(`/api/playgrounds/${playground.id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+    socket = await owner.injectWS(`/api/playgrounds/${playground.id}/stream`, { probe });
     await probe.waitFor((m) => m.type === 'hello');
     socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: playground.lastSeq }));
 
-    const started = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
+    const started = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
     expect(started.statusCode).toBe(201);
     const run = started.json<{ run: string }>().run;
 
@@ -147,7 +150,7 @@ describe('replay of a recorded real run', () => {
   it('draws a worker added deep into a big run when the timeline jumps past it', { timeout: 60_000 }, async () => {
     // 7,500 tasks, one per ms: ~22,500 events, so the page replays it by windows; the ventilator is still sending
     // when the newcomer joins (a burst would have queued the whole batch on the first two pipes already).
-    const created = await app.inject({
+    const created = await owner.inject({
       method: 'POST',
       url: '/api/playgrounds',
       payload: { scenario: 'pipeline', params: { tasks: 7500, intervalMs: 1, drainMs: 500 } },
@@ -155,14 +158,14 @@ describe('replay of a recorded real run', () => {
     expect(created.statusCode).toBe(201);
     const playground = created.json<PlaygroundInfo>();
     for (const worker of playground.workers) {
-      const patched = await app.inject({ method: 'PATCH', url: `/api/playgrounds/${playground.id}/workers/${worker.id}`, payload: { workMs: { min: 0, max: 0 } } });
+      const patched = await owner.inject({ method: 'PATCH', url: `/api/playgrounds/${playground.id}/workers/${worker.id}`, payload: { workMs: { min: 0, max: 0 } } });
       expect(patched.statusCode).toBe(200);
     }
     const probe = new StreamProbe();
-    socket = await app.injectWS(`/api/playgrounds/${playground.id}/stream`, {}, { onInit: (ws) => probe.attach(ws) });
+    socket = await owner.injectWS(`/api/playgrounds/${playground.id}/stream`, { probe });
     await probe.waitFor((m) => m.type === 'hello');
     socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: playground.lastSeq }));
-    const started = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
+    const started = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs`, payload: {} });
     expect(started.statusCode).toBe(201);
     const run = started.json<{ run: string }>().run;
 
@@ -172,7 +175,7 @@ describe('replay of a recorded real run', () => {
       ? probe.events().find((e) => e.run === run && e.type === 'run:started')!.seq
       : 0;
     await probe.waitFor((m) => m.type === 'events' && (m.events.at(-1)?.seq ?? 0) > startedSeq + MAX_EVENT_WINDOW + 500, 20_000);
-    const added = await app.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/workers`, payload: { transport: 'tcp', workMs: { min: 0, max: 0 } } });
+    const added = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/workers`, payload: { transport: 'tcp', workMs: { min: 0, max: 0 } } });
     expect(added.statusCode, added.body).toBe(201);
     const newcomer = added.json<WorkerInfo>().id;
     await probe.waitFor((m) => m.type === 'events' && m.events.some((e) => e.run === run && e.type === 'run:ended'), 40_000);
