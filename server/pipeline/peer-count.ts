@@ -6,6 +6,11 @@
  * worker's monitor says how many of its own pipes are up. The monitors of the two sides report in either order,
  * so a worker's pipes count as ours from connect() until the ventilator has seen them leave: the external figure
  * may lag a real external peer briefly, but it never shows a peer that is not there.
+ *
+ * The monitor names the local address, and which endpoint that is becomes known only when the bind returns. A peer
+ * that was already retrying (the tutorial's clients are started before Run) can connect and shake hands before
+ * then: zeromq.js binds on a worker thread and resolves the bind later on the event loop, while the monitor's
+ * accept and handshake may be read first. Such news is held by address and counted once the bind names it.
  */
 import type { Transport } from '../../shared/protocol/index.ts';
 
@@ -23,6 +28,10 @@ export class PeerCount {
   readonly #onChange: (endpoint: string, external: number, builtIn: number) => void;
   /** Handshakes minus disconnects the ventilator's monitor reported, per endpoint name. */
   readonly #ventilatorPeers = new Map<string, number>();
+  /** Endpoint name by the local address its bind returned. */
+  readonly #endpointByAddress = new Map<string, string>();
+  /** Monitor news about an address whose bind has not returned yet, in the order it came. */
+  readonly #heldByAddress = new Map<string, ('handshake' | 'disconnect')[]>();
   /** Pipes of our workers that closed but whose disconnect the ventilator has not reported yet. */
   readonly #closedPipesNotYetSeen = new Map<string, number>();
   /** The last "external/builtIn" reported per endpoint, so that only changes are reported. */
@@ -34,17 +43,44 @@ export class PeerCount {
     this.#onChange = onChange;
   }
 
-  /** The ventilator's monitor: a peer shook hands on `endpoint`. */
-  ventilatorHandshake(endpoint: string): void {
-    this.#ventilatorPeers.set(endpoint, (this.#ventilatorPeers.get(endpoint) ?? 0) + 1);
-    this.report(endpoint);
+  /** A bind of the ventilator returned: `address` (as its monitor names it) is `endpoint`. Held news counts now. */
+  endpointBound(address: string, endpoint: string): void {
+    this.#endpointByAddress.set(address, endpoint);
+    const held = this.#heldByAddress.get(address);
+    this.#heldByAddress.delete(address);
+    for (const kind of held ?? []) this.#apply(kind, endpoint);
   }
 
-  /** The ventilator's monitor: a peer on `endpoint` went away. */
-  ventilatorDisconnect(endpoint: string): void {
-    this.#ventilatorPeers.set(endpoint, Math.max(0, (this.#ventilatorPeers.get(endpoint) ?? 0) - 1));
-    const owed = this.#closedPipesNotYetSeen.get(endpoint) ?? 0;
-    if (owed > 0) this.#closedPipesNotYetSeen.set(endpoint, owed - 1);
+  /** The ventilator's monitor: a peer shook hands on the local `address`. */
+  ventilatorHandshake(address: string): void {
+    this.#ventilatorEvent('handshake', address);
+  }
+
+  /** The ventilator's monitor: a peer on the local `address` went away. */
+  ventilatorDisconnect(address: string): void {
+    this.#ventilatorEvent('disconnect', address);
+  }
+
+  #ventilatorEvent(kind: 'handshake' | 'disconnect', address: string): void {
+    const endpoint = this.#endpointByAddress.get(address);
+    if (endpoint !== undefined) {
+      this.#apply(kind, endpoint);
+      return;
+    }
+    const held = this.#heldByAddress.get(address);
+    if (held) held.push(kind);
+    else this.#heldByAddress.set(address, [kind]);
+  }
+
+  #apply(kind: 'handshake' | 'disconnect', endpoint: string): void {
+    const peers = this.#ventilatorPeers.get(endpoint) ?? 0;
+    if (kind === 'handshake') {
+      this.#ventilatorPeers.set(endpoint, peers + 1);
+    } else {
+      this.#ventilatorPeers.set(endpoint, Math.max(0, peers - 1));
+      const owed = this.#closedPipesNotYetSeen.get(endpoint) ?? 0;
+      if (owed > 0) this.#closedPipesNotYetSeen.set(endpoint, owed - 1);
+    }
     this.report(endpoint);
   }
 
