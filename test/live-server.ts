@@ -14,6 +14,7 @@ export interface LiveServer {
   exited: Promise<Exited>;
   /** True while the process runs. */
   alive(): boolean;
+  /** What it printed so far, stdout then stderr. */
   output(): string;
   stop(): Promise<Exited>;
 }
@@ -22,6 +23,8 @@ export interface LiveServer {
 export async function startServer(runtimeDir: string, timeoutMs = 20_000): Promise<LiveServer> {
   // --db :memory:: nothing lands in the user's data folder.
   const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', runtimeDir, '--db', ':memory:'], 10 * 60_000);
+  let stderr = '';
+  server.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let ended = false;
   const exited = server.exited.finally(() => (ended = true));
   exited.catch(() => {});
@@ -38,7 +41,7 @@ export async function startServer(runtimeDir: string, timeoutMs = 20_000): Promi
     child: server.child,
     exited,
     alive: () => !ended && server.child.exitCode === null && server.child.signalCode === null,
-    output: server.output,
+    output: () => `${server.output()}${stderr}`,
     async stop() {
       if (!ended) server.child.kill('SIGTERM');
       return await exited;

@@ -149,6 +149,8 @@ export class PipelineRun {
   #actionsPending: number;
   #endedEmitted = false;
   readonly #actionTimers = new Set<NodeJS.Timeout>();
+  /** Workers whose restart is under way (old process closing, new one not forked yet). */
+  readonly #restarting = new Set<string>();
 
   constructor(options: RunOptions) {
     this.#options = options;
@@ -318,8 +320,15 @@ export class PipelineRun {
   /** SIGKILL, SIGSTOP, SIGCONT or a restart for a process worker. */
   signalWorker(id: string, signal: WorkerSignal): void {
     const slot = this.#slot(id);
+    // One restart at a time: overlapping ones would all close the same process and race to fork the next (a
+    // flood of them crashed the server on a send to a child just gone), and a signal meanwhile would reach a
+    // process on its way out.
+    if (this.#restarting.has(id)) throw new TopologyError('PG_ERR_LIMIT', text('worker.restarting', { worker: id }));
     if (signal === 'restart') {
-      void this.#restart(slot);
+      this.#restarting.add(id);
+      void this.#restart(slot)
+        .catch((error: unknown) => this.#emit({ type: 'node:error', node: id, code: codeOf(error), message: (error as Error).message }))
+        .finally(() => this.#restarting.delete(id));
       return;
     }
     const handle = slot.handle;
@@ -496,8 +505,6 @@ export class PipelineRun {
       this.#emit({ type: 'socket:event', node: 'ventilator', kind: 'bind', address });
     }
     this.#emit({ type: 'endpoint:bound', endpoint: { ...endpoint } });
-    // A peer that was already retrying may have shaken hands before the bind returned: it counts from now.
-    this.#peers.endpointBound(address, endpoint.name);
     if (this.#options.params.builtInWorkers) {
       for (const slot of this.#slots.values()) if (slot.info.transport === endpoint.transport && !slot.handle && !slot.removed) void this.#startWhenBound(slot);
     }
@@ -763,11 +770,11 @@ export class PipelineRun {
 
   #onVentilatorMonitor(event: MonitorEvent): void {
     this.#emit({ type: 'socket:event', node: 'ventilator', ...event });
-    // By address: news about an endpoint whose bind has not returned yet is held, not dropped (PeerCount).
-    if (event.kind === 'handshake') this.#peers.ventilatorHandshake(event.address);
-    else if (event.kind === 'disconnect') this.#peers.ventilatorDisconnect(event.address);
-    else return;
+    const name = this.#endpoints.nameOf(event.address);
+    if (!name) return;
     this.#wake(); // a synchronised start waits for handshakes
+    if (event.kind === 'handshake') this.#peers.ventilatorHandshake(name);
+    else if (event.kind === 'disconnect') this.#peers.ventilatorDisconnect(name);
   }
 
   #onWorkerMonitor(slot: WorkerSlot, event: MonitorEvent, socket: 'tasks' | 'results'): void {

@@ -44,6 +44,9 @@ const WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..
 /** How the child loads TypeScript: through tsx's loader, in the same node binary as the server. */
 const CHILD_EXEC_ARGV = ['--import', 'tsx'];
 
+/** Errors that only say the child is gone (its exit is handled on 'close'). */
+const GONE = new Set(['EPIPE', 'ECONNRESET', 'ESRCH', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_DISCONNECTED']);
+
 export interface ProcessExit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -66,6 +69,13 @@ export class ProcessWorker implements WorkerHandle {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child.on('message', (message: WorkerReport) => onReport(message));
+    // Without a listener, an 'error' is thrown as an uncaught exception and ends the server: a signal to a process
+    // that has just died, a failed spawn. Those say nothing the exit does not say better ('close' follows even
+    // a failed spawn), so they are dropped; anything else is reported as the worker's error.
+    this.#child.on('error', (error: NodeJS.ErrnoException) => {
+      if (this.#hasExited || GONE.has(error.code ?? '')) return;
+      onReport({ type: 'error', code: error.code ?? 'PG_ERR_INTERNAL', message: error.message });
+    });
     this.exited = new Promise((resolve) => {
       // 'close', not 'exit': it comes once the IPC channel is drained too, so every report the worker sent before
       // it died (a receipt, a done) has been handled before its exit is (Node may emit 'exit' first).
@@ -76,7 +86,7 @@ export class ProcessWorker implements WorkerHandle {
         resolve(exit);
       });
     });
-    this.#child.send({ type: 'start', config });
+    this.#send({ type: 'start', config });
   }
 
   get pid(): number | null {
@@ -88,7 +98,22 @@ export class ProcessWorker implements WorkerHandle {
   }
 
   control(command: WorkerControl): void {
-    if (!this.#hasExited && this.#child.connected) this.#child.send(command);
+    this.#send(command);
+  }
+
+  /**
+   * Sends on the IPC channel if the child is still there. `connected` stays true for a moment after the child
+   * died, so a send can still fail (EPIPE): the callback takes that failure, which would otherwise be emitted as
+   * an 'error'. The message was for a process that no longer exists; its exit is handled on 'close'.
+   */
+  #send(message: { type: 'start'; config: WorkerConfig } | WorkerControl): void {
+    if (!this.#isRunning || !this.#child.connected) return;
+    this.#child.send(message, () => {});
+  }
+
+  /** Neither exited nor known to be dead ('exit' may come before 'close', which sets hasExited). */
+  get #isRunning(): boolean {
+    return !this.#hasExited && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   /** True once someone asked for SIGKILL (as opposed to the kill that ends a close taking too long). */
@@ -97,7 +122,7 @@ export class ProcessWorker implements WorkerHandle {
   }
 
   signal(signal: ProcessSignal): void {
-    if (this.#hasExited) return;
+    if (!this.#isRunning) return;
     if (signal === 'kill') this.#killRequested = true;
     this.#child.kill(signal === 'kill' ? 'SIGKILL' : signal === 'stop' ? 'SIGSTOP' : 'SIGCONT');
   }
@@ -105,7 +130,7 @@ export class ProcessWorker implements WorkerHandle {
   /** Asks the worker to stop; a hung or unresponsive one is killed after a grace period. */
   async close(graceMs = 1000): Promise<void> {
     if (this.#hasExited) return;
-    this.#child.kill('SIGCONT'); // a hung worker must run to be able to exit
+    if (this.#isRunning) this.#child.kill('SIGCONT'); // a hung worker must run to be able to exit
     this.control({ type: 'close' });
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
     await this.exited;

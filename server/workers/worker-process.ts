@@ -13,7 +13,9 @@ zmq.context.blocky = false;
 let loop: WorkerLoop | null = null;
 
 function report(message: WorkerReport): void {
-  if (process.connected) process.send?.(message);
+  // The callback takes a failed send (the parent just went away: EPIPE), which would otherwise be an uncaught
+  // 'error'; the 'disconnect' handler below ends this process.
+  if (process.connected) process.send?.(message, undefined, undefined, () => {});
 }
 
 process.on('message', (message: ParentMessage) => {
