@@ -116,14 +116,33 @@ describe('generated code', () => {
     const workerFile = write('worker.py', generate('python', 'worker', context));
 
     const sink = run(PYTHON, [sinkFile], 25_000);
-    const worker = run(PYTHON, [workerFile, `tcp://127.0.0.1:${ventilatorPort}`, '--timeout', '2'], 25_000);
-    // The ventilator waits for Enter; its PUSH then holds the batch until a worker is connected.
+    // The ventilator binds, then asks for Enter; once Enter is pressed its PUSH holds the batch until a worker
+    // connects. The worker starts only after the prompt: its --timeout (2 s without a task) must not run out while
+    // Python is still starting the ventilator, which takes longer than that on a busy machine.
     const ventilator = spawn(PYTHON, [ventilatorFile], { stdio: ['pipe', 'pipe', 'pipe'] });
     let ventilatorErr = '';
     ventilator.stderr.on('data', (chunk: Buffer) => (ventilatorErr += chunk.toString()));
     const ventilatorExit = new Promise<number | null>((resolve) => ventilator.on('exit', resolve));
-    ventilator.stdin.end('\n');
+    const prompted = new Promise<void>((resolve, reject) => {
+      let shown = '';
+      const timer = setTimeout(() => reject(new Error(`the ventilator did not ask for Enter within 20 s\n${ventilatorErr}`)), 20_000);
+      ventilator.stdout.on('data', (chunk: Buffer) => {
+        shown += chunk.toString();
+        if (shown.includes('press Enter')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void ventilatorExit.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`the ventilator exited before asking for Enter\n${ventilatorErr}`));
+      });
+    });
+    let worker: ReturnType<typeof run> | null = null;
     try {
+      await prompted;
+      ventilator.stdin.end('\n');
+      worker = run(PYTHON, [workerFile, `tcp://127.0.0.1:${ventilatorPort}`, '--timeout', '2'], 25_000);
       const deadline = Date.now() + 20_000;
       while (sink.output().trim().split('\n').filter(Boolean).length < 100) {
         if (Date.now() > deadline) throw new Error(`the sink printed ${sink.output().split('\n').length - 1} of 100 results\n${ventilatorErr}`);
@@ -140,6 +159,7 @@ describe('generated code', () => {
       // The sink runs until interrupted, like the zguide's: Ctrl-C, which it handles by closing its socket.
       sink.child.kill('SIGINT');
       ventilator.kill('SIGKILL');
+      worker?.child.kill('SIGKILL');
       const sinkExit = await sink.exited;
       expect(sinkExit.code, sinkExit.stderr).toBe(0);
     }

@@ -65,8 +65,11 @@ describe('lessons', () => {
   it('records batch time and worker count for the divide-and-conquer table', async () => {
     const solution = await runLesson('divide-and-conquer', 'solution');
     expect(solution.measurements?.workers).toBe(4);
-    expect(solution.measurements?.batchMs).toBeGreaterThan(500);
-    expect(solution.measurements?.batchMs).toBeLessThan(2000);
+    // Four workers share about 5 s of work: the batch takes about a quarter of it (1018 ms in the zguide), more on
+    // a busy machine, which is slower at the work too. So it is weighed against the work, not a fixed budget.
+    const { batchMs, workMs } = solution.measurements!;
+    expect(batchMs).toBeGreaterThan(500);
+    expect(workMs).toBeGreaterThan(2 * batchMs!);
   });
 });
 

@@ -89,7 +89,8 @@ describe('the slow joiner, with worker processes', () => {
 describe('a worker that dies', () => {
   it('loses the tasks queued for it when killed: they are not re-routed, and are reported lost with it', async () => {
     const playground = sandbox({ tasks: 20, syncStart: true, drainMs: 800 });
-    const doomed = playground.addWorker({ transport: 'tcp', mode: 'process', workMs: { min: 300, max: 300 } });
+    // A minute per task: it is surely still on its first task when the kill comes, however slow the machine.
+    const doomed = playground.addWorker({ transport: 'tcp', mode: 'process', workMs: { min: 60_000, max: 60_000 } });
     const healthy = playground.addWorker({ transport: 'tcp' });
     const events = collect(playground);
     const run = playground.startRun();
@@ -110,7 +111,9 @@ describe('a worker that dies', () => {
   }, 40_000);
 
   it('a worker removed mid-run loses its queue too, and a new one added mid-run takes over', async () => {
-    const playground = sandbox({ tasks: 40, intervalMs: 10, syncStart: true, drainMs: 800 });
+    // 70 tasks still to come after the change (0.7 s of sending): removing and adding take a few ms, so the
+    // newcomer's share does not hang on how quickly this machine does them.
+    const playground = sandbox({ tasks: 80, intervalMs: 10, syncStart: true, drainMs: 800 });
     const leaving = playground.addWorker({ transport: 'ipc', workMs: { min: 50, max: 50 } });
     const staying = playground.addWorker({ transport: 'tcp' });
     const events = collect(playground);
@@ -123,7 +126,7 @@ describe('a worker that dies', () => {
     expect(received[joining.id]).toBeGreaterThan(5);
     expect(ofType(events, 'worker:removed').map((e) => e.worker)).toEqual([leaving.id]);
     const done = Object.values(ended.summary.done).reduce((a, b) => a + b, 0);
-    expect(done + ended.summary.lost).toBe(40);
+    expect(done + ended.summary.lost).toBe(80);
     expect(received[staying.id]).toBeGreaterThan(10);
   });
 });
@@ -160,9 +163,12 @@ describe('a hung worker (SIGSTOP)', () => {
     await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === sleepy.id, 20_000);
     playground.signalWorker(sleepy.id, 'stop');
     const hung = await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'hung');
-    const dropped = await waitForEvent(playground, (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'disconnect' && e.seq > hung.seq, 5000);
+    const dropped = await waitForEvent(playground, (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'disconnect' && e.seq > hung.seq, 10_000);
+    // Not before the 600 ms timeout could run out (the last PONG came at most one 200 ms interval before the
+    // stop); and within a few timeouts (about 800 ms measured with both cores busy), where nothing else would
+    // drop it: without heartbeats a hung peer is never dropped (the test above).
     expect(dropped.t - hung.t).toBeGreaterThan(300);
-    expect(dropped.t - hung.t).toBeLessThan(2500);
+    expect(dropped.t - hung.t).toBeLessThan(5000);
     const sentAfterDrop = ofType(events, 'task:sent').filter((e) => e.seq > dropped.seq).map((e) => e.task);
     await waitForEvent(playground, (e) => e.type === 'task:sent' && e.task === 59, 20_000);
     playground.signalWorker(sleepy.id, 'cont');
@@ -208,7 +214,7 @@ describe('backpressure', () => {
 });
 
 describe('the sink', () => {
-  it('collects every result exactly once, fair-queued between workers, and the run ends when all are in', async () => {
+  it('collects every result exactly once over ipc, from a tcp and an inproc worker, and the run ends when all are in', async () => {
     const playground = sandbox({ tasks: 200, syncStart: true, drainMs: 2000 });
     playground.updateSink({ enabled: true, transport: 'ipc' });
     const a = playground.addWorker({ transport: 'tcp' });
@@ -220,9 +226,31 @@ describe('the sink', () => {
     expect(new Set(collected.map((e) => e.task)).size).toBe(200);
     expect(ended.summary.collected).toBe(200);
     expect(countBy(events, 'task:collected')).toEqual({ [a.id]: 100, [b.id]: 100 });
-    // Fair-queuing: results from both workers are interleaved from the start, not one worker's block first.
-    expect(new Set(collected.slice(0, 20).map((e) => e.worker))).toEqual(new Set([a.id, b.id]));
     expect(ofType(events, 'sink:bound')).toHaveLength(1);
+  });
+
+  it('fair-queues: while results from both workers wait, it takes them in turn, one from each', async () => {
+    // Fair-queuing shows only while several of the sink's pipes hold results at once (zmq-facts section 2). Over
+    // tcp or ipc, what has reached the sink's pipes when it reads depends on the I/O thread, so on the machine's
+    // speed: under load one worker's results can all arrive before the other's first. Over inproc a send puts the
+    // result straight into the sink's pipe, on this thread, right after the worker's task:done; so the results
+    // waiting at the sink's first read are exactly the task:done events logged before its first task:collected.
+    const playground = sandbox({ tasks: 200, syncStart: true, drainMs: 2000 });
+    playground.updateSink({ enabled: true, transport: 'inproc' });
+    const a = playground.addWorker({ transport: 'inproc' });
+    const b = playground.addWorker({ transport: 'inproc' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    const ended = await runEnded(playground, run.id);
+    expect(ended.summary.collected).toBe(200);
+    const firstRead = events.findIndex((e) => e.type === 'task:collected');
+    const waiting = countBy(events.slice(0, firstRead), 'task:done');
+    const turns = Math.min(waiting[a.id] ?? 0, waiting[b.id] ?? 0);
+    expect(turns, `results waiting at the sink's first read: ${JSON.stringify(waiting)}`).toBeGreaterThanOrEqual(10);
+    const order = ofType(events, 'task:collected').map((e) => e.worker);
+    const inTurn = order.slice(0, 2 * turns);
+    expect(inTurn.filter((worker, i) => i > 0 && worker === inTurn[i - 1]), `collected in this order: ${inTurn.join(' ')}`).toEqual([]);
+    expect(new Set(order.slice(0, 20))).toEqual(new Set([a.id, b.id]));
   });
 });
 

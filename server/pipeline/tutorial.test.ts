@@ -44,7 +44,10 @@ function recipientsInSendOrder(events: ReturnType<typeof collect>) {
 
 describe('the tutorial scenario', () => {
   it('sends 1, 2, 3 to the tcp worker, then shares the texts once the ipc worker has joined', async () => {
-    const { events, ended } = await tutorial({ intervalMs: 60, drainMs: 1000 });
+    // The ipc worker, started with the run, retries its connect every 100-200 ms (libzmq's reconnect interval plus
+    // a random jitter) until the ipc bind, so it joins up to 200 ms after it, plus what a busy machine adds. Each
+    // worker must get an "x", so it must join before the first "x" goes out, 7 intervals after the bind: 700 ms.
+    const { events, ended } = await tutorial({ intervalMs: 100, drainMs: 1000 });
     expect(ended.reason).toBe('completed');
     const received = receivedBy(events);
 

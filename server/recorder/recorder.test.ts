@@ -106,35 +106,43 @@ describe('Recorder', () => {
   });
 
   it('only buffers in the listener; writes one transaction per flush, by timer or at 5,000 events', async () => {
-    const log = new RunLog();
-    const recorder = recorderFor(log, { flushMs: 200 });
-    const transaction = vi.spyOn(store, 'transaction');
-    const events = syntheticEvents('run-00000b0f', { count: 12_000 });
-    for (let i = 0; i < 10; i++) log.append(events.next().value!);
-    // Nothing written synchronously: no run row, no transaction, the events wait in the buffer.
-    expect(store.listRuns().total).toBe(0);
-    expect(transaction).not.toHaveBeenCalled();
-    expect(recorder.buffered).toBe(10);
-    await until(() => recorder.buffered === 0, 'the timer flush');
-    expect(transaction).toHaveBeenCalledTimes(1);
-    expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'running', eventCount: 10 });
+    // The flush timer is a fake one, advanced by hand: which of the two flushes ran cannot depend on how long
+    // this machine takes to append 5,000 events. setImmediate stays real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const log = new RunLog();
+      const recorder = recorderFor(log, { flushMs: 200 });
+      const transaction = vi.spyOn(store, 'transaction');
+      const events = syntheticEvents('run-00000b0f', { count: 12_000 });
+      for (let i = 0; i < 10; i++) log.append(events.next().value!);
+      // Nothing written synchronously: no run row, no transaction, the events wait in the buffer.
+      expect(store.listRuns().total).toBe(0);
+      expect(transaction).not.toHaveBeenCalled();
+      expect(recorder.buffered).toBe(10);
+      vi.advanceTimersByTime(199);
+      expect(recorder.buffered).toBe(10);
+      vi.advanceTimersByTime(1);
+      expect(recorder.buffered).toBe(0);
+      expect(transaction).toHaveBeenCalledTimes(1);
+      expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'running', eventCount: 10 });
 
-    // 5,000 more in one go: flushed on the next setImmediate, not by the timer (which only fires after 200 ms).
-    const before = performance.now();
-    for (let i = 0; i < 5000; i++) log.append(events.next().value!);
-    expect(recorder.buffered).toBe(5000);
-    await new Promise((resolve) => setImmediate(resolve));
-    const elapsed = performance.now() - before;
-    expect(recorder.buffered).toBe(0);
-    expect(transaction).toHaveBeenCalledTimes(2);
-    if (elapsed < 200) expect(store.getRun('run-00000b0f').eventCount).toBe(5010);
+      // 5,000 more in one go: flushed on the next setImmediate; the timer they armed has not fired.
+      for (let i = 0; i < 5000; i++) log.append(events.next().value!);
+      expect(recorder.buffered).toBe(5000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(recorder.buffered).toBe(0);
+      expect(transaction).toHaveBeenCalledTimes(2);
+      expect(store.getRun('run-00000b0f').eventCount).toBe(5010);
 
-    // The rest, then close(): everything is stored, the run ended.
-    for (const event of events) log.append(event);
-    recorder.close();
-    expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'ended', eventCount: 12_000, lastSeq: 12_000 });
-    // 6,990 left at close: two transactions of at most 5,000.
-    expect(transaction).toHaveBeenCalledTimes(4);
+      // The rest, then close(): everything is stored, the run ended.
+      for (const event of events) log.append(event);
+      recorder.close();
+      expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'ended', eventCount: 12_000, lastSeq: 12_000 });
+      // 6,990 left at close: two transactions of at most 5,000.
+      expect(transaction).toHaveBeenCalledTimes(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('survives a write error: nothing thrown to the pipeline, the error counted and surfaced, the run incomplete', async () => {

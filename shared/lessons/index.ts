@@ -18,6 +18,17 @@ function shares(run: RunRecord): number[] {
   return Object.values(run.summary.received);
 }
 
+/** The work a run's tasks held, as done: from each task's receipt by a worker to its task:done, summed. */
+function workTime(events: readonly PlaygroundEvent[]): number {
+  const receivedAt = new Map<number, number>();
+  let total = 0;
+  for (const event of events) {
+    if (event.type === 'task:received') receivedAt.set(event.task, event.t);
+    else if (event.type === 'task:done' && receivedAt.has(event.task)) total += event.t - receivedAt.get(event.task)!;
+  }
+  return total;
+}
+
 function result(met: boolean, en: string, es: string, measurements?: Record<string, number>): GoalResult {
   return { met, detail: { en, es }, ...(measurements ? { measurements } : {}) };
 }
@@ -60,12 +71,15 @@ const divideAndConquer: Lesson = {
     const workers = Object.keys(run.summary.received).length;
     const all = run.summary.collected === run.summary.sent && run.summary.sent >= 100;
     const batchMs = firstSent && collected.length > 0 ? Math.round(collected.at(-1)!.t - firstSent.t) : 0;
-    const met = all && workers >= 4 && batchMs > 0 && batchMs < 2000;
+    // The batch time is weighed against the work the batch held, as this machine did it, not against a fixed
+    // budget: a busy machine is slower at both, and four workers side by side still take about a quarter of it.
+    const workMs = Math.round(workTime(run.events));
+    const met = all && workers >= 4 && batchMs > 0 && batchMs < workMs / 2;
     return result(
       met,
-      `${run.summary.collected} of ${run.summary.sent} results collected by the sink; ${workers} workers; batch time ${batchMs} ms (goal: all 100 with 4 or more workers, under 2000 ms).`,
-      `${run.summary.collected} de ${run.summary.sent} resultados recogidos por el sink; ${workers} workers; tiempo del lote ${batchMs} ms (meta: los 100 con 4 o más workers, en menos de 2000 ms).`,
-      { workers, batchMs },
+      `${run.summary.collected} of ${run.summary.sent} results collected by the sink; ${workers} workers; batch time ${batchMs} ms for ${workMs} ms of work (goal: all 100 with 4 or more workers, in under half the time of the work).`,
+      `${run.summary.collected} de ${run.summary.sent} resultados recogidos por el sink; ${workers} workers; tiempo del lote ${batchMs} ms para ${workMs} ms de trabajo (meta: los 100 con 4 o más workers, en menos de la mitad del tiempo del trabajo).`,
+      { workers, batchMs, workMs },
     );
   },
 };

@@ -20,7 +20,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Con un solo worker el lote tarda más o menos la suma de todo el trabajo (≈5 s). Cada worker más lo divide, siempre que el inicio esté sincronizado para que todos reciban su parte.',
       'Ejecútalo con 1, 2 y 4 workers: la tabla compara tus tiempos con los de la zguide.',
     ],
-    goal: 'Los 100 resultados llegan al sink con 4 workers o más, en menos de 2 segundos.',
+    goal: 'Los 100 resultados llegan al sink con 4 workers o más, en menos de la mitad de lo que dura el propio trabajo (unos 5 s en total).',
     hint: 'Añade workers (con la misma configuración: 1-100 ms) y deja activado "Sincronizar el inicio".',
     solution: 'Cuatro workers de 1-100 ms con el sink activado: aquí unos 1,2-1,4 s (la zguide midió 1018 ms).',
   },
