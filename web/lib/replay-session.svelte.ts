@@ -228,6 +228,9 @@ export class ReplaySession extends PlaygroundSession {
     this.#appliedSeq = frame.events.at(-1)?.seq ?? 0;
     this.#setClock(time);
     this.run.tick(this.loop.time);
+    // A moment picked on the timeline shows the run exactly as it was then: every message received by then is
+    // listed and counted, even the ones whose dots are drawn still flying. (Playing lists them as they land.)
+    this.run.landAll();
     this.current = eventAt(window.events, time);
   }
 

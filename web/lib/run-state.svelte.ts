@@ -32,7 +32,7 @@ import {
 import { localize, locale, t } from './i18n/index.svelte.ts';
 import { accounting, describeChange, externalSource, externalTaken, nextLinkState, type Accounting } from './run-model.ts';
 import type { EventsFrame } from './stream-client.svelte.ts';
-import { EndpointView, MESSAGES_SHOWN, WorkerView } from './views.svelte.ts';
+import { EndpointView, MESSAGES_SHOWN, WorkerView, type ReceivedMessage } from './views.svelte.ts';
 
 export { EndpointView, MESSAGES_SHOWN, WorkerView, type ReceivedMessage } from './views.svelte.ts';
 
@@ -142,6 +142,13 @@ export class RunState {
   /** The newest counters of this run not yet shown, and the task events left out since the last flush. */
   #pendingCounters: { counters: Counters; dropped: number } | null = null;
   #countersShownAt = -Infinity;
+  /**
+   * Received messages whose dot is still flying, in arrival order: each joins its worker's list (and counter) when
+   * the run time drawn reaches its landing, as its dot arrives. Only where messages are listed (keepMessages).
+   */
+  #landings: { at: number; worker: WorkerView; message: ReceivedMessage }[] = [];
+  /** A live run:ended held until the messages in the air have landed: the run ends on the page with its last dot. */
+  #pendingEnd: Extract<PlaygroundEvent, { type: 'run:ended' }> | null = null;
 
   /**
    * Follows the playground's topology between runs: workers added, removed or reconfigured since. Counts and
@@ -200,6 +207,9 @@ export class RunState {
     this.#lastDot = { task: -Infinity, result: -Infinity };
     this.#pendingCounters = null;
     this.#countersShownAt = -Infinity;
+    for (const landing of this.#landings) landing.worker.inAir = 0;
+    this.#landings = [];
+    this.#pendingEnd = null;
     if (info) {
       this.#setWorkers([]);
       this.seed(info);
@@ -271,6 +281,10 @@ export class RunState {
         lostBy ??= { ...this.lostBy };
         lostBy[who] = (lostBy[who] ?? 0) + 1;
       }
+      if (event.type === 'run:ended' && event.seq > frame.historyUntil && this.#landings.length > 0) {
+        this.#pendingEnd = event;
+        continue;
+      }
       this.#apply(event, context, event.seq <= frame.historyUntil);
       if (event.type === 'run:ended') lostBy = null;
     }
@@ -332,7 +346,39 @@ export class RunState {
     }
     flights = pruneLanded(flights, t);
     if (flights !== this.flights) this.flights = flights;
-    return this.flights.length > 0 || this.#pendingSent.size > 0 || this.#pendingCounters !== null || this.status === 'running';
+    if (this.#landings.length > 0) this.#land(t);
+    return (
+      this.flights.length > 0 ||
+      this.#landings.length > 0 ||
+      this.#pendingSent.size > 0 ||
+      this.#pendingCounters !== null ||
+      this.status === 'running'
+    );
+  }
+
+  /** Lists every message still waiting for its dot to land, now. */
+  landAll(): void {
+    this.#land(Infinity);
+  }
+
+  /** Lists the messages whose dots have landed by run time t (the same moment the dot leaves the diagram). */
+  #land(t: number): void {
+    const landed = this.#landings.filter((landing) => landing.at <= t);
+    if (landed.length === 0) return;
+    this.#landings = this.#landings.filter((landing) => landing.at > t);
+    const workers = new Set<WorkerView>();
+    for (const { worker, message } of landed) {
+      worker.incoming.push(message);
+      worker.inAir = Math.max(0, worker.inAir - 1);
+      workers.add(worker);
+    }
+    for (const worker of workers) worker.flush(this.keepMessages);
+    if (this.#landings.length === 0 && this.#pendingEnd) {
+      const context: FrameContext = { log: [], lost: new Map() };
+      this.#apply(this.#pendingEnd, context, false);
+      this.#pendingEnd = null;
+      this.log = context.log.concat(this.log).slice(0, LOG_SIZE);
+    }
   }
 
   /** Copies the newest exact counters into the state the page shows. */
@@ -354,12 +400,16 @@ export class RunState {
     this.dropped += pending.dropped;
   }
 
-  /** Replaces worker message lists with the complete ones from the run detail (bodies only). */
+  /**
+   * Replaces worker message lists with the complete ones from the run detail (bodies only). The newest ones whose
+   * dots are still flying join the list when they land.
+   */
   fillMessages(run: string, messages: Readonly<Record<string, readonly string[]>>): void {
     if (run !== this.runId) return;
     let key = -1;
     for (const w of this.workers) {
-      const bodies = messages[w.id];
+      const all = messages[w.id];
+      const bodies = all?.slice(0, all.length - w.inAir);
       if (!bodies || bodies.length <= w.messages.length) continue;
       w.messages = bodies.slice(-MESSAGES_SHOWN).map((body) => ({ key: key--, task: null, body }));
     }
@@ -557,7 +607,13 @@ export class RunState {
         const worker = this.#byId.get(event.worker);
         if (!worker) return;
         worker.seen++;
-        if (this.keepMessages) worker.incoming.push({ key: event.seq, task: event.task, body: event.body });
+        const message = { key: event.seq, task: event.task, body: event.body };
+        if (this.keepMessages && isCatchUp) worker.incoming.push(message);
+        else if (this.keepMessages) {
+          // Listed when its dot lands (drawn or sampled out, the same moment), not when the event arrives.
+          this.#landings.push({ at: event.t + this.#duration(), worker, message });
+          worker.inAir++;
+        }
         if (!isCatchUp) {
           const duration = this.#duration();
           if (this.#admit('task', event.t, duration)) {

@@ -107,7 +107,14 @@ export class PlaygroundSession {
   sinkOverride = $state.raw<{ sink: SinkInfo; afterRun: string | null } | null>(null);
 
   readonly run = new RunState();
-  readonly loop = new FrameLoop({ onFrame: (now) => this.run.tick(now) });
+  readonly loop = new FrameLoop({
+    onFrame: (now) => {
+      const isBusy = this.run.tick(now);
+      // A run's end can come with a frame, or later with its last dot (RunState holds it until then).
+      this.#afterRunEnded();
+      return isBusy;
+    },
+  });
 
   readonly connection: ConnectionStatus = $derived(this.stream?.status ?? 'connecting');
   readonly isRunActive = $derived(
@@ -482,13 +489,16 @@ export class PlaygroundSession {
       for (const event of frame.events) if (event.type === 'lesson:checked') onLessonChecked(event);
     }
     if (this.awaitingRun !== null && this.run.runId === this.awaitingRun) this.awaitingRun = null;
+    this.#afterRunEnded();
+    this.loop.wake();
+  }
+
+  #afterRunEnded(): void {
+    if (this.run.status !== 'ended') return;
     const info = this.info;
     // playground:updated is about params; run starts and ends arrive as events, so keep activeRun in step here.
-    if (info && info.activeRun !== null && info.activeRun === this.run.runId && this.run.status === 'ended') {
-      this.info = { ...info, activeRun: null };
-    }
-    this.loop.wake();
-    if (this.run.status === 'ended') void this.#fillMessages();
+    if (info && info.activeRun !== null && info.activeRun === this.run.runId) this.info = { ...info, activeRun: null };
+    void this.#fillMessages();
   }
 
   /** ?lesson=<id> names the playground's lesson, so a link opens it. */
@@ -505,7 +515,8 @@ export class PlaygroundSession {
     const id = this.info?.id;
     const run = this.run.runId;
     if (!id || !run || this.#filledRun === run || !this.run.keepMessages) return;
-    const isIncomplete = this.run.workers.some((w) => w.messages.length < Math.min(w.count, MESSAGES_SHOWN));
+    // Messages whose dots are still flying are not missing: they join the list as they land.
+    const isIncomplete = this.run.workers.some((w) => w.messages.length + w.inAir < Math.min(w.count, MESSAGES_SHOWN));
     if (!isIncomplete) return;
     this.#filledRun = run;
     try {

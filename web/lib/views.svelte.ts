@@ -88,6 +88,8 @@ export class WorkerView {
   done = $state(0);
   /** Tasks lost with this worker (task:lost events; the summary's lostBy once the run ended). */
   lost = $state(0);
+  /** Received tasks whose dot is still flying to this worker (tracked where messages are listed: the tutorial). */
+  inAir = $state(0);
   messages = $state.raw<ReceivedMessage[]>([]);
   /** The link as the worker's own socket monitor sees it. */
   link = $state<LinkState>('idle');
@@ -107,6 +109,12 @@ export class WorkerView {
   doneSeen = 0;
   /** Messages appended during the current frame, flushed once per frame. */
   incoming: ReceivedMessage[] = [];
+  /**
+   * Received tasks whose dot has landed: what the worker's counter shows, so it moves with its list when the dot
+   * arrives. While dots fly, `seen` (which grows with `inAir`) is the floor: the exact counters lag the events by
+   * up to COUNTERS_EVERY_MS, and a task taking off must not lower the counter.
+   */
+  readonly landed = $derived(this.inAir === 0 ? this.count : Math.max(0, Math.max(this.count, this.seen) - this.inAir));
 
   constructor(info: WorkerInfo) {
     this.id = info.id;
