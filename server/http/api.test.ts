@@ -34,7 +34,9 @@ afterEach(async () => {
   policy.cleanup();
 });
 
-async function createPlayground(body: object = { scenario: 'tutorial', params: { intervalMs: 30, drainMs: 800 } }) {
+// The tutorial at 100 ms: its ipc worker joins up to about 200 ms after the ipc bind (libzmq's reconnect interval
+// plus jitter), and must join before the first "x" goes out, 7 intervals later, for every message to be taken.
+async function createPlayground(body: object = { scenario: 'tutorial', params: { intervalMs: 100, drainMs: 800 } }) {
   const response = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: body });
   expect(response.statusCode).toBe(201);
   return response.json<PlaygroundInfo>();
@@ -54,7 +56,7 @@ describe('HTTP API', () => {
 
     const playground = await createPlayground();
     expect(playground.endpoints.map((e) => e.name)).toEqual(['tcp', 'ipc']);
-    expect(playground.params.intervalMs).toBe(30);
+    expect(playground.params.intervalMs).toBe(100);
     const { probe } = await openStream(playground.id);
     await probe.waitFor((m) => m.type === 'hello');
 
@@ -102,7 +104,7 @@ describe('HTTP API', () => {
     expect(missing.json()).toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     expect((await owner.inject('/api/nothing-here')).json()).toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     // Nothing changed
-    expect((await owner.inject(`/api/playgrounds/${id}`)).json().params.intervalMs).toBe(30);
+    expect((await owner.inject(`/api/playgrounds/${id}`)).json().params.intervalMs).toBe(100);
   });
 
   it('refuses a playground past the server-wide limit with 429', async () => {
@@ -161,7 +163,7 @@ describe('WebSocket stream', () => {
   });
 
   it('[S3][W3] answers malformed and hostile commands with errors while a run carries on unharmed', async () => {
-    const { id } = await createPlayground({ params: { intervalMs: 20, drainMs: 800 } });
+    const { id } = await createPlayground({ params: { intervalMs: 100, drainMs: 800 } });
     const { socket, probe } = await openStream(id);
     socket.send(JSON.stringify({ type: 'subscribe' }));
     socket.send(JSON.stringify({ type: 'run:start' }));
