@@ -45,6 +45,16 @@ export interface Harness {
   pageErrors: string[];
   /** Saves a screenshot as test-results/<name>.png and returns its path. */
   screenshot(page: Page, name: string): Promise<string>;
+  /**
+   * A request to an API path (no leading slash) as this browser: with its session cookie, so it sees and owns
+   * what the page's visitor does. A body is sent as JSON. Throws on a status other than 2xx.
+   */
+  api<T>(path: string, method?: string, body?: unknown): Promise<T>;
+  /**
+   * Another browser, as a second person would have: its own profile, so its own session cookie. Closed with the
+   * harness.
+   */
+  newVisitor(): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -64,23 +74,27 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   zmq.context.blocky = false;
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-e2e-'));
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-chromium-'));
+  const otherProfiles: string[] = [];
   const removeDirs = () => {
-    fs.rmSync(userDataDir, { recursive: true, force: true });
+    for (const dir of [userDataDir, ...otherProfiles]) fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(runtimeDir, { recursive: true, force: true });
   };
-  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }) });
-  let context: BrowserContext;
-  let baseUrl: string;
-  try {
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    baseUrl = `${address}/`;
-    context = await chromium.launchPersistentContext(userDataDir, {
+  const launch = (dir: string) =>
+    chromium.launchPersistentContext(dir, {
       executablePath,
       headless: true,
       viewport: options.viewport ?? { width: 1280, height: 800 },
       args: options.locale ? [...CHROMIUM_ARGS, `--lang=${options.locale}`] : CHROMIUM_ARGS,
       ...(options.locale ? { locale: options.locale } : {}),
     });
+  const others: BrowserContext[] = [];
+  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }) });
+  let context: BrowserContext;
+  let baseUrl: string;
+  try {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    baseUrl = `${address}/`;
+    context = await launch(userDataDir);
   } catch (error) {
     await app.close();
     removeDirs();
@@ -99,6 +113,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       page.on('pageerror', (error) => pageErrors.push(error.message));
       return page;
     },
+    async api<T>(apiPath: string, method = 'GET', body?: unknown): Promise<T> {
+      const response = await context.request.fetch(`${baseUrl}${apiPath}`, { method, ...(body === undefined ? {} : { data: body }) });
+      if (!response.ok()) throw new Error(`${method} ${apiPath}: HTTP ${response.status()} ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+    async newVisitor() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-chromium-'));
+      otherProfiles.push(dir);
+      const other = await launch(dir);
+      others.push(other);
+      other.on('page', (page) => page.on('pageerror', (error) => pageErrors.push(error.message)));
+      return other;
+    },
     async screenshot(page, name) {
       const file = path.join(RESULTS_DIR, `${name}.png`);
       await page.screenshot({ path: file });
@@ -108,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (isClosed) return;
       isClosed = true;
       try {
+        for (const other of others) await other.close().catch(() => {});
         await context.close().catch(() => {});
         await app.close();
       } finally {

@@ -108,8 +108,8 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     expect(await page.getByTestId('replay-status').textContent()).toContain(runId);
     expect(await page.getByTestId('run-id').count()).toBe(0);
 
-    const detail = (await (await fetch(`${harness.baseUrl}api/runs/${runId}`)).json()) as RecordedRunDetail;
-    const window = (await (await fetch(`${harness.baseUrl}api/runs/${runId}/events?limit=5000`)).json()) as EventWindow;
+    const detail = await harness.api<RecordedRunDetail>(`api/runs/${runId}`);
+    const window = await harness.api<EventWindow>(`api/runs/${runId}/events?limit=5000`);
     const events = window.events;
     const bind = events.find((e) => e.type === 'endpoint:bound' && e.endpoint.name === 'ipc')!;
     expect(bind).toBeDefined();
@@ -210,7 +210,7 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     await expect.poll(() => second.getByTestId('run-id').textContent(), { timeout: 15_000 }).not.toBe(runId);
     await waitRunEnded(second);
     const againId = (await second.getByTestId('run-id').textContent())?.trim() ?? '';
-    const again = (await (await fetch(`${harness.baseUrl}api/runs/${againId}`)).json()) as RecordedRunDetail;
+    const again = await harness.api<RecordedRunDetail>(`api/runs/${againId}`);
     expect(again.params).toEqual(detail.params);
     expect(again.workers.map((w) => [w.id, w.transport])).toEqual(detail.workers.map((w) => [w.id, w.transport]));
     expect(new URL(second.url()).searchParams.has('again')).toBe(false);
@@ -220,14 +220,8 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
   });
 
   it('replays a run of more than 20,000 events window by window, with a worker added half-way', { timeout: 90_000 }, async () => {
-    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${harness.baseUrl}${url}`, {
-        method,
-        ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      expect(response.ok, `${method} ${url}: ${response.status}`).toBe(true);
-      return (await response.json()) as T;
-    };
+    // As the browser's visitor (its cookie): the run is then its own, and its permalink opens in the page.
+    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => await harness.api<T>(url, method, body);
     const until = async <T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -248,10 +242,8 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     await until('2,500 sends', async () => ((await api<Live>('GET', `api/playgrounds/${playground.id}/runs/${run}`)).summary?.sent ?? 0) >= 2500 || null);
     const newcomer = await api<{ id: string }>('POST', `api/playgrounds/${playground.id}/workers`, { transport: 'tcp', workMs: { min: 0, max: 0 } });
     const detail = await until('the recorded run to end', async () => {
-      const recorded = await fetch(`${harness.baseUrl}api/runs/${run}`);
-      if (!recorded.ok) return null;
-      const d = (await recorded.json()) as RecordedRunDetail;
-      return d.status === 'ended' ? d : null;
+      const d = await harness.api<RecordedRunDetail>(`api/runs/${run}`).catch(() => null);
+      return d?.status === 'ended' ? d : null;
     });
     expect(detail.eventCount).toBeGreaterThan(20_000);
     const summary = detail.summary!;

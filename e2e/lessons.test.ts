@@ -24,7 +24,7 @@ async function goalStatus(page: Page, status: 'met' | 'not-met', timeout = 40_00
 
 async function playgroundOf(harness: Harness, page: Page): Promise<PlaygroundInfo> {
   const id = new URL(page.url()).searchParams.get('p');
-  return (await (await fetch(`${harness.baseUrl}api/playgrounds/${id}`)).json()) as PlaygroundInfo;
+  return await harness.api<PlaygroundInfo>(`api/playgrounds/${id}`);
 }
 
 describe('lessons in Spanish (issue 5)', () => {

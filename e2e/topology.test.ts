@@ -85,7 +85,7 @@ describe('live topology in the browser (issue 3)', () => {
 
     // The page agrees with the server's record of the run.
     const runId = (await page.getByTestId('run-id').textContent())?.trim();
-    const detail = (await (await fetch(`${harness.baseUrl}api/playgrounds/${playground}/runs/${runId}`)).json()) as RunDetail;
+    const detail = await harness.api<RunDetail>(`api/playgrounds/${playground}/runs/${runId}`);
     expect(detail.summary.lost).toBe(lost);
     expect(Object.values(detail.summary.done).reduce((a, b) => a + b, 0)).toBe(done);
     expect(detail.workers.find((w) => w.id === 'worker-1')?.transport).toBe('ipc');

@@ -72,7 +72,7 @@ describe('the tutorial in the browser (issue 2)', () => {
     // The page really asked for 100 ms, and the server's record of the run matches what the page shows.
     const playground = new URL(page.url()).searchParams.get('p');
     const runId = (await page.getByTestId('run-id').textContent())?.trim();
-    const detail = (await (await fetch(`${harness.baseUrl}api/playgrounds/${playground}/runs/${runId}`)).json()) as RunDetail;
+    const detail = await harness.api<RunDetail>(`api/playgrounds/${playground}/runs/${runId}`);
     expect(detail.params.intervalMs).toBe(100);
     expect(detail.messages).toEqual(state.lists);
 
@@ -83,7 +83,7 @@ describe('the tutorial in the browser (issue 2)', () => {
     await waitRunEnded(second);
     await second.getByTestId('msg-worker-ipc').last().waitFor();
     expect(await finalState(second)).toEqual(state);
-    const info = (await (await fetch(`${harness.baseUrl}api/playgrounds/${playground}`)).json()) as PlaygroundInfo;
+    const info = await harness.api<PlaygroundInfo>(`api/playgrounds/${playground}`);
     expect(info.activeRun).toBeNull();
     await second.close();
     await page.close();

@@ -186,3 +186,34 @@ export async function patchSink(id: string, patch: SinkPatch): Promise<SinkInfoT
 export async function patchOptions(id: string, patch: SocketOptionsPatch): Promise<SocketOptionsT> {
   return expect(await request('PATCH', `${playgroundPath(id)}/options`, patch), (v) => isSocketOptions.Check(v), 'socket options');
 }
+
+/** What this browser's session may do in a playground (see docs/api.md#visitors-and-roles). */
+export type Role = 'owner' | 'driver' | 'watcher';
+
+function isRole(value: unknown): value is Role {
+  return value === 'owner' || value === 'driver' || value === 'watcher';
+}
+
+/** GET /api/playgrounds/:id/access: this session's role (PG_ERR_NOT_FOUND when it has none). */
+export async function getRole(id: string): Promise<Role> {
+  const body = await request('GET', `${playgroundPath(id)}/access`);
+  return expect<{ role: Role }>(body, (v) => isRole((v as { role?: unknown } | null)?.role), 'role').role;
+}
+
+/** POST /api/playgrounds/:id/join: a watch or invite link's token gives this session its role. */
+export async function joinPlayground(id: string, token: string): Promise<{ role: Role; playground: PlaygroundInfoT }> {
+  return expect(
+    await request('POST', `${playgroundPath(id)}/join`, { token }),
+    (v) => isRole((v as { role?: unknown } | null)?.role) && isPlaygroundInfo.Check((v as { playground?: unknown }).playground),
+    'role',
+  );
+}
+
+/** GET /api/playgrounds/:id/links: the owner's watch and invite links. */
+export async function getLinks(id: string): Promise<{ watch: string; invite: string }> {
+  return expect(
+    await request('GET', `${playgroundPath(id)}/links`),
+    (v) => typeof (v as { watch?: unknown } | null)?.watch === 'string' && typeof (v as { invite?: unknown }).invite === 'string',
+    'links',
+  );
+}

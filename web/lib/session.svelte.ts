@@ -20,7 +20,7 @@ import {
 } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
-import { ApiError, toErrorInfo } from './api.ts';
+import { ApiError, toErrorInfo, type Role } from './api.ts';
 import { FrameLoop } from './frame-loop.svelte.ts';
 import { t, type MessageKey } from './i18n/index.svelte.ts';
 import { parseWhole } from './run-model.ts';
@@ -106,6 +106,14 @@ export class PlaygroundSession {
    */
   sinkOverride = $state.raw<{ sink: SinkInfo; afterRun: string | null } | null>(null);
 
+  /**
+   * This session's role in the playground: its owner, a driver (invite link) or a watcher (watch link), who sees
+   * it live but no controls. Null until the playground is known.
+   */
+  role = $state<Role | null>(null);
+  /** The owner's watch and invite links, once asked for. */
+  links = $state.raw<{ watch: string; invite: string } | null>(null);
+
   readonly run = new RunState();
   readonly loop = new FrameLoop({
     onFrame: (now) => {
@@ -141,6 +149,8 @@ export class PlaygroundSession {
     return null;
   });
   readonly isPipeline = $derived(this.info?.scenario === 'pipeline');
+  /** Whether this session may change the playground (run, topology, options, lessons); watchers only look. */
+  readonly canDrive = $derived(this.role === 'owner' || this.role === 'driver');
   /** The sink of the next run (between runs) or of the run in progress. */
   readonly sink: SinkInfo | null = $derived(
     this.sinkOverride && this.sinkOverride.afterRun === this.run.runId ? this.sinkOverride.sink : (this.info?.sink ?? null),
@@ -406,14 +416,22 @@ export class PlaygroundSession {
       const wanted = query.get('p');
       const scenario = query.get('scenario') ?? 'tutorial';
       const lesson = query.get('lesson');
+      // A shared link: ?p=<id>&watch=<token> (read-only) or &invite=<token> (may drive).
+      const token = query.get('invite') ?? query.get('watch');
       void this.#loadScenarios();
       let info: PlaygroundInfo | null = null;
+      let role: Role = 'owner';
       if (wanted) {
         try {
-          info = await api.getPlayground(wanted);
+          if (token) ({ playground: info, role } = await api.joinPlayground(wanted, token));
+          else [info, role] = await Promise.all([api.getPlayground(wanted), api.getRole(wanted)]);
         } catch (error) {
+          // Not ours and no valid link (or closed since): this tab gets a playground of its own.
           if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
+          info = null;
+          role = 'owner';
         }
+        if (token) this.#dropLinkToken();
       }
       if (!info && lesson) {
         try {
@@ -426,7 +444,7 @@ export class PlaygroundSession {
       info ??= await api.createPlayground({ scenario });
       if (this.#isClosed) return;
       this.pending = null;
-      this.#attach(info);
+      this.#attach(info, role);
       if (this.error?.code === 'PG_ERR_NETWORK') this.error = null;
     } catch (error) {
       if (this.#isClosed) return;
@@ -444,8 +462,33 @@ export class PlaygroundSession {
     }
   }
 
-  /** Points the tab (URL, stream, state) at a playground. */
-  #attach(info: PlaygroundInfo): void {
+  /** The session has its role now: the link's token leaves the address bar (and the browser's history). */
+  #dropLinkToken(): void {
+    const url = new URL(location.href);
+    url.searchParams.delete('watch');
+    url.searchParams.delete('invite');
+    history.replaceState(history.state, '', url);
+  }
+
+  /** Asks for the owner's watch and invite links (once per playground). */
+  async loadLinks(): Promise<{ watch: string; invite: string } | null> {
+    const id = this.info?.id;
+    if (!id || this.role !== 'owner') return null;
+    if (this.links) return this.links;
+    try {
+      const links = await api.getLinks(id);
+      if (this.info?.id === id) this.links = links;
+      return links;
+    } catch (error) {
+      this.error = toErrorInfo(error);
+      return null;
+    }
+  }
+
+  /** Points the tab (URL, stream, state) at a playground, in which this session has `role`. */
+  #attach(info: PlaygroundInfo, role: Role = 'owner'): void {
+    this.role = role;
+    this.links = null;
     const url = new URL(location.href);
     if (url.searchParams.get('p') !== info.id || url.searchParams.has('scenario')) {
       url.searchParams.set('p', info.id);

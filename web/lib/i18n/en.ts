@@ -515,4 +515,15 @@ export const EN = {
   'legend.task': 'a task, flying to whoever received it',
   'legend.message': 'one message, flying to whoever received it',
   'legend.result': 'a result, flying to the sink',
+  // Who this browser is in the playground, and the owner's links (issue 9).
+  'share.role.owner': 'your playground',
+  'share.role.driver': 'invited: you may drive',
+  'share.role.watcher': 'watching (read-only)',
+  'share.roleHint': 'Your role here. Watchers see the playground live but cannot change it.',
+  'share.watch': 'Copy watch link',
+  'share.invite': 'Copy invite link',
+  'share.watchHint': 'Anyone who opens this link sees this playground live and its recorded runs, read-only.',
+  'share.inviteHint': 'Anyone who opens this link may also run and change this playground: share it only with people you trust.',
+  'share.copied': 'Copied',
+  'share.copyByHand': 'Select and copy:',
 } as const;

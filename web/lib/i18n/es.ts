@@ -517,4 +517,15 @@ export const ES: Record<keyof typeof EN, string> = {
   'legend.task': 'una tarea, volando hacia quien la recibió',
   'legend.message': 'un mensaje, volando hacia quien lo recibió',
   'legend.result': 'un resultado, volando hacia el sink',
+  // Quién es este navegador en el playground, y los enlaces de quien lo creó (issue 9).
+  'share.role.owner': 'tu playground',
+  'share.role.driver': 'invitado: puedes manejarlo',
+  'share.role.watcher': 'mirando (solo lectura)',
+  'share.roleHint': 'Tu papel aquí. Quien mira ve el playground en directo pero no puede cambiarlo.',
+  'share.watch': 'Copiar enlace para mirar',
+  'share.invite': 'Copiar enlace de invitación',
+  'share.watchHint': 'Quien abra este enlace verá este playground en directo y sus ejecuciones grabadas, sin poder cambiar nada.',
+  'share.inviteHint': 'Quien abra este enlace también podrá ejecutar y cambiar este playground: compártelo solo con gente de confianza.',
+  'share.copied': 'Copiado',
+  'share.copyByHand': 'Selecciona y copia:',
 };
