@@ -1,9 +1,11 @@
 /**
  * Every lesson, headless on real sockets: its solution meets its goal and its start does not (as
- * learnGitBranching checks every level). The goal is checked by the playground itself, from the run's events.
+ * learnGitBranching checks every level), and so does its hint, followed as a learner reads it: the change the
+ * hint asks for (`hintApplied`, beside the hint) made from the start with the playground's own commands, as the
+ * page's controls make it. The goal is checked by the playground itself, from the run's events.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LESSONS } from '../../shared/lessons/index.ts';
+import { LESSONS, type HintChange } from '../../shared/lessons/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
@@ -25,13 +27,27 @@ afterEach(async () => {
 
 type Checked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>;
 
-async function runLesson(lessonId: string, stage: 'start' | 'solution'): Promise<Checked> {
+/** What a learner does after reading the hint: each change with the command its control sends. */
+function followHint(target: Playground, change: HintChange): void {
+  if (change.params) target.updateParams(change.params);
+  for (const [worker, patch] of Object.entries(change.workers ?? {})) target.updateWorker(worker, patch);
+  for (const worker of change.addWorkers ?? []) target.addWorker(worker);
+  if (change.sink) target.updateSink(change.sink);
+  if (change.options) target.updateOptions(change.options);
+}
+
+async function runLesson(lessonId: string, stage: 'start' | 'solution' | 'hint'): Promise<Checked> {
   const lesson = LESSONS.find((candidate) => candidate.id === lessonId)!;
   const endpointOverrides: Record<string, string> =
     lesson.scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {};
   await playground?.close();
   playground = new Playground({ scenario: SCENARIOS.get(lesson.scenario)!, policy, endpointOverrides });
-  playground.applyLesson(lessonId, stage);
+  if (stage === 'hint') {
+    playground.applyLesson(lessonId, 'start');
+    followHint(playground, lesson.hintApplied);
+  } else {
+    playground.applyLesson(lessonId, stage);
+  }
   const run = playground.startRun();
   const checked = waitForEvent(playground, (e): e is Checked => e.type === 'lesson:checked' && e.run === run.id, 30_000);
   const ended = await runEnded(playground, run.id, 30_000);
@@ -59,6 +75,12 @@ describe('lessons', () => {
       const solution = await runLesson(lesson.id, 'solution');
       expect(solution.met, solution.detail.en).toBe(true);
       expect(solution.detail.es.length).toBeGreaterThan(10);
+    }, 60_000);
+
+    it(`${lesson.id}: following the hint from the start meets the goal`, async () => {
+      expect(Object.keys(lesson.hintApplied).length, 'a hint asks for some change').toBeGreaterThan(0);
+      const followed = await runLesson(lesson.id, 'hint');
+      expect(followed.met, `${LESSON_TEXT_EN[lesson.id]!.hint}\n→ ${followed.detail.en}`).toBe(true);
     }, 60_000);
   }
 

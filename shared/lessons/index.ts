@@ -1,11 +1,12 @@
 /**
- * The lessons, in order. Each goal is checked from the events of a real run (see ./types.ts); each start and
- * solution is run on real sockets by server/pipeline/lessons.test.ts.
+ * The lessons, in order. Each goal is checked from the events of a real run (see ./types.ts); each start, each
+ * solution and each hint followed as a learner reads it (`hintApplied`) is run on real sockets by
+ * server/pipeline/lessons.test.ts. A hint and its `hintApplied` change together.
  */
 import type { PlaygroundEvent } from '../protocol/index.ts';
 import type { GoalResult, Lesson, RunRecord } from './types.ts';
 
-export type { GoalResult, Lesson, LessonSetup, LessonText, RunRecord, ScheduledAction } from './types.ts';
+export type { GoalResult, HintChange, Lesson, LessonSetup, LessonText, RunRecord, ScheduledAction } from './types.ts';
 
 /** The zguide's published batch times for 100 tasks of 1-100 ms ("Divide and Conquer"), by worker count. */
 export const ZGUIDE_BATCH_MS: Readonly<Record<number, number>> = { 1: 5034, 2: 2421, 4: 1018 };
@@ -39,6 +40,8 @@ const tutorial: Lesson = {
   // Starts as a burst, so the learner first sees the late joiner get nothing.
   start: { params: { intervalMs: 0 }, workers: [{ transport: 'tcp' }, { transport: 'ipc' }] },
   solution: { params: { intervalMs: 100 }, workers: [{ transport: 'tcp' }, { transport: 'ipc' }] },
+  // "A few hundred milliseconds are enough": a pause, not the solution's exact figure.
+  hintApplied: { params: { intervalMs: 300 } },
   check(run) {
     const received = ofType(run.events, 'task:received');
     const workers = [...new Set(received.map((e) => e.worker))];
@@ -65,6 +68,8 @@ const divideAndConquer: Lesson = {
     workers: Array.from({ length: 4 }, () => ({ transport: 'tcp' as const, workMs: { min: 1, max: 100 } })),
     sink: { enabled: true, transport: 'tcp' },
   },
+  // Added one by one with the worker form, as the hint says: same work time, until there are four.
+  hintApplied: { addWorkers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, workMs: { min: 1, max: 100 } })) },
   check(run) {
     const firstSent = ofType(run.events, 'task:sent')[0];
     const collected = ofType(run.events, 'task:collected');
@@ -96,6 +101,7 @@ const slowJoiner: Lesson = {
     params: { tasks: 300, intervalMs: 0, syncStart: true, drainMs: 3000 },
     workers: [{ transport: 'tcp' }, { transport: 'tcp', mode: 'process' }, { transport: 'tcp', mode: 'process' }],
   },
+  hintApplied: { params: { syncStart: true } },
   check(run) {
     const counts = shares(run);
     const total = counts.reduce((a, b) => a + b, 0);
@@ -127,6 +133,11 @@ const fastAndSlow: Lesson = {
     ],
     options: { ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } },
   },
+  // Each worker moved to inproc in its row, and the two high-water marks the hint names set to 1.
+  hintApplied: {
+    workers: { 'worker-1': { transport: 'inproc' }, 'worker-2': { transport: 'inproc' } },
+    options: { ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } },
+  },
   check(run) {
     const slow = run.summary.received['worker-1'] ?? 0;
     const fast = run.summary.received['worker-2'] ?? 0;
@@ -151,6 +162,8 @@ const backpressure: Lesson = {
     workers: [{ transport: 'inproc', workMs: { min: 200, max: 200 } }],
     options: { ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } },
   },
+  // "A few messages", not the solution's 1: the pipe holds 3 + 3, the worker 1, and the eighth send blocks.
+  hintApplied: { options: { ventilator: { sendHighWaterMark: 3 }, worker: { receiveHighWaterMark: 3 } } },
   check(run) {
     const blocked = ofType(run.events, 'ventilator:state').find((e) => e.state === 'blocked');
     const sentBefore = blocked ? ofType(run.events, 'task:sent').filter((e) => e.seq < blocked.seq).length : 0;
@@ -188,6 +201,9 @@ const workerDies: Lesson = {
       { transport: 'tcp', mode: 'process', workMs: { min: 0, max: 0 } },
     ],
   },
+  // Both halves of the hint, with a learner's own figures: an interval longer than the work, a quick worker-2.
+  // (Pacing alone, at 120 or 200 ms, still loses the task worker-2 is busy with when it dies: issue 10.3.)
+  hintApplied: { params: { intervalMs: 120 }, workers: { 'worker-2': { workMs: { min: 5, max: 5 } } } },
   check(run) {
     const killed = ofType(run.events, 'worker:process').some((e) => e.action === 'killed');
     const done = Object.values(run.summary.done).reduce((a, b) => a + b, 0);
@@ -221,6 +237,7 @@ const fairQueuing: Lesson = {
     ],
     sink: { enabled: true, transport: 'tcp' },
   },
+  hintApplied: { sink: { enabled: true } },
   check(run) {
     const collected = ofType(run.events, 'task:collected');
     const early = new Set(collected.slice(0, 20).map((e) => e.worker));

@@ -1,10 +1,14 @@
 import type {
+  NewWorker,
   PlaygroundEvent,
   RunParams,
+  RunParamsPatch,
   RunSummary,
+  SinkPatch,
   SocketOptionsPatch,
   Transport,
   WorkerMode,
+  WorkerPatch,
   WorkerSignal,
   WorkMs,
 } from '../protocol/index.ts';
@@ -15,6 +19,21 @@ export interface LessonSetup {
   /** Replaces the scenario's workers; they are named worker-1, worker-2, … in this order. */
   workers: { transport: Transport; mode?: WorkerMode; workMs?: WorkMs; connections?: number }[];
   sink?: { enabled: boolean; transport: Transport };
+  options?: SocketOptionsPatch;
+}
+
+/**
+ * The change a learner makes by following a lesson's hint, from the lesson's start, made with the page's own
+ * controls (each field is one of the playground's commands). It is data beside the hint so that the tests can
+ * follow the hint as a learner reads it and check that it reaches the goal: a hint must lead there by itself.
+ */
+export interface HintChange {
+  params?: RunParamsPatch;
+  /** Changes to the start's workers, by id. */
+  workers?: Record<string, WorkerPatch>;
+  /** Workers added, in this order. */
+  addWorkers?: NewWorker[];
+  sink?: SinkPatch;
   options?: SocketOptionsPatch;
 }
 
@@ -44,14 +63,16 @@ export interface GoalResult {
 
 /**
  * A lesson is data, as the levels of the best teaching playgrounds are: where it starts, a goal checked from the
- * run's real events, and a solution that the tests run on real sockets (every solution must meet its goal, and
- * no start may meet it already). Texts live in ./text/{en,es}.ts, keyed by lesson id.
+ * run's real events, a hint and a solution that the tests run on real sockets (following the hint and loading the
+ * solution must each meet the goal, and no start may meet it already). Texts live in ./text/{en,es}.ts, keyed by lesson id.
  */
 export interface Lesson {
   id: string;
   scenario: 'tutorial' | 'pipeline';
   start: LessonSetup;
   solution: LessonSetup;
+  /** What following the hint (./text/*.ts) changes; the hint's own reading, not a copy of the solution. */
+  hintApplied: HintChange;
   actions?: ScheduledAction[];
   check(run: RunRecord): GoalResult;
 }

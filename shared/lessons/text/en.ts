@@ -10,7 +10,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'The lesson starts with no pause between messages (a burst). Press Run and look at the ipc worker.',
     ],
     goal: 'Both workers receive messages, and each stops at its own "x".',
-    hint: 'In a burst all twelve messages leave before the ipc client has connected. Give it time: the tutorial paused one second after each message.',
+    hint: 'In a burst all twelve messages leave before the ipc client has connected (it retries every 100-200 ms). Give it time: set an interval between messages. The tutorial paused a whole second; a few hundred milliseconds are enough.',
     solution: 'Set the interval to 100 ms (or the tutorial\'s 1 s) and run again.',
   },
   'divide-and-conquer': {
@@ -21,7 +21,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'Run it with 1, 2 and 4 workers: the table compares your batch times with the zguide\'s.',
     ],
     goal: 'All 100 results reach the sink with 4 or more workers, in less than half the time the work itself takes (about 5 s in all).',
-    hint: 'Add workers (same settings: 1-100 ms) and keep "Synchronise the start" on.',
+    hint: 'Add workers with the same work time (1-100 ms) until there are four, and keep "Synchronise the start" on so that each gets its share from the first task.',
     solution: 'Four workers at 1-100 ms with the sink on: about 1.2-1.4 s here (the zguide measured 1018 ms).',
   },
   'slow-joiner': {
@@ -31,7 +31,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'A PUSH socket only round-robins among peers that have completed their connection. The first worker to connect receives the whole burst before the others arrive: "PUSH sockets don\'t load balance", people say, when the truth is they were never connected.',
     ],
     goal: 'Every worker receives at least a quarter of the batch.',
-    hint: 'Wait until every worker has shaken hands before the first send.',
+    hint: 'Make the ventilator wait until every worker has shaken hands before its first send: one switch in the batch settings does that.',
     solution: 'Switch "Synchronise the start" on: the split becomes 100 / 100 / 100.',
   },
   'fast-and-slow': {
@@ -41,7 +41,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'With the default high-water mark (1000 messages per pipe) and the kernel\'s buffers, every pipe always has room, so the slow worker gets exactly half and the batch waits for it.',
     ],
     goal: 'The fast worker processes at least twice as many tasks as the slow one.',
-    hint: 'A pipe that is full is skipped. Make the pipes tiny: high-water marks of 1, and a transport without kernel buffers.',
+    hint: 'PUSH skips a pipe that is full, so make the slow worker\'s pipe fill up: move both workers to inproc (a transport without kernel buffers) and set the ventilator\'s send HWM and the workers\' receive HWM to 1.',
     solution: 'Move both workers to inproc and set the ventilator\'s send HWM and the workers\' receive HWM to 1: about 6 / 34.',
   },
   backpressure: {
@@ -51,7 +51,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'Here one worker needs 200 ms per task. With the default HWM of 1000 the whole batch of 10 fits in the pipe, and the ventilator never notices how slow the worker is.',
     ],
     goal: 'See the ventilator blocked by backpressure before its last send.',
-    hint: 'Shrink the pipe: the ventilator\'s send HWM and the worker\'s receive HWM.',
+    hint: 'Shrink the pipe until the batch of 10 no longer fits: set the ventilator\'s send HWM and the worker\'s receive HWM to a few messages each.',
     solution: 'Set both HWMs to 1: the inproc pipe holds 2 tasks, the worker holds 1, and the fourth send blocks.',
   },
   'worker-dies': {
@@ -61,7 +61,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'ZeroMQ does not re-route what was queued for a dead peer: the tasks in its pipe (and the one it was working on) are lost. Only what had not been sent yet goes to the survivors.',
     ],
     goal: 'Finish the batch with no task lost, although worker-2 dies.',
-    hint: 'Losses are what was waiting for the dead worker. A worker that keeps up, fed at a steady pace, has nothing waiting.',
+    hint: 'Two things die with a worker: the tasks waiting in its pipe, and the one in its hands. Pace the ventilator with an interval longer than the work, so that nothing waits, and make worker-2 quick (a few milliseconds per task), so that it is idle when it is killed.',
     solution: 'Pace the ventilator (interval 100 ms) and make worker-2 fast (0 ms): when it dies its pipe is empty, and the rest of the batch goes to worker-1.',
   },
   'fair-queuing': {
@@ -71,7 +71,7 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
       'This pipeline has no sink yet: the results go nowhere.',
     ],
     goal: 'Every result reaches the sink, with both workers\' results interleaved from the start.',
-    hint: 'Switch the sink on.',
+    hint: 'The results go nowhere: switch the sink on.',
     solution: 'Enable the sink and run: it collects all 100 results, alternating between the workers.',
   },
 };

@@ -10,7 +10,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'La lección empieza sin pausa entre mensajes (una ráfaga). Pulsa Ejecutar y mira el worker ipc.',
     ],
     goal: 'Los dos workers reciben mensajes y cada uno termina con su propia "x".',
-    hint: 'En una ráfaga los doce mensajes salen antes de que el cliente ipc se haya conectado. Dale tiempo: el tutorial esperaba un segundo tras cada mensaje.',
+    hint: 'En una ráfaga los doce mensajes salen antes de que el cliente ipc se haya conectado (reintenta cada 100-200 ms). Dale tiempo: pon un intervalo entre mensajes. El tutorial esperaba un segundo entero; bastan unos cientos de milisegundos.',
     solution: 'Pon el intervalo en 100 ms (o el segundo del tutorial) y ejecuta de nuevo.',
   },
   'divide-and-conquer': {
@@ -21,7 +21,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Ejecútalo con 1, 2 y 4 workers: la tabla compara tus tiempos con los de la zguide.',
     ],
     goal: 'Los 100 resultados llegan al sink con 4 workers o más, en menos de la mitad de lo que dura el propio trabajo (unos 5 s en total).',
-    hint: 'Añade workers (con la misma configuración: 1-100 ms) y deja activado "Sincronizar el inicio".',
+    hint: 'Añade workers con el mismo tiempo de trabajo (1-100 ms) hasta tener cuatro, y deja activado "Sincronizar el inicio" para que cada uno reciba su parte desde la primera tarea.',
     solution: 'Cuatro workers de 1-100 ms con el sink activado: aquí unos 1,2-1,4 s (la zguide midió 1018 ms).',
   },
   'slow-joiner': {
@@ -31,7 +31,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Un socket PUSH solo reparte entre los pares que ya completaron su conexión. El primer worker en conectarse recibe toda la ráfaga antes de que lleguen los demás: "PUSH no balancea la carga", se dice, cuando en realidad los otros nunca estuvieron conectados.',
     ],
     goal: 'Cada worker recibe al menos una cuarta parte del lote.',
-    hint: 'Espera a que todos los workers hayan completado su conexión (handshake) antes del primer envío.',
+    hint: 'Haz que el ventilador espere a que todos los workers hayan completado su conexión (handshake) antes del primer envío: un interruptor de la configuración del lote lo hace.',
     solution: 'Activa "Sincronizar el inicio": el reparto pasa a ser 100 / 100 / 100.',
   },
   'fast-and-slow': {
@@ -41,7 +41,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Con el high-water mark por defecto (1000 mensajes por pipe) y los buffers del kernel, todos los pipes tienen siempre sitio, así que el worker lento recibe exactamente la mitad y el lote lo espera.',
     ],
     goal: 'El worker rápido procesa al menos el doble de tareas que el lento.',
-    hint: 'Un pipe lleno se salta. Haz los pipes diminutos: high-water marks de 1 y un transporte sin buffers del kernel.',
+    hint: 'PUSH se salta un pipe lleno, así que haz que el pipe del worker lento se llene: pasa los dos workers a inproc (un transporte sin buffers del kernel) y pon en 1 el HWM de envío del ventilador y el de recepción de los workers.',
     solution: 'Pasa los dos workers a inproc y pon en 1 el HWM de envío del ventilador y el de recepción de los workers: unos 6 / 34.',
   },
   backpressure: {
@@ -51,7 +51,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Aquí un worker necesita 200 ms por tarea. Con el HWM por defecto de 1000, el lote entero de 10 cabe en el pipe y el ventilador ni se entera de lo lento que es el worker.',
     ],
     goal: 'Ver el ventilador bloqueado por contrapresión antes de su último envío.',
-    hint: 'Achica el pipe: el HWM de envío del ventilador y el de recepción del worker.',
+    hint: 'Achica el pipe hasta que el lote de 10 ya no quepa: pon el HWM de envío del ventilador y el de recepción del worker en unos pocos mensajes cada uno.',
     solution: 'Pon los dos HWM en 1: el pipe inproc guarda 2 tareas, el worker tiene 1 y el cuarto envío se bloquea.',
   },
   'worker-dies': {
@@ -61,7 +61,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'ZeroMQ no redirige lo que estaba en cola para un par muerto: las tareas de su pipe (y la que estaba procesando) se pierden. Solo lo que aún no se había enviado va a los supervivientes.',
     ],
     goal: 'Terminar el lote sin perder ninguna tarea, aunque worker-2 muera.',
-    hint: 'Se pierde lo que esperaba al worker muerto. Un worker que va al día, alimentado a un ritmo constante, no tiene nada esperando.',
+    hint: 'Con un worker mueren dos cosas: las tareas que esperan en su pipe y la que tiene entre manos. Marca el ritmo del ventilador con un intervalo mayor que el trabajo, para que nada espere, y haz rápido a worker-2 (unos milisegundos por tarea), para que esté libre cuando lo maten.',
     solution: 'Marca el ritmo del ventilador (intervalo de 100 ms) y haz rápido a worker-2 (0 ms): cuando muere su pipe está vacío y el resto del lote va a worker-1.',
   },
   'fair-queuing': {
@@ -71,7 +71,7 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
       'Este pipeline aún no tiene sink: los resultados no van a ninguna parte.',
     ],
     goal: 'Todos los resultados llegan al sink, con los de ambos workers intercalados desde el principio.',
-    hint: 'Activa el sink.',
+    hint: 'Los resultados no van a ninguna parte: activa el sink.',
     solution: 'Activa el sink y ejecuta: recoge los 100 resultados, alternando entre los workers.',
   },
 };
