@@ -505,6 +505,8 @@ export class PipelineRun {
       this.#emit({ type: 'socket:event', node: 'ventilator', kind: 'bind', address });
     }
     this.#emit({ type: 'endpoint:bound', endpoint: { ...endpoint } });
+    // A peer that was already retrying may have shaken hands before the bind returned: it counts from now.
+    this.#peers.endpointBound(address, endpoint.name);
     if (this.#options.params.builtInWorkers) {
       for (const slot of this.#slots.values()) if (slot.info.transport === endpoint.transport && !slot.handle && !slot.removed) void this.#startWhenBound(slot);
     }
@@ -770,11 +772,11 @@ export class PipelineRun {
 
   #onVentilatorMonitor(event: MonitorEvent): void {
     this.#emit({ type: 'socket:event', node: 'ventilator', ...event });
-    const name = this.#endpoints.nameOf(event.address);
-    if (!name) return;
+    // By address: news about an endpoint whose bind has not returned yet is held, not dropped (PeerCount).
+    if (event.kind === 'handshake') this.#peers.ventilatorHandshake(event.address);
+    else if (event.kind === 'disconnect') this.#peers.ventilatorDisconnect(event.address);
+    else return;
     this.#wake(); // a synchronised start waits for handshakes
-    if (event.kind === 'handshake') this.#peers.ventilatorHandshake(name);
-    else if (event.kind === 'disconnect') this.#peers.ventilatorDisconnect(name);
   }
 
   #onWorkerMonitor(slot: WorkerSlot, event: MonitorEvent, socket: 'tasks' | 'results'): void {
