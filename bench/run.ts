@@ -18,6 +18,7 @@
  *   counters at random moments, the run list, a reopen and a streamed export are timed (median and p95).
  * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,14 @@ import { exportJson } from '../server/recorder/export.ts';
 import { SCENARIOS } from '../shared/scenarios/index.ts';
 import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '../shared/protocol/index.ts';
 import { syntheticEvents } from '../test/recording.ts';
+
+/**
+ * The bench is one visitor of its server (server/http/session.ts): every request and the WebSocket carry this
+ * session cookie, so the playgrounds it creates are its own. Any long random value is a valid session.
+ */
+const SESSION = `zpg_session=${randomBytes(32).toString('base64url')}`;
+const fetch = (url: string, init: RequestInit = {}) =>
+  globalThis.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), cookie: SESSION } });
 
 const { values } = parseArgs({
   options: {
@@ -151,7 +160,7 @@ async function measureRun(
   tasks: number,
   finish: 'task:received' | 'task:collected',
 ): Promise<InstrumentedResult> {
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`);
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`, { headers: { cookie: SESSION } });
   let frames = 0;
   let eventsDelivered = 0;
   let dropped = 0;
