@@ -11,6 +11,11 @@ export type { GoalResult, HintChange, Lesson, LessonSetup, LessonText, RunRecord
 /** The zguide's published batch times for 100 tasks of 1-100 ms ("Divide and Conquer"), by worker count. */
 export const ZGUIDE_BATCH_MS: Readonly<Record<number, number>> = { 1: 5034, 2: 2421, 4: 1018 };
 
+/** "1 task lost", "3 tareas perdidas": the form the language's plural rules (Intl.PluralRules) pick for n. */
+function counted(lang: 'en' | 'es', n: number, one: string, other: string): string {
+  return `${n} ${new Intl.PluralRules(lang).select(n) === 'one' ? one : other}`;
+}
+
 function ofType<K extends PlaygroundEvent['type']>(events: readonly PlaygroundEvent[], type: K) {
   return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
 }
@@ -82,8 +87,8 @@ const divideAndConquer: Lesson = {
     const met = all && workers >= 4 && batchMs > 0 && batchMs < workMs / 2;
     return result(
       met,
-      `${run.summary.collected} of ${run.summary.sent} results collected by the sink; ${workers} workers; batch time ${batchMs} ms for ${workMs} ms of work (goal: all 100 with 4 or more workers, in under half the time of the work).`,
-      `${run.summary.collected} de ${run.summary.sent} resultados recogidos por el sink; ${workers} workers; tiempo del lote ${batchMs} ms para ${workMs} ms de trabajo (meta: los 100 con 4 o más workers, en menos de la mitad del tiempo del trabajo).`,
+      `${run.summary.collected} of ${run.summary.sent} results collected by the sink; ${counted('en', workers, 'worker', 'workers')}; batch time ${batchMs} ms for ${workMs} ms of work (goal: all 100 with 4 or more workers, in under half the time of the work).`,
+      `${run.summary.collected} de ${run.summary.sent} resultados recogidos por el sink; ${counted('es', workers, 'worker', 'workers')}; tiempo del lote ${batchMs} ms para ${workMs} ms de trabajo (meta: los 100 con 4 o más workers, en menos de la mitad del tiempo del trabajo).`,
       { workers, batchMs, workMs },
     );
   },
@@ -171,10 +176,10 @@ const backpressure: Lesson = {
     return result(
       met,
       blocked
-        ? `The ventilator blocked after ${sentBefore} tasks: the pipe was full (goal: blocked before the last send).`
+        ? `The ventilator blocked after ${counted('en', sentBefore, 'task', 'tasks')}: the pipe was full (goal: blocked before the last send).`
         : 'The ventilator never blocked: the pipe had room for the whole batch.',
       blocked
-        ? `El ventilador se bloqueó tras ${sentBefore} tareas: el pipe estaba lleno (meta: bloqueo antes del último envío).`
+        ? `El ventilador se bloqueó tras ${counted('es', sentBefore, 'tarea', 'tareas')}: el pipe estaba lleno (meta: bloqueo antes del último envío).`
         : 'El ventilador nunca se bloqueó: el pipe tenía sitio para todo el lote.',
       { sentBeforeBlock: sentBefore },
     );
@@ -210,8 +215,8 @@ const workerDies: Lesson = {
     const met = killed && run.summary.lost === 0 && done === run.summary.sent && run.summary.sent === run.params.tasks;
     return result(
       met,
-      `${killed ? 'A worker was killed' : 'No worker was killed'}; ${run.summary.lost} tasks lost, ${done} of ${run.summary.sent} processed (goal: none lost although the worker dies).`,
-      `${killed ? 'Un worker murió' : 'Ningún worker murió'}; ${run.summary.lost} tareas perdidas, ${done} de ${run.summary.sent} procesadas (meta: ninguna perdida aunque el worker muera).`,
+      `${killed ? 'A worker was killed' : 'No worker was killed'}; ${counted('en', run.summary.lost, 'task lost', 'tasks lost')}, ${done} of ${run.summary.sent} processed (goal: none lost although the worker dies).`,
+      `${killed ? 'Un worker murió' : 'Ningún worker murió'}; ${counted('es', run.summary.lost, 'tarea perdida', 'tareas perdidas')}, ${done} de ${run.summary.sent} procesadas (meta: ninguna perdida aunque el worker muera).`,
     );
   },
 };
@@ -244,8 +249,8 @@ const fairQueuing: Lesson = {
     const met = run.summary.collected === run.summary.sent && run.summary.sent > 0 && early.size >= 2;
     return result(
       met,
-      `The sink collected ${run.summary.collected} of ${run.summary.sent}; its first 20 results came from ${early.size} workers (goal: all collected, interleaved from the start).`,
-      `El sink recogió ${run.summary.collected} de ${run.summary.sent}; sus 20 primeros resultados vinieron de ${early.size} workers (meta: todos recogidos, intercalados desde el principio).`,
+      `The sink collected ${run.summary.collected} of ${run.summary.sent}; its first 20 results came from ${counted('en', early.size, 'worker', 'workers')} (goal: all collected, interleaved from the start).`,
+      `El sink recogió ${run.summary.collected} de ${run.summary.sent}; sus 20 primeros resultados vinieron de ${counted('es', early.size, 'worker', 'workers')} (meta: todos recogidos, intercalados desde el principio).`,
     );
   },
 };

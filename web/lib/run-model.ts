@@ -68,12 +68,7 @@ export function formatMs(ms: number): string {
 
 /** "1 message", "3 messages" (or "1 mensaje", "3 mensajes"). */
 export function countOf(n: number, unit: 'message' | 'task' | 'worker', t: Translate): string {
-  return t(`count.${unit}.${n === 1 ? 'one' : 'other'}`, { n });
-}
-
-/** The singular or plural form of a message: `${base}.one` or `${base}.other`. */
-function one<B extends string>(n: number, base: B): `${B}.one` | `${B}.other` {
-  return `${base}.${n === 1 ? 'one' : 'other'}`;
+  return t.plural(`count.${unit}`, n);
 }
 
 /** Above this many workers the summary gives the range of shares instead of each one. */
@@ -130,17 +125,17 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
     const done = Object.values(summary.done).reduce((a, b) => a + b, 0);
     const books = summary.accounting;
     if (summary.lost > 0) {
-      parts.push(t(one(summary.lost, 'sum.lost'), { count: countOf(summary.lost, 'task', t), detail: lostByText(summary.lostBy, t) }));
+      parts.push(t.plural('sum.lost', summary.lost, { count: countOf(summary.lost, 'task', t), detail: lostByText(summary.lostBy, t) }));
     }
     if (books && books.resultsLost > 0) {
-      parts.push(t(one(books.resultsLost, 'sum.resultsLost'), { count: countOf(books.resultsLost, 'task', t), detail: lostByText(books.resultsLostBy, t) }));
+      parts.push(t.plural('sum.resultsLost', books.resultsLost, { count: countOf(books.resultsLost, 'task', t), detail: lostByText(books.resultsLostBy, t) }));
     }
     const external = summary.externalPeersMax > 0 ? summary.unattributed : 0;
     if (external > 0) {
-      parts.push(t(one(external, 'sum.externalTasks'), { count: countOf(external, 'task', t), max: summary.externalPeersMax }));
+      parts.push(t.plural('sum.externalTasks', external, { count: countOf(external, 'task', t), max: summary.externalPeersMax }));
     }
     if (books && books.inFlight > 0 && reason !== 'completed') {
-      parts.push(t(one(books.inFlight, 'sum.inFlight'), { count: countOf(books.inFlight, 'task', t) }));
+      parts.push(t.plural('sum.inFlight', books.inFlight, { count: countOf(books.inFlight, 'task', t) }));
     }
     // Exactly once means every task ended where it should: collected with a sink, processed without. Summaries
     // recorded before the books existed only say it when no result is missing either.
@@ -157,8 +152,8 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
     const count = countOf(summary.unattributed, 'message', t);
     parts.push(
       summary.externalPeersMax > 0
-        ? t(one(summary.unattributed, 'sum.externalMessages'), { count, max: summary.externalPeersMax })
-        : t(one(summary.unattributed, 'sum.unreceived'), { count }),
+        ? t.plural('sum.externalMessages', summary.unattributed, { count, max: summary.externalPeersMax })
+        : t.plural('sum.unreceived', summary.unattributed, { count }),
     );
   } else if (builtInWorkers) {
     parts.push(t('sum.everyMessage'));

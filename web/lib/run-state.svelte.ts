@@ -305,8 +305,7 @@ export class RunState {
       }
     }
     for (const [who, lost] of context.lost) {
-      const form = lost.n === 1 ? 'one' : 'other';
-      const text = who === 'unknown' ? t(`log.lostUnknown.${form}`, { n: lost.n }) : t(`log.lost.${form}`, { n: lost.n, who });
+      const text = who === 'unknown' ? t.plural('log.lostUnknown', lost.n) : t.plural('log.lost', lost.n, { who });
       context.log.push({ seq: lost.seq, t: lost.t, node: who, kind: 'task:lost', text, level: 'error' });
     }
     if (context.log.length > 0) {
@@ -482,7 +481,7 @@ export class RunState {
         const p = event.params;
         const what =
           event.scenario === 'pipeline'
-            ? t('log.runStartedPipeline', { tasks: p.tasks, interval: p.intervalMs, sync: t(p.syncStart ? 'log.synced' : 'log.notSynced') })
+            ? t('log.runStartedPipeline', { tasks: t.plural('count.task', p.tasks), interval: p.intervalMs, sync: t(p.syncStart ? 'log.synced' : 'log.notSynced') })
             : t('log.runStartedTutorial', { interval: p.intervalMs, state: t(p.builtInWorkers ? 'log.on' : 'log.off') });
         entry('run', 'run:started', what, 'good');
         return;

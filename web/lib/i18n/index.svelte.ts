@@ -3,9 +3,9 @@
  * browser's language.
  */
 import { sayText, type WireServerText } from '../../../shared/protocol/server-text.ts';
-import { STORAGE_KEY, initialLang, translate, type Lang, type MessageKey } from './translate.ts';
+import { STORAGE_KEY, initialLang, translate, translatePlural, type Lang, type MessageKey, type Params, type PluralBase, type Translate } from './translate.ts';
 
-export { format, initialLang, translate, translatorFor, type Lang, type MessageKey, type Translate } from './translate.ts';
+export { format, initialLang, translate, translatePlural, translatorFor, type Lang, type MessageKey, type Params, type PluralBase, type Translate } from './translate.ts';
 
 class Locale {
   lang = $state<Lang>('en');
@@ -34,7 +34,10 @@ class Locale {
   }
 
   /** The string for `key` in the current language; reading it in a template re-renders on a switch. */
-  t = (key: MessageKey, params?: Record<string, string | number>): string => translate(this.lang, key, params);
+  t: Translate = Object.assign((key: MessageKey, params?: Params): string => translate(this.lang, key, params), {
+    /** The counted phrase for n in the current language's plural form (Intl.PluralRules). */
+    plural: (base: PluralBase, n: number, params?: Params): string => translatePlural(this.lang, base, n, params),
+  });
 }
 
 /** The one interface language of the page. */
