@@ -7,11 +7,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import * as zmq from 'zeromq';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { Playground } from './playground.ts';
-import { PYTHON, collect, freePort, ofType, requirePyzmq, run, runEnded, testPolicy } from '../../test/helpers.ts';
+import { PYTHON, collect, freePort, ofType, requirePyzmq, run, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
 import { codeContext, generate } from '../../shared/codegen/index.ts';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 
 let policy: ReturnType<typeof testPolicy> | null = null;
 let playground: Playground | null = null;
@@ -163,5 +165,90 @@ describe('generated code', () => {
       const sinkExit = await sink.exited;
       expect(sinkExit.code, sinkExit.stderr).toBe(0);
     }
+  });
+});
+
+/**
+ * Issue 10.7: results an external worker PUSHes to the sink, as the generated code does, are the run's results
+ * like any other: counted collected, each once, and the summary's books add up with nothing left in flight.
+ */
+describe('results from an external worker', () => {
+  const TASKS = 40;
+
+  it('the generated Python worker PUSHes [name, task id] to the sink: every result is collected, the books exact', { timeout: 40_000 }, async () => {
+    policy = testPolicy();
+    playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, params: { builtInWorkers: false, tasks: TASKS, drainMs: 3000 } });
+    const current = playground;
+    await current.setEndpoint('tcp', `tcp://127.0.0.1:${await freePort()}`);
+    current.updateSink({ enabled: true, transport: 'tcp' });
+    // The sink's port is chosen when it first binds: run once (stopped at once), as a learner presses Run first.
+    const first = current.startRun();
+    await waitForEvent(current, (e) => e.type === 'sink:bound' && e.run === first.id);
+    current.stopRun();
+    await runEnded(current, first.id);
+    const context = codeContext(current.info());
+    expect(context.sinkAddress).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    const file = path.join(policy.runtimeDir, 'worker.py');
+    const code = generate('python', 'worker', context);
+    expect(code).toContain(`results.connect("${context.sinkAddress}")`);
+    fs.writeFileSync(file, code);
+
+    const events = collect(current);
+    const worker = run(PYTHON, [file, '--timeout', '2'], 30_000);
+    const started = current.startRun();
+    const ended = await runEnded(current, started.id, 30_000);
+    const exit = await worker.exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(exit.stdout.trim().split('\n')).toHaveLength(TASKS);
+
+    const collected = ofType(events, 'task:collected');
+    expect(collected.map((e) => e.task).sort((a, b) => a - b)).toEqual(Array.from({ length: TASKS }, (_, i) => i));
+    expect(new Set(collected.map((e) => e.worker))).toEqual(new Set(['python-worker']));
+    expect(ended.reason).toBe('completed');
+    expect(ended.summary).toMatchObject({ sent: TASKS, collected: TASKS, lost: 0 });
+    expect(ended.summary.accounting).toEqual({ collected: TASKS, processed: 0, resultsLost: 0, resultsLostBy: {}, lost: 0, external: 0, inFlight: 0 });
+  });
+
+  it('beside a built-in worker, a zeromq.js worker connected before Run has its results collected too', { timeout: 30_000 }, async () => {
+    policy = testPolicy();
+    const scenario = { ...SCENARIOS.get('pipeline')!, workers: [{ id: 'worker-1', transport: 'tcp' as const }] };
+    // Paced, so that the external worker (retrying until the bind) joins while most of the batch is still to come.
+    playground = new Playground({ scenario, policy, params: { tasks: TASKS, intervalMs: 25, syncStart: true, drainMs: 3000 } });
+    const current = playground;
+    const tcp = `tcp://127.0.0.1:${await freePort()}`;
+    await current.setEndpoint('tcp', tcp);
+    current.updateSink({ enabled: true, transport: 'tcp' });
+    const events = collect(current);
+    const tasks = new zmq.Pull();
+    tasks.linger = 0;
+    tasks.receiveTimeout = 1500; // leaves once the batch is over, as the generated worker's --timeout does
+    tasks.connect(tcp);
+    const results = new zmq.Push();
+    results.linger = 1000;
+    const started = current.startRun();
+    const bound = await waitForEvent(current, (e): e is Extract<PlaygroundEvent, { type: 'sink:bound' }> => e.type === 'sink:bound' && e.run === started.id);
+    results.connect(bound.address);
+    let taken = 0;
+    try {
+      for (;;) {
+        const [taskId] = await tasks.receive();
+        taken++;
+        await results.send(['ts-worker', taskId!]);
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EAGAIN') throw error;
+    } finally {
+      tasks.close();
+      results.close();
+    }
+    const ended = await runEnded(current, started.id);
+
+    const collectedBy = (worker: string) => ofType(events, 'task:collected').filter((e) => e.worker === worker).length;
+    expect(taken).toBeGreaterThan(0);
+    expect(collectedBy('ts-worker')).toBe(taken);
+    expect(collectedBy('worker-1')).toBe(ended.summary.received['worker-1']);
+    expect(ended.reason).toBe('completed');
+    expect(ended.summary).toMatchObject({ sent: TASKS, collected: TASKS, lost: 0, unattributed: taken, externalPeersMax: 1 });
+    expect(ended.summary.accounting).toEqual({ collected: TASKS, processed: 0, resultsLost: 0, resultsLostBy: {}, lost: 0, external: 0, inFlight: 0 });
   });
 });

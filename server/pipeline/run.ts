@@ -823,7 +823,10 @@ export class PipelineRun {
     this.#lastProgressAt = performance.now();
     const settled = () => {
       if (this.#peers.external > 0) return false;
-      if (!params.builtInWorkers) return true;
+      // With no worker of ours, only a sink can tell that the batch is done: results an external worker PUSHes
+      // there are the run's results like any other's. (The monitor may not even have reported that worker yet:
+      // a PUSH hands out a whole batch before its handshake reaches us.)
+      if (!params.builtInWorkers) return !sinkOn || this.#collected + this.#lost >= this.#sent;
       const live = [...this.#slots.values()].filter((slot) => !slot.removed && slot.open);
       if (scenario.endMarker !== null) return live.every((slot) => slot.stopped);
       const accounted = (sinkOn ? this.#collected : this.#doneTotal) + this.#lost;
