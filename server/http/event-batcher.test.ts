@@ -37,12 +37,16 @@ describe('EventBatcher', () => {
     batcher.close();
   });
 
-  it('sends the backlog whole, in chunks, and drops task events when the socket is congested', () => {
+  it('holds frames while paused (a backlog goes first), and drops task events when the socket is congested', () => {
     const frames: ServerMessage[] = [];
     let congested = false;
     const batcher = new EventBatcher({ send: (text) => frames.push(JSON.parse(text)), counters, intervalMs: 1_000_000, isCongested: () => congested });
-    batcher.sendAll(events(2500), 2000);
-    expect(frames.map((f) => (f.type === 'events' ? f.events.length : 0))).toEqual([2000, 2000, 1000]);
+    batcher.pause();
+    for (const event of events(5)) batcher.push(event);
+    batcher.flush();
+    expect(frames).toHaveLength(0);
+    batcher.resume();
+    expect(frames.map((f) => (f.type === 'events' ? f.events.length : 0))).toEqual([10]);
     congested = true;
     for (const event of events(3)) batcher.push(event);
     batcher.push({ type: 'ventilator:state', seq: 7, run: 'run-1', t: 1, state: 'blocked' });

@@ -28,6 +28,8 @@ export class EventBatcher {
   #dropped = 0;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** While true (a backlog is going out first), frames wait: live events must not overtake older ones. */
+  #paused = false;
 
   constructor(options: BatcherOptions) {
     this.#options = {
@@ -52,13 +54,33 @@ export class EventBatcher {
     this.#schedule();
   }
 
-  /** Sends what is buffered now (also used for the backlog, which is never sampled). */
+  /**
+   * Holds frames back (events keep being gathered and sampled, so what waits stays bounded) until resume(); a
+   * backlog being sent goes first.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.flush();
+  }
+
+  /** Forgets what waits (a new subscription starts from its own backlog). */
+  clear(): void {
+    this.#events = [];
+    this.#taskEvents = 0;
+    this.#dropped = 0;
+  }
+
+  /** Sends what is buffered now, unless paused. */
   flush(): void {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    if (this.#closed || (this.#events.length === 0 && this.#dropped === 0)) return;
+    if (this.#closed || this.#paused || (this.#events.length === 0 && this.#dropped === 0)) return;
     let events = this.#events;
     let dropped = this.#dropped;
     if (this.#options.isCongested()) {
@@ -73,20 +95,6 @@ export class EventBatcher {
     this.#options.send(JSON.stringify(frame));
   }
 
-  /** Sends `events` at once in frames of at most `chunk` events, none dropped. */
-  sendAll(events: PlaygroundEvent[], chunk = 2000): void {
-    this.flush();
-    for (let start = 0; start < events.length; start += chunk) {
-      const frame: ServerMessage = {
-        type: 'events',
-        events: events.slice(start, start + chunk),
-        dropped: 0,
-        counters: this.#options.counters(),
-      };
-      this.#options.send(JSON.stringify(frame));
-    }
-  }
-
   close(): void {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
@@ -95,6 +103,6 @@ export class EventBatcher {
   }
 
   #schedule(): void {
-    if (this.#timer === null) this.#timer = setTimeout(() => this.flush(), this.#options.intervalMs);
+    if (this.#timer === null && !this.#paused) this.#timer = setTimeout(() => this.flush(), this.#options.intervalMs);
   }
 }

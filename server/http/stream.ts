@@ -9,19 +9,30 @@ import {
   assertNever,
   decodeCommand,
   type ClientCommand,
+  type PlaygroundInfo,
   type ServerMessage,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import type { Playground } from '../pipeline/playground.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { toErrorBody } from './errors.ts';
+import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
 
 /** Above this many unsent bytes on a socket, task events are sampled harder (see EventBatcher). */
 const CONGESTED_BYTES = 4 * 1024 * 1024;
+/** Events per backlog frame. */
+const BACKLOG_FRAME_EVENTS = 500;
 /** Close code sent when the playground does not exist (4000-4999 are free for applications). */
 export const CLOSE_NOT_FOUND = 4404;
 
-export async function streamRoute(app: FastifyInstance, { registry }: { registry: PlaygroundRegistry }): Promise<void> {
+export interface StreamOptions {
+  registry: PlaygroundRegistry;
+  /** What one connection may have waiting unsent (outbox.ts). */
+  outbox?: Partial<OutboxLimits>;
+}
+
+export async function streamRoute(app: FastifyInstance, { registry, outbox: outboxLimits }: StreamOptions): Promise<void> {
+  const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id/stream', { websocket: true }, (socket, request) => {
     // NOTE: handlers are attached synchronously; messages arriving during async work would otherwise be lost.
     let playground: Playground;
@@ -33,31 +44,63 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       socket.close(CLOSE_NOT_FOUND, 'playground not found');
       return;
     }
+    const outbox = new Outbox(socket, limits, (why) =>
+      request.log.warn({ playground: playground.id }, `Dropped a slow reader of the stream: ${why}`),
+    );
+    const sendMessage = (message: ServerMessage): void => outbox.send(JSON.stringify(message));
     const batcher = new EventBatcher({
-      send: (frame) => {
-        if (socket.readyState === socket.OPEN) socket.send(frame);
-      },
+      send: (frame) => outbox.send(frame),
       counters: () => playground.counters(),
-      isCongested: () => socket.bufferedAmount > CONGESTED_BYTES,
+      isCongested: () => outbox.queuedBytes > CONGESTED_BYTES,
     });
     let unsubscribe: (() => void) | null = null;
+    /** The newest playground info that changed while a backlog was going out; only the last one matters. */
+    let heldInfo: PlaygroundInfo | null = null;
     const unwatch = playground.watch();
     const stopInfo = playground.onInfoChanged((info) => {
+      if (outbox.sendingBacklog) {
+        heldInfo = info;
+        return;
+      }
       batcher.flush(); // keep order: events logged before the change go out first
-      send(socket, { type: 'playground:updated', playground: info });
+      sendMessage({ type: 'playground:updated', playground: info });
     });
+
+    /**
+     * The backlog since `sinceSeq`, then live events. A subscribe while a backlog is going out replaces it: the
+     * events waiting behind it are forgotten and the new backlog starts at its own seq.
+     */
+    const subscribe = (sinceSeq: number): void => {
+      unsubscribe?.();
+      batcher.clear();
+      batcher.pause();
+      // The backlog is taken and live events are subscribed in one synchronous step: none is missed or repeated.
+      const backlog = playground.log.since(sinceSeq);
+      unsubscribe = playground.log.subscribe((event) => batcher.push(event));
+      let next = 0;
+      outbox.sendBacklog(
+        () => {
+          if (next >= backlog.length) return null;
+          const events = backlog.slice(next, next + BACKLOG_FRAME_EVENTS);
+          next += events.length;
+          return JSON.stringify({ type: 'events', events, dropped: 0, counters: playground.counters() } satisfies ServerMessage);
+        },
+        () => {
+          batcher.resume();
+          if (heldInfo) sendMessage({ type: 'playground:updated', playground: heldInfo });
+          heldInfo = null;
+        },
+      );
+    };
 
     const handle = (command: ClientCommand): void => {
       // Checked per command, not once: a watcher may only subscribe (PG_ERR_FORBIDDEN for anything else).
       if (command.type !== 'subscribe') registry.forVisitor(playground.id, request.visitor, 'driver');
       playground.lastActivity = Date.now();
       switch (command.type) {
-        case 'subscribe': {
-          unsubscribe?.();
-          batcher.sendAll(playground.log.since(command.sinceSeq ?? 0));
-          unsubscribe = playground.log.subscribe((event) => batcher.push(event));
+        case 'subscribe':
+          subscribe(command.sinceSeq ?? 0);
           return;
-        }
         case 'run:start':
           playground.startRun(command.params);
           return;
@@ -95,7 +138,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       try {
         const { body } = toErrorBody(error);
         if (body.code === 'PG_ERR_INTERNAL') request.log.error(error);
-        send(socket, command === undefined ? { type: 'error', ...body } : { type: 'error', ...body, command });
+        sendMessage(command === undefined ? { type: 'error', ...body } : { type: 'error', ...body, command });
       } catch (failure) {
         request.log.error({ err: failure }, 'Could not answer a WebSocket command');
       }
@@ -109,7 +152,7 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
         const text = isBinary ? '' : data.toString();
         const decoded = decodeCommand(text);
         if (!decoded.ok) {
-          send(socket, { type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
+          sendMessage({ type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
           return;
         }
         command = decoded.value.type;
@@ -123,9 +166,10 @@ export async function streamRoute(app: FastifyInstance, { registry }: { registry
       unsubscribe?.();
       stopInfo();
       batcher.close();
+      outbox.close();
       playground.lastActivity = Date.now();
     });
-    send(socket, { type: 'hello', protocolVersion: PROTOCOL_VERSION, playground: playground.info() });
+    sendMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, playground: playground.info() });
   });
 }
 
