@@ -27,7 +27,8 @@ describe('charts in the browser (issue 5)', () => {
     await page.getByTestId('worker-row-worker-2').waitFor();
 
     await page.getByTestId('tasks').fill('40');
-    await page.getByTestId('interval').fill('10');
+    // 25 ms apart: the run lasts a second, so that a page slowed down by a busy machine still shows it running.
+    await page.getByTestId('interval').fill('25');
     await page.getByTestId('run').click();
     await page.locator('[data-testid="run-state"][data-state="running"]').waitFor({ timeout: 10_000 });
     // Live: the bars move while the batch flows.
