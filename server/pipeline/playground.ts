@@ -459,6 +459,7 @@ export class Playground {
 
   /** Stops the active run and waits until its sockets are closed and its ipc files removed. Idempotent. */
   async close(): Promise<void> {
+      lesson: this.#lesson?.id ?? null,
     this.#closed = true;
     const run = this.#active;
     if (run) {

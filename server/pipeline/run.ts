@@ -65,6 +65,8 @@ export interface RunOptions {
   sink: SinkInfo;
   socketOptions: SocketOptions;
   params: RunParams;
+  /** The playground's lesson at the start (named in run:started, so the recording is named after it). */
+  lesson?: string | null;
   policy: EndpointPolicy;
   /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
   claimedIpcPaths: IpcClaims;
@@ -401,6 +403,7 @@ export class PipelineRun {
       workers: this.workers(),
       sink: this.sinkInfo,
       options: structuredClone(this.#options.socketOptions),
+      ...(this.#options.lesson ? { lesson: this.#options.lesson } : {}),
     });
     let reason: RunEndReason = 'completed';
     const blockedWatch = setInterval(() => this.#updateBlocked(), BLOCKED_AFTER_MS / 2);

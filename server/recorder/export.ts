@@ -23,7 +23,8 @@ export const EXPORT_PAGE = 2000;
  * may read it: an import belongs to whoever imports it).
  */
 export function exportedRun(detail: RecordedRunDetail): ExportedRun {
-  const { source: _source, public: _public, owned: _owned, status, ...rest } = detail;
+  // An export carries the name as it reads (in English when it is the server's own): the document keeps its shape.
+  const { source: _source, public: _public, owned: _owned, defaultName: _defaultName, status, ...rest } = detail;
   return { ...rest, status: status === 'ended' ? 'ended' : 'incomplete' };
 }
 

@@ -8,7 +8,9 @@
  *           ms since epoch, reason, event_count, first_seq, last_seq, duration ms, status, lost_events,
  *           format_version = PROTOCOL_VERSION of the stored events, source, imported_from, owner = the visitor
  *           that recorded or imported it (server/http/session.ts; NULL for runs older than version 3: nobody's),
- *           public = 1 when its owner let anyone read it by its id), INDEX (owner)
+ *           public = 1 when its owner let anyone read it by its id), lesson = the lesson the run was recorded in
+ *           (NULL: none; version 4), name_n = the run's number in the server's own name "<title> #n" (NULL once
+ *           renamed, and for imports: the page then shows `name` as it is), INDEX (owner)
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
  *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
  *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
@@ -49,7 +51,7 @@ import {
 } from '../../shared/protocol/index.ts';
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 export const MEMORY = ':memory:';
 /**
  * How long a statement waits for another connection's lock before failing. The main thread's connection must not
@@ -118,7 +120,9 @@ CREATE TABLE IF NOT EXISTS runs (
   source         TEXT    NOT NULL DEFAULT 'live' CHECK (source IN ('live', 'imported')),
   imported_from  TEXT,
   owner          TEXT,
-  public         INTEGER NOT NULL DEFAULT 0
+  public         INTEGER NOT NULL DEFAULT 0,
+  lesson         TEXT,
+  name_n         INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
   run  INTEGER NOT NULL,
@@ -164,6 +168,16 @@ function migrateToOwners(db: Database.Database): void {
   db.exec('CREATE INDEX IF NOT EXISTS runs_owner ON runs (owner)');
 }
 
+/**
+ * Version 4 added lesson and name_n, so a page can name a run in its own language. Older runs keep their stored
+ * name as it is (name_n NULL), and count as runs of no lesson.
+ */
+function migrateToNameParts(db: Database.Database): void {
+  const columns = new Set((db.pragma('table_info(runs)') as { name: string }[]).map((column) => column.name));
+  if (!columns.has('lesson')) db.exec('ALTER TABLE runs ADD COLUMN lesson TEXT');
+  if (!columns.has('name_n')) db.exec('ALTER TABLE runs ADD COLUMN name_n INTEGER');
+}
+
 interface RunRow {
   pk: number;
   id: string;
@@ -188,15 +202,23 @@ interface RunRow {
   imported_from: string | null;
   owner: string | null;
   public: number;
+  lesson: string | null;
+  name_n: number | null;
 }
 
 export interface NewRun {
   id: string;
   playground: string;
   scenario: string;
-  /** Defaults to "<title> #<n>", n counting this scenario's stored runs. */
+  /**
+   * Defaults to "<title> #<n>": the lesson's title and n counting its stored runs, else the scenario's and n
+   * counting its runs outside lessons (per owner).
+   */
   name?: string;
   scenarioTitle?: string;
+  /** The lesson the run was recorded in (run:started's `lesson`). */
+  lesson?: string | null;
+  lessonTitle?: string;
   params: RunParams;
   endpoints: EndpointInfo[];
   workers: WorkerInfo[];
@@ -375,12 +397,18 @@ interface TaskCount {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertRun: db.prepare<[string, string, string, string, string, string, string, number, number, string, string | null, string | null]>(
-      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from, owner)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
+    insertRun: db.prepare<
+      [string, string, string, string, string, string, string, number, number, string, string | null, string | null, string | null, number | null]
+    >(
+      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from, owner, lesson, name_n)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
     ),
-    // Per owner: a visitor's default names count its own runs, and say nothing about anyone else's.
-    countScenario: db.prepare<[string, string | null], { n: number }>('SELECT count(*) AS n FROM runs WHERE scenario = ? AND owner IS ?'),
+    // Per owner: a visitor's default names count its own runs, and say nothing about anyone else's. A lesson's
+    // runs are numbered among themselves; the scenario's, among those outside any lesson.
+    countScenario: db.prepare<[string, string | null], { n: number }>(
+      'SELECT count(*) AS n FROM runs WHERE scenario = ? AND lesson IS NULL AND owner IS ?',
+    ),
+    countLesson: db.prepare<[string, string | null], { n: number }>('SELECT count(*) AS n FROM runs WHERE lesson = ? AND owner IS ?'),
     insertEvent: db.prepare<[number, number, number, string, string]>('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)'),
     insertEvents: db.prepare<unknown[]>(`INSERT INTO events (run, seq, t, type, json) VALUES ${Array(ROWS_PER_INSERT).fill('(?, ?, ?, ?, ?)').join(', ')}`),
     progress: db.prepare<[number, number | null, number | null, number, number, number]>(
@@ -427,7 +455,8 @@ function prepareStatements(db: Database.Database) {
       'SELECT owner, playground, public, source FROM runs WHERE id = ?',
     ),
     setPublic: db.prepare<[number, string]>('UPDATE runs SET public = ? WHERE id = ?'),
-    rename: db.prepare<[string, string]>('UPDATE runs SET name = ? WHERE id = ?'),
+    // A name someone typed is theirs: shown as it is, in every language.
+    rename: db.prepare<[string, string]>('UPDATE runs SET name = ?, name_n = NULL WHERE id = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE run = ?'),
     deleteChunks: db.prepare<[number]>('DELETE FROM task_chunks WHERE run = ?'),
     insertChunk: db.prepare<[number, number, number, number, number, number, Buffer, string]>(
@@ -538,6 +567,7 @@ export class RunStore {
         db.transaction(() => {
           db.exec(DDL);
           migrateToOwners(db);
+          migrateToNameParts(db);
           db.pragma(`user_version = ${SCHEMA_VERSION}`);
         })();
       }
@@ -575,7 +605,14 @@ export class RunStore {
   /** Inserts a run row with status "running" and returns its pk. */
   insertRun(run: NewRun, source: { importedFrom: string } | null = null): number {
     const owner = run.owner ?? null;
-    const name = (run.name ?? `${run.scenarioTitle ?? run.scenario} #${(this.#s.countScenario.get(run.scenario, owner)?.n ?? 0) + 1}`).slice(0, 100);
+    const lesson = run.lesson ?? null;
+    // The server's own name is "<title> #n" in English; name_n lets a page say it in its language.
+    const number =
+      run.name !== undefined
+        ? null
+        : (lesson === null ? this.#s.countScenario.get(run.scenario, owner) : this.#s.countLesson.get(lesson, owner))!.n + 1;
+    const title = lesson === null ? (run.scenarioTitle ?? run.scenario) : (run.lessonTitle ?? lesson);
+    const name = (run.name ?? `${title} #${number}`).slice(0, 100);
     const result = this.#s.insertRun.run(
       run.id,
       run.playground,
@@ -589,6 +626,8 @@ export class RunStore {
       source ? 'imported' : 'live',
       source?.importedFrom ?? null,
       owner,
+      lesson,
+      number,
     );
     return Number(result.lastInsertRowid);
   }
@@ -791,6 +830,7 @@ export class RunStore {
       source: row.source,
       public: row.public === 1,
     };
+    if (row.name_n !== null) run.defaultName = { scenario: row.scenario, ...(row.lesson !== null ? { lesson: row.lesson } : {}), n: row.name_n };
     if (visitor !== undefined) run.owned = row.owner !== null && row.owner === visitor;
     return run;
   }

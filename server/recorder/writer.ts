@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { CHECKPOINT_EVERY, count, type EventRow, type RunStore } from './store.ts';
 
 /** Most events per transaction. */
@@ -273,6 +274,8 @@ export class RunWriter {
       playground: playground.ref.id,
       scenario: event.scenario,
       scenarioTitle: playground.ref.title,
+      lesson: event.lesson ?? null,
+      lessonTitle: event.lesson ? LESSON_TEXT_EN[event.lesson]?.title : undefined,
       params: event.params,
       endpoints: event.endpoints,
       workers: event.workers,

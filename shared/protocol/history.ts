@@ -37,11 +37,28 @@ export type RunStatus = Static<typeof RunStatus>;
 
 export const RunName = Type.String({ minLength: 1, maxLength: 100 });
 
+/**
+ * What the server's own name for a run is made of (`name` is it in English: "<title> #<n>"), so a page can say it
+ * in its language: the scenario, the lesson the run was recorded in, and the run's number among them. Absent once
+ * someone renamed the run, and for imports (their name is kept as it came).
+ */
+export const RunDefaultName = Type.Object(
+  {
+    scenario: Id,
+    lesson: Type.Optional(Id),
+    n: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type RunDefaultName = Static<typeof RunDefaultName>;
+
 /** One row of the history list. */
 export const RecordedRun = Type.Object(
   {
     id: Id,
     name: RunName,
+    /** The parts of `name` while it is the server's own (see RunDefaultName). */
+    defaultName: Type.Optional(RunDefaultName),
     playground: Id,
     scenario: Id,
     startedAt: IsoDate,
@@ -127,7 +144,7 @@ export interface RecordingStatus {
 /** The `run` part of an export: a finished (or incomplete) run's metadata. */
 export const ExportedRun = Type.Composite(
   [
-    Type.Omit(RecordedRunDetail, ['status', 'source', 'public', 'owned']),
+    Type.Omit(RecordedRunDetail, ['status', 'source', 'public', 'owned', 'defaultName']),
     Type.Object({ status: Type.Union([Type.Literal('ended'), Type.Literal('incomplete')]) }),
   ],
   { additionalProperties: false },

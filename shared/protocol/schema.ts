@@ -339,6 +339,8 @@ export const PlaygroundEvent = Type.Union([
     workers: Type.Array(WorkerInfo),
     sink: SinkInfo,
     options: SocketOptions,
+    /** The lesson the playground was in when the run started (absent: none, or recorded before it was said). */
+    lesson: Type.Optional(Id),
   }),
   /** The ventilator's PUSH socket now listens on one more endpoint (the same socket, as in the tutorial). */
   event('endpoint:bound', { endpoint: EndpointInfo }),

@@ -361,6 +361,8 @@ export function total(record: Readonly<Record<string, number>>): number {
 export interface BatchPoint {
   runId: string;
   name: string;
+  /** The parts of the server's own name, to say it in the page's language (web/lib/run-names.ts). */
+  defaultName?: RecordedRun['defaultName'];
   /** Workers that took at least one task. */
   workers: number;
   /** The run's duration (ms). */
@@ -386,7 +388,7 @@ export function batchPoints(runs: readonly RecordedRun[], options: { zguideOnly?
     if (options.zguideOnly && !isZguideBatch(run)) continue;
     const workers = Object.values(s.received).filter((n) => n > 0).length;
     if (workers === 0) continue;
-    points.push({ runId: run.id, name: run.name, workers, ms: s.durationMs, tasks: s.sent });
+    points.push({ runId: run.id, name: run.name, ...(run.defaultName ? { defaultName: run.defaultName } : {}), workers, ms: s.durationMs, tasks: s.sent });
   }
   return points.sort((a, b) => a.workers - b.workers || a.ms - b.ms);
 }

@@ -150,8 +150,10 @@ export class HistoryController {
     if (trimmed.length === 0 || trimmed.length > 100) return false;
     try {
       const detail = await historyApi.renameRun(id, trimmed);
-      this.runs = this.runs.map((r) => (r.id === id ? { ...r, name: detail.name } : r));
-      if (this.replay?.runId === id && this.replay.detail) this.replay.detail = { ...this.replay.detail, name: detail.name };
+      // A typed name has no parts (defaultName): it is shown as typed, in every language.
+      const renamed = <R extends { name: string; defaultName?: unknown }>({ defaultName: _parts, ...run }: R) => ({ ...run, name: detail.name });
+      this.runs = this.runs.map((r) => (r.id === id ? renamed(r) : r));
+      if (this.replay?.runId === id && this.replay.detail) this.replay.detail = renamed(this.replay.detail);
       this.error = null;
       return true;
     } catch (error) {

@@ -14,7 +14,9 @@ import {
   type BatchTime,
   type KeyValueStore,
 } from './lesson-progress.ts';
+import { locale, t } from './i18n/index.svelte.ts';
 import { listLessons, type LessonInfo } from './lessons-api.ts';
+import { runDisplayName, type NamedRun } from './run-names.ts';
 import type { LessonChecked, PlaygroundSession } from './session.svelte.ts';
 
 export type { LessonInfo } from './lessons-api.ts';
@@ -109,6 +111,11 @@ export class LessonController {
 
   isMet(id: string): boolean {
     return this.met.includes(id);
+  }
+
+  /** A recorded run's name in the page's language (a lesson run is named after its lesson); reactive. */
+  runName(run: NamedRun): string {
+    return runDisplayName(run, t, (id) => this.lessons.find((lesson) => lesson.id === id)?.text[locale.lang].title);
   }
 
   #record(event: LessonChecked): void {

@@ -123,6 +123,8 @@ export const EN = {
   'code.copyFailed': 'No clipboard access: the code is selected, press Ctrl+C.',
   'code.runIt': 'Run it in a terminal:',
   'code.joins': 'it joins the diagram as an external peer.',
+  'code.pending.ventilator': 'The ventilator’s port is chosen when it binds: press Run once, then copy this worker. The port stays the same for the next runs.',
+  'code.pending.sink': 'The sink’s address is chosen when it binds: press Run once, then copy this worker, so that it knows where to send its results.',
   // App.
   'app.versionMismatch': 'This page speaks protocol version {client} but the server speaks version {server}. The live view is stopped: reload the page to get the matching version.',
   'app.reload': 'Reload',

@@ -125,6 +125,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'code.copyFailed': 'Sin acceso al portapapeles: el código está seleccionado, pulsa Ctrl+C.',
   'code.runIt': 'Ejecútalo en una terminal:',
   'code.joins': 'se une al diagrama como un par externo.',
+  'code.pending.ventilator': 'El puerto del ventilador se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker. El puerto se mantiene en las siguientes ejecuciones.',
+  'code.pending.sink': 'La dirección del sink se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker, para que sepa adónde enviar sus resultados.',
   // App.
   'app.versionMismatch': 'Esta página habla la versión {client} del protocolo pero el servidor habla la versión {server}. La vista en vivo está detenida: recarga la página para obtener la versión correcta.',
   'app.reload': 'Recargar',
