@@ -12,7 +12,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { Playground } from './playground.ts';
 import { PYTHON, collect, freePort, ofType, requirePyzmq, run, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
-import { codeContext, generate } from '../../shared/codegen/index.ts';
+import { codeContext, generate, missingFor, program } from '../../shared/codegen/index.ts';
+import { EN } from '../../web/lib/i18n/en.ts';
+import { ES } from '../../web/lib/i18n/es.ts';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 
 let policy: ReturnType<typeof testPolicy> | null = null;
@@ -47,6 +49,57 @@ describe('generated code', () => {
         expect(codeLines(es), `${language} ${role}`).toEqual(codeLines(en));
       }
     }
+  });
+
+  // Issue 10.6: a fresh sandbox's worker said tcp://127.0.0.1:PORT and crashed (ZMQError: Invalid argument).
+  it('never writes a worker with an address that is not known yet: before the first run it says what to do', async () => {
+    policy = testPolicy();
+    playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, params: { tasks: 5 } });
+    const current = playground;
+    let context = codeContext(current.info());
+    expect(context.endpoints.tcp).toBeNull(); // the system picks the port when the ventilator binds
+    for (const language of ['python', 'typescript'] as const) {
+      expect(program(language, 'worker', context, 'tcp')).toEqual({ code: null, missing: 'ventilator' });
+      expect(() => generate(language, 'worker', context, 'tcp')).toThrow(/only known once it has bound/);
+      // The ipc path is decided before any bind: that worker can be written already.
+      expect(program(language, 'worker', context, 'ipc').code).toContain(`${policy.runtimeDir}/`);
+      // The standalone ventilator and sink bind ports of their own and run as shown.
+      for (const role of ['ventilator', 'sink'] as const) {
+        const code = program(language, role, context, 'tcp').code!;
+        expect(code, `${language} ${role}`).toMatch(/tcp:\/\/127\.0\.0\.1:555[78]"/);
+        expect(code).not.toMatch(/PORT|:\*/);
+      }
+    }
+
+    // A sink switched on: the worker must know where to PUSH its results, which is also only known once bound.
+    current.updateSink({ enabled: true, transport: 'tcp' });
+    await current.setEndpoint('tcp', `tcp://127.0.0.1:${await freePort()}`);
+    context = codeContext(current.info());
+    expect(missingFor('worker', context, 'tcp')).toBe('sink');
+
+    // One run, and every address is real: the worker can be copied, and keeps working on the next runs.
+    const started = current.startRun();
+    await runEnded(current, started.id);
+    context = codeContext(current.info());
+    const shown = program('python', 'worker', context, 'tcp');
+    expect(shown.missing).toBeNull();
+    expect(shown.code).toContain(`"${current.info().endpoints.find((e) => e.name === 'tcp')!.requested}"`);
+    expect(shown.code).toContain(`results.connect("${current.info().sink.address}")`);
+    expect(shown.code).not.toMatch(/PORT|:\*/);
+  });
+
+  it('the page says it in both languages: press Run once, then copy', () => {
+    for (const [words, run] of [
+      [EN, EN['controls.run']],
+      [ES, ES['controls.run']],
+    ] as const) {
+      for (const missing of ['ventilator', 'sink'] as const) {
+        const sentence = words[`code.pending.${missing}`];
+        expect(sentence, missing).toContain(run); // the button's own label
+        expect(sentence).toMatch(/bind/);
+      }
+    }
+    expect(EN['code.pending.ventilator']).toMatch(/port is chosen when it binds: press Run once, then copy/);
   });
 
   it('the Python worker runs against a live playground and takes the batch as an external peer', async () => {

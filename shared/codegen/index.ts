@@ -3,6 +3,11 @@
  * topology and real endpoints, in Python (pyzmq) and TypeScript (zeromq.js). A learner copies one into a
  * terminal, runs it, and sees its process join the diagram as an external peer.
  * Pure functions of PlaygroundInfo, used by the page and by the tests that run the Python worker for real.
+ *
+ * A program is only shown when it can run as shown: a worker needs the ventilator's real address (a tcp port the
+ * system picks is only known once the ventilator has bound it) and, with a sink, the sink's (known once it has
+ * bound). Until the playground's first run, `program()` says which is missing instead of a placeholder that
+ * would crash (ZMQError: Invalid argument).
  */
 import type { PlaygroundInfo, Transport } from '../protocol/index.ts';
 
@@ -12,28 +17,65 @@ export type Language = 'python' | 'typescript';
 export interface CodeContext {
   /** 'plain': one frame per task (the tutorial); 'tagged': [task id, body]. */
   framing: 'plain' | 'tagged';
-  /** Where the playground's ventilator listens, by transport (its real address when known). */
-  endpoints: Partial<Record<Transport, string>>;
+  /**
+   * Where the playground's ventilator listens, by transport: its real address, or null while that is not known
+   * (a `*` port, chosen by the system when the ventilator binds).
+   */
+  endpoints: Partial<Record<Transport, string | null>>;
+  /** The sink's address; null when there is no sink, or when it has not bound yet (see sinkPending). */
   sinkAddress: string | null;
+  /** The sink is on, but its address is only chosen when it binds (the playground has not run with it yet). */
+  sinkPending?: boolean;
   endMarker: string | null;
 }
 
+/** What a program needs that only the playground's first run will tell. */
+export type Missing = 'ventilator' | 'sink';
+
+/** A program ready to run, or the address it is waiting for. */
+export type Program = { code: string; missing: null } | { code: null; missing: Missing };
+
 /** What the generated programs need from a playground. inproc endpoints are left out: no other process can reach them. */
 export function codeContext(info: PlaygroundInfo): CodeContext {
-  const endpoints: Partial<Record<Transport, string>> = {};
+  const endpoints: CodeContext['endpoints'] = {};
   for (const endpoint of info.endpoints) {
     if (endpoint.transport === 'inproc') continue;
     const address = endpoint.actual ?? endpoint.requested;
-    // A wildcard port is only known once bound: show it as the placeholder a learner must replace.
-    endpoints[endpoint.transport] = address.endsWith(':*') ? address.replace(':*', ':PORT') : address;
+    // A wildcard port is only known once bound.
+    endpoints[endpoint.transport] = address.endsWith(':*') ? null : address;
   }
   const tutorial = info.scenario === 'tutorial';
   return {
     framing: tutorial ? 'plain' : 'tagged',
     endpoints,
     sinkAddress: info.sink.enabled ? info.sink.address : null,
+    sinkPending: info.sink.enabled && !info.sink.address,
     endMarker: tutorial ? 'x' : null,
   };
+}
+
+/** The ventilator's address a worker on `transport` connects to: undefined when it has none, null when not known yet. */
+function ventilatorAddress(context: CodeContext, transport: Transport): string | null | undefined {
+  if (transport in context.endpoints) return context.endpoints[transport];
+  return context.endpoints.tcp !== undefined ? context.endpoints.tcp : context.endpoints.ipc;
+}
+
+/**
+ * What the program for `role` still needs from the playground's first run, or null when it runs as shown. Only
+ * the worker connects to the playground; the ventilator and the sink bind ports of their own (5557, 5558).
+ */
+export function missingFor(role: Role, context: CodeContext, transport: Transport = 'tcp'): Missing | null {
+  if (role !== 'worker') return null;
+  if (ventilatorAddress(context, transport) === null) return 'ventilator';
+  if (context.sinkPending) return 'sink';
+  return null;
+}
+
+/** The program, or (before the addresses it needs are known) what it is waiting for; never a placeholder. */
+export function program(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp', lang: 'en' | 'es' = 'en'): Program {
+  const missing = missingFor(role, context, transport);
+  if (missing) return { code: null, missing };
+  return { code: generate(language, role, context, transport, lang), missing: null };
 }
 
 /** The comments and prompts of the programs, in the page's language (the code itself is the same). */
@@ -71,8 +113,14 @@ const WORDS = {
 } as const satisfies Record<'en' | 'es', Record<string, string>>;
 type Words = Record<keyof (typeof WORDS)['en'], string>;
 
+/**
+ * The program's text. Throws when a worker's addresses are not known yet (check missingFor() or use program()):
+ * a program must never carry an address that cannot work.
+ */
 export function generate(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp', lang: 'en' | 'es' = 'en'): string {
-  const endpoint = context.endpoints[transport] ?? context.endpoints.tcp ?? context.endpoints.ipc ?? 'tcp://127.0.0.1:12345';
+  const missing = missingFor(role, context, transport);
+  if (missing) throw new Error(`the ${missing}'s address is only known once it has bound: run the playground once`);
+  const endpoint = ventilatorAddress(context, transport) ?? 'tcp://127.0.0.1:12345';
   const words: Words = WORDS[lang];
   if (language === 'python') {
     if (role === 'worker') return pythonWorker(context, endpoint, words);
@@ -85,6 +133,11 @@ export function generate(language: Language, role: Role, context: CodeContext, t
 }
 
 const q = (text: string) => JSON.stringify(text);
+
+/** A standalone program's own tcp address beside the playground's (same host, its own port); ipc as it is. */
+function ownPort(address: string, port: number): string {
+  return address.startsWith('tcp://') ? address.replace(/:[^:/]*$/, `:${port}`) : address;
+}
 
 function pythonWorker(context: CodeContext, endpoint: string, w: Words): string {
   const tagged = context.framing === 'tagged';
@@ -146,7 +199,7 @@ import zmq
 ctx = zmq.Context()
 push = ctx.socket(zmq.PUSH)
 push.setsockopt(zmq.LINGER, 5000)
-push.bind(${q(endpoint.replace(/:\d+$/, ':5557'))})
+push.bind(${q(ownPort(endpoint, 5557))})
 input(${q(w.ventilatorPrompt)})
 for task in range(100):
     ${tagged ? 'push.send_multipart([str(task).encode(), b"task %d" % task])' : 'push.send_string("task %d" % task)'}
@@ -164,7 +217,7 @@ import zmq
 
 ctx = zmq.Context()
 pull = ctx.socket(zmq.PULL)
-pull.bind(${q(address.replace(/:\d+$/, ':5558'))})
+pull.bind(${q(ownPort(address, 5558))})
 try:
     while True:
         worker, task_id = pull.recv_multipart()
@@ -206,7 +259,7 @@ import * as zmq from "zeromq";
 
 const push = new zmq.Push();
 push.linger = 5000;
-await push.bind(${q(endpoint.replace(/:\d+$/, ':5557'))});
+await push.bind(${q(ownPort(endpoint, 5557))});
 // ${w.tsWait}
 let peers = 0;
 await new Promise<void>((resolve) => push.events.on("handshake", () => ++peers === 2 && resolve()));
@@ -223,7 +276,7 @@ function typescriptSink(context: CodeContext, w: Words): string {
 import * as zmq from "zeromq";
 
 const pull = new zmq.Pull();
-await pull.bind(${q(address.replace(/:\d+$/, ':5558'))});
+await pull.bind(${q(ownPort(address, 5558))});
 for await (const [worker, taskId] of pull) console.log(worker.toString(), taskId.toString());
 `;
 }
