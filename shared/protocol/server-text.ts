@@ -319,8 +319,8 @@ const TEXTS = {
 
   // ---- recorded runs
   'record.unknownRun': {
-    en: 'No recorded run "{run}" (it may have been deleted).',
-    es: 'No hay ninguna ejecución grabada "{run}" (puede que se borrara).',
+    en: 'No recorded run "{run}" is available to you: it may have been deleted, or its owner has not made it public.',
+    es: 'No hay ninguna ejecución grabada "{run}" disponible para ti: puede que se borrara, o que quien la grabó no la haya hecho pública.',
   },
   'record.badCursor': {
     en: '"before" must be the nextBefore of a previous page (got "{before}").',

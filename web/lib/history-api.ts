@@ -67,6 +67,11 @@ export async function renameRun(id: string, name: string): Promise<RecordedRunDe
   return detail(await call('PATCH', runPath(id), { body: JSON.stringify({ name }), type: 'application/json' }));
 }
 
+/** PATCH /api/runs/:id {public}: the owner lets anyone with the permalink read the run (or no longer). */
+export async function setRunPublic(id: string, isPublic: boolean): Promise<RecordedRunDetailT> {
+  return detail(await call('PATCH', runPath(id), { body: JSON.stringify({ public: isPublic }), type: 'application/json' }));
+}
+
 export async function deleteRun(id: string): Promise<void> {
   await call('DELETE', runPath(id));
 }

@@ -1,6 +1,7 @@
 /**
- * The history of recorded runs for the page: the list (paged), rename, delete, import, the run being replayed
- * (?run=<id> is its permalink), the two runs being compared, and "run again with the same settings".
+ * The history of recorded runs for the page: the list (paged), rename, delete, make public, import, the run being
+ * replayed (?run=<id> is its permalink), the two runs being compared, and "run again with the same settings".
+ * Rename, delete and publish are the owner's: the list says which runs are the visitor's (`owned`).
  */
 import { createContext, untrack } from 'svelte';
 import type { RecordedRun } from '../../shared/protocol/history.ts';
@@ -154,6 +155,23 @@ export class HistoryController {
       const renamed = <R extends { name: string; defaultName?: unknown }>({ defaultName: _parts, ...run }: R) => ({ ...run, name: detail.name });
       this.runs = this.runs.map((r) => (r.id === id ? renamed(r) : r));
       if (this.replay?.runId === id && this.replay.detail) this.replay.detail = renamed(this.replay.detail);
+      this.error = null;
+      return true;
+    } catch (error) {
+      this.error = localize(toErrorInfo(error));
+      return false;
+    }
+  }
+
+  /**
+   * Makes a run public (anyone with its permalink may replay it, read-only) or private again. The owner's alone:
+   * the panel offers it only on runs the list says are `owned`.
+   */
+  async setPublic(id: string, isPublic: boolean): Promise<boolean> {
+    try {
+      const detail = await historyApi.setRunPublic(id, isPublic);
+      this.runs = this.runs.map((r) => (r.id === id ? { ...r, public: detail.public } : r));
+      if (this.replay?.runId === id && this.replay.detail) this.replay.detail = { ...this.replay.detail, public: detail.public };
       this.error = null;
       return true;
     } catch (error) {

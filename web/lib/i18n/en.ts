@@ -532,4 +532,12 @@ export const EN = {
   'status.sampled.other': '{n} task events sampled out',
   'vent.peers.one': 'bound · {peers} connected',
   'vent.peers.other': 'bound · {peers} connected',
+  // Public runs and embedding (issue 9, helper H9).
+  'history.public': 'public',
+  'history.publicHint': 'Anyone with its link may replay this run, read-only.',
+  'history.makePublic': 'Make public',
+  'history.makePrivate': 'Make private',
+  'history.makePublicHint': 'Let anyone who has this run’s link replay it, read-only (it is still listed for nobody else)',
+  'history.makePrivateHint': 'Only you (and who watches its playground) may open it again',
+  'history.copyPublicLink': 'Copy public link',
 } as const;

@@ -534,4 +534,12 @@ export const ES: Record<keyof typeof EN, string> = {
   'status.sampled.other': '{n} eventos de tareas omitidos por muestreo',
   'vent.peers.one': 'asociado · {peers} conectado',
   'vent.peers.other': 'asociado · {peers} conectados',
+  // Public runs and embedding (issue 9, helper H9).
+  'history.public': 'pública',
+  'history.publicHint': 'Cualquiera con su enlace puede reproducir esta ejecución, solo para verla.',
+  'history.makePublic': 'Hacer pública',
+  'history.makePrivate': 'Hacer privada',
+  'history.makePublicHint': 'Permite que quien tenga el enlace de esta ejecución la reproduzca, solo para verla (nadie más la ve en su lista)',
+  'history.makePrivateHint': 'Solo tú (y quien mira su playground) podrá abrirla de nuevo',
+  'history.copyPublicLink': 'Copiar enlace público',
 };
