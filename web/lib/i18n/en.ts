@@ -450,6 +450,8 @@ export const EN = {
   'summary.notReceived': 'Not received',
   'summary.externalMax': 'External peers (max)',
   'summary.duration': 'Duration',
+  'summary.lateJoin.one': '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
+  'summary.lateJoin.other': '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
   'log.title': 'Socket & endpoint events',
   'log.hint': 'newest first · t = ms since the run started',
   'log.emptyReplay': 'No socket events up to this moment. Press Play, step with → or drag the timeline.',

@@ -452,6 +452,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'summary.notReceived': 'No recibidos',
   'summary.externalMax': 'Pares externos (máx.)',
   'summary.duration': 'Duración',
+  'summary.lateJoin.one': '{worker} se unió tarde: su handshake llegó después de que {count} ya hubiera ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
+  'summary.lateJoin.other': '{worker} se unió tarde: su handshake llegó después de que {count} ya hubieran ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
   'log.title': 'Eventos de sockets y endpoints',
   'log.hint': 'los más recientes primero · t = ms desde que empezó la ejecución',
   'log.emptyReplay': 'Ningún evento de socket hasta este momento. Pulsa Reproducir, avanza con → o arrastra la línea de tiempo.',
