@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
+import { BUILT_PAGE_DIR } from './layout.ts';
 import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
 import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
 import { apiRoutes } from './http/routes.ts';
@@ -25,7 +25,8 @@ import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } fro
 
 const notFound = (reason: ServerText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
 
-export const DEFAULT_STATIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/web');
+/** dist/web: the page `npm run build` writes (server/layout.ts finds it from the sources and from the built server). */
+export const DEFAULT_STATIC_DIR = BUILT_PAGE_DIR;
 
 export interface AppOptions {
   policy?: EndpointPolicy;

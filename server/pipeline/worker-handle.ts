@@ -3,8 +3,7 @@
  * WorkerLoop; only a process can be killed (SIGKILL), hung (SIGSTOP) and resumed (SIGCONT).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { WORKER_PROCESS_ENTRY } from '../layout.ts';
 import { WorkerLoop, type WorkerConfig, type WorkerControl, type WorkerReport } from '../workers/worker-loop.ts';
 
 export type ProcessSignal = 'kill' | 'stop' | 'cont';
@@ -39,10 +38,6 @@ export class InProcessWorker implements WorkerHandle {
   }
 }
 
-const WORKER_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '../workers/worker-process.ts');
-
-/** How the child loads TypeScript: through tsx's loader, in the same node binary as the server. */
-const CHILD_EXEC_ARGV = ['--import', 'tsx'];
 
 /** Errors that only say the child is gone (its exit is handled on 'close'). */
 const GONE = new Set(['EPIPE', 'ECONNRESET', 'ESRCH', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_DISCONNECTED']);
@@ -64,8 +59,9 @@ export class ProcessWorker implements WorkerHandle {
     onReport: (report: WorkerReport) => void,
     onExit: (exit: ProcessExit) => void,
   ) {
-    this.#child = fork(WORKER_ENTRY, [], {
-      execArgv: CHILD_EXEC_ARGV,
+    // The same node binary as the server: the built worker from the built server, else the sources through tsx.
+    this.#child = fork(WORKER_PROCESS_ENTRY.file, [], {
+      execArgv: WORKER_PROCESS_ENTRY.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child.on('message', (message: WorkerReport) => onReport(message));

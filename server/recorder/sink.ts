@@ -13,6 +13,7 @@
  * the sink too, so they also stay off the event loop.
  */
 import { Worker } from 'node:worker_threads';
+import { WRITER_THREAD_ENTRY } from '../layout.ts';
 import type { ErrorCode, ServerText, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
 import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
@@ -197,7 +198,7 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
     if (store.location === MEMORY) throw new Error('A ":memory:" store cannot be written from another thread; use InlineSink.');
     this.#fallbackStore = store;
     this.#options = { ...options, stats: this.stats };
-    const worker = new Worker(new URL('./writer-thread.mjs', import.meta.url), {
+    const worker = new Worker(WRITER_THREAD_ENTRY, {
       workerData: { location: store.location },
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
     });
