@@ -7,9 +7,10 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
+import fastifyRateLimit from '@fastify/rate-limit';
 import { BUILT_PAGE_DIR } from './layout.ts';
 import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
-import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
+import { LimitError, PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
 import { apiRoutes } from './http/routes.ts';
 import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
@@ -17,6 +18,8 @@ import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { installSessions } from './http/session.ts';
 import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
+import { hasSession } from './http/session.ts';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
 import { RecordingStats, sinkFor } from './recorder/sink.ts';
@@ -43,6 +46,8 @@ export interface AppOptions {
   site?: SiteOptions;
   /** Believe X-Forwarded-Proto/-Host from the proxy in front (only when one is: --trust-proxy). */
   trustProxy?: boolean;
+  /** The operator's limits (server/limits.ts); each one left out keeps its default. */
+  limits?: Partial<ServerLimits>;
 }
 
 declare module 'fastify' {
@@ -65,8 +70,15 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/sink.ts).
   const sink = store ? sinkFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') }) : null;
   const recorders = new Map<Playground, Recorder>();
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const registry = new PlaygroundRegistry({
     policy: options.policy ?? defaultPolicy(),
+    maxPlaygrounds: limits.playgrounds,
+    maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
+    maxWorkers: limits.workersPerPlayground,
+    maxProcessWorkers: limits.processWorkersPerPlayground,
+    maxServerProcessWorkers: limits.processWorkers,
+    maxRunPayloadBytes: limits.runPayloadBytes,
     ...options.registry,
     onCreate: (playground) => {
       if (sink) recorders.set(playground, new Recorder(sink, playground));
@@ -83,6 +95,16 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Before any route: requests another site could make are refused, and every caller gets a visitor id.
   installSiteGuard(app, options.site);
   await installSessions(app);
+  // Per visitor (its session cookie; a request without one by its address: each of those is a new visitor), on
+  // the API only: the page's own files are not counted. After the sessions: the visitor is known.
+  await app.register(fastifyRateLimit, {
+    max: limits.httpPerSecond,
+    timeWindow: 1000,
+    keyGenerator: (request) => (hasSession(request) ? `visitor:${request.visitor}` : `ip:${request.ip}`),
+    allowList: (request) => !request.url.startsWith('/api/'),
+    errorResponseBuilder: (_request, context) =>
+      new LimitError(text('limit.requests', { rate: limits.httpPerSecond, after: context.after })),
+  });
 
   // A POST or PATCH without a body means "no options": validate it as an empty object.
   app.addHook('preValidation', async (request) => {
@@ -99,8 +121,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   parseJsonWithDepthLimit(app);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
   await app.register(apiRoutes, { registry });
-  await app.register(streamRoute, { registry });
-  if (store && sink) await app.register(historyRoutes, { store, sink, registry });
+  await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
+  if (store && sink) {
+    await app.register(historyRoutes, { store, sink, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
+  }
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {

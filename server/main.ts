@@ -6,6 +6,15 @@ import * as zmq from 'zeromq';
 import { buildApp } from './app.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
+import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
+
+const LIMIT_NAMES = Object.keys(LIMIT_SETTINGS) as (keyof ServerLimits)[];
+/** "  --max-workers N  ... (default 32, or $PLAYGROUND_MAX_WORKERS)" for every limit. */
+const LIMITS_USAGE = LIMIT_NAMES.map((name) => {
+  const { flag, env, unit } = LIMIT_SETTINGS[name];
+  const value = unit === 'MiB' ? DEFAULT_LIMITS[name] / MiB : DEFAULT_LIMITS[name];
+  return `  --${flag.padEnd(29)} default ${value}, or $${env}`;
+}).join('\n');
 
 const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
                          [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy]
@@ -19,7 +28,9 @@ const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose H
                     localhost, --host and --expose; repeatable, or $PLAYGROUND_ALLOWED_HOSTS (comma-separated)
   --allowed-origin  another site allowed to send commands (scheme://host[:port]); repeatable, or
                     $PLAYGROUND_ALLOWED_ORIGINS (comma-separated)
-  --trust-proxy     believe X-Forwarded-Proto/-Host (only behind a reverse proxy; or PLAYGROUND_TRUST_PROXY=1)`;
+  --trust-proxy     believe X-Forwarded-Proto/-Host (only behind a reverse proxy; or PLAYGROUND_TRUST_PROXY=1)
+Limits (README, "Operator settings"; sizes in MiB):
+${LIMITS_USAGE}`;
 
 /** "a, b" -> ["a", "b"]: lists given in one environment variable. */
 const listFromEnv = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
@@ -37,14 +48,26 @@ function parseFlags() {
         'allowed-origin': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_ORIGINS) },
         'trust-proxy': { type: 'boolean', default: process.env.PLAYGROUND_TRUST_PROXY === '1' },
         help: { type: 'boolean', default: false },
+        ...Object.fromEntries(
+          LIMIT_NAMES.map((name) => [LIMIT_SETTINGS[name].flag, { type: 'string' as const, default: process.env[LIMIT_SETTINGS[name].env] }]),
+        ),
       },
     });
+    const limits: Partial<ServerLimits> = {};
+    for (const name of LIMIT_NAMES) {
+      const { flag, unit } = LIMIT_SETTINGS[name];
+      const given = (values as Record<string, unknown>)[flag] as string | undefined;
+      if (given === undefined || given === '') continue;
+      const value = Number(given);
+      if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number of at least 1, not "${given}"`);
+      limits[name] = unit === 'MiB' ? value * MiB : value;
+    }
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not "${values.port}"`);
     for (const origin of values['allowed-origin']) {
       if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
     }
-    return { ...values, port };
+    return { ...values, port, limits };
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -71,6 +94,7 @@ const app = await buildApp({
   // The names this server is reached by: what it listens on and exposes, and what the operator adds.
   site: { allowedHosts: [flags.host, ...flags.expose, ...flags['allowed-host']], allowedOrigins: flags['allowed-origin'] },
   trustProxy: flags['trust-proxy'],
+  limits: flags.limits,
 }).catch((error: unknown) => {
   if (!(error instanceof StoreOpenError)) throw error;
   console.error(error.message);

@@ -20,7 +20,9 @@ let api: ApiClient;
 
 beforeAll(async () => {
   policy = testPolicy();
-  server = await startServer(policy.runtimeDir);
+  // The per-visitor HTTP limit (50 a second by default, tested in command-flood.test.ts) would refuse most of this
+  // flood before it reached the worker: raised here, so that the restarts themselves are what is tested.
+  server = await startServer(policy.runtimeDir, undefined, ['--http-per-second', '1000']);
   api = new ApiClient(server.base);
 });
 

@@ -19,10 +19,13 @@ export interface LiveServer {
   stop(): Promise<Exited>;
 }
 
-/** Starts server/main.ts on a free loopback port; resolves once it printed its URL. */
-export async function startServer(runtimeDir: string, timeoutMs = 20_000): Promise<LiveServer> {
+/**
+ * Starts server/main.ts on a free loopback port; resolves once it printed its URL. `args` are more flags (a limit,
+ * `--db` to a file: the last one given wins).
+ */
+export async function startServer(runtimeDir: string, timeoutMs = 20_000, args: string[] = []): Promise<LiveServer> {
   // --db :memory:: nothing lands in the user's data folder.
-  const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', runtimeDir, '--db', ':memory:'], 10 * 60_000);
+  const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', runtimeDir, '--db', ':memory:', ...args], 10 * 60_000);
   let stderr = '';
   server.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let ended = false;

@@ -13,7 +13,7 @@ import {
   type RecordingStatus,
 } from '../../shared/protocol/index.ts';
 import { RecordError, type RunStore } from '../recorder/store.ts';
-import type { PlaygroundRegistry } from '../pipeline/registry.ts';
+import { LimitError, type PlaygroundRegistry } from '../pipeline/registry.ts';
 import { ForbiddenError } from '../pipeline/access.ts';
 import type { RecordingSink } from '../recorder/sink.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
@@ -67,7 +67,18 @@ function stream(reply: FastifyReply, exported: Export, type: string, extension: 
 
 export async function historyRoutes(
   app: FastifyInstance,
-  { store, sink, registry }: { store: RunStore; sink: RecordingSink; registry: PlaygroundRegistry },
+  {
+    store,
+    sink,
+    registry,
+    imports = { maxBytes: IMPORT_BODY_LIMIT, atOnce: 2 },
+  }: {
+    store: RunStore;
+    sink: RecordingSink;
+    registry: PlaygroundRegistry;
+    /** Largest import, and how many the server takes at once (each is held and parsed whole). */
+    imports?: { maxBytes: number; atOnce: number };
+  },
 ): Promise<void> {
   const { stats } = sink;
   const unknownRun = (id: string) => new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
@@ -168,17 +179,25 @@ export async function historyRoutes(
     stream(reply, exportCsv(store, readable(request.params.id, request.visitor)), 'text/csv; charset=utf-8', 'csv'),
   );
 
-  // The import gets its own scope: its body is taken as raw bytes (up to IMPORT_BODY_LIMIT) and handed to the
+  // The import gets its own scope: its body is taken as raw bytes (up to imports.maxBytes) and handed to the
   // writer, which decodes, parses and checks it: a truncated or corrupt file is answered with PG_ERR_IMPORT and a
   // message about the file, and a big one never stalls the event loop.
+  let importing = 0;
   await app.register(async (scope) => {
     scope.removeContentTypeParser(['application/json', 'text/plain']);
     scope.addContentTypeParser(
       ['application/json', 'text/plain', 'application/octet-stream'],
-      { parseAs: 'buffer', bodyLimit: IMPORT_BODY_LIMIT },
+      { parseAs: 'buffer', bodyLimit: imports.maxBytes },
       (_request, body, done) => done(null, body),
     );
-    scope.post('/api/runs/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (request, reply) => {
+    // Counted from the first byte, before the body is read: each import holds its whole file in memory.
+    scope.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url !== '/api/runs/import') return;
+      if (importing >= imports.atOnce) throw new LimitError(text('limit.imports', { max: imports.atOnce }));
+      importing++;
+      reply.raw.once('close', () => importing--);
+    });
+    scope.post('/api/runs/import', { bodyLimit: imports.maxBytes }, async (request, reply) => {
       const body = request.body;
       const empty =
         body === undefined ||

@@ -28,6 +28,12 @@ export function visitorOf(session: string): string {
   return createHash('sha256').update(session).digest('base64url');
 }
 
+/** True when the request brought a session cookie (false: its visitor was made up for this response). */
+export function hasSession(request: FastifyRequest): boolean {
+  const given = request.cookies[SESSION_COOKIE];
+  return given !== undefined && SESSION_PATTERN.test(given);
+}
+
 /** Registers the cookie parser and gives every request a visitor. Call on the root instance, before routes. */
 export async function installSessions(app: FastifyInstance): Promise<void> {
   await app.register(fastifyCookie);

@@ -8,6 +8,8 @@ import {
   PROTOCOL_VERSION,
   assertNever,
   decodeCommand,
+  english,
+  text,
   type ClientCommand,
   type PlaygroundInfo,
   type ServerMessage,
@@ -17,11 +19,19 @@ import type { Playground } from '../pipeline/playground.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
+import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
 
 /** Above this many unsent bytes on a socket, task events are sampled harder (see EventBatcher). */
 const CONGESTED_BYTES = 4 * 1024 * 1024;
 /** Events per backlog frame. */
 const BACKLOG_FRAME_EVENTS = 500;
+
+/**
+ * A connection that goes on sending after this many refused commands in one second (times its rate) is not a page
+ * that misjudged: it is closed with 1008 (policy violation), so that a flood costs its author a new handshake,
+ * which the HTTP limit counts, instead of costing the server an answer per frame.
+ */
+export const FLOOD_CLOSE_FACTOR = 10;
 /** Close code sent when the playground does not exist (4000-4999 are free for applications). */
 export const CLOSE_NOT_FOUND = 4404;
 
@@ -29,10 +39,18 @@ export interface StreamOptions {
   registry: PlaygroundRegistry;
   /** What one connection may have waiting unsent (outbox.ts). */
   outbox?: Partial<OutboxLimits>;
+  /** Commands per second and burst, per connection and per visitor (server/limits.ts). */
+  commands?: { perSecond: number; burst: number };
 }
 
-export async function streamRoute(app: FastifyInstance, { registry, outbox: outboxLimits }: StreamOptions): Promise<void> {
+export async function streamRoute(app: FastifyInstance, { registry, outbox: outboxLimits, commands }: StreamOptions): Promise<void> {
   const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
+  const commandRate = commands ?? { perSecond: DEFAULT_LIMITS.commandsPerSecond, burst: DEFAULT_LIMITS.commandBurst };
+  // Shared by every connection of a visitor: opening more sockets does not buy more commands.
+  const visitorBuckets = new VisitorBuckets(commandRate.perSecond, commandRate.burst);
+  const limitText = text('limit.commands', { rate: commandRate.perSecond, burst: commandRate.burst });
+  // The same answer to every command over the limit, made once: refusing must cost less than obeying.
+  const limitFrame = JSON.stringify({ type: 'error', code: 'PG_ERR_LIMIT', message: english(limitText), text: limitText } satisfies ServerMessage);
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id/stream', { websocket: true }, (socket, request) => {
     // NOTE: handlers are attached synchronously; messages arriving during async work would otherwise be lost.
     let playground: Playground;
@@ -93,6 +111,26 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       );
     };
 
+    const commandBucket = new TokenBucket(commandRate.perSecond, commandRate.burst);
+    let refusedSince = Date.now();
+    let refused = 0;
+    let floodClosed = false;
+    /** Answers a command over the limit; closes a connection that keeps flooding. */
+    const refuse = (): void => {
+      const now = Date.now();
+      if (now - refusedSince >= 1000) {
+        refusedSince = now;
+        refused = 0;
+      }
+      if (++refused <= FLOOD_CLOSE_FACTOR * commandRate.perSecond) {
+        outbox.send(limitFrame);
+        return;
+      }
+      floodClosed = true;
+      request.log.warn({ playground: playground.id }, `Closed a stream that sent more than ${refused} commands over its limit in a second`);
+      socket.close(1008, 'too many commands');
+    };
+
     const handle = (command: ClientCommand): void => {
       // Checked per command, not once: a watcher may only subscribe (PG_ERR_FORBIDDEN for anything else).
       if (command.type !== 'subscribe') registry.forVisitor(playground.id, request.visitor, 'driver');
@@ -148,6 +186,12 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       // Whatever a client sends, nothing may escape this listener: an uncaught exception here ends the server
       // for every visitor. It becomes an error frame (and a log line when it is ours).
       let command: string | undefined;
+      // Before anything else, decoding included: a flood costs one comparison per frame.
+      if (floodClosed) return;
+      if (!commandBucket.take() || !visitorBuckets.take(request.visitor)) {
+        refuse();
+        return;
+      }
       try {
         const text = isBinary ? '' : data.toString();
         const decoded = decodeCommand(text);

@@ -36,6 +36,10 @@ import { PlaygroundAccess, randomToken } from './access.ts';
 export const RUNS_KEPT = 20;
 /** Changes that undo can take back. */
 export const UNDO_DEPTH = 50;
+/** Socket options reach a running pipeline at most this often; changes in between are applied as one. */
+export const OPTIONS_COALESCE_MS = 100;
+
+type OptionsChanged = { ventilator: boolean; worker: boolean; sink: boolean };
 
 interface Snapshot {
   params: RunParams;
@@ -70,6 +74,20 @@ export interface PlaygroundOptions {
   maxWorkers?: number;
   /** The visitor that creates it (see access.ts); none for playgrounds made without HTTP. */
   owner?: string | null;
+  /** What it may use of the server (server/limits.ts); none: only maxWorkers holds. */
+  caps?: PlaygroundCaps;
+}
+
+/** The operator's limits as one playground sees them (issue 9.6). */
+export interface PlaygroundCaps {
+  /** Process workers in this playground. */
+  maxProcessWorkers: number;
+  /** Process workers running at once on the whole server... */
+  maxServerProcessWorkers: number;
+  /** ...and how many the other playgrounds run now. */
+  processWorkersElsewhere: () => number;
+  /** tasks x payloadBytes of one batch. */
+  maxRunPayloadBytes: number;
 }
 
 /**
@@ -93,6 +111,7 @@ export class Playground {
   lastActivity = Date.now();
 
   readonly #policy: EndpointPolicy;
+  readonly #caps: PlaygroundCaps | null;
   readonly #claimedIpcPaths: IpcClaims;
   readonly #runs = new Map<string, PipelineRun>();
   #active: PipelineRun | null = null;
@@ -108,6 +127,8 @@ export class Playground {
   #lesson: Lesson | null = null;
   /** Earlier topologies and parameters, newest last, for undo. */
   readonly #undo: Snapshot[] = [];
+  /** While options were applied to `run` less than OPTIONS_COALESCE_MS ago: which nodes changed since. */
+  #optionsHeld: { run: PipelineRun; changed: OptionsChanged } | null = null;
 
   constructor(options: PlaygroundOptions) {
     const { scenario, policy } = options;
@@ -117,6 +138,7 @@ export class Playground {
     this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
     this.access = new PlaygroundAccess(options.owner ?? null);
     this.#policy = policy;
+    this.#caps = options.caps ?? null;
     this.#claimedIpcPaths = options.claimedIpcPaths ?? new IpcClaims();
     // From now on, ipc names starting with this id are this playground's: no other may bind them.
     this.#claimedIpcPaths.register(this.id);
@@ -181,9 +203,40 @@ export class Playground {
     return this.#active;
   }
 
+  /** Process workers this playground runs now: those of its topology while a run is active (they live only then). */
+  get runningProcessWorkers(): number {
+    return this.#active ? this.#processWorkers() : 0;
+  }
+
+  #processWorkers(): number {
+    return this.#workers.filter((worker) => worker.mode === 'process').length;
+  }
+
+  /** Refuses `wanted` more process workers past the server's cap (PG_ERR_LIMIT). */
+  #checkServerProcesses(wanted: number): void {
+    const caps = this.#caps;
+    if (!caps || wanted === 0) return;
+    const running = caps.processWorkersElsewhere() + this.runningProcessWorkers;
+    if (running + wanted > caps.maxServerProcessWorkers) {
+      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }));
+    }
+  }
+
+  /** Refuses a batch heavier than the operator allows: tasks x payload bytes (PG_ERR_LIMIT). */
+  #checkRunPayload(params: RunParams): void {
+    const max = this.#caps?.maxRunPayloadBytes;
+    if (max === undefined || this.scenario.framing !== 'tagged') return;
+    const bytes = params.tasks * params.payloadBytes;
+    if (bytes > max) {
+      const mib = (value: number) => Math.round((value / (1024 * 1024)) * 10) / 10;
+      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }));
+    }
+  }
+
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
+    this.#checkRunPayload({ ...this.params, ...patch });
     this.#remember();
     this.params = { ...this.params, ...patch };
     return this.#infoChanged();
@@ -198,6 +251,13 @@ export class Playground {
     }
     const transport = spec.transport ?? 'tcp';
     const mode = spec.mode ?? 'in-process';
+    if (mode === 'process' && this.#caps) {
+      if (this.#processWorkers() >= this.#caps.maxProcessWorkers) {
+        throw new PlaygroundError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
+      }
+      // During a run it is forked at once.
+      if (this.#active) this.#checkServerProcesses(1);
+    }
     this.#checkTransport(transport, mode);
     this.#checkSinkReach(this.#sink, mode);
     const workMs = spec.workMs ?? { min: 0, max: 0 };
@@ -272,13 +332,37 @@ export class Playground {
       worker: { ...this.#options.worker, ...patch.worker },
       sink: { ...this.#options.sink, ...patch.sink },
     };
-    this.#active?.applyOptions(structuredClone(this.#options), {
+    this.#applyOptionsToRun({
       ventilator: Boolean(patch.ventilator && Object.keys(patch.ventilator).length),
       worker: Boolean(patch.worker && Object.keys(patch.worker).length),
       sink: Boolean(patch.sink && Object.keys(patch.sink).length),
     });
     this.#infoChanged();
     return structuredClone(this.#options);
+  }
+
+  /**
+   * Options reach the running pipeline at once, but at most once per OPTIONS_COALESCE_MS: a change of the workers'
+   * options recreates every worker's socket, so a burst of updates (a slider dragged, a flooding client) is
+   * applied as one, with the latest values, at the end of the interval (issue 9.8).
+   */
+  #applyOptionsToRun(changed: OptionsChanged): void {
+    const run = this.#active;
+    if (!run) return;
+    if (this.#optionsHeld && this.#optionsHeld.run === run) {
+      const held = this.#optionsHeld.changed;
+      this.#optionsHeld.changed = { ventilator: held.ventilator || changed.ventilator, worker: held.worker || changed.worker, sink: held.sink || changed.sink };
+      return;
+    }
+    run.applyOptions(structuredClone(this.#options), changed);
+    this.#optionsHeld = { run, changed: { ventilator: false, worker: false, sink: false } };
+    const timer = setTimeout(() => {
+      const held = this.#optionsHeld;
+      this.#optionsHeld = null;
+      if (!held || held.run !== this.#active || this.#closed) return;
+      if (held.changed.ventilator || held.changed.worker || held.changed.sink) this.#applyOptionsToRun(held.changed);
+    }, OPTIONS_COALESCE_MS);
+    timer.unref();
   }
 
   // ----- lessons and undo ---------------------------------------------------------------------------------------
@@ -386,6 +470,13 @@ export class Playground {
   startRun(patch?: RunParamsPatch): PipelineRun {
     if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.closed'));
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    this.#checkRunPayload({ ...this.params, ...patch });
+    // A lesson or an undo may have brought more process workers than the playground may have now.
+    const processes = this.#processWorkers();
+    if (this.#caps && processes > this.#caps.maxProcessWorkers) {
+      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
+    }
+    this.#checkServerProcesses(processes);
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
     this.lastActivity = Date.now();
     const id = newId('run');

@@ -7,6 +7,7 @@ import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
 import { Playground, PlaygroundError } from './playground.ts';
 import { ForbiddenError, allows, type Role } from './access.ts';
+import { DEFAULT_LIMITS } from '../limits.ts';
 
 export class LimitError extends Error {
   readonly code = 'PG_ERR_LIMIT';
@@ -26,6 +27,12 @@ export interface RegistryOptions {
   idleMs?: number;
   /** Most workers in one playground. */
   maxWorkers?: number;
+  /** Most playgrounds one visitor may have created and still open. */
+  maxPlaygroundsPerVisitor?: number;
+  /** Most process workers in one playground, on the server at once, and tasks x payload bytes of one batch. */
+  maxProcessWorkers?: number;
+  maxServerProcessWorkers?: number;
+  maxRunPayloadBytes?: number;
   /** Requested addresses by endpoint name for every new playground (e.g. to move the tutorial's port). */
   endpointOverrides?: Readonly<Record<string, string>>;
   /** Called right after a playground is created, before anyone can start a run (the recorder subscribes here). */
@@ -34,7 +41,7 @@ export interface RegistryOptions {
   onClosed?: (playground: Playground) => Promise<void> | void;
 }
 
-export const DEFAULT_MAX_PLAYGROUNDS = 50;
+export const DEFAULT_MAX_PLAYGROUNDS = DEFAULT_LIMITS.playgrounds;
 export const DEFAULT_IDLE_MS = 30 * 60_000;
 
 export class PlaygroundRegistry {
@@ -49,6 +56,10 @@ export class PlaygroundRegistry {
     this.#options = {
       maxPlaygrounds: DEFAULT_MAX_PLAYGROUNDS,
       idleMs: DEFAULT_IDLE_MS,
+      maxPlaygroundsPerVisitor: DEFAULT_LIMITS.playgroundsPerVisitor,
+      maxProcessWorkers: DEFAULT_LIMITS.processWorkersPerPlayground,
+      maxServerProcessWorkers: DEFAULT_LIMITS.processWorkers,
+      maxRunPayloadBytes: DEFAULT_LIMITS.runPayloadBytes,
       ...options,
     };
     this.#sweeper = setInterval(() => void this.closeIdle(), Math.min(60_000, this.#options.idleMs));
@@ -72,7 +83,8 @@ export class PlaygroundRegistry {
     if (this.#playgrounds.size >= this.#options.maxPlaygrounds) {
       throw new LimitError(text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
     }
-    const playground = new Playground({
+    if (owner !== null) this.#makeRoomFor(owner);
+    const playground: Playground = new Playground({
       scenario,
       params,
       policy: this.#options.policy,
@@ -80,10 +92,33 @@ export class PlaygroundRegistry {
       endpointOverrides: this.#options.endpointOverrides,
       maxWorkers: this.#options.maxWorkers,
       owner,
+      caps: {
+        maxProcessWorkers: this.#options.maxProcessWorkers,
+        maxServerProcessWorkers: this.#options.maxServerProcessWorkers,
+        maxRunPayloadBytes: this.#options.maxRunPayloadBytes,
+        processWorkersElsewhere: (): number => this.list().reduce((sum, p) => (p === playground ? sum : sum + p.runningProcessWorkers), 0),
+      },
     });
     this.#playgrounds.set(playground.id, playground);
     this.#options.onCreate?.(playground);
     return playground;
+  }
+
+  /**
+   * A visitor at its limit of playgrounds gets room by closing its own least recently used one that nobody
+   * watches and that has no run (the page opens a fresh playground for each scenario it switches to and leaves the
+   * old one idle); when each of them is in use, the new one is refused.
+   */
+  #makeRoomFor(owner: string): void {
+    const own = this.list().filter((p) => p.owner === owner);
+    if (own.length < this.#options.maxPlaygroundsPerVisitor) return;
+    const idle = own.filter((p) => !p.activeRun && p.watcherCount === 0).sort((a, b) => a.lastActivity - b.lastActivity);
+    const evict = idle.slice(0, own.length - this.#options.maxPlaygroundsPerVisitor + 1);
+    if (own.length - evict.length >= this.#options.maxPlaygroundsPerVisitor) {
+      throw new LimitError(text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+    }
+    // remove() takes it out of the list at once; its sockets close in the background.
+    for (const playground of evict) void this.remove(playground.id).catch(() => {});
   }
 
   get(id: string): Playground {

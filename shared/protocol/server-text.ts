@@ -430,6 +430,36 @@ const TEXTS = {
     en: 'run.status is "ended" but the events stop before run:ended (last is {type} at seq {seq}): truncated?',
     es: 'run.status es "ended" pero los eventos acaban antes de run:ended (el último es {type} con seq {seq}): ¿está cortado?',
   },
+
+  // ---- the operator's limits (server/limits.ts): what one visitor, playground or the whole server may use
+  'limit.commands': {
+    en: 'Too many commands: at most {rate} a second ({burst} at once) per connection and per visitor; this one was not carried out.',
+    es: 'Demasiados comandos: como mucho {rate} por segundo ({burst} de golpe) por conexión y por visitante; este no se ha ejecutado.',
+  },
+  'limit.requests': {
+    en: 'Too many requests: at most {rate} a second per visitor; try again in {after}.',
+    es: 'Demasiadas peticiones: como mucho {rate} por segundo por visitante; vuelve a intentarlo en {after}.',
+  },
+  'limit.playgroundsPerVisitor': {
+    en: 'You already have {max} playgrounds open and in use (a run or a watcher), the most one visitor may have; close one first.',
+    es: 'Ya tienes {max} playgrounds abiertos y en uso (con una ejecución o alguien mirando), el máximo por visitante; cierra uno antes.',
+  },
+  'limit.processWorkers': {
+    en: 'A playground may have at most {max} process workers; add an in-process worker instead.',
+    es: 'Un playground puede tener como mucho {max} workers en proceso propio; añade un worker dentro del servidor.',
+  },
+  'limit.serverProcessWorkers': {
+    en: 'The server runs at most {max} process workers at once and {running} are running now; this needs {wanted} more. Try again when other runs have ended, or use in-process workers.',
+    es: 'El servidor ejecuta como mucho {max} workers en proceso propio a la vez y ahora hay {running}; esto necesita {wanted} más. Vuelve a intentarlo cuando acaben otras ejecuciones, o usa workers dentro del servidor.',
+  },
+  'limit.runPayload': {
+    en: '{tasks} tasks of {payload} bytes make {mib} MiB; this server allows at most {max} MiB per run (fewer tasks or a smaller payload).',
+    es: '{tasks} tareas de {payload} bytes suman {mib} MiB; este servidor permite como mucho {max} MiB por ejecución (menos tareas o una carga más pequeña).',
+  },
+  'limit.imports': {
+    en: 'The server is already importing {max} files at once; try again in a moment.',
+    es: 'El servidor ya está importando {max} archivos a la vez; vuelve a intentarlo en un momento.',
+  },
 } as const satisfies Record<string, { en: string; es: string }>;
 
 export type TextKey = keyof typeof TEXTS;
