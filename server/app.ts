@@ -16,6 +16,7 @@ import { streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
+import { pageFileOptions } from './http/page-files.ts';
 import { installSessions } from './http/session.ts';
 import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
 import { hasSession } from './http/session.ts';
@@ -128,7 +129,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   if (staticDir && fs.existsSync(path.join(staticDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: staticDir });
+    await app.register(fastifyStatic, pageFileOptions(staticDir));
   } else if (staticDir) {
     app.get('/', async (_request, reply) =>
       reply.type('text/plain').send('The page is not built yet: run `npm run build` (or `npm start`, which builds it).\n'),
