@@ -62,6 +62,8 @@ export interface HarnessOptions {
   viewport?: { width: number; height: number };
   /** The browser's language ('es-ES' for a Spanish user); Chromium's default otherwise. */
   locale?: string;
+  /** Origins whose pages may frame the app (the server's --frame-ancestors); none by default. */
+  frameAncestors?: string[];
 }
 
 /** Starts the app and a browser. Call close() in afterAll, even when a test failed. */
@@ -88,7 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(options.locale ? { locale: options.locale } : {}),
     });
   const others: BrowserContext[] = [];
-  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }) });
+  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }), frameAncestors: options.frameAncestors });
   let context: BrowserContext;
   let baseUrl: string;
   try {

@@ -19,6 +19,7 @@ import { historyRoutes } from './http/history-routes.ts';
 import { pageFileOptions } from './http/page-files.ts';
 import { installSessions } from './http/session.ts';
 import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
+import { installFramePolicy } from './http/framing.ts';
 import { hasSession } from './http/session.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
@@ -47,6 +48,8 @@ export interface AppOptions {
   site?: SiteOptions;
   /** Believe X-Forwarded-Proto/-Host from the proxy in front (only when one is: --trust-proxy). */
   trustProxy?: boolean;
+  /** Origins of the pages that may show this server in an <iframe> (--frame-ancestors; server/http/framing.ts). */
+  frameAncestors?: readonly string[];
   /** The operator's limits (server/limits.ts); each one left out keeps its default. */
   limits?: Partial<ServerLimits>;
 }
@@ -95,6 +98,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // Before any route: requests another site could make are refused, and every caller gets a visitor id.
   installSiteGuard(app, options.site);
+  // Which other sites' pages may frame it (none by default): on every response, refusals included.
+  installFramePolicy(app, options.frameAncestors);
   await installSessions(app);
   // Per visitor (its session cookie; a request without one by its address: each of those is a new visitor), on
   // the API only: the page's own files are not counted. After the sessions: the visitor is known.

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import * as zmq from 'zeromq';
 import { buildApp } from './app.ts';
+import { frameAncestorOrigin } from './http/framing.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
@@ -17,7 +18,7 @@ const LIMITS_USAGE = LIMIT_NAMES.map((name) => {
 }).join('\n');
 
 const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
-                         [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy]
+                         [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy] [--frame-ancestors ORIGIN]
   --port            HTTP port (default 8080, or $PORT); if taken, a free port is used instead
   --host            HTTP host to listen on (default 127.0.0.1)
   --expose          also allow ZeroMQ tcp binds on HOST (default: loopback only)
@@ -29,6 +30,8 @@ const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose H
   --allowed-origin  another site allowed to send commands (scheme://host[:port]); repeatable, or
                     $PLAYGROUND_ALLOWED_ORIGINS (comma-separated)
   --trust-proxy     believe X-Forwarded-Proto/-Host (only behind a reverse proxy; or PLAYGROUND_TRUST_PROXY=1)
+  --frame-ancestors a site whose pages may embed this one in an <iframe> (scheme://host[:port]); repeatable, or
+                    $PLAYGROUND_FRAME_ANCESTORS (comma-separated); default: none besides this server's own pages
 Limits (README, "Operator settings"; sizes in MiB):
 ${LIMITS_USAGE}`;
 
@@ -47,6 +50,7 @@ function parseFlags() {
         'allowed-host': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_HOSTS) },
         'allowed-origin': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_ORIGINS) },
         'trust-proxy': { type: 'boolean', default: process.env.PLAYGROUND_TRUST_PROXY === '1' },
+        'frame-ancestors': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_FRAME_ANCESTORS) },
         help: { type: 'boolean', default: false },
         ...Object.fromEntries(
           LIMIT_NAMES.map((name) => [LIMIT_SETTINGS[name].flag, { type: 'string' as const, default: process.env[LIMIT_SETTINGS[name].env] }]),
@@ -66,6 +70,9 @@ function parseFlags() {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not "${values.port}"`);
     for (const origin of values['allowed-origin']) {
       if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
+    }
+    for (const origin of values['frame-ancestors']) {
+      if (frameAncestorOrigin(origin) === null) throw new Error(`--frame-ancestors must look like https://example.org, not "${origin}"`);
     }
     return { ...values, port, limits };
   } catch (error) {
@@ -94,6 +101,7 @@ const app = await buildApp({
   // The names this server is reached by: what it listens on and exposes, and what the operator adds.
   site: { allowedHosts: [flags.host, ...flags.expose, ...flags['allowed-host']], allowedOrigins: flags['allowed-origin'] },
   trustProxy: flags['trust-proxy'],
+  frameAncestors: flags['frame-ancestors'],
   limits: flags.limits,
 }).catch((error: unknown) => {
   if (!(error instanceof StoreOpenError)) throw error;

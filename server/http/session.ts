@@ -4,6 +4,11 @@
  * carry it; Secure over https). The visitor is the SHA-256 of the cookie's value: that is what owns playgrounds
  * and recorded runs, so the database never holds a usable session. A script keeps the cookie as `curl -c/-b`
  * does. Nothing is stored per session: a cookie is simply a long random name only its holder knows.
+ *
+ * A page embedded in another site's <iframe> gets no SameSite=Lax cookie (a third-party context), so it is its own
+ * visitor: it makes up its own session and sends it in a header (X-Playground-Session), and on the WebSocket
+ * handshake, where a browser cannot set headers, as a subprotocol ("zpg-session.<session>"). Another site cannot
+ * send either without a CORS preflight this server never answers (docs/api.md, Embedding).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,6 +20,27 @@ export const SESSION_COOKIE = 'zpg_session';
 export const SESSION_MAX_AGE_S = 365 * 24 * 60 * 60;
 /** What the server hands out is 32 random bytes (43 characters); anything much shorter is not accepted as one. */
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{22,86}$/;
+/** The header an embedded page sends its own session in (lower case, as Node gives headers). */
+export const SESSION_HEADER = 'x-playground-session';
+/** A WebSocket subprotocol carrying an embedded page's session: this prefix, then the session. */
+export const SESSION_PROTOCOL_PREFIX = 'zpg-session.';
+
+/** The session a request brings: its header, its handshake's subprotocol, else its cookie; null if none. */
+function givenSession(request: FastifyRequest): string | null {
+  const header = request.headers[SESSION_HEADER];
+  if (typeof header === 'string') return SESSION_PATTERN.test(header) ? header : null;
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string') {
+    for (const protocol of protocols.split(',')) {
+      const candidate = protocol.trim();
+      if (candidate.startsWith(SESSION_PROTOCOL_PREFIX) && SESSION_PATTERN.test(candidate.slice(SESSION_PROTOCOL_PREFIX.length))) {
+        return candidate.slice(SESSION_PROTOCOL_PREFIX.length);
+      }
+    }
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  return cookie !== undefined && SESSION_PATTERN.test(cookie) ? cookie : null;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,10 +54,9 @@ export function visitorOf(session: string): string {
   return createHash('sha256').update(session).digest('base64url');
 }
 
-/** True when the request brought a session cookie (false: its visitor was made up for this response). */
+/** True when the request brought a session (false: its visitor was made up for this response). */
 export function hasSession(request: FastifyRequest): boolean {
-  const given = request.cookies[SESSION_COOKIE];
-  return given !== undefined && SESSION_PATTERN.test(given);
+  return givenSession(request) !== null;
 }
 
 /** Registers the cookie parser and gives every request a visitor. Call on the root instance, before routes. */
@@ -39,8 +64,8 @@ export async function installSessions(app: FastifyInstance): Promise<void> {
   await app.register(fastifyCookie);
   app.decorateRequest('visitor', '');
   app.addHook('onRequest', async (request, reply) => {
-    const given = request.cookies[SESSION_COOKIE];
-    if (given !== undefined && SESSION_PATTERN.test(given)) {
+    const given = givenSession(request);
+    if (given !== null) {
       request.visitor = visitorOf(given);
       return;
     }

@@ -25,6 +25,7 @@ import {
   type WorkerSignal,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
+import { sessionHeaders } from './embed.ts';
 
 /** Codes the server sends (`PG_ERR_*`) plus the ones only the browser can see. */
 export type ApiErrorCode = string;
@@ -78,7 +79,10 @@ export async function request(method: string, path: string, body?: unknown): Pro
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' }),
+        ...sessionHeaders(), // an embedded page's own visitor (embed.ts)
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {

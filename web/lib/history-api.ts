@@ -12,6 +12,7 @@ import {
   type RunPage,
 } from '../../shared/protocol/history.ts';
 import { ApiError, serverTextOf } from './api.ts';
+import { sessionHeaders } from './embed.ts';
 
 const isDetail = TypeCompiler.Compile(RecordedRunDetail);
 
@@ -22,7 +23,7 @@ function runPath(id: string): string {
 async function call(method: string, path: string, init: { body?: BodyInit; type?: string } = {}): Promise<unknown> {
   let response: Response;
   try {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...sessionHeaders() };
     if (init.type) headers['content-type'] = init.type;
     response = await fetch(path, { method, headers, body: init.body });
   } catch (error) {

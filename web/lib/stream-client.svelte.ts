@@ -18,6 +18,7 @@ import {
   type PlaygroundInfo,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
+import { streamProtocols } from './embed.ts';
 
 /** Shown in the status bar; 'closed' is final (closed by us or a protocol mismatch). */
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
@@ -110,7 +111,8 @@ export class StreamClient {
   #open(): void {
     this.#timer = null;
     this.status = this.#hasEverConnected || this.#failures > 0 ? 'reconnecting' : 'connecting';
-    const create = this.#options.createSocket ?? ((url: string) => new WebSocket(url) as SocketLike);
+    // An embedded page names its own visitor in the handshake's subprotocols (embed.ts); others send none.
+    const create = this.#options.createSocket ?? ((url: string) => new WebSocket(url, streamProtocols()) as SocketLike);
     let socket: SocketLike;
     try {
       socket = create(this.#options.url);

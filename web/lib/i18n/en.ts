@@ -542,4 +542,9 @@ export const EN = {
   'history.makePublicHint': 'Let anyone who has this run’s link replay it, read-only (it is still listed for nobody else)',
   'history.makePrivateHint': 'Only you (and who watches its playground) may open it again',
   'history.copyPublicLink': 'Copy public link',
+  'embed.watching': 'A ZeroMQ pipeline, live',
+  'embed.playground': 'A ZeroMQ pipeline',
+  'embed.titleLesson': '{title} · ZeroMQ Pipeline Playground',
+  'embed.titleWatch': 'Watching a ZeroMQ pipeline live · ZeroMQ Pipeline Playground',
+  'embed.titlePlayground': 'ZeroMQ Pipeline Playground',
 } as const;

@@ -544,4 +544,9 @@ export const ES: Record<keyof typeof EN, string> = {
   'history.makePublicHint': 'Permite que quien tenga el enlace de esta ejecución la reproduzca, solo para verla (nadie más la ve en su lista)',
   'history.makePrivateHint': 'Solo tú (y quien mira su playground) podrá abrirla de nuevo',
   'history.copyPublicLink': 'Copiar enlace público',
+  'embed.watching': 'Un pipeline de ZeroMQ, en vivo',
+  'embed.playground': 'Un pipeline de ZeroMQ',
+  'embed.titleLesson': '{title} · ZeroMQ Pipeline Playground',
+  'embed.titleWatch': 'Mirando un pipeline de ZeroMQ en vivo · ZeroMQ Pipeline Playground',
+  'embed.titlePlayground': 'ZeroMQ Pipeline Playground',
 };
