@@ -8,7 +8,8 @@
  * A page embedded in another site's <iframe> gets no SameSite=Lax cookie (a third-party context), so it is its own
  * visitor: it makes up its own session and sends it in a header (X-Playground-Session), and on the WebSocket
  * handshake, where a browser cannot set headers, as a subprotocol ("zpg-session.<session>"). Another site cannot
- * send either without a CORS preflight this server never answers (docs/api.md, Embedding).
+ * send the header without a CORS preflight this server never answers, and its WebSocket handshakes are refused by
+ * their Origin (site-guard.ts); neither knows the frame's session anyway (docs/api.md, Embedding).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
