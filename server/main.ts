@@ -8,6 +8,7 @@ import { frameAncestorOrigin } from './http/framing.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
+import { cleanLeftovers, recordWorkersIn } from './workers/leftovers.ts';
 
 const LIMIT_NAMES = Object.keys(LIMIT_SETTINGS) as (keyof ServerLimits)[];
 /** "  --max-workers N  ... (default 32, or $PLAYGROUND_MAX_WORKERS)" for every limit. */
@@ -91,10 +92,26 @@ if (flags.help) {
 zmq.context.blocky = false;
 
 const db = resolveDbPath(flags.db);
+const runtimeDir = flags['runtime-dir'] ?? defaultRuntimeDir();
+
+// What a server that died hard left here (issue 9.10): its hung workers, its ipc socket files. Then this server
+// records its own workers, so that the next one can do the same for it.
+const leftovers = await cleanLeftovers(runtimeDir);
+if (leftovers.killed.length > 0 || leftovers.removedSockets.length > 0) {
+  console.warn(
+    `Cleaned what a server that ended without closing left in ${runtimeDir}: ` +
+      `${leftovers.killed.length} worker process(es) killed (${leftovers.killed.join(', ') || 'none'}), ` +
+      `${leftovers.removedSockets.length} socket file(s) nobody listened on removed.`,
+  );
+}
+const workers = recordWorkersIn(runtimeDir);
+// Ended by an uncaught exception or process.exit: no worker outlives the server (a SIGKILL runs nothing; the next
+// start cleans up then).
+process.on('exit', () => workers.killAll());
 const app = await buildApp({
   logger: { level: process.env.LOG_LEVEL ?? 'warn' },
   policy: defaultPolicy({
-    runtimeDir: flags['runtime-dir'],
+    runtimeDir,
     allowedTcpHosts: new Set(['127.0.0.1', 'localhost', ...flags.expose]),
   }),
   store: db,
@@ -121,7 +138,8 @@ console.log(`ZeroMQ pipeline playground: ${address.replace('[::1]', 'localhost')
 console.log(`Runs are recorded in ${db}`);
 
 let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+// SIGHUP too (a closed terminal): its default would end the server without closing anything.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (closing) return;
     closing = true;

@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { WORKER_PROCESS_ENTRY } from '../layout.ts';
 import { WorkerLoop, type WorkerConfig, type WorkerControl, type WorkerReport } from '../workers/worker-loop.ts';
+import { workerEnded, workerStarted } from '../workers/leftovers.ts';
 
 export type ProcessSignal = 'kill' | 'stop' | 'cont';
 
@@ -64,6 +65,8 @@ export class ProcessWorker implements WorkerHandle {
       execArgv: WORKER_PROCESS_ENTRY.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // Recorded in the runtime folder until it exits: if this server dies hard, the next one ends it (leftovers.ts).
+    workerStarted(this.#child.pid);
     this.#child.on('message', (message: WorkerReport) => onReport(message));
     // Without a listener, an 'error' is thrown as an uncaught exception and ends the server: a signal to a process
     // that has just died, a failed spawn. Those say nothing the exit does not say better ('close' follows even
@@ -77,6 +80,7 @@ export class ProcessWorker implements WorkerHandle {
       // it died (a receipt, a done) has been handled before its exit is (Node may emit 'exit' first).
       this.#child.once('close', (code, signal) => {
         this.#hasExited = true;
+        workerEnded(this.#child.pid);
         const exit = { code, signal };
         onExit(exit);
         resolve(exit);
