@@ -167,11 +167,18 @@ export async function cleanLeftovers(runtimeDir: string): Promise<Cleanup> {
     }
     fs.rmSync(file, { force: true });
   }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
   for (const name of names) {
     const file = path.join(runtimeDir, name);
-    if ((await probeIpcPath(file)) !== 'stale-socket') continue;
-    fs.rmSync(file, { force: true });
-    cleanup.removedSockets.push(name);
+    try {
+      // Only this user's sockets (a runtime folder shared with others, such as /tmp, holds theirs too).
+      if (uid !== null && fs.lstatSync(file).uid !== uid) continue;
+      if ((await probeIpcPath(file)) !== 'stale-socket') continue;
+      fs.rmSync(file, { force: true });
+      cleanup.removedSockets.push(name);
+    } catch {
+      // gone meanwhile, or not ours to remove: a start is never stopped by a file it could leave alone
+    }
   }
   return cleanup;
 }
