@@ -12,7 +12,7 @@ import { BUILT_PAGE_DIR } from './layout.ts';
 import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
 import { LimitError, PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
 import { apiRoutes } from './http/routes.ts';
-import { streamRoute } from './http/stream.ts';
+import { MAX_FRAME_BYTES, streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
@@ -125,7 +125,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
 
   // Before any route: a body nested too deeply is refused before validation walks it.
   parseJsonWithDepthLimit(app);
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_COMMAND_BYTES } });
+  // Frames up to MAX_FRAME_BYTES reach the stream, which answers one over MAX_COMMAND_BYTES, or one that is not
+  // UTF-8, with an error frame (ws would close the connection, and log each one as an error).
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true } });
   await app.register(apiRoutes, { registry });
   await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
   if (store && sink) {

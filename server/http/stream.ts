@@ -2,9 +2,11 @@
  * WebSocket stream of one playground: `hello`, then (after `subscribe`) the backlog and live event batches.
  * Also accepts the same commands as the HTTP API, for scripts that only hold a socket.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
+  MAX_COMMAND_BYTES,
   PROTOCOL_VERSION,
   assertNever,
   decodeCommand,
@@ -13,6 +15,7 @@ import {
   type ClientCommand,
   type PlaygroundInfo,
   type ServerMessage,
+  type ServerText,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import type { Playground } from '../pipeline/playground.ts';
@@ -32,6 +35,11 @@ const BACKLOG_FRAME_EVENTS = 500;
  * which the HTTP limit counts, instead of costing the server an answer per frame.
  */
 export const FLOOD_CLOSE_FACTOR = 10;
+/**
+ * Largest frame the server takes in: above it ws closes the connection (1009). Between MAX_COMMAND_BYTES and this,
+ * a frame is answered with message.tooLarge and the connection stays, as docs/api.md says.
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Close code sent when the playground does not exist (4000-4999 are free for applications). */
 export const CLOSE_NOT_FOUND = 4404;
 
@@ -115,6 +123,8 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
     let refusedSince = Date.now();
     let refused = 0;
     let floodClosed = false;
+    /** Invalid UTF-8 is a client's bug, not the server's: said once per connection in the log, as a warning. */
+    let warnedUtf8 = false;
     /** Answers a command over the limit; closes a connection that keeps flooding. */
     const refuse = (): void => {
       const now = Date.now();
@@ -182,6 +192,9 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       }
     };
 
+    const badMessage = (reason: ServerText): void =>
+      sendMessage({ type: 'error', code: 'PG_ERR_BAD_MESSAGE', message: english(reason), text: reason });
+
     socket.on('message', (data, isBinary) => {
       // Whatever a client sends, nothing may escape this listener: an uncaught exception here ends the server
       // for every visitor. It becomes an error frame (and a log line when it is ours).
@@ -193,8 +206,18 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
         return;
       }
       try {
-        const text = isBinary ? '' : data.toString();
-        const decoded = decodeCommand(text);
+        const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
+        if (!isBinary && bytes.length > MAX_COMMAND_BYTES) {
+          badMessage(text('message.tooLarge', { size: bytes.length, limit: MAX_COMMAND_BYTES }));
+          return;
+        }
+        if (!isBinary && !isUtf8(bytes)) {
+          if (!warnedUtf8) request.log.warn({ playground: playground.id }, 'A WebSocket client sent a text frame that is not UTF-8 (answered with an error; said once per connection)');
+          warnedUtf8 = true;
+          badMessage(text('message.notUtf8'));
+          return;
+        }
+        const decoded = decodeCommand(isBinary ? '' : bytes.toString('utf8'));
         if (!decoded.ok) {
           sendMessage({ type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
           return;

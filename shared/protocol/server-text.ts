@@ -67,6 +67,10 @@ const TEXTS = {
     en: 'Message too large ({size} bytes, limit {limit}).',
     es: 'Mensaje demasiado grande ({size} bytes; el límite es {limit}).',
   },
+  'message.notUtf8': {
+    en: 'Text frames must be valid UTF-8; this one is not.',
+    es: 'Los mensajes de texto deben ser UTF-8 válido; este no lo es.',
+  },
   'message.notJson': { en: 'Not valid JSON: {detail}', es: 'No es JSON válido: {detail}' },
   'message.notObject': {
     en: 'A {what} must be a JSON object with a "type".',
