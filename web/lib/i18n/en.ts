@@ -534,6 +534,10 @@ export const EN = {
   'status.sampled.other': '{n} task events sampled out',
   'vent.peers.one': 'bound · {peers} connected',
   'vent.peers.other': 'bound · {peers} connected',
+  'wnode.short.retrying': 'retrying',
+  'runName.numbered': '{title} #{n}',
+  'runName.tutorial': 'The tutorial: one PUSH socket on tcp, then also on ipc',
+  'runName.pipeline': 'Ventilator, workers and sink (sandbox)',
   // Public runs and embedding (issue 9, helper H9).
   'history.public': 'public',
   'history.publicHint': 'Anyone with its link may replay this run, read-only.',

@@ -253,7 +253,7 @@ export const ES: Record<keyof typeof EN, string> = {
   // Workers, socket options, summary, event log (finished translation).
   'link.idle': 'sin empezar',
   'link.connecting': 'conectando…',
-  'link.retrying': 'reintentando (el endpoint aún no existe)',
+  'link.retrying': 'reintentando (aún no hay endpoint)',
   'link.connected': 'conectado',
   'link.disconnected': 'desconectado',
   'link.stopped': 'detenido',
@@ -317,7 +317,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'wnode.hung': 'colgado',
   'wnode.killed': 'matado',
   'wnode.runEnded': 'detenido (terminó la ejecución)',
-  'wnode.idleBatch': 'en espera: conecta al empezar una ejecución',
+  'wnode.idleBatch': 'en espera: conecta al ejecutar',
   'wnode.short.connected': 'conectado',
   'wnode.short.killed': 'matado',
   'wnode.short.hung': 'colgado',
@@ -536,6 +536,10 @@ export const ES: Record<keyof typeof EN, string> = {
   'status.sampled.other': '{n} eventos de tareas omitidos por muestreo',
   'vent.peers.one': 'asociado · {peers} conectado',
   'vent.peers.other': 'asociado · {peers} conectados',
+  'wnode.short.retrying': 'reintentando',
+  'runName.numbered': '{title} #{n}',
+  'runName.tutorial': 'El tutorial: un socket PUSH en tcp y después también en ipc',
+  'runName.pipeline': 'Ventilador, workers y sink (sandbox)',
   // Public runs and embedding (issue 9, helper H9).
   'history.public': 'pública',
   'history.publicHint': 'Cualquiera con su enlace puede reproducir esta ejecución, solo para verla.',
