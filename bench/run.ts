@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --case throughput|sink8|record|seek|cold-start] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N]
+ * npm run bench [-- --case throughput|sink8|record|seek|cold-start|pace] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -18,6 +18,8 @@
  *   counters at random moments, the run list, a reopen and a streamed export are timed (median and p95).
  * cold-start: from starting the server to its first answer on /api/health, from the sources (tsx) and built
  *   (node dist/server/main.js, npm start); bench/cold-start.ts. --rounds N starts of each.
+ * pace: the ventilator's rate at interval 1 ms and 10 ms against the rate asked for, and a sleep after each send
+ *   in bare zeromq.js beside it; bench/pace.ts.
  * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
 import { randomBytes } from 'node:crypto';
@@ -40,6 +42,7 @@ import { SCENARIOS } from '../shared/scenarios/index.ts';
 import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '../shared/protocol/index.ts';
 import { syntheticEvents } from '../test/recording.ts';
 import { coldStartCase } from './cold-start.ts';
+import { paceCase } from './pace.ts';
 
 /**
  * The bench is one visitor of its server (server/http/session.ts): every request and the WebSocket carry this
@@ -62,7 +65,7 @@ const { values } = parseArgs({
 });
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
-const CASES = ['throughput', 'sink8', 'record', 'seek', 'cold-start'] as const;
+const CASES = ['throughput', 'sink8', 'record', 'seek', 'cold-start', 'pace'] as const;
 const SEEK_EVENTS = Number(values.events);
 const SEEKS = Number(values.seeks);
 if (!['both', 'on', 'off'].includes(values.record)) {
@@ -630,6 +633,7 @@ async function main(): Promise<void> {
     if (!only || only === 'record') await recordCase();
     if (!only || only === 'seek') await seekCase();
     if (!only || only === 'cold-start') await coldStartCase(Math.max(ROUNDS, 5));
+    if (!only || only === 'pace') await paceCase(ROUNDS, runtimeDir);
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@
  */
 import { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { PeerCount } from './peer-count.ts';
+import { Pace } from './pace.ts';
 import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 import {
   MESSAGES_KEPT_PER_WORKER,
@@ -415,7 +416,8 @@ export class PipelineRun {
         for (const slot of this.#slots.values()) if (this.#endpoints.isKnown(slot.info.transport)) void this.#startWhenBound(slot);
       }
       this.#setVentilatorState('sending');
-      const { intervalMs } = params;
+      // interval > 0: a rate, each send due at first + n x interval (pace.ts), not a sleep after each send.
+      const pace = params.intervalMs > 0 ? new Pace(params.intervalMs) : null;
       for (const step of scenario.steps(params)) {
         if (this.#stopRequested) break;
         if (step.kind === 'send') {
@@ -435,7 +437,12 @@ export class PipelineRun {
           this.#sent++;
           if (this.#actionsPending > 0) this.#fireActions();
           this.#emit({ type: 'task:sent', task, body: preview(step.body) });
-          if (intervalMs > 0) await this.#sleep(intervalMs);
+          if (pace) {
+            // Asked after task:sent is stamped, so the schedule counts from no earlier than that event's t.
+            const due = pace.afterSend();
+            const ahead = due - performance.now();
+            if (ahead > 0) await this.#sleep(ahead);
+          }
         } else {
           await this.#play(step);
         }
