@@ -123,7 +123,8 @@ describe('Recorder', () => {
       expect(recorder.buffered).toBe(10);
       vi.advanceTimersByTime(1);
       expect(recorder.buffered).toBe(0);
-      expect(transaction).toHaveBeenCalledTimes(1);
+      // Two: the run's row has a transaction of its own, before its first batch (writer.ts: a full disk).
+      expect(transaction).toHaveBeenCalledTimes(2);
       expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'running', eventCount: 10 });
 
       // 5,000 more in one go: flushed on the next setImmediate; the timer they armed has not fired.
@@ -131,7 +132,7 @@ describe('Recorder', () => {
       expect(recorder.buffered).toBe(5000);
       await new Promise((resolve) => setImmediate(resolve));
       expect(recorder.buffered).toBe(0);
-      expect(transaction).toHaveBeenCalledTimes(2);
+      expect(transaction).toHaveBeenCalledTimes(3);
       expect(store.getRun('run-00000b0f').eventCount).toBe(5010);
 
       // The rest, then close(): everything is stored, the run ended.
@@ -139,7 +140,7 @@ describe('Recorder', () => {
       recorder.close();
       expect(store.getRun('run-00000b0f')).toMatchObject({ status: 'ended', eventCount: 12_000, lastSeq: 12_000 });
       // 6,990 left at close: two transactions of at most 5,000.
-      expect(transaction).toHaveBeenCalledTimes(4);
+      expect(transaction).toHaveBeenCalledTimes(5);
     } finally {
       vi.useRealTimers();
     }

@@ -84,6 +84,31 @@ export class RecordError extends Error {
 /** The database cannot be used by this server (newer schema, unreadable file). Thrown at open. */
 export class StoreOpenError extends Error {}
 
+/** What to do with a damaged database file, for the operator (the server does not start on one). */
+function damagedAdvice(location: string): string {
+  return (
+    `The server did not start, so nothing more is lost. Move the file aside to start with an empty history ` +
+    `(mv '${location}' '${location}.damaged'), or pass --db (or PLAYGROUND_DB) to use another file; ` +
+    `sqlite3 '${location}' .recover may save the runs in it.`
+  );
+}
+
+/**
+ * Refuses a damaged file at open (issue 9.12). A file whose first pages are fine opens without complaint, and then
+ * every list fails and every event written is dropped; SQLite's quick_check reads every page once (a second or two
+ * for a file of a million events) and finds it at start instead.
+ */
+function checkIntact(db: Database.Database, location: string): void {
+  let problems: string[];
+  try {
+    problems = (db.pragma('quick_check(3)') as { quick_check: string }[]).map((row) => row.quick_check);
+  } catch (error) {
+    problems = [(error as Error).message];
+  }
+  if (problems.length === 1 && problems[0] === 'ok') return;
+  throw new StoreOpenError(`The run database ${location} is damaged (SQLite: ${problems.join('; ')}). ${damagedAdvice(location)}`);
+}
+
 /** $XDG_DATA_HOME (if absolute) or ~/.local/share, then zmq-playground/runs.db. */
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_DATA_HOME;
@@ -563,6 +588,7 @@ export class RunStore {
       }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      if (location !== MEMORY) checkIntact(db, location);
       if (version < SCHEMA_VERSION) {
         db.transaction(() => {
           db.exec(DDL);
@@ -574,6 +600,10 @@ export class RunStore {
     } catch (error) {
       db.close();
       if (error instanceof StoreOpenError) throw error;
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+        throw new StoreOpenError(`The run database ${location} is damaged (SQLite: ${(error as Error).message}). ${damagedAdvice(location)}`);
+      }
       throw new StoreOpenError(`Cannot use the run database ${location}: ${(error as Error).message}`);
     }
     this.#db = db;

@@ -3,8 +3,11 @@
  * Synchronous, over one RunStore connection; it runs either on the main thread (InlineSink, ":memory:" stores) or
  * inside the writer thread (ThreadSink, file stores). It never throws: failures come back in the WriteReport.
  *
- * - run:started creates the run row in the same transaction as its first events; run:ended stores reason, summary
- *   and end time. Events after run:ended (a late monitor event) still belong to the run and are stored.
+ * - run:started creates the run row in a transaction of its own, before its batch: when the batch fails (a full
+ *   disk), the run is still in the history and ends "incomplete" (issue 9.12). A row that cannot be created either
+ *   is tried again at every write and retry until it can; the run's events meanwhile are counted as lost to it.
+ *   run:ended stores reason, summary and end time. Events after run:ended (a late monitor event) still belong to
+ *   the run and are stored.
  * - A failed transaction stores nothing of its batch: its events are counted as dropped and against their runs
  *   (lostEvents), which then end "incomplete". A run:ended lost that way is stored by the next write (retry).
  * - Task events are stored as one chunk per run per transaction (RunStore.insertTaskChunk), other events as rows.
@@ -71,8 +74,17 @@ interface RunState {
   ended: boolean;
 }
 
+/** A run whose row could not be created yet: its run:started, events lost meanwhile, and its end if it came. */
+interface PendingStart {
+  started: Extract<PlaygroundEvent, { type: 'run:started' }>;
+  lost: number;
+  end: RunEnded | null;
+}
+
 interface PlaygroundState {
   ref: PlaygroundRef;
+  /** By live run id: runs whose row is still to be created. */
+  pendingStarts: Map<string, PendingStart>;
   /** By live run id: runs in progress and the last KEEP_ENDED_RUNS ended ones. */
   runs: Map<string, RunState>;
   ended: string[];
@@ -117,7 +129,7 @@ export class RunWriter {
     const report = emptyReport();
     if (this.#store.closed) return report;
     for (const state of this.#playgrounds.values()) {
-      if ([...state.runs.values()].some((run) => run.pendingEnd)) this.#transaction(state, [], report);
+      if (state.pendingStarts.size > 0 || [...state.runs.values()].some((run) => run.pendingEnd)) this.#transaction(state, [], report);
     }
     report.retry = this.#hasPendingEnd();
     return report;
@@ -158,21 +170,52 @@ export class RunWriter {
   #playground(ref: PlaygroundRef): PlaygroundState {
     let state = this.#playgrounds.get(ref.id);
     if (!state) {
-      state = { ref, runs: new Map(), ended: [], wallClock: new Map(), overflow: new Map() };
+      state = { ref, pendingStarts: new Map(), runs: new Map(), ended: [], wallClock: new Map(), overflow: new Map() };
       this.#playgrounds.set(ref.id, state);
     }
     return state;
   }
 
+  /** Something waits for a retry: a run:ended not stored yet, or a run whose row could not be created. */
   #hasPendingEnd(): boolean {
-    for (const state of this.#playgrounds.values()) for (const run of state.runs.values()) if (run.pendingEnd) return true;
+    for (const state of this.#playgrounds.values()) {
+      if (state.pendingStarts.size > 0) return true;
+      for (const run of state.runs.values()) if (run.pendingEnd) return true;
+    }
     return false;
+  }
+
+  /**
+   * Creates the rows of the runs started in `entries` and of those still waiting, each in a transaction of its
+   * own (a row is small: it may fit where a batch of events does not). One that fails waits for the next try.
+   */
+  #createRuns(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
+    for (const { event } of entries) {
+      if (event.type === 'run:started' && !playground.runs.has(event.run) && !playground.pendingStarts.has(event.run)) {
+        playground.pendingStarts.set(event.run, { started: event, lost: 0, end: null });
+      }
+    }
+    for (const [id, pending] of playground.pendingStarts) {
+      let run: RunState;
+      try {
+        run = this.#store.transaction(() => this.#createRun(playground, pending.started));
+      } catch (error) {
+        report.errors.push({ message: `could not store run ${id} of playground ${playground.ref.id}: ${(error as Error).message}`, at: new Date().toISOString() });
+        continue;
+      }
+      playground.pendingStarts.delete(id);
+      playground.wallClock.delete(pending.started.seq);
+      // Events that came while it had no row are lost to it; an end that came then is stored by the next write.
+      run.lost += pending.lost;
+      run.pendingEnd = pending.end;
+      playground.runs.set(id, run);
+    }
   }
 
   /** One transaction; the in-memory run states change only once it has committed. */
   #transaction(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
     const store = this.#store;
-    const created = new Map<string, RunState>();
+    this.#createRuns(playground, entries, report);
     const touched = new Map<
       RunState,
       { rows: EventRow[]; tasks: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: Map<string, number> }
@@ -182,13 +225,15 @@ export class RunWriter {
     try {
       store.transaction(() => {
         for (const { event, json } of entries) {
-          let run = playground.runs.get(event.run) ?? created.get(event.run);
-          if (event.type === 'run:started') {
-            run = this.#createRun(playground, event);
-            created.set(event.run, run);
-          }
+          const run = playground.runs.get(event.run);
           if (!run) {
-            unknown++; // its run:started was lost with a failed batch, or the run ended long ago
+            // Its row could not be created yet (it is lost to it, counted when it is), or the run ended long ago.
+            const pending = playground.pendingStarts.get(event.run);
+            if (pending) {
+              pending.lost++;
+              if (event.type === 'run:ended') pending.end = event;
+            }
+            unknown++;
             continue;
           }
           let delta = touched.get(run);
@@ -235,7 +280,7 @@ export class RunWriter {
         const run = playground.runs.get(event.run);
         if (run) run.lost++;
         if (event.type === 'run:ended' && run && !run.ended) run.pendingEnd = event;
-        else if (event.type === 'run:started' || event.type === 'run:ended') playground.wallClock.delete(event.seq);
+        else if (event.type === 'run:ended') playground.wallClock.delete(event.seq);
       }
       report.dropped += entries.length;
       report.errors.push({
@@ -245,7 +290,6 @@ export class RunWriter {
       return;
     }
     // Committed.
-    for (const [id, run] of created) playground.runs.set(id, run);
     for (const [run, delta] of touched) {
       run.eventCount += delta.rows.length + delta.tasks.length;
       run.firstSeq ??= delta.firstSeq;
@@ -258,7 +302,6 @@ export class RunWriter {
       playground.ended.push(end.run);
       if (playground.ended.length > KEEP_ENDED_RUNS) playground.runs.delete(playground.ended.shift()!);
     }
-    for (const { event } of entries) if (event.type === 'run:started') playground.wallClock.delete(event.seq);
     report.recorded += entries.length - unknown;
     report.dropped += unknown;
     report.flushes++;
