@@ -2,6 +2,7 @@
  * One valid sample of every wire variant, and one invalid twin of each (a required field broken), for the codec
  * tests and for anyone who wants to see the protocol by example.
  */
+import { INVALID_GRAPH_EVENTS, VALID_GRAPH_EVENTS } from './graph-fixtures.ts';
 import { DEFAULT_SOCKET_OPTIONS, type ClientCommand, type PlaygroundEvent, type PlaygroundInfo, type RunParams, type ServerMessage, type WorkerInfo } from './schema.ts';
 
 const params: RunParams = { intervalMs: 1000, builtInWorkers: true, tasks: 12, payloadBytes: 0, drainMs: 1500, syncStart: false };
@@ -85,6 +86,7 @@ export const VALID_EVENTS: Record<PlaygroundEvent['type'], PlaygroundEvent> = {
     detail: { en: 'All 100 collected in 1210 ms.', es: 'Los 100 recogidos en 1210 ms.' },
     measurements: { workers: 4, batchMs: 1210 },
   },
+  ...VALID_GRAPH_EVENTS,
 };
 
 /** Each valid event with one thing wrong, and what is wrong. */
@@ -109,6 +111,7 @@ export const INVALID_EVENTS: Record<PlaygroundEvent['type'], { value: unknown; w
   'task:collected': { value: { type: 'task:collected', seq: 18, ...base, task: 3 }, why: 'missing worker' },
   'task:lost': { value: { ...VALID_EVENTS['task:lost'], worker: undefined }, why: 'missing worker (null is required for unknown)' },
   'lesson:checked': { value: { ...VALID_EVENTS['lesson:checked'], detail: { en: 'only English' } }, why: 'missing Spanish detail' },
+  ...INVALID_GRAPH_EVENTS,
 };
 
 const playground: PlaygroundInfo = {

@@ -3,6 +3,7 @@
  * route schema and the runtime check that also runs in the browser. Rules cited as [XX0] are in SPEC.md.
  */
 import { ServerTextSchema } from './server-text.ts';
+import { GRAPH_EVENTS } from './graph.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Bumped on every breaking change to any message below; `hello` carries it and the client compares. */
@@ -397,6 +398,8 @@ export const PlaygroundEvent = Type.Union([
     measurements: Type.Optional(Type.Record(Type.String(), Type.Number())),
   }),
   event('run:ended', { reason: RunEndReason, summary: RunSummary }),
+  // A graph of sockets of any type (graph.ts): its own run start and end, messages, drops and refusals.
+  ...GRAPH_EVENTS,
 ]);
 export type PlaygroundEvent = Static<typeof PlaygroundEvent>;
 export type EventType = PlaygroundEvent['type'];

@@ -681,6 +681,18 @@ export class RunState {
         this.#takeSummary(event.summary);
         entry('run', 'run:ended', t('log.runEnded', { reason: t(`reason.${event.reason}`), n: event.summary.sent }), event.reason === 'failed' ? 'error' : 'good');
         return;
+      // A graph playground's events (issue 11, shared/protocol/graph.ts): a pipeline page never receives them,
+      // and the graph page that folds them is still to come.
+      case 'graph:started':
+      case 'node:bound':
+      case 'node:connecting':
+      case 'message:sent':
+      case 'message:received':
+      case 'message:dropped':
+      case 'socket:refused':
+      case 'node:stopped':
+      case 'graph:ended':
+        return;
       default:
         assertNever(event);
     }

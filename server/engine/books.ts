@@ -1,0 +1,242 @@
+/**
+ * The books of a graph run: every copy of every message, and where it ended. A message has one copy, or one per
+ * subscriber our graph has for a PUB (a subscriber whose prefixes do not match gets its copy dropped at once as
+ * "filtered": the publisher filters). A copy ends delivered (a node's receive() returned it), dropped (where and
+ * why), unattributed (peers we do not control took it, or lost it), or stays in flight.
+ *
+ * Attribution is the receiving side's (a sender cannot say which peer took a message, zmq-facts section 7): a
+ * receipt claims the oldest pending copy with the same body that could have reached that node. Within one pipe
+ * ZeroMQ keeps order, so when a subscriber receives a later copy from a publisher, every older copy for it from
+ * that publisher is gone: before its first delivery, the subscription had not reached the publisher yet (the slow
+ * joiner); after it, the publisher dropped it at the subscriber's high-water mark. Bodies that repeat make which of
+ * two equal copies was lost a guess (the counts stay exact).
+ */
+import type { DropReason, GraphSummary } from '../../shared/protocol/index.ts';
+
+export type CopyState = 'pending' | 'delivered' | 'dropped' | 'unattributed';
+
+interface Copy {
+  message: number;
+  sender: string;
+  body: string;
+  /** Our nodes that could receive it; one for a fan-out copy or an addressed reply. */
+  candidates: readonly string[];
+  /** A PUB's copy for one subscriber: its loss can be told from later deliveries on the same pipe. */
+  fanOut: boolean;
+  state: CopyState;
+  receiver?: string;
+  reason?: DropReason;
+}
+
+export interface Drop {
+  message: number;
+  /** Where it was dropped: the socket that held it last (a PUB drops, a closed node loses). */
+  node: string;
+  /** Whom it was for, when known. */
+  peer: string | null;
+  reason: DropReason;
+}
+
+export interface Receipt {
+  message: number | null;
+  from: string | null;
+  /** Older copies this receipt proves lost (a subscriber's slow join or its HWM). */
+  drops: Drop[];
+}
+
+/** How a copy's fate is decided when the run ends. */
+export interface EndFacts {
+  /** The run was stopped by someone: what is still pending is in flight, not lost. */
+  stopped: boolean;
+  /** Nodes whose receive loop stopped (stop message, count) or closed: what waited for them is lost there. */
+  stoppedNodes: ReadonlySet<string>;
+  /** Nodes that saw peers we do not control: their unclaimed messages may be theirs. */
+  externalPeers: ReadonlySet<string>;
+  /** Nodes ZeroMQ refused (a second PAIR peer, an incompatible link): their messages were dropped by the peer. */
+  refusedNodes: ReadonlySet<string>;
+}
+
+export class MessageBook {
+  #nextMessage = 0;
+  readonly #copies: Copy[] = [];
+  /** Pending copies by candidate receiver, oldest first (a copy with several candidates is in each list). */
+  readonly #pendingFor = new Map<string, Copy[]>();
+  /** publisher -> subscriber -> has it delivered at least one copy (the subscription is known to be in). */
+  readonly #subscribed = new Map<string, Set<string>>();
+  readonly #sentBy = new Map<string, number>();
+  readonly #receivedBy = new Map<string, number>();
+  #refusals = 0;
+  #pending = 0;
+
+  /** A new message id, numbered within the run. */
+  nextMessage(): number {
+    return this.#nextMessage++;
+  }
+
+  get sent(): number {
+    return this.#nextMessage;
+  }
+
+  /**
+   * A message one of our nodes sent, with one copy per target set: `[a, b]` is one copy that a or b may take
+   * (round-robin), `fanOut` gives each its own copy. No candidate: the copy is pending for peers we do not
+   * control; the end of the run decides it.
+   */
+  recordSend(message: number, sender: string, body: string, targets: { candidates: readonly string[]; fanOut: boolean }[]): void {
+    this.#sentBy.set(sender, (this.#sentBy.get(sender) ?? 0) + 1);
+    for (const target of targets) {
+      const copy: Copy = { message, sender, body, candidates: target.candidates, fanOut: target.fanOut, state: 'pending' };
+      this.#copies.push(copy);
+      this.#pending++;
+      for (const candidate of target.candidates) {
+        let list = this.#pendingFor.get(candidate);
+        if (!list) this.#pendingFor.set(candidate, (list = []));
+        list.push(copy);
+      }
+    }
+  }
+
+  /** A copy decided at once: a publisher filtered it, or nobody could ever take it. */
+  recordDrop(message: number, sender: string, body: string, drop: Omit<Drop, 'message'>): Drop {
+    this.#copies.push({ message, sender, body, candidates: [], fanOut: false, state: 'dropped', reason: drop.reason });
+    return { message, ...drop };
+  }
+
+  /**
+   * Our node `receiver` received `body`. Claims the oldest pending copy it could have received, from `from` when
+   * the receiver knows the sender (a REQ's reply comes from where its request went).
+   */
+  recordReceive(receiver: string, body: string, from?: string): Receipt {
+    this.#receivedBy.set(receiver, (this.#receivedBy.get(receiver) ?? 0) + 1);
+    const list = this.#pendingFor.get(receiver);
+    if (!list) return { message: null, from: null, drops: [] };
+    // Settled copies are skipped here and swept away now and then, so the list stays short.
+    let index = -1;
+    for (let i = 0; i < list.length; i++) {
+      const copy = list[i]!;
+      if (copy.state !== 'pending') continue;
+      if (copy.body === body && (from === undefined || copy.sender === from)) {
+        index = i;
+        break;
+      }
+    }
+    if (index < 0) {
+      this.#sweep(receiver, list);
+      return { message: null, from: null, drops: [] };
+    }
+    const copy = list[index]!;
+    this.#settle(copy, 'delivered');
+    copy.receiver = receiver;
+    const drops: Drop[] = [];
+    if (copy.fanOut) {
+      let subscribed = this.#subscribed.get(copy.sender);
+      if (!subscribed) this.#subscribed.set(copy.sender, (subscribed = new Set()));
+      const reason: DropReason = subscribed.has(receiver) ? 'hwm' : 'not-subscribed';
+      subscribed.add(receiver);
+      for (let i = 0; i < index; i++) {
+        const older = list[i]!;
+        if (older.state !== 'pending' || !older.fanOut || older.sender !== copy.sender) continue;
+        this.#settle(older, 'dropped', reason);
+        drops.push({ message: older.message, node: older.sender, peer: receiver, reason });
+      }
+    }
+    if (index > 64) this.#sweep(receiver, list);
+    return { message: copy.message, from: copy.sender, drops };
+  }
+
+  /** Every pending copy `sender` has sent, or will send, is lost: ZeroMQ refused the node. */
+  refuse(sender: string): Drop[] {
+    const drops: Drop[] = [];
+    for (const copy of this.#copies) {
+      if (copy.state !== 'pending' || copy.sender !== sender) continue;
+      this.#settle(copy, 'dropped', 'refused');
+      drops.push({ message: copy.message, node: copy.candidates[0] ?? sender, peer: copy.candidates[0] ?? null, reason: 'refused' });
+    }
+    return drops;
+  }
+
+  /** One more thing ZeroMQ refused (an EFSM, a PAIR peer, an incompatible link). */
+  countRefusal(): void {
+    this.#refusals++;
+  }
+
+  /** Decides every pending copy as the run ends; returns the drops to report. */
+  settle(facts: EndFacts): Drop[] {
+    if (facts.stopped) return [];
+    const drops: Drop[] = [];
+    for (const copy of this.#copies) {
+      if (copy.state !== 'pending') continue;
+      if (facts.refusedNodes.has(copy.sender)) {
+        this.#settle(copy, 'dropped', 'refused');
+      } else if (copy.fanOut) {
+        const subscriber = copy.candidates[0]!;
+        const reason: DropReason = facts.stoppedNodes.has(subscriber)
+          ? 'closed'
+          : this.#subscribed.get(copy.sender)?.has(subscriber)
+            ? 'hwm'
+            : 'not-subscribed';
+        this.#settle(copy, 'dropped', reason);
+      } else if (facts.externalPeers.has(copy.sender) || copy.candidates.some((c) => facts.externalPeers.has(c))) {
+        this.#settle(copy, 'unattributed');
+        continue;
+      } else {
+        this.#settle(copy, 'dropped', copy.candidates.length === 0 ? 'no-peer' : 'closed');
+      }
+      drops.push({
+        message: copy.message,
+        node: copy.reason === 'closed' && copy.candidates.length === 1 ? copy.candidates[0]! : copy.sender,
+        peer: copy.candidates.length === 1 ? copy.candidates[0]! : null,
+        reason: copy.reason!,
+      });
+    }
+    return drops;
+  }
+
+  summary(durationMs: number): GraphSummary {
+    const droppedBy: Record<string, number> = {};
+    let delivered = 0;
+    let dropped = 0;
+    let unattributed = 0;
+    let inFlight = 0;
+    for (const copy of this.#copies) {
+      if (copy.state === 'delivered') delivered++;
+      else if (copy.state === 'unattributed') unattributed++;
+      else if (copy.state === 'pending') inFlight++;
+      else {
+        dropped++;
+        droppedBy[copy.reason!] = (droppedBy[copy.reason!] ?? 0) + 1;
+      }
+    }
+    const nodes: GraphSummary['nodes'] = {};
+    for (const id of new Set([...this.#sentBy.keys(), ...this.#receivedBy.keys()])) {
+      nodes[id] = { sent: this.#sentBy.get(id) ?? 0, received: this.#receivedBy.get(id) ?? 0 };
+    }
+    return {
+      sent: this.#nextMessage,
+      copies: this.#copies.length,
+      delivered,
+      dropped,
+      droppedBy,
+      unattributed,
+      inFlight,
+      nodes,
+      refusals: this.#refusals,
+      durationMs,
+    };
+  }
+
+  /** Pending copies right now (the run waits for them to settle before it ends by itself). */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  #settle(copy: Copy, state: Exclude<CopyState, 'pending'>, reason?: DropReason): void {
+    if (copy.state === 'pending') this.#pending--;
+    copy.state = state;
+    if (reason) copy.reason = reason;
+  }
+
+  #sweep(receiver: string, list: Copy[]): void {
+    this.#pendingFor.set(receiver, list.filter((copy) => copy.state === 'pending'));
+  }
+}
