@@ -49,6 +49,9 @@ export function* syntheticEvents(run: string, options: SyntheticOptions): Genera
     ...structuredClone(template),
     sent,
     received,
+    // What the events add up to (an import checks it): the synthetic workers receive, they never finish a task.
+    done: {},
+    collected: 0,
     unattributed: sent - total,
     durationMs: stamp(count - 1).t,
   };

@@ -70,6 +70,36 @@ describe('export', () => {
     recorder.close();
   });
 
+  it('refuses an import whose summary its events do not add up to (issue 9.12), in any order of the events', () => {
+    const { recorder } = recordSynthetic('run-000e0005', 200);
+    const text = [...exportJson(store, 'run-000e0005').chunks].join('');
+    recorder.close();
+    const doc = JSON.parse(text) as RunExport;
+    expect(checkRunExport(doc)).toMatchObject({ ok: true });
+    // A result may now overtake its receipt: the order of task events is not what is checked.
+    const reordered = structuredClone(doc);
+    const [a, b] = [reordered.events[1]!, reordered.events[2]!];
+    [reordered.events[1], reordered.events[2]] = [{ ...b, seq: a.seq, t: a.t }, { ...a, seq: b.seq, t: b.t }] as PlaygroundEvent[];
+    expect(checkRunExport(reordered)).toMatchObject({ ok: true });
+
+    // The summary edited: one more task sent than the events show. In the run:ended event and in run.summary alike.
+    const edited = structuredClone(doc);
+    const ended = edited.events.at(-1) as Extract<PlaygroundEvent, { type: 'run:ended' }>;
+    ended.summary.sent += 1;
+    expect(checkRunExport(edited)).toMatchObject({ ok: false, text: { key: 'import.summaryMismatch', params: { field: 'sent', summary: 100, events: 99 } } });
+    const runEdited = structuredClone(doc);
+    runEdited.run.summary!.received['worker-tcp']! += 5;
+    expect(checkRunExport(runEdited)).toMatchObject({ ok: false, text: { key: 'import.summaryMismatch', params: { field: 'run.summary.received.worker-tcp' } } });
+    // An event removed (and the counts kept in line) is a disagreement too.
+    const dropped = structuredClone(doc);
+    const removed = dropped.events.findIndex((event) => event.type === 'task:received');
+    dropped.events.splice(removed, 1);
+    dropped.run.eventCount -= 1;
+    const refusal = checkRunExport(dropped);
+    expect(refusal).toMatchObject({ ok: false, text: { key: 'import.summaryMismatch' } });
+    expect(() => importRun(store, JSON.stringify(dropped))).toThrow(/the events add up to/);
+  });
+
   it('writes CSV with RFC 4180 quoting and defused formulas', () => {
     expect(csvField(null)).toBe('');
     expect(csvField(12.5)).toBe('12.5');

@@ -160,6 +160,43 @@ export interface RunExport {
   events: PlaygroundEvent[];
 }
 
+interface Tally {
+  sent: number;
+  collected: number;
+  received: Map<string, number>;
+  done: Map<string, number>;
+}
+
+/** The first count of `summary` that its events do not add up to, or null. */
+function summaryDisagreement(summary: RunSummary, tally: Tally): { field: string; summary: number; events: number } | null {
+  if (summary.sent !== tally.sent) return { field: 'sent', summary: summary.sent, events: tally.sent };
+  if (summary.collected !== tally.collected) return { field: 'collected', summary: summary.collected, events: tally.collected };
+  for (const kind of ['received', 'done'] as const) {
+    const counted = tally[kind];
+    for (const worker of new Set([...Object.keys(summary[kind]), ...counted.keys()])) {
+      const said = summary[kind][worker] ?? 0;
+      const seen = counted.get(worker) ?? 0;
+      if (said !== seen) return { field: `${kind}.${worker.slice(0, 40)}`, summary: said, events: seen };
+    }
+  }
+  return null;
+}
+
+/** The first count where run.summary and the run:ended event's summary differ, or null. */
+function summariesDisagree(run: RunSummary, ended: RunSummary): { field: string; summary: number; events: number } | null {
+  for (const field of ['sent', 'collected', 'lost'] as const) {
+    if (run[field] !== ended[field]) return { field: `run.summary.${field}`, summary: run[field], events: ended[field] };
+  }
+  for (const kind of ['received', 'done'] as const) {
+    for (const worker of new Set([...Object.keys(run[kind]), ...Object.keys(ended[kind])])) {
+      if ((run[kind][worker] ?? 0) !== (ended[kind][worker] ?? 0)) {
+        return { field: `run.summary.${kind}.${worker.slice(0, 40)}`, summary: run[kind][worker] ?? 0, events: ended[kind][worker] ?? 0 };
+      }
+    }
+  }
+  return null;
+}
+
 export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string; text: ServerText };
 
 const exportedRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedRun);
@@ -197,6 +234,8 @@ export function checkRunExport(value: unknown): ImportCheck {
   let previousT = 0;
   /** Index of run:ended; a few monitor events (a late disconnect) may follow it. */
   let endedAt = -1;
+  /** What the events say, to hold the summary against (in any order: a result may overtake its receipt). */
+  const tally: Tally = { sent: 0, collected: 0, received: new Map<string, number>(), done: new Map<string, number>() };
   for (let i = 0; i < events.length; i++) {
     const checked = checkEvent(events[i]);
     const seq = (events[i] as { seq?: unknown } | null)?.seq;
@@ -214,6 +253,10 @@ export function checkRunExport(value: unknown): ImportCheck {
     }
     previousSeq = event.seq;
     previousT = event.t;
+    if (event.type === 'task:sent') tally.sent++;
+    else if (event.type === 'task:collected') tally.collected++;
+    else if (event.type === 'task:received') tally.received.set(event.worker, (tally.received.get(event.worker) ?? 0) + 1);
+    else if (event.type === 'task:done') tally.done.set(event.worker, (tally.done.get(event.worker) ?? 0) + 1);
   }
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;
@@ -221,5 +264,12 @@ export function checkRunExport(value: unknown): ImportCheck {
     return fail(text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }));
   }
   if (run.status === 'ended' && endedAt < 0) return fail(text('import.endedWithoutEnd', { type: last.type, seq: last.seq }));
+  // A complete run's summary is what its events add up to; a file where they disagree was edited or damaged. (An
+  // incomplete run lost events: its summary may count more than its file holds.)
+  if (run.status === 'ended' && run.lostEvents === 0) {
+    const ended = (events[endedAt] as Extract<PlaygroundEvent, { type: 'run:ended' }>).summary;
+    const disagreement = summaryDisagreement(ended, tally) ?? (run.summary ? summariesDisagree(run.summary, ended) : null);
+    if (disagreement) return fail(text('import.summaryMismatch', disagreement));
+  }
   return { ok: true, value: doc as unknown as RunExport };
 }

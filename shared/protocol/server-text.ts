@@ -430,6 +430,10 @@ const TEXTS = {
     en: 'run.firstSeq/lastSeq ({first}..{last}) do not match the events ({eventsFirst}..{eventsLast}).',
     es: 'run.firstSeq/lastSeq ({first}..{last}) no coinciden con los eventos ({eventsFirst}..{eventsLast}).',
   },
+  'import.summaryMismatch': {
+    en: 'The summary says {field} is {summary}, but the events add up to {events}: the file was edited or is damaged.',
+    es: 'El resumen dice que {field} es {summary}, pero los eventos suman {events}: el archivo se editó o está dañado.',
+  },
   'import.endedWithoutEnd': {
     en: 'run.status is "ended" but the events stop before run:ended (last is {type} at seq {seq}): truncated?',
     es: 'run.status es "ended" pero los eventos acaban antes de run:ended (el último es {type} con seq {seq}): ¿está cortado?',
