@@ -1,6 +1,7 @@
 /**
  * Every failure a client can cause becomes {code, message} with a stable PG_ERR_* code and an HTTP status.
  */
+import { hidePathsInBody } from './hide-paths.ts';
 import { english, problemText, text, type ErrorBody, type ErrorCode, type ServerText, type ValidationRule } from '../../shared/protocol/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -22,8 +23,16 @@ export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in STATUS;
 }
 
-/** Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal. */
+/**
+ * Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal, and
+ * no message carries a server path (hide-paths.ts).
+ */
 export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+  const { status, body } = describeError(error);
+  return { status, body: hidePathsInBody(body) };
+}
+
+function describeError(error: unknown): { status: number; body: ErrorBody } {
   const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; status?: unknown; text?: ServerText };
   const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
   if (isErrorCode(candidate.code)) {

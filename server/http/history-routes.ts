@@ -12,7 +12,9 @@ import {
   RunName,
   type RecordingStatus,
 } from '../../shared/protocol/index.ts';
-import { RecordError, type RunStore } from '../recorder/store.ts';
+import path from 'node:path';
+import { MEMORY, RecordError, type RunStore } from '../recorder/store.ts';
+import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
 import { LimitError, type PlaygroundRegistry } from '../pipeline/registry.ts';
 import { ForbiddenError } from '../pipeline/access.ts';
 import type { RecordingSink } from '../recorder/sink.ts';
@@ -81,6 +83,7 @@ export async function historyRoutes(
   },
 ): Promise<void> {
   const { stats } = sink;
+  if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
   const unknownRun = (id: string) => new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
 
   /**
@@ -105,12 +108,13 @@ export async function historyRoutes(
 
   app.get('/api/recording', async (): Promise<RecordingStatus> => ({
     enabled: true,
-    path: store.location,
+    // The file's name only: where it is is the operator's business (the server prints it at start).
+    path: store.location === MEMORY ? MEMORY : path.basename(store.location),
     recordedEvents: stats.recordedEvents,
     flushes: stats.flushes,
     writeErrors: stats.writeErrors,
     droppedEvents: stats.droppedEvents,
-    lastError: stats.lastError,
+    lastError: stats.lastError && { ...stats.lastError, message: hideServerPaths(stats.lastError.message) },
   }));
 
   // The caller's runs and those of the playgrounds it may watch; public runs of others are read by id only.

@@ -79,7 +79,9 @@ describe('export', () => {
     // A result may now overtake its receipt: the order of task events is not what is checked.
     const reordered = structuredClone(doc);
     const [a, b] = [reordered.events[1]!, reordered.events[2]!];
-    [reordered.events[1], reordered.events[2]] = [{ ...b, seq: a.seq, t: a.t }, { ...a, seq: b.seq, t: b.t }] as PlaygroundEvent[];
+    [a.seq, b.seq, a.t, b.t] = [b.seq, a.seq, b.t, a.t];
+    reordered.events[1] = b;
+    reordered.events[2] = a;
     expect(checkRunExport(reordered)).toMatchObject({ ok: true });
 
     // The summary edited: one more task sent than the events show. In the run:ended event and in run.summary alike.

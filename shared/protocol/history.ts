@@ -132,7 +132,7 @@ export type RunCountersAt = Omit<Counters, 'run'> & {
 /** `GET /api/recording` : is recording healthy? */
 export interface RecordingStatus {
   enabled: boolean;
-  /** The database file, or ":memory:". */
+  /** The database file's name (not where it is: that is the operator's), or ":memory:". */
   path: string | null;
   recordedEvents: number;
   flushes: number;
