@@ -53,7 +53,7 @@ describe('layoutDiagram', () => {
     for (let i = 1; i < nodes.length; i++) expect(overlaps(nodes[i - 1]!.box, nodes[i]!.box)).toBe(false);
   });
 
-  it('has no external box unless asked, and keeps a minimum width (narrower containers scale the SVG)', () => {
+  it('has no external box unless asked, and takes the width of its container once measured (before: a minimum)', () => {
     expect(layoutDiagram(tutorial).external).toBeNull();
     expect(layoutDiagram({ ...tutorial, width: 0 }).width).toBe(MIN_WIDTH);
     expect(layoutDiagram({ ...tutorial, width: 1400 }).width).toBe(1400);
@@ -103,7 +103,7 @@ describe('layoutDiagram with many workers and a sink', () => {
     const eight = layoutDiagram({ ...pipeline, workers: ids(8) });
     expect(eight.columns).toBe(1);
     expect(eight.isCompact).toBe(true);
-    const many = layoutDiagram({ ...pipeline, workers: ids(32) });
+    const many = layoutDiagram({ ...pipeline, workers: ids(32), width: 1300 });
     expect(many.columns).toBe(MAX_COLUMNS);
     expect(many.workers).toHaveLength(32);
     expect(many.height).toBeLessThan(600);
@@ -118,7 +118,7 @@ describe('layoutDiagram with many workers and a sink', () => {
   });
 
   it('routes every task link and every result link without crossing another box', () => {
-    const layout = layoutDiagram({ ...pipeline, workers: ids(32) });
+    const layout = layoutDiagram({ ...pipeline, workers: ids(32), width: 1300 });
     const port = portOf(layout, 'ipc')!;
     for (const node of layout.workers) {
       const task = taskRoute(layout, port, node);
@@ -150,10 +150,62 @@ describe('layoutDiagram with many workers and a sink', () => {
     expect(resultRoute(layoutDiagram(tutorial), layoutDiagram(tutorial).workers[0]!)).toBeNull();
   });
 
-  it('grows wider than its container rather than squeezing four columns (the SVG scales down)', () => {
-    const narrow = layoutDiagram({ ...pipeline, workers: ids(32), width: 600 });
-    expect(narrow.width).toBeGreaterThan(600);
-    expect(narrow.nodeWidth).toBeGreaterThanOrEqual(128);
+  it('never scales down: fewer columns where four do not fit, stacked where one does not (issue 10.9)', () => {
+    const desktop = layoutDiagram({ ...pipeline, workers: ids(32), width: 948 });
+    expect(desktop.width).toBe(948);
+    expect(desktop.isNarrow).toBe(false);
+    expect(desktop.columns).toBe(2);
+    expect(desktop.nodeWidth).toBeGreaterThanOrEqual(128);
+    const tablet = layoutDiagram({ ...pipeline, workers: ids(32), width: 600 });
+    expect(tablet.width).toBe(600);
+    expect(tablet.isNarrow).toBe(true);
+  });
+});
+
+describe('layoutDiagram in a narrow container (issue 10.9: a phone)', () => {
+  const phone = { endpoints: ['tcp', 'ipc', 'inproc'], workers: ['worker-1', 'worker-2', 'worker-3'], showExternal: true, showSink: true, width: 346 };
+
+  it('stacks ventilator, boxes and sink at the width of the container, so the text keeps its size', () => {
+    const layout = layoutDiagram(phone);
+    expect(layout.isNarrow).toBe(true);
+    expect(layout.width).toBe(346);
+    const boxes = [layout.ventilator, ...layout.workers.map((n) => n.box), layout.external!.box, layout.sink!.box];
+    for (const box of boxes) {
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(layout.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(layout.height);
+    }
+    for (let i = 1; i < boxes.length; i++) {
+      expect(boxes[i]!.y, 'each below the one before').toBeGreaterThanOrEqual(boxes[i - 1]!.y + boxes[i - 1]!.height);
+    }
+    // Wide enough for a worker's words and an address.
+    expect(layout.nodeWidth).toBeGreaterThanOrEqual(250);
+    expect(layout.addressChars).toBeGreaterThanOrEqual(24);
+  });
+
+  it('runs task links down the right gutter into each box, and results down the left one into the sink, crossing no box', () => {
+    const layout = layoutDiagram(phone);
+    const nodes = [...layout.workers, layout.external!];
+    for (const port of layout.ports) {
+      for (const node of nodes) {
+        const task = taskRoute(layout, port.port, node);
+        expect(pointOnRoute(task, 0)).toEqual(port.port);
+        expect(pointOnRoute(task, 1).x).toBeCloseTo(node.anchor.x);
+        expect(pointOnRoute(task, 1).y).toBeCloseTo(node.anchor.y);
+        for (const other of [...nodes, layout.sink!]) expect(crosses(task, other.box), `${port.name} -> ${node.id} crosses ${other.id}`).toBe(false);
+      }
+    }
+    for (const node of layout.workers) {
+      const result = resultRoute(layout, node)!;
+      expect(pointOnRoute(result, 0)).toEqual(node.out);
+      expect(pointOnRoute(result, 1).x).toBeCloseTo(layout.sink!.anchor.x);
+      for (const other of nodes) if (other !== node) expect(crosses(result, other.box), `${node.id} result crosses ${other.id}`).toBe(false);
+    }
+  });
+
+  it('keeps the side-by-side drawing wherever it fits unscaled', () => {
+    expect(layoutDiagram({ ...phone, width: 948 }).isNarrow).toBe(false);
+    expect(layoutDiagram({ ...phone, width: 0 }).isNarrow).toBe(false);
   });
 });
 

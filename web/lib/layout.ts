@@ -11,6 +11,21 @@
  * Up to 8 nodes stand in one column; more spread over up to 4 columns of compact boxes. A link to a node in a
  * later column runs along the corridor above that node's row (between the boxes of the earlier columns), so no
  * link crosses a box; results run along the corridor below the row to the sink.
+ *
+ * The drawing is never scaled down (its text would shrink below 11 px): fewer columns are used when the width is
+ * short, and where even one column does not fit beside the ventilator (a phone), the diagram stacks (isNarrow):
+ *
+ *   +------------------+   task links leave the ports on the right, run down the right gutter and enter
+ *   | Ventilator  tcp o|--.  each box from its right edge; results leave each box on the left, run down
+ *   +------------------+  |  the left gutter and enter the sink.
+ *    +--------------+     |
+ *  .-| worker-1     |<----|
+ *  | +--------------+     |
+ *  | +--------------+     |
+ *  |-| worker-2     |<----'
+ *  | +--------------+
+ *  `>| Sink          |
+ *    +--------------+
  */
 
 /** SVG user units. */
@@ -84,6 +99,8 @@ export interface DiagramLayout {
   columnX: number[];
   nodeWidth: number;
   nodeHeight: number;
+  /** Stacked top to bottom (a narrow container): see the picture above. */
+  isNarrow: boolean;
 }
 
 /** What the layout depends on: names only, never live counts, so it changes rarely. */
@@ -97,8 +114,14 @@ export interface LayoutInput {
   width: number;
 }
 
-/** Narrowest width laid out as is; a narrower container scales the whole SVG through its viewBox. */
+/** Width laid out before the container is measured (0); once measured, the drawing takes the container's width. */
 export const MIN_WIDTH = 560;
+/** Narrowest stacked drawing; a narrower container (under 300 px) scales it down. */
+export const MIN_NARROW_WIDTH = 280;
+/** The gutter on the right of a stacked drawing, where task links run down to the boxes. */
+export const NARROW_GUTTER = 30;
+/** Vertical gap between the ventilator, the stack of boxes and the sink of a stacked drawing. */
+const NARROW_GAP = 26;
 /** Outer padding of the drawing. */
 export const PAD = 16;
 /** Height of the ventilator's title area above the first port row. */
@@ -133,6 +156,18 @@ function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
+/** The width a side-by-side drawing with this many columns needs (nothing scaled). */
+function requiredWidth(columns: number, showSink: boolean): number {
+  const isMulti = columns > 1;
+  const sinkWidth = showSink ? SINK_WIDTH : 0;
+  const sinkGap = showSink ? (isMulti ? 60 : 90) : 0;
+  const columnGap = isMulti ? COLUMN_GAP : 0;
+  const ventGap = isMulti || showSink ? 110 : 90;
+  const minNode = isMulti ? 128 : 180;
+  const minVent = isMulti ? 230 : 250;
+  return 2 * PAD + minVent + ventGap + columns * minNode + (columns - 1) * columnGap + sinkWidth + sinkGap;
+}
+
 /** Lays out the diagram; the same input always gives the same output. */
 export function layoutDiagram(input: LayoutInput): DiagramLayout {
   const showSink = input.showSink ?? false;
@@ -140,7 +175,11 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
   if (input.showExternal) nodeIds.push('external');
   const nodeCount = nodeIds.length;
   const isCompact = nodeCount > FULL_NODES_MAX;
-  const columns = clamp(Math.ceil(nodeCount / MAX_ROWS), 1, MAX_COLUMNS);
+  const isMeasured = input.width > 0;
+  // As many columns as the nodes need (MAX_ROWS each), and no more than the width holds unscaled.
+  let columns = clamp(Math.ceil(nodeCount / MAX_ROWS), 1, MAX_COLUMNS);
+  while (isMeasured && columns > 1 && requiredWidth(columns, showSink) > input.width) columns--;
+  if (isMeasured && requiredWidth(columns, showSink) > input.width) return layoutNarrow(input, nodeIds, isCompact);
   const rows = Math.max(1, Math.ceil(nodeCount / columns));
   const isMulti = columns > 1;
 
@@ -149,8 +188,7 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
   const columnGap = isMulti ? COLUMN_GAP : 0;
   const ventGap = isMulti || showSink ? 110 : 90;
   const minNode = isMulti ? 128 : 180;
-  const minVent = isMulti ? 230 : 250;
-  const required = 2 * PAD + minVent + ventGap + columns * minNode + (columns - 1) * columnGap + sinkWidth + sinkGap;
+  const required = requiredWidth(columns, showSink);
   const width = Math.max(MIN_WIDTH, Math.round(required), Math.round(input.width));
 
   const ventWidth = Math.round(
@@ -218,7 +256,85 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
     columnX,
     nodeWidth,
     nodeHeight,
+    isNarrow: false,
   };
+}
+
+/**
+ * The stacked drawing of a narrow container, at its own width (so at scale 1): the ventilator on top, the boxes in
+ * one column below it, the sink at the bottom. Tasks arrive at a box's right edge, results leave from its left.
+ */
+function layoutNarrow(input: LayoutInput, nodeIds: readonly string[], isCompact: boolean): DiagramLayout {
+  const showSink = input.showSink ?? false;
+  const width = Math.max(MIN_NARROW_WIDTH, Math.round(input.width));
+  const leftGutter = showSink ? NARROW_GUTTER - 4 : 0;
+  const ventWidth = width - 2 * PAD - NARROW_GUTTER;
+  const ventHeight = VENT_HEADER + Math.max(1, input.endpoints.length) * PORT_ROW + 10;
+  const ventilator: Box = { x: PAD, y: PAD, width: ventWidth, height: ventHeight };
+  const ports: PortLayout[] = input.endpoints.map((name, i) => {
+    const rowY = ventilator.y + VENT_HEADER + i * PORT_ROW;
+    return {
+      name,
+      port: { x: ventilator.x + ventWidth, y: rowY + PORT_ROW / 2 },
+      row: { x: ventilator.x + 12, y: rowY, width: ventWidth - 24, height: PORT_ROW },
+    };
+  });
+
+  const nodeX = PAD + leftGutter;
+  const nodeWidth = width - PAD - NARROW_GUTTER - nodeX;
+  const nodeHeight = isCompact ? COMPACT_HEIGHT : NODE_HEIGHT;
+  const rowGap = isCompact ? 9 : NODE_GAP;
+  const stackTop = ventilator.y + ventHeight + NARROW_GAP;
+  const nodes: NodeLayout[] = nodeIds.map((id, i) => {
+    const box: Box = { x: nodeX, y: stackTop + i * (nodeHeight + rowGap), width: nodeWidth, height: nodeHeight };
+    const mid = box.y + box.height / 2;
+    return { id, box, anchor: { x: box.x + box.width, y: mid }, out: { x: box.x, y: mid }, column: 0, row: i };
+  });
+  const stackBottom = nodes.length === 0 ? stackTop - NARROW_GAP : nodes.at(-1)!.box.y + nodeHeight;
+  const external = input.showExternal ? (nodes.pop() ?? null) : null;
+
+  let sink: NodeLayout | null = null;
+  let bottom = stackBottom;
+  if (showSink) {
+    const box: Box = { x: nodeX, y: stackBottom + NARROW_GAP, width: nodeWidth, height: SINK_HEIGHT };
+    const mid = box.y + box.height / 2;
+    sink = { id: 'sink', box, anchor: { x: box.x, y: mid }, out: { x: box.x + box.width, y: mid }, column: 1, row: 0 };
+    bottom = box.y + box.height;
+  }
+
+  return {
+    width,
+    height: bottom + PAD,
+    ventilator,
+    ports,
+    workers: nodes,
+    external,
+    sink,
+    addressChars: Math.max(12, Math.floor((ventWidth - 24 - 44 - 14) / MONO_CHAR)),
+    isCompact,
+    columns: 1,
+    rows: Math.max(1, nodeIds.length),
+    rowGap,
+    columnX: [nodeX],
+    nodeWidth,
+    nodeHeight,
+    isNarrow: true,
+  };
+}
+
+/** A rounded corner: leaves `from` horizontally (or vertically) and reaches `to` vertically (or horizontally). */
+function corner(from: Point, to: Point, startsHorizontal: boolean): Link {
+  const turn = startsHorizontal ? { x: to.x, y: from.y } : { x: from.x, y: to.y };
+  return { from, c1: turn, c2: turn, to };
+}
+
+/** Down a gutter at x from `from` (leaving sideways) to `to` (arriving sideways), with rounded corners. */
+function gutterRoute(from: Point, to: Point, x: number): Route {
+  const radius = Math.min(12, Math.abs(to.y - from.y) / 2);
+  const down = Math.sign(to.y - from.y) || 1;
+  const top = { x, y: from.y + down * radius };
+  const end = { x, y: to.y - down * radius };
+  return routeOf([corner(from, top, true), straight(top, end), corner(end, to, false)]);
 }
 
 /** The curve from a port to a node anchor: leaves and arrives horizontally. */
@@ -264,6 +380,12 @@ export function routeOf(segments: Link[]): Route {
 
 /** The route of a task from an endpoint port to a node: direct to the first column, along a corridor beyond. */
 export function taskRoute(layout: DiagramLayout, from: Point, node: NodeLayout): Route {
+  if (layout.isNarrow) {
+    // Each endpoint has its own lane in the gutter, so links of different transports run side by side.
+    const lane = layout.ports.findIndex((p) => p.port.x === from.x && p.port.y === from.y);
+    const offset = lane < 0 ? 0 : (lane - (layout.ports.length - 1) / 2) * 6;
+    return gutterRoute(from, node.anchor, layout.width - PAD - NARROW_GUTTER / 2 + offset);
+  }
   if (node.column === 0 || layout.columns === 1) return routeOf([linkBetween(from, node.anchor)]);
   const lane = node.box.y - layout.rowGap / 2 - LANE_OFFSET;
   const entry = { x: (layout.columnX[0] ?? node.box.x) - BEND, y: lane };
@@ -275,6 +397,7 @@ export function taskRoute(layout: DiagramLayout, from: Point, node: NodeLayout):
 export function resultRoute(layout: DiagramLayout, node: NodeLayout): Route | null {
   const sink = layout.sink;
   if (!sink) return null;
+  if (layout.isNarrow) return gutterRoute(node.out, sink.anchor, PAD + (NARROW_GUTTER - 4) / 2 - 4);
   if (node.column >= layout.columns - 1) return routeOf([linkBetween(node.out, sink.anchor)]);
   const lane = node.box.y + node.box.height + layout.rowGap / 2 + LANE_OFFSET;
   const lastColumn = layout.columnX[layout.columns - 1] ?? node.box.x;
