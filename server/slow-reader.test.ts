@@ -22,7 +22,9 @@ let api: ApiClient;
 
 beforeAll(async () => {
   policy = testPolicy();
-  server = await startServer(policy.runtimeDir);
+  // The command rate limit (command-flood.test.ts) would close this connection after a few dozen subscribes; raised
+  // here so that all 600 reach the stream and what bounds the memory is the connection's budget of unsent bytes.
+  server = await startServer(policy.runtimeDir, undefined, ['--commands-per-second', '1000', '--command-burst', '1000']);
   api = new ApiClient(server.base);
 });
 
