@@ -489,6 +489,7 @@ export class Playground {
       sink: { ...this.#sink },
       socketOptions: structuredClone(this.#options),
       params: { ...this.params },
+      lesson: this.#lesson?.id ?? null,
       policy: this.#policy,
       claimedIpcPaths: this.#claimedIpcPaths,
       actions: this.#lesson?.actions ?? [],
@@ -550,7 +551,6 @@ export class Playground {
 
   /** Stops the active run and waits until its sockets are closed and its ipc files removed. Idempotent. */
   async close(): Promise<void> {
-      lesson: this.#lesson?.id ?? null,
     this.#closed = true;
     const run = this.#active;
     if (run) {
