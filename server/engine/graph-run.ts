@@ -300,12 +300,11 @@ export class GraphRun {
     /** One endpoint per binding node, transport and requested address: a PUB binds once for all its SUBs. */
     const shared = new Map<string, string>();
     const index = new Map([...this.#nodes.keys()].map((id, i) => [id, i]));
-    for (const link of this.#options.graph.links) {
-      const { binder } = linkEnds(link);
-      const node = this.#nodes.get(binder)!;
+    const bindOnce = async (binder: string, link: Pick<GraphLink, 'transport' | 'address'> & { from: string; to: string }) => {
       const key = `${binder}|${link.transport}|${link.address ?? ''}`;
       let address = shared.get(key);
       if (address === undefined) {
+        const node = this.#nodes.get(binder)!;
         const requested = await this.#requestedAddress(link, index.get(binder)!);
         await node.socket.bind(requested);
         address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
@@ -313,13 +312,17 @@ export class GraphRun {
         shared.set(key, address);
         this.#emit({ type: 'node:bound', node: binder, transport: link.transport, address });
       }
-      addresses.set(link, address);
+      return address;
+    };
+    for (const link of this.#options.graph.links) addresses.set(link, await bindOnce(linkEnds(link).binder, link));
+    for (const node of this.#options.graph.nodes) {
+      for (const endpoint of node.listen ?? []) await bindOnce(node.id, { ...endpoint, from: node.id, to: 'outside' });
     }
     return addresses;
   }
 
   /** What a link's binder binds, checked against the endpoint policy; ipc paths claimed server-wide. */
-  async #requestedAddress(link: GraphLink, nodeIndex: number): Promise<string> {
+  async #requestedAddress(link: Pick<GraphLink, 'from' | 'to' | 'transport' | 'address'>, nodeIndex: number): Promise<string> {
     const { policy, owner, claims } = this.#options;
     const transport: Transport = link.transport;
     if (transport === 'inproc') {

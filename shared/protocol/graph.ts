@@ -149,6 +149,16 @@ export const GraphNode = Type.Object(
     routingId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' })),
     sendHighWaterMark: Type.Optional(Hwm),
     receiveHighWaterMark: Type.Optional(Hwm),
+    /**
+     * Endpoints it binds for peers outside the graph (the series' Python programs), besides its links'. One with
+     * the same transport and address as a link's is the same bind.
+     */
+    listen: Type.Optional(
+      Type.Array(
+        Type.Object({ transport: GraphTransport, address: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        { maxItems: 3 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -181,7 +191,12 @@ export const GraphSpec = Type.Object(
   },
   { additionalProperties: false },
 );
-export type GraphSpec = Static<typeof GraphSpec>;
+/**
+ * An interface, not the inferred type alias: PlaygroundEvent is a large union, and TypeScript compares a named
+ * interface by reference where it would compare the inferred graph's nested unions member by member (it gave up
+ * on that, "two different types with this name exist", once nodes gained `listen`).
+ */
+export interface GraphSpec extends Static<typeof GraphSpec> {}
 
 /** Why a copy of a message was never delivered (see docs/zmq-patterns.md for the evidence behind each). */
 export const DropReason = Type.Union([
@@ -242,7 +257,8 @@ export const GRAPH_EVENTS = [
   /** A graph run began: the scenario as it runs, and what this libzmq build can do (pgm, ...). */
   event('graph:started', {
     scenario: Id,
-    graph: GraphSpec,
+    // The same schema (Unsafe keeps its Kind and checks), typed as the interface.
+    graph: Type.Unsafe<GraphSpec>(GraphSpec),
     capabilities: Type.Record(Type.String(), Type.Boolean()),
   }),
   /** A node's socket bound an endpoint (what libzmq really bound: `*` ports resolved). */
