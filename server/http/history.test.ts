@@ -118,7 +118,8 @@ describe('history API', () => {
     expect(listed).toMatchObject({ id: run.id, scenario: 'tutorial', status: 'ended', reason: 'completed', source: 'live' });
     expect(listed!.summary!.sent).toBe(12);
     expect(Object.values(listed!.summary!.received).reduce((a, b) => a + b, 0) + listed!.summary!.unattributed).toBe(12);
-    expect(listed).not.toHaveProperty('params');
+    // The list carries the run's parameters too (the batch-time chart compares runs of one shape: issue 10.12).
+    expect(listed!.params).toMatchObject({ intervalMs: 0, drainMs: 300 });
 
     const detail = await get<RecordedRunDetail>(`/api/runs/${run.id}`);
     expect(detail).toMatchObject({ id: run.id, params: { intervalMs: 0, drainMs: 300 }, protocolVersion: 1 });

@@ -857,6 +857,7 @@ export class RunStore {
       lastSeq: row.last_seq ?? 0,
       lostEvents: row.lost_events,
       workers: JSON.parse(row.workers) as WorkerInfo[],
+      params: JSON.parse(row.params) as RunParams,
       source: row.source,
       public: row.public === 1,
     };

@@ -79,6 +79,11 @@ export const RecordedRun = Type.Object(
     /** Events the recorder could not store (write error or overload); > 0 makes the run incomplete. */
     lostEvents: Count,
     workers: Type.Array(WorkerInfo),
+    /**
+     * The run's parameters (tasks, interval, synchronised start...), so a list can compare like with like (the
+     * batch-time chart). Always in a detail; in a list from this server too.
+     */
+    params: Type.Optional(RunParams),
     source: Type.Union([Type.Literal('live'), Type.Literal('imported')]),
     /** Its owner let anyone who has its id read it (`?run=<id>`), read-only. */
     public: Type.Optional(Type.Boolean()),
@@ -92,7 +97,7 @@ export type RecordedRun = Static<typeof RecordedRun>;
 /** One run with everything needed to draw it before any event is fetched. */
 export const RecordedRunDetail = Type.Composite(
   [
-    RecordedRun,
+    Type.Omit(RecordedRun, ['params']),
     Type.Object({
       params: RunParams,
       endpoints: Type.Array(EndpointInfo),

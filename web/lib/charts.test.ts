@@ -6,6 +6,9 @@ import {
   ChartCollector,
   FINE_MS,
   batchPoints,
+  defaultShape,
+  shapeOf,
+  shapeOfRun,
   isZguideBatch,
   bucketMsFor,
   countAt,
@@ -278,7 +281,47 @@ describe('batch time against worker count', () => {
     expect(isZguideBatch(fast)).toBe(false);
     expect(isZguideBatch(big)).toBe(false);
     expect(batchPoints([like, fast, big]).map((p) => p.runId)).toEqual(['fast', 'big', 'like']);
-    expect(batchPoints([like, fast, big], { zguideOnly: true }).map((p) => p.runId)).toEqual(['like']);
+    expect(batchPoints([like, fast, big], { kind: 'zguide' }).map((p) => p.runId)).toEqual(['like']);
+  });
+
+  it('compares like with like by default: runs of the shape on screen, not a bigger batch with more workers (issue 10.12)', () => {
+    const worker = (id: string, min: number, max: number) => ({
+      id,
+      endpoint: 'tcp',
+      transport: 'tcp' as const,
+      mode: 'in-process' as const,
+      workMs: { min, max },
+      connections: 1,
+      state: 'idle' as const,
+      pid: null,
+    });
+    const workers = (n: number, min = 1, max = 100) => Array.from({ length: n }, (_, i) => worker(`worker-${i + 1}`, min, max));
+    const received = (n: number, tasks: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`worker-${i + 1}`, tasks / n]));
+    const params = (intervalMs: number) => ({ intervalMs, builtInWorkers: true, tasks: 100, payloadBytes: 16, drainMs: 1500, syncStart: true });
+    // Newest first, as the history lists them. The zguide's batch with 1, 2 and 4 workers, and the learner's other
+    // experiments: 4 workers on 1,000 tasks, 8 workers paced at 50 ms, 2 workers of which one is slow.
+    const runs = [
+      run('four-big', { summary: summary(received(4, 1000), 12_800), workers: workers(4), params: params(0) }),
+      run('eight-paced', { summary: summary(received(8, 100), 5_200), workers: workers(8), params: params(50) }),
+      run('two-mixed', { summary: summary(received(2, 100), 9_000), workers: [worker('worker-1', 1, 100), worker('worker-2', 400, 400)], params: params(0) }),
+      run('four', { summary: summary(received(4, 100), 1_300), workers: workers(4), params: params(0) }),
+      run('two', { summary: summary(received(2, 100), 2_600), workers: workers(2), params: params(0) }),
+      run('one', { summary: summary(received(1, 100), 5_100), workers: workers(1), params: params(0) }),
+    ];
+    // Mixed, the line through the medians says more workers are slower (4: 12.8 s > 2: 5.8 s)...
+    const mixed = medianByWorkers(batchPoints(runs));
+    expect(mixed.find((m) => m.workers === 4)!.ms).toBeGreaterThan(mixed.find((m) => m.workers === 2)!.ms);
+    // ...of one shape, that they are faster.
+    const onScreen = shapeOf(100, params(0), workers(2));
+    expect(shapeOf(100, params(0), workers(2))).toEqual({ tasks: 100, intervalMs: 0, syncStart: true, work: '1-100' });
+    const same = batchPoints(runs, { kind: 'shape', shape: defaultShape(onScreen, runs) });
+    expect(same.map((p) => p.runId)).toEqual(['one', 'two', 'four']);
+    expect(medianByWorkers(same).map((m) => m.ms)).toEqual([5_100, 2_600, 1_300]);
+    // Nothing on screen yet (a fresh page): the newest recorded batch's shape.
+    expect(defaultShape(null, runs)).toEqual({ tasks: 1000, intervalMs: 0, syncStart: true, work: '1-100' });
+    expect(batchPoints(runs, { kind: 'shape', shape: defaultShape(null, runs) }).map((p) => p.runId)).toEqual(['four-big']);
+    expect(shapeOfRun(runs[2]!).work).toBe('1-100/400');
+    expect(batchPoints(runs, { kind: 'shape', shape: null })).toEqual([]);
   });
 
   it('lists the zguide reference points by worker count', () => {
