@@ -16,6 +16,8 @@ import { MAX_FRAME_BYTES, streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
+import { graphRoutes } from './http/graph-routes.ts';
+import { GraphRegistry } from './engine/graph-playground.ts';
 import { pageFileOptions } from './http/page-files.ts';
 import { installSessions } from './http/session.ts';
 import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
@@ -95,6 +97,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
   });
   app.decorate('playgrounds', registry);
+  // Graph playgrounds (issue 11): counted with the pipeline's against the same caps.
+  const graphs = new GraphRegistry({
+    policy: registry.policy,
+    maxPlaygrounds: limits.playgrounds,
+    maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
+    maxNodes: limits.workersPerPlayground,
+    othersOpen: (visitor) => ({ total: registry.list().length, owned: registry.list().filter((p) => p.owner === visitor).length }),
+  });
 
   // Before any route: requests another site could make are refused, and every caller gets a visitor id.
   installSiteGuard(app, options.site);
@@ -129,6 +139,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // UTF-8, with an error frame (ws would close the connection, and log each one as an error).
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true } });
   await app.register(apiRoutes, { registry });
+  await app.register(graphRoutes, { graphs });
   await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
   if (store && sink) {
     await app.register(historyRoutes, { store, sink, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
@@ -150,6 +161,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Every socket closed and every ipc file removed before close() resolves.
   app.addHook('onClose', async () => {
     await registry.closeAll();
+    await graphs.closeAll();
     // After the playgrounds: their final run:ended events are stored before the database closes.
     await Promise.all([...recorders.values()].map((recorder) => recorder.close()));
     await sink?.close();

@@ -10,6 +10,7 @@
  *   for drainMs (or every node with a stop condition stopped), or when stopped -> close, settle the books.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import * as zmq from 'zeromq';
 import {
   checkGraph,
@@ -345,6 +346,10 @@ export class GraphRun {
     for (const address of candidates) {
       const parsed = checkEndpoint(address, policy);
       if (parsed.transport !== 'ipc') throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not an ipc endpoint` }]);
+      // Only this playground's own names: no path another playground (or the tutorial's configured one) uses.
+      if (path.dirname(parsed.path) !== policy.runtimeDir || !path.basename(parsed.path).startsWith(`${owner}-`)) {
+        throw new EndpointError(text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }));
+      }
       const refusal = await claims.claim(parsed.path, owner);
       if (refusal === null) {
         this.#claimed.push(parsed.path);

@@ -468,6 +468,20 @@ const TEXTS = {
     en: 'The server is already importing {max} files at once; try again in a moment.',
     es: 'El servidor ya está importando {max} archivos a la vez; vuelve a intentarlo en un momento.',
   },
+
+  // ---- graph playgrounds (issue 11: any graph of sockets); the problems are listed in English
+  'graph.invalid': {
+    en: 'This graph cannot run: {problems}.',
+    es: 'Este grafo no puede ejecutarse: {problems}.',
+  },
+  'graph.nodeLimit': {
+    en: 'A graph may have at most {max} nodes; this one has {nodes}.',
+    es: 'Un grafo puede tener como mucho {max} nodos; este tiene {nodes}.',
+  },
+  'graph.ipcName': {
+    en: 'ipc path "{path}" must be in {folder} with a name that starts with "{prefix}" (this playground\'s own names).',
+    es: 'La ruta ipc "{path}" debe estar en {folder} con un nombre que empiece por "{prefix}" (los nombres propios de este playground).',
+  },
 } as const satisfies Record<string, { en: string; es: string }>;
 
 export type TextKey = keyof typeof TEXTS;

@@ -1,0 +1,288 @@
+/**
+ * A playground of the graph kind: a graph (a series scenario or the visitor's own), its runs one at a time, the
+ * event log every run writes into (seq stamped by the same RunLog as a pipeline playground's), and who may do
+ * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
+ * zeromq through GraphRun, never Fastify.
+ *
+ * Not yet (issue 11's later phases): recording to SQLite and the history, the WebSocket stream, the page, live
+ * topology changes during a run; the pipeline's own registry does not count graph playgrounds against its limits
+ * (this one counts the pipeline's).
+ */
+import { randomBytes } from 'node:crypto';
+import * as zmq from 'zeromq';
+import { RunLog } from '../recorder/run-log.ts';
+import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
+import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
+import { ForbiddenError, PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
+import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
+import { PlaygroundError } from '../pipeline/playground.ts';
+import { LimitError } from '../pipeline/registry.ts';
+import { GraphError, GraphRun } from './graph-run.ts';
+
+/** Graph scenarios the server offers, by id. */
+export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]));
+
+/** A graph that cannot run, said in a text a page can translate ([H2]). */
+export class GraphRefusal extends Error {
+  readonly code = 'PG_ERR_VALIDATION';
+  readonly text: ServerText;
+
+  constructor(problems: { where: string; problem: string }[]) {
+    const reason = text('graph.invalid', { problems: problems.map((p) => `${p.where}: ${p.problem}`).join('; ') });
+    super(english(reason));
+    this.text = reason;
+  }
+}
+
+export interface GraphPlaygroundInfo {
+  id: string;
+  kind: 'graph';
+  scenario: string;
+  title: string;
+  graph: GraphSpec;
+  notes: string[];
+  allowIncompatible: boolean;
+  activeRun: string | null;
+  lastRun: { id: string; summary: GraphSummary | null } | null;
+  lastSeq: number;
+  capabilities: Record<string, boolean>;
+}
+
+export interface GraphPlaygroundOptions {
+  owner: string | null;
+  policy: EndpointPolicy;
+  claims: IpcClaims;
+  scenario: string;
+  graph: GraphSpec;
+  notes?: string[];
+  allowIncompatible?: boolean;
+  maxNodes: number;
+}
+
+export class GraphPlayground {
+  readonly id = `gr-${randomBytes(16).toString('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 20)}`;
+  readonly log = new RunLog();
+  readonly access: PlaygroundAccess;
+  lastActivity = Date.now();
+  readonly #options: GraphPlaygroundOptions;
+  #graph: GraphSpec;
+  #active: GraphRun | null = null;
+  #last: { id: string; summary: GraphSummary | null } | null = null;
+  #runs = 0;
+  #closed = false;
+
+  constructor(options: GraphPlaygroundOptions) {
+    this.#options = options;
+    this.access = new PlaygroundAccess(options.owner);
+    this.#graph = GraphPlayground.#checked(options.graph, options);
+    options.claims.register(this.id);
+  }
+
+  static #checked(graph: GraphSpec, options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes'>): GraphSpec {
+    if (graph.nodes.length > options.maxNodes) {
+      throw new LimitError(text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }));
+    }
+    const problems = checkGraph(graph, { allowIncompatible: options.allowIncompatible });
+    if (problems.length > 0) throw new GraphRefusal(problems);
+    return graph;
+  }
+
+  get owner(): string | null {
+    return this.access.owner;
+  }
+
+  get activeRun(): GraphRun | null {
+    return this.#active;
+  }
+
+  info(): GraphPlaygroundInfo {
+    return {
+      id: this.id,
+      kind: 'graph',
+      scenario: this.#options.scenario,
+      title: this.#graph.title,
+      graph: this.#graph,
+      notes: this.#options.notes ?? [],
+      allowIncompatible: this.#options.allowIncompatible ?? false,
+      activeRun: this.#active?.id ?? null,
+      lastRun: this.#last,
+      lastSeq: this.log.lastSeq,
+      capabilities: Object.fromEntries(Object.entries(zmq.capability).map(([name, has]) => [name, has === true])),
+    };
+  }
+
+  /** Replaces the graph between runs (the free sandbox edits it whole). */
+  setGraph(graph: GraphSpec): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    this.#graph = GraphPlayground.#checked(graph, this.#options);
+    return this.info();
+  }
+
+  /** Starts a run: binds, connects, starts every role. Resolves with its id once every endpoint is bound. */
+  async startRun(): Promise<{ run: string }> {
+    this.lastActivity = Date.now();
+    if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.closed'));
+    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    const runId = `${this.id}-r${++this.#runs}`;
+    let run: GraphRun;
+    try {
+      run = new GraphRun({
+        runId,
+        scenario: this.#options.scenario,
+        graph: this.#graph,
+        policy: this.#options.policy,
+        claims: this.#options.claims,
+        owner: this.id,
+        allowIncompatible: this.#options.allowIncompatible,
+        emit: (event: PlaygroundEvent) => this.log.append(event),
+      });
+    } catch (error) {
+      if (error instanceof GraphError) throw new GraphRefusal(error.problems);
+      throw error;
+    }
+    this.#active = run;
+    this.#last = { id: runId, summary: null };
+    void run.done.then((summary) => {
+      if (this.#last?.id === runId) this.#last = { id: runId, summary };
+      if (this.#active === run) this.#active = null;
+      this.lastActivity = Date.now();
+    });
+    try {
+      await run.start();
+    } catch (error) {
+      if (error instanceof GraphError) throw new GraphRefusal(error.problems);
+      throw error;
+    }
+    return { run: runId };
+  }
+
+  /** Stops the run in progress; resolves with its summary. */
+  async stopRun(): Promise<GraphSummary> {
+    this.lastActivity = Date.now();
+    const run = this.#active;
+    if (!run) throw new PlaygroundError('PG_ERR_NO_RUN', text('run.none'));
+    return await run.stop();
+  }
+
+  /** Events of this playground after `sinceSeq` still in the log's backlog, at most `limit`. */
+  events(sinceSeq: number, limit: number): { events: PlaygroundEvent[]; lastSeq: number; more: boolean } {
+    this.lastActivity = Date.now();
+    const all = this.log.since(sinceSeq);
+    return { events: all.slice(0, limit), lastSeq: this.log.lastSeq, more: all.length > limit };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#active) await this.#active.stop();
+    this.#options.claims.forget(this.id);
+  }
+}
+
+export interface GraphRegistryOptions {
+  policy: EndpointPolicy;
+  /** Server-wide: every playground open, of any kind. */
+  maxPlaygrounds: number;
+  maxPlaygroundsPerVisitor: number;
+  /** Nodes per graph (the pipeline's workers per playground). */
+  maxNodes: number;
+  idleMs?: number;
+  /** Playgrounds of the other kinds open now, in all and owned by `visitor` (the caps count every kind). */
+  othersOpen?: (visitor: string | null) => { total: number; owned: number };
+}
+
+export class GraphRegistry {
+  readonly #playgrounds = new Map<string, GraphPlayground>();
+  /** ipc paths graph runs bind: each playground's own names (`<id>-…`) only, claimed and released here. */
+  readonly #claims = new IpcClaims();
+  readonly #options: GraphRegistryOptions;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: GraphRegistryOptions) {
+    this.#options = options;
+    const idleMs = options.idleMs ?? 30 * 60_000;
+    this.#sweeper = setInterval(() => void this.closeIdle(idleMs), Math.min(60_000, idleMs));
+    this.#sweeper.unref();
+  }
+
+  scenarios(): GraphScenario[] {
+    return [...GRAPH_SCENARIOS.values()];
+  }
+
+  /** A new graph playground of `owner`: a scenario of the server's, or a graph of its own. */
+  create(owner: string | null, request: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean }): GraphPlayground {
+    const scenario = request.graph ? undefined : GRAPH_SCENARIOS.get(request.scenario ?? 'series-1');
+    if (!request.graph && !scenario) {
+      throw new PlaygroundError(
+        'PG_ERR_NOT_FOUND',
+        text('scenario.unknown', { scenario: (request.scenario ?? '').slice(0, 40), known: [...GRAPH_SCENARIOS.keys()].join(', ') }),
+      );
+    }
+    const others = this.#options.othersOpen?.(owner) ?? { total: 0, owned: 0 };
+    if (this.#playgrounds.size + others.total >= this.#options.maxPlaygrounds) {
+      throw new LimitError(text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
+    }
+    if (owner !== null) {
+      const own = this.list().filter((p) => p.owner === owner).length + others.owned;
+      if (own >= this.#options.maxPlaygroundsPerVisitor) {
+        throw new LimitError(text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+      }
+    }
+    const playground = new GraphPlayground({
+      owner,
+      policy: this.#options.policy,
+      claims: this.#claims,
+      scenario: scenario?.id ?? 'sandbox',
+      graph: request.graph ?? scenario!.graph,
+      notes: scenario?.notes,
+      allowIncompatible: request.allowIncompatible,
+      maxNodes: this.#options.maxNodes,
+    });
+    this.#playgrounds.set(playground.id, playground);
+    return playground;
+  }
+
+  list(): GraphPlayground[] {
+    return [...this.#playgrounds.values()];
+  }
+
+  /** As the pipeline's registry: no role is "no such playground", a lesser role is PG_ERR_FORBIDDEN. */
+  forVisitor(id: string, visitor: string | null, needed: Role): GraphPlayground {
+    const playground = this.#playgrounds.get(id);
+    const role = playground?.access.roleOf(visitor) ?? null;
+    if (!playground || role === null) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
+    if (!allows(role, needed)) throw new ForbiddenError(text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    return playground;
+  }
+
+  listFor(visitor: string | null): GraphPlayground[] {
+    return this.list().filter((playground) => playground.access.roleOf(visitor) !== null);
+  }
+
+  /** Playgrounds open now, in all and owned by `visitor` (for the other kind's caps). */
+  open(visitor: string | null): { total: number; owned: number } {
+    return { total: this.#playgrounds.size, owned: visitor === null ? 0 : this.list().filter((p) => p.owner === visitor).length };
+  }
+
+  async remove(id: string): Promise<void> {
+    const playground = this.#playgrounds.get(id);
+    if (!playground) return;
+    this.#playgrounds.delete(id);
+    await playground.close();
+  }
+
+  async closeIdle(idleMs: number, now = Date.now()): Promise<void> {
+    const idle = this.list().filter((p) => !p.activeRun && now - p.lastActivity >= idleMs);
+    await Promise.all(idle.map((p) => this.remove(p.id)));
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweeper);
+    const all = this.list();
+    this.#playgrounds.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}

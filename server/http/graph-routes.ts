@@ -1,0 +1,99 @@
+/**
+ * The HTTP API of graph playgrounds (issue 11): create one from a series scenario or a graph of one's own, run
+ * it, stop it, read its events. Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
+ * drivers run and change, the owner also deletes and shares. Documented in docs/api.md ("Graph playgrounds").
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { GraphSpec } from '../../shared/protocol/index.ts';
+import { text } from '../../shared/protocol/server-text.ts';
+import { PlaygroundError } from '../pipeline/playground.ts';
+import type { Role } from '../pipeline/access.ts';
+import type { GraphRegistry } from '../engine/graph-playground.ts';
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const CreateGraphBody = Type.Object(
+  {
+    /** A scenario of the server's (GET /api/graph-scenarios), or... */
+    scenario: Type.Optional(Type.String({ maxLength: 64 })),
+    /** ...a graph of the caller's own (the free sandbox). */
+    graph: Type.Optional(GraphSpec),
+    /** Keep links between socket types that may not talk (tcp, ipc), to see ZeroMQ refuse them. */
+    allowIncompatible: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+// Query strings arrive as text and the app does not coerce types: numbers are checked by pattern, then converted.
+const UInt = Type.String({ pattern: '^[0-9]{1,15}$' });
+const EventsQuery = Type.Object({ since: Type.Optional(UInt), limit: Type.Optional(UInt) }, { additionalProperties: false });
+const EVENTS_PER_PAGE = 5000;
+const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+
+export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
+  const graphOf = (request: { params: { id: string }; visitor: string }, needed: Role) => graphs.forVisitor(request.params.id, request.visitor, needed);
+
+  app.get('/api/graph-scenarios', async () =>
+    graphs.scenarios().map(({ id, title, description, notes, graph }) => ({ id, title, description, notes: notes ?? [], graph })),
+  );
+
+  app.get('/api/graphs', async (request) => graphs.listFor(request.visitor).map((playground) => playground.info()));
+
+  app.post<{ Body: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean } }>(
+    '/api/graphs',
+    { schema: { body: CreateGraphBody } },
+    async (request, reply) => reply.code(201).send(graphs.create(request.visitor, request.body).info()),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request) => graphOf(request, 'watcher').info());
+
+  app.delete<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    graphOf(request, 'owner');
+    await graphs.remove(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.put<{ Params: { id: string }; Body: GraphSpec }>(
+    '/api/graphs/:id/graph',
+    { schema: { params: IdParams, body: GraphSpec } },
+    async (request) => graphOf(request, 'driver').setGraph(request.body),
+  );
+
+  app.post<{ Params: { id: string } }>('/api/graphs/:id/runs', { schema: { params: IdParams } }, async (request, reply) =>
+    reply.code(201).send(await graphOf(request, 'driver').startRun()),
+  );
+
+  app.post<{ Params: { id: string } }>('/api/graphs/:id/runs/stop', { schema: { params: IdParams } }, async (request) => ({
+    summary: await graphOf(request, 'driver').stopRun(),
+  }));
+
+  // The playground's events after `since` still held in memory (the last 20,000), oldest first.
+  app.get<{ Params: { id: string }; Querystring: { since?: string; limit?: string } }>(
+    '/api/graphs/:id/events',
+    { schema: { params: IdParams, querystring: EventsQuery } },
+    async (request) => {
+      const limit = Math.min(Math.max(Number(request.query.limit ?? EVENTS_PER_PAGE), 1), EVENTS_PER_PAGE);
+      return graphOf(request, 'watcher').events(Number(request.query.since ?? 0), limit);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/graphs/:id/access', { schema: { params: IdParams } }, async (request) => {
+    const playground = graphOf(request, 'watcher');
+    return { playground: playground.id, role: playground.access.roleOf(request.visitor) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/graphs/:id/links', { schema: { params: IdParams } }, async (request) => {
+    const { watchToken, inviteToken } = graphOf(request, 'owner').access;
+    return { watchToken, inviteToken };
+  });
+
+  app.post<{ Params: { id: string }; Body: { token: string } }>(
+    '/api/graphs/:id/join',
+    { schema: { params: IdParams, body: JoinBody } },
+    async (request) => {
+      const playground = graphs.list().find((candidate) => candidate.id === request.params.id);
+      const role = playground?.access.join(request.visitor, request.body.token) ?? null;
+      if (!playground || role === null) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+      return { role, playground: playground.info() };
+    },
+  );
+}
