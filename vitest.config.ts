@@ -13,7 +13,7 @@ export default defineConfig({
     pool: 'forks',
     // zeromq sockets bind real ports and ipc paths: files run one at a time so timings stay honest
     fileParallelism: false,
-    // Every run is recorded; in tests nothing may land in the user's data folder (server/recorder/store.ts).
+    // Every run is recorded; in tests nothing may land in the user's data folder (server/recorder/store/paths.ts).
     env: { PLAYGROUND_DB: ':memory:' },
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,0 +1,70 @@
+/**
+ * Storing a checked export as a new run (the HTTP import and its checks are in ../export.ts): a new id, events
+ * re-labelled with it, checkpoints as the recorder would have written them, all in ONE transaction [R7].
+ */
+import type { EventRow } from './chunk-format.ts';
+import type { PlaygroundEvent, RunExport } from '../../../shared/protocol/index.ts';
+import { CHECKPOINT_EVERY, count, insertCheckpoint } from './counts.ts';
+import { ROWS_PER_INSERT, type StoreContext } from './statements.ts';
+import { freshRunId, insertEvents, insertRun, updateProgress } from './writes.ts';
+
+/** Rows per insertEvents call while importing: bounds what one import holds in memory at a time. */
+const IMPORT_ROWS_PER_CALL = ROWS_PER_INSERT * 100;
+
+/** Stores `doc` as a new run of `owner`; on any failure nothing of it is stored [R7]. Returns the new run's id. */
+export function importRun(store: StoreContext, doc: RunExport, owner: string | null): string {
+  const { s } = store;
+  const { run, events } = doc;
+  const id = freshRunId(s);
+  store.transaction(() => {
+    const pk = insertRun(
+      s,
+      {
+        id,
+        playground: run.playground,
+        scenario: run.scenario,
+        name: run.name,
+        params: run.params,
+        endpoints: run.endpoints,
+        workers: run.workers,
+        startedAt: Date.parse(run.startedAt) || 0,
+        owner,
+      },
+      { importedFrom: run.id },
+    );
+    const counts = new Map<string, number>();
+    let rows: EventRow[] = [];
+    events.forEach((event, i) => {
+      rows.push({
+        seq: event.seq,
+        t: event.t,
+        type: event.type,
+        json: JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent),
+      });
+      count(counts, event);
+      if ((i + 1) % CHECKPOINT_EVERY === 0) insertCheckpoint(s, pk, event.seq, counts);
+      if (rows.length === IMPORT_ROWS_PER_CALL) {
+        insertEvents(s, pk, rows);
+        rows = [];
+      }
+    });
+    insertEvents(s, pk, rows);
+    updateProgress(s, pk, {
+      eventCount: events.length,
+      firstSeq: events[0]?.seq ?? null,
+      lastSeq: events.at(-1)?.seq ?? null,
+      durationMs: run.durationMs,
+      lostEvents: run.lostEvents,
+    });
+    const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
+    s.importedEnd.run(
+      run.status,
+      Number.isFinite(endedAt) ? endedAt : null,
+      run.reason,
+      run.summary === null ? null : JSON.stringify(run.summary),
+      run.durationMs,
+      pk,
+    );
+  });
+  return id;
+}

@@ -1,0 +1,279 @@
+/**
+ * Reading stored runs: listings (keyset pages), one run, who may read it, windows of its events, its counters at a
+ * moment, and the pages an export reads. Never a whole run at once: every event query is a bounded seq range.
+ */
+import { text } from '../../../shared/protocol/server-text.ts';
+import {
+  MAX_RUN_PAGE,
+  type EndpointInfo,
+  type RecordedRun,
+  type RecordedRunDetail,
+  type RunCountersAt,
+  type RunPage,
+  type RunParams,
+  type RunSummary,
+  type WorkerInfo,
+} from '../../../shared/protocol/index.ts';
+import { Chunk } from './chunk-format.ts';
+import { countsUpTo, totals } from './counts.ts';
+import { RecordError } from './errors.ts';
+import type { RunRow } from './schema.ts';
+import type { Statements, TaskRow } from './statements.ts';
+
+/** Who may read a stored run, and who may change it. */
+export interface RunAccess {
+  owner: string | null;
+  /** The live playground that recorded it (null for an import: the id it names proves nothing). */
+  playground: string | null;
+  public: boolean;
+}
+
+/**
+ * Whose runs a listing shows: those `visitor` owns and those recorded by the live playgrounds it may watch.
+ * Public runs of others are not listed (they are read by their id).
+ */
+export interface RunViewer {
+  visitor: string;
+  playgrounds: readonly string[];
+}
+
+export interface EventRange {
+  fromSeq?: number;
+  toSeq?: number;
+  fromT?: number;
+  toT?: number;
+  limit: number;
+  /** 'topology': every event but task:* (what a replay of a big run needs before its window). Default 'all'. */
+  kind?: 'all' | 'topology';
+}
+
+/** A page of stored events as their JSON text (sent on as is: no parse, no stringify). */
+export interface JsonWindow {
+  run: string;
+  json: string[];
+  nextSeq: number | null;
+}
+
+/** One stored event located by seq: its time and JSON text. */
+interface Located {
+  seq: number;
+  t: number;
+  json: string;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** With `visitor`, the run also says whether it is that visitor's (`owned`). */
+export function toRun(row: RunRow, visitor?: string): RecordedRun {
+  const run: RecordedRun = {
+    id: row.id,
+    name: row.name,
+    playground: row.playground,
+    scenario: row.scenario,
+    startedAt: iso(row.started_at)!,
+    endedAt: iso(row.ended_at),
+    durationMs: row.duration,
+    status: row.status,
+    reason: row.reason,
+    summary: row.summary === null ? null : (JSON.parse(row.summary) as RunSummary),
+    eventCount: row.event_count,
+    firstSeq: row.first_seq ?? 0,
+    lastSeq: row.last_seq ?? 0,
+    lostEvents: row.lost_events,
+    workers: JSON.parse(row.workers) as WorkerInfo[],
+    params: JSON.parse(row.params) as RunParams,
+    source: row.source,
+    public: row.public === 1,
+  };
+  if (row.name_n !== null)
+    run.defaultName = { scenario: row.scenario, ...(row.lesson !== null ? { lesson: row.lesson } : {}), n: row.name_n };
+  if (visitor !== undefined) run.owned = row.owner !== null && row.owner === visitor;
+  return run;
+}
+
+export function toDetail(row: RunRow, visitor?: string): RecordedRunDetail {
+  return {
+    ...toRun(row, visitor),
+    params: JSON.parse(row.params) as RunParams,
+    endpoints: JSON.parse(row.endpoints) as EndpointInfo[],
+    protocolVersion: row.format_version,
+  };
+}
+
+/** The row of a stored run; PG_ERR_NOT_FOUND for an unknown id. */
+export function runRow(s: Statements, id: string): RunRow {
+  const row = s.byId.get(id);
+  if (!row) throw new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
+  return row;
+}
+
+/**
+ * Newest first (most recently recorded or imported). `before` is the `nextBefore` of the previous page. With a
+ * `viewer`, only the runs it may see (RunViewer), each saying whether it is the viewer's; without, every run.
+ */
+export function listRuns(
+  s: Statements,
+  options: { limit?: number; before?: string; viewer?: RunViewer } = {},
+): RunPage {
+  const limit = Math.max(1, Math.min(options.limit ?? 50, MAX_RUN_PAGE));
+  let cursor: number | null = null;
+  if (options.before !== undefined) {
+    if (!/^[0-9]{1,15}$/.test(options.before)) {
+      throw new RecordError('PG_ERR_VALIDATION', text('record.badCursor', { before: options.before.slice(0, 20) }));
+    }
+    cursor = Number(options.before);
+  }
+  const { viewer } = options;
+  let rows: RunRow[];
+  let total: number;
+  if (viewer) {
+    const playgrounds = JSON.stringify(viewer.playgrounds);
+    rows = s.viewerPageBefore.all(viewer.visitor, playgrounds, cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    total = s.viewerTotal.get(viewer.visitor, playgrounds)?.n ?? 0;
+  } else {
+    rows = cursor === null ? s.pageFirst.all(limit + 1) : s.pageBefore.all(cursor, limit + 1);
+    total = s.total.get()?.n ?? 0;
+  }
+  const more = rows.length > limit;
+  if (more) rows.pop();
+  return {
+    runs: rows.map((row) => toRun(row, viewer?.visitor)),
+    nextBefore: more ? String(rows[rows.length - 1]!.pk) : null,
+    total,
+  };
+}
+
+/** Who owns a stored run, which playground recorded it and whether it is public; null for an unknown id. */
+export function accessOf(s: Statements, id: string): RunAccess | null {
+  const row = s.access.get(id);
+  return row
+    ? { owner: row.owner, playground: row.source === 'live' ? row.playground : null, public: row.public === 1 }
+    : null;
+}
+
+/** Merges two seq-ordered lists into one, keeping at most `limit`. */
+function mergeBySeq<T extends { seq: number }>(a: readonly T[], b: readonly T[], limit: number): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    if (j >= b.length || (i < a.length && a[i]!.seq < b[j]!.seq)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
+
+/** Up to `limit` chunked task events with lo <= seq <= hi, in seq order. */
+function chunkEvents(s: Statements, pk: number, lo: number, hi: number, limit: number): Located[] {
+  const out: Located[] = [];
+  if (limit <= 0) return out;
+  const start = s.chunkAtOrBefore.get(pk, lo)?.first_seq ?? lo;
+  for (const row of s.chunksFrom.iterate(pk, start, hi)) {
+    const chunk = new Chunk(row);
+    for (let i = chunk.indexOfSeq(lo); i < chunk.count; i++) {
+      const seq = chunk.seq(i);
+      if (seq > hi || out.length >= limit) break;
+      out.push({ seq, t: chunk.t(i), json: chunk.json(i) });
+    }
+    if (out.length >= limit || row.last_seq >= hi) break;
+  }
+  return out;
+}
+
+/** Up to `limit` events (both tables) with lo <= seq <= hi, in seq order. */
+function events(s: Statements, pk: number, lo: number, hi: number, limit: number): { seq: number; json: string }[] {
+  return mergeBySeq(s.window.all(pk, lo, hi, limit), chunkEvents(s, pk, lo, hi, limit), limit);
+}
+
+/** The seq of the first event with t' >= t, or null. */
+function seqAtOrAfterT(s: Statements, pk: number, t: number): number | null {
+  const row = s.seqAtOrAfterT.get(pk, t)?.seq ?? null;
+  const found = s.chunkEndingAtOrAfterT.get(pk, t);
+  let chunked: number | null = null;
+  if (found) {
+    const chunk = new Chunk(found);
+    const i = chunk.indexOfT(t);
+    if (i < chunk.count) chunked = chunk.seq(i);
+  }
+  return row === null ? chunked : chunked === null ? row : Math.min(row, chunked);
+}
+
+/** The seq of the last event with t' <= t, or null. */
+function seqAtOrBeforeT(s: Statements, pk: number, t: number): number | null {
+  const row = s.seqAtOrBeforeT.get(pk, t)?.seq ?? null;
+  const found = s.chunkStartingAtOrBeforeT.get(pk, t);
+  let chunked: number | null = null;
+  if (found) {
+    const chunk = new Chunk(found);
+    // The last event with t' <= t: just before the first one after t.
+    let i = chunk.indexOfT(t);
+    while (i < chunk.count && chunk.t(i) <= t) i++;
+    if (i > 0) chunked = chunk.seq(i - 1);
+  }
+  return row === null ? chunked : chunked === null ? row : Math.max(row, chunked);
+}
+
+/**
+ * A window of a run's events in seq order: seq in [fromSeq, toSeq] and t in [fromT, toT], at most `limit`.
+ * Time bounds become seq bounds through the (run, t) index, so any window costs two seeks plus its rows.
+ */
+export function eventWindow(s: Statements, id: string, range: EventRange): JsonWindow {
+  const row = runRow(s, id);
+  let lo = range.fromSeq ?? 0;
+  let hi = range.toSeq ?? Number.MAX_SAFE_INTEGER;
+  if (range.fromT !== undefined) lo = Math.max(lo, seqAtOrAfterT(s, row.pk, range.fromT) ?? Number.MAX_SAFE_INTEGER);
+  if (range.toT !== undefined) hi = Math.min(hi, seqAtOrBeforeT(s, row.pk, range.toT) ?? -1);
+  if (lo > hi) return { run: row.id, json: [], nextSeq: null };
+  const rows =
+    range.kind === 'topology'
+      ? s.topologyWindow.all(row.pk, lo, hi, range.limit + 1)
+      : events(s, row.pk, lo, hi, range.limit + 1);
+  const more = rows.length > range.limit;
+  if (more) rows.pop();
+  return { run: row.id, json: rows.map((r) => r.json), nextSeq: more ? rows[rows.length - 1]!.seq + 1 : null };
+}
+
+/** Exact task totals of a run up to time t (every task event with t' <= t): what the counters showed then. */
+export function countersAt(s: Statements, id: string, t: number): RunCountersAt {
+  const row = runRow(s, id);
+  const lastSeq = seqAtOrBeforeT(s, row.pk, t) ?? 0;
+  const rows = lastSeq > 0 ? countsUpTo(s, row.pk, lastSeq) : [];
+  const { sent, received, done, collected, lost } = totals(rows, JSON.parse(row.workers) as WorkerInfo[]);
+  return { run: row.id, t, lastSeq, sent, received, done, collected, lost };
+}
+
+/** The row a streaming export starts from; refuses a run still being recorded. */
+export function exportable(s: Statements, id: string): { pk: number; run: RecordedRunDetail } {
+  const row = runRow(s, id);
+  if (row.status === 'running') {
+    throw new RecordError('PG_ERR_RUN_ACTIVE', text('record.activeExport', { run: id }));
+  }
+  return { pk: row.pk, run: toDetail(row) };
+}
+
+/** Up to `limit` events with afterSeq < seq <= lastSeq, as stored JSON (the export's page). */
+export function eventsAfter(
+  s: Statements,
+  pk: number,
+  afterSeq: number,
+  lastSeq: number,
+  limit: number,
+): { seq: number; json: string }[] {
+  return events(s, pk, afterSeq + 1, lastSeq, limit);
+}
+
+/** Up to `limit` task events with afterSeq < seq <= lastSeq (the CSV export's page). */
+export function tasksAfter(s: Statements, pk: number, afterSeq: number, lastSeq: number, limit: number): TaskRow[] {
+  const chunked = chunkEvents(s, pk, afterSeq + 1, lastSeq, limit).map(({ seq, t, json }): TaskRow => {
+    const event = JSON.parse(json) as { type: string; task?: number; worker?: string | null; body?: string };
+    return {
+      seq,
+      t,
+      type: event.type,
+      task: event.task ?? null,
+      worker: event.worker ?? null,
+      body: event.body ?? null,
+    };
+  });
+  return mergeBySeq(s.tasksAfterSeq.all(pk, afterSeq, lastSeq, limit), chunked, limit);
+}
