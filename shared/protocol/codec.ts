@@ -175,11 +175,6 @@ export function decodeCommand(text: string): Decoded<ClientCommandT> {
   return parsed.ok ? commandChecker.check(parsed.value) : parsed;
 }
 
-/** Validates an already-parsed command (the HTTP routes receive parsed bodies). */
-export function checkCommand(value: unknown): Decoded<ClientCommandT> {
-  return commandChecker.check(value);
-}
-
 /** Decodes a frame from the server; the browser drops (and counts) what fails. */
 export function decodeServerMessage(text: string): Decoded<ServerMessageT> {
   const parsed = parse(text, Number.MAX_SAFE_INTEGER);

@@ -74,16 +74,25 @@ function isErrorBody(value: unknown): value is { code: string; message: string }
 }
 
 /** One JSON request; failures become ApiError (used by the other *-api.ts files too). */
-export async function request(method: string, path: string, body?: unknown): Promise<unknown> {
+export function request(method: string, path: string, body?: unknown): Promise<unknown> {
+  return send(method, path, body === undefined ? undefined : JSON.stringify(body));
+}
+
+/** A request whose body is JSON text already (an import file, sent as it was read: it may be large). */
+export function requestJsonText(method: string, path: string, json: string): Promise<unknown> {
+  return send(method, path, json);
+}
+
+async function send(method: string, path: string, json: string | undefined): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers: {
-        ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' }),
+        ...(json === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' }),
         ...sessionHeaders(), // an embedded page's own visitor (embed.ts)
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: json,
     });
   } catch (error) {
     throw new ApiError('PG_ERR_NETWORK', `Cannot reach the server (${(error as Error).message}).`);

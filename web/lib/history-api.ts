@@ -1,6 +1,7 @@
 /**
  * The history API (`/api/runs*`, docs/recording.md): list, open, rename, delete, event windows, counters at t,
- * export links and import. Failures become ApiError with the server's code and message.
+ * export links and import, through api.ts's request (the session header of an embedded page included). Failures
+ * become ApiError with the server's code and message.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import {
@@ -11,39 +12,12 @@ import {
   type RunCountersAt,
   type RunPage,
 } from '../../shared/protocol/history.ts';
-import { ApiError, serverTextOf } from './api.ts';
-import { sessionHeaders } from './embed.ts';
+import { ApiError, request, requestJsonText } from './api.ts';
 
 const isDetail = TypeCompiler.Compile(RecordedRunDetail);
 
 function runPath(id: string): string {
   return `/api/runs/${encodeURIComponent(id)}`;
-}
-
-async function call(method: string, path: string, init: { body?: BodyInit; type?: string } = {}): Promise<unknown> {
-  let response: Response;
-  try {
-    const headers: Record<string, string> = { accept: 'application/json', ...sessionHeaders() };
-    if (init.type) headers['content-type'] = init.type;
-    response = await fetch(path, { method, headers, body: init.body });
-  } catch (error) {
-    throw new ApiError('PG_ERR_NETWORK', `Cannot reach the server (${(error as Error).message}).`);
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) {
-    const body = parsed as { code?: unknown; message?: unknown } | undefined;
-    if (body && typeof body.code === 'string' && typeof body.message === 'string') {
-      throw new ApiError(body.code, body.message, response.status, serverTextOf(body));
-    }
-    throw new ApiError('PG_ERR_HTTP', `${method} ${path} failed: HTTP ${response.status}`, response.status);
-  }
-  return parsed;
 }
 
 function detail(value: unknown): RecordedRunDetailT {
@@ -55,26 +29,26 @@ function detail(value: unknown): RecordedRunDetailT {
 export async function listRuns(limit = 20, before: string | null = null): Promise<RunPage> {
   const query = new URLSearchParams({ limit: String(limit) });
   if (before) query.set('before', before);
-  const page = (await call('GET', `/api/runs?${query}`)) as RunPage | undefined;
+  const page = (await request('GET', `/api/runs?${query}`)) as RunPage | undefined;
   if (!page || !Array.isArray(page.runs)) throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected run list.');
   return page;
 }
 
 export async function getRecordedRun(id: string): Promise<RecordedRunDetailT> {
-  return detail(await call('GET', runPath(id)));
+  return detail(await request('GET', runPath(id)));
 }
 
 export async function renameRun(id: string, name: string): Promise<RecordedRunDetailT> {
-  return detail(await call('PATCH', runPath(id), { body: JSON.stringify({ name }), type: 'application/json' }));
+  return detail(await request('PATCH', runPath(id), { name }));
 }
 
 /** PATCH /api/runs/:id {public}: the owner lets anyone with the permalink read the run (or no longer). */
 export async function setRunPublic(id: string, isPublic: boolean): Promise<RecordedRunDetailT> {
-  return detail(await call('PATCH', runPath(id), { body: JSON.stringify({ public: isPublic }), type: 'application/json' }));
+  return detail(await request('PATCH', runPath(id), { public: isPublic }));
 }
 
 export async function deleteRun(id: string): Promise<void> {
-  await call('DELETE', runPath(id));
+  await request('DELETE', runPath(id));
 }
 
 /** GET /api/runs/:id/events (inclusive bounds; at most MAX_EVENT_WINDOW per call). */
@@ -85,7 +59,7 @@ export async function getEvents(
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(range)) if (value !== undefined) query.set(key, String(value));
   if (!query.has('limit')) query.set('limit', String(MAX_EVENT_WINDOW));
-  const window = (await call('GET', `${runPath(id)}/events?${query}`)) as EventWindow | undefined;
+  const window = (await request('GET', `${runPath(id)}/events?${query}`)) as EventWindow | undefined;
   if (!window || !Array.isArray(window.events)) throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected event window.');
   return window;
 }
@@ -94,12 +68,12 @@ export async function getEvents(
 export async function getCountersAt(id: string, t: number): Promise<RunCountersAt> {
   // The server takes plain decimals (at most 9 decimals, no exponent).
   const time = Math.max(0, t).toFixed(9).replace(/\.?0+$/, '');
-  return (await call('GET', `${runPath(id)}/counters?t=${time}`)) as RunCountersAt;
+  return (await request('GET', `${runPath(id)}/counters?t=${time}`)) as RunCountersAt;
 }
 
 /** POST /api/runs/import with the file's text; 400 PG_ERR_IMPORT says what is wrong with it. */
 export async function importRun(text: string): Promise<RecordedRunDetailT> {
-  return detail(await call('POST', '/api/runs/import', { body: text, type: 'application/json' }));
+  return detail(await requestJsonText('POST', '/api/runs/import', text));
 }
 
 export function exportJsonUrl(id: string): string {

@@ -406,12 +406,6 @@ export function resultRoute(layout: DiagramLayout, node: NodeLayout): Route | nu
   return routeOf([bend(node.out, exit), straight(exit, past), linkBetween(past, sink.anchor)]);
 }
 
-/** SVG path data for a link. */
-export function linkPath(link: Link): string {
-  const { from, c1, c2, to } = link;
-  return `M ${from.x} ${from.y} C ${c1.x} ${c1.y}, ${c2.x} ${c2.y}, ${to.x} ${to.y}`;
-}
-
 /** SVG path data for a route. */
 export function routePath(route: Route): string {
   const first = route.segments[0];

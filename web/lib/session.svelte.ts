@@ -99,12 +99,6 @@ export class PlaygroundSession {
   /** Run id the server gave us whose run:started has not arrived yet. */
   awaitingRun = $state<string | null>(null);
   scenarios = $state.raw<readonly Pick<ScenarioInfo, 'id' | 'title'>[]>(FALLBACK_SCENARIOS);
-  /**
-   * The sink as last set through PATCH, until the next run starts.
-   * NOTE: between runs the server's PlaygroundInfo.sink reports the last run's sink, not the configuration a
-   * PATCH just changed, so the answer of the PATCH is kept here.
-   */
-  sinkOverride = $state.raw<{ sink: SinkInfo; afterRun: string | null } | null>(null);
 
   /**
    * This session's role in the playground: its owner, a driver (invite link) or a watcher (watch link), who sees
@@ -138,8 +132,6 @@ export class PlaygroundSession {
     !this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0,
   );
   readonly intervalDraft = $derived(this.drafts.intervalMs ?? null);
-  readonly intervalText = $derived(this.paramText('intervalMs'));
-  readonly intervalError = $derived(this.paramError('intervalMs'));
   /** The first invalid draft's message, for the help line under the controls. */
   readonly draftError = $derived.by(() => {
     for (const key of Object.keys(this.drafts) as NumericParam[]) {
@@ -152,16 +144,11 @@ export class PlaygroundSession {
   /** Whether this session may change the playground (run, topology, options, lessons); watchers only look. */
   readonly canDrive = $derived(this.role === 'owner' || this.role === 'driver');
   /** The sink of the next run (between runs) or of the run in progress. */
-  readonly sink: SinkInfo | null = $derived(
-    this.sinkOverride && this.sinkOverride.afterRun === this.run.runId ? this.sinkOverride.sink : (this.info?.sink ?? null),
-  );
+  readonly sink: SinkInfo | null = $derived(this.info?.sink ?? null);
   readonly showSink = $derived(this.sink?.enabled ?? false);
   /** Transports the scenario's ventilator can bind (what a worker may use). */
   readonly transports = $derived([...new Set((this.info?.endpoints ?? []).map((e) => e.transport))]);
   readonly canAddWorker = $derived((this.info?.workers.length ?? 0) < (this.info?.maxWorkers ?? 0));
-  readonly runLabel = $derived(
-    this.run.status === 'ended' ? `ended (${this.run.endReason ?? 'completed'})` : this.isRunActive ? 'running' : 'idle',
-  );
   readonly runStateKey = $derived(this.run.status === 'ended' ? 'ended' : this.isRunActive ? 'running' : 'idle');
 
   #isClosed = false;
@@ -213,15 +200,6 @@ export class PlaygroundSession {
     });
   }
 
-  editInterval(text: string): void {
-    this.editParam('intervalMs', text);
-  }
-
-  /** Sends the edited interval if it is valid and differs from the playground's. */
-  commitInterval(): Promise<void> {
-    return this.commitParams();
-  }
-
   setIntervalMs(ms: number): Promise<void> {
     return this.setParams({ intervalMs: ms });
   }
@@ -244,10 +222,7 @@ export class PlaygroundSession {
       if (this.info?.scenario === scenario) return;
       const info = await api.createPlayground({ scenario });
       if (this.#isClosed) return;
-      this.drafts = {};
-      this.sinkOverride = null;
-      this.#filledRun = null;
-      this.awaitingRun = null;
+      this.#forget();
       this.#attach(info);
     });
   }
@@ -300,7 +275,6 @@ export class PlaygroundSession {
 
   #forget(): void {
     this.drafts = {};
-    this.sinkOverride = null;
     this.#filledRun = null;
     this.awaitingRun = null;
   }
@@ -331,8 +305,9 @@ export class PlaygroundSession {
 
   setSink(patch: SinkPatch): Promise<void> {
     return this.#enqueue('sink', async (id) => {
+      // The answer is the sink of the next run; playground:updated says the same a moment later.
       const sink = await api.patchSink(id, patch);
-      this.sinkOverride = { sink, afterRun: this.run.runId };
+      if (this.info) this.info = { ...this.info, sink };
     });
   }
 
