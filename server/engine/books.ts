@@ -58,7 +58,15 @@ export interface EndFacts {
 
 export class MessageBook {
   #nextMessage = 0;
-  readonly #copies: Copy[] = [];
+  /**
+   * Copies still undecided. Decided ones are only counted: memory follows what is on the way, not the run's
+   * length (a dead receiver's lists are swept as they grow).
+   */
+  readonly #open = new Set<Copy>();
+  #copies = 0;
+  #delivered = 0;
+  #unattributed = 0;
+  readonly #droppedBy = new Map<DropReason, number>();
   /** Pending copies by candidate receiver, oldest first (a copy with several candidates is in each list). */
   readonly #pendingFor = new Map<string, Copy[]>();
   /** publisher -> subscriber -> has it delivered at least one copy (the subscription is known to be in). */
@@ -66,7 +74,6 @@ export class MessageBook {
   readonly #sentBy = new Map<string, number>();
   readonly #receivedBy = new Map<string, number>();
   #refusals = 0;
-  #pending = 0;
 
   /** A new message id, numbered within the run. */
   nextMessage(): number {
@@ -86,19 +93,22 @@ export class MessageBook {
     this.#sentBy.set(sender, (this.#sentBy.get(sender) ?? 0) + 1);
     for (const target of targets) {
       const copy: Copy = { message, sender, body, candidates: target.candidates, fanOut: target.fanOut, state: 'pending' };
-      this.#copies.push(copy);
-      this.#pending++;
+      this.#copies++;
+      this.#open.add(copy);
       for (const candidate of target.candidates) {
         let list = this.#pendingFor.get(candidate);
         if (!list) this.#pendingFor.set(candidate, (list = []));
         list.push(copy);
+        // A receiver that stopped reading never sweeps its list on a receipt: sweep it as it doubles.
+        if (list.length >= 1024 && (list.length & (list.length - 1)) === 0) this.#sweep(candidate, list);
       }
     }
   }
 
   /** A copy decided at once: a publisher filtered it, or nobody could ever take it. */
-  recordDrop(message: number, sender: string, body: string, drop: Omit<Drop, 'message'>): Drop {
-    this.#copies.push({ message, sender, body, candidates: [], fanOut: false, state: 'dropped', reason: drop.reason });
+  recordDrop(message: number, _sender: string, _body: string, drop: Omit<Drop, 'message'>): Drop {
+    this.#copies++;
+    this.#droppedBy.set(drop.reason, (this.#droppedBy.get(drop.reason) ?? 0) + 1);
     return { message, ...drop };
   }
 
@@ -147,8 +157,8 @@ export class MessageBook {
   /** Every pending copy `sender` has sent, or will send, is lost: ZeroMQ refused the node. */
   refuse(sender: string): Drop[] {
     const drops: Drop[] = [];
-    for (const copy of this.#copies) {
-      if (copy.state !== 'pending' || copy.sender !== sender) continue;
+    for (const copy of [...this.#open]) {
+      if (copy.sender !== sender) continue;
       this.#settle(copy, 'dropped', 'refused');
       drops.push({ message: copy.message, node: copy.candidates[0] ?? sender, peer: copy.candidates[0] ?? null, reason: 'refused' });
     }
@@ -164,8 +174,7 @@ export class MessageBook {
   settle(facts: EndFacts): Drop[] {
     if (facts.stopped) return [];
     const drops: Drop[] = [];
-    for (const copy of this.#copies) {
-      if (copy.state !== 'pending') continue;
+    for (const copy of [...this.#open]) {
       if (facts.refusedNodes.has(copy.sender)) {
         this.#settle(copy, 'dropped', 'refused');
       } else if (copy.fanOut) {
@@ -193,27 +202,18 @@ export class MessageBook {
   }
 
   summary(durationMs: number): GraphSummary {
-    const droppedBy: Record<string, number> = {};
-    let delivered = 0;
-    let dropped = 0;
-    let unattributed = 0;
-    let inFlight = 0;
-    for (const copy of this.#copies) {
-      if (copy.state === 'delivered') delivered++;
-      else if (copy.state === 'unattributed') unattributed++;
-      else if (copy.state === 'pending') inFlight++;
-      else {
-        dropped++;
-        droppedBy[copy.reason!] = (droppedBy[copy.reason!] ?? 0) + 1;
-      }
-    }
+    const droppedBy = Object.fromEntries(this.#droppedBy);
+    const dropped = [...this.#droppedBy.values()].reduce((a, b) => a + b, 0);
+    const delivered = this.#delivered;
+    const unattributed = this.#unattributed;
+    const inFlight = this.#open.size;
     const nodes: GraphSummary['nodes'] = {};
     for (const id of new Set([...this.#sentBy.keys(), ...this.#receivedBy.keys()])) {
       nodes[id] = { sent: this.#sentBy.get(id) ?? 0, received: this.#receivedBy.get(id) ?? 0 };
     }
     return {
       sent: this.#nextMessage,
-      copies: this.#copies.length,
+      copies: this.#copies,
       delivered,
       dropped,
       droppedBy,
@@ -227,13 +227,19 @@ export class MessageBook {
 
   /** Pending copies right now (the run waits for them to settle before it ends by itself). */
   get pending(): number {
-    return this.#pending;
+    return this.#open.size;
   }
 
   #settle(copy: Copy, state: Exclude<CopyState, 'pending'>, reason?: DropReason): void {
-    if (copy.state === 'pending') this.#pending--;
+    if (copy.state !== 'pending') return;
+    this.#open.delete(copy);
     copy.state = state;
-    if (reason) copy.reason = reason;
+    if (state === 'delivered') this.#delivered++;
+    else if (state === 'unattributed') this.#unattributed++;
+    else if (reason) {
+      copy.reason = reason;
+      this.#droppedBy.set(reason, (this.#droppedBy.get(reason) ?? 0) + 1);
+    }
   }
 
   #sweep(receiver: string, list: Copy[]): void {

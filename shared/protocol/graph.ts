@@ -196,6 +196,7 @@ export const GraphSpec = Type.Object(
  * interface by reference where it would compare the inferred graph's nested unions member by member (it gave up
  * on that, "two different types with this name exist", once nodes gained `listen`).
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the point is a named type (see above)
 export interface GraphSpec extends Static<typeof GraphSpec> {}
 
 /** Why a copy of a message was never delivered (see docs/zmq-patterns.md for the evidence behind each). */
