@@ -97,6 +97,9 @@ describe('the live digest (a polite live region, throttled)', () => {
     const events = [
       { type: 'socket:event', seq: 1, run: 'run-1', t: 1, node: 'worker-1', kind: 'handshake', address: 'tcp://127.0.0.1:1' },
       { type: 'socket:event', seq: 2, run: 'run-1', t: 2, node: 'worker-2', kind: 'handshake', address: 'tcp://127.0.0.1:1' },
+      // The sink's socket and a worker's socket to the sink shake hands too: not workers joining the rotation.
+      { type: 'socket:event', seq: 2, run: 'run-1', t: 2, node: 'sink', kind: 'handshake', address: 'tcp://127.0.0.1:2' },
+      { type: 'socket:event', seq: 2, run: 'run-1', t: 2, node: 'worker-2:results', kind: 'handshake', address: 'tcp://127.0.0.1:2' },
       { type: 'worker:updated', seq: 3, run: 'run-1', t: 3, worker: { id: 'worker-1' }, change: 'connected' },
       { type: 'worker:updated', seq: 4, run: 'run-1', t: 4, worker: { id: 'worker-2' }, change: 'killed (SIGKILL)' },
       { type: 'ventilator:state', seq: 5, run: 'run-1', t: 5, state: 'blocked' },
@@ -105,7 +108,7 @@ describe('the live digest (a polite live region, throttled)', () => {
     expect(digest.take(LIVE_GATHER_MS, en)).toBe(
       'worker-1 and worker-2 connected. worker-2: killed (SIGKILL). send() is waiting: no pipe can take the next task.',
     );
-    digest.feed(events.slice(3, 4), null, 5000);
+    digest.feed(events.slice(5, 6), null, 5000);
     expect(digest.take(6000, es)).toBe('worker-2: matado (SIGKILL).');
   });
 

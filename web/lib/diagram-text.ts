@@ -201,7 +201,10 @@ function noteOf(event: PlaygroundEvent): Note | null {
       if (event.change === 'connecting' || event.change === 'starting') return null;
       return { kind: 'change', worker: event.worker.id, change: event.change };
     case 'socket:event':
-      return event.kind === 'handshake' && event.node !== 'ventilator' ? { kind: 'connected', worker: event.node } : null;
+      // A worker's own PULL socket; not the ventilator, the sink, nor a worker's socket to the sink ("worker-3:results").
+      return event.kind === 'handshake' && event.node !== 'ventilator' && event.node !== 'sink' && !event.node.includes(':')
+        ? { kind: 'connected', worker: event.node }
+        : null;
     case 'worker:stopped':
       return { kind: 'stopped', worker: event.worker, reason: event.reason };
     case 'worker:removed':
