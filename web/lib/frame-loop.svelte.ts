@@ -1,33 +1,44 @@
 /**
- * The page's only requestAnimationFrame loop. It runs while the frame callback says there is something to
- * animate and sleeps otherwise; `wake()` restarts it when new work arrives.
+ * The page's only requestAnimationFrame loop. Whatever moves with the frames (the live run's dots and counters,
+ * a replay's playhead) adds a callback; the loop runs while any callback says there is something to animate and
+ * sleeps otherwise; `wake()` restarts it when new work arrives. The page shares one (`pageFrameLoop()`); tests
+ * build their own with a scripted requestFrame and clock.
  */
 
-/** The frame callback plus injectable rAF and clock (tests pass fakes). */
+/** Injectable rAF and clock (tests pass fakes). */
 export interface FrameLoopOptions {
-  /** Called once per frame with performance.now(); returns true while more frames are needed. */
-  onFrame(now: number): boolean;
   requestFrame?(callback: (now: number) => void): number;
   cancelFrame?(handle: number): void;
   now?(): number;
 }
 
+/** Called once per frame with the frame's time (performance.now() ms); returns true while it needs more frames. */
+export type FrameCallback = (now: number) => boolean;
+
 /** A requestAnimationFrame loop that sleeps when idle. */
 export class FrameLoop {
-  /** Time of the last frame (performance.now() ms); components derive positions from it. */
+  /** Time of the last frame (performance.now() ms): what the live clock reads, so drawing follows the frames. */
   time = $state(0);
 
   readonly #options: FrameLoopOptions;
+  readonly #callbacks = new Set<FrameCallback>();
   #handle: number | null = null;
   #isClosed = false;
 
-  constructor(options: FrameLoopOptions) {
+  constructor(options: FrameLoopOptions = {}) {
     this.#options = options;
-    this.time = this.#now();
+    this.time = this.now();
   }
 
-  #now(): number {
+  /** The loop's clock (performance.now() unless a test gave another). */
+  now(): number {
     return this.#options.now ? this.#options.now() : performance.now();
+  }
+
+  /** Calls `callback` on every frame from the next one on; returns the function that removes it. */
+  add(callback: FrameCallback): () => void {
+    this.#callbacks.add(callback);
+    return () => this.#callbacks.delete(callback);
   }
 
   /** Ensures a frame is scheduled (idempotent, cheap to call on every batch). */
@@ -37,17 +48,28 @@ export class FrameLoop {
     this.#handle = request((now) => {
       this.#handle = null;
       this.time = now;
-      if (this.#options.onFrame(now)) this.wake();
+      let isBusy = false;
+      for (const callback of [...this.#callbacks]) if (callback(now)) isBusy = true;
+      if (isBusy) this.wake();
     });
   }
 
   /** Stops for good (idempotent). */
   close(): void {
     this.#isClosed = true;
+    this.#callbacks.clear();
     if (this.#handle !== null) {
       const cancel = this.#options.cancelFrame ?? ((h: number) => cancelAnimationFrame(h));
       cancel(this.#handle);
       this.#handle = null;
     }
   }
+}
+
+let pageLoop: FrameLoop | null = null;
+
+/** The page's one loop, created on first use. */
+export function pageFrameLoop(): FrameLoop {
+  pageLoop ??= new FrameLoop();
+  return pageLoop;
 }

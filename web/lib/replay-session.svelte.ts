@@ -1,8 +1,9 @@
 /**
- * A recorded run replayed on the live page's own components. ReplaySession IS a PlaygroundSession (so Diagram,
- * AccountingBar and the panels read it through the same context, unchanged) that never connects: its RunState is
- * fed recorded events through the same `applyFrame` the live stream uses, and its frame clock is the timeline's
- * playhead instead of the wall clock.
+ * A recorded run replayed on the live page's own components. ReplaySession is a RunView (run-view.ts), as the live
+ * session is, so Diagram, AccountingBar and the panels read it through the same context, unchanged; it has no
+ * actions and never connects. Its RunState is fed recorded events through the same `applyFrame` the live stream
+ * uses, and its PlaybackClock is the playhead (a ReplayClock) instead of the wall clock. Playing moves the
+ * playhead on the page's frame loop.
  *
  *   seek(t)  -> rebuild: RunState folds every loaded event with t' <= t in one frame (exact counters; the events of
  *               the last flight duration are "news", so their dots stand where they stood at t)
@@ -13,11 +14,12 @@
  * run (`events?kind=topology`) for its topology at any moment.
  */
 import { MAX_EVENT_WINDOW, type RecordedRunDetail } from '../../shared/protocol/history.ts';
-import type { PlaygroundEvent, PlaygroundInfo, Transport } from '../../shared/protocol/index.ts';
+import type { PlaygroundEvent, PlaygroundInfo, RunParams, SinkInfo, Transport } from '../../shared/protocol/index.ts';
 import { DEFAULT_SOCKET_OPTIONS } from '../../shared/protocol/index.ts';
 import { toErrorInfo } from './api.ts';
 import { localize } from './i18n/index.svelte.ts';
 import { flightDuration } from './flights.ts';
+import { pageFrameLoop, type FrameLoop } from './frame-loop.svelte.ts';
 import * as history from './history-api.ts';
 import {
   SPEEDS,
@@ -34,7 +36,9 @@ import {
   type LoadedWindow,
   type Speed,
 } from './replay.ts';
-import { PlaygroundSession } from './session.svelte.ts';
+import { ReplayClock } from './run-clock.svelte.ts';
+import { RunState } from './run-state.svelte.ts';
+import type { RunView } from './run-view.ts';
 
 type Started = Extract<PlaygroundEvent, { type: 'run:started' }>;
 
@@ -50,9 +54,19 @@ function transportOf(address: string): Transport {
   return address.startsWith('ipc:') ? 'ipc' : address.startsWith('inproc:') ? 'inproc' : 'tcp';
 }
 
+/** What a test replaces: the frame loop (the page's by default). */
+export interface ReplayOptions {
+  loop?: FrameLoop;
+}
+
 /** One recorded run on the timeline. */
-export class ReplaySession extends PlaygroundSession {
+export class ReplaySession implements RunView {
   readonly runId: string;
+  readonly run = new RunState();
+  /** The moment the diagram draws: the playhead, once its state is shown. */
+  readonly clock = new ReplayClock();
+  /** The recorded topology, params and sink as a PlaygroundInfo (null until loaded). */
+  info = $state.raw<PlaygroundInfo | null>(null);
   detail = $state.raw<RecordedRunDetail | null>(null);
   /** The playhead (ms since the run started). */
   time = $state(0);
@@ -68,29 +82,32 @@ export class ReplaySession extends PlaygroundSession {
   marks = $state.raw<{ t: number; type: string }[]>([]);
 
   readonly duration = $derived(this.detail?.durationMs ?? 0);
+  /** Parameters of the run: as recorded. */
+  readonly viewParams: RunParams | null = $derived(this.run.params ?? this.info?.params ?? null);
+  readonly showBuiltInWorkers = $derived(this.viewParams?.builtInWorkers ?? true);
+  readonly showExternal = $derived(!this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0);
+  readonly isPipeline = $derived(this.info?.scenario === 'pipeline');
+  readonly sink: SinkInfo | null = $derived(this.info?.sink ?? null);
+  readonly showSink = $derived(this.sink?.enabled ?? false);
 
   #window: LoadedWindow | null = null;
   #prologue: PlaygroundEvent[] = [];
   #isWhole = false;
   #appliedSeq = 0;
-  #raf: number | null = null;
+  /** Removes the playing callback from the frame loop (null while paused). */
+  #stopFrames: (() => void) | null = null;
   #lastFrame = 0;
   #isClosed = false;
+  readonly #loop: FrameLoop;
 
-  constructor(runId: string) {
-    super();
+  constructor(runId: string, options: ReplayOptions = {}) {
     this.runId = runId;
-    this.pending = null;
+    this.#loop = options.loop ?? pageFrameLoop();
   }
 
-  override start(): void {
-    // A replay never connects to a playground.
-  }
-
-  override close(): void {
+  close(): void {
     this.#isClosed = true;
     this.pause();
-    this.loop.close();
   }
 
   /** Fetches the run and shows its first moment. */
@@ -137,13 +154,14 @@ export class ReplaySession extends PlaygroundSession {
     if (this.isPlaying || this.isLoading || this.loadError) return;
     if (this.time >= this.duration) void this.seek(0);
     this.isPlaying = true;
-    this.#lastFrame = performance.now();
-    this.#schedule();
+    this.#lastFrame = this.#loop.now();
+    this.#stopFrames ??= this.#loop.add((now) => this.#onFrame(now));
+    this.#loop.wake();
   }
 
   pause(): void {
-    if (this.#raf !== null) cancelAnimationFrame(this.#raf);
-    this.#raf = null;
+    this.#stopFrames?.();
+    this.#stopFrames = null;
     if (!this.isPlaying) return;
     this.isPlaying = false;
     // Counters are throttled while playing: settle on the exact state at the playhead.
@@ -182,26 +200,26 @@ export class ReplaySession extends PlaygroundSession {
     await this.seek(target);
   }
 
-  #schedule(): void {
-    this.#raf = requestAnimationFrame((now) => {
-      this.#raf = null;
-      if (!this.isPlaying || this.#isClosed) return;
-      const elapsed = now - this.#lastFrame;
-      this.#lastFrame = now;
-      const next = advance(this.time, elapsed, this.speed, this.duration);
-      if (!covers(this.#window, next)) {
-        // A big run: fetch the next window, then go on.
-        this.isPlaying = false;
-        void this.seek(next).then(() => this.play());
-        return;
-      }
-      this.#forward(next);
-      if (next >= this.duration) {
-        this.pause();
-        return;
-      }
-      this.#schedule();
-    });
+  /** One frame while playing: the playhead moves by the frame's time times the speed. */
+  #onFrame(now: number): boolean {
+    if (!this.isPlaying || this.#isClosed) return false;
+    const elapsed = now - this.#lastFrame;
+    this.#lastFrame = now;
+    const next = advance(this.time, elapsed, this.speed, this.duration);
+    if (!covers(this.#window, next)) {
+      // A big run: fetch the next window, then go on.
+      this.#stopFrames?.();
+      this.#stopFrames = null;
+      this.isPlaying = false;
+      void this.seek(next).then(() => this.play());
+      return false;
+    }
+    this.#forward(next);
+    if (next >= this.duration) {
+      this.pause();
+      return false;
+    }
+    return true;
   }
 
   /** Folds the events that became due since the last frame, as the live stream would have delivered them. */
@@ -214,8 +232,8 @@ export class ReplaySession extends PlaygroundSession {
       this.run.applyFrame(frame, time);
       this.#appliedSeq = frame.events.at(-1)!.seq;
     }
-    this.#setClock(time);
-    this.run.tick(this.loop.time);
+    this.clock.shown = time;
+    this.run.tick(time, time);
     this.current = eventAt(window.events, time);
   }
 
@@ -226,18 +244,12 @@ export class ReplaySession extends PlaygroundSession {
     const frame = replayFrame(window, time, flightDuration(this.started?.params.intervalMs ?? 1000));
     this.run.applyFrame(frame, time);
     this.#appliedSeq = frame.events.at(-1)?.seq ?? 0;
-    this.#setClock(time);
-    this.run.tick(this.loop.time);
+    this.clock.shown = time;
+    this.run.tick(time, time);
     // A moment picked on the timeline shows the run exactly as it was then: every message received by then is
     // listed and counted, even the ones whose dots are drawn still flying. (Playing lists them as they land.)
     this.run.landAll();
     this.current = eventAt(window.events, time);
-  }
-
-  /** Sets the frame clock so that the diagram's `run.displayTime(loop.time)` is exactly `time`. */
-  #setClock(time: number): void {
-    const zero = this.run.displayTime(0);
-    this.loop.time = zero === null ? 0 : time - zero;
   }
 
   async #fetchAll(fromSeq: number, toSeq: number, kind: 'all' | 'topology' = 'all', max = Infinity): Promise<PlaygroundEvent[]> {

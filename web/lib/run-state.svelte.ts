@@ -2,9 +2,8 @@
  * The state of the current run, folded from stream events. The latest `run:started` starts a fresh state;
  * counts come from the server's exact `counters` when they are about this run (task events may be sampled).
  *
- * NOTE: dots run on the run's own clock. `offset` maps run time to the browser's performance.now() (the smallest
- * delivery delay seen) and the display runs LIVE_LAG_MS behind, so every event of a batch is known before the
- * moment it is drawn. A task sent and not received within UNCLAIMED_AFTER_MS is drawn going to the external peers.
+ * NOTE: dots run on the run's own clock: `tick` is given the run time being drawn (the session's PlaybackClock,
+ * run-clock.svelte.ts). A task sent and not received within UNCLAIMED_AFTER_MS is drawn going to the external peers.
  * At high rates only a steady sample of dots is drawn (dotSpacing), never more than MAX_CONCURRENT_DOTS.
  */
 import {
@@ -36,8 +35,6 @@ import { EndpointView, MESSAGES_SHOWN, WorkerView, type ReceivedMessage } from '
 
 export { EndpointView, MESSAGES_SHOWN, WorkerView, type ReceivedMessage } from './views.svelte.ts';
 
-/** How far (ms) the drawing runs behind the newest data, to absorb the server's batching (~33 ms). */
-export const LIVE_LAG_MS = 80;
 /** Socket and endpoint events kept in the log. */
 export const LOG_SIZE = 200;
 /**
@@ -132,7 +129,6 @@ export class RunState {
     }),
   );
 
-  #offset: number | null = null;
   #sentSeen = 0;
   #collectedSeen = 0;
   #lostSeen = 0;
@@ -199,7 +195,6 @@ export class RunState {
     this.flights = [];
     this.externalPeersMax = 0;
     this.lastError = null;
-    this.#offset = null;
     this.#sentSeen = 0;
     this.#collectedSeen = 0;
     this.#lostSeen = 0;
@@ -234,14 +229,9 @@ export class RunState {
     return this.#byId.get(id);
   }
 
-  /** Run time being drawn at local time `now` (performance.now()); null before any event of this run. */
-  displayTime(now: number): number | null {
-    return this.#offset === null ? null : now - this.#offset - LIVE_LAG_MS;
-  }
-
   /**
    * Folds one frame into the state. History (events stamped before we connected) updates counts and links but
-   * starts no animation.
+   * starts no animation. `now` paces the counters (COUNTERS_EVERY_MS): the wall clock live, the playhead in a replay.
    */
   applyFrame(frame: EventsFrame, now: number): void {
     this.#fold(frame, now);
@@ -274,8 +264,6 @@ export class RunState {
         if (event.type === 'run:ended' && this.runId === null) this.#adoptEnded(event);
         continue;
       }
-      const delay = now - event.t;
-      if (this.#offset === null || delay < this.#offset) this.#offset = delay;
       if (event.type === 'task:lost') {
         const who = event.worker ?? 'unknown';
         lostBy ??= { ...this.lostBy };
@@ -314,10 +302,14 @@ export class RunState {
     }
   }
 
-  /** Called every animation frame: lands dots, shows due counters, sends unclaimed tasks to the external peers. */
-  tick(now: number): boolean {
+  /**
+   * Called every animation frame with the run time drawn (`at`, null before the clock can place the run) and the
+   * pacing clock (`now`, as for applyFrame): lands dots, shows due counters, sends unclaimed tasks to the external
+   * peers. Returns whether more frames are needed.
+   */
+  tick(at: number | null, now: number): boolean {
     if (this.#pendingCounters && now - this.#countersShownAt >= COUNTERS_EVERY_MS) this.#showCounters(now);
-    const t = this.displayTime(now);
+    const t = at;
     if (t === null) return false;
     let flights = this.flights;
     if (this.#pendingSent.size > 0) {

@@ -1,7 +1,8 @@
 /**
  * One browser tab's view of one playground: finds or creates the playground (?p=<id>), keeps the event stream
- * open, folds events into RunState, and performs the user's actions through the HTTP API. Components read its
- * state and call its methods; it is the only place that fetches or opens sockets.
+ * open, folds events into RunState, and performs the user's actions through the HTTP API. It is the live RunView
+ * (run-view.ts: the run, drawn on the LiveClock) and the only holder of actions; components that change the
+ * playground read it through getSession(). It is the only place that fetches or opens sockets for a playground.
  */
 import {
   LIMITS,
@@ -21,11 +22,13 @@ import {
 import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
 import { ApiError, toErrorInfo, type Role } from './api.ts';
-import { FrameLoop } from './frame-loop.svelte.ts';
+import { pageFrameLoop, type FrameLoop } from './frame-loop.svelte.ts';
 import { t, type MessageKey } from './i18n/index.svelte.ts';
 import { parseWhole } from './run-model.ts';
+import { LiveClock } from './run-clock.svelte.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
-import { StreamClient, type ConnectionStatus, type EventsFrame } from './stream-client.svelte.ts';
+import type { RunView } from './run-view.ts';
+import { StreamClient, type ConnectionStatus, type EventsFrame, type SocketLike } from './stream-client.svelte.ts';
 
 /** A lesson:checked event, as the lesson panel receives it. */
 export type LessonChecked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>;
@@ -88,8 +91,14 @@ export function parseParam(key: NumericParam, text: string): { ok: true; value: 
 /** Delay before retrying to reach the server at start-up (ms). */
 const BOOT_RETRY_MS = 3000;
 
+/** What a test replaces: the frame loop (the page's by default) and the WebSocket. */
+export interface SessionOptions {
+  loop?: FrameLoop;
+  createSocket?(url: string): SocketLike;
+}
+
 /** The tab's playground: bootstrap, stream, run state and actions. */
-export class PlaygroundSession {
+export class PlaygroundSession implements RunView {
   info = $state.raw<PlaygroundInfo | null>(null);
   error = $state.raw<ErrorInfo | null>(null);
   pending = $state<PendingAction>('boot');
@@ -109,14 +118,24 @@ export class PlaygroundSession {
   links = $state.raw<{ watch: string; invite: string } | null>(null);
 
   readonly run = new RunState();
-  readonly loop = new FrameLoop({
-    onFrame: (now) => {
-      const isBusy = this.run.tick(now);
+  readonly loop: FrameLoop;
+  /** The live clock: the frame's wall time minus the delivery delay and LIVE_LAG_MS. */
+  readonly clock: LiveClock;
+  readonly #createSocket: ((url: string) => SocketLike) | undefined;
+  readonly #stopFrames: () => void;
+
+  constructor(options: SessionOptions = {}) {
+    this.loop = options.loop ?? pageFrameLoop();
+    this.#createSocket = options.createSocket;
+    const loop = this.loop;
+    this.clock = new LiveClock(() => loop.time);
+    this.#stopFrames = loop.add((now) => {
+      const isBusy = this.run.tick(this.clock.at(now), now);
       // A run's end can come with a frame, or later with its last dot (RunState holds it until then).
       this.#afterRunEnded();
       return isBusy;
-    },
-  });
+    });
+  }
 
   readonly connection: ConnectionStatus = $derived(this.stream?.status ?? 'connecting');
   readonly isRunActive = $derived(
@@ -169,7 +188,7 @@ export class PlaygroundSession {
     if (this.#bootTimer) clearTimeout(this.#bootTimer);
     this.#bootTimer = null;
     this.stream?.close();
-    this.loop.close();
+    this.#stopFrames();
   }
 
   dismissError(): void {
@@ -472,6 +491,7 @@ export class PlaygroundSession {
     }
     this.stream?.close();
     this.run.reset(info);
+    this.clock.reset();
     this.#setInfo(info);
     const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const stream = new StreamClient({
@@ -489,6 +509,7 @@ export class PlaygroundSession {
       onConnectFailure: (failures) => {
         if (failures >= 2) void this.#recover();
       },
+      createSocket: this.#createSocket,
     });
     this.stream = stream;
     stream.start();
@@ -501,7 +522,9 @@ export class PlaygroundSession {
   }
 
   #onEvents(frame: EventsFrame): void {
-    this.run.applyFrame(frame, performance.now());
+    const arrivedAt = this.loop.now();
+    this.run.applyFrame(frame, arrivedAt);
+    this.clock.follow(this.run.runId, frame.events, arrivedAt);
     const onLessonChecked = this.onLessonChecked;
     if (onLessonChecked && this.info?.lesson) {
       for (const event of frame.events) if (event.type === 'lesson:checked') onLessonChecked(event);
