@@ -16,6 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { RecordedRunDetail, RunCountersAt, RunExport, RunPage } from '../../shared/protocol/index.ts';
+import type { TaskCounts } from '../../shared/protocol/task-counts.ts';
 import type { EventRow } from './store/chunk-format.ts';
 import { insertCheckpoint } from './store/counts.ts';
 import { importRun } from './store/import.ts';
@@ -27,7 +28,7 @@ import * as writes from './store/writes.ts';
 export { MEMORY, defaultDbPath, resolveDbPath } from './store/paths.ts';
 export { BUSY_TIMEOUT_MS, SCHEMA_VERSION } from './store/schema.ts';
 export { RecordError, StoreOpenError } from './store/errors.ts';
-export { CHECKPOINT_EVERY, count } from './store/counts.ts';
+export { CHECKPOINT_EVERY } from './store/counts.ts';
 export type { EventRow } from './store/chunk-format.ts';
 export type { TaskRow } from './store/statements.ts';
 export type { EventRange, JsonWindow, RunAccess, RunViewer } from './store/reads.ts';
@@ -97,7 +98,7 @@ export class RunStore {
   }
 
   /** Stores the running task counts of a run as they stand after the event with this seq. */
-  insertCheckpoint(pk: number, seq: number, counts: Map<string, number>): void {
+  insertCheckpoint(pk: number, seq: number, counts: TaskCounts): void {
     insertCheckpoint(this.#s, pk, seq, counts);
   }
 

@@ -16,7 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
-import { CHECKPOINT_EVERY, count, type EventRow, type RunStore } from './store.ts';
+import { addTaskEvent, cloneTaskCounts, emptyTaskCounts, type TaskCounts } from '../../shared/protocol/task-counts.ts';
+import { CHECKPOINT_EVERY, type EventRow, type RunStore } from './store.ts';
 
 /** Most events per transaction. */
 export const BATCH_SIZE = 5000;
@@ -68,7 +69,7 @@ interface RunState {
   firstSeq: number | null;
   lost: number;
   /** Running counts of its task events, for checkpoints. */
-  counts: Map<string, number>;
+  counts: TaskCounts;
   /** run:ended seen but not stored yet (its batch failed). */
   pendingEnd: RunEnded | null;
   ended: boolean;
@@ -218,7 +219,7 @@ export class RunWriter {
     this.#createRuns(playground, entries, report);
     const touched = new Map<
       RunState,
-      { rows: EventRow[]; tasks: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: Map<string, number> }
+      { rows: EventRow[]; tasks: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: TaskCounts }
     >();
     const ends = new Map<RunState, RunEnded>();
     let unknown = 0;
@@ -238,7 +239,7 @@ export class RunWriter {
           }
           let delta = touched.get(run);
           if (!delta) {
-            delta = { rows: [], tasks: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: new Map(run.counts) };
+            delta = { rows: [], tasks: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: cloneTaskCounts(run.counts) };
             touched.set(run, delta);
           }
           const text = run.storedId !== event.run ? JSON.stringify({ ...event, run: run.storedId }) : (json ?? JSON.stringify(event));
@@ -246,7 +247,7 @@ export class RunWriter {
           (event.type.startsWith('task:') ? delta.tasks : delta.rows).push({ seq: event.seq, t: event.t, type: event.type, json: text });
           delta.lastSeq = event.seq;
           delta.lastT = event.t;
-          count(delta.counts, event);
+          addTaskEvent(delta.counts, event);
           if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0) store.insertCheckpoint(run.pk, event.seq, delta.counts);
           if (event.type === 'run:ended' && !run.ended) ends.set(run, event);
         }
@@ -327,6 +328,6 @@ export class RunWriter {
     });
     // Events of this run that the recorder's buffer cap dropped before its row existed.
     const lost = playground.overflow.get(event.run) ?? 0;
-    return { pk, storedId, eventCount: 0, firstSeq: null, lost, counts: new Map(), pendingEnd: null, ended: false };
+    return { pk, storedId, eventCount: 0, firstSeq: null, lost, counts: emptyTaskCounts(), pendingEnd: null, ended: false };
   }
 }

@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { checkEvent, describeErrors, firstProblem } from './codec.ts';
 import { english, text, type ServerText } from './server-text.ts';
+import { addTaskEvent, emptyTaskCounts, type TaskCounts } from './task-counts.ts';
 import {
   EndpointInfo,
   type Counters,
@@ -165,22 +166,18 @@ export interface RunExport {
   events: PlaygroundEvent[];
 }
 
-interface Tally {
-  sent: number;
-  collected: number;
-  received: Map<string, number>;
-  done: Map<string, number>;
-}
-
-/** The first count of `summary` that its events do not add up to, or null. */
-function summaryDisagreement(summary: RunSummary, tally: Tally): { field: string; summary: number; events: number } | null {
+/**
+ * The first count of `summary` that its events do not add up to, or null. Not `lost`: a run sends a task:lost for
+ * its first 10,000 lost tasks only (LOST_EVENTS_MAX, server/pipeline/run.ts), and its summary counts them all.
+ */
+function summaryDisagreement(summary: RunSummary, tally: TaskCounts): { field: string; summary: number; events: number } | null {
   if (summary.sent !== tally.sent) return { field: 'sent', summary: summary.sent, events: tally.sent };
   if (summary.collected !== tally.collected) return { field: 'collected', summary: summary.collected, events: tally.collected };
   for (const kind of ['received', 'done'] as const) {
     const counted = tally[kind];
-    for (const worker of new Set([...Object.keys(summary[kind]), ...counted.keys()])) {
+    for (const worker of new Set([...Object.keys(summary[kind]), ...Object.keys(counted)])) {
       const said = summary[kind][worker] ?? 0;
-      const seen = counted.get(worker) ?? 0;
+      const seen = Object.hasOwn(counted, worker) ? counted[worker]! : 0;
       if (said !== seen) return { field: `${kind}.${worker.slice(0, 40)}`, summary: said, events: seen };
     }
   }
@@ -240,7 +237,7 @@ export function checkRunExport(value: unknown): ImportCheck {
   /** Index of run:ended; a few monitor events (a late disconnect) may follow it. */
   let endedAt = -1;
   /** What the events say, to hold the summary against (in any order: a result may overtake its receipt). */
-  const tally: Tally = { sent: 0, collected: 0, received: new Map<string, number>(), done: new Map<string, number>() };
+  const tally = emptyTaskCounts();
   for (let i = 0; i < events.length; i++) {
     const checked = checkEvent(events[i]);
     const seq = (events[i] as { seq?: unknown } | null)?.seq;
@@ -258,10 +255,7 @@ export function checkRunExport(value: unknown): ImportCheck {
     }
     previousSeq = event.seq;
     previousT = event.t;
-    if (event.type === 'task:sent') tally.sent++;
-    else if (event.type === 'task:collected') tally.collected++;
-    else if (event.type === 'task:received') tally.received.set(event.worker, (tally.received.get(event.worker) ?? 0) + 1);
-    else if (event.type === 'task:done') tally.done.set(event.worker, (tally.done.get(event.worker) ?? 0) + 1);
+    addTaskEvent(tally, event);
   }
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;

@@ -8,6 +8,7 @@
  * check that what the replay shows at t is what the live view showed at t.
  */
 import type { Counters, NewWorker, PlaygroundEvent, RunParams, RunSummary, WorkerInfo } from '../../shared/protocol/index.ts';
+import { addTaskEvent, cloneTaskCounts, emptyTaskCounts } from '../../shared/protocol/task-counts.ts';
 import { nextLinkState, type LinkState } from './run-model.ts';
 
 type Ev<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
@@ -18,7 +19,10 @@ export const WHOLE_RUN_EVENTS = 20_000;
 export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 export type Speed = (typeof SPEEDS)[number];
 
-/** Exact counts of a run's task events; `lastSeq` is the last event folded in. */
+/**
+ * Exact counts of a run's task events (counted by the shared reducer, shared/protocol/task-counts.ts); `lastSeq`
+ * is the last event folded in. No `lostBy`: the counters the server answers for a moment do not carry it.
+ */
 export interface Counts {
   sent: number;
   received: Record<string, number>;
@@ -29,34 +33,16 @@ export interface Counts {
 }
 
 export function emptyCounts(): Counts {
-  return { sent: 0, received: {}, done: {}, collected: 0, lost: 0, lastSeq: 0 };
+  return { ...emptyTaskCounts([], { lostBy: false }), lastSeq: 0 };
 }
 
 /** Counts plus one event (a new object; the input is not changed). */
 export function addToCounts(counts: Counts, events: readonly PlaygroundEvent[]): Counts {
-  const next: Counts = { ...counts, received: { ...counts.received }, done: { ...counts.done } };
+  const next = cloneTaskCounts(counts);
   for (const e of events) {
     if (e.seq <= next.lastSeq) continue;
     next.lastSeq = e.seq;
-    switch (e.type) {
-      case 'task:sent':
-        next.sent++;
-        break;
-      case 'task:received':
-        next.received[e.worker] = (next.received[e.worker] ?? 0) + 1;
-        break;
-      case 'task:done':
-        next.done[e.worker] = (next.done[e.worker] ?? 0) + 1;
-        break;
-      case 'task:collected':
-        next.collected++;
-        break;
-      case 'task:lost':
-        next.lost++;
-        break;
-      default:
-        break;
-    }
+    addTaskEvent(next, e);
   }
   return next;
 }
@@ -278,21 +264,8 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
       case 'ventilator:state':
         s.ventilator = e.state;
         break;
-      case 'task:sent':
-        s.sent++;
-        break;
       case 'task:received':
-        s.received[e.worker] = (s.received[e.worker] ?? 0) + 1;
         (s.messages[e.worker] ??= []).push(e.body);
-        break;
-      case 'task:done':
-        s.done[e.worker] = (s.done[e.worker] ?? 0) + 1;
-        break;
-      case 'task:collected':
-        s.collected++;
-        break;
-      case 'task:lost':
-        s.lost++;
         break;
       case 'run:ended':
         s.status = 'ended';
@@ -301,6 +274,7 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
       default:
         break;
     }
+    addTaskEvent(s, e);
   }
   return s;
 }

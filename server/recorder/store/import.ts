@@ -4,7 +4,8 @@
  */
 import type { EventRow } from './chunk-format.ts';
 import type { PlaygroundEvent, RunExport } from '../../../shared/protocol/index.ts';
-import { CHECKPOINT_EVERY, count, insertCheckpoint } from './counts.ts';
+import { addTaskEvent, emptyTaskCounts } from '../../../shared/protocol/task-counts.ts';
+import { CHECKPOINT_EVERY, insertCheckpoint } from './counts.ts';
 import { ROWS_PER_INSERT, type StoreContext } from './statements.ts';
 import { freshRunId, insertEvents, insertRun, updateProgress } from './writes.ts';
 
@@ -32,7 +33,7 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
       },
       { importedFrom: run.id },
     );
-    const counts = new Map<string, number>();
+    const counts = emptyTaskCounts();
     let rows: EventRow[] = [];
     events.forEach((event, i) => {
       rows.push({
@@ -41,7 +42,7 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
         type: event.type,
         json: JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent),
       });
-      count(counts, event);
+      addTaskEvent(counts, event);
       if ((i + 1) % CHECKPOINT_EVERY === 0) insertCheckpoint(s, pk, event.seq, counts);
       if (rows.length === IMPORT_ROWS_PER_CALL) {
         insertEvents(s, pk, rows);

@@ -15,7 +15,8 @@ import {
   type WorkerInfo,
 } from '../../../shared/protocol/index.ts';
 import { Chunk } from './chunk-format.ts';
-import { countsUpTo, totals } from './counts.ts';
+import { emptyTaskCounts } from '../../../shared/protocol/task-counts.ts';
+import { countsUpTo } from './counts.ts';
 import { RecordError } from './errors.ts';
 import type { RunRow } from './schema.ts';
 import type { Statements, TaskRow } from './statements.ts';
@@ -237,8 +238,10 @@ export function eventWindow(s: Statements, id: string, range: EventRange): JsonW
 export function countersAt(s: Statements, id: string, t: number): RunCountersAt {
   const row = runRow(s, id);
   const lastSeq = seqAtOrBeforeT(s, row.pk, t) ?? 0;
-  const rows = lastSeq > 0 ? countsUpTo(s, row.pk, lastSeq) : [];
-  const { sent, received, done, collected, lost } = totals(rows, JSON.parse(row.workers) as WorkerInfo[]);
+  const workers = (JSON.parse(row.workers) as WorkerInfo[]).map((worker) => worker.id);
+  const counts = lastSeq > 0 ? countsUpTo(s, row.pk, lastSeq, workers) : emptyTaskCounts(workers);
+  // Without lostBy: stored counters never carried it (Counters.lostBy is optional).
+  const { sent, received, done, collected, lost } = counts;
   return { run: row.id, t, lastSeq, sent, received, done, collected, lost };
 }
 

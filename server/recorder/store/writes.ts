@@ -14,7 +14,7 @@ import {
   type WorkerInfo,
 } from '../../../shared/protocol/index.ts';
 import { CHUNK_EVENTS, encodeChunk, type EventRow } from './chunk-format.ts';
-import { countsUpTo, totals } from './counts.ts';
+import { countsUpTo, summaryCounts } from './counts.ts';
 import { RecordError } from './errors.ts';
 import { runRow } from './reads.ts';
 import type { RunRow } from './schema.ts';
@@ -166,9 +166,9 @@ export function finishRun(s: Statements, pk: number, end: RunEnd): void {
 
 /** The summary of a run that never ended, from its stored events. */
 function rebuildSummary(s: Statements, row: RunRow): RunSummary {
-  const workers = JSON.parse(row.workers) as WorkerInfo[];
+  const workers = (JSON.parse(row.workers) as WorkerInfo[]).map((worker) => worker.id);
   return {
-    ...totals(countsUpTo(s, row.pk, Number.MAX_SAFE_INTEGER), workers),
+    ...summaryCounts(countsUpTo(s, row.pk, Number.MAX_SAFE_INTEGER, workers)),
     externalPeersMax: s.maxExternal.get(row.pk)?.n ?? 0,
     durationMs: Math.max(s.last.get(row.pk)?.t ?? 0, s.lastChunk.get(row.pk)?.t ?? 0),
   };
