@@ -35,7 +35,7 @@ import { defaultPolicy } from '../server/pipeline/endpoints.ts';
 import { Playground } from '../server/pipeline/playground.ts';
 import { RunLog } from '../server/recorder/run-log.ts';
 import { Recorder } from '../server/recorder/recorder.ts';
-import { InlineSink, ThreadSink, type RecordingSink } from '../server/recorder/sink.ts';
+import { InlineChannel, ThreadChannel, type WriteChannel } from '../server/recorder/channel.ts';
 import { RunStore } from '../server/recorder/store.ts';
 import { exportJson } from '../server/recorder/export.ts';
 import { SCENARIOS } from '../shared/scenarios/index.ts';
@@ -403,13 +403,13 @@ interface RecordResult {
   heapPeakMb: number;
 }
 
-async function headlessBatch(sink: RecordingSink | null, store: RunStore): Promise<RecordResult> {
+async function headlessBatch(channel: WriteChannel | null, store: RunStore): Promise<RecordResult> {
   const playground = new Playground({
     scenario: SCENARIOS.get(BATCH_SCENARIO)!,
     params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 },
     policy: defaultPolicy({ runtimeDir }),
   });
-  const recorder = sink ? new Recorder(sink, playground) : null;
+  const recorder = channel ? new Recorder(channel, playground) : null;
   let firstSentT = -1;
   let lastReceivedT = 0;
   let received = 0;
@@ -454,8 +454,8 @@ async function recordCase(): Promise<void> {
       `vs on inline (writing on the main thread); ${TASKS} tasks x ${ROUNDS} rounds`,
   );
   const store = RunStore.open(path.join(runtimeDir, 'record.db'));
-  const thread = new ThreadSink(store);
-  const inline = new InlineSink(store);
+  const thread = new ThreadChannel(store);
+  const inline = new InlineChannel(store);
   const off: number[] = [];
   const on: number[] = [];
   const onInline: number[] = [];
@@ -605,19 +605,19 @@ async function seekCase(): Promise<void> {
         `heap +${((heapPeak - heapBefore) / 1048576).toFixed(0)} MB at most (besides the chunks kept for the import)`,
     );
     // Import and delete go through the writer thread, as the routes do: time them and the event loop's worst lag.
-    const sink = new ThreadSink(store);
+    const channel = new ThreadChannel(store);
     try {
       const file = Buffer.from(parts.join('')); // what the route receives
       parts.length = 0;
-      const importing = await withLag(() => sink.importRun(file));
+      const importing = await withLag(() => channel.importRun(file));
       console.log(
         `import of that file     : ${(importing.ms / 1000).toFixed(1)} s in the writer thread (parse, check every event, ` +
           `one transaction), ${importing.result.eventCount} events; event loop lag at most ${importing.lagMs.toFixed(0)} ms`,
       );
-      const deleting = await withLag(() => sink.deleteRun(importing.result.id));
+      const deleting = await withLag(() => channel.deleteRun(importing.result.id));
       console.log(`delete that run         : ${(deleting.ms / 1000).toFixed(1)} s in the writer thread; event loop lag at most ${deleting.lagMs.toFixed(0)} ms`);
     } finally {
-      await sink.close();
+      await channel.close();
     }
   } finally {
     store.close();

@@ -26,7 +26,7 @@ import { hasSession } from './http/session.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
 import { Recorder } from './recorder/recorder.ts';
-import { RecordingStats, sinkFor } from './recorder/sink.ts';
+import { RecordingStats, channelFor } from './recorder/channel.ts';
 import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } from '../shared/protocol/index.ts';
 
@@ -73,8 +73,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   const store = options.store === null ? null : options.store instanceof RunStore ? options.store : RunStore.open(resolveDbPath(options.store));
   const recording = new RecordingStats();
-  // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/sink.ts).
-  const sink = store ? sinkFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') }) : null;
+  // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/channel.ts).
+  const channel = store ? channelFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') }) : null;
   const recorders = new Map<Playground, Recorder>();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const registry = new PlaygroundRegistry({
@@ -87,7 +87,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxRunPayloadBytes: limits.runPayloadBytes,
     ...options.registry,
     onCreate: (playground) => {
-      if (sink) recorders.set(playground, new Recorder(sink, playground));
+      if (channel) recorders.set(playground, new Recorder(channel, playground));
       options.registry?.onCreate?.(playground);
     },
     onClosed: async (playground) => {
@@ -141,8 +141,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(apiRoutes, { registry });
   await app.register(graphRoutes, { graphs });
   await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
-  if (store && sink) {
-    await app.register(historyRoutes, { store, sink, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
+  if (store && channel) {
+    await app.register(historyRoutes, { store, channel, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
   }
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
@@ -164,7 +164,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await graphs.closeAll();
     // After the playgrounds: their final run:ended events are stored before the database closes.
     await Promise.all([...recorders.values()].map((recorder) => recorder.close()));
-    await sink?.close();
+    await channel?.close();
     if (store && !(options.store instanceof RunStore)) store.close();
   });
   return app;

@@ -17,7 +17,7 @@ import { MEMORY, RecordError, type RunStore } from '../recorder/store.ts';
 import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
 import { LimitError, type PlaygroundRegistry } from '../pipeline/registry.ts';
 import { ForbiddenError } from '../pipeline/access.ts';
-import type { RecordingSink } from '../recorder/sink.ts';
+import type { WriteChannel } from '../recorder/channel.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
 
 /** Largest import body: a one-million-event run exports to roughly 150-200 MB. */
@@ -71,18 +71,18 @@ export async function historyRoutes(
   app: FastifyInstance,
   {
     store,
-    sink,
+    channel,
     registry,
     imports = { maxBytes: IMPORT_BODY_LIMIT, atOnce: 2 },
   }: {
     store: RunStore;
-    sink: RecordingSink;
+    channel: WriteChannel;
     registry: PlaygroundRegistry;
     /** Largest import, and how many the server takes at once (each is held and parsed whole). */
     imports?: { maxBytes: number; atOnce: number };
   },
 ): Promise<void> {
-  const { stats } = sink;
+  const { stats } = channel;
   if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
   const unknownRun = (id: string) => new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
 
@@ -145,7 +145,7 @@ export async function historyRoutes(
   );
 
   app.delete<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request, reply) => {
-    await sink.deleteRun(ownRun(request.params.id, request.visitor)); // off the event loop: a run may have a million events
+    await channel.deleteRun(ownRun(request.params.id, request.visitor)); // off the event loop: a run may have a million events
     return reply.code(204).send();
   });
 
@@ -209,7 +209,7 @@ export async function historyRoutes(
       if (empty) throw new RecordError('PG_ERR_IMPORT', text('import.noFile'));
       // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
       // The imported run is the importer's, whatever the file says about where it was recorded.
-      return reply.code(201).send({ ...(await sink.importRun(body, request.visitor)), owned: true });
+      return reply.code(201).send({ ...(await channel.importRun(body, request.visitor)), owned: true });
     });
   });
 }

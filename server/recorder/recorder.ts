@@ -5,28 +5,28 @@
  * - The log listener is on the per-message path: it only pushes the event onto an in-memory buffer (O(1)) and
  *   arms a flush. It never touches SQLite.
  * - A flush runs from a timer (every `flushMs`, 100 ms) or from setImmediate once `batchSize` (5,000) events wait,
- *   and hands the buffer to a RecordingSink, which writes it in transactions of at most 5,000 events (RunWriter):
- *   in a worker thread for a file store, inline for ":memory:" (sink.ts).
+ *   and hands the buffer to a WriteChannel, which writes it in transactions of at most 5,000 events (RunWriter):
+ *   in a worker thread for a file store, inline for ":memory:" (channel.ts).
  * - Memory is bounded. Every flush empties the buffer, unless the writer already has `maxInFlight` events it has
  *   not written yet; then the buffer waits. Either way the buffer stops at `maxBuffered` (200,000) events: more
  *   are dropped and counted against their run (run:started and run:ended are always kept), and that run ends up
  *   "incomplete" with `lostEvents` > 0. So the recorder holds at most maxBuffered + maxInFlight events.
- * - A write error never reaches the pipeline: the sink counts it, keeps it as `lastError`, reports it to its
+ * - A write error never reaches the pipeline: the channel counts it, keeps it as `lastError`, reports it to its
  *   `onError` (the app logs it), and the next flush carries on. Runs that lost events become "incomplete".
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { EventListener } from './run-log.ts';
-import { InlineSink, RecordingStats, type RecordingSink, type SinkOptions } from './sink.ts';
+import { InlineChannel, RecordingStats, type WriteChannel, type ChannelOptions } from './channel.ts';
 import { RunStore } from './store.ts';
 import { BATCH_SIZE } from './writer.ts';
 
-export { RecordingStats } from './sink.ts';
+export { RecordingStats } from './channel.ts';
 
 export const FLUSH_MS = 100;
 /** Events that trigger a flush at once (the writer's largest transaction, too). */
 export { BATCH_SIZE };
 export const MAX_BUFFERED = 200_000;
-/** Events handed to the sink and not yet written, above which flushes wait (the writer is behind). */
+/** Events handed to the channel and not yet written, above which flushes wait (the writer is behind). */
 export const MAX_IN_FLIGHT = 200_000;
 
 /** What a recorder needs of a playground (a Playground fits). */
@@ -38,7 +38,7 @@ export interface Recordable {
   readonly owner?: string | null;
 }
 
-export interface RecorderOptions extends SinkOptions {
+export interface RecorderOptions extends ChannelOptions {
   flushMs?: number;
   batchSize?: number;
   maxBuffered?: number;
@@ -46,9 +46,9 @@ export interface RecorderOptions extends SinkOptions {
 }
 
 export class Recorder {
-  readonly #sink: RecordingSink;
-  /** The recorder made its sink (from a RunStore) and closes it with itself. */
-  readonly #ownsSink: boolean;
+  readonly #channel: WriteChannel;
+  /** The recorder made its channel (from a RunStore) and closes it with itself. */
+  readonly #ownsChannel: boolean;
   readonly #playground: Recordable;
   readonly #flushMs: number;
   readonly #batchSize: number;
@@ -64,10 +64,10 @@ export class Recorder {
   #unsubscribe: (() => void) | null;
   #closing: Promise<void> | null = null;
 
-  /** With a RunStore, the recorder writes inline through its own sink; servers share one sink (sinkFor). */
-  constructor(target: RunStore | RecordingSink, playground: Recordable, options: RecorderOptions = {}) {
-    this.#ownsSink = target instanceof RunStore;
-    this.#sink = target instanceof RunStore ? new InlineSink(target, options) : target;
+  /** With a RunStore, the recorder writes inline through its own channel; servers share one channel (channelFor). */
+  constructor(target: RunStore | WriteChannel, playground: Recordable, options: RecorderOptions = {}) {
+    this.#ownsChannel = target instanceof RunStore;
+    this.#channel = target instanceof RunStore ? new InlineChannel(target, options) : target;
     this.#playground = playground;
     this.#flushMs = options.flushMs ?? FLUSH_MS;
     this.#batchSize = options.batchSize ?? BATCH_SIZE;
@@ -77,7 +77,7 @@ export class Recorder {
   }
 
   get stats(): RecordingStats {
-    return this.#sink.stats;
+    return this.#channel.stats;
   }
 
   /** Events waiting for the next flush. */
@@ -92,7 +92,7 @@ export class Recorder {
       this.#wallClock.push([event.seq, Date.now()]);
     } else if (this.#buffer.length >= this.#maxBuffered) {
       this.#overflow.set(event.run, (this.#overflow.get(event.run) ?? 0) + 1);
-      this.#sink.stats.droppedEvents++;
+      this.#channel.stats.droppedEvents++;
       return;
     }
     this.#buffer.push(event);
@@ -108,14 +108,14 @@ export class Recorder {
     this.flush();
   };
 
-  /** Hands everything buffered to the sink (which, inline, has written it when this returns). Never throws. */
+  /** Hands everything buffered to the channel (which, inline, has written it when this returns). Never throws. */
   flush(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
     if (this.#immediate !== null) clearImmediate(this.#immediate);
     this.#timer = null;
     this.#immediate = null;
     if (this.#buffer.length === 0 && this.#overflow.size === 0) return;
-    if (this.#sink.inFlight >= this.#maxInFlight && !this.#closing) {
+    if (this.#channel.inFlight >= this.#maxInFlight && !this.#closing) {
       // The writer is behind: keep the events here (the buffer cap still holds) and look again soon.
       this.#timer = setTimeout(this.#flushSoon, this.#flushMs);
       this.#timer.unref();
@@ -128,25 +128,25 @@ export class Recorder {
     this.#wallClock = [];
     this.#overflow.clear();
     try {
-      this.#sink.write({ id: this.#playground.id, title: this.#playground.scenario.title, owner: this.#playground.owner ?? null }, events, wallClock, overflow);
+      this.#channel.write({ id: this.#playground.id, title: this.#playground.scenario.title, owner: this.#playground.owner ?? null }, events, wallClock, overflow);
     } catch (error) {
-      // Sinks do not throw; should one, the pipeline must still not see it.
-      this.#sink.stats.writeErrors++;
-      this.#sink.stats.droppedEvents += events.length;
-      this.#sink.stats.lastError = { message: (error as Error).message, at: new Date().toISOString() };
+      // Channels do not throw; should one, the pipeline must still not see it.
+      this.#channel.stats.writeErrors++;
+      this.#channel.stats.droppedEvents += events.length;
+      this.#channel.stats.lastError = { message: (error as Error).message, at: new Date().toISOString() };
     }
   }
 
   /** Flushes, then resolves once everything of this recorder so far is written. */
   async flushed(): Promise<void> {
     this.flush();
-    await this.#sink.flushed();
+    await this.#channel.flushed();
   }
 
   /**
    * Stops listening, flushes what is left and waits until it is written. A run of this playground that never
    * ended is marked incomplete (normally the playground closed first, so its run:ended is stored). Idempotent.
-   * With an inline sink, everything is done before this returns its promise.
+   * With an inline channel, everything is done before this returns its promise.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -154,8 +154,8 @@ export class Recorder {
     this.#unsubscribe = null;
     this.#closing = Promise.resolve(); // flush now even if the writer is behind
     this.flush();
-    const closed = this.#sink.closePlayground(this.#playground.id);
-    this.#closing = this.#ownsSink ? closed.then(() => this.#sink.close()) : closed;
+    const closed = this.#channel.closePlayground(this.#playground.id);
+    this.#closing = this.#ownsChannel ? closed.then(() => this.#channel.close()) : closed;
     return this.#closing;
   }
 }

@@ -1,4 +1,4 @@
-// Entry of the recording writer thread (see sink.ts). Plain JavaScript so that it starts the same way under tsx,
+// Entry of the recording writer thread (see channel.ts). Plain JavaScript so that it starts the same way under tsx,
 // vitest or plain node; it registers tsx and then loads the TypeScript writer.
 import { register } from 'tsx/esm/api';
 

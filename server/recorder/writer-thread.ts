@@ -1,10 +1,10 @@
 /**
  * The writer thread: its own connection to the run database, a RunWriter, and one report per message, in order.
- * Started by ThreadSink (sink.ts) through writer-thread.mjs, which registers tsx first; the built server (npm start)
+ * Started by ThreadChannel (channel.ts) through writer-thread.mjs, which registers tsx first; the built server (npm start)
  * starts its bundle, dist/server/writer-thread.js, directly (server/layout.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromWriter, ToWriter } from './sink.ts';
+import type { FromWriter, ToWriter } from './channel.ts';
 import { RecordError, RunStore } from './store.ts';
 import { importRun } from './export.ts';
 import { unpackEvents } from './packed.ts';

@@ -1,7 +1,7 @@
 /**
  * RunWriter: turns batches of stamped events into rows, one transaction per batch of at most BATCH_SIZE events.
- * Synchronous, over one RunStore connection; it runs either on the main thread (InlineSink, ":memory:" stores) or
- * inside the writer thread (ThreadSink, file stores). It never throws: failures come back in the WriteReport.
+ * Synchronous, over one RunStore connection; it runs either on the main thread (InlineChannel, ":memory:" stores) or
+ * inside the writer thread (ThreadChannel, file stores). It never throws: failures come back in the WriteReport.
  *
  * - run:started creates the run row in a transaction of its own, before its batch: when the batch fails (a full
  *   disk), the run is still in the history and ends "incomplete" (issue 9.12). A row that cannot be created either

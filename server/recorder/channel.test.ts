@@ -1,5 +1,5 @@
 /**
- * Sinks: the writer thread records a real run into a file with nothing written on the main thread; flushed()
+ * Write channels: the writer thread records a real run into a file with nothing written on the main thread; flushed()
  * and close() wait for it; if the thread dies, recording goes on inline and says so. With the writer behind,
  * the recorder holds events back and its buffer cap keeps memory bounded.
  */
@@ -12,7 +12,7 @@ import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { Playground } from '../pipeline/playground.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
-import { RecordingStats, ThreadSink, sinkFor, type RecordingSink } from './sink.ts';
+import { RecordingStats, ThreadChannel, channelFor, type WriteChannel } from './channel.ts';
 import { RecordError, RunStore } from './store.ts';
 import { exportJson } from './export.ts';
 import { collect, freePort, runEnded, testPolicy } from '../../test/helpers.ts';
@@ -23,7 +23,7 @@ let store: RunStore;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-sink-'));
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-channel-'));
   store = RunStore.open(path.join(dir, 'runs.db'));
 });
 afterEach(async () => {
@@ -32,25 +32,25 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function threadSink(stats = new RecordingStats()): ThreadSink {
-  const sink = new ThreadSink(store, { stats, onError: () => {} });
-  cleanups.push(() => sink.close());
-  return sink;
+function threadChannel(stats = new RecordingStats()): ThreadChannel {
+  const channel = new ThreadChannel(store, { stats, onError: () => {} });
+  cleanups.push(() => channel.close());
+  return channel;
 }
 
 function storedEvents(id: string): PlaygroundEvent[] {
   return store.eventWindow(id, { limit: 5000 }).json.map((json) => JSON.parse(json) as PlaygroundEvent);
 }
 
-const fake = (log: RunLog) => ({ id: 'pg-sink', scenario: { id: 'tutorial', title: 'The tutorial' }, log });
+const fake = (log: RunLog) => ({ id: 'pg-channel', scenario: { id: 'tutorial', title: 'The tutorial' }, log });
 
-describe('ThreadSink', () => {
+describe('ThreadChannel', () => {
   it('records a real tutorial run into the file from its own thread: every event as logged, none written on the main thread', async () => {
     const policy = testPolicy();
     cleanups.push(() => policy.cleanup());
-    const sink = sinkFor(store, { onError: () => {} });
-    expect(sink).toBeInstanceOf(ThreadSink);
-    cleanups.push(() => sink.close());
+    const channel = channelFor(store, { onError: () => {} });
+    expect(channel).toBeInstanceOf(ThreadChannel);
+    cleanups.push(() => channel.close());
     const mainThreadWrites = vi.spyOn(store, 'insertEvents');
     const port = await freePort();
     const playground = new Playground({
@@ -60,7 +60,7 @@ describe('ThreadSink', () => {
       endpointOverrides: { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` },
     });
     cleanups.push(() => playground.close());
-    const recorder = new Recorder(sink, playground);
+    const recorder = new Recorder(channel, playground);
     const logged = collect(playground);
     const run = playground.startRun();
     const ended = await runEnded(playground, run.id);
@@ -71,39 +71,39 @@ describe('ThreadSink', () => {
     expect(stored).toMatchObject({ status: 'ended', reason: 'completed', summary: ended.summary, eventCount: logged.length, lostEvents: 0 });
     expect(storedEvents(run.id)).toEqual(JSON.parse(JSON.stringify(logged)));
     expect(mainThreadWrites).not.toHaveBeenCalled();
-    expect(sink.stats).toMatchObject({ recordedEvents: logged.length, writeErrors: 0, droppedEvents: 0 });
+    expect(channel.stats).toMatchObject({ recordedEvents: logged.length, writeErrors: 0, droppedEvents: 0 });
   });
 
   it('flushed() resolves once the thread has written; close() ends the thread and is idempotent', async () => {
-    const sink = threadSink();
+    const channel = threadChannel();
     const log = new RunLog();
-    const recorder = new Recorder(sink, fake(log));
+    const recorder = new Recorder(channel, fake(log));
     for (const event of syntheticEvents('run-7e4d0001', { count: 12_000 })) log.append(event);
-    expect(sink.inFlight).toBe(0); // nothing handed over yet: the listener only buffers
+    expect(channel.inFlight).toBe(0); // nothing handed over yet: the listener only buffers
     await recorder.flushed();
-    expect(sink.inFlight).toBe(0);
+    expect(channel.inFlight).toBe(0);
     expect(store.getRun('run-7e4d0001')).toMatchObject({ status: 'ended', eventCount: 12_000 });
-    expect(sink.stats.flushes).toBe(3); // 12,000 events: transactions of at most 5,000
-    const worker = sink.worker!;
+    expect(channel.stats.flushes).toBe(3); // 12,000 events: transactions of at most 5,000
+    const worker = channel.worker!;
     const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     await recorder.close();
-    await sink.close();
-    await sink.close();
-    expect(sink.worker).toBeNull();
+    await channel.close();
+    await channel.close();
+    expect(channel.worker).toBeNull();
     await exited;
   });
 
   it('goes on recording on the main thread when the writer thread dies, and says what was lost', async () => {
     const stats = new RecordingStats();
     const errors: string[] = [];
-    const sink = new ThreadSink(store, { stats, onError: (error) => errors.push(error.message) });
-    cleanups.push(() => sink.close());
+    const channel = new ThreadChannel(store, { stats, onError: (error) => errors.push(error.message) });
+    cleanups.push(() => channel.close());
     const log = new RunLog();
-    const recorder = new Recorder(sink, fake(log));
+    const recorder = new Recorder(channel, fake(log));
     for (const event of syntheticEvents('run-7e4d0002', { count: 100 })) log.append(event);
     await recorder.flushed();
-    await sink.worker!.terminate();
-    await until(() => sink.worker === null, 'the sink to notice');
+    await channel.worker!.terminate();
+    await until(() => channel.worker === null, 'the channel to notice');
     expect(stats.writeErrors).toBe(1);
     expect(errors[0]).toMatch(/writer thread exited.*writing on the main thread from now on/);
 
@@ -116,33 +116,33 @@ describe('ThreadSink', () => {
   });
 
   it('imports and deletes in the thread, keeping the code and message of a refusal', async () => {
-    const sink = threadSink();
+    const channel = threadChannel();
     const log = new RunLog();
-    const recorder = new Recorder(sink, fake(log));
+    const recorder = new Recorder(channel, fake(log));
     for (const event of syntheticEvents('run-7e4d0004', { count: 20 })) log.append(event);
     await recorder.close();
     const text = [...exportJson(store, 'run-7e4d0004').chunks].join('');
 
-    const copy = await sink.importRun(text);
+    const copy = await channel.importRun(text);
     expect(copy).toMatchObject({ source: 'imported', eventCount: 20, status: 'ended' });
     expect(store.getRun(copy.id).eventCount).toBe(20); // visible to the main thread's connection at once
-    await expect(sink.importRun(text.slice(0, 100))).rejects.toMatchObject({ code: 'PG_ERR_IMPORT', message: expect.stringMatching(/not valid JSON/) });
-    await expect(sink.importRun(JSON.stringify({ ...JSON.parse(text), version: 9 }))).rejects.toThrow(/format version 9/);
+    await expect(channel.importRun(text.slice(0, 100))).rejects.toMatchObject({ code: 'PG_ERR_IMPORT', message: expect.stringMatching(/not valid JSON/) });
+    await expect(channel.importRun(JSON.stringify({ ...JSON.parse(text), version: 9 }))).rejects.toThrow(/format version 9/);
 
-    await sink.deleteRun(copy.id);
+    await channel.deleteRun(copy.id);
     expect(() => store.getRun(copy.id)).toThrow(/No recorded run/);
-    await expect(sink.deleteRun(copy.id)).rejects.toBeInstanceOf(RecordError);
-    await expect(sink.deleteRun(copy.id)).rejects.toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
+    await expect(channel.deleteRun(copy.id)).rejects.toBeInstanceOf(RecordError);
+    await expect(channel.deleteRun(copy.id)).rejects.toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     expect(store.listRuns().total).toBe(1);
   });
 });
 
 describe('Recorder with a writer that is behind', () => {
-  it('holds events back while the sink has maxInFlight unwritten, and its buffer cap keeps memory bounded', async () => {
+  it('holds events back while the channel has maxInFlight unwritten, and its buffer cap keeps memory bounded', async () => {
     const written: number[] = [];
     let inFlight = 1000;
     const stats = new RecordingStats();
-    const slow: RecordingSink = {
+    const slow: WriteChannel = {
       stats,
       get inFlight() {
         return inFlight;

@@ -1,16 +1,16 @@
 /**
- * Where recorders hand their batches: a RecordingSink. Two kinds, same RunWriter underneath:
+ * Where recorders hand their batches: a WriteChannel. Two kinds, same RunWriter underneath:
  *
- * - ThreadSink (file stores, the server's default): a worker thread owns its own SQLite connection and does all
+ * - ThreadChannel (file stores, the server's default): a worker thread owns its own SQLite connection and does all
  *   the writing; the main thread only packs each batch into typed arrays (packed.ts) and posts it. The
  *   writer's work (~2-3 us an event) never runs on the event loop the pipeline shares. Should the thread die,
- *   the sink falls back to writing inline (events in flight are counted as dropped) and says so.
- * - InlineSink (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
+ *   the channel falls back to writing inline (events in flight are counted as dropped) and says so.
+ * - InlineChannel (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
  *   the main thread when a recorder flushes.
  *
  * Reads (the history API) use the main thread's own connection; with WAL they never wait for the writer. The big
  * writes of the history API (importing, deleting a run of a million events: seconds of SQLite work) go through
- * the sink too, so they also stay off the event loop.
+ * the channel too, so they also stay off the event loop.
  */
 import { Worker } from 'node:worker_threads';
 import { WRITER_THREAD_ENTRY } from '../layout.ts';
@@ -29,13 +29,13 @@ export class RecordingStats {
   lastError: { message: string; at: string } | null = null;
 }
 
-export interface SinkOptions {
+export interface ChannelOptions {
   stats?: RecordingStats;
   /** Told about every write error (the app logs them). */
   onError?: (error: Error) => void;
 }
 
-export interface RecordingSink {
+export interface WriteChannel {
   readonly stats: RecordingStats;
   /** Events handed over but not written yet. */
   readonly inFlight: number;
@@ -50,7 +50,7 @@ export interface RecordingSink {
   importRun(input: unknown, owner?: string | null): Promise<RecordedRunDetail>;
   /** Deletes a stored run and its events; rejects with a RecordError (not found, still recording). */
   deleteRun(id: string): Promise<void>;
-  /** Writes what is pending and releases the sink (not the store). Idempotent. */
+  /** Writes what is pending and releases the channel (not the store). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -64,11 +64,11 @@ const WRITER_YOUNG_GENERATION_MB = 32;
 /** How long close() waits for the writer thread to finish before terminating it. */
 const CLOSE_TIMEOUT_MS = 5000;
 
-abstract class ReportingSink {
+abstract class ReportingChannel {
   readonly stats: RecordingStats;
   readonly #onError: (error: Error) => void;
 
-  constructor(options: SinkOptions) {
+  constructor(options: ChannelOptions) {
     this.stats = options.stats ?? new RecordingStats();
     this.#onError = options.onError ?? ((error) => console.error(`Recording: ${error.message}`));
   }
@@ -92,13 +92,13 @@ abstract class ReportingSink {
 }
 
 /** Writes on the calling thread, synchronously. */
-export class InlineSink extends ReportingSink implements RecordingSink {
+export class InlineChannel extends ReportingChannel implements WriteChannel {
   readonly inFlight = 0;
   readonly #store: RunStore;
   readonly #writer: RunWriter;
   #retry: NodeJS.Timeout | null = null;
 
-  constructor(store: RunStore, options: SinkOptions = {}) {
+  constructor(store: RunStore, options: ChannelOptions = {}) {
     super(options);
     this.#store = store;
     this.#writer = new RunWriter(store);
@@ -178,7 +178,7 @@ export type FromWriter =
   | { type: 'done'; id: number; result: RecordedRunDetail | null; failure: WriterFailure | null };
 
 /** Writes in a worker thread with its own connection to the store's file. */
-export class ThreadSink extends ReportingSink implements RecordingSink {
+export class ThreadChannel extends ReportingChannel implements WriteChannel {
   #worker: Worker | null;
   #nextId = 1;
   /** Events per message not yet acknowledged. */
@@ -187,15 +187,15 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
   readonly #calls = new Map<number, { resolve: (result: RecordedRunDetail | null) => void; reject: (error: Error) => void }>();
   #inFlight = 0;
   #waiters: { id: number; resolve: () => void }[] = [];
-  #fallback: InlineSink | null = null;
+  #fallback: InlineChannel | null = null;
   readonly #fallbackStore: RunStore;
-  readonly #options: SinkOptions;
+  readonly #options: ChannelOptions;
   #closing: Promise<void> | null = null;
 
   /** `store` is the main thread's connection: the writer thread opens its own on store.location. */
-  constructor(store: RunStore, options: SinkOptions = {}) {
+  constructor(store: RunStore, options: ChannelOptions = {}) {
     super(options);
-    if (store.location === MEMORY) throw new Error('A ":memory:" store cannot be written from another thread; use InlineSink.');
+    if (store.location === MEMORY) throw new Error('A ":memory:" store cannot be written from another thread; use InlineChannel.');
     this.#fallbackStore = store;
     this.#options = { ...options, stats: this.stats };
     const worker = new Worker(WRITER_THREAD_ENTRY, {
@@ -324,13 +324,13 @@ export class ThreadSink extends ReportingSink implements RecordingSink {
     this.#calls.clear();
   }
 
-  #inline(): InlineSink {
-    this.#fallback ??= new InlineSink(this.#fallbackStore, this.#options);
+  #inline(): InlineChannel {
+    this.#fallback ??= new InlineChannel(this.#fallbackStore, this.#options);
     return this.#fallback;
   }
 }
 
-/** The sink a store needs: a writer thread for a file, inline for ":memory:". */
-export function sinkFor(store: RunStore, options: SinkOptions = {}): RecordingSink {
-  return store.location === MEMORY ? new InlineSink(store, options) : new ThreadSink(store, options);
+/** The channel a store needs: a writer thread for a file, inline for ":memory:". */
+export function channelFor(store: RunStore, options: ChannelOptions = {}): WriteChannel {
+  return store.location === MEMORY ? new InlineChannel(store, options) : new ThreadChannel(store, options);
 }
