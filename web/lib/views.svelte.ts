@@ -1,6 +1,7 @@
 /**
- * Reactive views of the things the diagram and panels draw: the ventilator's endpoints and the workers. RunState
- * (run-state.svelte.ts) creates and updates them from events; components only read them.
+ * Reactive views of the things the diagram and panels draw: the ventilator's endpoints and the workers. The run's
+ * topology (topology.svelte.ts) creates and updates them from events; components only read them. A worker's
+ * counts are not kept here: it reads them from the run's one record of counts (run-counts.svelte.ts).
  */
 import type {
   EndpointInfo,
@@ -11,6 +12,7 @@ import type {
   WorkerState,
 } from '../../shared/protocol/index.ts';
 import { localize } from './i18n/index.svelte.ts';
+import type { RunCounts } from './run-counts.svelte.ts';
 import { linkView, workerQueue, type LinkState, type LinkView } from './run-model.ts';
 
 /** Received messages kept per worker for display (the newest ones); counts stay exact. */
@@ -82,12 +84,6 @@ export class WorkerView {
   /** The server's view: idle, starting, connecting, connected, hung, killed, stopped. */
   state = $state<WorkerState>('idle');
   pid = $state<number | null>(null);
-  /** Tasks received (exact from the server's counters). */
-  count = $state(0);
-  /** Tasks finished (exact from the server's counters). */
-  done = $state(0);
-  /** Tasks lost with this worker (task:lost events; the summary's lostBy once the run ended). */
-  lost = $state(0);
   /** Received tasks whose dot is still flying to this worker (tracked where messages are listed: the tutorial). */
   inAir = $state(0);
   messages = $state.raw<ReceivedMessage[]>([]);
@@ -104,23 +100,40 @@ export class WorkerView {
   );
   /** Received and not yet done (nor lost): what the worker holds now. */
   readonly queue = $derived(workerQueue(this.state, this.count, this.done, this.lost));
-  /** task:received events seen (a floor for `count` when no counters are about this run). */
-  seen = 0;
-  doneSeen = 0;
   /** Messages appended during the current frame, flushed once per frame. */
   incoming: ReceivedMessage[] = [];
   /**
    * Received tasks whose dot has landed: what the worker's counter shows, so it moves with its list when the dot
-   * arrives. While dots fly, `seen` (which grows with `inAir`) is the floor: the exact counters lag the events by
-   * up to COUNTERS_EVERY_MS, and a task taking off must not lower the counter.
+   * arrives. While dots fly, the received events folded (which grow with `inAir`) are the floor: the exact
+   * counters lag the events by up to COUNTERS_EVERY_MS, and a task taking off must not lower the counter.
    */
-  readonly landed = $derived(this.inAir === 0 ? this.count : Math.max(0, Math.max(this.count, this.seen) - this.inAir));
+  readonly landed = $derived.by(() =>
+    this.inAir === 0 ? this.count : Math.max(0, Math.max(this.count, this.#counts.tallied(this.id)) - this.inAir),
+  );
 
-  constructor(info: WorkerInfo) {
+  readonly #counts: RunCounts;
+
+  constructor(info: WorkerInfo, counts: RunCounts) {
     this.id = info.id;
+    this.#counts = counts;
     this.configure(info);
     this.state = info.state;
     this.pid = info.pid;
+  }
+
+  /** Tasks received (exact from the server's counters, once they came). */
+  get count(): number {
+    return this.#counts.shown.received[this.id] ?? 0;
+  }
+
+  /** Tasks finished. */
+  get done(): number {
+    return this.#counts.shown.done[this.id] ?? 0;
+  }
+
+  /** Tasks lost with this worker. */
+  get lost(): number {
+    return this.#counts.shown.lostBy[this.id] ?? 0;
   }
 
   /** Takes the configuration (not the live state) from a WorkerInfo. */
