@@ -4,8 +4,8 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Not yet (issue 11's later phases): recording to SQLite and the history, the WebSocket stream, the page, live
- * topology changes during a run; the pipeline's own registry does not count graph playgrounds against its limits
+ * Not yet (issue 11's later phases): recording to SQLite and the history, live topology changes during a run;
+ * the pipeline's own registry does not count graph playgrounds against its limits
  * (this one counts the pipeline's).
  */
 import { randomBytes } from 'node:crypto';
@@ -20,6 +20,7 @@ import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { PlaygroundError } from '../pipeline/playground.ts';
 import { LimitError } from '../pipeline/registry.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
+import { addGraphEvent, emptyGraphCounters, type GraphCounters, type GraphPlaygroundInfo } from '../../shared/protocol/graph-stream.ts';
 
 /** Graph scenarios the server offers, by id. */
 export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]));
@@ -36,19 +37,7 @@ export class GraphRefusal extends Error {
   }
 }
 
-export interface GraphPlaygroundInfo {
-  id: string;
-  kind: 'graph';
-  scenario: string;
-  title: string;
-  graph: GraphSpec;
-  notes: string[];
-  allowIncompatible: boolean;
-  activeRun: string | null;
-  lastRun: { id: string; summary: GraphSummary | null } | null;
-  lastSeq: number;
-  capabilities: Record<string, boolean>;
-}
+export type { GraphPlaygroundInfo };
 
 export interface GraphPlaygroundOptions {
   owner: string | null;
@@ -72,6 +61,10 @@ export class GraphPlayground {
   #last: { id: string; summary: GraphSummary | null } | null = null;
   #runs = 0;
   #closed = false;
+  /** Exact counts of the current (or last) run, kept from every event: the stream samples, these never do. */
+  readonly #counters: GraphCounters = emptyGraphCounters();
+  /** Told when what info() says changes (a run starts or ends, the graph is replaced): the live streams. */
+  readonly #infoListeners = new Set<(info: GraphPlaygroundInfo) => void>();
 
   constructor(options: GraphPlaygroundOptions) {
     this.#options = options;
@@ -97,6 +90,22 @@ export class GraphPlayground {
     return this.#active;
   }
 
+  /** The current run's exact counts (the same object, updated in place: copy it to keep a moment). */
+  counters(): GraphCounters {
+    return this.#counters;
+  }
+
+  onInfoChanged(listener: (info: GraphPlaygroundInfo) => void): () => void {
+    this.#infoListeners.add(listener);
+    return () => this.#infoListeners.delete(listener);
+  }
+
+  #infoChanged(): void {
+    if (this.#infoListeners.size === 0) return;
+    const info = this.info();
+    for (const listener of this.#infoListeners) listener(info);
+  }
+
   info(): GraphPlaygroundInfo {
     return {
       id: this.id,
@@ -118,6 +127,7 @@ export class GraphPlayground {
     this.lastActivity = Date.now();
     if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     this.#graph = GraphPlayground.#checked(graph, this.#options);
+    this.#infoChanged();
     return this.info();
   }
 
@@ -137,7 +147,10 @@ export class GraphPlayground {
         claims: this.#options.claims,
         owner: this.id,
         allowIncompatible: this.#options.allowIncompatible,
-        emit: (event: PlaygroundEvent) => this.log.append(event),
+        emit: (event: PlaygroundEvent) => {
+          addGraphEvent(this.#counters, event);
+          this.log.append(event);
+        },
       });
     } catch (error) {
       if (error instanceof GraphError) throw new GraphRefusal(error.problems);
@@ -149,6 +162,7 @@ export class GraphPlayground {
       if (this.#last?.id === runId) this.#last = { id: runId, summary };
       if (this.#active === run) this.#active = null;
       this.lastActivity = Date.now();
+      this.#infoChanged();
     });
     try {
       await run.start();
@@ -156,6 +170,7 @@ export class GraphPlayground {
       if (error instanceof GraphError) throw new GraphRefusal(error.problems);
       throw error;
     }
+    this.#infoChanged();
     return { run: runId };
   }
 

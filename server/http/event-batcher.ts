@@ -4,7 +4,7 @@
  * congested) while every other event is kept and the frame carries exact counters, so the browser is never
  * flooded and the pipeline never waits for a slow browser.
  */
-import type { Counters, PlaygroundEvent, ServerMessage } from '../../shared/protocol/index.ts';
+import type { Counters, PlaygroundEvent } from '../../shared/protocol/index.ts';
 
 export const FRAME_INTERVAL_MS = 33;
 export const MAX_TASK_EVENTS_PER_FRAME = 400;
@@ -12,17 +12,20 @@ export const MAX_TASK_EVENTS_PER_FRAME = 400;
 /** The per-task events that may be sampled out at high rates; everything else (task:lost included) always goes. */
 const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['task:sent', 'task:received', 'task:done', 'task:collected']);
 
-export interface BatcherOptions {
+export interface BatcherOptions<C = Counters> {
   send: (frame: string) => void;
-  counters: () => Counters;
+  /** The exact totals each frame carries (the pipeline's Counters; a graph playground's GraphCounters). */
+  counters: () => C;
   /** True when the socket already has a lot unsent; task events are then dropped (counted) for this frame. */
   isCongested?: () => boolean;
   intervalMs?: number;
   maxTaskEventsPerFrame?: number;
+  /** Which events may be sampled out (the pipeline's task events by default; a graph's message events). */
+  sampledTypes?: ReadonlySet<PlaygroundEvent['type']>;
 }
 
-export class EventBatcher {
-  readonly #options: Required<BatcherOptions>;
+export class EventBatcher<C = Counters> {
+  readonly #options: Required<BatcherOptions<C>>;
   #events: PlaygroundEvent[] = [];
   #taskEvents = 0;
   #dropped = 0;
@@ -31,9 +34,10 @@ export class EventBatcher {
   /** While true (a backlog is going out first), frames wait: live events must not overtake older ones. */
   #paused = false;
 
-  constructor(options: BatcherOptions) {
+  constructor(options: BatcherOptions<C>) {
     this.#options = {
       isCongested: () => false,
+      sampledTypes: SAMPLED_TYPES,
       intervalMs: FRAME_INTERVAL_MS,
       maxTaskEventsPerFrame: MAX_TASK_EVENTS_PER_FRAME,
       ...options,
@@ -42,7 +46,7 @@ export class EventBatcher {
 
   push(event: PlaygroundEvent): void {
     if (this.#closed) return;
-    if (SAMPLED_TYPES.has(event.type)) {
+    if (this.#options.sampledTypes.has(event.type)) {
       if (this.#taskEvents >= this.#options.maxTaskEventsPerFrame) {
         this.#dropped++;
         this.#schedule();
@@ -84,14 +88,15 @@ export class EventBatcher {
     let events = this.#events;
     let dropped = this.#dropped;
     if (this.#options.isCongested()) {
-      const kept = events.filter((e) => !SAMPLED_TYPES.has(e.type));
+      const kept = events.filter((e) => !this.#options.sampledTypes.has(e.type));
       dropped += events.length - kept.length;
       events = kept;
     }
     this.#events = [];
     this.#taskEvents = 0;
     this.#dropped = 0;
-    const frame: ServerMessage = { type: 'events', events, dropped, counters: this.#options.counters() };
+    // The pipeline's `events` message (ServerMessage), or a graph stream's with its own counters (graph-stream.ts).
+    const frame = { type: 'events' as const, events, dropped, counters: this.#options.counters() };
     this.#options.send(JSON.stringify(frame));
   }
 
