@@ -19,6 +19,8 @@ import type { PlaygroundSession } from './session.svelte.ts';
 export const RUNS_PER_PAGE = 10;
 /** URL flag set by "run again": start the run once the new playground's page is connected. */
 const AGAIN_FLAG = 'again';
+/** How many times the list looks again for a run the stream announced before its row was stored (0.25 s, doubling). */
+const AWAITED_RUN_TRIES = 5;
 
 export class HistoryController {
   runs = $state.raw<RecordedRun[]>([]);
@@ -37,6 +39,8 @@ export class HistoryController {
   readonly live: PlaygroundSession;
   #pollTimer: ReturnType<typeof setTimeout> | null = null;
   #isClosed = false;
+  /** A live run the stream announced that the list has not shown yet, and how often we looked for it since. */
+  #awaited: { run: string; tries: number } | null = null;
   #stopListening: (() => void) | null = null;
 
   constructor(live: PlaygroundSession) {
@@ -53,10 +57,12 @@ export class HistoryController {
     // that calls refresh() also tracks the state refresh() reads (this.runs) and writes, so it re-ran on every
     // answer and the page fetched the list 10-18 times a second, forever, once a run had happened.
     this.#stopListening = this.live.run.onFrame((frame) => {
-      const changesList = frame.events.some(
+      const news = frame.events.filter(
         (event) => event.seq > frame.historyUntil && (event.type === 'run:started' || event.type === 'run:ended'),
       );
-      if (changesList) void this.refresh();
+      if (news.length === 0) return;
+      this.#awaited = { run: news.at(-1)!.run, tries: 0 };
+      void this.refresh();
     });
   }
 
@@ -93,6 +99,12 @@ export class HistoryController {
       // A run being recorded now: its row changes when it ends.
       if (!this.#isClosed && page.runs.some((r) => r.status === 'running')) {
         this.#pollTimer = setTimeout(() => void this.refresh(), 1000);
+      } else if (!this.#isClosed && this.#awaited) {
+        // The stream can announce a run before the writer thread has stored its row (a short run can even end
+        // first): look again a few times, ever more slowly, then give up (the next run's news reloads anyway).
+        const awaited = this.#awaited;
+        if (page.runs.some((r) => r.id === awaited.run) || awaited.tries >= AWAITED_RUN_TRIES) this.#awaited = null;
+        else this.#pollTimer = setTimeout(() => void this.refresh(), 250 * 2 ** awaited.tries++);
       }
     } catch (error) {
       this.error = localize(toErrorInfo(error));
