@@ -3,9 +3,13 @@
  * open, folds events into RunState, and performs the user's actions through the HTTP API. It is the live RunView
  * (run-view.ts: the run, drawn on the LiveClock) and the only holder of actions; components that change the
  * playground read it through getSession(). It is the only place that fetches or opens sockets for a playground.
+ *
+ * Why one file of ~500 lines: it is the live page's façade, some twenty small actions that all run through one
+ * queue (#enqueue: one at a time, a failure shown, a success clearing it) plus the stream they depend on. The
+ * parts that stand alone live beside it: the run (run-state.svelte.ts and its parts), the parameter drafts
+ * (param-drafts.svelte.ts), the page's address (page-address.ts) and which playground to open (playground-open.ts).
  */
 import {
-  LIMITS,
   type NewWorker,
   type PlaygroundEvent,
   type PlaygroundInfo,
@@ -23,8 +27,10 @@ import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
 import { ApiError, toErrorInfo, type Role } from './api.ts';
 import { pageFrameLoop, type FrameLoop } from './frame-loop.svelte.ts';
-import { t, type MessageKey } from './i18n/index.svelte.ts';
-import { parseWhole } from './run-model.ts';
+import { t } from './i18n/index.svelte.ts';
+import { addressOfLesson, addressOfPlayground, bootRequest, withoutLinkToken } from './page-address.ts';
+import { ParamDrafts, type NumericParam } from './param-drafts.svelte.ts';
+import { openRequested } from './playground-open.ts';
 import { LiveClock } from './run-clock.svelte.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import type { RunView } from './run-view.ts';
@@ -47,16 +53,7 @@ export type PendingAction =
   | 'options'
   | null;
 
-/** Run parameters edited as numbers in a text field. */
-export type NumericParam = 'intervalMs' | 'tasks' | 'payloadBytes' | 'drainMs';
-
-/** Field names used in messages (keys of the interface strings). */
-export const PARAM_LABELS: Record<NumericParam, MessageKey> = {
-  intervalMs: 'paramLabel.intervalMs',
-  tasks: 'paramLabel.tasks',
-  payloadBytes: 'paramLabel.payloadBytes',
-  drainMs: 'paramLabel.drainMs',
-};
+export type { NumericParam } from './param-drafts.svelte.ts';
 
 /** Scenarios offered when the server's list cannot be read. */
 const FALLBACK_SCENARIOS: readonly Pick<ScenarioInfo, 'id' | 'title'>[] = [
@@ -73,21 +70,6 @@ export interface ErrorInfo {
   text?: WireServerText;
 }
 
-/** Parses the interval field: an integer within LIMITS.intervalMs, or an error to show next to it. */
-export function parseInterval(text: string): { ok: true; value: number } | { ok: false; message: string } {
-  const trimmed = text.trim();
-  const { min, max } = LIMITS.intervalMs;
-  if (!/^\d+$/.test(trimmed)) return { ok: false, message: t('parse.intervalInvalid', { min, max }) };
-  const value = Number(trimmed);
-  if (value < min || value > max) return { ok: false, message: t('parse.intervalRange', { min, max }) };
-  return { ok: true, value };
-}
-
-/** Parses any numeric run parameter field. */
-export function parseParam(key: NumericParam, text: string): { ok: true; value: number } | { ok: false; message: string } {
-  return key === 'intervalMs' ? parseInterval(text) : parseWhole(text, LIMITS[key], t(PARAM_LABELS[key]), t);
-}
-
 /** Delay before retrying to reach the server at start-up (ms). */
 const BOOT_RETRY_MS = 3000;
 
@@ -102,8 +84,8 @@ export class PlaygroundSession implements RunView {
   info = $state.raw<PlaygroundInfo | null>(null);
   error = $state.raw<ErrorInfo | null>(null);
   pending = $state<PendingAction>('boot');
-  /** Text of numeric parameter fields while the user edits them (absent: show the playground's value). */
-  drafts = $state.raw<Partial<Record<NumericParam, string>>>({});
+  /** Numeric parameter fields being edited. */
+  readonly drafts = new ParamDrafts();
   stream = $state.raw<StreamClient | null>(null);
   /** Run id the server gave us whose run:started has not arrived yet. */
   awaitingRun = $state<string | null>(null);
@@ -150,15 +132,9 @@ export class PlaygroundSession implements RunView {
   readonly showExternal = $derived(
     !this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0,
   );
-  readonly intervalDraft = $derived(this.drafts.intervalMs ?? null);
+  readonly intervalDraft = $derived(this.drafts.values.intervalMs ?? null);
   /** The first invalid draft's message, for the help line under the controls. */
-  readonly draftError = $derived.by(() => {
-    for (const key of Object.keys(this.drafts) as NumericParam[]) {
-      const error = this.paramError(key);
-      if (error) return error;
-    }
-    return null;
-  });
+  readonly draftError = $derived(this.drafts.firstError);
   readonly isPipeline = $derived(this.info?.scenario === 'pipeline');
   /** Whether this session may change the playground (run, topology, options, lessons); watchers only look. */
   readonly canDrive = $derived(this.role === 'owner' || this.role === 'driver');
@@ -197,19 +173,16 @@ export class PlaygroundSession implements RunView {
 
   /** What a numeric parameter field shows: the draft being typed, else the playground's value. */
   paramText(key: NumericParam): string {
-    return this.drafts[key] ?? String(this.info?.params[key] ?? '');
+    return this.drafts.text(key, this.info?.params[key]);
   }
 
   /** The error to show next to a numeric parameter field, if its draft is invalid. */
   paramError(key: NumericParam): string | null {
-    const draft = this.drafts[key];
-    if (draft === undefined) return null;
-    const parsed = parseParam(key, draft);
-    return parsed.ok ? null : parsed.message;
+    return this.drafts.error(key);
   }
 
   editParam(key: NumericParam, text: string): void {
-    this.drafts = { ...this.drafts, [key]: text };
+    this.drafts.edit(key, text);
   }
 
   /** Sends every valid draft that differs from the playground's value, in one PATCH. */
@@ -225,9 +198,7 @@ export class PlaygroundSession implements RunView {
 
   /** Sets parameters at once (presets, switches); drafts of the same fields are dropped. */
   setParams(patch: RunParamsPatch): Promise<void> {
-    const drafts = { ...this.drafts };
-    for (const key of Object.keys(patch)) delete drafts[key as NumericParam];
-    this.drafts = drafts;
+    this.drafts.drop(Object.keys(patch));
     return this.#enqueue('params', async (id) => {
       const params = this.info?.params;
       const changed = Object.entries(patch).filter(([key, value]) => params?.[key as keyof RunParams] !== value);
@@ -276,7 +247,7 @@ export class PlaygroundSession implements RunView {
   /** Puts the playground in the lesson's start (reset) or its solution. */
   applyLessonStage(lesson: string, stage: 'start' | 'solution'): Promise<void> {
     return this.#enqueue('lesson', async (id) => {
-      this.drafts = {};
+      this.drafts.clear();
       this.#setInfo(await lessonsApi.applyLesson(id, lesson, stage));
     });
   }
@@ -284,7 +255,7 @@ export class PlaygroundSession implements RunView {
   /** Takes back the last topology or parameter change (between runs). */
   undo(): Promise<void> {
     return this.#enqueue('undo', async (id) => {
-      this.drafts = {};
+      this.drafts.clear();
       this.#setInfo(await lessonsApi.undo(id));
     });
   }
@@ -293,7 +264,7 @@ export class PlaygroundSession implements RunView {
   onLessonChecked: ((event: LessonChecked) => void) | null = null;
 
   #forget(): void {
-    this.drafts = {};
+    this.drafts.clear();
     this.#filledRun = null;
     this.awaitingRun = null;
   }
@@ -355,23 +326,10 @@ export class PlaygroundSession implements RunView {
 
   /** PATCHes the valid drafts that differ; with `strict`, an invalid draft is an error instead of waiting. */
   async #sendDrafts(id: string, strict: boolean): Promise<void> {
-    const patch: Partial<Record<NumericParam, number>> = {};
-    const settled: NumericParam[] = [];
-    for (const [key, text] of Object.entries(this.drafts) as [NumericParam, string][]) {
-      const parsed = parseParam(key, text);
-      if (!parsed.ok) {
-        if (strict) throw new ApiError('PG_ERR_VALIDATION', parsed.message);
-        continue;
-      }
-      settled.push(key);
-      if (parsed.value !== this.info?.params[key]) patch[key] = parsed.value;
-    }
+    const { patch, valid, invalid } = this.drafts.collect(this.info?.params);
+    if (strict && invalid !== null) throw new ApiError('PG_ERR_VALIDATION', invalid);
     if (Object.keys(patch).length > 0) this.#setInfo(await api.patchParams(id, patch));
-    if (settled.length > 0) {
-      const drafts = { ...this.drafts };
-      for (const key of settled) if (drafts[key] !== undefined && parseParam(key, drafts[key]).ok) delete drafts[key];
-      this.drafts = drafts;
-    }
+    this.drafts.settle(valid);
   }
 
   stopRun(): Promise<void> {
@@ -406,36 +364,12 @@ export class PlaygroundSession implements RunView {
     this.#bootTimer = null;
     this.pending = 'boot';
     try {
-      const query = new URL(location.href).searchParams;
-      const wanted = query.get('p');
-      const scenario = query.get('scenario') ?? 'tutorial';
-      const lesson = query.get('lesson');
       // A shared link: ?p=<id>&watch=<token> (read-only) or &invite=<token> (may drive).
-      const token = query.get('invite') ?? query.get('watch');
+      const request = bootRequest(location.href);
       void this.#loadScenarios();
-      let info: PlaygroundInfo | null = null;
-      let role: Role = 'owner';
-      if (wanted) {
-        try {
-          if (token) ({ playground: info, role } = await api.joinPlayground(wanted, token));
-          else [info, role] = await Promise.all([api.getPlayground(wanted), api.getRole(wanted)]);
-        } catch (error) {
-          // Not ours and no valid link (or closed since): this tab gets a playground of its own.
-          if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
-          info = null;
-          role = 'owner';
-        }
-        if (token) this.#dropLinkToken();
-      }
-      if (!info && lesson) {
-        try {
-          info = await api.createPlayground({ lesson });
-        } catch (error) {
-          // An unknown lesson in a shared link opens the scenario instead.
-          if (!(error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND')) throw error;
-        }
-      }
-      info ??= await api.createPlayground({ scenario });
+      const { info, role } = await openRequested(request);
+      // The session has its role now: the link's token leaves the address bar (and the browser's history).
+      if (request.token) history.replaceState(history.state, '', withoutLinkToken(location.href));
       if (this.#isClosed) return;
       this.pending = null;
       this.#attach(info, role);
@@ -454,14 +388,6 @@ export class PlaygroundSession implements RunView {
     } catch {
       // The fallback list names the same two scenarios.
     }
-  }
-
-  /** The session has its role now: the link's token leaves the address bar (and the browser's history). */
-  #dropLinkToken(): void {
-    const url = new URL(location.href);
-    url.searchParams.delete('watch');
-    url.searchParams.delete('invite');
-    history.replaceState(history.state, '', url);
   }
 
   /** Asks for the owner's watch and invite links (once per playground). */
@@ -483,12 +409,8 @@ export class PlaygroundSession implements RunView {
   #attach(info: PlaygroundInfo, role: Role = 'owner'): void {
     this.role = role;
     this.links = null;
-    const url = new URL(location.href);
-    if (url.searchParams.get('p') !== info.id || url.searchParams.has('scenario')) {
-      url.searchParams.set('p', info.id);
-      url.searchParams.delete('scenario');
-      history.replaceState(history.state, '', url);
-    }
+    const address = addressOfPlayground(location.href, info.id);
+    if (address) history.replaceState(history.state, '', address);
     this.stream?.close();
     this.run.reset(info);
     this.clock.reset();
@@ -544,11 +466,8 @@ export class PlaygroundSession implements RunView {
 
   /** ?lesson=<id> names the playground's lesson, so a link opens it. */
   #syncLessonParam(lesson: string | null): void {
-    const url = new URL(location.href);
-    if (url.searchParams.get('lesson') === lesson) return;
-    if (lesson) url.searchParams.set('lesson', lesson);
-    else url.searchParams.delete('lesson');
-    history.replaceState(history.state, '', url);
+    const address = addressOfLesson(location.href, lesson);
+    if (address) history.replaceState(history.state, '', address);
   }
 
   /** Sampled streams (or a late join) leave gaps in the message lists; the run detail has them all. */
