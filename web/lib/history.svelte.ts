@@ -12,7 +12,7 @@ import { localize, t } from './i18n/index.svelte.ts';
 import { toErrorInfo } from './api.ts';
 import * as historyApi from './history-api.ts';
 import { permalink, runFromUrl, sameWorkers, settingsOf, withRun } from './replay.ts';
-import { ReplaySession } from './replay-session.svelte.ts';
+import { ReplaySession, type ReplayOptions } from './replay-session.svelte.ts';
 import type { PlaygroundSession } from './session.svelte.ts';
 
 /** Runs fetched per page of the list. */
@@ -37,14 +37,17 @@ export class HistoryController {
   isStartingAgain = $state(false);
 
   readonly live: PlaygroundSession;
+  readonly #replayOptions: ReplayOptions;
   #pollTimer: ReturnType<typeof setTimeout> | null = null;
   #isClosed = false;
   /** A live run the stream announced that the list has not shown yet, and how often we looked for it since. */
   #awaited: { run: string; tries: number } | null = null;
   #stopListening: (() => void) | null = null;
 
-  constructor(live: PlaygroundSession) {
+  /** `options` go to the replays it opens (tests give them their frame loop). */
+  constructor(live: PlaygroundSession, options: ReplayOptions = {}) {
     this.live = live;
+    this.#replayOptions = options;
   }
 
   /** Loads the list and opens the run named in the URL, if any. */
@@ -133,7 +136,7 @@ export class HistoryController {
   open(id: string, push = true): void {
     if (this.replay?.runId === id) return;
     this.replay?.close();
-    const replay = new ReplaySession(id);
+    const replay = new ReplaySession(id, this.#replayOptions);
     this.replay = replay;
     if (push) history.pushState(history.state, '', permalink(location.href, id));
     void replay.open();
