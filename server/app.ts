@@ -10,13 +10,14 @@ import fastifyWebsocket from '@fastify/websocket';
 import fastifyRateLimit from '@fastify/rate-limit';
 import { BUILT_PAGE_DIR } from './layout.ts';
 import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
-import { LimitError, PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
+import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
 import { apiRoutes } from './http/routes.ts';
 import { MAX_FRAME_BYTES, streamRoute } from './http/stream.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { graphRoutes } from './http/graph-routes.ts';
+import { graphStreamRoute } from './http/graph-stream.ts';
 import { GraphRegistry } from './engine/graph-playground.ts';
 import { pageFileOptions } from './http/page-files.ts';
 import { installSessions } from './http/session.ts';
@@ -29,6 +30,7 @@ import { Recorder } from './recorder/recorder.ts';
 import { RecordingStats, channelFor } from './recorder/channel.ts';
 import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } from '../shared/protocol/index.ts';
+import { CodedError } from './errors.ts';
 
 const notFound = (reason: ServerText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
 
@@ -119,7 +121,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     keyGenerator: (request) => (hasSession(request) ? `visitor:${request.visitor}` : `ip:${request.ip}`),
     allowList: (request) => !request.url.startsWith('/api/'),
     errorResponseBuilder: (_request, context) =>
-      new LimitError(text('limit.requests', { rate: limits.httpPerSecond, after: context.after })),
+      new CodedError('PG_ERR_LIMIT', text('limit.requests', { rate: limits.httpPerSecond, after: context.after })),
   });
 
   // A POST or PATCH without a body means "no options": validate it as an empty object.
@@ -141,6 +143,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(apiRoutes, { registry });
   await app.register(graphRoutes, { graphs });
   await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
+  await app.register(graphStreamRoute, { graphs, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
   if (store && channel) {
     await app.register(historyRoutes, { store, channel, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
   }

@@ -11,14 +11,13 @@
 import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { RunLog } from '../recorder/run-log.ts';
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
-import { ForbiddenError, PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
+import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
-import { PlaygroundError } from '../pipeline/playground.ts';
-import { LimitError } from '../pipeline/registry.ts';
+import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
 import { addGraphEvent, emptyGraphCounters, type GraphCounters, type GraphPlaygroundInfo } from '../../shared/protocol/graph-stream.ts';
 
@@ -26,15 +25,8 @@ import { addGraphEvent, emptyGraphCounters, type GraphCounters, type GraphPlaygr
 export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]));
 
 /** A graph that cannot run, said in a text a page can translate ([H2]). */
-export class GraphRefusal extends Error {
-  readonly code = 'PG_ERR_VALIDATION';
-  readonly text: ServerText;
-
-  constructor(problems: { where: string; problem: string }[]) {
-    const reason = text('graph.invalid', { problems: problems.map((p) => `${p.where}: ${p.problem}`).join('; ') });
-    super(english(reason));
-    this.text = reason;
-  }
+function graphRefusal(problems: readonly { where: string; problem: string }[]): CodedError {
+  return new CodedError('PG_ERR_VALIDATION', text('graph.invalid', { problems: problems.map((p) => `${p.where}: ${p.problem}`).join('; ') }));
 }
 
 export type { GraphPlaygroundInfo };
@@ -75,10 +67,10 @@ export class GraphPlayground {
 
   static #checked(graph: GraphSpec, options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes'>): GraphSpec {
     if (graph.nodes.length > options.maxNodes) {
-      throw new LimitError(text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }));
+      throw new CodedError('PG_ERR_LIMIT', text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }));
     }
     const problems = checkGraph(graph, { allowIncompatible: options.allowIncompatible });
-    if (problems.length > 0) throw new GraphRefusal(problems);
+    if (problems.length > 0) throw graphRefusal(problems);
     return graph;
   }
 
@@ -125,7 +117,7 @@ export class GraphPlayground {
   /** Replaces the graph between runs (the free sandbox edits it whole). */
   setGraph(graph: GraphSpec): GraphPlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     this.#graph = GraphPlayground.#checked(graph, this.#options);
     this.#infoChanged();
     return this.info();
@@ -134,8 +126,8 @@ export class GraphPlayground {
   /** Starts a run: binds, connects, starts every role. Resolves with its id once every endpoint is bound. */
   async startRun(): Promise<{ run: string }> {
     this.lastActivity = Date.now();
-    if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.closed'));
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    if (this.#closed) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.closed'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     const runId = `${this.id}-r${++this.#runs}`;
     let run: GraphRun;
     try {
@@ -153,7 +145,7 @@ export class GraphPlayground {
         },
       });
     } catch (error) {
-      if (error instanceof GraphError) throw new GraphRefusal(error.problems);
+      if (error instanceof GraphError) throw graphRefusal(error.problems);
       throw error;
     }
     this.#active = run;
@@ -167,7 +159,7 @@ export class GraphPlayground {
     try {
       await run.start();
     } catch (error) {
-      if (error instanceof GraphError) throw new GraphRefusal(error.problems);
+      if (error instanceof GraphError) throw graphRefusal(error.problems);
       throw error;
     }
     this.#infoChanged();
@@ -178,7 +170,7 @@ export class GraphPlayground {
   async stopRun(): Promise<GraphSummary> {
     this.lastActivity = Date.now();
     const run = this.#active;
-    if (!run) throw new PlaygroundError('PG_ERR_NO_RUN', text('run.none'));
+    if (!run) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
     return await run.stop();
   }
 
@@ -231,19 +223,19 @@ export class GraphRegistry {
   create(owner: string | null, request: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean }): GraphPlayground {
     const scenario = request.graph ? undefined : GRAPH_SCENARIOS.get(request.scenario ?? 'series-1');
     if (!request.graph && !scenario) {
-      throw new PlaygroundError(
+      throw new CodedError(
         'PG_ERR_NOT_FOUND',
         text('scenario.unknown', { scenario: (request.scenario ?? '').slice(0, 40), known: [...GRAPH_SCENARIOS.keys()].join(', ') }),
       );
     }
     const others = this.#options.othersOpen?.(owner) ?? { total: 0, owned: 0 };
     if (this.#playgrounds.size + others.total >= this.#options.maxPlaygrounds) {
-      throw new LimitError(text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
+      throw new CodedError('PG_ERR_LIMIT', text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
     }
     if (owner !== null) {
       const own = this.list().filter((p) => p.owner === owner).length + others.owned;
       if (own >= this.#options.maxPlaygroundsPerVisitor) {
-        throw new LimitError(text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+        throw new CodedError('PG_ERR_LIMIT', text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
       }
     }
     const playground = new GraphPlayground({
@@ -268,8 +260,8 @@ export class GraphRegistry {
   forVisitor(id: string, visitor: string | null, needed: Role): GraphPlayground {
     const playground = this.#playgrounds.get(id);
     const role = playground?.access.roleOf(visitor) ?? null;
-    if (!playground || role === null) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
-    if (!allows(role, needed)) throw new ForbiddenError(text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    if (!playground || role === null) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
+    if (!allows(role, needed)) throw new CodedError('PG_ERR_FORBIDDEN', text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
     return playground;
   }
 

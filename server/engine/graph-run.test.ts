@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphError, GraphRun } from './graph-run.ts';
-import { IpcClaims, EndpointError } from '../pipeline/endpoints.ts';
+import { IpcClaims } from '../pipeline/endpoints.ts';
+import { CodedError } from '../errors.ts';
 import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { testPolicy } from '../../test/helpers.ts';
 
@@ -405,7 +406,8 @@ describe('what ZeroMQ refuses, through the engine', () => {
       ['ipc:///tmp/x\u0000y', 'ipc'],
     ] as const) {
       const attempt = start(graphWith(address, transport));
-      await expect(attempt, address).rejects.toBeInstanceOf(EndpointError);
+      await expect(attempt, address).rejects.toBeInstanceOf(CodedError);
+      await expect(attempt, address).rejects.toMatchObject({ code: 'PG_ERR_ENDPOINT' });
     }
   });
 });

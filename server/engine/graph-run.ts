@@ -23,8 +23,9 @@ import {
   type GraphProblem,
 } from '../../shared/scenarios/graph.ts';
 import type { EventInput, GraphLink, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent, Transport } from '../../shared/protocol/index.ts';
-import { EndpointError, checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from '../pipeline/endpoints.ts';
+import { checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from '../pipeline/endpoints.ts';
 import { text } from '../../shared/protocol/server-text.ts';
+import { CodedError } from '../errors.ts';
 import { watchSocket, type MonitorEvent } from '../pipeline/monitor.ts';
 import { MessageBook, type Drop } from './books.ts';
 
@@ -32,10 +33,11 @@ import { MessageBook, type Drop } from './books.ts';
 const PREVIEW_CHARS = 64;
 const DEFAULT_DRAIN_MS = 1500;
 
-export class GraphError extends Error {
-  readonly code = 'PG_ERR_VALIDATION';
+/** A graph that cannot run: a CodedError (PG_ERR_VALIDATION, graph.invalid) that also lists its problems. */
+export class GraphError extends CodedError {
   constructor(readonly problems: GraphProblem[]) {
-    super(problems.map((p) => `${p.where}: ${p.problem}`).join('; '));
+    const listed = problems.map((p) => `${p.where}: ${p.problem}`).join('; ');
+    super('PG_ERR_VALIDATION', text('graph.invalid', { problems: listed }), { message: listed });
   }
 }
 
@@ -348,14 +350,14 @@ export class GraphRun {
       if (parsed.transport !== 'ipc') throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not an ipc endpoint` }]);
       // Only this playground's own names: no path another playground (or the tutorial's configured one) uses.
       if (path.dirname(parsed.path) !== policy.runtimeDir || !path.basename(parsed.path).startsWith(`${owner}-`)) {
-        throw new EndpointError(text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }));
+        throw new CodedError('PG_ERR_ENDPOINT', text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }));
       }
       const refusal = await claims.claim(parsed.path, owner);
       if (refusal === null) {
         this.#claimed.push(parsed.path);
         return address;
       }
-      if (link.address) throw new EndpointError(ipcRefusalText(refusal, parsed.path));
+      if (link.address) throw new CodedError('PG_ERR_ENDPOINT', ipcRefusalText(refusal, parsed.path));
     }
     throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: 'no free ipc path in the runtime folder' }]);
   }

@@ -1,6 +1,8 @@
 /**
- * Every failure a client can cause becomes {code, message} with a stable PG_ERR_* code and an HTTP status.
+ * Every failure a client can cause becomes {code, message, text} with a stable PG_ERR_* code and an HTTP status:
+ * a CodedError (server/errors.ts) as it says, Fastify's own refusals (validation, body, content type) mapped here.
  */
+import { CodedError } from '../errors.ts';
 import { hidePathsInBody } from './hide-paths.ts';
 import { english, problemText, text, type ErrorBody, type ErrorCode, type ServerText, type ValidationRule } from '../../shared/protocol/index.ts';
 
@@ -19,10 +21,6 @@ const STATUS: Record<ErrorCode, number> = {
   PG_ERR_INTERNAL: 500,
 };
 
-export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && code in STATUS;
-}
-
 /**
  * Maps anything thrown by a route or command to what the client is told. Unknown errors say nothing internal, and
  * no message carries a server path (hide-paths.ts).
@@ -33,15 +31,13 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
 }
 
 function describeError(error: unknown): { status: number; body: ErrorBody } {
-  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number; status?: unknown; text?: ServerText };
-  const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
-  if (isErrorCode(candidate.code)) {
-    const body: ErrorBody = { code: candidate.code, message: String(candidate.message) };
-    if (candidate.text) body.text = candidate.text;
+  if (error instanceof CodedError) {
     // A refusal may carry a more precise status than its code's (415 for a body that is not JSON).
-    const status = typeof candidate.status === 'number' && candidate.status >= 400 && candidate.status < 500 ? candidate.status : STATUS[candidate.code];
-    return { status, body };
+    const status = error.status !== undefined && error.status >= 400 && error.status < 500 ? error.status : STATUS[error.code];
+    return { status, body: { code: error.code, message: error.message, text: error.text } };
   }
+  const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number };
+  const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
   if (Array.isArray(candidate.validation)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'request';
     const errors = candidate.validation as AjvError[];

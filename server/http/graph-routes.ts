@@ -7,9 +7,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GraphSpec } from '../../shared/protocol/index.ts';
 import { text } from '../../shared/protocol/server-text.ts';
-import { PlaygroundError } from '../pipeline/playground.ts';
 import type { Role } from '../pipeline/access.ts';
 import type { GraphRegistry } from '../engine/graph-playground.ts';
+import { CodedError } from '../errors.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const CreateGraphBody = Type.Object(
@@ -92,7 +92,7 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     async (request) => {
       const playground = graphs.list().find((candidate) => candidate.id === request.params.id);
       const role = playground?.access.join(request.visitor, request.body.token) ?? null;
-      if (!playground || role === null) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+      if (!playground || role === null) throw new CodedError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
       return { role, playground: playground.info() };
     },
   );

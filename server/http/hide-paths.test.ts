@@ -10,6 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.ts';
 import { toErrorBody } from './errors.ts';
+import { CodedError } from '../errors.ts';
 import { text, type RecordingStatus } from '../../shared/protocol/index.ts';
 import { Visitor, testPolicy } from '../../test/helpers.ts';
 
@@ -35,13 +36,14 @@ it('/api/recording names the database file, not where it is', async () => {
 
 it('error bodies carry no path of the server (its sources, its data folder); ipc paths of the runtime folder stay', () => {
   const source = path.resolve('server/workers/worker-process.ts');
-  const { body } = toErrorBody({
-    code: 'PG_ERR_VALIDATION',
-    message: `Cannot find module '${source}'`,
-    text: text('request.refused', { detail: `Cannot find module '${source}'` }),
-  });
+  const { body } = toErrorBody(
+    new CodedError('PG_ERR_VALIDATION', text('request.refused', { detail: `Cannot find module '${source}'` }), {
+      message: `Cannot find module '${source}'`,
+    }),
+  );
   expect(body.message).toBe("Cannot find module 'server/workers/worker-process.ts'");
   expect(body.text).toEqual(text('request.refused', { detail: "Cannot find module 'server/workers/worker-process.ts'" }));
-  const ipc = toErrorBody({ code: 'PG_ERR_ENDPOINT', message: 'ipc path "/tmp/zmq-playground-0/x" is taken' });
+  const taken = 'ipc path "/tmp/zmq-playground-0/x" is taken';
+  const ipc = toErrorBody(new CodedError('PG_ERR_ENDPOINT', text('request.refused', { detail: taken }), { message: taken }));
   expect(ipc.body.message).toBe('ipc path "/tmp/zmq-playground-0/x" is taken');
 });

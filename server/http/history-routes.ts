@@ -2,7 +2,7 @@
  * The history API over the RunStore: list, open, rename and delete recorded runs, fetch windows of their events,
  * export them (streamed JSON and CSV) and import an export. Documented in docs/recording.md.
  */
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -13,12 +13,12 @@ import {
   type RecordingStatus,
 } from '../../shared/protocol/index.ts';
 import path from 'node:path';
-import { MEMORY, RecordError, type RunStore } from '../recorder/store.ts';
+import { MEMORY, type RunStore } from '../recorder/store.ts';
 import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
-import { LimitError, type PlaygroundRegistry } from '../pipeline/registry.ts';
-import { ForbiddenError } from '../pipeline/access.ts';
+import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import type { WriteChannel } from '../recorder/channel.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
+import { CodedError } from '../errors.ts';
 
 /** Largest import body: a one-million-event run exports to roughly 150-200 MB. */
 export const IMPORT_BODY_LIMIT = 256 * 1024 * 1024;
@@ -53,7 +53,7 @@ type RunIdParams = Static<typeof RunIdParams>;
 function count(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (value < min || value > max) throw new RecordError('PG_ERR_VALIDATION', text('request.queryRange', { name, min, max, got: raw }));
+  if (value < min || value > max) throw new CodedError('PG_ERR_VALIDATION', text('request.queryRange', { name, min, max, got: raw }));
   return value;
 }
 
@@ -84,7 +84,7 @@ export async function historyRoutes(
 ): Promise<void> {
   const { stats } = channel;
   if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
-  const unknownRun = (id: string) => new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
+  const unknownRun = (id: string) => new CodedError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
 
   /**
    * A stored run may be read by its owner, by anyone who may watch the live playground that recorded it, and by
@@ -102,7 +102,7 @@ export async function historyRoutes(
   /** Renaming, publishing and deleting are the owner's alone (403 for another reader, 404 for a stranger). */
   const ownRun = (id: string, visitor: string): string => {
     readable(id, visitor);
-    if (store.accessOf(id)?.owner !== visitor) throw new ForbiddenError(text('access.runOwnerOnly', { run: id.slice(0, 64) }));
+    if (store.accessOf(id)?.owner !== visitor) throw new CodedError('PG_ERR_FORBIDDEN', text('access.runOwnerOnly', { run: id.slice(0, 64) }));
     return id;
   };
 
@@ -137,7 +137,7 @@ export async function historyRoutes(
     async (request) => {
       const id = ownRun(request.params.id, request.visitor);
       const name = request.body.name?.trim();
-      if (name === '') throw new RecordError('PG_ERR_VALIDATION', text('validation.blankName'));
+      if (name === '') throw new CodedError('PG_ERR_VALIDATION', text('validation.blankName'));
       if (name !== undefined) store.renameRun(id, name);
       if (request.body.public !== undefined) store.setPublic(id, request.body.public);
       return store.getRun(id, request.visitor);
@@ -197,7 +197,7 @@ export async function historyRoutes(
     // Counted from the first byte, before the body is read: each import holds its whole file in memory.
     scope.addHook('onRequest', async (request, reply) => {
       if (request.routeOptions.url !== '/api/runs/import') return;
-      if (importing >= imports.atOnce) throw new LimitError(text('limit.imports', { max: imports.atOnce }));
+      if (importing >= imports.atOnce) throw new CodedError('PG_ERR_LIMIT', text('limit.imports', { max: imports.atOnce }));
       importing++;
       reply.raw.once('close', () => importing--);
     });
@@ -206,7 +206,7 @@ export async function historyRoutes(
       const empty =
         body === undefined ||
         (body instanceof Uint8Array ? body.byteLength === 0 : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
-      if (empty) throw new RecordError('PG_ERR_IMPORT', text('import.noFile'));
+      if (empty) throw new CodedError('PG_ERR_IMPORT', text('import.noFile'));
       // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
       // The imported run is the importer's, whatever the file says about where it was recorded.
       return reply.code(201).send({ ...(await channel.importRun(body, request.visitor)), owned: true });

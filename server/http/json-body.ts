@@ -5,17 +5,8 @@
  * checks its input itself.
  */
 import type { FastifyInstance } from 'fastify';
-import { MAX_JSON_DEPTH, english, jsonDepthExceeds, text, type ServerText } from '../../shared/protocol/index.ts';
-
-class TooDeepError extends Error {
-  readonly code = 'PG_ERR_BAD_MESSAGE';
-  readonly text: ServerText;
-
-  constructor(reason: ServerText) {
-    super(english(reason));
-    this.text = reason;
-  }
-}
+import { MAX_JSON_DEPTH, jsonDepthExceeds, text } from '../../shared/protocol/index.ts';
+import { CodedError } from '../errors.ts';
 
 /** Replaces the application/json parser of `app` (and the scopes registered after this call). */
 export function parseJsonWithDepthLimit(app: FastifyInstance, maxDepth = MAX_JSON_DEPTH): void {
@@ -24,7 +15,7 @@ export function parseJsonWithDepthLimit(app: FastifyInstance, maxDepth = MAX_JSO
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (jsonDepthExceeds(body as string, maxDepth)) {
-      done(new TooDeepError(text('message.tooDeep', { limit: maxDepth })), undefined);
+      done(new CodedError('PG_ERR_BAD_MESSAGE', text('message.tooDeep', { limit: maxDepth })), undefined);
       return;
     }
     parseJson(request, body as string, done);

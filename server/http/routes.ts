@@ -27,11 +27,11 @@ import {
   type CreatePlaygroundBody as CreatePlaygroundBodyT,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
-import { PlaygroundError } from '../pipeline/playground.ts';
 import type { Role } from '../pipeline/access.ts';
 import { LESSONS, LESSONS_BY_ID } from '../../shared/lessons/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { LESSON_TEXT_ES } from '../../shared/lessons/text/es.ts';
+import { CodedError } from '../errors.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const WorkerIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), worker: Type.String({ maxLength: 64 }) });
@@ -76,7 +76,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       const { scenario, lesson, params } = request.body ?? {};
       const lessonScenario = lesson ? LESSONS_BY_ID.get(lesson)?.scenario : undefined;
       if (lesson && !lessonScenario) {
-        throw new PlaygroundError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
+        throw new CodedError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
       }
       const playground = registry.create(lessonScenario ?? scenario, params, request.visitor);
       if (lesson) playground.applyLesson(lesson, 'start');
@@ -119,7 +119,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       const playground = registry.list().find((candidate) => candidate.id === request.params.id);
       const role = playground?.access.join(request.visitor, request.body.token) ?? null;
       if (!playground || role === null) {
-        throw new PlaygroundError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+        throw new CodedError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
       }
       return { role, playground: playground.info() };
     },

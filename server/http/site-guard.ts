@@ -12,8 +12,8 @@
  */
 import net from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
-import type { ErrorCode } from '../../shared/protocol/index.ts';
+import { text } from '../../shared/protocol/server-text.ts';
+import { CodedError } from '../errors.ts';
 
 export interface SiteOptions {
   /**
@@ -23,20 +23,6 @@ export interface SiteOptions {
   allowedHosts?: readonly string[];
   /** Origins (scheme://host[:port]) of other sites allowed to send commands, e.g. a course page that embeds it. */
   allowedOrigins?: readonly string[];
-}
-
-/** A request refused before it reached a route, with its HTTP status. */
-export class RequestRefused extends Error {
-  readonly text: ServerText;
-
-  constructor(
-    readonly code: ErrorCode,
-    readonly status: number,
-    reason: ServerText,
-  ) {
-    super(english(reason));
-    this.text = reason;
-  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -109,24 +95,24 @@ export class SiteGuard {
     return new URL(normalized).host === withoutDefaultPort(host);
   }
 
-  /** Throws RequestRefused for a request another site could have made (see the file comment). */
+  /** Throws a CodedError (with its HTTP status) for a request another site could have made (see the file comment). */
   check(request: FastifyRequest): void {
     const host = request.host;
     if (!this.hostAllowed(host)) {
-      throw new RequestRefused('PG_ERR_FORBIDDEN', 403, text('request.foreignHost', { host: String(host ?? '').slice(0, 100) }));
+      throw new CodedError('PG_ERR_FORBIDDEN', text('request.foreignHost', { host: String(host ?? '').slice(0, 100) }));
     }
     const changesState = !SAFE_METHODS.has(request.method);
     if (!changesState && !isUpgrade(request)) return;
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
     if (!this.originAllowed(origin, host, typeof fetchSite === 'string' ? fetchSite : undefined)) {
-      throw new RequestRefused('PG_ERR_FORBIDDEN', 403, text('request.foreignOrigin', { origin: String(origin ?? fetchSite).slice(0, 100) }));
+      throw new CodedError('PG_ERR_FORBIDDEN', text('request.foreignOrigin', { origin: String(origin ?? fetchSite).slice(0, 100) }));
     }
     if (changesState && hasBody(request)) {
       const type = String(request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
       const accepted = request.url.startsWith('/api/runs/import') ? IMPORT_TYPES.has(type) : type === JSON_TYPE;
       if (!accepted) {
-        throw new RequestRefused('PG_ERR_BAD_MESSAGE', 415, text('request.mediaType', { type: type.slice(0, 60) || 'none' }));
+        throw new CodedError('PG_ERR_BAD_MESSAGE', text('request.mediaType', { type: type.slice(0, 60) || 'none' }), { status: 415 });
       }
     }
   }

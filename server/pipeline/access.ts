@@ -6,7 +6,6 @@
  * playground; nothing here knows HTTP.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
 
 export type Role = 'owner' | 'driver' | 'watcher';
 
@@ -20,17 +19,6 @@ export function randomToken(bytes = 16): string {
 /** Whether `role` allows what `needed` allows. */
 export function allows(role: Role | null, needed: Role): boolean {
   return role !== null && RANK[role] >= RANK[needed];
-}
-
-/** A request the caller's role does not allow (403). Callers with no role at all get PG_ERR_NOT_FOUND instead. */
-export class ForbiddenError extends Error {
-  readonly code = 'PG_ERR_FORBIDDEN';
-  readonly text: ServerText;
-
-  constructor(reason: ServerText) {
-    super(english(reason));
-    this.text = reason;
-  }
 }
 
 function sameToken(given: string, expected: string): boolean {

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import { EndpointError, checkEndpoint, probeIpcPath } from './endpoints.ts';
+import { checkEndpoint, probeIpcPath } from './endpoints.ts';
+import { CodedError } from '../errors.ts';
 import { Playground } from './playground.ts';
 import { collect, freePort, ofType, receivedBy, runEnded, testPolicy } from '../../test/helpers.ts';
 
@@ -39,7 +40,8 @@ describe('checkEndpoint', () => {
   ];
   for (const [endpoint, reason] of refused) {
     it(`refuses ${endpoint.slice(0, 40)}`, () => {
-      expect(() => checkEndpoint(endpoint, policy)).toThrow(EndpointError);
+      expect(() => checkEndpoint(endpoint, policy)).toThrow(CodedError);
+      expect(() => checkEndpoint(endpoint, policy)).toThrow(expect.objectContaining({ code: 'PG_ERR_ENDPOINT' }));
       expect(() => checkEndpoint(endpoint, policy)).toThrow(reason);
     });
   }

@@ -3,22 +3,13 @@
  * binds, binds 0.0.0.0 for `tcp://*`, and silently wraps tcp ports above 65535 (70000 becomes 4464). So nothing
  * reaches libzmq before these functions have accepted it.
  */
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Transport } from '../../shared/protocol/index.ts';
-
-export class EndpointError extends Error {
-  readonly code = 'PG_ERR_ENDPOINT';
-  readonly text: ServerText;
-
-  constructor(reason: ServerText) {
-    super(english(reason));
-    this.text = reason;
-  }
-}
+import { CodedError } from '../errors.ts';
 
 /** The longest ipc path libzmq accepts on Linux (sun_path minus the terminating NUL). */
 export const IPC_PATH_MAX = 107;
@@ -59,8 +50,8 @@ export function defaultPolicy(overrides: Partial<EndpointPolicy> = {}): Endpoint
 }
 
 /**
- * Parses and checks an endpoint string against the policy. Throws EndpointError with a sentence a person can
- * act on; never touches the file system beyond reading it.
+ * Parses and checks an endpoint string against the policy. Throws a CodedError PG_ERR_ENDPOINT with a sentence a
+ * person can act on; never touches the file system beyond reading it.
  */
 export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedEndpoint {
   // Before anything else: libzmq and the kernel read a path up to its first NUL, so "ipc://<ok path>\0x" would
@@ -69,10 +60,10 @@ export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedE
   const control = /[\u0000-\u001f\u007f-\u009f]/.exec(endpoint);
   if (control) {
     const code = control[0].charCodeAt(0);
-    throw new EndpointError(text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position: control.index }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position: control.index }));
   }
   const match = /^([a-z]+):\/\/(.*)$/.exec(endpoint);
-  if (!match) throw new EndpointError(text('endpoint.syntax', { endpoint: clip(endpoint) }));
+  if (!match) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.syntax', { endpoint: clip(endpoint) }));
   const [, scheme, rest = ''] = match;
   switch (scheme) {
     case 'tcp':
@@ -81,43 +72,43 @@ export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedE
       return checkIpc(rest, policy);
     case 'inproc':
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(rest)) {
-        throw new EndpointError(text('endpoint.inprocName', { name: clip(rest) }));
+        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.inprocName', { name: clip(rest) }));
       }
       return { transport: 'inproc', name: rest };
     default:
-      throw new EndpointError(text('endpoint.transport', { scheme: clip(scheme ?? '') }));
+      throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.transport', { scheme: clip(scheme ?? '') }));
   }
 }
 
 function checkTcp(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const match = /^([^:]+):(\*|\d{1,5})$/.exec(rest);
-  if (!match) throw new EndpointError(text('endpoint.tcpSyntax', { rest: clip(rest) }));
+  if (!match) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.tcpSyntax', { rest: clip(rest) }));
   const [, host = '', portText = ''] = match;
   if (!policy.allowedTcpHosts.has(host)) {
-    throw new EndpointError(text('endpoint.tcpHost', { host: clip(host) }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.tcpHost', { host: clip(host) }));
   }
   if (portText === '*') return { transport: 'tcp', host, port: '*' };
   const port = Number(portText);
   if (port < TCP_PORT_MIN || port > TCP_PORT_MAX) {
-    throw new EndpointError(text('endpoint.tcpPort', { port: portText, min: TCP_PORT_MIN, max: TCP_PORT_MAX }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.tcpPort', { port: portText, min: TCP_PORT_MIN, max: TCP_PORT_MAX }));
   }
   return { transport: 'tcp', host, port };
 }
 
 function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const file = rest;
-  if (!file.startsWith('/')) throw new EndpointError(text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
+  if (!file.startsWith('/')) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
   // sun_path holds bytes: "é" takes two of them.
   const bytes = Buffer.byteLength(file, 'utf8');
   if (bytes > IPC_PATH_MAX) {
-    throw new EndpointError(text('endpoint.ipcLength', { length: bytes, max: IPC_PATH_MAX }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcLength', { length: bytes, max: IPC_PATH_MAX }));
   }
   if (file.split('/').includes('..') || path.normalize(file) !== file) {
-    throw new EndpointError(text('endpoint.ipcPlain', { path: clip(file) }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcPlain', { path: clip(file) }));
   }
   const insideRuntime = path.dirname(file) === policy.runtimeDir;
   if (!insideRuntime && !policy.allowedIpcPaths.has(file)) {
-    throw new EndpointError(text('endpoint.ipcOutside', { path: clip(file), folder: policy.runtimeDir }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcOutside', { path: clip(file), folder: policy.runtimeDir }));
   }
   return { transport: 'ipc', path: file };
 }

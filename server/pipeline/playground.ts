@@ -3,7 +3,7 @@
  * its runs, one at a time. Topology changes apply to the running pipeline at once and to every later run.
  * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
  */
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import {
   DEFAULT_MAX_WORKERS,
   DEFAULT_SOCKET_OPTIONS,
@@ -28,9 +28,10 @@ import {
 import type { Scenario, WorkerSpec } from '../../shared/scenarios/index.ts';
 import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
-import { EndpointError, IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
-import { PipelineRun, TopologyError, resolveAddress } from './run.ts';
+import { IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
+import { PipelineRun, resolveAddress } from './run.ts';
 import { PlaygroundAccess, randomToken } from './access.ts';
+import { CodedError } from '../errors.ts';
 
 /** Finished runs whose details stay in memory. */
 export const RUNS_KEPT = 20;
@@ -48,18 +49,6 @@ interface Snapshot {
   options: SocketOptions;
   lesson: Lesson | null;
   nextWorkerNumber: number;
-}
-
-export class PlaygroundError extends Error {
-  readonly text: ServerText;
-
-  constructor(
-    readonly code: 'PG_ERR_RUN_ACTIVE' | 'PG_ERR_NO_RUN' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_VALIDATION' | 'PG_ERR_LIMIT',
-    reason: ServerText,
-  ) {
-    super(english(reason));
-    this.text = reason;
-  }
 }
 
 export interface PlaygroundOptions {
@@ -218,7 +207,7 @@ export class Playground {
     if (!caps || wanted === 0) return;
     const running = caps.processWorkersElsewhere() + this.runningProcessWorkers;
     if (running + wanted > caps.maxServerProcessWorkers) {
-      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }));
+      throw new CodedError('PG_ERR_LIMIT', text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }));
     }
   }
 
@@ -229,13 +218,13 @@ export class Playground {
     const bytes = params.tasks * params.payloadBytes;
     if (bytes > max) {
       const mib = (value: number) => Math.round((value / (1024 * 1024)) * 10) / 10;
-      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }));
+      throw new CodedError('PG_ERR_LIMIT', text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }));
     }
   }
 
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
     this.#checkRunPayload({ ...this.params, ...patch });
     this.#remember();
     this.params = { ...this.params, ...patch };
@@ -247,13 +236,13 @@ export class Playground {
   addWorker(spec: NewWorker = {}): WorkerInfo {
     this.lastActivity = Date.now();
     if (this.#workers.length >= this.maxWorkers) {
-      throw new PlaygroundError('PG_ERR_LIMIT', text('worker.limit', { max: this.maxWorkers }));
+      throw new CodedError('PG_ERR_LIMIT', text('worker.limit', { max: this.maxWorkers }));
     }
     const transport = spec.transport ?? 'tcp';
     const mode = spec.mode ?? 'in-process';
     if (mode === 'process' && this.#caps) {
       if (this.#processWorkers() >= this.#caps.maxProcessWorkers) {
-        throw new PlaygroundError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
+        throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
       }
       // During a run it is forked at once.
       if (this.#active) this.#checkServerProcesses(1);
@@ -303,18 +292,18 @@ export class Playground {
     this.lastActivity = Date.now();
     const worker = this.#worker(id);
     if (worker.mode !== 'process') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', text('worker.inProcessSignal', { worker: id }));
+      throw new CodedError('PG_ERR_VALIDATION', text('worker.inProcessSignal', { worker: id }));
     }
-    if (!this.#active) throw new PlaygroundError('PG_ERR_NO_RUN', text('worker.processNeedsRun'));
+    if (!this.#active) throw new CodedError('PG_ERR_NO_RUN', text('worker.processNeedsRun'));
     this.#active.signalWorker(id, signal);
     this.#infoChanged();
   }
 
   updateSink(patch: SinkPatch): SinkInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeSink'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeSink'));
     if (patch.enabled && this.scenario.framing !== 'tagged') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', text('sink.tutorial'));
+      throw new CodedError('PG_ERR_VALIDATION', text('sink.tutorial'));
     }
     const next = { ...this.#sink, ...patch };
     if (next.enabled) for (const worker of this.#workers) this.#checkSinkReach(next, worker.mode);
@@ -373,11 +362,11 @@ export class Playground {
    */
   applyLesson(lessonId: string, stage: 'start' | 'solution'): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeLesson'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeLesson'));
     const lesson = LESSONS_BY_ID.get(lessonId);
-    if (!lesson) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
+    if (!lesson) throw new CodedError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
     if (lesson.scenario !== this.scenario.id) {
-      throw new PlaygroundError('PG_ERR_VALIDATION', text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }));
+      throw new CodedError('PG_ERR_VALIDATION', text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }));
     }
     // Opening, resetting or solving a lesson starts afresh: there is nothing before it to undo.
     this.#undo.length = 0;
@@ -402,9 +391,9 @@ export class Playground {
   /** Takes back the last change of topology or parameters (between runs). */
   undo(): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeUndo'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeUndo'));
     const snapshot = this.#undo.pop();
-    if (!snapshot) throw new PlaygroundError('PG_ERR_VALIDATION', text('undo.nothing'));
+    if (!snapshot) throw new CodedError('PG_ERR_VALIDATION', text('undo.nothing'));
     this.params = snapshot.params;
     this.#workers = snapshot.workers;
     this.#sink = snapshot.sink;
@@ -437,22 +426,22 @@ export class Playground {
    */
   async setEndpoint(name: string, address: string): Promise<EndpointInfo> {
     this.lastActivity = Date.now();
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.activeEndpoints'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeEndpoints'));
     const endpoint = this.#endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('endpoint.unknown', { name: name.slice(0, 20) }));
+    if (!endpoint) throw new CodedError('PG_ERR_NOT_FOUND', text('endpoint.unknown', { name: name.slice(0, 20) }));
     const visitorPolicy = { ...this.#policy, allowedIpcPaths: new Set<string>() };
     const parsed = checkEndpoint(address, visitorPolicy);
     if (parsed.transport !== endpoint.transport) {
-      throw new EndpointError(text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }));
+      throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }));
     }
     let requested = address;
     if (parsed.transport === 'ipc') {
       if (this.#claimedIpcPaths.isOthers(parsed.path, this.id)) {
-        throw new EndpointError(text('endpoint.ipcOtherPlayground', { path: parsed.path }));
+        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcOtherPlayground', { path: parsed.path }));
       }
       const probe = await probeIpcPath(parsed.path);
-      if (probe === 'not-a-socket') throw new EndpointError(text('endpoint.notSocket', { path: parsed.path }));
-      if (probe === 'unknown') throw new EndpointError(text('endpoint.ipcUnknown', { path: parsed.path }));
+      if (probe === 'not-a-socket') throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.notSocket', { path: parsed.path }));
+      if (probe === 'unknown') throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcUnknown', { path: parsed.path }));
     } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
       requested = `inproc://${this.id}-${parsed.name}`;
     }
@@ -468,13 +457,13 @@ export class Playground {
 
   /** Starts a run with the current parameters (optionally patched first). Returns at once with the run. */
   startRun(patch?: RunParamsPatch): PipelineRun {
-    if (this.#closed) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.closed'));
-    if (this.#active) throw new PlaygroundError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    if (this.#closed) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.closed'));
+    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     this.#checkRunPayload({ ...this.params, ...patch });
     // A lesson or an undo may have brought more process workers than the playground may have now.
     const processes = this.#processWorkers();
     if (this.#caps && processes > this.#caps.maxProcessWorkers) {
-      throw new PlaygroundError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
+      throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
     }
     this.#checkServerProcesses(processes);
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
@@ -509,7 +498,7 @@ export class Playground {
   stopRun(): PipelineRun {
     this.lastActivity = Date.now();
     const run = this.#active;
-    if (!run) throw new PlaygroundError('PG_ERR_NO_RUN', text('run.none'));
+    if (!run) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
     run.stop();
     return run;
   }
@@ -524,7 +513,7 @@ export class Playground {
 
   runDetail(id: string): RunDetail {
     const run = this.#runs.get(id);
-    if (!run) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }));
+    if (!run) throw new CodedError('PG_ERR_NOT_FOUND', text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }));
     const { messages, truncated } = run.messages();
     return {
       id: run.id,
@@ -591,26 +580,26 @@ export class Playground {
 
   #worker(id: string): WorkerInfo {
     const worker = this.#workers.find((candidate) => candidate.id === id);
-    if (!worker) throw new PlaygroundError('PG_ERR_NOT_FOUND', text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }));
+    if (!worker) throw new CodedError('PG_ERR_NOT_FOUND', text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }));
     return worker;
   }
 
   #checkTransport(transport: WorkerInfo['transport'], mode: WorkerInfo['mode']): void {
     if (!this.#endpoints.some((endpoint) => endpoint.transport === transport)) {
-      throw new PlaygroundError(
+      throw new CodedError(
         'PG_ERR_VALIDATION',
         text('worker.transportUnavailable', { bound: this.#endpoints.map((e) => e.transport).join(' + '), transport }),
       );
     }
     if (transport === 'inproc' && mode === 'process') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', text('worker.inprocProcess'));
+      throw new CodedError('PG_ERR_VALIDATION', text('worker.inprocProcess'));
     }
   }
 
   /** A process worker cannot reach an inproc sink: its results would vanish without a trace. */
   #checkSinkReach(sink: SinkInfo, mode: WorkerInfo['mode']): void {
     if (sink.enabled && sink.transport === 'inproc' && mode === 'process') {
-      throw new PlaygroundError('PG_ERR_VALIDATION', text('sink.inprocProcess'));
+      throw new CodedError('PG_ERR_VALIDATION', text('sink.inprocProcess'));
     }
   }
 
@@ -649,5 +638,5 @@ function workerFromSpec(spec: WorkerSpec, id: string): WorkerInfo {
 }
 
 function checkRange(range: { min: number; max: number }): void {
-  if (range.min > range.max) throw new TopologyError('PG_ERR_VALIDATION', text('worker.workRange', { min: range.min, max: range.max }));
+  if (range.min > range.max) throw new CodedError('PG_ERR_VALIDATION', text('worker.workRange', { min: range.min, max: range.max }));
 }

@@ -1,23 +1,14 @@
 /**
  * All playgrounds of one server: creation with a server-wide limit, lookup, idle clean-up and shutdown.
  */
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
-import { Playground, PlaygroundError } from './playground.ts';
-import { ForbiddenError, allows, type Role } from './access.ts';
+import { Playground } from './playground.ts';
+import { allows, type Role } from './access.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
-
-export class LimitError extends Error {
-  readonly code = 'PG_ERR_LIMIT';
-  readonly text: ServerText;
-
-  constructor(reason: ServerText) {
-    super(english(reason));
-    this.text = reason;
-  }
-}
+import { CodedError } from '../errors.ts';
 
 export interface RegistryOptions {
   policy: EndpointPolicy;
@@ -78,10 +69,10 @@ export class PlaygroundRegistry {
   create(scenarioId = 'tutorial', params?: RunParamsPatch, owner: string | null = null): Playground {
     const scenario = SCENARIOS.get(scenarioId);
     if (!scenario) {
-      throw new PlaygroundError('PG_ERR_NOT_FOUND', text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }));
+      throw new CodedError('PG_ERR_NOT_FOUND', text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }));
     }
     if (this.#playgrounds.size >= this.#options.maxPlaygrounds) {
-      throw new LimitError(text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
+      throw new CodedError('PG_ERR_LIMIT', text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
     }
     if (owner !== null) this.#makeRoomFor(owner);
     const playground: Playground = new Playground({
@@ -115,7 +106,7 @@ export class PlaygroundRegistry {
     const idle = own.filter((p) => !p.activeRun && p.watcherCount === 0).sort((a, b) => a.lastActivity - b.lastActivity);
     const evict = idle.slice(0, own.length - this.#options.maxPlaygroundsPerVisitor + 1);
     if (own.length - evict.length >= this.#options.maxPlaygroundsPerVisitor) {
-      throw new LimitError(text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+      throw new CodedError('PG_ERR_LIMIT', text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
     }
     // remove() takes it out of the list at once; its sockets close in the background.
     for (const playground of evict) void this.remove(playground.id).catch(() => {});
@@ -140,7 +131,7 @@ export class PlaygroundRegistry {
     const playground = this.#playgrounds.get(id);
     const role = playground?.access.roleOf(visitor) ?? null;
     if (!playground || role === null) throw this.#unknown(id);
-    if (!allows(role, needed)) throw new ForbiddenError(text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    if (!allows(role, needed)) throw new CodedError('PG_ERR_FORBIDDEN', text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
     return playground;
   }
 
@@ -155,8 +146,8 @@ export class PlaygroundRegistry {
     return this.listFor(visitor).map((playground) => playground.id);
   }
 
-  #unknown(id: string): PlaygroundError {
-    return new PlaygroundError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
+  #unknown(id: string): CodedError {
+    return new CodedError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
   }
 
   async remove(id: string): Promise<void> {

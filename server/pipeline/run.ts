@@ -8,7 +8,7 @@
 import { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { PeerCount } from './peer-count.ts';
 import { Pace } from './pace.ts';
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { english, text } from '../../shared/protocol/server-text.ts';
 import {
   MESSAGES_KEPT_PER_WORKER,
   type Counters,
@@ -28,12 +28,13 @@ import {
 } from '../../shared/protocol/index.ts';
 import type { Scenario, Step } from '../../shared/scenarios/index.ts';
 import type { ScheduledAction } from '../../shared/lessons/index.ts';
-import { EndpointError, type EndpointPolicy, type IpcClaims } from './endpoints.ts';
+import type { EndpointPolicy, IpcClaims } from './endpoints.ts';
 import type { MonitorEvent } from './monitor.ts';
 import { ResultSink, Ventilator, type Frames } from './sockets.ts';
 import { TASK_COLLECTED, TASK_DONE, TASK_EXTERNAL, TASK_LOST, TASK_RECEIVED, TASK_RESULT_LOST, TASK_SENT, TaskLedger } from './task-ledger.ts';
 import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
+import { CodedError } from '../errors.ts';
 
 /** A send pending longer than this shows the ventilator as blocked. */
 export const BLOCKED_AFTER_MS = 100;
@@ -43,18 +44,6 @@ export const WAIT_FOR_WORKERS_MS = 15_000;
 export const BODY_PREVIEW_CHARS = 64;
 /** Per-task task:lost events sent at the end of a run, at most; the summary counts all of them. */
 export const LOST_EVENTS_MAX = 10_000;
-
-export class TopologyError extends Error {
-  readonly text: ServerText;
-
-  constructor(
-    readonly code: 'PG_ERR_VALIDATION' | 'PG_ERR_NOT_FOUND' | 'PG_ERR_LIMIT',
-    reason: ServerText,
-  ) {
-    super(english(reason));
-    this.text = reason;
-  }
-}
 
 export interface RunOptions {
   id: string;
@@ -173,7 +162,7 @@ export class PipelineRun {
         ventilator: () => this.#ventilator,
         onBound: (endpoint) => this.#onBound(endpoint),
       },
-      (reason) => new TopologyError('PG_ERR_VALIDATION', reason),
+      (reason) => new CodedError('PG_ERR_VALIDATION', reason),
     );
     for (const info of options.workers) this.#slots.set(info.id, this.#newSlot({ ...info, state: 'idle', pid: null }));
     this.#actionsPending = options.actions?.length ?? 0;
@@ -326,7 +315,7 @@ export class PipelineRun {
     // One restart at a time: overlapping ones would all close the same process and race to fork the next (a
     // flood of them crashed the server on a send to a child just gone), and a signal meanwhile would reach a
     // process on its way out.
-    if (this.#restarting.has(id)) throw new TopologyError('PG_ERR_LIMIT', text('worker.restarting', { worker: id }));
+    if (this.#restarting.has(id)) throw new CodedError('PG_ERR_LIMIT', text('worker.restarting', { worker: id }));
     if (signal === 'restart') {
       this.#restarting.add(id);
       void this.#restart(slot)
@@ -336,7 +325,7 @@ export class PipelineRun {
     }
     const handle = slot.handle;
     if (!(handle instanceof ProcessWorker) || handle.hasExited) {
-      throw new TopologyError('PG_ERR_VALIDATION', text('worker.noProcess', { worker: id }));
+      throw new CodedError('PG_ERR_VALIDATION', text('worker.noProcess', { worker: id }));
     }
     if (signal === 'kill') {
       slot.mayHaveLost = true;
@@ -455,7 +444,7 @@ export class PipelineRun {
         reason = 'stopped';
       } else {
         reason = 'failed';
-        const code = error instanceof EndpointError ? error.code : codeOf(error);
+        const code = codeOf(error);
         this.#emit({ type: 'node:error', node: 'ventilator', code, message: (error as Error).message });
       }
     } finally {
@@ -945,7 +934,7 @@ export class PipelineRun {
 
   #slot(id: string): WorkerSlot {
     const slot = this.#slots.get(id);
-    if (!slot || slot.removed) throw new TopologyError('PG_ERR_NOT_FOUND', text('worker.unknownInRun', { worker: id.slice(0, 64) }));
+    if (!slot || slot.removed) throw new CodedError('PG_ERR_NOT_FOUND', text('worker.unknownInRun', { worker: id.slice(0, 64) }));
     return slot;
   }
 

@@ -12,8 +12,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { text, english, type EndpointInfo, type ServerText, type Transport } from '../../shared/protocol/index.ts';
-import { EndpointError, checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from './endpoints.ts';
+import { checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from './endpoints.ts';
 import type { Ventilator } from './sockets.ts';
+import { CodedError } from '../errors.ts';
 
 /** Attempts at a fresh path of the playground's own (`<id>-<node>.ipc`, then with a random suffix) before failing. */
 const OWN_PATH_ATTEMPTS = 4;
@@ -29,7 +30,7 @@ export interface VentilatorEndpointsOptions {
   onBound: (endpoint: EndpointInfo) => void;
 }
 
-/** A refusal about the run's topology; TopologyError in run.ts carries the code. */
+/** A refusal about the run's topology; the run (run.ts) makes it a CodedError with its code. */
 export type EndpointLookupError = (reason: ServerText) => Error;
 
 export class VentilatorEndpoints {
@@ -125,7 +126,7 @@ export class VentilatorEndpoints {
         return file;
       }
     }
-    throw new EndpointError(text('endpoint.ipcNoFreePath', { node, folder: policy.runtimeDir, path: first }));
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcNoFreePath', { node, folder: policy.runtimeDir, path: first }));
   }
 
   /** After a bind on a claimed ipc path (`address` as libzmq reports it): the socket file there is ours. */

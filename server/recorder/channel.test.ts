@@ -13,7 +13,8 @@ import { Playground } from '../pipeline/playground.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RecordingStats, ThreadChannel, channelFor, type WriteChannel } from './channel.ts';
-import { RecordError, RunStore } from './store.ts';
+import { RunStore } from './store.ts';
+import { CodedError } from '../errors.ts';
 import { exportJson } from './export.ts';
 import { collect, freePort, runEnded, testPolicy } from '../../test/helpers.ts';
 import { syntheticEvents, until } from '../../test/recording.ts';
@@ -131,7 +132,7 @@ describe('ThreadChannel', () => {
 
     await channel.deleteRun(copy.id);
     expect(() => store.getRun(copy.id)).toThrow(/No recorded run/);
-    await expect(channel.deleteRun(copy.id)).rejects.toBeInstanceOf(RecordError);
+    await expect(channel.deleteRun(copy.id)).rejects.toBeInstanceOf(CodedError);
     await expect(channel.deleteRun(copy.id)).rejects.toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     expect(store.listRuns().total).toBe(1);
   });

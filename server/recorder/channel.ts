@@ -17,8 +17,9 @@ import { WRITER_THREAD_ENTRY } from '../layout.ts';
 import type { ErrorCode, ServerText, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
 import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
-import { MEMORY, RecordError, type RunStore } from './store.ts';
+import { MEMORY, type RunStore } from './store.ts';
 import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
+import { CodedError } from '../errors.ts';
 
 /** Counters shared by every recorder of one server (GET /api/recording). */
 export class RecordingStats {
@@ -45,10 +46,10 @@ export interface WriteChannel {
   flushed(): Promise<void>;
   /** After the playground's last batch: marks its runs that never ended incomplete. */
   closePlayground(id: string): Promise<void>;
-  /** Checks and stores an export (its text or parsed value) as a new run; rejects with a RecordError. */
+  /** Checks and stores an export (its text or parsed value) as a new run; rejects with a CodedError. */
   /** `owner`: the visitor importing it, whose run it becomes. */
   importRun(input: unknown, owner?: string | null): Promise<RecordedRunDetail>;
-  /** Deletes a stored run and its events; rejects with a RecordError (not found, still recording). */
+  /** Deletes a stored run and its events; rejects with a CodedError (not found, still recording). */
   deleteRun(id: string): Promise<void>;
   /** Writes what is pending and releases the channel (not the store). Idempotent. */
   close(): Promise<void>;
@@ -169,7 +170,7 @@ export type ToWriter =
   | { type: 'delete'; id: number; run: string }
   | { type: 'close'; id: number };
 
-/** A failure of an import or delete in the thread, rebuilt as a RecordError (or a plain Error) on the main thread. */
+/** A failure of an import or delete in the thread, rebuilt as a CodedError (or a plain Error) on the main thread. */
 export type WriterFailure = { code: ErrorCode | null; message: string; text: ServerText | null };
 
 /** From the writer thread: the outcome of message `id` (0: a retry of its own). */
@@ -298,7 +299,7 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
       if (!call) return;
       const { failure } = message;
       if (!failure) call.resolve(message.result);
-      else call.reject(failure.code && failure.text ? new RecordError(failure.code, failure.text, failure.message) : new Error(failure.message));
+      else call.reject(failure.code && failure.text ? new CodedError(failure.code, failure.text, { message: failure.message }) : new Error(failure.message));
       return;
     }
     this.apply(message.report);

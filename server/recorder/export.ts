@@ -3,7 +3,7 @@
  * time, so a million-event run is never one string or one array (the route streams them). An import is checked
  * whole by the shared `checkRunExport` before anything is stored, then stored in one transaction.
  */
-import { english, text, type ServerText } from '../../shared/protocol/server-text.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 import {
   MAX_JSON_DEPTH,
   RUN_EXPORT_FORMAT,
@@ -13,7 +13,8 @@ import {
   type ExportedRun,
   type RecordedRunDetail,
 } from '../../shared/protocol/index.ts';
-import { RecordError, type RunStore, type TaskRow } from './store.ts';
+import type { RunStore, TaskRow } from './store.ts';
+import { CodedError } from '../errors.ts';
 
 /** Events read from the store per page of an export. */
 export const EXPORT_PAGE = 2000;
@@ -61,7 +62,7 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
       written += page.length;
       afterSeq = page[page.length - 1]!.seq;
     }
-    if (written !== run.eventCount) throw new RecordError('PG_ERR_NOT_FOUND', text('record.changedDuringExport', { run: id, written, total: run.eventCount }));
+    if (written !== run.eventCount) throw new CodedError('PG_ERR_NOT_FOUND', text('record.changedDuringExport', { run: id, written, total: run.eventCount }));
     yield '\n]}\n';
   }
   return { run, fileName: fileNameOf(run), chunks: chunks() };
@@ -102,25 +103,25 @@ export function exportCsv(store: RunStore, id: string): Export {
 
 /**
  * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run. Everything is
- * checked before anything is stored; a refusal is a RecordError PG_ERR_IMPORT whose message says what is wrong.
+ * checked before anything is stored; a refusal is a CodedError PG_ERR_IMPORT whose message says what is wrong.
  */
 export function importRun(store: RunStore, input: unknown, owner: string | null = null): RecordedRunDetail {
   // The checks below recurse once per level: a file of nested brackets would overflow the stack. Bounded on the
   // raw bytes (or text), before anything parses or walks it; an already-parsed value comes from our own code.
   if ((input instanceof Uint8Array || typeof input === 'string') && jsonDepthExceeds(input, MAX_JSON_DEPTH)) {
-    throw new RecordError('PG_ERR_IMPORT', text('import.tooDeep', { limit: MAX_JSON_DEPTH }));
+    throw new CodedError('PG_ERR_IMPORT', text('import.tooDeep', { limit: MAX_JSON_DEPTH }));
   }
   if (input instanceof Uint8Array) input = new TextDecoder('utf-8', { fatal: false }).decode(input);
   let value: unknown = input;
   if (typeof input === 'string') {
-    if (input.trim() === '') throw new RecordError('PG_ERR_IMPORT', text('import.empty'));
+    if (input.trim() === '') throw new CodedError('PG_ERR_IMPORT', text('import.empty'));
     try {
       value = JSON.parse(input);
     } catch (error) {
-      throw new RecordError('PG_ERR_IMPORT', text('import.notJson', { detail: (error as Error).message }));
+      throw new CodedError('PG_ERR_IMPORT', text('import.notJson', { detail: (error as Error).message }));
     }
   }
   const checked = checkRunExport(value);
-  if (!checked.ok) throw new RecordError('PG_ERR_IMPORT', checked.text, checked.message);
+  if (!checked.ok) throw new CodedError('PG_ERR_IMPORT', checked.text, { message: checked.message });
   return store.importRun(checked.value, owner);
 }

@@ -11,7 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
-import { CHECKPOINT_EVERY, RecordError, RunStore, SCHEMA_VERSION, StoreOpenError, defaultDbPath, resolveDbPath } from './store.ts';
+import { CHECKPOINT_EVERY, RunStore, SCHEMA_VERSION, StoreOpenError, defaultDbPath, resolveDbPath } from './store.ts';
+import { CodedError } from '../errors.ts';
 import { syntheticEvents } from '../../test/recording.ts';
 
 let dir: string;
@@ -155,7 +156,7 @@ describe('RunStore', () => {
     expect(store.eventWindow('run-0000beef', { fromT: 100.1, toT: 100.2, limit: 10 }).json).toEqual([]);
     expect(store.eventWindow('run-0000beef', { fromT: 5000, limit: 10 }).json).toEqual([]);
     expect(store.eventWindow('run-0000beef', { fromSeq: 50, toSeq: 40, limit: 10 }).json).toEqual([]);
-    expect(() => store.eventWindow('run-nope', { limit: 10 })).toThrow(RecordError);
+    expect(() => store.eventWindow('run-nope', { limit: 10 })).toThrow(CodedError);
   });
 
   it('gives the exact counters at any moment of a run', () => {

@@ -6,13 +6,15 @@
  * This class is the store's one entry point; the parts are in store/:
  *   paths.ts         where the database file is
  *   schema.ts        the tables (described there), their version and migrations, opening a file safely
+ *                    (StoreOpenError: the server cannot start on it)
  *   statements.ts    every SQL statement, prepared once per connection
  *   chunk-format.ts  the task chunk: many task events in one row
  *   counts.ts        task counts at any moment (checkpoints plus the events after them)
  *   reads.ts         listings, one run, event windows, counters at t, export pages
  *   writes.ts        run rows, events, progress, end, rename, public, delete
  *   import.ts        a checked export stored as a new run
- *   errors.ts        RecordError (a client's failure, with a code) and StoreOpenError (the server cannot start)
+ * A failure a client caused or can act on (unknown run, run still recording, bad cursor) is a CodedError
+ * (server/errors.ts).
  */
 import type Database from 'better-sqlite3';
 import type { RecordedRunDetail, RunCountersAt, RunExport, RunPage } from '../../shared/protocol/index.ts';
@@ -26,8 +28,7 @@ import { prepareStatements, type Statements, type StoreContext, type TaskRow } f
 import * as writes from './store/writes.ts';
 
 export { MEMORY, defaultDbPath, resolveDbPath } from './store/paths.ts';
-export { BUSY_TIMEOUT_MS, SCHEMA_VERSION } from './store/schema.ts';
-export { RecordError, StoreOpenError } from './store/errors.ts';
+export { BUSY_TIMEOUT_MS, SCHEMA_VERSION, StoreOpenError } from './store/schema.ts';
 export { CHECKPOINT_EVERY } from './store/counts.ts';
 export type { EventRow } from './store/chunk-format.ts';
 export type { TaskRow } from './store/statements.ts';

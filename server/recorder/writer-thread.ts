@@ -5,10 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWriter, ToWriter } from './channel.ts';
-import { RecordError, RunStore } from './store.ts';
+import { RunStore } from './store.ts';
 import { importRun } from './export.ts';
 import { unpackEvents } from './packed.ts';
 import { RunWriter, type WriteReport } from './writer.ts';
+import { CodedError } from '../errors.ts';
 
 /** Off the event loop the pipeline uses, a write may wait for the lock of a large import or delete. */
 const WRITER_BUSY_TIMEOUT_MS = 30_000;
@@ -49,7 +50,7 @@ port.on('message', (message: ToWriter) => {
         else store.deleteRun(message.run);
       } catch (error) {
         failure =
-          error instanceof RecordError
+          error instanceof CodedError
             ? { code: error.code, message: error.message, text: error.text }
             : { code: null, message: (error as Error).message, text: null };
       }

@@ -17,9 +17,9 @@ import {
 import { Chunk } from './chunk-format.ts';
 import { emptyTaskCounts } from '../../../shared/protocol/task-counts.ts';
 import { countsUpTo } from './counts.ts';
-import { RecordError } from './errors.ts';
 import type { RunRow } from './schema.ts';
 import type { Statements, TaskRow } from './statements.ts';
+import { CodedError } from '../../errors.ts';
 
 /** Who may read a stored run, and who may change it. */
 export interface RunAccess {
@@ -104,7 +104,7 @@ export function toDetail(row: RunRow, visitor?: string): RecordedRunDetail {
 /** The row of a stored run; PG_ERR_NOT_FOUND for an unknown id. */
 export function runRow(s: Statements, id: string): RunRow {
   const row = s.byId.get(id);
-  if (!row) throw new RecordError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
+  if (!row) throw new CodedError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
   return row;
 }
 
@@ -120,7 +120,7 @@ export function listRuns(
   let cursor: number | null = null;
   if (options.before !== undefined) {
     if (!/^[0-9]{1,15}$/.test(options.before)) {
-      throw new RecordError('PG_ERR_VALIDATION', text('record.badCursor', { before: options.before.slice(0, 20) }));
+      throw new CodedError('PG_ERR_VALIDATION', text('record.badCursor', { before: options.before.slice(0, 20) }));
     }
     cursor = Number(options.before);
   }
@@ -249,7 +249,7 @@ export function countersAt(s: Statements, id: string, t: number): RunCountersAt 
 export function exportable(s: Statements, id: string): { pk: number; run: RecordedRunDetail } {
   const row = runRow(s, id);
   if (row.status === 'running') {
-    throw new RecordError('PG_ERR_RUN_ACTIVE', text('record.activeExport', { run: id }));
+    throw new CodedError('PG_ERR_RUN_ACTIVE', text('record.activeExport', { run: id }));
   }
   return { pk: row.pk, run: toDetail(row) };
 }

@@ -27,8 +27,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEndReason, RunStatus } from '../../../shared/protocol/index.ts';
-import { StoreOpenError } from './errors.ts';
 import { MEMORY } from './paths.ts';
+
+/** The database cannot be used by this server (newer schema, unreadable or damaged file). Thrown at open. */
+export class StoreOpenError extends Error {}
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
 export const SCHEMA_VERSION = 4;

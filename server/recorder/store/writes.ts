@@ -15,10 +15,10 @@ import {
 } from '../../../shared/protocol/index.ts';
 import { CHUNK_EVENTS, encodeChunk, type EventRow } from './chunk-format.ts';
 import { countsUpTo, summaryCounts } from './counts.ts';
-import { RecordError } from './errors.ts';
 import { runRow } from './reads.ts';
 import type { RunRow } from './schema.ts';
 import { ROWS_PER_INSERT, type StoreContext, type Statements } from './statements.ts';
+import { CodedError } from '../../errors.ts';
 
 export interface NewRun {
   id: string;
@@ -197,7 +197,7 @@ function changeUnlessBusy(change: () => void): void {
     change();
   } catch (error) {
     if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-    throw new RecordError('PG_ERR_LIMIT', text('record.busy'));
+    throw new CodedError('PG_ERR_LIMIT', text('record.busy'));
   }
 }
 
@@ -218,7 +218,7 @@ export function deleteRun(store: StoreContext, id: string): void {
   const { s } = store;
   const row = runRow(s, id);
   if (row.status === 'running') {
-    throw new RecordError('PG_ERR_RUN_ACTIVE', text('record.activeDelete', { run: id }));
+    throw new CodedError('PG_ERR_RUN_ACTIVE', text('record.activeDelete', { run: id }));
   }
   store.transaction(() => {
     s.deleteEvents.run(row.pk);
