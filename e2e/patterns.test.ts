@@ -1,0 +1,118 @@
+/**
+ * The patterns page (issue 11), end to end in Chromium on real sockets: a new user opens the series' part 4 (the
+ * football narrator), runs it, adds a subscriber with another filter, runs again, and sees which messages reach it
+ * and that the others filter them; the series' part 3 (one REQ, three REP) runs and its requests spread evenly.
+ * axe-core finds no serious or critical violation on the page. Screenshots in test-results/patterns-*.png.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expandMessages } from '../shared/scenarios/graph.ts';
+import { part4 } from '../shared/scenarios/series.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+async function open(page: Page, scenario: string): Promise<void> {
+  await page.goto(`${harness.baseUrl}?graph=${scenario}`);
+  await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
+}
+
+/** A node's exact count on the diagram (the stream's counters). */
+async function countOf(page: Page, node: string, what: 'sent' | 'received'): Promise<number> {
+  return Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
+}
+
+async function waitCount(page: Page, node: string, what: 'sent' | 'received', atLeast: number, timeout = 20_000): Promise<void> {
+  await page.waitForFunction(
+    ([id, attribute, n]) => Number(document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0) >= Number(n),
+    [node, what, String(atLeast)] as const,
+    { timeout },
+  );
+}
+
+async function twinLine(page: Page, node: string): Promise<string> {
+  return (await page.locator(`[data-testid="graph-twin"] li[data-node="${node}"]`).textContent()) ?? '';
+}
+
+async function stopRun(page: Page): Promise<void> {
+  await page.getByTestId('graph-stop').click();
+  await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
+}
+
+async function violations(page: Page): Promise<string[]> {
+  await page.mouse.move(1, 1);
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+}
+
+describe('the patterns page', () => {
+  it('part 4: runs, a subscriber with another filter is added, and the next run shows what reaches it and what is filtered', async () => {
+    // The narrator's seeded texts: the third (about 2 s in, well after every subscription has arrived) is about
+    // Italy, which neither fan subscribes to. A new fan subscribing to "italia" gets it; the others' copies are
+    // filtered by the publisher.
+    const texts = [...expandMessages((part4.graph.nodes[0]!.role as { messages: Parameters<typeof expandMessages>[0] }).messages)].slice(0, 3);
+    expect(texts[2]).toBe('italia corner');
+
+    const page = await harness.newPage();
+    await open(page, 'series-4');
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Part 4: PUB/SUB, a football narrator');
+    expect(await page.locator('[data-testid="graph-node"]').count()).toBe(3);
+
+    await page.getByTestId('graph-run').click();
+    await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
+    await waitCount(page, 'fan-2', 'received', 1); // "brasil corner", second text
+    await harness.screenshot(page, 'patterns-part4-run1');
+    await stopRun(page);
+    expect(await twinLine(page, 'fan-1')).toContain('filtered by the publisher');
+
+    const add = page.getByTestId('graph-add-subscriber');
+    await add.locator('input[name="name"]').fill('fan-3');
+    await add.locator('input[name="prefixes"]').fill('italia');
+    await add.getByRole('button', { name: 'Add a subscriber' }).click();
+    await page.locator('[data-testid="graph-node"][data-node="fan-3"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid="graph-link"][data-to="fan-3"]').count()).toBe(1);
+
+    await page.getByTestId('graph-run').click();
+    await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
+    await waitCount(page, 'fan-3', 'received', 1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-drop"][data-reason="filtered"]').length > 0, undefined, { timeout: 10_000 });
+    await harness.screenshot(page, 'patterns-part4-run2');
+    const fan3 = await twinLine(page, 'fan-3');
+    expect(fan3).toContain('subscribes to “italia”');
+    expect(fan3).toContain('last received “italia corner”');
+    // The Italian text was filtered by the publisher for both other fans.
+    expect(await twinLine(page, 'fan-1')).toMatch(/\d+ filtered by the publisher/);
+    expect(await twinLine(page, 'fan-2')).toMatch(/\d+ filtered by the publisher/);
+    expect(await twinLine(page, 'fan-2')).not.toContain('italia');
+
+    expect(await violations(page)).toEqual([]);
+    await stopRun(page);
+    await harness.screenshot(page, 'patterns-part4-stopped');
+    expect(harness.pageErrors).toEqual([]);
+  });
+
+  it('part 3: one REQ to three REP, the requests spread evenly (34/33/33)', async () => {
+    const page = await harness.newPage();
+    await open(page, 'series-3');
+    await page.getByTestId('graph-run').click();
+    await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('graph-summary').waitFor();
+    await harness.screenshot(page, 'patterns-part3');
+    const received = await Promise.all(['server-5000', 'server-6000', 'server-7000'].map((node) => countOf(page, node, 'received')));
+    expect(received.reduce((a, b) => a + b, 0)).toBe(100);
+    for (const count of received) expect(count === 33 || count === 34, `${received}`).toBe(true);
+    expect(await countOf(page, 'client', 'received')).toBe(100);
+    expect(await violations(page)).toEqual([]);
+    expect(harness.pageErrors).toEqual([]);
+  });
+});

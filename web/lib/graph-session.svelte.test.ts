@@ -1,0 +1,182 @@
+/**
+ * GraphSession against a fake server (issue 11): opens the visitor's playground of a scenario (reusing one it
+ * has), subscribes from the last seq after every hello, draws a dot per delivery and a mark per drop, takes the
+ * frame's exact counters, skips what a reconnect's backlog repeats, and replaces the graph to add a subscriber.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { emptyGraphCounters, type GraphCounters, type GraphPlaygroundInfo, type GraphServerMessage } from '../../shared/protocol/graph-stream.ts';
+import { FLIGHT_MS, GraphSession } from './graph-session.svelte.ts';
+import type { SocketLike } from './stream-client.svelte.ts';
+import { happenedSentence, nodeLine } from './graph-text.ts';
+import { translatorFor } from './i18n/translate.ts';
+
+class ScriptedSocket implements SocketLike {
+  onopen: ((event: Event) => void) | null = null;
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onclose: ((event: CloseEvent) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
+  readonly sent: unknown[] = [];
+  constructor(readonly url: string) {}
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(): void {}
+  deliver(message: GraphServerMessage): void {
+    this.onmessage?.({ data: JSON.stringify(message) } as MessageEvent);
+  }
+}
+
+const graph: GraphSpec = {
+  title: 'narrator',
+  nodes: [
+    { id: 'narrator', socket: 'PUB', role: { kind: 'send', messages: { kind: 'list', items: ['brasil gol'] } } },
+    { id: 'fan-1', socket: 'SUB', subscribe: ['argentina'], role: { kind: 'receive' } },
+    { id: 'fan-2', socket: 'SUB', subscribe: ['brasil'], role: { kind: 'receive' } },
+  ],
+  links: [
+    { from: 'narrator', to: 'fan-1', bind: 'from', transport: 'ipc' },
+    { from: 'narrator', to: 'fan-2', bind: 'from', transport: 'ipc' },
+  ],
+};
+
+const info = (overrides: Partial<GraphPlaygroundInfo> = {}): GraphPlaygroundInfo => ({
+  id: 'gr-1',
+  kind: 'graph',
+  scenario: 'series-4',
+  title: graph.title,
+  graph,
+  notes: [],
+  allowIncompatible: false,
+  activeRun: null,
+  lastRun: null,
+  lastSeq: 0,
+  capabilities: { pgm: false },
+  ...overrides,
+});
+
+const base = { run: 'gr-1-r1', t: 0 };
+const started: PlaygroundEvent = { ...base, seq: 1, type: 'graph:started', scenario: 'series-4', graph, capabilities: {} };
+const sent: PlaygroundEvent = { ...base, seq: 2, type: 'message:sent', node: 'narrator', message: 1, body: 'brasil gol', frames: 1 };
+const filtered: PlaygroundEvent = { ...base, seq: 3, type: 'message:dropped', message: 1, node: 'narrator', peer: 'fan-1', reason: 'filtered' };
+const received: PlaygroundEvent = { ...base, seq: 4, type: 'message:received', node: 'fan-2', message: 1, from: 'narrator', body: 'brasil gol' };
+
+function counters(): GraphCounters {
+  const c = emptyGraphCounters('gr-1-r1');
+  c.sent = 1;
+  c.received = 1;
+  c.dropped = 1;
+  c.nodes = {
+    narrator: { sent: 1, received: 0, droppedHere: { filtered: 1 }, missed: {}, refused: {} },
+    'fan-1': { sent: 0, received: 0, droppedHere: {}, missed: { filtered: 1 }, refused: {} },
+    'fan-2': { sent: 0, received: 1, droppedHere: {}, missed: {}, refused: {} },
+  };
+  return c;
+}
+
+describe('GraphSession', () => {
+  let sockets: ScriptedSocket[];
+  let requests: { method: string; path: string; body?: unknown }[];
+  let mine: GraphPlaygroundInfo[];
+  let now: number;
+  let session: GraphSession;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    sockets = [];
+    requests = [];
+    mine = [];
+    now = 1000;
+    session = new GraphSession({
+      request: async (method, path, body) => {
+        requests.push({ method, path, body });
+        if (path === '/api/graph-scenarios') return [{ id: 'series-4', title: 'Part 4', description: 'PUB/SUB', notes: [] }];
+        if (method === 'GET' && path === '/api/graphs') return mine;
+        if (method === 'POST' && path === '/api/graphs') return info();
+        if (method === 'PUT') return info({ graph: body as GraphSpec });
+        return { run: 'gr-1-r2' };
+      },
+      createSocket: (url) => {
+        const socket = new ScriptedSocket(url);
+        sockets.push(socket);
+        return socket;
+      },
+      streamUrl: (id) => `ws://test/api/graphs/${id}/stream`,
+      now: () => now,
+    });
+  });
+  afterEach(() => {
+    session.close();
+    vi.useRealTimers();
+  });
+
+  it('creates a playground of the scenario when the visitor has none, and reuses one it has', async () => {
+    await session.open('series-4');
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/graph-scenarios', 'GET /api/graphs', 'POST /api/graphs']);
+    expect(requests[2]!.body).toEqual({ scenario: 'series-4' });
+    expect(sockets[0]!.url).toBe('ws://test/api/graphs/gr-1/stream');
+
+    const again = new GraphSession({ ...optionsOf(), request: async (method, path) => (path === '/api/graphs' ? [info({ id: 'gr-9' })] : []) });
+    await again.open('series-4');
+    expect(again.info?.id).toBe('gr-9');
+    again.close();
+
+    function optionsOf() {
+      return { createSocket: (url: string) => new ScriptedSocket(url), streamUrl: (id: string) => `ws://test/${id}` };
+    }
+  });
+
+  it('subscribes after hello, draws a dot per delivery and a mark per drop, and shows the exact counters', async () => {
+    await session.open('series-4');
+    const socket = sockets[0]!;
+    socket.deliver({ type: 'hello', protocolVersion: 1, graph: info() });
+    expect(socket.sent).toEqual([{ type: 'subscribe', sinceSeq: 0 }]);
+    expect(session.connection).toBe('connected');
+
+    socket.deliver({ type: 'events', events: [started, sent, filtered, received], dropped: 0, counters: counters() });
+    expect(session.runState).toBe('running');
+    expect(session.flights.map((f) => [f.from, f.to, f.body])).toEqual([['narrator', 'fan-2', 'brasil gol']]);
+    expect(session.drops.map((d) => [d.node, d.peer, d.reason])).toEqual([['narrator', 'fan-1', 'filtered']]);
+    expect(session.counters.nodes['fan-1']!.missed).toEqual({ filtered: 1 });
+
+    const en = translatorFor('en');
+    expect(nodeLine(graph.nodes[1]!, session.counters.nodes['fan-1'], en)).toBe(
+      'fan-1 (SUB, receives, subscribes to “argentina”): sent 0, received 0; 1 filtered by the publisher',
+    );
+    expect(happenedSentence(session.takeNews(), en)).toBe(
+      'fan-2 received “brasil gol” from narrator. A copy for fan-1: filtered by the publisher. Run gr-1-r1 started.',
+    );
+    expect(session.takeNews()).toEqual([]);
+
+    // Dots land and are forgotten.
+    now += FLIGHT_MS + 1;
+    session.prune();
+    expect(session.flights).toEqual([]);
+
+    // A reconnect resumes from the last seq; what its backlog repeats is skipped, and a sampled frame is counted.
+    socket.onclose?.({ code: 1006 } as CloseEvent);
+    expect(session.connection).toBe('reconnecting');
+    await vi.runOnlyPendingTimersAsync();
+    const second = sockets[1]!;
+    second.deliver({ type: 'hello', protocolVersion: 1, graph: info({ lastSeq: 4, activeRun: 'gr-1-r1' }) });
+    expect(second.sent).toEqual([{ type: 'subscribe', sinceSeq: 4 }]);
+    second.deliver({ type: 'events', events: [received], dropped: 7, counters: counters() });
+    expect(session.flights).toEqual([]);
+    expect(session.sampledOut).toBe(7);
+  });
+
+  it('adds a subscriber with another filter by replacing the graph: a SUB linked as the others are', async () => {
+    await session.open('series-4');
+    await session.addSubscriber('narrator', 'fan-3', ['brasil', 'italia']);
+    const put = requests.find((r) => r.method === 'PUT')!;
+    expect(put.path).toBe('/api/graphs/gr-1/graph');
+    const replaced = put.body as GraphSpec;
+    expect(replaced.nodes.at(-1)).toEqual({ id: 'fan-3', socket: 'SUB', subscribe: ['brasil', 'italia'], role: { kind: 'receive' } });
+    expect(replaced.links.at(-1)).toEqual({ from: 'narrator', to: 'fan-3', bind: 'from', transport: 'ipc' });
+    expect(session.graph?.nodes).toHaveLength(4);
+
+    await session.setSubscriptions('fan-1', ['']);
+    const second = requests.filter((r) => r.method === 'PUT')[1]!.body as GraphSpec;
+    expect(second.nodes.find((n) => n.id === 'fan-1')!.subscribe).toEqual(['']);
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * The patterns page's one connection to the server (issue 11): a graph playground of the visitor's for the
+ * scenario in the URL (reused if it has one, else created), its live stream (/api/graphs/:id/stream, see
+ * shared/protocol/graph-stream.ts), and what the diagram draws: a dot per delivery (from its sender to the node
+ * that received it), a mark per drop where it happened and why, ZeroMQ's refusals, and the exact counters.
+ * Separate from the pipeline's session on purpose: the pipeline's run model does not know graphs.
+ *
+ * Running, stopping and replacing the graph go over HTTP; the stream only carries what happened. The graph can
+ * be replaced between runs only (the engine swaps it whole): addSubscriber and setSubscriptions say so by refusing
+ * while a run is active.
+ */
+import type { DropReason, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent, RefusalReason } from '../../shared/protocol/index.ts';
+import {
+  emptyGraphCounters,
+  type GraphCounters,
+  type GraphPlaygroundInfo,
+  type GraphServerMessage,
+} from '../../shared/protocol/graph-stream.ts';
+import type { WireServerText } from '../../shared/protocol/server-text.ts';
+import { toErrorInfo } from './api.ts';
+import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
+
+/** How long a dot takes to fly from sender to receiver (ms). */
+export const FLIGHT_MS = 700;
+/** How long a drop's mark stays (ms). */
+export const DROP_MARK_MS = 2500;
+/** Dots drawn at once at most: at a burst's rate the counters tell the numbers, the dots only the direction. */
+export const MAX_FLIGHTS = 120;
+/** Drop marks drawn at once at most. */
+export const MAX_DROP_MARKS = 40;
+/** News kept for the live region between two sentences (a burst is said as counts, so the oldest can go). */
+export const MAX_NEWS = 2000;
+
+export interface Flight {
+  key: number;
+  from: string;
+  to: string;
+  body: string;
+  /** performance.now() when it was received (the dot lands then; it flies for FLIGHT_MS from there). */
+  born: number;
+}
+
+export interface DropMark {
+  key: number;
+  /** Where it was dropped (the publisher that filtered it). */
+  node: string;
+  /** For whom, when known. */
+  peer: string | null;
+  reason: DropReason;
+  born: number;
+}
+
+export interface Refusal {
+  node: string;
+  peer: string | null;
+  reason: RefusalReason;
+  code?: string;
+  detail: string;
+}
+
+/** What happened lately, for the text twin's live region (said in the page's language by the component). */
+export type Happening =
+  | { kind: 'received'; node: string; from: string | null; body: string }
+  | { kind: 'dropped'; node: string; peer: string | null; reason: DropReason }
+  | { kind: 'refused'; node: string; peer: string | null; reason: RefusalReason }
+  | { kind: 'started'; run: string }
+  | { kind: 'ended'; run: string; reason: string };
+
+export type GraphRunState = 'idle' | 'running' | 'ended';
+export type GraphConnection = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** What the session needs of the network; tests hand in fakes. */
+export interface GraphSessionOptions {
+  request: (method: string, path: string, body?: unknown) => Promise<unknown>;
+  createSocket: (url: string) => SocketLike;
+  /** The stream's URL for a playground id. */
+  streamUrl: (id: string) => string;
+  now?: () => number;
+}
+
+export function browserGraphSessionOptions(request: GraphSessionOptions['request']): GraphSessionOptions {
+  const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return {
+    request,
+    createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    streamUrl: (id) => `${protocol}//${location.host}/api/graphs/${encodeURIComponent(id)}/stream`,
+  };
+}
+
+/** A scenario the server offers (GET /api/graph-scenarios). */
+export interface GraphScenarioInfo {
+  id: string;
+  title: string;
+  description: string;
+  notes: string[];
+}
+
+export class GraphSession {
+  info = $state<GraphPlaygroundInfo | null>(null);
+  /** The scenario opened, as the server describes it (English: its descriptions are not translated yet). */
+  scenario = $state<GraphScenarioInfo | null>(null);
+  counters = $state<GraphCounters>(emptyGraphCounters());
+  connection = $state<GraphConnection>('connecting');
+  runState = $state<GraphRunState>('idle');
+  summary = $state<GraphSummary | null>(null);
+  flights = $state<Flight[]>([]);
+  drops = $state<DropMark[]>([]);
+  refusals = $state<Refusal[]>([]);
+  /** Message events the server left out of its frames (sampled at a high rate); the counters stay exact. */
+  sampledOut = $state(0);
+  /** The newest body each node received (of those the frames carried): which messages reached whom. */
+  lastBodies = $state<Record<string, string>>({});
+  error = $state<{ code: string; message: string; text?: WireServerText } | null>(null);
+  busy = $state(false);
+
+  readonly #options: GraphSessionOptions;
+  readonly #now: () => number;
+  #socket: SocketLike | null = null;
+  #lastSeq = 0;
+  #key = 0;
+  #failures = 0;
+  #closed = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
+  /** What happened since the live region last spoke (not reactive: the region reads it on its own pace). */
+  #news: Happening[] = [];
+
+  constructor(options: GraphSessionOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  get graph(): GraphSpec | null {
+    return this.info?.graph ?? null;
+  }
+
+  /** The visitor's playground of this scenario (an earlier tab's, or a new one), then its stream. */
+  async open(scenario: string): Promise<void> {
+    try {
+      const scenarios = (await this.#options.request('GET', '/api/graph-scenarios')) as GraphScenarioInfo[];
+      this.scenario = scenarios.find((candidate) => candidate.id === scenario) ?? null;
+      const mine = (await this.#options.request('GET', '/api/graphs')) as GraphPlaygroundInfo[];
+      const found = mine.find((playground) => playground.scenario === scenario && playground.kind === 'graph');
+      this.info = found ?? ((await this.#options.request('POST', '/api/graphs', { scenario })) as GraphPlaygroundInfo);
+      this.#connect();
+    } catch (error) {
+      this.error = toErrorInfo(error);
+    }
+  }
+
+  async run(): Promise<void> {
+    await this.#act(async (id) => {
+      await this.#options.request('POST', `/api/graphs/${encodeURIComponent(id)}/runs`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#act(async (id) => {
+      await this.#options.request('POST', `/api/graphs/${encodeURIComponent(id)}/runs/stop`);
+    });
+  }
+
+  /**
+   * Adds a SUB node with these prefixes, connected to the publisher as its other subscribers are (same transport;
+   * the publisher binds). Between runs only: the engine replaces the graph whole.
+   */
+  async addSubscriber(publisher: string, id: string, prefixes: string[]): Promise<void> {
+    const graph = this.graph;
+    if (!graph) return;
+    const existing = graph.links.find((link) => link.from === publisher);
+    const node: GraphNode = { id, socket: 'SUB', subscribe: prefixes, role: { kind: 'receive' } };
+    const link = { from: publisher, to: id, bind: existing?.bind ?? 'from', transport: existing?.transport ?? 'tcp' } as const;
+    await this.#replace({ ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] });
+  }
+
+  /** A subscriber's prefixes ('' is everything), for the next run. */
+  async setSubscriptions(node: string, prefixes: string[]): Promise<void> {
+    const graph = this.graph;
+    if (!graph) return;
+    await this.#replace({ ...graph, nodes: graph.nodes.map((n) => (n.id === node ? { ...n, subscribe: prefixes } : n)) });
+  }
+
+  /** Removes a node the learner added, with its links. */
+  async removeNode(node: string): Promise<void> {
+    const graph = this.graph;
+    if (!graph) return;
+    await this.#replace({
+      ...graph,
+      nodes: graph.nodes.filter((n) => n.id !== node),
+      links: graph.links.filter((link) => link.from !== node && link.to !== node),
+    });
+  }
+
+  /** Forgets dots and marks that have landed or faded (the diagram calls this from its frame loop). */
+  prune(now = this.#now()): void {
+    if (this.flights.length > 0 && now - this.flights[0]!.born > FLIGHT_MS) this.flights = this.flights.filter((f) => now - f.born <= FLIGHT_MS);
+    if (this.drops.length > 0 && now - this.drops[0]!.born > DROP_MARK_MS) this.drops = this.drops.filter((d) => now - d.born <= DROP_MARK_MS);
+  }
+
+  /** What happened since the last call, oldest first. */
+  takeNews(): Happening[] {
+    return this.#news.splice(0);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#socket?.close(1000);
+    this.#socket = null;
+    this.connection = 'closed';
+  }
+
+  async #replace(graph: GraphSpec): Promise<void> {
+    await this.#act(async (id) => {
+      this.info = (await this.#options.request('PUT', `/api/graphs/${encodeURIComponent(id)}/graph`, graph)) as GraphPlaygroundInfo;
+    });
+  }
+
+  async #act(action: (id: string) => Promise<void>): Promise<void> {
+    const id = this.info?.id;
+    if (!id) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      await action(id);
+    } catch (error) {
+      this.error = toErrorInfo(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  #connect(): void {
+    const id = this.info?.id;
+    if (!id || this.#closed) return;
+    const socket = this.#options.createSocket(this.#options.streamUrl(id));
+    this.#socket = socket;
+    socket.onopen = () => {
+      this.#failures = 0;
+    };
+    socket.onmessage = (event) => {
+      let message: GraphServerMessage;
+      try {
+        message = JSON.parse(String(event.data)) as GraphServerMessage;
+      } catch {
+        return;
+      }
+      this.#onMessage(socket, message);
+    };
+    socket.onclose = () => {
+      if (this.#socket !== socket || this.#closed) return;
+      this.#socket = null;
+      this.connection = 'reconnecting';
+      this.#retry = setTimeout(() => this.#connect(), backoffDelay(++this.#failures, Math.random()));
+    };
+    socket.onerror = () => {};
+  }
+
+  #onMessage(socket: SocketLike, message: GraphServerMessage): void {
+    switch (message.type) {
+      case 'hello':
+        this.info = message.graph;
+        this.connection = 'connected';
+        if (message.graph.lastSeq < this.#lastSeq) this.#lastSeq = 0; // the server lost our history: start over
+        if (this.#lastSeq === 0) this.runState = message.graph.activeRun ? 'running' : message.graph.lastRun ? 'ended' : 'idle';
+        if (this.#lastSeq === 0 && message.graph.lastRun?.summary) this.summary = message.graph.lastRun.summary;
+        socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: this.#lastSeq }));
+        return;
+      case 'graph:updated':
+        this.info = message.graph;
+        return;
+      case 'events':
+        this.applyEvents(message.events, message.dropped, message.counters);
+        return;
+      case 'error':
+        this.error = { code: message.code, message: message.message, ...(message.text ? { text: message.text } : {}) };
+        return;
+    }
+  }
+
+  /**
+   * One events frame: what it shows is drawn (a dot per delivery, a mark per drop), what it counts replaces the
+   * counters. Public for tests; the stream calls it.
+   */
+  applyEvents(events: PlaygroundEvent[], dropped: number, counters: GraphCounters): void {
+    const now = this.#now();
+    const flights: Flight[] = [];
+    const drops: DropMark[] = [];
+    const happened: Happening[] = [];
+    const bodies = new Map<string, string>();
+    for (const event of events) {
+      if (event.seq <= this.#lastSeq) continue; // a backlog after a reconnect repeats what we have
+      this.#lastSeq = event.seq;
+      switch (event.type) {
+        case 'graph:started':
+          this.runState = 'running';
+          this.summary = null;
+          this.refusals = [];
+          this.sampledOut = 0;
+          this.lastBodies = {};
+          bodies.clear();
+          this.flights = [];
+          this.drops = [];
+          flights.length = 0;
+          drops.length = 0;
+          happened.push({ kind: 'started', run: event.run });
+          break;
+        case 'message:received':
+          bodies.set(event.node, event.body);
+          if (event.from !== null) flights.push({ key: ++this.#key, from: event.from, to: event.node, body: event.body, born: now });
+          happened.push({ kind: 'received', node: event.node, from: event.from, body: event.body });
+          break;
+        case 'message:dropped':
+          drops.push({ key: ++this.#key, node: event.node, peer: event.peer, reason: event.reason, born: now });
+          happened.push({ kind: 'dropped', node: event.node, peer: event.peer, reason: event.reason });
+          break;
+        case 'socket:refused':
+          this.refusals = [...this.refusals, { node: event.node, peer: event.peer, reason: event.reason, code: event.code, detail: event.detail }];
+          happened.push({ kind: 'refused', node: event.node, peer: event.peer, reason: event.reason });
+          break;
+        case 'graph:ended':
+          this.runState = 'ended';
+          this.summary = event.summary;
+          happened.push({ kind: 'ended', run: event.run, reason: event.reason });
+          break;
+        default:
+          break;
+      }
+    }
+    this.sampledOut += dropped;
+    if (bodies.size > 0) this.lastBodies = { ...this.lastBodies, ...Object.fromEntries(bodies) };
+    // Exact, of the newest run the server started, whatever the frame sampled out.
+    this.counters = counters;
+    if (flights.length > 0) this.flights = [...this.flights, ...flights].slice(-MAX_FLIGHTS);
+    if (drops.length > 0) this.drops = [...this.drops, ...drops].slice(-MAX_DROP_MARKS);
+    if (happened.length > 0) {
+      this.#news.push(...happened);
+      if (this.#news.length > MAX_NEWS) this.#news.splice(0, this.#news.length - MAX_NEWS);
+    }
+  }
+}
