@@ -3,7 +3,7 @@
  * in the page's language only when the line is drawn, so a language switch re-says every line already in the log.
  * Pure: the reactive log (event-log.svelte.ts) keeps the lines, EventLog.svelte says them, tests call these.
  */
-import type { PlaygroundEvent, WireServerText } from '../../shared/protocol/index.ts';
+import { assertNever, type PlaygroundEvent, type WireServerText } from '../../shared/protocol/index.ts';
 import { sayText } from '../../shared/protocol/server-text.ts';
 import type { Lang, MessageKey, PluralBase, Translate } from './i18n/translate.ts';
 import { describeChange } from './run-model.ts';
@@ -58,7 +58,8 @@ const verbatim = (text: string): Phrase => ({ verbatim: text });
 
 /**
  * The log line of an event, or null for events the log does not list (task events: lost tasks are listed a
- * frame's worth per worker, lostLine; a ventilator that is not blocked).
+ * frame's worth per worker, lostLine; a ventilator that is not blocked). Every event type is named here: a new
+ * one does not compile until it says whether it has a line.
  */
 export function logLine(event: PlaygroundEvent): LogLine | null {
   switch (event.type) {
@@ -156,9 +157,25 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
         text: { key: 'log.runEnded', params: { reason: { key: `reason.${event.reason}` }, n: event.summary.sent } },
         level: event.reason === 'failed' ? 'error' : 'good',
       };
-    default:
-      // Task events, and a graph playground's events (which a pipeline page never receives).
+    case 'task:sent':
+    case 'task:received':
+    case 'task:done':
+    case 'task:collected':
+    case 'task:lost':
       return null;
+    // A graph playground's events (shared/protocol/graph.ts): a pipeline page never receives them.
+    case 'graph:started':
+    case 'node:bound':
+    case 'node:connecting':
+    case 'message:sent':
+    case 'message:received':
+    case 'message:dropped':
+    case 'socket:refused':
+    case 'node:stopped':
+    case 'graph:ended':
+      return null;
+    default:
+      return assertNever(event);
   }
 }
 
