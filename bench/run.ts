@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --case throughput|sink8|record|seek|cold-start|pace] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -9,9 +9,15 @@
  *                 (--record both, the default; on or off runs one of them)
  *   Rounds alternate bare / not recorded / recorded so that machine noise hits all; medians and ratios are printed.
  *   Memory is sampled during the instrumented runs: it must stay flat (no per-message state kept).
+ * trio: the zguide's ventilator, two workers and sink in Python (pyzmq, a flushed print per task to a file) against
+ *   the playground's same batch (2 workers, sink, recorded, one WebSocket watcher), interleaved; bench/trio.ts.
  * sink8: eight workers and a sink, half as many tasks, instrumented (the pipeline scenario through the server,
  *   a WebSocket client subscribed; recorded unless --record off) against the same topology in bare zeromq.js;
  *   tasks/s until the sink has them all.
+ * watchers: the throughput case's batch (recorded unless --record off) with 1 watcher and with 200 (--watchers N), in
+ *   alternating rounds: the class is N-1 visitors that joined through the watch link, each with a real WebSocket
+ *   client that reads every frame, in a worker thread (bench/watcher-thread.ts) so that their reading does not
+ *   compete with the server's event loop; the measuring client makes the N-th. Medians and the ratio N/1 (aim 0.9).
  * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
  *   tasks/s ratio on/off and the events/s stored.
  * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
@@ -27,6 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import * as zmq from 'zeromq';
 import WebSocket from 'ws';
 import type { FastifyInstance } from 'fastify';
@@ -43,6 +50,7 @@ import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '
 import { syntheticEvents } from '../test/recording.ts';
 import { coldStartCase } from './cold-start.ts';
 import { paceCase } from './pace.ts';
+import { trioCase } from './trio.ts';
 
 /**
  * The bench is one visitor of its server (server/http/session.ts): every request and the WebSocket carry this
@@ -61,11 +69,13 @@ const { values } = parseArgs({
     seeks: { type: 'string', default: '200' },
     /** throughput and sink8: with recording into a temp-file store as the server does (on), without (off), or both. */
     record: { type: 'string', default: 'both' },
+    /** watchers: how many watch the batch in the crowded rounds. */
+    watchers: { type: 'string', default: '200' },
   },
 });
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
-const CASES = ['throughput', 'sink8', 'record', 'seek', 'cold-start', 'pace'] as const;
+const CASES = ['throughput', 'trio', 'sink8', 'watchers', 'record', 'seek', 'cold-start', 'pace'] as const;
 const SEEK_EVENTS = Number(values.events);
 const SEEKS = Number(values.seeks);
 if (!['both', 'on', 'off'].includes(values.record)) {
@@ -350,6 +360,42 @@ async function bareEight(round: number, tasks: number): Promise<number> {
   return tasks / ((lastCollectedAt - start) / 1000);
 }
 
+/** The trio case's playground side: the pipeline's batch with its two workers and a sink on tcp, recorded. */
+async function instrumentedWithSink(app: FastifyInstance, base: string): Promise<InstrumentedResult> {
+  const playground = await createPlayground(base, {
+    scenario: BATCH_SCENARIO,
+    params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
+  });
+  const patched = await fetch(`${base}/api/playgrounds/${playground.id}/sink`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: true, transport: 'tcp' }),
+  });
+  if (!patched.ok) throw new Error(`turning the sink on answered ${patched.status}`);
+  return measureRun(app, base, playground.id, TASKS, 'task:collected');
+}
+
+async function pythonTrioCase(): Promise<void> {
+  const store = path.join(runtimeDir, 'trio.db');
+  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    await trioCase({
+      runtimeDir,
+      tasks: TASKS,
+      rounds: ROUNDS,
+      payloadBytes: BODY_PADDING.length,
+      within: withTimeout,
+      playground: async () => {
+        const i = await instrumentedWithSink(app, base);
+        return { rate: i.rate, note: `${i.frames} ws frames, heap peak ${i.heapPeakMb} MB` };
+      },
+    });
+  } finally {
+    await app.close();
+  }
+}
+
 async function instrumentedEight(app: FastifyInstance, base: string, tasks: number): Promise<InstrumentedResult> {
   const playground = await createPlayground(base, {
     scenario: BATCH_SCENARIO,
@@ -390,6 +436,71 @@ async function sinkEightCase(): Promise<void> {
   console.log(`median bare         ${Math.round(bareMedian)} tasks/s`);
   console.log(`median instrumented ${Math.round(instrumentedMedian)} tasks/s`);
   console.log(`ratio instrumented/bare ${(instrumentedMedian / bareMedian).toFixed(2)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// watchers: one playground's batch watched by 1 and by N clients (issue 9, presenter mode)
+
+/** Asks the watcher thread for something and waits for its answer (bounded by the case's time limit). */
+function askThread<T>(thread: Worker, order: object, answer: string): Promise<T> {
+  return withTimeout(
+    new Promise<T>((resolve, reject) => {
+      const listener = (message: Record<string, unknown>) => {
+        if (typeof message.error === 'string') reject(new Error(`watcher thread: ${message.error}`));
+        else if (answer in message) resolve(message[answer] as T);
+        else return;
+        thread.off('message', listener);
+      };
+      thread.on('message', listener);
+      thread.postMessage(order);
+    }),
+    `watcher thread (${answer})`,
+  );
+}
+
+async function watchersCase(): Promise<void> {
+  const crowd = Math.max(2, Number(values.watchers));
+  const store = values.record === 'off' ? null : path.join(runtimeDir, 'watchers.db');
+  // The class joins from one address: the per-visitor HTTP limit is per watcher, the handshakes are not measured.
+  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const thread = new Worker(new URL('./watcher-thread.mjs', import.meta.url));
+  console.log(`\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`);
+  const rates = { one: [] as number[], crowd: [] as number[] };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const parts: string[] = [];
+      // Alternate which goes first, so that a machine getting busier or quieter does not favour one side.
+      for (const side of round % 2 === 0 ? (['one', 'crowd'] as const) : (['crowd', 'one'] as const)) {
+        const playground = await createPlayground(base, {
+          scenario: BATCH_SCENARIO,
+          params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000 },
+        });
+        let classStats = '';
+        if (side === 'crowd') {
+          const links = (await (await fetch(`${base}/api/playgrounds/${playground.id}/links`)).json()) as { watchToken: string };
+          await askThread(thread, { connect: { base, playground: playground.id, token: links.watchToken, count: crowd - 1 } }, 'ready');
+        }
+        const result = await measureRun(app, base, playground.id, TASKS, 'task:received');
+        if (side === 'crowd') {
+          const stats = await askThread<{ frames: number; bytes: number; closedEarly: number }>(thread, { close: true }, 'stats');
+          if (stats.closedEarly > 0) throw new Error(`${stats.closedEarly} watchers were closed by the server during the run`);
+          classStats = `; the other ${crowd - 1} read ${stats.frames} frames, ${(stats.bytes / 1048576).toFixed(1)} MiB`;
+        }
+        rates[side].push(result.rate);
+        parts.push(`${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats})`);
+      }
+      console.log(`round ${round + 1}: ${parts.join(' | ')}`);
+    }
+  } finally {
+    await thread.terminate();
+    await app.close();
+  }
+  const one = median(rates.one);
+  const many = median(rates.crowd);
+  console.log(`median 1 watcher    ${Math.round(one)} tasks/s`);
+  console.log(`median ${crowd} watchers ${Math.round(many)} tasks/s`);
+  console.log(`ratio ${crowd}/1 ${(many / one).toFixed(2)} (aim: 0.9 or better)`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -629,7 +740,9 @@ async function main(): Promise<void> {
   console.log(`bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`);
   try {
     if (!only || only === 'throughput') await throughputCase();
+    if (!only || only === 'trio') await pythonTrioCase();
     if (!only || only === 'sink8') await sinkEightCase();
+    if (!only || only === 'watchers') await watchersCase();
     if (!only || only === 'record') await recordCase();
     if (!only || only === 'seek') await seekCase();
     if (!only || only === 'cold-start') await coldStartCase(Math.max(ROUNDS, 5));
