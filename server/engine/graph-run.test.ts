@@ -45,7 +45,7 @@ async function start(graph: GraphSpec, options: { allowIncompatible?: boolean } 
   return { run, events };
 }
 
-/** Runs a graph to its end (bounded) and checks the books add up. */
+/** Runs a graph to its end (bounded) and checks the books add up ([G3]) and that one graph:ended ends it ([G1]). */
 async function runToEnd(graph: GraphSpec, options: { allowIncompatible?: boolean; timeoutMs?: number } = {}) {
   const { run, events } = await start(graph, options);
   const summary = await Promise.race([
@@ -72,7 +72,7 @@ const sentBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:
 const receivedBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:received').filter((e) => e.node === node);
 
 describe('REQ/REP through the engine', () => {
-  it('the series\' part 1: strict alternation, each request and reply attributed both ways, "q" stops the server', async () => {
+  it('[G2] the series\' part 1: strict alternation, each request and reply attributed both ways, "q" stops the server', async () => {
     const { events, summary, ended } = await runToEnd({
       title: 'adding server',
       nodes: [
@@ -107,7 +107,7 @@ describe('REQ/REP through the engine', () => {
     expect(summary).toMatchObject({ sent: 101, copies: 101, delivered: 101, dropped: 0, inFlight: 0, refusals: 0 });
   });
 
-  it('a REQ that sends again before its reply is refused with EFSM, and stops there', async () => {
+  it('[G4] a REQ that sends again before its reply is refused with EFSM, and stops there', async () => {
     const { events, summary } = await runToEnd({
       title: 'eager client',
       nodes: [
@@ -152,7 +152,7 @@ describe('REQ/REP through the engine', () => {
 });
 
 describe('PAIR through the engine', () => {
-  it('the series\' part 2: a second PAIR client is refused without a word; its message is dropped, the first is served', async () => {
+  it('[G4] the series\' part 2: a second PAIR client is refused without a word; its message is dropped, the first is served', async () => {
     const { events, summary } = await runToEnd({
       title: 'echo pair',
       nodes: [
@@ -354,7 +354,7 @@ describe('ROUTER, DEALER and the broker through the engine', () => {
 });
 
 describe('what ZeroMQ refuses, through the engine', () => {
-  it('a PUSH linked to a SUB over tcp is refused before any handshake; its message is dropped as refused', async () => {
+  it('[G3][G4] a PUSH linked to a SUB over tcp is refused before any handshake; its message is dropped as refused', async () => {
     const { events, summary } = await runToEnd(
       {
         title: 'incompatible',

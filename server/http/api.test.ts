@@ -162,7 +162,7 @@ describe('WebSocket stream', () => {
     expect(late.probe.events().map((e) => e.seq)).toEqual(all.slice(5).map((e) => e.seq));
   });
 
-  it('[S3][W3] answers malformed and hostile commands with errors while a run carries on unharmed', async () => {
+  it('[S3][W3][W1] answers malformed and hostile commands with errors while a run carries on unharmed', async () => {
     const { id } = await createPlayground({ params: { intervalMs: 100, drainMs: 800 } });
     const { socket, probe } = await openStream(id);
     socket.send(JSON.stringify({ type: 'subscribe' }));
@@ -178,7 +178,7 @@ describe('WebSocket stream', () => {
       'null',
     ];
     for (const text of bad) socket.send(text);
-    socket.send(Buffer.from([0xff, 0x00]), { binary: true });
+    socket.send(Buffer.from([0xff, 0x00]), { binary: true }); // [W1] a binary frame: PG_ERR_BAD_MESSAGE below
     const ended = await probe.waitForEvent((e) => e.type === 'run:ended', 15_000);
     const errors = probe.messages.filter((m) => m.type === 'error');
     expect(errors.map((e) => e.type === 'error' && e.code)).toEqual([

@@ -72,7 +72,7 @@ describe('graph playgrounds over HTTP', () => {
     expect(scenarios.find((s) => s.id === 'series-8')!.notes.join(' ')).toMatch(/no PGM/);
   });
 
-  it('creates a graph of one\'s own, runs it to its end and reads every event back: 10/10/10 over three REP', async () => {
+  it('[G1] creates a graph of one\'s own, runs it to its end and reads every event back: 10/10/10 over three REP', async () => {
     const info = await create(owner, { graph: cluster });
     expect(info).toMatchObject({ kind: 'graph', scenario: 'sandbox', activeRun: null, capabilities: { pgm: false } });
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` });

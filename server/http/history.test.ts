@@ -109,7 +109,7 @@ function syntheticExport(count: number, mutate: (events: PlaygroundEvent[]) => v
 }
 
 describe('history API', () => {
-  it('records every run without asking and serves it: list, detail, event windows, counters', async () => {
+  it('[R1][R3] records every run without asking and serves it: list, detail, event windows, counters', async () => {
     const run = await recordedTutorial();
     const page = await get<RunPage>('/api/runs');
     expect(page.total).toBe(1);
@@ -182,7 +182,7 @@ describe('history API', () => {
     app = await buildApp({ policy, staticDir: null, store }); // for afterEach
   });
 
-  it('exports a run as a versioned JSON document, streamed, and imports it back as an equal run under a new id', async () => {
+  it('[R5][R7] exports a run as a versioned JSON document, streamed, and imports it back as an equal run under a new id', async () => {
     const run = await recordedTutorial();
     const text = await exportText(run.id);
     const doc = JSON.parse(text) as RunExport;
@@ -206,7 +206,7 @@ describe('history API', () => {
     expect((await get<RunPage>('/api/runs')).runs.map((r) => r.id)).toEqual([copy.id, run.id]);
   });
 
-  it('refuses corrupt, truncated, foreign, newer and inconsistent files with a clear message, storing nothing', async () => {
+  it('[R5][R6] refuses corrupt, truncated, foreign, newer and inconsistent files with a clear message, storing nothing', async () => {
     const good = syntheticExport(30);
     const text = JSON.stringify(good);
     const withEvent = (i: number, patch: object) => syntheticExport(30, (events) => Object.assign(events[i]!, patch));
@@ -243,7 +243,7 @@ describe('history API', () => {
     expect(events.events).toEqual(good.events.map((e) => ({ ...e, run: stored.id })));
   });
 
-  it('stores nothing of an import that fails half-way through writing', () => {
+  it('[R7] stores nothing of an import that fails half-way through writing', () => {
     // The checker would refuse a repeated seq; go past it to make the database itself fail at event 2000 of 3000.
     const broken = syntheticExport(3000);
     broken.events[2000]!.seq = broken.events[1999]!.seq;
@@ -286,7 +286,7 @@ describe('history API', () => {
       ['PATCH', `/api/runs/${a.id}`, { name: '   ' }, 400, 'PG_ERR_VALIDATION', /blank/],
       ['PATCH', `/api/runs/${a.id}`, { name: 'ok', color: 'red' }, 400, 'PG_ERR_VALIDATION', /unknown field "color"/],
       ['PATCH', '/api/runs/run-nope', { name: 'ok' }, 404, 'PG_ERR_NOT_FOUND', /No recorded run "run-nope"/],
-      ['GET', `/api/runs/${a.id}/events?limit=5001`, undefined, 400, 'PG_ERR_VALIDATION', /limit must be 1-5000/],
+      ['GET', `/api/runs/${a.id}/events?limit=5001`, undefined, 400, 'PG_ERR_VALIDATION', /limit must be 1-5000/], // [R3]
       ['GET', `/api/runs/${a.id}/events?limit=0`, undefined, 400, 'PG_ERR_VALIDATION', /limit must be 1-5000/],
       ['GET', `/api/runs/${a.id}/events?fromSeq=-1`, undefined, 400, 'PG_ERR_VALIDATION', /fromSeq must match/],
       ['GET', `/api/runs/${a.id}/events?fromT=abc`, undefined, 400, 'PG_ERR_VALIDATION', /fromT must match/],
@@ -308,6 +308,54 @@ describe('history API', () => {
     expect(deleted.statusCode).toBe(204);
     expect((await owner.inject(`/api/runs/${a.id}`)).statusCode).toBe(404);
     expect((await get<RunPage>('/api/runs')).runs.map((r) => r.id)).toEqual([b.id]);
+  });
+
+  it("[R4] /counters?t= gives the exact counts of every kind of task event with t' <= t", async () => {
+    // About 150 counter requests within seconds, more than a visitor's 50 a second (limits.ts): an app that allows them.
+    await app.close();
+    const endpointOverrides = { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` };
+    app = await buildApp({ policy, staticDir: null, store, limits: { httpPerSecond: 10_000 }, registry: { endpointOverrides } });
+    owner = new Visitor(app);
+    // A batch with the sink on: sent, received, done and collected, ~4,900 events, so checkpoints (every 2,000)
+    // and task chunks are both read. Then the tutorial's burst, whose second "x" is lost with a closed pipe.
+    const pipeline = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline', params: { tasks: 1200 } } })).json<PlaygroundInfo>();
+    expect((await owner.inject({ method: 'PATCH', url: `/api/playgrounds/${pipeline.id}/sink`, payload: { enabled: true, transport: 'tcp' } })).statusCode).toBe(200);
+    const { run: batchId } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${pipeline.id}/runs` })).json<{ run: string }>();
+    const batch = await until(() => store.listRuns().runs.find((r) => r.id === batchId)?.status === 'ended' && store.getRun(batchId), 'the batch recorded', 20_000);
+    const burst = await recordedTutorial();
+    const seen = { collected: 0, lost: 0 };
+    for (const run of [batch, burst]) {
+      const events: PlaygroundEvent[] = [];
+      for (let from: number | null = run.firstSeq; from !== null; ) {
+        const window: EventWindow = await get<EventWindow>(`/api/runs/${run.id}/events?fromSeq=${from}&limit=5000`);
+        events.push(...window.events);
+        from = window.nextSeq;
+      }
+      expect(events).toHaveLength(run.eventCount);
+      // Every 50th event's moment, those around each checkpoint, the start and after the end.
+      const moments = new Set<number>([0, Math.ceil(events.at(-1)!.t) + 1000]);
+      events.forEach((event, i) => {
+        if (i % 50 === 0 || (event.seq - run.firstSeq + 1) % 2000 <= 1) moments.add(event.t);
+      });
+      for (const t of moments) {
+        const upTo = events.filter((event) => event.t <= t);
+        const expected = { lastSeq: upTo.at(-1)?.seq ?? 0, sent: 0, received: {} as Record<string, number>, done: {} as Record<string, number>, collected: 0, lost: 0 };
+        for (const worker of run.workers) expected.received[worker.id] = expected.done[worker.id] = 0;
+        for (const event of upTo) {
+          if (event.type === 'task:sent') expected.sent++;
+          else if (event.type === 'task:received') expected.received[event.worker] = (expected.received[event.worker] ?? 0) + 1;
+          else if (event.type === 'task:done') expected.done[event.worker] = (expected.done[event.worker] ?? 0) + 1;
+          else if (event.type === 'task:collected') expected.collected++;
+          else if (event.type === 'task:lost') expected.lost++;
+        }
+        const counters = await get<RunCountersAt>(`/api/runs/${run.id}/counters?t=${t}`);
+        expect(counters, `${run.scenario} at t=${t}`).toEqual({ run: run.id, t, ...expected });
+        seen.collected = Math.max(seen.collected, counters.collected);
+        seen.lost = Math.max(seen.lost, counters.lost);
+      }
+    }
+    expect(seen.collected).toBe(1200);
+    expect(seen.lost).toBeGreaterThan(0);
   });
 
   it('pages the run list newest first', async () => {

@@ -171,7 +171,7 @@ describe('a stranger (another cookie)', () => {
     expect(after.activeRun).toBeNull();
   });
 
-  it('cannot stream or command the owner\'s playground over the WebSocket', async () => {
+  it('[S5] cannot stream or command the owner\'s playground over the WebSocket', async () => {
     const { id } = await createPlayground(owner, { intervalMs: 5000 });
     const { socket, probe, closed } = await openStream(stranger, id);
     socket.send(JSON.stringify({ type: 'run:start' }));
@@ -218,7 +218,7 @@ describe('a stranger (another cookie)', () => {
 });
 
 describe('sharing', () => {
-  it('a watch link gives a read-only view: the playground live and its runs, no commands', async () => {
+  it('[S5] a watch link gives a read-only view: the playground live and its runs, no commands', async () => {
     const { id } = await createPlayground(owner, { intervalMs: 20, drainMs: 200 });
     const ownerLinks = await links(owner, id);
     expect(ownerLinks.watch).toBe(`http://localhost/?p=${id}&watch=${ownerLinks.watchToken}`);
@@ -333,7 +333,7 @@ describe('sharing', () => {
 });
 
 describe('requests another site could make', () => {
-  it('refuses a foreign Origin on the WebSocket handshake and on state-changing requests', async () => {
+  it('[S5] refuses a foreign Origin on the WebSocket handshake and on state-changing requests', async () => {
     const { id } = await createPlayground(owner, { intervalMs: 5000 });
     await expect(openStream(owner, id, { origin: 'http://evil.example' })).rejects.toThrow(/403/);
     await expect(openStream(owner, id, { origin: 'null' })).rejects.toThrow(/403/);
@@ -383,7 +383,7 @@ describe('requests another site could make', () => {
     expect((await owner.inject('/api/runs')).json<RunPage>().total).toBe(0);
   });
 
-  it('refuses a Host it does not answer as (DNS rebinding), over HTTP and the WebSocket', async () => {
+  it('[S5] refuses a Host it does not answer as (DNS rebinding), over HTTP and the WebSocket', async () => {
     const { id } = await createPlayground(owner);
     for (const host of ['evil.example', 'evil.example:8080', 'localhost.evil.example', '127.0.0.1.evil.example']) {
       const response = await owner.inject({ url: `/api/playgrounds/${id}`, headers: { host } });

@@ -1,6 +1,6 @@
 /**
- * The books of a run, on real sockets with real worker processes: after kills (ours or from outside), hangs and
- * removals, with and without a sink, every task sent is in exactly one place (collected, processed, its result
+ * [E7] The books of a run, on real sockets with real worker processes: after kills (ours or from outside), hangs
+ * and removals, with and without a sink, every task sent is in exactly one place (collected, processed, its result
  * lost on the way, lost with a worker, taken by an external peer, in flight), and the summary says so.
  *
  * Each check compares the summary's `accounting` with what the run's events say task by task, so the identity

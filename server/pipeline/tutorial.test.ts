@@ -88,7 +88,7 @@ describe('the tutorial scenario', () => {
     expect(ipcHandshake && ipcHandshake.seq > lastSend.seq).toBe(true);
   });
 
-  it('stamps a gap-free seq and a monotonic t on every event, and removes its ipc file', async () => {
+  it('[E1][E2] stamps a gap-free seq and a monotonic t on every event, and removes its ipc file', async () => {
     const { events, playground } = await tutorial({ intervalMs: 0, drainMs: 200 });
     events.forEach((event, i) => expect(event.seq).toBe(i + 1));
     for (let i = 1; i < events.length; i++) expect(events[i]!.t).toBeGreaterThanOrEqual(events[i - 1]!.t);

@@ -82,7 +82,7 @@ it('records into the file named by PLAYGROUND_DB; SIGTERM stores the final run:e
   }
 });
 
-it('keeps a run interrupted by SIGKILL, marked incomplete with its events, when the server starts again (--db)', async () => {
+it('[R2] keeps a run interrupted by SIGKILL, marked incomplete with its events, when the server starts again (--db)', async () => {
   const file = path.join(dir, 'flag.db');
   const first = await startServer(['--db', file]);
   const id = await startSlowRun(first.base);

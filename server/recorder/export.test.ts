@@ -70,7 +70,7 @@ describe('export', () => {
     recorder.close();
   });
 
-  it('refuses an import whose summary its events do not add up to (issue 9.12), in any order of the events', () => {
+  it('[R6] refuses an import whose summary its events do not add up to (issue 9.12), in any order of the events', () => {
     const { recorder } = recordSynthetic('run-000e0005', 200);
     const text = [...exportJson(store, 'run-000e0005').chunks].join('');
     recorder.close();

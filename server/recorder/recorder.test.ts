@@ -47,7 +47,7 @@ function storedEvents(id: string): PlaygroundEvent[] {
 }
 
 describe('Recorder', () => {
-  it('stores exactly the events a real tutorial run logged (same seq, t, type and fields)', async () => {
+  it('[R1][R3] stores exactly the events a real tutorial run logged (same seq, t, type and fields)', async () => {
     const port = await freePort();
     const playground = new Playground({
       scenario: SCENARIOS.get('tutorial')!,
@@ -90,7 +90,7 @@ describe('Recorder', () => {
     expect(recorder.stats).toMatchObject({ recordedEvents: logged.length, writeErrors: 0, droppedEvents: 0 });
   });
 
-  it('stores events that come after run:ended (a late monitor event) with their run', () => {
+  it('[R1] stores events that come after run:ended (a late monitor event) with their run', () => {
     const log = new RunLog();
     const recorder = recorderFor(log);
     const events = [...syntheticEvents('run-0000a7e0', { count: 10 })];
@@ -146,7 +146,7 @@ describe('Recorder', () => {
     }
   });
 
-  it('survives a write error: nothing thrown to the pipeline, the error counted and surfaced, the run incomplete', async () => {
+  it('[R2] survives a write error: nothing thrown to the pipeline, the error counted and surfaced, the run incomplete', async () => {
     const log = new RunLog();
     const stats = new RecordingStats();
     const onError = vi.fn();

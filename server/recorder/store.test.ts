@@ -113,7 +113,7 @@ describe('RunStore', () => {
     expect(readAll(reopened, run.id)).toEqual(emitted);
   });
 
-  it('marks a run left "running" by a crash incomplete on reopen, keeping its events and rebuilding its summary', () => {
+  it('[R2] marks a run left "running" by a crash incomplete on reopen, keeping its events and rebuilding its summary', () => {
     const file = path.join(dir, 'runs.db');
     const store = openStore(file);
     // Flushed but never ended, and the recorder never closed: what a kill -9 leaves behind.
@@ -132,7 +132,7 @@ describe('RunStore', () => {
     expect(openStore(file).getRun('run-c0ffee00').status).toBe('incomplete');
   });
 
-  it('returns windows by seq and by time without reading the whole run', () => {
+  it('[R3] returns windows by seq and by time without reading the whole run', () => {
     const store = openStore(':memory:');
     // seq 1..2000, t = (seq - 1) * 0.5 ms
     const { emitted } = record(store, syntheticEvents('run-0000beef', { count: 2000, stepMs: 0.5 }));
@@ -159,7 +159,7 @@ describe('RunStore', () => {
     expect(() => store.eventWindow('run-nope', { limit: 10 })).toThrow(CodedError);
   });
 
-  it('gives the exact counters at any moment of a run', () => {
+  it('[R4] gives the exact counters at any moment of a run', () => {
     const store = openStore(':memory:');
     const { emitted } = record(store, syntheticEvents('run-0000c0de', { count: 400, stepMs: 1 }));
     for (const t of [0, 0.5, 1, 2, 57, 57.5, 398, 399, 10_000]) {
