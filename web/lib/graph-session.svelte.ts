@@ -286,7 +286,8 @@ export class GraphSession {
     const flights: Flight[] = [];
     const drops: DropMark[] = [];
     const happened: Happening[] = [];
-    const bodies = new Map<string, string>();
+    // A plain record (not reactive): it only gathers this frame's bodies before one assignment below.
+    const bodies: Record<string, string> = {};
     for (const event of events) {
       if (event.seq <= this.#lastSeq) continue; // a backlog after a reconnect repeats what we have
       this.#lastSeq = event.seq;
@@ -297,7 +298,7 @@ export class GraphSession {
           this.refusals = [];
           this.sampledOut = 0;
           this.lastBodies = {};
-          bodies.clear();
+          for (const node of Object.keys(bodies)) delete bodies[node];
           this.flights = [];
           this.drops = [];
           flights.length = 0;
@@ -305,7 +306,7 @@ export class GraphSession {
           happened.push({ kind: 'started', run: event.run });
           break;
         case 'message:received':
-          bodies.set(event.node, event.body);
+          bodies[event.node] = event.body;
           if (event.from !== null) flights.push({ key: ++this.#key, from: event.from, to: event.node, body: event.body, born: now });
           happened.push({ kind: 'received', node: event.node, from: event.from, body: event.body });
           break;
@@ -327,7 +328,7 @@ export class GraphSession {
       }
     }
     this.sampledOut += dropped;
-    if (bodies.size > 0) this.lastBodies = { ...this.lastBodies, ...Object.fromEntries(bodies) };
+    if (Object.keys(bodies).length > 0) this.lastBodies = { ...this.lastBodies, ...bodies };
     // Exact, of the newest run the server started, whatever the frame sampled out.
     this.counters = counters;
     if (flights.length > 0) this.flights = [...this.flights, ...flights].slice(-MAX_FLIGHTS);
