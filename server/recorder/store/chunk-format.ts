@@ -95,24 +95,22 @@ export class Chunk {
 
   /** The first index whose seq is >= `seq` (count if none). */
   indexOfSeq(seq: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.seq(mid) < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#firstIndexWhere((i) => this.seq(i) >= seq);
   }
 
   /** The first index whose t is >= `t` (count if none). */
   indexOfT(t: number): number {
+    return this.#firstIndexWhere((i) => this.t(i) >= t);
+  }
+
+  /** Binary search: the first index where `reached` holds (count if none), for a `reached` that then stays true. */
+  #firstIndexWhere(reached: (i: number) => boolean): number {
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.t(mid) < t) lo = mid + 1;
-      else hi = mid;
+      if (reached(mid)) hi = mid;
+      else lo = mid + 1;
     }
     return lo;
   }
