@@ -21,7 +21,8 @@ describe('the event log after a language switch', () => {
     const page = await harness.newPage();
     await page.goto(harness.baseUrl);
     await waitConnected(page);
-    if ((await page.getByTestId('lang-en').getAttribute('aria-pressed')) !== 'true') await page.getByTestId('lang-en').click();
+    if ((await page.getByTestId('lang-en').getAttribute('aria-pressed')) !== 'true')
+      await page.getByTestId('lang-en').click();
     await page.getByTestId('interval').fill('0');
     await page.getByTestId('run').click();
     await waitRunEnded(page);
@@ -32,7 +33,9 @@ describe('the event log after a language switch', () => {
     await expect.poll(() => ended.textContent(), { timeout: 5_000 }).toMatch(/^completed: \d+ sent$/);
 
     await page.getByTestId('lang-es').click();
-    await expect.poll(() => started.textContent(), { timeout: 5_000 }).toBe('intervalo 0 ms, workers integrados activados');
+    await expect
+      .poll(() => started.textContent(), { timeout: 5_000 })
+      .toBe('intervalo 0 ms, workers integrados activados');
     await expect.poll(() => ended.textContent(), { timeout: 5_000 }).toMatch(/^completada; enviados: \d+$/);
 
     await page.getByTestId('lang-en').click();

@@ -63,9 +63,14 @@ export class FakeFetch {
     const call = { method, path: input, body };
     this.calls.push(call);
     const route = this.routes.get(`${method} ${input.split('?')[0]}`);
-    const answer = route ? await route(call) : { status: 404, body: { code: 'PG_ERR_NOT_FOUND', message: `${method} ${input}: no such route` } };
+    const answer = route
+      ? await route(call)
+      : { status: 404, body: { code: 'PG_ERR_NOT_FOUND', message: `${method} ${input}: no such route` } };
     const status = answer.status ?? 200;
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), { status, headers: { 'content-type': 'application/json' } });
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
+      status,
+      headers: { 'content-type': 'application/json' },
+    });
   };
 
   /** The calls other than GETs: what the page changed. */
@@ -183,13 +188,25 @@ export function tutorialRun(run = 'run-1', firstSeq = 1): PlaygroundEvent[] {
 
 /** The exact counters of `run` after `events` (what the server's frame would carry), lost per worker included. */
 export function countersOf(run: string, events: readonly PlaygroundEvent[]): Counters {
-  return { run, ...foldTaskCounts(emptyTaskCounts(), events.filter((e) => e.run === run)) };
+  return {
+    run,
+    ...foldTaskCounts(
+      emptyTaskCounts(),
+      events.filter((e) => e.run === run),
+    ),
+  };
 }
 
 /** A frame of `events`; counters about `run` after `countedUpTo` (default: all of them), unless `counters` given. */
 export function frameOf(
   events: readonly PlaygroundEvent[],
-  options: { historyUntil?: number; counters?: Counters; dropped?: number; run?: string; countedUpTo?: readonly PlaygroundEvent[] } = {},
+  options: {
+    historyUntil?: number;
+    counters?: Counters;
+    dropped?: number;
+    run?: string;
+    countedUpTo?: readonly PlaygroundEvent[];
+  } = {},
 ): EventsFrame {
   const run = options.run ?? events[0]?.run ?? 'run-1';
   return {

@@ -33,6 +33,7 @@ export class FlightPlan {
   /** Whether tasks nobody claimed are drawn going to the external peers (built-in workers off). */
   #isExternalRun = false;
   /** Tasks sent and not yet received by a built-in worker, while unclaimed tasks may go to external peers. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping read on each tick; what is drawn is `flights`
   #pendingSent = new Map<number, { t: number; body: string }>();
   #lastDot: Record<FlightKind, number> = { task: -Infinity, result: -Infinity };
   /** Received messages whose dot is still flying, in arrival order. */
@@ -70,7 +71,8 @@ export class FlightPlan {
   /** A task left the ventilator: it may go to an external peer if no built-in worker receives it in time. */
   sent(event: Ev<'task:sent'>, isCatchUp: boolean): void {
     if (isCatchUp) return;
-    if (this.#isExternalRun || this.#topology.externalPeers > 0) this.#pendingSent.set(event.task, { t: event.t, body: event.body });
+    if (this.#isExternalRun || this.#topology.externalPeers > 0)
+      this.#pendingSent.set(event.task, { t: event.t, body: event.body });
   }
 
   /**
@@ -138,7 +140,15 @@ export class FlightPlan {
         if (!showExternal || due < t - 1000) continue;
         const from = externalSource(this.#topology.endpoints, task);
         if (from === null) continue;
-        const flight: Flight = { key: `x${task}-${run ?? ''}`, task, body: sent.body, from, to: EXTERNAL, start: due, duration: this.duration() };
+        const flight: Flight = {
+          key: `x${task}-${run ?? ''}`,
+          task,
+          body: sent.body,
+          from,
+          to: EXTERNAL,
+          start: due,
+          duration: this.duration(),
+        };
         if (this.#hasRoom(flights.concat(added), flight.start)) added.push(flight);
       }
       if (added.length > 0) flights = flights.concat(added);
@@ -153,6 +163,7 @@ export class FlightPlan {
     const landed = this.#landings.filter((landing) => landing.at <= t);
     if (landed.length === 0) return;
     this.#landings = this.#landings.filter((landing) => landing.at > t);
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
     const workers = new Set<WorkerView>();
     for (const { worker, message } of landed) {
       worker.incoming.push(message);

@@ -5,7 +5,12 @@
  * address); rename, publish and delete; the import's pre-check; and "run again".
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PROTOCOL_VERSION, type PlaygroundEvent, type PlaygroundInfo, type ServerMessage } from '../../shared/protocol/index.ts';
+import {
+  PROTOCOL_VERSION,
+  type PlaygroundEvent,
+  type PlaygroundInfo,
+  type ServerMessage,
+} from '../../shared/protocol/index.ts';
 import type { RecordedRun, RecordedRunDetail } from '../../shared/protocol/history.ts';
 import { VALID_SERVER_MESSAGES } from '../../shared/protocol/fixtures.ts';
 import { FakeFetch, SteppedFrames, frameOf, stubPage, tutorialRun } from '../../test/page-fakes.ts';
@@ -110,7 +115,11 @@ describe('HistoryController with its replays', () => {
     history.closeReplay();
     expect(history.replay).toBeNull();
     const address = new URL(page.href);
-    expect([address.searchParams.get('p'), address.searchParams.get('lesson'), address.searchParams.has('run')]).toEqual(['pg-live', 'tutorial', false]);
+    expect([
+      address.searchParams.get('p'),
+      address.searchParams.get('lesson'),
+      address.searchParams.has('run'),
+    ]).toEqual(['pg-live', 'tutorial', false]);
   });
 
   it('renames, publishes and deletes a run, in the list and in the replay open', async () => {
@@ -141,11 +150,16 @@ describe('HistoryController with its replays', () => {
   });
 
   it('refuses an import the page can tell is broken without sending it, and sends the others', async () => {
-    fetch.on('POST', '/api/runs/import', () => ({ status: 400, body: { code: 'PG_ERR_IMPORT', message: 'The file is not a run export.' } }));
+    fetch.on('POST', '/api/runs/import', () => ({
+      status: 400,
+      body: { code: 'PG_ERR_IMPORT', message: 'The file is not a run export.' },
+    }));
     start('http://127.0.0.1:8080/?p=pg-live');
     await history.importFile(new File(['{"format": "'], 'broken.json'));
     expect(history.importMessage?.ok).toBe(false);
-    await history.importFile(new File([JSON.stringify({ format: 'some-other-tool/session', version: 1 })], 'foreign.json'));
+    await history.importFile(
+      new File([JSON.stringify({ format: 'some-other-tool/session', version: 1 })], 'foreign.json'),
+    );
     expect(history.importMessage).toMatchObject({ ok: false });
     expect(fetch.changes()).toEqual([]);
   });
@@ -153,14 +167,23 @@ describe('HistoryController with its replays', () => {
   it('runs a replayed run again in a new playground with its settings, and starts it there once', async () => {
     fetch.on('POST', '/api/playgrounds', ({ body }) => ({
       status: 201,
-      body: { ...structuredClone(template), id: 'pg-again', ...(body as object), workers: started.workers } as PlaygroundInfo,
+      body: {
+        ...structuredClone(template),
+        id: 'pg-again',
+        ...(body as object),
+        workers: started.workers,
+      } as PlaygroundInfo,
     }));
     start('http://127.0.0.1:8080/?run=run-1');
     await vi.waitUntil(() => history.replay?.started !== null, { timeout: 2000, interval: 5 });
     await history.runAgain();
-    expect(fetch.changes()).toEqual([{ method: 'POST', path: '/api/playgrounds', body: { scenario: 'tutorial', params: started.params } }]);
+    expect(fetch.changes()).toEqual([
+      { method: 'POST', path: '/api/playgrounds', body: { scenario: 'tutorial', params: started.params } },
+    ]);
     const address = new URL(page.href);
-    expect([address.searchParams.get('p'), address.searchParams.get('again'), address.searchParams.has('run')]).toEqual(['pg-again', '1', false]);
+    expect([address.searchParams.get('p'), address.searchParams.get('again'), address.searchParams.has('run')]).toEqual(
+      ['pg-again', '1', false],
+    );
     expect(history.isAgainPending).toBe(true);
     history.startAgain();
     expect(history.isAgainPending).toBe(false);

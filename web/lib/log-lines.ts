@@ -39,7 +39,8 @@ export function say(phrase: Phrase, t: Translate, lang: Lang): string {
 
 function sayParams(params: PhraseParams, t: Translate, lang: Lang): Record<string, string | number> {
   const said: Record<string, string | number> = {};
-  for (const [name, value] of Object.entries(params)) said[name] = typeof value === 'object' ? say(value, t, lang) : value;
+  for (const [name, value] of Object.entries(params))
+    said[name] = typeof value === 'object' ? say(value, t, lang) : value;
   return said;
 }
 
@@ -75,14 +76,19 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
                 sync: { key: p.syncStart ? 'log.synced' : 'log.notSynced' },
               },
             }
-          : { key: 'log.runStartedTutorial', params: { interval: p.intervalMs, state: { key: p.builtInWorkers ? 'log.on' : 'log.off' } } };
+          : {
+              key: 'log.runStartedTutorial',
+              params: { interval: p.intervalMs, state: { key: p.builtInWorkers ? 'log.on' : 'log.off' } },
+            };
       return { node: 'run', kind: 'run:started', text, level: 'good' };
     }
     case 'endpoint:bound': {
       const { name, actual, note, noteText } = event.endpoint;
       const bound = verbatim(`${name} → ${actual ?? '?'}`);
       const text: Phrase =
-        note === undefined ? bound : { parts: [bound, verbatim(' ('), { server: { message: note, text: noteText } }, verbatim(')')] };
+        note === undefined
+          ? bound
+          : { parts: [bound, verbatim(' ('), { server: { message: note, text: noteText } }, verbatim(')')] };
       return { node: 'ventilator', kind: 'endpoint:bound', text, level: 'good' };
     }
     case 'socket:event': {
@@ -102,7 +108,12 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
       return { node: event.node, kind: event.kind, text, level };
     }
     case 'worker:connecting':
-      return { node: event.worker, kind: 'worker:connecting', text: verbatim(`connect(${event.address})`), level: 'info' };
+      return {
+        node: event.worker,
+        kind: 'worker:connecting',
+        text: verbatim(`connect(${event.address})`),
+        level: 'info',
+      };
     case 'worker:stopped':
       return {
         node: event.worker,
@@ -119,7 +130,8 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
       return { node: event.worker, kind: 'worker:removed', text: { key: 'log.removed' }, level: 'warn' };
     case 'worker:process': {
       const action = event.action;
-      const level: LogLevel = action === 'killed' ? 'error' : action === 'hung' ? 'warn' : action === 'exited' ? 'info' : 'good';
+      const level: LogLevel =
+        action === 'killed' ? 'error' : action === 'hung' ? 'warn' : action === 'exited' ? 'info' : 'good';
       const text = verbatim(event.pid === null ? action : `pid ${event.pid}`);
       return { node: event.worker, kind: `process:${action}`, text, level };
     }
@@ -136,20 +148,32 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
       return {
         node: 'ventilator',
         kind: 'peers:changed',
-        text: { key: 'log.peers', params: { endpoint: event.endpoint, external: event.external, builtIn: event.builtIn } },
+        text: {
+          key: 'log.peers',
+          params: { endpoint: event.endpoint, external: event.external, builtIn: event.builtIn },
+        },
         level: 'info',
       };
     case 'ventilator:state':
-      return event.state === 'blocked' ? { node: 'ventilator', kind: 'blocked', text: { key: 'log.blocked' }, level: 'warn' } : null;
+      return event.state === 'blocked'
+        ? { node: 'ventilator', kind: 'blocked', text: { key: 'log.blocked' }, level: 'warn' }
+        : null;
     case 'lesson:checked':
       return {
         node: 'lesson',
         kind: 'lesson:checked',
-        text: { parts: [{ key: event.met ? 'log.goalMet' : 'log.goalNotMet' }, verbatim(': '), { byLang: event.detail }] },
+        text: {
+          parts: [{ key: event.met ? 'log.goalMet' : 'log.goalNotMet' }, verbatim(': '), { byLang: event.detail }],
+        },
         level: event.met ? 'good' : 'warn',
       };
     case 'node:error':
-      return { node: event.node, kind: 'node:error', text: verbatim(`${event.code}: ${event.message}`), level: 'error' };
+      return {
+        node: event.node,
+        kind: 'node:error',
+        text: verbatim(`${event.code}: ${event.message}`),
+        level: 'error',
+      };
     case 'run:ended':
       return {
         node: 'run',
@@ -181,6 +205,7 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
 
 /** The line for `n` tasks lost with worker `who` ("unknown" when nobody knows which) in one frame. */
 export function lostLine(who: string, n: number): LogLine {
-  const text: Phrase = who === 'unknown' ? { plural: 'log.lostUnknown', n } : { plural: 'log.lost', n, params: { who } };
+  const text: Phrase =
+    who === 'unknown' ? { plural: 'log.lostUnknown', n } : { plural: 'log.lost', n, params: { who } };
   return { node: who, kind: 'task:lost', text, level: 'error' };
 }

@@ -81,7 +81,11 @@ export class ParamDrafts {
    * The valid drafts that differ from `params` (the PATCH to send), the fields whose drafts are valid, and the
    * first invalid draft's message.
    */
-  collect(params: RunParams | undefined): { patch: Partial<Record<NumericParam, number>>; valid: NumericParam[]; invalid: string | null } {
+  collect(params: RunParams | undefined): {
+    patch: Partial<Record<NumericParam, number>>;
+    valid: NumericParam[];
+    invalid: string | null;
+  } {
     const patch: Partial<Record<NumericParam, number>> = {};
     const valid: NumericParam[] = [];
     let invalid: string | null = null;

@@ -53,8 +53,14 @@ function serveRun(fetch: FakeFetch, eventCount = events.length, pageSize = Infin
     const fromSeq = Number(query.get('fromSeq') ?? 0);
     const toSeq = Number(query.get('toSeq') ?? Infinity);
     const limit = Math.min(pageSize, Number(query.get('limit') ?? 5000));
-    const matching = events.filter((e) => e.seq >= fromSeq && e.seq <= toSeq && (query.get('kind') !== 'topology' || !e.type.startsWith('task:')));
-    const window: EventWindow = { run: 'run-1', events: matching.slice(0, limit), nextSeq: matching[limit]?.seq ?? null };
+    const matching = events.filter(
+      (e) => e.seq >= fromSeq && e.seq <= toSeq && (query.get('kind') !== 'topology' || !e.type.startsWith('task:')),
+    );
+    const window: EventWindow = {
+      run: 'run-1',
+      events: matching.slice(0, limit),
+      nextSeq: matching[limit]?.seq ?? null,
+    };
     return { body: window };
   });
   fetch.on('GET', '/api/runs/run-1/counters', ({ path }) => {
@@ -74,7 +80,12 @@ function shown(replay: ReplaySession) {
     sent: run.sent,
     lost: run.lost,
     bound: run.endpoints.filter((e) => e.isBound).map((e) => e.name),
-    workers: Object.fromEntries(run.workers.map((w) => [w.id, { count: w.count, lost: w.lost, link: w.link, messages: w.messages.map((m) => m.body) }])),
+    workers: Object.fromEntries(
+      run.workers.map((w) => [
+        w.id,
+        { count: w.count, lost: w.lost, link: w.link, messages: w.messages.map((m) => m.body) },
+      ]),
+    ),
   };
 }
 
@@ -192,7 +203,8 @@ describe('ReplaySession', () => {
     replay.play();
     frames.frame(50);
     replay.close();
-    for (const action of ['startRun', 'stopRun', 'addWorker', 'setParams', 'setSink', 'setOptions', 'undo']) expect(action in replay).toBe(false);
+    for (const action of ['startRun', 'stopRun', 'addWorker', 'setParams', 'setSink', 'setOptions', 'undo'])
+      expect(action in replay).toBe(false);
     expect(fetch.changes()).toEqual([]);
     expect(fetch.calls.every((call) => call.path.startsWith('/api/runs/run-1'))).toBe(true);
   });

@@ -80,9 +80,13 @@ describe('RunState event log', () => {
     const started = run.log.find((entry) => entry.kind === 'run:started')!;
     expect(say(started.text, en, 'en')).toBe('interval 1000 ms, built-in workers on');
     expect(say(started.text, es, 'es')).toBe('intervalo 1000 ms, workers integrados activados');
-    const bound = run.log.find((entry) => entry.kind === 'endpoint:bound' && entry.node === 'ventilator' && entry.seq === 10)!;
+    const bound = run.log.find(
+      (entry) => entry.kind === 'endpoint:bound' && entry.node === 'ventilator' && entry.seq === 10,
+    )!;
     // The server's note comes in English only here (no text): it is said as sent.
-    expect(say(bound.text, es, 'es')).toMatch(/^ipc → ipc:\/\/\/tmp\/zmq-playground-0\/pg-1-ipc\.ipc \(\/tmp\/zmqdemo is in use/);
+    expect(say(bound.text, es, 'es')).toMatch(
+      /^ipc → ipc:\/\/\/tmp\/zmq-playground-0\/pg-1-ipc\.ipc \(\/tmp\/zmqdemo is in use/,
+    );
     expect(run.log[0]!.kind).toBe('run:ended');
     expect(run.log.map((entry) => entry.seq)).toEqual([...run.log.map((entry) => entry.seq)].sort((a, b) => b - a));
   });
@@ -157,7 +161,14 @@ describe('playback clocks and the frame loop', () => {
     let wall = 5000;
     const clock = new LiveClock(() => wall);
     expect(clock.now()).toBeNull();
-    clock.follow('run-1', [{ run: 'run-1', t: 100 }, { run: 'run-0', t: 4900 }], 1300);
+    clock.follow(
+      'run-1',
+      [
+        { run: 'run-1', t: 100 },
+        { run: 'run-0', t: 4900 },
+      ],
+      1300,
+    );
     clock.follow('run-1', [{ run: 'run-1', t: 300 }], 1450);
     expect(clock.now()).toBe(5000 - 1150 - LIVE_LAG_MS);
     wall = 6000;

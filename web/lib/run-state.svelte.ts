@@ -71,7 +71,9 @@ export class RunState {
   readonly #flights = new FlightPlan(this.#topology);
   /** A live run:ended held until the messages in the air have landed: the run ends on the page with its last dot. */
   #pendingEnd: RunEnded | null = null;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never drawn
   readonly #resetListeners = new Set<() => void>();
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never drawn
   readonly #frameListeners = new Set<(frame: EventsFrame) => void>();
 
   // ------------------------------------------------------------------ what the page reads
@@ -211,7 +213,8 @@ export class RunState {
     }
     const keep = this.keepMessages;
     for (const w of this.workers) w.flush(keep);
-    const counters: Counters | null = frame.counters.run !== null && frame.counters.run === this.runId ? frame.counters : null;
+    const counters: Counters | null =
+      frame.counters.run !== null && frame.counters.run === this.runId ? frame.counters : null;
     this.#counts.endFrame(counters, frame.dropped, now, this.status === 'running');
     this.#log.flush();
     for (const listener of this.#frameListeners) listener(frame);
@@ -315,7 +318,13 @@ export class RunState {
         this.#counts.count(event);
         return;
       case 'options:applied': {
-        const notice: OptionsNotice = { seq: event.seq, node: event.node, recreated: event.recreated, message: event.note, text: event.noteText };
+        const notice: OptionsNotice = {
+          seq: event.seq,
+          node: event.node,
+          recreated: event.recreated,
+          message: event.note,
+          text: event.noteText,
+        };
         this.notices = [notice].concat(this.notices).slice(0, NOTICES_KEPT);
         return;
       }

@@ -10,7 +10,9 @@ import type { PlaybackClock } from './run-clock.svelte.ts';
 import type { RunState } from './run-state.svelte.ts';
 
 /** RunState without the calls that change it: what a component may use. */
-export type RunReadout = Readonly<Omit<RunState, 'seed' | 'reset' | 'applyFrame' | 'tick' | 'landAll' | 'fillMessages'>>;
+export type RunReadout = Readonly<
+  Omit<RunState, 'seed' | 'reset' | 'applyFrame' | 'tick' | 'landAll' | 'fillMessages'>
+>;
 
 /** A run on screen, read-only. */
 export interface RunView {

@@ -65,7 +65,10 @@ describe('PlaygroundSession', () => {
   });
 
   it('creates a playground when the address names none, streams it and draws its run on the live clock', async () => {
-    fetch.on('POST', '/api/playgrounds', ({ body }) => ({ status: 201, body: playground('pg-1', { scenario: (body as { scenario: string }).scenario }) }));
+    fetch.on('POST', '/api/playgrounds', ({ body }) => ({
+      status: 201,
+      body: playground('pg-1', { scenario: (body as { scenario: string }).scenario }),
+    }));
     open();
     const socket = await connected(playground('pg-1'));
     expect(socket.url).toBe('ws://127.0.0.1:8080/api/playgrounds/pg-1/stream');
@@ -112,7 +115,12 @@ describe('PlaygroundSession', () => {
     expect(session.paramText('intervalMs')).toBe('250');
     await session.startRun();
     expect(session.error).toBeNull();
-    expect(fetch.changes().slice(1).map((call) => [call.method, call.path, call.body])).toEqual([
+    expect(
+      fetch
+        .changes()
+        .slice(1)
+        .map((call) => [call.method, call.path, call.body]),
+    ).toEqual([
       ['PATCH', '/api/playgrounds/pg-1/params', { intervalMs: 250 }],
       ['POST', '/api/playgrounds/pg-1/runs', {}],
     ]);
@@ -128,7 +136,9 @@ describe('PlaygroundSession', () => {
 
   it('keeps the sink the PATCH answered, and changes nothing a watcher may not', async () => {
     fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: playground('pg-1', { scenario: 'pipeline' }) }));
-    fetch.on('PATCH', '/api/playgrounds/pg-1/sink', ({ body }) => ({ body: { ...template.sink, ...(body as object) } }));
+    fetch.on('PATCH', '/api/playgrounds/pg-1/sink', ({ body }) => ({
+      body: { ...template.sink, ...(body as object) },
+    }));
     open('http://127.0.0.1:8080/?scenario=pipeline');
     await connected(playground('pg-1', { scenario: 'pipeline' }));
     expect(new URL(page.href).searchParams.has('scenario')).toBe(false);
@@ -139,7 +149,9 @@ describe('PlaygroundSession', () => {
 
   it('joins with a watch link as a watcher, and the token leaves the address', async () => {
     fetch.on('POST', '/api/playgrounds/pg-9/join', ({ body }) =>
-      (body as { token: string }).token === 'tok' ? { body: { role: 'watcher', playground: playground('pg-9') } } : { status: 404, body: { code: 'PG_ERR_NOT_FOUND', message: 'no' } },
+      (body as { token: string }).token === 'tok'
+        ? { body: { role: 'watcher', playground: playground('pg-9') } }
+        : { status: 404, body: { code: 'PG_ERR_NOT_FOUND', message: 'no' } },
     );
     open('http://127.0.0.1:8080/?p=pg-9&watch=tok');
     await connected(playground('pg-9'));
