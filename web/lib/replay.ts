@@ -4,8 +4,8 @@
  * list and the comparison. No DOM, no runes: tests call these directly.
  *
  * The replay feeds recorded events through the same RunState.applyFrame the live stream uses (one rendering
- * path); `replayFrame` builds that frame. `stateAt` is a plain reducer of the same events, used by the tests to
- * check that what the replay shows at t is what the live view showed at t.
+ * path); `replayFrame` builds that frame. `stateAt` is a plain reducer of the same events, a reference for the
+ * tests (replay-live.svelte.test.ts compares the page's own state, live and replayed, and this fold beside it).
  */
 import type { Counters, NewWorker, PlaygroundEvent, RunParams, RunSummary, WorkerInfo } from '../../shared/protocol/index.ts';
 import { addTaskEvent, cloneTaskCounts, emptyTaskCounts } from '../../shared/protocol/task-counts.ts';
