@@ -16,7 +16,7 @@
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { EventListener } from './run-log.ts';
-import { InlineChannel, RecordingStats, type WriteChannel, type ChannelOptions } from './channel.ts';
+import { InlineChannel, type RecordingStats, type WriteChannel, type ChannelOptions } from './channel.ts';
 import { RunStore } from './store.ts';
 import { BATCH_SIZE } from './writer.ts';
 
