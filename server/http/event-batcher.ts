@@ -10,10 +10,19 @@ export const FRAME_INTERVAL_MS = 33;
 export const MAX_TASK_EVENTS_PER_FRAME = 400;
 
 /** The per-task events that may be sampled out at high rates; everything else (task:lost included) always goes. */
-const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['task:sent', 'task:received', 'task:done', 'task:collected']);
+export const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['task:sent', 'task:received', 'task:done', 'task:collected']);
+
+/** The frame a batcher sends, before it is encoded. */
+export interface EventsFrame<C = Counters> {
+  type: 'events';
+  events: PlaygroundEvent[];
+  dropped: number;
+  counters: C;
+}
 
 export interface BatcherOptions<C = Counters> {
-  send: (frame: string) => void;
+  /** The encoded frame, and the frame itself (a shared broadcast hands it to a reader that must sample its own). */
+  send: (frame: string, message: EventsFrame<C>) => void;
   /** The exact totals each frame carries (the pipeline's Counters; a graph playground's GraphCounters). */
   counters: () => C;
   /** True when the socket already has a lot unsent; task events are then dropped (counted) for this frame. */
@@ -96,8 +105,8 @@ export class EventBatcher<C = Counters> {
     this.#taskEvents = 0;
     this.#dropped = 0;
     // The pipeline's `events` message (ServerMessage), or a graph stream's with its own counters (graph-stream.ts).
-    const frame = { type: 'events' as const, events, dropped, counters: this.#options.counters() };
-    this.#options.send(JSON.stringify(frame));
+    const frame: EventsFrame<C> = { type: 'events', events, dropped, counters: this.#options.counters() };
+    this.#options.send(JSON.stringify(frame), frame);
   }
 
   close(): void {

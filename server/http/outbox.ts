@@ -71,8 +71,11 @@ export class Outbox {
     return this.#backlog !== null;
   }
 
-  /** Sends a frame unless the connection is closed or dropped; drops the reader past its budget. */
-  send(frame: string): void {
+  /**
+   * Sends a frame unless the connection is closed or dropped; drops the reader past its budget. A Buffer is the
+   * frame's UTF-8 bytes, encoded once for many readers (live-frames.ts); it goes out as a text frame all the same.
+   */
+  send(frame: string | Buffer): void {
     if (!this.isOpen) return;
     if (this.queuedBytes + frame.length > this.#limits.maxQueuedBytes) {
       this.#drop(`more than ${this.#limits.maxQueuedBytes} bytes waited unread`);
@@ -95,9 +98,9 @@ export class Outbox {
     this.#backlog = null;
   }
 
-  #write(frame: string, after?: () => void): void {
+  #write(frame: string | Buffer, after?: () => void): void {
     if (this.queuedBytes === 0) this.#lastProgress = Date.now();
-    this.#socket.send(frame, (error) => {
+    this.#socket.send(frame, { binary: false }, (error) => {
       if (!error) this.#lastProgress = Date.now();
       after?.();
     });

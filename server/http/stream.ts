@@ -1,5 +1,6 @@
 /**
- * WebSocket stream of one playground: `hello`, then (after `subscribe`) the backlog and live event batches.
+ * WebSocket stream of one playground: `hello`, then (after `subscribe`) the backlog and live event batches (built
+ * and encoded once per playground for every connection that is caught up: live-frames.ts).
  * Also accepts the same commands as the HTTP API, for scripts that only hold a socket.
  */
 import { isUtf8 } from 'node:buffer';
@@ -13,21 +14,21 @@ import {
   english,
   text,
   type ClientCommand,
-  type PlaygroundInfo,
   type ServerMessage,
   type ServerText,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import type { Playground } from '../pipeline/playground.ts';
-import { EventBatcher } from './event-batcher.ts';
+import { LiveFrames, StreamConnection } from './live-frames.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
 import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
 
-/** Above this many unsent bytes on a socket, task events are sampled harder (see EventBatcher). */
+/**
+ * Above this many unsent bytes on a socket, the connection leaves the shared frames and task events are sampled
+ * harder for it (see EventBatcher and live-frames.ts).
+ */
 const CONGESTED_BYTES = 4 * 1024 * 1024;
-/** Events per backlog frame. */
-const BACKLOG_FRAME_EVENTS = 500;
 
 /**
  * A connection that goes on sending after this many refused commands in one second (times its rate) is not a page
@@ -53,6 +54,19 @@ export interface StreamOptions {
 
 export async function streamRoute(app: FastifyInstance, { registry, outbox: outboxLimits, commands }: StreamOptions): Promise<void> {
   const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
+  /** One hub of live frames per playground that has connections: each frame is encoded once for all of them. */
+  const hubs = new Map<Playground, LiveFrames>();
+  const hubOf = (playground: Playground): LiveFrames => {
+    let hub = hubs.get(playground);
+    if (!hub) {
+      const made = new LiveFrames(playground, () => {
+        if (hubs.get(playground) === made) hubs.delete(playground);
+      });
+      hubs.set(playground, made);
+      hub = made;
+    }
+    return hub;
+  };
   const commandRate = commands ?? { perSecond: DEFAULT_LIMITS.commandsPerSecond, burst: DEFAULT_LIMITS.commandBurst };
   // Shared by every connection of a visitor: opening more sockets does not buy more commands.
   const visitorBuckets = new VisitorBuckets(commandRate.perSecond, commandRate.burst);
@@ -74,50 +88,9 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       request.log.warn({ playground: playground.id }, `Dropped a slow reader of the stream: ${why}`),
     );
     const sendMessage = (message: ServerMessage): void => outbox.send(JSON.stringify(message));
-    const batcher = new EventBatcher({
-      send: (frame) => outbox.send(frame),
-      counters: () => playground.counters(),
-      isCongested: () => outbox.queuedBytes > CONGESTED_BYTES,
-    });
-    let unsubscribe: (() => void) | null = null;
-    /** The newest playground info that changed while a backlog was going out; only the last one matters. */
-    let heldInfo: PlaygroundInfo | null = null;
     const unwatch = playground.watch();
-    const stopInfo = playground.onInfoChanged((info) => {
-      if (outbox.sendingBacklog) {
-        heldInfo = info;
-        return;
-      }
-      batcher.flush(); // keep order: events logged before the change go out first
-      sendMessage({ type: 'playground:updated', playground: info });
-    });
-
-    /**
-     * The backlog since `sinceSeq`, then live events. A subscribe while a backlog is going out replaces it: the
-     * events waiting behind it are forgotten and the new backlog starts at its own seq.
-     */
-    const subscribe = (sinceSeq: number): void => {
-      unsubscribe?.();
-      batcher.clear();
-      batcher.pause();
-      // The backlog is taken and live events are subscribed in one synchronous step: none is missed or repeated.
-      const backlog = playground.log.since(sinceSeq);
-      unsubscribe = playground.log.subscribe((event) => batcher.push(event));
-      let next = 0;
-      outbox.sendBacklog(
-        () => {
-          if (next >= backlog.length) return null;
-          const events = backlog.slice(next, next + BACKLOG_FRAME_EVENTS);
-          next += events.length;
-          return JSON.stringify({ type: 'events', events, dropped: 0, counters: playground.counters() } satisfies ServerMessage);
-        },
-        () => {
-          batcher.resume();
-          if (heldInfo) sendMessage({ type: 'playground:updated', playground: heldInfo });
-          heldInfo = null;
-        },
-      );
-    };
+    // Its backlog, then live frames: its own while it is behind, the playground's shared ones once caught up.
+    const frames = new StreamConnection(hubOf(playground), playground, outbox, { congestedBytes: CONGESTED_BYTES });
 
     const commandBucket = new TokenBucket(commandRate.perSecond, commandRate.burst);
     let refusedSince = Date.now();
@@ -147,7 +120,7 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       playground.lastActivity = Date.now();
       switch (command.type) {
         case 'subscribe':
-          subscribe(command.sinceSeq ?? 0);
+          frames.subscribe(command.sinceSeq ?? 0);
           return;
         case 'run:start':
           playground.startRun(command.params);
@@ -230,9 +203,7 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
     });
     socket.on('close', () => {
       unwatch();
-      unsubscribe?.();
-      stopInfo();
-      batcher.close();
+      frames.close();
       outbox.close();
       playground.lastActivity = Date.now();
     });

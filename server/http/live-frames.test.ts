@@ -1,0 +1,182 @@
+/**
+ * Live frames encoded once per playground (live-frames.ts) with fake sockets and a fake clock: every caught-up
+ * connection gets the same bytes of each frame, a connection that is behind has its own path, and switching
+ * between the two paths neither loses nor repeats an event ([E3] still holds for each connection).
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PlaygroundEvent, PlaygroundInfo, ServerMessage } from '../../shared/protocol/index.ts';
+import { RunLog } from '../recorder/run-log.ts';
+import { LiveFrames, StreamConnection, type FrameOutbox, type LiveSource } from './live-frames.ts';
+
+const INTERVAL = 33;
+const CONGESTED = 1000;
+
+class FakeOutbox implements FrameOutbox {
+  readonly frames: (string | Buffer)[] = [];
+  queuedBytes = 0;
+  sendingBacklog = false;
+  send(frame: string | Buffer): void {
+    this.frames.push(frame);
+  }
+  /** The whole backlog at once, as a reader that keeps up would take it. */
+  sendBacklog(frames: () => string | null, onDone: () => void): void {
+    this.sendingBacklog = true;
+    for (let frame = frames(); frame !== null; frame = frames()) this.frames.push(frame);
+    this.sendingBacklog = false;
+    onDone();
+  }
+  messages(): ServerMessage[] {
+    return this.frames.map((frame) => JSON.parse(frame.toString()) as ServerMessage);
+  }
+  events(): PlaygroundEvent[] {
+    return this.messages().flatMap((message) => (message.type === 'events' ? message.events : []));
+  }
+  dropped(): number {
+    return this.messages().reduce((sum, message) => sum + (message.type === 'events' ? message.dropped : 0), 0);
+  }
+}
+
+function fakeSource(): LiveSource & { log: RunLog; changeInfo(info: PlaygroundInfo): void } {
+  const log = new RunLog();
+  const listeners = new Set<(info: PlaygroundInfo) => void>();
+  return {
+    log,
+    counters: () => ({ run: 'run-1', sent: log.lastSeq, received: {}, done: {}, collected: 0, lost: 0 }),
+    onInfoChanged(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    changeInfo(info) {
+      for (const listener of listeners) listener(info);
+    },
+  };
+}
+
+let task = 0;
+const taskSent = (): PlaygroundEvent => ({ type: 'task:sent', seq: 0, run: 'run-1', t: task, task: task++, body: 'b' });
+const taskLost = (): PlaygroundEvent => ({
+  type: 'task:lost',
+  seq: 0,
+  run: 'run-1',
+  t: task,
+  task: task++,
+  worker: null,
+});
+
+function connect(hub: LiveFrames, source: LiveSource, outbox = new FakeOutbox()) {
+  const connection = new StreamConnection(hub, source, outbox, { congestedBytes: CONGESTED, intervalMs: INTERVAL });
+  return { connection, outbox };
+}
+
+const seqs = (events: PlaygroundEvent[]) => events.map((event) => event.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  task = 0;
+});
+afterEach(() => vi.useRealTimers());
+
+describe('LiveFrames', () => {
+  it('encodes each frame once and hands the same bytes to every caught-up connection', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const readers = Array.from({ length: 20 }, () => connect(hub, source));
+    for (const { connection } of readers) connection.subscribe(0);
+    expect(hub.sharedReaders).toBe(20);
+
+    for (let tick = 0; tick < 5; tick++) {
+      for (let i = 0; i < 50; i++) source.log.append(taskSent());
+      vi.advanceTimersByTime(INTERVAL);
+    }
+    expect(hub.framesEncoded).toBe(5);
+    const first = readers[0]!.outbox.frames;
+    expect(first).toHaveLength(5);
+    for (const { outbox } of readers) {
+      expect(outbox.frames).toHaveLength(5);
+      // The very same Buffer: encoded once, not once per connection.
+      outbox.frames.forEach((frame, i) => expect(frame).toBe(first[i]));
+      expect(seqs(outbox.events())).toEqual(range(1, 250));
+    }
+  });
+
+  it('a connection that subscribes while a frame is being gathered catches up on its own path, then joins without a gap or a repeat', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const early = connect(hub, source);
+    early.connection.subscribe(0);
+    for (let i = 0; i < 5; i++) source.log.append(taskSent()); // 1-5, waiting in the hub's frame
+
+    const late = connect(hub, source);
+    late.connection.subscribe(0); // backlog 1-5; the hub holds events, so it waits for the hub's next frame
+    expect(late.connection.mode).toBe('own');
+    source.log.append(taskLost()); // 6: in the hub's frame (for early) and in late's own batcher
+    vi.advanceTimersByTime(INTERVAL);
+    expect(late.connection.mode).toBe('shared');
+    for (let i = 0; i < 3; i++) source.log.append(taskSent()); // 7-9: shared
+    vi.advanceTimersByTime(INTERVAL);
+
+    expect(seqs(early.outbox.events())).toEqual(range(1, 9));
+    expect(seqs(late.outbox.events())).toEqual(range(1, 9));
+    // The last frame is the shared one, the same bytes for both.
+    expect(late.outbox.frames.at(-1)).toBe(early.outbox.frames.at(-1));
+    expect(hub.framesEncoded).toBe(2);
+  });
+
+  it('a congested connection leaves the shared frames (its task events left out, the others kept) and comes back once it reads', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const quick = connect(hub, source);
+    const slow = connect(hub, source);
+    quick.connection.subscribe(0);
+    slow.connection.subscribe(0);
+    expect(hub.sharedReaders).toBe(2);
+
+    slow.outbox.queuedBytes = CONGESTED + 1;
+    source.log.append(taskSent());
+    source.log.append(taskLost());
+    vi.advanceTimersByTime(INTERVAL); // shared frame 1-2: quick as is; slow leaves with 2 only
+    expect(slow.connection.mode).toBe('own');
+    expect(hub.sharedReaders).toBe(1);
+    source.log.append(taskSent());
+    source.log.append(taskLost());
+    vi.advanceTimersByTime(INTERVAL); // 3-4: slow's own frame, still congested
+    expect(slow.connection.mode).toBe('own');
+
+    slow.outbox.queuedBytes = 0; // it read
+    source.log.append(taskSent());
+    vi.advanceTimersByTime(INTERVAL); // 5: its own frame, then back to the shared ones
+    expect(slow.connection.mode).toBe('shared');
+    source.log.append(taskSent());
+    vi.advanceTimersByTime(INTERVAL); // 6: shared
+
+    expect(seqs(quick.outbox.events())).toEqual(range(1, 6));
+    expect(seqs(slow.outbox.events())).toEqual([2, 4, 5, 6]);
+    expect(slow.outbox.dropped()).toBe(2);
+    expect(slow.outbox.frames.at(-1)).toBe(quick.outbox.frames.at(-1));
+  });
+
+  it('says an info change once, after the events logged before it; a connection sending its backlog holds it', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const a = connect(hub, source);
+    const b = connect(hub, source);
+    a.connection.subscribe(0);
+    b.connection.subscribe(0);
+    source.log.append(taskSent());
+    const info = { id: 'pg-1' } as PlaygroundInfo;
+    source.changeInfo(info);
+    for (const { outbox } of [a, b])
+      expect(outbox.messages().map((message) => message.type)).toEqual(['events', 'playground:updated']);
+    expect(a.outbox.frames[1]).toBe(b.outbox.frames[1]);
+
+    // Not subscribed yet (idle): told all the same.
+    const idle = connect(hub, source);
+    source.changeInfo(info);
+    expect(idle.outbox.messages().map((message) => message.type)).toEqual(['playground:updated']);
+    idle.connection.close();
+    a.connection.close();
+    b.connection.close();
+    expect(source.log.subscriberCount).toBe(0);
+  });
+});

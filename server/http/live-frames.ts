@@ -1,0 +1,279 @@
+/**
+ * Live frames of one playground, built and encoded once for every reader that is caught up (issue 9, presenter
+ * mode: 200 watchers must not cost 200 serialisations of each frame).
+ *
+ * LiveFrames is the playground's hub: while some connection is caught up it holds one EventBatcher on the
+ * playground's log, and each ~33 ms frame it makes is JSON-encoded once, turned into UTF-8 bytes once, and the same
+ * bytes are handed to every caught-up connection. It is also the playground's one listener of info changes, so a
+ * `playground:updated` is encoded once and reaches each connection in order with its events.
+ *
+ * A StreamConnection is one WebSocket's way through this. It is on its own path, as every connection was before,
+ * while it is behind: catching up a backlog, or with more than `congestedBytes` unsent (its own batcher then leaves
+ * task events out, EventBatcher's rule). It switches between the two paths only at a moment when nothing is
+ * waiting on the side it joins, so that no event is lost or sent twice:
+ * - own -> shared: when the hub's batcher holds nothing (at once, or right after the hub's next frame), the
+ *   connection sends what its own batcher holds, stops it, and gets every shared frame from then on;
+ * - shared -> own: a shared frame finding the connection congested is not sent to it as is: the connection sends
+ *   it with its task events left out, and its own batcher takes the log from that moment.
+ * Outbox's rules stay: a reader past its budget is dropped, not fed (outbox.ts).
+ */
+import type { Counters, PlaygroundEvent, PlaygroundInfo, ServerMessage } from '../../shared/protocol/index.ts';
+import { EventBatcher, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
+
+/** What the hub and the connections need of a playground. */
+export interface LiveSource {
+  readonly log: {
+    subscribe(listener: (event: PlaygroundEvent) => void): () => void;
+    since(sinceSeq: number): PlaygroundEvent[];
+  };
+  counters(): Counters;
+  onInfoChanged(listener: (info: PlaygroundInfo) => void): () => void;
+}
+
+/** What a connection needs of its socket (Outbox). */
+export interface FrameOutbox {
+  send(frame: string | Buffer): void;
+  readonly queuedBytes: number;
+  readonly sendingBacklog: boolean;
+  sendBacklog(frames: () => string | null, onDone: () => void): void;
+}
+
+/** Events per backlog frame. */
+export const BACKLOG_FRAME_EVENTS = 500;
+
+export class LiveFrames {
+  readonly #source: LiveSource;
+  readonly #onIdle: () => void;
+  readonly #batcher: EventBatcher;
+  /** Every connection of the playground (info changes go to all of them). */
+  readonly #attached = new Set<StreamConnection>();
+  /** Caught up: each shared frame goes to them. */
+  readonly #shared = new Set<StreamConnection>();
+  /** Caught up, waiting for the hub's next frame to join (the hub's batcher held events when they asked). */
+  readonly #joining = new Set<StreamConnection>();
+  /** The hub's batcher holds events (or sampled-out counts) not sent yet: its timer will send them. */
+  #pending = false;
+  #stopLog: (() => void) | null = null;
+  #stopInfo: (() => void) | null = null;
+  /** How many shared frames were encoded (tests compare it with the frames the readers got). */
+  framesEncoded = 0;
+
+  /** `onIdle` is called once the last connection has left (the caller forgets this hub). */
+  constructor(source: LiveSource, onIdle: () => void = () => {}, intervalMs?: number) {
+    this.#source = source;
+    this.#onIdle = onIdle;
+    this.#batcher = new EventBatcher({
+      send: (frame, message) => this.#deliver(frame, message),
+      counters: () => source.counters(),
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+    });
+  }
+
+  /** How many connections take the shared frames now. */
+  get sharedReaders(): number {
+    return this.#shared.size;
+  }
+
+  attach(connection: StreamConnection): void {
+    this.#attached.add(connection);
+    this.#stopInfo ??= this.#source.onInfoChanged((info) => this.#infoChanged(info));
+  }
+
+  detach(connection: StreamConnection): void {
+    this.leave(connection);
+    this.#attached.delete(connection);
+    if (this.#attached.size > 0) return;
+    this.#stopInfo?.();
+    this.#stopInfo = null;
+    this.#batcher.close();
+    this.#onIdle();
+  }
+
+  /** A connection that is caught up asks to take the shared frames (StreamConnection.joined() says when). */
+  requestJoin(connection: StreamConnection): void {
+    if (this.#shared.has(connection) || this.#joining.has(connection) || !this.#attached.has(connection)) return;
+    if (this.#pending) {
+      this.#joining.add(connection);
+      return;
+    }
+    this.#listen();
+    this.#shared.add(connection);
+    connection.joined();
+  }
+
+  /** A connection goes back to its own path (a new subscribe): it takes no more shared frames. */
+  leave(connection: StreamConnection): void {
+    this.#shared.delete(connection);
+    this.#joining.delete(connection);
+    this.#quietIfAlone();
+  }
+
+  #listen(): void {
+    this.#stopLog ??= this.#source.log.subscribe((event) => {
+      this.#pending = true;
+      this.#batcher.push(event);
+    });
+  }
+
+  /** Nobody takes shared frames: the hub stops gathering them (what it held was for nobody). */
+  #quietIfAlone(): void {
+    if (this.#shared.size > 0 || this.#joining.size > 0 || !this.#stopLog) return;
+    this.#stopLog();
+    this.#stopLog = null;
+    this.#batcher.clear();
+    this.#pending = false;
+  }
+
+  #deliver(frame: string, message: EventsFrame): void {
+    this.#pending = false;
+    this.framesEncoded++;
+    // The one UTF-8 encoding of this frame: ws writes these bytes as they are to every socket.
+    const bytes = Buffer.from(frame, 'utf8');
+    for (const connection of [...this.#shared]) {
+      if (connection.congested) {
+        this.#shared.delete(connection);
+        connection.leaveWith(message);
+      } else connection.deliver(bytes);
+    }
+    // The hub's batcher is empty now: whoever waited joins at this moment.
+    for (const connection of [...this.#joining]) {
+      this.#joining.delete(connection);
+      this.#shared.add(connection);
+      connection.joined();
+    }
+    this.#quietIfAlone();
+  }
+
+  #infoChanged(info: PlaygroundInfo): void {
+    this.#batcher.flush(); // events logged before the change go out first (and waiting joiners join)
+    const bytes = Buffer.from(
+      JSON.stringify({ type: 'playground:updated', playground: info } satisfies ServerMessage),
+      'utf8',
+    );
+    for (const connection of [...this.#attached]) connection.infoChanged(info, bytes);
+  }
+}
+
+type Mode = 'idle' | 'backlog' | 'own' | 'shared';
+
+/** One stream connection's frames: its backlog, its own batcher while it is behind, the hub's frames otherwise. */
+export class StreamConnection {
+  readonly #hub: LiveFrames;
+  readonly #source: LiveSource;
+  readonly #outbox: FrameOutbox;
+  readonly #congestedBytes: number;
+  readonly #batcher: EventBatcher;
+  #mode: Mode = 'idle';
+  #stopOwn: (() => void) | null = null;
+  /** The newest playground info that changed while a backlog was going out; only the last one matters. */
+  #heldInfo: PlaygroundInfo | null = null;
+
+  constructor(
+    hub: LiveFrames,
+    source: LiveSource,
+    outbox: FrameOutbox,
+    options: { congestedBytes: number; intervalMs?: number },
+  ) {
+    this.#hub = hub;
+    this.#source = source;
+    this.#outbox = outbox;
+    this.#congestedBytes = options.congestedBytes;
+    this.#batcher = new EventBatcher({
+      send: (frame) => {
+        outbox.send(frame);
+        // Caught up again (reader took its bytes): back to the shared frames.
+        if (this.#mode === 'own' && !this.congested) this.#hub.requestJoin(this);
+      },
+      counters: () => source.counters(),
+      isCongested: () => this.congested,
+      ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    });
+    hub.attach(this);
+  }
+
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  get congested(): boolean {
+    return this.#outbox.queuedBytes > this.#congestedBytes;
+  }
+
+  /**
+   * The backlog since `sinceSeq`, then live events. A subscribe while a backlog is going out replaces it: the
+   * events waiting behind it are forgotten and the new backlog starts at its own seq.
+   */
+  subscribe(sinceSeq: number): void {
+    this.#hub.leave(this);
+    this.#stopOwn?.();
+    this.#batcher.clear();
+    this.#batcher.pause();
+    this.#mode = 'backlog';
+    // The backlog is taken and live events are subscribed in one synchronous step: none is missed or repeated.
+    const backlog = this.#source.log.since(sinceSeq);
+    this.#stopOwn = this.#source.log.subscribe((event) => this.#batcher.push(event));
+    let next = 0;
+    this.#outbox.sendBacklog(
+      () => {
+        if (next >= backlog.length) return null;
+        const events = backlog.slice(next, next + BACKLOG_FRAME_EVENTS);
+        next += events.length;
+        return JSON.stringify({
+          type: 'events',
+          events,
+          dropped: 0,
+          counters: this.#source.counters(),
+        } satisfies ServerMessage);
+      },
+      () => {
+        this.#mode = 'own';
+        this.#batcher.resume();
+        if (this.#heldInfo)
+          this.#outbox.send(
+            JSON.stringify({ type: 'playground:updated', playground: this.#heldInfo } satisfies ServerMessage),
+          );
+        this.#heldInfo = null;
+        if (!this.congested) this.#hub.requestJoin(this);
+      },
+    );
+  }
+
+  /** The hub took this connection in: from now on its frames carry every event after this moment. */
+  joined(): void {
+    this.#mode = 'shared';
+    this.#batcher.flush(); // what the own path gathered up to now goes first
+    this.#stopOwn?.();
+    this.#stopOwn = null;
+  }
+
+  /** A shared frame: the same bytes every caught-up reader gets. */
+  deliver(bytes: Buffer): void {
+    this.#outbox.send(bytes);
+  }
+
+  /** Congested at a shared frame: this one goes out with its task events left out, then the own path takes over. */
+  leaveWith(message: EventsFrame): void {
+    this.#mode = 'own';
+    const kept = message.events.filter((event) => !SAMPLED_TYPES.has(event.type));
+    const dropped = message.dropped + message.events.length - kept.length;
+    this.#outbox.send(JSON.stringify({ ...message, events: kept, dropped } satisfies ServerMessage));
+    this.#batcher.clear();
+    this.#stopOwn = this.#source.log.subscribe((event) => this.#batcher.push(event));
+  }
+
+  infoChanged(info: PlaygroundInfo, bytes: Buffer): void {
+    if (this.#mode === 'backlog') {
+      this.#heldInfo = info;
+      return;
+    }
+    if (this.#mode !== 'shared') this.#batcher.flush(); // keep order: events logged before the change go out first
+    this.#outbox.send(bytes);
+  }
+
+  close(): void {
+    this.#hub.detach(this);
+    this.#stopOwn?.();
+    this.#stopOwn = null;
+    this.#batcher.close();
+  }
+}
