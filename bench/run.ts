@@ -461,7 +461,7 @@ function askThread<T>(thread: Worker, order: object, answer: string): Promise<T>
 async function watchersCase(): Promise<void> {
   const crowd = Math.max(2, Number(values.watchers));
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'watchers.db');
-  // The class joins from one address: the per-visitor HTTP limit is per watcher, the handshakes are not measured.
+  // Each watcher is a visitor of its own (its cookie), so the per-visitor HTTP limit counts each join apart.
   const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const thread = new Worker(new URL('./watcher-thread.mjs', import.meta.url));
