@@ -40,6 +40,12 @@ import { CodedError } from '../errors.ts';
 export const BLOCKED_AFTER_MS = 100;
 /** How long a synchronised start waits for the workers before it gives up and sends anyway. */
 export const WAIT_FOR_WORKERS_MS = 15_000;
+/**
+ * How long the end of a run waits without news while our own live workers still hold tasks or owe results. What
+ * they hold will come (ZeroMQ delivers to a live peer), so a quiet spell there is a slow machine, not a loss; the
+ * scenario's drainMs still decides for what only peers we cannot see could explain.
+ */
+export const OWN_WORK_PATIENCE_MS = 15_000;
 /** Task bodies longer than this are shortened in events and summaries (the wire carries the whole body). */
 export const BODY_PREVIEW_CHARS = 64;
 /** Per-task task:lost events sent at the end of a run, at most; the summary counts all of them. */
@@ -70,6 +76,8 @@ interface WorkerSlot {
   handle: WorkerHandle | null;
   received: number;
   done: number;
+  /** Its results the sink has collected. */
+  collected: number;
   messages: string[];
   /** Tasks received and not yet done, oldest first (a worker works on one at a time). */
   working: number[];
@@ -762,6 +770,8 @@ export class PipelineRun {
   #onCollected(worker: string, task: number): void {
     if (!Number.isInteger(task) || !this.#ledger.collected(task)) return;
     this.#collected++;
+    const slot = this.#slots.get(worker);
+    if (slot) slot.collected++;
     this.#lastProgressAt = performance.now();
     this.#emit({ type: 'task:collected', task, worker });
     this.#wake();
@@ -832,10 +842,20 @@ export class PipelineRun {
       return accounted >= this.#sent;
     };
     while (!this.#stopRequested && !settled()) {
-      const left = this.#lastProgressAt + params.drainMs - performance.now();
+      const patience = this.#ownWorkPending() ? Math.max(params.drainMs, OWN_WORK_PATIENCE_MS) : params.drainMs;
+      const left = this.#lastProgressAt + patience - performance.now();
       if (left <= 0) return;
       await this.#until(settled, left);
     }
+  }
+
+  /** A live (not hung, not killed) worker of ours holds a task, or has done tasks whose results the sink lacks. */
+  #ownWorkPending(): boolean {
+    const live = [...this.#slots.values()].filter(
+      (slot) => slot.open && !slot.removed && !slot.stopped && slot.info.state !== 'hung' && slot.info.state !== 'killed',
+    );
+    const sinkOn = this.#options.sink.enabled;
+    return live.some((slot) => slot.working.length > 0 || (sinkOn && slot.done > slot.collected));
   }
 
   #setVentilatorState(state: VentilatorState): void {
@@ -922,6 +942,7 @@ export class PipelineRun {
       handle: null,
       received: 0,
       done: 0,
+      collected: 0,
       messages: [],
       working: [],
       linkedPipes: 0,

@@ -189,8 +189,9 @@ const backpressure: Lesson = {
 const workerDies: Lesson = {
   id: 'worker-dies',
   scenario: 'pipeline',
-  // worker-2 is killed shortly after the tenth send, whatever the learner does.
-  actions: [{ afterSent: 10, delayMs: 50, worker: 'worker-2', signal: 'kill' }],
+  // worker-2 is killed shortly after the tenth send (its own), whatever the learner does: 80 ms, less than a paced
+  // interval, so the kill falls between sends, and long enough for a quick worker to finish its task on a busy machine.
+  actions: [{ afterSent: 10, delayMs: 80, worker: 'worker-2', signal: 'kill' }],
   start: {
     params: { tasks: 40, intervalMs: 0, syncStart: true, drainMs: 800 },
     workers: [
