@@ -46,6 +46,9 @@ export type WorkerControl =
   | { type: 'configure'; workMs: { min: number; max: number } }
   | { type: 'close' };
 
+/** The same object for every task: an in-process owner only reads its type, a process's is copied over IPC. */
+const DONE: WorkerReport = Object.freeze({ type: 'done' });
+
 export class WorkerLoop {
   #config: WorkerConfig;
   readonly #report: (report: WorkerReport) => void;
@@ -142,10 +145,12 @@ export class WorkerLoop {
         this.#report({ type: 'received', frames: text });
         const body = text.at(-1);
         if (this.#config.endMarker !== null && body === this.#config.endMarker) return 'end-marker';
-        await this.#work();
+        // No work time (a batch at full speed): no timer and no extra await on the per-task path.
+        if (this.#config.workMs.max > 0) await this.#work();
         if (this.#closed) break;
-        this.#report({ type: 'done' });
-        if (this.#results) await this.#results.send([this.#config.id, text[0] ?? '']);
+        this.#report(DONE);
+        // The task id frame as it came (the same bytes as its text): not encoded again.
+        if (this.#results) await this.#results.send([this.#config.id, frames[0] ?? '']);
       }
     } catch (error) {
       if (!pull.closed && !this.#closed) throw error;
