@@ -76,7 +76,7 @@ async function waitSettled(page: Page): Promise<void> {
     await page.waitForFunction(isSettled, FLYING_DOT, { timeout: 20_000, polling: 100 });
   } catch (error) {
     const state = await page.evaluate(settledState, FLYING_DOT);
-    throw new Error(`${(error as Error).message}: ${JSON.stringify(state)}`);
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(state)}`, { cause: error });
   }
 }
 

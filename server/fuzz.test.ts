@@ -405,8 +405,6 @@ const CONTENT_TYPES = [
   '',
 ];
 
-const COMMAND_TYPES = (ClientCommand as unknown as SchemaNode).anyOf!.map((variant) => variant.properties!.type!.const as string);
-
 /** One stream frame: a command of any type (valid, mutated), or something that is not a command at all. */
 function frameFor(rand: Rand): { data: string | Buffer; binary: boolean } {
   const roll = rand.next();
@@ -544,7 +542,7 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
       socket.on('error', () => {}); // a refused or dropped socket shows in its close code
       socket.on('message', (data) => {
         const text = data.toString();
-        let message: ServerMessage | null = null;
+        let message: ServerMessage;
         try {
           message = JSON.parse(text) as ServerMessage;
         } catch {

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { afterEach, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import type { ServerLimits } from './limits.ts';

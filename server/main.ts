@@ -2,10 +2,10 @@
  * Entry point: read flags and environment, listen on loopback, print the URL, close cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import * as zmq from 'zeromq';
 import { buildApp } from './app.ts';
 import { frameAncestorOrigin } from './http/framing.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
+import { neverBlockAtExit } from './pipeline/sockets.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
 import { cleanLeftovers, recordWorkersIn } from './workers/leftovers.ts';
@@ -88,8 +88,7 @@ if (flags.help) {
   process.exit(0);
 }
 
-// Never hang at exit on undelivered messages (zmq-facts section 4): every socket also sets its own linger.
-zmq.context.blocky = false;
+neverBlockAtExit();
 
 const db = resolveDbPath(flags.db);
 const runtimeDir = flags['runtime-dir'] ?? defaultRuntimeDir();

@@ -41,7 +41,12 @@ function workerProcessesUnder(root: number): number[] {
   const under = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const row of rows) if (under.has(row.ppid) && !under.has(row.pid)) (under.add(row.pid), (grew = true));
+    for (const row of rows) {
+      if (under.has(row.ppid) && !under.has(row.pid)) {
+        under.add(row.pid);
+        grew = true;
+      }
+    }
   }
   return rows.filter((row) => under.has(row.pid) && row.args.includes('worker-process')).map((row) => row.pid);
 }

@@ -4,7 +4,6 @@
 import { text } from '../../shared/protocol/server-text.ts';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import * as zmq from 'zeromq';
 import {
   CreatePlaygroundBody,
   PROTOCOL_VERSION,
@@ -16,6 +15,8 @@ import {
   SinkPatch,
   SocketOptionsPatch,
   ApplyLessonBody,
+  PresenterState,
+  type PresenterState as PresenterStateT,
   type ApplyLessonBody as ApplyLessonBodyT,
   type NewWorker as NewWorkerT,
   type WorkerPatch as WorkerPatchT,
@@ -27,6 +28,7 @@ import {
   type CreatePlaygroundBody as CreatePlaygroundBodyT,
 } from '../../shared/protocol/index.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
+import { ZMQ_VERSION } from '../pipeline/sockets.ts';
 import type { Role } from '../pipeline/access.ts';
 import { LESSONS, LESSONS_BY_ID } from '../../shared/lessons/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
@@ -44,7 +46,7 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
   const playgroundOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
     registry.forVisitor(request.params.id, request.visitor, needed);
 
-  app.get('/api/health', async () => ({ ok: true, protocolVersion: PROTOCOL_VERSION, zmq: zmq.version }));
+  app.get('/api/health', async () => ({ ok: true, protocolVersion: PROTOCOL_VERSION, zmq: ZMQ_VERSION }));
 
   app.get('/api/scenarios', async () => registry.scenarios());
 
@@ -60,6 +62,16 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     '/api/playgrounds/:id/lesson',
     { schema: { params: IdParams, body: ApplyLessonBody } },
     async (request) => playgroundOf(request, 'driver').applyLesson(request.body.lesson, request.body.stage),
+  );
+
+  // Presenter mode (SPEC [S6]): anyone with a role reads it, an owner or driver sets it; every stream hears it.
+  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/presenter', { schema: { params: IdParams } }, async (request) =>
+    playgroundOf(request, 'watcher').presenter,
+  );
+  app.put<{ Params: { id: string }; Body: PresenterStateT }>(
+    '/api/playgrounds/:id/presenter',
+    { schema: { params: IdParams, body: PresenterState } },
+    async (request) => playgroundOf(request, 'driver').setPresenter(request.body),
   );
 
   app.post<{ Params: { id: string } }>('/api/playgrounds/:id/undo', { schema: { params: IdParams } }, async (request) =>

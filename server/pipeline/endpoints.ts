@@ -53,14 +53,23 @@ export function defaultPolicy(overrides: Partial<EndpointPolicy> = {}): Endpoint
  * Parses and checks an endpoint string against the policy. Throws a CodedError PG_ERR_ENDPOINT with a sentence a
  * person can act on; never touches the file system beyond reading it.
  */
+/** Index of the first C0 or C1 control character (NUL included), or -1. */
+function firstControlCharacter(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return i;
+  }
+  return -1;
+}
+
 export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedEndpoint {
   // Before anything else: libzmq and the kernel read a path up to its first NUL, so "ipc://<ok path>\0x" would
   // pass every check below as one path and be bound as another; lstat even throws on a NUL, which would make a
   // taken path look free. No transport has a use for control characters.
-  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(endpoint);
-  if (control) {
-    const code = control[0].charCodeAt(0);
-    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position: control.index }));
+  const position = firstControlCharacter(endpoint);
+  if (position >= 0) {
+    const code = endpoint.charCodeAt(position);
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position }));
   }
   const match = /^([a-z]+):\/\/(.*)$/.exec(endpoint);
   if (!match) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.syntax', { endpoint: clip(endpoint) }));

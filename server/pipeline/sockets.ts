@@ -10,6 +10,17 @@ import { watchSocket, type MonitorEvent } from './monitor.ts';
 
 export type Frames = string | [string, string];
 
+/** The libzmq version under zeromq.js, as "4.3.5" (the health check reports it). */
+export const ZMQ_VERSION: string = zmq.version;
+
+/**
+ * Never hang at exit on undelivered messages (zmq-facts section 4): the process-wide setting, made once at start;
+ * every socket also sets its own linger.
+ */
+export function neverBlockAtExit(): void {
+  zmq.context.blocky = false;
+}
+
 /** The PUSH side. Exactly one send may be pending at a time (zeromq.js throws EBUSY otherwise): callers await. */
 export class Ventilator {
   readonly socket = new zmq.Push();

@@ -14,7 +14,7 @@ import { RunStore } from './store.ts';
 
 let policy: ReturnType<typeof testPolicy>;
 let dir: string;
-let killers: (() => void)[] = [];
+const killers: (() => void)[] = [];
 
 beforeEach(() => {
   policy = testPolicy();

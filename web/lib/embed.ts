@@ -39,7 +39,7 @@ export function embedSession(): string | null {
   if (!isEmbedded) return null;
   if (session) return session;
   const store = tabStore();
-  let kept: string | null = null;
+  let kept: string | null;
   try {
     kept = store?.getItem(STORAGE_KEY) ?? null;
   } catch {
