@@ -4,7 +4,7 @@
  * between the two paths neither loses nor repeats an event ([E3] still holds for each connection).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PlaygroundEvent, PlaygroundInfo, ServerMessage } from '../../shared/protocol/index.ts';
+import { NOT_PRESENTING, type PlaygroundEvent, type PlaygroundInfo, type PresenterState, type ServerMessage } from '../../shared/protocol/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { LiveFrames, StreamConnection, type FrameOutbox, type LiveSource } from './live-frames.ts';
 
@@ -36,11 +36,24 @@ class FakeOutbox implements FrameOutbox {
   }
 }
 
-function fakeSource(): LiveSource & { log: RunLog; changeInfo(info: PlaygroundInfo): void } {
+function fakeSource(): LiveSource & { log: RunLog; changeInfo(info: PlaygroundInfo): void; present(state: PresenterState): void } {
   const log = new RunLog();
   const listeners = new Set<(info: PlaygroundInfo) => void>();
+  const presenterListeners = new Set<(state: PresenterState) => void>();
+  let presenter = NOT_PRESENTING;
   return {
     log,
+    get presenter() {
+      return presenter;
+    },
+    onPresenterChanged(listener) {
+      presenterListeners.add(listener);
+      return () => presenterListeners.delete(listener);
+    },
+    present(state) {
+      presenter = state;
+      for (const listener of presenterListeners) listener(state);
+    },
     counters: () => ({ run: 'run-1', sent: log.lastSeq, received: {}, done: {}, collected: 0, lost: 0 }),
     onInfoChanged(listener) {
       listeners.add(listener);
@@ -178,5 +191,23 @@ describe('LiveFrames', () => {
     a.connection.close();
     b.connection.close();
     expect(source.log.subscriberCount).toBe(0);
+  });
+
+  it('[S6] encodes a presenter change once and hands the same bytes to every connection, caught up or not', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const caughtUp = connect(hub, source);
+    caughtUp.connection.subscribe(0);
+    const idle = connect(hub, source);
+    expect(JSON.parse(hub.presenterBytes().toString())).toEqual({ type: 'presenter', presenter: NOT_PRESENTING });
+    const state: PresenterState = { presenting: true, lesson: null, replay: { run: 'run-1', t: 250, playing: false, speed: 1 } };
+    source.present(state);
+    const [fromCaughtUp] = caughtUp.outbox.frames.slice(-1);
+    const [fromIdle] = idle.outbox.frames.slice(-1);
+    expect(fromCaughtUp).toBe(fromIdle); // the same Buffer: one encoding
+    expect(fromCaughtUp).toBe(hub.presenterBytes()); // and the one a new connection gets after hello
+    expect(JSON.parse(fromIdle!.toString())).toEqual({ type: 'presenter', presenter: state });
+    caughtUp.connection.close();
+    idle.connection.close();
   });
 });

@@ -17,7 +17,7 @@
  *   it with its task events left out, and its own batcher takes the log from that moment.
  * Outbox's rules stay: a reader past its budget is dropped, not fed (outbox.ts).
  */
-import type { Counters, PlaygroundEvent, PlaygroundInfo, ServerMessage } from '../../shared/protocol/index.ts';
+import type { Counters, PlaygroundEvent, PlaygroundInfo, PresenterState, ServerMessage } from '../../shared/protocol/index.ts';
 import { EventBatcher, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
 
 /** What the hub and the connections need of a playground. */
@@ -28,6 +28,9 @@ export interface LiveSource {
   };
   counters(): Counters;
   onInfoChanged(listener: (info: PlaygroundInfo) => void): () => void;
+  /** Presenter mode (SPEC [S6]): the state now, and its changes. */
+  readonly presenter: PresenterState;
+  onPresenterChanged(listener: (state: PresenterState) => void): () => void;
 }
 
 /** What a connection needs of its socket (Outbox). */
@@ -55,6 +58,9 @@ export class LiveFrames {
   #pending = false;
   #stopLog: (() => void) | null = null;
   #stopInfo: (() => void) | null = null;
+  #stopPresenter: (() => void) | null = null;
+  /** The presenter state's message, encoded once per change and sent as is to every connection. */
+  #presenterBytes: Buffer | null = null;
   /** How many shared frames were encoded (tests compare it with the frames the readers got). */
   framesEncoded = 0;
 
@@ -77,6 +83,16 @@ export class LiveFrames {
   attach(connection: StreamConnection): void {
     this.#attached.add(connection);
     this.#stopInfo ??= this.#source.onInfoChanged((info) => this.#infoChanged(info));
+    this.#stopPresenter ??= this.#source.onPresenterChanged(() => this.#presenterChanged());
+  }
+
+  /** The current presenter message (sent right after `hello`); encoded once until the state changes. */
+  presenterBytes(): Buffer {
+    this.#presenterBytes ??= Buffer.from(
+      JSON.stringify({ type: 'presenter', presenter: this.#source.presenter } satisfies ServerMessage),
+      'utf8',
+    );
+    return this.#presenterBytes;
   }
 
   detach(connection: StreamConnection): void {
@@ -85,6 +101,9 @@ export class LiveFrames {
     if (this.#attached.size > 0) return;
     this.#stopInfo?.();
     this.#stopInfo = null;
+    this.#stopPresenter?.();
+    this.#stopPresenter = null;
+    this.#presenterBytes = null;
     this.#batcher.close();
     this.#onIdle();
   }
@@ -142,6 +161,16 @@ export class LiveFrames {
       connection.joined();
     }
     this.#quietIfAlone();
+  }
+
+  /**
+   * The presenter moved: one encoding, the same bytes to every connection. It does not depend on the events, so it
+   * goes out at once, even to a connection still catching up its backlog.
+   */
+  #presenterChanged(): void {
+    this.#presenterBytes = null;
+    const bytes = this.presenterBytes();
+    for (const connection of [...this.#attached]) connection.deliver(bytes);
   }
 
   #infoChanged(info: PlaygroundInfo): void {

@@ -65,8 +65,10 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
   );
 
   // Presenter mode (SPEC [S6]): anyone with a role reads it, an owner or driver sets it; every stream hears it.
-  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/presenter', { schema: { params: IdParams } }, async (request) =>
-    playgroundOf(request, 'watcher').presenter,
+  app.get<{ Params: { id: string } }>(
+    '/api/playgrounds/:id/presenter',
+    { schema: { params: IdParams } },
+    async (request) => playgroundOf(request, 'watcher').presenter,
   );
   app.put<{ Params: { id: string }; Body: PresenterStateT }>(
     '/api/playgrounds/:id/presenter',
@@ -79,7 +81,9 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
   );
 
   // Only the caller's own playgrounds and those it joined through a link: nothing lists anyone else's.
-  app.get('/api/playgrounds', async (request) => registry.listFor(request.visitor).map((playground) => playground.info()));
+  app.get('/api/playgrounds', async (request) =>
+    registry.listFor(request.visitor).map((playground) => playground.info()),
+  );
 
   app.post<{ Body: CreatePlaygroundBodyT | undefined }>(
     '/api/playgrounds',
@@ -88,7 +92,10 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       const { scenario, lesson, params } = request.body ?? {};
       const lessonScenario = lesson ? LESSONS_BY_ID.get(lesson)?.scenario : undefined;
       if (lesson && !lessonScenario) {
-        throw new CodedError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
+        throw new CodedError(
+          'PG_ERR_NOT_FOUND',
+          text('lesson.unknown', { lesson: lesson.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }),
+        );
       }
       const playground = registry.create(lessonScenario ?? scenario, params, request.visitor);
       if (lesson) playground.applyLesson(lesson, 'start');
@@ -100,27 +107,39 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     playgroundOf(request, 'watcher').info(),
   );
 
-  app.delete<{ Params: { id: string } }>('/api/playgrounds/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    playgroundOf(request, 'owner');
-    await registry.remove(request.params.id);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/playgrounds/:id',
+    { schema: { params: IdParams } },
+    async (request, reply) => {
+      playgroundOf(request, 'owner');
+      await registry.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
 
   // The caller's role in the playground (the page shows it and hides what the role may not do).
-  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/access', { schema: { params: IdParams } }, async (request) => {
-    const playground = playgroundOf(request, 'watcher');
-    return { playground: playground.id, role: playground.access.roleOf(request.visitor) };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/playgrounds/:id/access',
+    { schema: { params: IdParams } },
+    async (request) => {
+      const playground = playgroundOf(request, 'watcher');
+      return { playground: playground.id, role: playground.access.roleOf(request.visitor) };
+    },
+  );
 
   // The owner's two links: anyone who opens the watch link sees the playground live, read-only; the invite link
   // lets another person drive it too. They stay valid as long as the playground lives.
-  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/links', { schema: { params: IdParams } }, async (request) => {
-    const playground = playgroundOf(request, 'owner');
-    // The page as this caller reached it (behind a trusted proxy: its public name and scheme).
-    const page = `${new URL(`${request.protocol}://${request.host}`).origin}/?p=${encodeURIComponent(playground.id)}`;
-    const { watchToken, inviteToken } = playground.access;
-    return { watch: `${page}&watch=${watchToken}`, invite: `${page}&invite=${inviteToken}`, watchToken, inviteToken };
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/playgrounds/:id/links',
+    { schema: { params: IdParams } },
+    async (request) => {
+      const playground = playgroundOf(request, 'owner');
+      // The page as this caller reached it (behind a trusted proxy: its public name and scheme).
+      const page = `${new URL(`${request.protocol}://${request.host}`).origin}/?p=${encodeURIComponent(playground.id)}`;
+      const { watchToken, inviteToken } = playground.access;
+      return { watch: `${page}&watch=${watchToken}`, invite: `${page}&invite=${inviteToken}`, watchToken, inviteToken };
+    },
+  );
 
   // Presenting a link's token gives this session its role (never lowers one it has). A wrong token is answered
   // like an unknown playground, so ids cannot be probed.
@@ -131,7 +150,10 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
       const playground = registry.list().find((candidate) => candidate.id === request.params.id);
       const role = playground?.access.join(request.visitor, request.body.token) ?? null;
       if (!playground || role === null) {
-        throw new CodedError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+        throw new CodedError(
+          'PG_ERR_NOT_FOUND',
+          text('access.badToken', { playground: request.params.id.slice(0, 64) }),
+        );
       }
       return { role, playground: playground.info() };
     },
@@ -152,10 +174,14 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     },
   );
 
-  app.post<{ Params: { id: string } }>('/api/playgrounds/:id/runs/stop', { schema: { params: IdParams } }, async (request) => {
-    const run = playgroundOf(request, 'driver').stopRun();
-    return { run: run.id };
-  });
+  app.post<{ Params: { id: string } }>(
+    '/api/playgrounds/:id/runs/stop',
+    { schema: { params: IdParams } },
+    async (request) => {
+      const run = playgroundOf(request, 'driver').stopRun();
+      return { run: run.id };
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: NewWorkerT }>(
     '/api/playgrounds/:id/workers',
@@ -180,7 +206,9 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
 
   app.post<{ Params: { id: string; worker: string }; Body: { signal: WorkerSignalT } }>(
     '/api/playgrounds/:id/workers/:worker/signal',
-    { schema: { params: WorkerIdParams, body: Type.Object({ signal: WorkerSignal }, { additionalProperties: false }) } },
+    {
+      schema: { params: WorkerIdParams, body: Type.Object({ signal: WorkerSignal }, { additionalProperties: false }) },
+    },
     async (request) => {
       const playground = playgroundOf(request, 'driver');
       playground.signalWorker(request.params.worker, request.body.signal);
@@ -211,10 +239,14 @@ export async function apiRoutes(app: FastifyInstance, { registry }: { registry: 
     async (request) => playgroundOf(request, 'driver').updateOptions(request.body),
   );
 
-  app.get<{ Params: { id: string } }>('/api/playgrounds/:id/runs', { schema: { params: IdParams } }, async (request) => {
-    const playground = playgroundOf(request, 'watcher');
-    return playground.runs().map((run) => playground.runDetail(run.id));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/api/playgrounds/:id/runs',
+    { schema: { params: IdParams } },
+    async (request) => {
+      const playground = playgroundOf(request, 'watcher');
+      return playground.runs().map((run) => playground.runDetail(run.id));
+    },
+  );
 
   app.get<{ Params: { id: string; run: string } }>(
     '/api/playgrounds/:id/runs/:run',

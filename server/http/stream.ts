@@ -149,6 +149,9 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
         case 'options:update':
           playground.updateOptions(command.patch);
           return;
+        case 'presenter:set':
+          playground.setPresenter(command.presenter); // the hub tells every connection, this one included
+          return;
         default:
           assertNever(command);
       }
@@ -208,6 +211,8 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       playground.lastActivity = Date.now();
     });
     sendMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, playground: playground.info() });
+    // What the watchers follow, at once: a page that joins mid-lesson shows the presenter's moment (SPEC [S6]).
+    outbox.send(hubOf(playground).presenterBytes());
   });
 }
 

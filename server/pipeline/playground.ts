@@ -13,6 +13,7 @@ import {
   type NewWorker,
   type PlaygroundEvent,
   type PlaygroundInfo,
+  type PresenterState,
   type RunDetail,
   type RunParams,
   type RunParamsPatch,
@@ -110,6 +111,8 @@ export class Playground {
   #options: SocketOptions;
   #nextWorkerNumber: number;
   readonly #infoListeners = new Set<(info: PlaygroundInfo) => void>();
+  readonly #presenterListeners = new Set<(state: PresenterState) => void>();
+  #presenter: PresenterState = { presenting: false, lesson: null, replay: null };
   #closed = false;
   #watchers = 0;
   readonly #runFirstSeq = new Map<string, number>();
@@ -186,6 +189,24 @@ export class Playground {
   onInfoChanged(listener: (info: PlaygroundInfo) => void): () => void {
     this.#infoListeners.add(listener);
     return () => this.#infoListeners.delete(listener);
+  }
+
+  /** What the watchers follow (presenter mode, SPEC [S6]); off until an owner or driver sets it. */
+  get presenter(): PresenterState {
+    return this.#presenter;
+  }
+
+  /** Sets the presenter state whole (already validated by the protocol schema) and tells every listener. */
+  setPresenter(state: PresenterState): PresenterState {
+    this.lastActivity = Date.now();
+    this.#presenter = structuredClone(state);
+    for (const listener of [...this.#presenterListeners]) listener(this.#presenter);
+    return this.#presenter;
+  }
+
+  onPresenterChanged(listener: (state: PresenterState) => void): () => void {
+    this.#presenterListeners.add(listener);
+    return () => this.#presenterListeners.delete(listener);
   }
 
   get activeRun(): PipelineRun | null {

@@ -139,6 +139,7 @@ export const VALID_SERVER_MESSAGES: Record<ServerMessage['type'], ServerMessage>
     counters: { run: 'run-1', sent: 5, received: { 'worker-tcp': 5 }, done: { 'worker-tcp': 4 }, collected: 0, lost: 0 },
   },
   'playground:updated': { type: 'playground:updated', playground: { ...playground, activeRun: 'run-1' } },
+  presenter: { type: 'presenter', presenter: { presenting: true, lesson: 'tutorial-1', replay: { run: 'run-1', t: 812.5, playing: false, speed: 2 } } },
   error: { type: 'error', code: 'PG_ERR_VALIDATION', message: 'params/intervalMs must be <= 10000', command: 'run:start' },
 };
 
@@ -146,6 +147,7 @@ export const INVALID_SERVER_MESSAGES: Record<ServerMessage['type'], { value: unk
   hello: { value: { type: 'hello', playground }, why: 'missing protocolVersion' },
   events: { value: { ...VALID_SERVER_MESSAGES.events, events: [{ type: 'task:sent', seq: 1 }] }, why: 'incomplete event inside' },
   'playground:updated': { value: { type: 'playground:updated', playground: { ...playground, params: {} } }, why: 'empty params' },
+  presenter: { value: { type: 'presenter', presenter: { presenting: true, lesson: null, replay: { run: 'run-1', t: -1, playing: true, speed: 1 } } }, why: 'negative playhead' },
   error: { value: { type: 'error', code: 'OOPS', message: 'x' }, why: 'unknown error code' },
 };
 
@@ -160,6 +162,7 @@ export const VALID_COMMANDS: Record<ClientCommand['type'], ClientCommand> = {
   'worker:signal': { type: 'worker:signal', worker: 'worker-2', signal: 'kill' },
   'sink:update': { type: 'sink:update', patch: { enabled: true, transport: 'ipc' } },
   'options:update': { type: 'options:update', patch: { ventilator: { sendHighWaterMark: 5 }, worker: { receiveBufferSize: 4096 } } },
+  'presenter:set': { type: 'presenter:set', presenter: { presenting: true, lesson: null, replay: null } },
 };
 
 export const INVALID_COMMANDS: Record<ClientCommand['type'], { value: unknown; why: string }> = {
@@ -173,4 +176,5 @@ export const INVALID_COMMANDS: Record<ClientCommand['type'], { value: unknown; w
   'worker:signal': { value: { type: 'worker:signal', worker: 'worker-2', signal: 'SIGSEGV' }, why: 'unknown signal' },
   'sink:update': { value: { type: 'sink:update', patch: { address: 'tcp://10.0.0.1:1' } }, why: 'unknown field' },
   'options:update': { value: { type: 'options:update', patch: { ventilator: { sendHighWaterMark: -5 } } }, why: 'negative HWM' },
+  'presenter:set': { value: { type: 'presenter:set', presenter: { presenting: true, lesson: null, replay: { run: 'run-1', t: 0, playing: true, speed: 0 } } }, why: 'speed zero' },
 };

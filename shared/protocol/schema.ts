@@ -453,6 +453,35 @@ export const ErrorBody = Type.Object({
 });
 export type ErrorBody = Static<typeof ErrorBody>;
 
+/** Fastest replay speed a presenter may ask for (the page offers up to this). */
+export const MAX_REPLAY_SPEED = 64;
+
+/**
+ * What a presenter shows to the playground's watchers ([S6]): whether they follow, the lesson picked, and the
+ * recorded run open in replay with its playhead (`t`, ms since the run started), playing or paused, at a speed.
+ */
+export const PresenterState = Type.Object(
+  {
+    presenting: Type.Boolean(),
+    lesson: Type.Union([Id, Type.Null()]),
+    replay: Type.Union([
+      Type.Object(
+        {
+          run: Id,
+          t: Type.Number({ minimum: 0, maximum: 86_400_000 }),
+          playing: Type.Boolean(),
+          speed: Type.Number({ exclusiveMinimum: 0, maximum: MAX_REPLAY_SPEED }),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+);
+export type PresenterState = Static<typeof PresenterState>;
+export const NOT_PRESENTING: PresenterState = { presenting: false, lesson: null, replay: null };
+
 export const ServerMessage = Type.Union([
   Type.Object(
     { type: Type.Literal('hello'), protocolVersion: Type.Integer(), playground: PlaygroundInfo },
@@ -475,6 +504,8 @@ export const ServerMessage = Type.Union([
     { type: Type.Literal('playground:updated'), playground: PlaygroundInfo },
     { additionalProperties: false },
   ),
+  /** The presenter's state, to every connection of the playground as it changes and right after `hello` ([S6]). */
+  Type.Object({ type: Type.Literal('presenter'), presenter: PresenterState }, { additionalProperties: false }),
   Type.Object(
     {
       type: Type.Literal('error'),
@@ -512,6 +543,8 @@ export const ClientCommand = Type.Union([
   Type.Object({ type: Type.Literal('worker:signal'), worker: Id, signal: WorkerSignal }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('sink:update'), patch: SinkPatch }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('options:update'), patch: SocketOptionsPatch }, { additionalProperties: false }),
+  /** An owner or driver sets what the watchers follow ([S6]). */
+  Type.Object({ type: Type.Literal('presenter:set'), presenter: PresenterState }, { additionalProperties: false }),
 ]);
 export type ClientCommand = Static<typeof ClientCommand>;
 export type CommandType = ClientCommand['type'];

@@ -6,6 +6,8 @@
  *                                       <--- subscribe {sinceSeq: last seq seen}
  *   events {events[], dropped, counters} --> onEvents (duplicates at or below last seq are skipped)
  *   playground:updated {playground} -------> onPlayground
+ *   presenter {presenter} -----------------> onPresenter (right after hello, then on each change: presenter mode)
+ *                                       <--- presenter:set {presenter} (an owner or driver presenting: send())
  *
  * Reconnects with exponential backoff; a frame that fails the shared codec is counted and dropped.
  */
@@ -15,7 +17,9 @@ import {
   decodeServerMessage,
   type Counters,
   type PlaygroundEvent,
+  type ClientCommand,
   type PlaygroundInfo,
+  type PresenterState,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
 import { streamProtocols } from './embed.ts';
@@ -49,6 +53,8 @@ export interface StreamClientOptions {
   onHello(playground: PlaygroundInfo, isReset: boolean): void;
   onEvents(frame: EventsFrame): void;
   onPlayground(playground: PlaygroundInfo): void;
+  /** What the playground's presenter shows (presenter mode); absent: ignored. */
+  onPresenter?(presenter: PresenterState): void;
   onServerError(code: string, message: string, text?: WireServerText): void;
   /** Called on each failed attempt to (re)connect, with the number of consecutive failures. */
   onConnectFailure?(failures: number): void;
@@ -106,6 +112,13 @@ export class StreamClient {
       socket.close(1000, 'client closed');
     }
     this.status = 'closed';
+  }
+
+  /** Sends a command on the open socket; false when there is none (connecting): the caller may try again later. */
+  send(command: ClientCommand): boolean {
+    if (!this.#socket || this.status !== 'connected') return false;
+    this.#socket.send(JSON.stringify(command));
+    return true;
   }
 
   #open(): void {
@@ -192,6 +205,9 @@ export class StreamClient {
       case 'playground:updated':
         this.#options.onPlayground(message.playground);
         return 'playground:updated';
+      case 'presenter':
+        this.#options.onPresenter?.(message.presenter);
+        return 'presenter';
       case 'error':
         this.#options.onServerError(message.code, message.message, message.text);
         return 'error';
