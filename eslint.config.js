@@ -41,6 +41,14 @@ export default tseslint.config(
   { files: ['shared/**'], ignores: ['**/*.test.ts'], rules: forbid(SERVER, WEB, ZEROMQ, FASTIFY, NODE) },
   { files: ['web/**'], ignores: ['**/*.test.ts'], rules: forbid(SERVER, ZEROMQ, FASTIFY, NODE) },
   { files: ['server/**'], ignores: ['**/*.test.ts'], rules: forbid(WEB) },
-  { files: ['server/http/**', 'server/app.ts', 'server/main.ts'], ignores: ['**/*.test.ts'], rules: forbid(WEB, ZEROMQ) },
-  { files: ['server/pipeline/**', 'server/engine/**', 'server/recorder/**', 'server/workers/**'], ignores: ['**/*.test.ts'], rules: forbid(WEB, FASTIFY) },
+  {
+    files: ['server/http/**', 'server/app.ts', 'server/main.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(WEB, ZEROMQ),
+  },
+  {
+    files: ['server/pipeline/**', 'server/engine/**', 'server/recorder/**', 'server/workers/**'],
+    ignores: ['**/*.test.ts'],
+    rules: forbid(WEB, FASTIFY),
+  },
 );

@@ -11,7 +11,10 @@ import type { Frame, Page } from 'playwright-core';
 import { startHarness, type Harness } from './harness.ts';
 
 /** A course page on another loopback address: one <iframe> of `frameSrc()`, with a title as the README shows. */
-async function startCoursePage(host: string, frameSrc: () => string): Promise<{ origin: string; close(): Promise<void> }> {
+async function startCoursePage(
+  host: string,
+  frameSrc: () => string,
+): Promise<{ origin: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     if (request.url !== '/') {
       response.writeHead(404).end();
@@ -77,7 +80,15 @@ describe('a lesson embedded in a course page on another site (issue 9)', () => {
     await frame.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
     // The compact layout: the lesson's goal, the diagram, Run; none of the full page's panels or header.
     await frame.locator('[data-testid="lesson-goal"]').waitFor({ timeout: 10_000 });
-    for (const absent of ['history', 'share', 'copy-watch-link', 'lesson-panel', 'history-link', 'explainer', 'workers-panel']) {
+    for (const absent of [
+      'history',
+      'share',
+      'copy-watch-link',
+      'lesson-panel',
+      'history-link',
+      'explainer',
+      'workers-panel',
+    ]) {
       expect(await frame.getByTestId(absent).count(), absent).toBe(0);
     }
     const lessonTitle = (await frame.getByTestId('embed-title').textContent())?.trim() ?? '';
@@ -101,7 +112,10 @@ describe('a lesson embedded in a course page on another site (issue 9)', () => {
 
   it('is blocked in a parent the operator did not allow', { timeout: 60_000 }, async () => {
     const page = await harness.newPage();
-    const framed = page.waitForResponse((response) => response.url().startsWith(embedUrl.split('?')[0]!) && response.url().includes('embed=1'), { timeout: 15_000 });
+    const framed = page.waitForResponse(
+      (response) => response.url().startsWith(embedUrl.split('?')[0]!) && response.url().includes('embed=1'),
+      { timeout: 15_000 },
+    );
     await page.goto(`${refused.origin}/`);
     const response = await framed;
     expect(response.headers()['content-security-policy']).toBe(`frame-ancestors 'self' ${allowed.origin}`);

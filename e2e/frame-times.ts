@@ -70,7 +70,9 @@ function show(label: string, s: FrameStats): void {
   console.log(
     `${label.padEnd(28)} frames ${String(s.frames).padStart(4)}  p50 ${s.p50.toFixed(1).padStart(5)} ms  p95 ${s.p95
       .toFixed(1)
-      .padStart(5)} ms  max ${s.max.toFixed(1).padStart(6)} ms  >33ms ${s.over33}  long tasks ${s.longTasks} (${Math.round(s.longTaskMs)} ms)`,
+      .padStart(
+        5,
+      )} ms  max ${s.max.toFixed(1).padStart(6)} ms  >33ms ${s.over33}  long tasks ${s.longTasks} (${Math.round(s.longTaskMs)} ms)`,
   );
 }
 
@@ -96,20 +98,33 @@ try {
   show('idle (before the run)', await measure(page, 1));
 
   await page.getByTestId('run').click();
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="acct-sent"]')?.textContent) > 0, null, { timeout: 30_000 });
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="acct-sent"]')?.textContent) > 0, null, {
+    timeout: 30_000,
+  });
   show('first second of the run', await measure(page, 1));
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid="acct-sent"]')?.textContent) > 1000, null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid="acct-sent"]')?.textContent) > 1000,
+    null,
+    { timeout: 30_000 },
+  );
   const sentBefore = await numberOf(page, 'acct-sent');
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const metric = async () =>
-    Object.fromEntries(((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map((m) => [m.name, m.value]));
+    Object.fromEntries(
+      ((await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] }).metrics.map(
+        (m) => [m.name, m.value],
+      ),
+    );
   const before = await metric();
   const t0 = Date.now();
   const loaded = await measure(page, Number(values.seconds));
   const after = await metric();
-  const spent = (name: string) => `${name.replace('Duration', '')} ${Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 1000)} ms`;
-  console.log(`main thread over the window: ${['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map(spent).join(', ')}`);
+  const spent = (name: string) =>
+    `${name.replace('Duration', '')} ${Math.round(((after[name] ?? 0) - (before[name] ?? 0)) * 1000)} ms`;
+  console.log(
+    `main thread over the window: ${['TaskDuration', 'ScriptDuration', 'RecalcStyleDuration', 'LayoutDuration'].map(spent).join(', ')}`,
+  );
   const rate = ((await numberOf(page, 'acct-sent')) - sentBefore) / ((Date.now() - t0) / 1000);
   show(`running (${workers} workers${values.sink ? ', sink' : ''})`, loaded);
   const dots = await page.locator('[data-testid="dot"]').count();
@@ -118,7 +133,9 @@ try {
   const sent = await numberOf(page, 'acct-sent');
   const done = await numberOf(page, 'acct-done');
   const lost = await numberOf(page, 'acct-lost');
-  console.log(`run ended: sent ${sent}, done ${done}, lost ${lost}, dropped task events noted: ${await page.getByText('task events sampled out').count()}`);
+  console.log(
+    `run ended: sent ${sent}, done ${done}, lost ${lost}, dropped task events noted: ${await page.getByText('task events sampled out').count()}`,
+  );
   if (harness.pageErrors.length > 0) console.log('page errors:', harness.pageErrors);
 } finally {
   await harness.close();

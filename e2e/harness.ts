@@ -30,7 +30,8 @@ export const RESULTS_DIR = path.resolve('test-results');
 /** The Chromium to drive: $CHROMIUM_PATH, else Debian's. Throws a plain sentence when there is none. */
 export function chromiumPath(): string {
   const executable = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!fs.existsSync(executable)) throw new Error("install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH");
+  if (!fs.existsSync(executable))
+    throw new Error("install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH");
   return executable;
 }
 
@@ -90,7 +91,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(options.locale ? { locale: options.locale } : {}),
     });
   const others: BrowserContext[] = [];
-  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }), frameAncestors: options.frameAncestors });
+  const app = await buildApp({
+    store: ':memory:',
+    policy: defaultPolicy({ runtimeDir }),
+    frameAncestors: options.frameAncestors,
+  });
   let context: BrowserContext;
   let baseUrl: string;
   try {
@@ -116,7 +121,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return page;
     },
     async api<T>(apiPath: string, method = 'GET', body?: unknown): Promise<T> {
-      const response = await context.request.fetch(`${baseUrl}${apiPath}`, { method, ...(body === undefined ? {} : { data: body }) });
+      const response = await context.request.fetch(`${baseUrl}${apiPath}`, {
+        method,
+        ...(body === undefined ? {} : { data: body }),
+      });
       if (!response.ok()) throw new Error(`${method} ${apiPath}: HTTP ${response.status()} ${await response.text()}`);
       return (await response.json()) as T;
     },

@@ -24,9 +24,13 @@ async function stepTo(page: Page, t: number): Promise<void> {
     const now = await playhead(page);
     if (now === t) return;
     await page.keyboard.press(now < t ? 'ArrowRight' : 'ArrowLeft');
-    await page.waitForFunction((before) => Number(document.querySelector('[data-testid="timeline"]')?.getAttribute('data-time')) !== before, now, {
-      timeout: 5000,
-    });
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('[data-testid="timeline"]')?.getAttribute('data-time')) !== before,
+      now,
+      {
+        timeout: 5000,
+      },
+    );
   }
   throw new Error(`the playhead did not reach t=${t} (at ${await playhead(page)})`);
 }
@@ -35,7 +39,8 @@ async function stepTo(page: Page, t: number): Promise<void> {
 async function shown(page: Page) {
   return page.evaluate(() => {
     const q = (s: string) => document.querySelector(`[data-testid="${s}"]`);
-    const list = (w: string) => [...document.querySelectorAll(`[data-testid="msg-${w}"] .body`)].map((n) => n.textContent ?? '');
+    const list = (w: string) =>
+      [...document.querySelectorAll(`[data-testid="msg-${w}"] .body`)].map((n) => n.textContent ?? '');
     return {
       tcpBound: q('endpoint-tcp')?.getAttribute('data-bound'),
       ipcBound: q('endpoint-ipc')?.getAttribute('data-bound'),
@@ -94,7 +99,13 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     // The header's link counts the recorded runs and brings their panel (at the foot of the page) into view.
     await expect.poll(() => page.getByTestId('history-link').textContent()).toContain('(1)');
     await page.getByTestId('history-link').click();
-    await expect.poll(() => page.getByTestId('history').evaluate((panel) => panel.getBoundingClientRect().top < document.documentElement.clientHeight)).toBe(true);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('history')
+          .evaluate((panel) => panel.getBoundingClientRect().top < document.documentElement.clientHeight),
+      )
+      .toBe(true);
     await expect.poll(() => row.getByTestId('distribution').textContent()).toContain('tcp');
     await page.getByTestId('history').screenshot({ path: path.join(SHOTS, 'e2e-history-panel.png') });
 
@@ -104,7 +115,9 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     expect(new URL(page.url()).searchParams.get('run')).toBe(runId);
     await page.getByTestId('replay-hints').waitFor();
     // Before its first event the run is drawn with the topology it started with; the header names the replay.
-    await expect.poll(() => page.getByTestId('diagram').locator('[data-testid^="worker-node-"]').count(), { timeout: 5_000 }).toBe(2);
+    await expect
+      .poll(() => page.getByTestId('diagram').locator('[data-testid^="worker-node-"]').count(), { timeout: 5_000 })
+      .toBe(2);
     expect(await page.getByTestId('replay-status').textContent()).toContain(runId);
     expect(await page.getByTestId('run-id').count()).toBe(0);
 
@@ -149,16 +162,31 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
 
     // Space plays: the playhead moves on by itself; Space again pauses.
     await page.keyboard.press('Space');
-    await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-playing') === 'true', null, { timeout: 5000 });
-    await page.waitForFunction((t) => Number(document.querySelector('[data-testid="timeline"]')?.getAttribute('data-time')) > t, before.t, {
-      timeout: 5000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-playing') === 'true',
+      null,
+      { timeout: 5000 },
+    );
+    await page.waitForFunction(
+      (t) => Number(document.querySelector('[data-testid="timeline"]')?.getAttribute('data-time')) > t,
+      before.t,
+      {
+        timeout: 5000,
+      },
+    );
     await page.keyboard.press('Space');
-    await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-playing') === 'false', null, { timeout: 5000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="timeline"]')?.getAttribute('data-playing') === 'false',
+      null,
+      { timeout: 5000 },
+    );
     await expect.poll(async () => shown(page)).toEqual(expected(events, await playhead(page)));
 
     // Export it.
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByTestId('replay-export-json').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 10_000 }),
+      page.getByTestId('replay-export-json').click(),
+    ]);
     const file = path.join(downloads, download.suggestedFilename() || 'run.json');
     await download.saveAs(file);
     const exported = JSON.parse(fs.readFileSync(file, 'utf8')) as RunExport;
@@ -169,7 +197,10 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     const foreign = path.join(downloads, 'foreign.json');
     fs.writeFileSync(foreign, JSON.stringify({ format: 'some-other-tool/session', version: 1 }));
     await page.getByTestId('import-file').setInputFiles(foreign);
-    await page.getByTestId('import-message').filter({ hasText: 'some-other-tool/session' }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('import-message')
+      .filter({ hasText: 'some-other-tool/session' })
+      .waitFor({ timeout: 10_000 });
 
     await page.getByTestId('import-file').setInputFiles(file);
     await page.getByTestId('import-message').filter({ hasText: detail.name }).waitFor({ timeout: 15_000 });
@@ -181,7 +212,9 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     // The import replays: open it and step to its ipc bind.
     const importedId = (await imported.getAttribute('data-run'))!;
     await imported.getByTestId('open-run').click();
-    await page.locator(`[data-testid="replay"][data-run="${importedId}"] [data-testid="replay-scrubber"]`).waitFor({ timeout: 10_000 });
+    await page
+      .locator(`[data-testid="replay"][data-run="${importedId}"] [data-testid="replay-scrubber"]`)
+      .waitFor({ timeout: 10_000 });
     await page.getByTestId('replay-scrubber').focus();
     await stepTo(page, bind.t);
     await expect.poll(() => shown(page)).toEqual(expected(events, bind.t));
@@ -190,7 +223,9 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     await page.getByTestId(`compare-${runId}`).check();
     await page.getByTestId(`compare-${importedId}`).check();
     await page.getByTestId('compare').waitFor();
-    expect(await page.getByTestId('compare-time-a').textContent()).toBe(await page.getByTestId('compare-time-b').textContent());
+    expect(await page.getByTestId('compare-time-a').textContent()).toBe(
+      await page.getByTestId('compare-time-b').textContent(),
+    );
     await page.getByTestId('compare').screenshot({ path: path.join(SHOTS, 'e2e-compare.png') });
 
     // The permalink opens the replay directly in a new tab.
@@ -202,9 +237,15 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     // "Run again with the same settings": a new playground with the run's scenario, interval and workers runs live.
     const firstPlayground = new URL(page.url()).searchParams.get('p');
     await second.getByTestId('run-again').click();
-    await second.waitForURL((url) => url.searchParams.get('p') !== null && url.searchParams.get('p') !== firstPlayground && !url.searchParams.has('run'), {
-      timeout: 15_000,
-    });
+    await second.waitForURL(
+      (url) =>
+        url.searchParams.get('p') !== null &&
+        url.searchParams.get('p') !== firstPlayground &&
+        !url.searchParams.has('run'),
+      {
+        timeout: 15_000,
+      },
+    );
     await waitConnected(second);
     await second.getByTestId('diagram').waitFor();
     await expect.poll(() => second.getByTestId('run-id').textContent(), { timeout: 15_000 }).not.toBe(runId);
@@ -219,53 +260,70 @@ describe('history, replay, export and import in the browser (issue 4)', () => {
     expect(harness.pageErrors).toEqual([]);
   });
 
-  it('replays a run of more than 20,000 events window by window, with a worker added half-way', { timeout: 90_000 }, async () => {
-    // As the browser's visitor (its cookie): the run is then its own, and its permalink opens in the page.
-    const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => await harness.api<T>(url, method, body);
-    const until = async <T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await probe();
-        if (value !== null) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+  it(
+    'replays a run of more than 20,000 events window by window, with a worker added half-way',
+    { timeout: 90_000 },
+    async () => {
+      // As the browser's visitor (its cookie): the run is then its own, and its permalink opens in the page.
+      const api = async <T>(method: string, url: string, body?: unknown): Promise<T> =>
+        await harness.api<T>(url, method, body);
+      const until = async <T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const value = await probe();
+          if (value !== null) return value;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      // 7,500 tasks, one a millisecond (about 22,500 events); a third worker joins once 2,500 have been sent.
+      const playground = await api<{ id: string; workers: { id: string }[] }>('POST', 'api/playgrounds', {
+        scenario: 'pipeline',
+        params: { tasks: 7500, intervalMs: 1, drainMs: 500 },
+      });
+      for (const worker of playground.workers)
+        await api('PATCH', `api/playgrounds/${playground.id}/workers/${worker.id}`, { workMs: { min: 0, max: 0 } });
+      const { run } = await api<{ run: string }>('POST', `api/playgrounds/${playground.id}/runs`, {});
+      type Live = { summary: { sent: number } | null; endedAt: string | null };
+      await until(
+        '2,500 sends',
+        async () =>
+          ((await api<Live>('GET', `api/playgrounds/${playground.id}/runs/${run}`)).summary?.sent ?? 0) >= 2500 || null,
+      );
+      const newcomer = await api<{ id: string }>('POST', `api/playgrounds/${playground.id}/workers`, {
+        transport: 'tcp',
+        workMs: { min: 0, max: 0 },
+      });
+      const detail = await until('the recorded run to end', async () => {
+        const d = await harness.api<RecordedRunDetail>(`api/runs/${run}`).catch(() => null);
+        return d?.status === 'ended' ? d : null;
+      });
+      expect(detail.eventCount).toBeGreaterThan(20_000);
+      const summary = detail.summary!;
+      expect(summary.received[newcomer.id] ?? 0, 'the newcomer took part of the batch').toBeGreaterThan(0);
+
+      // Its permalink opens it; at the start the newcomer is not on the diagram yet.
+      const page = await harness.newPage();
+      await page.goto(`${harness.baseUrl}?run=${run}`);
+      const scrubber = page.getByTestId('replay-scrubber');
+      await scrubber.waitFor({ timeout: 15_000 });
+      await page.getByTestId('worker-node-worker-1').waitFor({ timeout: 10_000 });
+      expect(await page.getByTestId(`worker-node-${newcomer.id}`).count()).toBe(0);
+
+      // Jump to the end: the window loaded there starts long after the join, and the diagram still has the newcomer,
+      // with the exact counts the run ended with.
+      await scrubber.fill(String(detail.durationMs));
+      await page.getByTestId(`worker-node-${newcomer.id}`).waitFor({ timeout: 10_000 });
+      await expect
+        .poll(() => page.getByTestId('replay-sent').textContent(), { timeout: 10_000 })
+        .toBe(String(summary.sent));
+      for (const [worker, n] of Object.entries(summary.received)) {
+        await expect
+          .poll(() => page.getByTestId(`replay-count-${worker}`).textContent(), { timeout: 5_000 })
+          .toBe(String(n));
       }
-    };
-    // 7,500 tasks, one a millisecond (about 22,500 events); a third worker joins once 2,500 have been sent.
-    const playground = await api<{ id: string; workers: { id: string }[] }>('POST', 'api/playgrounds', {
-      scenario: 'pipeline',
-      params: { tasks: 7500, intervalMs: 1, drainMs: 500 },
-    });
-    for (const worker of playground.workers) await api('PATCH', `api/playgrounds/${playground.id}/workers/${worker.id}`, { workMs: { min: 0, max: 0 } });
-    const { run } = await api<{ run: string }>('POST', `api/playgrounds/${playground.id}/runs`, {});
-    type Live = { summary: { sent: number } | null; endedAt: string | null };
-    await until('2,500 sends', async () => ((await api<Live>('GET', `api/playgrounds/${playground.id}/runs/${run}`)).summary?.sent ?? 0) >= 2500 || null);
-    const newcomer = await api<{ id: string }>('POST', `api/playgrounds/${playground.id}/workers`, { transport: 'tcp', workMs: { min: 0, max: 0 } });
-    const detail = await until('the recorded run to end', async () => {
-      const d = await harness.api<RecordedRunDetail>(`api/runs/${run}`).catch(() => null);
-      return d?.status === 'ended' ? d : null;
-    });
-    expect(detail.eventCount).toBeGreaterThan(20_000);
-    const summary = detail.summary!;
-    expect(summary.received[newcomer.id] ?? 0, 'the newcomer took part of the batch').toBeGreaterThan(0);
-
-    // Its permalink opens it; at the start the newcomer is not on the diagram yet.
-    const page = await harness.newPage();
-    await page.goto(`${harness.baseUrl}?run=${run}`);
-    const scrubber = page.getByTestId('replay-scrubber');
-    await scrubber.waitFor({ timeout: 15_000 });
-    await page.getByTestId('worker-node-worker-1').waitFor({ timeout: 10_000 });
-    expect(await page.getByTestId(`worker-node-${newcomer.id}`).count()).toBe(0);
-
-    // Jump to the end: the window loaded there starts long after the join, and the diagram still has the newcomer,
-    // with the exact counts the run ended with.
-    await scrubber.fill(String(detail.durationMs));
-    await page.getByTestId(`worker-node-${newcomer.id}`).waitFor({ timeout: 10_000 });
-    await expect.poll(() => page.getByTestId('replay-sent').textContent(), { timeout: 10_000 }).toBe(String(summary.sent));
-    for (const [worker, n] of Object.entries(summary.received)) {
-      await expect.poll(() => page.getByTestId(`replay-count-${worker}`).textContent(), { timeout: 5_000 }).toBe(String(n));
-    }
-    await page.close();
-    expect(harness.pageErrors).toEqual([]);
-  });
+      await page.close();
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });

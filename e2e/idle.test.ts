@@ -43,7 +43,9 @@ async function activityOf(page: Page): Promise<Activity> {
 /** Every HTTP request the page makes from now on (the WebSocket's frames are not requests). */
 function recordRequests(page: Page): string[] {
   const requests: string[] = [];
-  page.on('request', (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}${new URL(request.url()).search}`));
+  page.on('request', (request) =>
+    requests.push(`${request.method()} ${new URL(request.url()).pathname}${new URL(request.url()).search}`),
+  );
   return requests;
 }
 
@@ -68,7 +70,9 @@ async function waitSettled(page: Page): Promise<void> {
   const isSettled = (dotSelector: string) => {
     const rows = [...document.querySelectorAll('[data-testid="history-row"]')];
     const run = document.querySelector('[data-testid="run-id"]')?.textContent?.trim();
-    const isListed = rows.some((row) => row.getAttribute('data-run') === run && row.getAttribute('data-status') === 'ended');
+    const isListed = rows.some(
+      (row) => row.getAttribute('data-run') === run && row.getAttribute('data-status') === 'ended',
+    );
     const isRecording = rows.some((row) => row.getAttribute('data-status') === 'running');
     return isListed && !isRecording && document.querySelectorAll(dotSelector).length === 0;
   };
@@ -81,7 +85,10 @@ async function waitSettled(page: Page): Promise<void> {
 }
 
 /** Watches the page for IDLE_WINDOW_MS and returns what it did meanwhile. */
-async function watchIdle(page: Page, requests: string[]): Promise<{ requests: string[]; frames: number; endless: string[] }> {
+async function watchIdle(
+  page: Page,
+  requests: string[],
+): Promise<{ requests: string[]; frames: number; endless: string[] }> {
   const before = await activityOf(page);
   const seen = requests.length;
   await page.waitForTimeout(IDLE_WINDOW_MS);
@@ -119,43 +126,51 @@ describe('an idle page rests (issue 10)', () => {
     await harness?.close();
   });
 
-  it('after the tutorial ends: no request, no animation frame, no endless animation for 10 s', { timeout: 90_000 }, async () => {
-    const page = await harness.newPage();
-    await page.addInitScript(COUNT_ANIMATION_FRAMES);
-    const requests = recordRequests(page);
-    await page.goto(harness.baseUrl);
-    await waitConnected(page);
-    await page.getByTestId('worker-node-worker-tcp').waitFor();
+  it(
+    'after the tutorial ends: no request, no animation frame, no endless animation for 10 s',
+    { timeout: 90_000 },
+    async () => {
+      const page = await harness.newPage();
+      await page.addInitScript(COUNT_ANIMATION_FRAMES);
+      const requests = recordRequests(page);
+      await page.goto(harness.baseUrl);
+      await waitConnected(page);
+      await page.getByTestId('worker-node-worker-tcp').waitFor();
 
-    await page.getByTestId('interval').fill('100');
-    await page.getByTestId('run').click();
-    await waitRunEnded(page);
-    await waitSettled(page);
-    // The counter works: the run itself was drawn with animation frames.
-    expect((await activityOf(page)).frames).toBeGreaterThan(0);
+      await page.getByTestId('interval').fill('100');
+      await page.getByTestId('run').click();
+      await waitRunEnded(page);
+      await waitSettled(page);
+      // The counter works: the run itself was drawn with animation frames.
+      expect((await activityOf(page)).frames).toBeGreaterThan(0);
 
-    await expectIdle(page, requests);
-    expect(harness.pageErrors).toEqual([]);
-  });
+      await expectIdle(page, requests);
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 
-  it('after a small batch with the sink on: no request, no animation frame, no endless animation for 10 s', { timeout: 90_000 }, async () => {
-    const page = await harness.newPage();
-    await page.addInitScript(COUNT_ANIMATION_FRAMES);
-    const requests = recordRequests(page);
-    await page.goto(`${harness.baseUrl}?scenario=pipeline`);
-    await waitConnected(page);
-    await page.getByTestId('worker-row-worker-2').waitFor();
+  it(
+    'after a small batch with the sink on: no request, no animation frame, no endless animation for 10 s',
+    { timeout: 90_000 },
+    async () => {
+      const page = await harness.newPage();
+      await page.addInitScript(COUNT_ANIMATION_FRAMES);
+      const requests = recordRequests(page);
+      await page.goto(`${harness.baseUrl}?scenario=pipeline`);
+      await waitConnected(page);
+      await page.getByTestId('worker-row-worker-2').waitFor();
 
-    await page.getByTestId('tasks').fill('40');
-    await page.getByTestId('interval').fill('10');
-    const sink = page.getByTestId('sink-enabled');
-    if (!(await sink.isChecked())) await sink.check();
-    await page.getByTestId('run').click();
-    await page.locator('[data-testid="run-state"][data-state="running"]').waitFor({ timeout: 10_000 });
-    await waitRunEnded(page);
-    await waitSettled(page);
+      await page.getByTestId('tasks').fill('40');
+      await page.getByTestId('interval').fill('10');
+      const sink = page.getByTestId('sink-enabled');
+      if (!(await sink.isChecked())) await sink.check();
+      await page.getByTestId('run').click();
+      await page.locator('[data-testid="run-state"][data-state="running"]').waitFor({ timeout: 10_000 });
+      await waitRunEnded(page);
+      await waitSettled(page);
 
-    await expectIdle(page, requests);
-    expect(harness.pageErrors).toEqual([]);
-  });
+      await expectIdle(page, requests);
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });

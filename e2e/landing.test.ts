@@ -41,29 +41,33 @@ describe('messages land with their dots (issue 10)', () => {
     await harness?.close();
   });
 
-  it('in the tutorial at 200 ms, no message is listed or counted while its dot is still flying to the worker', { timeout: 90_000 }, async () => {
-    const page = await harness.newPage();
-    await page.addInitScript(WATCH_LANDINGS);
-    await page.goto(harness.baseUrl);
-    await waitConnected(page);
-    await page.getByTestId('worker-node-worker-tcp').waitFor();
+  it(
+    'in the tutorial at 200 ms, no message is listed or counted while its dot is still flying to the worker',
+    { timeout: 90_000 },
+    async () => {
+      const page = await harness.newPage();
+      await page.addInitScript(WATCH_LANDINGS);
+      await page.goto(harness.baseUrl);
+      await waitConnected(page);
+      await page.getByTestId('worker-node-worker-tcp').waitFor();
 
-    await page.getByTestId('interval').fill('200');
-    await page.getByTestId('run').click();
-    await waitRunEnded(page);
-    // The run ends on the page with its last dot: by then every message is listed and counted.
-    expect(await page.locator('[data-testid="dot"][data-task]').count()).toBe(0);
-    let listed = 0;
-    for (const worker of WORKERS) {
-      const count = await numberOf(page, `count-${worker}`);
-      expect(await page.getByTestId(`msg-${worker}`).count()).toBe(count);
-      listed += count;
-    }
-    expect(listed).toBe(await numberOf(page, 'sent-count'));
+      await page.getByTestId('interval').fill('200');
+      await page.getByTestId('run').click();
+      await waitRunEnded(page);
+      // The run ends on the page with its last dot: by then every message is listed and counted.
+      expect(await page.locator('[data-testid="dot"][data-task]').count()).toBe(0);
+      let listed = 0;
+      for (const worker of WORKERS) {
+        const count = await numberOf(page, `count-${worker}`);
+        expect(await page.getByTestId(`msg-${worker}`).count()).toBe(count);
+        listed += count;
+      }
+      expect(listed).toBe(await numberOf(page, 'sent-count'));
 
-    const landing = (await page.evaluate('window.__landing')) as { checks: number; violations: string[] };
-    expect(landing.checks).toBeGreaterThan(0);
-    expect([...new Set(landing.violations)].slice(0, 10)).toEqual([]);
-    expect(harness.pageErrors).toEqual([]);
-  });
+      const landing = (await page.evaluate('window.__landing')) as { checks: number; violations: string[] };
+      expect(landing.checks).toBeGreaterThan(0);
+      expect([...new Set(landing.violations)].slice(0, 10)).toEqual([]);
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });

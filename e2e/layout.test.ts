@@ -29,7 +29,9 @@ async function smallestDiagramText(page: Page): Promise<{ px: number; text: stri
 }
 
 /** Each row action: where it is, against the window and the box its table scrolls in. */
-async function actionBoxes(page: Page): Promise<{ id: string; left: number; right: number; scrollLeft: number; scrollRight: number; window: number }[]> {
+async function actionBoxes(
+  page: Page,
+): Promise<{ id: string; left: number; right: number; scrollLeft: number; scrollRight: number; window: number }[]> {
   return await page.evaluate(() =>
     [...document.querySelectorAll<HTMLElement>('[data-testid="workers-panel"] td.actions button')].map((button) => {
       const box = button.getBoundingClientRect();
@@ -54,10 +56,13 @@ async function sidewaysScrollers(page: Page): Promise<string[]> {
       if (element.closest('[data-testid="code-text"]')) continue;
       if (!/(auto|scroll)/.test(getComputedStyle(element).overflowX)) continue;
       if (element.scrollWidth > element.clientWidth + 1) {
-        found.push(`${element.closest('[data-testid]')?.getAttribute('data-testid')}: ${element.clientWidth} < ${element.scrollWidth}`);
+        found.push(
+          `${element.closest('[data-testid]')?.getAttribute('data-testid')}: ${element.clientWidth} < ${element.scrollWidth}`,
+        );
       }
     }
-    if (document.documentElement.scrollWidth > document.documentElement.clientWidth) found.push(`page: ${document.documentElement.scrollWidth}`);
+    if (document.documentElement.scrollWidth > document.documentElement.clientWidth)
+      found.push(`page: ${document.documentElement.scrollWidth}`);
     return found;
   });
 }
@@ -78,43 +83,58 @@ describe.each(WIDTHS)('the page at $width px (issue 10.9)', ({ width, locale }) 
     await harness?.close();
   });
 
-  it('keeps the row actions in view, the diagram text at 11 px or more, and tables from scrolling sideways', { timeout: 120_000 }, async () => {
-    const page = await harness.newPage();
-    await page.goto(harness.baseUrl);
-    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
-    await page.getByTestId('scenario-pipeline').click();
-    await page.getByTestId('worker-row-worker-2').waitFor({ timeout: 15_000 });
-    // A process worker (its Hang, Kill and Restart buttons), a sink, a run slow enough to act on.
-    await page.getByTestId('add-worker-mode').selectOption('process');
-    await page.getByTestId('add-worker').click();
-    await page.getByTestId('worker-row-worker-3').waitFor();
-    await page.getByTestId('sink-enabled').check();
-    await page.getByTestId('tasks').fill('80');
-    await page.getByTestId('interval').fill('60');
-    await page.getByTestId('run').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="worker-received-worker-3"]')?.textContent) >= 2, null, { timeout: 30_000 });
-    await page.getByTestId('worker-hang-worker-3').click();
-    await page.getByTestId('worker-resume-worker-3').waitFor({ timeout: 10_000 });
+  it(
+    'keeps the row actions in view, the diagram text at 11 px or more, and tables from scrolling sideways',
+    { timeout: 120_000 },
+    async () => {
+      const page = await harness.newPage();
+      await page.goto(harness.baseUrl);
+      await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
+      await page.getByTestId('scenario-pipeline').click();
+      await page.getByTestId('worker-row-worker-2').waitFor({ timeout: 15_000 });
+      // A process worker (its Hang, Kill and Restart buttons), a sink, a run slow enough to act on.
+      await page.getByTestId('add-worker-mode').selectOption('process');
+      await page.getByTestId('add-worker').click();
+      await page.getByTestId('worker-row-worker-3').waitFor();
+      await page.getByTestId('sink-enabled').check();
+      await page.getByTestId('tasks').fill('80');
+      await page.getByTestId('interval').fill('60');
+      await page.getByTestId('run').click();
+      await page.waitForFunction(
+        () => Number(document.querySelector('[data-testid="worker-received-worker-3"]')?.textContent) >= 2,
+        null,
+        { timeout: 30_000 },
+      );
+      await page.getByTestId('worker-hang-worker-3').click();
+      await page.getByTestId('worker-resume-worker-3').waitFor({ timeout: 10_000 });
 
-    const boxes = await actionBoxes(page);
-    expect(boxes.map((b) => b.id)).toEqual(expect.arrayContaining(['worker-resume-worker-3', 'worker-kill-worker-3', 'worker-restart-worker-3', 'worker-remove-worker-3']));
-    for (const box of boxes) {
-      expect(box.left, `${box.id} starts inside the window`).toBeGreaterThanOrEqual(0);
-      expect(box.right, `${box.id} ends inside the window (${box.window})`).toBeLessThanOrEqual(box.window);
-      expect(box.left, `${box.id} inside its table's visible box`).toBeGreaterThanOrEqual(box.scrollLeft);
-      expect(box.right, `${box.id} inside its table's visible box`).toBeLessThanOrEqual(box.scrollRight);
-    }
+      const boxes = await actionBoxes(page);
+      expect(boxes.map((b) => b.id)).toEqual(
+        expect.arrayContaining([
+          'worker-resume-worker-3',
+          'worker-kill-worker-3',
+          'worker-restart-worker-3',
+          'worker-remove-worker-3',
+        ]),
+      );
+      for (const box of boxes) {
+        expect(box.left, `${box.id} starts inside the window`).toBeGreaterThanOrEqual(0);
+        expect(box.right, `${box.id} ends inside the window (${box.window})`).toBeLessThanOrEqual(box.window);
+        expect(box.left, `${box.id} inside its table's visible box`).toBeGreaterThanOrEqual(box.scrollLeft);
+        expect(box.right, `${box.id} inside its table's visible box`).toBeLessThanOrEqual(box.scrollRight);
+      }
 
-    const smallest = await smallestDiagramText(page);
-    expect(smallest.px, `"${smallest.text}" is ${smallest.px.toFixed(1)} px`).toBeGreaterThanOrEqual(11);
+      const smallest = await smallestDiagramText(page);
+      expect(smallest.px, `"${smallest.text}" is ${smallest.px.toFixed(1)} px`).toBeGreaterThanOrEqual(11);
 
-    await page.locator('section.pipeline').screenshot({ path: `test-results/e2e-layout-${width}-diagram.png` });
-    await page.getByTestId('workers-panel').screenshot({ path: `test-results/e2e-layout-${width}-workers.png` });
-    await page.getByTestId('worker-resume-worker-3').click();
-    await page.locator('[data-testid="run-state"][data-state="ended"]').waitFor({ timeout: 60_000 });
+      await page.locator('section.pipeline').screenshot({ path: `test-results/e2e-layout-${width}-diagram.png` });
+      await page.getByTestId('workers-panel').screenshot({ path: `test-results/e2e-layout-${width}-workers.png` });
+      await page.getByTestId('worker-resume-worker-3').click();
+      await page.locator('[data-testid="run-state"][data-state="ended"]').waitFor({ timeout: 60_000 });
 
-    if (width < 500) expect(await sidewaysScrollers(page)).toEqual([]);
-    await page.screenshot({ path: `test-results/e2e-layout-${width}.png`, fullPage: true });
-    expect(harness.pageErrors).toEqual([]);
-  });
+      if (width < 500) expect(await sidewaysScrollers(page)).toEqual([]);
+      await page.screenshot({ path: `test-results/e2e-layout-${width}.png`, fullPage: true });
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });

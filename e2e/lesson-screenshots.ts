@@ -11,7 +11,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startHarness } from './harness.ts';
 
-const LESSONS = ['tutorial', 'divide-and-conquer', 'slow-joiner', 'fast-and-slow', 'backpressure', 'worker-dies', 'fair-queuing'];
+const LESSONS = [
+  'tutorial',
+  'divide-and-conquer',
+  'slow-joiner',
+  'fast-and-slow',
+  'backpressure',
+  'worker-dies',
+  'fair-queuing',
+];
 const SPANISH = new Set(['tutorial', 'slow-joiner']);
 const OUT = path.resolve('docs/screenshots');
 
@@ -29,11 +37,17 @@ async function main(): Promise<void> {
       await page.locator('[data-testid="connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
       await page.locator(`[data-testid="lesson-panel"][data-lesson="${id}"]`).waitFor({ timeout: 15_000 });
       await page.getByTestId('run').click();
-      await page.locator('[data-testid="lesson-goal"][data-status="met"], [data-testid="lesson-goal"][data-status="not-met"]').waitFor({ timeout: 60_000 });
+      await page
+        .locator('[data-testid="lesson-goal"][data-status="met"], [data-testid="lesson-goal"][data-status="not-met"]')
+        .waitFor({ timeout: 60_000 });
       // Let the last dots land and the summary settle.
       await page.waitForTimeout(800);
       // The lesson's goal and the diagram with its accounting: scroll so the diagram's legend ends the picture.
-      await page.getByTestId('diagram').locator('xpath=ancestor::div[contains(@class,"diagram")][1]').locator('ul.legend').evaluate((legend) => legend.scrollIntoView({ block: 'end' }));
+      await page
+        .getByTestId('diagram')
+        .locator('xpath=ancestor::div[contains(@class,"diagram")][1]')
+        .locator('ul.legend')
+        .evaluate((legend) => legend.scrollIntoView({ block: 'end' }));
       const file = path.join(OUT, `lesson-${i + 1}-${id}.png`);
       await page.screenshot({ path: file });
       const status = await page.getByTestId('lesson-goal').getAttribute('data-status');

@@ -129,7 +129,10 @@ describe('lessons in Spanish (issue 5)', () => {
     await page.getByTestId('replay-close').click();
     await waitConnected(page);
     const newer = path.join(SCREENSHOTS, 'newer-export.json');
-    fs.writeFileSync(newer, JSON.stringify({ format: 'zmq-pipeline-playground/run', version: 99, exportedAt: '', run: {}, events: [] }));
+    fs.writeFileSync(
+      newer,
+      JSON.stringify({ format: 'zmq-pipeline-playground/run', version: 99, exportedAt: '', run: {}, events: [] }),
+    );
     await page.getByTestId('import-file').setInputFiles(newer);
     const message = page.getByTestId('import-message');
     await message.filter({ hasText: 'versión de formato 99' }).waitFor({ timeout: 10_000 });

@@ -30,9 +30,18 @@ async function countOf(page: Page, node: string, what: 'sent' | 'received'): Pro
   return Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
 }
 
-async function waitCount(page: Page, node: string, what: 'sent' | 'received', atLeast: number, timeout = 20_000): Promise<void> {
+async function waitCount(
+  page: Page,
+  node: string,
+  what: 'sent' | 'received',
+  atLeast: number,
+  timeout = 20_000,
+): Promise<void> {
   await page.waitForFunction(
-    ([id, attribute, n]) => Number(document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0) >= Number(n),
+    ([id, attribute, n]) =>
+      Number(
+        document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0,
+      ) >= Number(n),
     [node, what, String(atLeast)] as const,
     { timeout },
   );
@@ -60,12 +69,16 @@ describe('the patterns page', () => {
     // The narrator's seeded texts: the third (about 2 s in, well after every subscription has arrived) is about
     // Italy, which neither fan subscribes to. A new fan subscribing to "italia" gets it; the others' copies are
     // filtered by the publisher.
-    const texts = [...expandMessages((part4.graph.nodes[0]!.role as { messages: Parameters<typeof expandMessages>[0] }).messages)].slice(0, 3);
+    const texts = [
+      ...expandMessages((part4.graph.nodes[0]!.role as { messages: Parameters<typeof expandMessages>[0] }).messages),
+    ].slice(0, 3);
     expect(texts[2]).toBe('italia corner');
 
     const page = await harness.newPage();
     await open(page, 'series-4');
-    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Part 4: PUB/SUB, a football narrator');
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe(
+      'Part 4: PUB/SUB, a football narrator',
+    );
     expect(await page.locator('[data-testid="graph-node"]').count()).toBe(3);
 
     await page.getByTestId('graph-run').click();
@@ -85,7 +98,11 @@ describe('the patterns page', () => {
     await page.getByTestId('graph-run').click();
     await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
     await waitCount(page, 'fan-3', 'received', 1);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="graph-drop"][data-reason="filtered"]').length > 0, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="graph-drop"][data-reason="filtered"]').length > 0,
+      undefined,
+      { timeout: 10_000 },
+    );
     await harness.screenshot(page, 'patterns-part4-run2');
     const fan3 = await twinLine(page, 'fan-3');
     expect(fan3).toContain('subscribes to “italia”');
@@ -108,7 +125,9 @@ describe('the patterns page', () => {
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('graph-summary').waitFor();
     await harness.screenshot(page, 'patterns-part3');
-    const received = await Promise.all(['server-5000', 'server-6000', 'server-7000'].map((node) => countOf(page, node, 'received')));
+    const received = await Promise.all(
+      ['server-5000', 'server-6000', 'server-7000'].map((node) => countOf(page, node, 'received')),
+    );
     expect(received.reduce((a, b) => a + b, 0)).toBe(100);
     for (const count of received) expect(count === 33 || count === 34, `${received}`).toBe(true);
     expect(await countOf(page, 'client', 'received')).toBe(100);

@@ -36,7 +36,9 @@ export async function buildServer(outdir: string, root = process.cwd()): Promise
     // ws tries these optional add-ons in a try/catch and works without them.
     external: ['zeromq', 'better-sqlite3', 'bufferutil', 'utf-8-validate'],
     // The CommonJS packages inside an ES module bundle still call require() for Node's own modules.
-    banner: { js: "import { createRequire as __playgroundCreateRequire } from 'node:module'; const require = __playgroundCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __playgroundCreateRequire } from 'node:module'; const require = __playgroundCreateRequire(import.meta.url);",
+    },
     define: { __PLAYGROUND_BUNDLE__: 'true' },
     // A stack trace names the bundle's lines; `node --enable-source-maps dist/server/main.js` maps them back.
     sourcemap: 'linked',

@@ -21,7 +21,9 @@ export async function precompressFile(file: string): Promise<{ size: number; br:
   const content = await fs.readFile(file);
   const [br, gz] = await Promise.all([
     // Quality 11, the slowest and smallest: paid once per build (about a second for the page's script).
-    brotli(content, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length } }),
+    brotli(content, {
+      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length },
+    }),
     gzip(content, { level: 9 }),
   ]);
   const written = async (suffix: string, compressed: Buffer) => {

@@ -13,7 +13,16 @@ const SERVER = path.join(root, 'dist/server/main.js');
 const PAGE = path.join(root, 'dist/web/index.html');
 /** What the build reads: a change to any of these makes the build stale. Tests are not part of it. */
 const INPUT_DIRS = ['server', 'shared', 'web'];
-const INPUT_FILES = ['scripts/build.ts', 'scripts/build-server.ts', 'scripts/precompress.ts', 'vite.config.ts', 'tsconfig.json', 'package.json', 'package-lock.json', 'node_modules/.package-lock.json'];
+const INPUT_FILES = [
+  'scripts/build.ts',
+  'scripts/build-server.ts',
+  'scripts/precompress.ts',
+  'vite.config.ts',
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+];
 
 /** The newest modification time (ms) among the build's inputs. */
 function newestInput() {
@@ -45,9 +54,16 @@ function builtAt() {
 
 const built = builtAt();
 if (built === null || newestInput() >= built) {
-  console.log(built === null ? 'Building the page and the server (first start)...' : 'The sources changed since the last build: building...');
+  console.log(
+    built === null
+      ? 'Building the page and the server (first start)...'
+      : 'The sources changed since the last build: building...',
+  );
   // tsx runs the build script (TypeScript); only here, never when the server starts from a fresh build.
-  const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 // The server reads its flags from process.argv: `npm start -- --port 9000` reaches it unchanged.

@@ -32,7 +32,11 @@ import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } from '../shared/protocol/index.ts';
 import { CodedError } from './errors.ts';
 
-const notFound = (reason: ServerText): ErrorBody => ({ code: 'PG_ERR_NOT_FOUND', message: english(reason), text: reason });
+const notFound = (reason: ServerText): ErrorBody => ({
+  code: 'PG_ERR_NOT_FOUND',
+  message: english(reason),
+  text: reason,
+});
 
 /** dist/web: the page `npm run build` writes (server/layout.ts finds it from the sources and from the built server). */
 export const DEFAULT_STATIC_DIR = BUILT_PAGE_DIR;
@@ -73,10 +77,17 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // verbose: errors carry the offending value, which the error text quotes ("got 99999").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true } },
   });
-  const store = options.store === null ? null : options.store instanceof RunStore ? options.store : RunStore.open(resolveDbPath(options.store));
+  const store =
+    options.store === null
+      ? null
+      : options.store instanceof RunStore
+        ? options.store
+        : RunStore.open(resolveDbPath(options.store));
   const recording = new RecordingStats();
   // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/channel.ts).
-  const channel = store ? channelFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') }) : null;
+  const channel = store
+    ? channelFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') })
+    : null;
   const recorders = new Map<Playground, Recorder>();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const registry = new PlaygroundRegistry({
@@ -105,7 +116,10 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxPlaygrounds: limits.playgrounds,
     maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
     maxNodes: limits.workersPerPlayground,
-    othersOpen: (visitor) => ({ total: registry.list().length, owned: registry.list().filter((p) => p.owner === visitor).length }),
+    othersOpen: (visitor) => ({
+      total: registry.list().length,
+      owned: registry.list().filter((p) => p.owner === visitor).length,
+    }),
   });
 
   // Before any route: requests another site could make are refused, and every caller gets a visitor id.
@@ -142,10 +156,21 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true } });
   await app.register(apiRoutes, { registry });
   await app.register(graphRoutes, { graphs });
-  await app.register(streamRoute, { registry, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
-  await app.register(graphStreamRoute, { graphs, commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst } });
+  await app.register(streamRoute, {
+    registry,
+    commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst },
+  });
+  await app.register(graphStreamRoute, {
+    graphs,
+    commands: { perSecond: limits.commandsPerSecond, burst: limits.commandBurst },
+  });
   if (store && channel) {
-    await app.register(historyRoutes, { store, channel, registry, imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce } });
+    await app.register(historyRoutes, {
+      store,
+      channel,
+      registry,
+      imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce },
+    });
   }
 
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
@@ -153,7 +178,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     await app.register(fastifyStatic, pageFileOptions(staticDir));
   } else if (staticDir) {
     app.get('/', async (_request, reply) =>
-      reply.type('text/plain').send('The page is not built yet: run `npm run build` (or `npm start`, which builds it).\n'),
+      reply
+        .type('text/plain')
+        .send('The page is not built yet: run `npm run build` (or `npm start`, which builds it).\n'),
     );
   }
 

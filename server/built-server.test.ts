@@ -28,14 +28,27 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
   buildDir = fs.mkdtempSync(path.join(ROOT, 'dist', 'test-build-'));
   await buildServer(path.join(buildDir, 'server'), ROOT);
-  server = run(process.execPath, [path.join(buildDir, 'server/main.js'), '--port', '0', '--runtime-dir', policy.runtimeDir, '--db', path.join(policy.runtimeDir, 'runs.db')], 5 * 60_000);
+  server = run(
+    process.execPath,
+    [
+      path.join(buildDir, 'server/main.js'),
+      '--port',
+      '0',
+      '--runtime-dir',
+      policy.runtimeDir,
+      '--db',
+      path.join(policy.runtimeDir, 'runs.db'),
+    ],
+    5 * 60_000,
+  );
   exited = server.exited;
   exited.catch(() => {});
   // Bounded: the URL is printed once it listens.
   const deadline = Date.now() + 30_000;
   let base: string | undefined;
   while (!(base = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(server.output())?.[1])) {
-    if (Date.now() > deadline || server.child.exitCode !== null) throw new Error(`the built server printed no URL: ${server.output()}`);
+    if (Date.now() > deadline || server.child.exitCode !== null)
+      throw new Error(`the built server printed no URL: ${server.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   api = new ApiClient(base);
@@ -58,12 +71,17 @@ it('runs the tutorial with a process worker forked from the built entry, and rec
   const created = await api.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'tutorial' });
   expect(created.status, created.text).toBe(201);
   const playground = created.body.id;
-  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, { transport: 'tcp', mode: 'process' });
+  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, {
+    transport: 'tcp',
+    mode: 'process',
+  });
   expect(added.status, added.text).toBe(201);
   const worker = added.body.id;
   // Short: 12 messages 50 ms apart. Which worker gets which text depends on when each connects; that every
   // message was sent and the run completed does not.
-  const started = await api.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, { params: { intervalMs: 50 } });
+  const started = await api.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, {
+    params: { intervalMs: 50 },
+  });
   expect(started.status, started.text).toBe(201);
 
   // While it runs: the worker is a child of the built server, started from the built worker entry without tsx.
@@ -101,10 +119,15 @@ it('runs a batch with a process worker doing its share', async () => {
   const created = await api.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' });
   expect(created.status, created.text).toBe(201);
   const playground = created.body.id;
-  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, { transport: 'tcp', mode: 'process' });
+  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, {
+    transport: 'tcp',
+    mode: 'process',
+  });
   expect(added.status, added.text).toBe(201);
   // A synchronised start: every worker, the process one included, has shaken hands before the first task.
-  const started = await api.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, { params: { tasks: 30, syncStart: true } });
+  const started = await api.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, {
+    params: { tasks: 30, syncStart: true },
+  });
   expect(started.status, started.text).toBe(201);
   const ended = await api.runEnded(playground, started.body.run, 30_000);
   expect(ended.reason).toBe('completed');

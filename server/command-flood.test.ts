@@ -28,17 +28,20 @@ afterAll(async () => {
 
 /** The victim's batch, start to end; its summary. */
 async function victimBatch(victim: ApiClient, playground: string): Promise<RunDetail> {
-  const started = await victim.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, { params: { tasks: VICTIM_TASKS, intervalMs: 1 } });
+  const started = await victim.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, {
+    params: { tasks: VICTIM_TASKS, intervalMs: 1 },
+  });
   expect(started.status, started.text).toBe(201);
   return await victim.runEnded(playground, started.body.run, 120_000);
 }
 
-it('a flood of commands from one visitor leaves another visitor\'s run at its pace and the health check quick', async () => {
+it("a flood of commands from one visitor leaves another visitor's run at its pace and the health check quick", async () => {
   const victim = new ApiClient(server.base);
   const flooder = new ApiClient(server.base);
   const doctor = new ApiClient(server.base);
 
-  const victimPlayground = (await victim.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' })).body.id;
+  const victimPlayground = (await victim.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' }))
+    .body.id;
   const alone = await victimBatch(victim, victimPlayground);
   expect(alone.summary.sent).toBe(VICTIM_TASKS);
 
@@ -74,15 +77,26 @@ it('a flood of commands from one visitor leaves another visitor\'s run at its pa
         }
       }
       // As fast as the client can write (up to 500 a turn), without piling up in its own memory.
-      for (let i = 0; i < 500 && stream.socket.readyState === stream.socket.OPEN && stream.socket.bufferedAmount < 256 * 1024; i++) {
-        stream.socket.send(JSON.stringify({ type: 'options:update', patch: { worker: { receiveHighWaterMark: 1000 + (floodSent % 50) } } }));
+      for (
+        let i = 0;
+        i < 500 && stream.socket.readyState === stream.socket.OPEN && stream.socket.bufferedAmount < 256 * 1024;
+        i++
+      ) {
+        stream.socket.send(
+          JSON.stringify({
+            type: 'options:update',
+            patch: { worker: { receiveHighWaterMark: 1000 + (floodSent % 50) } },
+          }),
+        );
         floodSent++;
       }
       // And over HTTP, 20 requests at once every 10th round.
       if (round % 10 === 0) {
         for (let i = 0; i < 20; i++) {
           httpAnswers.push(
-            flooder.request<ErrorBody>('PATCH', `/api/playgrounds/${floodPlayground}/options`, { worker: { receiveHighWaterMark: 2000 + i } }),
+            flooder.request<ErrorBody>('PATCH', `/api/playgrounds/${floodPlayground}/options`, {
+              worker: { receiveHighWaterMark: 2000 + i },
+            }),
           );
         }
       }
@@ -120,19 +134,25 @@ it('a flood of commands from one visitor leaves another visitor\'s run at its pa
   expect(during.summary.sent).toBe(VICTIM_TASKS);
   expect(received(during)).toBe(VICTIM_TASKS);
   expect(during.summary.lost).toBe(0);
-  expect(during.summary.durationMs).toBeLessThan(Math.max(3 * alone.summary.durationMs, alone.summary.durationMs + 5000));
+  expect(during.summary.durationMs).toBeLessThan(
+    Math.max(3 * alone.summary.durationMs, alone.summary.durationMs + 5000),
+  );
 
   // The health check stayed quick (all but the worst one under 200 ms).
   expect(sorted.length).toBeGreaterThanOrEqual(10);
   expect(nearWorst).toBeLessThan(200);
 
   // The excess was refused, clearly, on both ways in.
-  const refusals = probes.flatMap((probe) => probe.messages).filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
+  const refusals = probes
+    .flatMap((probe) => probe.messages)
+    .filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
   expect(refusals.length).toBeGreaterThan(0);
   expect(new Set(refusals.map((m) => `${m.code} ${m.text?.key}`))).toEqual(new Set(['PG_ERR_LIMIT limit.commands']));
   const refusedHttp = http.filter((answer) => answer.status === 429);
   expect(refusedHttp.length).toBeGreaterThan(0);
-  expect(new Set(refusedHttp.map((a) => `${a.body.code} ${a.body.text?.key}`))).toEqual(new Set(['PG_ERR_LIMIT limit.requests']));
+  expect(new Set(refusedHttp.map((a) => `${a.body.code} ${a.body.text?.key}`))).toEqual(
+    new Set(['PG_ERR_LIMIT limit.requests']),
+  );
   expect(http.every((answer) => answer.status === 200 || answer.status === 429)).toBe(true);
 
   expect(closeCodes.length).toBeGreaterThan(0);

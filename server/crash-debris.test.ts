@@ -65,21 +65,30 @@ it('a server killed with SIGKILL leaves no worker process and no socket file aft
   // binds its ipc endpoint, whose socket file is what the crash leaves.
   const added: string[] = [];
   for (let i = 0; i < 2; i++) {
-    const worker = await api.request<WorkerInfo>('POST', `/api/playgrounds/${id}/workers`, { transport: 'tcp', mode: 'process' });
+    const worker = await api.request<WorkerInfo>('POST', `/api/playgrounds/${id}/workers`, {
+      transport: 'tcp',
+      mode: 'process',
+    });
     expect(worker.status, worker.text).toBe(201);
     added.push(worker.body.id);
   }
-  const started = await api.request('POST', `/api/playgrounds/${id}/runs`, { params: { tasks: 1_000_000, intervalMs: 5, syncStart: false } });
+  const started = await api.request('POST', `/api/playgrounds/${id}/runs`, {
+    params: { tasks: 1_000_000, intervalMs: 5, syncStart: false },
+  });
   expect(started.status, started.text).toBe(201);
   const pids = new Map<string, number>();
   await until(async () => {
     const { workers } = (await api.request<PlaygroundInfo>('GET', `/api/playgrounds/${id}`)).body;
-    for (const worker of workers) if (added.includes(worker.id) && worker.pid !== null && worker.state === 'connected') pids.set(worker.id, worker.pid);
+    for (const worker of workers)
+      if (added.includes(worker.id) && worker.pid !== null && worker.state === 'connected')
+        pids.set(worker.id, worker.pid);
     return pids.size === 2;
   }, 'both process workers running');
   const [hung, running] = added.map((worker) => pids.get(worker)!);
   workerPids.push(hung!, running!);
-  expect((await api.request('POST', `/api/playgrounds/${id}/workers/${added[0]}/signal`, { signal: 'stop' })).status).toBe(200);
+  expect(
+    (await api.request('POST', `/api/playgrounds/${id}/workers/${added[0]}/signal`, { signal: 'stop' })).status,
+  ).toBe(200);
   await until(() => stateOf(hung!) === 'T', 'the hung worker stopped');
   const leftSockets = socketFiles(policy.runtimeDir);
   expect(leftSockets.length, 'the run binds at least one ipc socket in the runtime folder').toBeGreaterThan(0);
@@ -99,7 +108,9 @@ it('a server killed with SIGKILL leaves no worker process and no socket file aft
   await until(() => !processExists(hung!), 'the hung worker of the dead server killed by the next one');
   expect(socketFiles(policy.runtimeDir)).toEqual([]);
   // Nothing else left by the dead server (its record of workers included): the folder is the new server's.
-  expect(fs.readdirSync(policy.runtimeDir).filter((name) => !name.includes(`${serverPid(second.child.pid!)}`))).toEqual([]);
+  expect(fs.readdirSync(policy.runtimeDir).filter((name) => !name.includes(`${serverPid(second.child.pid!)}`))).toEqual(
+    [],
+  );
   const health = await new ApiClient(second.base).request('GET', '/api/health');
   expect(health.status).toBe(200);
 }, 120_000);

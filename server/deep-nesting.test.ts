@@ -46,7 +46,11 @@ async function expectServing(): Promise<void> {
   expect(health.status).toBe(200);
 }
 
-function expectTooDeep(answer: { status: number; body: unknown; text: string }, code = 'PG_ERR_BAD_MESSAGE', key = 'message.tooDeep'): void {
+function expectTooDeep(
+  answer: { status: number; body: unknown; text: string },
+  code = 'PG_ERR_BAD_MESSAGE',
+  key = 'message.tooDeep',
+): void {
   expect(answer.status, answer.text.slice(0, 300)).toBe(400);
   const body = answer.body as ErrorBody;
   expect(body.code).toBe(code);
@@ -64,7 +68,11 @@ describe('input nested too deeply', () => {
     expectTooDeep(await api.request('PATCH', '/api/runs/some-run', `{"name":${deep}}`));
     // Just past the limit is refused too; just under it reaches validation, which answers as usual.
     expectTooDeep(await api.request('POST', '/api/playgrounds', `{"params":${nested(MAX_JSON_DEPTH)}}`));
-    const shallow = await api.request<ErrorBody>('POST', '/api/playgrounds', `{"params":${nested(MAX_JSON_DEPTH - 1)}}`);
+    const shallow = await api.request<ErrorBody>(
+      'POST',
+      '/api/playgrounds',
+      `{"params":${nested(MAX_JSON_DEPTH - 1)}}`,
+    );
     expect(shallow.status).toBe(400);
     expect(shallow.body.code).toBe('PG_ERR_VALIDATION');
     // Brackets inside a string do not nest.
@@ -84,17 +92,25 @@ describe('input nested too deeply', () => {
   it('a WebSocket command is answered with an error frame, and the connection and the server go on', async () => {
     const created = await api.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' });
     const { socket, probe } = await api.stream(created.body.id);
-    const errors = () => probe.messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
+    const errors = () =>
+      probe.messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
 
     socket.send(`{"type":"run:start","params":${nested(10_000)}}`);
     await probe.waitFor((m) => m.type === 'error');
-    expect(errors()[0]).toMatchObject({ code: 'PG_ERR_BAD_MESSAGE', text: { key: 'message.tooDeep', params: { limit: MAX_JSON_DEPTH } } });
+    expect(errors()[0]).toMatchObject({
+      code: 'PG_ERR_BAD_MESSAGE',
+      text: { key: 'message.tooDeep', params: { limit: MAX_JSON_DEPTH } },
+    });
 
     // Deep inside a string field's neighbour, and deep at the top: the same refusal.
     socket.send(`{"type":"worker:add","worker":{"transport":"tcp"},"x":${nested(MAX_JSON_DEPTH + 1)}}`);
     socket.send(nested(30_000));
     await probe.waitFor(() => errors().length >= 3);
-    expect(errors().slice(1).map((e) => e.text?.key)).toEqual(['message.tooDeep', 'message.tooDeep']);
+    expect(
+      errors()
+        .slice(1)
+        .map((e) => e.text?.key),
+    ).toEqual(['message.tooDeep', 'message.tooDeep']);
 
     // The same socket still takes commands.
     socket.send(JSON.stringify({ type: 'params:update', params: { tasks: 7 } }));

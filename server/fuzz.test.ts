@@ -160,7 +160,8 @@ function validValue(rand: Rand, schema: SchemaNode, name = ''): unknown {
     case 'number': {
       const min = schema.minimum ?? 0;
       // The resource caps have their own tests: here a batch stays small and work stays short.
-      const bound = name === 'tasks' ? 2000 : name === 'min' || name === 'max' ? 50 : Math.min(schema.maximum ?? 1000, min + 1000);
+      const bound =
+        name === 'tasks' ? 2000 : name === 'min' || name === 'max' ? 50 : Math.min(schema.maximum ?? 1000, min + 1000);
       const max = Math.min(schema.maximum ?? bound, bound);
       const value = rand.chance(0.15) ? min : rand.int(min, max);
       return schema.type === 'number' && rand.chance(0.2) ? value + 0.5 : value;
@@ -198,7 +199,19 @@ function randomJson(rand: Rand, depth: number): unknown {
     default: {
       const out: Record<string, unknown> = {};
       for (let i = rand.int(0, 4); i > 0; i--) {
-        out[rand.pick(['type', 'params', 'worker', 'patch', 'id', 'name', 'enabled', 'tasks', rand.string(rand.int(1, 10))])] = randomJson(rand, depth - 1);
+        out[
+          rand.pick([
+            'type',
+            'params',
+            'worker',
+            'patch',
+            'id',
+            'name',
+            'enabled',
+            'tasks',
+            rand.string(rand.int(1, 10)),
+          ])
+        ] = randomJson(rand, depth - 1);
       }
       return out;
     }
@@ -212,7 +225,8 @@ function mutate(rand: Rand, value: unknown, depth = 0): unknown {
   }
   if (Array.isArray(value)) {
     const copy = [...value];
-    if (copy.length > 0 && rand.chance(0.7)) copy[rand.int(0, copy.length - 1)] = mutate(rand, copy[rand.int(0, copy.length - 1)], depth + 1);
+    if (copy.length > 0 && rand.chance(0.7))
+      copy[rand.int(0, copy.length - 1)] = mutate(rand, copy[rand.int(0, copy.length - 1)], depth + 1);
     else copy.push(randomJson(rand, 2));
     return copy;
   }
@@ -232,11 +246,15 @@ function mutate(rand: Rand, value: unknown, depth = 0): unknown {
 
 /** A JSON text `depth` levels deep (the stack-overflow inputs of issue 9.1). */
 function deepJson(rand: Rand, depth: number): string {
-  return rand.chance(0.5) ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return rand.chance(0.5)
+    ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 /** Bytes that are not UTF-8, inside what looks like JSON. */
-const INVALID_UTF8 = Buffer.from([0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]);
+const INVALID_UTF8 = Buffer.from([
+  0x7b, 0x22, 0x6e, 0x61, 0x6d, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d,
+]);
 
 /** A body for a route: mostly its own schema's values, mutated or not; sometimes anything at all. */
 function bodyFor(rand: Rand, schema: SchemaNode | undefined, exportDoc: unknown): Buffer | string | undefined {
@@ -283,20 +301,51 @@ async function routeTable(): Promise<Route[]> {
 const BODY_SCHEMAS: Record<string, SchemaNode> = {
   'POST /api/playgrounds': CreatePlaygroundBody,
   'POST /api/playgrounds/:id/lesson': ApplyLessonBody,
-  'POST /api/playgrounds/:id/join': { type: 'object', properties: { token: { type: 'string', maxLength: 40 } }, required: ['token'] },
+  'POST /api/playgrounds/:id/join': {
+    type: 'object',
+    properties: { token: { type: 'string', maxLength: 40 } },
+    required: ['token'],
+  },
   'PATCH /api/playgrounds/:id/params': RunParamsPatch,
   'POST /api/playgrounds/:id/runs': StartRunBody,
   'POST /api/playgrounds/:id/workers': NewWorker,
   'PATCH /api/playgrounds/:id/workers/:worker': WorkerPatch,
-  'POST /api/playgrounds/:id/workers/:worker/signal': { type: 'object', properties: { signal: WorkerSignal }, required: ['signal'] },
-  'PATCH /api/playgrounds/:id/endpoints/:name': { type: 'object', properties: { address: { type: 'string' } }, required: ['address'] },
+  'POST /api/playgrounds/:id/workers/:worker/signal': {
+    type: 'object',
+    properties: { signal: WorkerSignal },
+    required: ['signal'],
+  },
+  'PATCH /api/playgrounds/:id/endpoints/:name': {
+    type: 'object',
+    properties: { address: { type: 'string' } },
+    required: ['address'],
+  },
   'PATCH /api/playgrounds/:id/sink': SinkPatch,
   'PATCH /api/playgrounds/:id/options': SocketOptionsPatch,
-  'PATCH /api/runs/:id': { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, public: { type: 'boolean' } } },
+  'PATCH /api/runs/:id': {
+    type: 'object',
+    properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, public: { type: 'boolean' } },
+  },
 } as unknown as Record<string, SchemaNode>;
 
 const QUERY_KEYS = ['limit', 'before', 'fromSeq', 'toSeq', 'fromT', 'toT', 'kind', 't', 'sinceSeq', 'p'];
-const QUERY_VALUES = ['0', '1', '5000', '5001', '-1', '1e3', '0.5', 'NaN', '', 'all', 'topology', '99999999999999999999', 'x', '%00', '1.0000000001'];
+const QUERY_VALUES = [
+  '0',
+  '1',
+  '5000',
+  '5001',
+  '-1',
+  '1e3',
+  '0.5',
+  'NaN',
+  '',
+  'all',
+  'topology',
+  '99999999999999999999',
+  'x',
+  '%00',
+  '1.0000000001',
+];
 
 // ----- the senders -----------------------------------------------------------------------------------------------
 
@@ -335,13 +384,23 @@ function send(
     const url = new URL(target, base);
     const framed = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
     const request = http.request(
-      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers: framed, agent: false, timeout: ANSWER_TIMEOUT_MS },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: framed,
+        agent: false,
+        timeout: ANSWER_TIMEOUT_MS,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => {
           if (chunks.length < 64) chunks.push(chunk); // enough to check what it says; the rest is drained
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         response.on('error', (error) => resolve(error));
       },
     );
@@ -358,10 +417,16 @@ function fillPath(rand: Rand, template: string, actor: Actor, others: { playgrou
     const roll = rand.next();
     let value: string;
     if (roll < 0.2) value = rand.pick([...WEIRD_STRINGS, 'x'.repeat(rand.pick([65, 81, 200, 3000]))]);
-    else if (name === 'worker') value = rand.pick(['worker-1', 'worker-2', 'worker-3', 'worker-4', 'worker-tcp', 'worker-ipc', rand.string(8)]);
+    else if (name === 'worker')
+      value = rand.pick(['worker-1', 'worker-2', 'worker-3', 'worker-4', 'worker-tcp', 'worker-ipc', rand.string(8)]);
     else if (name === 'name') value = rand.pick(['tcp', 'ipc', 'inproc', rand.string(5)]);
-    else if (isRun) value = rand.chance(0.3) && actor.name !== 'owner' ? others.run : rand.pick(actor.runs.length > 0 ? actor.runs : [rand.string(26)]);
-    else if (name === 'id') value = rand.chance(0.3) && actor.name !== 'owner' ? others.playground : rand.pick(actor.playgrounds);
+    else if (isRun)
+      value =
+        rand.chance(0.3) && actor.name !== 'owner'
+          ? others.run
+          : rand.pick(actor.runs.length > 0 ? actor.runs : [rand.string(26)]);
+    else if (name === 'id')
+      value = rand.chance(0.3) && actor.name !== 'owner' ? others.playground : rand.pick(actor.playgrounds);
     else value = rand.string(rand.int(1, 30));
     return safeEncode(rand, value);
   });
@@ -389,7 +454,8 @@ function safeEncode(rand: Rand, value: string): string {
 function queryFor(rand: Rand): string {
   if (rand.chance(0.6)) return '';
   const parts: string[] = [];
-  for (let i = rand.int(1, 4); i > 0; i--) parts.push(`${rand.pick(QUERY_KEYS)}=${safeEncode(rand, rand.pick(QUERY_VALUES))}`);
+  for (let i = rand.int(1, 4); i > 0; i--)
+    parts.push(`${rand.pick(QUERY_KEYS)}=${safeEncode(rand, rand.pick(QUERY_VALUES))}`);
   return `?${parts.join('&')}`;
 }
 
@@ -410,10 +476,16 @@ function frameFor(rand: Rand): { data: string | Buffer; binary: boolean } {
   const roll = rand.next();
   if (roll < 0.05) return { data: Buffer.from(rand.string(rand.int(0, 64))), binary: true };
   if (roll < 0.08) return { data: INVALID_UTF8, binary: false };
-  if (roll < 0.11) return { data: `{"type":"run:start","params":${deepJson(rand, rand.pick([65, 5000, 20_000]))}}`, binary: false };
-  if (roll < 0.13) return { data: JSON.stringify({ type: 'params:update', params: { x: 'y'.repeat(70_000) } }), binary: false };
+  if (roll < 0.11)
+    return { data: `{"type":"run:start","params":${deepJson(rand, rand.pick([65, 5000, 20_000]))}}`, binary: false };
+  if (roll < 0.13)
+    return { data: JSON.stringify({ type: 'params:update', params: { x: 'y'.repeat(70_000) } }), binary: false };
   if (roll < 0.135) return { data: 'z'.repeat(1024 * 1024 + 1), binary: rand.chance(0.5) }; // past what ws takes in: 1009
-  if (roll < 0.18) return { data: rand.pick(['', '{', 'null', '[]', '42', '"subscribe"', '{"type":null}', '{"type":"nope"}']), binary: false };
+  if (roll < 0.18)
+    return {
+      data: rand.pick(['', '{', 'null', '[]', '42', '"subscribe"', '{"type":null}', '{"type":"nope"}']),
+      binary: false,
+    };
   const variant = rand.pick((ClientCommand as unknown as SchemaNode).anyOf!);
   const valid = validValue(rand, variant);
   return { data: JSON.stringify(rand.chance(0.4) ? valid : mutate(rand, valid)), binary: false };
@@ -431,13 +503,19 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
     runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-fuzz-'));
     server = await startServer(runtimeDir, 30_000, [
       // Raised so that requests reach the routes; 429s would pass as well.
-      '--http-per-second', '100000',
-      '--commands-per-second', '100000',
-      '--command-burst', '100000',
-      '--max-playgrounds-per-visitor', '20',
+      '--http-per-second',
+      '100000',
+      '--commands-per-second',
+      '100000',
+      '--command-burst',
+      '100000',
+      '--max-playgrounds-per-visitor',
+      '20',
       // Process workers (a forked Node each) are fuzzed too, a few at a time.
-      '--max-process-workers', '2',
-      '--max-server-process-workers', '3',
+      '--max-process-workers',
+      '2',
+      '--max-server-process-workers',
+      '3',
     ]);
   }, 60_000);
 
@@ -448,17 +526,26 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
 
   it('the route table is read from the app', () => {
     const paths = routes.map((route) => route.path);
-    for (const known of ['/api/health', '/api/playgrounds/:id/workers/:worker/signal', '/api/runs/import', '/api/runs/:id/counters']) {
+    for (const known of [
+      '/api/health',
+      '/api/playgrounds/:id/workers/:worker/signal',
+      '/api/runs/import',
+      '/api/runs/:id/counters',
+    ]) {
       expect(paths).toContain(known);
     }
   });
 
   const seeds = [...FIXED_SEEDS, Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31))];
   for (const seed of seeds) {
-    it(`seed ${seed}: no 5xx, no crash, the stranger reaches nothing, the owner's run ends with exact counts`, { timeout: 240_000 }, async () => {
-      console.log(`fuzz seed ${seed} (replay: FUZZ_SEED=${seed} npx vitest run server/fuzz.test.ts)`);
-      await fuzzOnce(seed);
-    });
+    it(
+      `seed ${seed}: no 5xx, no crash, the stranger reaches nothing, the owner's run ends with exact counts`,
+      { timeout: 240_000 },
+      async () => {
+        console.log(`fuzz seed ${seed} (replay: FUZZ_SEED=${seed} npx vitest run server/fuzz.test.ts)`);
+        await fuzzOnce(seed);
+      },
+    );
   }
 
   async function fuzzOnce(seed: number): Promise<void> {
@@ -474,10 +561,21 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
     const created = await owner.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' });
     expect(created.status, created.text).toBe(201);
     const main = created.body.id;
-    expect((await owner.request('PATCH', `/api/playgrounds/${main}/params`, { tasks: MAIN_TASKS, intervalMs: 0, drainMs: 60_000 })).status).toBe(200);
+    expect(
+      (
+        await owner.request('PATCH', `/api/playgrounds/${main}/params`, {
+          tasks: MAIN_TASKS,
+          intervalMs: 0,
+          drainMs: 60_000,
+        })
+      ).status,
+    ).toBe(200);
     expect((await owner.request('PATCH', `/api/playgrounds/${main}/sink`, { enabled: true })).status).toBe(200);
     for (const worker of created.body.workers) {
-      expect((await owner.request('PATCH', `/api/playgrounds/${main}/workers/${worker.id}`, { workMs: { min: 6, max: 6 } })).status).toBe(200);
+      expect(
+        (await owner.request('PATCH', `/api/playgrounds/${main}/workers/${worker.id}`, { workMs: { min: 6, max: 6 } }))
+          .status,
+      ).toBe(200);
     }
     const before = (await owner.request<PlaygroundInfo>('GET', `/api/playgrounds/${main}`)).body;
     const ownerStream = await owner.stream(main);
@@ -486,7 +584,10 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
 
     // Each sender's own playground, with one short recorded run (ids of its own to use).
     const ownPlayground = async (client: ApiClient, scenario: string) => {
-      const answer = await client.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario, params: { intervalMs: 0, drainMs: 300, ...(scenario === 'pipeline' ? { tasks: 5 } : {}) } });
+      const answer = await client.request<PlaygroundInfo>('POST', '/api/playgrounds', {
+        scenario,
+        params: { intervalMs: 0, drainMs: 300, ...(scenario === 'pipeline' ? { tasks: 5 } : {}) },
+      });
       expect(answer.status, answer.text).toBe(201);
       const { run } = (await client.request<{ run: string }>('POST', `/api/playgrounds/${answer.body.id}/runs`)).body;
       await client.runEnded(answer.body.id, run);
@@ -496,10 +597,16 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
     const stranger = new ApiClient(base);
     const strangerOwn = await ownPlayground(stranger, 'tutorial');
     const watcher = new ApiClient(base);
-    expect((await watcher.request('POST', `/api/playgrounds/${main}/join`, { token: links.watchToken })).status).toBe(200);
+    expect((await watcher.request('POST', `/api/playgrounds/${main}/join`, { token: links.watchToken })).status).toBe(
+      200,
+    );
     const watcherOwn = await ownPlayground(watcher, 'pipeline');
     // A real export, to mutate into imports.
-    await expect.poll(async () => (await owner.request<{ status: string }>('GET', `/api/runs/${ownerSpare.run}`)).body.status, { timeout: 10_000 }).toBe('ended');
+    await expect
+      .poll(async () => (await owner.request<{ status: string }>('GET', `/api/runs/${ownerSpare.run}`)).body.status, {
+        timeout: 10_000,
+      })
+      .toBe('ended');
     const exportDoc = (await owner.request('GET', `/api/runs/${ownerSpare.run}/export.json`)).body;
 
     // Go: the owner's batch starts, then the fuzz.
@@ -521,9 +628,27 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
       'tcp://127.0.0.1:80',
     ];
     const actors: Actor[] = [
-      { name: 'owner', client: owner, playgrounds: [ownerSpare.playground], runs: [ownerSpare.run], streamOn: ownerSpare.playground },
-      { name: 'stranger', client: stranger, playgrounds: [strangerOwn.playground], runs: [strangerOwn.run], streamOn: strangerOwn.playground },
-      { name: 'watcher', client: watcher, playgrounds: [watcherOwn.playground, main], runs: [watcherOwn.run, mainRun], streamOn: main },
+      {
+        name: 'owner',
+        client: owner,
+        playgrounds: [ownerSpare.playground],
+        runs: [ownerSpare.run],
+        streamOn: ownerSpare.playground,
+      },
+      {
+        name: 'stranger',
+        client: stranger,
+        playgrounds: [strangerOwn.playground],
+        runs: [strangerOwn.run],
+        streamOn: strangerOwn.playground,
+      },
+      {
+        name: 'watcher',
+        client: watcher,
+        playgrounds: [watcherOwn.playground, main],
+        runs: [watcherOwn.run, mainRun],
+        streamOn: main,
+      },
     ];
     /**
      * Whether a text names the owner's playground or run (the stranger must never be told of one). The playground
@@ -549,8 +674,10 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
           fail(`${actor.name}: a stream frame that is not JSON: ${text.slice(0, 100)}`);
           return;
         }
-        if (message.type === 'error' && message.code === 'PG_ERR_INTERNAL') fail(`${actor.name}: stream error ${text.slice(0, 300)}`);
-        if (actor.name === 'stranger' && message.type !== 'error' && revealsOwner(text)) fail(`stranger: a stream frame about the owner's playground: ${text.slice(0, 200)}`);
+        if (message.type === 'error' && message.code === 'PG_ERR_INTERNAL')
+          fail(`${actor.name}: stream error ${text.slice(0, 300)}`);
+        if (actor.name === 'stranger' && message.type !== 'error' && revealsOwner(text))
+          fail(`stranger: a stream frame about the owner's playground: ${text.slice(0, 200)}`);
       });
       socket.on('close', (code) => {
         closeCodes.push(code);
@@ -580,11 +707,15 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
           socket = openStream(actor, tryOwners ? main : actor.streamOn);
           if (!tryOwners) sockets.set(actor.name, socket);
         }
-        if (socket.readyState === WebSocket.CONNECTING) await new Promise((resolve) => socket.once('open', resolve).once('close', resolve));
+        if (socket.readyState === WebSocket.CONNECTING)
+          await new Promise((resolve) => socket.once('open', resolve).once('close', resolve));
         if (socket.readyState === WebSocket.OPEN) socket.send(frame.data, { binary: frame.binary });
         if (tryOwners) {
-          const code = await new Promise<number>((resolve) => (socket.readyState === WebSocket.CLOSED ? resolve(-1) : socket.once('close', resolve)));
-          if (code !== 4404 && code !== -1) fail(`stranger: its stream of the owner's playground closed with ${code}, not 4404`);
+          const code = await new Promise<number>((resolve) =>
+            socket.readyState === WebSocket.CLOSED ? resolve(-1) : socket.once('close', resolve),
+          );
+          if (code !== 4404 && code !== -1)
+            fail(`stranger: its stream of the owner's playground closed with ${code}, not 4404`);
         }
         return;
       }
@@ -593,12 +724,22 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
       const isWellFormed = rand.chance(0.4);
       const route = rand.pick(routes);
       const method =
-        isWellFormed || rand.chance(0.8) ? rand.pick(route.methods) : rand.pick(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD', 'FOO']);
-      const target = isWellFormed ? ownPath(rand, route.path, actor) : fillPath(rand, route.path, actor, others) + queryFor(rand);
+        isWellFormed || rand.chance(0.8)
+          ? rand.pick(route.methods)
+          : rand.pick(['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD', 'FOO']);
+      const target = isWellFormed
+        ? ownPath(rand, route.path, actor)
+        : fillPath(rand, route.path, actor, others) + queryFor(rand);
       const schema = BODY_SCHEMAS[`${method} ${route.path}`];
       let body: Buffer | string | undefined;
       if (isWellFormed) body = schema ? JSON.stringify(validValue(rand, schema)) : undefined;
-      else body = method === 'GET' || method === 'HEAD' ? (rand.chance(0.05) ? '{}' : undefined) : bodyFor(rand, schema, route.path === '/api/runs/import' ? exportDoc : null);
+      else
+        body =
+          method === 'GET' || method === 'HEAD'
+            ? rand.chance(0.05)
+              ? '{}'
+              : undefined
+            : bodyFor(rand, schema, route.path === '/api/runs/import' ? exportDoc : null);
       const headers: Record<string, string> = { cookie: actor.client.cookieHeader };
       const origin = isWellFormed ? 0 : rand.next();
       if (origin < 0.85) headers.origin = base;
@@ -613,21 +754,31 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
         fail(`${actor.name} ${method} ${target.slice(0, 160)}: no answer (${answer.message})`);
         const kind = (answer as NodeJS.ErrnoException).code ?? answer.message.slice(0, 40);
         networkErrors.set(kind, (networkErrors.get(kind) ?? 0) + 1);
-        if (process.env.FUZZ_VERBOSE) console.log(`  ${kind}: ${actor.name} ${method} ${target.slice(0, 80)} body ${body?.length ?? 'none'} ${headers['content-type'] ?? ''}`);
+        if (process.env.FUZZ_VERBOSE)
+          console.log(
+            `  ${kind}: ${actor.name} ${method} ${target.slice(0, 80)} body ${body?.length ?? 'none'} ${headers['content-type'] ?? ''}`,
+          );
         return;
       }
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       // A sender that deleted its own playground gets a new one in its place (the draws stay the same).
-      const deleted = method === 'DELETE' && answer.status === 204 && /^\/api\/playgrounds\/[^/]+$/.test(target) ? decodeURIComponent(target.split('/')[3]!) : null;
+      const deleted =
+        method === 'DELETE' && answer.status === 204 && /^\/api\/playgrounds\/[^/]+$/.test(target)
+          ? decodeURIComponent(target.split('/')[3]!)
+          : null;
       const slot = deleted === null ? -1 : actor.playgrounds.indexOf(deleted);
       if (slot >= 0 && deleted !== main) {
-        const again = await actor.client.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline', params: { tasks: 20, intervalMs: 0, drainMs: 300 } });
+        const again = await actor.client.request<PlaygroundInfo>('POST', '/api/playgrounds', {
+          scenario: 'pipeline',
+          params: { tasks: 20, intervalMs: 0, drainMs: 300 },
+        });
         if (again.status === 201) actor.playgrounds[slot] = again.body.id;
       }
       const counts = byRoute.get(`${method} ${route.path}`) ?? {};
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;
       byRoute.set(`${method} ${route.path}`, counts);
-      if (answer.status >= 500) fail(`${actor.name} ${method} ${target.slice(0, 160)} -> ${answer.status} ${answer.body.slice(0, 300)}`);
+      if (answer.status >= 500)
+        fail(`${actor.name} ${method} ${target.slice(0, 160)} -> ${answer.status} ${answer.body.slice(0, 300)}`);
       if (actor.name === 'stranger' && answer.status < 300 && revealsOwner(answer.body)) {
         fail(`stranger ${method} ${target.slice(0, 160)} -> ${answer.status}, revealing the owner's playground or run`);
       }
@@ -640,7 +791,8 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
         await operation();
         if (index % 150 === 0) {
           const check = await send(base, 'GET', '/api/health', {});
-          if (check instanceof Error || check.status !== 200) fail(`health check at operation ${index}: ${check instanceof Error ? check.message : check.status}`);
+          if (check instanceof Error || check.status !== 200)
+            fail(`health check at operation ${index}: ${check instanceof Error ? check.message : check.status}`);
         }
         if (!server.alive()) {
           fail(`the server exited at operation ${index}:\n${server.output().slice(-3000)}`);
@@ -652,25 +804,37 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
     const operations = Math.min(nextIndex, OPERATIONS);
     const lastCounters = [...ownerStream.probe.messages].reverse().find((m) => m.type === 'events');
     const doneByThen = lastCounters?.type === 'events' ? lastCounters.counters.collected : 0;
-    console.log(`fuzz seed ${seed}: the owner's run had ${doneByThen} of ${MAIN_TASKS} results collected when the fuzz ended`);
+    console.log(
+      `fuzz seed ${seed}: the owner's run had ${doneByThen} of ${MAIN_TASKS} results collected when the fuzz ended`,
+    );
     console.log(
       `fuzz seed ${seed}: ${operations} operations (${sent} HTTP), statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}, ` +
         `network errors ${JSON.stringify(Object.fromEntries(networkErrors))}, stream closes ${JSON.stringify(closeCodes.reduce<Record<number, number>>((n, c) => ({ ...n, [c]: (n[c] ?? 0) + 1 }), {}))}`,
     );
 
-    if (process.env.FUZZ_VERBOSE) for (const [key, counts] of [...byRoute].sort()) console.log(`  ${key}: ${JSON.stringify(counts)}`);
+    if (process.env.FUZZ_VERBOSE)
+      for (const [key, counts] of [...byRoute].sort()) console.log(`  ${key}: ${JSON.stringify(counts)}`);
 
     // The server lives and answers; the owner's run ends with every task in its place.
     expect(server.alive(), server.output().slice(-3000)).toBe(true);
     const healthAnswer = await send(base, 'GET', '/api/health', {});
     expect(healthAnswer instanceof Error ? healthAnswer.message : healthAnswer.status).toBe(200);
-    const ended = await ownerStream.probe.waitForEvent((event) => event.type === 'run:ended' && event.run === mainRun, 180_000);
+    const ended = await ownerStream.probe.waitForEvent(
+      (event) => event.type === 'run:ended' && event.run === mainRun,
+      180_000,
+    );
     const summary = (ended as { summary: RunSummary; reason: string }).summary;
     const { accounting } = summary;
     expect((ended as { reason: string }).reason).toBe('completed');
     expect(summary.sent).toBe(MAIN_TASKS);
     expect(accounting).toBeDefined();
-    const placed = accounting!.collected + accounting!.processed + accounting!.resultsLost + accounting!.lost + accounting!.external + accounting!.inFlight;
+    const placed =
+      accounting!.collected +
+      accounting!.processed +
+      accounting!.resultsLost +
+      accounting!.lost +
+      accounting!.external +
+      accounting!.inFlight;
     expect(placed, JSON.stringify(accounting)).toBe(summary.sent);
     expect(accounting).toMatchObject({ collected: MAIN_TASKS, lost: 0, resultsLost: 0, inFlight: 0, external: 0 });
     expect(summary.lost).toBe(0);
@@ -680,7 +844,13 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
       params: info.params,
       sink: info.sink.enabled,
       options: info.options,
-      workers: info.workers.map((w) => ({ id: w.id, transport: w.transport, mode: w.mode, workMs: w.workMs, connections: w.connections })),
+      workers: info.workers.map((w) => ({
+        id: w.id,
+        transport: w.transport,
+        mode: w.mode,
+        workMs: w.workMs,
+        connections: w.connections,
+      })),
     });
     expect(shape(after)).toEqual(shape(before));
 

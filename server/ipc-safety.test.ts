@@ -35,7 +35,10 @@ afterAll(async () => {
 });
 
 async function createPipeline(client: ApiClient, params: Record<string, unknown> = {}): Promise<string> {
-  const created = await client.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline', params: { tasks: 20, ...params } });
+  const created = await client.request<PlaygroundInfo>('POST', '/api/playgrounds', {
+    scenario: 'pipeline',
+    params: { tasks: 20, ...params },
+  });
   expect(created.status, created.text).toBe(201);
   return created.body.id;
 }
@@ -103,7 +106,9 @@ describe('control characters in endpoints', () => {
       ['ipc', `ipc://${policy.runtimeDir}/a\u001fb`],
       ['ipc', `ipc://${policy.runtimeDir}/a\u007fb`],
     ] as const) {
-      const answer = await visitor.request<ErrorBody>('PATCH', `/api/playgrounds/${playground}/endpoints/${name}`, { address });
+      const answer = await visitor.request<ErrorBody>('PATCH', `/api/playgrounds/${playground}/endpoints/${name}`, {
+        address,
+      });
       expectRefused(answer, 'endpoint.control');
     }
   });
@@ -141,7 +146,10 @@ describe('the probe fails closed', () => {
 describe('ipc paths are claimed server-wide', () => {
   it('a regular file at the sink ipc path survives the run; the sink binds another path of its own', async () => {
     const playground = await createPipeline(victim, { tasks: 50 });
-    expect((await victim.request('PATCH', `/api/playgrounds/${playground}/sink`, { enabled: true, transport: 'ipc' })).status).toBe(200);
+    expect(
+      (await victim.request('PATCH', `/api/playgrounds/${playground}/sink`, { enabled: true, transport: 'ipc' }))
+        .status,
+    ).toBe(200);
     const sinkPath = `${policy.runtimeDir}/${playground}-sink.ipc`;
     fs.writeFileSync(sinkPath, 'not a socket\n');
     const detail = await runToEnd(victim, playground);
@@ -158,7 +166,9 @@ describe('ipc paths are claimed server-wide', () => {
 
   it("a visitor cannot take another playground's ventilator or sink path, live or not", async () => {
     const target = await createPipeline(victim);
-    expect((await victim.request('PATCH', `/api/playgrounds/${target}/sink`, { enabled: true, transport: 'ipc' })).status).toBe(200);
+    expect(
+      (await victim.request('PATCH', `/api/playgrounds/${target}/sink`, { enabled: true, transport: 'ipc' })).status,
+    ).toBe(200);
     const attacker = await createPipeline(visitor);
     const ventPath = `${policy.runtimeDir}/${target}-vent.ipc`;
     const sinkPath = `${policy.runtimeDir}/${target}-sink.ipc`;

@@ -30,4 +30,6 @@ export const WORKER_PROCESS_ENTRY = RUNNING_BUILT
  * The recording writer thread's entry: the built one is JavaScript; from the sources, writer-thread.mjs registers
  * tsx in the thread and then loads writer-thread.ts.
  */
-export const WRITER_THREAD_ENTRY = RUNNING_BUILT ? new URL('./writer-thread.js', import.meta.url) : new URL('./recorder/writer-thread.mjs', import.meta.url);
+export const WRITER_THREAD_ENTRY = RUNNING_BUILT
+  ? new URL('./writer-thread.js', import.meta.url)
+  : new URL('./recorder/writer-thread.mjs', import.meta.url);

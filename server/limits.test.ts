@@ -34,7 +34,11 @@ async function create(visitor: Visitor, scenario = 'pipeline') {
   return await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario } });
 }
 
-function expectLimit(response: { statusCode: number; json: () => unknown; body: string }, key: string, status = 429): void {
+function expectLimit(
+  response: { statusCode: number; json: () => unknown; body: string },
+  key: string,
+  status = 429,
+): void {
   expect(response.statusCode, response.body).toBe(status);
   const body = response.json() as ErrorBody;
   expect(body.code).toBe('PG_ERR_LIMIT');
@@ -74,12 +78,26 @@ it('process workers per playground', async () => {
   const visitor = new Visitor(app);
   const { id } = (await create(visitor)).json<PlaygroundInfo>();
   for (let i = 0; i < 2; i++) {
-    const added = await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { mode: 'process', transport: 'tcp' } });
+    const added = await visitor.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${id}/workers`,
+      payload: { mode: 'process', transport: 'tcp' },
+    });
     expect(added.statusCode, added.body).toBe(201);
   }
-  expectLimit(await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { mode: 'process', transport: 'tcp' } }), 'limit.processWorkers');
+  expectLimit(
+    await visitor.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${id}/workers`,
+      payload: { mode: 'process', transport: 'tcp' },
+    }),
+    'limit.processWorkers',
+  );
   // In-process workers are still welcome.
-  expect((await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { transport: 'tcp' } })).statusCode).toBe(201);
+  expect(
+    (await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { transport: 'tcp' } }))
+      .statusCode,
+  ).toBe(201);
 });
 
 it('process workers on the whole server: a run that would pass the cap does not start, nor does a worker added live', async () => {
@@ -88,7 +106,11 @@ it('process workers on the whole server: a run that would pass the cap does not 
   const withProcesses = async (visitor: Visitor, count: number) => {
     const { id } = (await create(visitor)).json<PlaygroundInfo>();
     for (let i = 0; i < count; i++) {
-      const added = await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { mode: 'process', transport: 'tcp' } });
+      const added = await visitor.inject({
+        method: 'POST',
+        url: `/api/playgrounds/${id}/workers`,
+        payload: { mode: 'process', transport: 'tcp' },
+      });
       expect(added.statusCode, added.body).toBe(201);
     }
     return id;
@@ -102,9 +124,21 @@ it('process workers on the whole server: a run that would pass the cap does not 
   expectLimit(refused, 'limit.serverProcessWorkers');
   expect((refused.json() as ErrorBody).text?.params).toMatchObject({ max: 3, running: 2, wanted: 2 });
   // A third process worker added to the running playground is forked at once: 3, allowed; a fourth is not.
-  expect((await a.inject({ method: 'POST', url: `/api/playgrounds/${pa}/workers`, payload: { mode: 'process', transport: 'tcp' } })).statusCode).toBe(201);
+  expect(
+    (
+      await a.inject({
+        method: 'POST',
+        url: `/api/playgrounds/${pa}/workers`,
+        payload: { mode: 'process', transport: 'tcp' },
+      })
+    ).statusCode,
+  ).toBe(201);
   expectLimit(
-    await a.inject({ method: 'POST', url: `/api/playgrounds/${pa}/workers`, payload: { mode: 'process', transport: 'tcp' } }),
+    await a.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${pa}/workers`,
+      payload: { mode: 'process', transport: 'tcp' },
+    }),
     'limit.serverProcessWorkers',
   );
   // Once a's run has ended, b's may start.
@@ -123,17 +157,36 @@ it('tasks x payload bytes of one batch', async () => {
   const visitor = new Visitor(app);
   const { id } = (await create(visitor)).json<PlaygroundInfo>();
   const heavy = { tasks: 1000, payloadBytes: 2048 }; // 2,048,000 bytes > 1 MiB
-  expectLimit(await visitor.inject({ method: 'PATCH', url: `/api/playgrounds/${id}/params`, payload: heavy }), 'limit.runPayload');
-  expectLimit(await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs`, payload: { params: heavy } }), 'limit.runPayload');
+  expectLimit(
+    await visitor.inject({ method: 'PATCH', url: `/api/playgrounds/${id}/params`, payload: heavy }),
+    'limit.runPayload',
+  );
+  expectLimit(
+    await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs`, payload: { params: heavy } }),
+    'limit.runPayload',
+  );
   expect(app.playgrounds.get(id).params.tasks).not.toBe(1000);
   // Just under the budget is fine.
-  expect((await visitor.inject({ method: 'PATCH', url: `/api/playgrounds/${id}/params`, payload: { tasks: 512, payloadBytes: 2048 } })).statusCode).toBe(200);
+  expect(
+    (
+      await visitor.inject({
+        method: 'PATCH',
+        url: `/api/playgrounds/${id}/params`,
+        payload: { tasks: 512, payloadBytes: 2048 },
+      })
+    ).statusCode,
+  ).toBe(200);
 });
 
 it('imports: a file over the size limit, and more imports at once than the server takes', async () => {
   await start({ importBytes: 4096, importsAtOnce: 1 });
   const visitor = new Visitor(app);
-  const tooBig = await visitor.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload: ' '.repeat(5000) });
+  const tooBig = await visitor.inject({
+    method: 'POST',
+    url: '/api/runs/import',
+    headers: { 'content-type': 'application/json' },
+    payload: ' '.repeat(5000),
+  });
   expectLimit(tooBig, 'request.tooLarge', 413);
 
   // One import whose body is still arriving holds the only place (over a real socket: its body comes slowly).
@@ -160,7 +213,11 @@ it('imports: a file over the size limit, and more imports at once than the serve
   let second: Response;
   for (;;) {
     // The first request may not have reached the server yet: ask until it is counted (bounded).
-    second = await fetch(`${address}/api/runs/import`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
+    second = await fetch(`${address}/api/runs/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: '{}',
+    });
     if (second.status === 429 || Date.now() > holdsBy) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -171,7 +228,11 @@ it('imports: a file over the size limit, and more imports at once than the serve
   // The slow one finishes (refused as a file: it is no export), and the place is free again.
   slow.end(' '.repeat(3000 - '{"format":'.length));
   expect(await slowAnswer).toBe(400);
-  const third = await fetch(`${address}/api/runs/import`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
+  const third = await fetch(`${address}/api/runs/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: '{}',
+  });
   expect(third.status).toBe(400);
   expect(((await third.json()) as ErrorBody).code).toBe('PG_ERR_IMPORT');
 });

@@ -47,7 +47,11 @@ export const DEFAULT_LIMITS: ServerLimits = {
 /** Flag name, environment variable and unit of every limit (server/main.ts reads them, the README lists them). */
 export const LIMIT_SETTINGS: Record<keyof ServerLimits, { flag: string; env: string; unit: 'count' | 'MiB' }> = {
   playgrounds: { flag: 'max-playgrounds', env: 'PLAYGROUND_MAX_PLAYGROUNDS', unit: 'count' },
-  playgroundsPerVisitor: { flag: 'max-playgrounds-per-visitor', env: 'PLAYGROUND_MAX_PLAYGROUNDS_PER_VISITOR', unit: 'count' },
+  playgroundsPerVisitor: {
+    flag: 'max-playgrounds-per-visitor',
+    env: 'PLAYGROUND_MAX_PLAYGROUNDS_PER_VISITOR',
+    unit: 'count',
+  },
   workersPerPlayground: { flag: 'max-workers', env: 'PLAYGROUND_MAX_WORKERS', unit: 'count' },
   processWorkersPerPlayground: { flag: 'max-process-workers', env: 'PLAYGROUND_MAX_PROCESS_WORKERS', unit: 'count' },
   processWorkers: { flag: 'max-server-process-workers', env: 'PLAYGROUND_MAX_SERVER_PROCESS_WORKERS', unit: 'count' },

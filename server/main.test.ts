@@ -22,16 +22,24 @@ async function waitForUrl(output: () => string, timeoutMs: number): Promise<stri
 
 it('serves on 127.0.0.1 and shuts down cleanly on SIGTERM, removing its ipc files', async () => {
   policy = testPolicy();
-  const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir], 30_000);
+  const server = run(
+    'node_modules/.bin/tsx',
+    ['server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir],
+    30_000,
+  );
   const base = await waitForUrl(server.output, 20_000);
   const fetch = visitorFetch(); // one visitor: it keeps the session cookie, as a browser would
-  const playground = (await (await fetch(`${base}/api/playgrounds`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    // No workers: the ventilator binds tcp and ipc, then blocks on its first send.
-    body: JSON.stringify({ scenario: 'pipeline', params: { builtInWorkers: false, tasks: 10 } }),
-  })).json()) as PlaygroundInfo;
-  const { run: runId } = (await (await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })).json()) as { run: string };
+  const playground = (await (
+    await fetch(`${base}/api/playgrounds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      // No workers: the ventilator binds tcp and ipc, then blocks on its first send.
+      body: JSON.stringify({ scenario: 'pipeline', params: { builtInWorkers: false, tasks: 10 } }),
+    })
+  ).json()) as PlaygroundInfo;
+  const { run: runId } = (await (
+    await fetch(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })
+  ).json()) as { run: string };
 
   // Poll the API (bounded) until both endpoints are bound.
   let detail: RunDetail | null = null;

@@ -37,7 +37,11 @@ Limits (README, "Operator settings"; sizes in MiB):
 ${LIMITS_USAGE}`;
 
 /** "a, b" -> ["a", "b"]: lists given in one environment variable. */
-const listFromEnv = (value: string | undefined): string[] => (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+const listFromEnv = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 function parseFlags() {
   try {
@@ -49,12 +53,23 @@ function parseFlags() {
         'runtime-dir': { type: 'string', default: process.env.PLAYGROUND_RUNTIME_DIR },
         db: { type: 'string', default: process.env.PLAYGROUND_DB },
         'allowed-host': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_HOSTS) },
-        'allowed-origin': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_ALLOWED_ORIGINS) },
+        'allowed-origin': {
+          type: 'string',
+          multiple: true,
+          default: listFromEnv(process.env.PLAYGROUND_ALLOWED_ORIGINS),
+        },
         'trust-proxy': { type: 'boolean', default: process.env.PLAYGROUND_TRUST_PROXY === '1' },
-        'frame-ancestors': { type: 'string', multiple: true, default: listFromEnv(process.env.PLAYGROUND_FRAME_ANCESTORS) },
+        'frame-ancestors': {
+          type: 'string',
+          multiple: true,
+          default: listFromEnv(process.env.PLAYGROUND_FRAME_ANCESTORS),
+        },
         help: { type: 'boolean', default: false },
         ...Object.fromEntries(
-          LIMIT_NAMES.map((name) => [LIMIT_SETTINGS[name].flag, { type: 'string' as const, default: process.env[LIMIT_SETTINGS[name].env] }]),
+          LIMIT_NAMES.map((name) => [
+            LIMIT_SETTINGS[name].flag,
+            { type: 'string' as const, default: process.env[LIMIT_SETTINGS[name].env] },
+          ]),
         ),
       },
     });
@@ -64,16 +79,20 @@ function parseFlags() {
       const given = (values as Record<string, unknown>)[flag] as string | undefined;
       if (given === undefined || given === '') continue;
       const value = Number(given);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a whole number of at least 1, not "${given}"`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`--${flag} must be a whole number of at least 1, not "${given}"`);
       limits[name] = unit === 'MiB' ? value * MiB : value;
     }
     const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not "${values.port}"`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new Error(`--port must be 0-65535, not "${values.port}"`);
     for (const origin of values['allowed-origin']) {
-      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
+      if (!/^https?:\/\/[^/\s]+$/.test(origin))
+        throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
     }
     for (const origin of values['frame-ancestors']) {
-      if (frameAncestorOrigin(origin) === null) throw new Error(`--frame-ancestors must look like https://example.org, not "${origin}"`);
+      if (frameAncestorOrigin(origin) === null)
+        throw new Error(`--frame-ancestors must look like https://example.org, not "${origin}"`);
     }
     return { ...values, port, limits };
   } catch (error) {
@@ -115,7 +134,10 @@ const app = await buildApp({
   }),
   store: db,
   // The names this server is reached by: what it listens on and exposes, and what the operator adds.
-  site: { allowedHosts: [flags.host, ...flags.expose, ...flags['allowed-host']], allowedOrigins: flags['allowed-origin'] },
+  site: {
+    allowedHosts: [flags.host, ...flags.expose, ...flags['allowed-host']],
+    allowedOrigins: flags['allowed-origin'],
+  },
   trustProxy: flags['trust-proxy'],
   frameAncestors: flags['frame-ancestors'],
   limits: flags.limits,

@@ -26,7 +26,8 @@ afterAll(async () => {
   policy?.cleanup();
 });
 
-const errors = (messages: ServerMessage[]) => messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
+const errors = (messages: ServerMessage[]) =>
+  messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
 
 /** After the odd frames, a valid command still works on the same connection: the connection is alive. */
 async function stillServes(stream: Awaited<ReturnType<ApiClient['stream']>>): Promise<void> {
@@ -50,14 +51,21 @@ it('text frames that are not UTF-8 are answered with an error each, logged once 
   for (let i = 0; i < 5; i++) stream.socket.send(invalid, { binary: false });
   const deadline = Date.now() + 10_000;
   while (errors(stream.probe.messages).length < 5) {
-    if (Date.now() > deadline) throw new Error(`only ${errors(stream.probe.messages).length} answers; closed: ${stream.socket.readyState}`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${errors(stream.probe.messages).length} answers; closed: ${stream.socket.readyState}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  expect(new Set(errors(stream.probe.messages).map((m) => `${m.code} ${m.text?.key}`))).toEqual(new Set(['PG_ERR_BAD_MESSAGE message.notUtf8']));
+  expect(new Set(errors(stream.probe.messages).map((m) => `${m.code} ${m.text?.key}`))).toEqual(
+    new Set(['PG_ERR_BAD_MESSAGE message.notUtf8']),
+  );
   await stillServes(stream);
   stream.socket.close();
 
-  const logged = server.output().slice(before).split('\n').filter((line) => /utf-?8/i.test(line));
+  const logged = server
+    .output()
+    .slice(before)
+    .split('\n')
+    .filter((line) => /utf-?8/i.test(line));
   expect(logged).toHaveLength(1);
   // pino's levels: 40 is warn, 50 error.
   expect(logged[0]).toMatch(/"level":40/);

@@ -39,7 +39,7 @@ function workerProcessesUnder(root: number): number[] {
     .filter((match): match is RegExpExecArray => match !== null)
     .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args ?? '' }));
   const under = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const row of rows) {
       if (under.has(row.ppid) && !under.has(row.pid)) {
@@ -55,7 +55,10 @@ it(`survives ${RESTARTS} restarts ${APART_MS} ms apart on a process worker, whic
   const created = await api.request<PlaygroundInfo>('POST', '/api/playgrounds', { scenario: 'pipeline' });
   expect(created.status, created.text).toBe(201);
   const playground = created.body.id;
-  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, { transport: 'tcp', mode: 'process' });
+  const added = await api.request<WorkerInfo>('POST', `/api/playgrounds/${playground}/workers`, {
+    transport: 'tcp',
+    mode: 'process',
+  });
   expect(added.status, added.text).toBe(201);
   const worker = added.body.id;
   const started = await api.request<{ run: string }>('POST', `/api/playgrounds/${playground}/runs`, {
@@ -70,8 +73,13 @@ it(`survives ${RESTARTS} restarts ${APART_MS} ms apart on a process worker, whic
   for (let i = 0; i < RESTARTS && server.alive(); i++) {
     answers.push(
       api
-        .request<ErrorBody | WorkerInfo>('POST', `/api/playgrounds/${playground}/workers/${worker}/signal`, { signal: 'restart' })
-        .catch((error: Error) => ({ status: 0, body: { code: 'PG_ERR_INTERNAL', message: error.message } as ErrorBody })),
+        .request<ErrorBody | WorkerInfo>('POST', `/api/playgrounds/${playground}/workers/${worker}/signal`, {
+          signal: 'restart',
+        })
+        .catch((error: Error) => ({
+          status: 0,
+          body: { code: 'PG_ERR_INTERNAL', message: error.message } as ErrorBody,
+        })),
     );
     await new Promise((resolve) => setTimeout(resolve, APART_MS));
   }
@@ -79,9 +87,14 @@ it(`survives ${RESTARTS} restarts ${APART_MS} ms apart on a process worker, whic
   expect(server.alive(), server.output().slice(-2000)).toBe(true);
   // Each answer is either accepted or a clear refusal while a restart is under way; never a crash or a 500.
   const statuses = new Set(settled.map((answer) => answer.status));
-  expect([...statuses].every((status) => status === 200 || status === 429), JSON.stringify([...statuses])).toBe(true);
+  expect(
+    [...statuses].every((status) => status === 200 || status === 429),
+    JSON.stringify([...statuses]),
+  ).toBe(true);
   // A restart takes longer than 5 ms (the old process closes, a new one is forked): some are refused, for sure.
-  const refusals = settled.filter((answer) => answer.status === 429).map((answer) => (answer.body as ErrorBody).text?.key);
+  const refusals = settled
+    .filter((answer) => answer.status === 429)
+    .map((answer) => (answer.body as ErrorBody).text?.key);
   expect(refusals.length).toBeGreaterThan(0);
   expect(new Set(refusals)).toEqual(new Set(['worker.restarting']));
   expect(settled.filter((answer) => answer.status === 200).length).toBeGreaterThan(0);
@@ -92,7 +105,9 @@ it(`survives ${RESTARTS} restarts ${APART_MS} ms apart on a process worker, whic
   const deadline = Date.now() + 20_000;
   let info: WorkerInfo | undefined;
   for (;;) {
-    info = (await api.request<PlaygroundInfo>('GET', `/api/playgrounds/${playground}`)).body.workers.find((w) => w.id === worker);
+    info = (await api.request<PlaygroundInfo>('GET', `/api/playgrounds/${playground}`)).body.workers.find(
+      (w) => w.id === worker,
+    );
     if (info?.state === 'connected' && info.pid !== null) break;
     if (Date.now() > deadline) throw new Error(`worker not back after 20 s: ${JSON.stringify(info)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -106,7 +121,8 @@ it(`survives ${RESTARTS} restarts ${APART_MS} ms apart on a process worker, whic
 
   // ... and takes tasks again.
   const receivedNow = async () =>
-    (await api.request<RunDetail>('GET', `/api/playgrounds/${playground}/runs/${run}`)).body.summary.received[worker] ?? 0;
+    (await api.request<RunDetail>('GET', `/api/playgrounds/${playground}/runs/${run}`)).body.summary.received[worker] ??
+    0;
   const before = await receivedNow();
   const busy = Date.now() + 20_000;
   while ((await receivedNow()) <= before) {

@@ -24,7 +24,12 @@ beforeAll(async () => {
   policy = testPolicy();
   // The command rate limit (command-flood.test.ts) would close this connection after a few dozen subscribes; raised
   // here so that all 600 reach the stream and what bounds the memory is the connection's budget of unsent bytes.
-  server = await startServer(policy.runtimeDir, undefined, ['--commands-per-second', '1000', '--command-burst', '1000']);
+  server = await startServer(policy.runtimeDir, undefined, [
+    '--commands-per-second',
+    '1000',
+    '--command-burst',
+    '1000',
+  ]);
   api = new ApiClient(server.base);
 });
 
@@ -71,19 +76,32 @@ it(`a reader that never reads and subscribes ${SUBSCRIBES} times from seq 0 cost
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const growth = peak - baseline;
-  console.log(`server RSS ${baseline.toFixed(0)} MiB -> peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)}); slowest health ${slowestHealthMs} ms`);
+  console.log(
+    `server RSS ${baseline.toFixed(0)} MiB -> peak ${peak.toFixed(0)} MiB (+${growth.toFixed(0)}); slowest health ${slowestHealthMs} ms`,
+  );
   expect(growth).toBeLessThan(MAX_GROWTH_MIB);
-  expect(holdsConnection(pid, serverPort, clientPort), 'the server still holds the connection of a reader that reads nothing').toBe(false);
+  expect(
+    holdsConnection(pid, serverPort, clientPort),
+    'the server still holds the connection of a reader that reads nothing',
+  ).toBe(false);
 
   // Reading again, the client learns it was closed (with the reason, when the close frame made it out in time).
   tcp.resume();
-  const code = await Promise.race([closed, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no close within 30 s')), 30_000))]);
+  const code = await Promise.race([
+    closed,
+    new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no close within 30 s')), 30_000)),
+  ]);
   expect([4008, 1006]).toContain(code);
   expect(server.output()).toMatch(/slow reader/);
 
   // The server is fine: a fresh watcher gets hello and live events, the run stops cleanly.
   const fresh = await api.stream(playground);
-  fresh.socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: (await api.request<PlaygroundInfo>('GET', `/api/playgrounds/${playground}`)).body.lastSeq }));
+  fresh.socket.send(
+    JSON.stringify({
+      type: 'subscribe',
+      sinceSeq: (await api.request<PlaygroundInfo>('GET', `/api/playgrounds/${playground}`)).body.lastSeq,
+    }),
+  );
   await fresh.probe.waitFor((message) => message.type === 'events' && message.events.length > 0);
   fresh.socket.close();
   expect((await api.request('POST', `/api/playgrounds/${playground}/runs/stop`)).status).toBe(200);

@@ -33,7 +33,11 @@ export function waitForEvent<T extends PlaygroundEvent>(
   predicate: (event: PlaygroundEvent) => event is T,
   timeoutMs?: number,
 ): Promise<T>;
-export function waitForEvent(playground: Playground, predicate: (event: PlaygroundEvent) => boolean, timeoutMs?: number): Promise<PlaygroundEvent>;
+export function waitForEvent(
+  playground: Playground,
+  predicate: (event: PlaygroundEvent) => boolean,
+  timeoutMs?: number,
+): Promise<PlaygroundEvent>;
 export function waitForEvent(
   playground: Playground,
   predicate: (event: PlaygroundEvent) => boolean,
@@ -59,7 +63,8 @@ export function waitForEvent(
 export function runEnded(playground: Playground, run: string, timeoutMs = 20_000) {
   return waitForEvent(
     playground,
-    (event): event is Extract<PlaygroundEvent, { type: 'run:ended' }> => event.type === 'run:ended' && event.run === run,
+    (event): event is Extract<PlaygroundEvent, { type: 'run:ended' }> =>
+      event.type === 'run:ended' && event.run === run,
     timeoutMs,
   );
 }
@@ -122,7 +127,10 @@ export class StreamProbe {
       const found = this.messages.find(predicate);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching message within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching message within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {
@@ -169,7 +177,9 @@ export class Visitor {
   /** app.inject with this visitor's cookie (unless the request sets its own cookie header). */
   async inject(request: string | InjectOptions): Promise<LightMyRequestResponse> {
     const options: InjectOptions = typeof request === 'string' ? { url: request } : request;
-    const headers: Record<string, string | string[] | number | undefined> = { ...(options.headers as Record<string, string>) };
+    const headers: Record<string, string | string[] | number | undefined> = {
+      ...(options.headers as Record<string, string>),
+    };
     if (this.cookie && headers.cookie === undefined) headers.cookie = this.cookie;
     const response = await this.app.inject({ ...options, headers });
     this.cookie = sessionCookieOf(response.headers['set-cookie']) ?? this.cookie;
@@ -188,18 +198,31 @@ export class Visitor {
    */
   async injectWS(
     url: string,
-    options: { probe?: StreamProbe; headers?: Record<string, string | undefined>; onInit?: (socket: WebSocket) => void } = {},
+    options: {
+      probe?: StreamProbe;
+      headers?: Record<string, string | undefined>;
+      onInit?: (socket: WebSocket) => void;
+    } = {},
   ): Promise<WebSocket> {
     const cookie = await this.session();
     const headers = Object.fromEntries(
-      Object.entries({ host: 'localhost', origin: this.origin, cookie: cookie ?? undefined, ...options.headers }).filter(([, value]) => value !== undefined),
+      Object.entries({
+        host: 'localhost',
+        origin: this.origin,
+        cookie: cookie ?? undefined,
+        ...options.headers,
+      }).filter(([, value]) => value !== undefined),
     );
-    return await this.app.injectWS(url, { headers }, {
-      onInit: (ws) => {
-        options.probe?.attach(ws);
-        options.onInit?.(ws);
+    return await this.app.injectWS(
+      url,
+      { headers },
+      {
+        onInit: (ws) => {
+          options.probe?.attach(ws);
+          options.onInit?.(ws);
+        },
       },
-    });
+    );
   }
 }
 
@@ -249,7 +272,11 @@ export function run(command: string, args: string[], timeoutMs: number, options:
   const exited = new Promise<Exited>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `${command} ${args.join(' ')} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

@@ -25,7 +25,11 @@ export interface LiveServer {
  */
 export async function startServer(runtimeDir: string, timeoutMs = 20_000, args: string[] = []): Promise<LiveServer> {
   // --db :memory:: nothing lands in the user's data folder.
-  const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', runtimeDir, '--db', ':memory:', ...args], 10 * 60_000);
+  const server = run(
+    'node_modules/.bin/tsx',
+    ['server/main.ts', '--port', '0', '--runtime-dir', runtimeDir, '--db', ':memory:', ...args],
+    10 * 60_000,
+  );
   let stderr = '';
   server.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let ended = false;
@@ -36,7 +40,8 @@ export async function startServer(runtimeDir: string, timeoutMs = 20_000, args: 
   while (!base) {
     base = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(server.output())?.[1] ?? null;
     if (base) break;
-    if (ended || Date.now() > deadline) throw new Error(`server printed no URL within ${timeoutMs} ms: ${server.output()}`);
+    if (ended || Date.now() > deadline)
+      throw new Error(`server printed no URL within ${timeoutMs} ms: ${server.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
@@ -68,7 +73,12 @@ export class ApiClient {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<ApiAnswer<T>> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<ApiAnswer<T>> {
     const headers: Record<string, string> = { origin: this.base };
     if (this.#cookies.size > 0) headers.cookie = this.cookieHeader;
     let payload: string | undefined;
@@ -76,7 +86,12 @@ export class ApiClient {
       headers['content-type'] = contentType;
       payload = typeof body === 'string' ? body : JSON.stringify(body);
     }
-    const response = await fetch(`${this.base}${path}`, { method, headers, body: payload, signal: AbortSignal.timeout(20_000) });
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers,
+      body: payload,
+      signal: AbortSignal.timeout(20_000),
+    });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair = ''] = cookie.split(';');
       const at = pair.indexOf('=');
@@ -96,7 +111,9 @@ export class ApiClient {
   async stream(playground: string): Promise<{ socket: WebSocket; probe: StreamProbe; closed: Promise<number> }> {
     const headers: Record<string, string> = { origin: this.base };
     if (this.#cookies.size > 0) headers.cookie = this.cookieHeader;
-    const socket = new WebSocket(`${this.base.replace(/^http/, 'ws')}/api/playgrounds/${playground}/stream`, { headers });
+    const socket = new WebSocket(`${this.base.replace(/^http/, 'ws')}/api/playgrounds/${playground}/stream`, {
+      headers,
+    });
     const probe = new StreamProbe();
     probe.attach(socket);
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
@@ -111,7 +128,8 @@ export class ApiClient {
     for (;;) {
       const { status, body } = await this.request<RunDetail>('GET', `/api/playgrounds/${playground}/runs/${runId}`);
       if (status === 200 && body.endedAt) return body;
-      if (Date.now() > deadline) throw new Error(`run ${runId} had not ended after ${timeoutMs} ms (last answer ${status})`);
+      if (Date.now() > deadline)
+        throw new Error(`run ${runId} had not ended after ${timeoutMs} ms (last answer ${status})`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -59,7 +59,11 @@ export function* syntheticEvents(run: string, options: SyntheticOptions): Genera
 }
 
 /** Resolves once `condition()` is truthy (checked every 10 ms); rejects after timeoutMs, saying what it waited for. */
-export async function until<T>(condition: () => T | undefined | null | false, what: string, timeoutMs = 5000): Promise<T> {
+export async function until<T>(
+  condition: () => T | undefined | null | false,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = condition();

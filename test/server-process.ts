@@ -23,7 +23,7 @@ function processes(): ProcessRow[] {
 export function descendantsOf(root: number): ProcessRow[] {
   const rows = processes();
   const under = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const row of rows) {
       if (under.has(row.ppid) && !under.has(row.pid)) {
@@ -40,7 +40,9 @@ export function descendantsOf(root: number): ProcessRow[] {
  * launcher itself when it runs the server in its own process.
  */
 export function serverPid(launcher: number): number {
-  const server = descendantsOf(launcher).find((row) => row.args.includes('server/main.ts') && !row.args.includes('worker-process'));
+  const server = descendantsOf(launcher).find(
+    (row) => row.args.includes('server/main.ts') && !row.args.includes('worker-process'),
+  );
   return server?.pid ?? launcher;
 }
 

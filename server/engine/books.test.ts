@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { MessageBook } from './books.ts';
 
-function send(book: MessageBook, sender: string, body: string, targets: { candidates: string[]; fanOut: boolean }[]): number {
+function send(
+  book: MessageBook,
+  sender: string,
+  body: string,
+  targets: { candidates: string[]; fanOut: boolean }[],
+): number {
   const message = book.nextMessage();
   book.recordSend(message, sender, body, targets);
   return message;
@@ -19,12 +24,20 @@ describe('MessageBook', () => {
     expect(book.recordReceive('w1', 'x')).toEqual({ message: b, from: 'push', drops: [] });
     // Nothing of ours was waiting for it: a peer we do not control sent it.
     expect(book.recordReceive('w1', 'x')).toEqual({ message: null, from: null, drops: [] });
-    expect(book.summary(1)).toMatchObject({ sent: 2, copies: 2, delivered: 2, inFlight: 0, nodes: { w1: { received: 2 }, w2: { received: 1 } } });
+    expect(book.summary(1)).toMatchObject({
+      sent: 2,
+      copies: 2,
+      delivered: 2,
+      inFlight: 0,
+      nodes: { w1: { received: 2 }, w2: { received: 1 } },
+    });
   });
 
-  it('a subscriber\'s first delivery proves the older copies lost to the slow joiner, a later one to the HWM', () => {
+  it("a subscriber's first delivery proves the older copies lost to the slow joiner, a later one to the HWM", () => {
     const book = new MessageBook();
-    const ids = ['a', 'b', 'c', 'd', 'e', 'f'].map((body) => send(book, 'pub', body, [{ candidates: ['sub'], fanOut: true }]));
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'].map((body) =>
+      send(book, 'pub', body, [{ candidates: ['sub'], fanOut: true }]),
+    );
     expect(book.recordReceive('sub', 'c').drops).toEqual([
       { message: ids[0], node: 'pub', peer: 'sub', reason: 'not-subscribed' },
       { message: ids[1], node: 'pub', peer: 'sub', reason: 'not-subscribed' },
@@ -33,10 +46,16 @@ describe('MessageBook', () => {
       { message: ids[3], node: 'pub', peer: 'sub', reason: 'hwm' },
       { message: ids[4], node: 'pub', peer: 'sub', reason: 'hwm' },
     ]);
-    expect(book.summary(1)).toMatchObject({ copies: 6, delivered: 2, dropped: 4, droppedBy: { 'not-subscribed': 2, hwm: 2 }, inFlight: 0 });
+    expect(book.summary(1)).toMatchObject({
+      copies: 6,
+      delivered: 2,
+      dropped: 4,
+      droppedBy: { 'not-subscribed': 2, hwm: 2 },
+      inFlight: 0,
+    });
   });
 
-  it('settles what is left at the end, places every copy once, and counts a stopped run\'s as in flight', () => {
+  it("settles what is left at the end, places every copy once, and counts a stopped run's as in flight", () => {
     const book = new MessageBook();
     send(book, 'pub', 'late', [{ candidates: ['reader'], fanOut: true }]);
     send(book, 'pub', 'never', [{ candidates: ['quitter'], fanOut: true }]);
@@ -45,7 +64,12 @@ describe('MessageBook', () => {
     book.recordDrop(book.nextMessage(), 'pub', 'brasil gol', { node: 'pub', peer: 'fan', reason: 'filtered' });
     const stoppedBook = structuredClone(book.summary(1));
     expect(stoppedBook.inFlight).toBe(4);
-    const drops = book.settle({ stopped: false, stoppedNodes: new Set(['quitter']), externalPeers: new Set(['rep']), refusedNodes: new Set() });
+    const drops = book.settle({
+      stopped: false,
+      stoppedNodes: new Set(['quitter']),
+      externalPeers: new Set(['rep']),
+      refusedNodes: new Set(),
+    });
     expect(drops.map((d) => d.reason).sort()).toEqual(['closed', 'not-subscribed']);
     const summary = book.summary(2);
     // The reply went to a peer we do not control; the request's copy was for a REP that had one too.

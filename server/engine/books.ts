@@ -89,10 +89,22 @@ export class MessageBook {
    * (round-robin), `fanOut` gives each its own copy. No candidate: the copy is pending for peers we do not
    * control; the end of the run decides it.
    */
-  recordSend(message: number, sender: string, body: string, targets: { candidates: readonly string[]; fanOut: boolean }[]): void {
+  recordSend(
+    message: number,
+    sender: string,
+    body: string,
+    targets: { candidates: readonly string[]; fanOut: boolean }[],
+  ): void {
     this.#sentBy.set(sender, (this.#sentBy.get(sender) ?? 0) + 1);
     for (const target of targets) {
-      const copy: Copy = { message, sender, body, candidates: target.candidates, fanOut: target.fanOut, state: 'pending' };
+      const copy: Copy = {
+        message,
+        sender,
+        body,
+        candidates: target.candidates,
+        fanOut: target.fanOut,
+        state: 'pending',
+      };
       this.#copies++;
       this.#open.add(copy);
       for (const candidate of target.candidates) {
@@ -160,7 +172,12 @@ export class MessageBook {
     for (const copy of [...this.#open]) {
       if (copy.sender !== sender) continue;
       this.#settle(copy, 'dropped', 'refused');
-      drops.push({ message: copy.message, node: copy.candidates[0] ?? sender, peer: copy.candidates[0] ?? null, reason: 'refused' });
+      drops.push({
+        message: copy.message,
+        node: copy.candidates[0] ?? sender,
+        peer: copy.candidates[0] ?? null,
+        reason: 'refused',
+      });
     }
     return drops;
   }
@@ -243,6 +260,9 @@ export class MessageBook {
   }
 
   #sweep(receiver: string, list: Copy[]): void {
-    this.#pendingFor.set(receiver, list.filter((copy) => copy.state === 'pending'));
+    this.#pendingFor.set(
+      receiver,
+      list.filter((copy) => copy.state === 'pending'),
+    );
   }
 }

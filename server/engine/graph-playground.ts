@@ -19,14 +19,24 @@ import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
-import { addGraphEvent, emptyGraphCounters, type GraphCounters, type GraphPlaygroundInfo } from '../../shared/protocol/graph-stream.ts';
+import {
+  addGraphEvent,
+  emptyGraphCounters,
+  type GraphCounters,
+  type GraphPlaygroundInfo,
+} from '../../shared/protocol/graph-stream.ts';
 
 /** Graph scenarios the server offers, by id. */
-export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]));
+export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(
+  SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]),
+);
 
 /** A graph that cannot run, said in a text a page can translate ([H2]). */
 function graphRefusal(problems: readonly { where: string; problem: string }[]): CodedError {
-  return new CodedError('PG_ERR_VALIDATION', text('graph.invalid', { problems: problems.map((p) => `${p.where}: ${p.problem}`).join('; ') }));
+  return new CodedError(
+    'PG_ERR_VALIDATION',
+    text('graph.invalid', { problems: problems.map((p) => `${p.where}: ${p.problem}`).join('; ') }),
+  );
 }
 
 export type { GraphPlaygroundInfo };
@@ -43,7 +53,10 @@ export interface GraphPlaygroundOptions {
 }
 
 export class GraphPlayground {
-  readonly id = `gr-${randomBytes(16).toString('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 20)}`;
+  readonly id = `gr-${randomBytes(16)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 20)}`;
   readonly log = new RunLog();
   readonly access: PlaygroundAccess;
   lastActivity = Date.now();
@@ -65,9 +78,15 @@ export class GraphPlayground {
     options.claims.register(this.id);
   }
 
-  static #checked(graph: GraphSpec, options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes'>): GraphSpec {
+  static #checked(
+    graph: GraphSpec,
+    options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes'>,
+  ): GraphSpec {
     if (graph.nodes.length > options.maxNodes) {
-      throw new CodedError('PG_ERR_LIMIT', text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }));
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }),
+      );
     }
     const problems = checkGraph(graph, { allowIncompatible: options.allowIncompatible });
     if (problems.length > 0) throw graphRefusal(problems);
@@ -220,12 +239,18 @@ export class GraphRegistry {
   }
 
   /** A new graph playground of `owner`: a scenario of the server's, or a graph of its own. */
-  create(owner: string | null, request: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean }): GraphPlayground {
+  create(
+    owner: string | null,
+    request: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean },
+  ): GraphPlayground {
     const scenario = request.graph ? undefined : GRAPH_SCENARIOS.get(request.scenario ?? 'series-1');
     if (!request.graph && !scenario) {
       throw new CodedError(
         'PG_ERR_NOT_FOUND',
-        text('scenario.unknown', { scenario: (request.scenario ?? '').slice(0, 40), known: [...GRAPH_SCENARIOS.keys()].join(', ') }),
+        text('scenario.unknown', {
+          scenario: (request.scenario ?? '').slice(0, 40),
+          known: [...GRAPH_SCENARIOS.keys()].join(', '),
+        }),
       );
     }
     const others = this.#options.othersOpen?.(owner) ?? { total: 0, owned: 0 };
@@ -235,7 +260,10 @@ export class GraphRegistry {
     if (owner !== null) {
       const own = this.list().filter((p) => p.owner === owner).length + others.owned;
       if (own >= this.#options.maxPlaygroundsPerVisitor) {
-        throw new CodedError('PG_ERR_LIMIT', text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+        throw new CodedError(
+          'PG_ERR_LIMIT',
+          text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }),
+        );
       }
     }
     const playground = new GraphPlayground({
@@ -260,8 +288,13 @@ export class GraphRegistry {
   forVisitor(id: string, visitor: string | null, needed: Role): GraphPlayground {
     const playground = this.#playgrounds.get(id);
     const role = playground?.access.roleOf(visitor) ?? null;
-    if (!playground || role === null) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
-    if (!allows(role, needed)) throw new CodedError('PG_ERR_FORBIDDEN', text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    if (!playground || role === null)
+      throw new CodedError('PG_ERR_NOT_FOUND', text('playground.unknown', { playground: id.slice(0, 64) }));
+    if (!allows(role, needed))
+      throw new CodedError(
+        'PG_ERR_FORBIDDEN',
+        text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }),
+      );
     return playground;
   }
 
@@ -271,7 +304,10 @@ export class GraphRegistry {
 
   /** Playgrounds open now, in all and owned by `visitor` (for the other kind's caps). */
   open(visitor: string | null): { total: number; owned: number } {
-    return { total: this.#playgrounds.size, owned: visitor === null ? 0 : this.list().filter((p) => p.owner === visitor).length };
+    return {
+      total: this.#playgrounds.size,
+      owned: visitor === null ? 0 : this.list().filter((p) => p.owner === visitor).length,
+    };
   }
 
   async remove(id: string): Promise<void> {

@@ -50,7 +50,9 @@ async function runToEnd(graph: GraphSpec, options: { allowIncompatible?: boolean
   const { run, events } = await start(graph, options);
   const summary = await Promise.race([
     run.done,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), options.timeoutMs ?? 20_000)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the run did not end')), options.timeoutMs ?? 20_000),
+    ),
   ]);
   checkIdentity(summary);
   const ended = of(events, 'graph:ended');
@@ -69,7 +71,8 @@ function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: 
 }
 
 const sentBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:sent').filter((e) => e.node === node);
-const receivedBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:received').filter((e) => e.node === node);
+const receivedBy = (events: PlaygroundEvent[], node: string) =>
+  of(events, 'message:received').filter((e) => e.node === node);
 
 describe('REQ/REP through the engine', () => {
   it('[G2] the series\' part 1: strict alternation, each request and reply attributed both ways, "q" stops the server', async () => {
@@ -79,7 +82,11 @@ describe('REQ/REP through the engine', () => {
         {
           id: 'client',
           socket: 'REQ',
-          role: { kind: 'request', messages: { kind: 'template', template: '{int:1-1000}:{int:1-1000}', count: 50, seed: 7 }, last: 'q' },
+          role: {
+            kind: 'request',
+            messages: { kind: 'template', template: '{int:1-1000}:{int:1-1000}', count: 50, seed: 7 },
+            last: 'q',
+          },
         },
         { id: 'server', socket: 'REP', role: { kind: 'reply', transform: 'sum' }, stop: { onMessage: 'q' } },
       ],
@@ -87,10 +94,20 @@ describe('REQ/REP through the engine', () => {
     });
     expect(ended.reason).toBe('completed');
     // The client's own events alternate: sent, received, sent, received ... then the unanswered "q".
-    const clientTrail = events.filter((e) => (e.type === 'message:sent' || e.type === 'message:received') && e.node === 'client').map((e) => e.type);
-    expect(clientTrail).toEqual([...Array.from({ length: 50 }, () => ['message:sent', 'message:received']).flat(), 'message:sent']);
-    const serverTrail = events.filter((e) => (e.type === 'message:sent' || e.type === 'message:received') && e.node === 'server').map((e) => e.type);
-    expect(serverTrail).toEqual([...Array.from({ length: 50 }, () => ['message:received', 'message:sent']).flat(), 'message:received']);
+    const clientTrail = events
+      .filter((e) => (e.type === 'message:sent' || e.type === 'message:received') && e.node === 'client')
+      .map((e) => e.type);
+    expect(clientTrail).toEqual([
+      ...Array.from({ length: 50 }, () => ['message:sent', 'message:received']).flat(),
+      'message:sent',
+    ]);
+    const serverTrail = events
+      .filter((e) => (e.type === 'message:sent' || e.type === 'message:received') && e.node === 'server')
+      .map((e) => e.type);
+    expect(serverTrail).toEqual([
+      ...Array.from({ length: 50 }, () => ['message:received', 'message:sent']).flat(),
+      'message:received',
+    ]);
     // Every request is attributed where it arrived, every reply answers it and goes back to the client.
     const requests = sentBy(events, 'client');
     const atServer = receivedBy(events, 'server');
@@ -103,7 +120,9 @@ describe('REQ/REP through the engine', () => {
       expect(atClient[i]).toMatchObject({ message: replies[i]!.message, from: 'server' });
     }
     expect(atServer.at(-1)).toMatchObject({ body: 'q', from: 'client' });
-    expect(of(events, 'node:stopped')).toContainEqual(expect.objectContaining({ node: 'server', reason: 'stop-message' }));
+    expect(of(events, 'node:stopped')).toContainEqual(
+      expect.objectContaining({ node: 'server', reason: 'stop-message' }),
+    );
     expect(summary).toMatchObject({ sent: 101, copies: 101, delivered: 101, dropped: 0, inFlight: 0, refusals: 0 });
   });
 
@@ -111,25 +130,35 @@ describe('REQ/REP through the engine', () => {
     const { events, summary } = await runToEnd({
       title: 'eager client',
       nodes: [
-        { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'list', items: ['a', 'b', 'c'] }, waitReply: false } },
+        {
+          id: 'client',
+          socket: 'REQ',
+          role: { kind: 'request', messages: { kind: 'list', items: ['a', 'b', 'c'] }, waitReply: false },
+        },
         { id: 'server', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
       ],
       links: [{ from: 'client', to: 'server', bind: 'to', transport: 'ipc' }],
       drainMs: 300,
     });
     expect(sentBy(events, 'client').map((e) => e.body)).toEqual(['a']);
-    expect(of(events, 'socket:refused')).toEqual([expect.objectContaining({ node: 'client', reason: 'efsm', code: 'EFSM' })]);
+    expect(of(events, 'socket:refused')).toEqual([
+      expect.objectContaining({ node: 'client', reason: 'efsm', code: 'EFSM' }),
+    ]);
     expect(of(events, 'node:stopped')).toContainEqual(expect.objectContaining({ node: 'client', reason: 'error' }));
     // The server did answer "a"; the client never read it (a program stopped by the error would not either).
     expect(receivedBy(events, 'server').map((e) => e.body)).toEqual(['a']);
     expect(summary.refusals).toBe(1);
   });
 
-  it('the series\' part 3: one REQ connected to three REP spreads 100 requests 34/33/33, in connect order, over tcp, ipc and inproc', async () => {
+  it("the series' part 3: one REQ connected to three REP spreads 100 requests 34/33/33, in connect order, over tcp, ipc and inproc", async () => {
     const { events, summary } = await runToEnd({
       title: 'cluster',
       nodes: [
-        { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } } },
+        {
+          id: 'client',
+          socket: 'REQ',
+          role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } },
+        },
         { id: 's5000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
         { id: 's6000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
         { id: 's7000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
@@ -142,22 +171,34 @@ describe('REQ/REP through the engine', () => {
       drainMs: 300,
     });
     const bodies = (node: string) => receivedBy(events, node).map((e) => e.body);
-    const expected = (server: number) => Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 === server).map((i) => `mensaje ${i}`);
+    const expected = (server: number) =>
+      Array.from({ length: 100 }, (_, i) => i)
+        .filter((i) => i % 3 === server)
+        .map((i) => `mensaje ${i}`);
     expect(bodies('s5000')).toEqual(expected(0));
     expect(bodies('s6000')).toEqual(expected(1));
     expect(bodies('s7000')).toEqual(expected(2));
-    expect(summary.nodes).toMatchObject({ s5000: { received: 34 }, s6000: { received: 33 }, s7000: { received: 33 }, client: { sent: 100, received: 100 } });
+    expect(summary.nodes).toMatchObject({
+      s5000: { received: 34 },
+      s6000: { received: 33 },
+      s7000: { received: 33 },
+      client: { sent: 100, received: 100 },
+    });
     expect(summary).toMatchObject({ delivered: 200, dropped: 0 });
   });
 });
 
 describe('PAIR through the engine', () => {
-  it('[G4] the series\' part 2: a second PAIR client is refused without a word; its message is dropped, the first is served', async () => {
+  it("[G4] the series' part 2: a second PAIR client is refused without a word; its message is dropped, the first is served", async () => {
     const { events, summary } = await runToEnd({
       title: 'echo pair',
       nodes: [
         { id: 'server', socket: 'PAIR', role: { kind: 'receive', replyBack: true } },
-        { id: 'client-1', socket: 'PAIR', role: { kind: 'send', messages: { kind: 'template', template: 'mensaje {i}', count: 20 }, awaitEcho: true } },
+        {
+          id: 'client-1',
+          socket: 'PAIR',
+          role: { kind: 'send', messages: { kind: 'template', template: 'mensaje {i}', count: 20 }, awaitEcho: true },
+        },
         {
           id: 'client-2',
           socket: 'PAIR',
@@ -171,7 +212,9 @@ describe('PAIR through the engine', () => {
       ],
       drainMs: 500,
     });
-    expect(of(events, 'socket:refused')).toEqual([expect.objectContaining({ node: 'server', peer: 'client-2', reason: 'pair-exclusive' })]);
+    expect(of(events, 'socket:refused')).toEqual([
+      expect.objectContaining({ node: 'server', peer: 'client-2', reason: 'pair-exclusive' }),
+    ]);
     // client-2 sent its first message and waits for an echo that never comes ("blocks for ever").
     expect(sentBy(events, 'client-2').map((e) => e.body)).toEqual(['otro 0']);
     expect(receivedBy(events, 'client-2')).toEqual([]);
@@ -179,7 +222,9 @@ describe('PAIR through the engine', () => {
       expect.objectContaining({ message: sentBy(events, 'client-2')[0]!.message, reason: 'refused', peer: 'server' }),
     ]);
     // The server never failed: it echoed all of client-1's messages, and only those.
-    expect(receivedBy(events, 'server').map((e) => e.body)).toEqual(Array.from({ length: 20 }, (_, i) => `mensaje ${i}`));
+    expect(receivedBy(events, 'server').map((e) => e.body)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `mensaje ${i}`),
+    );
     expect(receivedBy(events, 'client-1')).toHaveLength(20);
     expect(receivedBy(events, 'server').every((e) => e.from === 'client-1')).toBe(true);
     expect(summary).toMatchObject({ delivered: 40, dropped: 1, refusals: 1 });
@@ -196,19 +241,38 @@ describe('PUB/SUB through the engine', () => {
         {
           id: 'narrator',
           socket: 'PUB',
-          role: { kind: 'send', messages: { kind: 'template', template: `{pick:${countries}} {pick:gol|corner|falta}`, count: 80, seed: 2012 }, intervalMs: 5 },
+          role: {
+            kind: 'send',
+            messages: {
+              kind: 'template',
+              template: `{pick:${countries}} {pick:gol|corner|falta}`,
+              count: 80,
+              seed: 2012,
+            },
+            intervalMs: 5,
+          },
         },
         { id: 'fan-1', socket: 'SUB', role: { kind: 'receive' }, subscribe: ['argentina', 'venezuela'] },
         { id: 'fan-2', socket: 'SUB', role: { kind: 'receive' }, subscribe: ['brasil', 'alemania'] },
         { id: 'everything', socket: 'SUB', role: { kind: 'receive' }, subscribe: [''] },
         { id: 'nothing', socket: 'SUB', role: { kind: 'receive' } },
       ],
-      links: ['fan-1', 'fan-2', 'everything', 'nothing'].map((sub) => ({ from: 'narrator', to: sub, bind: 'from' as const, transport: 'tcp' as const })),
+      links: ['fan-1', 'fan-2', 'everything', 'nothing'].map((sub) => ({
+        from: 'narrator',
+        to: sub,
+        bind: 'from' as const,
+        transport: 'tcp' as const,
+      })),
       drainMs: 500,
     });
     const sent = sentBy(events, 'narrator');
     expect(sent).toHaveLength(80);
-    const prefixes: Record<string, string[]> = { 'fan-1': ['argentina', 'venezuela'], 'fan-2': ['brasil', 'alemania'], everything: [''], nothing: [] };
+    const prefixes: Record<string, string[]> = {
+      'fan-1': ['argentina', 'venezuela'],
+      'fan-2': ['brasil', 'alemania'],
+      everything: [''],
+      nothing: [],
+    };
     const drops = of(events, 'message:dropped');
     for (const [sub, wanted] of Object.entries(prefixes)) {
       const matching = sent.filter((m) => wanted.some((p) => m.body.startsWith(p)));
@@ -237,10 +301,21 @@ describe('PUB/SUB through the engine', () => {
     const { events } = await runToEnd({
       title: 'late joiner',
       nodes: [
-        { id: 'pub', socket: 'PUB', role: { kind: 'send', messages: { kind: 'template', template: 'update {i}', count: 100 }, intervalMs: 10 } },
+        {
+          id: 'pub',
+          socket: 'PUB',
+          role: { kind: 'send', messages: { kind: 'template', template: 'update {i}', count: 100 }, intervalMs: 10 },
+        },
         { id: 'early', socket: 'SUB', role: { kind: 'receive' }, subscribe: [''] },
         // Starts once "early" has its first update, and a little later still: updates went out before it connected.
-        { id: 'late', socket: 'SUB', role: { kind: 'receive' }, subscribe: [''], startAfter: 'early', startDelayMs: 100 },
+        {
+          id: 'late',
+          socket: 'SUB',
+          role: { kind: 'receive' },
+          subscribe: [''],
+          startAfter: 'early',
+          startDelayMs: 100,
+        },
       ],
       links: [
         { from: 'pub', to: 'early', bind: 'from', transport: 'ipc' },
@@ -249,9 +324,13 @@ describe('PUB/SUB through the engine', () => {
       drainMs: 500,
     });
     const connectedAt = of(events, 'node:connecting').find((e) => e.node === 'late')!.seq;
-    const before = sentBy(events, 'pub').filter((e) => e.seq < connectedAt).map((e) => e.message);
+    const before = sentBy(events, 'pub')
+      .filter((e) => e.seq < connectedAt)
+      .map((e) => e.message);
     expect(before.length).toBeGreaterThan(0);
-    const lateDrops = of(events, 'message:dropped').filter((d) => d.peer === 'late').map((d) => ({ message: d.message, reason: d.reason }));
+    const lateDrops = of(events, 'message:dropped')
+      .filter((d) => d.peer === 'late')
+      .map((d) => ({ message: d.message, reason: d.reason }));
     for (const message of before) expect(lateDrops).toContainEqual({ message, reason: 'not-subscribed' });
     const lateGot = receivedBy(events, 'late').map((e) => e.message!);
     expect(lateGot.length).toBeGreaterThan(0);
@@ -262,7 +341,12 @@ describe('PUB/SUB through the engine', () => {
     const pub = await runToEnd({
       title: 'slow subscriber',
       nodes: [
-        { id: 'pub', socket: 'PUB', sendHighWaterMark: 2, role: { kind: 'send', messages: { kind: 'template', template: 'm{i}', count: 40 }, waitForPeers: 1 } },
+        {
+          id: 'pub',
+          socket: 'PUB',
+          sendHighWaterMark: 2,
+          role: { kind: 'send', messages: { kind: 'template', template: 'm{i}', count: 40 }, waitForPeers: 1 },
+        },
         { id: 'slow', socket: 'SUB', receiveHighWaterMark: 2, subscribe: [''], role: { kind: 'receive', workMs: 20 } },
       ],
       links: [{ from: 'pub', to: 'slow', bind: 'from', transport: 'inproc' }],
@@ -282,7 +366,12 @@ describe('PUB/SUB through the engine', () => {
     const push = await runToEnd({
       title: 'slow worker',
       nodes: [
-        { id: 'push', socket: 'PUSH', sendHighWaterMark: 2, role: { kind: 'send', messages: { kind: 'template', template: 'm{i}', count: 12 } } },
+        {
+          id: 'push',
+          socket: 'PUSH',
+          sendHighWaterMark: 2,
+          role: { kind: 'send', messages: { kind: 'template', template: 'm{i}', count: 12 } },
+        },
         { id: 'slow', socket: 'PULL', receiveHighWaterMark: 2, role: { kind: 'receive', workMs: 20 } },
       ],
       links: [{ from: 'push', to: 'slow', bind: 'from', transport: 'inproc' }],
@@ -299,7 +388,12 @@ describe('ROUTER, DEALER and the broker through the engine', () => {
       title: 'router',
       nodes: [
         { id: 'server', socket: 'ROUTER', role: { kind: 'reply', transform: 'uppercase' } },
-        { id: 'alice', socket: 'DEALER', routingId: 'alice', role: { kind: 'request', messages: { kind: 'list', items: ['hola', 'adios'] } } },
+        {
+          id: 'alice',
+          socket: 'DEALER',
+          routingId: 'alice',
+          role: { kind: 'request', messages: { kind: 'list', items: ['hola', 'adios'] } },
+        },
         { id: 'anonymous', socket: 'REQ', role: { kind: 'request', messages: { kind: 'list', items: ['hello'] } } },
       ],
       links: [
@@ -309,7 +403,10 @@ describe('ROUTER, DEALER and the broker through the engine', () => {
       drainMs: 300,
     });
     const atServer = receivedBy(events, 'server');
-    expect(atServer.filter((e) => e.from === 'alice').map((e) => [e.identity, e.body])).toEqual([['alice', 'hola'], ['alice', 'adios']]);
+    expect(atServer.filter((e) => e.from === 'alice').map((e) => [e.identity, e.body])).toEqual([
+      ['alice', 'hola'],
+      ['alice', 'adios'],
+    ]);
     const anonymous = atServer.find((e) => e.from === 'anonymous')!;
     expect(anonymous.identity).toMatch(/^0x00[0-9a-f]{8}$/);
     expect(receivedBy(events, 'alice').map((e) => e.body)).toEqual(['HOLA', 'ADIOS']);
@@ -322,8 +419,16 @@ describe('ROUTER, DEALER and the broker through the engine', () => {
     const { events, summary } = await runToEnd({
       title: 'broker',
       nodes: [
-        { id: 'client-a', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'a{i}', count: 6 } } },
-        { id: 'client-b', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'b{i}', count: 6 } } },
+        {
+          id: 'client-a',
+          socket: 'REQ',
+          role: { kind: 'request', messages: { kind: 'template', template: 'a{i}', count: 6 } },
+        },
+        {
+          id: 'client-b',
+          socket: 'REQ',
+          role: { kind: 'request', messages: { kind: 'template', template: 'b{i}', count: 6 } },
+        },
         { id: 'frontend', socket: 'ROUTER', role: { kind: 'proxy', backend: 'backend' } },
         { id: 'backend', socket: 'DEALER', role: { kind: 'passive' } },
         { id: 'worker-1', socket: 'REP', role: { kind: 'reply', transform: 'uppercase' } },
@@ -344,12 +449,17 @@ describe('ROUTER, DEALER and the broker through the engine', () => {
     expect(receivedBy(events, 'client-b').map((e) => e.body)).toEqual(Array.from({ length: 6 }, (_, i) => `B${i}`));
     expect(receivedBy(events, 'client-a').every((e) => e.from === 'frontend')).toBe(true);
     expect(['worker-1', 'worker-2', 'worker-3'].map((w) => receivedBy(events, w).length)).toEqual([4, 4, 4]);
-    for (const w of ['worker-1', 'worker-2', 'worker-3']) expect(receivedBy(events, w).every((e) => e.from === 'backend')).toBe(true);
+    for (const w of ['worker-1', 'worker-2', 'worker-3'])
+      expect(receivedBy(events, w).every((e) => e.from === 'backend')).toBe(true);
     // Each hop is a message: request at the frontend, on to a worker, the reply to the backend, back to the client.
     expect(summary).toMatchObject({ sent: 48, delivered: 48, dropped: 0 });
     const forwarded = sentBy(events, 'backend');
     expect(forwarded.every((e) => e.cause !== undefined)).toBe(true);
-    expect(sentBy(events, 'frontend').map((e) => e.to).sort()).toEqual([...Array(6).fill('client-a'), ...Array(6).fill('client-b')]);
+    expect(
+      sentBy(events, 'frontend')
+        .map((e) => e.to)
+        .sort(),
+    ).toEqual([...Array(6).fill('client-a'), ...Array(6).fill('client-b')]);
   });
 });
 
@@ -367,7 +477,9 @@ describe('what ZeroMQ refuses, through the engine', () => {
       },
       { allowIncompatible: true },
     );
-    expect(of(events, 'socket:refused')).toEqual([expect.objectContaining({ node: 'push', peer: 'sub', reason: 'incompatible' })]);
+    expect(of(events, 'socket:refused')).toEqual([
+      expect.objectContaining({ node: 'push', peer: 'sub', reason: 'incompatible' }),
+    ]);
     expect(of(events, 'socket:event').filter((e) => e.kind === 'handshake')).toEqual([]);
     expect(receivedBy(events, 'sub')).toEqual([]);
     expect(of(events, 'message:dropped')).toEqual([expect.objectContaining({ reason: 'refused' })]);
@@ -385,7 +497,16 @@ describe('what ZeroMQ refuses, through the engine', () => {
       links: [{ from: 'push', to: 'sub', bind: 'to', transport: 'inproc' }],
     };
     const make = () =>
-      new GraphRun({ runId: 'r', scenario: 't', graph, policy: policy!, claims: new IpcClaims(), owner: 'gx', emit: () => {}, allowIncompatible: true });
+      new GraphRun({
+        runId: 'r',
+        scenario: 't',
+        graph,
+        policy: policy!,
+        claims: new IpcClaims(),
+        owner: 'gx',
+        emit: () => {},
+        allowIncompatible: true,
+      });
     expect(make).toThrow(GraphError);
     expect(make).toThrow(/over inproc libzmq would not even check/);
   });

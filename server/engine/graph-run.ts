@@ -22,8 +22,22 @@ import {
   transform,
   type GraphProblem,
 } from '../../shared/scenarios/graph.ts';
-import type { EventInput, GraphLink, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent, Transport } from '../../shared/protocol/index.ts';
-import { checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims, type IpcRefusal } from '../pipeline/endpoints.ts';
+import type {
+  EventInput,
+  GraphLink,
+  GraphNode,
+  GraphSpec,
+  GraphSummary,
+  PlaygroundEvent,
+  Transport,
+} from '../../shared/protocol/index.ts';
+import {
+  checkEndpoint,
+  ensureRuntimeDir,
+  type EndpointPolicy,
+  type IpcClaims,
+  type IpcRefusal,
+} from '../pipeline/endpoints.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import { CodedError } from '../errors.ts';
 import { watchSocket, type MonitorEvent } from '../pipeline/monitor.ts';
@@ -54,25 +68,38 @@ type AnySocket = zmq.Socket & {
 function createSocket(node: GraphNode): AnySocket {
   const make = (): zmq.Socket => {
     switch (node.socket) {
-      case 'REQ': return new zmq.Request();
-      case 'REP': return new zmq.Reply();
-      case 'DEALER': return new zmq.Dealer();
-      case 'ROUTER': return new zmq.Router();
-      case 'PUB': return new zmq.Publisher();
-      case 'SUB': return new zmq.Subscriber();
-      case 'XPUB': return new zmq.XPublisher();
-      case 'XSUB': return new zmq.XSubscriber();
-      case 'PUSH': return new zmq.Push();
-      case 'PULL': return new zmq.Pull();
-      case 'PAIR': return new zmq.Pair();
+      case 'REQ':
+        return new zmq.Request();
+      case 'REP':
+        return new zmq.Reply();
+      case 'DEALER':
+        return new zmq.Dealer();
+      case 'ROUTER':
+        return new zmq.Router();
+      case 'PUB':
+        return new zmq.Publisher();
+      case 'SUB':
+        return new zmq.Subscriber();
+      case 'XPUB':
+        return new zmq.XPublisher();
+      case 'XSUB':
+        return new zmq.XSubscriber();
+      case 'PUSH':
+        return new zmq.Push();
+      case 'PULL':
+        return new zmq.Pull();
+      case 'PAIR':
+        return new zmq.Pair();
     }
   };
   // Options are assigned after construction, never passed to it: a constructor that throws on an option crashes
   // the process at exit (zmq-facts section 6). Values were validated by the schema already.
   const socket = make() as AnySocket;
   socket.linger = 0;
-  if (node.sendHighWaterMark !== undefined && 'sendHighWaterMark' in socket) socket.sendHighWaterMark = node.sendHighWaterMark;
-  if (node.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in socket) socket.receiveHighWaterMark = node.receiveHighWaterMark;
+  if (node.sendHighWaterMark !== undefined && 'sendHighWaterMark' in socket)
+    socket.sendHighWaterMark = node.sendHighWaterMark;
+  if (node.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in socket)
+    socket.receiveHighWaterMark = node.receiveHighWaterMark;
   if (node.routingId !== undefined) (socket as unknown as { routingId: string }).routingId = node.routingId;
   return socket;
 }
@@ -95,7 +122,9 @@ const preview = (body: string): string => (body.length > PREVIEW_CHARS ? body.sl
 
 /** A ROUTER's identity frame as text: itself when printable, else 0x-hex (libzmq's own are 5 bytes from 0x00). */
 function printableIdentity(frame: Buffer): string {
-  return frame.length > 0 && frame.every((byte) => byte >= 0x20 && byte < 0x7f) ? frame.toString() : `0x${frame.toString('hex')}`;
+  return frame.length > 0 && frame.every((byte) => byte >= 0x20 && byte < 0x7f)
+    ? frame.toString()
+    : `0x${frame.toString('hex')}`;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -261,7 +290,8 @@ export class GraphRun {
       node.monitorDone = watchSocket(node.socket, (event) => this.#onMonitor(node, event)).catch(() => {});
       // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
       const prefixes = this.#prefixesOf(node.spec);
-      if (node.spec.socket === 'SUB' && prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
+      if (node.spec.socket === 'SUB' && prefixes.length > 0)
+        (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
     }
     let addresses: Map<GraphLink, string>;
     try {
@@ -303,7 +333,10 @@ export class GraphRun {
     /** One endpoint per binding node, transport and requested address: a PUB binds once for all its SUBs. */
     const shared = new Map<string, string>();
     const index = new Map([...this.#nodes.keys()].map((id, i) => [id, i]));
-    const bindOnce = async (binder: string, link: Pick<GraphLink, 'transport' | 'address'> & { from: string; to: string }) => {
+    const bindOnce = async (
+      binder: string,
+      link: Pick<GraphLink, 'transport' | 'address'> & { from: string; to: string },
+    ) => {
       const key = `${binder}|${link.transport}|${link.address ?? ''}`;
       let address = shared.get(key);
       if (address === undefined) {
@@ -325,7 +358,10 @@ export class GraphRun {
   }
 
   /** What a link's binder binds, checked against the endpoint policy; ipc paths claimed server-wide. */
-  async #requestedAddress(link: Pick<GraphLink, 'from' | 'to' | 'transport' | 'address'>, nodeIndex: number): Promise<string> {
+  async #requestedAddress(
+    link: Pick<GraphLink, 'from' | 'to' | 'transport' | 'address'>,
+    nodeIndex: number,
+  ): Promise<string> {
     const { policy, owner, claims } = this.#options;
     const transport: Transport = link.transport;
     if (transport === 'inproc') {
@@ -338,19 +374,27 @@ export class GraphRun {
     if (transport === 'tcp') {
       const address = link.address ?? 'tcp://127.0.0.1:*';
       const parsed = checkEndpoint(address, policy);
-      if (parsed.transport !== 'tcp') throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not a tcp endpoint` }]);
+      if (parsed.transport !== 'tcp')
+        throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not a tcp endpoint` }]);
       return address;
     }
     ensureRuntimeDir(policy);
     const candidates = link.address
       ? [link.address]
-      : [`ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}.ipc`, `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}-${randomBytes(4).toString('hex')}.ipc`];
+      : [
+          `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}.ipc`,
+          `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}-${randomBytes(4).toString('hex')}.ipc`,
+        ];
     for (const address of candidates) {
       const parsed = checkEndpoint(address, policy);
-      if (parsed.transport !== 'ipc') throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not an ipc endpoint` }]);
+      if (parsed.transport !== 'ipc')
+        throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not an ipc endpoint` }]);
       // Only this playground's own names: no path another playground (or the tutorial's configured one) uses.
       if (path.dirname(parsed.path) !== policy.runtimeDir || !path.basename(parsed.path).startsWith(`${owner}-`)) {
-        throw new CodedError('PG_ERR_ENDPOINT', text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }));
+        throw new CodedError(
+          'PG_ERR_ENDPOINT',
+          text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }),
+        );
       }
       const refusal = await claims.claim(parsed.path, owner);
       if (refusal === null) {
@@ -556,7 +600,8 @@ export class GraphRun {
             peer: null,
             reason: 'efsm',
             code: 'EFSM',
-            detail: 'a REQ must receive its reply before it sends again: the send was refused (the program would stop here)',
+            detail:
+              'a REQ must receive its reply before it sends again: the send was refused (the program would stop here)',
           });
           this.#finish(node, 'error');
           return;
@@ -609,15 +654,18 @@ export class GraphRun {
 
   async #receiveAll(node: NodeRuntime, role: Extract<GraphNode['role'], { kind: 'receive' }>): Promise<void> {
     if (node.spec.socket === 'XSUB') {
-      for (const prefix of this.#prefixesOf(node.spec)) await node.send([Buffer.concat([Buffer.from([1]), Buffer.from(prefix)])]);
+      for (const prefix of this.#prefixesOf(node.spec))
+        await node.send([Buffer.concat([Buffer.from([1]), Buffer.from(prefix)])]);
     }
     for (;;) {
       const received = await this.#receiveOne(node);
       if (!received || node.finished) return;
       await this.#pause(node, role.workMs ?? 0);
       const result = role.transform ? transform(role.transform, received.body) : received.body;
-      if (role.replyBack && !this.#ended) await this.#send(node, [...received.envelope, result], { cause: received.message, to: received.from });
-      if (role.forwardTo && !this.#ended) await this.#forward(this.#nodes.get(role.forwardTo)!, result, received.message);
+      if (role.replyBack && !this.#ended)
+        await this.#send(node, [...received.envelope, result], { cause: received.message, to: received.from });
+      if (role.forwardTo && !this.#ended)
+        await this.#forward(this.#nodes.get(role.forwardTo)!, result, received.message);
       if (this.#countReached(node)) return;
     }
   }
@@ -635,7 +683,8 @@ export class GraphRun {
         }
         const received = this.#attribute(from, frames);
         const identity = from.spec.socket === 'ROUTER' ? frames[0]! : to.spec.socket === 'ROUTER' ? frames[0]! : null;
-        const addressee = to.spec.socket === 'ROUTER' && identity ? (to.identities.get(identity.toString('hex')) ?? null) : undefined;
+        const addressee =
+          to.spec.socket === 'ROUTER' && identity ? (to.identities.get(identity.toString('hex')) ?? null) : undefined;
         await this.#send(to, frames, { cause: received.message, to: addressee });
       }
     };
@@ -655,7 +704,11 @@ export class GraphRun {
   // One message
 
   /** Sends on a node's socket, then books and reports it (a send that resolved: ZeroMQ queued it). */
-  async #send(node: NodeRuntime, frames: zmq.MessageLike[], context: { cause?: number | null; to?: string | null } = {}): Promise<void> {
+  async #send(
+    node: NodeRuntime,
+    frames: zmq.MessageLike[],
+    context: { cause?: number | null; to?: string | null } = {},
+  ): Promise<void> {
     await node.send(frames);
     if (this.#ended) return;
     const last = frames.at(-1)!;
@@ -687,25 +740,30 @@ export class GraphRun {
       const copies: { candidates: string[]; fanOut: boolean }[] = [];
       const drops: Drop[] = [];
       for (const peer of peers) {
-        if (matchesSubscription(this.#prefixesOf(this.#nodes.get(peer)!.spec), body)) copies.push({ candidates: [peer], fanOut: true });
+        if (matchesSubscription(this.#prefixesOf(this.#nodes.get(peer)!.spec), body))
+          copies.push({ candidates: [peer], fanOut: true });
         else drops.push(this.#books.recordDrop(message, node.id, body, { node: node.id, peer, reason: 'filtered' }));
       }
       if (peers.length === 0) {
         if (this.#external.has(node.id)) copies.push({ candidates: [], fanOut: false });
-        else drops.push(this.#books.recordDrop(message, node.id, body, { node: node.id, peer: null, reason: 'no-peer' }));
+        else
+          drops.push(this.#books.recordDrop(message, node.id, body, { node: node.id, peer: null, reason: 'no-peer' }));
       }
       this.#books.recordSend(message, node.id, body, copies);
       this.#reportDrops(drops);
       return;
     }
     let candidates = peers;
-    if (node.spec.socket === 'PAIR' && node.pairPeer !== undefined) candidates = node.pairPeer === null ? [] : [node.pairPeer];
+    if (node.spec.socket === 'PAIR' && node.pairPeer !== undefined)
+      candidates = node.pairPeer === null ? [] : [node.pairPeer];
     this.#books.recordSend(message, node.id, body, [{ candidates, fanOut: false }]);
     if (this.#refused.has(node.id)) this.#reportDrops(this.#books.refuse(node.id));
   }
 
   /** Receives one message on a node and reports it; null when the socket closed. */
-  async #receiveOne(node: NodeRuntime): Promise<{ body: string; envelope: Buffer[]; from: string | null; message: number | null } | null> {
+  async #receiveOne(
+    node: NodeRuntime,
+  ): Promise<{ body: string; envelope: Buffer[]; from: string | null; message: number | null } | null> {
     const frames = await this.#receiveFrames(node);
     if (!frames) return null;
     const received = this.#attribute(node, frames);
@@ -725,7 +783,10 @@ export class GraphRun {
   }
 
   /** The receiving side's attribution: body, envelope to reply with, the message and node it came from. */
-  #attribute(node: NodeRuntime, frames: Buffer[]): { body: string; envelope: Buffer[]; from: string | null; message: number | null } {
+  #attribute(
+    node: NodeRuntime,
+    frames: Buffer[],
+  ): { body: string; envelope: Buffer[]; from: string | null; message: number | null } {
     let envelope: Buffer[] = [];
     let identity: Buffer | null = null;
     let rest = frames;
@@ -782,7 +843,10 @@ export class GraphRun {
 
   /** A DEALER talking to a REP must add the empty delimiter a REQ would (zmq_socket(3)). */
   #needsDelimiter(node: NodeRuntime): boolean {
-    return node.spec.socket === 'DEALER' && this.#linkedPeers(node).some((peer) => this.#nodes.get(peer)!.spec.socket === 'REP');
+    return (
+      node.spec.socket === 'DEALER' &&
+      this.#linkedPeers(node).some((peer) => this.#nodes.get(peer)!.spec.socket === 'REP')
+    );
   }
 
   /** A subscriber's prefixes; an XSUB proxy takes what its XPUB's subscribers ask for. */
@@ -858,10 +922,13 @@ export class GraphRun {
       return;
     }
     if (this.#drainTimer) clearTimeout(this.#drainTimer);
-    this.#drainTimer = setTimeout(() => {
-      this.#drainTimer = null;
-      this.#checkEnd();
-    }, Math.max(drainMs - idle, 50) + 1);
+    this.#drainTimer = setTimeout(
+      () => {
+        this.#drainTimer = null;
+        this.#checkEnd();
+      },
+      Math.max(drainMs - idle, 50) + 1,
+    );
   }
 
   async #close(reason: 'completed' | 'stopped' | 'failed', error?: unknown): Promise<void> {
@@ -883,7 +950,12 @@ export class GraphRun {
     for (const node of this.#nodes.values()) if (!node.socket.closed) node.socket.close();
     await Promise.allSettled([...this.#loops, ...[...this.#nodes.values()].map((n) => n.monitorDone)]);
     for (const file of this.#claimed) this.#options.claims.release(file, this.#options.owner);
-    const drops = this.#books.settle({ stopped: reason === 'stopped', stoppedNodes, externalPeers: this.#external, refusedNodes: this.#refused });
+    const drops = this.#books.settle({
+      stopped: reason === 'stopped',
+      stoppedNodes,
+      externalPeers: this.#external,
+      refusedNodes: this.#refused,
+    });
     this.#reportDrops(drops, true);
     const summary = this.#books.summary(this.#t());
     this.#emit({ type: 'graph:ended', reason, summary }, true);

@@ -45,12 +45,26 @@ class MonitorLog {
 
   constructor(socket: zmq.Socket) {
     const types = [
-      'bind', 'accept', 'connect', 'connect:delay', 'connect:retry', 'handshake', 'disconnect', 'close',
-      'handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other', 'accept:error', 'close:error',
+      'bind',
+      'accept',
+      'connect',
+      'connect:delay',
+      'connect:retry',
+      'handshake',
+      'disconnect',
+      'close',
+      'handshake:error:protocol',
+      'handshake:error:auth',
+      'handshake:error:other',
+      'accept:error',
+      'close:error',
     ] as const;
     for (const type of types) {
       socket.events.on(type, (event) => {
-        const error = 'error' in event ? `${(event.error as { code?: string }).code ?? ''} ${event.error.message}`.trim() : undefined;
+        const error =
+          'error' in event
+            ? `${(event.error as { code?: string }).code ?? ''} ${event.error.message}`.trim()
+            : undefined;
         this.events.push({ type: event.type, address: event.address, ...(error ? { error } : {}) });
         for (const wake of this.#waiters.splice(0)) wake();
       });
@@ -199,7 +213,11 @@ describe('REQ/REP', () => {
       await client.send(`mensaje ${i}`);
       expect((await client.receive())[0]!.toString()).toBe(`mensaje ${i}`);
     }
-    const expected = [0, 1, 2].map((server) => Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 === server).map((i) => `mensaje ${i}`));
+    const expected = [0, 1, 2].map((server) =>
+      Array.from({ length: 100 }, (_, i) => i)
+        .filter((i) => i % 3 === server)
+        .map((i) => `mensaje ${i}`),
+    );
     expect(received).toEqual(expected);
     expect(received.map((list) => list.length)).toEqual([34, 33, 33]);
   });
@@ -245,14 +263,14 @@ describe('PAIR', () => {
     // The second peer's send resolves: its own pipe exists from connect() on (immediate is off).
     await second.send('two');
     await serverLog.until(() => serverLog.count('handshake') === 2, 'the second handshake');
-    await secondLog.until(() => secondLog.count('handshake') === 1, 'the second peer\'s handshake');
+    await secondLog.until(() => secondLog.count('handshake') === 1, "the second peer's handshake");
     // libzmq terminates the second pipe on the bound side without a word: no error, no disconnect on either side.
     expect(serverLog.types().filter((type) => type.includes('error') || type === 'disconnect')).toEqual([]);
     expect(secondLog.types().filter((type) => type.includes('error') || type === 'disconnect')).toEqual([]);
 
     // The first peer leaves; the second is still not served ("stays stuck even after the first peer leaves").
     first.close();
-    await serverLog.until(() => serverLog.count('disconnect') === 1, 'the first peer\'s disconnect');
+    await serverLog.until(() => serverLog.count('disconnect') === 1, "the first peer's disconnect");
     // A new peer is served, but only once the first one's pipe has finished closing: one that arrives while it
     // is still closing is refused like the second (zeromq.js's doc says so, and a peer connected right after
     // the disconnect event was). So new peers try in turn until one is served; "two", sent long before, never
@@ -334,7 +352,7 @@ describe('PUB/SUB', () => {
     const sub = open(new zmq.Subscriber());
     sub.connect(pub.lastEndpoint!);
     // Connected, but not subscribed yet: the PUB has the pipe and filters everything out of it.
-    await pubLog.until(() => pubLog.count('handshake') === 1, 'the subscriber\'s handshake');
+    await pubLog.until(() => pubLog.count('handshake') === 1, "the subscriber's handshake");
     await pub.send('1 connected, not subscribed');
     sub.subscribe();
     // Publish numbered messages back to back until the subscriber has one. In one process the subscription
@@ -547,6 +565,8 @@ describe('what ZeroMQ refuses', () => {
     expect(zmq.capability.pgm).toBe(false);
     const pub = open(new zmq.Publisher());
     await expect(pub.bind('epgm://127.0.0.1;239.192.1.1:5000')).rejects.toMatchObject({ code: 'EPROTONOSUPPORT' });
-    expect(() => pub.connect('epgm://127.0.0.1;239.192.1.1:5000')).toThrow(expect.objectContaining({ code: 'EPROTONOSUPPORT' }));
+    expect(() => pub.connect('epgm://127.0.0.1;239.192.1.1:5000')).toThrow(
+      expect.objectContaining({ code: 'EPROTONOSUPPORT' }),
+    );
   });
 });

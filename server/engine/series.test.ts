@@ -12,7 +12,20 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GraphRun } from './graph-run.ts';
 import { IpcClaims } from '../pipeline/endpoints.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
-import { PART6_TEXTS, PART8_LINES, SERIES_SCENARIOS, TWEETS, part1, part2, part3, part4, part5, part6, part8, withOutsidePeers } from '../../shared/scenarios/series.ts';
+import {
+  PART6_TEXTS,
+  PART8_LINES,
+  SERIES_SCENARIOS,
+  TWEETS,
+  part1,
+  part2,
+  part3,
+  part4,
+  part5,
+  part6,
+  part8,
+  withOutsidePeers,
+} from '../../shared/scenarios/series.ts';
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { PYTHON, requirePyzmq, testPolicy } from '../../test/helpers.ts';
 
@@ -23,7 +36,8 @@ const children: ChildProcess[] = [];
 
 beforeAll(() => requirePyzmq());
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const run of running.splice(0)) if (!run.ended) await run.stop();
   policy?.cleanup();
   policy = null;
@@ -59,7 +73,9 @@ class Recorded {
   }
 
   addressOf(node: string, transport?: string): string {
-    const bound = this.of('node:bound').find((e) => e.node === node && (transport === undefined || e.transport === transport));
+    const bound = this.of('node:bound').find(
+      (e) => e.node === node && (transport === undefined || e.transport === transport),
+    );
     if (!bound) throw new Error(`${node} bound nothing`);
     return bound.address;
   }
@@ -81,14 +97,26 @@ async function startGraph(graph: GraphSpec, scenario: string): Promise<{ run: Gr
   const claims = new IpcClaims();
   const owner = `series${++owners}`;
   claims.register(owner);
-  const run = new GraphRun({ runId: `run-${owners}`, scenario, graph, policy, claims, owner, emit: (event) => recorded.push(event) });
+  const run = new GraphRun({
+    runId: `run-${owners}`,
+    scenario,
+    graph,
+    policy,
+    claims,
+    owner,
+    emit: (event) => recorded.push(event),
+  });
   running.push(run);
   await run.start();
   return { run, recorded };
 }
 
 /** A change to some nodes of a graph (a faster pace for a test), the rest as it is. */
-function tweak(graph: GraphSpec, changes: Record<string, (node: GraphNode) => GraphNode>, extra: Partial<GraphSpec> = {}): GraphSpec {
+function tweak(
+  graph: GraphSpec,
+  changes: Record<string, (node: GraphNode) => GraphNode>,
+  extra: Partial<GraphSpec> = {},
+): GraphSpec {
   return { ...graph, ...extra, nodes: graph.nodes.map((node) => changes[node.id]?.(node) ?? node) };
 }
 
@@ -104,17 +132,19 @@ function python(script: string, args: string[], timeoutMs = 30_000) {
     for (const wake of waiters.splice(0)) wake();
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string; lines: string[] }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      for (const wake of waiters.splice(0)) wake();
-      resolve({ code, stdout, stderr, lines: stdout.split('\n').filter((line) => line !== '') });
-    });
-  });
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string; lines: string[] }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${script} still running after ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, timeoutMs);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        for (const wake of waiters.splice(0)) wake();
+        resolve({ code, stdout, stderr, lines: stdout.split('\n').filter((line) => line !== '') });
+      });
+    },
+  );
   return {
     child,
     exited,
@@ -125,7 +155,8 @@ function python(script: string, args: string[], timeoutMs = 30_000) {
       for (;;) {
         const found = stdout.split('\n').find((line) => pattern.test(line));
         if (found !== undefined) return found;
-        if (child.exitCode !== null) throw new Error(`${script} exited (${child.exitCode}) before printing ${pattern}\n${stdout}\n${stderr}`);
+        if (child.exitCode !== null)
+          throw new Error(`${script} exited (${child.exitCode}) before printing ${pattern}\n${stdout}\n${stderr}`);
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(`${script} never printed ${pattern}\n${stdout}\n${stderr}`);
         await new Promise<void>((resolve) => {
@@ -143,7 +174,15 @@ function python(script: string, args: string[], timeoutMs = 30_000) {
 describe('the series as scenarios', () => {
   it('every part is a valid graph, and part 8 says honestly that it runs over tcp', () => {
     for (const scenario of SERIES_SCENARIOS) expect(checkGraph(scenario.graph), scenario.id).toEqual([]);
-    expect(SERIES_SCENARIOS.map((s) => s.id)).toEqual(['series-1', 'series-2', 'series-3', 'series-4', 'series-5', 'series-6', 'series-8']);
+    expect(SERIES_SCENARIOS.map((s) => s.id)).toEqual([
+      'series-1',
+      'series-2',
+      'series-3',
+      'series-4',
+      'series-5',
+      'series-6',
+      'series-8',
+    ]);
     expect(part8.notes?.join(' ')).toMatch(/no PGM/);
     expect(part8.graph.links.every((link) => link.transport === 'tcp')).toBe(true);
   });
@@ -152,7 +191,15 @@ describe('the series as scenarios', () => {
 describe('each part with its Python 3 port as the outside peer', () => {
   it('part 1: the Python client asks the engine\'s adding server 50 sums, then "q" stops it', async () => {
     const { run, recorded } = await startGraph(withOutsidePeers(part1.graph, ['client']), part1.id);
-    const client = python('part1_client.py', [recorded.addressOf('server'), '--rounds', '50', '--seed', '3', '--timeout', '10']);
+    const client = python('part1_client.py', [
+      recorded.addressOf('server'),
+      '--rounds',
+      '50',
+      '--seed',
+      '3',
+      '--timeout',
+      '10',
+    ]);
     const [exit, summary] = await Promise.all([client.exited, run.done]);
     expect(exit.code, exit.stderr).toBe(0);
     expect(exit.lines).toHaveLength(50);
@@ -168,12 +215,14 @@ describe('each part with its Python 3 port as the outside peer', () => {
     // stopped on "q" as the series' server does; the run then ended by itself.
     expect(recorded.receivedBy('server').map((e) => e.body)).toEqual([...asked, 'q']);
     expect(recorded.receivedBy('server').every((e) => e.from === null && e.message === null)).toBe(true);
-    expect(recorded.of('node:stopped')).toContainEqual(expect.objectContaining({ node: 'server', reason: 'stop-message' }));
+    expect(recorded.of('node:stopped')).toContainEqual(
+      expect.objectContaining({ node: 'server', reason: 'stop-message' }),
+    );
     expect(recorded.of('graph:ended')[0]!.reason).toBe('completed');
     expect(summary).toMatchObject({ sent: 50, copies: 50, unattributed: 50, dropped: 0 });
   });
 
-  it('part 2: a second Python client is never served by the engine\'s PAIR, which reports the refusal', async () => {
+  it("part 2: a second Python client is never served by the engine's PAIR, which reports the refusal", async () => {
     const { run, recorded } = await startGraph(withOutsidePeers(part2.graph, ['client-1', 'client-2']), part2.id);
     const address = recorded.addressOf('server');
     // The first client runs on and on; the second starts once the first has its first echo.
@@ -185,7 +234,9 @@ describe('each part with its Python 3 port as the outside peer', () => {
     expect(secondExit.code).toBe(2);
     expect(secondExit.lines).toEqual(['Enviando: mensaje 0']);
     await recorded.until((events) => events.some((e) => e.type === 'socket:refused'), 'the refusal');
-    expect(recorded.of('socket:refused')).toEqual([expect.objectContaining({ node: 'server', peer: null, reason: 'pair-exclusive' })]);
+    expect(recorded.of('socket:refused')).toEqual([
+      expect.objectContaining({ node: 'server', peer: null, reason: 'pair-exclusive' }),
+    ]);
     first.child.kill('SIGTERM');
     await first.exited;
     const summary = await run.stop();
@@ -196,7 +247,7 @@ describe('each part with its Python 3 port as the outside peer', () => {
     expect(summary.refusals).toBe(1);
   });
 
-  it('part 3: the Python client\'s one REQ spreads 100 requests over the engine\'s three REP servers 34/33/33', async () => {
+  it("part 3: the Python client's one REQ spreads 100 requests over the engine's three REP servers 34/33/33", async () => {
     const { run, recorded } = await startGraph(withOutsidePeers(part3.graph, ['client']), part3.id);
     const servers = ['server-5000', 'server-6000', 'server-7000'];
     const client = python('part3_client.py', [...servers.map((s) => recorded.addressOf(s)), '--timeout', '10']);
@@ -207,20 +258,49 @@ describe('each part with its Python 3 port as the outside peer', () => {
     await run.stop();
     servers.forEach((server, index) => {
       expect(recorded.receivedBy(server).map((e) => e.body)).toEqual(
-        Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 3 === index).map((i) => `mensaje ${i}`),
+        Array.from({ length: 100 }, (_, i) => i)
+          .filter((i) => i % 3 === index)
+          .map((i) => `mensaje ${i}`),
       );
     });
   });
 
-  it('part 4: two Python fans get only their countries from the engine\'s narrator, and wait for ever for their 89th', async () => {
+  it("part 4: two Python fans get only their countries from the engine's narrator, and wait for ever for their 89th", async () => {
     const graph = withOutsidePeers(
-      tweak(part4.graph, { narrator: (n) => ({ ...n, role: { ...(n.role as Extract<GraphNode['role'], { kind: 'send' }>), intervalMs: 20, messages: { kind: 'template', template: (n.role as { messages: { template: string } }).messages.template, count: 80, seed: 4 }, waitForPeers: 2 } }) }, { drainMs: 500 }),
+      tweak(
+        part4.graph,
+        {
+          narrator: (n) => ({
+            ...n,
+            role: {
+              ...(n.role as Extract<GraphNode['role'], { kind: 'send' }>),
+              intervalMs: 20,
+              messages: {
+                kind: 'template',
+                template: (n.role as { messages: { template: string } }).messages.template,
+                count: 80,
+                seed: 4,
+              },
+              waitForPeers: 2,
+            },
+          }),
+        },
+        { drainMs: 500 },
+      ),
       ['fan-1', 'fan-2'],
     );
     const { run, recorded } = await startGraph(graph, part4.id);
     const address = recorded.addressOf('narrator');
     const fans = {
-      'argentina venezuela': python('part4_client.py', [address, 'argentina', 'venezuela', '--sleep', '0', '--timeout', '2']),
+      'argentina venezuela': python('part4_client.py', [
+        address,
+        'argentina',
+        'venezuela',
+        '--sleep',
+        '0',
+        '--timeout',
+        '2',
+      ]),
       'brasil alemania': python('part4_client.py', [address, 'brasil', 'alemania', '--sleep', '0', '--timeout', '2']),
     };
     await run.done;
@@ -240,13 +320,21 @@ describe('each part with its Python 3 port as the outside peer', () => {
     }
   });
 
-  it('part 5: the Python sender REQs four tweets to the engine\'s relay, and each Python follower gets its account\'s two', async () => {
-    const { run, recorded } = await startGraph(withOutsidePeers(part5.graph, ['sender', 'follower-seraph', 'follower-otro']), part5.id);
+  it("part 5: the Python sender REQs four tweets to the engine's relay, and each Python follower gets its account's two", async () => {
+    const { run, recorded } = await startGraph(
+      withOutsidePeers(part5.graph, ['sender', 'follower-seraph', 'follower-otro']),
+      part5.id,
+    );
     const pub = recorded.addressOf('relay-pub');
     const seraph = python('part5_receiver.py', [pub, '@_seraph1', '--count', '2', '--timeout', '10']);
     const otro = python('part5_receiver.py', [pub, '@otro', '--count', '2', '--timeout', '10']);
     // The followers must be there first (the series: started together, both got nothing in 1 of 5 trials).
-    await recorded.until((events) => events.filter((e) => e.type === 'socket:event' && e.node === 'relay-pub' && e.kind === 'handshake').length === 2, 'both followers');
+    await recorded.until(
+      (events) =>
+        events.filter((e) => e.type === 'socket:event' && e.node === 'relay-pub' && e.kind === 'handshake').length ===
+        2,
+      'both followers',
+    );
     const sender = python('part5_sender.py', [recorded.addressOf('relay'), '--timeout', '10']);
     const [sent, seraphExit, otroExit] = await Promise.all([sender.exited, seraph.exited, otro.exited]);
     expect(sent.code, sent.stderr).toBe(0);
@@ -262,12 +350,18 @@ describe('each part with its Python 3 port as the outside peer', () => {
     expect(published.every((e) => e.cause === undefined)).toBe(true);
   });
 
-  it('part 6: two Python workers share the engine source\'s seven greetings 4/3 and push them upper-cased to its collector', async () => {
-    const { run, recorded } = await startGraph(withOutsidePeers(part6.graph, ['worker-1', 'worker-1-out', 'worker-2', 'worker-2-out']), part6.id);
+  it("part 6: two Python workers share the engine source's seven greetings 4/3 and push them upper-cased to its collector", async () => {
+    const { run, recorded } = await startGraph(
+      withOutsidePeers(part6.graph, ['worker-1', 'worker-1-out', 'worker-2', 'worker-2-out']),
+      part6.id,
+    );
     const source = recorded.addressOf('source');
     const collector = recorded.addressOf('collector');
     const workers = [0, 1].map(() => python('part6_worker.py', [source, collector, '--work', '0.1', '--timeout', '3']));
-    await recorded.until((events) => events.filter((e) => e.type === 'message:received' && e.node === 'collector').length === 7, 'seven results');
+    await recorded.until(
+      (events) => events.filter((e) => e.type === 'message:received' && e.node === 'collector').length === 7,
+      'seven results',
+    );
     const exits = await Promise.all(workers.map((w) => w.exited));
     await run.stop();
     // The source waited for both workers (the series waits for Enter): strict alternation, 4 and 3.
@@ -276,8 +370,15 @@ describe('each part with its Python 3 port as the outside peer', () => {
     const odd = PART6_TEXTS.filter((_, i) => i % 2 === 1);
     expect([shares[0], shares[1]]).toEqual(shares[0]!.length === 4 ? [even, odd] : [odd, even]);
     const firstSend = recorded.sentBy('source')[0]!.seq;
-    expect(recorded.of('socket:event').filter((e) => e.node === 'source' && e.kind === 'handshake' && e.seq < firstSend)).toHaveLength(2);
-    expect(recorded.receivedBy('collector').map((e) => e.body).sort()).toEqual(PART6_TEXTS.map((t) => t.toUpperCase()).sort());
+    expect(
+      recorded.of('socket:event').filter((e) => e.node === 'source' && e.kind === 'handshake' && e.seq < firstSend),
+    ).toHaveLength(2);
+    expect(
+      recorded
+        .receivedBy('collector')
+        .map((e) => e.body)
+        .sort(),
+    ).toEqual(PART6_TEXTS.map((t) => t.toUpperCase()).sort());
   });
 
   it('part 8: the Python consumer prints only "prueba", "hora" and "salir" lines from the engine\'s producer, over tcp: no PGM here', async () => {
@@ -293,12 +394,24 @@ describe('each part with its Python 3 port as the outside peer', () => {
 });
 
 describe('whole parts inside the playground', () => {
-  it('part 5 with its own sender and followers: each follower gets exactly its account\'s tweets, once', async () => {
+  it("part 5 with its own sender and followers: each follower gets exactly its account's tweets, once", async () => {
     const { run, recorded } = await startGraph(part5.graph, part5.id);
-    await recorded.until((events) => events.filter((e) => e.type === 'message:received' && e.node === 'sender').length === 4, 'four echoes');
-    await recorded.until((events) => events.filter((e) => e.type === 'message:dropped' || (e.type === 'message:received' && e.node.startsWith('follower'))).length >= 8, 'every copy placed');
+    await recorded.until(
+      (events) => events.filter((e) => e.type === 'message:received' && e.node === 'sender').length === 4,
+      'four echoes',
+    );
+    await recorded.until(
+      (events) =>
+        events.filter(
+          (e) => e.type === 'message:dropped' || (e.type === 'message:received' && e.node.startsWith('follower')),
+        ).length >= 8,
+      'every copy placed',
+    );
     await run.stop();
-    for (const [follower, account] of [['follower-seraph', '@_seraph1'], ['follower-otro', '@otro']] as const) {
+    for (const [follower, account] of [
+      ['follower-seraph', '@_seraph1'],
+      ['follower-otro', '@otro'],
+    ] as const) {
       const got = recorded.receivedBy(follower);
       expect(got.every((e) => e.body.startsWith(account) && e.from === 'relay-pub')).toBe(true);
       expect(new Set(got.map((e) => e.message)).size).toBe(got.length);
@@ -311,21 +424,38 @@ describe('whole parts inside the playground', () => {
   });
 
   it('part 6 with its own workers: 4/3 between them, all seven upper-cased at the collector', async () => {
-    const graph = tweak(part6.graph, {
-      'worker-1': (n) => ({ ...n, role: { ...(n.role as Extract<GraphNode['role'], { kind: 'receive' }>), workMs: 20 } }),
-      'worker-2': (n) => ({ ...n, role: { ...(n.role as Extract<GraphNode['role'], { kind: 'receive' }>), workMs: 20 } }),
-    }, { drainMs: 300 });
+    const graph = tweak(
+      part6.graph,
+      {
+        'worker-1': (n) => ({
+          ...n,
+          role: { ...(n.role as Extract<GraphNode['role'], { kind: 'receive' }>), workMs: 20 },
+        }),
+        'worker-2': (n) => ({
+          ...n,
+          role: { ...(n.role as Extract<GraphNode['role'], { kind: 'receive' }>), workMs: 20 },
+        }),
+      },
+      { drainMs: 300 },
+    );
     const { run, recorded } = await startGraph(graph, part6.id);
     const summary = await run.done;
     expect([recorded.receivedBy('worker-1').length, recorded.receivedBy('worker-2').length].sort()).toEqual([3, 4]);
-    expect(recorded.receivedBy('collector').map((e) => e.body).sort()).toEqual(PART6_TEXTS.map((t) => t.toUpperCase()).sort());
-    expect(recorded.receivedBy('collector').every((e) => e.from === 'worker-1-out' || e.from === 'worker-2-out')).toBe(true);
+    expect(
+      recorded
+        .receivedBy('collector')
+        .map((e) => e.body)
+        .sort(),
+    ).toEqual(PART6_TEXTS.map((t) => t.toUpperCase()).sort());
+    expect(recorded.receivedBy('collector').every((e) => e.from === 'worker-1-out' || e.from === 'worker-2-out')).toBe(
+      true,
+    );
     expect(summary).toMatchObject({ sent: 14, delivered: 14, dropped: 0 });
   });
 });
 
 describe('part 8 as written: epgm between the two Python ports', () => {
-  it('Debian\'s pyzmq has PGM, and the producer reaches the consumer over epgm on loopback (multicast, no connection)', async () => {
+  it("Debian's pyzmq has PGM, and the producer reaches the consumer over epgm on loopback (multicast, no connection)", async () => {
     const has = await new Promise<string>((resolve) => {
       const child = spawn(PYTHON, ['-c', 'import zmq; print(zmq.has("pgm"))']);
       let out = '';
@@ -342,13 +472,20 @@ describe('part 8 as written: epgm between the two Python ports', () => {
     for (let i = 0; !synced; i++) {
       if (Date.now() > deadline) throw new Error(`the consumer never got a line\n${consumer.lines().join('\n')}`);
       producer.child.stdin!.write(`prueba ${i}\n`);
-      synced = await consumer.waitForLine(/^prueba \d+$/, 300).then(() => true, () => false);
+      synced = await consumer.waitForLine(/^prueba \d+$/, 300).then(
+        () => true,
+        () => false,
+      );
     }
     for (const line of ['otra cosa', 'hora 10:00', 'salir ya', 'salir']) producer.child.stdin!.write(`${line}\n`);
     const exit = await consumer.exited;
     expect(exit.code, exit.stderr).toBe(0);
     // OpenPGM prints its own warnings about the loopback interface ("Warn: ... non-multicast capable device").
-    expect(exit.lines.filter((line) => !line.startsWith('prueba') && !line.startsWith('Warn:'))).toEqual(['hora 10:00', 'salir ya', 'salir']);
+    expect(exit.lines.filter((line) => !line.startsWith('prueba') && !line.startsWith('Warn:'))).toEqual([
+      'hora 10:00',
+      'salir ya',
+      'salir',
+    ]);
     expect((await producer.exited).code).toBe(0);
   });
 });

@@ -67,7 +67,10 @@ describe('HTTP API', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json()).toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
 
-    await probe.waitFor((m) => m.type === 'playground:updated' && m.playground.activeRun === null && m.playground.lastSeq > 0, 15_000);
+    await probe.waitFor(
+      (m) => m.type === 'playground:updated' && m.playground.activeRun === null && m.playground.lastSeq > 0,
+      15_000,
+    );
     const detail = (await owner.inject(`/api/playgrounds/${playground.id}/runs/${run}`)).json();
     expect(detail).toMatchObject({ id: run, reason: 'completed', summary: { sent: 12, unattributed: 0 } });
     expect(detail.messages['worker-tcp'].slice(0, 3)).toEqual(['1', '2', '3']);
@@ -79,10 +82,22 @@ describe('HTTP API', () => {
     const { id } = await createPlayground();
     const cases: [string, string, unknown, string, RegExp][] = [
       ['PATCH', `/api/playgrounds/${id}/params`, { intervalMs: -5 }, 'PG_ERR_VALIDATION', /intervalMs must be >= 0/],
-      ['PATCH', `/api/playgrounds/${id}/params`, { intervalMs: 1e9 }, 'PG_ERR_VALIDATION', /intervalMs must be <= 10000/],
+      [
+        'PATCH',
+        `/api/playgrounds/${id}/params`,
+        { intervalMs: 1e9 },
+        'PG_ERR_VALIDATION',
+        /intervalMs must be <= 10000/,
+      ],
       ['PATCH', `/api/playgrounds/${id}/params`, { intervalMs: '100' }, 'PG_ERR_VALIDATION', /must be integer/],
       ['PATCH', `/api/playgrounds/${id}/params`, { turbo: true }, 'PG_ERR_VALIDATION', /unknown field "turbo"/],
-      ['POST', `/api/playgrounds/${id}/runs`, { params: { tasks: 10_000_000 } }, 'PG_ERR_VALIDATION', /tasks must be <= 1000000/],
+      [
+        'POST',
+        `/api/playgrounds/${id}/runs`,
+        { params: { tasks: 10_000_000 } },
+        'PG_ERR_VALIDATION',
+        /tasks must be <= 1000000/,
+      ],
       ['POST', '/api/playgrounds', { scenario: 'rm -rf /' }, 'PG_ERR_VALIDATION', /scenario must match/],
     ];
     for (const [method, url, payload, code, message] of cases) {
@@ -121,7 +136,9 @@ describe('HTTP API', () => {
     expect(idle.json()).toMatchObject({ code: 'PG_ERR_NO_RUN' });
     const { socket, probe } = await openStream(id);
     socket.send(JSON.stringify({ type: 'subscribe' }));
-    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs` })).json<{ run: string }>();
+    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs` })).json<{
+      run: string;
+    }>();
     await probe.waitForEvent((e) => e.type === 'task:sent');
     const stop = await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs/stop` });
     expect(stop.statusCode).toBe(200);

@@ -25,7 +25,9 @@ async function appWith(frameAncestors?: string[]): Promise<FastifyInstance> {
     staticDir: null,
     store: ':memory:',
     frameAncestors,
-    registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+    registry: {
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
   });
   apps.push(app);
   return app;
@@ -57,12 +59,21 @@ describe('who may frame the page', () => {
   it('with origins allowed: they are listed, and X-Frame-Options (which cannot name them) is left out', async () => {
     const app = await appWith(['https://Course.Example.org', 'http://127.0.0.2:8000']);
     const response = await app.inject('/api/health');
-    expect(response.headers['content-security-policy']).toBe("frame-ancestors 'self' https://course.example.org http://127.0.0.2:8000");
+    expect(response.headers['content-security-policy']).toBe(
+      "frame-ancestors 'self' https://course.example.org http://127.0.0.2:8000",
+    );
     expect(response.headers['x-frame-options']).toBeUndefined();
   });
 
   it('an origin that is not scheme://host[:port] is refused at start (it would change the policy)', async () => {
-    for (const bad of ["https://a.org; script-src 'unsafe-inline'", 'https://a.org/course', '*', 'ftp://a.org', "'none'", 'https://a.org https://b.org']) {
+    for (const bad of [
+      "https://a.org; script-src 'unsafe-inline'",
+      'https://a.org/course',
+      '*',
+      'ftp://a.org',
+      "'none'",
+      'https://a.org https://b.org',
+    ]) {
       expect(frameAncestorOrigin(bad), bad).toBeNull();
       await expect(appWith([bad]), bad).rejects.toThrow(/frame ancestor/);
     }
@@ -84,13 +95,20 @@ describe("an embedded page's own session", () => {
     expect(created.headers['set-cookie']).toBeUndefined();
     const { id } = created.json<PlaygroundInfo>();
 
-    expect((await app.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: session } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: session } })).statusCode,
+    ).toBe(200);
     // The same browser's cookie (a visitor of its own) does not replace the header's visitor, nor is it one.
     const cookieVisitor = new Visitor(app);
     await cookieVisitor.session();
-    expect((await cookieVisitor.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: session } })).statusCode).toBe(200);
+    expect(
+      (await cookieVisitor.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: session } }))
+        .statusCode,
+    ).toBe(200);
     expect((await cookieVisitor.inject(`/api/playgrounds/${id}`)).statusCode).toBe(404);
-    expect((await app.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: madeUpSession() } })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: madeUpSession() } })).statusCode,
+    ).toBe(404);
     // A header that is not a session is no session: the request is a new visitor (with a cookie to keep).
     const malformed = await app.inject({ url: `/api/playgrounds/${id}`, headers: { [SESSION_HEADER]: 'short' } });
     expect(malformed.statusCode).toBe(404);
@@ -111,7 +129,9 @@ describe("an embedded page's own session", () => {
     const { id } = (await created.json()) as PlaygroundInfo;
     const open = (protocols: string[]) =>
       new Promise<{ socket: WebSocket; probe: StreamProbe; closed: Promise<number> }>((resolve, reject) => {
-        const socket = new WebSocket(`ws://127.0.0.1:${port}/api/playgrounds/${id}/stream`, protocols, { origin: address });
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/api/playgrounds/${id}/stream`, protocols, {
+          origin: address,
+        });
         sockets.push(socket);
         const probe = new StreamProbe();
         probe.attach(socket);

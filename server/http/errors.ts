@@ -4,7 +4,15 @@
  */
 import { CodedError } from '../errors.ts';
 import { hidePathsInBody } from './hide-paths.ts';
-import { english, problemText, text, type ErrorBody, type ErrorCode, type ServerText, type ValidationRule } from '../../shared/protocol/index.ts';
+import {
+  english,
+  problemText,
+  text,
+  type ErrorBody,
+  type ErrorCode,
+  type ServerText,
+  type ValidationRule,
+} from '../../shared/protocol/index.ts';
 
 const STATUS: Record<ErrorCode, number> = {
   PG_ERR_BAD_JSON: 400,
@@ -33,26 +41,39 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
 function describeError(error: unknown): { status: number; body: ErrorBody } {
   if (error instanceof CodedError) {
     // A refusal may carry a more precise status than its code's (415 for a body that is not JSON).
-    const status = error.status !== undefined && error.status >= 400 && error.status < 500 ? error.status : STATUS[error.code];
+    const status =
+      error.status !== undefined && error.status >= 400 && error.status < 500 ? error.status : STATUS[error.code];
     return { status, body: { code: error.code, message: error.message, text: error.text } };
   }
   const candidate = error as { code?: unknown; message?: unknown; validation?: unknown; statusCode?: number };
-  const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({ status, body: { code, message: english(reason), text: reason } });
+  const said = (code: ErrorCode, reason: ServerText, status = STATUS[code]) => ({
+    status,
+    body: { code, message: english(reason), text: reason },
+  });
   if (Array.isArray(candidate.validation)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'request';
     const errors = candidate.validation as AjvError[];
     return {
       status: 400,
-      body: { code: 'PG_ERR_VALIDATION', message: describeValidation(where, errors), text: text('request.invalid', { problem: firstAjvProblem(where, errors) }) },
+      body: {
+        code: 'PG_ERR_VALIDATION',
+        message: describeValidation(where, errors),
+        text: text('request.invalid', { problem: firstAjvProblem(where, errors) }),
+      },
     };
   }
-  if (candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return said('PG_ERR_LIMIT', text('request.tooLarge', { detail: String(candidate.message) }), 413);
+  if (candidate.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return said('PG_ERR_LIMIT', text('request.tooLarge', { detail: String(candidate.message) }), 413);
   if (typeof candidate.code === 'string' && candidate.code.startsWith('FST_ERR_CTP')) {
     return said('PG_ERR_BAD_JSON', text('request.notJson', { detail: String(candidate.message) }));
   }
   if (error instanceof SyntaxError) return said('PG_ERR_BAD_JSON', text('request.notJson', { detail: error.message }));
   if (candidate.statusCode && candidate.statusCode >= 400 && candidate.statusCode < 500) {
-    return said('PG_ERR_BAD_MESSAGE', text('request.refused', { detail: String(candidate.message) }), candidate.statusCode);
+    return said(
+      'PG_ERR_BAD_MESSAGE',
+      text('request.refused', { detail: String(candidate.message) }),
+      candidate.statusCode,
+    );
   }
   return said('PG_ERR_INTERNAL', text('internal'));
 }
@@ -61,7 +82,13 @@ interface AjvError {
   instancePath?: string;
   keyword?: string;
   message?: string;
-  params?: { additionalProperty?: string; allowedValues?: unknown[]; limit?: number; missingProperty?: string; type?: string };
+  params?: {
+    additionalProperty?: string;
+    allowedValues?: unknown[];
+    limit?: number;
+    missingProperty?: string;
+    type?: string;
+  };
   data?: unknown;
 }
 

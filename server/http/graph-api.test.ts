@@ -30,7 +30,11 @@ afterEach(async () => {
 const cluster: GraphSpec = {
   title: 'one REQ, three REP',
   nodes: [
-    { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 30 } } },
+    {
+      id: 'client',
+      socket: 'REQ',
+      role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 30 } },
+    },
     { id: 'a', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'b', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'c', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
@@ -50,7 +54,12 @@ async function create(visitor: Visitor, body: object): Promise<GraphPlaygroundIn
 }
 
 /** Polls the playground's events (bounded) until `condition` holds on them. */
-async function eventsUntil(visitor: Visitor, id: string, condition: (events: PlaygroundEvent[]) => boolean, timeoutMs = 15_000): Promise<PlaygroundEvent[]> {
+async function eventsUntil(
+  visitor: Visitor,
+  id: string,
+  condition: (events: PlaygroundEvent[]) => boolean,
+  timeoutMs = 15_000,
+): Promise<PlaygroundEvent[]> {
   const deadline = Date.now() + timeoutMs;
   const events: PlaygroundEvent[] = [];
   for (;;) {
@@ -65,14 +74,22 @@ async function eventsUntil(visitor: Visitor, id: string, condition: (events: Pla
 }
 
 describe('graph playgrounds over HTTP', () => {
-  it('lists the series\' scenarios, with part 8\'s honest note', async () => {
+  it("lists the series' scenarios, with part 8's honest note", async () => {
     const response = await owner.inject('/api/graph-scenarios');
     const scenarios = response.json<{ id: string; notes: string[] }[]>();
-    expect(scenarios.map((s) => s.id)).toEqual(['series-1', 'series-2', 'series-3', 'series-4', 'series-5', 'series-6', 'series-8']);
+    expect(scenarios.map((s) => s.id)).toEqual([
+      'series-1',
+      'series-2',
+      'series-3',
+      'series-4',
+      'series-5',
+      'series-6',
+      'series-8',
+    ]);
     expect(scenarios.find((s) => s.id === 'series-8')!.notes.join(' ')).toMatch(/no PGM/);
   });
 
-  it('[G1] creates a graph of one\'s own, runs it to its end and reads every event back: 10/10/10 over three REP', async () => {
+  it("[G1] creates a graph of one's own, runs it to its end and reads every event back: 10/10/10 over three REP", async () => {
     const info = await create(owner, { graph: cluster });
     expect(info).toMatchObject({ kind: 'graph', scenario: 'sandbox', activeRun: null, capabilities: { pgm: false } });
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` });
@@ -104,36 +121,73 @@ describe('graph playgrounds over HTTP', () => {
     const summary = stopped.json<{ summary: GraphSummary }>().summary;
     expect(summary.sent).toBeGreaterThanOrEqual(1);
     expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs/stop` })).json()).toMatchObject({ code: 'PG_ERR_NO_RUN' });
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs/stop` })).json()).toMatchObject({
+      code: 'PG_ERR_NO_RUN',
+    });
   });
 
   it('refuses graphs that cannot run, and endpoints outside the boundary, with a code and a text', async () => {
     const bad = await owner.inject({
       method: 'POST',
       url: '/api/graphs',
-      payload: { graph: { ...cluster, links: [...cluster.links, { from: 'client', to: 'nowhere', bind: 'to', transport: 'tcp' }] } },
+      payload: {
+        graph: {
+          ...cluster,
+          links: [...cluster.links, { from: 'client', to: 'nowhere', bind: 'to', transport: 'tcp' }],
+        },
+      },
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.invalid' } });
     expect(bad.json<{ message: string }>().message).toMatch(/nowhere, which is not a node/);
 
-    const unknownType = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: { ...cluster, nodes: [{ ...cluster.nodes[0], socket: 'STREAM' }] } } });
+    const unknownType = await owner.inject({
+      method: 'POST',
+      url: '/api/graphs',
+      payload: { graph: { ...cluster, nodes: [{ ...cluster.nodes[0], socket: 'STREAM' }] } },
+    });
     expect(unknownType.statusCode).toBe(400);
     expect(unknownType.json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
 
     const tooMany = await owner.inject({
       method: 'POST',
       url: '/api/graphs',
-      payload: { graph: { title: 'big', links: [], nodes: Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, socket: 'PULL', role: { kind: 'receive' } })) } },
+      payload: {
+        graph: {
+          title: 'big',
+          links: [],
+          nodes: Array.from({ length: 33 }, (_, i) => ({ id: `n${i}`, socket: 'PULL', role: { kind: 'receive' } })),
+        },
+      },
     });
     expect(tooMany.statusCode).toBe(400); // the schema's own limit (32) comes first
 
     // An ipc path that is not this playground's own, and a tcp bind off loopback: refused when the run starts.
-    const info = await create(owner, { graph: { ...cluster, links: [{ from: 'client', to: 'a', bind: 'to', transport: 'ipc', address: `ipc://${policy.runtimeDir}/someone-else.ipc` }] } });
+    const info = await create(owner, {
+      graph: {
+        ...cluster,
+        links: [
+          {
+            from: 'client',
+            to: 'a',
+            bind: 'to',
+            transport: 'ipc',
+            address: `ipc://${policy.runtimeDir}/someone-else.ipc`,
+          },
+        ],
+      },
+    });
     const ipc = await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` });
     expect(ipc.statusCode).toBe(400);
     expect(ipc.json()).toMatchObject({ code: 'PG_ERR_ENDPOINT', text: { key: 'graph.ipcName' } });
-    const put = await owner.inject({ method: 'PUT', url: `/api/graphs/${info.id}/graph`, payload: { ...cluster, links: [{ from: 'client', to: 'a', bind: 'to', transport: 'tcp', address: 'tcp://0.0.0.0:5555' }] } });
+    const put = await owner.inject({
+      method: 'PUT',
+      url: `/api/graphs/${info.id}/graph`,
+      payload: {
+        ...cluster,
+        links: [{ from: 'client', to: 'a', bind: 'to', transport: 'tcp', address: 'tcp://0.0.0.0:5555' }],
+      },
+    });
     expect(put.statusCode, put.body).toBe(200);
     const tcp = await owner.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` });
     expect(tcp.json()).toMatchObject({ code: 'PG_ERR_ENDPOINT', text: { key: 'endpoint.tcpHost' } });
@@ -147,9 +201,16 @@ describe('graph playgrounds over HTTP', () => {
     expect((await stranger.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` })).statusCode).toBe(404);
     expect((await stranger.inject('/api/graphs')).json()).toEqual([]);
 
-    const { watchToken, inviteToken } = (await owner.inject(`/api/graphs/${info.id}/links`)).json<{ watchToken: string; inviteToken: string }>();
+    const { watchToken, inviteToken } = (await owner.inject(`/api/graphs/${info.id}/links`)).json<{
+      watchToken: string;
+      inviteToken: string;
+    }>();
     const watcher = new Visitor(app);
-    expect((await watcher.inject({ method: 'POST', url: `/api/graphs/${info.id}/join`, payload: { token: watchToken } })).json()).toMatchObject({ role: 'watcher' });
+    expect(
+      (
+        await watcher.inject({ method: 'POST', url: `/api/graphs/${info.id}/join`, payload: { token: watchToken } })
+      ).json(),
+    ).toMatchObject({ role: 'watcher' });
     expect((await watcher.inject(`/api/graphs/${info.id}/events`)).statusCode).toBe(200);
     const refused = await watcher.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` });
     expect(refused.statusCode).toBe(403);
@@ -160,20 +221,28 @@ describe('graph playgrounds over HTTP', () => {
     expect((await driver.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` })).statusCode).toBe(201);
     await eventsUntil(driver, info.id, (all) => all.some((e) => e.type === 'graph:ended'));
     expect((await driver.inject({ method: 'DELETE', url: `/api/graphs/${info.id}` })).statusCode).toBe(403);
-    expect((await stranger.inject({ method: 'POST', url: `/api/graphs/${info.id}/join`, payload: { token: 'guess' } })).statusCode).toBe(404);
+    expect(
+      (await stranger.inject({ method: 'POST', url: `/api/graphs/${info.id}/join`, payload: { token: 'guess' } }))
+        .statusCode,
+    ).toBe(404);
     expect((await owner.inject({ method: 'DELETE', url: `/api/graphs/${info.id}` })).statusCode).toBe(204);
     expect((await owner.inject(`/api/graphs/${info.id}`)).statusCode).toBe(404);
   });
 
-  it('counts graph and pipeline playgrounds together against one visitor\'s cap', async () => {
+  it("counts graph and pipeline playgrounds together against one visitor's cap", async () => {
     await create(owner, { scenario: 'series-1' });
     const pipeline = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
     expect(pipeline.statusCode, pipeline.body).toBe(201);
     await create(owner, { scenario: 'series-2' });
     const fourth = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } });
     expect(fourth.statusCode).toBe(429);
-    expect(fourth.json()).toMatchObject({ code: 'PG_ERR_LIMIT', text: { key: 'limit.playgroundsPerVisitor', params: { max: 3 } } });
+    expect(fourth.json()).toMatchObject({
+      code: 'PG_ERR_LIMIT',
+      text: { key: 'limit.playgroundsPerVisitor', params: { max: 3 } },
+    });
     // Another visitor is not affected.
-    expect((await stranger.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } })).statusCode).toBe(201);
+    expect(
+      (await stranger.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } })).statusCode,
+    ).toBe(201);
   });
 });

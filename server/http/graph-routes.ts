@@ -25,15 +25,21 @@ const CreateGraphBody = Type.Object(
 );
 // Query strings arrive as text and the app does not coerce types: numbers are checked by pattern, then converted.
 const UInt = Type.String({ pattern: '^[0-9]{1,15}$' });
-const EventsQuery = Type.Object({ since: Type.Optional(UInt), limit: Type.Optional(UInt) }, { additionalProperties: false });
+const EventsQuery = Type.Object(
+  { since: Type.Optional(UInt), limit: Type.Optional(UInt) },
+  { additionalProperties: false },
+);
 const EVENTS_PER_PAGE = 5000;
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
-  const graphOf = (request: { params: { id: string }; visitor: string }, needed: Role) => graphs.forVisitor(request.params.id, request.visitor, needed);
+  const graphOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
+    graphs.forVisitor(request.params.id, request.visitor, needed);
 
   app.get('/api/graph-scenarios', async () =>
-    graphs.scenarios().map(({ id, title, description, notes, graph }) => ({ id, title, description, notes: notes ?? [], graph })),
+    graphs
+      .scenarios()
+      .map(({ id, title, description, notes, graph }) => ({ id, title, description, notes: notes ?? [], graph })),
   );
 
   app.get('/api/graphs', async (request) => graphs.listFor(request.visitor).map((playground) => playground.info()));
@@ -44,13 +50,19 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     async (request, reply) => reply.code(201).send(graphs.create(request.visitor, request.body).info()),
   );
 
-  app.get<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request) => graphOf(request, 'watcher').info());
+  app.get<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request) =>
+    graphOf(request, 'watcher').info(),
+  );
 
-  app.delete<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request, reply) => {
-    graphOf(request, 'owner');
-    await graphs.remove(request.params.id);
-    return reply.code(204).send();
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/graphs/:id',
+    { schema: { params: IdParams } },
+    async (request, reply) => {
+      graphOf(request, 'owner');
+      await graphs.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
 
   app.put<{ Params: { id: string }; Body: GraphSpec }>(
     '/api/graphs/:id/graph',
@@ -58,13 +70,19 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     async (request) => graphOf(request, 'driver').setGraph(request.body),
   );
 
-  app.post<{ Params: { id: string } }>('/api/graphs/:id/runs', { schema: { params: IdParams } }, async (request, reply) =>
-    reply.code(201).send(await graphOf(request, 'driver').startRun()),
+  app.post<{ Params: { id: string } }>(
+    '/api/graphs/:id/runs',
+    { schema: { params: IdParams } },
+    async (request, reply) => reply.code(201).send(await graphOf(request, 'driver').startRun()),
   );
 
-  app.post<{ Params: { id: string } }>('/api/graphs/:id/runs/stop', { schema: { params: IdParams } }, async (request) => ({
-    summary: await graphOf(request, 'driver').stopRun(),
-  }));
+  app.post<{ Params: { id: string } }>(
+    '/api/graphs/:id/runs/stop',
+    { schema: { params: IdParams } },
+    async (request) => ({
+      summary: await graphOf(request, 'driver').stopRun(),
+    }),
+  );
 
   // The playground's events after `since` still held in memory (the last 20,000), oldest first.
   app.get<{ Params: { id: string }; Querystring: { since?: string; limit?: string } }>(
@@ -92,7 +110,11 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     async (request) => {
       const playground = graphs.list().find((candidate) => candidate.id === request.params.id);
       const role = playground?.access.join(request.visitor, request.body.token) ?? null;
-      if (!playground || role === null) throw new CodedError('PG_ERR_NOT_FOUND', text('access.badToken', { playground: request.params.id.slice(0, 64) }));
+      if (!playground || role === null)
+        throw new CodedError(
+          'PG_ERR_NOT_FOUND',
+          text('access.badToken', { playground: request.params.id.slice(0, 64) }),
+        );
       return { role, playground: playground.info() };
     },
   );

@@ -57,7 +57,8 @@ class GraphProbe {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${what}: not within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`);
+      if (left <= 0)
+        throw new Error(`${what}: not within ${timeoutMs} ms; got ${this.messages.map((m) => m.type).join(', ')}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#wake.push(() => {
@@ -91,7 +92,11 @@ async function startRun(visitor: Visitor, id: string): Promise<string> {
 const cluster: GraphSpec = {
   title: 'one REQ, three REP',
   nodes: [
-    { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 30 } } },
+    {
+      id: 'client',
+      socket: 'REQ',
+      role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 30 } },
+    },
     { id: 'a', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'b', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'c', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
@@ -121,7 +126,13 @@ describe('the graph stream', () => {
 
     const run = await startRun(owner, info.id);
     await probe.until(() => endedSummary(probe) !== undefined, 'graph:ended');
-    await probe.until(() => probe.messages.some((m) => m.type === 'graph:updated' && m.graph.activeRun === null && m.graph.lastRun?.summary), 'graph:updated after the end');
+    await probe.until(
+      () =>
+        probe.messages.some(
+          (m) => m.type === 'graph:updated' && m.graph.activeRun === null && m.graph.lastRun?.summary,
+        ),
+      'graph:updated after the end',
+    );
     expect(probe.messages.some((m) => m.type === 'graph:updated' && m.graph.activeRun === run)).toBe(true);
 
     const events = probe.events();
@@ -131,14 +142,20 @@ describe('the graph stream', () => {
     const received = events.filter((e) => e.type === 'message:received');
     // 30 requests and 30 replies, each attributed by its receiver: 10 requests to each REP.
     expect(received).toHaveLength(60);
-    for (const server of ['a', 'b', 'c']) expect(received.filter((e) => e.node === server && e.from === 'client')).toHaveLength(10);
+    for (const server of ['a', 'b', 'c'])
+      expect(received.filter((e) => e.node === server && e.from === 'client')).toHaveLength(10);
     expect(received.filter((e) => e.node === 'client')).toHaveLength(30);
     const counters = lastCounters(probe);
     expect(counters.type === 'events' && counters.counters).toMatchObject({
       run,
       sent: 60,
       received: 60,
-      nodes: { client: { sent: 30, received: 30 }, a: { received: 10, sent: 10 }, b: { received: 10 }, c: { received: 10 } },
+      nodes: {
+        client: { sent: 30, received: 30 },
+        a: { received: 10, sent: 10 },
+        b: { received: 10 },
+        c: { received: 10 },
+      },
     });
   });
 
@@ -146,7 +163,11 @@ describe('the graph stream', () => {
     const flood: GraphSpec = {
       title: 'a fast publisher',
       nodes: [
-        { id: 'pub', socket: 'PUB', role: { kind: 'send', messages: { kind: 'template', template: 'tick {n}', count: 20_000 }, waitForPeers: 1 } },
+        {
+          id: 'pub',
+          socket: 'PUB',
+          role: { kind: 'send', messages: { kind: 'template', template: 'tick {n}', count: 20_000 }, waitForPeers: 1 },
+        },
         { id: 'sub', socket: 'SUB', subscribe: [''], role: { kind: 'receive' } },
       ],
       links: [{ from: 'pub', to: 'sub', bind: 'from', transport: 'inproc' }],
@@ -162,7 +183,9 @@ describe('the graph stream', () => {
     const summary = endedSummary(probe)!;
     const frames = probe.messages.filter((m) => m.type === 'events');
     const dropped = frames.reduce((sum, m) => sum + (m.type === 'events' ? m.dropped : 0), 0);
-    const shown = probe.events().filter((e) => e.type === 'message:sent' || e.type === 'message:received' || e.type === 'message:dropped').length;
+    const shown = probe
+      .events()
+      .filter((e) => e.type === 'message:sent' || e.type === 'message:received' || e.type === 'message:dropped').length;
     expect(dropped, 'some message events are sampled out').toBeGreaterThan(0);
     // Every message event is either in a frame or counted as left out.
     expect(shown + dropped).toBe(summary.sent + summary.delivered + summary.dropped);
@@ -182,13 +205,20 @@ describe('the graph stream', () => {
     const run = await startRun(owner, info.id);
     const links = (await owner.inject(`/api/graphs/${info.id}/links`)).json<{ watchToken: string }>();
     const watcher = new Visitor(app);
-    const joined = await watcher.inject({ method: 'POST', url: `/api/graphs/${info.id}/join`, payload: { token: links.watchToken } });
+    const joined = await watcher.inject({
+      method: 'POST',
+      url: `/api/graphs/${info.id}/join`,
+      payload: { token: links.watchToken },
+    });
     expect(joined.json()).toMatchObject({ role: 'watcher' });
     const watching = await open(watcher, info.id);
     await watching.probe.until(() => watching.probe.messages.some((m) => m.type === 'hello'), 'hello');
     watching.socket.send(JSON.stringify({ type: 'run:stop' }));
     await watching.probe.until(() => watching.probe.messages.some((m) => m.type === 'error'), 'an error');
-    expect(watching.probe.messages.find((m) => m.type === 'error')).toMatchObject({ code: 'PG_ERR_UNKNOWN_COMMAND', command: 'run:stop' });
+    expect(watching.probe.messages.find((m) => m.type === 'error')).toMatchObject({
+      code: 'PG_ERR_UNKNOWN_COMMAND',
+      command: 'run:stop',
+    });
     watching.socket.send('{"type":"subscribe","sinceSeq":0}');
     await watching.probe.until(() => endedSummary(watching.probe) !== undefined, 'the watcher sees the end');
     expect(watching.probe.events()[0]).toMatchObject({ type: 'graph:started', run });

@@ -11,8 +11,20 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
-import { MAX_COMMAND_BYTES, PROTOCOL_VERSION, decodeCommand, english, text, type ServerText } from '../../shared/protocol/index.ts';
-import { GRAPH_SAMPLED_TYPES, type GraphCounters, type GraphPlaygroundInfo, type GraphServerMessage } from '../../shared/protocol/graph-stream.ts';
+import {
+  MAX_COMMAND_BYTES,
+  PROTOCOL_VERSION,
+  decodeCommand,
+  english,
+  text,
+  type ServerText,
+} from '../../shared/protocol/index.ts';
+import {
+  GRAPH_SAMPLED_TYPES,
+  type GraphCounters,
+  type GraphPlaygroundInfo,
+  type GraphServerMessage,
+} from '../../shared/protocol/graph-stream.ts';
 import type { GraphPlayground, GraphRegistry } from '../engine/graph-playground.ts';
 import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
 import { EventBatcher } from './event-batcher.ts';
@@ -29,12 +41,20 @@ export interface GraphStreamOptions {
   commands?: { perSecond: number; burst: number };
 }
 
-export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: outboxLimits, commands }: GraphStreamOptions): Promise<void> {
+export async function graphStreamRoute(
+  app: FastifyInstance,
+  { graphs, outbox: outboxLimits, commands }: GraphStreamOptions,
+): Promise<void> {
   const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
   const commandRate = commands ?? { perSecond: DEFAULT_LIMITS.commandsPerSecond, burst: DEFAULT_LIMITS.commandBurst };
   const visitorBuckets = new VisitorBuckets(commandRate.perSecond, commandRate.burst);
   const limitText = text('limit.commands', { rate: commandRate.perSecond, burst: commandRate.burst });
-  const limitFrame = JSON.stringify({ type: 'error', code: 'PG_ERR_LIMIT', message: english(limitText), text: limitText } satisfies GraphServerMessage);
+  const limitFrame = JSON.stringify({
+    type: 'error',
+    code: 'PG_ERR_LIMIT',
+    message: english(limitText),
+    text: limitText,
+  } satisfies GraphServerMessage);
 
   app.get<{ Params: { id: string } }>('/api/graphs/:id/stream', { websocket: true }, (socket, request) => {
     const send = (message: GraphServerMessage): void => {
@@ -48,7 +68,9 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
       socket.close(CLOSE_NOT_FOUND, 'playground not found');
       return;
     }
-    const outbox = new Outbox(socket, limits, (why) => request.log.warn({ playground: playground.id }, `Dropped a slow reader of the graph stream: ${why}`));
+    const outbox = new Outbox(socket, limits, (why) =>
+      request.log.warn({ playground: playground.id }, `Dropped a slow reader of the graph stream: ${why}`),
+    );
     const sendMessage = (message: GraphServerMessage): void => outbox.send(JSON.stringify(message));
     const batcher = new EventBatcher<GraphCounters>({
       send: (frame) => outbox.send(frame),
@@ -80,7 +102,12 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
           if (next >= backlog.length) return null;
           const events = backlog.slice(next, next + BACKLOG_FRAME_EVENTS);
           next += events.length;
-          return JSON.stringify({ type: 'events', events, dropped: 0, counters: playground.counters() } satisfies GraphServerMessage);
+          return JSON.stringify({
+            type: 'events',
+            events,
+            dropped: 0,
+            counters: playground.counters(),
+          } satisfies GraphServerMessage);
         },
         () => {
           batcher.resume();
@@ -94,7 +121,8 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
     let refusedSince = Date.now();
     let refused = 0;
     let floodClosed = false;
-    const badMessage = (reason: ServerText): void => sendMessage({ type: 'error', code: 'PG_ERR_BAD_MESSAGE', message: english(reason), text: reason });
+    const badMessage = (reason: ServerText): void =>
+      sendMessage({ type: 'error', code: 'PG_ERR_BAD_MESSAGE', message: english(reason), text: reason });
 
     socket.on('message', (data, isBinary) => {
       // Nothing may escape this listener: an uncaught exception here would end the server for every visitor.
@@ -110,7 +138,10 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
           return;
         }
         floodClosed = true;
-        request.log.warn({ playground: playground.id }, `Closed a graph stream that sent more than ${refused} commands over its limit in a second`);
+        request.log.warn(
+          { playground: playground.id },
+          `Closed a graph stream that sent more than ${refused} commands over its limit in a second`,
+        );
         socket.close(1008, 'too many commands');
         return;
       }
@@ -132,7 +163,13 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
         }
         if (decoded.value.type !== 'subscribe') {
           const reason = text('message.unknownType', { what: 'command', type: decoded.value.type, known: 'subscribe' });
-          sendMessage({ type: 'error', code: 'PG_ERR_UNKNOWN_COMMAND', message: english(reason), text: reason, command: decoded.value.type });
+          sendMessage({
+            type: 'error',
+            code: 'PG_ERR_UNKNOWN_COMMAND',
+            message: english(reason),
+            text: reason,
+            command: decoded.value.type,
+          });
           return;
         }
         const sinceSeq = decoded.value.sinceSeq ?? 0;
@@ -160,4 +197,3 @@ export async function graphStreamRoute(app: FastifyInstance, { graphs, outbox: o
     sendMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, graph: playground.info() });
   });
 }
-

@@ -42,8 +42,12 @@ it('error bodies carry no path of the server (its sources, its data folder); ipc
     }),
   );
   expect(body.message).toBe("Cannot find module 'server/workers/worker-process.ts'");
-  expect(body.text).toEqual(text('request.refused', { detail: "Cannot find module 'server/workers/worker-process.ts'" }));
+  expect(body.text).toEqual(
+    text('request.refused', { detail: "Cannot find module 'server/workers/worker-process.ts'" }),
+  );
   const taken = 'ipc path "/tmp/zmq-playground-0/x" is taken';
-  const ipc = toErrorBody(new CodedError('PG_ERR_ENDPOINT', text('request.refused', { detail: taken }), { message: taken }));
+  const ipc = toErrorBody(
+    new CodedError('PG_ERR_ENDPOINT', text('request.refused', { detail: taken }), { message: taken }),
+  );
   expect(ipc.body.message).toBe('ipc path "/tmp/zmq-playground-0/x" is taken');
 });

@@ -30,7 +30,8 @@ function hideInText(value: ServerText): ServerText {
   if (!value.params) return value;
   const params: NonNullable<ServerText['params']> = {};
   for (const [name, param] of Object.entries(value.params)) {
-    params[name] = typeof param === 'string' ? hideServerPaths(param) : typeof param === 'number' ? param : hideInText(param);
+    params[name] =
+      typeof param === 'string' ? hideServerPaths(param) : typeof param === 'number' ? param : hideInText(param);
   }
   return { ...value, params };
 }

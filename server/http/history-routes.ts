@@ -6,12 +6,7 @@ import { text } from '../../shared/protocol/server-text.ts';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import {
-  MAX_EVENT_WINDOW,
-  MAX_RUN_PAGE,
-  RunName,
-  type RecordingStatus,
-} from '../../shared/protocol/index.ts';
+import { MAX_EVENT_WINDOW, MAX_RUN_PAGE, RunName, type RecordingStatus } from '../../shared/protocol/index.ts';
 import path from 'node:path';
 import { MEMORY, type RunStore } from '../recorder/store.ts';
 import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
@@ -30,7 +25,10 @@ const UInt = Type.String({ pattern: '^[0-9]{1,15}$' });
 const Time = Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,9})?$' });
 
 const RunIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 80 }) }, { additionalProperties: false });
-const ListQuery = Type.Object({ limit: Type.Optional(UInt), before: Type.Optional(UInt) }, { additionalProperties: false });
+const ListQuery = Type.Object(
+  { limit: Type.Optional(UInt), before: Type.Optional(UInt) },
+  { additionalProperties: false },
+);
 const WindowQuery = Type.Object(
   {
     fromSeq: Type.Optional(UInt),
@@ -53,7 +51,8 @@ type RunIdParams = Static<typeof RunIdParams>;
 function count(raw: string | undefined, name: string, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (value < min || value > max) throw new CodedError('PG_ERR_VALIDATION', text('request.queryRange', { name, min, max, got: raw }));
+  if (value < min || value > max)
+    throw new CodedError('PG_ERR_VALIDATION', text('request.queryRange', { name, min, max, got: raw }));
   return value;
 }
 
@@ -84,7 +83,8 @@ export async function historyRoutes(
 ): Promise<void> {
   const { stats } = channel;
   if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
-  const unknownRun = (id: string) => new CodedError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
+  const unknownRun = (id: string) =>
+    new CodedError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
 
   /**
    * A stored run may be read by its owner, by anyone who may watch the live playground that recorded it, and by
@@ -102,7 +102,8 @@ export async function historyRoutes(
   /** Renaming, publishing and deleting are the owner's alone (403 for another reader, 404 for a stranger). */
   const ownRun = (id: string, visitor: string): string => {
     readable(id, visitor);
-    if (store.accessOf(id)?.owner !== visitor) throw new CodedError('PG_ERR_FORBIDDEN', text('access.runOwnerOnly', { run: id.slice(0, 64) }));
+    if (store.accessOf(id)?.owner !== visitor)
+      throw new CodedError('PG_ERR_FORBIDDEN', text('access.runOwnerOnly', { run: id.slice(0, 64) }));
     return id;
   };
 
@@ -118,12 +119,15 @@ export async function historyRoutes(
   }));
 
   // The caller's runs and those of the playgrounds it may watch; public runs of others are read by id only.
-  app.get<{ Querystring: Static<typeof ListQuery> }>('/api/runs', { schema: { querystring: ListQuery } }, async (request) =>
-    store.listRuns({
-      limit: count(request.query.limit, 'limit', 1, MAX_RUN_PAGE, 50),
-      before: request.query.before,
-      viewer: { visitor: request.visitor, playgrounds: registry.watchableIds(request.visitor) },
-    }),
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/api/runs',
+    { schema: { querystring: ListQuery } },
+    async (request) =>
+      store.listRuns({
+        limit: count(request.query.limit, 'limit', 1, MAX_RUN_PAGE, 50),
+        before: request.query.before,
+        viewer: { visitor: request.visitor, playgrounds: registry.watchableIds(request.visitor) },
+      }),
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request) =>
@@ -165,7 +169,9 @@ export async function historyRoutes(
       // The stored JSON goes out as is: no parse, no re-serialisation.
       return reply
         .type('application/json; charset=utf-8')
-        .send(`{"run":${JSON.stringify(window.run)},"events":[${window.json.join(',')}],"nextSeq":${window.nextSeq ?? 'null'}}`);
+        .send(
+          `{"run":${JSON.stringify(window.run)},"events":[${window.json.join(',')}],"nextSeq":${window.nextSeq ?? 'null'}}`,
+        );
     },
   );
 
@@ -175,12 +181,23 @@ export async function historyRoutes(
     async (request) => store.countersAt(readable(request.params.id, request.visitor), Number(request.query.t)),
   );
 
-  app.get<{ Params: RunIdParams }>('/api/runs/:id/export.json', { schema: { params: RunIdParams } }, async (request, reply) =>
-    stream(reply, exportJson(store, readable(request.params.id, request.visitor)), 'application/json; charset=utf-8', 'json'),
+  app.get<{ Params: RunIdParams }>(
+    '/api/runs/:id/export.json',
+    { schema: { params: RunIdParams } },
+    async (request, reply) =>
+      stream(
+        reply,
+        exportJson(store, readable(request.params.id, request.visitor)),
+        'application/json; charset=utf-8',
+        'json',
+      ),
   );
 
-  app.get<{ Params: RunIdParams }>('/api/runs/:id/export.csv', { schema: { params: RunIdParams } }, async (request, reply) =>
-    stream(reply, exportCsv(store, readable(request.params.id, request.visitor)), 'text/csv; charset=utf-8', 'csv'),
+  app.get<{ Params: RunIdParams }>(
+    '/api/runs/:id/export.csv',
+    { schema: { params: RunIdParams } },
+    async (request, reply) =>
+      stream(reply, exportCsv(store, readable(request.params.id, request.visitor)), 'text/csv; charset=utf-8', 'csv'),
   );
 
   // The import gets its own scope: its body is taken as raw bytes (up to imports.maxBytes) and handed to the
@@ -197,7 +214,8 @@ export async function historyRoutes(
     // Counted from the first byte, before the body is read: each import holds its whole file in memory.
     scope.addHook('onRequest', async (request, reply) => {
       if (request.routeOptions.url !== '/api/runs/import') return;
-      if (importing >= imports.atOnce) throw new CodedError('PG_ERR_LIMIT', text('limit.imports', { max: imports.atOnce }));
+      if (importing >= imports.atOnce)
+        throw new CodedError('PG_ERR_LIMIT', text('limit.imports', { max: imports.atOnce }));
       importing++;
       reply.raw.once('close', () => importing--);
     });
@@ -205,7 +223,9 @@ export async function historyRoutes(
       const body = request.body;
       const empty =
         body === undefined ||
-        (body instanceof Uint8Array ? body.byteLength === 0 : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+        (body instanceof Uint8Array
+          ? body.byteLength === 0
+          : typeof body === 'object' && body !== null && Object.keys(body).length === 0);
       if (empty) throw new CodedError('PG_ERR_IMPORT', text('import.noFile'));
       // Checked and stored by the writer (its thread, for a file store): seconds for a million events.
       // The imported run is the importer's, whatever the file says about where it was recorded.

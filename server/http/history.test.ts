@@ -35,7 +35,9 @@ beforeEach(async () => {
     policy,
     staticDir: null,
     store,
-    registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+    registry: {
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
   });
   owner = new Visitor(app);
 });
@@ -53,8 +55,12 @@ async function get<T>(url: string, status = 200): Promise<T> {
 
 /** Runs the tutorial through the API and waits (bounded) until its recording has ended. */
 async function recordedTutorial(params: object = { intervalMs: 0, drainMs: 300 }): Promise<RecordedRunDetail> {
-  const playground = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params } })).json<PlaygroundInfo>();
-  const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
+  const playground = (
+    await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params } })
+  ).json<PlaygroundInfo>();
+  const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{
+    run: string;
+  }>();
   return await until(
     () => store.listRuns().runs.find((r) => r.id === run)?.status === 'ended' && store.getRun(run),
     `run ${run} recorded to its end`,
@@ -71,7 +77,12 @@ async function exportText(id: string): Promise<string> {
 }
 
 function importFile(payload: string) {
-  return owner.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
+  return owner.inject({
+    method: 'POST',
+    url: '/api/runs/import',
+    headers: { 'content-type': 'application/json' },
+    payload,
+  });
 }
 
 /** A synthetic run stored through the import route; returns its export document. */
@@ -115,9 +126,17 @@ describe('history API', () => {
     expect(page.total).toBe(1);
     expect(page.nextBefore).toBeNull();
     const [listed] = page.runs;
-    expect(listed).toMatchObject({ id: run.id, scenario: 'tutorial', status: 'ended', reason: 'completed', source: 'live' });
+    expect(listed).toMatchObject({
+      id: run.id,
+      scenario: 'tutorial',
+      status: 'ended',
+      reason: 'completed',
+      source: 'live',
+    });
     expect(listed!.summary!.sent).toBe(12);
-    expect(Object.values(listed!.summary!.received).reduce((a, b) => a + b, 0) + listed!.summary!.unattributed).toBe(12);
+    expect(Object.values(listed!.summary!.received).reduce((a, b) => a + b, 0) + listed!.summary!.unattributed).toBe(
+      12,
+    );
     // The list carries the run's parameters too (the batch-time chart compares runs of one shape: issue 10.12).
     expect(listed!.params).toMatchObject({ intervalMs: 0, drainMs: 300 });
 
@@ -153,23 +172,43 @@ describe('history API', () => {
     const topology: PlaygroundEvent[] = [];
     let from: number | null = detail.firstSeq;
     for (let guard = 0; from !== null && guard < 100; guard++) {
-      const window: EventWindow = await get<EventWindow>(`/api/runs/${run.id}/events?kind=topology&fromSeq=${from}&limit=4`);
+      const window: EventWindow = await get<EventWindow>(
+        `/api/runs/${run.id}/events?kind=topology&fromSeq=${from}&limit=4`,
+      );
       topology.push(...window.events);
       from = window.nextSeq;
     }
     const expected = all.filter((e) => !e.type.startsWith('task:'));
     expect(topology).toEqual(expected);
-    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['run:started', 'endpoint:bound', 'socket:event', 'run:ended']));
-    expect((await owner.inject(`/api/runs/${run.id}/events?kind=tasks`)).json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
+    expect(expected.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['run:started', 'endpoint:bound', 'socket:event', 'run:ended']),
+    );
+    expect((await owner.inject(`/api/runs/${run.id}/events?kind=tasks`)).json()).toMatchObject({
+      code: 'PG_ERR_VALIDATION',
+    });
 
     const status = await get<RecordingStatus>('/api/recording');
-    expect(status).toMatchObject({ enabled: true, path: ':memory:', writeErrors: 0, droppedEvents: 0, lastError: null });
+    expect(status).toMatchObject({
+      enabled: true,
+      path: ':memory:',
+      writeErrors: 0,
+      droppedEvents: 0,
+      lastError: null,
+    });
     expect(status.recordedEvents).toBe(detail.eventCount);
   });
 
   it('stores the final run:ended of a run in progress when the app closes', async () => {
-    const playground = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params: { intervalMs: 5000 } } })).json<PlaygroundInfo>();
-    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{ run: string }>();
+    const playground = (
+      await owner.inject({
+        method: 'POST',
+        url: '/api/playgrounds',
+        payload: { scenario: 'tutorial', params: { intervalMs: 5000 } },
+      })
+    ).json<PlaygroundInfo>();
+    const { run } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground.id}/runs` })).json<{
+      run: string;
+    }>();
     await until(() => store.listRuns().runs.find((r) => r.id === run && r.eventCount > 2), 'the run row');
     // A run being recorded can be neither deleted nor exported.
     const deleting = await owner.inject({ method: 'DELETE', url: `/api/runs/${run}` });
@@ -186,10 +225,16 @@ describe('history API', () => {
     const run = await recordedTutorial();
     const text = await exportText(run.id);
     const doc = JSON.parse(text) as RunExport;
-    expect(doc).toMatchObject({ format: 'zmq-pipeline-playground/run', version: 1, run: { id: run.id, status: 'ended', firstSeq: run.firstSeq } });
+    expect(doc).toMatchObject({
+      format: 'zmq-pipeline-playground/run',
+      version: 1,
+      run: { id: run.id, status: 'ended', firstSeq: run.firstSeq },
+    });
     expect(doc.run.eventCount).toBeGreaterThanOrEqual(run.eventCount); // late monitor events may have joined it since
     expect(doc.events).toHaveLength(doc.run.eventCount);
-    expect(doc.events.map((e) => e.seq)).toEqual(Array.from({ length: doc.run.eventCount }, (_, i) => run.firstSeq + i));
+    expect(doc.events.map((e) => e.seq)).toEqual(
+      Array.from({ length: doc.run.eventCount }, (_, i) => run.firstSeq + i),
+    );
 
     const imported = await importFile(text);
     expect(imported.statusCode, imported.body).toBe(201);
@@ -215,17 +260,63 @@ describe('history API', () => {
       ['truncated file', text.slice(0, Math.floor(text.length * 0.6)), /not valid JSON \(truncated or corrupt\?\)/],
       ['empty body', '', /No file|empty/],
       ['a JSON array', '[1, 2, 3]', /Not a run export/],
-      ['foreign format', JSON.stringify({ ...good, format: 'some-other-tool/session' }), /Not a ZeroMQ Pipeline Playground run: "format" is "some-other-tool\/session"/],
-      ['newer version', JSON.stringify({ ...good, version: 2 }), /format version 2, which is newer than this server reads \(version 1\)/],
-      ['bad run metadata', JSON.stringify({ ...good, run: { ...good.run, params: { ...good.run.params, intervalMs: -1 } } }), /^run: \/params\/intervalMs/],
-      ['event with a bad field', JSON.stringify(withEvent(8, { worker: '' })), /^events\[8\] \(seq 49\): task:received: \/worker/],
-      ['a second run:ended', JSON.stringify(syntheticExport(30, (events) => events.splice(28, 1, { ...events[29]!, seq: 69, t: events[28]!.t }))), /events\[29\] \(seq 70\): a second run:ended \(the first is events\[28\]\)/],
-      ['event of an unknown type', JSON.stringify(withEvent(3, { type: 'task:teleported' })), /^events\[3\] \(seq 44\): Unknown event type "task:teleported"/],
-      ['non-increasing seq', JSON.stringify(withEvent(5, { seq: 45 })), /^events\[5\] \(seq 45\): seq 45 is not greater than the previous seq 45/],
+      [
+        'foreign format',
+        JSON.stringify({ ...good, format: 'some-other-tool/session' }),
+        /Not a ZeroMQ Pipeline Playground run: "format" is "some-other-tool\/session"/,
+      ],
+      [
+        'newer version',
+        JSON.stringify({ ...good, version: 2 }),
+        /format version 2, which is newer than this server reads \(version 1\)/,
+      ],
+      [
+        'bad run metadata',
+        JSON.stringify({ ...good, run: { ...good.run, params: { ...good.run.params, intervalMs: -1 } } }),
+        /^run: \/params\/intervalMs/,
+      ],
+      [
+        'event with a bad field',
+        JSON.stringify(withEvent(8, { worker: '' })),
+        /^events\[8\] \(seq 49\): task:received: \/worker/,
+      ],
+      [
+        'a second run:ended',
+        JSON.stringify(
+          syntheticExport(30, (events) => events.splice(28, 1, { ...events[29]!, seq: 69, t: events[28]!.t })),
+        ),
+        /events\[29\] \(seq 70\): a second run:ended \(the first is events\[28\]\)/,
+      ],
+      [
+        'event of an unknown type',
+        JSON.stringify(withEvent(3, { type: 'task:teleported' })),
+        /^events\[3\] \(seq 44\): Unknown event type "task:teleported"/,
+      ],
+      [
+        'non-increasing seq',
+        JSON.stringify(withEvent(5, { seq: 45 })),
+        /^events\[5\] \(seq 45\): seq 45 is not greater than the previous seq 45/,
+      ],
       ['time going backwards', JSON.stringify(withEvent(5, { t: 0 })), /^events\[5\] \(seq 46\): t 0 is earlier/],
-      ['events cut off with a consistent count', JSON.stringify({ ...good, run: { ...good.run, eventCount: 29, lastSeq: 69, status: 'ended' }, events: good.events.slice(0, 29) }), /stop before run:ended/],
-      ['event count that does not match', JSON.stringify({ ...good, events: good.events.slice(0, 20) }), /truncated or was edited: run.eventCount is 30 but it holds 20 events/],
-      ['event of another run', JSON.stringify(withEvent(2, { run: 'run-other' })), /events\[2\] \(seq 43\) belongs to run "run-other"/],
+      [
+        'events cut off with a consistent count',
+        JSON.stringify({
+          ...good,
+          run: { ...good.run, eventCount: 29, lastSeq: 69, status: 'ended' },
+          events: good.events.slice(0, 29),
+        }),
+        /stop before run:ended/,
+      ],
+      [
+        'event count that does not match',
+        JSON.stringify({ ...good, events: good.events.slice(0, 20) }),
+        /truncated or was edited: run.eventCount is 30 but it holds 20 events/,
+      ],
+      [
+        'event of another run',
+        JSON.stringify(withEvent(2, { run: 'run-other' })),
+        /events\[2\] \(seq 43\) belongs to run "run-other"/,
+      ],
     ];
     for (const [what, payload, message] of cases) {
       const response = await importFile(payload);
@@ -238,7 +329,14 @@ describe('history API', () => {
     const ok = await importFile(text);
     expect(ok.statusCode).toBe(201);
     const stored = ok.json<RecordedRunDetail>();
-    expect(stored).toMatchObject({ name: 'Synthetic', eventCount: 30, firstSeq: 41, lastSeq: 70, status: 'ended', startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(stored).toMatchObject({
+      name: 'Synthetic',
+      eventCount: 30,
+      firstSeq: 41,
+      lastSeq: 70,
+      status: 'ended',
+      startedAt: '2026-01-02T03:04:05.000Z',
+    });
     const events = await get<EventWindow>(`/api/runs/${stored.id}/events`);
     expect(events.events).toEqual(good.events.map((e) => ({ ...e, run: stored.id })));
   });
@@ -275,13 +373,24 @@ describe('history API', () => {
   it('renames and deletes runs, and answers bad input with coded errors', async () => {
     const a = (await importFile(JSON.stringify(syntheticExport(6)))).json<RecordedRunDetail>();
     const b = (await importFile(JSON.stringify(syntheticExport(6)))).json<RecordedRunDetail>();
-    const renamed = await owner.inject({ method: 'PATCH', url: `/api/runs/${a.id}`, payload: { name: '  Round-robin, 3 workers ' } });
+    const renamed = await owner.inject({
+      method: 'PATCH',
+      url: `/api/runs/${a.id}`,
+      payload: { name: '  Round-robin, 3 workers ' },
+    });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json()).toMatchObject({ id: a.id, name: 'Round-robin, 3 workers' });
     expect((await get<RecordedRunDetail>(`/api/runs/${a.id}`)).name).toBe('Round-robin, 3 workers');
 
     const bad: [string, string, object | undefined, number, string, RegExp][] = [
-      ['PATCH', `/api/runs/${a.id}`, { name: '' }, 400, 'PG_ERR_VALIDATION', /name must NOT have fewer than 1 characters/],
+      [
+        'PATCH',
+        `/api/runs/${a.id}`,
+        { name: '' },
+        400,
+        'PG_ERR_VALIDATION',
+        /name must NOT have fewer than 1 characters/,
+      ],
       ['PATCH', `/api/runs/${a.id}`, { name: 'x'.repeat(101) }, 400, 'PG_ERR_VALIDATION', /more than 100 characters/],
       ['PATCH', `/api/runs/${a.id}`, { name: '   ' }, 400, 'PG_ERR_VALIDATION', /blank/],
       ['PATCH', `/api/runs/${a.id}`, { name: 'ok', color: 'red' }, 400, 'PG_ERR_VALIDATION', /unknown field "color"/],
@@ -314,19 +423,45 @@ describe('history API', () => {
     // About 150 counter requests within seconds, more than a visitor's 50 a second (limits.ts): an app that allows them.
     await app.close();
     const endpointOverrides = { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` };
-    app = await buildApp({ policy, staticDir: null, store, limits: { httpPerSecond: 10_000 }, registry: { endpointOverrides } });
+    app = await buildApp({
+      policy,
+      staticDir: null,
+      store,
+      limits: { httpPerSecond: 10_000 },
+      registry: { endpointOverrides },
+    });
     owner = new Visitor(app);
     // A batch with the sink on: sent, received, done and collected, ~4,900 events, so checkpoints (every 2,000)
     // and task chunks are both read. Then the tutorial's burst, whose second "x" is lost with a closed pipe.
-    const pipeline = (await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline', params: { tasks: 1200 } } })).json<PlaygroundInfo>();
-    expect((await owner.inject({ method: 'PATCH', url: `/api/playgrounds/${pipeline.id}/sink`, payload: { enabled: true, transport: 'tcp' } })).statusCode).toBe(200);
-    const { run: batchId } = (await owner.inject({ method: 'POST', url: `/api/playgrounds/${pipeline.id}/runs` })).json<{ run: string }>();
-    const batch = await until(() => store.listRuns().runs.find((r) => r.id === batchId)?.status === 'ended' && store.getRun(batchId), 'the batch recorded', 20_000);
+    const pipeline = (
+      await owner.inject({
+        method: 'POST',
+        url: '/api/playgrounds',
+        payload: { scenario: 'pipeline', params: { tasks: 1200 } },
+      })
+    ).json<PlaygroundInfo>();
+    expect(
+      (
+        await owner.inject({
+          method: 'PATCH',
+          url: `/api/playgrounds/${pipeline.id}/sink`,
+          payload: { enabled: true, transport: 'tcp' },
+        })
+      ).statusCode,
+    ).toBe(200);
+    const { run: batchId } = (
+      await owner.inject({ method: 'POST', url: `/api/playgrounds/${pipeline.id}/runs` })
+    ).json<{ run: string }>();
+    const batch = await until(
+      () => store.listRuns().runs.find((r) => r.id === batchId)?.status === 'ended' && store.getRun(batchId),
+      'the batch recorded',
+      20_000,
+    );
     const burst = await recordedTutorial();
     const seen = { collected: 0, lost: 0 };
     for (const run of [batch, burst]) {
       const events: PlaygroundEvent[] = [];
-      for (let from: number | null = run.firstSeq; from !== null; ) {
+      for (let from: number | null = run.firstSeq; from !== null;) {
         const window: EventWindow = await get<EventWindow>(`/api/runs/${run.id}/events?fromSeq=${from}&limit=5000`);
         events.push(...window.events);
         from = window.nextSeq;
@@ -339,11 +474,19 @@ describe('history API', () => {
       });
       for (const t of moments) {
         const upTo = events.filter((event) => event.t <= t);
-        const expected = { lastSeq: upTo.at(-1)?.seq ?? 0, sent: 0, received: {} as Record<string, number>, done: {} as Record<string, number>, collected: 0, lost: 0 };
+        const expected = {
+          lastSeq: upTo.at(-1)?.seq ?? 0,
+          sent: 0,
+          received: {} as Record<string, number>,
+          done: {} as Record<string, number>,
+          collected: 0,
+          lost: 0,
+        };
         for (const worker of run.workers) expected.received[worker.id] = expected.done[worker.id] = 0;
         for (const event of upTo) {
           if (event.type === 'task:sent') expected.sent++;
-          else if (event.type === 'task:received') expected.received[event.worker] = (expected.received[event.worker] ?? 0) + 1;
+          else if (event.type === 'task:received')
+            expected.received[event.worker] = (expected.received[event.worker] ?? 0) + 1;
           else if (event.type === 'task:done') expected.done[event.worker] = (expected.done[event.worker] ?? 0) + 1;
           else if (event.type === 'task:collected') expected.collected++;
           else if (event.type === 'task:lost') expected.lost++;
@@ -360,7 +503,8 @@ describe('history API', () => {
 
   it('pages the run list newest first', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await importFile(JSON.stringify(syntheticExport(4)))).json<RecordedRunDetail>().id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await importFile(JSON.stringify(syntheticExport(4)))).json<RecordedRunDetail>().id);
     const first = await get<RunPage>('/api/runs?limit=2');
     expect(first.runs.map((r) => r.id)).toEqual([ids[4], ids[3]]);
     const second = await get<RunPage>(`/api/runs?limit=2&before=${first.nextBefore}`);

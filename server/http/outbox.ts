@@ -126,7 +126,9 @@ export class Outbox {
   #check(): void {
     if (!this.isOpen) return;
     if (this.queuedBytes > 0 && Date.now() - this.#lastProgress > this.#limits.stallMs) {
-      this.#drop(`nothing was read for ${Math.round(this.#limits.stallMs / 1000)} s while ${this.queuedBytes} bytes waited`);
+      this.#drop(
+        `nothing was read for ${Math.round(this.#limits.stallMs / 1000)} s while ${this.queuedBytes} bytes waited`,
+      );
       return;
     }
     // A backlog waiting for the queue to go down (no callback pending) tries again.

@@ -24,9 +24,18 @@ const original = (url: string) => fs.readFileSync(path.join(dir, url === '/' ? '
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-page-'));
   fs.mkdirSync(path.join(dir, 'assets'));
-  fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html><html><head><script type="module" src="${SCRIPT}"></script></head><body>${'<p>text</p>'.repeat(50)}</body></html>`);
-  fs.writeFileSync(path.join(dir, SCRIPT), Array.from({ length: 3000 }, (_, i) => `export const value${i} = ${i} * 2;\n`).join(''));
-  fs.writeFileSync(path.join(dir, STYLE), Array.from({ length: 500 }, (_, i) => `.c${i} { margin: ${i}px; }\n`).join(''));
+  fs.writeFileSync(
+    path.join(dir, 'index.html'),
+    `<!doctype html><html><head><script type="module" src="${SCRIPT}"></script></head><body>${'<p>text</p>'.repeat(50)}</body></html>`,
+  );
+  fs.writeFileSync(
+    path.join(dir, SCRIPT),
+    Array.from({ length: 3000 }, (_, i) => `export const value${i} = ${i} * 2;\n`).join(''),
+  );
+  fs.writeFileSync(
+    path.join(dir, STYLE),
+    Array.from({ length: 500 }, (_, i) => `.c${i} { margin: ${i}px; }\n`).join(''),
+  );
   fs.writeFileSync(path.join(dir, IMAGE), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4]));
   for (const file of ['/', SCRIPT, STYLE]) await precompressFile(path.join(dir, file === '/' ? 'index.html' : file));
   app = await buildApp({ staticDir: dir, store: null });
@@ -47,7 +56,11 @@ describe('a built page', () => {
   });
 
   it('sends the brotli copy to a browser that accepts br, and it decompresses to the file', async () => {
-    const response = await app.inject({ method: 'GET', url: SCRIPT, headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    const response = await app.inject({
+      method: 'GET',
+      url: SCRIPT,
+      headers: { 'accept-encoding': 'gzip, deflate, br, zstd' },
+    });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-encoding']).toBe('br');
     expect(response.headers['content-type']).toMatch(/^(text|application)\/javascript/);
@@ -68,7 +81,12 @@ describe('a built page', () => {
   });
 
   it('lets browsers keep hashed assets for a year, compressed or not', async () => {
-    for (const [url, encoding] of [[SCRIPT, 'br'], [STYLE, 'gzip'], [IMAGE, 'br'], [SCRIPT, 'identity']] as const) {
+    for (const [url, encoding] of [
+      [SCRIPT, 'br'],
+      [STYLE, 'gzip'],
+      [IMAGE, 'br'],
+      [SCRIPT, 'identity'],
+    ] as const) {
       const response = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': encoding } });
       expect(response.statusCode, url).toBe(200);
       expect(response.headers['cache-control'], `${url} ${encoding}`).toBe(IMMUTABLE_CACHE);
@@ -88,7 +106,11 @@ describe('a built page', () => {
     expect(zlib.brotliDecompressSync(page.rawPayload).equals(original('/'))).toBe(true);
     const etag = page.headers.etag as string;
     expect(etag).toBeTruthy();
-    const again = await app.inject({ method: 'GET', url: '/', headers: { 'accept-encoding': 'br', 'if-none-match': etag } });
+    const again = await app.inject({
+      method: 'GET',
+      url: '/',
+      headers: { 'accept-encoding': 'br', 'if-none-match': etag },
+    });
     expect(again.statusCode).toBe(304);
     expect(again.headers['cache-control']).toBe(REVALIDATE_CACHE);
 
@@ -100,11 +122,15 @@ describe('a built page', () => {
 
 describe('the real build (dist/web)', () => {
   it('has .br and .gz beside its script and styles, and sends the page script compressed and immutable', async () => {
-    if (!fs.existsSync(path.join(DEFAULT_STATIC_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npx vite build` first');
+    if (!fs.existsSync(path.join(DEFAULT_STATIC_DIR, 'index.html')))
+      throw new Error('dist/web is not built: run `npx vite build` first');
     const assets = fs.readdirSync(path.join(DEFAULT_STATIC_DIR, 'assets')).filter((name) => /\.(js|css)$/.test(name));
     expect(assets.some((name) => name.endsWith('.js'))).toBe(true);
     for (const name of assets) {
-      for (const suffix of ['.br', '.gz']) expect(fs.existsSync(path.join(DEFAULT_STATIC_DIR, 'assets', `${name}${suffix}`)), `${name}${suffix}`).toBe(true);
+      for (const suffix of ['.br', '.gz'])
+        expect(fs.existsSync(path.join(DEFAULT_STATIC_DIR, 'assets', `${name}${suffix}`)), `${name}${suffix}`).toBe(
+          true,
+        );
     }
     const real = await buildApp({ store: null });
     try {
@@ -115,7 +141,9 @@ describe('the real build (dist/web)', () => {
       const response = await real.inject({ method: 'GET', url: script!, headers: { 'accept-encoding': 'br' } });
       expect(response.headers['content-encoding']).toBe('br');
       expect(response.headers['cache-control']).toBe(IMMUTABLE_CACHE);
-      expect(zlib.brotliDecompressSync(response.rawPayload).equals(fs.readFileSync(path.join(DEFAULT_STATIC_DIR, script!)))).toBe(true);
+      expect(
+        zlib.brotliDecompressSync(response.rawPayload).equals(fs.readFileSync(path.join(DEFAULT_STATIC_DIR, script!))),
+      ).toBe(true);
     } finally {
       await real.close();
     }

@@ -34,7 +34,10 @@ beforeEach(async () => {
     policy,
     staticDir: null,
     store: ':memory:',
-    registry: { maxWorkers: 3, endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+    registry: {
+      maxWorkers: 3,
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
   });
   await app.ready();
   owner = new Visitor(app);
@@ -52,7 +55,11 @@ function keys(value: WireServerText): string[] {
   return [value.key, ...nested.flatMap(keys)];
 }
 
-function expectSaid(body: { code: string; message: string; text?: WireServerText }, expectedKeys: string[], spanish: RegExp): void {
+function expectSaid(
+  body: { code: string; message: string; text?: WireServerText },
+  expectedKeys: string[],
+  spanish: RegExp,
+): void {
   expect(body.text, body.message).toBeDefined();
   const said = body.text!;
   expect(keys(said)).toEqual(expectedKeys);
@@ -62,8 +69,17 @@ function expectSaid(body: { code: string; message: string; text?: WireServerText
   expect(sayText(said, 'en')).not.toMatch(/\{\w+\}/);
 }
 
-async function refused(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, status = 400): Promise<ErrorBody> {
-  const response = await owner.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+async function refused(
+  method: 'GET' | 'POST' | 'PATCH',
+  url: string,
+  payload?: unknown,
+  status = 400,
+): Promise<ErrorBody> {
+  const response = await owner.inject({
+    method,
+    url,
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   expect(response.statusCode, response.body).toBe(status);
   return response.json<ErrorBody>();
 }
@@ -80,12 +96,17 @@ describe('[H2] error texts from the real server', () => {
 
     // Fastify's own validation (Ajv): the first problem, with the value sent.
     const tooLong = await refused('PATCH', `${base}/params`, { intervalMs: 99999 });
-    expectSaid(tooLong, ['request.invalid', 'validation.max'], /^Petición no válida: .*intervalMs debe ser como mucho 10000 \(se recibió 99999\)\.$/);
+    expectSaid(
+      tooLong,
+      ['request.invalid', 'validation.max'],
+      /^Petición no válida: .*intervalMs debe ser como mucho 10000 \(se recibió 99999\)\.$/,
+    );
     const unknownField = await refused('PATCH', `${base}/params`, { bogus: 1 });
     expectSaid(unknownField, ['request.invalid', 'validation.unknownField'], /campo desconocido: "bogus"/);
 
     // A playground's own rules.
-    for (let i = playground.workers.length; i < 3; i++) expect((await owner.inject({ method: 'POST', url: `${base}/workers`, payload: {} })).statusCode).toBe(201);
+    for (let i = playground.workers.length; i < 3; i++)
+      expect((await owner.inject({ method: 'POST', url: `${base}/workers`, payload: {} })).statusCode).toBe(201);
     const limit = await refused('POST', `${base}/workers`, {}, 429);
     expectSaid(limit, ['worker.limit'], /como mucho 3 workers/);
     expect(english(limit.text as ServerText)).toBe(limit.message);
@@ -97,13 +118,26 @@ describe('[H2] error texts from the real server', () => {
     expectSaid(port, ['endpoint.tcpPort'], /El puerto tcp 70000 está fuera de rango/);
 
     // Imports: a newer format, and a bad event whose text embeds the validation problem.
-    const post = (payload: string) => owner.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload });
-    const newer = (await post(JSON.stringify({ format: RUN_EXPORT_FORMAT, version: 99, exportedAt: '', run: {}, events: [] }))).json<ErrorBody>();
+    const post = (payload: string) =>
+      owner.inject({
+        method: 'POST',
+        url: '/api/runs/import',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const newer = (
+      await post(JSON.stringify({ format: RUN_EXPORT_FORMAT, version: 99, exportedAt: '', run: {}, events: [] }))
+    ).json<ErrorBody>();
     expectSaid(newer, ['import.newer'], /más nueva que la que lee este servidor \(versión 1\)/);
     const notJson = (await post('{"format": ')).json<ErrorBody>();
     expect(notJson.code).toBe('PG_ERR_IMPORT');
     expectSaid(notJson, ['import.notJson'], /^El archivo no es JSON válido \(¿cortado o dañado\?\)/);
-    const badJsonBody = await owner.inject({ method: 'PATCH', url: `${base}/params`, headers: { 'content-type': 'application/json' }, payload: '{"intervalMs": ' });
+    const badJsonBody = await owner.inject({
+      method: 'PATCH',
+      url: `${base}/params`,
+      headers: { 'content-type': 'application/json' },
+      payload: '{"intervalMs": ',
+    });
     expectSaid(badJsonBody.json<ErrorBody>(), ['request.notJson'], /^El cuerpo de la petición no es JSON válido/);
 
     const missing = await refused('GET', '/api/runs/run-gone0000', undefined, 404);
@@ -118,7 +152,8 @@ describe('[H2] error texts from the real server', () => {
     await probe.waitFor((m) => m.type === 'hello');
     socket.send(JSON.stringify({ type: 'params:update', params: { intervalMs: -5 } }));
     socket.send(JSON.stringify({ type: 'no:such' }));
-    const errors = () => probe.messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
+    const errors = () =>
+      probe.messages.filter((m): m is Extract<ServerMessage, { type: 'error' }> => m.type === 'error');
     await probe.waitFor(() => errors().length >= 2);
     const [negative, unknownType] = errors();
     expectSaid(negative!, ['message.invalid', 'validation.min'], /debe ser al menos 0 \(se recibió -5\)/);
@@ -144,7 +179,9 @@ describe('[H2] error texts from the real server', () => {
       const note = bound.endpoint.noteText!;
       expect(note.key).toBe('note.tcpInUse');
       expect(bound.endpoint.note).toBe(english(note as ServerText));
-      expect(sayText(note, 'es')).toBe(`el puerto ${port} lo está usando otro programa; se enlazó un puerto libre en su lugar.`);
+      expect(sayText(note, 'es')).toBe(
+        `el puerto ${port} lo está usando otro programa; se enlazó un puerto libre en su lugar.`,
+      );
     } finally {
       await playground.close();
       blocker.close();

@@ -34,7 +34,10 @@ function givenSession(request: FastifyRequest): string | null {
   if (typeof protocols === 'string') {
     for (const protocol of protocols.split(',')) {
       const candidate = protocol.trim();
-      if (candidate.startsWith(SESSION_PROTOCOL_PREFIX) && SESSION_PATTERN.test(candidate.slice(SESSION_PROTOCOL_PREFIX.length))) {
+      if (
+        candidate.startsWith(SESSION_PROTOCOL_PREFIX) &&
+        SESSION_PATTERN.test(candidate.slice(SESSION_PROTOCOL_PREFIX.length))
+      ) {
         return candidate.slice(SESSION_PROTOCOL_PREFIX.length);
       }
     }

@@ -106,13 +106,21 @@ export class SiteGuard {
     const origin = request.headers.origin;
     const fetchSite = request.headers['sec-fetch-site'];
     if (!this.originAllowed(origin, host, typeof fetchSite === 'string' ? fetchSite : undefined)) {
-      throw new CodedError('PG_ERR_FORBIDDEN', text('request.foreignOrigin', { origin: String(origin ?? fetchSite).slice(0, 100) }));
+      throw new CodedError(
+        'PG_ERR_FORBIDDEN',
+        text('request.foreignOrigin', { origin: String(origin ?? fetchSite).slice(0, 100) }),
+      );
     }
     if (changesState && hasBody(request)) {
-      const type = String(request.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+      const type = String(request.headers['content-type'] ?? '')
+        .split(';', 1)[0]!
+        .trim()
+        .toLowerCase();
       const accepted = request.url.startsWith('/api/runs/import') ? IMPORT_TYPES.has(type) : type === JSON_TYPE;
       if (!accepted) {
-        throw new CodedError('PG_ERR_BAD_MESSAGE', text('request.mediaType', { type: type.slice(0, 60) || 'none' }), { status: 415 });
+        throw new CodedError('PG_ERR_BAD_MESSAGE', text('request.mediaType', { type: type.slice(0, 60) || 'none' }), {
+          status: 415,
+        });
       }
     }
   }

@@ -30,10 +30,21 @@ const call = (method: 'POST' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?
 
 describe('workers', () => {
   it('adds, changes and removes workers, and reports them in the playground', async () => {
-    const added = await call('POST', '/workers', { transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 }, connections: 2 });
+    const added = await call('POST', '/workers', {
+      transport: 'ipc',
+      mode: 'process',
+      workMs: { min: 1, max: 100 },
+      connections: 2,
+    });
     expect(added.statusCode).toBe(201);
     const worker = added.json<WorkerInfo>();
-    expect(worker).toMatchObject({ transport: 'ipc', mode: 'process', workMs: { min: 1, max: 100 }, connections: 2, state: 'idle' });
+    expect(worker).toMatchObject({
+      transport: 'ipc',
+      mode: 'process',
+      workMs: { min: 1, max: 100 },
+      connections: 2,
+      state: 'idle',
+    });
 
     const changed = await call('PATCH', `/workers/${worker.id}`, { transport: 'tcp', workMs: { min: 5, max: 5 } });
     expect(changed.json()).toMatchObject({ transport: 'tcp', workMs: { min: 5, max: 5 } });
@@ -47,7 +58,12 @@ describe('workers', () => {
   it('refuses bad workers with a message a person can act on', async () => {
     const cases: [object, number, string, RegExp][] = [
       [{ transport: 'udp' }, 400, 'PG_ERR_VALIDATION', /transport/],
-      [{ transport: 'inproc', mode: 'process' }, 400, 'PG_ERR_VALIDATION', /inproc only works between sockets of one process/],
+      [
+        { transport: 'inproc', mode: 'process' },
+        400,
+        'PG_ERR_VALIDATION',
+        /inproc only works between sockets of one process/,
+      ],
       [{ workMs: { min: 50, max: 10 } }, 400, 'PG_ERR_VALIDATION', /must not be above/],
       [{ connections: 9 }, 400, 'PG_ERR_VALIDATION', /connections must be <= 4/],
       [{ endpoint: 'tcp://10.0.0.1:5555' }, 400, 'PG_ERR_VALIDATION', /unknown field "endpoint"/],
@@ -81,7 +97,10 @@ describe('workers', () => {
 
 describe('sink and socket options', () => {
   it('sets the sink between runs and refuses it during one', async () => {
-    expect((await call('PATCH', '/sink', { enabled: true, transport: 'inproc' })).json()).toMatchObject({ enabled: true, transport: 'inproc' });
+    expect((await call('PATCH', '/sink', { enabled: true, transport: 'inproc' })).json()).toMatchObject({
+      enabled: true,
+      transport: 'inproc',
+    });
     await call('PATCH', '/params', { intervalMs: 1000 });
     await call('POST', '/runs');
     const during = await call('PATCH', '/sink', { enabled: false });
@@ -90,10 +109,21 @@ describe('sink and socket options', () => {
   });
 
   it('validates socket options and keeps what is valid', async () => {
-    const set = await call('PATCH', '/options', { ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096 }, worker: { receiveHighWaterMark: 5 } });
+    const set = await call('PATCH', '/options', {
+      ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096 },
+      worker: { receiveHighWaterMark: 5 },
+    });
     expect(set.statusCode).toBe(200);
-    expect(set.json()).toMatchObject({ ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096, linger: 1000 }, worker: { receiveHighWaterMark: 5 } });
-    for (const bad of [{ ventilator: { sendHighWaterMark: -1 } }, { worker: { receiveBufferSize: 1e12 } }, { ventilator: { turbo: 1 } }, { proxy: {} }]) {
+    expect(set.json()).toMatchObject({
+      ventilator: { sendHighWaterMark: 5, sendBufferSize: 4096, linger: 1000 },
+      worker: { receiveHighWaterMark: 5 },
+    });
+    for (const bad of [
+      { ventilator: { sendHighWaterMark: -1 } },
+      { worker: { receiveBufferSize: 1e12 } },
+      { ventilator: { turbo: 1 } },
+      { proxy: {} },
+    ]) {
       const response = await call('PATCH', '/options', bad);
       expect(response.statusCode, JSON.stringify(bad)).toBe(400);
       expect(response.json().code).toBe('PG_ERR_VALIDATION');

@@ -26,7 +26,9 @@ beforeEach(async () => {
     policy,
     staticDir: null,
     store: ':memory:',
-    registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+    registry: {
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
   });
   await app.ready();
   owner = new Visitor(app);
@@ -38,8 +40,15 @@ afterEach(async () => {
   policy.cleanup();
 });
 
-async function createPlayground(visitor: Visitor, params: object = { intervalMs: 0, drainMs: 200 }): Promise<PlaygroundInfo> {
-  const response = await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'tutorial', params } });
+async function createPlayground(
+  visitor: Visitor,
+  params: object = { intervalMs: 0, drainMs: 200 },
+): Promise<PlaygroundInfo> {
+  const response = await visitor.inject({
+    method: 'POST',
+    url: '/api/playgrounds',
+    payload: { scenario: 'tutorial', params },
+  });
   expect(response.statusCode, response.body).toBe(201);
   return response.json<PlaygroundInfo>();
 }
@@ -63,7 +72,9 @@ async function recordedRun(visitor: Visitor, id: string): Promise<RecordedRunDet
   return await until(
     async () => {
       const response = await visitor.inject(`/api/runs/${run}`);
-      return response.statusCode === 200 && response.json<RecordedRunDetail>().status === 'ended' ? response.json<RecordedRunDetail>() : null;
+      return response.statusCode === 200 && response.json<RecordedRunDetail>().status === 'ended'
+        ? response.json<RecordedRunDetail>()
+        : null;
     },
     `run ${run} recorded to its end`,
     15_000,
@@ -74,12 +85,19 @@ async function openStream(visitor: Visitor, id: string, headers: Record<string, 
   const probe = new StreamProbe();
   let closedWith: (code: number) => void = () => {};
   const closed = new Promise<number>((resolve) => (closedWith = resolve));
-  const socket = await visitor.injectWS(`/api/playgrounds/${id}/stream`, { probe, headers, onInit: (ws) => ws.on('close', (code) => closedWith(code)) });
+  const socket = await visitor.injectWS(`/api/playgrounds/${id}/stream`, {
+    probe,
+    headers,
+    onInit: (ws) => ws.on('close', (code) => closedWith(code)),
+  });
   sockets.push(socket);
   return { socket, probe, closed };
 }
 
-async function links(visitor: Visitor, id: string): Promise<{ watch: string; invite: string; watchToken: string; inviteToken: string }> {
+async function links(
+  visitor: Visitor,
+  id: string,
+): Promise<{ watch: string; invite: string; watchToken: string; inviteToken: string }> {
   const response = await visitor.inject(`/api/playgrounds/${id}/links`);
   expect(response.statusCode, response.body).toBe(200);
   return response.json();
@@ -116,15 +134,29 @@ describe('a session cookie per visitor, and long ids', () => {
     const plain = await buildApp({ policy, staticDir: null, store: ':memory:' }); // the scenario's own endpoints
     try {
       const visitor = new Visitor(plain);
-      const created = await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline', params: { tasks: 10, drainMs: 200 } } });
+      const created = await visitor.inject({
+        method: 'POST',
+        url: '/api/playgrounds',
+        payload: { scenario: 'pipeline', params: { tasks: 10, drainMs: 200 } },
+      });
       const { id } = created.json<PlaygroundInfo>();
       expect(id).toMatch(/^pg-[A-Za-z0-9_-]{22}$/);
       // The ventilator binds inproc only for a worker on it.
-      expect((await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: { transport: 'inproc' } })).statusCode).toBe(201);
+      expect(
+        (
+          await visitor.inject({
+            method: 'POST',
+            url: `/api/playgrounds/${id}/workers`,
+            payload: { transport: 'inproc' },
+          })
+        ).statusCode,
+      ).toBe(201);
       const run = await recordedRun(visitor, id);
       expect(run.id).toMatch(/^run-[A-Za-z0-9_-]{22}$/);
       expect(run.summary).toMatchObject({ sent: 10, lost: 0 });
-      const detail = (await visitor.inject(`/api/playgrounds/${id}/runs/${run.id}`)).json<{ endpoints: { name: string; actual: string | null }[] }>();
+      const detail = (await visitor.inject(`/api/playgrounds/${id}/runs/${run.id}`)).json<{
+        endpoints: { name: string; actual: string | null }[];
+      }>();
       expect(detail.endpoints.find((e) => e.name === 'ipc')?.actual).toBe(`ipc://${policy.runtimeDir}/${id}-vent.ipc`);
       expect(detail.endpoints.find((e) => e.name === 'inproc')?.actual).toBe(`inproc://${id}-vent`);
     } finally {
@@ -134,7 +166,7 @@ describe('a session cookie per visitor, and long ids', () => {
 });
 
 describe('a stranger (another cookie)', () => {
-  it('cannot list, read, drive or delete the owner\'s playground over HTTP', async () => {
+  it("cannot list, read, drive or delete the owner's playground over HTTP", async () => {
     const playground = await createPlayground(owner, { intervalMs: 5000 });
     const { id } = playground;
     expect((await stranger.inject('/api/playgrounds')).json()).toEqual([]);
@@ -156,7 +188,11 @@ describe('a stranger (another cookie)', () => {
       ['DELETE', ''],
     ];
     for (const [method, path, payload] of attempts) {
-      const response = await stranger.inject({ method: method as 'GET', url: `/api/playgrounds/${id}${path}`, ...(payload ? { payload } : {}) });
+      const response = await stranger.inject({
+        method: method as 'GET',
+        url: `/api/playgrounds/${id}${path}`,
+        ...(payload ? { payload } : {}),
+      });
       // As for an id that does not exist: the stranger learns nothing about it.
       expect(response.statusCode, `${method} ${path}: ${response.body}`).toBe(404);
       expect(response.json().code).toBe('PG_ERR_NOT_FOUND');
@@ -171,7 +207,7 @@ describe('a stranger (another cookie)', () => {
     expect(after.activeRun).toBeNull();
   });
 
-  it('[S5] cannot stream or command the owner\'s playground over the WebSocket', async () => {
+  it("[S5] cannot stream or command the owner's playground over the WebSocket", async () => {
     const { id } = await createPlayground(owner, { intervalMs: 5000 });
     const { socket, probe, closed } = await openStream(stranger, id);
     socket.send(JSON.stringify({ type: 'run:start' }));
@@ -181,10 +217,13 @@ describe('a stranger (another cookie)', () => {
     expect((await owner.inject(`/api/playgrounds/${id}`)).json<PlaygroundInfo>().activeRun).toBeNull();
   });
 
-  it('cannot list, read, export, rename or delete the owner\'s recorded runs', async () => {
+  it("cannot list, read, export, rename or delete the owner's recorded runs", async () => {
     const { id } = await createPlayground(owner);
     const run = await recordedRun(owner, id);
-    expect((await owner.inject('/api/runs')).json<RunPage>()).toMatchObject({ runs: [{ id: run.id, owned: true, public: false }], total: 1 });
+    expect((await owner.inject('/api/runs')).json<RunPage>()).toMatchObject({
+      runs: [{ id: run.id, owned: true, public: false }],
+      total: 1,
+    });
     expect((await stranger.inject('/api/runs')).json<RunPage>()).toMatchObject({ runs: [], total: 0 });
     for (const [method, path, payload] of [
       ['GET', ''],
@@ -196,7 +235,11 @@ describe('a stranger (another cookie)', () => {
       ['PATCH', '', { public: true }],
       ['DELETE', ''],
     ] as [string, string, object?][]) {
-      const response = await stranger.inject({ method: method as 'GET', url: `/api/runs/${run.id}${path}`, ...(payload ? { payload } : {}) });
+      const response = await stranger.inject({
+        method: method as 'GET',
+        url: `/api/runs/${run.id}${path}`,
+        ...(payload ? { payload } : {}),
+      });
       expect(response.statusCode, `${method} ${path}: ${response.body}`).toBe(404);
       expect(response.json().code).toBe('PG_ERR_NOT_FOUND');
     }
@@ -207,7 +250,12 @@ describe('a stranger (another cookie)', () => {
     const { id } = await createPlayground(owner);
     const run = await recordedRun(owner, id);
     const file = (await owner.inject(`/api/runs/${run.id}/export.json`)).body;
-    const imported = await stranger.inject({ method: 'POST', url: '/api/runs/import', headers: { 'content-type': 'application/json' }, payload: file });
+    const imported = await stranger.inject({
+      method: 'POST',
+      url: '/api/runs/import',
+      headers: { 'content-type': 'application/json' },
+      payload: file,
+    });
     expect(imported.statusCode, imported.body).toBe(201);
     const copy = imported.json<RecordedRunDetail>();
     expect(copy).toMatchObject({ owned: true, source: 'imported' });
@@ -228,7 +276,10 @@ describe('sharing', () => {
     const joined = await join(stranger, id, ownerLinks.watchToken);
     expect(joined.statusCode, joined.body).toBe(200);
     expect(joined.json()).toMatchObject({ role: 'watcher', playground: { id } });
-    expect((await stranger.inject(`/api/playgrounds/${id}/access`)).json()).toEqual({ playground: id, role: 'watcher' });
+    expect((await stranger.inject(`/api/playgrounds/${id}/access`)).json()).toEqual({
+      playground: id,
+      role: 'watcher',
+    });
     expect((await stranger.inject('/api/playgrounds')).json<PlaygroundInfo[]>().map((p) => p.id)).toEqual([id]);
 
     // Live: the watcher's stream sees the run the owner starts; its own commands are refused.
@@ -246,7 +297,9 @@ describe('sharing', () => {
       watcher.socket.send(JSON.stringify(type === 'worker:add' ? { type, worker: {} } : { type }));
     }
     await watcher.probe.waitFor(() => watcher.probe.messages.filter((m) => m.type === 'error').length === 4);
-    expect(watcher.probe.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.code)).toEqual(Array(4).fill('PG_ERR_FORBIDDEN'));
+    expect(watcher.probe.messages.filter((m) => m.type === 'error').map((m) => m.type === 'error' && m.code)).toEqual(
+      Array(4).fill('PG_ERR_FORBIDDEN'),
+    );
 
     // Its runs are readable (and listed) but not the watcher's to change.
     expect((await stranger.inject('/api/runs')).json<RunPage>().runs).toMatchObject([{ id: run.id, owned: false }]);
@@ -279,7 +332,10 @@ describe('sharing', () => {
     // A watch token later does not lower the role.
     expect((await join(stranger, id, (await links(owner, id)).watchToken)).json()).toMatchObject({ role: 'driver' });
 
-    expect((await stranger.inject({ method: 'PATCH', url: `/api/playgrounds/${id}/params`, payload: { intervalMs: 1 } })).statusCode).toBe(200);
+    expect(
+      (await stranger.inject({ method: 'PATCH', url: `/api/playgrounds/${id}/params`, payload: { intervalMs: 1 } }))
+        .statusCode,
+    ).toBe(200);
     const added = await stranger.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, payload: {} });
     expect(added.statusCode, added.body).toBe(201);
     const driver = await openStream(stranger, id);
@@ -293,7 +349,11 @@ describe('sharing', () => {
     expect((await stranger.inject(`/api/playgrounds/${id}/links`)).statusCode).toBe(403);
     // The driver's runs of this playground are still the owner's.
     const run = ended.run;
-    await until(async () => (await owner.inject(`/api/runs/${run}`)).json<RecordedRunDetail>().status === 'ended', 'the run recorded', 10_000);
+    await until(
+      async () => (await owner.inject(`/api/runs/${run}`)).json<RecordedRunDetail>().status === 'ended',
+      'the run recorded',
+      10_000,
+    );
     expect((await owner.inject(`/api/runs/${run}`)).json()).toMatchObject({ owned: true });
     expect((await stranger.inject({ method: 'DELETE', url: `/api/runs/${run}` })).statusCode).toBe(403);
     expect((await owner.inject({ method: 'DELETE', url: `/api/playgrounds/${id}` })).statusCode).toBe(204);
@@ -315,12 +375,23 @@ describe('sharing', () => {
     const published = await owner.inject({ method: 'PATCH', url: `/api/runs/${run.id}`, payload: { public: true } });
     expect(published.json()).toMatchObject({ id: run.id, public: true, owned: true });
 
-    expect((await stranger.inject(`/api/runs/${run.id}`)).json()).toMatchObject({ id: run.id, public: true, owned: false });
+    expect((await stranger.inject(`/api/runs/${run.id}`)).json()).toMatchObject({
+      id: run.id,
+      public: true,
+      owned: false,
+    });
     expect((await stranger.inject(`/api/runs/${run.id}/events`)).statusCode).toBe(200);
     expect((await stranger.inject(`/api/runs/${run.id}/export.csv`)).statusCode).toBe(200);
     expect((await stranger.inject('/api/runs')).json<RunPage>().runs).toEqual([]);
-    for (const [method, payload] of [['PATCH', { name: 'mine' }], ['PATCH', { public: false }], ['DELETE']] as [string, object?][]) {
-      const response = await stranger.inject({ method: method as 'GET', url: `/api/runs/${run.id}`, ...(payload ? { payload } : {}) });
+    for (const [method, payload] of [['PATCH', { name: 'mine' }], ['PATCH', { public: false }], ['DELETE']] as [
+      string,
+      object?,
+    ][]) {
+      const response = await stranger.inject({
+        method: method as 'GET',
+        url: `/api/runs/${run.id}`,
+        ...(payload ? { payload } : {}),
+      });
       expect(response.statusCode).toBe(403);
       expect(response.json()).toMatchObject({ code: 'PG_ERR_FORBIDDEN', text: { key: 'access.runOwnerOnly' } });
     }
@@ -343,14 +414,23 @@ describe('requests another site could make', () => {
     const none = await openStream(owner, id, { origin: undefined });
     await none.probe.waitFor((m) => m.type === 'hello');
 
-    for (const headers of [{ origin: 'http://evil.example' }, { origin: 'http://localhost:9999' }, { 'sec-fetch-site': 'cross-site' }]) {
+    for (const headers of [
+      { origin: 'http://evil.example' },
+      { origin: 'http://localhost:9999' },
+      { 'sec-fetch-site': 'cross-site' },
+    ]) {
       for (const [method, url, payload] of [
         ['POST', '/api/playgrounds', undefined],
         ['POST', `/api/playgrounds/${id}/runs`, undefined],
         ['POST', `/api/playgrounds/${id}/workers`, {}],
         ['DELETE', `/api/playgrounds/${id}`, undefined],
       ] as [string, string, object | undefined][]) {
-        const response = await owner.inject({ method: method as 'POST', url, headers, ...(payload ? { payload } : {}) });
+        const response = await owner.inject({
+          method: method as 'POST',
+          url,
+          headers,
+          ...(payload ? { payload } : {}),
+        });
         expect(response.statusCode, `${method} ${url} ${JSON.stringify(headers)}`).toBe(403);
         expect(response.json()).toMatchObject({ code: 'PG_ERR_FORBIDDEN', text: { key: 'request.foreignOrigin' } });
       }
@@ -359,7 +439,12 @@ describe('requests another site could make', () => {
     expect(info.activeRun).toBeNull();
     expect((await owner.inject('/api/playgrounds')).json()).toHaveLength(1);
     // Same origin passes.
-    const sameOrigin = await owner.inject({ method: 'POST', url: `/api/playgrounds/${id}/workers`, headers: { origin: 'http://localhost' }, payload: {} });
+    const sameOrigin = await owner.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${id}/workers`,
+      headers: { origin: 'http://localhost' },
+      payload: {},
+    });
     expect(sameOrigin.statusCode, sameOrigin.body).toBe(201);
   });
 
@@ -390,16 +475,28 @@ describe('requests another site could make', () => {
       expect(response.statusCode, host).toBe(403);
       expect(response.json()).toMatchObject({ code: 'PG_ERR_FORBIDDEN', text: { key: 'request.foreignHost' } });
     }
-    await expect(openStream(owner, id, { host: 'evil.example:80', origin: 'http://evil.example:80' })).rejects.toThrow(/403/);
+    await expect(openStream(owner, id, { host: 'evil.example:80', origin: 'http://evil.example:80' })).rejects.toThrow(
+      /403/,
+    );
     for (const host of ['localhost:8080', '127.0.0.1:9', '[::1]:8080', 'app.localhost']) {
       expect((await owner.inject({ url: `/api/playgrounds/${id}`, headers: { host } })).statusCode, host).toBe(200);
     }
     // A name the operator configured.
-    const named = await buildApp({ policy, staticDir: null, store: null, site: { allowedHosts: ['class.example.org'], allowedOrigins: ['https://course.example.org'] } });
+    const named = await buildApp({
+      policy,
+      staticDir: null,
+      store: null,
+      site: { allowedHosts: ['class.example.org'], allowedOrigins: ['https://course.example.org'] },
+    });
     try {
       expect((await named.inject({ url: '/api/health', headers: { host: 'class.example.org' } })).statusCode).toBe(200);
       expect((await named.inject({ url: '/api/health', headers: { host: 'other.example.org' } })).statusCode).toBe(403);
-      const fromCourse = await named.inject({ method: 'POST', url: '/api/playgrounds', headers: { host: 'class.example.org', origin: 'https://course.example.org' }, payload: {} });
+      const fromCourse = await named.inject({
+        method: 'POST',
+        url: '/api/playgrounds',
+        headers: { host: 'class.example.org', origin: 'https://course.example.org' },
+        payload: {},
+      });
       expect(fromCourse.statusCode).toBe(201);
     } finally {
       await named.close();
@@ -413,7 +510,10 @@ describe('requests another site could make', () => {
     const cookie = await owner.session();
     const statusOf = (origin: string, host = `127.0.0.1:${port}`) =>
       new Promise<number>((resolve, reject) => {
-        const socket = new WebSocket(`${address.replace('http', 'ws')}/api/playgrounds/${id}/stream`, { headers: { cookie: cookie!, host }, origin });
+        const socket = new WebSocket(`${address.replace('http', 'ws')}/api/playgrounds/${id}/stream`, {
+          headers: { cookie: cookie!, host },
+          origin,
+        });
         sockets.push(socket);
         socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
         socket.on('open', () => resolve(101));
@@ -422,9 +522,16 @@ describe('requests another site could make', () => {
     expect(await statusOf('http://evil.example')).toBe(403);
     expect(await statusOf(`http://evil.example:${port}`, `evil.example:${port}`)).toBe(403);
     expect(await statusOf(`http://127.0.0.1:${port}`)).toBe(101);
-    const plain = await fetch(`${address}/api/playgrounds`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const plain = await fetch(`${address}/api/playgrounds`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(plain.status).toBe(415);
-    const foreign = await fetch(`${address}/api/playgrounds`, { method: 'POST', headers: { origin: 'http://evil.example' } });
+    const foreign = await fetch(`${address}/api/playgrounds`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+    });
     expect(foreign.status).toBe(403);
   });
 });
@@ -433,11 +540,21 @@ describe('recorded runs from before owners (schema 2)', () => {
   it('keeps them in the file, readable by nobody', async () => {
     const file = path.join(policy.runtimeDir, 'old.db');
     const before = RunStore.open(file);
-    before.insertRun({ id: 'run-old1', playground: 'pg-old1', scenario: 'tutorial', params: { intervalMs: 0, builtInWorkers: true, tasks: 1, payloadBytes: 0, drainMs: 0, syncStart: false }, endpoints: [], workers: [], startedAt: 1 });
+    before.insertRun({
+      id: 'run-old1',
+      playground: 'pg-old1',
+      scenario: 'tutorial',
+      params: { intervalMs: 0, builtInWorkers: true, tasks: 1, payloadBytes: 0, drainMs: 0, syncStart: false },
+      endpoints: [],
+      workers: [],
+      startedAt: 1,
+    });
     before.close();
     // Back to what a version-2 server wrote: no owner, no public.
     const raw = new Database(file);
-    raw.exec('DROP INDEX runs_owner; ALTER TABLE runs DROP COLUMN owner; ALTER TABLE runs DROP COLUMN public; PRAGMA user_version = 2;');
+    raw.exec(
+      'DROP INDEX runs_owner; ALTER TABLE runs DROP COLUMN owner; ALTER TABLE runs DROP COLUMN public; PRAGMA user_version = 2;',
+    );
     raw.close();
 
     const store = RunStore.open(file);

@@ -49,7 +49,11 @@ export class PlaygroundAccess {
    * afterwards, or null when the token is neither of this playground's.
    */
   join(visitor: string, token: string): Role | null {
-    const granted = sameToken(token, this.inviteToken) ? 'driver' : sameToken(token, this.watchToken) ? 'watcher' : null;
+    const granted = sameToken(token, this.inviteToken)
+      ? 'driver'
+      : sameToken(token, this.watchToken)
+        ? 'watcher'
+        : null;
     if (!granted) return null;
     const current = this.roleOf(visitor);
     if (!allows(current, granted)) this.#members.set(visitor, granted);

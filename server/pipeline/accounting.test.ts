@@ -39,7 +39,11 @@ function sandbox(params: RunParamsPatch, sink: boolean): Playground {
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** The tasks of events of one type (optionally of one worker), as a set; fails on a task reported twice. */
-function tasksOf(events: PlaygroundEvent[], type: 'task:sent' | 'task:received' | 'task:done' | 'task:collected' | 'task:lost', worker?: string): Set<number> {
+function tasksOf(
+  events: PlaygroundEvent[],
+  type: 'task:sent' | 'task:received' | 'task:done' | 'task:collected' | 'task:lost',
+  worker?: string,
+): Set<number> {
   const tasks = new Set<number>();
   for (const event of events) {
     if (event.type !== type) continue;
@@ -57,7 +61,9 @@ function tasksOf(events: PlaygroundEvent[], type: 'task:sent' | 'task:received' 
 function expectExactBooks(summary: RunSummary, events: PlaygroundEvent[], sink: boolean): void {
   const books = summary.accounting!;
   expect(books).toBeDefined();
-  expect(books.collected + books.processed + books.resultsLost + books.lost + books.external + books.inFlight).toBe(summary.sent);
+  expect(books.collected + books.processed + books.resultsLost + books.lost + books.external + books.inFlight).toBe(
+    summary.sent,
+  );
   expect(books.inFlight).toBe(0);
   expect(books.external).toBe(0);
 
@@ -103,11 +109,19 @@ function inHands(events: PlaygroundEvent[], worker: string): number[] {
 }
 
 function lostWith(events: PlaygroundEvent[], worker: string): Set<number> {
-  return new Set(ofType(events, 'task:lost').filter((e) => e.worker === worker).map((e) => e.task));
+  return new Set(
+    ofType(events, 'task:lost')
+      .filter((e) => e.worker === worker)
+      .map((e) => e.task),
+  );
 }
 
 async function pidOf(playground: Playground, worker: string): Promise<number> {
-  const spawned = await waitForEvent(playground, (e) => e.type === 'worker:process' && e.worker === worker && e.action === 'spawned', 20_000);
+  const spawned = await waitForEvent(
+    playground,
+    (e) => e.type === 'worker:process' && e.worker === worker && e.action === 'spawned',
+    20_000,
+  );
   return (spawned as Extract<PlaygroundEvent, { type: 'worker:process' }>).pid!;
 }
 
@@ -116,20 +130,31 @@ describe('process workers and a sink, a batch at interval 0 (issue 10.2)', () =>
   // count a result that arrives before the receipt, and the run must end with every result in.
   it.each([
     ['default high-water marks', {}],
-    ['high-water marks of 10', { ventilator: { sendHighWaterMark: 10 }, worker: { receiveHighWaterMark: 10 }, sink: { receiveHighWaterMark: 10 } }],
-  ])('collects every result, with %s', async (_name, options) => {
-    const playground = sandbox({ tasks: 3000, intervalMs: 0, drainMs: 3000 }, true);
-    playground.updateOptions(options);
-    for (let i = 0; i < 3; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
-    const events = collect(playground);
-    const run = playground.startRun();
-    const ended = await runEnded(playground, run.id, 40_000);
-    expect(ended.reason).toBe('completed');
-    expect(ended.summary.sent).toBe(3000);
-    expect(ended.summary.collected).toBe(3000);
-    expect(ended.summary.accounting).toMatchObject({ collected: 3000, resultsLost: 0, lost: 0, inFlight: 0 });
-    expectExactBooks(ended.summary, events, true);
-  }, 60_000);
+    [
+      'high-water marks of 10',
+      {
+        ventilator: { sendHighWaterMark: 10 },
+        worker: { receiveHighWaterMark: 10 },
+        sink: { receiveHighWaterMark: 10 },
+      },
+    ],
+  ])(
+    'collects every result, with %s',
+    async (_name, options) => {
+      const playground = sandbox({ tasks: 3000, intervalMs: 0, drainMs: 3000 }, true);
+      playground.updateOptions(options);
+      for (let i = 0; i < 3; i++) playground.addWorker({ transport: 'tcp', mode: 'process' });
+      const events = collect(playground);
+      const run = playground.startRun();
+      const ended = await runEnded(playground, run.id, 40_000);
+      expect(ended.reason).toBe('completed');
+      expect(ended.summary.sent).toBe(3000);
+      expect(ended.summary.collected).toBe(3000);
+      expect(ended.summary.accounting).toMatchObject({ collected: 3000, resultsLost: 0, lost: 0, inFlight: 0 });
+      expectExactBooks(ended.summary, events, true);
+    },
+    60_000,
+  );
 });
 
 describe.each([
@@ -148,8 +173,16 @@ describe.each([
     process.kill(pid, 'SIGKILL'); // as the OOM killer would: the run did not ask for it
     const ended = await runEnded(playground, run.id, 20_000);
 
-    expect(ofType(events, 'worker:process').filter((e) => e.worker === doomed.id).map((e) => e.action)).toEqual(['spawned', 'killed']);
-    expect(ofType(events, 'worker:updated').filter((e) => e.worker.id === doomed.id).at(-1)!.worker.state).toBe('killed');
+    expect(
+      ofType(events, 'worker:process')
+        .filter((e) => e.worker === doomed.id)
+        .map((e) => e.action),
+    ).toEqual(['spawned', 'killed']);
+    expect(
+      ofType(events, 'worker:updated')
+        .filter((e) => e.worker.id === doomed.id)
+        .at(-1)!.worker.state,
+    ).toBe('killed');
     const held = inHands(events, doomed.id);
     const lost = lostWith(events, doomed.id);
     for (const task of held) expect(lost.has(task)).toBe(true);
@@ -224,7 +257,9 @@ describe('a stopped run', () => {
     const ended = await runEnded(playground, run.id, 20_000);
     expect(ended.reason).toBe('stopped');
     const books = ended.summary.accounting!;
-    expect(books.collected + books.processed + books.resultsLost + books.lost + books.external + books.inFlight).toBe(ended.summary.sent);
+    expect(books.collected + books.processed + books.resultsLost + books.lost + books.external + books.inFlight).toBe(
+      ended.summary.sent,
+    );
     expect(books.collected).toBe(ended.summary.collected);
     expect(books.inFlight).toBeGreaterThan(0); // at least the slow worker's task in hand
   }, 40_000);

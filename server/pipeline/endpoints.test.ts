@@ -47,9 +47,16 @@ describe('checkEndpoint', () => {
   }
 
   it('accepts loopback tcp, ipc inside the runtime folder, configured ipc paths and inproc names', () => {
-    expect(checkEndpoint('tcp://127.0.0.1:12345', policy)).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 12345 });
+    expect(checkEndpoint('tcp://127.0.0.1:12345', policy)).toEqual({
+      transport: 'tcp',
+      host: '127.0.0.1',
+      port: 12345,
+    });
     expect(checkEndpoint('tcp://localhost:*', policy)).toEqual({ transport: 'tcp', host: 'localhost', port: '*' });
-    expect(checkEndpoint(`ipc://${policy.runtimeDir}/demo`, policy)).toEqual({ transport: 'ipc', path: `${policy.runtimeDir}/demo` });
+    expect(checkEndpoint(`ipc://${policy.runtimeDir}/demo`, policy)).toEqual({
+      transport: 'ipc',
+      path: `${policy.runtimeDir}/demo`,
+    });
     const withTutorial = { ...policy, allowedIpcPaths: new Set(['/tmp/zmqdemo']) };
     expect(checkEndpoint('ipc:///tmp/zmqdemo', withTutorial)).toEqual({ transport: 'ipc', path: '/tmp/zmqdemo' });
     expect(checkEndpoint('inproc://workers', policy)).toEqual({ transport: 'inproc', name: 'workers' });
@@ -73,7 +80,12 @@ describe('probeIpcPath', () => {
 
 describe('a run whose endpoints are taken', () => {
   async function runWith(endpointOverrides: Record<string, string>) {
-    const playground = new Playground({ scenario: SCENARIOS.get('tutorial')!, params: { intervalMs: 20, drainMs: 800 }, policy, endpointOverrides });
+    const playground = new Playground({
+      scenario: SCENARIOS.get('tutorial')!,
+      params: { intervalMs: 20, drainMs: 800 },
+      policy,
+      endpointOverrides,
+    });
     cleanups.push(() => playground.close());
     const events = collect(playground);
     const run = playground.startRun();
@@ -86,7 +98,10 @@ describe('a run whose endpoints are taken', () => {
     await new Promise((resolve) => blocker.once('listening', resolve));
     cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
     const takenPort = (blocker.address() as net.AddressInfo).port;
-    const { bound, ended, events } = await runWith({ tcp: `tcp://127.0.0.1:${takenPort}`, ipc: `ipc://${policy.runtimeDir}/demo` });
+    const { bound, ended, events } = await runWith({
+      tcp: `tcp://127.0.0.1:${takenPort}`,
+      ipc: `ipc://${policy.runtimeDir}/demo`,
+    });
     const tcp = bound.find((e) => e.name === 'tcp')!;
     expect(tcp.requested).toBe(`tcp://127.0.0.1:${takenPort}`);
     expect(tcp.actual).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);

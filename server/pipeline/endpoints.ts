@@ -25,9 +25,10 @@ export type ParsedEndpoint =
 
 /** Where ipc sockets of this server live unless the operator configured a path explicitly. */
 export function defaultRuntimeDir(): string {
-  const base = process.env.XDG_RUNTIME_DIR && fs.existsSync(process.env.XDG_RUNTIME_DIR)
-    ? process.env.XDG_RUNTIME_DIR
-    : os.tmpdir();
+  const base =
+    process.env.XDG_RUNTIME_DIR && fs.existsSync(process.env.XDG_RUNTIME_DIR)
+      ? process.env.XDG_RUNTIME_DIR
+      : os.tmpdir();
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   return path.join(base, `zmq-playground-${uid}`);
 }
@@ -69,7 +70,10 @@ export function checkEndpoint(endpoint: string, policy: EndpointPolicy): ParsedE
   const position = firstControlCharacter(endpoint);
   if (position >= 0) {
     const code = endpoint.charCodeAt(position);
-    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position }));
+    throw new CodedError(
+      'PG_ERR_ENDPOINT',
+      text('endpoint.control', { char: `U+${code.toString(16).toUpperCase().padStart(4, '0')}`, position }),
+    );
   }
   const match = /^([a-z]+):\/\/(.*)$/.exec(endpoint);
   if (!match) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.syntax', { endpoint: clip(endpoint) }));
@@ -99,14 +103,18 @@ function checkTcp(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   if (portText === '*') return { transport: 'tcp', host, port: '*' };
   const port = Number(portText);
   if (port < TCP_PORT_MIN || port > TCP_PORT_MAX) {
-    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.tcpPort', { port: portText, min: TCP_PORT_MIN, max: TCP_PORT_MAX }));
+    throw new CodedError(
+      'PG_ERR_ENDPOINT',
+      text('endpoint.tcpPort', { port: portText, min: TCP_PORT_MIN, max: TCP_PORT_MAX }),
+    );
   }
   return { transport: 'tcp', host, port };
 }
 
 function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   const file = rest;
-  if (!file.startsWith('/')) throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
+  if (!file.startsWith('/'))
+    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcRelative', { folder: policy.runtimeDir }));
   // sun_path holds bytes: "é" takes two of them.
   const bytes = Buffer.byteLength(file, 'utf8');
   if (bytes > IPC_PATH_MAX) {
@@ -117,7 +125,10 @@ function checkIpc(rest: string, policy: EndpointPolicy): ParsedEndpoint {
   }
   const insideRuntime = path.dirname(file) === policy.runtimeDir;
   if (!insideRuntime && !policy.allowedIpcPaths.has(file)) {
-    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcOutside', { path: clip(file), folder: policy.runtimeDir }));
+    throw new CodedError(
+      'PG_ERR_ENDPOINT',
+      text('endpoint.ipcOutside', { path: clip(file), folder: policy.runtimeDir }),
+    );
   }
   return { transport: 'ipc', path: file };
 }

@@ -7,7 +7,17 @@ import * as zmq from 'zeromq';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { SCENARIOS, TUTORIAL_TEXTS } from '../../shared/scenarios/index.ts';
 import { Playground } from './playground.ts';
-import { PYTHON, collect, freePort, ofType, requirePyzmq, run, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+import {
+  PYTHON,
+  collect,
+  freePort,
+  ofType,
+  requirePyzmq,
+  run,
+  runEnded,
+  testPolicy,
+  waitForEvent,
+} from '../../test/helpers.ts';
 
 const CLIENT = path.resolve('examples/tutorial_client.py');
 let policy: ReturnType<typeof testPolicy>;
@@ -48,15 +58,27 @@ it('the tutorial\'s Python clients take every message as external peers, get one
 
   // The playground saw two peers it does not control and attributes the whole batch to them.
   expect(Math.max(...ofType(events, 'peers:changed').map((e) => e.external))).toBe(1);
-  expect(ofType(events, 'peers:changed').filter((e) => e.external > 0).map((e) => e.endpoint).sort()).toEqual(['ipc', 'tcp']);
+  expect(
+    ofType(events, 'peers:changed')
+      .filter((e) => e.external > 0)
+      .map((e) => e.endpoint)
+      .sort(),
+  ).toEqual(['ipc', 'tcp']);
   expect(ended.reason).toBe('completed');
-  expect(ended.summary).toMatchObject({ sent: 12, unattributed: 12, externalPeersMax: 2, received: { 'worker-tcp': 0, 'worker-ipc': 0 } });
+  expect(ended.summary).toMatchObject({
+    sent: 12,
+    unattributed: 12,
+    externalPeersMax: 2,
+    received: { 'worker-tcp': 0, 'worker-ipc': 0 },
+  });
   expect(ofType(events, 'task:received')).toHaveLength(0);
   // Both clients left after their "x", and the run ended as soon as they had, without waiting out drainMs (5 s
   // without progress after the last send). Measured from the last send, so a slow start of Python does not count.
   const lastSent = ofType(events, 'task:sent').at(-1)!;
   for (const endpoint of ['tcp', 'ipc']) {
-    const left = ofType(events, 'peers:changed').filter((e) => e.endpoint === endpoint).at(-1)!;
+    const left = ofType(events, 'peers:changed')
+      .filter((e) => e.endpoint === endpoint)
+      .at(-1)!;
     expect(left.external, endpoint).toBe(0);
     expect(left.seq).toBeLessThan(ended.seq);
   }
@@ -84,8 +106,15 @@ it('counts an external PULL connected before Run even when its handshake is repo
   client.linger = 0;
   client.connect(tcp); // retries until the ventilator binds, as the tutorial's client does
 
-  const handshakeLogged = waitForEvent(current, (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'handshake' && e.address === tcp, 15_000);
-  const nativeBind = Object.getPrototypeOf(zmq.Push.prototype).bind as (this: zmq.Push, address: string) => Promise<void>;
+  const handshakeLogged = waitForEvent(
+    current,
+    (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'handshake' && e.address === tcp,
+    15_000,
+  );
+  const nativeBind = Object.getPrototypeOf(zmq.Push.prototype).bind as (
+    this: zmq.Push,
+    address: string,
+  ) => Promise<void>;
   // Shadows the native bind on zeromq.js's Push class (the native one is not writable): same bind, later answer.
   Object.defineProperty(zmq.Push.prototype, 'bind', {
     configurable: true,
@@ -107,7 +136,9 @@ it('counts an external PULL connected before Run even when its handshake is repo
 
     expect(bodies).toEqual(['1', '2', '3', ...TUTORIAL_TEXTS]);
     const bound = events.findIndex((e) => e.type === 'endpoint:bound' && e.endpoint.name === 'tcp');
-    const handshake = events.findIndex((e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'handshake');
+    const handshake = events.findIndex(
+      (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'handshake',
+    );
     expect(handshake).toBeGreaterThanOrEqual(0);
     expect(handshake).toBeLessThan(bound); // the ordering of the defect really happened
     const tcpPeers = ofType(events, 'peers:changed').filter((e) => e.endpoint === 'tcp');

@@ -39,7 +39,9 @@ function followHint(target: Playground, change: HintChange): void {
 async function runLesson(lessonId: string, stage: 'start' | 'solution' | 'hint'): Promise<Checked> {
   const lesson = LESSONS.find((candidate) => candidate.id === lessonId)!;
   const endpointOverrides: Record<string, string> =
-    lesson.scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {};
+    lesson.scenario === 'tutorial'
+      ? { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` }
+      : {};
   await playground?.close();
   playground = new Playground({ scenario: SCENARIOS.get(lesson.scenario)!, policy, endpointOverrides });
   if (stage === 'hint') {
@@ -49,7 +51,11 @@ async function runLesson(lessonId: string, stage: 'start' | 'solution' | 'hint')
     playground.applyLesson(lessonId, stage);
   }
   const run = playground.startRun();
-  const checked = waitForEvent(playground, (e): e is Checked => e.type === 'lesson:checked' && e.run === run.id, 30_000);
+  const checked = waitForEvent(
+    playground,
+    (e): e is Checked => e.type === 'lesson:checked' && e.run === run.id,
+    30_000,
+  );
   const ended = await runEnded(playground, run.id, 30_000);
   expect(ended.reason).toBe('completed');
   return checked;

@@ -14,7 +14,11 @@ function setup() {
     (endpoint, external, builtIn) => reports.push(`${endpoint} ${external}/${builtIn}`),
   );
   const worker = (endpoint: string, connections = 1): PeerSide => {
-    const side: PeerSide = { open: true, linkedPipes: 0, info: { endpoint, transport: endpoint === 'inproc' ? 'inproc' : 'tcp', connections } };
+    const side: PeerSide = {
+      open: true,
+      linkedPipes: 0,
+      info: { endpoint, transport: endpoint === 'inproc' ? 'inproc' : 'tcp', connections },
+    };
     workers.push(side);
     return side;
   };

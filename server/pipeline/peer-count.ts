@@ -38,7 +38,10 @@ export class PeerCount {
   readonly #reported = new Map<string, string>();
   #externalMax = 0;
 
-  constructor(workers: () => Iterable<PeerSide>, onChange: (endpoint: string, external: number, builtIn: number) => void) {
+  constructor(
+    workers: () => Iterable<PeerSide>,
+    onChange: (endpoint: string, external: number, builtIn: number) => void,
+  ) {
     this.#workers = workers;
     this.#onChange = onChange;
   }
@@ -87,7 +90,8 @@ export class PeerCount {
   /** A worker's `pipes` on `endpoint` closed (its socket closed or moved): the ventilator will see them leave. */
   pipesClosed(endpoint: string, pipes: number): void {
     // inproc pipes are never reported by any monitor: nothing to wait for.
-    if (pipes > 0 && endpoint !== 'inproc') this.#closedPipesNotYetSeen.set(endpoint, (this.#closedPipesNotYetSeen.get(endpoint) ?? 0) + pipes);
+    if (pipes > 0 && endpoint !== 'inproc')
+      this.#closedPipesNotYetSeen.set(endpoint, (this.#closedPipesNotYetSeen.get(endpoint) ?? 0) + pipes);
   }
 
   /** Recounts `endpoint` and reports it if it changed. */
@@ -123,7 +127,8 @@ export class PeerCount {
   ventilatorPipes(): number {
     let total = 0;
     for (const [endpoint, peers] of this.#ventilatorPeers) total += endpoint === 'inproc' ? 0 : peers;
-    for (const worker of this.#workers()) if (worker.open && worker.info.transport === 'inproc') total += worker.linkedPipes;
+    for (const worker of this.#workers())
+      if (worker.open && worker.info.transport === 'inproc') total += worker.linkedPipes;
     return total;
   }
 }

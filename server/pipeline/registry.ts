@@ -62,14 +62,22 @@ export class PlaygroundRegistry {
   }
 
   scenarios(): ScenarioInfo[] {
-    return [...SCENARIOS.values()].map(({ id, title, description, defaults }) => ({ id, title, description, defaults }));
+    return [...SCENARIOS.values()].map(({ id, title, description, defaults }) => ({
+      id,
+      title,
+      description,
+      defaults,
+    }));
   }
 
   /** A new playground of `owner` (a visitor id, see access.ts; none for headless use). */
   create(scenarioId = 'tutorial', params?: RunParamsPatch, owner: string | null = null): Playground {
     const scenario = SCENARIOS.get(scenarioId);
     if (!scenario) {
-      throw new CodedError('PG_ERR_NOT_FOUND', text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }));
+      throw new CodedError(
+        'PG_ERR_NOT_FOUND',
+        text('scenario.unknown', { scenario: scenarioId.slice(0, 40), known: [...SCENARIOS.keys()].join(', ') }),
+      );
     }
     if (this.#playgrounds.size >= this.#options.maxPlaygrounds) {
       throw new CodedError('PG_ERR_LIMIT', text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
@@ -87,7 +95,8 @@ export class PlaygroundRegistry {
         maxProcessWorkers: this.#options.maxProcessWorkers,
         maxServerProcessWorkers: this.#options.maxServerProcessWorkers,
         maxRunPayloadBytes: this.#options.maxRunPayloadBytes,
-        processWorkersElsewhere: (): number => this.list().reduce((sum, p) => (p === playground ? sum : sum + p.runningProcessWorkers), 0),
+        processWorkersElsewhere: (): number =>
+          this.list().reduce((sum, p) => (p === playground ? sum : sum + p.runningProcessWorkers), 0),
       },
     });
     this.#playgrounds.set(playground.id, playground);
@@ -103,10 +112,15 @@ export class PlaygroundRegistry {
   #makeRoomFor(owner: string): void {
     const own = this.list().filter((p) => p.owner === owner);
     if (own.length < this.#options.maxPlaygroundsPerVisitor) return;
-    const idle = own.filter((p) => !p.activeRun && p.watcherCount === 0).sort((a, b) => a.lastActivity - b.lastActivity);
+    const idle = own
+      .filter((p) => !p.activeRun && p.watcherCount === 0)
+      .sort((a, b) => a.lastActivity - b.lastActivity);
     const evict = idle.slice(0, own.length - this.#options.maxPlaygroundsPerVisitor + 1);
     if (own.length - evict.length >= this.#options.maxPlaygroundsPerVisitor) {
-      throw new CodedError('PG_ERR_LIMIT', text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }));
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }),
+      );
     }
     // remove() takes it out of the list at once; its sockets close in the background.
     for (const playground of evict) void this.remove(playground.id).catch(() => {});
@@ -131,7 +145,11 @@ export class PlaygroundRegistry {
     const playground = this.#playgrounds.get(id);
     const role = playground?.access.roleOf(visitor) ?? null;
     if (!playground || role === null) throw this.#unknown(id);
-    if (!allows(role, needed)) throw new CodedError('PG_ERR_FORBIDDEN', text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }));
+    if (!allows(role, needed))
+      throw new CodedError(
+        'PG_ERR_FORBIDDEN',
+        text('access.forbidden', { role: text(`role.${role}`), needed: text(`role.${needed}`) }),
+      );
     return playground;
   }
 
@@ -170,9 +188,11 @@ export class PlaygroundRegistry {
     clearInterval(this.#sweeper);
     const all = this.list();
     this.#playgrounds.clear();
-    await Promise.all(all.map(async (p) => {
-      await p.close();
-      await this.#options.onClosed?.(p);
-    }));
+    await Promise.all(
+      all.map(async (p) => {
+        await p.close();
+        await this.#options.onClosed?.(p);
+      }),
+    );
   }
 }

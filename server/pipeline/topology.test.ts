@@ -30,7 +30,10 @@ function sandbox(params: RunParamsPatch): Playground {
   return playground;
 }
 
-function countBy(events: PlaygroundEvent[], type: 'task:received' | 'task:done' | 'task:collected'): Record<string, number> {
+function countBy(
+  events: PlaygroundEvent[],
+  type: 'task:received' | 'task:done' | 'task:collected',
+): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const event of events) if (event.type === type) counts[event.worker] = (counts[event.worker] ?? 0) + 1;
   return counts;
@@ -55,7 +58,11 @@ describe('round-robin', () => {
     const run = playground.startRun();
     await runEnded(playground, run.id);
     expect(countBy(events, 'task:received')).toEqual(Object.fromEntries(ids.map((id) => [id, 30])));
-    expect(ofType(events, 'endpoint:bound').map((e) => e.endpoint.transport).sort()).toEqual(['inproc', 'ipc', 'tcp']);
+    expect(
+      ofType(events, 'endpoint:bound')
+        .map((e) => e.endpoint.transport)
+        .sort(),
+    ).toEqual(['inproc', 'ipc', 'tcp']);
   });
 });
 
@@ -99,13 +106,21 @@ describe('a worker that dies', () => {
     playground.signalWorker(doomed.id, 'kill');
     const ended = await runEnded(playground, run.id, 20_000);
 
-    expect(ofType(events, 'worker:process').filter((e) => e.worker === doomed.id).map((e) => e.action)).toEqual(['spawned', 'killed']);
+    expect(
+      ofType(events, 'worker:process')
+        .filter((e) => e.worker === doomed.id)
+        .map((e) => e.action),
+    ).toEqual(['spawned', 'killed']);
     const received = countBy(events, 'task:received');
     expect(received[healthy.id]).toBe(10);
     expect(ended.summary.lost).toBe(10);
     expect(ended.summary.lostBy).toEqual({ [doomed.id]: 10 });
     const lost = ofType(events, 'task:lost').map((e) => e.task);
-    const healthyTasks = new Set(ofType(events, 'task:received').filter((e) => e.worker === healthy.id).map((e) => e.task));
+    const healthyTasks = new Set(
+      ofType(events, 'task:received')
+        .filter((e) => e.worker === healthy.id)
+        .map((e) => e.task),
+    );
     expect(lost.filter((task) => healthyTasks.has(task))).toEqual([]);
     expect(ended.summary.done[healthy.id]! + ended.summary.lost).toBe(20);
   }, 40_000);
@@ -143,12 +158,17 @@ describe('a hung worker (SIGSTOP)', () => {
     const hungAt = (await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'hung')).seq;
     await waitForEvent(playground, (e) => e.type === 'task:sent' && e.seq > hungAt && e.task >= 30, 20_000);
     playground.signalWorker(sleepy.id, 'cont');
-    const resumedAt = (await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'resumed')).seq;
+    const resumedAt = (await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'resumed'))
+      .seq;
     const ended = await runEnded(playground, run.id, 20_000);
     // No heartbeats: the PUSH never noticed, kept routing to the hung worker, and the tasks waited for it.
     const lateForSleepy = ofType(events, 'task:received').filter((e) => e.worker === sleepy.id && e.seq > resumedAt);
     expect(lateForSleepy.length).toBeGreaterThan(3);
-    expect(ofType(events, 'socket:event').some((e) => e.node === 'ventilator' && e.kind === 'disconnect' && e.seq < resumedAt)).toBe(false);
+    expect(
+      ofType(events, 'socket:event').some(
+        (e) => e.node === 'ventilator' && e.kind === 'disconnect' && e.seq < resumedAt,
+      ),
+    ).toBe(false);
     expect(ended.summary.lost).toBe(0);
     expect(ended.summary.done[sleepy.id]! + ended.summary.done[awake.id]!).toBe(40);
   }, 40_000);
@@ -163,18 +183,30 @@ describe('a hung worker (SIGSTOP)', () => {
     await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === sleepy.id, 20_000);
     playground.signalWorker(sleepy.id, 'stop');
     const hung = await waitForEvent(playground, (e) => e.type === 'worker:process' && e.action === 'hung');
-    const dropped = await waitForEvent(playground, (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'disconnect' && e.seq > hung.seq, 10_000);
+    const dropped = await waitForEvent(
+      playground,
+      (e) => e.type === 'socket:event' && e.node === 'ventilator' && e.kind === 'disconnect' && e.seq > hung.seq,
+      10_000,
+    );
     // Not before the 600 ms timeout could run out (the last PONG came at most one 200 ms interval before the
     // stop); and within a few timeouts (about 800 ms measured with both cores busy), where nothing else would
     // drop it: without heartbeats a hung peer is never dropped (the test above).
     expect(dropped.t - hung.t).toBeGreaterThan(300);
     expect(dropped.t - hung.t).toBeLessThan(5000);
-    const sentAfterDrop = ofType(events, 'task:sent').filter((e) => e.seq > dropped.seq).map((e) => e.task);
+    const sentAfterDrop = ofType(events, 'task:sent')
+      .filter((e) => e.seq > dropped.seq)
+      .map((e) => e.task);
     await waitForEvent(playground, (e) => e.type === 'task:sent' && e.task === 59, 20_000);
     playground.signalWorker(sleepy.id, 'cont');
     const ended = await runEnded(playground, run.id, 20_000);
-    const sentLater = ofType(events, 'task:sent').filter((e) => e.seq > dropped.seq).map((e) => e.task);
-    const healthyGot = new Set(ofType(events, 'task:received').filter((e) => e.worker === awake.id).map((e) => e.task));
+    const sentLater = ofType(events, 'task:sent')
+      .filter((e) => e.seq > dropped.seq)
+      .map((e) => e.task);
+    const healthyGot = new Set(
+      ofType(events, 'task:received')
+        .filter((e) => e.worker === awake.id)
+        .map((e) => e.task),
+    );
     expect(sentLater.length).toBeGreaterThan(sentAfterDrop.length);
     expect(sentLater.every((task) => healthyGot.has(task))).toBe(true);
     const done = Object.values(ended.summary.done).reduce((a, b) => a + b, 0);
@@ -183,7 +215,7 @@ describe('a hung worker (SIGSTOP)', () => {
 });
 
 describe('backpressure', () => {
-  it('blocks the ventilator once a stuck worker\'s pipe holds sndhwm + rcvhwm tasks over inproc', async () => {
+  it("blocks the ventilator once a stuck worker's pipe holds sndhwm + rcvhwm tasks over inproc", async () => {
     const playground = sandbox({ tasks: 50, syncStart: true, drainMs: 200 });
     playground.updateOptions({ ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } });
     // Takes one task and works on it for a minute: everything else waits in its pipe.
@@ -199,7 +231,7 @@ describe('backpressure', () => {
     expect(ended.reason).toBe('stopped');
   });
 
-  it('is not balanced by speed: a fast worker takes more only when the slow one\'s small pipe is full', async () => {
+  it("is not balanced by speed: a fast worker takes more only when the slow one's small pipe is full", async () => {
     const playground = sandbox({ tasks: 40, syncStart: true, drainMs: 1000 });
     playground.updateOptions({ ventilator: { sendHighWaterMark: 1 }, worker: { receiveHighWaterMark: 1 } });
     const slow = playground.addWorker({ transport: 'inproc', workMs: { min: 100, max: 100 } });
@@ -249,7 +281,10 @@ describe('the sink', () => {
     expect(turns, `results waiting at the sink's first read: ${JSON.stringify(waiting)}`).toBeGreaterThanOrEqual(10);
     const order = ofType(events, 'task:collected').map((e) => e.worker);
     const inTurn = order.slice(0, 2 * turns);
-    expect(inTurn.filter((worker, i) => i > 0 && worker === inTurn[i - 1]), `collected in this order: ${inTurn.join(' ')}`).toEqual([]);
+    expect(
+      inTurn.filter((worker, i) => i > 0 && worker === inTurn[i - 1]),
+      `collected in this order: ${inTurn.join(' ')}`,
+    ).toEqual([]);
     expect(new Set(order.slice(0, 20))).toEqual(new Set([a.id, b.id]));
   });
 });
@@ -263,12 +298,17 @@ describe('a transport switch mid-run', () => {
     const run = playground.startRun();
     await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === mover.id && e.task >= 10);
     playground.updateWorker(mover.id, { transport: 'ipc' });
-    const switched = await waitForEvent(playground, (e) => e.type === 'worker:updated' && e.change.startsWith('transport'));
+    const switched = await waitForEvent(
+      playground,
+      (e) => e.type === 'worker:updated' && e.change.startsWith('transport'),
+    );
     const ended = await runEnded(playground, run.id, 20_000);
     expect(ofType(events, 'endpoint:bound').map((e) => e.endpoint.transport)).toEqual(['tcp', 'ipc']);
     const afterSwitch = ofType(events, 'task:received').filter((e) => e.worker === mover.id && e.seq > switched.seq);
     expect(afterSwitch.length).toBeGreaterThan(5);
-    const ipcHandshake = ofType(events, 'socket:event').find((e) => e.node === mover.id && e.kind === 'handshake' && e.address.startsWith('ipc://'));
+    const ipcHandshake = ofType(events, 'socket:event').find(
+      (e) => e.node === mover.id && e.kind === 'handshake' && e.address.startsWith('ipc://'),
+    );
     expect(ipcHandshake).toBeDefined();
     const done = Object.values(ended.summary.done).reduce((x, y) => x + y, 0);
     expect(done + ended.summary.lost).toBe(60);
@@ -305,7 +345,11 @@ describe('topology rules', () => {
     const events = collect(playground);
     const first = playground.startRun();
     await runEnded(playground, first.id);
-    expect(ofType(events, 'worker:updated').filter((e) => e.worker.id === worker.id).map((e) => e.change)).toContain('connected');
+    expect(
+      ofType(events, 'worker:updated')
+        .filter((e) => e.worker.id === worker.id)
+        .map((e) => e.change),
+    ).toContain('connected');
     playground.updateSink({ enabled: true, transport: 'ipc' });
     expect(playground.info().sink).toMatchObject({ enabled: true, transport: 'ipc' });
     const started = ofType(events, 'run:started')[0]!;

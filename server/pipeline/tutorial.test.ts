@@ -28,7 +28,8 @@ async function tutorial(params: RunParamsPatch, scenario = 'tutorial') {
     scenario: SCENARIOS.get(scenario)!,
     params,
     policy,
-    endpointOverrides: scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {},
+    endpointOverrides:
+      scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {},
   });
   playgrounds.push(playground);
   const events = collect(playground);

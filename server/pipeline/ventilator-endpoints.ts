@@ -78,12 +78,14 @@ export class VentilatorEndpoints {
           this.#claimed.push(file);
         } else {
           file = await this.claimOwnPath(endpoint.name);
-          const key = ({
-            'other-playground': 'note.ipcClaimed',
-            'live-socket': 'note.ipcInUse',
-            'not-a-socket': 'note.ipcNotSocket',
-            unknown: 'note.ipcUnknown',
-          } as const satisfies Record<IpcRefusal, string>)[refusal];
+          const key = (
+            {
+              'other-playground': 'note.ipcClaimed',
+              'live-socket': 'note.ipcInUse',
+              'not-a-socket': 'note.ipcNotSocket',
+              unknown: 'note.ipcUnknown',
+            } as const satisfies Record<IpcRefusal, string>
+          )[refusal];
           setNote(endpoint, text(key, { path: parsed.path, file }));
         }
         this.#planned.set(endpoint.name, `ipc://${file}`);
@@ -119,14 +121,18 @@ export class VentilatorEndpoints {
     ensureRuntimeDir(policy);
     const first = `${policy.runtimeDir}/${playgroundId}-${node}.ipc`;
     for (let attempt = 0; attempt < OWN_PATH_ATTEMPTS; attempt++) {
-      const file = attempt === 0 ? first : `${policy.runtimeDir}/${playgroundId}-${node}-${randomBytes(4).toString('hex')}.ipc`;
+      const file =
+        attempt === 0 ? first : `${policy.runtimeDir}/${playgroundId}-${node}-${randomBytes(4).toString('hex')}.ipc`;
       checkEndpoint(`ipc://${file}`, policy); // a long runtime folder may leave no room: a clear refusal
       if ((await claimedIpcPaths.claim(file, playgroundId)) === null) {
         this.#claimed.push(file);
         return file;
       }
     }
-    throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcNoFreePath', { node, folder: policy.runtimeDir, path: first }));
+    throw new CodedError(
+      'PG_ERR_ENDPOINT',
+      text('endpoint.ipcNoFreePath', { node, folder: policy.runtimeDir, path: first }),
+    );
   }
 
   /** After a bind on a claimed ipc path (`address` as libzmq reports it): the socket file there is ours. */

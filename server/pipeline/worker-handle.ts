@@ -39,7 +39,6 @@ export class InProcessWorker implements WorkerHandle {
   }
 }
 
-
 /** Errors that only say the child is gone (its exit is handled on 'close'). */
 const GONE = new Set(['EPIPE', 'ECONNRESET', 'ESRCH', 'ERR_IPC_CHANNEL_CLOSED', 'ERR_IPC_DISCONNECTED']);
 

@@ -72,7 +72,13 @@ export function missingFor(role: Role, context: CodeContext, transport: Transpor
 }
 
 /** The program, or (before the addresses it needs are known) what it is waiting for; never a placeholder. */
-export function program(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp', lang: 'en' | 'es' = 'en'): Program {
+export function program(
+  language: Language,
+  role: Role,
+  context: CodeContext,
+  transport: Transport = 'tcp',
+  lang: 'en' | 'es' = 'en',
+): Program {
   const missing = missingFor(role, context, transport);
   if (missing) return { code: null, missing };
   return { code: generate(language, role, context, transport, lang), missing: null };
@@ -117,7 +123,13 @@ type Words = Record<keyof (typeof WORDS)['en'], string>;
  * The program's text. Throws when a worker's addresses are not known yet (check missingFor() or use program()):
  * a program must never carry an address that cannot work.
  */
-export function generate(language: Language, role: Role, context: CodeContext, transport: Transport = 'tcp', lang: 'en' | 'es' = 'en'): string {
+export function generate(
+  language: Language,
+  role: Role,
+  context: CodeContext,
+  transport: Transport = 'tcp',
+  lang: 'en' | 'es' = 'en',
+): string {
   const missing = missingFor(role, context, transport);
   if (missing) throw new Error(`the ${missing}'s address is only known once it has bound: run the playground once`);
   const endpoint = ventilatorAddress(context, transport) ?? 'tcp://127.0.0.1:12345';
@@ -164,10 +176,14 @@ tasks.setsockopt(zmq.LINGER, 0)
 if args.timeout is not None:
     tasks.setsockopt(zmq.RCVTIMEO, int(args.timeout * 1000))
 tasks.connect(args.endpoint)
-${sink ? `results = ctx.socket(zmq.PUSH)
+${
+  sink
+    ? `results = ctx.socket(zmq.PUSH)
 results.setsockopt(zmq.LINGER, 1000)
 results.connect(${q(sink)})
-` : ''}
+`
+    : ''
+}
 try:
     while True:
         try:
@@ -175,11 +191,19 @@ try:
         except zmq.Again:
             break
         ${tagged ? 'print(task_id.decode(), body.decode()[:60], flush=True)' : 'print(body.decode(), flush=True)'}
-${context.endMarker !== null ? `        if body.decode() == ${q(context.endMarker)}:
+${
+  context.endMarker !== null
+    ? `        if body.decode() == ${q(context.endMarker)}:
             break
-` : ''}        time.sleep(args.work_ms / 1000)
-${sink ? `        results.send_multipart([args.name.encode(), ${tagged ? 'task_id' : 'body'}])
-` : ''}except KeyboardInterrupt:
+`
+    : ''
+}        time.sleep(args.work_ms / 1000)
+${
+  sink
+    ? `        results.send_multipart([args.name.encode(), ${tagged ? 'task_id' : 'body'}])
+`
+    : ''
+}except KeyboardInterrupt:
     pass
 finally:
     tasks.close()
@@ -240,14 +264,26 @@ const endpoint = process.argv[2] ?? ${q(endpoint)};
 const tasks = new zmq.Pull();
 tasks.linger = 0;
 tasks.connect(endpoint);
-${sink ? `const results = new zmq.Push();
+${
+  sink
+    ? `const results = new zmq.Push();
 results.connect(${q(sink)});
-` : ''}
+`
+    : ''
+}
 for await (const ${tagged ? '[taskId, body]' : '[body]'} of tasks) {
   console.log(${tagged ? 'taskId.toString(), body.toString().slice(0, 60)' : 'body.toString()'});
-${context.endMarker !== null ? `  if (body.toString() === ${q(context.endMarker)}) break;
-` : ''}${sink ? `  await results.send(["ts-worker", ${tagged ? 'taskId' : 'body'}]);
-` : ''}}
+${
+  context.endMarker !== null
+    ? `  if (body.toString() === ${q(context.endMarker)}) break;
+`
+    : ''
+}${
+    sink
+      ? `  await results.send(["ts-worker", ${tagged ? 'taskId' : 'body'}]);
+`
+      : ''
+  }}
 tasks.close();
 ${sink ? 'results.close();\n' : ''}`;
 }

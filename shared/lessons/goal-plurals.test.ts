@@ -2,13 +2,31 @@ import { describe, expect, it } from 'vitest';
 import type { RunParams, RunSummary } from '../protocol/index.ts';
 import { LESSONS_BY_ID, type RunRecord } from './index.ts';
 
-const params: RunParams = { intervalMs: 0, builtInWorkers: true, tasks: 1, payloadBytes: 0, drainMs: 500, syncStart: true } as RunParams;
+const params: RunParams = {
+  intervalMs: 0,
+  builtInWorkers: true,
+  tasks: 1,
+  payloadBytes: 0,
+  drainMs: 500,
+  syncStart: true,
+} as RunParams;
 
 function record(summary: Partial<RunSummary>): RunRecord {
   return {
     params,
     events: [],
-    summary: { sent: 1, received: {}, done: {}, collected: 0, unattributed: 0, lost: 0, lostBy: {}, externalPeersMax: 0, durationMs: 1, ...summary },
+    summary: {
+      sent: 1,
+      received: {},
+      done: {},
+      collected: 0,
+      unattributed: 0,
+      lost: 0,
+      lostBy: {},
+      externalPeersMax: 0,
+      durationMs: 1,
+      ...summary,
+    },
   };
 }
 

@@ -74,7 +74,9 @@ const divideAndConquer: Lesson = {
     sink: { enabled: true, transport: 'tcp' },
   },
   // Added one by one with the worker form, as the hint says: same work time, until there are four.
-  hintApplied: { addWorkers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, workMs: { min: 1, max: 100 } })) },
+  hintApplied: {
+    addWorkers: Array.from({ length: 3 }, () => ({ transport: 'tcp' as const, workMs: { min: 1, max: 100 } })),
+  },
   check(run) {
     const firstSent = ofType(run.events, 'task:sent')[0];
     const collected = ofType(run.events, 'task:collected');
@@ -256,6 +258,14 @@ const fairQueuing: Lesson = {
   },
 };
 
-export const LESSONS: readonly Lesson[] = [tutorial, divideAndConquer, slowJoiner, fastAndSlow, backpressure, workerDies, fairQueuing];
+export const LESSONS: readonly Lesson[] = [
+  tutorial,
+  divideAndConquer,
+  slowJoiner,
+  fastAndSlow,
+  backpressure,
+  workerDies,
+  fairQueuing,
+];
 
 export const LESSONS_BY_ID: ReadonlyMap<string, Lesson> = new Map(LESSONS.map((lesson) => [lesson.id, lesson]));

@@ -80,7 +80,10 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
   for (const node of graph.nodes) {
     const role = node.role;
     if (!ROLES_BY_SOCKET[node.socket].includes(role.kind)) {
-      problems.push({ where: node.id, problem: `a ${node.socket} cannot play the role "${role.kind}" (it can: ${ROLES_BY_SOCKET[node.socket].join(', ')})` });
+      problems.push({
+        where: node.id,
+        problem: `a ${node.socket} cannot play the role "${role.kind}" (it can: ${ROLES_BY_SOCKET[node.socket].join(', ')})`,
+      });
     }
     if (role.kind === 'request' && role.waitReply === false && node.socket !== 'REQ') {
       problems.push({ where: node.id, problem: 'only a REQ has a state machine to break with waitReply: false' });
@@ -96,16 +99,25 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
       const target = byId.get(forwardTo);
       if (!target) problems.push({ where: node.id, problem: `forwards to "${forwardTo}", which is not a node` });
       else if (target.role.kind !== 'passive' || !SENDERS.has(target.socket)) {
-        problems.push({ where: node.id, problem: `forwards to "${forwardTo}", which must be a passive sending socket` });
+        problems.push({
+          where: node.id,
+          problem: `forwards to "${forwardTo}", which must be a passive sending socket`,
+        });
       }
     }
     if (role.kind === 'proxy') {
       const backend = byId.get(role.backend);
       const pairOk =
         backend !== undefined &&
-        ((node.socket === 'ROUTER' && backend.socket === 'DEALER') || (node.socket === 'XSUB' && backend.socket === 'XPUB'));
-      if (!pairOk) problems.push({ where: node.id, problem: 'a proxy is a ROUTER with a DEALER backend, or an XSUB with an XPUB backend' });
-      else if (backend.role.kind !== 'passive') problems.push({ where: node.id, problem: `its backend "${role.backend}" must be passive` });
+        ((node.socket === 'ROUTER' && backend.socket === 'DEALER') ||
+          (node.socket === 'XSUB' && backend.socket === 'XPUB'));
+      if (!pairOk)
+        problems.push({
+          where: node.id,
+          problem: 'a proxy is a ROUTER with a DEALER backend, or an XSUB with an XPUB backend',
+        });
+      else if (backend.role.kind !== 'passive')
+        problems.push({ where: node.id, problem: `its backend "${role.backend}" must be passive` });
     }
     if (node.startAfter !== undefined && (!byId.has(node.startAfter) || node.startAfter === node.id)) {
       problems.push({ where: node.id, problem: `starts after "${node.startAfter}", which is not another node` });
@@ -128,9 +140,15 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
     if (link.from === link.to) problems.push({ where, problem: 'a node cannot be linked to itself' });
     if (!compatible(from.socket, to.socket)) {
       if (link.transport === 'inproc') {
-        problems.push({ where, problem: `a ${from.socket} may not talk to a ${to.socket}; over inproc libzmq would not even check, so it is refused here` });
+        problems.push({
+          where,
+          problem: `a ${from.socket} may not talk to a ${to.socket}; over inproc libzmq would not even check, so it is refused here`,
+        });
       } else if (!options.allowIncompatible) {
-        problems.push({ where, problem: `a ${from.socket} may not talk to a ${to.socket} (ZeroMQ would drop the connection before its handshake)` });
+        problems.push({
+          where,
+          problem: `a ${from.socket} may not talk to a ${to.socket} (ZeroMQ would drop the connection before its handshake)`,
+        });
       }
     }
   });
@@ -188,17 +206,20 @@ export function* expandMessages(messages: Messages): Generator<string> {
   }
   const random = seededRandom(messages.seed ?? 2012);
   for (let i = 0; i < messages.count; i++) {
-    yield messages.template.replace(/\{(i|n|int:(-?\d+)-(-?\d+)|pick:([^}]*))\}/g, (_, what: string, low?: string, high?: string, choices?: string) => {
-      if (what === 'i') return String(i);
-      if (what === 'n') return String(i + 1);
-      if (low !== undefined && high !== undefined) {
-        const min = Number(low);
-        const max = Number(high);
-        return String(min + Math.floor(random() * (max - min + 1)));
-      }
-      const options = (choices ?? '').split('|');
-      return options[Math.floor(random() * options.length)] ?? '';
-    });
+    yield messages.template.replace(
+      /\{(i|n|int:(-?\d+)-(-?\d+)|pick:([^}]*))\}/g,
+      (_, what: string, low?: string, high?: string, choices?: string) => {
+        if (what === 'i') return String(i);
+        if (what === 'n') return String(i + 1);
+        if (low !== undefined && high !== undefined) {
+          const min = Number(low);
+          const max = Number(high);
+          return String(min + Math.floor(random() * (max - min + 1)));
+        }
+        const options = (choices ?? '').split('|');
+        return options[Math.floor(random() * options.length)] ?? '';
+      },
+    );
   }
 }
 

@@ -10,10 +10,31 @@ import { linkEnds } from './graph.ts';
 
 const COUNTRIES = 'holanda|brasil|alemania|portugal|argentina|italia|rusia|venezuela';
 const MATCH_EVENTS = 'tarjeta amarilla|tarjeta roja|gol|corner|falta';
-export const TWEETS = ['@_seraph1 Esta es una prueba', '@otro viendo el juego', '@_seraph1 otra prueba', '@otro otro'] as const;
-export const PART6_TEXTS = ['hola', 'aloha', 'hello', 'buenas noches', 'buenas tardes', 'buenos dias', 'bienvenido'] as const;
+export const TWEETS = [
+  '@_seraph1 Esta es una prueba',
+  '@otro viendo el juego',
+  '@_seraph1 otra prueba',
+  '@otro otro',
+] as const;
+export const PART6_TEXTS = [
+  'hola',
+  'aloha',
+  'hello',
+  'buenas noches',
+  'buenas tardes',
+  'buenos dias',
+  'bienvenido',
+] as const;
 /** What the part 8 producer's reader types, one line at a time, ending with "salir". */
-export const PART8_LINES = ['hola a todos', 'prueba 1', 'hora 10:00', 'otra cosa', 'salir ya', 'prueba 2', 'salir'] as const;
+export const PART8_LINES = [
+  'hola a todos',
+  'prueba 1',
+  'hora 10:00',
+  'otra cosa',
+  'salir ya',
+  'prueba 2',
+  'salir',
+] as const;
 
 export const part1: GraphScenario = {
   id: 'series-1',
@@ -28,7 +49,11 @@ export const part1: GraphScenario = {
       {
         id: 'client',
         socket: 'REQ',
-        role: { kind: 'request', messages: { kind: 'template', template: '{int:1-1000}:{int:1-1000}', count: 1000, seed: 2012 }, last: 'q' },
+        role: {
+          kind: 'request',
+          messages: { kind: 'template', template: '{int:1-1000}:{int:1-1000}', count: 1000, seed: 2012 },
+          last: 'q',
+        },
       },
       { id: 'server', socket: 'REP', role: { kind: 'reply', transform: 'sum' }, stop: { onMessage: 'q' } },
     ],
@@ -42,13 +67,22 @@ export const part2: GraphScenario = {
   description:
     'The server echoes what its one peer sends; the client sends "mensaje 0" to "mensaje 99" and waits for each ' +
     'echo. A second client connects while the first runs: PAIR is exclusive. The post says the server then fails; ' +
-    'with today\'s libzmq it does not: it silently never serves the second client, which sends its first message ' +
+    "with today's libzmq it does not: it silently never serves the second client, which sends its first message " +
     'and waits for ever. (The original binds tcp://127.0.0.1:5555.)',
   graph: {
     title: 'PAIR: an echo pair, and a second client',
     nodes: [
       { id: 'server', socket: 'PAIR', role: { kind: 'receive', replyBack: true } },
-      { id: 'client-1', socket: 'PAIR', role: { kind: 'send', messages: { kind: 'template', template: 'mensaje {i}', count: 100 }, awaitEcho: true, intervalMs: 20 } },
+      {
+        id: 'client-1',
+        socket: 'PAIR',
+        role: {
+          kind: 'send',
+          messages: { kind: 'template', template: 'mensaje {i}', count: 100 },
+          awaitEcho: true,
+          intervalMs: 20,
+        },
+      },
       {
         id: 'client-2',
         socket: 'PAIR',
@@ -73,7 +107,11 @@ export const part3: GraphScenario = {
   graph: {
     title: 'One REQ, three REP',
     nodes: [
-      { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } } },
+      {
+        id: 'client',
+        socket: 'REQ',
+        role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } },
+      },
       { id: 'server-5000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
       { id: 'server-6000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
       { id: 'server-7000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
@@ -101,10 +139,31 @@ export const part4: GraphScenario = {
       {
         id: 'narrator',
         socket: 'PUB',
-        role: { kind: 'send', messages: { kind: 'template', template: `{pick:${COUNTRIES}} {pick:${MATCH_EVENTS}}`, count: 179, seed: 2012 }, intervalMs: 1000 },
+        role: {
+          kind: 'send',
+          messages: {
+            kind: 'template',
+            template: `{pick:${COUNTRIES}} {pick:${MATCH_EVENTS}}`,
+            count: 179,
+            seed: 2012,
+          },
+          intervalMs: 1000,
+        },
       },
-      { id: 'fan-1', socket: 'SUB', subscribe: ['argentina', 'venezuela'], role: { kind: 'receive', workMs: 1000 }, stop: { afterMessages: 89 } },
-      { id: 'fan-2', socket: 'SUB', subscribe: ['brasil', 'alemania'], role: { kind: 'receive', workMs: 1000 }, stop: { afterMessages: 89 } },
+      {
+        id: 'fan-1',
+        socket: 'SUB',
+        subscribe: ['argentina', 'venezuela'],
+        role: { kind: 'receive', workMs: 1000 },
+        stop: { afterMessages: 89 },
+      },
+      {
+        id: 'fan-2',
+        socket: 'SUB',
+        subscribe: ['brasil', 'alemania'],
+        role: { kind: 'receive', workMs: 1000 },
+        stop: { afterMessages: 89 },
+      },
     ],
     links: [
       { from: 'narrator', to: 'fan-1', bind: 'from', transport: 'tcp' },
@@ -125,7 +184,12 @@ export const part5: GraphScenario = {
     title: 'REQ/REP + PUB/SUB: a tweet relay',
     nodes: [
       // Started a moment after the followers, as the series says to (nothing here can tell when they subscribed).
-      { id: 'sender', socket: 'REQ', role: { kind: 'request', messages: { kind: 'list', items: [...TWEETS] } }, startDelayMs: 300 },
+      {
+        id: 'sender',
+        socket: 'REQ',
+        role: { kind: 'request', messages: { kind: 'list', items: [...TWEETS] } },
+        startDelayMs: 300,
+      },
       { id: 'relay', socket: 'REP', role: { kind: 'reply', transform: 'echo', forwardTo: 'relay-pub' } },
       { id: 'relay-pub', socket: 'PUB', role: { kind: 'passive' } },
       { id: 'follower-seraph', socket: 'SUB', subscribe: ['@_seraph1'], role: { kind: 'receive' } },
@@ -150,10 +214,22 @@ export const part6: GraphScenario = {
   graph: {
     title: 'PUSH/PULL: source, workers, collector',
     nodes: [
-      { id: 'source', socket: 'PUSH', role: { kind: 'send', messages: { kind: 'list', items: [...PART6_TEXTS] }, waitForPeers: 2 } },
-      { id: 'worker-1', socket: 'PULL', role: { kind: 'receive', transform: 'uppercase', forwardTo: 'worker-1-out', workMs: 1000 } },
+      {
+        id: 'source',
+        socket: 'PUSH',
+        role: { kind: 'send', messages: { kind: 'list', items: [...PART6_TEXTS] }, waitForPeers: 2 },
+      },
+      {
+        id: 'worker-1',
+        socket: 'PULL',
+        role: { kind: 'receive', transform: 'uppercase', forwardTo: 'worker-1-out', workMs: 1000 },
+      },
       { id: 'worker-1-out', socket: 'PUSH', role: { kind: 'passive' } },
-      { id: 'worker-2', socket: 'PULL', role: { kind: 'receive', transform: 'uppercase', forwardTo: 'worker-2-out', workMs: 1000 } },
+      {
+        id: 'worker-2',
+        socket: 'PULL',
+        role: { kind: 'receive', transform: 'uppercase', forwardTo: 'worker-2-out', workMs: 1000 },
+      },
       { id: 'worker-2-out', socket: 'PUSH', role: { kind: 'passive' } },
       { id: 'collector', socket: 'PULL', role: { kind: 'receive' } },
     ],
@@ -172,12 +248,22 @@ export const part8: GraphScenario = {
   description:
     'A producer publishes the lines a person types; the consumer subscribes to "prueba", "hora" and "salir", ' +
     'prints what matches and ends at exactly "salir" ("salir ya" passes the filter but does not stop it). The ' +
-    'original runs over epgm (PGM multicast); this server\'s libzmq has no PGM, so it runs over tcp.',
+    "original runs over epgm (PGM multicast); this server's libzmq has no PGM, so it runs over tcp.",
   graph: {
     title: 'PUB/SUB: producer and consumer (tcp, not epgm)',
     nodes: [
-      { id: 'producer', socket: 'PUB', role: { kind: 'send', messages: { kind: 'list', items: [...PART8_LINES] }, intervalMs: 500, waitForPeers: 1 } },
-      { id: 'consumer', socket: 'SUB', subscribe: ['prueba', 'hora', 'salir'], role: { kind: 'receive' }, stop: { onMessage: 'salir' } },
+      {
+        id: 'producer',
+        socket: 'PUB',
+        role: { kind: 'send', messages: { kind: 'list', items: [...PART8_LINES] }, intervalMs: 500, waitForPeers: 1 },
+      },
+      {
+        id: 'consumer',
+        socket: 'SUB',
+        subscribe: ['prueba', 'hora', 'salir'],
+        role: { kind: 'receive' },
+        stop: { onMessage: 'salir' },
+      },
     ],
     links: [{ from: 'producer', to: 'consumer', bind: 'from', transport: 'tcp' }],
   },

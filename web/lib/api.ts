@@ -56,7 +56,10 @@ export function serverTextOf(body: unknown): WireServerText | undefined {
 
 /** Normalises anything thrown into {code, message} for display. */
 export function toErrorInfo(error: unknown): { code: string; message: string; text?: WireServerText } {
-  if (error instanceof ApiError) return error.text ? { code: error.code, message: error.message, text: error.text } : { code: error.code, message: error.message };
+  if (error instanceof ApiError)
+    return error.text
+      ? { code: error.code, message: error.message, text: error.text }
+      : { code: error.code, message: error.message };
   if (error instanceof Error) return { code: 'PG_ERR_CLIENT', message: error.message };
   return { code: 'PG_ERR_CLIENT', message: String(error) };
 }
@@ -89,7 +92,9 @@ async function send(method: string, path: string, json: string | undefined): Pro
     response = await fetch(path, {
       method,
       headers: {
-        ...(json === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' }),
+        ...(json === undefined
+          ? { accept: 'application/json' }
+          : { 'content-type': 'application/json', accept: 'application/json' }),
         ...sessionHeaders(), // an embedded page's own visitor (embed.ts)
       },
       body: json,
@@ -108,7 +113,11 @@ async function send(method: string, path: string, json: string | undefined): Pro
   }
   if (!response.ok) {
     if (isErrorBody(parsed)) throw new ApiError(parsed.code, parsed.message, response.status, serverTextOf(parsed));
-    throw new ApiError('PG_ERR_HTTP', `${method} ${path} failed: HTTP ${response.status} ${response.statusText}`.trim(), response.status);
+    throw new ApiError(
+      'PG_ERR_HTTP',
+      `${method} ${path} failed: HTTP ${response.status} ${response.statusText}`.trim(),
+      response.status,
+    );
   }
   return parsed;
 }
@@ -128,7 +137,9 @@ export async function listScenarios(): Promise<ScenarioInfo[]> {
 }
 
 /** POST /api/playgrounds: a fresh playground (the tutorial scenario unless told otherwise). */
-export async function createPlayground(body: CreatePlaygroundBody = { scenario: 'tutorial' }): Promise<PlaygroundInfoT> {
+export async function createPlayground(
+  body: CreatePlaygroundBody = { scenario: 'tutorial' },
+): Promise<PlaygroundInfoT> {
   return expect(await request('POST', '/api/playgrounds', body), (v) => isPlaygroundInfo.Check(v), 'playground');
 }
 
@@ -139,7 +150,11 @@ export async function getPlayground(id: string): Promise<PlaygroundInfoT> {
 
 /** PATCH /api/playgrounds/:id/params (PG_ERR_RUN_ACTIVE while a run is in progress). */
 export async function patchParams(id: string, params: RunParamsPatch): Promise<PlaygroundInfoT> {
-  return expect(await request('PATCH', `${playgroundPath(id)}/params`, params), (v) => isPlaygroundInfo.Check(v), 'playground');
+  return expect(
+    await request('PATCH', `${playgroundPath(id)}/params`, params),
+    (v) => isPlaygroundInfo.Check(v),
+    'playground',
+  );
 }
 
 function hasRun(value: unknown): boolean {
@@ -197,7 +212,11 @@ export async function patchSink(id: string, patch: SinkPatch): Promise<SinkInfoT
 
 /** PATCH /api/playgrounds/:id/options: socket options, partial. */
 export async function patchOptions(id: string, patch: SocketOptionsPatch): Promise<SocketOptionsT> {
-  return expect(await request('PATCH', `${playgroundPath(id)}/options`, patch), (v) => isSocketOptions.Check(v), 'socket options');
+  return expect(
+    await request('PATCH', `${playgroundPath(id)}/options`, patch),
+    (v) => isSocketOptions.Check(v),
+    'socket options',
+  );
 }
 
 /** What this browser's session may do in a playground (see docs/api.md#visitors-and-roles). */
@@ -217,7 +236,9 @@ export async function getRole(id: string): Promise<Role> {
 export async function joinPlayground(id: string, token: string): Promise<{ role: Role; playground: PlaygroundInfoT }> {
   return expect(
     await request('POST', `${playgroundPath(id)}/join`, { token }),
-    (v) => isRole((v as { role?: unknown } | null)?.role) && isPlaygroundInfo.Check((v as { playground?: unknown }).playground),
+    (v) =>
+      isRole((v as { role?: unknown } | null)?.role) &&
+      isPlaygroundInfo.Check((v as { playground?: unknown }).playground),
     'role',
   );
 }
@@ -226,7 +247,9 @@ export async function joinPlayground(id: string, token: string): Promise<{ role:
 export async function getLinks(id: string): Promise<{ watch: string; invite: string }> {
   return expect(
     await request('GET', `${playgroundPath(id)}/links`),
-    (v) => typeof (v as { watch?: unknown } | null)?.watch === 'string' && typeof (v as { invite?: unknown }).invite === 'string',
+    (v) =>
+      typeof (v as { watch?: unknown } | null)?.watch === 'string' &&
+      typeof (v as { invite?: unknown }).invite === 'string',
     'links',
   );
 }

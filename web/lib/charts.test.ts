@@ -27,7 +27,14 @@ import {
 
 let seq = 0;
 const RUN = 'r1';
-const sent = (task: number, t: number, run = RUN): PlaygroundEvent => ({ type: 'task:sent', seq: ++seq, run, t, task, body: String(task) });
+const sent = (task: number, t: number, run = RUN): PlaygroundEvent => ({
+  type: 'task:sent',
+  seq: ++seq,
+  run,
+  t,
+  task,
+  body: String(task),
+});
 const received = (task: number, t: number, worker = 'worker-1', run = RUN): PlaygroundEvent => ({
   type: 'task:received',
   seq: ++seq,
@@ -37,7 +44,14 @@ const received = (task: number, t: number, worker = 'worker-1', run = RUN): Play
   worker,
   body: String(task),
 });
-const done = (task: number, t: number, worker = 'worker-1', run = RUN): PlaygroundEvent => ({ type: 'task:done', seq: ++seq, run, t, task, worker });
+const done = (task: number, t: number, worker = 'worker-1', run = RUN): PlaygroundEvent => ({
+  type: 'task:done',
+  seq: ++seq,
+  run,
+  t,
+  task,
+  worker,
+});
 const started = (run = RUN): PlaygroundEvent => ({
   type: 'run:started',
   seq: ++seq,
@@ -57,7 +71,12 @@ const started = (run = RUN): PlaygroundEvent => ({
 
 describe('per-worker bars', () => {
   it('keeps the listed order, adds removed workers and unknown lost, skips zero-only extras', () => {
-    const bars = workerBars(['worker-1', 'worker-2'], { 'worker-1': 5, 'worker-2': 3, 'worker-9': 2 }, { 'worker-1': 4, 'worker-0': 0 }, { unknown: 1 });
+    const bars = workerBars(
+      ['worker-1', 'worker-2'],
+      { 'worker-1': 5, 'worker-2': 3, 'worker-9': 2 },
+      { 'worker-1': 4, 'worker-0': 0 },
+      { unknown: 1 },
+    );
     expect(bars).toEqual([
       { id: 'worker-1', received: 5, done: 4, lost: 0 },
       { id: 'worker-2', received: 3, done: 0, lost: 0 },
@@ -116,7 +135,14 @@ describe('throughput buckets', () => {
 
 describe('latency pairing', () => {
   it('pairs sent → received and received → done by task id, whatever the order of tasks', () => {
-    const { sentToReceived, receivedToDone } = pairLatencies([sent(1, 0), sent(2, 10), received(2, 15), received(1, 30), done(1, 80), done(2, 40)]);
+    const { sentToReceived, receivedToDone } = pairLatencies([
+      sent(1, 0),
+      sent(2, 10),
+      received(2, 15),
+      received(1, 30),
+      done(1, 80),
+      done(2, 40),
+    ]);
     expect(sentToReceived).toEqual([5, 30]);
     expect(receivedToDone).toEqual([50, 25]);
   });
@@ -263,7 +289,7 @@ describe('batch time against worker count', () => {
     ]);
   });
 
-  it('keeps only runs like the zguide\'s batch when asked: 100 tasks, every worker 1-100 ms', () => {
+  it("keeps only runs like the zguide's batch when asked: 100 tasks, every worker 1-100 ms", () => {
     const worker = (workMs: { min: number; max: number }) => ({
       id: 'worker-1',
       endpoint: 'tcp',
@@ -295,15 +321,28 @@ describe('batch time against worker count', () => {
       state: 'idle' as const,
       pid: null,
     });
-    const workers = (n: number, min = 1, max = 100) => Array.from({ length: n }, (_, i) => worker(`worker-${i + 1}`, min, max));
-    const received = (n: number, tasks: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`worker-${i + 1}`, tasks / n]));
-    const params = (intervalMs: number) => ({ intervalMs, builtInWorkers: true, tasks: 100, payloadBytes: 16, drainMs: 1500, syncStart: true });
+    const workers = (n: number, min = 1, max = 100) =>
+      Array.from({ length: n }, (_, i) => worker(`worker-${i + 1}`, min, max));
+    const received = (n: number, tasks: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`worker-${i + 1}`, tasks / n]));
+    const params = (intervalMs: number) => ({
+      intervalMs,
+      builtInWorkers: true,
+      tasks: 100,
+      payloadBytes: 16,
+      drainMs: 1500,
+      syncStart: true,
+    });
     // Newest first, as the history lists them. The zguide's batch with 1, 2 and 4 workers, and the learner's other
     // experiments: 4 workers on 1,000 tasks, 8 workers paced at 50 ms, 2 workers of which one is slow.
     const runs = [
       run('four-big', { summary: summary(received(4, 1000), 12_800), workers: workers(4), params: params(0) }),
       run('eight-paced', { summary: summary(received(8, 100), 5_200), workers: workers(8), params: params(50) }),
-      run('two-mixed', { summary: summary(received(2, 100), 9_000), workers: [worker('worker-1', 1, 100), worker('worker-2', 400, 400)], params: params(0) }),
+      run('two-mixed', {
+        summary: summary(received(2, 100), 9_000),
+        workers: [worker('worker-1', 1, 100), worker('worker-2', 400, 400)],
+        params: params(0),
+      }),
       run('four', { summary: summary(received(4, 100), 1_300), workers: workers(4), params: params(0) }),
       run('two', { summary: summary(received(2, 100), 2_600), workers: workers(2), params: params(0) }),
       run('one', { summary: summary(received(1, 100), 5_100), workers: workers(1), params: params(0) }),
@@ -319,7 +358,9 @@ describe('batch time against worker count', () => {
     expect(medianByWorkers(same).map((m) => m.ms)).toEqual([5_100, 2_600, 1_300]);
     // Nothing on screen yet (a fresh page): the newest recorded batch's shape.
     expect(defaultShape(null, runs)).toEqual({ tasks: 1000, intervalMs: 0, syncStart: true, work: '1-100' });
-    expect(batchPoints(runs, { kind: 'shape', shape: defaultShape(null, runs) }).map((p) => p.runId)).toEqual(['four-big']);
+    expect(batchPoints(runs, { kind: 'shape', shape: defaultShape(null, runs) }).map((p) => p.runId)).toEqual([
+      'four-big',
+    ]);
     expect(shapeOfRun(runs[2]!).work).toBe('1-100/400');
     expect(batchPoints(runs, { kind: 'shape', shape: null })).toEqual([]);
   });

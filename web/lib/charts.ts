@@ -72,7 +72,9 @@ export function ticks(max: number, maxTicks = 5): number[] {
 export const FINE_MS = 100;
 /** Most buckets a throughput chart shows. */
 export const MAX_RATE_BUCKETS = 40;
-const BUCKET_CHOICES = [100, 200, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+const BUCKET_CHOICES = [
+  100, 200, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+];
 
 /** The display bucket width (ms) for a run of `durationMs`: the smallest choice giving at most `maxBuckets`. */
 export function bucketMsFor(durationMs: number, maxBuckets = MAX_RATE_BUCKETS): number {
@@ -196,7 +198,10 @@ export function histogram(values: readonly number[], maxBins = 12): Histogram {
 }
 
 /** Latencies (ms) paired by task id from a list of events; see LatencyPairs for the rules. */
-export function pairLatencies(events: readonly PlaygroundEvent[]): { sentToReceived: number[]; receivedToDone: number[] } {
+export function pairLatencies(events: readonly PlaygroundEvent[]): {
+  sentToReceived: number[];
+  receivedToDone: number[];
+} {
   const pairs = new LatencyPairs();
   for (const event of events) pairs.add(event);
   return { sentToReceived: pairs.sentToReceived, receivedToDone: pairs.receivedToDone };
@@ -333,7 +338,10 @@ export interface Throughput {
 
 /** Throughput series from a collector, scaled to the exact totals when events were sampled. */
 export function throughput(
-  c: Pick<ChartCollector, 'sentFine' | 'receivedFine' | 'doneFine' | 'sentSeen' | 'receivedSeen' | 'doneSeen' | 'lastT' | 'dropped'>,
+  c: Pick<
+    ChartCollector,
+    'sentFine' | 'receivedFine' | 'doneFine' | 'sentSeen' | 'receivedSeen' | 'doneSeen' | 'lastT' | 'dropped'
+  >,
   exact: { sent: number; received: number; done: number },
 ): Throughput {
   const until = Math.max(c.lastT, FINE_MS);
@@ -390,8 +398,14 @@ function workText(workMs: WorkMs): string {
 }
 
 /** The shape of a batch: its tasks, parameters and workers (a recorded run, or the run on screen). */
-export function shapeOf(tasks: number, params: Pick<RunParams, 'intervalMs' | 'syncStart'> | null | undefined, workers: readonly { workMs: WorkMs }[]): BatchShape {
-  const work = [...new Set(workers.map((w) => workText(w.workMs)))].sort((a, b) => parseFloat(a) - parseFloat(b) || a.localeCompare(b));
+export function shapeOf(
+  tasks: number,
+  params: Pick<RunParams, 'intervalMs' | 'syncStart'> | null | undefined,
+  workers: readonly { workMs: WorkMs }[],
+): BatchShape {
+  const work = [...new Set(workers.map((w) => workText(w.workMs)))].sort(
+    (a, b) => parseFloat(a) - parseFloat(b) || a.localeCompare(b),
+  );
   return { tasks, intervalMs: params?.intervalMs ?? null, syncStart: params?.syncStart ?? null, work: work.join('/') };
 }
 
@@ -402,7 +416,9 @@ export function sameShape(a: BatchShape, b: BatchShape): boolean {
 /** A completed pipeline run that sent tasks and that some worker took: a point of the chart. */
 function isBatchPoint(run: RecordedRun): boolean {
   const s = run.summary;
-  return run.scenario === 'pipeline' && run.status === 'ended' && run.reason === 'completed' && s !== null && s.sent > 0;
+  return (
+    run.scenario === 'pipeline' && run.status === 'ended' && run.reason === 'completed' && s !== null && s.sent > 0
+  );
 }
 
 /** A recorded run's batch shape. */
@@ -425,7 +441,11 @@ export function defaultShape(onScreen: BatchShape | null, runs: readonly Recorde
 
 /** The zguide's divide-and-conquer batch, the one its published times are for: 100 tasks of 1-100 ms each. */
 export function isZguideBatch(run: RecordedRun): boolean {
-  return run.summary?.sent === 100 && run.workers.length > 0 && run.workers.every((w) => w.workMs.min === 1 && w.workMs.max === 100);
+  return (
+    run.summary?.sent === 100 &&
+    run.workers.length > 0 &&
+    run.workers.every((w) => w.workMs.min === 1 && w.workMs.max === 100)
+  );
 }
 
 /**
@@ -442,7 +462,14 @@ export function batchPoints(runs: readonly RecordedRun[], filter: BatchFilter = 
     if (filter.kind === 'shape' && (filter.shape === null || !sameShape(shapeOfRun(run), filter.shape))) continue;
     const workers = Object.values(s.received).filter((n) => n > 0).length;
     if (workers === 0) continue;
-    points.push({ runId: run.id, name: run.name, ...(run.defaultName ? { defaultName: run.defaultName } : {}), workers, ms: s.durationMs, tasks: s.sent });
+    points.push({
+      runId: run.id,
+      name: run.name,
+      ...(run.defaultName ? { defaultName: run.defaultName } : {}),
+      workers,
+      ms: s.durationMs,
+      tasks: s.sent,
+    });
   }
   return points.sort((a, b) => a.workers - b.workers || a.ms - b.ms);
 }

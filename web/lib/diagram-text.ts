@@ -39,9 +39,14 @@ export interface WorkerFacts {
 }
 
 /** A worker's state in words, as its box says it (the box may shorten it, the twin never does). */
-export function workerStatus(worker: Pick<WorkerFacts, 'state' | 'view' | 'stopReason'>, isBatch: boolean, t: Translate): string {
+export function workerStatus(
+  worker: Pick<WorkerFacts, 'state' | 'view' | 'stopReason'>,
+  isBatch: boolean,
+  t: Translate,
+): string {
   if (worker.stopReason === 'end-marker') return t('wnode.gotX');
-  if (worker.state === 'killed' || worker.state === 'hung') return isBatch ? t(`wnode.${worker.state}`) : workerStateLabel(worker.state, t);
+  if (worker.state === 'killed' || worker.state === 'hung')
+    return isBatch ? t(`wnode.${worker.state}`) : workerStateLabel(worker.state, t);
   if (worker.stopReason === 'run-ended') return t('wnode.runEnded');
   if (isBatch && worker.state === 'idle') return t('wnode.idleBatch');
   return linkLabel(worker.view === 'hung' || worker.view === 'killed' ? 'idle' : worker.view, t);
@@ -49,13 +54,21 @@ export function workerStatus(worker: Pick<WorkerFacts, 'state' | 'view' | 'stopR
 
 /** "worker-2 (PULL, tcp, its own process, pid 41): connected · received 12 · done 11 · queued 1 · lost 0". */
 export function workerLine(worker: WorkerFacts, isBatch: boolean, t: Translate): string {
-  const mode = worker.mode === 'process' && worker.pid !== null ? `${t('mode.process')} ${worker.pid}` : t(`mode.${worker.mode}`);
-  const head = t('twin.worker', { id: worker.id, transport: worker.transport, mode, state: workerStatus(worker, isBatch, t) });
+  const mode =
+    worker.mode === 'process' && worker.pid !== null ? `${t('mode.process')} ${worker.pid}` : t(`mode.${worker.mode}`);
+  const head = t('twin.worker', {
+    id: worker.id,
+    transport: worker.transport,
+    mode,
+    state: workerStatus(worker, isBatch, t),
+  });
   if (isBatch) {
     return `${head} · ${t('twin.batchCounts', { received: worker.received, done: worker.done, queue: worker.queue, lost: worker.lost })}`;
   }
   const counts = `${head} · ${t('twin.received', { received: countOf(worker.received, 'message', t) })}`;
-  return worker.lastBodies.length === 0 ? counts : `${counts} · ${t('twin.last', { bodies: quoteAll(worker.lastBodies, t) })}`;
+  return worker.lastBodies.length === 0
+    ? counts
+    : `${counts} · ${t('twin.last', { bodies: quoteAll(worker.lastBodies, t) })}`;
 }
 
 /** "Ventilator (PUSH): sending · sent 40". */
@@ -82,7 +95,10 @@ export function endpointLine(endpoint: EndpointFacts, t: Translate): string {
     const peers: string[] = [];
     if (endpoint.builtIn > 0) peers.push(countOf(endpoint.builtIn, 'worker', t));
     if (endpoint.external > 0) peers.push(t.plural('vent.external', endpoint.external));
-    status = peers.length === 0 ? t('vent.noPeer') : t.plural('vent.peers', endpoint.builtIn + endpoint.external, { peers: peers.join(' + ') });
+    status =
+      peers.length === 0
+        ? t('vent.noPeer')
+        : t.plural('vent.peers', endpoint.builtIn + endpoint.external, { peers: peers.join(' + ') });
   }
   const note = endpoint.isBound && endpoint.note ? ` (${endpoint.note})` : '';
   return `${endpoint.name} ${endpoint.address}: ${status}${note}`;
@@ -155,7 +171,8 @@ export class LiveDigest {
         isNews = true;
       } else if (event.type === 'task:received') {
         this.#receiptCount++;
-        if (this.#receipts.length < LIVE_NAMED_MAX + 1) this.#receipts.push({ worker: event.worker, body: event.body, task: event.task });
+        if (this.#receipts.length < LIVE_NAMED_MAX + 1)
+          this.#receipts.push({ worker: event.worker, body: event.body, task: event.task });
         isNews = true;
       } else if (event.type === 'task:lost' || event.type === 'task:collected') {
         isNews = true;
@@ -180,7 +197,15 @@ export class LiveDigest {
     if (due === null || now < due) return null;
     const seconds = Math.max(1, (now - (this.#newsSince ?? now)) / 1000);
     const sentence = digestSentence(
-      { notes: this.#notes, receipts: this.#receipts, receiptCount: this.#receiptCount, from: this.#baseline, to: this.#latest, seconds, unit: this.unit },
+      {
+        notes: this.#notes,
+        receipts: this.#receipts,
+        receiptCount: this.#receiptCount,
+        from: this.#baseline,
+        to: this.#latest,
+        seconds,
+        unit: this.unit,
+      },
       t,
     );
     this.#lastSaidAt = now;
@@ -202,7 +227,10 @@ function noteOf(event: PlaygroundEvent): Note | null {
       return { kind: 'change', worker: event.worker.id, change: event.change };
     case 'socket:event':
       // A worker's own PULL socket; not the ventilator, the sink, nor a worker's socket to the sink ("worker-3:results").
-      return event.kind === 'handshake' && event.node !== 'ventilator' && event.node !== 'sink' && !event.node.includes(':')
+      return event.kind === 'handshake' &&
+        event.node !== 'ventilator' &&
+        event.node !== 'sink' &&
+        !event.node.includes(':')
         ? { kind: 'connected', worker: event.node }
         : null;
     case 'worker:stopped':
@@ -210,7 +238,11 @@ function noteOf(event: PlaygroundEvent): Note | null {
     case 'worker:removed':
       return { kind: 'removed', worker: event.worker };
     case 'endpoint:bound':
-      return { kind: 'bound', endpoint: event.endpoint.name, address: event.endpoint.actual ?? event.endpoint.requested };
+      return {
+        kind: 'bound',
+        endpoint: event.endpoint.name,
+        address: event.endpoint.actual ?? event.endpoint.requested,
+      };
     case 'ventilator:state':
       return event.state === 'blocked' ? { kind: 'blocked' } : null;
     default:
@@ -235,10 +267,13 @@ export interface DigestInput {
 export function digestSentence(input: DigestInput, t: Translate): string | null {
   const parts: string[] = [];
   const connected = unique(input.notes.flatMap((note) => (note.kind === 'connected' ? [note.worker] : [])));
-  if (connected.length > 0) parts.push(t.plural('live.connected', connected.length, { workers: namesOf(connected, t) }));
+  if (connected.length > 0)
+    parts.push(t.plural('live.connected', connected.length, { workers: namesOf(connected, t) }));
   for (const note of input.notes) {
-    if (note.kind === 'change') parts.push(t('live.change', { worker: note.worker, change: describeChange(note.change, t) }));
-    else if (note.kind === 'stopped' && note.reason === 'end-marker') parts.push(t('live.change', { worker: note.worker, change: t('log.stoppedX') }));
+    if (note.kind === 'change')
+      parts.push(t('live.change', { worker: note.worker, change: describeChange(note.change, t) }));
+    else if (note.kind === 'stopped' && note.reason === 'end-marker')
+      parts.push(t('live.change', { worker: note.worker, change: t('log.stoppedX') }));
     else if (note.kind === 'removed') parts.push(t('live.change', { worker: note.worker, change: t('log.removed') }));
     else if (note.kind === 'bound') parts.push(t('live.bound', { endpoint: note.endpoint, address: note.address }));
     else if (note.kind === 'blocked') parts.push(t('log.blocked'));
@@ -248,7 +283,9 @@ export function digestSentence(input: DigestInput, t: Translate): string | null 
   if (input.receiptCount > 0 && input.receiptCount <= LIVE_NAMED_MAX && input.receipts.length === input.receiptCount) {
     parts.push(...namedReceipts(input.receipts, input.unit, t));
   } else if (receivedTotal > 0 || input.receiptCount > 0) {
-    parts.push(rateSentence(receivedTotal > 0 ? received : countReceipts(input.receipts), input.seconds, input.unit, t));
+    parts.push(
+      rateSentence(receivedTotal > 0 ? received : countReceipts(input.receipts), input.seconds, input.unit, t),
+    );
   }
   const lost = Math.max(0, (input.to?.lost ?? 0) - (input.from?.lost ?? 0));
   if (lost > 0) parts.push(t.plural(input.unit === 'task' ? 'live.lostTasks' : 'live.lostMessages', lost));
@@ -270,7 +307,12 @@ function namedReceipts(receipts: readonly Receipt[], unit: 'message' | 'task', t
 }
 
 /** "120 tasks a second: worker-1 40, worker-2 40, worker-3 40". */
-function rateSentence(received: Readonly<Record<string, number>>, seconds: number, unit: 'message' | 'task', t: Translate): string {
+function rateSentence(
+  received: Readonly<Record<string, number>>,
+  seconds: number,
+  unit: 'message' | 'task',
+  t: Translate,
+): string {
   const total = Object.values(received).reduce((a, b) => a + b, 0);
   const perSecond = (n: number) => Math.round((n / seconds) * 10) / 10;
   const shares = Object.entries(received)
@@ -278,7 +320,9 @@ function rateSentence(received: Readonly<Record<string, number>>, seconds: numbe
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const named = shares.slice(0, LIVE_SHARES_MAX).map(([worker, n]) => `${worker} ${perSecond(n)}`);
   if (shares.length > LIVE_SHARES_MAX) named.push(t.plural('live.more', shares.length - LIVE_SHARES_MAX));
-  return t.plural(unit === 'task' ? 'live.rateTasks' : 'live.rateMessages', perSecond(total), { shares: named.join(', ') });
+  return t.plural(unit === 'task' ? 'live.rateTasks' : 'live.rateMessages', perSecond(total), {
+    shares: named.join(', '),
+  });
 }
 
 function countReceipts(receipts: readonly Receipt[]): Record<string, number> {
@@ -333,9 +377,16 @@ export function headerAnnouncement(before: HeaderFacts | null, after: HeaderFact
   // The first connection of a page is not news; a connection that comes back is.
   if (!wasUp && isUp && before.connection !== 'connecting') parts.push(t('live.connectionRestored'));
   const isNewRun = after.runId !== null && after.runId !== before.runId;
-  if (after.runStatus === 'running' && (isNewRun || before.runStatus !== 'running')) parts.push(t('live.runStarted', { run: after.runId ?? '' }));
+  if (after.runStatus === 'running' && (isNewRun || before.runStatus !== 'running'))
+    parts.push(t('live.runStarted', { run: after.runId ?? '' }));
   if (after.runStatus === 'ended' && (isNewRun || before.runStatus !== 'ended') && after.endReason) {
-    parts.push(t('live.runEnded', { run: after.runId ?? '', reason: t(`reason.${after.endReason}`), sent: countOf(after.sent, after.unit, t) }));
+    parts.push(
+      t('live.runEnded', {
+        run: after.runId ?? '',
+        reason: t(`reason.${after.endReason}`),
+        sent: countOf(after.sent, after.unit, t),
+      }),
+    );
   }
   return parts.length === 0 ? null : parts.join(' ');
 }

@@ -16,12 +16,16 @@ const STORAGE_KEY = 'zpg-embed-session';
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{22,86}$/;
 
 /** Whether this page was opened to be embedded (`?embed=1`). Read once: the flag stays in the address. */
-export const isEmbedded: boolean = typeof location !== 'undefined' && new URL(location.href).searchParams.get('embed') === '1';
+export const isEmbedded: boolean =
+  typeof location !== 'undefined' && new URL(location.href).searchParams.get('embed') === '1';
 
 /** 32 random bytes as base64url (43 characters), as the server makes its cookies. */
 function newSession(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function tabStore(): Storage | null {

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { EXTERNAL, SINK, dotSpacing, dotsAt, ease, flightDuration, inFlight, pruneLanded, type Flight } from './flights.ts';
+import {
+  EXTERNAL,
+  SINK,
+  dotSpacing,
+  dotsAt,
+  ease,
+  flightDuration,
+  inFlight,
+  pruneLanded,
+  type Flight,
+} from './flights.ts';
 import { layoutDiagram, linkBetween, pointOnLink } from './layout.ts';
 
 const layout = layoutDiagram({
@@ -90,12 +100,23 @@ describe('ease', () => {
 });
 
 describe('result dots', () => {
-  const withSink = layoutDiagram({ endpoints: ['tcp'], workers: ['worker-1', 'worker-2'], showExternal: false, showSink: true, width: 1000 });
+  const withSink = layoutDiagram({
+    endpoints: ['tcp'],
+    workers: ['worker-1', 'worker-2'],
+    showExternal: false,
+    showSink: true,
+    width: 1000,
+  });
 
   it('fly from the worker to the sink', () => {
     const result = flight({ key: 'c1', kind: 'result', from: 'worker-2', to: SINK });
     const [first] = dotsAt([result], withSink, 1000);
-    expect(first).toMatchObject({ kind: 'result', worker: 'worker-2', x: withSink.workers[1]!.out.x, y: withSink.workers[1]!.out.y });
+    expect(first).toMatchObject({
+      kind: 'result',
+      worker: 'worker-2',
+      x: withSink.workers[1]!.out.x,
+      y: withSink.workers[1]!.out.y,
+    });
     const [late] = dotsAt([result], withSink, 1399.9);
     expect(late!.x).toBeCloseTo(withSink.sink!.anchor.x, 0);
   });

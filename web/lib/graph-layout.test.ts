@@ -22,7 +22,8 @@ describe('layoutGraph', () => {
       const layout = layoutGraph(graph);
       expect(distinctPlaces(graph), id).toBe(true);
       expect(layout.crossings, id).toBe(0);
-      for (const [from, to] of flows(graph)) expect(layout.positions[from]!.x, `${id}: ${from} -> ${to}`).toBeLessThan(layout.positions[to]!.x);
+      for (const [from, to] of flows(graph))
+        expect(layout.positions[from]!.x, `${id}: ${from} -> ${to}`).toBeLessThan(layout.positions[to]!.x);
     }
   });
 
@@ -35,12 +36,24 @@ describe('layoutGraph', () => {
         { from: 'b', to: 'c', bind: 'to', transport: 'tcp' },
       ],
     };
-    const asGiven = countCrossings([['a', 'b'], ['c', 'd']], flows(graph), new Map([['a', 0], ['b', 0], ['c', 1], ['d', 1]]));
+    const asGiven = countCrossings(
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      flows(graph),
+      new Map([
+        ['a', 0],
+        ['b', 0],
+        ['c', 1],
+        ['d', 1],
+      ]),
+    );
     expect(asGiven).toBe(1);
     expect(layoutGraph(graph).crossings).toBe(0);
   });
 
-  it('survives a cycle (a REP forwarding back to its client\'s side) and nodes with no link at all', () => {
+  it("survives a cycle (a REP forwarding back to its client's side) and nodes with no link at all", () => {
     const graph: GraphSpec = {
       title: 'cycle',
       nodes: ['a', 'b', 'c', 'alone'].map(receiver),
@@ -68,7 +81,13 @@ describe('layoutGraph', () => {
       const columnOf = new Map(Object.entries(layout.positions).map(([id, p]) => [id, p.column]));
       const inputOrder: string[][] = [];
       for (const node of nodes) (inputOrder[columnOf.get(node.id)!] ??= []).push(node.id);
-      expect(layout.crossings, `seed ${seed}`).toBeLessThanOrEqual(countCrossings(inputOrder.map((c) => c ?? []), flows(graph), columnOf));
+      expect(layout.crossings, `seed ${seed}`).toBeLessThanOrEqual(
+        countCrossings(
+          inputOrder.map((c) => c ?? []),
+          flows(graph),
+          columnOf,
+        ),
+      );
       for (const p of Object.values(layout.positions)) {
         expect(p.x).toBeLessThanOrEqual(layout.width);
         expect(p.y).toBeLessThanOrEqual(layout.height);

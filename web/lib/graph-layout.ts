@@ -61,7 +61,9 @@ export function layoutGraph(graph: GraphSpec): GraphLayout {
       const neighbour = current[down ? c - 1 : c + 1]!;
       const place = new Map(neighbour.map((id, i) => [id, i]));
       const barycenter = (id: string) => {
-        const linked = forward.filter(([a, b]) => (a === id && place.has(b)) || (b === id && place.has(a))).map(([a, b]) => place.get(a === id ? b : a)!);
+        const linked = forward
+          .filter(([a, b]) => (a === id && place.has(b)) || (b === id && place.has(a)))
+          .map(([a, b]) => place.get(a === id ? b : a)!);
         return linked.length === 0 ? null : linked.reduce((s, v) => s + v, 0) / linked.length;
       };
       const keyed = current[c]!.map((id, i) => ({ id, i, key: barycenter(id) ?? i }));
@@ -80,7 +82,9 @@ export function layoutGraph(graph: GraphSpec): GraphLayout {
   best.forEach((list, c) => {
     // Each column centred on the tallest one.
     const offset = ((tallest - list.length) * ROW_GAP) / 2;
-    list.forEach((id, row) => (positions[id] = { x: MARGIN + c * COLUMN_GAP, y: MARGIN + offset + row * ROW_GAP, column: c, row }));
+    list.forEach(
+      (id, row) => (positions[id] = { x: MARGIN + c * COLUMN_GAP, y: MARGIN + offset + row * ROW_GAP, column: c, row }),
+    );
   });
   return {
     positions,

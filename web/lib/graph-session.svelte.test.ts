@@ -5,7 +5,12 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { emptyGraphCounters, type GraphCounters, type GraphPlaygroundInfo, type GraphServerMessage } from '../../shared/protocol/graph-stream.ts';
+import {
+  emptyGraphCounters,
+  type GraphCounters,
+  type GraphPlaygroundInfo,
+  type GraphServerMessage,
+} from '../../shared/protocol/graph-stream.ts';
 import { FLIGHT_MS, GraphSession } from './graph-session.svelte.ts';
 import type { SocketLike } from './stream-client.svelte.ts';
 import { happenedSentence, nodeLine } from './graph-text.ts';
@@ -56,10 +61,41 @@ const info = (overrides: Partial<GraphPlaygroundInfo> = {}): GraphPlaygroundInfo
 });
 
 const base = { run: 'gr-1-r1', t: 0 };
-const started: PlaygroundEvent = { ...base, seq: 1, type: 'graph:started', scenario: 'series-4', graph, capabilities: {} };
-const sent: PlaygroundEvent = { ...base, seq: 2, type: 'message:sent', node: 'narrator', message: 1, body: 'brasil gol', frames: 1 };
-const filtered: PlaygroundEvent = { ...base, seq: 3, type: 'message:dropped', message: 1, node: 'narrator', peer: 'fan-1', reason: 'filtered' };
-const received: PlaygroundEvent = { ...base, seq: 4, type: 'message:received', node: 'fan-2', message: 1, from: 'narrator', body: 'brasil gol' };
+const started: PlaygroundEvent = {
+  ...base,
+  seq: 1,
+  type: 'graph:started',
+  scenario: 'series-4',
+  graph,
+  capabilities: {},
+};
+const sent: PlaygroundEvent = {
+  ...base,
+  seq: 2,
+  type: 'message:sent',
+  node: 'narrator',
+  message: 1,
+  body: 'brasil gol',
+  frames: 1,
+};
+const filtered: PlaygroundEvent = {
+  ...base,
+  seq: 3,
+  type: 'message:dropped',
+  message: 1,
+  node: 'narrator',
+  peer: 'fan-1',
+  reason: 'filtered',
+};
+const received: PlaygroundEvent = {
+  ...base,
+  seq: 4,
+  type: 'message:received',
+  node: 'fan-2',
+  message: 1,
+  from: 'narrator',
+  body: 'brasil gol',
+};
 
 function counters(): GraphCounters {
   const c = emptyGraphCounters('gr-1-r1');
@@ -90,7 +126,8 @@ describe('GraphSession', () => {
     session = new GraphSession({
       request: async (method, path, body) => {
         requests.push({ method, path, body });
-        if (path === '/api/graph-scenarios') return [{ id: 'series-4', title: 'Part 4', description: 'PUB/SUB', notes: [] }];
+        if (path === '/api/graph-scenarios')
+          return [{ id: 'series-4', title: 'Part 4', description: 'PUB/SUB', notes: [] }];
         if (method === 'GET' && path === '/api/graphs') return mine;
         if (method === 'POST' && path === '/api/graphs') return info();
         if (method === 'PUT') return info({ graph: body as GraphSpec });
@@ -112,11 +149,18 @@ describe('GraphSession', () => {
 
   it('creates a playground of the scenario when the visitor has none, and reuses one it has', async () => {
     await session.open('series-4');
-    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /api/graph-scenarios', 'GET /api/graphs', 'POST /api/graphs']);
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /api/graph-scenarios',
+      'GET /api/graphs',
+      'POST /api/graphs',
+    ]);
     expect(requests[2]!.body).toEqual({ scenario: 'series-4' });
     expect(sockets[0]!.url).toBe('ws://test/api/graphs/gr-1/stream');
 
-    const again = new GraphSession({ ...optionsOf(), request: async (method, path) => (path === '/api/graphs' ? [info({ id: 'gr-9' })] : []) });
+    const again = new GraphSession({
+      ...optionsOf(),
+      request: async (method, path) => (path === '/api/graphs' ? [info({ id: 'gr-9' })] : []),
+    });
     await again.open('series-4');
     expect(again.info?.id).toBe('gr-9');
     again.close();
@@ -171,7 +215,12 @@ describe('GraphSession', () => {
     const put = requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe('/api/graphs/gr-1/graph');
     const replaced = put.body as GraphSpec;
-    expect(replaced.nodes.at(-1)).toEqual({ id: 'fan-3', socket: 'SUB', subscribe: ['brasil', 'italia'], role: { kind: 'receive' } });
+    expect(replaced.nodes.at(-1)).toEqual({
+      id: 'fan-3',
+      socket: 'SUB',
+      subscribe: ['brasil', 'italia'],
+      role: { kind: 'receive' },
+    });
     expect(replaced.links.at(-1)).toEqual({ from: 'narrator', to: 'fan-3', bind: 'from', transport: 'ipc' });
     expect(session.graph?.nodes).toHaveLength(4);
 

@@ -9,7 +9,14 @@
  * be replaced between runs only (the engine swaps it whole): addSubscriber and setSubscriptions say so by refusing
  * while a run is active.
  */
-import type { DropReason, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent, RefusalReason } from '../../shared/protocol/index.ts';
+import type {
+  DropReason,
+  GraphNode,
+  GraphSpec,
+  GraphSummary,
+  PlaygroundEvent,
+  RefusalReason,
+} from '../../shared/protocol/index.ts';
 import {
   emptyGraphCounters,
   type GraphCounters,
@@ -168,7 +175,12 @@ export class GraphSession {
     if (!graph) return;
     const existing = graph.links.find((link) => link.from === publisher);
     const node: GraphNode = { id, socket: 'SUB', subscribe: prefixes, role: { kind: 'receive' } };
-    const link = { from: publisher, to: id, bind: existing?.bind ?? 'from', transport: existing?.transport ?? 'tcp' } as const;
+    const link = {
+      from: publisher,
+      to: id,
+      bind: existing?.bind ?? 'from',
+      transport: existing?.transport ?? 'tcp',
+    } as const;
     await this.#replace({ ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] });
   }
 
@@ -176,7 +188,10 @@ export class GraphSession {
   async setSubscriptions(node: string, prefixes: string[]): Promise<void> {
     const graph = this.graph;
     if (!graph) return;
-    await this.#replace({ ...graph, nodes: graph.nodes.map((n) => (n.id === node ? { ...n, subscribe: prefixes } : n)) });
+    await this.#replace({
+      ...graph,
+      nodes: graph.nodes.map((n) => (n.id === node ? { ...n, subscribe: prefixes } : n)),
+    });
   }
 
   /** Removes a node the learner added, with its links. */
@@ -192,8 +207,10 @@ export class GraphSession {
 
   /** Forgets dots and marks that have landed or faded (the diagram calls this from its frame loop). */
   prune(now = this.#now()): void {
-    if (this.flights.length > 0 && now - this.flights[0]!.born > FLIGHT_MS) this.flights = this.flights.filter((f) => now - f.born <= FLIGHT_MS);
-    if (this.drops.length > 0 && now - this.drops[0]!.born > DROP_MARK_MS) this.drops = this.drops.filter((d) => now - d.born <= DROP_MARK_MS);
+    if (this.flights.length > 0 && now - this.flights[0]!.born > FLIGHT_MS)
+      this.flights = this.flights.filter((f) => now - f.born <= FLIGHT_MS);
+    if (this.drops.length > 0 && now - this.drops[0]!.born > DROP_MARK_MS)
+      this.drops = this.drops.filter((d) => now - d.born <= DROP_MARK_MS);
   }
 
   /** What happened since the last call, oldest first. */
@@ -211,7 +228,11 @@ export class GraphSession {
 
   async #replace(graph: GraphSpec): Promise<void> {
     await this.#act(async (id) => {
-      this.info = (await this.#options.request('PUT', `/api/graphs/${encodeURIComponent(id)}/graph`, graph)) as GraphPlaygroundInfo;
+      this.info = (await this.#options.request(
+        'PUT',
+        `/api/graphs/${encodeURIComponent(id)}/graph`,
+        graph,
+      )) as GraphPlaygroundInfo;
     });
   }
 
@@ -261,7 +282,8 @@ export class GraphSession {
         this.info = message.graph;
         this.connection = 'connected';
         if (message.graph.lastSeq < this.#lastSeq) this.#lastSeq = 0; // the server lost our history: start over
-        if (this.#lastSeq === 0) this.runState = message.graph.activeRun ? 'running' : message.graph.lastRun ? 'ended' : 'idle';
+        if (this.#lastSeq === 0)
+          this.runState = message.graph.activeRun ? 'running' : message.graph.lastRun ? 'ended' : 'idle';
         if (this.#lastSeq === 0 && message.graph.lastRun?.summary) this.summary = message.graph.lastRun.summary;
         socket.send(JSON.stringify({ type: 'subscribe', sinceSeq: this.#lastSeq }));
         return;
@@ -307,7 +329,8 @@ export class GraphSession {
           break;
         case 'message:received':
           bodies[event.node] = event.body;
-          if (event.from !== null) flights.push({ key: ++this.#key, from: event.from, to: event.node, body: event.body, born: now });
+          if (event.from !== null)
+            flights.push({ key: ++this.#key, from: event.from, to: event.node, body: event.body, born: now });
           happened.push({ kind: 'received', node: event.node, from: event.from, body: event.body });
           break;
         case 'message:dropped':
@@ -315,7 +338,10 @@ export class GraphSession {
           happened.push({ kind: 'dropped', node: event.node, peer: event.peer, reason: event.reason });
           break;
         case 'socket:refused':
-          this.refusals = [...this.refusals, { node: event.node, peer: event.peer, reason: event.reason, code: event.code, detail: event.detail }];
+          this.refusals = [
+            ...this.refusals,
+            { node: event.node, peer: event.peer, reason: event.reason, code: event.code, detail: event.detail },
+          ];
           happened.push({ kind: 'refused', node: event.node, peer: event.peer, reason: event.reason });
           break;
         case 'graph:ended':

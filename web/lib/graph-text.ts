@@ -22,17 +22,29 @@ export function refusalText(reason: RefusalReason, t: Translate): string {
 /** "requests", "replies (sum)", "sends"... plus a SUB's prefixes. */
 export function roleText(node: GraphNode, t: Translate): string {
   const role = node.role;
-  const base = role.kind === 'reply' ? t('graph.role.reply', { transform: role.transform }) : t(`graph.role.${role.kind}` as MessageKey);
+  const base =
+    role.kind === 'reply'
+      ? t('graph.role.reply', { transform: role.transform })
+      : t(`graph.role.${role.kind}` as MessageKey);
   return node.subscribe ? `${base}, ${subscriptionText(node.subscribe, t)}` : base;
 }
 
 export function subscriptionText(prefixes: readonly string[], t: Translate): string {
   const named = prefixes.filter((prefix) => prefix !== '');
-  return t('graph.subscribesTo', { prefixes: named.length < prefixes.length || named.length === 0 ? t('graph.everything') : named.map((p) => `“${p}”`).join(', ') });
+  return t('graph.subscribesTo', {
+    prefixes:
+      named.length < prefixes.length || named.length === 0
+        ? t('graph.everything')
+        : named.map((p) => `“${p}”`).join(', '),
+  });
 }
 
 /** "5 filtered by the publisher, 1 dropped at the high-water mark" from counts by reason. */
-export function reasonsText(byReason: Partial<Record<string, number>>, say: (reason: string) => string, t: Translate): string {
+export function reasonsText(
+  byReason: Partial<Record<string, number>>,
+  say: (reason: string) => string,
+  t: Translate,
+): string {
   return Object.entries(byReason)
     .filter(([, count]) => (count ?? 0) > 0)
     .map(([reason, count]) => t('graph.countReason', { count: count ?? 0, reason: say(reason) }))
@@ -40,9 +52,22 @@ export function reasonsText(byReason: Partial<Record<string, number>>, say: (rea
 }
 
 /** One line of the text twin: what the node is and its counts, then what it missed, dropped and was refused. */
-export function nodeLine(node: GraphNode, counts: GraphNodeCounts | undefined, t: Translate, lastBody?: string): string {
+export function nodeLine(
+  node: GraphNode,
+  counts: GraphNodeCounts | undefined,
+  t: Translate,
+  lastBody?: string,
+): string {
   const c = counts ?? { sent: 0, received: 0, droppedHere: {}, missed: {}, refused: {} };
-  const parts = [t('graph.nodeLine', { node: node.id, socket: node.socket, role: roleText(node, t), sent: c.sent, received: c.received })];
+  const parts = [
+    t('graph.nodeLine', {
+      node: node.id,
+      socket: node.socket,
+      role: roleText(node, t),
+      sent: c.sent,
+      received: c.received,
+    }),
+  ];
   const missed = reasonsText(c.missed, (r) => dropText(r as DropReason, t), t);
   const here = reasonsText(c.droppedHere, (r) => dropText(r as DropReason, t), t);
   const refused = reasonsText(c.refused, (r) => refusalText(r as RefusalReason, t), t);
@@ -69,11 +94,17 @@ export function happenedSentence(happenings: readonly Happening[], t: Translate)
   } else if (received.length > NAMED_MAX) {
     const perNode = new Map<string, number>();
     for (const h of received) perNode.set(h.node, (perNode.get(h.node) ?? 0) + 1);
-    said.push(t('graph.live.receivedMany', { count: received.length, shares: [...perNode].map(([node, n]) => `${node} ${n}`).join(', ') }));
+    said.push(
+      t('graph.live.receivedMany', {
+        count: received.length,
+        shares: [...perNode].map(([node, n]) => `${node} ${n}`).join(', '),
+      }),
+    );
   }
   const drops = happenings.filter((h) => h.kind === 'dropped');
   const lastDrop = drops.at(-1);
-  if (lastDrop) said.push(t('graph.live.dropped', { peer: lastDrop.peer ?? '?', reason: dropText(lastDrop.reason, t) }));
+  if (lastDrop)
+    said.push(t('graph.live.dropped', { peer: lastDrop.peer ?? '?', reason: dropText(lastDrop.reason, t) }));
   for (const h of happenings) {
     if (h.kind === 'refused') said.push(t('graph.live.refused', { node: h.node, reason: refusalText(h.reason, t) }));
     if (h.kind === 'started') said.push(t('graph.live.started', { run: h.run }));

@@ -30,7 +30,8 @@ export async function listRuns(limit = 20, before: string | null = null): Promis
   const query = new URLSearchParams({ limit: String(limit) });
   if (before) query.set('before', before);
   const page = (await request('GET', `/api/runs?${query}`)) as RunPage | undefined;
-  if (!page || !Array.isArray(page.runs)) throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected run list.');
+  if (!page || !Array.isArray(page.runs))
+    throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected run list.');
   return page;
 }
 
@@ -60,14 +61,17 @@ export async function getEvents(
   for (const [key, value] of Object.entries(range)) if (value !== undefined) query.set(key, String(value));
   if (!query.has('limit')) query.set('limit', String(MAX_EVENT_WINDOW));
   const window = (await request('GET', `${runPath(id)}/events?${query}`)) as EventWindow | undefined;
-  if (!window || !Array.isArray(window.events)) throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected event window.');
+  if (!window || !Array.isArray(window.events))
+    throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected event window.');
   return window;
 }
 
 /** GET /api/runs/:id/counters?t= : exact totals over the events with t' <= t. */
 export async function getCountersAt(id: string, t: number): Promise<RunCountersAt> {
   // The server takes plain decimals (at most 9 decimals, no exponent).
-  const time = Math.max(0, t).toFixed(9).replace(/\.?0+$/, '');
+  const time = Math.max(0, t)
+    .toFixed(9)
+    .replace(/\.?0+$/, '');
   return (await request('GET', `${runPath(id)}/counters?t=${time}`)) as RunCountersAt;
 }
 

@@ -39,7 +39,9 @@ export function lateJoiners(events: readonly JoinEvent[], received: Readonly<Rec
     if ((received[worker] ?? 0) === 0) continue;
     const handshake = ordered.find((event) => event.worker === worker && event.kind === 'handshake');
     if (!handshake) continue;
-    const before = ordered.filter((event) => event.kind === 'received' && event.worker !== worker && event.seq < handshake.seq).length;
+    const before = ordered.filter(
+      (event) => event.kind === 'received' && event.worker !== worker && event.seq < handshake.seq,
+    ).length;
     if (before > 0) late.push({ worker, before });
   }
   return late;
@@ -48,5 +50,9 @@ export function lateJoiners(events: readonly JoinEvent[], received: Readonly<Rec
 /** The summary's explanation, one sentence per late worker, in the language of `t`; null when there is none. */
 export function lateJoinText(late: readonly LateJoin[], t: Translate): string | null {
   if (late.length === 0) return null;
-  return late.map(({ worker, before }) => t.plural('summary.lateJoin', before, { worker, count: t.plural('count.message', before) })).join(' ');
+  return late
+    .map(({ worker, before }) =>
+      t.plural('summary.lateJoin', before, { worker, count: t.plural('count.message', before) }),
+    )
+    .join(' ');
 }

@@ -84,7 +84,13 @@ function ids(n: number): string[] {
 function crosses(route: Route, box: Box, margin = 2): boolean {
   for (let i = 0; i <= 200; i++) {
     const p = pointOnRoute(route, i / 200);
-    if (p.x > box.x + margin && p.x < box.x + box.width - margin && p.y > box.y + margin && p.y < box.y + box.height - margin) return true;
+    if (
+      p.x > box.x + margin &&
+      p.x < box.x + box.width - margin &&
+      p.y > box.y + margin &&
+      p.y < box.y + box.height - margin
+    )
+      return true;
   }
   return false;
 }
@@ -113,7 +119,8 @@ describe('layoutDiagram with many workers and a sink', () => {
       expect(node.box.y + node.box.height).toBeLessThanOrEqual(many.height);
     }
     for (let i = 0; i < many.workers.length; i++) {
-      for (let j = i + 1; j < many.workers.length; j++) expect(overlaps(many.workers[i]!.box, many.workers[j]!.box)).toBe(false);
+      for (let j = i + 1; j < many.workers.length; j++)
+        expect(overlaps(many.workers[i]!.box, many.workers[j]!.box)).toBe(false);
     }
   });
 
@@ -163,7 +170,13 @@ describe('layoutDiagram with many workers and a sink', () => {
 });
 
 describe('layoutDiagram in a narrow container (issue 10.9: a phone)', () => {
-  const phone = { endpoints: ['tcp', 'ipc', 'inproc'], workers: ['worker-1', 'worker-2', 'worker-3'], showExternal: true, showSink: true, width: 346 };
+  const phone = {
+    endpoints: ['tcp', 'ipc', 'inproc'],
+    workers: ['worker-1', 'worker-2', 'worker-3'],
+    showExternal: true,
+    showSink: true,
+    width: 346,
+  };
 
   it('stacks ventilator, boxes and sink at the width of the container, so the text keeps its size', () => {
     const layout = layoutDiagram(phone);
@@ -192,14 +205,16 @@ describe('layoutDiagram in a narrow container (issue 10.9: a phone)', () => {
         expect(pointOnRoute(task, 0)).toEqual(port.port);
         expect(pointOnRoute(task, 1).x).toBeCloseTo(node.anchor.x);
         expect(pointOnRoute(task, 1).y).toBeCloseTo(node.anchor.y);
-        for (const other of [...nodes, layout.sink!]) expect(crosses(task, other.box), `${port.name} -> ${node.id} crosses ${other.id}`).toBe(false);
+        for (const other of [...nodes, layout.sink!])
+          expect(crosses(task, other.box), `${port.name} -> ${node.id} crosses ${other.id}`).toBe(false);
       }
     }
     for (const node of layout.workers) {
       const result = resultRoute(layout, node)!;
       expect(pointOnRoute(result, 0)).toEqual(node.out);
       expect(pointOnRoute(result, 1).x).toBeCloseTo(layout.sink!.anchor.x);
-      for (const other of nodes) if (other !== node) expect(crosses(result, other.box), `${node.id} result crosses ${other.id}`).toBe(false);
+      for (const other of nodes)
+        if (other !== node) expect(crosses(result, other.box), `${node.id} result crosses ${other.id}`).toBe(false);
     }
   });
 

@@ -224,7 +224,12 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
   const place = (id: string, i: number): NodeLayout => {
     const column = Math.floor(i / rows);
     const row = i % rows;
-    const box: Box = { x: columnX[column] ?? lastRight - nodeWidth, y: stackTop + row * (nodeHeight + rowGap), width: nodeWidth, height: nodeHeight };
+    const box: Box = {
+      x: columnX[column] ?? lastRight - nodeWidth,
+      y: stackTop + row * (nodeHeight + rowGap),
+      width: nodeWidth,
+      height: nodeHeight,
+    };
     const mid = box.y + box.height / 2;
     return { id, box, anchor: { x: box.x, y: mid }, out: { x: box.x + box.width, y: mid }, column, row };
   };
@@ -233,9 +238,21 @@ export function layoutDiagram(input: LayoutInput): DiagramLayout {
 
   let sink: NodeLayout | null = null;
   if (showSink) {
-    const box: Box = { x: width - PAD - sinkWidth, y: PAD + (inner - SINK_HEIGHT) / 2, width: sinkWidth, height: SINK_HEIGHT };
+    const box: Box = {
+      x: width - PAD - sinkWidth,
+      y: PAD + (inner - SINK_HEIGHT) / 2,
+      width: sinkWidth,
+      height: SINK_HEIGHT,
+    };
     const mid = box.y + box.height / 2;
-    sink = { id: 'sink', box, anchor: { x: box.x, y: mid }, out: { x: box.x + box.width, y: mid }, column: columns, row: 0 };
+    sink = {
+      id: 'sink',
+      box,
+      anchor: { x: box.x, y: mid },
+      out: { x: box.x + box.width, y: mid },
+      column: columns,
+      row: 0,
+    };
   }
 
   // Badge (~44 px) and port circle take the rest of the row.

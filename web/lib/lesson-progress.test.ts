@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addBatchTime, batchRows, loadBatchTimes, loadProgress, markMet, type KeyValueStore } from './lesson-progress.ts';
+import {
+  addBatchTime,
+  batchRows,
+  loadBatchTimes,
+  loadProgress,
+  markMet,
+  type KeyValueStore,
+} from './lesson-progress.ts';
 
 function memoryStore(): KeyValueStore & { data: Map<string, string> } {
   const data = new Map<string, string>();

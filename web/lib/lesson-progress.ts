@@ -62,7 +62,13 @@ export function markMet(store: KeyValueStore | null, met: readonly string[], les
 
 function isBatchTime(value: unknown): value is BatchTime {
   const v = value as Partial<BatchTime> | null;
-  return typeof v === 'object' && v !== null && typeof v.run === 'string' && Number.isFinite(v.workers) && Number.isFinite(v.batchMs);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.run === 'string' &&
+    Number.isFinite(v.workers) &&
+    Number.isFinite(v.batchMs)
+  );
 }
 
 /** Lesson 2's batch times measured so far, oldest first. */

@@ -42,7 +42,8 @@ function isLessonInfo(value: unknown): value is LessonInfo {
 }
 
 function playground(value: unknown): PlaygroundInfoT {
-  if (!isPlaygroundInfo.Check(value)) throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected playground.');
+  if (!isPlaygroundInfo.Check(value))
+    throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected playground.');
   return value;
 }
 

@@ -85,7 +85,9 @@ export class ReplaySession implements RunView {
   /** Parameters of the run: as recorded. */
   readonly viewParams: RunParams | null = $derived(this.run.params ?? this.info?.params ?? null);
   readonly showBuiltInWorkers = $derived(this.viewParams?.builtInWorkers ?? true);
-  readonly showExternal = $derived(!this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0);
+  readonly showExternal = $derived(
+    !this.showBuiltInWorkers || this.run.externalPeers > 0 || this.run.externalPeersMax > 0,
+  );
   readonly isPipeline = $derived(this.info?.scenario === 'pipeline');
   readonly sink: SinkInfo | null = $derived(this.info?.sink ?? null);
   readonly showSink = $derived(this.sink?.enabled ?? false);
@@ -120,7 +122,14 @@ export class ReplaySession implements RunView {
         const events = await this.#fetchAll(detail.firstSeq, detail.lastSeq);
         this.#isWhole = true;
         this.#prologue = events.slice(0, 1);
-        this.#window = { run: this.runId, prologue: this.#prologue, base: emptyCounts(), events, fromT: 0, toT: Infinity };
+        this.#window = {
+          run: this.runId,
+          prologue: this.#prologue,
+          base: emptyCounts(),
+          events,
+          fromT: 0,
+          toT: Infinity,
+        };
         this.marks = events.filter((e) => !e.type.startsWith('task:')).map((e) => ({ t: e.t, type: e.type }));
       } else {
         // Every non-task event (sockets, workers, endpoints, ventilator): however far the playhead jumps, the
@@ -252,7 +261,12 @@ export class ReplaySession implements RunView {
     this.current = eventAt(window.events, time);
   }
 
-  async #fetchAll(fromSeq: number, toSeq: number, kind: 'all' | 'topology' = 'all', max = Infinity): Promise<PlaygroundEvent[]> {
+  async #fetchAll(
+    fromSeq: number,
+    toSeq: number,
+    kind: 'all' | 'topology' = 'all',
+    max = Infinity,
+  ): Promise<PlaygroundEvent[]> {
     const events: PlaygroundEvent[] = [];
     let next: number | null = fromSeq;
     while (next !== null && !this.#isClosed && events.length < max) {

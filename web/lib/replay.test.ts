@@ -43,7 +43,8 @@ const worker = (id: string, endpoint: string): WorkerInfo => ({
 /** A small tutorial-like run: tcp bound, one worker connects, three tasks, ipc bound, two more, end. */
 function tutorialRun(): PlaygroundEvent[] {
   let seq = 40;
-  const e = <T extends Omit<PlaygroundEvent, 'seq' | 'run'>>(x: T) => ({ ...x, seq: ++seq, run: RUN }) as unknown as PlaygroundEvent;
+  const e = <T extends Omit<PlaygroundEvent, 'seq' | 'run'>>(x: T) =>
+    ({ ...x, seq: ++seq, run: RUN }) as unknown as PlaygroundEvent;
   const ep = (name: 'tcp' | 'ipc') => ({ name, transport: name, requested: `${name}://x`, actual: `${name}://x` });
   return [
     e({
@@ -72,7 +73,14 @@ function tutorialRun(): PlaygroundEvent[] {
   ];
 }
 
-const whole = (events: PlaygroundEvent[]): LoadedWindow => ({ run: RUN, prologue: [], base: emptyCounts(), events, fromT: 0, toT: Infinity });
+const whole = (events: PlaygroundEvent[]): LoadedWindow => ({
+  run: RUN,
+  prologue: [],
+  base: emptyCounts(),
+  events,
+  fromT: 0,
+  toT: Infinity,
+});
 
 describe('finding events by time', () => {
   const events = tutorialRun();
@@ -108,7 +116,14 @@ describe('the state at t', () => {
   it('builds the frame a RunState folds: every event up to t, exact counters, the last flight as news', () => {
     const frame = replayFrame(whole(events), 300, 150);
     expect(frame.events.map((e) => e.t).at(-1)).toBe(300);
-    expect(frame.counters).toEqual({ run: RUN, sent: 3, received: { 'worker-tcp': 3 }, done: {}, collected: 0, lost: 0 });
+    expect(frame.counters).toEqual({
+      run: RUN,
+      sent: 3,
+      received: { 'worker-tcp': 3 },
+      done: {},
+      collected: 0,
+      lost: 0,
+    });
     // Events older than t - 150 are history (no dot); 210 and 300 are news.
     expect(frame.historyUntil).toBe(events[6]!.seq);
   });
@@ -133,8 +148,17 @@ describe('the state at t', () => {
         if (from > t) continue;
         const cut = countUpTo(events, from);
         const base = addToCounts(emptyCounts(), events.slice(0, cut));
-        const window: LoadedWindow = { run: RUN, prologue: events.slice(0, 3), base, events: events.slice(cut), fromT: from, toT: 600 };
-        expect(replayFrame(window, t, 150).counters, `t=${t} from=${from}`).toEqual(replayFrame(whole(events), t, 150).counters);
+        const window: LoadedWindow = {
+          run: RUN,
+          prologue: events.slice(0, 3),
+          base,
+          events: events.slice(cut),
+          fromT: from,
+          toT: 600,
+        };
+        expect(replayFrame(window, t, 150).counters, `t=${t} from=${from}`).toEqual(
+          replayFrame(whole(events), t, 150).counters,
+        );
         // The topology (run:started first) is always there.
         expect(replayFrame(window, t, 150).events[0]?.type).toBe('run:started');
       }
@@ -195,7 +219,10 @@ describe('history figures', () => {
   it('compares two runs per worker, with a worker present in only one of them', () => {
     const rows = compareWorkers(
       { summary: summary({ 'worker-tcp': 9, 'worker-ipc': 3 }), workers },
-      { summary: summary({ 'worker-tcp': 6, 'worker-ipc': 6, 'worker-3': 2 }, 1), workers: [...workers, worker('worker-3', 'tcp')] },
+      {
+        summary: summary({ 'worker-tcp': 6, 'worker-ipc': 6, 'worker-3': 2 }, 1),
+        workers: [...workers, worker('worker-3', 'tcp')],
+      },
     );
     expect(rows.map((r) => r.worker)).toEqual(['worker-tcp', 'worker-ipc', 'worker-3']);
     expect(rows[0]).toMatchObject({ a: { received: 9, share: 0.75, lost: 0 }, b: { received: 6, lost: 1 } });

@@ -7,7 +7,14 @@
  * path); `replayFrame` builds that frame. `stateAt` is a plain reducer of the same events, a reference for the
  * tests (replay-live.svelte.test.ts compares the page's own state, live and replayed, and this fold beside it).
  */
-import type { Counters, NewWorker, PlaygroundEvent, RunParams, RunSummary, WorkerInfo } from '../../shared/protocol/index.ts';
+import type {
+  Counters,
+  NewWorker,
+  PlaygroundEvent,
+  RunParams,
+  RunSummary,
+  WorkerInfo,
+} from '../../shared/protocol/index.ts';
 import { addTaskEvent, cloneTaskCounts, emptyTaskCounts } from '../../shared/protocol/task-counts.ts';
 import { nextLinkState, type LinkState } from './run-model.ts';
 
@@ -84,7 +91,14 @@ export function eventAt(events: readonly PlaygroundEvent[], time: number): Playg
 
 /** Counters (the stream's shape) of a run from exact counts. */
 export function toCounters(run: string, counts: Counts): Counters {
-  return { run, sent: counts.sent, received: counts.received, done: counts.done, collected: counts.collected, lost: counts.lost };
+  return {
+    run,
+    sent: counts.sent,
+    received: counts.received,
+    done: counts.done,
+    collected: counts.collected,
+    lost: counts.lost,
+  };
 }
 
 /**
@@ -120,7 +134,9 @@ export function replayFrame(window: LoadedWindow, time: number, animateMs: numbe
   const upTo = window.events.slice(0, n);
   const firstSeq = upTo[0]?.seq ?? Infinity;
   // run:started always: before its own moment the diagram shows the topology the run started with, not nothing.
-  const prologue = window.prologue.filter((e) => e.seq < firstSeq && (e.seq <= window.base.lastSeq || e.type === 'run:started'));
+  const prologue = window.prologue.filter(
+    (e) => e.seq < firstSeq && (e.seq <= window.base.lastSeq || e.type === 'run:started'),
+  );
   const events = prologue.concat(upTo);
   const counts = addToCounts(window.base, upTo);
   const old = countUpTo(events, time - animateMs);
@@ -245,7 +261,8 @@ export function foldSnapshot(events: readonly PlaygroundEvent[]): StateSnapshot 
         if (e.node in s.links) s.links[e.node] = nextLinkState(s.links[e.node]!, e.kind);
         break;
       case 'worker:connecting':
-        if (e.worker in s.links && s.links[e.worker] !== 'stopped' && s.links[e.worker] !== 'connected') s.links[e.worker] = 'connecting';
+        if (e.worker in s.links && s.links[e.worker] !== 'stopped' && s.links[e.worker] !== 'connected')
+          s.links[e.worker] = 'connecting';
         break;
       case 'worker:updated':
         if (!s.workers.includes(e.worker.id)) {
@@ -348,7 +365,12 @@ export function settingsOf(started: Ev<'run:started'>): RunSettings {
   return {
     scenario: started.scenario,
     params: started.params,
-    workers: started.workers.map((w) => ({ transport: w.transport, mode: w.mode, workMs: w.workMs, connections: w.connections })),
+    workers: started.workers.map((w) => ({
+      transport: w.transport,
+      mode: w.mode,
+      workMs: w.workMs,
+      connections: w.connections,
+    })),
   };
 }
 

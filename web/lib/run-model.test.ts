@@ -84,7 +84,15 @@ describe('externalSource', () => {
     expect(externalSource(endpoints, 2)).toBe('tcp');
   });
   it('falls back to bound endpoints, then to the first', () => {
-    expect(externalSource([{ name: 'tcp', isBound: true, external: 0 }, { name: 'ipc', isBound: false, external: 0 }], 1)).toBe('tcp');
+    expect(
+      externalSource(
+        [
+          { name: 'tcp', isBound: true, external: 0 },
+          { name: 'ipc', isBound: false, external: 0 },
+        ],
+        1,
+      ),
+    ).toBe('tcp');
     expect(externalSource([{ name: 'ipc', isBound: false, external: 0 }], 1)).toBe('ipc');
     expect(externalSource([], 1)).toBeNull();
   });
@@ -93,27 +101,36 @@ describe('externalSource', () => {
 describe('summarySentence', () => {
   const summary = { ...EMPTY, sent: 12, received: { 'worker-tcp': 7, 'worker-ipc': 5 }, durationMs: 12000 };
   it('explains round-robin between built-in workers', () => {
-    const text = summarySentence({ reason: 'completed', summary, workers: ['worker-tcp', 'worker-ipc'], builtInWorkers: true }, en);
+    const text = summarySentence(
+      { reason: 'completed', summary, workers: ['worker-tcp', 'worker-ipc'], builtInWorkers: true },
+      en,
+    );
     expect(text).toContain('round-robined the 12 messages');
     expect(text).toContain('worker-tcp got 7, worker-ipc got 5');
     expect(text).toContain('exactly one worker');
   });
   it('credits external peers when built-in workers are off', () => {
-    const text = summarySentence({
-      reason: 'completed',
-      summary: { ...summary, received: {}, unattributed: 12, externalPeersMax: 2 },
-      workers: [],
-      builtInWorkers: false,
-    }, en);
+    const text = summarySentence(
+      {
+        reason: 'completed',
+        summary: { ...summary, received: {}, unattributed: 12, externalPeersMax: 2 },
+        workers: [],
+        builtInWorkers: false,
+      },
+      en,
+    );
     expect(text).toContain('12 messages went to peers we do not control (up to 2 connected at once)');
   });
   it('explains a blocked ventilator that sent nothing', () => {
-    const text = summarySentence({
-      reason: 'stopped',
-      summary: { ...summary, sent: 0, received: {}, externalPeersMax: 0 },
-      workers: [],
-      builtInWorkers: false,
-    }, en);
+    const text = summarySentence(
+      {
+        reason: 'stopped',
+        summary: { ...summary, sent: 0, received: {}, externalPeersMax: 0 },
+        workers: [],
+        builtInWorkers: false,
+      },
+      en,
+    );
     expect(text).toContain('You stopped the run after 0 messages');
     expect(text).toContain('blocks on send');
   });
@@ -121,12 +138,21 @@ describe('summarySentence', () => {
 
 describe('summarySentence for a burst', () => {
   it('says one worker took everything and counts what was lost, with correct grammar', () => {
-    const text = summarySentence({
-      reason: 'completed',
-      summary: { ...EMPTY, sent: 12, received: { 'worker-tcp': 11, 'worker-ipc': 0 }, unattributed: 1, durationMs: 1500 },
-      workers: ['worker-tcp', 'worker-ipc'],
-      builtInWorkers: true,
-    }, en);
+    const text = summarySentence(
+      {
+        reason: 'completed',
+        summary: {
+          ...EMPTY,
+          sent: 12,
+          received: { 'worker-tcp': 11, 'worker-ipc': 0 },
+          unattributed: 1,
+          durationMs: 1500,
+        },
+        workers: ['worker-tcp', 'worker-ipc'],
+        builtInWorkers: true,
+      },
+      en,
+    );
     expect(text).toContain('only one peer was connected');
     expect(text).toContain('1 message was sent but never received');
   });
@@ -141,9 +167,19 @@ describe('formatMs', () => {
 });
 
 describe('summarySentence for a batch', () => {
-  const base = { reason: 'completed' as const, workers: ['worker-1', 'worker-2'], builtInWorkers: true, unit: 'task' as const };
+  const base = {
+    reason: 'completed' as const,
+    workers: ['worker-1', 'worker-2'],
+    builtInWorkers: true,
+    unit: 'task' as const,
+  };
   it('says every task was processed once when nothing was lost', () => {
-    const summary = { ...EMPTY, sent: 10, received: { 'worker-1': 5, 'worker-2': 5 }, done: { 'worker-1': 5, 'worker-2': 5 } };
+    const summary = {
+      ...EMPTY,
+      sent: 10,
+      received: { 'worker-1': 5, 'worker-2': 5 },
+      done: { 'worker-1': 5, 'worker-2': 5 },
+    };
     const text = summarySentence({ ...base, summary }, en);
     expect(text).toContain('round-robined the 10 tasks');
     expect(text).toContain('Every task was processed exactly once.');
@@ -167,8 +203,20 @@ describe('summarySentence for a batch', () => {
 
 describe('summarySentence in Spanish', () => {
   it('uses the singular and plural forms of the count', () => {
-    const base = { reason: 'completed' as const, workers: ['worker-1', 'worker-2'], builtInWorkers: true, unit: 'task' as const };
-    const one = { ...EMPTY, sent: 10, received: { 'worker-1': 5, 'worker-2': 5 }, done: { 'worker-1': 5, 'worker-2': 4 }, lost: 1, lostBy: { unknown: 1 } };
+    const base = {
+      reason: 'completed' as const,
+      workers: ['worker-1', 'worker-2'],
+      builtInWorkers: true,
+      unit: 'task' as const,
+    };
+    const one = {
+      ...EMPTY,
+      sent: 10,
+      received: { 'worker-1': 5, 'worker-2': 5 },
+      done: { 'worker-1': 5, 'worker-2': 4 },
+      lost: 1,
+      lostBy: { unknown: 1 },
+    };
     const text = summarySentence({ ...base, summary: one }, es);
     expect(text).toContain('ZeroMQ repartió 10 tareas en round-robin');
     expect(text).toContain('worker-1 recibió 5');
@@ -177,22 +225,34 @@ describe('summarySentence in Spanish', () => {
     expect(many).toContain('Se perdieron 3 tareas (worker-2: 3)');
   });
   it('words a stopped tutorial run and parse errors in Spanish', () => {
-    const text = summarySentence({ reason: 'stopped', summary: { ...EMPTY, sent: 1 }, workers: [], builtInWorkers: false }, es);
+    const text = summarySentence(
+      { reason: 'stopped', summary: { ...EMPTY, sent: 1 }, workers: [], builtInWorkers: false },
+      es,
+    );
     expect(text).toContain('Detuviste la ejecución tras 1 mensaje.');
     expect(parseWorkMs('100-1', es)).toMatchObject({ message: 'El rango empieza por encima de su final (100-1).' });
-    expect(parseWhole('0', { min: 1, max: 10 }, 'Tareas', es)).toMatchObject({ message: 'Tareas: debe estar entre 1 y 10.' });
+    expect(parseWhole('0', { min: 1, max: 10 }, 'Tareas', es)).toMatchObject({
+      message: 'Tareas: debe estar entre 1 y 10.',
+    });
   });
 });
 
 describe('summarySentence with many workers', () => {
   it('gives the range of shares instead of listing each worker', () => {
     const workers = Array.from({ length: 12 }, (_, i) => `worker-${i + 1}`);
-    const even = { ...EMPTY, sent: 120, received: Object.fromEntries(workers.map((w) => [w, 10])), done: Object.fromEntries(workers.map((w) => [w, 10])) };
-    expect(summarySentence({ reason: 'completed', summary: even, workers, builtInWorkers: true, unit: 'task' }, en)).toContain('among the 12 workers: each got 10.');
+    const even = {
+      ...EMPTY,
+      sent: 120,
+      received: Object.fromEntries(workers.map((w) => [w, 10])),
+      done: Object.fromEntries(workers.map((w) => [w, 10])),
+    };
+    expect(
+      summarySentence({ reason: 'completed', summary: even, workers, builtInWorkers: true, unit: 'task' }, en),
+    ).toContain('among the 12 workers: each got 10.');
     const skewed = { ...even, received: { ...even.received, 'worker-3': 2, 'worker-7': 18 } };
-    expect(summarySentence({ reason: 'completed', summary: skewed, workers, builtInWorkers: true, unit: 'task' }, en)).toContain(
-      'from 2 (worker-3) to 18 (worker-7) per worker',
-    );
+    expect(
+      summarySentence({ reason: 'completed', summary: skewed, workers, builtInWorkers: true, unit: 'task' }, en),
+    ).toContain('from 2 (worker-3) to 18 (worker-7) per worker');
   });
 });
 
@@ -241,7 +301,10 @@ describe('parseWhole', () => {
     expect(parseWhole('60', { min: 1, max: 100 }, 'Tasks', en)).toEqual({ ok: true, value: 60 });
     expect(parseWhole('-1', { min: -1, max: 60_000 }, 'Linger', en)).toEqual({ ok: true, value: -1 });
     expect(parseWhole('-1', { min: 0, max: 10 }, 'HWM', en).ok).toBe(false);
-    expect(parseWhole('0', { min: 1, max: 10 }, 'Tasks', en)).toMatchObject({ ok: false, message: 'Tasks: must be between 1 and 10.' });
+    expect(parseWhole('0', { min: 1, max: 10 }, 'Tasks', en)).toMatchObject({
+      ok: false,
+      message: 'Tasks: must be between 1 and 10.',
+    });
   });
 });
 
@@ -254,7 +317,11 @@ describe('accounting', () => {
     lost: 1,
   };
   it('while running: in flight is sent minus received (tasks lost so far were held by a worker)', () => {
-    const figures = accounting({ ...counters, queues: [workerQueue('connected', 12, 11, 0), workerQueue('connected', 10, 10, 0)], isEnded: false });
+    const figures = accounting({
+      ...counters,
+      queues: [workerQueue('connected', 12, 11, 0), workerQueue('connected', 10, 10, 0)],
+      isEnded: false,
+    });
     expect(figures).toEqual({ sent: 30, inFlight: 5, atWorkers: 1, done: 23, collected: 20, lost: 1 });
     expect(figures.inFlight + figures.atWorkers + figures.done + figures.lost).toBe(figures.sent);
   });

@@ -95,7 +95,10 @@ export function lostByText(lostBy: Readonly<Record<string, number>>, t: Translat
 }
 
 /** One or two sentences telling what the finished run shows, in the language of `t`. */
-export function summarySentence({ reason, summary, workers, builtInWorkers, unit = 'message' }: SummaryInput, t: Translate): string {
+export function summarySentence(
+  { reason, summary, workers, builtInWorkers, unit = 'message' }: SummaryInput,
+  t: Translate,
+): string {
   const parts: string[] = [];
   const sent = countOf(summary.sent, unit, t);
   if (reason === 'stopped') parts.push(t('sum.stopped', { count: sent }));
@@ -125,14 +128,26 @@ export function summarySentence({ reason, summary, workers, builtInWorkers, unit
     const done = Object.values(summary.done).reduce((a, b) => a + b, 0);
     const books = summary.accounting;
     if (summary.lost > 0) {
-      parts.push(t.plural('sum.lost', summary.lost, { count: countOf(summary.lost, 'task', t), detail: lostByText(summary.lostBy, t) }));
+      parts.push(
+        t.plural('sum.lost', summary.lost, {
+          count: countOf(summary.lost, 'task', t),
+          detail: lostByText(summary.lostBy, t),
+        }),
+      );
     }
     if (books && books.resultsLost > 0) {
-      parts.push(t.plural('sum.resultsLost', books.resultsLost, { count: countOf(books.resultsLost, 'task', t), detail: lostByText(books.resultsLostBy, t) }));
+      parts.push(
+        t.plural('sum.resultsLost', books.resultsLost, {
+          count: countOf(books.resultsLost, 'task', t),
+          detail: lostByText(books.resultsLostBy, t),
+        }),
+      );
     }
     const external = summary.externalPeersMax > 0 ? summary.unattributed : 0;
     if (external > 0) {
-      parts.push(t.plural('sum.externalTasks', external, { count: countOf(external, 'task', t), max: summary.externalPeersMax }));
+      parts.push(
+        t.plural('sum.externalTasks', external, { count: countOf(external, 'task', t), max: summary.externalPeersMax }),
+      );
     }
     if (books && books.inFlight > 0 && reason !== 'completed') {
       parts.push(t.plural('sum.inFlight', books.inFlight, { count: countOf(books.inFlight, 'task', t) }));
@@ -196,7 +211,8 @@ export function linkView(state: WorkerState, link: LinkState, transport: Transpo
   if (state === 'killed') return 'killed';
   if (state === 'hung') return 'hung';
   if (state === 'stopped' || link === 'stopped') return 'stopped';
-  if (transport === 'inproc' && (state === 'connecting' || state === 'connected') && link === 'connecting') return 'connected';
+  if (transport === 'inproc' && (state === 'connecting' || state === 'connected') && link === 'connecting')
+    return 'connected';
   return link;
 }
 
@@ -235,7 +251,8 @@ export function parseWhole(
     return { ok: false, message: t('parse.wholeInvalid', { what, min: limits.min, max: limits.max }) };
   }
   const value = Number(trimmed);
-  if (value < limits.min || value > limits.max) return { ok: false, message: t('parse.wholeRange', { what, min: limits.min, max: limits.max }) };
+  if (value < limits.min || value > limits.max)
+    return { ok: false, message: t('parse.wholeRange', { what, min: limits.min, max: limits.max }) };
   return { ok: true, value };
 }
 

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushSync } from 'svelte';
 import { PROTOCOL_VERSION, type PlaygroundInfo, type ServerMessage } from '../../shared/protocol/index.ts';
 import { VALID_SERVER_MESSAGES } from '../../shared/protocol/fixtures.ts';
-import { StreamClient, backoffDelay, RECONNECT_MAX_MS, type EventsFrame, type SocketLike } from './stream-client.svelte.ts';
+import {
+  StreamClient,
+  backoffDelay,
+  RECONNECT_MAX_MS,
+  type EventsFrame,
+  type SocketLike,
+} from './stream-client.svelte.ts';
 
 /** A socket the test drives: it records what the client sends and delivers what the test says the server sent. */
 class ScriptedSocket implements SocketLike {

@@ -11,14 +11,14 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Both workers receive messages, and each stops at its own "x".',
     hint: 'In a burst all twelve messages leave before the ipc client has connected (it retries every 100-200 ms). Give it time: set an interval between messages. The tutorial paused a whole second; a few hundred milliseconds are enough.',
-    solution: 'Set the interval to 100 ms (or the tutorial\'s 1 s) and run again.',
+    solution: "Set the interval to 100 ms (or the tutorial's 1 s) and run again.",
   },
   'divide-and-conquer': {
     title: '2. Divide and conquer',
     explanation: [
-      'The zguide\'s classic: a ventilator sends 100 tasks, each one 1-100 ms of work; workers process them in parallel and PUSH results to a sink, which measures how long the batch took.',
+      "The zguide's classic: a ventilator sends 100 tasks, each one 1-100 ms of work; workers process them in parallel and PUSH results to a sink, which measures how long the batch took.",
       'With one worker the batch takes about the sum of all the work (≈5 s). Every extra worker divides it, as long as the start is synchronised so that they all get their share.',
-      'Run it with 1, 2 and 4 workers: the table compares your batch times with the zguide\'s.',
+      "Run it with 1, 2 and 4 workers: the table compares your batch times with the zguide's.",
     ],
     goal: 'All 100 results reach the sink with 4 or more workers, in less than half the time the work itself takes (about 5 s in all).',
     hint: 'Add workers with the same work time (1-100 ms) until there are four, and keep "Synchronise the start" on so that each gets its share from the first task.',
@@ -38,20 +38,21 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     title: '4. Fast and slow workers',
     explanation: [
       'One worker needs 100 ms per task, the other 10 ms. PUSH does not know how fast its peers are: it deals tasks in turn to every pipe that has room.',
-      'With the default high-water mark (1000 messages per pipe) and the kernel\'s buffers, every pipe always has room, so the slow worker gets exactly half and the batch waits for it.',
+      "With the default high-water mark (1000 messages per pipe) and the kernel's buffers, every pipe always has room, so the slow worker gets exactly half and the batch waits for it.",
     ],
     goal: 'The fast worker processes at least twice as many tasks as the slow one.',
-    hint: 'PUSH skips a pipe that is full, so make the slow worker\'s pipe fill up: move both workers to inproc (a transport without kernel buffers) and set the ventilator\'s send HWM and the workers\' receive HWM to 1.',
-    solution: 'Move both workers to inproc and set the ventilator\'s send HWM and the workers\' receive HWM to 1: about 6 / 34.',
+    hint: "PUSH skips a pipe that is full, so make the slow worker's pipe fill up: move both workers to inproc (a transport without kernel buffers) and set the ventilator's send HWM and the workers' receive HWM to 1.",
+    solution:
+      "Move both workers to inproc and set the ventilator's send HWM and the workers' receive HWM to 1: about 6 / 34.",
   },
   backpressure: {
     title: '5. Backpressure',
     explanation: [
-      'Each pipe holds at most its high-water mark of messages (over inproc: the sender\'s plus the receiver\'s). When every pipe is full, send() waits: the ventilator is blocked until a worker takes a task.',
+      "Each pipe holds at most its high-water mark of messages (over inproc: the sender's plus the receiver's). When every pipe is full, send() waits: the ventilator is blocked until a worker takes a task.",
       'Here one worker needs 200 ms per task. With the default HWM of 1000 the whole batch of 10 fits in the pipe, and the ventilator never notices how slow the worker is.',
     ],
     goal: 'See the ventilator blocked by backpressure before its last send.',
-    hint: 'Shrink the pipe until the batch of 10 no longer fits: set the ventilator\'s send HWM and the worker\'s receive HWM to a few messages each.',
+    hint: "Shrink the pipe until the batch of 10 no longer fits: set the ventilator's send HWM and the worker's receive HWM to a few messages each.",
     solution: 'Set both HWMs to 1: the inproc pipe holds 2 tasks, the worker holds 1, and the fourth send blocks.',
   },
   'worker-dies': {
@@ -62,15 +63,16 @@ export const LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Finish the batch with no task lost, although worker-2 dies.',
     hint: 'Two things die with a worker: the tasks waiting in its pipe, and the one in its hands. Pace the ventilator with an interval longer than the work, so that nothing waits, and make worker-2 quick (a few milliseconds per task), so that it is idle when it is killed.',
-    solution: 'Pace the ventilator (interval 100 ms) and make worker-2 fast (0 ms): when it dies its pipe is empty, and the rest of the batch goes to worker-1.',
+    solution:
+      'Pace the ventilator (interval 100 ms) and make worker-2 fast (0 ms): when it dies its pipe is empty, and the rest of the batch goes to worker-1.',
   },
   'fair-queuing': {
     title: '7. Fair-queuing at the sink',
     explanation: [
-      'The sink\'s PULL socket reads from all its workers in turn: fair-queuing. One busy worker cannot starve the others, and results from every worker arrive interleaved.',
+      "The sink's PULL socket reads from all its workers in turn: fair-queuing. One busy worker cannot starve the others, and results from every worker arrive interleaved.",
       'This pipeline has no sink yet: the results go nowhere.',
     ],
-    goal: 'Every result reaches the sink, with both workers\' results interleaved from the start.',
+    goal: "Every result reaches the sink, with both workers' results interleaved from the start.",
     hint: 'The results go nowhere: switch the sink on.',
     solution: 'Enable the sink and run: it collects all 100 results, alternating between the workers.',
   },

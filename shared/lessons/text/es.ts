@@ -42,7 +42,8 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'El worker rápido procesa al menos el doble de tareas que el lento.',
     hint: 'PUSH se salta un pipe lleno, así que haz que el pipe del worker lento se llene: pasa los dos workers a inproc (un transporte sin buffers del kernel) y pon en 1 el HWM de envío del ventilador y el de recepción de los workers.',
-    solution: 'Pasa los dos workers a inproc y pon en 1 el HWM de envío del ventilador y el de recepción de los workers: unos 6 / 34.',
+    solution:
+      'Pasa los dos workers a inproc y pon en 1 el HWM de envío del ventilador y el de recepción de los workers: unos 6 / 34.',
   },
   backpressure: {
     title: '5. Contrapresión (backpressure)',
@@ -62,7 +63,8 @@ export const LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Terminar el lote sin perder ninguna tarea, aunque worker-2 muera.',
     hint: 'Con un worker mueren dos cosas: las tareas que esperan en su pipe y la que tiene entre manos. Marca el ritmo del ventilador con un intervalo mayor que el trabajo, para que nada espere, y haz rápido a worker-2 (unos milisegundos por tarea), para que esté libre cuando lo maten.',
-    solution: 'Marca el ritmo del ventilador (intervalo de 100 ms) y haz rápido a worker-2 (0 ms): cuando muere su pipe está vacío y el resto del lote va a worker-1.',
+    solution:
+      'Marca el ritmo del ventilador (intervalo de 100 ms) y haz rápido a worker-2 (0 ms): cuando muere su pipe está vacío y el resto del lote va a worker-1.',
   },
   'fair-queuing': {
     title: '7. Cola justa (fair-queuing) en el sink',
