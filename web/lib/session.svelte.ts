@@ -23,6 +23,7 @@ import {
   type WorkerSignal,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
+import { NOT_PRESENTING, type PresenterState } from '../../shared/protocol/index.ts';
 import * as api from './api.ts';
 import * as lessonsApi from './lessons-api.ts';
 import { ApiError, toErrorInfo, type Role } from './api.ts';
@@ -98,6 +99,8 @@ export class PlaygroundSession implements RunView {
   role = $state<Role | null>(null);
   /** The owner's watch and invite links, once asked for. */
   links = $state.raw<{ watch: string; invite: string } | null>(null);
+  /** What the playground's presenter shows, as the stream last said (presenter mode; presenter.svelte.ts). */
+  presenter = $state.raw<PresenterState>(NOT_PRESENTING);
 
   readonly run = new RunState();
   readonly loop: FrameLoop;
@@ -409,6 +412,7 @@ export class PlaygroundSession implements RunView {
   #attach(info: PlaygroundInfo, role: Role = 'owner'): void {
     this.role = role;
     this.links = null;
+    this.presenter = NOT_PRESENTING;
     const address = addressOfPlayground(location.href, info.id);
     if (address) history.replaceState(history.state, '', address);
     this.stream?.close();
@@ -424,6 +428,7 @@ export class PlaygroundSession implements RunView {
       },
       onEvents: (frame) => this.#onEvents(frame),
       onPlayground: (playground) => this.#setInfo(playground),
+      onPresenter: (presenter) => (this.presenter = presenter),
       onServerError: (code, message, text) => {
         if (code === 'PG_ERR_NOT_FOUND') void this.#recover();
         else this.error = text ? { code, message, text } : { code, message };

@@ -522,6 +522,13 @@ export const EN = {
   'share.inviteHint': 'Anyone who opens this link may also run and change this playground: share it only with people you trust.',
   'share.copied': 'Copied',
   'share.copyByHand': 'Select and copy:',
+  // Presenter mode: the teacher presents, the class follows (issue 9).
+  'presenter.start': 'Present to watchers',
+  'presenter.stop': 'Stop presenting',
+  'presenter.toggleHint': 'While on, everyone watching through the watch link follows your lesson and the recorded run you replay, at the same moment.',
+  'presenter.following': 'Following the presenter',
+  'presenter.followingHint': 'The presenter decides what this page shows: the run it replays and where.',
+  'presenter.lesson': 'lesson “{lesson}”',
   // Plurals by the language's rules (Intl.PluralRules), accessibility and small screens (issue 10).
   'history.total.one': '{n} recorded',
   'history.total.other': '{n} recorded',

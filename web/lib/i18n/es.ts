@@ -524,6 +524,13 @@ export const ES: Record<keyof typeof EN, string> = {
   'share.inviteHint': 'Quien abra este enlace también podrá ejecutar y cambiar este playground: compártelo solo con gente de confianza.',
   'share.copied': 'Copiado',
   'share.copyByHand': 'Selecciona y copia:',
+  // Presenter mode: the teacher presents, the class follows (issue 9).
+  'presenter.start': 'Presentar a los espectadores',
+  'presenter.stop': 'Dejar de presentar',
+  'presenter.toggleHint': 'Mientras esté activo, quienes miran con el enlace de observación siguen tu lección y la ejecución grabada que reproduces, en el mismo instante.',
+  'presenter.following': 'Siguiendo al presentador',
+  'presenter.followingHint': 'El presentador decide lo que muestra esta página: la ejecución que reproduce y en qué momento.',
+  'presenter.lesson': 'lección «{lesson}»',
   // Plurales según las reglas del idioma (Intl.PluralRules), accesibilidad y pantallas pequeñas (issue 10).
   'history.total.one': '{n} grabada',
   'history.total.other': '{n} grabadas',
