@@ -3,6 +3,10 @@
  * handle (in this process or its own process), the live changes a learner makes (add, remove, move, signal), and
  * what each worker reports (receipts, results done, its monitor, its stop, its process's exit). The books and the
  * peer count are the run's; this part tells them what its workers did.
+ *
+ * Over 400 lines for a reason: a worker's life (start, reports, signals, exit, close) is one state machine over
+ * its slot, and each step decides what the others will find (open, stopped, mayHaveLost, the tasks in hand).
+ * Split across files, those decisions would no longer be read together.
  */
 import { english, text } from '../../shared/protocol/server-text.ts';
 import {
@@ -16,42 +20,12 @@ import {
 import type { MonitorEvent } from './monitor.ts';
 import type { PeerCount } from './peer-count.ts';
 import type { RunBooks } from './run-books.ts';
-import type { RunOptions } from './run.ts';
+import type { RunOptions } from './run-sockets.ts';
 import type { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
+import { codeOf, newSlot, preview, type WorkerSlot } from './worker-slot.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
 import { CodedError } from '../errors.ts';
-
-/** Task bodies longer than this are shortened in events and summaries (the wire carries the whole body). */
-export const BODY_PREVIEW_CHARS = 64;
-
-export function preview(body: string): string {
-  return body.length > BODY_PREVIEW_CHARS ? `${body.slice(0, BODY_PREVIEW_CHARS - 1)}…` : body;
-}
-
-export function codeOf(error: unknown): string {
-  return (error as { code?: string }).code ?? 'PG_ERR_INTERNAL';
-}
-
-export interface WorkerSlot {
-  info: WorkerInfo;
-  handle: WorkerHandle | null;
-  received: number;
-  done: number;
-  /** Its results the sink has collected. */
-  collected: number;
-  messages: string[];
-  /** Tasks received and not yet done, oldest first (a worker works on one at a time). */
-  working: number[];
-  /** Pipes this worker's own monitor saw shake hands (one per connection). */
-  linkedPipes: number;
-  /** connect() called and socket not closed: the ventilator may count this worker's pipes. */
-  open: boolean;
-  stopped: boolean;
-  /** Tasks may have been lost with this worker (killed, removed, switched, or stopped at its "x"). */
-  mayHaveLost: boolean;
-  removed: boolean;
-}
 
 /** What the workers need of their run. */
 export interface RunWorkersContext {
@@ -520,21 +494,4 @@ export class RunWorkers {
   #emitWorker(slot: WorkerSlot, change: string): void {
     this.#run.emit({ type: 'worker:updated', worker: { ...slot.info }, change });
   }
-}
-
-function newSlot(info: WorkerInfo): WorkerSlot {
-  return {
-    info,
-    handle: null,
-    received: 0,
-    done: 0,
-    collected: 0,
-    messages: [],
-    working: [],
-    linkedPipes: 0,
-    open: false,
-    stopped: false,
-    mayHaveLost: false,
-    removed: false,
-  };
 }

@@ -5,8 +5,11 @@
  *
  *   VENTILATOR -PUSH(tcp, ipc, inproc: one socket)-> WORKER x N -PUSH-> PULL- SINK (optional)
  *
- * The books (where every task is) live in run-books.ts, the built-in workers in run-workers.ts; this file holds
- * the ventilator's script, the sink, and the end of a run.
+ * The books (where every task is) live in run-books.ts, the built-in workers in run-workers.ts, the run's options
+ * and its two sockets' opening in run-sockets.ts, the blocked watch in ventilator-state.ts. This file keeps the
+ * ventilator's script with its hot send loop, the end of a run (drain, close, settle) and the run's public face.
+ * It is a little over 400 lines because those three share the run's state (stop, progress, the waiting) and read
+ * best as one story; splitting them further would pass that state around instead.
  */
 import { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { PeerCount } from './peer-count.ts';
@@ -22,26 +25,25 @@ import type {
   RunSummary,
   SinkInfo,
   SocketOptions,
-  VentilatorState,
   WorkerInfo,
   WorkerPatch,
   WorkerSignal,
 } from '../../shared/protocol/index.ts';
-import type { Scenario, Step } from '../../shared/scenarios/index.ts';
-import type { ScheduledAction } from '../../shared/lessons/index.ts';
-import type { EndpointPolicy, IpcClaims } from './endpoints.ts';
+import type { Step } from '../../shared/scenarios/index.ts';
 import type { MonitorEvent } from './monitor.ts';
-import { ResultSink, Ventilator } from './sockets.ts';
+import type { ResultSink, Ventilator } from './sockets.ts';
+import { openSink, openVentilator, type RunOptions } from './run-sockets.ts';
 import { RunBooks } from './run-books.ts';
-import { RunWorkers, codeOf, preview } from './run-workers.ts';
+import { RunWorkers } from './run-workers.ts';
+import { codeOf, preview } from './worker-slot.ts';
 import { WakeUp } from './wake-up.ts';
+import { BLOCKED_AFTER_MS, VentilatorStateWatch } from './ventilator-state.ts';
 import { CodedError } from '../errors.ts';
 
 export { LOST_EVENTS_MAX } from './run-books.ts';
-export { BODY_PREVIEW_CHARS, preview } from './run-workers.ts';
+export { resolveAddress, type RunOptions } from './run-sockets.ts';
+export { BODY_PREVIEW_CHARS, preview } from './worker-slot.ts';
 
-/** A send pending longer than this shows the ventilator as blocked. */
-export const BLOCKED_AFTER_MS = 100;
 /** How long a synchronised start waits for the workers before it gives up and sends anyway. */
 export const WAIT_FOR_WORKERS_MS = 15_000;
 /**
@@ -50,30 +52,6 @@ export const WAIT_FOR_WORKERS_MS = 15_000;
  * scenario's drainMs still decides for what only peers we cannot see could explain.
  */
 export const OWN_WORK_PATIENCE_MS = 15_000;
-
-export interface RunOptions {
-  id: string;
-  playgroundId: string;
-  scenario: Scenario;
-  /** The scenario's endpoints with their requested addresses resolved (overrides applied). */
-  endpoints: EndpointInfo[];
-  workers: WorkerInfo[];
-  sink: SinkInfo;
-  socketOptions: SocketOptions;
-  params: RunParams;
-  /** The playground's lesson at the start (named in run:started, so the recording is named after it). */
-  lesson?: string | null;
-  policy: EndpointPolicy;
-  /** ipc paths other playgrounds of this server hold; a run never binds one of them. */
-  claimedIpcPaths: IpcClaims;
-  /** Signals the run sends to its own workers at set moments (a lesson's "chaos"). */
-  actions?: readonly ScheduledAction[];
-  emit: (event: EventInput) => void;
-}
-
-export function resolveAddress(template: string, policy: EndpointPolicy, playgroundId: string): string {
-  return template.replaceAll('{runtime}', policy.runtimeDir).replaceAll('{playground}', playgroundId);
-}
 
 export class PipelineRun {
   readonly id: string;
@@ -102,10 +80,10 @@ export class PipelineRun {
   );
   readonly #endpoints: VentilatorEndpoints;
   readonly #wakeUp = new WakeUp(() => this.#stopRequested);
-  #ventilatorState: VentilatorState = 'idle';
-  #sendPending = false;
-  /** The books' `sent` when a pending send was seen at the last tick; -1 when none was pending. */
-  #pendingSeenAtSent = -1;
+  readonly #ventilatorState = new VentilatorStateWatch(
+    () => this.#books.sent,
+    (event) => this.#emit(event),
+  );
   #lastProgressAt = performance.now();
   #stopRequested = false;
   #done: Promise<RunEndReason> | null = null;
@@ -299,15 +277,23 @@ export class PipelineRun {
       ...(this.#options.lesson ? { lesson: this.#options.lesson } : {}),
     });
     let reason: RunEndReason = 'completed';
-    const blockedWatch = setInterval(() => this.#updateBlocked(), BLOCKED_AFTER_MS / 2);
+    const blockedWatch = setInterval(() => this.#ventilatorState.tick(), BLOCKED_AFTER_MS / 2);
     try {
       await this.#endpoints.plan();
-      this.#ventilator = this.#createVentilator();
-      if (this.#options.sink.enabled) await this.#startSink();
+      this.#ventilator = openVentilator(this.#options.socketOptions.ventilator, (event) =>
+        this.#onVentilatorMonitor(event),
+      );
+      if (this.#options.sink.enabled) {
+        this.#sink = await openSink(this.#options, this.#endpoints, this.#emit, (worker, task) =>
+          this.#onCollected(worker, task),
+        );
+        this.#endpoints.ipcBound(this.#sink.address);
+        this.#emit({ type: 'sink:bound', address: this.#sink.address });
+      }
       if (params.builtInWorkers) {
         this.#workers.startAll();
       }
-      this.#setVentilatorState('sending');
+      this.#ventilatorState.set('sending');
       // interval > 0: a rate, each send due at first + n x interval (pace.ts), not a sleep after each send.
       const pace = params.intervalMs > 0 ? new Pace(params.intervalMs) : null;
       for (const step of scenario.steps(params)) {
@@ -318,14 +304,14 @@ export class PipelineRun {
           const frames = this.#books.framesFor(task, step.body);
           this.#books.ledger.sent(task); // before the send: a receipt must always find its task
           if (this.#endpoints.isBinding) await this.#endpoints.settled();
-          this.#sendPending = true;
+          this.#ventilatorState.sendPending = true;
           try {
             await this.#ventilator.send(frames);
           } catch (error) {
             this.#books.ledger.unsent(task); // never queued: a stop closed the socket under it
             throw error;
           }
-          this.#sendPending = false;
+          this.#ventilatorState.sendPending = false;
           this.#books.sent++;
           if (this.#actionsPending > 0) this.#fireActions();
           this.#emit({ type: 'task:sent', task, body: preview(step.body) });
@@ -339,7 +325,7 @@ export class PipelineRun {
           await this.#play(step);
         }
       }
-      this.#setVentilatorState('idle');
+      this.#ventilatorState.set('idle');
       if (!this.#stopRequested) await this.#drain();
       if (this.#stopRequested) reason = 'stopped';
     } catch (error) {
@@ -354,7 +340,7 @@ export class PipelineRun {
       clearInterval(blockedWatch);
       for (const timer of this.#actionTimers) clearTimeout(timer);
     }
-    this.#setVentilatorState('idle');
+    this.#ventilatorState.set('idle');
     await this.#closeAll(reason === 'completed' ? this.#options.socketOptions.ventilator.linger : 0);
     // Every socket is closed and every worker's last report is in: what is not placed now never will be. A stopped
     // run leaves it in flight, as the learner cut it off.
@@ -388,20 +374,6 @@ export class PipelineRun {
     }
   }
 
-  #createVentilator(): Ventilator {
-    const ventilator = new Ventilator((event) => this.#onVentilatorMonitor(event));
-    const options = this.#options.socketOptions.ventilator;
-    const socket = ventilator.socket;
-    // Before any bind: HWMs and buffers of existing pipes never change afterwards (zmq-facts section 3).
-    socket.sendHighWaterMark = options.sendHighWaterMark;
-    if (options.sendBufferSize > 0) socket.sendBufferSize = options.sendBufferSize;
-    if (options.heartbeatInterval > 0) {
-      socket.heartbeatInterval = options.heartbeatInterval;
-      socket.heartbeatTimeout = options.heartbeatTimeout || options.heartbeatInterval * 3;
-    }
-    return ventilator;
-  }
-
   /** After each bind: the page hears of it, and built-in workers on that transport connect. */
   #onBound(endpoint: EndpointInfo): void {
     const address = endpoint.actual!;
@@ -418,31 +390,6 @@ export class PipelineRun {
   }
 
   // ----- sink ---------------------------------------------------------------------------------------------------
-
-  async #startSink(): Promise<void> {
-    const { sink, playgroundId } = this.#options;
-    // An ipc path is claimed like the ventilator's: never a file that is not a socket, nor another playground's.
-    const fresh =
-      sink.transport === 'ipc'
-        ? `ipc://${await this.#endpoints.claimOwnPath('sink')}`
-        : sink.transport === 'tcp'
-          ? 'tcp://127.0.0.1:*'
-          : `inproc://${playgroundId}-sink`;
-    const options = this.#options.socketOptions.sink;
-    this.#sink = await ResultSink.open({
-      // The last run's tcp port again when possible: workers started by hand keep reaching it.
-      requested: sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh,
-      fallback: fresh,
-      receiveHighWaterMark: options.receiveHighWaterMark,
-      receiveBufferSize: options.receiveBufferSize,
-      onMonitor: (event) => this.#emit({ type: 'socket:event', node: 'sink', ...event }),
-      onResult: (worker, task) => this.#onCollected(worker, task),
-      onError: (error) =>
-        this.#emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message }),
-    });
-    this.#endpoints.ipcBound(this.#sink.address);
-    this.#emit({ type: 'sink:bound', address: this.#sink.address });
-  }
 
   #onCollected(worker: string, task: number): void {
     if (!this.#books.collect(task)) return;
@@ -489,30 +436,6 @@ export class PipelineRun {
       const left = this.#lastProgressAt + patience - performance.now();
       if (left <= 0) return;
       await this.#wakeUp.until(settled, left);
-    }
-  }
-
-  #setVentilatorState(state: VentilatorState): void {
-    if (state === this.#ventilatorState) return;
-    this.#ventilatorState = state;
-    this.#emit({ type: 'ventilator:state', state });
-  }
-
-  /**
-   * Called every BLOCKED_AFTER_MS / 2. A send that was already pending at the previous tick, with no send
-   * completed since, has waited at least that long: the ventilator is blocked (no peer, or every pipe full).
-   * Nothing is timed per send, which keeps the per-message path free of clocks.
-   */
-  #updateBlocked(): void {
-    if (!this.#sendPending) {
-      this.#pendingSeenAtSent = -1;
-      if (this.#ventilatorState === 'blocked') this.#setVentilatorState('sending');
-      return;
-    }
-    if (this.#pendingSeenAtSent === this.#books.sent) this.#setVentilatorState('blocked');
-    else {
-      this.#pendingSeenAtSent = this.#books.sent;
-      if (this.#ventilatorState === 'blocked') this.#setVentilatorState('sending');
     }
   }
 
