@@ -1,7 +1,8 @@
 /**
  * Screenshots of the seven lessons for the README: starts the server in-process (e2e/harness.ts), opens each lesson,
  * runs its start state once, waits for the goal to be checked and saves docs/screenshots/lesson-<n>-<id>.png
- * (1280x800). Lessons 1 and 3 are shown in Spanish, the others in English.
+ * (1280 wide, from the lesson panel to the diagram's legend). Lessons 1 and 3 are shown in Spanish, the others in
+ * English.
  *
  *   npx vite build && npx tsx e2e/lesson-screenshots.ts
  *
@@ -42,14 +43,21 @@ async function main(): Promise<void> {
         .waitFor({ timeout: 60_000 });
       // Let the last dots land and the summary settle.
       await page.waitForTimeout(800);
-      // The lesson's goal and the diagram with its accounting: scroll so the diagram's legend ends the picture.
-      await page
+      // The lesson's text and goal, and the diagram with its accounting: from the lesson panel's top to the
+      // diagram's legend (taller than the window: at 800 px the goal was cut off at the top).
+      const panel = page.getByTestId('lesson-panel');
+      const legend = page
         .getByTestId('diagram')
         .locator('xpath=ancestor::div[contains(@class,"diagram")][1]')
-        .locator('ul.legend')
-        .evaluate((legend) => legend.scrollIntoView({ block: 'end' }));
+        .locator('ul.legend');
+      const top = await panel.evaluate((element) => element.getBoundingClientRect().top + window.scrollY);
+      const bottom = await legend.evaluate((element) => element.getBoundingClientRect().bottom + window.scrollY);
       const file = path.join(OUT, `lesson-${i + 1}-${id}.png`);
-      await page.screenshot({ path: file });
+      await page.screenshot({
+        path: file,
+        fullPage: true,
+        clip: { x: 0, y: Math.max(0, top - 12), width: 1280, height: bottom - top + 22 },
+      });
       const status = await page.getByTestId('lesson-goal').getAttribute('data-status');
       console.log(`${file} (${lang}, goal ${status})`);
     }

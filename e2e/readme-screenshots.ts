@@ -140,7 +140,7 @@ async function pipeline(harness: Harness, page: Page): Promise<void> {
   await page.screenshot({
     path: file,
     fullPage: true,
-    clip: { x: 0, y: scrollY + top.y - 8, width: 1280, height: bottom.y + bottom.height - top.y + 16 },
+    clip: { x: 0, y: scrollY + top.y - 8, width: 1280, height: bottom.y + bottom.height - top.y + 18 },
   });
   console.log(file, 'lost', await page.getByTestId('acct-lost').textContent());
   await page.getByTestId('worker-resume-worker-4').click();
