@@ -26,31 +26,23 @@ import {
   type WorkerPatch,
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
-import type { Scenario, WorkerSpec } from '../../shared/scenarios/index.ts';
+import type { Scenario } from '../../shared/scenarios/index.ts';
 import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
 import { PipelineRun, resolveAddress } from './run.ts';
 import { PlaygroundAccess, randomToken } from './access.ts';
 import { CodedError } from '../errors.ts';
+import { UndoHistory, checkRange, lessonDesign, workerFromSpec, type PlaygroundDesign } from './playground-design.ts';
+
+export { UNDO_DEPTH } from './playground-design.ts';
 
 /** Finished runs whose details stay in memory. */
 export const RUNS_KEPT = 20;
-/** Changes that undo can take back. */
-export const UNDO_DEPTH = 50;
 /** Socket options reach a running pipeline at most this often; changes in between are applied as one. */
 export const OPTIONS_COALESCE_MS = 100;
 
 type OptionsChanged = { ventilator: boolean; worker: boolean; sink: boolean };
-
-interface Snapshot {
-  params: RunParams;
-  workers: WorkerInfo[];
-  sink: SinkInfo;
-  options: SocketOptions;
-  lesson: Lesson | null;
-  nextWorkerNumber: number;
-}
 
 export interface PlaygroundOptions {
   id?: string;
@@ -118,7 +110,7 @@ export class Playground {
   readonly #runFirstSeq = new Map<string, number>();
   #lesson: Lesson | null = null;
   /** Earlier topologies and parameters, newest last, for undo. */
-  readonly #undo: Snapshot[] = [];
+  readonly #undo = new UndoHistory();
   /** While options were applied to `run` less than OPTIONS_COALESCE_MS ago: which nodes changed since. */
   #optionsHeld: { run: PipelineRun; changed: OptionsChanged } | null = null;
 
@@ -164,7 +156,7 @@ export class Playground {
       options: structuredClone(this.#options),
       maxWorkers: this.maxWorkers,
       lesson: this.#lesson?.id ?? null,
-      undoDepth: this.#undo.length,
+      undoDepth: this.#undo.depth,
       activeRun: this.#active?.id ?? null,
       lastSeq: this.log.lastSeq,
     };
@@ -228,7 +220,10 @@ export class Playground {
     if (!caps || wanted === 0) return;
     const running = caps.processWorkersElsewhere() + this.runningProcessWorkers;
     if (running + wanted > caps.maxServerProcessWorkers) {
-      throw new CodedError('PG_ERR_LIMIT', text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }));
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }),
+      );
     }
   }
 
@@ -239,7 +234,10 @@ export class Playground {
     const bytes = params.tasks * params.payloadBytes;
     if (bytes > max) {
       const mib = (value: number) => Math.round((value / (1024 * 1024)) * 10) / 10;
-      throw new CodedError('PG_ERR_LIMIT', text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }));
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }),
+      );
     }
   }
 
@@ -276,7 +274,16 @@ export class Playground {
     let id: string;
     do id = `worker-${this.#nextWorkerNumber++}`;
     while (this.#workers.some((worker) => worker.id === id));
-    const info: WorkerInfo = { id, endpoint: transport, transport, mode, workMs, connections: spec.connections ?? 1, state: 'idle', pid: null };
+    const info: WorkerInfo = {
+      id,
+      endpoint: transport,
+      transport,
+      mode,
+      workMs,
+      connections: spec.connections ?? 1,
+      state: 'idle',
+      pid: null,
+    };
     this.#workers.push(info);
     this.#active?.addWorker({ ...info });
     this.#infoChanged();
@@ -361,7 +368,11 @@ export class Playground {
     if (!run) return;
     if (this.#optionsHeld && this.#optionsHeld.run === run) {
       const held = this.#optionsHeld.changed;
-      this.#optionsHeld.changed = { ventilator: held.ventilator || changed.ventilator, worker: held.worker || changed.worker, sink: held.sink || changed.sink };
+      this.#optionsHeld.changed = {
+        ventilator: held.ventilator || changed.ventilator,
+        worker: held.worker || changed.worker,
+        sink: held.sink || changed.sink,
+      };
       return;
     }
     run.applyOptions(structuredClone(this.#options), changed);
@@ -385,27 +396,20 @@ export class Playground {
     this.lastActivity = Date.now();
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeLesson'));
     const lesson = LESSONS_BY_ID.get(lessonId);
-    if (!lesson) throw new CodedError('PG_ERR_NOT_FOUND', text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }));
+    if (!lesson)
+      throw new CodedError(
+        'PG_ERR_NOT_FOUND',
+        text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }),
+      );
     if (lesson.scenario !== this.scenario.id) {
-      throw new CodedError('PG_ERR_VALIDATION', text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }));
+      throw new CodedError(
+        'PG_ERR_VALIDATION',
+        text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }),
+      );
     }
     // Opening, resetting or solving a lesson starts afresh: there is nothing before it to undo.
-    this.#undo.length = 0;
-    const setup = lesson[stage];
-    this.#lesson = lesson;
-    this.params = { ...this.scenario.defaults, ...setup.params };
-    this.#workers = setup.workers.map((spec, index) =>
-      workerFromSpec(spec, this.scenario.workers[index]?.id ?? `worker-${index + 1}`),
-    );
-    this.#nextWorkerNumber = this.#workers.length + 1;
-    this.#sink = { ...(setup.sink ?? this.scenario.sink), address: null };
-    const base = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...this.scenario.options });
-    const patch = setup.options ?? {};
-    this.#options = {
-      ventilator: { ...base.ventilator, ...patch.ventilator },
-      worker: { ...base.worker, ...patch.worker },
-      sink: { ...base.sink, ...patch.sink },
-    };
+    this.#undo.clear();
+    this.#restore(lessonDesign(this.scenario, lesson, stage));
     return this.#infoChanged();
   }
 
@@ -413,29 +417,32 @@ export class Playground {
   undo(): PlaygroundInfo {
     this.lastActivity = Date.now();
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeUndo'));
-    const snapshot = this.#undo.pop();
-    if (!snapshot) throw new CodedError('PG_ERR_VALIDATION', text('undo.nothing'));
-    this.params = snapshot.params;
-    this.#workers = snapshot.workers;
-    this.#sink = snapshot.sink;
-    this.#options = snapshot.options;
-    this.#lesson = snapshot.lesson;
-    this.#nextWorkerNumber = snapshot.nextWorkerNumber;
+    const design = this.#undo.takeBack();
+    if (!design) throw new CodedError('PG_ERR_VALIDATION', text('undo.nothing'));
+    this.#restore(design);
     return this.#infoChanged();
   }
 
   #remember(): void {
     // Changes during a run act on live sockets and cannot be taken back.
     if (this.#active) return;
-    this.#undo.push({
-      params: { ...this.params },
-      workers: this.#workers.map((worker) => ({ ...worker })),
-      sink: { ...this.#sink },
-      options: structuredClone(this.#options),
+    this.#undo.remember({
+      params: this.params,
+      workers: this.#workers,
+      sink: this.#sink,
+      options: this.#options,
       lesson: this.#lesson,
       nextWorkerNumber: this.#nextWorkerNumber,
     });
-    if (this.#undo.length > UNDO_DEPTH) this.#undo.shift();
+  }
+
+  #restore(design: PlaygroundDesign): void {
+    this.params = design.params;
+    this.#workers = design.workers;
+    this.#sink = design.sink;
+    this.#options = design.options;
+    this.#lesson = design.lesson;
+    this.#nextWorkerNumber = design.nextWorkerNumber;
   }
 
   /**
@@ -453,7 +460,10 @@ export class Playground {
     const visitorPolicy = { ...this.#policy, allowedIpcPaths: new Set<string>() };
     const parsed = checkEndpoint(address, visitorPolicy);
     if (parsed.transport !== endpoint.transport) {
-      throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }));
+      throw new CodedError(
+        'PG_ERR_ENDPOINT',
+        text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }),
+      );
     }
     let requested = address;
     if (parsed.transport === 'ipc') {
@@ -461,8 +471,10 @@ export class Playground {
         throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcOtherPlayground', { path: parsed.path }));
       }
       const probe = await probeIpcPath(parsed.path);
-      if (probe === 'not-a-socket') throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.notSocket', { path: parsed.path }));
-      if (probe === 'unknown') throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcUnknown', { path: parsed.path }));
+      if (probe === 'not-a-socket')
+        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.notSocket', { path: parsed.path }));
+      if (probe === 'unknown')
+        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcUnknown', { path: parsed.path }));
     } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
       requested = `inproc://${this.id}-${parsed.name}`;
     }
@@ -534,7 +546,11 @@ export class Playground {
 
   runDetail(id: string): RunDetail {
     const run = this.#runs.get(id);
-    if (!run) throw new CodedError('PG_ERR_NOT_FOUND', text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }));
+    if (!run)
+      throw new CodedError(
+        'PG_ERR_NOT_FOUND',
+        text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }),
+      );
     const { messages, truncated } = run.messages();
     return {
       id: run.id,
@@ -596,12 +612,22 @@ export class Playground {
     const firstSeq = this.#runFirstSeq.get(run.id) ?? 1;
     const events = this.log.since(firstSeq - 1).filter((event) => event.run === run.id);
     const { met, detail, measurements } = lesson.check({ params: run.params, summary, events });
-    this.#stamp(run, { type: 'lesson:checked', lesson: lesson.id, met, detail, ...(measurements ? { measurements } : {}) });
+    this.#stamp(run, {
+      type: 'lesson:checked',
+      lesson: lesson.id,
+      met,
+      detail,
+      ...(measurements ? { measurements } : {}),
+    });
   }
 
   #worker(id: string): WorkerInfo {
     const worker = this.#workers.find((candidate) => candidate.id === id);
-    if (!worker) throw new CodedError('PG_ERR_NOT_FOUND', text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }));
+    if (!worker)
+      throw new CodedError(
+        'PG_ERR_NOT_FOUND',
+        text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }),
+      );
     return worker;
   }
 
@@ -642,22 +668,4 @@ export class Playground {
     for (const listener of this.#infoListeners) listener(info);
     return info;
   }
-}
-
-/** A configured worker (idle: its sockets exist only during a run) from a scenario's or a lesson's spec. */
-function workerFromSpec(spec: WorkerSpec, id: string): WorkerInfo {
-  return {
-    id,
-    endpoint: spec.transport,
-    transport: spec.transport,
-    mode: spec.mode ?? 'in-process',
-    workMs: spec.workMs ?? { min: 0, max: 0 },
-    connections: spec.connections ?? 1,
-    state: 'idle',
-    pid: null,
-  };
-}
-
-function checkRange(range: { min: number; max: number }): void {
-  if (range.min > range.max) throw new CodedError('PG_ERR_VALIDATION', text('worker.workRange', { min: range.min, max: range.max }));
 }
