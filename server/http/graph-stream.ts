@@ -9,16 +9,8 @@
  * frame's counters stay exact), and the command rate per connection and per visitor, with a flood closed (1008).
  * Running and changing the graph go through the HTTP API: the only command here is `subscribe`.
  */
-import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
-import {
-  MAX_COMMAND_BYTES,
-  PROTOCOL_VERSION,
-  decodeCommand,
-  english,
-  text,
-  type ServerText,
-} from '../../shared/protocol/index.ts';
+import { PROTOCOL_VERSION, decodeCommand, english, text, type ServerText } from '../../shared/protocol/index.ts';
 import {
   GRAPH_SAMPLED_TYPES,
   type GraphCounters,
@@ -26,11 +18,11 @@ import {
   type GraphServerMessage,
 } from '../../shared/protocol/graph-stream.ts';
 import type { GraphPlayground, GraphRegistry } from '../engine/graph-playground.ts';
-import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
-import { CLOSE_NOT_FOUND, FLOOD_CLOSE_FACTOR } from './stream.ts';
+import { CLOSE_NOT_FOUND } from './stream.ts';
+import { CommandGate, frameText } from './command-gate.ts';
 
 const CONGESTED_BYTES = 4 * 1024 * 1024;
 const BACKLOG_FRAME_EVENTS = 500;
@@ -46,15 +38,7 @@ export async function graphStreamRoute(
   { graphs, outbox: outboxLimits, commands }: GraphStreamOptions,
 ): Promise<void> {
   const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
-  const commandRate = commands ?? { perSecond: DEFAULT_LIMITS.commandsPerSecond, burst: DEFAULT_LIMITS.commandBurst };
-  const visitorBuckets = new VisitorBuckets(commandRate.perSecond, commandRate.burst);
-  const limitText = text('limit.commands', { rate: commandRate.perSecond, burst: commandRate.burst });
-  const limitFrame = JSON.stringify({
-    type: 'error',
-    code: 'PG_ERR_LIMIT',
-    message: english(limitText),
-    text: limitText,
-  } satisfies GraphServerMessage);
+  const commandGate = new CommandGate(commands);
 
   app.get<{ Params: { id: string } }>('/api/graphs/:id/stream', { websocket: true }, (socket, request) => {
     const send = (message: GraphServerMessage): void => {
@@ -117,46 +101,30 @@ export async function graphStreamRoute(
       );
     };
 
-    const commandBucket = new TokenBucket(commandRate.perSecond, commandRate.burst);
-    let refusedSince = Date.now();
-    let refused = 0;
-    let floodClosed = false;
-    const badMessage = (reason: ServerText): void =>
-      sendMessage({ type: 'error', code: 'PG_ERR_BAD_MESSAGE', message: english(reason), text: reason });
-
-    socket.on('message', (data, isBinary) => {
-      // Nothing may escape this listener: an uncaught exception here would end the server for every visitor.
-      if (floodClosed) return;
-      if (!commandBucket.take() || !visitorBuckets.take(request.visitor)) {
-        const now = Date.now();
-        if (now - refusedSince >= 1000) {
-          refusedSince = now;
-          refused = 0;
-        }
-        if (++refused <= FLOOD_CLOSE_FACTOR * commandRate.perSecond) {
-          outbox.send(limitFrame);
-          return;
-        }
-        floodClosed = true;
+    const gate = commandGate.connection({
+      send: (frame) => outbox.send(frame),
+      closeForFlood: (refused) => {
         request.log.warn(
           { playground: playground.id },
           `Closed a graph stream that sent more than ${refused} commands over its limit in a second`,
         );
         socket.close(1008, 'too many commands');
-        return;
-      }
+      },
+    });
+    const badMessage = (reason: ServerText): void =>
+      sendMessage({ type: 'error', code: 'PG_ERR_BAD_MESSAGE', message: english(reason), text: reason });
+
+    socket.on('message', (data, isBinary) => {
+      // Nothing may escape this listener: an uncaught exception here would end the server for every visitor.
+      if (!gate.admit(request.visitor)) return;
       try {
-        const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-        if (!isBinary && bytes.length > MAX_COMMAND_BYTES) {
-          badMessage(text('message.tooLarge', { size: bytes.length, limit: MAX_COMMAND_BYTES }));
-          return;
-        }
-        if (!isBinary && !isUtf8(bytes)) {
-          badMessage(text('message.notUtf8'));
+        const frame = frameText(data, isBinary);
+        if (!frame.ok) {
+          badMessage(frame.reason);
           return;
         }
         // The pipeline stream's decoder (size, depth and shape checked); of its commands only subscribe is ours.
-        const decoded = decodeCommand(isBinary ? '' : bytes.toString('utf8'));
+        const decoded = decodeCommand(frame.text);
         if (!decoded.ok) {
           sendMessage({ type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
           return;

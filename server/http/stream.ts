@@ -3,16 +3,13 @@
  * and encoded once per playground for every connection that is caught up: live-frames.ts).
  * Also accepts the same commands as the HTTP API, for scripts that only hold a socket.
  */
-import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
-  MAX_COMMAND_BYTES,
   PROTOCOL_VERSION,
   assertNever,
   decodeCommand,
   english,
-  text,
   type ClientCommand,
   type ServerMessage,
   type ServerText,
@@ -22,7 +19,7 @@ import type { Playground } from '../pipeline/playground.ts';
 import { LiveFrames, StreamConnection } from './live-frames.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
-import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
+import { CommandGate, frameText } from './command-gate.ts';
 
 /**
  * Above this many unsent bytes on a socket, the connection leaves the shared frames and task events are sampled
@@ -30,12 +27,6 @@ import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
  */
 const CONGESTED_BYTES = 4 * 1024 * 1024;
 
-/**
- * A connection that goes on sending after this many refused commands in one second (times its rate) is not a page
- * that misjudged: it is closed with 1008 (policy violation), so that a flood costs its author a new handshake,
- * which the HTTP limit counts, instead of costing the server an answer per frame.
- */
-export const FLOOD_CLOSE_FACTOR = 10;
 /**
  * Largest frame the server takes in: above it ws closes the connection (1009). Between MAX_COMMAND_BYTES and this,
  * a frame is answered with message.tooLarge and the connection stays, as docs/api.md says.
@@ -52,7 +43,10 @@ export interface StreamOptions {
   commands?: { perSecond: number; burst: number };
 }
 
-export async function streamRoute(app: FastifyInstance, { registry, outbox: outboxLimits, commands }: StreamOptions): Promise<void> {
+export async function streamRoute(
+  app: FastifyInstance,
+  { registry, outbox: outboxLimits, commands }: StreamOptions,
+): Promise<void> {
   const limits: OutboxLimits = { ...DEFAULT_OUTBOX_LIMITS, ...outboxLimits };
   /** One hub of live frames per playground that has connections: each frame is encoded once for all of them. */
   const hubs = new Map<Playground, LiveFrames>();
@@ -67,12 +61,8 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
     }
     return hub;
   };
-  const commandRate = commands ?? { perSecond: DEFAULT_LIMITS.commandsPerSecond, burst: DEFAULT_LIMITS.commandBurst };
-  // Shared by every connection of a visitor: opening more sockets does not buy more commands.
-  const visitorBuckets = new VisitorBuckets(commandRate.perSecond, commandRate.burst);
-  const limitText = text('limit.commands', { rate: commandRate.perSecond, burst: commandRate.burst });
-  // The same answer to every command over the limit, made once: refusing must cost less than obeying.
-  const limitFrame = JSON.stringify({ type: 'error', code: 'PG_ERR_LIMIT', message: english(limitText), text: limitText } satisfies ServerMessage);
+  // The command rate per connection and per visitor, a flood closed (command-gate.ts).
+  const commandGate = new CommandGate(commands);
   app.get<{ Params: { id: string } }>('/api/playgrounds/:id/stream', { websocket: true }, (socket, request) => {
     // NOTE: handlers are attached synchronously; messages arriving during async work would otherwise be lost.
     let playground: Playground;
@@ -92,27 +82,16 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
     // Its backlog, then live frames: its own while it is behind, the playground's shared ones once caught up.
     const frames = new StreamConnection(hubOf(playground), playground, outbox, { congestedBytes: CONGESTED_BYTES });
 
-    const commandBucket = new TokenBucket(commandRate.perSecond, commandRate.burst);
-    let refusedSince = Date.now();
-    let refused = 0;
-    let floodClosed = false;
+    const gate = commandGate.connection({
+      send: (frame) => outbox.send(frame),
+      closeForFlood: (refused) => {
+        const why = `Closed a stream that sent more than ${refused} commands over its limit in a second`;
+        request.log.warn({ playground: playground.id }, why);
+        socket.close(1008, 'too many commands');
+      },
+    });
     /** Invalid UTF-8 is a client's bug, not the server's: said once per connection in the log, as a warning. */
     let warnedUtf8 = false;
-    /** Answers a command over the limit; closes a connection that keeps flooding. */
-    const refuse = (): void => {
-      const now = Date.now();
-      if (now - refusedSince >= 1000) {
-        refusedSince = now;
-        refused = 0;
-      }
-      if (++refused <= FLOOD_CLOSE_FACTOR * commandRate.perSecond) {
-        outbox.send(limitFrame);
-        return;
-      }
-      floodClosed = true;
-      request.log.warn({ playground: playground.id }, `Closed a stream that sent more than ${refused} commands over its limit in a second`);
-      socket.close(1008, 'too many commands');
-    };
 
     const handle = (command: ClientCommand): void => {
       // Checked per command, not once: a watcher may only subscribe (PG_ERR_FORBIDDEN for anything else).
@@ -176,24 +155,20 @@ export async function streamRoute(app: FastifyInstance, { registry, outbox: outb
       // for every visitor. It becomes an error frame (and a log line when it is ours).
       let command: string | undefined;
       // Before anything else, decoding included: a flood costs one comparison per frame.
-      if (floodClosed) return;
-      if (!commandBucket.take() || !visitorBuckets.take(request.visitor)) {
-        refuse();
-        return;
-      }
+      if (!gate.admit(request.visitor)) return;
       try {
-        const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-        if (!isBinary && bytes.length > MAX_COMMAND_BYTES) {
-          badMessage(text('message.tooLarge', { size: bytes.length, limit: MAX_COMMAND_BYTES }));
+        const frame = frameText(data, isBinary);
+        if (!frame.ok) {
+          if (frame.notUtf8 && !warnedUtf8) {
+            const warning =
+              'A WebSocket client sent a text frame that is not UTF-8 (answered with an error; said once per connection)';
+            request.log.warn({ playground: playground.id }, warning);
+          }
+          warnedUtf8 ||= frame.notUtf8;
+          badMessage(frame.reason);
           return;
         }
-        if (!isBinary && !isUtf8(bytes)) {
-          if (!warnedUtf8) request.log.warn({ playground: playground.id }, 'A WebSocket client sent a text frame that is not UTF-8 (answered with an error; said once per connection)');
-          warnedUtf8 = true;
-          badMessage(text('message.notUtf8'));
-          return;
-        }
-        const decoded = decodeCommand(isBinary ? '' : bytes.toString('utf8'));
+        const decoded = decodeCommand(frame.text);
         if (!decoded.ok) {
           sendMessage({ type: 'error', code: decoded.code, message: decoded.message, text: decoded.text });
           return;
