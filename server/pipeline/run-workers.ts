@@ -113,6 +113,17 @@ export class RunWorkers {
     return [...this.#slots.values()].filter((slot) => !slot.removed && slot.open).every((slot) => slot.stopped);
   }
 
+  /**
+   * A live worker of ours whose results the sink has collected before the worker's own reports of them came in: a
+   * process worker reports over its IPC channel, slower than its results travel over ZeroMQ, so the books would
+   * close with tasks collected and never said done.
+   */
+  reportsOwed(): boolean {
+    return [...this.#slots.values()].some(
+      (slot) => slot.open && !slot.removed && slot.info.state !== 'hung' && slot.collected > slot.done,
+    );
+  }
+
   /** A live (not hung, not killed) worker of ours holds a task, or has done tasks whose results the sink lacks. */
   ownWorkPending(): boolean {
     const live = [...this.#slots.values()].filter(
@@ -120,7 +131,7 @@ export class RunWorkers {
         slot.open && !slot.removed && !slot.stopped && slot.info.state !== 'hung' && slot.info.state !== 'killed',
     );
     const sinkOn = this.#run.options.sink.enabled;
-    return live.some((slot) => slot.working.length > 0 || (sinkOn && slot.done > slot.collected));
+    return live.some((slot) => slot.working.length > 0 || (sinkOn && slot.done !== slot.collected));
   }
 
   /** The one worker that could have held tasks lost in a pipe, or null when none or several could. */

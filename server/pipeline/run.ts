@@ -429,7 +429,7 @@ export class PipelineRun {
       // a PUSH hands out a whole batch before its handshake reaches us.)
       if (!params.builtInWorkers) return !sinkOn || books.collected + books.lost >= books.sent;
       if (scenario.endMarker !== null) return this.#workers.allStoppedAtMarker();
-      return books.allAccounted();
+      return books.allAccounted() && !(sinkOn && this.#workers.reportsOwed());
     };
     while (!this.#stopRequested && !settled()) {
       const patience = this.#workers.ownWorkPending() ? Math.max(params.drainMs, OWN_WORK_PATIENCE_MS) : params.drainMs;
