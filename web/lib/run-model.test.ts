@@ -346,7 +346,7 @@ describe('describeChange', () => {
   });
 
   it('knows every change the server emits (read from its source)', () => {
-    const source = fs.readFileSync(new URL('../../server/pipeline/run.ts', import.meta.url), 'utf8');
+    const source = fs.readFileSync(new URL('../../server/pipeline/run-workers.ts', import.meta.url), 'utf8');
     const literals = [...source.matchAll(/#emitWorker\(slot, '([^']+)'\)/g)].map((m) => m[1]!);
     expect(new Set(literals).size).toBeGreaterThanOrEqual(6);
     for (const change of literals) expect(describeChange(change, es), change).not.toBe(change);
