@@ -1,0 +1,179 @@
+/**
+ * One node of a graph run: its zeromq.js socket of the node's type, and what the run keeps of it (peers, receipts,
+ * a ROUTER's identities, a bound PAIR's peer), with the small helpers the run's events use.
+ */
+import * as zmq from 'zeromq';
+import type { GraphNode } from '../../shared/protocol/index.ts';
+import type { IpcRefusal } from '../pipeline/endpoints.ts';
+import { text } from '../../shared/protocol/server-text.ts';
+
+/** Body previews in events are at most this long (SPEC [E6]); the wire carries whole bodies. */
+const PREVIEW_CHARS = 64;
+
+/** The methods every socket type we use has at runtime; TypeScript's per-type interfaces are narrower. */
+export type AnySocket = zmq.Socket & {
+  send(message: zmq.MessageLike | zmq.MessageLike[]): Promise<void>;
+  receive(): Promise<Buffer[]>;
+  sendTimeout: number;
+  receiveTimeout: number;
+  sendHighWaterMark: number;
+  receiveHighWaterMark: number;
+};
+
+export function createSocket(node: GraphNode): AnySocket {
+  const make = (): zmq.Socket => {
+    switch (node.socket) {
+      case 'REQ':
+        return new zmq.Request();
+      case 'REP':
+        return new zmq.Reply();
+      case 'DEALER':
+        return new zmq.Dealer();
+      case 'ROUTER':
+        return new zmq.Router();
+      case 'PUB':
+        return new zmq.Publisher();
+      case 'SUB':
+        return new zmq.Subscriber();
+      case 'XPUB':
+        return new zmq.XPublisher();
+      case 'XSUB':
+        return new zmq.XSubscriber();
+      case 'PUSH':
+        return new zmq.Push();
+      case 'PULL':
+        return new zmq.Pull();
+      case 'PAIR':
+        return new zmq.Pair();
+    }
+  };
+  // Options are assigned after construction, never passed to it: a constructor that throws on an option crashes
+  // the process at exit (zmq-facts section 6). Values were validated by the schema already.
+  const socket = make() as AnySocket;
+  socket.linger = 0;
+  if (node.sendHighWaterMark !== undefined && 'sendHighWaterMark' in socket)
+    socket.sendHighWaterMark = node.sendHighWaterMark;
+  if (node.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in socket)
+    socket.receiveHighWaterMark = node.receiveHighWaterMark;
+  if (node.routingId !== undefined) (socket as unknown as { routingId: string }).routingId = node.routingId;
+  return socket;
+}
+
+/** Why a requested ipc path cannot be bound, in the words the pipeline's endpoints use. */
+export function ipcRefusalText(refusal: IpcRefusal, path: string) {
+  switch (refusal) {
+    case 'other-playground':
+      return text('endpoint.ipcOtherPlayground', { path });
+    case 'not-a-socket':
+      return text('endpoint.notSocket', { path });
+    case 'live-socket':
+      return text('note.ipcInUse', { path, file: '-' });
+    case 'unknown':
+      return text('endpoint.ipcUnknown', { path });
+  }
+}
+
+export const preview = (body: string): string => (body.length > PREVIEW_CHARS ? body.slice(0, PREVIEW_CHARS) : body);
+
+/** A ROUTER's identity frame as text: itself when printable, else 0x-hex (libzmq's own are 5 bytes from 0x00). */
+export function printableIdentity(frame: Buffer): string {
+  return frame.length > 0 && frame.every((byte) => byte >= 0x20 && byte < 0x7f)
+    ? frame.toString()
+    : `0x${frame.toString('hex')}`;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class NodeRuntime {
+  readonly socket: AnySocket;
+  monitorDone: Promise<void> = Promise.resolve();
+  /** Peers that shook hands with this socket and have not left (inproc: counted at connect, it has no monitor). */
+  live = 0;
+  /** True once its role loop ended (stop message, count, done, error) or the run closed it. */
+  finished = false;
+  /** Its role is over because of its own stop condition (what still waits for it is lost there). */
+  stoppedReading = false;
+  /** A ROUTER's peers by identity, learnt from what they sent. */
+  readonly identities = new Map<string, string>();
+  /** Connecting side: per address, 'connected' until its handshake. A disconnect before it is a refusal. */
+  readonly connections = new Map<string, 'connected' | 'handshaken'>();
+  /** Connecting side: the peer node behind each address it connects to. */
+  readonly peerAt = new Map<string, string>();
+  /** A bound PAIR: the peer it serves, once decided (null: one we do not control); undefined while it has none. */
+  pairPeer: string | null | undefined;
+  /** Messages its receive() returned. */
+  received = 0;
+  /** In a deliberate wait (start delay, interval, waiting for peers, work): not idle for the run's drain. */
+  pausing = false;
+  #sendChain: Promise<unknown> = Promise.resolve();
+  readonly #peerWaiters: (() => void)[] = [];
+  readonly #receiptWaiters: (() => void)[] = [];
+
+  constructor(readonly spec: GraphNode) {
+    this.socket = createSocket(spec);
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  /** One send at a time per socket (zeromq.js throws EBUSY on a second): forwards from several nodes queue here. */
+  send(frames: zmq.MessageLike[]): Promise<void> {
+    const sent = this.#sendChain.then(() => this.socket.send(frames));
+    this.#sendChain = sent.catch(() => {});
+    return sent;
+  }
+
+  /** Resolves once this node has received a message (another node's startAfter), or when `signal` aborts. */
+  firstReceipt(signal: AbortSignal): Promise<void> {
+    if (this.received > 0 || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const abort = () => resolve();
+      signal.addEventListener('abort', abort, { once: true });
+      this.#receiptWaiters.push(() => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      });
+    });
+  }
+
+  countReceipt(): void {
+    this.received++;
+    for (const wake of this.#receiptWaiters.splice(0)) wake();
+  }
+
+  peerJoined(): void {
+    this.live++;
+    for (const wake of this.#peerWaiters.splice(0)) wake();
+  }
+
+  peerLeft(): void {
+    this.live = Math.max(0, this.live - 1);
+  }
+
+  /** Resolves once `count` peers are connected, or when `signal` aborts. */
+  async waitForPeers(count: number, signal: AbortSignal): Promise<void> {
+    while (this.live < count && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const abort = () => resolve();
+        signal.addEventListener('abort', abort, { once: true });
+        this.#peerWaiters.push(() => {
+          signal.removeEventListener('abort', abort);
+          resolve();
+        });
+      });
+    }
+  }
+}
