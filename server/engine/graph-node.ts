@@ -4,8 +4,6 @@
  */
 import * as zmq from 'zeromq';
 import type { GraphNode } from '../../shared/protocol/index.ts';
-import type { IpcRefusal } from '../pipeline/endpoints.ts';
-import { text } from '../../shared/protocol/server-text.ts';
 
 /** Body previews in events are at most this long (SPEC [E6]); the wire carries whole bodies. */
 const PREVIEW_CHARS = 64;
@@ -60,18 +58,6 @@ export function createSocket(node: GraphNode): AnySocket {
 }
 
 /** Why a requested ipc path cannot be bound, in the words the pipeline's endpoints use. */
-export function ipcRefusalText(refusal: IpcRefusal, path: string) {
-  switch (refusal) {
-    case 'other-playground':
-      return text('endpoint.ipcOtherPlayground', { path });
-    case 'not-a-socket':
-      return text('endpoint.notSocket', { path });
-    case 'live-socket':
-      return text('note.ipcInUse', { path, file: '-' });
-    case 'unknown':
-      return text('endpoint.ipcUnknown', { path });
-  }
-}
 
 export const preview = (body: string): string => (body.length > PREVIEW_CHARS ? body.slice(0, PREVIEW_CHARS) : body);
 

@@ -9,8 +9,6 @@
  *   node with startDelayMs connects later) -> every role loop -> ends when the senders are done and nothing moved
  *   for drainMs (or every node with a stop condition stopped), or when stopped -> close, settle the books.
  */
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import * as zmq from 'zeromq';
 import {
   checkGraph,
@@ -20,7 +18,6 @@ import {
   matchesSubscription,
   peerOf,
   transform,
-  type GraphProblem,
 } from '../../shared/scenarios/graph.ts';
 import type {
   EventInput,
@@ -29,24 +26,16 @@ import type {
   GraphSpec,
   GraphSummary,
   PlaygroundEvent,
-  Transport,
 } from '../../shared/protocol/index.ts';
-import { checkEndpoint, ensureRuntimeDir, type EndpointPolicy, type IpcClaims } from '../pipeline/endpoints.ts';
-import { text } from '../../shared/protocol/server-text.ts';
-import { CodedError } from '../errors.ts';
+import type { EndpointPolicy, IpcClaims } from '../pipeline/endpoints.ts';
 import { watchSocket, type MonitorEvent } from '../pipeline/monitor.ts';
 import { MessageBook, type Drop } from './books.ts';
-import { NodeRuntime, ipcRefusalText, pause, preview, printableIdentity } from './graph-node.ts';
+import { NodeRuntime, pause, preview, printableIdentity } from './graph-node.ts';
+import { GraphError, requestedAddress } from './graph-addresses.ts';
+
+export { GraphError } from './graph-addresses.ts';
 
 const DEFAULT_DRAIN_MS = 1500;
-
-/** A graph that cannot run: a CodedError (PG_ERR_VALIDATION, graph.invalid) that also lists its problems. */
-export class GraphError extends CodedError {
-  constructor(readonly problems: GraphProblem[]) {
-    const listed = problems.map((p) => `${p.where}: ${p.problem}`).join('; ');
-    super('PG_ERR_VALIDATION', text('graph.invalid', { problems: listed }), { message: listed });
-  }
-}
 
 export interface GraphRunOptions {
   /** The run's id, stamped on every event. */
@@ -166,7 +155,7 @@ export class GraphRun {
       let address = shared.get(key);
       if (address === undefined) {
         const node = this.#nodes.get(binder)!;
-        const requested = await this.#requestedAddress(link, index.get(binder)!);
+        const requested = await requestedAddress(link, index.get(binder)!, this.#options, this.#claimed);
         await node.socket.bind(requested);
         address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
         if (link.transport === 'ipc') this.#options.claims.bound(address.slice('ipc://'.length), this.#options.owner);
@@ -183,53 +172,6 @@ export class GraphRun {
   }
 
   /** What a link's binder binds, checked against the endpoint policy; ipc paths claimed server-wide. */
-  async #requestedAddress(
-    link: Pick<GraphLink, 'from' | 'to' | 'transport' | 'address'>,
-    nodeIndex: number,
-  ): Promise<string> {
-    const { policy, owner, claims } = this.#options;
-    const transport: Transport = link.transport;
-    if (transport === 'inproc') {
-      // One context for every playground: names are prefixed with the playground's id, so no two collide.
-      const wanted = link.address ? link.address.replace(/^inproc:\/\//, '') : `n${nodeIndex}`;
-      const address = `inproc://${owner}-${wanted}`;
-      checkEndpoint(address, policy);
-      return address;
-    }
-    if (transport === 'tcp') {
-      const address = link.address ?? 'tcp://127.0.0.1:*';
-      const parsed = checkEndpoint(address, policy);
-      if (parsed.transport !== 'tcp')
-        throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not a tcp endpoint` }]);
-      return address;
-    }
-    ensureRuntimeDir(policy);
-    const candidates = link.address
-      ? [link.address]
-      : [
-          `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}.ipc`,
-          `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}-${randomBytes(4).toString('hex')}.ipc`,
-        ];
-    for (const address of candidates) {
-      const parsed = checkEndpoint(address, policy);
-      if (parsed.transport !== 'ipc')
-        throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: `${address} is not an ipc endpoint` }]);
-      // Only this playground's own names: no path another playground (or the tutorial's configured one) uses.
-      if (path.dirname(parsed.path) !== policy.runtimeDir || !path.basename(parsed.path).startsWith(`${owner}-`)) {
-        throw new CodedError(
-          'PG_ERR_ENDPOINT',
-          text('graph.ipcName', { path: parsed.path, folder: policy.runtimeDir, prefix: `${owner}-` }),
-        );
-      }
-      const refusal = await claims.claim(parsed.path, owner);
-      if (refusal === null) {
-        this.#claimed.push(parsed.path);
-        return address;
-      }
-      if (link.address) throw new CodedError('PG_ERR_ENDPOINT', ipcRefusalText(refusal, parsed.path));
-    }
-    throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: 'no free ipc path in the runtime folder' }]);
-  }
 
   #connect(node: NodeRuntime, addresses: Map<GraphLink, string>): void {
     for (const [link, address] of addresses) {
