@@ -33,6 +33,15 @@ import { IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './e
 import { PipelineRun, resolveAddress } from './run.ts';
 import { PlaygroundAccess, randomToken } from './access.ts';
 import { CodedError } from '../errors.ts';
+import {
+  checkRunPayload,
+  checkServerProcesses,
+  checkSinkReach,
+  checkTransport,
+  type PlaygroundCaps,
+} from './playground-checks.ts';
+
+export type { PlaygroundCaps } from './playground-checks.ts';
 import { UndoHistory, checkRange, lessonDesign, workerFromSpec, type PlaygroundDesign } from './playground-design.ts';
 
 export { UNDO_DEPTH } from './playground-design.ts';
@@ -58,18 +67,6 @@ export interface PlaygroundOptions {
   owner?: string | null;
   /** What it may use of the server (server/limits.ts); none: only maxWorkers holds. */
   caps?: PlaygroundCaps;
-}
-
-/** The operator's limits as one playground sees them (issue 9.6). */
-export interface PlaygroundCaps {
-  /** Process workers in this playground. */
-  maxProcessWorkers: number;
-  /** Process workers running at once on the whole server... */
-  maxServerProcessWorkers: number;
-  /** ...and how many the other playgrounds run now. */
-  processWorkersElsewhere: () => number;
-  /** tasks x payloadBytes of one batch. */
-  maxRunPayloadBytes: number;
 }
 
 /**
@@ -215,36 +212,13 @@ export class Playground {
   }
 
   /** Refuses `wanted` more process workers past the server's cap (PG_ERR_LIMIT). */
-  #checkServerProcesses(wanted: number): void {
-    const caps = this.#caps;
-    if (!caps || wanted === 0) return;
-    const running = caps.processWorkersElsewhere() + this.runningProcessWorkers;
-    if (running + wanted > caps.maxServerProcessWorkers) {
-      throw new CodedError(
-        'PG_ERR_LIMIT',
-        text('limit.serverProcessWorkers', { max: caps.maxServerProcessWorkers, running, wanted }),
-      );
-    }
-  }
 
   /** Refuses a batch heavier than the operator allows: tasks x payload bytes (PG_ERR_LIMIT). */
-  #checkRunPayload(params: RunParams): void {
-    const max = this.#caps?.maxRunPayloadBytes;
-    if (max === undefined || this.scenario.framing !== 'tagged') return;
-    const bytes = params.tasks * params.payloadBytes;
-    if (bytes > max) {
-      const mib = (value: number) => Math.round((value / (1024 * 1024)) * 10) / 10;
-      throw new CodedError(
-        'PG_ERR_LIMIT',
-        text('limit.runPayload', { tasks: params.tasks, payload: params.payloadBytes, mib: mib(bytes), max: mib(max) }),
-      );
-    }
-  }
 
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
-    this.#checkRunPayload({ ...this.params, ...patch });
+    checkRunPayload(this.#caps, this.scenario, { ...this.params, ...patch });
     this.#remember();
     this.params = { ...this.params, ...patch };
     return this.#infoChanged();
@@ -264,10 +238,10 @@ export class Playground {
         throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
       }
       // During a run it is forked at once.
-      if (this.#active) this.#checkServerProcesses(1);
+      if (this.#active) checkServerProcesses(this.#caps, this.runningProcessWorkers, 1);
     }
-    this.#checkTransport(transport, mode);
-    this.#checkSinkReach(this.#sink, mode);
+    checkTransport(this.#endpoints, transport, mode);
+    checkSinkReach(this.#sink, mode);
     const workMs = spec.workMs ?? { min: 0, max: 0 };
     checkRange(workMs);
     this.#remember();
@@ -303,7 +277,7 @@ export class Playground {
   updateWorker(id: string, patch: WorkerPatch): WorkerInfo {
     this.lastActivity = Date.now();
     const worker = this.#worker(id);
-    if (patch.transport) this.#checkTransport(patch.transport, worker.mode);
+    if (patch.transport) checkTransport(this.#endpoints, patch.transport, worker.mode);
     if (patch.workMs) checkRange(patch.workMs);
     this.#remember();
     if (patch.transport) {
@@ -334,7 +308,7 @@ export class Playground {
       throw new CodedError('PG_ERR_VALIDATION', text('sink.tutorial'));
     }
     const next = { ...this.#sink, ...patch };
-    if (next.enabled) for (const worker of this.#workers) this.#checkSinkReach(next, worker.mode);
+    if (next.enabled) for (const worker of this.#workers) checkSinkReach(next, worker.mode);
     this.#remember();
     this.#sink = next;
     this.#infoChanged();
@@ -492,13 +466,13 @@ export class Playground {
   startRun(patch?: RunParamsPatch): PipelineRun {
     if (this.#closed) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.closed'));
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
-    this.#checkRunPayload({ ...this.params, ...patch });
+    checkRunPayload(this.#caps, this.scenario, { ...this.params, ...patch });
     // A lesson or an undo may have brought more process workers than the playground may have now.
     const processes = this.#processWorkers();
     if (this.#caps && processes > this.#caps.maxProcessWorkers) {
       throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
     }
-    this.#checkServerProcesses(processes);
+    checkServerProcesses(this.#caps, this.runningProcessWorkers, processes);
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
     this.lastActivity = Date.now();
     const id = newId('run');
@@ -631,24 +605,7 @@ export class Playground {
     return worker;
   }
 
-  #checkTransport(transport: WorkerInfo['transport'], mode: WorkerInfo['mode']): void {
-    if (!this.#endpoints.some((endpoint) => endpoint.transport === transport)) {
-      throw new CodedError(
-        'PG_ERR_VALIDATION',
-        text('worker.transportUnavailable', { bound: this.#endpoints.map((e) => e.transport).join(' + '), transport }),
-      );
-    }
-    if (transport === 'inproc' && mode === 'process') {
-      throw new CodedError('PG_ERR_VALIDATION', text('worker.inprocProcess'));
-    }
-  }
-
   /** A process worker cannot reach an inproc sink: its results would vanish without a trace. */
-  #checkSinkReach(sink: SinkInfo, mode: WorkerInfo['mode']): void {
-    if (sink.enabled && sink.transport === 'inproc' && mode === 'process') {
-      throw new CodedError('PG_ERR_VALIDATION', text('sink.inprocProcess'));
-    }
-  }
 
   #latestRun(): PipelineRun | null {
     let latest: PipelineRun | null = null;
