@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import type { RawData } from 'ws';
 import { MAX_COMMAND_BYTES, english, text, type ServerMessage, type ServerText } from '../../shared/protocol/index.ts';
 import { DEFAULT_LIMITS, TokenBucket, VisitorBuckets } from '../limits.ts';
+import type { OutboxLimits } from './outbox.ts';
 
 /**
  * A connection that goes on sending after this many refused commands in one second (times its rate) is not a page
@@ -18,6 +19,14 @@ export const FLOOD_CLOSE_FACTOR = 10;
 export interface CommandRate {
   perSecond: number;
   burst: number;
+}
+
+/** The limits both stream routes take (tests set small ones). */
+export interface StreamLimitOptions {
+  /** What one connection may have waiting unsent (outbox.ts). */
+  outbox?: Partial<OutboxLimits>;
+  /** Commands per second and burst, per connection and per visitor (server/limits.ts). */
+  commands?: CommandRate;
 }
 
 /** A connection as the gate sees it: where refusals go, and how it is closed. */

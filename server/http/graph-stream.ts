@@ -22,15 +22,13 @@ import { EventBatcher } from './event-batcher.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
 import { CLOSE_NOT_FOUND } from './stream.ts';
-import { CommandGate, frameText } from './command-gate.ts';
+import { CommandGate, frameText, type StreamLimitOptions } from './command-gate.ts';
 
 const CONGESTED_BYTES = 4 * 1024 * 1024;
 const BACKLOG_FRAME_EVENTS = 500;
 
-export interface GraphStreamOptions {
+export interface GraphStreamOptions extends StreamLimitOptions {
   graphs: GraphRegistry;
-  outbox?: Partial<OutboxLimits>;
-  commands?: { perSecond: number; burst: number };
 }
 
 export async function graphStreamRoute(

@@ -19,7 +19,7 @@ import type { Playground } from '../pipeline/playground.ts';
 import { LiveFrames, StreamConnection } from './live-frames.ts';
 import { toErrorBody } from './errors.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox, type OutboxLimits } from './outbox.ts';
-import { CommandGate, frameText } from './command-gate.ts';
+import { CommandGate, frameText, type StreamLimitOptions } from './command-gate.ts';
 
 /**
  * Above this many unsent bytes on a socket, the connection leaves the shared frames and task events are sampled
@@ -35,12 +35,8 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Close code sent when the playground does not exist (4000-4999 are free for applications). */
 export const CLOSE_NOT_FOUND = 4404;
 
-export interface StreamOptions {
+export interface StreamOptions extends StreamLimitOptions {
   registry: PlaygroundRegistry;
-  /** What one connection may have waiting unsent (outbox.ts). */
-  outbox?: Partial<OutboxLimits>;
-  /** Commands per second and burst, per connection and per visitor (server/limits.ts). */
-  commands?: { perSecond: number; burst: number };
 }
 
 export async function streamRoute(
