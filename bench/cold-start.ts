@@ -26,7 +26,12 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'sources', what: 'tsx server/main.ts', command: path.join(ROOT, 'node_modules/.bin/tsx'), args: ['server/main.ts'] },
+  {
+    name: 'sources',
+    what: 'tsx server/main.ts',
+    command: path.join(ROOT, 'node_modules/.bin/tsx'),
+    args: ['server/main.ts'],
+  },
   { name: 'built', what: 'node dist/server/main.js', command: process.execPath, args: ['dist/server/main.js'] },
   { name: 'npm', what: 'npm start (built)', command: 'npm', args: ['start', '--silent', '--'] },
 ];
@@ -52,17 +57,24 @@ function health(base: string): Promise<number> {
 /** Starts `variant`, times its first 200 on /api/health, then stops it (and everything it started). */
 async function startOnce(variant: Variant, dir: string): Promise<Start> {
   const began = performance.now();
-  const child = spawn(variant.command, [...variant.args, '--port', '0', '--runtime-dir', dir, '--db', path.join(dir, 'runs.db')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: npm and tsx start the server as a child; the group is stopped as one.
-    detached: true,
-  });
+  const child = spawn(
+    variant.command,
+    [...variant.args, '--port', '0', '--runtime-dir', dir, '--db', path.join(dir, 'runs.db')],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: npm and tsx start the server as a child; the group is stopped as one.
+      detached: true,
+    },
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     const base = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${variant.what} printed no URL within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${variant.what} printed no URL within ${START_TIMEOUT_MS} ms:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
@@ -107,8 +119,15 @@ const median = (values: number[]) => {
 };
 
 export async function coldStartCase(rounds: number): Promise<void> {
-  console.log(`\ncold start: spawn -> first 200 on /api/health, ${rounds} rounds (${VARIANTS.map((v) => v.name).join(', ')} in turn)`);
-  console.log(`load average at the start: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} (${os.cpus().length} cores)`);
+  console.log(
+    `\ncold start: spawn -> first 200 on /api/health, ${rounds} rounds (${VARIANTS.map((v) => v.name).join(', ')} in turn)`,
+  );
+  console.log(
+    `load average at the start: ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} (${os.cpus().length} cores)`,
+  );
   const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-cold-'));
@@ -139,9 +158,15 @@ export async function coldStartCase(rounds: number): Promise<void> {
     }
     const sources = times.get('sources')!;
     const built = times.get('built')!;
-    if (sources.length && built.length) console.log(`built / sources: ${(median(built) / median(sources)).toFixed(2)} of the time`);
+    if (sources.length && built.length)
+      console.log(`built / sources: ${(median(built) / median(sources)).toFixed(2)} of the time`);
     if (dropped) console.log(`${dropped} npm start(s) rebuilt first (sources edited meanwhile) and were dropped`);
-    console.log(`load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average at the end: ${os
+        .loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

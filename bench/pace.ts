@@ -28,7 +28,11 @@ const median = (values: number[]) => {
 };
 
 /** The playground's batch at `intervalMs`: achieved tasks/s and the worst event loop lag (ms) during it. */
-async function playgroundRate(runtimeDir: string, intervalMs: number, tasks: number): Promise<{ rate: number; lagMs: number }> {
+async function playgroundRate(
+  runtimeDir: string,
+  intervalMs: number,
+  tasks: number,
+): Promise<{ rate: number; lagMs: number }> {
   const playground = new Playground({
     scenario: SCENARIOS.get('pipeline')!,
     params: { tasks, intervalMs, payloadBytes: 0, syncStart: true, drainMs: 1500 },
@@ -40,7 +44,10 @@ async function playgroundRate(runtimeDir: string, intervalMs: number, tasks: num
     let last = -1;
     let sent = 0;
     const ended = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pace run at ${intervalMs} ms did not end within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`pace run at ${intervalMs} ms did not end within ${RUN_TIMEOUT_MS} ms`)),
+        RUN_TIMEOUT_MS,
+      );
       playground.log.subscribe((event) => {
         if (event.type === 'task:sent') {
           if (first < 0) first = event.t;
@@ -90,8 +97,15 @@ async function sleepAfterEachSend(intervalMs: number, tasks: number): Promise<nu
 }
 
 export async function paceCase(rounds: number, runtimeDir: string): Promise<void> {
-  console.log(`\n== pace: achieved tasks/s at interval 1 ms and 10 ms, ${rounds} rounds (playground, then a sleep after each send)`);
-  console.log(`load average at the start: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')} (${os.cpus().length} cores)`);
+  console.log(
+    `\n== pace: achieved tasks/s at interval 1 ms and 10 ms, ${rounds} rounds (playground, then a sleep after each send)`,
+  );
+  console.log(
+    `load average at the start: ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')} (${os.cpus().length} cores)`,
+  );
   for (const { intervalMs, tasks } of LOADS) {
     const asked = 1000 / intervalMs;
     const playground: number[] = [];
@@ -112,5 +126,10 @@ export async function paceCase(rounds: number, runtimeDir: string): Promise<void
         `(${(((achieved - asked) / asked) * 100).toFixed(1)} % off), a sleep after each send ${median(sleeping).toFixed(0)} tasks/s`,
     );
   }
-  console.log(`load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at the end: ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}`,
+  );
 }

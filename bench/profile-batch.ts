@@ -62,7 +62,9 @@ try {
       if (event.type === 'task:sent' && first < 0) first = event.t;
       else if (event.type === finish) last = event.t;
     });
-    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`, { headers: { cookie: SESSION } });
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playground.id}/stream`, {
+      headers: { cookie: SESSION },
+    });
     let frames = 0;
     const ended = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the run took more than ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
@@ -79,7 +81,8 @@ try {
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'subscribe' }));
     const log = app.playgrounds.get(playground.id).log;
-    const recorded = async () => (store ? ((await call('/api/recording', 'GET')) as { recordedEvents: number }).recordedEvents : 0);
+    const recorded = async () =>
+      store ? ((await call('/api/recording', 'GET')) as { recordedEvents: number }).recordedEvents : 0;
     const recordedBefore = await recorded();
     const seqBefore = log.lastSeq;
     const cpuBefore = process.cpuUsage();
@@ -98,7 +101,10 @@ try {
     console.log(
       `run ${run + 1}: ${TASKS} tasks${SINK ? ' with a sink' : ''}, ${Math.round(TASKS / ((last - first) / 1000))} tasks/s, ` +
         `CPU ${(cpuUs / 1000).toFixed(0)} ms (${(cpuUs / TASKS).toFixed(1)} us a task, user ${(cpu.user / TASKS).toFixed(1)}), ` +
-        `${frames} frames; load ${os.loadavg().map((n) => n.toFixed(1)).join(' ')}`,
+        `${frames} frames; load ${os
+          .loadavg()
+          .map((n) => n.toFixed(1))
+          .join(' ')}`,
     );
   }
 } finally {

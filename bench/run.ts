@@ -1,4 +1,8 @@
 /**
+ * (Over 400 lines: the cases that compare the playground with bare zeromq.js in one process live here together,
+ * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
+ * in their own files: trio.ts, cold-start.ts, pace.ts.)
+ *
  * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
@@ -58,7 +62,10 @@ import { trioCase } from './trio.ts';
  */
 const SESSION = `zpg_session=${randomBytes(32).toString('base64url')}`;
 const fetch = (url: string, init: RequestInit = {}) =>
-  globalThis.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), cookie: SESSION } });
+  globalThis.fetch(url, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string> | undefined), cookie: SESSION },
+  });
 
 const { values } = parseArgs({
   options: {
@@ -176,7 +183,9 @@ async function measureRun(
   tasks: number,
   finish: 'task:received' | 'task:collected',
 ): Promise<InstrumentedResult> {
-  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`, { headers: { cookie: SESSION } });
+  const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`, {
+    headers: { cookie: SESSION },
+  });
   let frames = 0;
   let eventsDelivered = 0;
   let dropped = 0;
@@ -197,7 +206,8 @@ async function measureRun(
       dropped += message.dropped;
       eventsDelivered += message.events.length;
       const { counters } = message;
-      finished = finish === 'task:collected' ? counters.collected : Object.values(counters.received).reduce((a, b) => a + b, 0);
+      finished =
+        finish === 'task:collected' ? counters.collected : Object.values(counters.received).reduce((a, b) => a + b, 0);
       if (message.events.some((event) => event.type === 'run:ended')) resolve();
     });
   });
@@ -255,7 +265,9 @@ function median(values: number[]): number {
 
 async function throughputCase(): Promise<void> {
   // Both servers in one process, rounds alternating bare / not recorded / recorded, so noise hits all three.
-  const sides = (values.record === 'off' ? ['off'] : values.record === 'on' ? ['on'] : ['off', 'on']) as ('off' | 'on')[];
+  const sides = (values.record === 'off' ? ['off'] : values.record === 'on' ? ['on'] : ['off', 'on']) as (
+    'off' | 'on'
+  )[];
   const apps = new Map<'off' | 'on', { app: FastifyInstance; base: string; rates: number[] }>();
   for (const side of sides) {
     const store = side === 'off' ? null : path.join(runtimeDir, 'throughput.db');
@@ -290,11 +302,16 @@ async function throughputCase(): Promise<void> {
   console.log(`\nmedian bare                       ${Math.round(bareMedian)} tasks/s`);
   for (const [side, { rates }] of apps) {
     const label = side === 'on' ? 'instrumented, recorded    ' : 'instrumented, not recorded';
-    console.log(`median ${label} ${Math.round(median(rates))} tasks/s, ratio to bare ${(median(rates) / bareMedian).toFixed(2)} (aim: 0.75 or better)`);
+    console.log(
+      `median ${label} ${Math.round(median(rates))} tasks/s, ratio to bare ${(median(rates) / bareMedian).toFixed(2)} (aim: 0.75 or better)`,
+    );
   }
   const on = apps.get('on');
   const off = apps.get('off');
-  if (on && off) console.log(`ratio recorded/not recorded ${(median(on.rates) / median(off.rates)).toFixed(2)} (what recording every event costs)`);
+  if (on && off)
+    console.log(
+      `ratio recorded/not recorded ${(median(on.rates) / median(off.rates)).toFixed(2)} (what recording every event costs)`,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -402,7 +419,11 @@ async function instrumentedEight(app: FastifyInstance, base: string, tasks: numb
     params: { tasks, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
   });
   const send = (url: string, body: object, method: string) =>
-    fetch(`${base}/api/playgrounds/${playground.id}${url}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${base}/api/playgrounds/${playground.id}${url}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await send('/sink', { enabled: true, transport: 'tcp' }, 'PATCH');
   for (const transport of EIGHT.slice(playground.workers.length)) await send('/workers', { transport }, 'POST');
   return measureRun(app, base, playground.id, tasks, 'task:collected');
@@ -413,7 +434,9 @@ async function sinkEightCase(): Promise<void> {
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'sink8.db');
   const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  console.log(`\n== sink8: 8 workers (7 tcp, 1 ipc) and a sink, ${tasks} tasks x ${ROUNDS} rounds${store ? '' : '; recording off'}`);
+  console.log(
+    `\n== sink8: 8 workers (7 tcp, 1 ipc) and a sink, ${tasks} tasks x ${ROUNDS} rounds${store ? '' : '; recording off'}`,
+  );
   const bareRates: number[] = [];
   const instrumentedRates: number[] = [];
   try {
@@ -465,7 +488,9 @@ async function watchersCase(): Promise<void> {
   const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const thread = new Worker(new URL('./watcher-thread.mjs', import.meta.url));
-  console.log(`\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`);
+  console.log(
+    `\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`,
+  );
   const rates = { one: [] as number[], crowd: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -478,17 +503,30 @@ async function watchersCase(): Promise<void> {
         });
         let classStats = '';
         if (side === 'crowd') {
-          const links = (await (await fetch(`${base}/api/playgrounds/${playground.id}/links`)).json()) as { watchToken: string };
-          await askThread(thread, { connect: { base, playground: playground.id, token: links.watchToken, count: crowd - 1 } }, 'ready');
+          const links = (await (await fetch(`${base}/api/playgrounds/${playground.id}/links`)).json()) as {
+            watchToken: string;
+          };
+          await askThread(
+            thread,
+            { connect: { base, playground: playground.id, token: links.watchToken, count: crowd - 1 } },
+            'ready',
+          );
         }
         const result = await measureRun(app, base, playground.id, TASKS, 'task:received');
         if (side === 'crowd') {
-          const stats = await askThread<{ frames: number; bytes: number; closedEarly: number }>(thread, { close: true }, 'stats');
-          if (stats.closedEarly > 0) throw new Error(`${stats.closedEarly} watchers were closed by the server during the run`);
+          const stats = await askThread<{ frames: number; bytes: number; closedEarly: number }>(
+            thread,
+            { close: true },
+            'stats',
+          );
+          if (stats.closedEarly > 0)
+            throw new Error(`${stats.closedEarly} watchers were closed by the server during the run`);
           classStats = `; the other ${crowd - 1} read ${stats.frames} frames, ${(stats.bytes / 1048576).toFixed(1)} MiB`;
         }
         rates[side].push(result.rate);
-        parts.push(`${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats})`);
+        parts.push(
+          `${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats})`,
+        );
       }
       console.log(`round ${round + 1}: ${parts.join(' | ')}`);
     }
@@ -594,9 +632,15 @@ async function recordCase(): Promise<void> {
     store.close();
   }
   console.log(`median recorder off       ${Math.round(median(off))} tasks/s`);
-  console.log(`median recorder on        ${Math.round(median(on))} tasks/s, ${Math.round(median(stored))} events/s stored (writer thread)`);
-  console.log(`median recorder on inline ${Math.round(median(onInline))} tasks/s, ${Math.round(median(storedInline))} events/s stored (main thread)`);
-  console.log(`ratio on/off ${(median(on) / median(off)).toFixed(2)} (inline ${(median(onInline) / median(off)).toFixed(2)})`);
+  console.log(
+    `median recorder on        ${Math.round(median(on))} tasks/s, ${Math.round(median(stored))} events/s stored (writer thread)`,
+  );
+  console.log(
+    `median recorder on inline ${Math.round(median(onInline))} tasks/s, ${Math.round(median(storedInline))} events/s stored (main thread)`,
+  );
+  console.log(
+    `ratio on/off ${(median(on) / median(off)).toFixed(2)} (inline ${(median(onInline) / median(off)).toFixed(2)})`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -670,20 +714,27 @@ async function seekCase(): Promise<void> {
     recorder.close();
     const buildMs = performance.now() - buildStart;
     const run = store.getRun(runId);
-    if (run.eventCount !== SEEK_EVENTS || run.status !== 'ended') throw new Error(`built ${run.eventCount} events, status ${run.status}`);
+    if (run.eventCount !== SEEK_EVENTS || run.status !== 'ended')
+      throw new Error(`built ${run.eventCount} events, status ${run.status}`);
     // A few small runs around it, as a history would have.
     for (let i = 0; i < 50; i++) {
       const small = new RunLog();
       const r = new Recorder(store, { id: 'pg-bench', scenario: { id: 'tutorial', title: 'Bench' }, log: small });
-      for (const event of syntheticEvents(`run-5eek1${String(i).padStart(3, '0')}`, { count: 100 })) small.append(event);
+      for (const event of syntheticEvents(`run-5eek1${String(i).padStart(3, '0')}`, { count: 100 }))
+        small.append(event);
       r.close();
     }
-    const sizeMb = (fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0)) / 1048576;
-    console.log(`built in ${(buildMs / 1000).toFixed(1)} s (${Math.round(SEEK_EVENTS / (buildMs / 1000))} events/s stored); file ${sizeMb.toFixed(0)} MB`);
+    const sizeMb =
+      (fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0)) / 1048576;
+    console.log(
+      `built in ${(buildMs / 1000).toFixed(1)} s (${Math.round(SEEK_EVENTS / (buildMs / 1000))} events/s stored); file ${sizeMb.toFixed(0)} MB`,
+    );
 
     const random = mulberry32(42);
     const duration = run.durationMs;
-    console.log(`window of 1000 by seq   : ${timed(SEEKS, () => store.eventWindow(runId, { fromSeq: 1 + Math.floor(random() * SEEK_EVENTS), limit: 1000 }))}`);
+    console.log(
+      `window of 1000 by seq   : ${timed(SEEKS, () => store.eventWindow(runId, { fromSeq: 1 + Math.floor(random() * SEEK_EVENTS), limit: 1000 }))}`,
+    );
     console.log(
       `window of 500 ms by t   : ${timed(SEEKS, () => {
         const fromT = random() * duration;
@@ -709,7 +760,8 @@ async function seekCase(): Promise<void> {
     for (const text of exportJson(store, runId).chunks) {
       bytes += Buffer.byteLength(text);
       parts.push(text); // kept only to time the import below; the route streams them out instead
-      if (++chunks % 50 === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - parts.reduce((n, p) => n + p.length, 0));
+      if (++chunks % 50 === 0)
+        heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - parts.reduce((n, p) => n + p.length, 0));
     }
     console.log(
       `export.json (streamed)  : ${((performance.now() - exportStart) / 1000).toFixed(1)} s, ${(bytes / 1048576).toFixed(0)} MB in ${chunks} chunks, ` +
@@ -726,7 +778,9 @@ async function seekCase(): Promise<void> {
           `one transaction), ${importing.result.eventCount} events; event loop lag at most ${importing.lagMs.toFixed(0)} ms`,
       );
       const deleting = await withLag(() => channel.deleteRun(importing.result.id));
-      console.log(`delete that run         : ${(deleting.ms / 1000).toFixed(1)} s in the writer thread; event loop lag at most ${deleting.lagMs.toFixed(0)} ms`);
+      console.log(
+        `delete that run         : ${(deleting.ms / 1000).toFixed(1)} s in the writer thread; event loop lag at most ${deleting.lagMs.toFixed(0)} ms`,
+      );
     } finally {
       await channel.close();
     }
@@ -737,7 +791,9 @@ async function seekCase(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = values.case === 'all' ? null : values.case;
-  console.log(`bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`);
+  console.log(
+    `bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`,
+  );
   try {
     if (!only || only === 'throughput') await throughputCase();
     if (!only || only === 'trio') await pythonTrioCase();

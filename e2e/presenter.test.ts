@@ -30,66 +30,70 @@ describe('presenter mode (issue 9)', () => {
     await harness?.close();
   });
 
-  it('a watcher follows the teacher into a recorded run, to the same moment, and back to the live view', { timeout: 120_000 }, async () => {
-    // The teacher: the tutorial at the burst preset, one run recorded.
-    const teacher = await harness.newPage();
-    await teacher.goto(harness.baseUrl);
-    await waitConnected(teacher);
-    await teacher.locator('[data-testid="role"][data-role="owner"]').waitFor({ timeout: 10_000 });
-    await teacher.getByTestId('preset-0').click();
-    await teacher.getByTestId('run').click();
-    await waitRunEnded(teacher);
-    const runId = (await teacher.getByTestId('run-id').textContent())?.trim() ?? '';
-    expect(runId).not.toBe('');
+  it(
+    'a watcher follows the teacher into a recorded run, to the same moment, and back to the live view',
+    { timeout: 120_000 },
+    async () => {
+      // The teacher: the tutorial at the burst preset, one run recorded.
+      const teacher = await harness.newPage();
+      await teacher.goto(harness.baseUrl);
+      await waitConnected(teacher);
+      await teacher.locator('[data-testid="role"][data-role="owner"]').waitFor({ timeout: 10_000 });
+      await teacher.getByTestId('preset-0').click();
+      await teacher.getByTestId('run').click();
+      await waitRunEnded(teacher);
+      const runId = (await teacher.getByTestId('run-id').textContent())?.trim() ?? '';
+      expect(runId).not.toBe('');
 
-    // The pupil, another profile (another visitor), opens the watch link: no toggle, nobody presenting yet.
-    await teacher.getByTestId('copy-watch-link').click();
-    const watchLink = await teacher.getByTestId('watch-link').inputValue();
-    const pupilProfile = await harness.newVisitor();
-    const pupil = pupilProfile.pages()[0] ?? (await pupilProfile.newPage());
-    pupil.on('pageerror', (error) => harness.pageErrors.push(error.message));
-    await pupil.goto(watchLink);
-    await waitConnected(pupil);
-    await pupil.locator('[data-testid="role"][data-role="watcher"]').waitFor({ timeout: 10_000 });
-    expect(await pupil.getByTestId('present-toggle').count()).toBe(0);
-    expect(await pupil.getByTestId('presenter-following').count()).toBe(0);
+      // The pupil, another profile (another visitor), opens the watch link: no toggle, nobody presenting yet.
+      await teacher.getByTestId('copy-watch-link').click();
+      const watchLink = await teacher.getByTestId('watch-link').inputValue();
+      const pupilProfile = await harness.newVisitor();
+      const pupil = pupilProfile.pages()[0] ?? (await pupilProfile.newPage());
+      pupil.on('pageerror', (error) => harness.pageErrors.push(error.message));
+      await pupil.goto(watchLink);
+      await waitConnected(pupil);
+      await pupil.locator('[data-testid="role"][data-role="watcher"]').waitFor({ timeout: 10_000 });
+      expect(await pupil.getByTestId('present-toggle').count()).toBe(0);
+      expect(await pupil.getByTestId('presenter-following').count()).toBe(0);
 
-    // The teacher presents: the pupil's page says it follows.
-    await teacher.getByTestId('present-toggle').click();
-    expect(await teacher.getByTestId('present-toggle').getAttribute('aria-pressed')).toBe('true');
-    await pupil.getByTestId('presenter-following').waitFor({ timeout: 10_000 });
+      // The teacher presents: the pupil's page says it follows.
+      await teacher.getByTestId('present-toggle').click();
+      expect(await teacher.getByTestId('present-toggle').getAttribute('aria-pressed')).toBe('true');
+      await pupil.getByTestId('presenter-following').waitFor({ timeout: 10_000 });
 
-    // The teacher opens the run from the history and moves the playhead to its end (End on the timeline).
-    const row = teacher.locator(`[data-testid="history-row"][data-run="${runId}"][data-status="ended"]`);
-    await row.waitFor({ timeout: 15_000 });
-    await row.getByTestId('open-run').click();
-    const scrubber = teacher.getByTestId('replay-scrubber');
-    await scrubber.waitFor({ timeout: 10_000 });
-    await teacher.waitForFunction(() => document.querySelector('[data-testid="replay-loading"]') === null, null, {
-      timeout: 10_000,
-    });
-    await scrubber.focus();
-    await scrubber.press('End');
-    await expect.poll(async () => (await replayShown(teacher)).time, { timeout: 10_000 }).toBeGreaterThan(0);
-    const atTeacher = await replayShown(teacher);
-    expect(atTeacher.run).toBe(runId);
-    expect(atTeacher.counts.length).toBeGreaterThan(0);
-    expect(atTeacher.counts.some((count) => Number(count) > 0)).toBe(true);
+      // The teacher opens the run from the history and moves the playhead to its end (End on the timeline).
+      const row = teacher.locator(`[data-testid="history-row"][data-run="${runId}"][data-status="ended"]`);
+      await row.waitFor({ timeout: 15_000 });
+      await row.getByTestId('open-run').click();
+      const scrubber = teacher.getByTestId('replay-scrubber');
+      await scrubber.waitFor({ timeout: 10_000 });
+      await teacher.waitForFunction(() => document.querySelector('[data-testid="replay-loading"]') === null, null, {
+        timeout: 10_000,
+      });
+      await scrubber.focus();
+      await scrubber.press('End');
+      await expect.poll(async () => (await replayShown(teacher)).time, { timeout: 10_000 }).toBeGreaterThan(0);
+      const atTeacher = await replayShown(teacher);
+      expect(atTeacher.run).toBe(runId);
+      expect(atTeacher.counts.length).toBeGreaterThan(0);
+      expect(atTeacher.counts.some((count) => Number(count) > 0)).toBe(true);
 
-    // The pupil shows the same run at the same playhead, with the same counts on its diagram.
-    await expect.poll(() => replayShown(pupil), { timeout: 15_000 }).toEqual(atTeacher);
-    await harness.screenshot(pupil, 'e2e-presenter-watcher');
+      // The pupil shows the same run at the same playhead, with the same counts on its diagram.
+      await expect.poll(() => replayShown(pupil), { timeout: 15_000 }).toEqual(atTeacher);
+      await harness.screenshot(pupil, 'e2e-presenter-watcher');
 
-    // The teacher closes the replay: the pupil is back on the live view, still following.
-    await teacher.getByTestId('replay-close').click();
-    await pupil.getByTestId('replay').waitFor({ state: 'detached', timeout: 15_000 });
-    await pupil.getByTestId('run-id').waitFor({ timeout: 10_000 });
-    expect((await pupil.getByTestId('run-id').textContent())?.trim()).toBe(runId);
-    expect(await pupil.getByTestId('presenter-following').count()).toBe(1);
+      // The teacher closes the replay: the pupil is back on the live view, still following.
+      await teacher.getByTestId('replay-close').click();
+      await pupil.getByTestId('replay').waitFor({ state: 'detached', timeout: 15_000 });
+      await pupil.getByTestId('run-id').waitFor({ timeout: 10_000 });
+      expect((await pupil.getByTestId('run-id').textContent())?.trim()).toBe(runId);
+      expect(await pupil.getByTestId('presenter-following').count()).toBe(1);
 
-    // The teacher stops presenting: the note goes.
-    await teacher.getByTestId('present-toggle').click();
-    await pupil.getByTestId('presenter-following').waitFor({ state: 'detached', timeout: 10_000 });
-    expect(harness.pageErrors).toEqual([]);
-  });
+      // The teacher stops presenting: the note goes.
+      await teacher.getByTestId('present-toggle').click();
+      await pupil.getByTestId('presenter-following').waitFor({ state: 'detached', timeout: 10_000 });
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });

@@ -19,12 +19,32 @@ function events(count: number): PlaygroundEvent[] {
 describe('EventBatcher', () => {
   it('[E3] sends one frame per interval, samples task events past the cap, never drops the others, counters exact', () => {
     const frames: ServerMessage[] = [];
-    const batcher = new EventBatcher({ send: (text) => frames.push(JSON.parse(text)), counters, intervalMs: 1_000_000, maxTaskEventsPerFrame: 10 });
+    const batcher = new EventBatcher({
+      send: (text) => frames.push(JSON.parse(text)),
+      counters,
+      intervalMs: 1_000_000,
+      maxTaskEventsPerFrame: 10,
+    });
     for (const event of events(50)) batcher.push(event);
     batcher.push({ type: 'task:lost', seq: 101, run: 'run-1', t: 60, task: 3, worker: null });
-    batcher.push({ type: 'run:ended', seq: 102, run: 'run-1', t: 61, reason: 'completed', summary: {
-      sent: 50, received: { w: 50 }, done: {}, collected: 0, unattributed: 0, lost: 1, lostBy: { unknown: 1 }, externalPeersMax: 0, durationMs: 61,
-    } });
+    batcher.push({
+      type: 'run:ended',
+      seq: 102,
+      run: 'run-1',
+      t: 61,
+      reason: 'completed',
+      summary: {
+        sent: 50,
+        received: { w: 50 },
+        done: {},
+        collected: 0,
+        unattributed: 0,
+        lost: 1,
+        lostBy: { unknown: 1 },
+        externalPeersMax: 0,
+        durationMs: 61,
+      },
+    });
     expect(frames).toHaveLength(0);
     batcher.flush();
     expect(frames).toHaveLength(1);
@@ -40,7 +60,12 @@ describe('EventBatcher', () => {
   it('holds frames while paused (a backlog goes first), and drops task events when the socket is congested', () => {
     const frames: ServerMessage[] = [];
     let congested = false;
-    const batcher = new EventBatcher({ send: (text) => frames.push(JSON.parse(text)), counters, intervalMs: 1_000_000, isCongested: () => congested });
+    const batcher = new EventBatcher({
+      send: (text) => frames.push(JSON.parse(text)),
+      counters,
+      intervalMs: 1_000_000,
+      isCongested: () => congested,
+    });
     batcher.pause();
     for (const event of events(5)) batcher.push(event);
     batcher.flush();

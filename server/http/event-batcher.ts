@@ -10,7 +10,12 @@ export const FRAME_INTERVAL_MS = 33;
 export const MAX_TASK_EVENTS_PER_FRAME = 400;
 
 /** The per-task events that may be sampled out at high rates; everything else (task:lost included) always goes. */
-export const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['task:sent', 'task:received', 'task:done', 'task:collected']);
+export const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set([
+  'task:sent',
+  'task:received',
+  'task:done',
+  'task:collected',
+]);
 
 /** The frame a batcher sends, before it is encoded. */
 export interface EventsFrame<C = Counters> {

@@ -4,7 +4,13 @@
  * between the two paths neither loses nor repeats an event ([E3] still holds for each connection).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NOT_PRESENTING, type PlaygroundEvent, type PlaygroundInfo, type PresenterState, type ServerMessage } from '../../shared/protocol/index.ts';
+import {
+  NOT_PRESENTING,
+  type PlaygroundEvent,
+  type PlaygroundInfo,
+  type PresenterState,
+  type ServerMessage,
+} from '../../shared/protocol/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import { LiveFrames, StreamConnection, type FrameOutbox, type LiveSource } from './live-frames.ts';
 
@@ -36,7 +42,11 @@ class FakeOutbox implements FrameOutbox {
   }
 }
 
-function fakeSource(): LiveSource & { log: RunLog; changeInfo(info: PlaygroundInfo): void; present(state: PresenterState): void } {
+function fakeSource(): LiveSource & {
+  log: RunLog;
+  changeInfo(info: PlaygroundInfo): void;
+  present(state: PresenterState): void;
+} {
   const log = new RunLog();
   const listeners = new Set<(info: PlaygroundInfo) => void>();
   const presenterListeners = new Set<(state: PresenterState) => void>();
@@ -200,7 +210,11 @@ describe('LiveFrames', () => {
     caughtUp.connection.subscribe(0);
     const idle = connect(hub, source);
     expect(JSON.parse(hub.presenterBytes().toString())).toEqual({ type: 'presenter', presenter: NOT_PRESENTING });
-    const state: PresenterState = { presenting: true, lesson: null, replay: { run: 'run-1', t: 250, playing: false, speed: 1 } };
+    const state: PresenterState = {
+      presenting: true,
+      lesson: null,
+      replay: { run: 'run-1', t: 250, playing: false, speed: 1 },
+    };
     source.present(state);
     const [fromCaughtUp] = caughtUp.outbox.frames.slice(-1);
     const [fromIdle] = idle.outbox.frames.slice(-1);

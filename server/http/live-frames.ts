@@ -17,7 +17,13 @@
  *   it with its task events left out, and its own batcher takes the log from that moment.
  * Outbox's rules stay: a reader past its budget is dropped, not fed (outbox.ts).
  */
-import type { Counters, PlaygroundEvent, PlaygroundInfo, PresenterState, ServerMessage } from '../../shared/protocol/index.ts';
+import type {
+  Counters,
+  PlaygroundEvent,
+  PlaygroundInfo,
+  PresenterState,
+  ServerMessage,
+} from '../../shared/protocol/index.ts';
 import { EventBatcher, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
 
 /** What the hub and the connections need of a playground. */

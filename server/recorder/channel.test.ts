@@ -69,7 +69,13 @@ describe('ThreadChannel', () => {
     await recorder.close(); // resolves once the thread has written the playground's last batch
 
     const stored = store.getRun(run.id);
-    expect(stored).toMatchObject({ status: 'ended', reason: 'completed', summary: ended.summary, eventCount: logged.length, lostEvents: 0 });
+    expect(stored).toMatchObject({
+      status: 'ended',
+      reason: 'completed',
+      summary: ended.summary,
+      eventCount: logged.length,
+      lostEvents: 0,
+    });
     expect(storedEvents(run.id)).toEqual(JSON.parse(JSON.stringify(logged)));
     expect(mainThreadWrites).not.toHaveBeenCalled();
     expect(channel.stats).toMatchObject({ recordedEvents: logged.length, writeErrors: 0, droppedEvents: 0 });
@@ -127,8 +133,13 @@ describe('ThreadChannel', () => {
     const copy = await channel.importRun(text);
     expect(copy).toMatchObject({ source: 'imported', eventCount: 20, status: 'ended' });
     expect(store.getRun(copy.id).eventCount).toBe(20); // visible to the main thread's connection at once
-    await expect(channel.importRun(text.slice(0, 100))).rejects.toMatchObject({ code: 'PG_ERR_IMPORT', message: expect.stringMatching(/not valid JSON/) });
-    await expect(channel.importRun(JSON.stringify({ ...JSON.parse(text), version: 9 }))).rejects.toThrow(/format version 9/);
+    await expect(channel.importRun(text.slice(0, 100))).rejects.toMatchObject({
+      code: 'PG_ERR_IMPORT',
+      message: expect.stringMatching(/not valid JSON/),
+    });
+    await expect(channel.importRun(JSON.stringify({ ...JSON.parse(text), version: 9 }))).rejects.toThrow(
+      /format version 9/,
+    );
 
     await channel.deleteRun(copy.id);
     expect(() => store.getRun(copy.id)).toThrow(/No recorded run/);
@@ -167,5 +178,4 @@ describe('Recorder with a writer that is behind', () => {
     expect(written).toEqual([301]);
     await recorder.close();
   });
-
 });

@@ -41,7 +41,12 @@ export interface WriteChannel {
   /** Events handed over but not written yet. */
   readonly inFlight: number;
   /** Hands over a batch (already out of the recorder's buffer). Never throws. */
-  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void;
+  write(
+    playground: PlaygroundRef,
+    events: PlaygroundEvent[],
+    wallClock: [number, number][],
+    overflow: [string, number][],
+  ): void;
   /** Resolves once everything handed over so far has been written (or failed). */
   flushed(): Promise<void>;
   /** After the playground's last batch: marks its runs that never ended incomplete. */
@@ -122,8 +127,15 @@ export class InlineChannel extends ReportingChannel implements WriteChannel {
     }
   }
 
-  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void {
-    this.#report(this.#writer.write({ playground, entries: events.map((event) => ({ event, json: null })), wallClock, overflow }));
+  write(
+    playground: PlaygroundRef,
+    events: PlaygroundEvent[],
+    wallClock: [number, number][],
+    overflow: [string, number][],
+  ): void {
+    this.#report(
+      this.#writer.write({ playground, entries: events.map((event) => ({ event, json: null })), wallClock, overflow }),
+    );
   }
 
   flushed(): Promise<void> {
@@ -185,7 +197,10 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   /** Events per message not yet acknowledged. */
   readonly #pending = new Map<number, number>();
   /** Imports and deletes waiting for the thread. */
-  readonly #calls = new Map<number, { resolve: (result: RecordedRunDetail | null) => void; reject: (error: Error) => void }>();
+  readonly #calls = new Map<
+    number,
+    { resolve: (result: RecordedRunDetail | null) => void; reject: (error: Error) => void }
+  >();
   #inFlight = 0;
   #waiters: { id: number; resolve: () => void }[] = [];
   #fallback: InlineChannel | null = null;
@@ -196,7 +211,8 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   /** `store` is the main thread's connection: the writer thread opens its own on store.location. */
   constructor(store: RunStore, options: ChannelOptions = {}) {
     super(options);
-    if (store.location === MEMORY) throw new Error('A ":memory:" store cannot be written from another thread; use InlineChannel.');
+    if (store.location === MEMORY)
+      throw new Error('A ":memory:" store cannot be written from another thread; use InlineChannel.');
     this.#fallbackStore = store;
     this.#options = { ...options, stats: this.stats };
     const worker = new Worker(WRITER_THREAD_ENTRY, {
@@ -221,13 +237,21 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     return this.#inFlight;
   }
 
-  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][], overflow: [string, number][]): void {
+  write(
+    playground: PlaygroundRef,
+    events: PlaygroundEvent[],
+    wallClock: [number, number][],
+    overflow: [string, number][],
+  ): void {
     if (!this.#worker) return this.#inline().write(playground, events, wallClock, overflow);
     const packed = packEvents(events);
     const id = this.#nextId++;
     this.#pending.set(id, events.length);
     this.#inFlight += events.length;
-    this.#worker.postMessage({ type: 'batch', id, playground, events: packed, wallClock, overflow } satisfies ToWriter, transferList(packed));
+    this.#worker.postMessage(
+      { type: 'batch', id, playground, events: packed, wallClock, overflow } satisfies ToWriter,
+      transferList(packed),
+    );
   }
 
   flushed(): Promise<void> {
@@ -240,7 +264,8 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     // Bytes are moved to the thread, not copied: a 100 MB file must not stall the event loop on the way.
     let transfer: ArrayBuffer[] = [];
     if (input instanceof Uint8Array) {
-      const owned = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+      const owned =
+        input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
       const bytes = owned ? input : input.slice();
       input = bytes;
       transfer = [bytes.buffer as ArrayBuffer];
@@ -253,7 +278,10 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     await this.#call({ type: 'delete', id: this.#nextId++, run: id });
   }
 
-  #call(message: Extract<ToWriter, { type: 'import' | 'delete' }>, transfer: ArrayBuffer[] = []): Promise<RecordedRunDetail | null> {
+  #call(
+    message: Extract<ToWriter, { type: 'import' | 'delete' }>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<RecordedRunDetail | null> {
     return new Promise((resolve, reject) => {
       this.#calls.set(message.id, { resolve, reject });
       this.#worker!.postMessage(message satisfies ToWriter, transfer);
@@ -299,7 +327,12 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
       if (!call) return;
       const { failure } = message;
       if (!failure) call.resolve(message.result);
-      else call.reject(failure.code && failure.text ? new CodedError(failure.code, failure.text, { message: failure.message }) : new Error(failure.message));
+      else
+        call.reject(
+          failure.code && failure.text
+            ? new CodedError(failure.code, failure.text, { message: failure.message })
+            : new Error(failure.message),
+        );
       return;
     }
     this.apply(message.report);

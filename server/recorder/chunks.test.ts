@@ -11,7 +11,12 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import { RUN_EXPORT_FORMAT, RUN_EXPORT_VERSION, type PlaygroundEvent, type RunExport } from '../../shared/protocol/index.ts';
+import {
+  RUN_EXPORT_FORMAT,
+  RUN_EXPORT_VERSION,
+  type PlaygroundEvent,
+  type RunExport,
+} from '../../shared/protocol/index.ts';
 import { Playground } from '../pipeline/playground.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
@@ -53,11 +58,17 @@ function layout(id: string): { taskRows: number; otherRows: number; chunks: numb
   const db = new Database(path.join(dir, 'runs.db'), { readonly: true });
   try {
     const pk = (db.prepare('SELECT pk FROM runs WHERE id = ?').get(id) as { pk: number }).pk;
-    const rows = db.prepare("SELECT sum(type LIKE 'task:%') AS tasks, sum(type NOT LIKE 'task:%') AS others FROM events WHERE run = ?").get(pk) as {
+    const rows = db
+      .prepare(
+        "SELECT sum(type LIKE 'task:%') AS tasks, sum(type NOT LIKE 'task:%') AS others FROM events WHERE run = ?",
+      )
+      .get(pk) as {
       tasks: number | null;
       others: number | null;
     };
-    const chunks = db.prepare('SELECT count(*) AS n, coalesce(sum(count), 0) AS events FROM task_chunks WHERE run = ?').get(pk) as { n: number; events: number };
+    const chunks = db
+      .prepare('SELECT count(*) AS n, coalesce(sum(count), 0) AS events FROM task_chunks WHERE run = ?')
+      .get(pk) as { n: number; events: number };
     return { taskRows: rows.tasks ?? 0, otherRows: rows.others ?? 0, chunks: chunks.n, chunkedEvents: chunks.events };
   } finally {
     db.close();
@@ -72,16 +83,37 @@ function expectSameAnswers(recorded: string, imported: string, events: Playgroun
   const firstSeq = events[0]!.seq;
   const lastSeq = events.at(-1)!.seq;
   const times = [...new Set(events.map((e) => e.t))];
-  const probesT = [-1, 0, ...times.filter((_, i) => i % 37 === 0), ...times.slice(-3), times.at(-1)! + 1].flatMap((t) => [t, t + 0.0005]);
-  const probesSeq = [0, firstSeq, firstSeq + 1, ...events.filter((_, i) => i % 41 === 0).map((e) => e.seq), lastSeq, lastSeq + 5];
-  const same = (what: string, a: { json: string[]; nextSeq: number | null }, b: { json: string[]; nextSeq: number | null }) => {
+  const probesT = [-1, 0, ...times.filter((_, i) => i % 37 === 0), ...times.slice(-3), times.at(-1)! + 1].flatMap(
+    (t) => [t, t + 0.0005],
+  );
+  const probesSeq = [
+    0,
+    firstSeq,
+    firstSeq + 1,
+    ...events.filter((_, i) => i % 41 === 0).map((e) => e.seq),
+    lastSeq,
+    lastSeq + 5,
+  ];
+  const same = (
+    what: string,
+    a: { json: string[]; nextSeq: number | null },
+    b: { json: string[]; nextSeq: number | null },
+  ) => {
     expect(withoutRun(a.json), what).toEqual(withoutRun(b.json));
     expect(a.nextSeq, what).toBe(b.nextSeq);
   };
   for (const fromSeq of probesSeq) {
     for (const limit of [1, 7, 500]) {
-      same(`seq ${fromSeq}+${limit}`, store.eventWindow(recorded, { fromSeq, limit }), store.eventWindow(imported, { fromSeq, limit }));
-      same(`seq ${fromSeq}..${fromSeq + 3}`, store.eventWindow(recorded, { fromSeq, toSeq: fromSeq + 3, limit }), store.eventWindow(imported, { fromSeq, toSeq: fromSeq + 3, limit }));
+      same(
+        `seq ${fromSeq}+${limit}`,
+        store.eventWindow(recorded, { fromSeq, limit }),
+        store.eventWindow(imported, { fromSeq, limit }),
+      );
+      same(
+        `seq ${fromSeq}..${fromSeq + 3}`,
+        store.eventWindow(recorded, { fromSeq, toSeq: fromSeq + 3, limit }),
+        store.eventWindow(imported, { fromSeq, toSeq: fromSeq + 3, limit }),
+      );
     }
     const topology = { fromSeq, limit: 5, kind: 'topology' as const };
     same(`topology ${fromSeq}`, store.eventWindow(recorded, topology), store.eventWindow(imported, topology));
@@ -98,17 +130,24 @@ function expectSameAnswers(recorded: string, imported: string, events: Playgroun
   // The export's pages and the CSV's task rows.
   const pk = (id: string) => store.exportable(id).pk;
   for (const after of [0, firstSeq + 2, ...probesSeq.slice(3, 8)]) {
-    expect(withoutRun(store.eventsAfter(pk(recorded), after, lastSeq, 64).map((r) => r.json)), `after ${after}`).toEqual(
-      withoutRun(store.eventsAfter(pk(imported), after, lastSeq, 64).map((r) => r.json)),
+    expect(
+      withoutRun(store.eventsAfter(pk(recorded), after, lastSeq, 64).map((r) => r.json)),
+      `after ${after}`,
+    ).toEqual(withoutRun(store.eventsAfter(pk(imported), after, lastSeq, 64).map((r) => r.json)));
+    expect(store.tasksAfter(pk(recorded), after, lastSeq, 64), `tasks after ${after}`).toEqual(
+      store.tasksAfter(pk(imported), after, lastSeq, 64),
     );
-    expect(store.tasksAfter(pk(recorded), after, lastSeq, 64), `tasks after ${after}`).toEqual(store.tasksAfter(pk(imported), after, lastSeq, 64));
   }
 }
 
 describe('chunked task events', () => {
   it('answer every read of a real run exactly as rows of the same events do', { timeout: 30_000 }, async () => {
     const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
-    const playground = new Playground({ scenario, params: { tasks: 600, intervalMs: 1, syncStart: true, drainMs: 1000 }, policy });
+    const playground = new Playground({
+      scenario,
+      params: { tasks: 600, intervalMs: 1, syncStart: true, drainMs: 1000 },
+      policy,
+    });
     try {
       playground.updateSink({ enabled: true, transport: 'ipc' });
       playground.addWorker({ transport: 'tcp' });
@@ -123,7 +162,24 @@ describe('chunked task events', () => {
       await recorder.close();
       const mine = events.filter((e) => e.run === run.id);
       expect(new Set(mine.map((e) => e.type))).toEqual(
-        new Set(['run:started', 'endpoint:bound', 'sink:bound', 'socket:event', 'worker:connecting', 'worker:updated', 'peers:changed', 'ventilator:state', 'task:sent', 'task:received', 'task:done', 'task:collected', 'worker:stopped', 'run:ended'].filter((type) => mine.some((e) => e.type === type))),
+        new Set(
+          [
+            'run:started',
+            'endpoint:bound',
+            'sink:bound',
+            'socket:event',
+            'worker:connecting',
+            'worker:updated',
+            'peers:changed',
+            'ventilator:state',
+            'task:sent',
+            'task:received',
+            'task:done',
+            'task:collected',
+            'worker:stopped',
+            'run:ended',
+          ].filter((type) => mine.some((e) => e.type === type)),
+        ),
       );
       expect(mine.filter((e) => e.type === 'task:collected')).toHaveLength(600);
 
@@ -170,11 +226,15 @@ describe('chunked task events', () => {
     const check = new Database(file, { readonly: true });
     try {
       expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-      expect(check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('task_chunks', 'events_topology')").get()).toEqual({ n: 2 });
+      expect(
+        check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name IN ('task_chunks', 'events_topology')").get(),
+      ).toEqual({ n: 2 });
     } finally {
       check.close();
     }
-    expect(store.eventWindow(imported, { limit: 100 }).json.map((json) => (JSON.parse(json) as PlaygroundEvent).seq)).toEqual(old.map((e) => e.seq));
+    expect(
+      store.eventWindow(imported, { limit: 100 }).json.map((json) => (JSON.parse(json) as PlaygroundEvent).seq),
+    ).toEqual(old.map((e) => e.seq));
     expect(store.countersAt(imported, 1e9).sent).toBe(24);
     recordSynthetic('run-0e3a11e5', 30);
     expect(layout('run-0e3a11e5')).toMatchObject({ taskRows: 0, chunkedEvents: 28 });

@@ -29,7 +29,11 @@ afterEach(() => {
 async function startServer(args: string[], env: Record<string, string> = {}) {
   const saved = Object.entries(env).map(([key]) => [key, process.env[key]] as const);
   Object.assign(process.env, env); // the child inherits process.env
-  const server = run(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir, ...args], 30_000);
+  const server = run(
+    process.execPath,
+    ['--import', 'tsx', 'server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir, ...args],
+    30_000,
+  );
   for (const [key, value] of saved) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
@@ -44,12 +48,16 @@ async function startServer(args: string[], env: Record<string, string> = {}) {
 const visit = visitorFetch();
 
 async function startSlowRun(base: string): Promise<string> {
-  const playground = (await (await visit(`${base}/api/playgrounds`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scenario: 'tutorial', params: { intervalMs: 2000 } }),
-  })).json()) as PlaygroundInfo;
-  const { run: id } = (await (await visit(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })).json()) as { run: string };
+  const playground = (await (
+    await visit(`${base}/api/playgrounds`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ scenario: 'tutorial', params: { intervalMs: 2000 } }),
+    })
+  ).json()) as PlaygroundInfo;
+  const { run: id } = (await (
+    await visit(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })
+  ).json()) as { run: string };
   // The writer thread takes a moment to start (longer on a busy machine); its first batches wait for it.
   let page: RunPage | null = null;
   for (let attempt = 0; attempt < 300; attempt++) {
@@ -96,7 +104,9 @@ it('[R2] keeps a run interrupted by SIGKILL, marked incomplete with its events, 
   expect(stored).toMatchObject({ status: 'incomplete', reason: null, endedAt: null });
   expect(stored.eventCount).toBeGreaterThanOrEqual(8);
   expect(stored.summary!.sent).toBeGreaterThanOrEqual(1);
-  const window = (await (await visit(`${second.base}/api/runs/${id}/events?limit=5000`)).json()) as { events: { type: string }[] };
+  const window = (await (await visit(`${second.base}/api/runs/${id}/events?limit=5000`)).json()) as {
+    events: { type: string }[];
+  };
   expect(window.events).toHaveLength(stored.eventCount);
   expect(window.events[0]!.type).toBe('run:started');
   second.server.child.kill('SIGTERM');

@@ -40,10 +40,17 @@ function damagedDatabase(): string {
 
 it('refuses to start on a damaged database, naming the file and what to do', async () => {
   const file = damagedDatabase();
-  const server = run('node_modules/.bin/tsx', ['server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir, '--db', file], 30_000);
+  const server = run(
+    'node_modules/.bin/tsx',
+    ['server/main.ts', '--port', '0', '--runtime-dir', policy.runtimeDir, '--db', file],
+    30_000,
+  );
   const deadline = Date.now() + 30_000;
   let exited = false;
-  void server.exited.then(() => (exited = true), () => (exited = true));
+  void server.exited.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
   while (!exited) {
     if (/http:\/\/127\.0\.0\.1:\d+\//.test(server.output())) {
       server.child.kill('SIGKILL');

@@ -29,7 +29,15 @@ afterEach(async () => {
 /** Makes every write of `target` fail with SQLITE_FULL while the returned switch is on. */
 function diskFullSwitch(target: RunStore): { full: boolean } {
   const state = { full: false };
-  for (const method of ['insertRun', 'insertEvents', 'insertTaskChunk', 'insertCheckpoint', 'updateProgress', 'finishRun', 'markIncomplete'] as const) {
+  for (const method of [
+    'insertRun',
+    'insertEvents',
+    'insertTaskChunk',
+    'insertCheckpoint',
+    'updateProgress',
+    'finishRun',
+    'markIncomplete',
+  ] as const) {
     const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
     (target as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
       if (state.full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
@@ -46,13 +54,19 @@ it('keeps every run in the history while the disk is full, marking the ones that
   app = await buildApp({ policy, staticDir: null, store, logger: false });
   await app.ready();
   const visitor = new Visitor(app);
-  const { id } = (await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } })).json<PlaygroundInfo>();
+  const { id } = (
+    await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } })
+  ).json<PlaygroundInfo>();
 
   const runs: string[] = [];
   for (let i = 1; i <= 6; i++) {
     // Runs 2 to 5 start, run and end while nothing can be written.
     disk.full = i >= 2 && i <= 5;
-    const started = await visitor.inject({ method: 'POST', url: `/api/playgrounds/${id}/runs`, payload: { params: { tasks: 50, drainMs: 200 } } });
+    const started = await visitor.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${id}/runs`,
+      payload: { params: { tasks: 50, drainMs: 200 } },
+    });
     expect(started.statusCode, started.body).toBe(201);
     const run = started.json<{ run: string }>().run;
     runs.push(run);
@@ -75,7 +89,14 @@ it('keeps every run in the history while the disk is full, marking the ones that
     listed = store.listRuns({ limit: 50 }).runs;
   }
   const byLiveId = new Map(listed.map((run) => [run.id, run]));
-  expect(runs.map((run) => byLiveId.get(run)?.status ?? 'missing')).toEqual(['ended', 'incomplete', 'incomplete', 'incomplete', 'incomplete', 'ended']);
+  expect(runs.map((run) => byLiveId.get(run)?.status ?? 'missing')).toEqual([
+    'ended',
+    'incomplete',
+    'incomplete',
+    'incomplete',
+    'incomplete',
+    'ended',
+  ]);
   // An incomplete run still says what it was.
   expect(byLiveId.get(runs[1]!)?.scenario).toBe('pipeline');
 });

@@ -3,7 +3,12 @@
  * lastSeq the run had when it began, and round-trips through importRun; CSV fields are quoted per RFC 4180.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RUN_EXPORT_VERSION, checkRunExport, type PlaygroundEvent, type RunExport } from '../../shared/protocol/index.ts';
+import {
+  RUN_EXPORT_VERSION,
+  checkRunExport,
+  type PlaygroundEvent,
+  type RunExport,
+} from '../../shared/protocol/index.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RunStore } from './store.ts';
@@ -33,10 +38,20 @@ describe('export', () => {
     const largest = Math.max(...chunks.map((c) => c.length));
     expect(largest).toBeLessThan(10_000 * 40); // a page, not the run
     const doc = JSON.parse(chunks.join('')) as RunExport;
-    expect(doc).toMatchObject({ version: RUN_EXPORT_VERSION, exportedAt: '2026-11-27T10:00:00.000Z', run: { id: 'run-000e0001', eventCount: 10_000 } });
+    expect(doc).toMatchObject({
+      version: RUN_EXPORT_VERSION,
+      exportedAt: '2026-11-27T10:00:00.000Z',
+      run: { id: 'run-000e0001', eventCount: 10_000 },
+    });
     expect(checkRunExport(doc)).toMatchObject({ ok: true });
     const copy = importRun(store, chunks.join(''));
-    expect(copy).toMatchObject({ eventCount: 10_000, firstSeq: 1, lastSeq: 10_000, source: 'imported', status: 'ended' });
+    expect(copy).toMatchObject({
+      eventCount: 10_000,
+      firstSeq: 1,
+      lastSeq: 10_000,
+      source: 'imported',
+      status: 'ended',
+    });
     expect(exported.fileName).toBe('The-tutorial-1-run-000e0001');
     recorder.close();
   });
@@ -88,10 +103,16 @@ describe('export', () => {
     const edited = structuredClone(doc);
     const ended = edited.events.at(-1) as Extract<PlaygroundEvent, { type: 'run:ended' }>;
     ended.summary.sent += 1;
-    expect(checkRunExport(edited)).toMatchObject({ ok: false, text: { key: 'import.summaryMismatch', params: { field: 'sent', summary: 100, events: 99 } } });
+    expect(checkRunExport(edited)).toMatchObject({
+      ok: false,
+      text: { key: 'import.summaryMismatch', params: { field: 'sent', summary: 100, events: 99 } },
+    });
     const runEdited = structuredClone(doc);
     runEdited.run.summary!.received['worker-tcp']! += 5;
-    expect(checkRunExport(runEdited)).toMatchObject({ ok: false, text: { key: 'import.summaryMismatch', params: { field: 'run.summary.received.worker-tcp' } } });
+    expect(checkRunExport(runEdited)).toMatchObject({
+      ok: false,
+      text: { key: 'import.summaryMismatch', params: { field: 'run.summary.received.worker-tcp' } },
+    });
     // An event removed (and the counts kept in line) is a disagreement too.
     const dropped = structuredClone(doc);
     const removed = dropped.events.findIndex((event) => event.type === 'task:received');

@@ -38,7 +38,11 @@ export interface Export {
 
 /** A safe file name from the run's name and id: letters, digits, dot, dash and underscore. */
 function fileNameOf(run: RecordedRunDetail): string {
-  const name = run.name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const name = run.name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
   return `${name || 'run'}-${run.id}`;
 }
 
@@ -51,7 +55,12 @@ function fileNameOf(run: RecordedRunDetail): string {
 export function exportJson(store: RunStore, id: string, now = new Date()): Export {
   const { pk, run } = store.exportable(id);
   function* chunks(): Generator<string> {
-    const head = { format: RUN_EXPORT_FORMAT, version: RUN_EXPORT_VERSION, exportedAt: now.toISOString(), run: exportedRun(run) };
+    const head = {
+      format: RUN_EXPORT_FORMAT,
+      version: RUN_EXPORT_VERSION,
+      exportedAt: now.toISOString(),
+      run: exportedRun(run),
+    };
     yield `${JSON.stringify(head).slice(0, -1)},"events":[\n`;
     let afterSeq = 0;
     let written = 0;
@@ -62,7 +71,11 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
       written += page.length;
       afterSeq = page[page.length - 1]!.seq;
     }
-    if (written !== run.eventCount) throw new CodedError('PG_ERR_NOT_FOUND', text('record.changedDuringExport', { run: id, written, total: run.eventCount }));
+    if (written !== run.eventCount)
+      throw new CodedError(
+        'PG_ERR_NOT_FOUND',
+        text('record.changedDuringExport', { run: id, written, total: run.eventCount }),
+      );
     yield '\n]}\n';
   }
   return { run, fileName: fileNameOf(run), chunks: chunks() };

@@ -30,7 +30,16 @@ describe('packed events', () => {
       const run = playground.startRun();
       await runEnded(playground, run.id);
       const types = new Set(events.map((e) => e.type));
-      for (const type of ['task:sent', 'task:received', 'task:done', 'task:collected', 'run:started', 'socket:event', 'run:ended']) expect(types).toContain(type);
+      for (const type of [
+        'task:sent',
+        'task:received',
+        'task:done',
+        'task:collected',
+        'run:started',
+        'socket:event',
+        'run:ended',
+      ])
+        expect(types).toContain(type);
 
       const packed = packEvents(events);
       const entries = unpackEvents(viaThread(packed, transferList(packed)));

@@ -30,7 +30,11 @@ afterEach(async () => {
 });
 
 function recorderFor(log: RunLog, options: ConstructorParameters<typeof Recorder>[2] = {}) {
-  const recorder = new Recorder(store, { id: 'pg-unit', scenario: { id: 'tutorial', title: 'The tutorial' }, log }, { onError: () => {}, ...options });
+  const recorder = new Recorder(
+    store,
+    { id: 'pg-unit', scenario: { id: 'tutorial', title: 'The tutorial' }, log },
+    { onError: () => {}, ...options },
+  );
   recorders.push(recorder);
   return recorder;
 }
@@ -100,7 +104,12 @@ describe('Recorder', () => {
     const late = { type: 'ventilator:state', state: 'idle', run: 'run-0000a7e0', t: 99 } as PlaygroundEvent;
     log.append(late);
     recorder.flush();
-    expect(store.getRun('run-0000a7e0')).toMatchObject({ status: 'ended', eventCount: 11, lastSeq: 11, durationMs: 99 });
+    expect(store.getRun('run-0000a7e0')).toMatchObject({
+      status: 'ended',
+      eventCount: 11,
+      lastSeq: 11,
+      durationMs: 99,
+    });
     expect(storedEvents('run-0000a7e0').at(-1)).toEqual({ ...late, seq: 11 });
     expect(recorder.stats.droppedEvents).toBe(0);
   });
@@ -168,7 +177,12 @@ describe('Recorder', () => {
     // Recording carries on; the run that lost events ends up incomplete, saying how many it lost.
     for (const event of events.slice(20)) log.append(event);
     recorder.flush();
-    expect(store.getRun('run-00000e44')).toMatchObject({ status: 'incomplete', reason: 'completed', eventCount: 30, lostEvents: 10 });
+    expect(store.getRun('run-00000e44')).toMatchObject({
+      status: 'incomplete',
+      reason: 'completed',
+      eventCount: 30,
+      lostEvents: 10,
+    });
     expect(stats.recordedEvents).toBe(30);
   });
 
@@ -185,7 +199,10 @@ describe('Recorder', () => {
     recorder.flush();
     insert.mockRestore();
     // The retry comes by itself on the timer.
-    const run = await until(() => store.getRun('run-00000e45').status !== 'running' && store.getRun('run-00000e45'), 'the retried end');
+    const run = await until(
+      () => store.getRun('run-00000e45').status !== 'running' && store.getRun('run-00000e45'),
+      'the retried end',
+    );
     expect(run).toMatchObject({ status: 'incomplete', reason: 'completed', eventCount: 10, lostEvents: 10 });
   });
 
@@ -197,7 +214,12 @@ describe('Recorder', () => {
     expect(recorder.buffered).toBe(101); // 100 + run:ended
     expect(recorder.stats.droppedEvents).toBe(899);
     recorder.flush();
-    expect(store.getRun('run-000f1000')).toMatchObject({ status: 'incomplete', reason: 'completed', eventCount: 101, lostEvents: 899 });
+    expect(store.getRun('run-000f1000')).toMatchObject({
+      status: 'incomplete',
+      reason: 'completed',
+      eventCount: 101,
+      lostEvents: 899,
+    });
   });
 
   it('close() flushes what is buffered and marks a run still recording incomplete', () => {

@@ -128,7 +128,12 @@ export class Recorder {
     this.#wallClock = [];
     this.#overflow.clear();
     try {
-      this.#channel.write({ id: this.#playground.id, title: this.#playground.scenario.title, owner: this.#playground.owner ?? null }, events, wallClock, overflow);
+      this.#channel.write(
+        { id: this.#playground.id, title: this.#playground.scenario.title, owner: this.#playground.owner ?? null },
+        events,
+        wallClock,
+        overflow,
+      );
     } catch (error) {
       // Channels do not throw; should one, the pipeline must still not see it.
       this.#channel.stats.writeErrors++;

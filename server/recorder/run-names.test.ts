@@ -28,7 +28,9 @@ beforeEach(async () => {
     policy,
     staticDir: null,
     store,
-    registry: { endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` } },
+    registry: {
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
   });
   owner = new Visitor(app);
 });
@@ -47,7 +49,11 @@ async function post<T>(url: string, payload?: object): Promise<T> {
 /** Runs the playground once and waits (bounded) until its recording has ended; returns the listed run. */
 async function recordedRun(playground: string): Promise<RecordedRun> {
   const { run } = await post<{ run: string }>(`/api/playgrounds/${playground}/runs`);
-  return await until(() => store.listRuns().runs.find((r) => r.id === run && r.status === 'ended'), `run ${run} recorded to its end`, 15_000);
+  return await until(
+    () => store.listRuns().runs.find((r) => r.id === run && r.status === 'ended'),
+    `run ${run} recorded to its end`,
+    15_000,
+  );
 }
 
 describe('recorded run names (issue 10.10)', () => {
@@ -68,26 +74,41 @@ describe('recorded run names (issue 10.10)', () => {
     expect(second.defaultName).toEqual({ scenario: 'tutorial', lesson: 'tutorial', n: 2 });
 
     // A name someone typed has no parts: a page shows it as typed, in every language.
-    const renamed = await owner.inject({ method: 'PATCH', url: `/api/runs/${freeRun.id}`, payload: { name: 'Mi prueba' } });
+    const renamed = await owner.inject({
+      method: 'PATCH',
+      url: `/api/runs/${freeRun.id}`,
+      payload: { name: 'Mi prueba' },
+    });
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json<RecordedRun>().defaultName).toBeUndefined();
     expect(store.listRuns().runs.find((r) => r.id === freeRun.id)).toMatchObject({ name: 'Mi prueba' });
     expect(store.listRuns().runs.find((r) => r.id === freeRun.id)!.defaultName).toBeUndefined();
 
     // An export carries the name as it reads, and nothing the previous export version did not have.
-    const exported = (await owner.inject(`/api/runs/${lessonRun.id}/export.json`)).json<{ run: Record<string, unknown> }>();
+    const exported = (await owner.inject(`/api/runs/${lessonRun.id}/export.json`)).json<{
+      run: Record<string, unknown>;
+    }>();
     expect(exported.run['name']).toBe(lessonRun.name);
     expect(exported.run).not.toHaveProperty('defaultName');
   });
 });
 
 describe('a run database of schema version 3', () => {
-  it('is opened, given the name parts, and keeps its runs\' stored names as they are', () => {
+  it("is opened, given the name parts, and keeps its runs' stored names as they are", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-names-'));
     try {
       const file = path.join(dir, 'runs.db');
       const current = RunStore.open(file);
-      current.insertRun({ id: 'run-old', playground: 'pg-1', scenario: 'pipeline', scenarioTitle: 'Sandbox', params: {} as RunParams, endpoints: [], workers: [], startedAt: 1 });
+      current.insertRun({
+        id: 'run-old',
+        playground: 'pg-1',
+        scenario: 'pipeline',
+        scenarioTitle: 'Sandbox',
+        params: {} as RunParams,
+        endpoints: [],
+        workers: [],
+        startedAt: 1,
+      });
       current.close();
       // As version 3 left it: no lesson, no name_n.
       const raw = new Database(file);
@@ -100,8 +121,20 @@ describe('a run database of schema version 3', () => {
         const [old] = reopened.listRuns().runs;
         expect(old).toMatchObject({ id: 'run-old', name: 'Sandbox #1' });
         expect(old!.defaultName).toBeUndefined();
-        reopened.insertRun({ id: 'run-new', playground: 'pg-1', scenario: 'pipeline', scenarioTitle: 'Sandbox', params: {} as RunParams, endpoints: [], workers: [], startedAt: 2 });
-        expect(reopened.listRuns().runs.find((r) => r.id === 'run-new')).toMatchObject({ name: 'Sandbox #2', defaultName: { scenario: 'pipeline', n: 2 } });
+        reopened.insertRun({
+          id: 'run-new',
+          playground: 'pg-1',
+          scenario: 'pipeline',
+          scenarioTitle: 'Sandbox',
+          params: {} as RunParams,
+          endpoints: [],
+          workers: [],
+          startedAt: 2,
+        });
+        expect(reopened.listRuns().runs.find((r) => r.id === 'run-new')).toMatchObject({
+          name: 'Sandbox #2',
+          defaultName: { scenario: 'pipeline', n: 2 },
+        });
       } finally {
         reopened.close();
       }

@@ -33,9 +33,17 @@ function openStore(location = path.join(dir, 'runs.db')): RunStore {
 }
 
 /** Records `events` (as a playground would log them) and returns what the log emitted. */
-function record(store: RunStore, events: Iterable<PlaygroundEvent>, options: { playground?: string; close?: boolean } = {}) {
+function record(
+  store: RunStore,
+  events: Iterable<PlaygroundEvent>,
+  options: { playground?: string; close?: boolean } = {},
+) {
   const log = new RunLog();
-  const recorder = new Recorder(store, { id: options.playground ?? 'pg-test', scenario: { id: 'tutorial', title: 'The tutorial' }, log });
+  const recorder = new Recorder(store, {
+    id: options.playground ?? 'pg-test',
+    scenario: { id: 'tutorial', title: 'The tutorial' },
+    log,
+  });
   const emitted: PlaygroundEvent[] = [];
   for (const event of events) emitted.push(structuredClone(log.append(event)));
   if (options.close ?? true) recorder.close();
@@ -58,7 +66,9 @@ function readAll(store: RunStore, id: string, limit = 333): PlaygroundEvent[] {
 describe('RunStore', () => {
   it('creates its schema in a new file under the data folder: user_version, WAL, synchronous=NORMAL', () => {
     expect(defaultDbPath({ XDG_DATA_HOME: '/data' })).toBe('/data/zmq-playground/runs.db');
-    expect(defaultDbPath({ XDG_DATA_HOME: 'relative', HOME: '/home/x' })).toBe(path.join(os.homedir(), '.local/share/zmq-playground/runs.db'));
+    expect(defaultDbPath({ XDG_DATA_HOME: 'relative', HOME: '/home/x' })).toBe(
+      path.join(os.homedir(), '.local/share/zmq-playground/runs.db'),
+    );
     expect(resolveDbPath(undefined, { PLAYGROUND_DB: '/tmp/x.db' })).toBe('/tmp/x.db');
     expect(resolveDbPath('/flag.db', { PLAYGROUND_DB: '/tmp/x.db' })).toBe('/flag.db');
 
@@ -68,7 +78,10 @@ describe('RunStore', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name").pluck().all();
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') ORDER BY name")
+        .pluck()
+        .all();
       expect(tables).toEqual(expect.arrayContaining(['events', 'events_run_t', 'runs']));
     } finally {
       db.close();
@@ -81,7 +94,9 @@ describe('RunStore', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => RunStore.open(file)).toThrow(StoreOpenError);
-    expect(() => RunStore.open(file)).toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this server knows \\(${SCHEMA_VERSION}\\)`));
+    expect(() => RunStore.open(file)).toThrow(
+      new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this server knows \\(${SCHEMA_VERSION}\\)`),
+    );
   });
 
   it('round-trips a run through a file, and a restart on the same file loses no finished run', () => {
@@ -125,7 +140,12 @@ describe('RunStore', () => {
     const run = reopened.getRun('run-c0ffee00');
     expect(run).toMatchObject({ status: 'incomplete', reason: null, endedAt: null, eventCount: 501, lastSeq: 501 });
     const sent = emitted.filter((e) => e.type === 'task:sent').length;
-    expect(run.summary).toMatchObject({ sent, received: { 'worker-tcp': 125, 'worker-ipc': 125 }, unattributed: 0, durationMs: emitted.at(-1)!.t });
+    expect(run.summary).toMatchObject({
+      sent,
+      received: { 'worker-tcp': 125, 'worker-ipc': 125 },
+      unattributed: 0,
+      durationMs: emitted.at(-1)!.t,
+    });
     expect(readAll(reopened, run.id)).toEqual(emitted);
     // Marked once: a second reopen finds nothing running.
     reopened.close();
@@ -137,7 +157,9 @@ describe('RunStore', () => {
     // seq 1..2000, t = (seq - 1) * 0.5 ms
     const { emitted } = record(store, syntheticEvents('run-0000beef', { count: 2000, stepMs: 0.5 }));
     const bySeq = store.eventWindow('run-0000beef', { fromSeq: 100, limit: 50 });
-    expect(bySeq.json.map((j) => (JSON.parse(j) as PlaygroundEvent).seq)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    expect(bySeq.json.map((j) => (JSON.parse(j) as PlaygroundEvent).seq)).toEqual(
+      Array.from({ length: 50 }, (_, i) => 100 + i),
+    );
     expect(bySeq.nextSeq).toBe(150);
     expect(store.eventWindow('run-0000beef', { fromSeq: 1990, limit: 50 })).toMatchObject({ nextSeq: null });
     expect(store.eventWindow('run-0000beef', { fromSeq: 1990, limit: 50 }).json).toHaveLength(11);
@@ -218,13 +240,19 @@ describe('RunStore', () => {
 
   it('lists newest first with a cursor, renames, and deletes a run with its events (never a running one)', () => {
     const store = openStore(':memory:');
-    for (let i = 0; i < 5; i++) record(store, syntheticEvents(`run-0000000${i}`, { count: 10 }), { playground: `pg-${i}` });
+    for (let i = 0; i < 5; i++)
+      record(store, syntheticEvents(`run-0000000${i}`, { count: 10 }), { playground: `pg-${i}` });
     record(store, syntheticEvents('run-running0', { count: 10, ended: false }), { close: false });
 
     const page1 = store.listRuns({ limit: 4 });
     expect(page1.total).toBe(6);
     expect(page1.runs.map((r) => r.id)).toEqual(['run-running0', 'run-00000004', 'run-00000003', 'run-00000002']);
-    expect(page1.runs.map((r) => r.name)).toEqual(['The tutorial #6', 'The tutorial #5', 'The tutorial #4', 'The tutorial #3']);
+    expect(page1.runs.map((r) => r.name)).toEqual([
+      'The tutorial #6',
+      'The tutorial #5',
+      'The tutorial #4',
+      'The tutorial #3',
+    ]);
     const page2 = store.listRuns({ limit: 4, before: page1.nextBefore! });
     expect(page2.runs.map((r) => r.id)).toEqual(['run-00000001', 'run-00000000']);
     expect(page2.nextBefore).toBeNull();

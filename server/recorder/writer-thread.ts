@@ -17,7 +17,10 @@ const RETRY_MS = 100;
 
 const port = parentPort!;
 // Interrupted runs were already marked by the main thread's connection when the server started.
-const store = RunStore.open((workerData as { location: string }).location, { recover: false, busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS });
+const store = RunStore.open((workerData as { location: string }).location, {
+  recover: false,
+  busyTimeoutMs: WRITER_BUSY_TIMEOUT_MS,
+});
 const writer = new RunWriter(store);
 let retry: NodeJS.Timeout | null = null;
 
@@ -35,7 +38,15 @@ port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch': {
       const entries = unpackEvents(message.events);
-      reply(message.id, writer.write({ playground: message.playground, entries, wallClock: message.wallClock, overflow: message.overflow }));
+      reply(
+        message.id,
+        writer.write({
+          playground: message.playground,
+          entries,
+          wallClock: message.wallClock,
+          overflow: message.overflow,
+        }),
+      );
       return;
     }
     case 'closePlayground':

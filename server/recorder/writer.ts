@@ -115,11 +115,16 @@ export class RunWriter {
     const { entries } = batch;
     if (this.#store.closed) {
       report.dropped += entries.length;
-      report.errors.push({ message: `the run store is closed: dropping ${entries.length} events`, at: new Date().toISOString() });
+      report.errors.push({
+        message: `the run store is closed: dropping ${entries.length} events`,
+        at: new Date().toISOString(),
+      });
       return report;
     }
     if (entries.length <= BATCH_SIZE) this.#transaction(state, entries, report);
-    else for (let start = 0; start < entries.length; start += BATCH_SIZE) this.#transaction(state, entries.slice(start, start + BATCH_SIZE), report);
+    else
+      for (let start = 0; start < entries.length; start += BATCH_SIZE)
+        this.#transaction(state, entries.slice(start, start + BATCH_SIZE), report);
     state.overflow.clear(); // what is left belongs to runs that were never stored
     report.retry = this.#hasPendingEnd();
     return report;
@@ -130,7 +135,8 @@ export class RunWriter {
     const report = emptyReport();
     if (this.#store.closed) return report;
     for (const state of this.#playgrounds.values()) {
-      if (state.pendingStarts.size > 0 || [...state.runs.values()].some((run) => run.pendingEnd)) this.#transaction(state, [], report);
+      if (state.pendingStarts.size > 0 || [...state.runs.values()].some((run) => run.pendingEnd))
+        this.#transaction(state, [], report);
     }
     report.retry = this.#hasPendingEnd();
     return report;
@@ -148,7 +154,10 @@ export class RunWriter {
       try {
         this.#store.markIncomplete(run.pk);
       } catch (error) {
-        report.errors.push({ message: `marking run ${run.storedId} incomplete: ${(error as Error).message}`, at: new Date().toISOString() });
+        report.errors.push({
+          message: `marking run ${run.storedId} incomplete: ${(error as Error).message}`,
+          at: new Date().toISOString(),
+        });
       }
     }
     return report;
@@ -201,7 +210,10 @@ export class RunWriter {
       try {
         run = this.#store.transaction(() => this.#createRun(playground, pending.started));
       } catch (error) {
-        report.errors.push({ message: `could not store run ${id} of playground ${playground.ref.id}: ${(error as Error).message}`, at: new Date().toISOString() });
+        report.errors.push({
+          message: `could not store run ${id} of playground ${playground.ref.id}: ${(error as Error).message}`,
+          at: new Date().toISOString(),
+        });
         continue;
       }
       playground.pendingStarts.delete(id);
@@ -239,16 +251,32 @@ export class RunWriter {
           }
           let delta = touched.get(run);
           if (!delta) {
-            delta = { rows: [], tasks: [], firstSeq: event.seq, lastSeq: event.seq, lastT: event.t, counts: cloneTaskCounts(run.counts) };
+            delta = {
+              rows: [],
+              tasks: [],
+              firstSeq: event.seq,
+              lastSeq: event.seq,
+              lastT: event.t,
+              counts: cloneTaskCounts(run.counts),
+            };
             touched.set(run, delta);
           }
-          const text = run.storedId !== event.run ? JSON.stringify({ ...event, run: run.storedId }) : (json ?? JSON.stringify(event));
+          const text =
+            run.storedId !== event.run
+              ? JSON.stringify({ ...event, run: run.storedId })
+              : (json ?? JSON.stringify(event));
           // Task events go into the run's chunk of this transaction, every other event into a row of its own.
-          (event.type.startsWith('task:') ? delta.tasks : delta.rows).push({ seq: event.seq, t: event.t, type: event.type, json: text });
+          (event.type.startsWith('task:') ? delta.tasks : delta.rows).push({
+            seq: event.seq,
+            t: event.t,
+            type: event.type,
+            json: text,
+          });
           delta.lastSeq = event.seq;
           delta.lastT = event.t;
           addTaskEvent(delta.counts, event);
-          if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0) store.insertCheckpoint(run.pk, event.seq, delta.counts);
+          if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0)
+            store.insertCheckpoint(run.pk, event.seq, delta.counts);
           if (event.type === 'run:ended' && !run.ended) ends.set(run, event);
         }
         for (const [run, delta] of touched) {
@@ -328,6 +356,15 @@ export class RunWriter {
     });
     // Events of this run that the recorder's buffer cap dropped before its row existed.
     const lost = playground.overflow.get(event.run) ?? 0;
-    return { pk, storedId, eventCount: 0, firstSeq: null, lost, counts: emptyTaskCounts(), pendingEnd: null, ended: false };
+    return {
+      pk,
+      storedId,
+      eventCount: 0,
+      firstSeq: null,
+      lost,
+      counts: emptyTaskCounts(),
+      pendingEnd: null,
+      ended: false,
+    };
   }
 }

@@ -70,7 +70,11 @@ export class WorkerLoop {
   control(command: WorkerControl): void {
     switch (command.type) {
       case 'reconnect':
-        this.#config = { ...this.#config, addresses: command.addresses, options: command.options ?? this.#config.options };
+        this.#config = {
+          ...this.#config,
+          addresses: command.addresses,
+          options: command.options ?? this.#config.options,
+        };
         // Closing the PULL ends the current read loop; #run opens a new one on the new addresses. Tasks queued
         // for the old socket are lost with it, as in real ZeroMQ.
         this.#closePull();
@@ -108,7 +112,11 @@ export class WorkerLoop {
       this.#report({ type: 'stopped', reason: 'closed' });
     } catch (error) {
       const failure = error as { code?: string; message?: string };
-      this.#report({ type: 'error', code: failure.code ?? 'PG_ERR_INTERNAL', message: failure.message ?? String(error) });
+      this.#report({
+        type: 'error',
+        code: failure.code ?? 'PG_ERR_INTERNAL',
+        message: failure.message ?? String(error),
+      });
       this.close();
     } finally {
       // Bounded: a monitor that never ends must not hold the worker open.

@@ -47,7 +47,9 @@ describe('server messages', () => {
     it(`round-trips a valid ${type} and refuses an invalid one`, () => {
       const valid = VALID_SERVER_MESSAGES[type as keyof typeof VALID_SERVER_MESSAGES];
       expect(decodeServerMessage(encode(valid))).toEqual({ ok: true, value: valid });
-      const invalid = decodeServerMessage(JSON.stringify(INVALID_SERVER_MESSAGES[type as keyof typeof INVALID_SERVER_MESSAGES].value));
+      const invalid = decodeServerMessage(
+        JSON.stringify(INVALID_SERVER_MESSAGES[type as keyof typeof INVALID_SERVER_MESSAGES].value),
+      );
       expect(invalid.ok).toBe(false);
     });
   }

@@ -48,7 +48,10 @@ class TaggedUnionChecker<T> {
     if (typeof type !== 'string') return failure('PG_ERR_BAD_MESSAGE', text('message.noType', { what: this.#what }));
     const checker = this.#byType.get(type);
     if (!checker) {
-      return failure('PG_ERR_UNKNOWN_COMMAND', text('message.unknownType', { what: this.#what, type: type.slice(0, 40), known: this.types.join(', ') }));
+      return failure(
+        'PG_ERR_UNKNOWN_COMMAND',
+        text('message.unknownType', { what: this.#what, type: type.slice(0, 40), known: this.types.join(', ') }),
+      );
     }
     if (checker.Check(value)) return { ok: true, value: value as T };
     return {
@@ -61,11 +64,15 @@ class TaggedUnionChecker<T> {
 }
 
 /** The first few validation errors as one readable sentence: "/params/intervalMs must be <= 10000 (got 20000)". */
-function failure(code: ErrorCode, message: ServerText): { ok: false; code: ErrorCode; message: string; text: ServerText } {
+function failure(
+  code: ErrorCode,
+  message: ServerText,
+): { ok: false; code: ErrorCode; message: string; text: ServerText } {
   return { ok: false, code, message: english(message), text: message };
 }
 
-const shownValue = (value: unknown): string => (value === undefined ? '—' : (JSON.stringify(value)?.slice(0, 40) ?? String(value)));
+const shownValue = (value: unknown): string =>
+  value === undefined ? '—' : (JSON.stringify(value)?.slice(0, 40) ?? String(value));
 
 /** One validation problem as a text: the field and the rule it breaks, for any reader's language. */
 export function problemText(field: string, rule: ValidationRule): ServerText {
@@ -95,7 +102,13 @@ export type ValidationRule =
 
 /** TypeBox's first error, as a rule. */
 function ruleOf(error: ValueError): ValidationRule {
-  const schema = error.schema as { maximum?: number; minimum?: number; maxLength?: number; minLength?: number; type?: unknown };
+  const schema = error.schema as {
+    maximum?: number;
+    minimum?: number;
+    maxLength?: number;
+    minLength?: number;
+    type?: unknown;
+  };
   switch (error.type) {
     case ValueErrorType.NumberMaximum:
     case ValueErrorType.IntegerMaximum:
@@ -113,7 +126,9 @@ function ruleOf(error: ValueError): ValidationRule {
     case ValueErrorType.Boolean:
     case ValueErrorType.Object:
     case ValueErrorType.Array:
-      return error.value === undefined ? { kind: 'required' } : { kind: 'type', expected: String(schema.type ?? 'another type'), got: error.value };
+      return error.value === undefined
+        ? { kind: 'required' }
+        : { kind: 'type', expected: String(schema.type ?? 'another type'), got: error.value };
     case ValueErrorType.ObjectAdditionalProperties:
       return { kind: 'unknownField', name: error.path.split('/').pop() ?? '' };
     case ValueErrorType.ObjectRequiredProperty:
@@ -158,7 +173,8 @@ export { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
 
 /** `maxDepth`: refuse deeper nesting before parsing, since validating it would overflow the stack (json-depth.ts). */
 function parse(raw: string, maxBytes: number, maxDepth = Infinity): Decoded<unknown> {
-  if (raw.length > maxBytes) return failure('PG_ERR_BAD_MESSAGE', text('message.tooLarge', { size: raw.length, limit: maxBytes }));
+  if (raw.length > maxBytes)
+    return failure('PG_ERR_BAD_MESSAGE', text('message.tooLarge', { size: raw.length, limit: maxBytes }));
   if (maxDepth !== Infinity && jsonDepthExceeds(raw, maxDepth)) {
     return failure('PG_ERR_BAD_MESSAGE', text('message.tooDeep', { limit: maxDepth }));
   }

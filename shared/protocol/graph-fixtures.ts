@@ -11,7 +11,11 @@ const base = { run: 'run-7', t: 40.5 };
 export const SAMPLE_GRAPH: GraphSpec = {
   title: 'One REQ, three REP',
   nodes: [
-    { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } } },
+    {
+      id: 'client',
+      socket: 'REQ',
+      role: { kind: 'request', messages: { kind: 'template', template: 'mensaje {i}', count: 100 } },
+    },
     { id: 'server-5000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'server-6000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
     { id: 'server-7000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
@@ -26,12 +30,50 @@ export const SAMPLE_GRAPH: GraphSpec = {
 type GraphEvent = Extract<PlaygroundEvent, { type: GraphEventType }>;
 
 export const VALID_GRAPH_EVENTS: { [K in GraphEventType]: Extract<GraphEvent, { type: K }> } = {
-  'graph:started': { type: 'graph:started', seq: 101, ...base, t: 0, scenario: 'series-3', graph: SAMPLE_GRAPH, capabilities: { ipc: true, pgm: false } },
-  'node:bound': { type: 'node:bound', seq: 102, ...base, node: 'server-5000', transport: 'tcp', address: 'tcp://127.0.0.1:5000' },
-  'node:connecting': { type: 'node:connecting', seq: 103, ...base, node: 'client', peer: 'server-5000', address: 'tcp://127.0.0.1:5000' },
+  'graph:started': {
+    type: 'graph:started',
+    seq: 101,
+    ...base,
+    t: 0,
+    scenario: 'series-3',
+    graph: SAMPLE_GRAPH,
+    capabilities: { ipc: true, pgm: false },
+  },
+  'node:bound': {
+    type: 'node:bound',
+    seq: 102,
+    ...base,
+    node: 'server-5000',
+    transport: 'tcp',
+    address: 'tcp://127.0.0.1:5000',
+  },
+  'node:connecting': {
+    type: 'node:connecting',
+    seq: 103,
+    ...base,
+    node: 'client',
+    peer: 'server-5000',
+    address: 'tcp://127.0.0.1:5000',
+  },
   'message:sent': { type: 'message:sent', seq: 104, ...base, node: 'client', message: 0, body: 'mensaje 0', frames: 1 },
-  'message:received': { type: 'message:received', seq: 105, ...base, node: 'server-5000', message: 0, from: 'client', body: 'mensaje 0' },
-  'message:dropped': { type: 'message:dropped', seq: 106, ...base, message: 7, node: 'narrator', peer: 'fan-1', reason: 'filtered' },
+  'message:received': {
+    type: 'message:received',
+    seq: 105,
+    ...base,
+    node: 'server-5000',
+    message: 0,
+    from: 'client',
+    body: 'mensaje 0',
+  },
+  'message:dropped': {
+    type: 'message:dropped',
+    seq: 106,
+    ...base,
+    message: 7,
+    node: 'narrator',
+    peer: 'fan-1',
+    reason: 'filtered',
+  },
   'socket:refused': {
     type: 'socket:refused',
     seq: 107,
@@ -64,13 +106,22 @@ export const VALID_GRAPH_EVENTS: { [K in GraphEventType]: Extract<GraphEvent, { 
 
 export const INVALID_GRAPH_EVENTS: { [K in GraphEventType]: { value: unknown; why: string } } = {
   'graph:started': {
-    value: { ...VALID_GRAPH_EVENTS['graph:started'], graph: { ...SAMPLE_GRAPH, nodes: [{ ...SAMPLE_GRAPH.nodes[0], socket: 'STREAM' }] } },
+    value: {
+      ...VALID_GRAPH_EVENTS['graph:started'],
+      graph: { ...SAMPLE_GRAPH, nodes: [{ ...SAMPLE_GRAPH.nodes[0], socket: 'STREAM' }] },
+    },
     why: 'a socket type the playground does not offer',
   },
-  'node:bound': { value: { ...VALID_GRAPH_EVENTS['node:bound'], transport: 'epgm' }, why: 'a transport without a checked endpoint' },
+  'node:bound': {
+    value: { ...VALID_GRAPH_EVENTS['node:bound'], transport: 'epgm' },
+    why: 'a transport without a checked endpoint',
+  },
   'node:connecting': { value: { ...VALID_GRAPH_EVENTS['node:connecting'], peer: undefined }, why: 'missing peer' },
   'message:sent': { value: { ...VALID_GRAPH_EVENTS['message:sent'], frames: 0 }, why: 'no frames' },
-  'message:received': { value: { ...VALID_GRAPH_EVENTS['message:received'], message: undefined }, why: 'missing message (null is required for unknown)' },
+  'message:received': {
+    value: { ...VALID_GRAPH_EVENTS['message:received'], message: undefined },
+    why: 'missing message (null is required for unknown)',
+  },
   'message:dropped': { value: { ...VALID_GRAPH_EVENTS['message:dropped'], reason: 'bad luck' }, why: 'unknown reason' },
   'socket:refused': { value: { ...VALID_GRAPH_EVENTS['socket:refused'], reason: 'EFSM' }, why: 'reason in capitals' },
   'node:stopped': { value: { ...VALID_GRAPH_EVENTS['node:stopped'], reason: 'tired' }, why: 'unknown reason' },

@@ -53,12 +53,20 @@ export interface GraphCounters {
 }
 
 export function emptyGraphCounters(run: string | null = null): GraphCounters {
-  return { run, sent: 0, received: 0, dropped: 0, refusals: 0, nodes: Object.create(null) as Record<string, GraphNodeCounts> };
+  return {
+    run,
+    sent: 0,
+    received: 0,
+    dropped: 0,
+    refusals: 0,
+    nodes: Object.create(null) as Record<string, GraphNodeCounts>,
+  };
 }
 
 function nodeCounts(counters: GraphCounters, node: string): GraphNodeCounts {
   // Own keys only: a node may be named after an Object.prototype member ("constructor").
-  if (!Object.hasOwn(counters.nodes, node)) counters.nodes[node] = { sent: 0, received: 0, droppedHere: {}, missed: {}, refused: {} };
+  if (!Object.hasOwn(counters.nodes, node))
+    counters.nodes[node] = { sent: 0, received: 0, droppedHere: {}, missed: {}, refused: {} };
   return counters.nodes[node]!;
 }
 
@@ -105,7 +113,11 @@ export function addGraphEvent(counters: GraphCounters, event: PlaygroundEvent): 
 }
 
 /** Message events a frame may leave out at high rates (counted in `dropped`); the rest always go. */
-export const GRAPH_SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set(['message:sent', 'message:received', 'message:dropped']);
+export const GRAPH_SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set([
+  'message:sent',
+  'message:received',
+  'message:dropped',
+]);
 
 export type GraphServerMessage =
   | { type: 'hello'; protocolVersion: number; graph: GraphPlaygroundInfo }

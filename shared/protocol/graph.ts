@@ -32,7 +32,19 @@ export const GRAPH_LIMITS = {
   drainMs: 60_000,
 } as const;
 
-export const SOCKET_TYPES = ['REQ', 'REP', 'DEALER', 'ROUTER', 'PUB', 'SUB', 'XPUB', 'XSUB', 'PUSH', 'PULL', 'PAIR'] as const;
+export const SOCKET_TYPES = [
+  'REQ',
+  'REP',
+  'DEALER',
+  'ROUTER',
+  'PUB',
+  'SUB',
+  'XPUB',
+  'XSUB',
+  'PUSH',
+  'PULL',
+  'PAIR',
+] as const;
 export const SocketType = Type.Union(SOCKET_TYPES.map((type) => Type.Literal(type)));
 export type SocketType = (typeof SOCKET_TYPES)[number];
 
@@ -48,7 +60,10 @@ const Body = Type.String({ maxLength: GRAPH_LIMITS.bodyChars });
  * come from a generator seeded by `seed`, so a run can be repeated exactly.
  */
 export const Messages = Type.Union([
-  Type.Object({ kind: Type.Literal('list'), items: Type.Array(Body, { minItems: 1, maxItems: GRAPH_LIMITS.listItems }) }, { additionalProperties: false }),
+  Type.Object(
+    { kind: Type.Literal('list'), items: Type.Array(Body, { minItems: 1, maxItems: GRAPH_LIMITS.listItems }) },
+    { additionalProperties: false },
+  ),
   Type.Object(
     {
       kind: Type.Literal('template'),
@@ -130,11 +145,16 @@ export const GraphNode = Type.Object(
     socket: SocketType,
     role: NodeRole,
     /** SUB: the prefixes it subscribes to ('' is everything); XSUB sends them as subscription messages. */
-    subscribe: Type.Optional(Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), { maxItems: GRAPH_LIMITS.prefixes })),
+    subscribe: Type.Optional(
+      Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), { maxItems: GRAPH_LIMITS.prefixes }),
+    ),
     /** How it stops: at an exact body (the series' "q", "x", "salir"), or after so many messages received. */
     stop: Type.Optional(
       Type.Object(
-        { onMessage: Type.Optional(Body), afterMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: GRAPH_LIMITS.messages })) },
+        {
+          onMessage: Type.Optional(Body),
+          afterMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: GRAPH_LIMITS.messages })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -155,7 +175,10 @@ export const GraphNode = Type.Object(
      */
     listen: Type.Optional(
       Type.Array(
-        Type.Object({ transport: GraphTransport, address: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+        Type.Object(
+          { transport: GraphTransport, address: Type.Optional(Type.String({ maxLength: 200 })) },
+          { additionalProperties: false },
+        ),
         { maxItems: 3 },
       ),
     ),

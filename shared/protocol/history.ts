@@ -170,9 +170,13 @@ export interface RunExport {
  * The first count of `summary` that its events do not add up to, or null. Not `lost`: a run sends a task:lost for
  * its first 10,000 lost tasks only (LOST_EVENTS_MAX, server/pipeline/run.ts), and its summary counts them all.
  */
-function summaryDisagreement(summary: RunSummary, tally: TaskCounts): { field: string; summary: number; events: number } | null {
+function summaryDisagreement(
+  summary: RunSummary,
+  tally: TaskCounts,
+): { field: string; summary: number; events: number } | null {
   if (summary.sent !== tally.sent) return { field: 'sent', summary: summary.sent, events: tally.sent };
-  if (summary.collected !== tally.collected) return { field: 'collected', summary: summary.collected, events: tally.collected };
+  if (summary.collected !== tally.collected)
+    return { field: 'collected', summary: summary.collected, events: tally.collected };
   for (const kind of ['received', 'done'] as const) {
     const counted = tally[kind];
     for (const worker of new Set([...Object.keys(summary[kind]), ...Object.keys(counted)])) {
@@ -185,14 +189,22 @@ function summaryDisagreement(summary: RunSummary, tally: TaskCounts): { field: s
 }
 
 /** The first count where run.summary and the run:ended event's summary differ, or null. */
-function summariesDisagree(run: RunSummary, ended: RunSummary): { field: string; summary: number; events: number } | null {
+function summariesDisagree(
+  run: RunSummary,
+  ended: RunSummary,
+): { field: string; summary: number; events: number } | null {
   for (const field of ['sent', 'collected', 'lost'] as const) {
-    if (run[field] !== ended[field]) return { field: `run.summary.${field}`, summary: run[field], events: ended[field] };
+    if (run[field] !== ended[field])
+      return { field: `run.summary.${field}`, summary: run[field], events: ended[field] };
   }
   for (const kind of ['received', 'done'] as const) {
     for (const worker of new Set([...Object.keys(run[kind]), ...Object.keys(ended[kind])])) {
       if ((run[kind][worker] ?? 0) !== (ended[kind][worker] ?? 0)) {
-        return { field: `run.summary.${kind}.${worker.slice(0, 40)}`, summary: run[kind][worker] ?? 0, events: ended[kind][worker] ?? 0 };
+        return {
+          field: `run.summary.${kind}.${worker.slice(0, 40)}`,
+          summary: run[kind][worker] ?? 0,
+          events: ended[kind][worker] ?? 0,
+        };
       }
     }
   }
@@ -216,21 +228,30 @@ export function checkRunExport(value: unknown): ImportCheck {
   const fail = (reason: ServerText, message = english(reason)): ImportCheck => ({ ok: false, message, text: reason });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
   const doc = value as Record<string, unknown>;
-  if (doc.format !== RUN_EXPORT_FORMAT) return fail(text('import.format', { got: shown(doc.format), expected: RUN_EXPORT_FORMAT }));
+  if (doc.format !== RUN_EXPORT_FORMAT)
+    return fail(text('import.format', { got: shown(doc.format), expected: RUN_EXPORT_FORMAT }));
   if (typeof doc.version !== 'number' || !Number.isInteger(doc.version) || doc.version < 1) {
     return fail(text('import.version', { got: shown(doc.version) }));
   }
-  if (doc.version > RUN_EXPORT_VERSION) return fail(text('import.newer', { version: doc.version, known: RUN_EXPORT_VERSION }));
-  const unknownKey = Object.keys(doc).find((key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key));
-  if (unknownKey !== undefined) return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
+  if (doc.version > RUN_EXPORT_VERSION)
+    return fail(text('import.newer', { version: doc.version, known: RUN_EXPORT_VERSION }));
+  const unknownKey = Object.keys(doc).find(
+    (key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key),
+  );
+  if (unknownKey !== undefined)
+    return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
   if (typeof doc.exportedAt !== 'string') return fail(text('import.exportedAt', { got: shown(doc.exportedAt) }));
   if (!exportedRunChecker.Check(doc.run)) {
-    return fail(text('import.run', { problem: firstProblem(exportedRunChecker, doc.run) }), `run: ${describeErrors(exportedRunChecker, doc.run)}.`);
+    return fail(
+      text('import.run', { problem: firstProblem(exportedRunChecker, doc.run) }),
+      `run: ${describeErrors(exportedRunChecker, doc.run)}.`,
+    );
   }
   const run = doc.run as ExportedRun;
   if (!Array.isArray(doc.events)) return fail(text('import.eventsNotArray', { got: shown(doc.events) }));
   const events = doc.events as unknown[];
-  if (events.length !== run.eventCount) return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
+  if (events.length !== run.eventCount)
+    return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
   if (events.length === 0) return fail(text('import.noEvents'));
   let previousSeq = 0;
   let previousT = 0;
@@ -242,12 +263,14 @@ export function checkRunExport(value: unknown): ImportCheck {
     const checked = checkEvent(events[i]);
     const seq = (events[i] as { seq?: unknown } | null)?.seq;
     const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
-    if (!checked.ok) return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
+    if (!checked.ok)
+      return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
     const event = checked.value;
     if (event.run !== run.id) return fail(text('import.otherRun', { where, run: event.run, exported: run.id }));
     if (i === 0 && event.type !== 'run:started') return fail(text('import.firstNotStarted', { type: event.type }));
     if (i > 0 && event.type === 'run:started') return fail(text('import.secondStarted', { where }));
-    if (i > 0 && event.seq <= previousSeq) return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
+    if (i > 0 && event.seq <= previousSeq)
+      return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
     if (event.t < previousT) return fail(text('import.timeOrder', { where, t: event.t, previous: previousT }));
     if (event.type === 'run:ended') {
       if (endedAt >= 0) return fail(text('import.secondEnded', { where, first: endedAt }));
@@ -260,14 +283,18 @@ export function checkRunExport(value: unknown): ImportCheck {
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;
   if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
-    return fail(text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }));
+    return fail(
+      text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }),
+    );
   }
-  if (run.status === 'ended' && endedAt < 0) return fail(text('import.endedWithoutEnd', { type: last.type, seq: last.seq }));
+  if (run.status === 'ended' && endedAt < 0)
+    return fail(text('import.endedWithoutEnd', { type: last.type, seq: last.seq }));
   // A complete run's summary is what its events add up to; a file where they disagree was edited or damaged. (An
   // incomplete run lost events: its summary may count more than its file holds.)
   if (run.status === 'ended' && run.lostEvents === 0) {
     const ended = (events[endedAt] as Extract<PlaygroundEvent, { type: 'run:ended' }>).summary;
-    const disagreement = summaryDisagreement(ended, tally) ?? (run.summary ? summariesDisagree(run.summary, ended) : null);
+    const disagreement =
+      summaryDisagreement(ended, tally) ?? (run.summary ? summariesDisagree(run.summary, ended) : null);
     if (disagreement) return fail(text('import.summaryMismatch', disagreement));
   }
   return { ok: true, value: doc as unknown as RunExport };

@@ -31,7 +31,8 @@ function scanText(input: string, limit: number): boolean {
   for (let i = 0; i < input.length; i++) {
     const c = input.charCodeAt(i);
     if (inString) {
-      if (c === BACKSLASH) i++; // the escaped character, whatever it is, neither ends the string nor nests
+      if (c === BACKSLASH)
+        i++; // the escaped character, whatever it is, neither ends the string nor nests
       else if (c === QUOTE) inString = false;
     } else if (c === QUOTE) {
       inString = true;

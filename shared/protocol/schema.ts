@@ -1,4 +1,7 @@
 /**
+ * (Over 400 lines on purpose: the pipeline's whole wire in one file, so that each union and the parts it is made of
+ * are read and changed together; the graph engine's schemas are in graph.ts.)
+ *
  * The wire between server and browser, as TypeBox schemas: one schema gives the TypeScript type, the Fastify
  * route schema and the runtime check that also runs in the browser. Rules cited as [XX0] are in SPEC.md.
  */
@@ -247,10 +250,7 @@ export type ScenarioInfo = Static<typeof ScenarioInfo>;
 // and `t`, milliseconds since that run started (monotonic clock).
 
 function event<K extends string, P extends Record<string, TSchema>>(type: K, props: P) {
-  return Type.Object(
-    { type: Type.Literal(type), seq: Seq, run: Id, t: Ms, ...props },
-    { additionalProperties: false },
-  );
+  return Type.Object({ type: Type.Literal(type), seq: Seq, run: Id, t: Ms, ...props }, { additionalProperties: false });
 }
 
 /** ZeroMQ socket monitor event kinds we pass on (zeromq.js names). */
@@ -270,11 +270,7 @@ export const MonitorKind = Type.Union([
 ]);
 export type MonitorKind = Static<typeof MonitorKind>;
 
-export const RunEndReason = Type.Union([
-  Type.Literal('completed'),
-  Type.Literal('stopped'),
-  Type.Literal('failed'),
-]);
+export const RunEndReason = Type.Union([Type.Literal('completed'), Type.Literal('stopped'), Type.Literal('failed')]);
 export type RunEndReason = Static<typeof RunEndReason>;
 
 /**
@@ -375,7 +371,12 @@ export const PlaygroundEvent = Type.Union([
   /** The sink's PULL socket bound its endpoint. */
   event('sink:bound', { address: Type.String() }),
   /** Socket options took effect; `recreated` says a socket was closed and opened again to apply them. */
-  event('options:applied', { node: Id, recreated: Type.Boolean(), note: Type.String(), noteText: Type.Optional(ServerTextSchema) }),
+  event('options:applied', {
+    node: Id,
+    recreated: Type.Boolean(),
+    note: Type.String(),
+    noteText: Type.Optional(ServerTextSchema),
+  }),
   /** Peers we do not control, counted from the ventilator's monitor per endpoint. */
   event('peers:changed', { endpoint: Id, external: Count, builtIn: Count }),
   event('ventilator:state', { state: VentilatorState }),
@@ -524,23 +525,20 @@ export type ServerMessage = Static<typeof ServerMessage>;
 
 export const ClientCommand = Type.Union([
   /** Replay events after `sinceSeq` that the server still holds, then stream live ones. */
-  Type.Object(
-    { type: Type.Literal('subscribe'), sinceSeq: Type.Optional(Count) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ type: Type.Literal('subscribe'), sinceSeq: Type.Optional(Count) }, { additionalProperties: false }),
   Type.Object(
     { type: Type.Literal('run:start'), params: Type.Optional(RunParamsPatch) },
     { additionalProperties: false },
   ),
   Type.Object({ type: Type.Literal('run:stop') }, { additionalProperties: false }),
-  Type.Object(
-    { type: Type.Literal('params:update'), params: RunParamsPatch },
-    { additionalProperties: false },
-  ),
+  Type.Object({ type: Type.Literal('params:update'), params: RunParamsPatch }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('worker:add'), worker: NewWorker }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('worker:update'), worker: Id, patch: WorkerPatch }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('worker:remove'), worker: Id }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('worker:signal'), worker: Id, signal: WorkerSignal }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('worker:signal'), worker: Id, signal: WorkerSignal },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('sink:update'), patch: SinkPatch }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('options:update'), patch: SocketOptionsPatch }, { additionalProperties: false }),
   /** An owner or driver sets what the watchers follow ([S6]). */

@@ -19,14 +19,19 @@ describe('error texts', () => {
     }
     // Spanish, not English copied over (the few that are only a format, like "{where}: {problem}", excepted).
     const same = TEXT_KEYS.filter((key) => template(key, 'en') === template(key, 'es'));
-    expect(same.every((key) => /^[{}\w:. ]*$/.test(template(key, 'en'))), same.join(', ')).toBe(true);
+    expect(
+      same.every((key) => /^[{}\w:. ]*$/.test(template(key, 'en'))),
+      same.join(', '),
+    ).toBe(true);
   });
 
   it('fills parameters, nested texts included', () => {
     const problem = text('validation.max', { field: 'body/params/intervalMs', limit: 10000, got: '99999' });
     const refusal = text('request.invalid', { problem });
     expect(english(refusal)).toBe('Invalid request: body/params/intervalMs must be at most 10000 (got 99999).');
-    expect(sayText(refusal, 'es')).toBe('Petición no válida: body/params/intervalMs debe ser como mucho 10000 (se recibió 99999).');
+    expect(sayText(refusal, 'es')).toBe(
+      'Petición no válida: body/params/intervalMs debe ser como mucho 10000 (se recibió 99999).',
+    );
   });
 
   it('says nothing for a key it does not know (the page then shows the English message)', () => {

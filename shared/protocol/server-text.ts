@@ -1,4 +1,7 @@
 /**
+ * (A catalogue: its length is one entry per text, each in both languages, kept in one file so that a test can hold
+ * the two languages to the same keys and placeholders.)
+ *
  * What the server says to people, in English and Spanish: why it refused something, and notes about what it did
  * instead (a port in use, options that apply from the next run). An error carries `message` (English, for
  * scripts and logs) and `text` (a key and its parameters); an endpoint or `options:applied` carries `note` and
@@ -179,7 +182,10 @@ const TEXTS = {
     en: 'No worker "{worker}" in playground {playground}.',
     es: 'No hay ningún worker "{worker}" en el playground {playground}.',
   },
-  'worker.unknownInRun': { en: 'No worker "{worker}" in this run.', es: 'No hay ningún worker "{worker}" en esta ejecución.' },
+  'worker.unknownInRun': {
+    en: 'No worker "{worker}" in this run.',
+    es: 'No hay ningún worker "{worker}" en esta ejecución.',
+  },
   'worker.processNeedsRun': {
     en: 'Worker processes only exist during a run; start one first.',
     es: 'Los procesos de los workers solo existen durante una ejecución; empieza una primero.',
@@ -275,7 +281,7 @@ const TEXTS = {
     es: 'La ruta ipc "{path}" debe ser una ruta simple, sin "..", "." ni barras dobles.',
   },
   'endpoint.ipcOutside': {
-    en: "ipc path \"{path}\" is outside this playground's folder {folder}; pick a name there.",
+    en: 'ipc path "{path}" is outside this playground\'s folder {folder}; pick a name there.',
     es: 'La ruta ipc "{path}" está fuera de la carpeta de este playground, {folder}; elige un nombre allí.',
   },
   'endpoint.ipcOtherPlayground': {

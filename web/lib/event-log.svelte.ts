@@ -22,7 +22,7 @@ export class EventLog {
   /** Lines of the frame being folded, in the order the events came. */
   #frame: LogEntry[] = [];
   /** task:lost events of the frame per worker ("unknown" when unsure), listed as one line each. */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- scratch of the frame being folded: read by flush(), never drawn
+
   #lost = new Map<string, { n: number; seq: number; t: number }>();
 
   /** Empties the log (a new run, another playground). */

@@ -33,7 +33,7 @@ export class FlightPlan {
   /** Whether tasks nobody claimed are drawn going to the external peers (built-in workers off). */
   #isExternalRun = false;
   /** Tasks sent and not yet received by a built-in worker, while unclaimed tasks may go to external peers. */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping read on each tick; what is drawn is `flights`
+
   #pendingSent = new Map<number, { t: number; body: string }>();
   #lastDot: Record<FlightKind, number> = { task: -Infinity, result: -Infinity };
   /** Received messages whose dot is still flying, in arrival order. */
@@ -163,7 +163,7 @@ export class FlightPlan {
     const landed = this.#landings.filter((landing) => landing.at <= t);
     if (landed.length === 0) return;
     this.#landings = this.#landings.filter((landing) => landing.at > t);
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local to this call
+
     const workers = new Set<WorkerView>();
     for (const { worker, message } of landed) {
       worker.incoming.push(message);

@@ -21,7 +21,7 @@ export class FrameLoop {
   time = $state(0);
 
   readonly #options: FrameLoopOptions;
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- the callbacks of the next frame, never drawn
+
   readonly #callbacks = new Set<FrameCallback>();
   #handle: number | null = null;
   #isClosed = false;

@@ -167,7 +167,10 @@ export class HistoryController {
     try {
       const detail = await historyApi.renameRun(id, trimmed);
       // A typed name has no parts (defaultName): it is shown as typed, in every language.
-      const renamed = <R extends { name: string; defaultName?: unknown }>({ defaultName: _parts, ...run }: R) => ({ ...run, name: detail.name });
+      const renamed = <R extends { name: string; defaultName?: unknown }>({ defaultName: _parts, ...run }: R) => ({
+        ...run,
+        name: detail.name,
+      });
       this.runs = this.runs.map((r) => (r.id === id ? renamed(r) : r));
       if (this.replay?.runId === id && this.replay.detail) this.replay.detail = renamed(this.replay.detail);
       this.error = null;
@@ -186,7 +189,8 @@ export class HistoryController {
     try {
       const detail = await historyApi.setRunPublic(id, isPublic);
       this.runs = this.runs.map((r) => (r.id === id ? { ...r, public: detail.public } : r));
-      if (this.replay?.runId === id && this.replay.detail) this.replay.detail = { ...this.replay.detail, public: detail.public };
+      if (this.replay?.runId === id && this.replay.detail)
+        this.replay.detail = { ...this.replay.detail, public: detail.public };
       this.error = null;
       return true;
     } catch (error) {
@@ -257,7 +261,10 @@ export class HistoryController {
     this.isStartingAgain = true;
     try {
       const settings = settingsOf(started);
-      const info = await api.createPlayground({ scenario: settings.scenario, params: settings.params as RunParamsPatch });
+      const info = await api.createPlayground({
+        scenario: settings.scenario,
+        params: settings.params as RunParamsPatch,
+      });
       if (!sameWorkers(info.workers, settings.workers)) {
         for (const w of info.workers) await api.removeWorker(info.id, w.id);
         for (const w of settings.workers) await api.addWorker(info.id, w);

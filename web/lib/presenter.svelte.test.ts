@@ -98,7 +98,11 @@ it('the presenter sends its state when it changes, throttled, the last one alway
   expect(states()).toHaveLength(1);
   vi.advanceTimersByTime(1000 / PRESENTER_SENDS_PER_SECOND);
   expect(states()).toHaveLength(2);
-  expect(states()[1]).toEqual({ presenting: true, lesson: 'first-pipeline', replay: { run: 'run-1', t: 200, playing: false, speed: 1 } });
+  expect(states()[1]).toEqual({
+    presenting: true,
+    lesson: 'first-pipeline',
+    replay: { run: 'run-1', t: 200, playing: false, speed: 1 },
+  });
 
   // Playing: the playhead moving each frame is sent about once a second, not at every frame.
   replay.isPlaying = true;

@@ -81,7 +81,8 @@ export class PresenterController {
     const replay = history.replay;
     if (!wanted.presenting || !wanted.replay) {
       // The presenter closed its replay (or stopped): back to the live view, if the replay was the presenter's.
-      if (replay && (wanted.presenting || replay.runId === this.#followedRun)) untrack(() => history.closeReplay(false));
+      if (replay && (wanted.presenting || replay.runId === this.#followedRun))
+        untrack(() => history.closeReplay(false));
       this.#followedRun = null;
       return;
     }

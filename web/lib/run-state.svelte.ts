@@ -71,9 +71,9 @@ export class RunState {
   readonly #flights = new FlightPlan(this.#topology);
   /** A live run:ended held until the messages in the air have landed: the run ends on the page with its last dot. */
   #pendingEnd: RunEnded | null = null;
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never drawn
+
   readonly #resetListeners = new Set<() => void>();
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never drawn
+
   readonly #frameListeners = new Set<(frame: EventsFrame) => void>();
 
   // ------------------------------------------------------------------ what the page reads

@@ -42,17 +42,7 @@ export type LessonChecked = Extract<PlaygroundEvent, { type: 'lesson:checked' }>
 
 /** The HTTP action in flight, if any (actions run one at a time). */
 export type PendingAction =
-  | 'boot'
-  | 'start'
-  | 'stop'
-  | 'params'
-  | 'scenario'
-  | 'lesson'
-  | 'undo'
-  | 'topology'
-  | 'sink'
-  | 'options'
-  | null;
+  'boot' | 'start' | 'stop' | 'params' | 'scenario' | 'lesson' | 'undo' | 'topology' | 'sink' | 'options' | null;
 
 export type { NumericParam } from './param-drafts.svelte.ts';
 

@@ -27,7 +27,6 @@ export class Topology {
   /** Peers we do not control, over all endpoints. */
   readonly externalPeers = $derived(this.endpoints.reduce((n, e) => n + e.external, 0));
 
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- an index of `workers`, which is the reactive list
   #byId = new Map<string, WorkerView>();
   readonly #counts: RunCounts;
 
@@ -182,7 +181,7 @@ export class Topology {
 
   #setWorkers(workers: WorkerView[]): void {
     this.workers = workers;
-    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- an index of `workers`, which is the reactive list
+
     this.#byId = new Map(workers.map((w) => [w.id, w]));
   }
 

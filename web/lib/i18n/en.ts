@@ -1,10 +1,14 @@
-/** English interface strings. Keys are shared with es.ts; add to both. */
+/**
+ * English interface strings. Keys are shared with es.ts; add to both. (A catalogue: its length is one line per
+ * text; one file per language keeps a translator's work in one place, and i18n.test.ts holds both to the same keys.)
+ */
 export const EN = {
   'lang.name': 'English',
   'lang.switch': 'Idioma / Language',
   // History, replay and comparison (issue 4).
   'history.title': 'Recorded runs',
-  'history.intro': 'Every run is recorded. Open one to watch it again on the diagram, step through it event by event, export it or compare two.',
+  'history.intro':
+    'Every run is recorded. Open one to watch it again on the diagram, step through it event by event, export it or compare two.',
   'history.refresh': 'Refresh',
   'history.loading': 'Loading the recorded runs…',
   'history.empty': 'No run recorded yet: press Run, and it will appear here.',
@@ -72,7 +76,8 @@ export const EN = {
   'replay.markStopped': 'a worker stopped',
   'replay.markSink': 'sink bound',
   'replay.markEnd': 'run ended',
-  'replay.marksLegend': 'Ticks above the bar: tall violet = an endpoint was bound, grey = a worker stopped, green = the run ended.',
+  'replay.marksLegend':
+    'Ticks above the bar: tall violet = an endpoint was bound, grey = a worker stopped, green = the run ended.',
   'replay.prevShort': 'Prev',
   'replay.nextShort': 'Next',
   'compare.title': 'Side by side',
@@ -111,7 +116,8 @@ export const EN = {
   'batch.zguide': 'zguide',
   'batch.ms': '{ms} ms',
   'code.title': 'The code behind the picture',
-  'code.intro': 'Runnable programs for this playground’s real endpoints. Copy one, run it, and watch your own process take part.',
+  'code.intro':
+    'Runnable programs for this playground’s real endpoints. Copy one, run it, and watch your own process take part.',
   'code.language': 'Language',
   'code.role': 'Role',
   'code.role.worker': 'worker',
@@ -123,10 +129,13 @@ export const EN = {
   'code.copyFailed': 'No clipboard access: the code is selected, press Ctrl+C.',
   'code.runIt': 'Run it in a terminal:',
   'code.joins': 'it joins the diagram as an external peer.',
-  'code.pending.ventilator': 'The ventilator’s port is chosen when it binds: press Run once, then copy this worker. The port stays the same for the next runs.',
-  'code.pending.sink': 'The sink’s address is chosen when it binds: press Run once, then copy this worker, so that it knows where to send its results.',
+  'code.pending.ventilator':
+    'The ventilator’s port is chosen when it binds: press Run once, then copy this worker. The port stays the same for the next runs.',
+  'code.pending.sink':
+    'The sink’s address is chosen when it binds: press Run once, then copy this worker, so that it knows where to send its results.',
   // App.
-  'app.versionMismatch': 'This page speaks protocol version {client} but the server speaks version {server}. The live view is stopped: reload the page to get the matching version.',
+  'app.versionMismatch':
+    'This page speaks protocol version {client} but the server speaks version {server}. The live view is stopped: reload the page to get the matching version.',
   'app.reload': 'Reload',
   'app.tagline': 'Real PUSH/PULL sockets, live in your browser',
   'app.pipeline': 'The pipeline',
@@ -135,7 +144,8 @@ export const EN = {
   'app.pipelineExplainer2': 'socket binds',
   'app.pipelineExplainer3': 'on demand;',
   'app.pipelineExplainer4': 'workers take tasks, work, and push results to the sink.',
-  'app.pipelineStory': 'Add, slow down, move, hang or kill workers while the batch flows, and see where every task ends: done, in flight, or lost with a worker that died.',
+  'app.pipelineStory':
+    'Add, slow down, move, hang or kill workers while the batch flows, and see where every task ends: done, in flight, or lost with a worker that died.',
   'app.tutorialExplainer1': 'One',
   'app.tutorialExplainer2': 'socket bound on',
   'app.tutorialExplainer3': ', later also on',
@@ -146,36 +156,41 @@ export const EN = {
   'app.tutorialStory2': ', one per interval, then binds ipc on the same socket and sends nine texts ending with',
   'app.tutorialStory3': 'A worker stops at its first',
   'charts.title': 'Charts',
-  'charts.intro': 'Drawn from this run\'s events a few times a second; the bars per worker are the exact counters.',
-  'charts.sampled': 'Sampled: at this rate the server sent only some task events. Rates are scaled to the exact counts; latencies come from the pairs that arrived.',
+  'charts.intro': "Drawn from this run's events a few times a second; the bars per worker are the exact counters.",
+  'charts.sampled':
+    'Sampled: at this rate the server sent only some task events. Rates are scaled to the exact counts; latencies come from the pairs that arrived.',
   'charts.distTitle': 'Tasks per worker',
-  'charts.distDesc': 'Horizontal bars, one group per worker: tasks received (solid), done (diagonal hatching) and lost (cross-hatching), each value written after its bar.',
+  'charts.distDesc':
+    'Horizontal bars, one group per worker: tasks received (solid), done (diagonal hatching) and lost (cross-hatching), each value written after its bar.',
   'charts.received': 'received',
   'charts.done': 'done',
   'charts.lost': 'lost',
   'charts.sent': 'sent',
   'charts.noWorkers': 'No worker has taken a task yet.',
   'charts.rateTitle': 'Throughput over time',
-  'charts.rateDesc': 'Lines of tasks per second against seconds since the run started, in buckets of {ms} ms: sent (solid line, circles), received (dashed, squares) and done (dotted, triangles). Peak: {peak} per second.',
+  'charts.rateDesc':
+    'Lines of tasks per second against seconds since the run started, in buckets of {ms} ms: sent (solid line, circles), received (dashed, squares) and done (dotted, triangles). Peak: {peak} per second.',
   'charts.perSecond': 'tasks / s',
   'charts.timeAxis': 'seconds since the start',
   'charts.bucket': 'buckets of {ms} ms',
   'charts.latencyTitle': 'Latency per task',
   'charts.latSentReceived': 'Sent → received',
   'charts.latReceivedDone': 'Received → done',
-  'charts.latDesc': 'Histogram of {tasks} by latency in ms, in bins of {step} ms; median {median} ms. Each bar\'s count is written above it.',
+  'charts.latDesc':
+    "Histogram of {tasks} by latency in ms, in bins of {step} ms; median {median} ms. Each bar's count is written above it.",
   'charts.median': 'median {ms} ms',
   'charts.msAxis': 'latency (ms)',
   'charts.tasksAxis': 'tasks',
   'charts.noData': 'No task events yet: run the batch.',
   'charts.batchTitle': 'Batch time against workers',
-  'charts.batchDesc': 'Scatter of the recorded, completed batch runs: run duration in ms against the number of workers that took tasks, next to the zguide\'s times for 100 tasks of 1-100 ms (1 worker: 5034 ms, 2: 2421 ms, 4: 1018 ms).',
+  'charts.batchDesc':
+    "Scatter of the recorded, completed batch runs: run duration in ms against the number of workers that took tasks, next to the zguide's times for 100 tasks of 1-100 ms (1 worker: 5034 ms, 2: 2421 ms, 4: 1018 ms).",
   'charts.yourRuns': 'your runs (filled circles; solid line through the medians)',
   'charts.zguide': 'zguide, 100 tasks of 1-100 ms (hollow squares, dashed line)',
   'charts.workersAxis': 'workers that took tasks',
   'charts.durationAxis': 'duration (ms)',
-  'charts.noZguideRuns': 'No run like the zguide\'s batch yet (lesson 2 sets one up): only its points are shown.',
-  'charts.noRuns': 'No completed batch recorded yet: only the zguide\'s points are shown.',
+  'charts.noZguideRuns': "No run like the zguide's batch yet (lesson 2 sets one up): only its points are shown.",
+  'charts.noRuns': "No completed batch recorded yet: only the zguide's points are shown.",
   'charts.pointTitle': '{name}: {workers}, {tasks}, {ms} ms',
   'charts.durationNote': 'Duration is the whole run, start to end.',
   // Main view.
@@ -189,9 +204,11 @@ export const EN = {
   'controls.stateRunning': 'running',
   'controls.stateEnded': 'ended ({reason})',
   'controls.locked': 'Settings are locked while a run is in progress.',
-  'controls.lockedBatch': 'Batch settings are locked while a run is in progress; workers and socket options can still change.',
-  'controls.helpPipeline': 'Interval 0 sends as fast as ZeroMQ accepts. Synchronise the start: wait until every worker has shaken hands (the zguide\'s fix for the slow joiner). Drain: how long without progress after the last send before what is missing counts as lost.',
-  'controls.helpTutorial1': 'Pause after each send, like the tutorial\'s',
+  'controls.lockedBatch':
+    'Batch settings are locked while a run is in progress; workers and socket options can still change.',
+  'controls.helpPipeline':
+    "Interval 0 sends as fast as ZeroMQ accepts. Synchronise the start: wait until every worker has shaken hands (the zguide's fix for the slow joiner). Drain: how long without progress after the last send before what is missing counts as lost.",
+  'controls.helpTutorial1': "Pause after each send, like the tutorial's",
   'controls.helpTutorial2': '; 0 sends as fast as ZeroMQ accepts.',
   'reason.completed': 'completed',
   'reason.stopped': 'stopped',
@@ -224,7 +241,7 @@ export const EN = {
   'acct.label': 'Where the tasks are',
   'acct.sent': 'Sent',
   'acct.inFlight': 'In flight',
-  'acct.inFlightHint': 'Sent and not yet taken by a worker: queued in ZeroMQ\'s pipes and kernel buffers',
+  'acct.inFlightHint': "Sent and not yet taken by a worker: queued in ZeroMQ's pipes and kernel buffers",
   'acct.atWorkers': 'At workers',
   'acct.atWorkersHint': 'Taken by a worker and not finished yet',
   'acct.done': 'Done',
@@ -237,7 +254,8 @@ export const EN = {
   'acct.blocked': 'blocked by backpressure',
   'acct.sending': 'sending',
   'acct.idle': 'idle',
-  'sink.tooltip': 'Sink: a PULL socket bound on {transport}; every worker PUSHes its results to it, and it fair-queues between them',
+  'sink.tooltip':
+    'Sink: a PULL socket bound on {transport}; every worker PUSHes its results to it, and it fair-queues between them',
   'sink.boundAtStart': '{transport}: bound at run start',
   'sink.collected': 'collected',
   'sink.fairQueued': 'fair-queued from workers',
@@ -278,20 +296,26 @@ export const EN = {
   'sum.stopped': 'You stopped the run after {count}.',
   'sum.failed': 'The run failed: the event log shows the error.',
   'sum.nothingSent': 'Nothing was sent.',
-  'sum.nothingSentNoPeer': 'Nothing was sent: a PUSH socket with no connected peer blocks on send until someone connects.',
+  'sum.nothingSentNoPeer':
+    'Nothing was sent: a PUSH socket with no connected peer blocks on send until someone connects.',
   'sum.evenShares': 'ZeroMQ round-robined the {count} among the {workers} workers: each got {n}.',
-  'sum.rangeShares': 'ZeroMQ round-robined the {count} among the peers connected at each send: from {low} ({lowWorker}) to {high} ({highWorker}) per worker.',
+  'sum.rangeShares':
+    'ZeroMQ round-robined the {count} among the peers connected at each send: from {low} ({lowWorker}) to {high} ({highWorker}) per worker.',
   'sum.share': '{worker} got {n}',
   'sum.shares': 'ZeroMQ round-robined the {count} among the peers connected at each send: {shares}.',
   'sum.onePeer.message': '{shares}: only one peer was connected when the messages went out, so it took them all.',
   'sum.onePeer.task': '{shares}: only one peer was connected when the tasks went out, so it took them all.',
-  'sum.lost.one': '{count} was lost ({detail}): queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
-  'sum.lost.other': '{count} were lost ({detail}): queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
+  'sum.lost.one':
+    '{count} was lost ({detail}): queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
+  'sum.lost.other':
+    '{count} were lost ({detail}): queued for, or held by, a worker that was killed, removed or moved. ZeroMQ does not re-route them.',
   'sum.externalTasks.one': '{count} went to peers we do not control (up to {max} connected at once).',
   'sum.externalTasks.other': '{count} went to peers we do not control (up to {max} connected at once).',
   'sum.allOnce': 'Every task was processed exactly once.',
-  'sum.resultsLost.one': '{count} was done but its result never reached the sink ({detail}): it was still queued in the worker\'s results socket when the worker went away.',
-  'sum.resultsLost.other': '{count} were done but their results never reached the sink ({detail}): they were still queued in the worker\'s results socket when the worker went away.',
+  'sum.resultsLost.one':
+    "{count} was done but its result never reached the sink ({detail}): it was still queued in the worker's results socket when the worker went away.",
+  'sum.resultsLost.other':
+    "{count} were done but their results never reached the sink ({detail}): they were still queued in the worker's results socket when the worker went away.",
   'sum.inFlight.one': '{count} was still on its way when the run ended.',
   'sum.inFlight.other': '{count} were still on their way when the run ended.',
   'books.identity': 'sent {sent} = {places}',
@@ -301,10 +325,14 @@ export const EN = {
   'books.lost': 'lost with a worker {n}',
   'books.external': 'taken by external peers {n}',
   'books.inFlight': 'in flight {n}',
-  'sum.externalMessages.one': '{count} went to peers we do not control (up to {max} connected at once): PUSH treats them like any other peer.',
-  'sum.externalMessages.other': '{count} went to peers we do not control (up to {max} connected at once): PUSH treats them like any other peer.',
-  'sum.unreceived.one': '{count} was sent but never received by a worker: queued for a peer that closed, and lost with its pipe.',
-  'sum.unreceived.other': '{count} were sent but never received by a worker: queued for a peer that closed, and lost with its pipe.',
+  'sum.externalMessages.one':
+    '{count} went to peers we do not control (up to {max} connected at once): PUSH treats them like any other peer.',
+  'sum.externalMessages.other':
+    '{count} went to peers we do not control (up to {max} connected at once): PUSH treats them like any other peer.',
+  'sum.unreceived.one':
+    '{count} was sent but never received by a worker: queued for a peer that closed, and lost with its pipe.',
+  'sum.unreceived.other':
+    '{count} were sent but never received by a worker: queued for a peer that closed, and lost with its pipe.',
   'sum.everyMessage': 'Every message reached exactly one worker.',
   'paramLabel.intervalMs': 'Interval',
   'paramLabel.tasks': 'Tasks',
@@ -335,7 +363,8 @@ export const EN = {
   'wnode.done': ' done',
   'mode.in-process': 'in-process',
   'mode.process': 'process',
-  'ext.tooltip': 'Peers we do not control (for instance the tutorial\'s Python clients), seen through the ventilator\'s socket monitor',
+  'ext.tooltip':
+    "Peers we do not control (for instance the tutorial's Python clients), seen through the ventilator's socket monitor",
   'ext.title': 'External peers',
   'ext.connected': 'connected',
   'ext.taken': 'taken',
@@ -373,7 +402,7 @@ export const EN = {
   'workers.removed.one': '1 removed worker still counts in the totals above.',
   'workers.removed.other': '{n} removed workers still count in the totals above.',
   'wrow.processHint': 'Its own OS process: can be killed, hung and resumed',
-  'wrow.inProcessHint': 'A socket inside the server\'s process',
+  'wrow.inProcessHint': "A socket inside the server's process",
   'wrow.transportOf': 'Transport of {id}',
   'wrow.workOf': 'Work time of {id} in ms (25, or a range like 1-100)',
   'wrow.workHint': 'ms per task: 25, or a range like 1-100',
@@ -394,27 +423,31 @@ export const EN = {
   'add.title': 'Add a worker',
   'add.transport': 'transport',
   'add.runs': 'runs',
-  'add.inServer': 'in the server\'s process',
+  'add.inServer': "in the server's process",
   'add.ownProcess': 'as its own process',
   'add.work': 'work time',
   'add.workPlaceholder': '0, 25 or 1-100',
-  'add.workHint': 'ms per task: 25, or a range like 1-100 (the zguide\'s workers)',
+  'add.workHint': "ms per task: 25, or a range like 1-100 (the zguide's workers)",
   'add.connections': 'connections',
   'add.submit': '+ Add worker',
   'add.joinsNow': 'It joins the running pipeline at once.',
   'add.joinsNext': 'It connects when the next run starts.',
   'opt.sendHwm': 'Send high-water mark',
-  'opt.sendHwmHelp': 'Messages queued per pipe before PUSH skips that pipe; when every pipe is full, send() blocks (backpressure). 0 = no limit.',
+  'opt.sendHwmHelp':
+    'Messages queued per pipe before PUSH skips that pipe; when every pipe is full, send() blocks (backpressure). 0 = no limit.',
   'opt.sendBuf': 'Send buffer',
-  'opt.sendBufHelp': 'Kernel send buffer per connection (0 = the OS default); it holds tasks on top of the pipe\'s high-water mark.',
+  'opt.sendBufHelp':
+    "Kernel send buffer per connection (0 = the OS default); it holds tasks on top of the pipe's high-water mark.",
   'opt.linger': 'Linger',
   'opt.lingerHelp': 'How long a closing socket keeps delivering what is queued (-1 = forever, 0 = drop at once).',
   'opt.hbInterval': 'Heartbeat interval',
   'opt.hbIntervalHelp': 'Send a ZMTP PING to every peer this often (0 = off).',
   'opt.hbTimeout': 'Heartbeat timeout',
-  'opt.hbTimeoutHelp': 'Drop a peer that has not answered for this long: a hung worker leaves the round-robin (0 = 3 × the interval).',
+  'opt.hbTimeoutHelp':
+    'Drop a peer that has not answered for this long: a hung worker leaves the round-robin (0 = 3 × the interval).',
   'opt.recvHwm': 'Receive high-water mark',
-  'opt.workerRecvHwmHelp': 'Tasks a worker\'s pipe holds before ZeroMQ stops reading its connection; the rest wait upstream.',
+  'opt.workerRecvHwmHelp':
+    "Tasks a worker's pipe holds before ZeroMQ stops reading its connection; the rest wait upstream.",
   'opt.recvBuf': 'Receive buffer',
   'opt.recvBufHelp': 'Kernel receive buffer per connection (0 = the OS default).',
   'opt.sinkRecvHwmHelp': 'Results queued per worker pipe before the sink stops reading from that worker.',
@@ -433,8 +466,10 @@ export const EN = {
   'opt.changed.other': '{n} changed',
   'opt.allDefaults': 'all at libzmq defaults',
   'opt.recreated': ' (sockets recreated)',
-  'opt.liveNotice': 'Changing a worker option now makes every worker close its socket and connect a new one (tasks queued for the old one are lost); ventilator and sink options apply from the next run.',
-  'opt.idleNotice': 'Options are set on a socket before it binds or connects, so they apply when the next run creates its sockets.',
+  'opt.liveNotice':
+    'Changing a worker option now makes every worker close its socket and connect a new one (tasks queued for the old one are lost); ventilator and sink options apply from the next run.',
+  'opt.idleNotice':
+    'Options are set on a socket before it binds or connects, so they apply when the next run creates its sockets.',
   'opt.default': ' Default {n}.',
   'opt.immediate': 'Immediate (to the sink)',
   'opt.immediateHelp': 'Results queue only on completed connections to the sink, never for a sink not yet there.',
@@ -449,12 +484,14 @@ export const EN = {
   'summary.notReceived': 'Not received',
   'summary.externalMax': 'External peers (max)',
   'summary.duration': 'Duration',
-  'summary.lateJoin.one': '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
-  'summary.lateJoin.other': '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
+  'summary.lateJoin.one':
+    '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
+  'summary.lateJoin.other':
+    '{worker} joined late: its handshake came after {count} had already gone to the others, and PUSH round-robins only among the peers connected at each send. That is ZeroMQ, not a fault (lesson 1 shows it).',
   'log.title': 'Socket & endpoint events',
   'log.hint': 'newest first · t = ms since the run started',
   'log.emptyReplay': 'No socket events up to this moment. Press Play, step with → or drag the timeline.',
-  'log.empty': 'No events yet. Press Run: binds, connects and handshakes from ZeroMQ\'s socket monitor show up here.',
+  'log.empty': "No events yet. Press Run: binds, connects and handshakes from ZeroMQ's socket monitor show up here.",
   'log.t': 't (ms)',
   'log.node': 'node',
   'log.event': 'event',
@@ -488,19 +525,23 @@ export const EN = {
   'log.runEnded': '{reason}: {n} sent',
   'error.dismiss': 'Dismiss error',
   'error.gone': 'Playground {id} is gone (server restarted?); started a new one.',
-  'extp.title': 'Bring your own workers: the tutorial\'s Python clients',
+  'extp.title': "Bring your own workers: the tutorial's Python clients",
   'extp.connected': 'connected',
   'extp.taken': 'messages taken',
-  'extp.offBefore': 'Built-in workers are off, so nothing of ours pulls from the ventilator. Start the tutorial\'s own clients in a terminal (from the project folder), one per endpoint, then press',
+  'extp.offBefore':
+    "Built-in workers are off, so nothing of ours pulls from the ventilator. Start the tutorial's own clients in a terminal (from the project folder), one per endpoint, then press",
   'extp.run': 'Run',
-  'extp.on': 'Peers we do not control can join any run. Start the tutorial\'s own clients in a terminal (from the project folder), one per endpoint:',
+  'extp.on':
+    "Peers we do not control can join any run. Start the tutorial's own clients in a terminal (from the project folder), one per endpoint:",
   'extp.lastBound': 'last bound address;',
   'extp.requested': 'requested address;',
   'extp.realAppears': 'the real one appears in the diagram once bound',
-  'extp.note1': 'A client may start before its endpoint exists: ZeroMQ keeps retrying the connection in the background. With no peer connected, the ventilator\'s',
+  'extp.note1':
+    "A client may start before its endpoint exists: ZeroMQ keeps retrying the connection in the background. With no peer connected, the ventilator's",
   'extp.note2': 'simply waits (state “blocked”). Each client stops on its first',
   'extp.note3': '; the ventilator sends exactly two.',
-  'diagram.aria': 'Pipeline diagram: the ventilator\'s PUSH socket on the left, its endpoints, the workers that pull from it',
+  'diagram.aria':
+    "Pipeline diagram: the ventilator's PUSH socket on the left, its endpoints, the workers that pull from it",
   'diagram.ariaSink': ', and the sink that collects their results on the right',
   'legend.label': 'Legend',
   'legend.connecting': 'connecting (no handshake yet)',
@@ -519,13 +560,15 @@ export const EN = {
   'share.watch': 'Copy watch link',
   'share.invite': 'Copy invite link',
   'share.watchHint': 'Anyone who opens this link sees this playground live and its recorded runs, read-only.',
-  'share.inviteHint': 'Anyone who opens this link may also run and change this playground: share it only with people you trust.',
+  'share.inviteHint':
+    'Anyone who opens this link may also run and change this playground: share it only with people you trust.',
   'share.copied': 'Copied',
   'share.copyByHand': 'Select and copy:',
   // Presenter mode: the teacher presents, the class follows (issue 9).
   'presenter.start': 'Present to watchers',
   'presenter.stop': 'Stop presenting',
-  'presenter.toggleHint': 'While on, everyone watching through the watch link follows your lesson and the recorded run you replay, at the same moment.',
+  'presenter.toggleHint':
+    'While on, everyone watching through the watch link follows your lesson and the recorded run you replay, at the same moment.',
   'presenter.following': 'Following the presenter',
   'presenter.followingHint': 'The presenter decides what this page shows: the run it replays and where.',
   'presenter.lesson': 'lesson “{lesson}”',
@@ -581,16 +624,17 @@ export const EN = {
   'app.skip': 'Skip to the playground',
   'charts.compareBy': 'Compare',
   'charts.compareShape': 'runs of the shape on screen',
-  'charts.compareZguide': 'runs like the zguide\'s batch (100 tasks of 1-100 ms)',
+  'charts.compareZguide': "runs like the zguide's batch (100 tasks of 1-100 ms)",
   'charts.compareAll': 'every batch, shapes mixed',
   'charts.shape': 'Shape: {tasks}, interval {interval} ms, {sync}, work {work} ms per task.',
-  'charts.noShapeRuns': 'No completed batch of this shape recorded yet: only the zguide\'s points are shown.',
+  'charts.noShapeRuns': "No completed batch of this shape recorded yet: only the zguide's points are shown.",
   // Public runs and embedding (issue 9, helper H9).
   'history.public': 'public',
   'history.publicHint': 'Anyone with its link may replay this run, read-only.',
   'history.makePublic': 'Make public',
   'history.makePrivate': 'Make private',
-  'history.makePublicHint': 'Let anyone who has this run’s link replay it, read-only (it is still listed for nobody else)',
+  'history.makePublicHint':
+    'Let anyone who has this run’s link replay it, read-only (it is still listed for nobody else)',
   'history.makePrivateHint': 'Only you (and who watches its playground) may open it again',
   'history.copyPublicLink': 'Copy public link',
   'embed.watching': 'A ZeroMQ pipeline, live',
@@ -600,7 +644,8 @@ export const EN = {
   'embed.titlePlayground': 'ZeroMQ Pipeline Playground',
   // The patterns page (issue 11, helper H14): every pattern of the series on a graph of real sockets.
   'graph.pageTitle': 'Patterns of the series',
-  'graph.intro': 'Real ZeroMQ sockets: every dot is a message a socket really received, flying from the socket that sent it.',
+  'graph.intro':
+    'Real ZeroMQ sockets: every dot is a message a socket really received, flying from the socket that sent it.',
   'graph.picker': 'Pattern',
   'graph.part1': 'Part 1: REQ/REP, an adding server',
   'graph.part2': 'Part 2: PAIR, an echo and a second client',
@@ -621,7 +666,8 @@ export const EN = {
   'graph.connection.reconnecting': 'reconnecting…',
   'graph.connection.closed': 'closed',
   'graph.loading': 'Opening the playground…',
-  'graph.diagramLabel': 'Diagram of “{title}”: {nodes} sockets and {links} links. The list below says the same in words.',
+  'graph.diagramLabel':
+    'Diagram of “{title}”: {nodes} sockets and {links} links. The list below says the same in words.',
   'graph.linkLabel': '{transport} · {binder} binds',
   'graph.sentReceived': 'sent {sent} · received {received}',
   'graph.role.request': 'requests',

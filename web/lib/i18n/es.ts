@@ -1,12 +1,16 @@
 import type { EN } from './en.ts';
 
-/** Textos de la interfaz en español; las mismas claves que en.ts. */
+/**
+ * Textos de la interfaz en español; las mismas claves que en.ts. (Spanish interface strings: a catalogue, long
+ * because it holds one line per text; i18n.test.ts holds it to en.ts's keys and placeholders.)
+ */
 export const ES: Record<keyof typeof EN, string> = {
   'lang.name': 'Español',
   'lang.switch': 'Idioma / Language',
   // History, replay and comparison (issue 4).
   'history.title': 'Ejecuciones grabadas',
-  'history.intro': 'Cada ejecución queda grabada. Abre una para volver a verla en el diagrama, recorrerla evento a evento, exportarla o comparar dos.',
+  'history.intro':
+    'Cada ejecución queda grabada. Abre una para volver a verla en el diagrama, recorrerla evento a evento, exportarla o comparar dos.',
   'history.refresh': 'Actualizar',
   'history.loading': 'Cargando las ejecuciones grabadas…',
   'history.empty': 'Aún no hay ninguna ejecución grabada: pulsa Ejecutar y aparecerá aquí.',
@@ -51,7 +55,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'replay.kicker': 'Repetición de una ejecución grabada',
   'replay.recordedAt': 'grabada el {when}',
   'replay.runAgain': 'Ejecutar de nuevo con la misma configuración',
-  'replay.runAgainHint': 'Un playground nuevo con el escenario, los parámetros y los workers de esta ejecución, y una ejecución en vivo',
+  'replay.runAgainHint':
+    'Un playground nuevo con el escenario, los parámetros y los workers de esta ejecución, y una ejecución en vivo',
   'replay.backToLive': 'Volver al playground en vivo',
   'replay.loading': 'Cargando los eventos grabados…',
   'replay.atMoment': 'En este momento:',
@@ -74,7 +79,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'replay.markStopped': 'un worker se detuvo',
   'replay.markSink': 'sink enlazado (bind)',
   'replay.markEnd': 'fin de la ejecución',
-  'replay.marksLegend': 'Marcas sobre la barra: violeta alta = se enlazó un endpoint, gris = un worker se detuvo, verde = fin de la ejecución.',
+  'replay.marksLegend':
+    'Marcas sobre la barra: violeta alta = se enlazó un endpoint, gris = un worker se detuvo, verde = fin de la ejecución.',
   'replay.prevShort': 'Anterior',
   'replay.nextShort': 'Siguiente',
   'compare.title': 'Lado a lado',
@@ -113,7 +119,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'batch.zguide': 'zguide',
   'batch.ms': '{ms} ms',
   'code.title': 'El código detrás del dibujo',
-  'code.intro': 'Programas listos para ejecutar contra los endpoints reales de este playground. Copia uno, ejecútalo y verás tu propio proceso participar.',
+  'code.intro':
+    'Programas listos para ejecutar contra los endpoints reales de este playground. Copia uno, ejecútalo y verás tu propio proceso participar.',
   'code.language': 'Lenguaje',
   'code.role': 'Rol',
   'code.role.worker': 'worker',
@@ -125,10 +132,13 @@ export const ES: Record<keyof typeof EN, string> = {
   'code.copyFailed': 'Sin acceso al portapapeles: el código está seleccionado, pulsa Ctrl+C.',
   'code.runIt': 'Ejecútalo en una terminal:',
   'code.joins': 'se une al diagrama como un par externo.',
-  'code.pending.ventilator': 'El puerto del ventilador se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker. El puerto se mantiene en las siguientes ejecuciones.',
-  'code.pending.sink': 'La dirección del sink se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker, para que sepa adónde enviar sus resultados.',
+  'code.pending.ventilator':
+    'El puerto del ventilador se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker. El puerto se mantiene en las siguientes ejecuciones.',
+  'code.pending.sink':
+    'La dirección del sink se elige cuando hace bind: pulsa Ejecutar una vez y después copia este worker, para que sepa adónde enviar sus resultados.',
   // App.
-  'app.versionMismatch': 'Esta página habla la versión {client} del protocolo pero el servidor habla la versión {server}. La vista en vivo está detenida: recarga la página para obtener la versión correcta.',
+  'app.versionMismatch':
+    'Esta página habla la versión {client} del protocolo pero el servidor habla la versión {server}. La vista en vivo está detenida: recarga la página para obtener la versión correcta.',
   'app.reload': 'Recargar',
   'app.tagline': 'Sockets PUSH/PULL reales, en vivo en tu navegador',
   'app.pipeline': 'El pipeline',
@@ -137,7 +147,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'app.pipelineExplainer2': 'se asocia (bind) a',
   'app.pipelineExplainer3': 'según haga falta; los workers',
   'app.pipelineExplainer4': 'toman tareas, trabajan y envían los resultados al sink.',
-  'app.pipelineStory': 'Añade, ralentiza, mueve, congela o mata workers mientras fluye el lote, y mira dónde acaba cada tarea: hecha, en vuelo o perdida con un worker que murió.',
+  'app.pipelineStory':
+    'Añade, ralentiza, mueve, congela o mata workers mientras fluye el lote, y mira dónde acaba cada tarea: hecha, en vuelo o perdida con un worker que murió.',
   'app.tutorialExplainer1': 'Un socket',
   'app.tutorialExplainer2': 'asociado a',
   'app.tutorialExplainer3': ', y después también a',
@@ -148,35 +159,42 @@ export const ES: Record<keyof typeof EN, string> = {
   'app.tutorialStory2': ', uno por intervalo; luego asocia ipc al mismo socket y envía nueve textos que terminan en',
   'app.tutorialStory3': 'Cada worker se detiene en su primera',
   'charts.title': 'Gráficos',
-  'charts.intro': 'Se dibujan a partir de los eventos de esta ejecución unas pocas veces por segundo; las barras por worker son los contadores exactos.',
-  'charts.sampled': 'Muestreado: a este ritmo el servidor envió solo parte de los eventos de tareas. Los ritmos se escalan a los recuentos exactos; las latencias salen de los pares que llegaron.',
+  'charts.intro':
+    'Se dibujan a partir de los eventos de esta ejecución unas pocas veces por segundo; las barras por worker son los contadores exactos.',
+  'charts.sampled':
+    'Muestreado: a este ritmo el servidor envió solo parte de los eventos de tareas. Los ritmos se escalan a los recuentos exactos; las latencias salen de los pares que llegaron.',
   'charts.distTitle': 'Tareas por worker',
-  'charts.distDesc': 'Barras horizontales, un grupo por worker: tareas recibidas (relleno sólido), terminadas (rayado diagonal) y perdidas (cuadriculado), con cada valor escrito tras su barra.',
+  'charts.distDesc':
+    'Barras horizontales, un grupo por worker: tareas recibidas (relleno sólido), terminadas (rayado diagonal) y perdidas (cuadriculado), con cada valor escrito tras su barra.',
   'charts.received': 'recibidas',
   'charts.done': 'terminadas',
   'charts.lost': 'perdidas',
   'charts.sent': 'enviadas',
   'charts.noWorkers': 'Ningún worker ha recibido tareas todavía.',
   'charts.rateTitle': 'Ritmo a lo largo del tiempo',
-  'charts.rateDesc': 'Líneas de tareas por segundo frente a los segundos desde el inicio, en tramos de {ms} ms: enviadas (línea continua, círculos), recibidas (discontinua, cuadrados) y terminadas (punteada, triángulos). Máximo: {peak} por segundo.',
+  'charts.rateDesc':
+    'Líneas de tareas por segundo frente a los segundos desde el inicio, en tramos de {ms} ms: enviadas (línea continua, círculos), recibidas (discontinua, cuadrados) y terminadas (punteada, triángulos). Máximo: {peak} por segundo.',
   'charts.perSecond': 'tareas / s',
   'charts.timeAxis': 'segundos desde el inicio',
   'charts.bucket': 'tramos de {ms} ms',
   'charts.latencyTitle': 'Latencia por tarea',
   'charts.latSentReceived': 'Enviada → recibida',
   'charts.latReceivedDone': 'Recibida → terminada',
-  'charts.latDesc': 'Histograma de {tasks} según su latencia en ms, en intervalos de {step} ms; mediana {median} ms. El número de tareas de cada barra está escrito encima.',
+  'charts.latDesc':
+    'Histograma de {tasks} según su latencia en ms, en intervalos de {step} ms; mediana {median} ms. El número de tareas de cada barra está escrito encima.',
   'charts.median': 'mediana {ms} ms',
   'charts.msAxis': 'latencia (ms)',
   'charts.tasksAxis': 'tareas',
   'charts.noData': 'Aún no hay eventos de tareas: lanza el lote.',
   'charts.batchTitle': 'Tiempo del lote según los workers',
-  'charts.batchDesc': 'Dispersión de las ejecuciones de lote grabadas y completadas: duración en ms frente al número de workers que recibieron tareas, junto a los tiempos de la zguide para 100 tareas de 1-100 ms (1 worker: 5034 ms, 2: 2421 ms, 4: 1018 ms).',
+  'charts.batchDesc':
+    'Dispersión de las ejecuciones de lote grabadas y completadas: duración en ms frente al número de workers que recibieron tareas, junto a los tiempos de la zguide para 100 tareas de 1-100 ms (1 worker: 5034 ms, 2: 2421 ms, 4: 1018 ms).',
   'charts.yourRuns': 'tus ejecuciones (círculos rellenos; línea continua por las medianas)',
   'charts.zguide': 'zguide, 100 tareas de 1-100 ms (cuadrados huecos, línea discontinua)',
   'charts.workersAxis': 'workers que recibieron tareas',
   'charts.durationAxis': 'duración (ms)',
-  'charts.noZguideRuns': 'Aún no hay ninguna ejecución como el lote de la zguide (la lección 2 prepara una): solo se muestran sus puntos.',
+  'charts.noZguideRuns':
+    'Aún no hay ninguna ejecución como el lote de la zguide (la lección 2 prepara una): solo se muestran sus puntos.',
   'charts.noRuns': 'Aún no hay ningún lote completado grabado: solo se muestran los puntos de la zguide.',
   'charts.pointTitle': '{name}: {workers}, {tasks}, {ms} ms',
   'charts.durationNote': 'La duración es la de toda la ejecución, de principio a fin.',
@@ -191,8 +209,10 @@ export const ES: Record<keyof typeof EN, string> = {
   'controls.stateRunning': 'en curso',
   'controls.stateEnded': 'terminada ({reason})',
   'controls.locked': 'La configuración queda bloqueada mientras hay una ejecución en curso.',
-  'controls.lockedBatch': 'La configuración del lote queda bloqueada durante la ejecución; los workers y las opciones de socket sí se pueden cambiar.',
-  'controls.helpPipeline': 'Con intervalo 0 se envía tan rápido como ZeroMQ acepte. Sincronizar el inicio: esperar a que todos los workers completen el handshake (la solución de la zguide al slow joiner). Drenaje: cuánto tiempo sin progreso tras el último envío antes de dar por perdido lo que falta.',
+  'controls.lockedBatch':
+    'La configuración del lote queda bloqueada durante la ejecución; los workers y las opciones de socket sí se pueden cambiar.',
+  'controls.helpPipeline':
+    'Con intervalo 0 se envía tan rápido como ZeroMQ acepte. Sincronizar el inicio: esperar a que todos los workers completen el handshake (la solución de la zguide al slow joiner). Drenaje: cuánto tiempo sin progreso tras el último envío antes de dar por perdido lo que falta.',
   'controls.helpTutorial1': 'Pausa tras cada envío, como el',
   'controls.helpTutorial2': ' del tutorial; 0 envía tan rápido como ZeroMQ acepte.',
   'reason.completed': 'completada',
@@ -217,7 +237,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'status.run': 'ejecución',
   'status.sent': 'enviadas',
   'status.playground': 'playground',
-  'status.sampledHint': 'A ritmos altos el servidor envía una muestra de los eventos de tareas; los contadores siguen siendo exactos',
+  'status.sampledHint':
+    'A ritmos altos el servidor envía una muestra de los eventos de tareas; los contadores siguen siendo exactos',
   'scenario.label': 'Escenario',
   'scenario.tutorial': 'Tutorial',
   'scenario.pipeline': 'Sandbox de pipeline',
@@ -226,7 +247,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'acct.label': 'Dónde están las tareas',
   'acct.sent': 'Enviadas',
   'acct.inFlight': 'En vuelo',
-  'acct.inFlightHint': 'Enviadas y aún no tomadas por ningún worker: en las colas (pipes) de ZeroMQ y los búferes del kernel',
+  'acct.inFlightHint':
+    'Enviadas y aún no tomadas por ningún worker: en las colas (pipes) de ZeroMQ y los búferes del kernel',
   'acct.atWorkers': 'En workers',
   'acct.atWorkersHint': 'Tomadas por un worker y aún sin terminar',
   'acct.done': 'Hechas',
@@ -239,7 +261,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'acct.blocked': 'bloqueado por contrapresión',
   'acct.sending': 'enviando',
   'acct.idle': 'en espera',
-  'sink.tooltip': 'Sink: un socket PULL asociado a {transport}; cada worker le envía (PUSH) sus resultados y él los atiende por turnos (fair-queuing)',
+  'sink.tooltip':
+    'Sink: un socket PULL asociado a {transport}; cada worker le envía (PUSH) sus resultados y él los atiende por turnos (fair-queuing)',
   'sink.boundAtStart': '{transport}: se asocia al empezar',
   'sink.collected': 'recogidas',
   'sink.fairQueued': 'por turnos entre los workers',
@@ -280,20 +303,27 @@ export const ES: Record<keyof typeof EN, string> = {
   'sum.stopped': 'Detuviste la ejecución tras {count}.',
   'sum.failed': 'La ejecución falló: el registro de eventos muestra el error.',
   'sum.nothingSent': 'No se envió nada.',
-  'sum.nothingSentNoPeer': 'No se envió nada: un socket PUSH sin ningún par conectado se bloquea en send() hasta que alguien se conecta.',
+  'sum.nothingSentNoPeer':
+    'No se envió nada: un socket PUSH sin ningún par conectado se bloquea en send() hasta que alguien se conecta.',
   'sum.evenShares': 'ZeroMQ repartió {count} en round-robin entre los {workers} workers: cada uno recibió {n}.',
-  'sum.rangeShares': 'ZeroMQ repartió {count} en round-robin entre los pares conectados en cada envío: de {low} ({lowWorker}) a {high} ({highWorker}) por worker.',
+  'sum.rangeShares':
+    'ZeroMQ repartió {count} en round-robin entre los pares conectados en cada envío: de {low} ({lowWorker}) a {high} ({highWorker}) por worker.',
   'sum.share': '{worker} recibió {n}',
   'sum.shares': 'ZeroMQ repartió {count} en round-robin entre los pares conectados en cada envío: {shares}.',
-  'sum.onePeer.message': '{shares}: solo había un par conectado cuando salieron los mensajes, así que se los llevó todos.',
+  'sum.onePeer.message':
+    '{shares}: solo había un par conectado cuando salieron los mensajes, así que se los llevó todos.',
   'sum.onePeer.task': '{shares}: solo había un par conectado cuando salieron las tareas, así que se las llevó todas.',
-  'sum.lost.one': 'Se perdió {count} ({detail}): estaba en cola para un worker, o ya la tenía un worker, que se mató, se quitó o se movió. ZeroMQ no la reenvía a otro.',
-  'sum.lost.other': 'Se perdieron {count} ({detail}): estaban en cola para un worker, o ya las tenía un worker, que se mató, se quitó o se movió. ZeroMQ no las reenvía a otro.',
+  'sum.lost.one':
+    'Se perdió {count} ({detail}): estaba en cola para un worker, o ya la tenía un worker, que se mató, se quitó o se movió. ZeroMQ no la reenvía a otro.',
+  'sum.lost.other':
+    'Se perdieron {count} ({detail}): estaban en cola para un worker, o ya las tenía un worker, que se mató, se quitó o se movió. ZeroMQ no las reenvía a otro.',
   'sum.externalTasks.one': '{count} fue a pares que no controlamos (hasta {max} conectados a la vez).',
   'sum.externalTasks.other': '{count} fueron a pares que no controlamos (hasta {max} conectados a la vez).',
   'sum.allOnce': 'Cada tarea se procesó exactamente una vez.',
-  'sum.resultsLost.one': 'Se hizo {count} pero su resultado nunca llegó al sink ({detail}): seguía en cola en el socket de resultados del worker cuando este se fue.',
-  'sum.resultsLost.other': 'Se hicieron {count} pero sus resultados nunca llegaron al sink ({detail}): seguían en cola en el socket de resultados del worker cuando este se fue.',
+  'sum.resultsLost.one':
+    'Se hizo {count} pero su resultado nunca llegó al sink ({detail}): seguía en cola en el socket de resultados del worker cuando este se fue.',
+  'sum.resultsLost.other':
+    'Se hicieron {count} pero sus resultados nunca llegaron al sink ({detail}): seguían en cola en el socket de resultados del worker cuando este se fue.',
   'sum.inFlight.one': '{count} seguía en camino cuando terminó la ejecución.',
   'sum.inFlight.other': '{count} seguían en camino cuando terminó la ejecución.',
   'books.identity': 'enviadas {sent} = {places}',
@@ -303,10 +333,14 @@ export const ES: Record<keyof typeof EN, string> = {
   'books.lost': 'perdidas con un worker {n}',
   'books.external': 'para pares externos {n}',
   'books.inFlight': 'en camino {n}',
-  'sum.externalMessages.one': '{count} fue a pares que no controlamos (hasta {max} conectados a la vez): PUSH los trata como a cualquier otro par.',
-  'sum.externalMessages.other': '{count} fueron a pares que no controlamos (hasta {max} conectados a la vez): PUSH los trata como a cualquier otro par.',
-  'sum.unreceived.one': '{count} se envió pero ningún worker lo recibió: estaba en cola para un par que se cerró y se perdió con su pipe.',
-  'sum.unreceived.other': '{count} se enviaron pero ningún worker los recibió: estaban en cola para un par que se cerró y se perdieron con su pipe.',
+  'sum.externalMessages.one':
+    '{count} fue a pares que no controlamos (hasta {max} conectados a la vez): PUSH los trata como a cualquier otro par.',
+  'sum.externalMessages.other':
+    '{count} fueron a pares que no controlamos (hasta {max} conectados a la vez): PUSH los trata como a cualquier otro par.',
+  'sum.unreceived.one':
+    '{count} se envió pero ningún worker lo recibió: estaba en cola para un par que se cerró y se perdió con su pipe.',
+  'sum.unreceived.other':
+    '{count} se enviaron pero ningún worker los recibió: estaban en cola para un par que se cerró y se perdieron con su pipe.',
   'sum.everyMessage': 'Cada mensaje llegó exactamente a un worker.',
   'paramLabel.intervalMs': 'Intervalo',
   'paramLabel.tasks': 'Tareas',
@@ -337,7 +371,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'wnode.done': ' hechas',
   'mode.in-process': 'interno',
   'mode.process': 'proceso',
-  'ext.tooltip': 'Pares que no controlamos (por ejemplo, los clientes en Python del tutorial), vistos a través del monitor del socket del ventilador',
+  'ext.tooltip':
+    'Pares que no controlamos (por ejemplo, los clientes en Python del tutorial), vistos a través del monitor del socket del ventilador',
   'ext.title': 'Pares externos',
   'ext.connected': 'conectados',
   'ext.taken': 'recibidos',
@@ -358,7 +393,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'wpanel.moreKept': '{n} más sin listar (solo se guardan los más recientes).',
   'workers.changeTopology': 'Cambiar la topología',
   'workers.title': 'Workers',
-  'workers.count': '{n} de {max} workers · añádelos, muévelos, ralentízalos o quítalos, también mientras fluyen los mensajes',
+  'workers.count':
+    '{n} de {max} workers · añádelos, muévelos, ralentízalos o quítalos, también mientras fluyen los mensajes',
   'workers.colWorker': 'Worker',
   'workers.colTransport': 'Transporte',
   'workers.colWork': 'Trabajo (ms)',
@@ -406,17 +442,22 @@ export const ES: Record<keyof typeof EN, string> = {
   'add.joinsNow': 'Se une al pipeline en marcha de inmediato.',
   'add.joinsNext': 'Se conecta al empezar la próxima ejecución.',
   'opt.sendHwm': 'High-water mark de envío',
-  'opt.sendHwmHelp': 'Mensajes en cola por pipe antes de que PUSH se salte ese pipe; cuando todos los pipes están llenos, send() se bloquea (contrapresión). 0 = sin límite.',
+  'opt.sendHwmHelp':
+    'Mensajes en cola por pipe antes de que PUSH se salte ese pipe; cuando todos los pipes están llenos, send() se bloquea (contrapresión). 0 = sin límite.',
   'opt.sendBuf': 'Buffer de envío',
-  'opt.sendBufHelp': 'Buffer de envío del kernel por conexión (0 = el valor por defecto del sistema); guarda tareas además del high-water mark del pipe.',
+  'opt.sendBufHelp':
+    'Buffer de envío del kernel por conexión (0 = el valor por defecto del sistema); guarda tareas además del high-water mark del pipe.',
   'opt.linger': 'Linger',
-  'opt.lingerHelp': 'Cuánto tiempo sigue entregando lo que tiene en cola un socket que se cierra (-1 = para siempre, 0 = lo descarta al instante).',
+  'opt.lingerHelp':
+    'Cuánto tiempo sigue entregando lo que tiene en cola un socket que se cierra (-1 = para siempre, 0 = lo descarta al instante).',
   'opt.hbInterval': 'Intervalo de heartbeat',
   'opt.hbIntervalHelp': 'Envía un PING de ZMTP a cada par con esta frecuencia (0 = desactivado).',
   'opt.hbTimeout': 'Timeout de heartbeat',
-  'opt.hbTimeoutHelp': 'Descarta un par que no ha respondido en este tiempo: un worker colgado sale del round-robin (0 = 3 × el intervalo).',
+  'opt.hbTimeoutHelp':
+    'Descarta un par que no ha respondido en este tiempo: un worker colgado sale del round-robin (0 = 3 × el intervalo).',
   'opt.recvHwm': 'High-water mark de recepción',
-  'opt.workerRecvHwmHelp': 'Tareas que guarda el pipe de un worker antes de que ZeroMQ deje de leer su conexión; el resto espera aguas arriba.',
+  'opt.workerRecvHwmHelp':
+    'Tareas que guarda el pipe de un worker antes de que ZeroMQ deje de leer su conexión; el resto espera aguas arriba.',
   'opt.recvBuf': 'Buffer de recepción',
   'opt.recvBufHelp': 'Buffer de recepción del kernel por conexión (0 = el valor por defecto del sistema).',
   'opt.sinkRecvHwmHelp': 'Resultados en cola por pipe de worker antes de que el sink deje de leer de ese worker.',
@@ -435,11 +476,14 @@ export const ES: Record<keyof typeof EN, string> = {
   'opt.changed.other': '{n} cambiadas',
   'opt.allDefaults': 'todas con los valores por defecto de libzmq',
   'opt.recreated': ' (sockets recreados)',
-  'opt.liveNotice': 'Cambiar ahora una opción de los workers hace que cada worker cierre su socket y conecte uno nuevo (se pierden las tareas en cola para el viejo); las opciones del ventilador y del sink se aplican desde la próxima ejecución.',
-  'opt.idleNotice': 'Las opciones se fijan en un socket antes de que se asocie o se conecte, así que se aplican cuando la próxima ejecución crea sus sockets.',
+  'opt.liveNotice':
+    'Cambiar ahora una opción de los workers hace que cada worker cierre su socket y conecte uno nuevo (se pierden las tareas en cola para el viejo); las opciones del ventilador y del sink se aplican desde la próxima ejecución.',
+  'opt.idleNotice':
+    'Las opciones se fijan en un socket antes de que se asocie o se conecte, así que se aplican cuando la próxima ejecución crea sus sockets.',
   'opt.default': ' Por defecto: {n}.',
   'opt.immediate': 'Immediate (hacia el sink)',
-  'opt.immediateHelp': 'Los resultados solo se encolan en conexiones ya completadas con el sink, nunca para un sink que aún no existe.',
+  'opt.immediateHelp':
+    'Los resultados solo se encolan en conexiones ya completadas con el sink, nunca para un sink que aún no existe.',
   'summary.title': 'Resumen de la ejecución',
   'summary.sent': 'Enviados',
   'summary.sentTasks': 'Enviadas',
@@ -451,12 +495,16 @@ export const ES: Record<keyof typeof EN, string> = {
   'summary.notReceived': 'No recibidos',
   'summary.externalMax': 'Pares externos (máx.)',
   'summary.duration': 'Duración',
-  'summary.lateJoin.one': '{worker} se unió tarde: su handshake llegó después de que {count} ya hubiera ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
-  'summary.lateJoin.other': '{worker} se unió tarde: su handshake llegó después de que {count} ya hubieran ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
+  'summary.lateJoin.one':
+    '{worker} se unió tarde: su handshake llegó después de que {count} ya hubiera ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
+  'summary.lateJoin.other':
+    '{worker} se unió tarde: su handshake llegó después de que {count} ya hubieran ido a los otros, y PUSH reparte por turnos (round-robin) solo entre los pares conectados en cada envío. Es ZeroMQ, no un fallo (la lección 1 lo muestra).',
   'log.title': 'Eventos de sockets y endpoints',
   'log.hint': 'los más recientes primero · t = ms desde que empezó la ejecución',
-  'log.emptyReplay': 'Ningún evento de socket hasta este momento. Pulsa Reproducir, avanza con → o arrastra la línea de tiempo.',
-  'log.empty': 'Aún no hay eventos. Pulsa Ejecutar: aquí aparecen los bind, connect y handshakes que informa el monitor de sockets de ZeroMQ.',
+  'log.emptyReplay':
+    'Ningún evento de socket hasta este momento. Pulsa Reproducir, avanza con → o arrastra la línea de tiempo.',
+  'log.empty':
+    'Aún no hay eventos. Pulsa Ejecutar: aquí aparecen los bind, connect y handshakes que informa el monitor de sockets de ZeroMQ.',
   'log.t': 't (ms)',
   'log.node': 'nodo',
   'log.event': 'evento',
@@ -493,16 +541,20 @@ export const ES: Record<keyof typeof EN, string> = {
   'extp.title': 'Trae tus propios workers: los clientes en Python del tutorial',
   'extp.connected': 'conectados',
   'extp.taken': 'mensajes recibidos',
-  'extp.offBefore': 'Los workers integrados están desactivados, así que nada nuestro recibe del ventilador. Arranca los clientes del propio tutorial en una terminal (desde la carpeta del proyecto), uno por endpoint, y luego pulsa',
+  'extp.offBefore':
+    'Los workers integrados están desactivados, así que nada nuestro recibe del ventilador. Arranca los clientes del propio tutorial en una terminal (desde la carpeta del proyecto), uno por endpoint, y luego pulsa',
   'extp.run': 'Ejecutar',
-  'extp.on': 'Los pares que no controlamos pueden unirse a cualquier ejecución. Arranca los clientes del propio tutorial en una terminal (desde la carpeta del proyecto), uno por endpoint:',
+  'extp.on':
+    'Los pares que no controlamos pueden unirse a cualquier ejecución. Arranca los clientes del propio tutorial en una terminal (desde la carpeta del proyecto), uno por endpoint:',
   'extp.lastBound': 'última dirección asociada;',
   'extp.requested': 'dirección pedida;',
   'extp.realAppears': 'la real aparece en el diagrama una vez asociado',
-  'extp.note1': 'Un cliente puede arrancar antes de que exista su endpoint: ZeroMQ sigue reintentando la conexión en segundo plano. Sin ningún par conectado, el',
+  'extp.note1':
+    'Un cliente puede arrancar antes de que exista su endpoint: ZeroMQ sigue reintentando la conexión en segundo plano. Sin ningún par conectado, el',
   'extp.note2': 'del ventilador simplemente espera (estado «bloqueado»). Cada cliente se detiene en su primera',
   'extp.note3': '; el ventilador envía exactamente dos.',
-  'diagram.aria': 'Diagrama del pipeline: el socket PUSH del ventilador a la izquierda, sus endpoints y los workers que reciben de él',
+  'diagram.aria':
+    'Diagrama del pipeline: el socket PUSH del ventilador a la izquierda, sus endpoints y los workers que reciben de él',
   'diagram.ariaSink': ', y a la derecha el sink que recoge sus resultados',
   'legend.label': 'Leyenda',
   'legend.connecting': 'conectando (aún sin handshake)',
@@ -520,16 +572,20 @@ export const ES: Record<keyof typeof EN, string> = {
   'share.roleHint': 'Tu papel aquí. Quien mira ve el playground en directo pero no puede cambiarlo.',
   'share.watch': 'Copiar enlace para mirar',
   'share.invite': 'Copiar enlace de invitación',
-  'share.watchHint': 'Quien abra este enlace verá este playground en directo y sus ejecuciones grabadas, sin poder cambiar nada.',
-  'share.inviteHint': 'Quien abra este enlace también podrá ejecutar y cambiar este playground: compártelo solo con gente de confianza.',
+  'share.watchHint':
+    'Quien abra este enlace verá este playground en directo y sus ejecuciones grabadas, sin poder cambiar nada.',
+  'share.inviteHint':
+    'Quien abra este enlace también podrá ejecutar y cambiar este playground: compártelo solo con gente de confianza.',
   'share.copied': 'Copiado',
   'share.copyByHand': 'Selecciona y copia:',
   // Presenter mode: the teacher presents, the class follows (issue 9).
   'presenter.start': 'Presentar a los espectadores',
   'presenter.stop': 'Dejar de presentar',
-  'presenter.toggleHint': 'Mientras esté activo, quienes miran con el enlace de observación siguen tu lección y la ejecución grabada que reproduces, en el mismo instante.',
+  'presenter.toggleHint':
+    'Mientras esté activo, quienes miran con el enlace de observación siguen tu lección y la ejecución grabada que reproduces, en el mismo instante.',
   'presenter.following': 'Siguiendo al presentador',
-  'presenter.followingHint': 'El presentador decide lo que muestra esta página: la ejecución que reproduce y en qué momento.',
+  'presenter.followingHint':
+    'El presentador decide lo que muestra esta página: la ejecución que reproduce y en qué momento.',
   'presenter.lesson': 'lección «{lesson}»',
   // Plurales según las reglas del idioma (Intl.PluralRules), accesibilidad y pantallas pequeñas (issue 10).
   'history.total.one': '{n} grabada',
@@ -592,7 +648,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'history.publicHint': 'Cualquiera con su enlace puede reproducir esta ejecución, solo para verla.',
   'history.makePublic': 'Hacer pública',
   'history.makePrivate': 'Hacer privada',
-  'history.makePublicHint': 'Permite que quien tenga el enlace de esta ejecución la reproduzca, solo para verla (nadie más la ve en su lista)',
+  'history.makePublicHint':
+    'Permite que quien tenga el enlace de esta ejecución la reproduzca, solo para verla (nadie más la ve en su lista)',
   'history.makePrivateHint': 'Solo tú (y quien mira su playground) podrá abrirla de nuevo',
   'history.copyPublicLink': 'Copiar enlace público',
   'embed.watching': 'Un pipeline de ZeroMQ, en vivo',
@@ -602,7 +659,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'embed.titlePlayground': 'ZeroMQ Pipeline Playground',
   // La página de patrones (issue 11, helper H14): cada patrón de la serie en un grafo de sockets reales.
   'graph.pageTitle': 'Patrones de la serie',
-  'graph.intro': 'Sockets de ZeroMQ reales: cada punto es un mensaje que un socket recibió de verdad, volando desde el socket que lo envió.',
+  'graph.intro':
+    'Sockets de ZeroMQ reales: cada punto es un mensaje que un socket recibió de verdad, volando desde el socket que lo envió.',
   'graph.picker': 'Patrón',
   'graph.part1': 'Parte 1: REQ/REP, un servidor que suma',
   'graph.part2': 'Parte 2: PAIR, un eco y un segundo cliente',
@@ -623,7 +681,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.connection.reconnecting': 'reconectando…',
   'graph.connection.closed': 'cerrada',
   'graph.loading': 'Abriendo el playground…',
-  'graph.diagramLabel': 'Diagrama de «{title}»: {nodes} sockets y {links} enlaces. La lista de abajo dice lo mismo en palabras.',
+  'graph.diagramLabel':
+    'Diagrama de «{title}»: {nodes} sockets y {links} enlaces. La lista de abajo dice lo mismo en palabras.',
   'graph.linkLabel': '{transport} · bind: {binder}',
   'graph.sentReceived': 'enviados {sent} · recibidos {received}',
   'graph.role.request': 'pide',
@@ -656,7 +715,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.summary': 'Enviados {sent} · entregados {delivered} · descartados {dropped} · en vuelo {inFlight}',
   'graph.sampled': '{count} eventos de mensajes llegaron demasiado rápido para dibujarlos; las cuentas son exactas.',
   'graph.subscriptions': 'Suscripciones',
-  'graph.subscriptionsIntro': 'Los cambios valen desde la próxima ejecución: el motor reemplaza el grafo entre ejecuciones.',
+  'graph.subscriptionsIntro':
+    'Los cambios valen desde la próxima ejecución: el motor reemplaza el grafo entre ejecuciones.',
   'graph.subscriptionsWhileRunning': 'Detén la ejecución para cambiar las suscripciones.',
   'graph.prefixesOf': 'Prefijos de {node} (separados por comas; vacío: todo)',
   'graph.save': 'Guardar',

@@ -25,7 +25,7 @@ describe('interface languages', () => {
     expect(format('keep {missing}', {})).toBe('keep {missing}');
   });
 
-  it('counts by each language\'s plural rules (Intl.PluralRules), not by n === 1', () => {
+  it("counts by each language's plural rules (Intl.PluralRules), not by n === 1", () => {
     const en = translatorFor('en');
     const es = translatorFor('es');
     expect(pluralKey('en', 'count.task', 1)).toBe('count.task.one');
@@ -39,7 +39,9 @@ describe('interface languages', () => {
     expect(en.plural('count.task', 1)).toBe('1 task');
     expect(en.plural('count.task', 1.5)).toBe('1.5 tasks');
     expect(es.plural('vent.peers', 1, { peers: es.plural('count.worker', 1) })).toBe('asociado · 1 worker conectado');
-    expect(es.plural('vent.peers', 2, { peers: '1 worker + 1 externo' })).toBe('asociado · 1 worker + 1 externo conectados');
+    expect(es.plural('vent.peers', 2, { peers: '1 worker + 1 externo' })).toBe(
+      'asociado · 1 worker + 1 externo conectados',
+    );
     expect(en.plural('log.lost', 1, { who: 'worker-2' })).toBe('1 task lost with worker-2');
     expect(en.plural('log.lost', 3, { who: 'worker-2' })).toBe('3 tasks lost with worker-2');
     expect(es.plural('history.total', 1)).toBe('1 grabada');

@@ -3,9 +3,30 @@
  * browser's language.
  */
 import { sayText, type WireServerText } from '../../../shared/protocol/server-text.ts';
-import { STORAGE_KEY, initialLang, translate, translatePlural, type Lang, type MessageKey, type Params, type PluralBase, type Translate } from './translate.ts';
+import {
+  STORAGE_KEY,
+  initialLang,
+  translate,
+  translatePlural,
+  type Lang,
+  type MessageKey,
+  type Params,
+  type PluralBase,
+  type Translate,
+} from './translate.ts';
 
-export { format, initialLang, translate, translatePlural, translatorFor, type Lang, type MessageKey, type Params, type PluralBase, type Translate } from './translate.ts';
+export {
+  format,
+  initialLang,
+  translate,
+  translatePlural,
+  translatorFor,
+  type Lang,
+  type MessageKey,
+  type Params,
+  type PluralBase,
+  type Translate,
+} from './translate.ts';
 
 class Locale {
   lang = $state<Lang>('en');

@@ -69,4 +69,3 @@ export function translatePlural(lang: Lang, base: PluralBase, n: number, params?
 export function translate(lang: Lang, key: MessageKey, params?: Params): string {
   return format(DICTIONARIES[lang][key] ?? EN[key], params);
 }
-
