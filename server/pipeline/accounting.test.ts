@@ -225,6 +225,22 @@ describe.each([
     expectExactBooks(ended.summary, events, sink);
   }, 40_000);
 
+  it('a worker still hung at the end loses what waits in its pipe, and the books say it is that worker', async () => {
+    const playground = sandbox({ tasks: 40, intervalMs: 5, drainMs: 500 }, sink);
+    const sleepy = playground.addWorker({ transport: 'tcp', mode: 'process' });
+    playground.addWorker({ transport: 'tcp' });
+    const events = collect(playground);
+    const run = playground.startRun();
+    await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === sleepy.id, 20_000);
+    playground.signalWorker(sleepy.id, 'stop');
+    const ended = await runEnded(playground, run.id, 30_000);
+
+    // Half the batch went to the hung worker's pipe by round-robin and never reached it.
+    expect(ended.summary.lost).toBeGreaterThan(0);
+    expect(ended.summary.lostBy).toEqual({ [sleepy.id]: ended.summary.lost });
+    expectExactBooks(ended.summary, events, sink);
+  }, 40_000);
+
   it('after a process worker and an in-process worker are removed mid-run', async () => {
     const playground = sandbox({ tasks: 100, intervalMs: 10, drainMs: 500 }, sink);
     const leavingProcess = playground.addWorker({ transport: 'tcp', mode: 'process', workMs: { min: 20, max: 20 } });

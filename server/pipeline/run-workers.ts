@@ -252,6 +252,8 @@ export class RunWorkers {
       [...this.#slots.values()].map(async (slot) => {
         if (!slot.handle) return;
         const wasStopped = slot.stopped;
+        // A worker still hung when the run closes it takes what waits in its pipe with it, as a killed one does.
+        if (slot.info.state === 'hung') slot.mayHaveLost = true;
         await this.#closeSlot(slot);
         if (!wasStopped && !slot.removed) this.#onWorkerStopped(slot, 'run-ended');
       }),
