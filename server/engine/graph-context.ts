@@ -1,0 +1,143 @@
+/**
+ * What every part of a graph run shares: its options, its nodes, its books, the events it emits (stamped with run
+ * and t), the deliberate waits that do not count as idle, how a node finishes, and the facts read off the graph
+ * (which peers a node may talk to, whether it needs an empty delimiter, a subscriber's prefixes). The run's
+ * lifecycle is graph-run.ts; the role loops graph-roles.ts; one message graph-messages.ts; what the sockets'
+ * monitors say graph-handshakes.ts.
+ */
+import { compatible, peerOf } from '../../shared/scenarios/graph.ts';
+import type { EventInput, GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { EndpointPolicy, IpcClaims } from '../pipeline/endpoints.ts';
+import { MessageBook, type Drop } from './books.ts';
+import { NodeRuntime, pause } from './graph-node.ts';
+
+export interface GraphRunOptions {
+  /** The run's id, stamped on every event. */
+  runId: string;
+  scenario: string;
+  graph: GraphSpec;
+  policy: EndpointPolicy;
+  /** Server-wide ipc claims: no two playgrounds bind one path. */
+  claims: IpcClaims;
+  /** The playground the run belongs to: its namespace for ipc paths and inproc names. */
+  owner: string;
+  /** Every event, stamped with run and t (seq 0: the log stamps it). */
+  emit: (event: PlaygroundEvent) => void;
+  /** Keep links between socket types that may not talk (tcp, ipc), to show ZeroMQ refusing them. */
+  allowIncompatible?: boolean;
+}
+
+/** Why a node's role ended, as node:stopped says it (the run's own end is 'run-ended'). */
+export type FinishReason = 'stop-message' | 'count' | 'done' | 'error';
+
+export class GraphRunContext {
+  readonly id: string;
+  readonly nodes = new Map<string, NodeRuntime>();
+  readonly books = new MessageBook();
+  readonly abort = new AbortController();
+  readonly startedAt = performance.now();
+  /** Nodes ZeroMQ refused (a second PAIR peer, a socket with no compatible peer): what they send is dropped. */
+  readonly refused = new Set<string>();
+  /** Nodes that peers we do not control shook hands with. */
+  readonly external = new Set<string>();
+  /** Every loop the run awaits before it settles its books. */
+  readonly loops: Promise<void>[] = [];
+  ended = false;
+  lastProgress = performance.now();
+
+  constructor(
+    readonly options: GraphRunOptions,
+    /** Called whenever a node finished: the run may be over. */
+    private readonly onFinished: () => void,
+  ) {
+    this.id = options.runId;
+    for (const node of options.graph.nodes) this.nodes.set(node.id, new NodeRuntime(node));
+  }
+
+  node(id: string): NodeRuntime {
+    return this.nodes.get(id)!;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Events
+
+  t(): number {
+    return Math.max(0, performance.now() - this.startedAt);
+  }
+
+  /** Stamps run and t; after the end only the settling drops and graph:ended go out. */
+  emit(input: EventInput, afterEnd = false): void {
+    if (this.ended && !afterEnd) return;
+    this.options.emit({ ...input, seq: 0, run: this.id, t: this.t() } as PlaygroundEvent);
+  }
+
+  reportDrops(drops: Drop[], afterEnd = false): void {
+    for (const drop of drops) this.emit({ type: 'message:dropped', ...drop }, afterEnd);
+  }
+
+  progress(): void {
+    this.lastProgress = performance.now();
+  }
+
+  /** A deliberate wait: the run does not count it as idle. */
+  async pause(node: NodeRuntime, ms: number): Promise<void> {
+    if (ms <= 0) return;
+    node.pausing = true;
+    try {
+      await pause(ms, this.abort.signal);
+    } finally {
+      node.pausing = false;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // A node's end
+
+  finish(node: NodeRuntime, reason: FinishReason, stoppedReading = false): void {
+    if (node.finished) return;
+    node.finished = true;
+    if (stoppedReading) node.stoppedReading = true;
+    this.emit({ type: 'node:stopped', node: node.id, reason });
+    // A node that stops reading closes its socket, as the series' programs exit: what waits for it is lost.
+    if (stoppedReading && node.spec.role.kind !== 'request') node.socket.close();
+    this.onFinished();
+  }
+
+  nodeFailed(node: NodeRuntime, error: unknown): void {
+    if (this.ended) return;
+    const code = (error as { code?: string }).code ?? 'ERROR';
+    this.emit({ type: 'node:error', node: node.id, code, message: (error as Error).message ?? String(error) });
+    this.finish(node, 'error');
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Graph facts
+
+  /** Nodes linked to `node` whose type may talk to it. */
+  linkedPeers(node: NodeRuntime): string[] {
+    const peers: string[] = [];
+    for (const link of this.options.graph.links) {
+      const other = peerOf(link, node.id);
+      if (other === null || peers.includes(other)) continue;
+      if (compatible(node.spec.socket, this.node(other).spec.socket)) peers.push(other);
+    }
+    return peers;
+  }
+
+  /** A DEALER talking to a REP must add the empty delimiter a REQ would (zmq_socket(3)). */
+  needsDelimiter(node: NodeRuntime): boolean {
+    return (
+      node.spec.socket === 'DEALER' && this.linkedPeers(node).some((peer) => this.node(peer).spec.socket === 'REP')
+    );
+  }
+
+  /** A subscriber's prefixes; an XSUB proxy takes what its XPUB's subscribers ask for. */
+  prefixesOf(node: GraphNode): string[] {
+    if (node.subscribe) return node.subscribe;
+    if (node.socket === 'XSUB' && node.role.kind === 'proxy') {
+      const backend = this.nodes.get(node.role.backend);
+      return backend ? this.linkedPeers(backend).flatMap((peer) => this.prefixesOf(this.node(peer).spec)) : [];
+    }
+    return [];
+  }
+}

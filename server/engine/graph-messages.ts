@@ -1,0 +1,152 @@
+/**
+ * One message through a graph run: a send that resolved (booked with where its copies may go: its addressee, each
+ * subscriber filtered or not, or any linked peer), and a receive, attributed by the receiving side (body, the
+ * envelope to reply with, the message and node it came from, a ROUTER's identity frame), with a node's stop
+ * conditions checked as it arrives.
+ */
+import type * as zmq from 'zeromq';
+import { matchesSubscription } from '../../shared/scenarios/graph.ts';
+import type { Drop } from './books.ts';
+import type { GraphRunContext } from './graph-context.ts';
+import { preview, printableIdentity, type NodeRuntime } from './graph-node.ts';
+
+/** What the receiving side makes of a message. */
+export interface Received {
+  body: string;
+  /** The frames to put before a reply (a ROUTER's identity, a REQ's delimiter). */
+  envelope: Buffer[];
+  from: string | null;
+  message: number | null;
+}
+
+/** Sends on a node's socket, then books and reports it (a send that resolved: ZeroMQ queued it). */
+export async function sendOn(
+  run: GraphRunContext,
+  node: NodeRuntime,
+  frames: zmq.MessageLike[],
+  context: { cause?: number | null; to?: string | null } = {},
+): Promise<void> {
+  await node.send(frames);
+  if (run.ended) return;
+  const last = frames.at(-1)!;
+  const body = Buffer.isBuffer(last) ? last.toString() : String(last);
+  const message = run.books.nextMessage();
+  // undefined: not addressed (round-robin, fan-out); null: addressed to a peer we do not control.
+  const to = context.to;
+  run.progress();
+  run.emit({
+    type: 'message:sent',
+    node: node.id,
+    message,
+    body: preview(body),
+    frames: frames.length,
+    ...(context.cause !== undefined && context.cause !== null ? { cause: context.cause } : {}),
+    ...(to !== undefined && to !== null ? { to } : {}),
+  });
+  book(run, node, message, body, to);
+}
+
+/** Sends one body through `target` (a worker's PUSH out, a relay's PUB), with a REQ's delimiter if it needs one. */
+export async function forward(
+  run: GraphRunContext,
+  target: NodeRuntime,
+  body: string,
+  cause: number | null,
+): Promise<void> {
+  const delimiter = run.needsDelimiter(target);
+  await sendOn(run, target, delimiter ? ['', body] : [body], { cause });
+}
+
+/** Where a message's copies may go: its addressee, each subscriber (filtered or not), or any linked peer. */
+function book(run: GraphRunContext, node: NodeRuntime, message: number, body: string, to: string | null | undefined) {
+  if (to !== undefined) {
+    run.books.recordSend(message, node.id, body, [{ candidates: to === null ? [] : [to], fanOut: false }]);
+    return;
+  }
+  const peers = run.linkedPeers(node);
+  if (node.spec.socket === 'PUB' || node.spec.socket === 'XPUB') {
+    const copies: { candidates: string[]; fanOut: boolean }[] = [];
+    const drops: Drop[] = [];
+    for (const peer of peers) {
+      if (matchesSubscription(run.prefixesOf(run.node(peer).spec), body))
+        copies.push({ candidates: [peer], fanOut: true });
+      else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer, reason: 'filtered' }));
+    }
+    if (peers.length === 0) {
+      if (run.external.has(node.id)) copies.push({ candidates: [], fanOut: false });
+      else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer: null, reason: 'no-peer' }));
+    }
+    run.books.recordSend(message, node.id, body, copies);
+    run.reportDrops(drops);
+    return;
+  }
+  let candidates = peers;
+  if (node.spec.socket === 'PAIR' && node.pairPeer !== undefined)
+    candidates = node.pairPeer === null ? [] : [node.pairPeer];
+  run.books.recordSend(message, node.id, body, [{ candidates, fanOut: false }]);
+  if (run.refused.has(node.id)) run.reportDrops(run.books.refuse(node.id));
+}
+
+/** Receives one message on a node and reports it; null when the socket closed. */
+export async function receiveOne(run: GraphRunContext, node: NodeRuntime): Promise<Received | null> {
+  const frames = await receiveFrames(run, node);
+  if (!frames) return null;
+  const received = attribute(run, node, frames);
+  const stop = node.spec.stop;
+  if (stop?.onMessage !== undefined && received.body === stop.onMessage) run.finish(node, 'stop-message', true);
+  return received;
+}
+
+/** The next message's frames as they came; null once the run ended or the socket closed. */
+export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
+  if (run.ended || node.socket.closed) return null;
+  try {
+    return await node.socket.receive();
+  } catch (error) {
+    if (run.ended || node.socket.closed) return null;
+    throw error;
+  }
+}
+
+/** The receiving side's attribution: body, envelope to reply with, the message and node it came from. */
+export function attribute(run: GraphRunContext, node: NodeRuntime, frames: Buffer[]): Received {
+  let envelope: Buffer[] = [];
+  let identity: Buffer | null = null;
+  let rest = frames;
+  if (node.spec.socket === 'ROUTER') {
+    identity = frames[0]!;
+    const delimiter = frames.findIndex((frame, i) => i > 0 && frame.length === 0);
+    envelope = delimiter > 0 ? frames.slice(0, delimiter + 1) : [identity];
+    rest = frames.slice(envelope.length);
+  } else if (node.spec.socket === 'DEALER' && frames.length > 1) {
+    const delimiter = frames.findIndex((frame) => frame.length === 0);
+    if (delimiter >= 0) {
+      envelope = frames.slice(0, delimiter + 1);
+      rest = frames.slice(delimiter + 1);
+    }
+  }
+  const body = (rest.at(-1) ?? Buffer.alloc(0)).toString();
+  const receipt = run.books.recordReceive(node.id, body);
+  if (identity && receipt.from !== null) node.identities.set(identity.toString('hex'), receipt.from);
+  run.progress();
+  run.emit({
+    type: 'message:received',
+    node: node.id,
+    message: receipt.message,
+    from: receipt.from,
+    body: preview(body),
+    ...(identity ? { identity: printableIdentity(identity) } : {}),
+  });
+  run.reportDrops(receipt.drops);
+  node.countReceipt();
+  const count = node.spec.stop?.afterMessages;
+  if (count !== undefined && node.received >= count) node.stoppedReading = true;
+  return { body, envelope, from: receipt.from, message: receipt.message };
+}
+
+/** True when the node is done: it reached its count now (finished here) or had finished already. */
+export function countReached(run: GraphRunContext, node: NodeRuntime): boolean {
+  if (!node.stoppedReading || node.finished) return node.finished;
+  run.finish(node, 'count', true);
+  return true;
+}
