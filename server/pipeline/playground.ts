@@ -2,11 +2,15 @@
  * A playground: one scenario, its topology (workers, sink, socket options), its parameters, its event log and
  * its runs, one at a time. Topology changes apply to the running pipeline at once and to every later run.
  * Stamps `run` and `t` on every event; the RunLog stamps `seq`. Runs headless: tests drive it without HTTP.
+ *
+ * This file is the playground's public face and its runs' lifecycle (start, stop, close, every event stamped).
+ * The topology and its edits live in playground-topology.ts (with undo in playground-design.ts, the checks in
+ * playground-checks.ts, options reaching a running pipeline in playground-options.ts), the runs kept and read in
+ * playground-runs.ts, the watchers, info listeners and presenter state in playground-watchers.ts.
  */
 import { text } from '../../shared/protocol/server-text.ts';
 import {
   DEFAULT_MAX_WORKERS,
-  DEFAULT_SOCKET_OPTIONS,
   type Counters,
   type EndpointInfo,
   type EventInput,
@@ -27,31 +31,21 @@ import {
   type WorkerSignal,
 } from '../../shared/protocol/index.ts';
 import type { Scenario } from '../../shared/scenarios/index.ts';
-import { LESSONS_BY_ID, type Lesson } from '../../shared/lessons/index.ts';
+import type { Lesson } from '../../shared/lessons/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
-import { IpcClaims, checkEndpoint, probeIpcPath, type EndpointPolicy } from './endpoints.ts';
-import { PipelineRun, resolveAddress } from './run.ts';
+import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
+import { PipelineRun } from './run.ts';
 import { PlaygroundAccess, randomToken } from './access.ts';
 import { CodedError } from '../errors.ts';
-import {
-  checkRunPayload,
-  checkServerProcesses,
-  checkSinkReach,
-  checkTransport,
-  type PlaygroundCaps,
-} from './playground-checks.ts';
+import { checkRunPayload, checkServerProcesses, type PlaygroundCaps } from './playground-checks.ts';
+import { PlaygroundTopology } from './playground-topology.ts';
+import { PlaygroundRuns } from './playground-runs.ts';
+import { PlaygroundWatchers } from './playground-watchers.ts';
 
 export type { PlaygroundCaps } from './playground-checks.ts';
-import { UndoHistory, checkRange, lessonDesign, workerFromSpec, type PlaygroundDesign } from './playground-design.ts';
-
 export { UNDO_DEPTH } from './playground-design.ts';
-
-/** Finished runs whose details stay in memory. */
-export const RUNS_KEPT = 20;
-/** Socket options reach a running pipeline at most this often; changes in between are applied as one. */
-export const OPTIONS_COALESCE_MS = 100;
-
-type OptionsChanged = { ventilator: boolean; worker: boolean; sink: boolean };
+export { OPTIONS_COALESCE_MS } from './playground-options.ts';
+export { RUNS_KEPT } from './playground-runs.ts';
 
 export interface PlaygroundOptions {
   id?: string;
@@ -85,37 +79,21 @@ export class Playground {
   readonly maxWorkers: number;
   /** Who may watch, drive or own it. */
   readonly access: PlaygroundAccess;
-  params: RunParams;
   /** Wall-clock ms of the last command or subscriber, for closing idle playgrounds. */
   lastActivity = Date.now();
 
   readonly #policy: EndpointPolicy;
   readonly #caps: PlaygroundCaps | null;
   readonly #claimedIpcPaths: IpcClaims;
-  readonly #runs = new Map<string, PipelineRun>();
-  #active: PipelineRun | null = null;
-  readonly #endpoints: EndpointInfo[];
-  #workers: WorkerInfo[];
-  #sink: SinkInfo;
-  #options: SocketOptions;
-  #nextWorkerNumber: number;
-  readonly #infoListeners = new Set<(info: PlaygroundInfo) => void>();
-  readonly #presenterListeners = new Set<(state: PresenterState) => void>();
-  #presenter: PresenterState = { presenting: false, lesson: null, replay: null };
+  readonly #topology: PlaygroundTopology;
+  readonly #runs = new PlaygroundRuns();
+  readonly #watchers: PlaygroundWatchers;
   #closed = false;
-  #watchers = 0;
-  readonly #runFirstSeq = new Map<string, number>();
-  #lesson: Lesson | null = null;
-  /** Earlier topologies and parameters, newest last, for undo. */
-  readonly #undo = new UndoHistory();
-  /** While options were applied to `run` less than OPTIONS_COALESCE_MS ago: which nodes changed since. */
-  #optionsHeld: { run: PipelineRun; changed: OptionsChanged } | null = null;
 
   constructor(options: PlaygroundOptions) {
     const { scenario, policy } = options;
     this.id = options.id ?? newId('pg');
     this.scenario = scenario;
-    this.params = { ...scenario.defaults, ...options.params };
     this.maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
     this.access = new PlaygroundAccess(options.owner ?? null);
     this.#policy = policy;
@@ -123,16 +101,33 @@ export class Playground {
     this.#claimedIpcPaths = options.claimedIpcPaths ?? new IpcClaims();
     // From now on, ipc names starting with this id are this playground's: no other may bind them.
     this.#claimedIpcPaths.register(this.id);
-    this.#endpoints = scenario.endpoints.map((spec) => ({
-      name: spec.name,
-      transport: spec.transport,
-      requested: resolveAddress(options.endpointOverrides?.[spec.name] ?? spec.address, policy, this.id),
-      actual: null,
-    }));
-    this.#workers = scenario.workers.map((spec, index) => workerFromSpec(spec, spec.id ?? `worker-${index + 1}`));
-    this.#nextWorkerNumber = this.#workers.length + 1;
-    this.#sink = { ...scenario.sink, address: null };
-    this.#options = structuredClone({ ...DEFAULT_SOCKET_OPTIONS, ...scenario.options });
+    this.#topology = new PlaygroundTopology(
+      {
+        playgroundId: this.id,
+        scenario,
+        maxWorkers: this.maxWorkers,
+        policy,
+        caps: this.#caps,
+        claimedIpcPaths: this.#claimedIpcPaths,
+        activeRun: () => this.#runs.active,
+        closed: () => this.#closed,
+        changed: () => this.#infoChanged(),
+      },
+      options.params,
+      options.endpointOverrides,
+    );
+    this.#watchers = new PlaygroundWatchers(() => {
+      this.lastActivity = Date.now();
+    });
+  }
+
+  /** The parameters of the next run (and of the active one, which took a copy when it started). */
+  get params(): RunParams {
+    return this.#topology.params;
+  }
+
+  set params(params: RunParams) {
+    this.#topology.params = params;
   }
 
   /** The visitor that created it (recorded with its runs), or null. */
@@ -141,226 +136,92 @@ export class Playground {
   }
 
   info(): PlaygroundInfo {
-    const run = this.#active ?? this.#latestRun();
+    const active = this.#runs.active;
+    const run = this.#runs.current();
     return {
       id: this.id,
       scenario: this.scenario.id,
       title: this.scenario.title,
       params: { ...this.params },
-      endpoints: (run?.endpoints ?? this.#endpoints).map((endpoint) => ({ ...endpoint })),
-      workers: this.#active ? this.#active.workers() : this.#workers.map((worker) => ({ ...worker })),
-      sink: this.#active ? this.#active.sinkInfo : { ...this.#sink },
-      options: structuredClone(this.#options),
+      endpoints: (run?.endpoints ?? this.#topology.endpoints).map((endpoint) => ({ ...endpoint })),
+      workers: active ? active.workers() : this.#topology.workers(),
+      sink: active ? active.sinkInfo : this.#topology.sink(),
+      options: this.#topology.options(),
       maxWorkers: this.maxWorkers,
-      lesson: this.#lesson?.id ?? null,
-      undoDepth: this.#undo.depth,
-      activeRun: this.#active?.id ?? null,
+      lesson: this.#topology.lesson?.id ?? null,
+      undoDepth: this.#topology.undoDepth,
+      activeRun: active?.id ?? null,
       lastSeq: this.log.lastSeq,
     };
   }
 
+  // ----- watchers and presenter (playground-watchers.ts) --------------------------------------------------------
+
   /** People watching (open streams); a playground with none for a long time is closed. Returns the release. */
   watch(): () => void {
-    this.#watchers++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#watchers--;
-      this.lastActivity = Date.now();
-    };
+    return this.#watchers.watch();
   }
 
   get watcherCount(): number {
-    return this.#watchers;
+    return this.#watchers.count;
   }
 
   onInfoChanged(listener: (info: PlaygroundInfo) => void): () => void {
-    this.#infoListeners.add(listener);
-    return () => this.#infoListeners.delete(listener);
+    return this.#watchers.onInfoChanged(listener);
   }
 
   /** What the watchers follow (presenter mode, SPEC [S6]); off until an owner or driver sets it. */
   get presenter(): PresenterState {
-    return this.#presenter;
+    return this.#watchers.presenter;
   }
 
   /** Sets the presenter state whole (already validated by the protocol schema) and tells every listener. */
   setPresenter(state: PresenterState): PresenterState {
     this.lastActivity = Date.now();
-    this.#presenter = structuredClone(state);
-    for (const listener of [...this.#presenterListeners]) listener(this.#presenter);
-    return this.#presenter;
+    return this.#watchers.setPresenter(state);
   }
 
   onPresenterChanged(listener: (state: PresenterState) => void): () => void {
-    this.#presenterListeners.add(listener);
-    return () => this.#presenterListeners.delete(listener);
+    return this.#watchers.onPresenterChanged(listener);
   }
 
-  get activeRun(): PipelineRun | null {
-    return this.#active;
-  }
-
-  /** Process workers this playground runs now: those of its topology while a run is active (they live only then). */
-  get runningProcessWorkers(): number {
-    return this.#active ? this.#processWorkers() : 0;
-  }
-
-  #processWorkers(): number {
-    return this.#workers.filter((worker) => worker.mode === 'process').length;
-  }
-
-  /** Refuses `wanted` more process workers past the server's cap (PG_ERR_LIMIT). */
-
-  /** Refuses a batch heavier than the operator allows: tasks x payload bytes (PG_ERR_LIMIT). */
+  // ----- topology, lessons and undo (playground-topology.ts) ----------------------------------------------------
 
   updateParams(patch: RunParamsPatch): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeParams'));
-    checkRunPayload(this.#caps, this.scenario, { ...this.params, ...patch });
-    this.#remember();
-    this.params = { ...this.params, ...patch };
-    return this.#infoChanged();
+    return this.#topology.updateParams(patch);
   }
-
-  // ----- topology -----------------------------------------------------------------------------------------------
 
   addWorker(spec: NewWorker = {}): WorkerInfo {
     this.lastActivity = Date.now();
-    if (this.#workers.length >= this.maxWorkers) {
-      throw new CodedError('PG_ERR_LIMIT', text('worker.limit', { max: this.maxWorkers }));
-    }
-    const transport = spec.transport ?? 'tcp';
-    const mode = spec.mode ?? 'in-process';
-    if (mode === 'process' && this.#caps) {
-      if (this.#processWorkers() >= this.#caps.maxProcessWorkers) {
-        throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
-      }
-      // During a run it is forked at once.
-      if (this.#active) checkServerProcesses(this.#caps, this.runningProcessWorkers, 1);
-    }
-    checkTransport(this.#endpoints, transport, mode);
-    checkSinkReach(this.#sink, mode);
-    const workMs = spec.workMs ?? { min: 0, max: 0 };
-    checkRange(workMs);
-    this.#remember();
-    let id: string;
-    do id = `worker-${this.#nextWorkerNumber++}`;
-    while (this.#workers.some((worker) => worker.id === id));
-    const info: WorkerInfo = {
-      id,
-      endpoint: transport,
-      transport,
-      mode,
-      workMs,
-      connections: spec.connections ?? 1,
-      state: 'idle',
-      pid: null,
-    };
-    this.#workers.push(info);
-    this.#active?.addWorker({ ...info });
-    this.#infoChanged();
-    return { ...info };
+    return this.#topology.addWorker(spec);
   }
 
   async removeWorker(id: string): Promise<void> {
     this.lastActivity = Date.now();
-    this.#worker(id);
-    this.#remember();
-    this.#workers = this.#workers.filter((worker) => worker.id !== id);
-    this.#infoChanged();
-    await this.#active?.removeWorker(id);
-    this.#infoChanged();
+    await this.#topology.removeWorker(id);
   }
 
   updateWorker(id: string, patch: WorkerPatch): WorkerInfo {
     this.lastActivity = Date.now();
-    const worker = this.#worker(id);
-    if (patch.transport) checkTransport(this.#endpoints, patch.transport, worker.mode);
-    if (patch.workMs) checkRange(patch.workMs);
-    this.#remember();
-    if (patch.transport) {
-      worker.transport = patch.transport;
-      worker.endpoint = patch.transport;
-    }
-    if (patch.workMs) worker.workMs = patch.workMs;
-    this.#active?.updateWorker(id, patch);
-    this.#infoChanged();
-    return { ...worker };
+    return this.#topology.updateWorker(id, patch);
   }
 
   signalWorker(id: string, signal: WorkerSignal): void {
     this.lastActivity = Date.now();
-    const worker = this.#worker(id);
-    if (worker.mode !== 'process') {
-      throw new CodedError('PG_ERR_VALIDATION', text('worker.inProcessSignal', { worker: id }));
-    }
-    if (!this.#active) throw new CodedError('PG_ERR_NO_RUN', text('worker.processNeedsRun'));
-    this.#active.signalWorker(id, signal);
-    this.#infoChanged();
+    this.#topology.signalWorker(id, signal);
   }
 
   updateSink(patch: SinkPatch): SinkInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeSink'));
-    if (patch.enabled && this.scenario.framing !== 'tagged') {
-      throw new CodedError('PG_ERR_VALIDATION', text('sink.tutorial'));
-    }
-    const next = { ...this.#sink, ...patch };
-    if (next.enabled) for (const worker of this.#workers) checkSinkReach(next, worker.mode);
-    this.#remember();
-    this.#sink = next;
-    this.#infoChanged();
-    return { ...this.#sink };
+    return this.#topology.updateSink(patch);
   }
 
+  /** Socket options reach the running pipeline at once, at most once per OPTIONS_COALESCE_MS. */
   updateOptions(patch: SocketOptionsPatch): SocketOptions {
     this.lastActivity = Date.now();
-    this.#remember();
-    this.#options = {
-      ventilator: { ...this.#options.ventilator, ...patch.ventilator },
-      worker: { ...this.#options.worker, ...patch.worker },
-      sink: { ...this.#options.sink, ...patch.sink },
-    };
-    this.#applyOptionsToRun({
-      ventilator: Boolean(patch.ventilator && Object.keys(patch.ventilator).length),
-      worker: Boolean(patch.worker && Object.keys(patch.worker).length),
-      sink: Boolean(patch.sink && Object.keys(patch.sink).length),
-    });
-    this.#infoChanged();
-    return structuredClone(this.#options);
+    return this.#topology.updateOptions(patch);
   }
-
-  /**
-   * Options reach the running pipeline at once, but at most once per OPTIONS_COALESCE_MS: a change of the workers'
-   * options recreates every worker's socket, so a burst of updates (a slider dragged, a flooding client) is
-   * applied as one, with the latest values, at the end of the interval (issue 9.8).
-   */
-  #applyOptionsToRun(changed: OptionsChanged): void {
-    const run = this.#active;
-    if (!run) return;
-    if (this.#optionsHeld && this.#optionsHeld.run === run) {
-      const held = this.#optionsHeld.changed;
-      this.#optionsHeld.changed = {
-        ventilator: held.ventilator || changed.ventilator,
-        worker: held.worker || changed.worker,
-        sink: held.sink || changed.sink,
-      };
-      return;
-    }
-    run.applyOptions(structuredClone(this.#options), changed);
-    this.#optionsHeld = { run, changed: { ventilator: false, worker: false, sink: false } };
-    const timer = setTimeout(() => {
-      const held = this.#optionsHeld;
-      this.#optionsHeld = null;
-      if (!held || held.run !== this.#active || this.#closed) return;
-      if (held.changed.ventilator || held.changed.worker || held.changed.sink) this.#applyOptionsToRun(held.changed);
-    }, OPTIONS_COALESCE_MS);
-    timer.unref();
-  }
-
-  // ----- lessons and undo ---------------------------------------------------------------------------------------
 
   /**
    * Puts the playground in a lesson's start (or solution) state and clears the undo history; the lesson's goal
@@ -368,135 +229,66 @@ export class Playground {
    */
   applyLesson(lessonId: string, stage: 'start' | 'solution'): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeLesson'));
-    const lesson = LESSONS_BY_ID.get(lessonId);
-    if (!lesson)
-      throw new CodedError(
-        'PG_ERR_NOT_FOUND',
-        text('lesson.unknown', { lesson: lessonId.slice(0, 40), known: [...LESSONS_BY_ID.keys()].join(', ') }),
-      );
-    if (lesson.scenario !== this.scenario.id) {
-      throw new CodedError(
-        'PG_ERR_VALIDATION',
-        text('lesson.otherScenario', { lesson: lesson.id, scenario: lesson.scenario }),
-      );
-    }
-    // Opening, resetting or solving a lesson starts afresh: there is nothing before it to undo.
-    this.#undo.clear();
-    this.#restore(lessonDesign(this.scenario, lesson, stage));
-    return this.#infoChanged();
+    return this.#topology.applyLesson(lessonId, stage);
   }
 
   /** Takes back the last change of topology or parameters (between runs). */
   undo(): PlaygroundInfo {
     this.lastActivity = Date.now();
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeUndo'));
-    const design = this.#undo.takeBack();
-    if (!design) throw new CodedError('PG_ERR_VALIDATION', text('undo.nothing'));
-    this.#restore(design);
-    return this.#infoChanged();
+    return this.#topology.undo();
   }
 
-  #remember(): void {
-    // Changes during a run act on live sockets and cannot be taken back.
-    if (this.#active) return;
-    this.#undo.remember({
-      params: this.params,
-      workers: this.#workers,
-      sink: this.#sink,
-      options: this.#options,
-      lesson: this.#lesson,
-      nextWorkerNumber: this.#nextWorkerNumber,
-    });
-  }
-
-  #restore(design: PlaygroundDesign): void {
-    this.params = design.params;
-    this.#workers = design.workers;
-    this.#sink = design.sink;
-    this.#options = design.options;
-    this.#lesson = design.lesson;
-    this.#nextWorkerNumber = design.nextWorkerNumber;
-  }
-
-  /**
-   * Sets the address the ventilator requests for one of its endpoints, from a visitor. Stricter than the
-   * operator's configuration: ipc paths must be inside the runtime folder (a configured default such as the
-   * tutorial's /tmp/zmqdemo is not accepted from a visitor), must not exist unless they are a socket, must not be
-   * held by another playground nor named in its namespace (`<its id>-…`), and inproc names are scoped to this
-   * playground. Nothing is created or touched here; the run claims the path when it binds (IpcClaims).
-   */
+  /** Sets the address the ventilator requests for one of its endpoints, from a visitor (checked strictly). */
   async setEndpoint(name: string, address: string): Promise<EndpointInfo> {
     this.lastActivity = Date.now();
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.activeEndpoints'));
-    const endpoint = this.#endpoints.find((candidate) => candidate.name === name);
-    if (!endpoint) throw new CodedError('PG_ERR_NOT_FOUND', text('endpoint.unknown', { name: name.slice(0, 20) }));
-    const visitorPolicy = { ...this.#policy, allowedIpcPaths: new Set<string>() };
-    const parsed = checkEndpoint(address, visitorPolicy);
-    if (parsed.transport !== endpoint.transport) {
-      throw new CodedError(
-        'PG_ERR_ENDPOINT',
-        text('endpoint.wrongTransport', { name: endpoint.name, expected: endpoint.transport, got: parsed.transport }),
-      );
-    }
-    let requested = address;
-    if (parsed.transport === 'ipc') {
-      if (this.#claimedIpcPaths.isOthers(parsed.path, this.id)) {
-        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcOtherPlayground', { path: parsed.path }));
-      }
-      const probe = await probeIpcPath(parsed.path);
-      if (probe === 'not-a-socket')
-        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.notSocket', { path: parsed.path }));
-      if (probe === 'unknown')
-        throw new CodedError('PG_ERR_ENDPOINT', text('endpoint.ipcUnknown', { path: parsed.path }));
-    } else if (parsed.transport === 'inproc' && !parsed.name.startsWith(`${this.id}-`)) {
-      requested = `inproc://${this.id}-${parsed.name}`;
-    }
-    endpoint.requested = requested;
-    endpoint.actual = null;
-    delete endpoint.note;
-    delete endpoint.noteText;
-    this.#infoChanged();
-    return { ...endpoint };
+    return this.#topology.setEndpoint(name, address);
   }
 
   // ----- runs ---------------------------------------------------------------------------------------------------
 
+  get activeRun(): PipelineRun | null {
+    return this.#runs.active;
+  }
+
+  /** Process workers this playground runs now: those of its topology while a run is active (they live only then). */
+  get runningProcessWorkers(): number {
+    return this.#runs.active ? this.#topology.processWorkers() : 0;
+  }
+
   /** Starts a run with the current parameters (optionally patched first). Returns at once with the run. */
   startRun(patch?: RunParamsPatch): PipelineRun {
     if (this.#closed) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.closed'));
-    if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    const active = this.#runs.active;
+    if (active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: active.id }));
     checkRunPayload(this.#caps, this.scenario, { ...this.params, ...patch });
     // A lesson or an undo may have brought more process workers than the playground may have now.
-    const processes = this.#processWorkers();
+    const processes = this.#topology.processWorkers();
     if (this.#caps && processes > this.#caps.maxProcessWorkers) {
       throw new CodedError('PG_ERR_LIMIT', text('limit.processWorkers', { max: this.#caps.maxProcessWorkers }));
     }
     checkServerProcesses(this.#caps, this.runningProcessWorkers, processes);
     if (patch && Object.keys(patch).length > 0) this.params = { ...this.params, ...patch };
     this.lastActivity = Date.now();
-    const id = newId('run');
+    const lesson = this.#topology.lesson;
     const run: PipelineRun = new PipelineRun({
-      id,
+      id: newId('run'),
       playgroundId: this.id,
       scenario: this.scenario,
-      endpoints: this.#endpoints,
-      workers: this.#workers.map((worker) => ({ ...worker })),
-      sink: { ...this.#sink },
-      socketOptions: structuredClone(this.#options),
+      endpoints: this.#topology.endpoints,
+      workers: this.#topology.workers(),
+      sink: this.#topology.sink(),
+      socketOptions: this.#topology.options(),
       params: { ...this.params },
-      lesson: this.#lesson?.id ?? null,
+      lesson: lesson?.id ?? null,
       policy: this.#policy,
       claimedIpcPaths: this.#claimedIpcPaths,
-      actions: this.#lesson?.actions ?? [],
+      actions: lesson?.actions ?? [],
       emit: (event) => this.#stamp(run, event),
     });
-    this.#active = run;
-    this.#runs.set(id, run);
-    this.#forgetOldRuns();
+    this.#runs.begin(run);
     this.#infoChanged();
     void run.start().finally(() => {
-      if (this.#active === run) this.#active = null;
+      this.#runs.ended(run);
       this.#infoChanged();
     });
     return run;
@@ -504,7 +296,7 @@ export class Playground {
 
   stopRun(): PipelineRun {
     this.lastActivity = Date.now();
-    const run = this.#active;
+    const run = this.#runs.active;
     if (!run) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
     run.stop();
     return run;
@@ -515,44 +307,22 @@ export class Playground {
   }
 
   runs(): PipelineRun[] {
-    return [...this.#runs.values()];
+    return this.#runs.all();
   }
 
   runDetail(id: string): RunDetail {
-    const run = this.#runs.get(id);
-    if (!run)
-      throw new CodedError(
-        'PG_ERR_NOT_FOUND',
-        text('run.unknown', { run: id.slice(0, 64), playground: this.id, kept: RUNS_KEPT }),
-      );
-    const { messages, truncated } = run.messages();
-    return {
-      id: run.id,
-      playground: this.id,
-      scenario: this.scenario.id,
-      params: run.params,
-      endpoints: run.endpoints.map((endpoint) => ({ ...endpoint })),
-      workers: run.allWorkers(),
-      startedAt: run.startedAt.toISOString(),
-      endedAt: run.endedAt?.toISOString() ?? null,
-      reason: run.reason,
-      summary: run.summary(),
-      messages,
-      messagesTruncated: truncated,
-    };
+    return this.#runs.detail(id, this.id, this.scenario.id);
   }
 
   /** Exact totals of the active (or last) run, sent with every batch so sampled streams stay correct. */
   counters(): Counters {
-    const run = this.#active ?? this.#latestRun();
-    if (!run) return { run: null, sent: 0, received: {}, done: {}, collected: 0, lost: 0 };
-    return { run: run.id, ...run.counters() };
+    return this.#runs.counters();
   }
 
   /** Stops the active run and waits until its sockets are closed and its ipc files removed. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
-    const run = this.#active;
+    const run = this.#runs.active;
     if (run) {
       run.stop();
       await run.start();
@@ -561,18 +331,13 @@ export class Playground {
   }
 
   #stamp(run: PipelineRun, input: EventInput): PlaygroundEvent {
-    if (input.type === 'run:started') this.#runFirstSeq.set(run.id, this.log.lastSeq + 1);
-    // A port picked by the system (*) stays this playground's for later runs, so that external peers started
-    // between runs, and the code panel, keep a stable address.
-    if (input.type === 'endpoint:bound') {
-      const own = this.#endpoints.find((endpoint) => endpoint.name === input.endpoint.name);
-      if (own?.requested.endsWith(':*') && input.endpoint.actual) own.requested = input.endpoint.actual;
-    }
-    if (input.type === 'sink:bound') this.#sink = { ...this.#sink, address: input.address };
+    if (input.type === 'run:started') this.#runs.started(run, this.log.lastSeq + 1);
+    this.#topology.noteBinding(input);
     if (input.type === 'run:ended') {
-      if (this.#lesson && input.reason === 'completed') this.#checkLesson(run, this.#lesson, input.summary);
+      const lesson = this.#topology.lesson;
+      if (lesson && input.reason === 'completed') this.#checkLesson(run, lesson, input.summary);
       // Whoever sees run:ended may start the next run at once: the playground is free from that moment.
-      if (this.#active === run) this.#active = null;
+      this.#runs.ended(run);
     }
     // Stamped in place, not copied: this is the per-message path, and the input object is ours alone.
     const event = input as PlaygroundEvent;
@@ -583,7 +348,7 @@ export class Playground {
 
   /** The lesson's goal, checked from this run's own events (still in the log's backlog: lesson runs are small). */
   #checkLesson(run: PipelineRun, lesson: Lesson, summary: RunSummary): void {
-    const firstSeq = this.#runFirstSeq.get(run.id) ?? 1;
+    const firstSeq = this.#runs.firstSeq(run);
     const events = this.log.since(firstSeq - 1).filter((event) => event.run === run.id);
     const { met, detail, measurements } = lesson.check({ params: run.params, summary, events });
     this.#stamp(run, {
@@ -595,34 +360,9 @@ export class Playground {
     });
   }
 
-  #worker(id: string): WorkerInfo {
-    const worker = this.#workers.find((candidate) => candidate.id === id);
-    if (!worker)
-      throw new CodedError(
-        'PG_ERR_NOT_FOUND',
-        text('worker.unknown', { worker: id.slice(0, 64), playground: this.id }),
-      );
-    return worker;
-  }
-
-  /** A process worker cannot reach an inproc sink: its results would vanish without a trace. */
-
-  #latestRun(): PipelineRun | null {
-    let latest: PipelineRun | null = null;
-    for (const run of this.#runs.values()) latest = run;
-    return latest;
-  }
-
-  #forgetOldRuns(): void {
-    for (const id of this.#runs.keys()) {
-      if (this.#runs.size <= RUNS_KEPT) break;
-      if (this.#runs.get(id) !== this.#active) this.#runs.delete(id);
-    }
-  }
-
   #infoChanged(): PlaygroundInfo {
     const info = this.info();
-    for (const listener of this.#infoListeners) listener(info);
+    this.#watchers.infoChanged(info);
     return info;
   }
 }
