@@ -47,8 +47,8 @@ export class GraphRunContext {
 
   constructor(
     readonly options: GraphRunOptions,
-    /** Called whenever a node finished: the run may be over. */
-    private readonly onFinished: () => void,
+    /** Called whenever a node finished: what its stop sets off, and the run may be over. */
+    private readonly onFinished: (node: NodeRuntime, reason: FinishReason) => void,
   ) {
     this.id = options.runId;
     for (const node of options.graph.nodes) this.nodes.set(node.id, new NodeRuntime(node));
@@ -100,7 +100,7 @@ export class GraphRunContext {
     this.emit({ type: 'node:stopped', node: node.id, reason });
     // A node that stops reading closes its socket, as the series' programs exit: what waits for it is lost.
     if (stoppedReading && node.spec.role.kind !== 'request') node.socket.close();
-    this.onFinished();
+    this.onFinished(node, reason);
   }
 
   nodeFailed(node: NodeRuntime, error: unknown): void {

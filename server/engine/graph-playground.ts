@@ -15,6 +15,7 @@ import { text } from '../../shared/protocol/server-text.ts';
 import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
+import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
 import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
@@ -26,9 +27,9 @@ import {
   type GraphPlaygroundInfo,
 } from '../../shared/protocol/graph-stream.ts';
 
-/** Graph scenarios the server offers, by id. */
+/** Graph scenarios the server offers, by id: the series' parts, then the zguide's patterns. */
 export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(
-  SERIES_SCENARIOS.map((scenario) => [scenario.id, scenario]),
+  [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS].map((scenario) => [scenario.id, scenario]),
 );
 
 /** A graph that cannot run, said in a text a page can translate ([H2]). */

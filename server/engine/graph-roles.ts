@@ -3,7 +3,8 @@
  * for the reply; EFSM shown), reply (REP, ROUTER: answer with a transform, maybe forward), send (PUSH, PUB, XPUB,
  * PAIR, DEALER: each message at its pace, maybe after its peers joined, maybe awaiting an echo), receive (PULL,
  * SUB, XSUB, PAIR, DEALER, ROUTER: take, work, reply back or forward), proxy (ROUTER with a DEALER backend, XSUB
- * with an XPUB one: every message crosses, each hop seen) and passive (sends what others forward through it).
+ * with an XPUB one: every message crosses, each hop seen; it may wait for its backend's peers first) and passive
+ * (sends what others forward through it).
  */
 import type { GraphNode } from '../../shared/protocol/index.ts';
 import { expandMessages, transform } from '../../shared/scenarios/graph.ts';
@@ -26,7 +27,7 @@ export async function runRole(run: GraphRunContext, node: NodeRuntime): Promise<
     case 'receive':
       return await receiveAll(run, node, role);
     case 'proxy':
-      return await proxy(run, node, run.node(role.backend));
+      return await proxy(run, node, run.node(role.backend), role.waitForPeers ?? 0);
     case 'passive':
       // XPUB backends and PUB outputs still receive subscriptions as messages: read them so none piles up.
       if (node.spec.socket === 'XPUB') await drain(run, node);
@@ -124,9 +125,24 @@ async function receiveAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<
   }
 }
 
-/** A ROUTER frontend and a DEALER backend (or XSUB and XPUB): a hand loop, so that every hop is seen. */
-async function proxy(run: GraphRunContext, frontend: NodeRuntime, backend: NodeRuntime): Promise<void> {
+/**
+ * A ROUTER frontend and a DEALER backend (or XSUB and XPUB): a hand loop, so that every hop is seen (zeromq.js's
+ * own Proxy runs libzmq's zmq_proxy on a thread of its own, where no message passes through our code: see
+ * docs/zmq-patterns.md). With `backendPeers`, nothing goes towards the backend until it has that many peers.
+ */
+async function proxy(
+  run: GraphRunContext,
+  frontend: NodeRuntime,
+  backend: NodeRuntime,
+  backendPeers: number,
+): Promise<void> {
   const across = async (from: NodeRuntime, to: NodeRuntime) => {
+    if (to === backend && backendPeers > 0) {
+      // A deliberate wait: the run is not idle while its broker waits for its workers.
+      frontend.pausing = true;
+      await backend.waitForPeers(backendPeers, run.abort.signal);
+      frontend.pausing = false;
+    }
     for (;;) {
       const frames = await receiveFrames(run, from);
       if (!frames) return;

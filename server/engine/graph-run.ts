@@ -16,8 +16,9 @@ import * as zmq from 'zeromq';
 import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
 import type { GraphLink, GraphSummary } from '../../shared/protocol/index.ts';
 import { watchSocket } from '../pipeline/monitor.ts';
-import { GraphRunContext, type GraphRunOptions } from './graph-context.ts';
+import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
+import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
 import { GraphError, requestedAddress } from './graph-addresses.ts';
@@ -40,7 +41,7 @@ export class GraphRun {
   constructor(options: GraphRunOptions) {
     const problems = checkGraph(options.graph, { allowIncompatible: options.allowIncompatible });
     if (problems.length > 0) throw new GraphError(problems);
-    this.#run = new GraphRunContext(options, () => this.#checkEnd());
+    this.#run = new GraphRunContext(options, (node, reason) => this.#nodeFinished(node, reason));
     this.#handshakes = new Handshakes(this.#run);
     this.id = options.runId;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -148,6 +149,23 @@ export class GraphRun {
   // End
 
   /**
+   * A node finished: one that stopped by its own condition announces it if it says so (the zguide's sink sends
+   * "KILL"), the other sockets of its program (`stop.withNode`) stop with it, and the run may be over.
+   */
+  #nodeFinished(node: NodeRuntime, reason: FinishReason): void {
+    const run = this.#run;
+    const announce = node.spec.stop?.announce;
+    if (announce && (reason === 'stop-message' || reason === 'count') && !run.ended) {
+      const through = run.node(announce.through);
+      run.loops.push(forward(run, through, announce.body, null).catch((error) => run.nodeFailed(through, error)));
+    }
+    for (const other of run.nodes.values()) {
+      if (other.spec.stop?.withNode === node.id && !other.finished) run.finish(other, reason, true);
+    }
+    this.#checkEnd();
+  }
+
+  /**
    * Ends the run when it has run its course: every sender done and every node with a stop condition stopped with
    * nothing pending; or, with senders in the graph, nothing sent or received for drainMs while no sender is in a
    * deliberate wait (a REQ waiting for a reply that never comes, a refused PAIR peer, a subscriber that will never
@@ -159,6 +177,8 @@ export class GraphRun {
     if (run.ended) return;
     const nodes = [...run.nodes.values()];
     const senders = nodes.filter((n) => n.spec.role.kind === 'request' || n.spec.role.kind === 'send');
+    // A broker waiting for its workers (proxy with waitForPeers) is a deliberate wait too.
+    const brokerWaiting = nodes.some((n) => n.spec.role.kind === 'proxy' && n.pausing);
     const stoppers = nodes.filter((n) => n.spec.stop !== undefined);
     const allStopped = stoppers.every((n) => n.finished);
     if (senders.length === 0) {
@@ -171,7 +191,7 @@ export class GraphRun {
     }
     const drainMs = run.options.graph.drainMs ?? DEFAULT_DRAIN_MS;
     const idle = performance.now() - run.lastProgress;
-    if (idle >= drainMs && senders.every((n) => n.finished || !n.pausing)) {
+    if (idle >= drainMs && !brokerWaiting && senders.every((n) => n.finished || !n.pausing)) {
       void this.#close('completed');
       return;
     }

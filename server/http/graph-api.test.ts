@@ -74,7 +74,7 @@ async function eventsUntil(
 }
 
 describe('graph playgrounds over HTTP', () => {
-  it("lists the series' scenarios, with part 8's honest note", async () => {
+  it("lists the series' scenarios, with part 8's honest note, then the zguide's patterns", async () => {
     const response = await owner.inject('/api/graph-scenarios');
     const scenarios = response.json<{ id: string; notes: string[] }[]>();
     expect(scenarios.map((s) => s.id)).toEqual([
@@ -85,6 +85,9 @@ describe('graph playgrounds over HTTP', () => {
       'series-5',
       'series-6',
       'series-8',
+      'zguide-broker',
+      'zguide-kill',
+      'zguide-weather',
     ]);
     expect(scenarios.find((s) => s.id === 'series-8')!.notes.join(' ')).toMatch(/no PGM/);
   });

@@ -129,8 +129,19 @@ export const NodeRole = Type.Union([
     },
     { additionalProperties: false },
   ),
-  /** ROUTER frontend and DEALER backend (or XSUB and XPUB): every message crosses to the other socket. */
-  Type.Object({ kind: Type.Literal('proxy'), backend: Id }, { additionalProperties: false }),
+  /**
+   * ROUTER frontend and DEALER backend (or XSUB and XPUB): every message crosses to the other socket.
+   * `waitForPeers` forwards nothing until the backend has that many peers (the zguide starts its workers before its
+   * clients): requests wait in the frontend meanwhile, then the DEALER deals them evenly.
+   */
+  Type.Object(
+    {
+      kind: Type.Literal('proxy'),
+      backend: Id,
+      waitForPeers: Type.Optional(Type.Integer({ minimum: 0, maximum: GRAPH_LIMITS.nodes })),
+    },
+    { additionalProperties: false },
+  ),
   /** Sends only what another node forwards through it, or serves as a proxy's backend. */
   Type.Object({ kind: Type.Literal('passive') }, { additionalProperties: false }),
 ]);
@@ -148,12 +159,19 @@ export const GraphNode = Type.Object(
     subscribe: Type.Optional(
       Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), { maxItems: GRAPH_LIMITS.prefixes }),
     ),
-    /** How it stops: at an exact body (the series' "q", "x", "salir"), or after so many messages received. */
+    /**
+     * How it stops: at an exact body (the series' "q", "x", "salir"), after so many messages received, or when
+     * another node of the same program stops (`withNode`: a worker whose control socket got "KILL"). `announce`
+     * sends one body through a passive node when it stops by its own condition (the zguide's sink broadcasts
+     * "KILL" to the workers once it has every result).
+     */
     stop: Type.Optional(
       Type.Object(
         {
           onMessage: Type.Optional(Body),
           afterMessages: Type.Optional(Type.Integer({ minimum: 1, maximum: GRAPH_LIMITS.messages })),
+          withNode: Type.Optional(Id),
+          announce: Type.Optional(Type.Object({ body: Body, through: Id }, { additionalProperties: false })),
         },
         { additionalProperties: false },
       ),

@@ -105,6 +105,20 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
         });
       }
     }
+    const announceThrough = node.stop?.announce?.through;
+    if (announceThrough !== undefined) {
+      const target = byId.get(announceThrough);
+      if (!target || target.role.kind !== 'passive' || !SENDERS.has(target.socket) || target.id === node.id) {
+        problems.push({
+          where: node.id,
+          problem: `announces its stop through "${announceThrough}", which must be another node: a passive sending socket`,
+        });
+      }
+    }
+    const withNode = node.stop?.withNode;
+    if (withNode !== undefined && (!byId.has(withNode) || withNode === node.id)) {
+      problems.push({ where: node.id, problem: `stops with "${withNode}", which is not another node` });
+    }
     if (role.kind === 'proxy') {
       const backend = byId.get(role.backend);
       const pairOk =
