@@ -16,6 +16,8 @@ import {
   BROKER_REQUESTS,
   KILL_TASKS,
   WEATHER_ZIPCODE,
+  ZGUIDE_SCENARIOS,
+  ZGUIDE_TEXTS_ES,
   broker,
   killPipeline,
   weather,
@@ -269,6 +271,11 @@ describe('weather updates (zguide-weather)', () => {
 });
 
 describe('what the zguide scenarios need of a graph', () => {
+  it('every scenario has its description in Spanish too', () => {
+    expect(Object.keys(ZGUIDE_TEXTS_ES)).toEqual(ZGUIDE_SCENARIOS.map((scenario) => scenario.id));
+    for (const texts of Object.values(ZGUIDE_TEXTS_ES)) expect(texts.description.length).toBeGreaterThan(200);
+  });
+
   it('checks a stop announced through a passive sender and a stop with another node of the program', () => {
     for (const scenario of [broker, killPipeline, weather]) expect(checkGraph(scenario.graph)).toEqual([]);
     const broken: GraphSpec = {

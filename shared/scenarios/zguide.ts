@@ -147,3 +147,47 @@ export const weather: GraphScenario = {
 };
 
 export const ZGUIDE_SCENARIOS: readonly GraphScenario[] = [broker, killPipeline, weather];
+
+/**
+ * The same descriptions in Spanish, by scenario id, in the shape of the other scenarios' Spanish texts
+ * (scenario-texts.ts): the patterns page shows the one of its language.
+ */
+export const ZGUIDE_TEXTS_ES: Readonly<Record<string, { description: string; notes?: string[] }>> = {
+  [broker.id]: {
+    description:
+      'Tres clientes REQ y tres workers REP nunca se encuentran: un broker hace bind de un ROUTER para los clientes ' +
+      'y de un DEALER para los workers, y un proxy pasa cada petición del ROUTER al DEALER y cada respuesta de ' +
+      'vuelta. El ROUTER antepone el frame de identidad del cliente que preguntó (libzmq se inventa una para un ' +
+      'cliente sin routing id) y lo quita de nuevo para encaminar la respuesta; el DEALER reparte las peticiones ' +
+      `entre los workers por turnos, ${(BROKER_REQUESTS * CLIENTS.length) / WORKERS.length} cada uno. Clientes y ` +
+      'workers pueden ir y venir: solo el broker tiene una dirección fija. (La guía hace bind del frontend en ' +
+      'tcp://*:5559 y del backend en tcp://*:5560; sus clientes envían "Hello" y sus workers responden "World" ' +
+      'tras un segundo de trabajo. Aquí cada cliente numera sus peticiones, los workers responden en mayúsculas ' +
+      'al instante, y el broker espera a sus tres workers antes de reenviar nada, como la guía pide arrancar ' +
+      'primero los workers.)',
+  },
+  [killPipeline.id]: {
+    description:
+      `El ventilador espera a sus tres workers y luego empuja ${KILL_TASKS} tareas; cada worker trabaja en lo que ` +
+      'recibe y empuja un resultado al sink. Cuando el sink tiene todos los resultados publica "KILL" en un socket ' +
+      'PUB al que todos los workers también se suscriben, y los workers paran: cada worker es un programa con tres ' +
+      'sockets (PULL para las tareas, PUSH para los resultados, SUB para la señal de parada). Ninguna tarea se ' +
+      'pierde de vista: enviada, trabajada por un worker, recogida por el sink, y solo entonces terminan los ' +
+      'workers. (La guía hace bind del ventilador en tcp://*:5557, del sink en :5558 y del PUB del sink en :5559; ' +
+      'sus tareas llevan una carga al azar de 1 a 100 ms, que sus workers duermen, y su ventilador avisa antes al ' +
+      'sink de que empieza un lote. Aquí cada tarea lleva su número y una carga, cada worker trabaja 50 ms por ' +
+      'tarea, y el sink cuenta las tareas que espera.)',
+  },
+  [weather.id]: {
+    description:
+      'El servidor del tiempo publica actualizaciones "código-postal temperatura humedad" (una temperatura de -80 ' +
+      `a 134, una humedad relativa de 10 a 59); el cliente se suscribe al prefijo "${WEATHER_ZIPCODE}" y recibe ` +
+      'solo ese código postal: por tcp filtra el publicador, así que las demás actualizaciones nunca salen del ' +
+      'servidor. Las publicadas antes de que la suscripción llegue al servidor se pierden para el cliente (el slow ' +
+      'joiner), aunque el servidor espera a que se conecte. (La guía hace bind en tcp://*:5556, saca los códigos ' +
+      'postales de todo el rango de 1 a 99999 y publica tan rápido como puede, sin fin; su cliente toma cinco ' +
+      'actualizaciones y muestra su temperatura media. Aquí los códigos son del 10000 al 10009, así que ' +
+      'aproximadamente una actualización de cada diez es del cliente, el servidor publica 400, a 25 ms una de ' +
+      'otra, y el cliente escucha hasta el final.)',
+  },
+};
