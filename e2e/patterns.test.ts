@@ -114,7 +114,17 @@ describe('the patterns page', () => {
 
     expect(await violations(page)).toEqual([]);
     await stopRun(page);
+    // Once over, the run's state says it ended and how (the connection to the server is another matter).
+    expect(await page.getByTestId('graph-state').textContent()).toBe('ended: stopped');
     await harness.screenshot(page, 'patterns-part4-stopped');
+
+    // The scenario's description follows the page's language.
+    expect(await page.getByTestId('graph-description').getAttribute('lang')).toBe('en');
+    await page.getByTestId('lang-es').click();
+    await page.locator('[data-testid="graph-description"][lang="es"]').waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('graph-description').textContent()).toContain('El narrador publica');
+    expect(await page.getByTestId('graph-state').textContent()).toBe('terminada: detenida');
+    await page.getByTestId('lang-en').click();
     expect(harness.pageErrors).toEqual([]);
   });
 
@@ -131,7 +141,23 @@ describe('the patterns page', () => {
     expect(received.reduce((a, b) => a + b, 0)).toBe(100);
     for (const count of received) expect(count === 33 || count === 34, `${received}`).toBe(true);
     expect(await countOf(page, 'client', 'received')).toBe(100);
+    expect(await page.getByTestId('graph-state').textContent()).toBe('ended: ran its course');
     expect(await violations(page)).toEqual([]);
+    expect(harness.pageErrors).toEqual([]);
+  });
+
+  it('uses the width of a desktop screen: the graph in words beside a narrow diagram, a wide one never widens the page', async () => {
+    const page = await harness.newPage();
+    await open(page, 'series-4');
+    const diagram = (await page.getByTestId('graph-diagram').boundingBox())!;
+    const twin = (await page.getByTestId('graph-twin').boundingBox())!;
+    expect(twin.x, 'the text twin stands right of the diagram').toBeGreaterThanOrEqual(diagram.x + diagram.width);
+    expect(twin.y).toBeLessThan(diagram.y + diagram.height);
+    for (const scenario of ['series-5', 'series-6']) {
+      await open(page, scenario);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, scenario).toBeLessThanOrEqual(0);
+    }
     expect(harness.pageErrors).toEqual([]);
   });
 });

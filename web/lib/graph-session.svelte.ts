@@ -109,6 +109,8 @@ export class GraphSession {
   counters = $state<GraphCounters>(emptyGraphCounters());
   connection = $state<GraphConnection>('connecting');
   runState = $state<GraphRunState>('idle');
+  /** Why the last run ended ('completed', 'stopped', 'failed'), once this page saw it end. */
+  endReason = $state<string | null>(null);
   summary = $state<GraphSummary | null>(null);
   flights = $state<Flight[]>([]);
   drops = $state<DropMark[]>([]);
@@ -316,6 +318,7 @@ export class GraphSession {
       switch (event.type) {
         case 'graph:started':
           this.runState = 'running';
+          this.endReason = null;
           this.summary = null;
           this.refusals = [];
           this.sampledOut = 0;
@@ -346,6 +349,7 @@ export class GraphSession {
           break;
         case 'graph:ended':
           this.runState = 'ended';
+          this.endReason = event.reason;
           this.summary = event.summary;
           happened.push({ kind: 'ended', run: event.run, reason: event.reason });
           break;

@@ -1,0 +1,33 @@
+/**
+ * The graph scenarios' Spanish texts (issue 11): every part of the series has its description in Spanish, with as
+ * many notes as its English, and a scenario without Spanish is shown in English, marked as such.
+ */
+import { describe, expect, it } from 'vitest';
+import { SCENARIO_TEXTS_ES, scenarioTexts } from './scenario-texts.ts';
+import { SERIES_SCENARIOS } from './series.ts';
+
+describe('scenario texts', () => {
+  it('gives every part of the series a Spanish description and the same number of notes', () => {
+    for (const scenario of SERIES_SCENARIOS) {
+      const spanish = SCENARIO_TEXTS_ES[scenario.id];
+      expect(spanish, scenario.id).toBeDefined();
+      expect(spanish!.description.trim().length, scenario.id).toBeGreaterThan(40);
+      expect(spanish!.notes?.length ?? 0, scenario.id).toBe(scenario.notes?.length ?? 0);
+      expect(scenarioTexts(scenario, 'es')).toEqual({
+        description: spanish!.description,
+        notes: spanish!.notes ?? [],
+        lang: 'es',
+      });
+      expect(scenarioTexts(scenario, 'en')).toEqual({
+        description: scenario.description,
+        notes: scenario.notes ?? [],
+        lang: 'en',
+      });
+    }
+  });
+
+  it('shows a scenario with no Spanish in English, and says so', () => {
+    const texts = scenarioTexts({ id: 'sandbox', description: 'My own graph.', notes: ['a note'] }, 'es');
+    expect(texts).toEqual({ description: 'My own graph.', notes: ['a note'], lang: 'en' });
+  });
+});
