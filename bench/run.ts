@@ -1,9 +1,9 @@
 /**
  * (Over 400 lines: the cases that compare the playground with bare zeromq.js in one process live here together,
  * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
- * in their own files: trio.ts, cold-start.ts, pace.ts.)
+ * in their own files: trio.ts, cold-start.ts, pace.ts, patterns.ts, capacity.ts.)
  *
- * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -30,6 +30,14 @@
  *   (node dist/server/main.js, npm start); bench/cold-start.ts. --rounds N starts of each.
  * pace: the ventilator's rate at interval 1 ms and 10 ms against the rate asked for, and a sleep after each send
  *   in bare zeromq.js beside it; bench/pace.ts.
+ * pubsub: 1 PUB, 8 SUBs (tcp, subscribed to everything), --tasks/10 messages each delivered to all eight: a graph
+ *   built as data, created and run through the server's HTTP API with a WebSocket client on its stream, against
+ *   the same sockets in bare zeromq.js; messages/s to all eight and the ratio; bench/patterns.ts.
+ * reqrep: 1 REQ, 1 REP (tcp), the series' part 1 with --tasks/10 round trips, the same way: round trips/s and each
+ *   round trip's latency p50/p95, instrumented against bare; bench/patterns.ts.
+ * capacity: the built server as its own process, learners (a visitor each, with the tutorial's and a 10,000-task
+ *   batch's playground, both watched) added 5 at a time until the health check's p99 passes 200 ms or a run misses
+ *   its pace: how many one instance holds and its RSS per playground; bench/capacity.ts. Takes up to 10 minutes.
  * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,8 +60,10 @@ import { exportJson } from '../server/recorder/export.ts';
 import { SCENARIOS } from '../shared/scenarios/index.ts';
 import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '../shared/protocol/index.ts';
 import { syntheticEvents } from '../test/recording.ts';
+import { capacityCase } from './capacity.ts';
 import { coldStartCase } from './cold-start.ts';
 import { paceCase } from './pace.ts';
+import { pubSubCase, reqRepCase } from './patterns.ts';
 import { trioCase } from './trio.ts';
 
 /**
@@ -82,7 +92,19 @@ const { values } = parseArgs({
 });
 const TASKS = Number(values.tasks);
 const ROUNDS = Number(values.rounds);
-const CASES = ['throughput', 'trio', 'sink8', 'watchers', 'record', 'seek', 'cold-start', 'pace'] as const;
+const CASES = [
+  'throughput',
+  'trio',
+  'sink8',
+  'watchers',
+  'record',
+  'seek',
+  'cold-start',
+  'pace',
+  'pubsub',
+  'reqrep',
+  'capacity',
+] as const;
 const SEEK_EVENTS = Number(values.events);
 const SEEKS = Number(values.seeks);
 if (!['both', 'on', 'off'].includes(values.record)) {
@@ -803,6 +825,10 @@ async function main(): Promise<void> {
     if (!only || only === 'seek') await seekCase();
     if (!only || only === 'cold-start') await coldStartCase(Math.max(ROUNDS, 5));
     if (!only || only === 'pace') await paceCase(ROUNDS, runtimeDir);
+    const patterns = { runtimeDir, tasks: TASKS, rounds: ROUNDS, within: withTimeout };
+    if (!only || only === 'pubsub') await pubSubCase(patterns);
+    if (!only || only === 'reqrep') await reqRepCase(patterns);
+    if (!only || only === 'capacity') await capacityCase();
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import { defaultPolicy, type EndpointPolicy } from './pipeline/endpoints.ts';
 import { PlaygroundRegistry, type RegistryOptions } from './pipeline/registry.ts';
 import { apiRoutes } from './http/routes.ts';
 import { MAX_FRAME_BYTES, streamRoute } from './http/stream.ts';
+import { SHARED_DEFLATE_OPTIONS } from './http/shared-frame.ts';
 import { toErrorBody } from './http/errors.ts';
 import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
@@ -65,6 +66,8 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     playgrounds: PlaygroundRegistry;
+    /** The graph playgrounds (issue 11): the bench times their runs from the log, as it does the pipeline's. */
+    graphs: GraphRegistry;
   }
 }
 
@@ -121,6 +124,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       owned: registry.list().filter((p) => p.owner === visitor).length,
     }),
   });
+  app.decorate('graphs', graphs);
 
   // Before any route: requests another site could make are refused, and every caller gets a visitor id.
   installSiteGuard(app, options.site);
@@ -152,8 +156,12 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   // Before any route: a body nested too deeply is refused before validation walks it.
   parseJsonWithDepthLimit(app);
   // Frames up to MAX_FRAME_BYTES reach the stream, which answers one over MAX_COMMAND_BYTES, or one that is not
-  // UTF-8, with an error frame (ws would close the connection, and log each one as an error).
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true } });
+  // UTF-8, with an error frame (ws would close the connection, and log each one as an error). permessage-deflate is
+  // answered without server context takeover, so that a frame many watchers get is compressed once for all of them
+  // (shared-frame.ts).
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true, perMessageDeflate: SHARED_DEFLATE_OPTIONS },
+  });
   await app.register(apiRoutes, { registry });
   await app.register(graphRoutes, { graphs });
   await app.register(streamRoute, {
