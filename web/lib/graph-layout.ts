@@ -2,9 +2,9 @@
  * Where each node of a graph scenario goes on the diagram (issue 11): a layered layout, pure and deterministic,
  * for up to 32 nodes. Messages flow left to right: a link goes from its `from` node to its `to` node (the
  * scenarios name the sender first), and a node that forwards through another (a worker's PUSH to the sink, a
- * proxy's backend) is followed by it. Columns come from the longest path (a cycle is cut where a depth-first walk
- * finds it), and the order within each column from a few barycenter sweeps, kept only while they remove
- * crossings. No two nodes share a place, whatever the graph.
+ * proxy's backend, the socket a stop is announced through) is followed by it. Columns come from the longest path
+ * (a cycle is cut where a depth-first walk finds it), and the order within each column from a few barycenter
+ * sweeps, kept only while they remove crossings. No two nodes share a place, whatever the graph.
  */
 import type { GraphSpec } from '../../shared/protocol/graph.ts';
 
@@ -22,7 +22,7 @@ export const ROW_GAP = 90;
 const MARGIN = 80;
 const SWEEPS = 8;
 
-/** The flows of a graph: links, then forwards and proxy backends, each once, never a node to itself. */
+/** The flows of a graph: links, then forwards, proxy backends and stop announcements, each once, never a loop. */
 export function flows(graph: GraphSpec): [string, string][] {
   const seen = new Set<string>();
   const edges: [string, string][] = [];
@@ -37,6 +37,8 @@ export function flows(graph: GraphSpec): [string, string][] {
     const role = node.role;
     if ((role.kind === 'reply' || role.kind === 'receive') && role.forwardTo) add(node.id, role.forwardTo);
     if (role.kind === 'proxy') add(node.id, role.backend);
+    // A node that announces its stop through another (the zguide's sink sending "KILL" on its PUB) feeds it.
+    if (node.stop?.announce) add(node.id, node.stop.announce.through);
   }
   return edges;
 }
