@@ -36,7 +36,7 @@
  * reqrep: 1 REQ, 1 REP (tcp), the series' part 1 with --tasks/10 round trips, the same way: round trips/s and each
  *   round trip's latency p50/p95, instrumented against bare; bench/patterns.ts.
  * capacity: the built server as its own process, learners (a visitor each, with the tutorial's and a 10,000-task
- *   batch's playground, both watched) added 5 at a time until the health check's p99 passes 200 ms or a run misses
+ *   batch's playground, both watched) added 2 at a time until the health check's p99 passes 200 ms or a run misses
  *   its pace: how many one instance holds and its RSS per playground; bench/capacity.ts. Takes up to 10 minutes.
  * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
