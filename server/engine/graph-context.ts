@@ -28,7 +28,7 @@ export interface GraphRunOptions {
 }
 
 /** Why a node's role ended, as node:stopped says it (the run's own end is 'run-ended'). */
-export type FinishReason = 'stop-message' | 'count' | 'done' | 'error';
+export type FinishReason = 'stop-message' | 'count' | 'done' | 'error' | 'removed';
 
 export class GraphRunContext {
   readonly id: string;

@@ -4,7 +4,8 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Not yet (issue 11's later phases): recording to SQLite and the history, live topology changes during a run;
+ * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph (graph-live.ts); the other
+ * changes replace the graph between runs. Not yet (issue 11's later phases): recording to SQLite and the history;
  * the pipeline's own registry does not count graph playgrounds against its limits
  * (this one counts the pipeline's).
  */
@@ -12,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { RunLog } from '../recorder/run-log.ts';
 import { text } from '../../shared/protocol/server-text.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
+import type { GraphLink, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkGraph, linkEnds, type GraphScenario } from '../../shared/scenarios/graph.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
 import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
@@ -139,6 +140,73 @@ export class GraphPlayground {
     this.lastActivity = Date.now();
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
     this.#graph = GraphPlayground.#checked(graph, this.#options);
+    this.#infoChanged();
+    return this.info();
+  }
+
+  /** The run in progress, unless it is already closing (then a change waits for the next run). */
+  get #liveRun(): GraphRun | null {
+    return this.#active && !this.#active.ended ? this.#active : null;
+  }
+
+  /**
+   * Adds a subscriber: a SUB with these prefixes ('' is everything), connected to `publisher` where it binds.
+   * During a run it joins the run at once, its socket connected while messages flow (graph-live.ts); between runs
+   * it is there from the next run. Either way the graph keeps it.
+   */
+  addSubscriber(request: { id: string; publisher: string; subscribe: string[] }): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    const graph = this.#graph;
+    if (graph.nodes.some((node) => node.id === request.id))
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
+    const publisher = graph.nodes.find((node) => node.id === request.publisher);
+    if (!publisher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.publisher }));
+    if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
+      throw new CodedError(
+        'PG_ERR_VALIDATION',
+        text('graph.notPublisher', { node: publisher.id, socket: publisher.socket }),
+      );
+    // A publisher binds once per transport for all its subscribers: the new one dials where the first one does.
+    const via = graph.links.find((link) => linkEnds(link).binder === publisher.id);
+    if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher.id }));
+    const node: GraphNode = { id: request.id, socket: 'SUB', subscribe: request.subscribe, role: { kind: 'receive' } };
+    const link: GraphLink = {
+      from: publisher.id,
+      to: node.id,
+      bind: 'from',
+      transport: via.transport,
+      ...(via.address !== undefined ? { address: via.address } : {}),
+    };
+    const next = GraphPlayground.#checked(
+      { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
+      this.#options,
+    );
+    this.#liveRun?.addSubscriber(node, publisher.id);
+    this.#graph = next;
+    this.#infoChanged();
+    return this.info();
+  }
+
+  /**
+   * Removes a node and its links. During a run only a subscriber, whose socket closes at once (what was on the way
+   * to it is lost with it); between runs any node the rest of the graph does not need.
+   */
+  removeNode(id: string): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    const graph = this.#graph;
+    if (!graph.nodes.some((node) => node.id === id))
+      throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+    if (graph.nodes.length === 1) throw new CodedError('PG_ERR_VALIDATION', text('graph.lastNode', { node: id }));
+    const next = GraphPlayground.#checked(
+      {
+        ...graph,
+        nodes: graph.nodes.filter((node) => node.id !== id),
+        links: graph.links.filter((link) => link.from !== id && link.to !== id),
+      },
+      this.#options,
+    );
+    this.#liveRun?.removeSubscriber(id);
+    this.#graph = next;
     this.#infoChanged();
     return this.info();
   }

@@ -14,10 +14,11 @@
  */
 import * as zmq from 'zeromq';
 import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
-import type { GraphLink, GraphSummary } from '../../shared/protocol/index.ts';
+import type { GraphLink, GraphNode, GraphSummary } from '../../shared/protocol/index.ts';
 import { watchSocket } from '../pipeline/monitor.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
+import { addSubscriber, removeSubscriber, type LiveWiring } from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -37,6 +38,8 @@ export class GraphRun {
   readonly #claimed: string[] = [];
   #resolveDone!: (summary: GraphSummary) => void;
   #drainTimer: NodeJS.Timeout | null = null;
+  /** Every link's address as bound at the start (and the links added live): where a new subscriber dials. */
+  readonly #addresses = new Map<GraphLink, string>();
 
   constructor(options: GraphRunOptions) {
     const problems = checkGraph(options.graph, { allowIncompatible: options.allowIncompatible });
@@ -62,7 +65,7 @@ export class GraphRun {
       capabilities: Object.fromEntries(Object.entries(zmq.capability).map(([name, has]) => [name, has === true])),
     });
     for (const node of run.nodes.values()) {
-      node.monitorDone = watchSocket(node.socket, (event) => this.#handshakes.onMonitor(node, event)).catch(() => {});
+      this.#watch(node);
       // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
       const prefixes = run.prefixesOf(node.spec);
       if (node.spec.socket === 'SUB' && prefixes.length > 0)
@@ -75,6 +78,7 @@ export class GraphRun {
       await this.#close('failed', error);
       throw error;
     }
+    for (const [link, address] of addresses) this.#addresses.set(link, address);
     for (const node of run.nodes.values()) {
       const delay = node.spec.startDelayMs ?? 0;
       run.loops.push(
@@ -100,8 +104,33 @@ export class GraphRun {
     return await this.done;
   }
 
+  /**
+   * Adds a subscriber while messages flow (graph-live.ts): a SUB with `node`'s prefixes connected to `publisher`
+   * where it is bound in this run. Returns its link. Throws a CodedError when the run cannot take it.
+   */
+  addSubscriber(node: GraphNode, publisher: string): GraphLink {
+    return addSubscriber(this.#run, this.#wiring(), node, publisher);
+  }
+
+  /** Removes a subscriber while messages flow: its socket closes (graph-live.ts). */
+  removeSubscriber(id: string): void {
+    removeSubscriber(this.#run, id);
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Wiring
+
+  #wiring(): LiveWiring {
+    return {
+      addresses: this.#addresses,
+      watch: (node) => this.#watch(node),
+      connect: (node, addresses) => this.#connect(node, addresses),
+    };
+  }
+
+  #watch(node: NodeRuntime): void {
+    node.monitorDone = watchSocket(node.socket, (event) => this.#handshakes.onMonitor(node, event)).catch(() => {});
+  }
 
   async #bindAll(): Promise<Map<GraphLink, string>> {
     const run = this.#run;

@@ -1,11 +1,11 @@
 /**
  * The HTTP API of graph playgrounds (issue 11): create one from a series scenario or a graph of one's own, run
- * it, stop it, read its events. Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
+ * it, stop it, read its events, add a subscriber or remove a node (also while a run flows). Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
  * drivers run and change, the owner also deletes and shares. Documented in docs/api.md ("Graph playgrounds").
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GraphSpec } from '../../shared/protocol/index.ts';
+import { GRAPH_LIMITS, GraphSpec } from '../../shared/protocol/index.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import type { Role } from '../pipeline/access.ts';
 import type { GraphRegistry } from '../engine/graph-playground.ts';
@@ -30,6 +30,21 @@ const EventsQuery = Type.Object(
   { additionalProperties: false },
 );
 const EVENTS_PER_PAGE = 5000;
+/** A node's name, as the graph's schema has it (shared/protocol/graph.ts). */
+const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
+const NodeParams = Type.Object({ id: Type.String({ maxLength: 64 }), node: NodeId });
+/** A subscriber to add: its name, the publisher it connects to, its prefixes ('' is everything). */
+const SubscriberBody = Type.Object(
+  {
+    id: NodeId,
+    publisher: NodeId,
+    subscribe: Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), {
+      minItems: 1,
+      maxItems: GRAPH_LIMITS.prefixes,
+    }),
+  },
+  { additionalProperties: false },
+);
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
@@ -68,6 +83,20 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     '/api/graphs/:id/graph',
     { schema: { params: IdParams, body: GraphSpec } },
     async (request) => graphOf(request, 'driver').setGraph(request.body),
+  );
+
+  // While a run flows the subscriber joins it at once; between runs it is there from the next run.
+  app.post<{ Params: { id: string }; Body: { id: string; publisher: string; subscribe: string[] } }>(
+    '/api/graphs/:id/subscribers',
+    { schema: { params: IdParams, body: SubscriberBody } },
+    async (request, reply) => reply.code(201).send(graphOf(request, 'driver').addSubscriber(request.body)),
+  );
+
+  // While a run flows only a subscriber, whose socket closes at once.
+  app.delete<{ Params: { id: string; node: string } }>(
+    '/api/graphs/:id/nodes/:node',
+    { schema: { params: NodeParams } },
+    async (request) => graphOf(request, 'driver').removeNode(request.params.node),
   );
 
   app.post<{ Params: { id: string } }>(

@@ -349,6 +349,8 @@ export const GRAPH_EVENTS = [
       Type.Literal('done'),
       Type.Literal('run-ended'),
       Type.Literal('error'),
+      /** Taken out of the running graph (live topology): its socket closed. */
+      Type.Literal('removed'),
     ]),
   }),
   event('graph:ended', { reason: GraphEndReason, summary: GraphSummary }),

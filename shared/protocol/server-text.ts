@@ -488,6 +488,47 @@ const TEXTS = {
     en: 'ipc path "{path}" must be in {folder} with a name that starts with "{prefix}" (this playground\'s own names).',
     es: 'La ruta ipc "{path}" debe estar en {folder} con un nombre que empiece por "{prefix}" (los nombres propios de este playground).',
   },
+  // ---- live topology of graph runs (issue 11): a subscriber joins or leaves while messages flow
+  'graph.unknownNode': {
+    en: 'This graph has no node "{node}".',
+    es: 'Este grafo no tiene ningún nodo "{node}".',
+  },
+  'graph.nodeExists': {
+    en: 'This graph already has a node "{node}"; choose another name.',
+    es: 'Este grafo ya tiene un nodo "{node}"; elige otro nombre.',
+  },
+  'graph.nodeInRun': {
+    en: 'This run already had a node "{node}"; choose another name.',
+    es: 'Esta ejecución ya tuvo un nodo "{node}"; elige otro nombre.',
+  },
+  'graph.lastNode': {
+    en: 'A graph needs at least one node: "{node}" is its last.',
+    es: 'Un grafo necesita al menos un nodo: "{node}" es el último.',
+  },
+  'graph.notPublisher': {
+    en: '"{node}" is a {socket}, not a publisher (PUB or XPUB): a subscriber connects to a publisher.',
+    es: '"{node}" es un {socket}, no un publicador (PUB o XPUB): un suscriptor se conecta a un publicador.',
+  },
+  'graph.publisherNoBind': {
+    en: '"{node}" binds no endpoint a subscriber could connect to.',
+    es: '"{node}" no hace bind en ningún endpoint al que pueda conectarse un suscriptor.',
+  },
+  'graph.publisherStopped': {
+    en: '"{node}" has stopped publishing in this run: a new subscriber would get nothing from it.',
+    es: '"{node}" ya dejó de publicar en esta ejecución: un suscriptor nuevo no recibiría nada.',
+  },
+  'graph.liveSubscriberOnly': {
+    en: 'Only a subscriber (SUB) can join a run while it flows; stop the run to change the rest of the graph.',
+    es: 'Solo un suscriptor (SUB) puede unirse a una ejecución en marcha; detén la ejecución para cambiar el resto del grafo.',
+  },
+  'graph.liveRemoveSubscriberOnly': {
+    en: 'While a run is on, only a subscriber (SUB) can be removed; "{node}" is a {socket}. Stop the run to remove it.',
+    es: 'Con una ejecución en marcha solo se puede quitar un suscriptor (SUB); "{node}" es un {socket}. Detén la ejecución para quitarlo.',
+  },
+  'graph.liveNodeLimit': {
+    en: 'A run may have had at most {max} sockets, removed ones included; stop it and run again.',
+    es: 'Una ejecución puede haber tenido como mucho {max} sockets, contando los quitados; detenla y vuelve a ejecutar.',
+  },
 } as const satisfies Record<string, { en: string; es: string }>;
 
 export type TextKey = keyof typeof TEXTS;

@@ -1,0 +1,117 @@
+/**
+ * Live topology of a graph run (issue 11: "add or remove a node, ... change its subscriptions, while messages
+ * flow"): a subscriber joins a running PUB/SUB graph, and a subscriber leaves it. The new SUB is a real socket,
+ * created, subscribed and connected to the publisher's endpoint as it is bound in this run, its role loop started
+ * as every node's; from then on every message the publisher sends books a copy for it (filtered by the publisher
+ * when no prefix matches, lost before its subscription arrived: the slow joiner, again), and what it receives is
+ * attributed to it as any receipt. A subscriber removed has its socket closed: what was on the way to it is lost
+ * with it, and the publisher books no more copies for it.
+ *
+ * Checks that depend on the run are here (the run still on, a name not used in this run, a publisher that binds);
+ * the playground (graph-playground.ts) checks the request against its graph and limits first.
+ */
+import type * as zmq from 'zeromq';
+import { linkEnds } from '../../shared/scenarios/graph.ts';
+import { GRAPH_LIMITS, type GraphLink, type GraphNode } from '../../shared/protocol/index.ts';
+import { text } from '../../shared/protocol/server-text.ts';
+import { CodedError } from '../errors.ts';
+import type { GraphRunContext } from './graph-context.ts';
+import { NodeRuntime } from './graph-node.ts';
+import { runRole } from './graph-roles.ts';
+
+/**
+ * Sockets one run may have had, removed ones included: adding and removing subscribers in a loop never opens
+ * more than this (a removed one's socket is closed, but the run keeps its books).
+ */
+export const NODES_PER_RUN = 2 * GRAPH_LIMITS.nodes;
+
+/** What the run lends to wire a node the way start() wires every node. */
+export interface LiveWiring {
+  /** Every link's address as bound in this run; a new link is added to it. */
+  addresses: Map<GraphLink, string>;
+  /** Starts the node's socket monitor (handshakes, peers leaving), as for every node. */
+  watch(node: NodeRuntime): void;
+  /** Connects the node where it dials, as for every node. */
+  connect(node: NodeRuntime, addresses: Map<GraphLink, string>): void;
+}
+
+const isPublisher = (node: GraphNode) => node.socket === 'PUB' || node.socket === 'XPUB';
+
+/**
+ * Adds a SUB with `spec`'s prefixes to the running graph, connected to `publisher` where it is bound. Returns the
+ * link it was given (the publisher binds, over the transport and address it bound first).
+ */
+export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: GraphNode, publisher: string): GraphLink {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  if (spec.socket !== 'SUB') throw new CodedError('PG_ERR_VALIDATION', text('graph.liveSubscriberOnly'));
+  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
+  if (run.nodes.size >= NODES_PER_RUN)
+    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
+  const pub = run.nodes.get(publisher);
+  if (!pub || !run.options.graph.nodes.some((node) => node.id === publisher))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: publisher.slice(0, 64) }));
+  if (!isPublisher(pub.spec))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.notPublisher', { node: publisher, socket: pub.spec.socket }));
+  if (pub.finished || pub.socket.closed)
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherStopped', { node: publisher }));
+  // A publisher binds once per transport and address for all its subscribers: the new one dials the first.
+  const bound = [...wiring.addresses].find(([link]) => linkEnds(link).binder === publisher);
+  if (!bound) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher }));
+  const [via, address] = bound;
+  const link: GraphLink = {
+    from: publisher,
+    to: spec.id,
+    bind: 'from',
+    transport: via.transport,
+    ...(via.address !== undefined ? { address: via.address } : {}),
+  };
+
+  const node = new NodeRuntime(spec);
+  run.nodes.set(spec.id, node);
+  // The publisher books a copy for every linked subscriber (graph-messages.ts): from its next send on, this one.
+  run.options.graph = {
+    ...run.options.graph,
+    nodes: [...run.options.graph.nodes, spec],
+    links: [...run.options.graph.links, link],
+  };
+  wiring.addresses.set(link, address);
+  wiring.watch(node);
+  // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
+  const prefixes = run.prefixesOf(spec);
+  if (prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
+  run.loops.push(
+    (async () => {
+      wiring.connect(node, new Map([[link, address]]));
+      await runRole(run, node);
+    })().catch((error) => run.nodeFailed(node, error)),
+  );
+  return link;
+}
+
+/**
+ * Removes a subscriber from the running graph: its socket closes (what was on the way to it is lost with it, as
+ * with a subscriber that exits) and the publisher stops booking copies for it.
+ */
+export function removeSubscriber(run: GraphRunContext, id: string): void {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  const node = run.nodes.get(id);
+  if (!node || !run.options.graph.nodes.some((spec) => spec.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id.slice(0, 64) }));
+  if (node.spec.socket !== 'SUB')
+    throw new CodedError(
+      'PG_ERR_VALIDATION',
+      text('graph.liveRemoveSubscriberOnly', { node: id, socket: node.spec.socket }),
+    );
+  run.options.graph = {
+    ...run.options.graph,
+    nodes: run.options.graph.nodes.filter((spec) => spec.id !== id),
+    links: run.options.graph.links.filter((link) => link.from !== id && link.to !== id),
+  };
+  if (!node.finished) {
+    run.finish(node, 'removed', true);
+    return;
+  }
+  // Already done (its own stop condition): still, its socket goes and what waits for it is lost with it.
+  node.stoppedReading = true;
+  if (!node.socket.closed) node.socket.close();
+}
