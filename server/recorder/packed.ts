@@ -5,7 +5,8 @@
  * cost about 1 us an event there, and parsing it back about 3 us in the writer; both competed with the pipeline for
  * the CPU. Packed, a task event is a kind byte, three numbers and two small integers written into typed arrays
  * (about 0.15 us), its body the only string; the arrays are transferred, not copied, and the writer rebuilds the
- * event and its JSON text without a parser. Every other event (a few per connection) travels as JSON text.
+ * event (and its JSON text, if asked) without a parser. Every other event (a few per connection) travels as JSON
+ * text.
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { Entry } from './writer.ts';
@@ -74,8 +75,13 @@ export function transferList(packed: PackedEvents): ArrayBuffer[] {
   return [packed.kinds.buffer as ArrayBuffer, packed.numbers.buffer as ArrayBuffer, packed.refs.buffer as ArrayBuffer];
 }
 
-/** The events back, each with the JSON text to store (built without a parser or a generic serialiser). */
-export function unpackEvents(packed: PackedEvents): Entry[] {
+/**
+ * The events back, each with the JSON text to store (built without a parser or a generic serialiser). With
+ * `taskText: false`, task events come without their text (json null): the store packs them from the event itself
+ * (store/chunk-format.ts), so the writer thread need not build it.
+ */
+export function unpackEvents(packed: PackedEvents, options: { taskText?: boolean } = {}): Entry[] {
+  const taskText = options.taskText ?? true;
   const { count, kinds, numbers, refs, names, texts } = packed;
   const quoted = names.map((name) => JSON.stringify(name));
   const entries: Entry[] = new Array(count);
@@ -93,21 +99,20 @@ export function unpackEvents(packed: PackedEvents): Entry[] {
     const task = numbers[i * 3 + 2]!;
     const run = refs[i * 2]!;
     const workerRef = refs[i * 2 + 1]!;
+    // Keys in the order of the text, so that JSON.stringify(event) is the text.
     const event: Record<string, unknown> = { type, task };
-    let json = `{"type":"${type}","task":${task}`;
-    if (workerRef !== NO_WORKER) {
-      event.worker = workerRef === NULL_WORKER ? null : names[workerRef]!;
-      json += `,"worker":${workerRef === NULL_WORKER ? 'null' : quoted[workerRef]}`;
-    }
-    if (type === 'task:sent' || type === 'task:received') {
-      const body = texts[text++]!;
-      event.body = body;
-      json += `,"body":${JSON.stringify(body)}`;
-    }
+    if (workerRef !== NO_WORKER) event.worker = workerRef === NULL_WORKER ? null : names[workerRef]!;
+    if (type === 'task:sent' || type === 'task:received') event.body = texts[text++]!;
     event.run = names[run]!;
     event.seq = seq;
     event.t = t;
-    json += `,"run":${quoted[run]},"seq":${seq},"t":${t}}`;
+    let json: string | null = null;
+    if (taskText) {
+      json = `{"type":"${type}","task":${task}`;
+      if (workerRef !== NO_WORKER) json += `,"worker":${workerRef === NULL_WORKER ? 'null' : quoted[workerRef]}`;
+      if ('body' in event) json += `,"body":${JSON.stringify(event.body)}`;
+      json += `,"run":${quoted[run]},"seq":${seq},"t":${t}}`;
+    }
     entries[i] = { event: event as PlaygroundEvent, json };
   }
   return entries;

@@ -19,7 +19,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedRunDetail, RunCountersAt, RunExport, RunPage } from '../../shared/protocol/index.ts';
 import type { TaskCounts } from '../../shared/protocol/task-counts.ts';
-import type { EventRow } from './store/chunk-format.ts';
+import type { ChunkEvent, EventRow } from './store/chunk-format.ts';
 import { insertCheckpoint } from './store/counts.ts';
 import { importRun } from './store/import.ts';
 import * as reads from './store/reads.ts';
@@ -30,7 +30,7 @@ import * as writes from './store/writes.ts';
 export { MEMORY, defaultDbPath, resolveDbPath } from './store/paths.ts';
 export { BUSY_TIMEOUT_MS, SCHEMA_VERSION, StoreOpenError } from './store/schema.ts';
 export { CHECKPOINT_EVERY } from './store/counts.ts';
-export type { EventRow } from './store/chunk-format.ts';
+export type { ChunkEvent, EventRow } from './store/chunk-format.ts';
 export type { TaskRow } from './store/statements.ts';
 export type { EventRange, JsonWindow, RunAccess, RunViewer } from './store/reads.ts';
 export type { NewRun, RunEnd, RunProgress } from './store/writes.ts';
@@ -94,7 +94,7 @@ export class RunStore {
   }
 
   /** Stores task events of one run (seq increasing, after its previous chunk) as chunk rows (inside a transaction). */
-  insertTaskChunk(pk: number, rows: readonly EventRow[]): void {
+  insertTaskChunk(pk: number, rows: readonly ChunkEvent[]): void {
     writes.insertTaskChunk(this.#s, pk, rows);
   }
 

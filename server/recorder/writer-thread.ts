@@ -37,7 +37,8 @@ function reply(id: number, report: WriteReport): void {
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch': {
-      const entries = unpackEvents(message.events);
+      // Task events without their text: the store packs them from the events (store/chunk-format.ts).
+      const entries = unpackEvents(message.events, { taskText: false });
       reply(
         message.id,
         writer.write({

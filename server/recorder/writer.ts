@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { addTaskEvent, cloneTaskCounts, emptyTaskCounts, type TaskCounts } from '../../shared/protocol/task-counts.ts';
-import { CHECKPOINT_EVERY, type EventRow, type RunStore } from './store.ts';
+import { CHECKPOINT_EVERY, type ChunkEvent, type EventRow, type RunStore } from './store.ts';
 
 /** Most events per transaction. */
 export const BATCH_SIZE = 5000;
@@ -231,7 +231,7 @@ export class RunWriter {
     this.#createRuns(playground, entries, report);
     const touched = new Map<
       RunState,
-      { rows: EventRow[]; tasks: EventRow[]; firstSeq: number; lastSeq: number; lastT: number; counts: TaskCounts }
+      { rows: EventRow[]; tasks: ChunkEvent[]; firstSeq: number; lastSeq: number; lastT: number; counts: TaskCounts }
     >();
     const ends = new Map<RunState, RunEnded>();
     let unknown = 0;
@@ -261,17 +261,14 @@ export class RunWriter {
             };
             touched.set(run, delta);
           }
-          const text =
-            run.storedId !== event.run
-              ? JSON.stringify({ ...event, run: run.storedId })
-              : (json ?? JSON.stringify(event));
-          // Task events go into the run's chunk of this transaction, every other event into a row of its own.
-          (event.type.startsWith('task:') ? delta.tasks : delta.rows).push({
-            seq: event.seq,
-            t: event.t,
-            type: event.type,
-            json: text,
-          });
+          // Task events go into the run's chunk of this transaction, every other event into a row of its own. A
+          // chunk stores a task event's JSON.stringify from the event itself: its text is made only if it needs one.
+          const relabelled = run.storedId !== event.run;
+          const stored = relabelled ? { ...event, run: run.storedId } : event;
+          const text = relabelled ? null : json;
+          if (event.type.startsWith('task:'))
+            delta.tasks.push({ seq: event.seq, t: event.t, json: text, event: stored });
+          else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
           delta.lastSeq = event.seq;
           delta.lastT = event.t;
           addTaskEvent(delta.counts, event);

@@ -13,10 +13,12 @@
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
  *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
  *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
- *   task_chunks (run, first_seq, last_seq, first_t, last_t, count, positions, lines) PRIMARY KEY (run, first_seq)
+ *   task_chunks (run, first_seq, last_seq, first_t, last_t, count, data) PRIMARY KEY (run, first_seq)
  *           WITHOUT ROWID, INDEX (run, first_t), INDEX (run, last_t): the recorder's task events, one row per run
- *           per transaction (chunk-format.ts). Readers merge chunks with the events table, which keeps every other
- *           event (and the task events of imports and of files written before version 2).
+ *           per transaction, `data` their packed columns (chunk-format.ts; version 5: before, the chunk was JSON
+ *           lines and positions, and opening such a file repacks it, legacy-chunks.ts). Readers merge chunks with
+ *           the events table, which keeps every other event (and the task events of imports and of files written
+ *           before version 2).
  *   checkpoints (run, seq, counts JSON): every CHECKPOINT_EVERY events of a run, the running count of its task
  *           events by "type|worker" up to that seq, so counters at any moment cost one seek plus a short scan
  *           (counts.ts)
@@ -27,13 +29,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RunEndReason, RunStatus } from '../../../shared/protocol/index.ts';
+import { DamagedChunkError } from './chunk-format.ts';
+import { repackLegacyChunks, setLegacyChunksAside } from './legacy-chunks.ts';
 import { MEMORY } from './paths.ts';
 
 /** The database cannot be used by this server (newer schema, unreadable or damaged file). Thrown at open. */
 export class StoreOpenError extends Error {}
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 /**
  * How long a statement waits for another connection's lock before failing. The main thread's connection must not
  * stall the event loop for long; the writer thread's may wait (a large import or delete holds the lock).
@@ -87,8 +91,7 @@ CREATE TABLE IF NOT EXISTS task_chunks (
   first_t   REAL    NOT NULL,
   last_t    REAL    NOT NULL,
   count     INTEGER NOT NULL,
-  positions BLOB    NOT NULL,
-  lines     TEXT    NOT NULL,
+  data      BLOB    NOT NULL,
   PRIMARY KEY (run, first_seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS task_chunks_first_t ON task_chunks (run, first_t);
@@ -203,15 +206,23 @@ export function openDatabase(location: string, busyTimeoutMs: number): Database.
     if (location !== MEMORY) checkIntact(db, location);
     if (version < SCHEMA_VERSION) {
       db.transaction(() => {
+        setLegacyChunksAside(db);
         db.exec(DDL);
         migrateToOwners(db);
         migrateToNameParts(db);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
+    // At every open: a repack cut short (the server killed) goes on where it stopped.
+    repackLegacyChunks(db);
   } catch (error) {
     db.close();
     if (error instanceof StoreOpenError) throw error;
+    if (error instanceof DamagedChunkError) {
+      throw new StoreOpenError(
+        `The run database ${location} is damaged (${error.message}). ${damagedAdvice(location)}`,
+      );
+    }
     const code = (error as { code?: string }).code ?? '';
     if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
       throw new StoreOpenError(

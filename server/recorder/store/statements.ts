@@ -118,23 +118,23 @@ export function prepareStatements(db: Database.Database) {
     rename: db.prepare<[string, string]>('UPDATE runs SET name = ?, name_n = NULL WHERE id = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE run = ?'),
     deleteChunks: db.prepare<[number]>('DELETE FROM task_chunks WHERE run = ?'),
-    insertChunk: db.prepare<[number, number, number, number, number, number, Buffer, string]>(
-      'INSERT INTO task_chunks (run, first_seq, last_seq, first_t, last_t, count, positions, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    insertChunk: db.prepare<[number, number, number, number, number, number, Buffer]>(
+      'INSERT INTO task_chunks (run, first_seq, last_seq, first_t, last_t, count, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     /** The chunk that holds seq (or the last one before it). */
     chunkAtOrBefore: db.prepare<[number, number], { first_seq: number }>(
       'SELECT first_seq FROM task_chunks WHERE run = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
     ),
     chunksFrom: db.prepare<[number, number, number], ChunkRow>(
-      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND first_seq >= ? AND first_seq <= ? ORDER BY first_seq',
+      'SELECT run, first_seq, last_seq, count, data FROM task_chunks WHERE run = ? AND first_seq >= ? AND first_seq <= ? ORDER BY first_seq',
     ),
     /** The first chunk with an event at or after t (t never decreases as seq grows). */
     chunkEndingAtOrAfterT: db.prepare<[number, number], ChunkRow>(
-      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND last_t >= ? ORDER BY last_t, first_seq LIMIT 1',
+      'SELECT run, first_seq, last_seq, count, data FROM task_chunks WHERE run = ? AND last_t >= ? ORDER BY last_t, first_seq LIMIT 1',
     ),
     /** The last chunk with an event at or before t. */
     chunkStartingAtOrBeforeT: db.prepare<[number, number], ChunkRow>(
-      'SELECT first_seq, last_seq, positions, lines FROM task_chunks WHERE run = ? AND first_t <= ? ORDER BY first_t DESC, first_seq DESC LIMIT 1',
+      'SELECT run, first_seq, last_seq, count, data FROM task_chunks WHERE run = ? AND first_t <= ? ORDER BY first_t DESC, first_seq DESC LIMIT 1',
     ),
     lastChunk: db.prepare<[number], { seq: number; t: number }>(
       'SELECT last_seq AS seq, last_t AS t FROM task_chunks WHERE run = ? ORDER BY first_seq DESC LIMIT 1',

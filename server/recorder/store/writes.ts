@@ -13,7 +13,8 @@ import {
   type RunSummary,
   type WorkerInfo,
 } from '../../../shared/protocol/index.ts';
-import { CHUNK_EVENTS, encodeChunk, type EventRow } from './chunk-format.ts';
+import { CHUNK_EVENTS, type ChunkEvent, type EventRow } from './chunk-format.ts';
+import { encodeChunk } from './chunk-pack.ts';
 import { countsUpTo, summaryCounts } from './counts.ts';
 import { runRow } from './reads.ts';
 import type { RunRow } from './schema.ts';
@@ -124,19 +125,10 @@ export function insertEvents(s: Statements, pk: number, rows: readonly EventRow[
  * Stores task events of one run (seq increasing, all after the run's previous chunk) as chunk rows of at most
  * CHUNK_EVENTS (call inside a transaction).
  */
-export function insertTaskChunk(s: Statements, pk: number, rows: readonly EventRow[]): void {
+export function insertTaskChunk(s: Statements, pk: number, rows: readonly ChunkEvent[]): void {
   for (let start = 0; start < rows.length; start += CHUNK_EVENTS) {
     const chunk = encodeChunk(rows.length <= CHUNK_EVENTS ? rows : rows.slice(start, start + CHUNK_EVENTS));
-    s.insertChunk.run(
-      pk,
-      chunk.firstSeq,
-      chunk.lastSeq,
-      chunk.firstT,
-      chunk.lastT,
-      chunk.count,
-      chunk.positions,
-      chunk.lines,
-    );
+    s.insertChunk.run(pk, chunk.firstSeq, chunk.lastSeq, chunk.firstT, chunk.lastT, chunk.count, chunk.data);
   }
 }
 
