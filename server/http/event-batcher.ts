@@ -58,6 +58,15 @@ export class EventBatcher<C = Counters> {
     };
   }
 
+  /** The time between frames, from the next frame on (a hub stretches it for a large audience: live-frames.ts). */
+  get intervalMs(): number {
+    return this.#options.intervalMs;
+  }
+
+  set intervalMs(ms: number) {
+    this.#options.intervalMs = ms;
+  }
+
   push(event: PlaygroundEvent): void {
     if (this.#closed) return;
     if (this.#options.sampledTypes.has(event.type)) {

@@ -12,7 +12,14 @@ import {
   type ServerMessage,
 } from '../../shared/protocol/index.ts';
 import { RunLog } from '../recorder/run-log.ts';
-import { LiveFrames, StreamConnection, type FrameOutbox, type LiveSource } from './live-frames.ts';
+import {
+  LiveFrames,
+  MAX_SHARED_INTERVAL_MS,
+  StreamConnection,
+  sharedIntervalMs,
+  type FrameOutbox,
+  type LiveSource,
+} from './live-frames.ts';
 
 const INTERVAL = 33;
 const CONGESTED = 1000;
@@ -121,6 +128,50 @@ describe('LiveFrames', () => {
       outbox.frames.forEach((frame, i) => expect(frame).toBe(first[i]));
       expect(seqs(outbox.events())).toEqual(range(1, 250));
     }
+  });
+
+  it('[E3] a large audience gets the shared frames further apart, every one with exact counters, and the usual pace once it leaves', () => {
+    expect(sharedIntervalMs(1, INTERVAL)).toBe(INTERVAL);
+    expect(sharedIntervalMs(20, INTERVAL)).toBe(INTERVAL);
+    expect(sharedIntervalMs(200, INTERVAL)).toBe(100);
+    expect(sharedIntervalMs(100_000, INTERVAL)).toBe(MAX_SHARED_INTERVAL_MS);
+
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const audience = Array.from({ length: 200 }, () => connect(hub, source));
+    for (const { connection } of audience) connection.subscribe(0);
+    // 600 ms of a steady run: an event every 10 ms, 1000 task events in one interval among them.
+    for (let ms = 0; ms < 600; ms += 10) {
+      source.log.append(ms === 300 ? taskLost() : taskSent());
+      if (ms === 200) for (let i = 0; i < 1000; i++) source.log.append(taskSent());
+      vi.advanceTimersByTime(10);
+    }
+    vi.advanceTimersByTime(100);
+    const { outbox } = audience[0]!;
+    // One frame per 100 ms instead of one per 33 ms; the same 400 task events a frame at most, the rest counted.
+    expect(outbox.frames.length).toBeGreaterThanOrEqual(6);
+    expect(outbox.frames.length).toBeLessThanOrEqual(7);
+    expect(hub.framesEncoded).toBe(outbox.frames.length);
+    const events = outbox.events();
+    expect(events.length + outbox.dropped()).toBe(source.log.lastSeq);
+    expect(events.filter((event) => event.type === 'task:lost')).toHaveLength(1);
+    for (const message of outbox.messages())
+      if (message.type === 'events') {
+        expect(message.events.filter((event) => event.type === 'task:sent').length).toBeLessThanOrEqual(400);
+        // The fake counters count what was logged when the frame was made: at least what the frame carries.
+        expect(message.counters.sent).toBeGreaterThanOrEqual(Math.max(0, ...message.events.map((event) => event.seq)));
+      }
+    const last = outbox.messages().at(-1)!;
+    expect(last.type === 'events' && last.counters.sent).toBe(source.log.lastSeq);
+
+    // 190 leave: the ten left get frames at the usual pace again.
+    for (const { connection } of audience.slice(10)) connection.close();
+    const before = outbox.frames.length;
+    for (let ms = 0; ms < 330; ms += 10) {
+      source.log.append(taskSent());
+      vi.advanceTimersByTime(10);
+    }
+    expect(outbox.frames.length - before).toBeGreaterThanOrEqual(7); // every ~40 ms here (3 at 100 ms)
   });
 
   it('a connection that subscribes while a frame is being gathered catches up on its own path, then joins without a gap or a repeat', () => {

@@ -4,8 +4,10 @@
  *
  * LiveFrames is the playground's hub: while some connection is caught up it holds one EventBatcher on the
  * playground's log, and each ~33 ms frame it makes is JSON-encoded once, turned into UTF-8 bytes once, and the same
- * bytes are handed to every caught-up connection. It is also the playground's one listener of info changes, so a
- * `playground:updated` is encoded once and reaches each connection in order with its events.
+ * bytes are handed to every caught-up connection (which frame them, and compress them when the connection
+ * negotiated it, once for all: shared-frame.ts). A large audience gets its frames further apart (sharedIntervalMs:
+ * every 100 ms for 200 readers), each with exact counters. It is also the playground's one listener of info
+ * changes, so a `playground:updated` is encoded once and reaches each connection in order with its events.
  *
  * A StreamConnection is one WebSocket's way through this. It is on its own path, as every connection was before,
  * while it is behind: catching up a backlog, or with more than `congestedBytes` unsent (its own batcher then leaves
@@ -24,7 +26,7 @@ import type {
   PresenterState,
   ServerMessage,
 } from '../../shared/protocol/index.ts';
-import { EventBatcher, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
+import { EventBatcher, FRAME_INTERVAL_MS, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
 
 /** What the hub and the connections need of a playground. */
 export interface LiveSource {
@@ -50,10 +52,28 @@ export interface FrameOutbox {
 /** Events per backlog frame. */
 export const BACKLOG_FRAME_EVENTS = 500;
 
+/**
+ * Frames a hub writes a second, all its readers together, before its frames come further apart. Once a frame is
+ * encoded (and compressed) once, what each reader still costs the server is one socket write per frame, ~20 us
+ * however small the frame (docs/benchmarks.md), so a large audience gets fewer frames, not fewer counts: 200
+ * readers get one every 100 ms (as often as the page redraws its counters), 500 or more one every 250 ms.
+ */
+export const SHARED_WRITES_PER_SECOND = 2000;
+/** The longest time between two shared frames, whatever the audience. */
+export const MAX_SHARED_INTERVAL_MS = 250;
+
+/** The interval of a hub's frames for `readers` readers (never under `baseMs`, the single reader's interval). */
+export function sharedIntervalMs(readers: number, baseMs: number = FRAME_INTERVAL_MS): number {
+  const spread = Math.round((readers * 1000) / SHARED_WRITES_PER_SECOND);
+  return Math.max(baseMs, Math.min(MAX_SHARED_INTERVAL_MS, spread));
+}
+
 export class LiveFrames {
   readonly #source: LiveSource;
   readonly #onIdle: () => void;
   readonly #batcher: EventBatcher;
+  /** The interval of frames for a few readers; a large audience stretches it (sharedIntervalMs). */
+  readonly #baseIntervalMs: number;
   /** Every connection of the playground (info changes go to all of them). */
   readonly #attached = new Set<StreamConnection>();
   /** Caught up: each shared frame goes to them. */
@@ -74,6 +94,7 @@ export class LiveFrames {
   constructor(source: LiveSource, onIdle: () => void = () => {}, intervalMs?: number) {
     this.#source = source;
     this.#onIdle = onIdle;
+    this.#baseIntervalMs = intervalMs ?? FRAME_INTERVAL_MS;
     this.#batcher = new EventBatcher({
       send: (frame, message) => this.#deliver(frame, message),
       counters: () => source.counters(),
@@ -119,10 +140,12 @@ export class LiveFrames {
     if (this.#shared.has(connection) || this.#joining.has(connection) || !this.#attached.has(connection)) return;
     if (this.#pending) {
       this.#joining.add(connection);
+      this.#fitInterval();
       return;
     }
     this.#listen();
     this.#shared.add(connection);
+    this.#fitInterval();
     connection.joined();
   }
 
@@ -130,7 +153,13 @@ export class LiveFrames {
   leave(connection: StreamConnection): void {
     this.#shared.delete(connection);
     this.#joining.delete(connection);
+    this.#fitInterval();
     this.#quietIfAlone();
+  }
+
+  /** The audience changed: the next frames come as far apart as its size asks (sharedIntervalMs). */
+  #fitInterval(): void {
+    this.#batcher.intervalMs = sharedIntervalMs(this.#shared.size + this.#joining.size, this.#baseIntervalMs);
   }
 
   #listen(): void {
@@ -166,6 +195,7 @@ export class LiveFrames {
       this.#shared.add(connection);
       connection.joined();
     }
+    this.#fitInterval();
     this.#quietIfAlone();
   }
 

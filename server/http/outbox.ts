@@ -9,6 +9,7 @@
  * close code 4008 with the reason, and the connection is cut shortly after if the close frame cannot get out.
  */
 import type { WebSocket } from 'ws';
+import { sendShared, sharedBytes, takesSharedDeflate } from './shared-frame.ts';
 
 export interface OutboxLimits {
   /** Backlog frames go out only while fewer bytes than this wait unsent. */
@@ -48,9 +49,12 @@ export class Outbox {
   #backlogInFlight = false;
   #dropped = false;
   readonly #watchdog: NodeJS.Timeout;
+  /** Shared frames go to this connection compressed (once for all connections: shared-frame.ts). */
+  readonly #deflate: boolean;
 
   constructor(socket: WebSocket, limits: OutboxLimits, onDrop: (reason: string) => void) {
     this.#socket = socket;
+    this.#deflate = takesSharedDeflate(socket);
     this.#limits = limits;
     this.#onDrop = onDrop;
     this.#watchdog = setInterval(() => this.#check(), STALL_CHECK_MS);
@@ -73,11 +77,14 @@ export class Outbox {
 
   /**
    * Sends a frame unless the connection is closed or dropped; drops the reader past its budget. A Buffer is the
-   * frame's UTF-8 bytes, encoded once for many readers (live-frames.ts); it goes out as a text frame all the same.
+   * frame's UTF-8 bytes, encoded once for many readers (live-frames.ts): it goes out as a text frame all the same,
+   * framed (and compressed, when this connection negotiated it) once for all of them (shared-frame.ts). It must not
+   * change afterwards.
    */
   send(frame: string | Buffer): void {
     if (!this.isOpen) return;
-    if (this.queuedBytes + frame.length > this.#limits.maxQueuedBytes) {
+    const bytes = typeof frame === 'string' ? frame.length : sharedBytes(frame, this.#deflate);
+    if (this.queuedBytes + bytes > this.#limits.maxQueuedBytes) {
       this.#drop(`more than ${this.#limits.maxQueuedBytes} bytes waited unread`);
       return;
     }
@@ -100,10 +107,13 @@ export class Outbox {
 
   #write(frame: string | Buffer, after?: () => void): void {
     if (this.queuedBytes === 0) this.#lastProgress = Date.now();
-    this.#socket.send(frame, { binary: false }, (error) => {
+    const sent = (error?: Error): void => {
       if (!error) this.#lastProgress = Date.now();
       after?.();
-    });
+    };
+    // A message for this connection alone is never compressed (see shared-frame.ts for why).
+    if (typeof frame === 'string') this.#socket.send(frame, { binary: false, compress: false }, sent);
+    else sendShared(this.#socket, frame, this.#deflate, sent);
   }
 
   #pump(): void {
