@@ -21,11 +21,13 @@
  * watchers: the throughput case's batch (recorded unless --record off) with 1 watcher and with 200 (--watchers N), in
  *   alternating rounds: the class is N-1 visitors that joined through the watch link, each with a real WebSocket
  *   client that reads every frame, in a worker thread (bench/watcher-thread.ts) so that their reading does not
- *   compete with the server's event loop; the measuring client makes the N-th. Medians and the ratio N/1 (aim 0.9).
+ *   compete with the server's event loop; the measuring client makes the N-th. Medians and the ratio N/1 (aim 0.9),
+ *   and the main thread's CPU time per run on each side (Linux).
  * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
- *   tasks/s ratio on/off and the events/s stored.
+ *   tasks/s ratio on/off, the events/s stored, and the file's bytes per event stored.
  * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
- *   counters at random moments, the run list, a reopen and a streamed export are timed (median and p95).
+ *   counters at random moments, the run list, a reopen and a streamed export are timed (median and p95); the
+ *   file's bytes per task event.
  * cold-start: from starting the server to its first answer on /api/health, from the sources (tsx) and built
  *   (node dist/server/main.js, npm start); bench/cold-start.ts. --rounds N starts of each.
  * pace: the ventilator's rate at interval 1 ms and 10 ms against the rate asked for, and a sleep after each send
@@ -503,6 +505,18 @@ function askThread<T>(thread: Worker, order: object, answer: string): Promise<T>
   );
 }
 
+/**
+ * CPU time the main thread (the server's event loop) has used, in ms, from Linux's per-thread scheduler figures;
+ * NaN elsewhere. process.cpuUsage() would add the class's thread, the recorder's writer and libzmq's threads.
+ */
+function eventLoopCpuMs(): number {
+  try {
+    return Number(fs.readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function watchersCase(): Promise<void> {
   const crowd = Math.max(2, Number(values.watchers));
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'watchers.db');
@@ -514,6 +528,8 @@ async function watchersCase(): Promise<void> {
     `\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`,
   );
   const rates = { one: [] as number[], crowd: [] as number[] };
+  /** The main thread's CPU time over each run (ms): the server's event loop, and the measuring client's reading. */
+  const cpu = { one: [] as number[], crowd: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const parts: string[] = [];
@@ -534,7 +550,10 @@ async function watchersCase(): Promise<void> {
             'ready',
           );
         }
+        const cpuBefore = eventLoopCpuMs();
         const result = await measureRun(app, base, playground.id, TASKS, 'task:received');
+        const cpuMs = eventLoopCpuMs() - cpuBefore;
+        cpu[side].push(cpuMs);
         if (side === 'crowd') {
           const stats = await askThread<{ frames: number; bytes: number; closedEarly: number }>(
             thread,
@@ -547,7 +566,7 @@ async function watchersCase(): Promise<void> {
         }
         rates[side].push(result.rate);
         parts.push(
-          `${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats})`,
+          `${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats}; event loop ${Math.round(cpuMs)} ms CPU)`,
         );
       }
       console.log(`round ${round + 1}: ${parts.join(' | ')}`);
@@ -561,6 +580,12 @@ async function watchersCase(): Promise<void> {
   console.log(`median 1 watcher    ${Math.round(one)} tasks/s`);
   console.log(`median ${crowd} watchers ${Math.round(many)} tasks/s`);
   console.log(`ratio ${crowd}/1 ${(many / one).toFixed(2)} (aim: 0.9 or better)`);
+  if (cpu.one.every(Number.isFinite))
+    console.log(
+      `event loop CPU per run: median ${Math.round(median(cpu.one))} ms with 1 watcher, ` +
+        `${Math.round(median(cpu.crowd))} ms with ${crowd} (ratio ${(median(cpu.crowd) / median(cpu.one)).toFixed(2)}; ` +
+        'what the class costs the server itself, less moved by other load on the machine than the rates)',
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -632,6 +657,7 @@ async function recordCase(): Promise<void> {
   const onInline: number[] = [];
   const stored: number[] = [];
   const storedInline: number[] = [];
+  let eventsStored = 0;
   const line = (what: string, r: RecordResult) =>
     `${what} ${Math.round(r.rate)} tasks/s` +
     (r.events ? `, ${r.events} events stored at ${Math.round(r.storedPerSecond)} events/s` : '') +
@@ -646,6 +672,7 @@ async function recordCase(): Promise<void> {
       onInline.push(inlined.rate);
       stored.push(threaded.storedPerSecond);
       storedInline.push(inlined.storedPerSecond);
+      eventsStored += threaded.events + inlined.events;
       console.log(`round ${round + 1}: ${line('off', without)} | ${line('on', threaded)} | ${line('inline', inlined)}`);
     }
   } finally {
@@ -653,6 +680,8 @@ async function recordCase(): Promise<void> {
     await inline.close();
     store.close();
   }
+  // Closed, so the WAL is folded into the file: what the recorded runs take on disk.
+  const fileBytes = fs.statSync(path.join(runtimeDir, 'record.db')).size;
   console.log(`median recorder off       ${Math.round(median(off))} tasks/s`);
   console.log(
     `median recorder on        ${Math.round(median(on))} tasks/s, ${Math.round(median(stored))} events/s stored (writer thread)`,
@@ -662,6 +691,10 @@ async function recordCase(): Promise<void> {
   );
   console.log(
     `ratio on/off ${(median(on) / median(off)).toFixed(2)} (inline ${(median(onInline) / median(off)).toFixed(2)})`,
+  );
+  console.log(
+    `on disk: ${(fileBytes / 1048576).toFixed(1)} MB for ${eventsStored} events stored (nearly all task events), ` +
+      `${(fileBytes / eventsStored).toFixed(1)} bytes per event`,
   );
 }
 
@@ -771,6 +804,12 @@ async function seekCase(): Promise<void> {
     const reopenStart = performance.now();
     store = RunStore.open(file);
     console.log(`reopen the file         : ${(performance.now() - reopenStart).toFixed(1)} ms`);
+    // Closed and reopened, the WAL is folded into the file. All but run:started and run:ended are task events.
+    const fileBytes = fs.statSync(file).size;
+    const taskEvents = SEEK_EVENTS - 2 + 50 * 98;
+    console.log(
+      `on disk                 : ${(fileBytes / 1048576).toFixed(1)} MB, ${(fileBytes / taskEvents).toFixed(1)} bytes per task event`,
+    );
 
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
