@@ -65,7 +65,7 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 describe('the patterns page', () => {
-  it('part 4: runs, a subscriber with another filter is added, and the next run shows what reaches it and what is filtered', async () => {
+  it('part 4: runs, a subscriber with another filter joins the running graph and gets only its matches, leaves, and a subscriber added between runs shows in the next run', async () => {
     // The narrator's seeded texts: the third (about 2 s in, well after every subscription has arrived) is about
     // Italy, which neither fan subscribes to. A new fan subscribing to "italia" gets it; the others' copies are
     // filtered by the publisher.
@@ -85,6 +85,36 @@ describe('the patterns page', () => {
     await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
     await waitCount(page, 'fan-2', 'received', 1); // "brasil corner", second text
     await harness.screenshot(page, 'patterns-part4-run1');
+
+    // While the narrator publishes, a new fan with another filter joins: a real SUB connected now. It gets the
+    // countries nobody else follows ("rusia corner" is the fourth text, "holanda falta" the tenth, ...), and only
+    // those; the publisher filters the rest for it.
+    const live = page.getByTestId('graph-add-subscriber');
+    await live.locator('input[name="name"]').fill('fan-live');
+    await live.locator('input[name="prefixes"]').fill('italia, rusia, holanda, portugal');
+    await live.getByRole('button', { name: 'Add a subscriber' }).click();
+    await page.locator('[data-testid="graph-node"][data-node="fan-live"]').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('graph-state').getAttribute('data-state')).toBe('running');
+    expect(await page.locator('[data-testid="graph-link"][data-to="fan-live"]').count()).toBe(1);
+    await waitCount(page, 'fan-live', 'received', 1);
+    await page.waitForFunction(
+      () =>
+        /\d+ filtered by the publisher/.test(
+          document.querySelector('[data-testid="graph-twin"] li[data-node="fan-live"]')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 20_000 },
+    );
+    await harness.screenshot(page, 'patterns-part4-live-subscriber');
+    const liveLine = await twinLine(page, 'fan-live');
+    expect(liveLine).toContain('subscribes to “italia”, “rusia”, “holanda”, “portugal”');
+    expect(liveLine).toMatch(/last received “(italia|rusia|holanda|portugal) /);
+    // Removed while the run goes on: its box goes, the others keep receiving.
+    await page.getByRole('button', { name: 'Remove fan-live' }).click();
+    await page
+      .locator('[data-testid="graph-node"][data-node="fan-live"]')
+      .waitFor({ state: 'detached', timeout: 10_000 });
+    expect(await page.getByTestId('graph-state').getAttribute('data-state')).toBe('running');
     await stopRun(page);
     expect(await twinLine(page, 'fan-1')).toContain('filtered by the publisher');
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_TEXTS_ES, scenarioTexts } from './scenario-texts.ts';
 import { SERIES_SCENARIOS } from './series.ts';
+import { ZGUIDE_SCENARIOS, ZGUIDE_TEXTS_ES } from './zguide.ts';
 
 describe('scenario texts', () => {
   it('gives every part of the series a Spanish description and the same number of notes', () => {
@@ -23,6 +24,14 @@ describe('scenario texts', () => {
         notes: scenario.notes ?? [],
         lang: 'en',
       });
+    }
+  });
+
+  it("reads the zguide scenarios' Spanish from next to them", () => {
+    for (const scenario of ZGUIDE_SCENARIOS) {
+      const texts = scenarioTexts(scenario, 'es');
+      expect(texts.lang, scenario.id).toBe('es');
+      expect(texts.description).toBe(ZGUIDE_TEXTS_ES[scenario.id]!.description);
     }
   });
 

@@ -1,10 +1,12 @@
 /**
  * The graph scenarios' texts in Spanish (issue 11: "texts in Spanish and English"). A scenario keeps its English
  * description and notes (series.ts and the others); this file gives the same in Spanish, by scenario id, and the
- * patterns page shows the one of the page's language (the English when a scenario has no Spanish yet).
+ * patterns page shows the one of the page's language (the English when a scenario has no Spanish yet). The zguide's
+ * scenarios keep theirs next to them (ZGUIDE_TEXTS_ES in zguide.ts); scenarioTexts reads both.
  * scenario-texts.test.ts checks that every series part has its Spanish, with as many notes as its English.
  */
 import type { GraphScenario } from './graph.ts';
+import { ZGUIDE_TEXTS_ES } from './zguide.ts';
 
 export interface ScenarioTexts {
   description: string;
@@ -77,7 +79,7 @@ export function scenarioTexts(
   scenario: Pick<GraphScenario, 'id' | 'description' | 'notes'>,
   lang: 'en' | 'es',
 ): { description: string; notes: string[]; lang: 'en' | 'es' } {
-  const spanish = lang === 'es' ? SCENARIO_TEXTS_ES[scenario.id] : undefined;
+  const spanish = lang === 'es' ? (SCENARIO_TEXTS_ES[scenario.id] ?? ZGUIDE_TEXTS_ES[scenario.id]) : undefined;
   if (spanish) return { description: spanish.description, notes: spanish.notes ?? [], lang: 'es' };
   return { description: scenario.description, notes: scenario.notes ?? [], lang: 'en' };
 }

@@ -131,6 +131,19 @@ describe('GraphSession', () => {
         if (method === 'GET' && path === '/api/graphs') return mine;
         if (method === 'POST' && path === '/api/graphs') return info();
         if (method === 'PUT') return info({ graph: body as GraphSpec });
+        // The server's answer to a subscriber added or a node removed: its graph (here: part 4 with fan-3, or without).
+        if (method === 'POST' && path.endsWith('/subscribers')) {
+          const { id, publisher, subscribe } = body as { id: string; publisher: string; subscribe: string[] };
+          const graph = info().graph;
+          return info({
+            graph: {
+              ...graph,
+              nodes: [...graph.nodes, { id, socket: 'SUB', subscribe, role: { kind: 'receive' } }],
+              links: [...graph.links, { from: publisher, to: id, bind: 'from', transport: 'ipc' }],
+            },
+          });
+        }
+        if (method === 'DELETE') return info();
         return { run: 'gr-1-r2' };
       },
       createSocket: (url) => {
@@ -209,23 +222,22 @@ describe('GraphSession', () => {
     expect(session.sampledOut).toBe(7);
   });
 
-  it('adds a subscriber with another filter by replacing the graph: a SUB linked as the others are', async () => {
+  it('adds a subscriber with another filter and removes one through the server (also while a run flows)', async () => {
     await session.open('series-4');
     await session.addSubscriber('narrator', 'fan-3', ['brasil', 'italia']);
-    const put = requests.find((r) => r.method === 'PUT')!;
-    expect(put.path).toBe('/api/graphs/gr-1/graph');
-    const replaced = put.body as GraphSpec;
-    expect(replaced.nodes.at(-1)).toEqual({
-      id: 'fan-3',
-      socket: 'SUB',
-      subscribe: ['brasil', 'italia'],
-      role: { kind: 'receive' },
-    });
-    expect(replaced.links.at(-1)).toEqual({ from: 'narrator', to: 'fan-3', bind: 'from', transport: 'ipc' });
+    const add = requests.find((r) => r.method === 'POST' && r.path.endsWith('/subscribers'))!;
+    expect(add.path).toBe('/api/graphs/gr-1/subscribers');
+    expect(add.body).toEqual({ id: 'fan-3', publisher: 'narrator', subscribe: ['brasil', 'italia'] });
     expect(session.graph?.nodes).toHaveLength(4);
+    expect(session.graph?.nodes.at(-1)).toMatchObject({ id: 'fan-3', socket: 'SUB' });
+
+    await session.removeNode('fan-3');
+    const remove = requests.find((r) => r.method === 'DELETE')!;
+    expect(remove.path).toBe('/api/graphs/gr-1/nodes/fan-3');
+    expect(session.graph?.nodes).toHaveLength(3);
 
     await session.setSubscriptions('fan-1', ['']);
-    const second = requests.filter((r) => r.method === 'PUT')[1]!.body as GraphSpec;
-    expect(second.nodes.find((n) => n.id === 'fan-1')!.subscribe).toEqual(['']);
+    const put = requests.find((r) => r.method === 'PUT')!.body as GraphSpec;
+    expect(put.nodes.find((n) => n.id === 'fan-1')!.subscribe).toEqual(['']);
   });
 });

@@ -5,13 +5,12 @@
  * that received it), a mark per drop where it happened and why, ZeroMQ's refusals, and the exact counters.
  * Separate from the pipeline's session on purpose: the pipeline's run model does not know graphs.
  *
- * Running, stopping and replacing the graph go over HTTP; the stream only carries what happened. The graph can
- * be replaced between runs only (the engine swaps it whole): addSubscriber and setSubscriptions say so by refusing
- * while a run is active.
+ * Running, stopping and changing the graph go over HTTP; the stream only carries what happened. A subscriber can
+ * be added or removed while a run flows (the server wires its socket into the run); other changes replace the
+ * graph between runs (setSubscriptions is refused while a run is active).
  */
 import type {
   DropReason,
-  GraphNode,
   GraphSpec,
   GraphSummary,
   PlaygroundEvent,
@@ -169,21 +168,17 @@ export class GraphSession {
   }
 
   /**
-   * Adds a SUB node with these prefixes, connected to the publisher as its other subscribers are (same transport;
-   * the publisher binds). Between runs only: the engine replaces the graph whole.
+   * Adds a SUB with these prefixes, connected to the publisher where it binds. While a run flows it joins the run
+   * at once (the server connects a new socket); between runs it is there from the next run.
    */
   async addSubscriber(publisher: string, id: string, prefixes: string[]): Promise<void> {
-    const graph = this.graph;
-    if (!graph) return;
-    const existing = graph.links.find((link) => link.from === publisher);
-    const node: GraphNode = { id, socket: 'SUB', subscribe: prefixes, role: { kind: 'receive' } };
-    const link = {
-      from: publisher,
-      to: id,
-      bind: existing?.bind ?? 'from',
-      transport: existing?.transport ?? 'tcp',
-    } as const;
-    await this.#replace({ ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] });
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request('POST', `/api/graphs/${encodeURIComponent(playground)}/subscribers`, {
+        id,
+        publisher,
+        subscribe: prefixes,
+      })) as GraphPlaygroundInfo;
+    });
   }
 
   /** A subscriber's prefixes ('' is everything), for the next run. */
@@ -196,14 +191,13 @@ export class GraphSession {
     });
   }
 
-  /** Removes a node the learner added, with its links. */
+  /** Removes a node and its links; while a run flows only a subscriber, whose socket closes at once. */
   async removeNode(node: string): Promise<void> {
-    const graph = this.graph;
-    if (!graph) return;
-    await this.#replace({
-      ...graph,
-      nodes: graph.nodes.filter((n) => n.id !== node),
-      links: graph.links.filter((link) => link.from !== node && link.to !== node),
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'DELETE',
+        `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}`,
+      )) as GraphPlaygroundInfo;
     });
   }
 

@@ -670,6 +670,9 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.part6': 'Parte 6: PUSH/PULL con un colector de resultados',
   'graph.part7': 'Parte 7: el pipeline (el playground del pipeline)',
   'graph.part8': 'Parte 8: PUB/SUB por multicast (aquí por tcp)',
+  'graph.zguideBroker': 'zguide: un broker de petición-respuesta',
+  'graph.zguideKill': 'zguide: un pipeline cuyo colector mata a los workers',
+  'graph.zguideWeather': 'zguide: el tiempo, filtrado por código postal',
   'graph.toPipeline': 'El playground del pipeline',
   'graph.run': 'Ejecutar',
   'graph.stop': 'Detener',
@@ -716,8 +719,11 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.sampled': '{count} eventos de mensajes llegaron demasiado rápido para dibujarlos; las cuentas son exactas.',
   'graph.subscriptions': 'Suscripciones',
   'graph.subscriptionsIntro':
-    'Los cambios valen desde la próxima ejecución: el motor reemplaza el grafo entre ejecuciones.',
-  'graph.subscriptionsWhileRunning': 'Detén la ejecución para cambiar las suscripciones.',
+    'Los cambios de prefijos valen desde la próxima ejecución. Un suscriptor se puede añadir o quitar en cualquier momento, también con una ejecución en marcha.',
+  'graph.subscriptionsLive':
+    'Con la ejecución en marcha, añade un suscriptor con otro filtro: su socket se conecta ahora al publicador y ves qué mensajes le llegan. Quitar uno cierra su socket. Los cambios de prefijos esperan a la próxima ejecución.',
+  'graph.addSubscriberLive': 'Añadir un suscriptor al grafo en marcha',
+  'graph.publisher': 'Publicador',
   'graph.prefixesOf': 'Prefijos de {node} (separados por comas; vacío: todo)',
   'graph.save': 'Guardar',
   'graph.remove': 'Quitar {node}',
