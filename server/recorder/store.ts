@@ -8,7 +8,8 @@
  *   schema.ts        the tables (described there), their version and migrations, opening a file safely
  *                    (StoreOpenError: the server cannot start on it)
  *   statements.ts    every SQL statement, prepared once per connection
- *   chunk-format.ts  the task chunk: many task events in one row
+ *   chunk-format.ts  the task chunk: many task events in one row, as packed columns (chunk-pack.ts writes one,
+ *                    chunk-read.ts reads one; legacy-chunks.ts repacks a version 4 file's chunks at open)
  *   counts.ts        task counts at any moment (checkpoints plus the events after them)
  *   reads.ts         listings, one run, event windows, counters at t, export pages
  *   writes.ts        run rows, events, progress, end, rename, public, delete
