@@ -117,6 +117,8 @@ describe('a packed task chunk', () => {
     });
     events.push({ type: 'task:done', task: 9, worker: 42, run: RUN, seq: ++seq, t: seq });
     events.push({ type: 'task:done', task: -3, worker: 'worker-1', run: RUN, seq: ++seq, t: seq });
+    events.push({ type: 'task:done', task: 2 ** 53 - 1, worker: 'worker-1', run: RUN, seq: ++seq, t: seq });
+    events.push({ type: 'task:done', task: -(2 ** 53) + 1, worker: 'worker-1', run: RUN, seq: ++seq, t: seq });
     expectSame(
       asRows(events),
       events.map((event) => JSON.stringify(event)),
@@ -124,7 +126,7 @@ describe('a packed task chunk', () => {
   });
 
   it('keeps times that are not whole microseconds as they are', () => {
-    const times = [0.1 + 0.2, 1e-7, 123456.0001, 5, 2 ** 60];
+    const times = [0.1 + 0.2, 1e-7, 123456.0001, 5, 2 ** 60, 1e12 + 0.001, 2e12];
     const events = times.map((t, i) => ({ type: 'task:sent', task: i, body: `task ${i}`, run: RUN, seq: i + 1, t }));
     expectSame(
       asRows(events),

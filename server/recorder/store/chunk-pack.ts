@@ -78,13 +78,21 @@ class Output {
 }
 
 /**
+ * Below this many microseconds (31 years), a time has at most 15 significant digits: microsText writes it as
+ * String(t) does, and its steps fit the columns.
+ */
+const MAX_MICROS = 1e15;
+/** Tasks beyond this (either way) are kept as text: a step between two of them must fit a column. */
+const MAX_TASK = 2 ** 49;
+
+/**
  * Whether every t can be stored as whole microseconds (>= 0: a run's elapsed time) and read back as the same
  * double: the pipeline rounds its times so.
  */
 function wholeMicros(rows: readonly ChunkEvent[]): boolean {
   for (const { t } of rows) {
     const micros = Math.round(t * 1000);
-    if (!Number.isSafeInteger(micros) || micros < 0 || micros / 1000 !== t) return false;
+    if (!(micros >= 0 && micros < MAX_MICROS) || !Number.isInteger(micros) || micros / 1000 !== t) return false;
   }
   return true;
 }
@@ -210,7 +218,7 @@ class Packer {
     if (t !== undefined && (t !== row.t || !Number.isFinite(t))) return false;
     let taskText: string | null = null;
     if (task !== undefined) {
-      if (!Number.isSafeInteger(task)) return false;
+      if (!Number.isInteger(task) || Math.abs(task as number) >= MAX_TASK) return false;
       this.taskOf[i] = task as number;
       taskText = String(task);
     }
