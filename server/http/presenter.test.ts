@@ -127,3 +127,50 @@ it('[S6] a watcher hears the presenter state after hello and on every change by 
   expect(bad.statusCode).toBe(400);
   expect((await owner.inject(`/api/playgrounds/${playground}/presenter`)).json()).toEqual(playing);
 });
+
+it('[S6] a presenter that moved on tells the watchers where, and they can join the new playground with what it says', async () => {
+  const owner = new Visitor(app);
+  const create = async (scenario: string) => {
+    const created = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario } });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json<PlaygroundInfo>().id;
+    return { id, ...(await owner.inject(`/api/playgrounds/${id}/links`)).json<{ watchToken: string }>() };
+  };
+  const left = await create('tutorial');
+  const next = await create('pipeline');
+  const pupil = new Visitor(app);
+  await pupil.inject({ method: 'POST', url: `/api/playgrounds/${left.id}/join`, payload: { token: left.watchToken } });
+  const watcher = stream(left.id, pupil);
+  await watcher.next('presenter');
+
+  const moved: PresenterState = {
+    presenting: true,
+    lesson: 'slow-joiner',
+    replay: null,
+    moved: { playground: next.id, watchToken: next.watchToken },
+  };
+  const put = await owner.inject({ method: 'PUT', url: `/api/playgrounds/${left.id}/presenter`, payload: moved });
+  expect(put.statusCode, put.body).toBe(200);
+  const heard = (await watcher.next('presenter')).presenter;
+  expect(heard).toEqual(moved);
+  const joined = await pupil.inject({
+    method: 'POST',
+    url: `/api/playgrounds/${heard.moved!.playground}/join`,
+    payload: { token: heard.moved!.watchToken },
+  });
+  expect(joined.statusCode, joined.body).toBe(200);
+  expect(joined.json<{ role: string }>().role).toBe('watcher');
+
+  // Only a playground id and a token-shaped string: anything else is refused whole.
+  for (const bad of [
+    { playground: next.id, watchToken: 'has space' },
+    { playground: next.id, watchToken: next.watchToken, invite: 'x' },
+  ]) {
+    const refused = await owner.inject({
+      method: 'PUT',
+      url: `/api/playgrounds/${left.id}/presenter`,
+      payload: { ...moved, moved: bad },
+    });
+    expect(refused.statusCode).toBe(400);
+  }
+});

@@ -460,11 +460,25 @@ export const MAX_REPLAY_SPEED = 64;
 /**
  * What a presenter shows to the playground's watchers ([S6]): whether they follow, the lesson picked, and the
  * recorded run open in replay with its playhead (`t`, ms since the run started), playing or paused, at a speed.
+ * `moved`: the presenter goes on in another playground (a lesson of another scenario opens a new one); the
+ * watchers join it with its watch token and follow there. Absent or null: here.
  */
 export const PresenterState = Type.Object(
   {
     presenting: Type.Boolean(),
     lesson: Type.Union([Id, Type.Null()]),
+    moved: Type.Optional(
+      Type.Union([
+        Type.Object(
+          {
+            playground: Id,
+            watchToken: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ]),
+    ),
     replay: Type.Union([
       Type.Object(
         {

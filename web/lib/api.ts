@@ -13,6 +13,7 @@ import {
   type CreatePlaygroundBody,
   type NewWorker,
   type PlaygroundInfo as PlaygroundInfoT,
+  type PresenterState,
   type RunDetail as RunDetailT,
   type RunParamsPatch,
   type ScenarioInfo,
@@ -241,6 +242,11 @@ export async function joinPlayground(id: string, token: string): Promise<{ role:
       isPlaygroundInfo.Check((v as { playground?: unknown }).playground),
     'role',
   );
+}
+
+/** PUT /api/playgrounds/:id/presenter: what the playground's watchers follow (presenter mode, SPEC [S6]). */
+export async function setPresenter(id: string, state: PresenterState): Promise<void> {
+  await request('PUT', `${playgroundPath(id)}/presenter`, state);
 }
 
 /** GET /api/playgrounds/:id/links: the owner's watch and invite links. */

@@ -159,3 +159,114 @@ it('the presenter does not follow its own state back', () => {
   expect(history.replay?.runId).toBe('run-1');
   expect(controller.isFollowing).toBe(false);
 });
+
+it('a presenter who reloads the page finds the toggle on, says nothing until something changes, and sees another driver stop', () => {
+  // A fresh page (the reload): the toggle starts off, then the stream says the playground is being presented.
+  const { session, history, controller, states } = setUp('owner');
+  controller.sendChanges();
+  controller.adopt();
+  expect(controller.isPresenting).toBe(false);
+  session.presenter = {
+    presenting: true,
+    lesson: 'first-pipeline',
+    replay: { run: 'run-1', t: 5, playing: false, speed: 1 },
+  };
+  controller.adopt();
+  controller.sendChanges();
+  expect(controller.isPresenting).toBe(true);
+  expect(states()).toEqual([]); // taking the state over is not a change to announce
+
+  // What the presenter does from now on is sent, as before the reload.
+  history.open('run-2');
+  history.replay!.isLoading = false;
+  controller.sendChanges();
+  vi.advanceTimersByTime(1000);
+  expect(states()).toEqual([
+    { presenting: true, lesson: 'first-pipeline', replay: { run: 'run-2', t: 0, playing: false, speed: 1 } },
+  ]);
+  // Its own state coming back changes nothing.
+  session.presenter = states()[0]!;
+  controller.adopt();
+  expect(controller.isPresenting).toBe(true);
+
+  // Another driver stopped presenting: the toggle goes off, and nothing is sent back.
+  session.presenter = NOT_PRESENTING;
+  controller.adopt();
+  controller.sendChanges();
+  vi.advanceTimersByTime(1000);
+  expect(controller.isPresenting).toBe(false);
+  expect(states()).toHaveLength(1);
+});
+
+it('a watcher never takes the presenter toggle', () => {
+  const { session, controller } = setUp('watcher');
+  session.presenter = { presenting: true, lesson: null, replay: null };
+  controller.adopt();
+  expect(controller.isPresenting).toBe(false);
+});
+
+it('a presenter whose page goes on in another playground it owns takes the class along', async () => {
+  const { session, controller, states } = setUp('owner');
+  const told: { playground: string; state: PresenterState }[] = [];
+  const moving = Object.assign(session, {
+    info: { id: 'pg-a', lesson: 'tutorial' } as { id: string; lesson: string },
+    loadLinks: () => Promise.resolve({ watch: 'http://x/?p=pg-b&watch=tok-b', invite: 'http://x/?p=pg-b&invite=i' }),
+    setPresenterOf: (playground: string, state: PresenterState) => {
+      told.push({ playground, state });
+      return Promise.resolve();
+    },
+  });
+  controller.adopt();
+  controller.toggle();
+  controller.sendChanges();
+  expect(states()).toEqual([{ presenting: true, lesson: 'tutorial', replay: null }]);
+
+  // A lesson of another scenario: the page is now on a new playground, which says nobody presents there yet.
+  moving.info = { id: 'pg-b', lesson: 'slow-joiner' };
+  moving.presenter = NOT_PRESENTING;
+  controller.sendChanges();
+  controller.adopt();
+  vi.advanceTimersByTime(1000);
+  await vi.waitFor(() => expect(told).toHaveLength(1));
+  expect(controller.isPresenting).toBe(true); // the new playground's "not presented" did not turn it off
+  expect(states().at(-1)).toEqual({ presenting: true, lesson: 'slow-joiner', replay: null });
+  // The playground left behind sends its watchers to the new one.
+  expect(told[0]).toEqual({
+    playground: 'pg-a',
+    state: {
+      presenting: true,
+      lesson: 'slow-joiner',
+      replay: null,
+      moved: { playground: 'pg-b', watchToken: 'tok-b' },
+    },
+  });
+
+  // Its own state reaches the new playground: from then on the server's word counts again.
+  moving.presenter = { presenting: true, lesson: 'slow-joiner', replay: null };
+  controller.adopt();
+  moving.presenter = NOT_PRESENTING; // another driver stopped it
+  controller.adopt();
+  expect(controller.isPresenting).toBe(false);
+});
+
+it('a watcher goes where the presenter moved, once', () => {
+  const { session, history, controller } = setUp('watcher');
+  const joined: string[] = [];
+  Object.assign(session, {
+    followTo: (playground: string, token: string) => {
+      joined.push(`${playground} ${token}`);
+      return Promise.resolve();
+    },
+  });
+  history.open('run-1');
+  session.presenter = {
+    presenting: true,
+    lesson: 'slow-joiner',
+    replay: null,
+    moved: { playground: 'pg-b', watchToken: 'tok-b' },
+  };
+  controller.follow();
+  controller.follow();
+  expect(joined).toEqual(['pg-b tok-b']);
+  expect(history.replay).toBeNull();
+});

@@ -9,6 +9,12 @@
  * - A watcher applies every state the server announces: it opens the same run in replay (the history controller's
  *   open), seeks to the presenter's moment, plays, pauses and changes speed with it, and goes back to the live view
  *   when the presenter closes the replay or stops presenting.
+ * - A page that may drive takes whether the playground is being presented from the server (adopt): a presenter who
+ *   reloads the page finds the toggle on, and it goes off when another driver stops presenting. Taking it over
+ *   sends nothing; what the page changes from then on is sent.
+ * - A presenter whose page goes on in another playground it owns (a lesson of another scenario, the sandbox)
+ *   takes the class along: the playground it left says `moved` with the new one's watch token, the watchers' pages
+ *   join it and follow there, and the presenter presents in it.
  */
 import { untrack } from 'svelte';
 import type { PresenterState } from '../../shared/protocol/index.ts';
@@ -36,6 +42,14 @@ export class PresenterController {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The run this page opened because the presenter did (closed again when the presenter stops). */
   #followedRun: string | null = null;
+  /** The server's presenter state this page last took `presenting` from (adopt). */
+  #adopted: PresenterState | null = null;
+  /** The playground this page was on when adopt last ran (a change while presenting takes the class along). */
+  #playground: string | null = null;
+  /** Gone on in another playground: it says "not presented" until this page's state has reached it. */
+  #movingOn = false;
+  /** The playground a watcher's page is joining because the presenter moved there. */
+  #joining: string | null = null;
 
   constructor(session: PlaygroundSession, history: HistoryController) {
     this.#session = session;
@@ -61,10 +75,7 @@ export class PresenterController {
   sendChanges(): void {
     if (!this.#session.canDrive) return;
     const state = this.#state();
-    const replay = state.replay;
-    const key = JSON.stringify(
-      replay?.playing ? { ...state, replay: { ...replay, t: Math.floor(replay.t / PLAYING_RESEND_MS) } } : state,
-    );
+    const key = changeKey(state);
     if (key === this.#lastKey) return;
     // Nothing to say while not presenting, except once that it stopped (the key's first value is '').
     if (!state.presenting && this.#lastKey === '') return;
@@ -73,12 +84,50 @@ export class PresenterController {
     untrack(() => this.#flush());
   }
 
+  /**
+   * A driver's side; call it from an $effect: when the server says the playground is (or is no longer) presented
+   * and this page thinks otherwise, the toggle follows the server. Its own state coming back changes nothing.
+   */
+  adopt(): void {
+    const announced = this.#session.presenter;
+    const playground = this.#session.info?.id ?? null;
+    if (!this.#session.canDrive) return;
+    untrack(() => {
+      if (playground !== this.#playground) {
+        const left = this.#playground;
+        this.#playground = playground;
+        if (left !== null && playground !== null && this.isPresenting) this.#moveOn(left, playground);
+      }
+      if (announced === this.#adopted) return;
+      this.#adopted = announced;
+      if (this.#movingOn) {
+        if (announced.presenting) this.#movingOn = false;
+        return;
+      }
+      if (announced.presenting === this.isPresenting) return;
+      this.isPresenting = announced.presenting;
+      // What the page shows now counts as said: only what changes from here on is sent.
+      this.#lastKey = changeKey(this.#state());
+    });
+  }
+
   /** The watcher's side; call it from an $effect: it puts this page where the presenter is. */
   follow(): void {
     const wanted = this.#session.presenter;
     const history = this.#history;
     if (this.#session.canDrive) return; // a presenter's own state comes back to it: nothing to follow
     const replay = history.replay;
+    if (wanted.presenting && wanted.moved) {
+      // The presenter went on in another playground: this page joins it there (once).
+      const { playground, watchToken } = wanted.moved;
+      if (this.#joining === playground) return;
+      this.#joining = playground;
+      untrack(() => {
+        if (replay) history.closeReplay(false);
+        void this.#session.followTo(playground, watchToken);
+      });
+      return;
+    }
     if (!wanted.presenting || !wanted.replay) {
       // The presenter closed its replay (or stopped): back to the live view, if the replay was the presenter's.
       if (replay && (wanted.presenting || replay.runId === this.#followedRun))
@@ -109,6 +158,23 @@ export class PresenterController {
   close(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  /**
+   * This page, presenting, went on from playground `left` to `playground`: it presents there at once, and `left`
+   * tells its watchers where to go (the new playground's watch token, which only its owner can read).
+   */
+  #moveOn(left: string, playground: string): void {
+    this.#movingOn = true;
+    const state = this.#state();
+    this.#lastKey = changeKey(state);
+    this.#waiting = state;
+    this.#flush();
+    void this.#session.loadLinks().then((links) => {
+      const watchToken = links ? new URL(links.watch, 'http://page.invalid/').searchParams.get('watch') : null;
+      if (!watchToken || this.#session.info?.id !== playground) return;
+      void this.#session.setPresenterOf(left, { ...state, moved: { playground, watchToken } });
+    });
   }
 
   /** What this page shows now, as the watchers should see it. */
@@ -147,4 +213,12 @@ export class PresenterController {
     this.#waiting = null;
     this.#lastSentAt = Date.now();
   }
+}
+
+/** What sendChanges compares: the state, with a playing playhead rounded to PLAYING_RESEND_MS. */
+function changeKey(state: PresenterState): string {
+  const replay = state.replay;
+  return JSON.stringify(
+    replay?.playing ? { ...state, replay: { ...replay, t: Math.floor(replay.t / PLAYING_RESEND_MS) } } : state,
+  );
 }

@@ -237,6 +237,28 @@ export class PlaygroundSession implements RunView {
     });
   }
 
+  /**
+   * Presenter mode: a watcher follows the presenter to another playground (`moved` in its state), joining it with
+   * the watch token the presenter gave.
+   */
+  followTo(playground: string, watchToken: string): Promise<void> {
+    return this.#enqueue('scenario', async () => {
+      const joined = await api.joinPlayground(playground, watchToken);
+      if (this.#isClosed) return;
+      this.#forget();
+      this.#attach(joined.playground, joined.role);
+    });
+  }
+
+  /** Presenter mode: sets what another playground this session drives shows its watchers (the class moves on). */
+  async setPresenterOf(playground: string, state: PresenterState): Promise<void> {
+    try {
+      await api.setPresenter(playground, state);
+    } catch (error) {
+      this.error = toErrorInfo(error);
+    }
+  }
+
   /** Puts the playground in the lesson's start (reset) or its solution. */
   applyLessonStage(lesson: string, stage: 'start' | 'solution'): Promise<void> {
     return this.#enqueue('lesson', async (id) => {
