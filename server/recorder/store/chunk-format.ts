@@ -77,7 +77,10 @@ export interface EventRow {
 export interface ChunkEvent {
   seq: number;
   t: number;
-  /** The text; null when `event` is given and its text is JSON.stringify(event). */
+  /**
+   * The text; null when `event` is given. With `event`, it can only be JSON.stringify(event): the chunk stores that,
+   * and uses a text given beside it only for an event the columns cannot hold.
+   */
   json: string | null;
   event?: object;
 }
