@@ -166,6 +166,23 @@ export class MessageBook {
     return { message: copy.message, from: copy.sender, drops };
   }
 
+  /**
+   * A subscriber's prefixes changed while the run flows. Its pending copies no longer matched are dropped as
+   * filtered (a SUB filters what it reads as well: they will never be received), and until it receives again
+   * from a publisher, copies lost on the way are lost before its new subscription arrived (the slow joiner), not
+   * at the high-water mark.
+   */
+  resubscribed(receiver: string, matches: (body: string) => boolean): Drop[] {
+    for (const subscribers of this.#subscribed.values()) subscribers.delete(receiver);
+    const drops: Drop[] = [];
+    for (const copy of this.#pendingFor.get(receiver) ?? []) {
+      if (copy.state !== 'pending' || !copy.fanOut || matches(copy.body)) continue;
+      this.#settle(copy, 'dropped', 'filtered');
+      drops.push({ message: copy.message, node: copy.sender, peer: receiver, reason: 'filtered' });
+    }
+    return drops;
+  }
+
   /** Every pending copy `sender` has sent, or will send, is lost: ZeroMQ refused the node. */
   refuse(sender: string): Drop[] {
     const drops: Drop[] = [];

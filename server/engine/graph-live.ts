@@ -5,13 +5,15 @@
  * as every node's; from then on every message the publisher sends books a copy for it (filtered by the publisher
  * when no prefix matches, lost before its subscription arrived: the slow joiner, again), and what it receives is
  * attributed to it as any receipt. A subscriber removed has its socket closed: what was on the way to it is lost
- * with it, and the publisher books no more copies for it.
+ * with it, and the publisher books no more copies for it. A subscriber's prefixes change on its live socket
+ * (unsubscribe, subscribe): what it no longer matches is filtered from then on, what it now matches reaches it
+ * once the new subscription reached the publisher.
  *
  * Checks that depend on the run are here (the run still on, a name not used in this run, a publisher that binds);
  * the playground (graph-playground.ts) checks the request against its graph and limits first.
  */
 import type * as zmq from 'zeromq';
-import { linkEnds } from '../../shared/scenarios/graph.ts';
+import { linkEnds, matchesSubscription } from '../../shared/scenarios/graph.ts';
 import { GRAPH_LIMITS, type GraphLink, type GraphNode } from '../../shared/protocol/index.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import { CodedError } from '../errors.ts';
@@ -114,4 +116,32 @@ export function removeSubscriber(run: GraphRunContext, id: string): void {
   // Already done (its own stop condition): still, its socket goes and what waits for it is lost with it.
   node.stoppedReading = true;
   if (!node.socket.closed) node.socket.close();
+}
+
+/**
+ * Changes a running subscriber's prefixes on its live socket: unsubscribes what it drops, subscribes what it adds.
+ * Its copies still on the way that no longer match are dropped as filtered (a SUB filters what it reads too), and
+ * the publisher books from its next message on by the new prefixes.
+ */
+export function setSubscriptions(run: GraphRunContext, id: string, prefixes: string[]): void {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  const node = run.nodes.get(id);
+  if (!node || !run.options.graph.nodes.some((spec) => spec.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id.slice(0, 64) }));
+  if (node.spec.socket !== 'SUB')
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.notSubscriber', { node: id, socket: node.spec.socket }));
+  const before = run.prefixesOf(node.spec);
+  const spec: GraphNode = { ...node.spec, subscribe: [...prefixes] };
+  node.spec = spec;
+  run.options.graph = {
+    ...run.options.graph,
+    nodes: run.options.graph.nodes.map((other) => (other.id === id ? spec : other)),
+  };
+  if (node.socket.closed) return;
+  const socket = node.socket as unknown as zmq.Subscriber;
+  const dropped = before.filter((prefix) => !prefixes.includes(prefix));
+  const added = prefixes.filter((prefix) => !before.includes(prefix));
+  if (dropped.length > 0) socket.unsubscribe(...dropped);
+  if (added.length > 0) socket.subscribe(...added);
+  run.reportDrops(run.books.resubscribed(id, (body) => matchesSubscription(prefixes, body)));
 }

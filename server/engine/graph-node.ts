@@ -107,7 +107,11 @@ export class NodeRuntime {
   readonly #peerWaiters: (() => void)[] = [];
   readonly #receiptWaiters: (() => void)[] = [];
 
-  constructor(readonly spec: GraphNode) {
+  /** The node as the graph describes it; a subscriber's is replaced when its prefixes change during a run. */
+  spec: GraphNode;
+
+  constructor(spec: GraphNode) {
+    this.spec = spec;
     this.socket = createSocket(spec);
   }
 

@@ -4,7 +4,8 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph (graph-live.ts); the other
+ * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph, or change its prefixes
+ * (graph-live.ts); the other
  * changes replace the graph between runs. Not yet (issue 11's later phases): recording to SQLite and the history;
  * the pipeline's own registry does not count graph playgrounds against its limits
  * (this one counts the pipeline's).
@@ -182,6 +183,27 @@ export class GraphPlayground {
       this.#options,
     );
     this.#liveRun?.addSubscriber(node, publisher.id);
+    this.#graph = next;
+    this.#infoChanged();
+    return this.info();
+  }
+
+  /** A subscriber's prefixes ('' is everything); during a run they change on its live socket at once. */
+  setSubscriptions(id: string, subscribe: string[]): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    const graph = this.#graph;
+    const node = graph.nodes.find((candidate) => candidate.id === id);
+    if (!node) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+    if (node.socket !== 'SUB')
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.notSubscriber', { node: id, socket: node.socket }));
+    const next = GraphPlayground.#checked(
+      {
+        ...graph,
+        nodes: graph.nodes.map((other) => (other.id === id ? { ...other, subscribe: [...subscribe] } : other)),
+      },
+      this.#options,
+    );
+    this.#liveRun?.setSubscriptions(id, subscribe);
     this.#graph = next;
     this.#infoChanged();
     return this.info();

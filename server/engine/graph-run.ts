@@ -18,7 +18,7 @@ import type { GraphLink, GraphNode, GraphSummary } from '../../shared/protocol/i
 import { watchSocket } from '../pipeline/monitor.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
-import { addSubscriber, removeSubscriber, type LiveWiring } from './graph-live.ts';
+import { addSubscriber, removeSubscriber, setSubscriptions, type LiveWiring } from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -115,6 +115,11 @@ export class GraphRun {
   /** Removes a subscriber while messages flow: its socket closes (graph-live.ts). */
   removeSubscriber(id: string): void {
     removeSubscriber(this.#run, id);
+  }
+
+  /** Changes a subscriber's prefixes while messages flow, on its live socket (graph-live.ts). */
+  setSubscriptions(id: string, prefixes: string[]): void {
+    setSubscriptions(this.#run, id, prefixes);
   }
 
   // -------------------------------------------------------------------------------------------------------------

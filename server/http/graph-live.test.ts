@@ -142,6 +142,49 @@ describe('live topology of a graph run', () => {
     expect(stop.statusCode, stop.body).toBe(200);
   });
 
+  it("changes a subscriber's prefixes on its live socket: from the change on it gets the new ones and none of the old", async () => {
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: news } });
+    const { id } = created.json<GraphPlaygroundInfo>();
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    await eventsUntil(id, (events) => receivedBy(events, 'sub-a').length >= 3);
+
+    const url = `/api/graphs/${id}/nodes/sub-a/subscriptions`;
+    const changed = await owner.inject({ method: 'PUT', url, payload: { subscribe: ['b:'] } });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json<GraphPlaygroundInfo>().graph.nodes[1]).toMatchObject({ id: 'sub-a', subscribe: ['b:'] });
+    const events = await eventsUntil(id, (all) => {
+      const receipts = receivedBy(all, 'sub-a');
+      const firstB = receipts.findIndex((e) => e.body.startsWith('b:'));
+      return firstB >= 0 && receipts.length - firstB >= 3;
+    });
+    const receipts = receivedBy(events, 'sub-a');
+    const firstB = receipts.findIndex((e) => e.body.startsWith('b:'));
+    expect(receipts.slice(0, firstB).every((e) => e.body.startsWith('a:'))).toBe(true);
+    // Within one pipe ZeroMQ keeps order, and a SUB filters what it reads: once a "b:" came, no "a:" comes after.
+    for (const receipt of receipts.slice(firstB)) expect(receipt.body).toMatch(/^b:/);
+    // The publisher filters the "a:" copies for it from the change on.
+    const changedAt = events.findIndex((e) => e === receipts[firstB]);
+    expect(
+      events
+        .slice(changedAt)
+        .some((e) => e.type === 'message:dropped' && e.peer === 'sub-a' && e.reason === 'filtered'),
+    ).toBe(true);
+
+    // Only a subscriber has prefixes; the body is checked as when adding one.
+    const publisher = await owner.inject({
+      method: 'PUT',
+      url: `/api/graphs/${id}/nodes/news/subscriptions`,
+      payload: { subscribe: ['b:'] },
+    });
+    expect(publisher.statusCode).toBe(400);
+    expect(publisher.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.notSubscriber' } });
+    for (const payload of [{ subscribe: [] }, { subscribe: ['x'.repeat(65)] }, { subscribe: ['b:'], more: 1 }, {}]) {
+      const bad = await owner.inject({ method: 'PUT', url, payload });
+      expect(bad.statusCode, JSON.stringify(payload)).toBe(400);
+    }
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+  });
+
   it('refuses hostile and impossible requests with a clear error, and the run and the server keep going', async () => {
     const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: news } });
     const { id } = created.json<GraphPlaygroundInfo>();

@@ -1,6 +1,6 @@
 /**
  * The HTTP API of graph playgrounds (issue 11): create one from a series scenario or a graph of one's own, run
- * it, stop it, read its events, add a subscriber or remove a node (also while a run flows). Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
+ * it, stop it, read its events, add a subscriber, change its prefixes or remove a node (also while a run flows). Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
  * drivers run and change, the owner also deletes and shares. Documented in docs/api.md ("Graph playgrounds").
  */
 import type { FastifyInstance } from 'fastify';
@@ -33,18 +33,17 @@ const EVENTS_PER_PAGE = 5000;
 /** A node's name, as the graph's schema has it (shared/protocol/graph.ts). */
 const NodeId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' });
 const NodeParams = Type.Object({ id: Type.String({ maxLength: 64 }), node: NodeId });
-/** A subscriber to add: its name, the publisher it connects to, its prefixes ('' is everything). */
+/** A subscriber's prefixes ('' is everything): at least one, as many and as long as a graph's node may have. */
+const Prefixes = Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), {
+  minItems: 1,
+  maxItems: GRAPH_LIMITS.prefixes,
+});
+/** A subscriber to add: its name, the publisher it connects to, its prefixes. */
 const SubscriberBody = Type.Object(
-  {
-    id: NodeId,
-    publisher: NodeId,
-    subscribe: Type.Array(Type.String({ maxLength: GRAPH_LIMITS.prefixChars }), {
-      minItems: 1,
-      maxItems: GRAPH_LIMITS.prefixes,
-    }),
-  },
+  { id: NodeId, publisher: NodeId, subscribe: Prefixes },
   { additionalProperties: false },
 );
+const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalProperties: false });
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
@@ -90,6 +89,13 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     '/api/graphs/:id/subscribers',
     { schema: { params: IdParams, body: SubscriberBody } },
     async (request, reply) => reply.code(201).send(graphOf(request, 'driver').addSubscriber(request.body)),
+  );
+
+  // While a run flows the subscriber's socket unsubscribes and subscribes at once.
+  app.put<{ Params: { id: string; node: string }; Body: { subscribe: string[] } }>(
+    '/api/graphs/:id/nodes/:node/subscriptions',
+    { schema: { params: NodeParams, body: SubscriptionsBody } },
+    async (request) => graphOf(request, 'driver').setSubscriptions(request.params.node, request.body.subscribe),
   );
 
   // While a run flows only a subscriber, whose socket closes at once.

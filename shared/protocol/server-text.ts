@@ -517,6 +517,10 @@ const TEXTS = {
     en: '"{node}" has stopped publishing in this run: a new subscriber would get nothing from it.',
     es: '"{node}" ya dejó de publicar en esta ejecución: un suscriptor nuevo no recibiría nada.',
   },
+  'graph.notSubscriber': {
+    en: '"{node}" is a {socket}, not a subscriber (SUB): only a SUB has prefixes to change.',
+    es: '"{node}" es un {socket}, no un suscriptor (SUB): solo un SUB tiene prefijos que cambiar.',
+  },
   'graph.liveSubscriberOnly': {
     en: 'Only a subscriber (SUB) can join a run while it flows; stop the run to change the rest of the graph.',
     es: 'Solo un suscriptor (SUB) puede unirse a una ejecución en marcha; detén la ejecución para cambiar el resto del grafo.',

@@ -6,8 +6,8 @@
  * Separate from the pipeline's session on purpose: the pipeline's run model does not know graphs.
  *
  * Running, stopping and changing the graph go over HTTP; the stream only carries what happened. A subscriber can
- * be added or removed while a run flows (the server wires its socket into the run); other changes replace the
- * graph between runs (setSubscriptions is refused while a run is active).
+ * be added or removed, and its prefixes changed, while a run flows (the server wires its socket into the run);
+ * other changes replace the graph between runs.
  */
 import type {
   DropReason,
@@ -181,13 +181,14 @@ export class GraphSession {
     });
   }
 
-  /** A subscriber's prefixes ('' is everything), for the next run. */
+  /** A subscriber's prefixes ('' is everything); while a run flows its socket changes them at once. */
   async setSubscriptions(node: string, prefixes: string[]): Promise<void> {
-    const graph = this.graph;
-    if (!graph) return;
-    await this.#replace({
-      ...graph,
-      nodes: graph.nodes.map((n) => (n.id === node ? { ...n, subscribe: prefixes } : n)),
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'PUT',
+        `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}/subscriptions`,
+        { subscribe: prefixes },
+      )) as GraphPlaygroundInfo;
     });
   }
 
@@ -220,16 +221,6 @@ export class GraphSession {
     this.#socket?.close(1000);
     this.#socket = null;
     this.connection = 'closed';
-  }
-
-  async #replace(graph: GraphSpec): Promise<void> {
-    await this.#act(async (id) => {
-      this.info = (await this.#options.request(
-        'PUT',
-        `/api/graphs/${encodeURIComponent(id)}/graph`,
-        graph,
-      )) as GraphPlaygroundInfo;
-    });
   }
 
   async #act(action: (id: string) => Promise<void>): Promise<void> {

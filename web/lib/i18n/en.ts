@@ -704,9 +704,9 @@ export const EN = {
   'graph.sampled': '{count} message events came too fast to draw; the counts are exact.',
   'graph.subscriptions': 'Subscriptions',
   'graph.subscriptionsIntro':
-    'Prefix changes apply from the next run. A subscriber can be added or removed at any time, also while a run flows.',
+    "Change a subscriber's prefixes, add a subscriber with another filter, or remove one, now or while a run flows.",
   'graph.subscriptionsLive':
-    'While the run flows, add a subscriber with another filter: its socket connects to the publisher now and you see which messages reach it. Removing one closes its socket. Prefix changes wait for the next run.',
+    "While the run flows, every change here acts on the real sockets at once: a new subscriber connects to the publisher now and you see which messages reach it, changed prefixes are subscribed and unsubscribed on the subscriber's socket, a removed one's socket closes.",
   'graph.addSubscriberLive': 'Add a subscriber to the running graph',
   'graph.publisher': 'Publisher',
   'graph.prefixesOf': 'Prefixes of {node} (comma-separated; empty: everything)',

@@ -719,9 +719,9 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.sampled': '{count} eventos de mensajes llegaron demasiado rápido para dibujarlos; las cuentas son exactas.',
   'graph.subscriptions': 'Suscripciones',
   'graph.subscriptionsIntro':
-    'Los cambios de prefijos valen desde la próxima ejecución. Un suscriptor se puede añadir o quitar en cualquier momento, también con una ejecución en marcha.',
+    'Cambia los prefijos de un suscriptor, añade un suscriptor con otro filtro o quita uno, ahora o con una ejecución en marcha.',
   'graph.subscriptionsLive':
-    'Con la ejecución en marcha, añade un suscriptor con otro filtro: su socket se conecta ahora al publicador y ves qué mensajes le llegan. Quitar uno cierra su socket. Los cambios de prefijos esperan a la próxima ejecución.',
+    'Con la ejecución en marcha, cada cambio aquí actúa a la vez sobre los sockets reales: un suscriptor nuevo se conecta ahora al publicador y ves qué mensajes le llegan, los prefijos cambiados se suscriben y desuscriben en su socket, y el de un suscriptor quitado se cierra.',
   'graph.addSubscriberLive': 'Añadir un suscriptor al grafo en marcha',
   'graph.publisher': 'Publicador',
   'graph.prefixesOf': 'Prefijos de {node} (separados por comas; vacío: todo)',
