@@ -109,6 +109,7 @@ export function removeSubscriber(run: GraphRunContext, id: string): void {
     nodes: run.options.graph.nodes.filter((spec) => spec.id !== id),
     links: run.options.graph.links.filter((link) => link.from !== id && link.to !== id),
   };
+  node.removed = true;
   if (!node.finished) {
     run.finish(node, 'removed', true);
     return;

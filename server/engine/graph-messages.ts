@@ -101,7 +101,11 @@ export async function receiveOne(run: GraphRunContext, node: NodeRuntime): Promi
 export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
   if (run.ended || node.socket.closed) return null;
   try {
-    return await node.socket.receive();
+    const frames = await node.socket.receive();
+    // Read by the socket just before its node was taken out of the run (graph-live.ts) closed it, in the same
+    // turn: the program is gone, so nothing is attributed to it after its node:stopped (the copy is lost with it).
+    if (node.removed) return null;
+    return frames;
   } catch (error) {
     if (run.ended || node.socket.closed) return null;
     throw error;

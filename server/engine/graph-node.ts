@@ -99,6 +99,8 @@ export class NodeRuntime {
   readonly peerAt = new Map<string, string>();
   /** A bound PAIR: the peer it serves, once decided (null: one we do not control); undefined while it has none. */
   pairPeer: string | null | undefined;
+  /** Taken out of the running graph (graph-live.ts): its socket closed, nothing more is attributed to it. */
+  removed = false;
   /** Messages its receive() returned. */
   received = 0;
   /** In a deliberate wait (start delay, interval, waiting for peers, work): not idle for the run's drain. */
