@@ -7,8 +7,8 @@
  * - docs/screenshots/pipeline.png: the sandbox mid-run with eight workers on tcp, ipc and inproc and a sink,
  *   worker-4 (its own process) hung, worker-3 (its own process) killed with its task lost (from the sandbox's
  *   heading to the diagram's legend);
- * - docs/screenshots/patterns.png: the patterns page, part 4 (the football narrator) after a run of a few seconds
- *   (each fan has had two of its matches), stopped: the whole page.
+ * - docs/screenshots/patterns.png: the patterns page, part 4 (the football narrator) mid-run, after a third fan with
+ *   another filter joined the running graph and had two of its matches: the whole page.
  *
  *   flock /tmp/zpg-build.lock npx vite build && npx tsx e2e/readme-screenshots.ts
  *
@@ -150,31 +150,41 @@ async function pipeline(harness: Harness, page: Page): Promise<void> {
   await waitRunEnded(page, 60_000);
 }
 
-/** The patterns page, part 4: run until each fan has had two of its matches (the rest is filtered), a little more, Stop. */
+/**
+ * The patterns page, part 4: run until each fan has had two of its matches (the rest is filtered), then add a
+ * subscriber with another filter while the narrator publishes, and shoot once it has had two of its own, at the
+ * moment a message flies; then Stop.
+ */
 async function patterns(harness: Harness, page: Page): Promise<void> {
   await openInEnglish(harness, page, '?graph=series-4');
   await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
   await page.getByTestId('graph-run').click();
   await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
-  await page.waitForFunction(
-    () =>
-      ['fan-1', 'fan-2'].every(
-        (id) =>
-          Number(
-            document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute('data-received'),
-          ) >= 2,
-      ),
-    undefined,
-    { timeout: 30_000 },
-  );
-  await page.waitForTimeout(4_000);
-  await page.getByTestId('graph-stop').click();
-  await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
-  await page.getByTestId('graph-summary').waitFor();
+  const received = (ids: string[], atLeast: number) =>
+    page.waitForFunction(
+      ([list, n]) =>
+        (list as string[]).every(
+          (id) =>
+            Number(
+              document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute('data-received'),
+            ) >= (n as number),
+        ),
+      [ids, atLeast] as const,
+      { timeout: 40_000 },
+    );
+  await received(['fan-1', 'fan-2'], 2);
+  const add = page.getByTestId('graph-add-subscriber');
+  await add.locator('input[name="name"]').fill('fan-3');
+  await add.locator('input[name="prefixes"]').fill('italia, rusia, holanda, portugal');
+  await add.locator('button[type="submit"]').click();
+  await received(['fan-3'], 2);
+  await page.locator('[data-testid="graph-dot"]').first().waitFor({ timeout: 15_000 });
   await page.mouse.move(1, 1);
   const file = path.join(OUT, 'patterns.png');
   await page.screenshot({ path: file, fullPage: true });
   console.log(file);
+  await page.getByTestId('graph-stop').click();
+  await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
 }
 
 async function main(): Promise<void> {
