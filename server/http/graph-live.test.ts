@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
-import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { NODES_PER_RUN } from '../engine/graph-live.ts';
 import { Visitor, testPolicy } from '../../test/helpers.ts';
@@ -87,7 +87,7 @@ async function addSubscriber(visitor: Visitor, id: string, body: object) {
 }
 
 describe('live topology of a graph run', () => {
-  it('a subscriber added while the publisher sends gets only its matches, published after it joined; removed, nothing more', async () => {
+  it('[G5] a subscriber added while the publisher sends gets only its matches, published after it joined; removed, nothing more', async () => {
     const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: news } });
     expect(created.statusCode, created.body).toBe(201);
     const { id } = created.json<GraphPlaygroundInfo>();
@@ -140,9 +140,13 @@ describe('live topology of a graph run', () => {
 
     const stop = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
     expect(stop.statusCode, stop.body).toBe(200);
+    // [G3] Every copy, the live subscriber's included, is in exactly one place.
+    const { summary } = stop.json<{ summary: GraphSummary }>();
+    expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
+    expect(summary.nodes['sub-b']!.received).toBe(receivedBy(events, 'sub-b').length);
   });
 
-  it("changes a subscriber's prefixes on its live socket: from the change on it gets the new ones and none of the old", async () => {
+  it("[G5] changes a subscriber's prefixes on its live socket: from the change on it gets the new ones and none of the old", async () => {
     const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: news } });
     const { id } = created.json<GraphPlaygroundInfo>();
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
