@@ -24,6 +24,13 @@ import type { ReceivedMessage, WorkerView } from './views.svelte.ts';
 
 type Ev<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
 
+/**
+ * A measuring hook (bench/page-perf.ts sets it; absent otherwise): called when a frame first draws run time `t`
+ * of run `run` with every task event up to `t` folded in, with the time (performance.now()) during that frame. Event-to-pixel latency is read
+ * from it.
+ */
+type DrawnProbe = (run: string | null, t: number, now: number) => void;
+
 export class FlightPlan {
   flights = $state.raw<Flight[]>([]);
 
@@ -38,6 +45,9 @@ export class FlightPlan {
   #lastDot: Record<FlightKind, number> = { task: -Infinity, result: -Infinity };
   /** Received messages whose dot is still flying, in arrival order. */
   #landings: { at: number; worker: WorkerView; message: ReceivedMessage }[] = [];
+  /** Run time of the newest live task event folded in, and the newest run time a frame drew with it (the probe). */
+  #newestEvent = -Infinity;
+  #drawnUpTo = -Infinity;
 
   constructor(topology: Topology) {
     this.#topology = topology;
@@ -60,6 +70,8 @@ export class FlightPlan {
     this.#isExternalRun = isExternalRun;
     this.#pendingSent.clear();
     this.#lastDot = { task: -Infinity, result: -Infinity };
+    this.#newestEvent = -Infinity;
+    this.#drawnUpTo = -Infinity;
     for (const landing of this.#landings) landing.worker.inAir = 0;
     this.#landings = [];
   }
@@ -71,6 +83,7 @@ export class FlightPlan {
   /** A task left the ventilator: it may go to an external peer if no built-in worker receives it in time. */
   sent(event: Ev<'task:sent'>, isCatchUp: boolean): void {
     if (isCatchUp) return;
+    if (event.t > this.#newestEvent) this.#newestEvent = event.t;
     if (this.#isExternalRun || this.#topology.externalPeers > 0)
       this.#pendingSent.set(event.task, { t: event.t, body: event.body });
   }
@@ -90,6 +103,7 @@ export class FlightPlan {
       worker.inAir++;
     }
     if (isCatchUp) return;
+    if (event.t > this.#newestEvent) this.#newestEvent = event.t;
     const duration = this.duration();
     if (this.#admit('task', event.t, duration)) {
       const flight: Flight = {
@@ -108,6 +122,7 @@ export class FlightPlan {
   /** The sink collected a result from a worker on the diagram. */
   collected(event: Ev<'task:collected'>, isCatchUp: boolean): void {
     if (isCatchUp || !this.#topology.worker(event.worker)) return;
+    if (event.t > this.#newestEvent) this.#newestEvent = event.t;
     const duration = this.duration();
     if (this.#admit('result', event.t, duration)) {
       const flight: Flight = {
@@ -129,6 +144,7 @@ export class FlightPlan {
    * go, and the messages whose dots landed join their lists. `run` names the flights of this run.
    */
   advance(t: number, run: string | null, keep: boolean): void {
+    this.#probe(t, run);
     let flights = this.flights;
     if (this.#pendingSent.size > 0) {
       const showExternal = this.#isExternalRun || this.#topology.externalPeers > 0;
@@ -171,6 +187,15 @@ export class FlightPlan {
       workers.add(worker);
     }
     for (const worker of workers) worker.flush(keep);
+  }
+
+  #probe(t: number, run: string | null): void {
+    const probe = (globalThis as { zpgDrawnProbe?: DrawnProbe }).zpgDrawnProbe;
+    if (!probe) return;
+    const drawn = Math.min(t, this.#newestEvent);
+    if (drawn <= this.#drawnUpTo) return;
+    this.#drawnUpTo = drawn;
+    probe(run, drawn, performance.now());
   }
 
   #hasRoom(flights: readonly Flight[], start: number): boolean {

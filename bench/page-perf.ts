@@ -1,0 +1,424 @@
+/**
+ * The page under load (issue 12, "a page that keeps up"): `npx tsx bench/page-perf.ts [--seconds 10]
+ * [--burst 200000] [--rounds 2] [--workers 8] [--loads interval,burst] [--profile out.cpuprofile]`.
+ *
+ * Uses the built page (dist/web; build it first with `npx --no-install vite build`), the real server on loopback
+ * (buildApp, an in-memory store, as e2e/harness.ts) and Debian's Chromium through playwright-core. One pipeline
+ * playground with --workers built-in workers (tcp, ipc, inproc in turn, no work time) and two loads:
+ *   interval: the ventilator at interval 1 ms, --seconds × 1,000 tasks;
+ *   burst:    --burst tasks at interval 0.
+ * Each load runs --rounds times with the page open on the playground and --rounds times without (the tab on
+ * about:blank), alternating which side goes first. With the page open it measures, inside the page, from the run's
+ * start to its end: frames (requestAnimationFrame deltas: fps, p50, p95), long tasks (PerformanceObserver), the
+ * main thread's busy fraction (CDP Performance.getMetrics TaskDuration over the wall time) and event-to-pixel
+ * latency: the page calls `globalThis.zpgDrawnProbe(run, t, now)` when a frame first draws run time t with every
+ * event up to t folded in (web/lib/flight-plan.svelte.ts); an event the server stamped at run time s is drawn in
+ * the first frame whose t ≥ s, and its latency is that frame's wall time minus the run's start plus s (server and
+ * browser share this machine's clock). Every run's rate (tasks done per second of the run) is taken from the
+ * server's run detail, with and without the page. Medians of the rounds are printed as a table.
+ * --profile writes a Chromium CPU profile (CDP Profiler) of the first burst with the page open and prints its top
+ * self-time functions. --trace records a Chromium trace (CDP Tracing, devtools.timeline) of the same run and prints
+ * the main thread's time per kind of work (script, style, layout, paint, ...). --css '<rules>' adds a style sheet to
+ * the page (to see what a part costs: `--css '[data-testid=dots]{display:none}'`). --web DIR serves another build of
+ * the page (an older commit's `vite build --outDir DIR`), to compare two pages on the same machine in turns.
+ * Bounded: every wait has a limit, at most 2 × rounds runs per load.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium, type CDPSession, type Page } from 'playwright-core';
+import * as zmq from 'zeromq';
+import type { PlaygroundInfo, RunDetail } from '../shared/protocol/index.ts';
+import { DEFAULT_STATIC_DIR, buildApp } from '../server/app.ts';
+import { defaultPolicy } from '../server/pipeline/endpoints.ts';
+import { CHROMIUM_ARGS, chromiumPath, waitConnected } from '../e2e/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    burst: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '2' },
+    workers: { type: 'string', default: '8' },
+    loads: { type: 'string', default: 'interval,burst' },
+    profile: { type: 'string' },
+    trace: { type: 'boolean', default: false },
+    css: { type: 'string' },
+    web: { type: 'string' },
+  },
+});
+const SECONDS = Number(values.seconds);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const WORKERS = Math.max(1, Number(values.workers));
+/** The longest one run may take before the bench gives up on it. */
+const RUN_LIMIT_MS = 240_000;
+
+interface Load {
+  name: string;
+  label: string;
+  params: { intervalMs: number; tasks: number };
+}
+const LOADS: Load[] = [
+  {
+    name: 'interval',
+    label: `${WORKERS} workers, interval 1 ms`,
+    params: { intervalMs: 1, tasks: Math.round(SECONDS * 1000) },
+  },
+  {
+    name: 'burst',
+    label: `${Number(values.burst).toLocaleString('en')}-task burst`,
+    params: { intervalMs: 0, tasks: Number(values.burst) },
+  },
+].filter((load) => values.loads.split(',').includes(load.name));
+
+/** What the page measured over one run. */
+interface PageSample {
+  fps: number;
+  p50: number;
+  p95: number;
+  busy: number;
+  /** Of the busy fraction: script, style recalculation, layout (CDP's ScriptDuration etc.). */
+  script: number;
+  style: number;
+  layout: number;
+  longTasks: number;
+  longTasksPer30s: number;
+  e2pP50: number;
+  e2pP95: number;
+}
+
+/**
+ * Runs in the page; a string, not a function (tsx's keepNames would wrap inner functions in a `__name` helper the
+ * page does not have). Starts collecting frames, long tasks and the drawn-time probe's calls.
+ */
+const START_IN_PAGE = `(() => {
+  const perf = { frames: [], long: [], drawn: [], isOn: true };
+  globalThis.zpgPerf = perf;
+  globalThis.zpgDrawnProbe = (run, t, now) => { if (perf.isOn) perf.drawn.push([run, t, now]); };
+  perf.observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) perf.long.push(e.duration); });
+  try { perf.observer.observe({ type: 'longtask', buffered: false }); } catch {}
+  requestAnimationFrame(function frame(now) {
+    if (!perf.isOn) return;
+    perf.frames.push(now);
+    requestAnimationFrame(frame);
+  });
+})()`;
+
+const STOP_IN_PAGE = `(() => {
+  const perf = globalThis.zpgPerf;
+  perf.isOn = false;
+  perf.observer.disconnect();
+  globalThis.zpgDrawnProbe = undefined;
+  return { frames: perf.frames, long: perf.long, drawn: perf.drawn, timeOrigin: performance.timeOrigin };
+})()`;
+
+interface PageRaw {
+  frames: number[];
+  long: number[];
+  drawn: [string, number, number][];
+  timeOrigin: number;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const median = (xs: readonly number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+/**
+ * Event-to-pixel latencies of run `run`: every millisecond of run time from the first drawn moment to the last
+ * stands for the events stamped then (a steady load spreads them evenly), drawn by the first frame that reached it.
+ */
+function eventToPixel(raw: PageRaw, run: string, runStartWall: number): number[] {
+  const drawn = raw.drawn.filter(([r]) => r === run);
+  const latencies: number[] = [];
+  let i = 0;
+  const first = drawn[0]?.[1] ?? 0;
+  const last = drawn.at(-1)?.[1] ?? 0;
+  for (let s = Math.ceil(first); s <= last; s++) {
+    while (i < drawn.length && drawn[i]![1] < s) i++;
+    if (i >= drawn.length) break;
+    latencies.push(raw.timeOrigin + drawn[i]![2] - (runStartWall + s));
+  }
+  return latencies;
+}
+
+async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
+  const answer = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  return Object.fromEntries(answer.metrics.map((m) => [m.name, m.value]));
+}
+
+/** The server on loopback (in-memory store) and one Chromium tab, as e2e/harness.ts has them, on any page build. */
+interface Bench {
+  baseUrl: string;
+  page: Page;
+  pageErrors: string[];
+  api<T>(apiPath: string, method?: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+async function startBench(staticDir: string): Promise<Bench> {
+  if (!fs.existsSync(path.join(staticDir, 'index.html')))
+    throw new Error(`no page in ${staticDir}: build it first (npx --no-install vite build)`);
+  zmq.context.blocky = false;
+  const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-page-perf-'));
+  const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-chromium-'));
+  const app = await buildApp({ store: ':memory:', policy: defaultPolicy({ runtimeDir }), staticDir });
+  const baseUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/`;
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: chromiumPath(),
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return {
+    baseUrl,
+    page,
+    pageErrors,
+    async api<T>(apiPath: string, method = 'GET', body?: unknown): Promise<T> {
+      const response = await context.request.fetch(`${baseUrl}${apiPath}`, {
+        method,
+        ...(body === undefined ? {} : { data: body }),
+      });
+      if (!response.ok()) throw new Error(`${method} ${apiPath}: HTTP ${response.status()} ${await response.text()}`);
+      return (await response.json()) as T;
+    },
+    async close() {
+      await context.close().catch(() => {});
+      await app.close();
+      fs.rmSync(profileDir, { recursive: true, force: true });
+      fs.rmSync(runtimeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts a run and waits (bounded) until the server says it ended; returns its detail. */
+async function runToEnd(harness: Bench, playground: string, params: Load['params']): Promise<RunDetail> {
+  const { run } = await harness.api<{ run: string }>(`api/playgrounds/${playground}/runs`, 'POST', { params });
+  const deadline = Date.now() + RUN_LIMIT_MS;
+  for (;;) {
+    const detail = await harness.api<RunDetail>(`api/playgrounds/${playground}/runs/${run}`);
+    if (detail.endedAt !== null) return detail;
+    if (Date.now() > deadline) throw new Error(`run ${run} did not end within ${RUN_LIMIT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Tasks the workers finished per second of the run. */
+function rateOf(detail: RunDetail): number {
+  const done = Object.values(detail.summary.done).reduce((a, b) => a + b, 0);
+  return done / (detail.summary.durationMs / 1000);
+}
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  dur?: number;
+  tid: number;
+  pid: number;
+  args?: { name?: string };
+}
+
+/** Starts a trace of the page's timeline; the returned function ends it and prints the renderer's main thread's top work. */
+async function startTrace(cdp: CDPSession): Promise<() => Promise<void>> {
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (data) => {
+    events.push(...(data.value as unknown as TraceEvent[]));
+  });
+  await cdp.send('Tracing.start', {
+    categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute',
+    transferMode: 'ReportEvents',
+  });
+  return async () => {
+    const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+    await cdp.send('Tracing.end');
+    await complete;
+    const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+    const byName = new Map<string, number>();
+    for (const e of events) {
+      if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
+      byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
+    }
+    console.log('trace, renderer main thread, ms per event name (nested events counted in their parents too):');
+    for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
+      console.log(`${ms.toFixed(0).padStart(7)} ms  ${name}`);
+  };
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** The profile's top self-time entries, as lines. */
+function topOfProfile(profile: CpuProfile, count = 20): string[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let total = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const node = byId.get(samples[i]!);
+    const ms = (deltas[i] ?? 0) / 1000;
+    total += ms;
+    if (!node) continue;
+    const f = node.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + ms);
+  }
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}`);
+}
+
+async function withPage(
+  harness: Bench,
+  page: Page,
+  playground: string,
+  load: Load,
+  profileTo: string | null,
+  isTraced: boolean,
+): Promise<{ sample: PageSample; rate: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Performance.enable');
+    if (profileTo) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
+    const endTrace = isTraced ? await startTrace(cdp) : null;
+    await page.evaluate(START_IN_PAGE);
+    const before = await metrics(cdp);
+    const wallStart = performance.now();
+    const detail = await runToEnd(harness, playground, load.params);
+    const wallMs = performance.now() - wallStart;
+    const after = await metrics(cdp);
+    const raw = (await page.evaluate(STOP_IN_PAGE)) as PageRaw;
+    if (endTrace) await endTrace();
+    if (profileTo) {
+      const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
+      fs.writeFileSync(profileTo, JSON.stringify(profile));
+      console.log(`CPU profile of the page (${load.label}) written to ${profileTo}; top self time:`);
+      for (const line of topOfProfile(profile)) console.log(line);
+    }
+    const deltas = raw.frames.slice(1).map((t, i) => t - raw.frames[i]!);
+    const sorted = deltas.sort((a, b) => a - b);
+    const seconds = wallMs / 1000;
+    const spent = (metric: string) => ((after[metric] ?? 0) - (before[metric] ?? 0)) / seconds;
+    const e2p = eventToPixel(raw, detail.id, Date.parse(detail.startedAt)).sort((a, b) => a - b);
+    return {
+      sample: {
+        fps: raw.frames.length / seconds,
+        p50: quantile(sorted, 0.5),
+        p95: quantile(sorted, 0.95),
+        busy: spent('TaskDuration'),
+        script: spent('ScriptDuration'),
+        style: spent('RecalcStyleDuration'),
+        layout: spent('LayoutDuration'),
+        longTasks: raw.long.length,
+        longTasksPer30s: (raw.long.length * 30) / seconds,
+        e2pP50: quantile(e2p, 0.5),
+        e2pP95: quantile(e2p, 0.95),
+      },
+      rate: rateOf(detail),
+    };
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+async function openPlayground(page: Page, baseUrl: string, playground: string): Promise<void> {
+  await page.goto(`${baseUrl}?p=${playground}`);
+  await waitConnected(page);
+  if (values.css) await page.addStyleTag({ content: values.css });
+  await page.getByTestId(`worker-row-worker-${WORKERS}`).waitFor({ timeout: 15_000 });
+}
+
+const harness = await startBench(values.web ? path.resolve(values.web) : DEFAULT_STATIC_DIR);
+try {
+  const info = await harness.api<PlaygroundInfo>('api/playgrounds', 'POST', { scenario: 'pipeline' });
+  const transports = ['tcp', 'ipc', 'inproc'] as const;
+  for (let i = info.workers.length + 1; i <= WORKERS; i++) {
+    await harness.api(`api/playgrounds/${info.id}/workers`, 'POST', {
+      transport: transports[i % 3],
+      workMs: { min: 0, max: 0 },
+    });
+  }
+  const page = harness.page;
+  let profileTo = values.profile ?? null;
+  let isTraced = values.trace;
+  const rows: string[][] = [];
+  for (const load of LOADS) {
+    const samples: PageSample[] = [];
+    const ratesWith: number[] = [];
+    const ratesWithout: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const sides = round % 2 === 0 ? ['with', 'without'] : ['without', 'with'];
+      for (const side of sides) {
+        if (side === 'with') {
+          await openPlayground(page, harness.baseUrl, info.id);
+          const { sample, rate } = await withPage(
+            harness,
+            page,
+            info.id,
+            load,
+            load.name === 'burst' ? profileTo : null,
+            load.name === 'burst' && isTraced,
+          );
+          if (load.name === 'burst') [profileTo, isTraced] = [null, false];
+          samples.push(sample);
+          ratesWith.push(rate);
+          console.log(
+            `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps, ` +
+              `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
+              `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p95 ${sample.e2pP95.toFixed(0)} ms`,
+          );
+        } else {
+          await page.goto('about:blank');
+          const rate = rateOf(await runToEnd(harness, info.id, load.params));
+          ratesWithout.push(rate);
+          console.log(`${load.name} round ${round + 1} without page: ${Math.round(rate)} tasks/s`);
+        }
+      }
+    }
+    const m = (pick: (s: PageSample) => number) => median(samples.map(pick));
+    rows.push([
+      load.label,
+      m((s) => s.fps).toFixed(1),
+      `${m((s) => s.p50).toFixed(1)} / ${m((s) => s.p95).toFixed(1)}`,
+      `${(100 * m((s) => s.busy)).toFixed(0)} %`,
+      m((s) => s.longTasksPer30s).toFixed(0),
+      `${m((s) => s.e2pP50).toFixed(0)} / ${m((s) => s.e2pP95).toFixed(0)}`,
+      `${Math.round(median(ratesWith))} / ${Math.round(median(ratesWithout))}`,
+      (median(ratesWith) / median(ratesWithout)).toFixed(2),
+    ]);
+  }
+  const head = [
+    'load',
+    'fps',
+    'frame p50 / p95 ms',
+    'main thread busy',
+    'long tasks / 30 s',
+    'event-to-pixel p50 / p95 ms',
+    'tasks/s with / without page',
+    'ratio',
+  ];
+  console.log(`\nmedians of ${ROUNDS} round(s) each side\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  if (harness.pageErrors.length > 0) console.log('page errors:', harness.pageErrors);
+} finally {
+  await harness.close();
+}
