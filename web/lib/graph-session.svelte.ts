@@ -23,6 +23,7 @@ import {
   type GraphServerMessage,
 } from '../../shared/protocol/graph-stream.ts';
 import type { WireServerText } from '../../shared/protocol/server-text.ts';
+import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { toErrorInfo } from './api.ts';
 import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
 
@@ -148,7 +149,9 @@ export class GraphSession {
       this.scenario = scenarios.find((candidate) => candidate.id === scenario) ?? null;
       const mine = (await this.#options.request('GET', '/api/graphs')) as GraphPlaygroundInfo[];
       const found = mine.find((playground) => playground.scenario === scenario && playground.kind === 'graph');
-      this.info = found ?? ((await this.#options.request('POST', '/api/graphs', { scenario })) as GraphPlaygroundInfo);
+      // The free sandbox is a graph of the visitor's own (the server names its playground's scenario 'sandbox').
+      const create = scenario === 'sandbox' ? { graph: starterSandbox() } : { scenario };
+      this.info = found ?? ((await this.#options.request('POST', '/api/graphs', create)) as GraphPlaygroundInfo);
       this.#connect();
     } catch (error) {
       this.error = toErrorInfo(error);
@@ -200,6 +203,23 @@ export class GraphSession {
         `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}`,
       )) as GraphPlaygroundInfo;
     });
+  }
+
+  /**
+   * Replaces the graph (the free sandbox's edits), between runs. The server checks it as any graph and answers
+   * with the playground as it is now; a refused graph leaves the old one and says why in `error`.
+   */
+  async setGraph(graph: GraphSpec): Promise<boolean> {
+    let accepted = false;
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'PUT',
+        `/api/graphs/${encodeURIComponent(playground)}/graph`,
+        graph,
+      )) as GraphPlaygroundInfo;
+      accepted = true;
+    });
+    return accepted;
   }
 
   /** Forgets dots and marks that have landed or faded (the diagram calls this from its frame loop). */
