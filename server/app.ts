@@ -19,7 +19,7 @@ import { parseJsonWithDepthLimit } from './http/json-body.ts';
 import { historyRoutes } from './http/history-routes.ts';
 import { graphRoutes } from './http/graph-routes.ts';
 import { graphStreamRoute } from './http/graph-stream.ts';
-import { GraphRegistry } from './engine/graph-playground.ts';
+import { GraphRegistry, type GraphPlayground } from './engine/graph-playground.ts';
 import { pageFileOptions } from './http/page-files.ts';
 import { installSessions } from './http/session.ts';
 import { installSiteGuard, type SiteOptions } from './http/site-guard.ts';
@@ -91,7 +91,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   const channel = store
     ? channelFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') })
     : null;
-  const recorders = new Map<Playground, Recorder>();
+  const recorders = new Map<Playground | GraphPlayground, Recorder>();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const registry = new PlaygroundRegistry({
     policy: options.policy ?? defaultPolicy(),
@@ -123,6 +123,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       total: registry.list().length,
       owned: registry.list().filter((p) => p.owner === visitor).length,
     }),
+    // Graph runs are recorded as the pipeline's are: through the same write channel (issue 11).
+    onCreate: (playground) => {
+      if (channel) recorders.set(playground, new Recorder(channel, playground));
+    },
+    onClosed: async (playground) => {
+      await recorders.get(playground)?.close();
+      recorders.delete(playground);
+    },
   });
   app.decorate('graphs', graphs);
 
@@ -177,6 +185,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       store,
       channel,
       registry,
+      graphs,
       imports: { maxBytes: limits.importBytes, atOnce: limits.importsAtOnce },
     });
   }

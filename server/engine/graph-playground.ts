@@ -6,9 +6,9 @@
  *
  * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph, or change its prefixes
  * (graph-live.ts); the other
- * changes replace the graph between runs. Not yet (issue 11's later phases): recording to SQLite and the history;
- * the pipeline's own registry does not count graph playgrounds against its limits
- * (this one counts the pipeline's).
+ * changes replace the graph between runs. Every run is recorded as the pipeline's are (server/app.ts gives each
+ * playground a Recorder through the registry's onCreate: it fits Recordable). Not yet: the pipeline's own
+ * registry does not count graph playgrounds against its limits (this one counts the pipeline's).
  */
 import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
@@ -98,6 +98,11 @@ export class GraphPlayground {
 
   get owner(): string | null {
     return this.access.owner;
+  }
+
+  /** What the recorder names its runs after (server/recorder/recorder.ts Recordable). */
+  get scenario(): { id: string; title: string } {
+    return { id: this.#options.scenario, title: this.#graph.title };
   }
 
   get activeRun(): GraphRun | null {
@@ -309,6 +314,10 @@ export interface GraphRegistryOptions {
   idleMs?: number;
   /** Playgrounds of the other kinds open now, in all and owned by `visitor` (the caps count every kind). */
   othersOpen?: (visitor: string | null) => { total: number; owned: number };
+  /** A playground was created (the app starts recording it). */
+  onCreate?: (playground: GraphPlayground) => void;
+  /** A playground closed, its last run ended (the app's recorder stores what is left and lets it go). */
+  onClosed?: (playground: GraphPlayground) => Promise<void> | void;
 }
 
 export class GraphRegistry {
@@ -368,6 +377,7 @@ export class GraphRegistry {
       maxNodes: this.#options.maxNodes,
     });
     this.#playgrounds.set(playground.id, playground);
+    this.#options.onCreate?.(playground);
     return playground;
   }
 
@@ -406,6 +416,7 @@ export class GraphRegistry {
     if (!playground) return;
     this.#playgrounds.delete(id);
     await playground.close();
+    await this.#options.onClosed?.(playground);
   }
 
   async closeIdle(idleMs: number, now = Date.now()): Promise<void> {
@@ -417,6 +428,11 @@ export class GraphRegistry {
     clearInterval(this.#sweeper);
     const all = this.list();
     this.#playgrounds.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all(
+      all.map(async (p) => {
+        await p.close();
+        await this.#options.onClosed?.(p);
+      }),
+    );
   }
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { MEMORY, type RunStore } from '../recorder/store.ts';
 import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
+import type { GraphRegistry } from '../engine/graph-playground.ts';
 import type { WriteChannel } from '../recorder/channel.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
 import { CodedError } from '../errors.ts';
@@ -72,17 +73,25 @@ export async function historyRoutes(
     store,
     channel,
     registry,
+    graphs,
     imports = { maxBytes: IMPORT_BODY_LIMIT, atOnce: 2 },
   }: {
     store: RunStore;
     channel: WriteChannel;
     registry: PlaygroundRegistry;
+    /** Graph playgrounds: their runs are read by whoever may watch them, as the pipeline's are. */
+    graphs?: GraphRegistry;
     /** Largest import, and how many the server takes at once (each is held and parsed whole). */
     imports?: { maxBytes: number; atOnce: number };
   },
 ): Promise<void> {
   const { stats } = channel;
   if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
+  /** The live playgrounds, of either kind, `visitor` may watch: their recorded runs are readable to it. */
+  const watchable = (visitor: string): string[] => [
+    ...registry.watchableIds(visitor),
+    ...(graphs?.listFor(visitor).map((playground) => playground.id) ?? []),
+  ];
   const unknownRun = (id: string) =>
     new CodedError('PG_ERR_NOT_FOUND', text('record.unknownRun', { run: id.slice(0, 64) }));
 
@@ -95,7 +104,7 @@ export async function historyRoutes(
     if (!access) throw unknownRun(id);
     if (access.owner !== null && access.owner === visitor) return id;
     if (access.public) return id;
-    if (access.playground !== null && registry.watchableIds(visitor).includes(access.playground)) return id;
+    if (access.playground !== null && watchable(visitor).includes(access.playground)) return id;
     throw unknownRun(id);
   };
 
@@ -126,12 +135,12 @@ export async function historyRoutes(
       store.listRuns({
         limit: count(request.query.limit, 'limit', 1, MAX_RUN_PAGE, 50),
         before: request.query.before,
-        viewer: { visitor: request.visitor, playgrounds: registry.watchableIds(request.visitor) },
+        viewer: { visitor: request.visitor, playgrounds: watchable(request.visitor) },
       }),
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request) =>
-    store.getRun(readable(request.params.id, request.visitor), request.visitor),
+    store.getAnyRun(readable(request.params.id, request.visitor), request.visitor),
   );
 
   // Rename ({name}) and publish or unpublish ({public}), the owner only.
@@ -144,7 +153,7 @@ export async function historyRoutes(
       if (name === '') throw new CodedError('PG_ERR_VALIDATION', text('validation.blankName'));
       if (name !== undefined) store.renameRun(id, name);
       if (request.body.public !== undefined) store.setPublic(id, request.body.public);
-      return store.getRun(id, request.visitor);
+      return store.getAnyRun(id, request.visitor);
     },
   );
 

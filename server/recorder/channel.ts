@@ -14,7 +14,16 @@
  */
 import { Worker } from 'node:worker_threads';
 import { WRITER_THREAD_ENTRY } from '../layout.ts';
-import type { ErrorCode, ServerText, PlaygroundEvent, RecordedRunDetail } from '../../shared/protocol/index.ts';
+import type {
+  ErrorCode,
+  ServerText,
+  PlaygroundEvent,
+  RecordedGraphRunDetail,
+  RecordedRunDetail,
+} from '../../shared/protocol/index.ts';
+
+/** What an import answers: the stored run, of either kind (a graph export is imported as a graph run). */
+type StoredRunDetail = RecordedRunDetail | RecordedGraphRunDetail;
 import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
 import { MEMORY, type RunStore } from './store.ts';
@@ -53,7 +62,7 @@ export interface WriteChannel {
   closePlayground(id: string): Promise<void>;
   /** Checks and stores an export (its text or parsed value) as a new run; rejects with a CodedError. */
   /** `owner`: the visitor importing it, whose run it becomes. */
-  importRun(input: unknown, owner?: string | null): Promise<RecordedRunDetail>;
+  importRun(input: unknown, owner?: string | null): Promise<StoredRunDetail>;
   /** Deletes a stored run and its events; rejects with a CodedError (not found, still recording). */
   deleteRun(id: string): Promise<void>;
   /** Writes what is pending and releases the channel (not the store). Idempotent. */
@@ -110,7 +119,7 @@ export class InlineChannel extends ReportingChannel implements WriteChannel {
     this.#writer = new RunWriter(store);
   }
 
-  importRun(input: unknown, owner: string | null = null): Promise<RecordedRunDetail> {
+  importRun(input: unknown, owner: string | null = null): Promise<StoredRunDetail> {
     try {
       return Promise.resolve(importRun(this.#store, input, owner));
     } catch (error) {
@@ -188,7 +197,7 @@ export type WriterFailure = { code: ErrorCode | null; message: string; text: Ser
 /** From the writer thread: the outcome of message `id` (0: a retry of its own). */
 export type FromWriter =
   | { type: 'report'; id: number; report: WriteReport }
-  | { type: 'done'; id: number; result: RecordedRunDetail | null; failure: WriterFailure | null };
+  | { type: 'done'; id: number; result: StoredRunDetail | null; failure: WriterFailure | null };
 
 /** Writes in a worker thread with its own connection to the store's file. */
 export class ThreadChannel extends ReportingChannel implements WriteChannel {
@@ -199,7 +208,7 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   /** Imports and deletes waiting for the thread. */
   readonly #calls = new Map<
     number,
-    { resolve: (result: RecordedRunDetail | null) => void; reject: (error: Error) => void }
+    { resolve: (result: StoredRunDetail | null) => void; reject: (error: Error) => void }
   >();
   #inFlight = 0;
   #waiters: { id: number; resolve: () => void }[] = [];
@@ -224,7 +233,10 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     worker.on('exit', (code) => {
       if (this.#worker) this.#lost(`the writer thread exited (code ${code})`);
     });
-    worker.unref(); // never what keeps the process alive
+    // Idle, the thread is never what keeps the process alive; while a promise of this channel waits for its
+    // answer it is (#holdWhileAwaited), or a caller with nothing else on the event loop (a script awaiting
+    // recorder.close()) would see Node exit under it with code 13, its await never settled.
+    worker.unref();
     this.#worker = worker;
   }
 
@@ -259,7 +271,7 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     return this.#until(this.#nextId - 1);
   }
 
-  importRun(input: unknown, owner: string | null = null): Promise<RecordedRunDetail> {
+  importRun(input: unknown, owner: string | null = null): Promise<StoredRunDetail> {
     if (!this.#worker) return this.#inline().importRun(input, owner);
     // Bytes are moved to the thread, not copied: a 100 MB file must not stall the event loop on the way.
     let transfer: ArrayBuffer[] = [];
@@ -270,7 +282,7 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
       input = bytes;
       transfer = [bytes.buffer as ArrayBuffer];
     }
-    return this.#call({ type: 'import', id: this.#nextId++, input, owner }, transfer) as Promise<RecordedRunDetail>;
+    return this.#call({ type: 'import', id: this.#nextId++, input, owner }, transfer) as Promise<StoredRunDetail>;
   }
 
   async deleteRun(id: string): Promise<void> {
@@ -281,9 +293,10 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   #call(
     message: Extract<ToWriter, { type: 'import' | 'delete' }>,
     transfer: ArrayBuffer[] = [],
-  ): Promise<RecordedRunDetail | null> {
+  ): Promise<StoredRunDetail | null> {
     return new Promise((resolve, reject) => {
       this.#calls.set(message.id, { resolve, reject });
+      this.#holdWhileAwaited();
       this.#worker!.postMessage(message satisfies ToWriter, transfer);
     });
   }
@@ -317,13 +330,28 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   }
 
   #until(id: number): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push({ id, resolve }));
+    return new Promise((resolve) => {
+      this.#waiters.push({ id, resolve });
+      this.#holdWhileAwaited();
+    });
+  }
+
+  /**
+   * The thread keeps the event loop alive exactly while someone awaits an answer from it (flushed, closePlayground,
+   * close, an import or a delete): its answer arrives as a message, and an unref'd thread's messages do not count
+   * as pending work. Batches nobody awaits leave it unref'd.
+   */
+  #holdWhileAwaited(): void {
+    if (!this.#worker) return;
+    if (this.#waiters.length > 0 || this.#calls.size > 0) this.#worker.ref();
+    else this.#worker.unref();
   }
 
   #onReport(message: FromWriter): void {
     if (message.type === 'done') {
       const call = this.#calls.get(message.id);
       this.#calls.delete(message.id);
+      this.#holdWhileAwaited();
       if (!call) return;
       const { failure } = message;
       if (!failure) call.resolve(message.result);
@@ -341,6 +369,7 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     this.#pending.delete(message.id);
     const ready = this.#waiters.filter((waiter) => waiter.id <= message.id);
     this.#waiters = this.#waiters.filter((waiter) => waiter.id > message.id);
+    this.#holdWhileAwaited();
     for (const waiter of ready) waiter.resolve();
   }
 

@@ -5,12 +5,17 @@
  */
 import { text } from '../../shared/protocol/server-text.ts';
 import {
+  GRAPH_RUN_EXPORT_FORMAT,
+  GRAPH_RUN_EXPORT_VERSION,
   MAX_JSON_DEPTH,
   RUN_EXPORT_FORMAT,
   RUN_EXPORT_VERSION,
+  checkGraphRunExport,
   checkRunExport,
   jsonDepthExceeds,
+  type ExportedGraphRun,
   type ExportedRun,
+  type RecordedGraphRunDetail,
   type RecordedRunDetail,
 } from '../../shared/protocol/index.ts';
 import type { RunStore, TaskRow } from './store.ts';
@@ -29,15 +34,30 @@ export function exportedRun(detail: RecordedRunDetail): ExportedRun {
   return { ...rest, status: status === 'ended' ? 'ended' : 'incomplete' };
 }
 
+/** A graph run's `run` part: its detail without what only this server knows, as exportedRun. */
+export function exportedGraphRun(detail: RecordedGraphRunDetail): ExportedGraphRun {
+  const {
+    source: _source,
+    public: _public,
+    owned: _owned,
+    defaultName: _defaultName,
+    summary: _summary,
+    workers: _workers,
+    status,
+    ...rest
+  } = detail;
+  return { ...rest, status: status === 'ended' ? 'ended' : 'incomplete' };
+}
+
 export interface Export {
-  run: RecordedRunDetail;
+  run: RecordedRunDetail | RecordedGraphRunDetail;
   /** Suggested file name, without extension. */
   fileName: string;
   chunks: Iterable<string>;
 }
 
 /** A safe file name from the run's name and id: letters, digits, dot, dash and underscore. */
-function fileNameOf(run: RecordedRunDetail): string {
+function fileNameOf(run: RecordedRunDetail | RecordedGraphRunDetail): string {
   const name = run.name
     .normalize('NFKD')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
@@ -53,14 +73,24 @@ function fileNameOf(run: RecordedRunDetail): string {
  * be deleted while it is streamed, the stream fails instead of ending as a valid-looking but shorter file.
  */
 export function exportJson(store: RunStore, id: string, now = new Date()): Export {
-  const { pk, run } = store.exportable(id);
+  const found = store.exportable(id);
+  const { pk, run } = found;
   function* chunks(): Generator<string> {
-    const head = {
-      format: RUN_EXPORT_FORMAT,
-      version: RUN_EXPORT_VERSION,
-      exportedAt: now.toISOString(),
-      run: exportedRun(run),
-    };
+    // A graph run has a format of its own (shared/protocol/graph-history.ts): a pipeline export keeps its shape.
+    const head =
+      'graph' in found
+        ? {
+            format: GRAPH_RUN_EXPORT_FORMAT,
+            version: GRAPH_RUN_EXPORT_VERSION,
+            exportedAt: now.toISOString(),
+            run: exportedGraphRun(found.run),
+          }
+        : {
+            format: RUN_EXPORT_FORMAT,
+            version: RUN_EXPORT_VERSION,
+            exportedAt: now.toISOString(),
+            run: exportedRun(found.run),
+          };
     yield `${JSON.stringify(head).slice(0, -1)},"events":[\n`;
     let afterSeq = 0;
     let written = 0;
@@ -98,7 +128,10 @@ function csvLine(row: TaskRow): string {
   return `${row.seq},${row.t},${csvField(row.type)},${csvField(row.task)},${csvField(row.worker)},${csvField(row.body)}\r\n`;
 }
 
-/** The run's task events (every task:* type) as CSV: seq,t,type,task,worker,body; CRLF line ends. */
+/**
+ * The run's task events (every task:* type) as CSV: seq,t,type,task,worker,body; CRLF line ends. A graph run has
+ * none: its CSV is the header alone.
+ */
 export function exportCsv(store: RunStore, id: string): Export {
   const { pk, run } = store.exportable(id);
   function* chunks(): Generator<string> {
@@ -115,10 +148,15 @@ export function exportCsv(store: RunStore, id: string): Export {
 }
 
 /**
- * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run. Everything is
- * checked before anything is stored; a refusal is a CodedError PG_ERR_IMPORT whose message says what is wrong.
+ * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run: a pipeline
+ * run's, or a graph run's (its own format). Everything is checked before anything is stored; a refusal is a
+ * CodedError PG_ERR_IMPORT whose message says what is wrong.
  */
-export function importRun(store: RunStore, input: unknown, owner: string | null = null): RecordedRunDetail {
+export function importRun(
+  store: RunStore,
+  input: unknown,
+  owner: string | null = null,
+): RecordedRunDetail | RecordedGraphRunDetail {
   // The checks below recurse once per level: a file of nested brackets would overflow the stack. Bounded on the
   // raw bytes (or text), before anything parses or walks it; an already-parsed value comes from our own code.
   if ((input instanceof Uint8Array || typeof input === 'string') && jsonDepthExceeds(input, MAX_JSON_DEPTH)) {
@@ -133,6 +171,11 @@ export function importRun(store: RunStore, input: unknown, owner: string | null 
     } catch (error) {
       throw new CodedError('PG_ERR_IMPORT', text('import.notJson', { detail: (error as Error).message }));
     }
+  }
+  if ((value as { format?: unknown } | null)?.format === GRAPH_RUN_EXPORT_FORMAT) {
+    const graph = checkGraphRunExport(value);
+    if (!graph.ok) throw new CodedError('PG_ERR_IMPORT', graph.text, { message: graph.message });
+    return store.importGraphRun(graph.value, owner);
   }
   const checked = checkRunExport(value);
   if (!checked.ok) throw new CodedError('PG_ERR_IMPORT', checked.text, { message: checked.message });

@@ -29,7 +29,7 @@ export const MAX_BUFFERED = 200_000;
 /** Events handed to the channel and not yet written, above which flushes wait (the writer is behind). */
 export const MAX_IN_FLIGHT = 200_000;
 
-/** What a recorder needs of a playground (a Playground fits). */
+/** What a recorder needs of a playground (a Playground fits; a GraphPlayground through graphRecordable). */
 export interface Recordable {
   readonly id: string;
   readonly scenario: { readonly id: string; readonly title: string };
@@ -88,7 +88,8 @@ export class Recorder {
   /** The per-message path: O(1), no I/O. */
   readonly #onEvent = (event: PlaygroundEvent): void => {
     const type = event.type;
-    if (type === 'run:started' || type === 'run:ended') {
+    // A run's start and end (a pipeline's or a graph's) are always kept, with the wall clock of their moment.
+    if (type === 'run:started' || type === 'run:ended' || type === 'graph:started' || type === 'graph:ended') {
       this.#wallClock.push([event.seq, Date.now()]);
     } else if (this.#buffer.length >= this.#maxBuffered) {
       this.#overflow.set(event.run, (this.#overflow.get(event.run) ?? 0) + 1);

@@ -13,16 +13,24 @@
  *   counts.ts        task counts at any moment (checkpoints plus the events after them)
  *   reads.ts         listings, one run, event windows, counters at t, export pages
  *   writes.ts        run rows, events, progress, end, rename, public, delete
- *   import.ts        a checked export stored as a new run
+ *   import.ts        a checked export stored as a new run (graph-import.ts: a graph run's)
  * A failure a client caused or can act on (unknown run, run still recording, bad cursor) is a CodedError
  * (server/errors.ts).
  */
 import type Database from 'better-sqlite3';
-import type { RecordedRunDetail, RunCountersAt, RunExport, RunPage } from '../../shared/protocol/index.ts';
+import type {
+  GraphRunExport,
+  RecordedGraphRunDetail,
+  RecordedRunDetail,
+  RunCountersAt,
+  RunExport,
+  RunPage,
+} from '../../shared/protocol/index.ts';
 import type { TaskCounts } from '../../shared/protocol/task-counts.ts';
 import type { ChunkEvent, EventRow } from './store/chunk-format.ts';
 import { insertCheckpoint } from './store/counts.ts';
 import { importRun } from './store/import.ts';
+import { importGraphRun } from './store/graph-import.ts';
 import * as reads from './store/reads.ts';
 import { BUSY_TIMEOUT_MS, openDatabase } from './store/schema.ts';
 import { prepareStatements, type Statements, type StoreContext, type TaskRow } from './store/statements.ts';
@@ -138,9 +146,14 @@ export class RunStore {
     return reads.accessOf(this.#s, id);
   }
 
-  /** With `visitor`, the run also says whether it is that visitor's (`owned`). */
+  /** A pipeline run. With `visitor`, the run also says whether it is that visitor's (`owned`). */
   getRun(id: string, visitor?: string): RecordedRunDetail {
     return reads.toDetail(reads.runRow(this.#s, id), visitor);
+  }
+
+  /** A run of either kind (a graph run's detail has `kind: 'graph'` and its graph). */
+  getAnyRun(id: string, visitor?: string): RecordedRunDetail | RecordedGraphRunDetail {
+    return reads.anyDetail(reads.runRow(this.#s, id), visitor);
   }
 
   /** A window of a run's events in seq order (seq and time bounds, at most `limit`). */
@@ -154,7 +167,7 @@ export class RunStore {
   }
 
   /** The row a streaming export starts from; refuses a run still being recorded. */
-  exportable(id: string): { pk: number; run: RecordedRunDetail } {
+  exportable(id: string): ReturnType<typeof reads.exportable> {
     return reads.exportable(this.#s, id);
   }
 
@@ -175,9 +188,9 @@ export class RunStore {
     writes.setPublic(this.#s, id, isPublic);
   }
 
-  renameRun(id: string, name: string): RecordedRunDetail {
+  renameRun(id: string, name: string): RecordedRunDetail | RecordedGraphRunDetail {
     writes.renameRun(this.#s, id, name);
-    return this.getRun(id);
+    return this.getAnyRun(id);
   }
 
   /** Deletes a run and its events in one transaction; a run still being recorded cannot be deleted. */
@@ -191,6 +204,11 @@ export class RunStore {
    */
   importRun(doc: RunExport, owner: string | null = null): RecordedRunDetail {
     return this.getRun(importRun(this.#context, doc, owner), owner ?? undefined);
+  }
+
+  /** Stores a checked graph export as a new run, in ONE transaction, as importRun does a pipeline's. */
+  importGraphRun(doc: GraphRunExport, owner: string | null = null): RecordedGraphRunDetail {
+    return reads.toGraphDetail(reads.runRow(this.#s, importGraphRun(this.#context, doc, owner)), owner ?? undefined);
   }
 
   /** Closes the database (checkpointing the WAL). Idempotent. */

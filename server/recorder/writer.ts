@@ -12,6 +12,8 @@
  *   (lostEvents), which then end "incomplete". A run:ended lost that way is stored by the next write (retry).
  * - Task events are stored as one chunk per run per transaction (RunStore.insertTaskChunk), other events as rows.
  * - Every CHECKPOINT_EVERY events of a run, the running task counts are stored (see RunStore.countersAt).
+ * - A graph playground's runs (issue 11) are stored the same way: graph:started creates the row (kind 'graph', its
+ *   graph as params), graph:ended ends it with its GraphSummary, and every event between is a row.
  */
 import { randomBytes } from 'node:crypto';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
@@ -59,7 +61,12 @@ export interface WriteReport {
   retry: boolean;
 }
 
-type RunEnded = Extract<PlaygroundEvent, { type: 'run:ended' }>;
+type RunEnded = Extract<PlaygroundEvent, { type: 'run:ended' | 'graph:ended' }>;
+type RunStarted = Extract<PlaygroundEvent, { type: 'run:started' | 'graph:started' }>;
+
+const isStart = (event: PlaygroundEvent): event is RunStarted =>
+  event.type === 'run:started' || event.type === 'graph:started';
+const isEnd = (event: PlaygroundEvent): event is RunEnded => event.type === 'run:ended' || event.type === 'graph:ended';
 
 interface RunState {
   pk: number;
@@ -77,7 +84,7 @@ interface RunState {
 
 /** A run whose row could not be created yet: its run:started, events lost meanwhile, and its end if it came. */
 interface PendingStart {
-  started: Extract<PlaygroundEvent, { type: 'run:started' }>;
+  started: RunStarted;
   lost: number;
   end: RunEnded | null;
 }
@@ -201,7 +208,7 @@ export class RunWriter {
    */
   #createRuns(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
     for (const { event } of entries) {
-      if (event.type === 'run:started' && !playground.runs.has(event.run) && !playground.pendingStarts.has(event.run)) {
+      if (isStart(event) && !playground.runs.has(event.run) && !playground.pendingStarts.has(event.run)) {
         playground.pendingStarts.set(event.run, { started: event, lost: 0, end: null });
       }
     }
@@ -244,7 +251,7 @@ export class RunWriter {
             const pending = playground.pendingStarts.get(event.run);
             if (pending) {
               pending.lost++;
-              if (event.type === 'run:ended') pending.end = event;
+              if (isEnd(event)) pending.end = event;
             }
             unknown++;
             continue;
@@ -274,7 +281,7 @@ export class RunWriter {
           addTaskEvent(delta.counts, event);
           if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0)
             store.insertCheckpoint(run.pk, event.seq, delta.counts);
-          if (event.type === 'run:ended' && !run.ended) ends.set(run, event);
+          if (isEnd(event) && !run.ended) ends.set(run, event);
         }
         for (const [run, delta] of touched) {
           store.insertEvents(run.pk, delta.rows);
@@ -305,8 +312,8 @@ export class RunWriter {
       for (const { event } of entries) {
         const run = playground.runs.get(event.run);
         if (run) run.lost++;
-        if (event.type === 'run:ended' && run && !run.ended) run.pendingEnd = event;
-        else if (event.type === 'run:ended') playground.wallClock.delete(event.seq);
+        if (isEnd(event) && run && !run.ended) run.pendingEnd = event;
+        else if (isEnd(event)) playground.wallClock.delete(event.seq);
       }
       report.dropped += entries.length;
       report.errors.push({
@@ -333,24 +340,28 @@ export class RunWriter {
     report.flushes++;
   }
 
-  #createRun(playground: PlaygroundState, event: Extract<PlaygroundEvent, { type: 'run:started' }>): RunState {
+  #createRun(playground: PlaygroundState, event: RunStarted): RunState {
     const store = this.#store;
     let storedId = event.run;
     // Live run ids are random; one may still match a stored run (an earlier server, an import).
     while (store.runExists(storedId)) storedId = `${event.run}-${randomBytes(2).toString('hex')}`;
-    const pk = store.insertRun({
-      id: storedId,
-      playground: playground.ref.id,
-      scenario: event.scenario,
-      scenarioTitle: playground.ref.title,
-      lesson: event.lesson ?? null,
-      lessonTitle: event.lesson ? LESSON_TEXT_EN[event.lesson]?.title : undefined,
-      params: event.params,
-      endpoints: event.endpoints,
-      workers: event.workers,
-      startedAt: playground.wallClock.get(event.seq) ?? Date.now(),
-      owner: playground.ref.owner ?? null,
-    });
+    const startedAt = playground.wallClock.get(event.seq) ?? Date.now();
+    const owner = playground.ref.owner ?? null;
+    const pk =
+      event.type === 'graph:started'
+        ? store.insertRun({
+            id: storedId,
+            playground: playground.ref.id,
+            scenario: event.scenario,
+            scenarioTitle: playground.ref.title,
+            params: event.graph,
+            endpoints: [],
+            workers: [],
+            startedAt,
+            owner,
+            kind: 'graph',
+          })
+        : this.#insertPipelineRun(playground, event, storedId, startedAt, owner);
     // Events of this run that the recorder's buffer cap dropped before its row existed.
     const lost = playground.overflow.get(event.run) ?? 0;
     return {
@@ -363,5 +374,27 @@ export class RunWriter {
       pendingEnd: null,
       ended: false,
     };
+  }
+
+  #insertPipelineRun(
+    playground: PlaygroundState,
+    event: Extract<PlaygroundEvent, { type: 'run:started' }>,
+    storedId: string,
+    startedAt: number,
+    owner: string | null,
+  ): number {
+    return this.#store.insertRun({
+      id: storedId,
+      playground: playground.ref.id,
+      scenario: event.scenario,
+      scenarioTitle: playground.ref.title,
+      lesson: event.lesson ?? null,
+      lessonTitle: event.lesson ? LESSON_TEXT_EN[event.lesson]?.title : undefined,
+      params: event.params,
+      endpoints: event.endpoints,
+      workers: event.workers,
+      startedAt,
+      owner,
+    });
   }
 }

@@ -17,6 +17,7 @@ import {
   WorkerInfo,
   type PlaygroundEvent,
 } from './schema.ts';
+import { GraphSummary } from './graph.ts';
 
 /** The `format` field of every run export; anything else is a foreign file. */
 export const RUN_EXPORT_FORMAT = 'zmq-pipeline-playground/run';
@@ -90,6 +91,13 @@ export const RecordedRun = Type.Object(
     public: Type.Optional(Type.Boolean()),
     /** The run is the caller's: it may rename, publish and delete it (said when the server knows the caller). */
     owned: Type.Optional(Type.Boolean()),
+    /**
+     * 'graph': recorded by a graph playground (issue 11; graph-history.ts): its events are graph events, `summary`
+     * is null, `workers` empty and its books are in `graphSummary`. Absent: a pipeline run, as before.
+     */
+    kind: Type.Optional(Type.Literal('graph')),
+    /** A graph run's books (graph:ended's summary); null while it runs and for a run that never ended. */
+    graphSummary: Type.Optional(Type.Union([GraphSummary, Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -98,7 +106,7 @@ export type RecordedRun = Static<typeof RecordedRun>;
 /** One run with everything needed to draw it before any event is fetched. */
 export const RecordedRunDetail = Type.Composite(
   [
-    Type.Omit(RecordedRun, ['params']),
+    Type.Omit(RecordedRun, ['params', 'kind', 'graphSummary']),
     Type.Object({
       params: RunParams,
       endpoints: Type.Array(EndpointInfo),

@@ -444,6 +444,35 @@ const TEXTS = {
     en: 'run.status is "ended" but the events stop before run:ended (last is {type} at seq {seq}): truncated?',
     es: 'run.status es "ended" pero los eventos acaban antes de run:ended (el último es {type} con seq {seq}): ¿está cortado?',
   },
+  // A graph run's export (shared/protocol/graph-history.ts).
+  'import.graphEventType': {
+    en: '{where}: {type} is not an event of a graph run.',
+    es: '{where}: {type} no es un evento de una ejecución de grafo.',
+  },
+  'import.graphFirst': {
+    en: 'events[0] must be graph:started (got {type}).',
+    es: 'events[0] debe ser graph:started (es {type}).',
+  },
+  'import.graphSecondStarted': {
+    en: '{where}: a second graph:started inside one run.',
+    es: '{where}: un segundo graph:started dentro de una misma ejecución.',
+  },
+  'import.graphSecondEnded': {
+    en: '{where}: a second graph:ended (the first is events[{first}]).',
+    es: '{where}: un segundo graph:ended (el primero es events[{first}]).',
+  },
+  'import.graphMismatch': {
+    en: 'The graph:started event does not name the scenario and graph of run.scenario and run.graph: the file was edited or is damaged.',
+    es: 'El evento graph:started no nombra el escenario y el grafo de run.scenario y run.graph: el archivo se editó o está dañado.',
+  },
+  'import.graphEndedWithoutEnd': {
+    en: 'run.status is "ended" but the events stop before graph:ended (last is {type} at seq {seq}): truncated?',
+    es: 'run.status es "ended" pero los eventos acaban antes de graph:ended (el último es {type} con seq {seq}): ¿está cortado?',
+  },
+  'import.graphSummaryDiffers': {
+    en: 'run.graphSummary is not the summary of the graph:ended event: the file was edited or is damaged.',
+    es: 'run.graphSummary no es el resumen del evento graph:ended: el archivo se editó o está dañado.',
+  },
 
   // ---- the operator's limits (server/limits.ts): what one visitor, playground or the whole server may use
   'limit.commands': {

@@ -6,6 +6,9 @@ import { text } from '../../../shared/protocol/server-text.ts';
 import {
   MAX_RUN_PAGE,
   type EndpointInfo,
+  type GraphSpec,
+  type GraphSummary,
+  type RecordedGraphRunDetail,
   type RecordedRun,
   type RecordedRunDetail,
   type RunCountersAt,
@@ -64,8 +67,12 @@ interface Located {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** With `visitor`, the run also says whether it is that visitor's (`owned`). */
+/**
+ * With `visitor`, the run also says whether it is that visitor's (`owned`). A graph run says `kind: 'graph'` and
+ * carries its books as `graphSummary` (its `params` column holds its graph, its summary column its GraphSummary).
+ */
 export function toRun(row: RunRow, visitor?: string): RecordedRun {
+  const graph = row.kind === 'graph';
   const run: RecordedRun = {
     id: row.id,
     name: row.name,
@@ -76,29 +83,52 @@ export function toRun(row: RunRow, visitor?: string): RecordedRun {
     durationMs: row.duration,
     status: row.status,
     reason: row.reason,
-    summary: row.summary === null ? null : (JSON.parse(row.summary) as RunSummary),
+    summary: graph || row.summary === null ? null : (JSON.parse(row.summary) as RunSummary),
     eventCount: row.event_count,
     firstSeq: row.first_seq ?? 0,
     lastSeq: row.last_seq ?? 0,
     lostEvents: row.lost_events,
     workers: JSON.parse(row.workers) as WorkerInfo[],
-    params: JSON.parse(row.params) as RunParams,
+    ...(graph ? {} : { params: JSON.parse(row.params) as RunParams }),
     source: row.source,
     public: row.public === 1,
   };
+  if (graph) {
+    run.kind = 'graph';
+    run.graphSummary = row.summary === null ? null : (JSON.parse(row.summary) as GraphSummary);
+  }
   if (row.name_n !== null)
     run.defaultName = { scenario: row.scenario, ...(row.lesson !== null ? { lesson: row.lesson } : {}), n: row.name_n };
   if (visitor !== undefined) run.owned = row.owner !== null && row.owner === visitor;
   return run;
 }
 
+/** A pipeline run's detail (anyDetail answers for either kind). */
 export function toDetail(row: RunRow, visitor?: string): RecordedRunDetail {
+  if (row.kind === 'graph') throw new Error(`run ${row.id} is a graph run: read it with anyDetail`);
   return {
     ...toRun(row, visitor),
     params: JSON.parse(row.params) as RunParams,
     endpoints: JSON.parse(row.endpoints) as EndpointInfo[],
     protocolVersion: row.format_version,
   };
+}
+
+/** A graph run's detail: the list's fields, its graph as it ran, and the protocol its events were written in. */
+export function toGraphDetail(row: RunRow, visitor?: string): RecordedGraphRunDetail {
+  const { params: _params, kind: _kind, graphSummary, ...run } = toRun(row, visitor);
+  return {
+    ...run,
+    kind: 'graph',
+    graphSummary: graphSummary ?? null,
+    graph: JSON.parse(row.params) as GraphSpec,
+    protocolVersion: row.format_version,
+  };
+}
+
+/** One stored run's detail, of either kind. */
+export function anyDetail(row: RunRow, visitor?: string): RecordedRunDetail | RecordedGraphRunDetail {
+  return row.kind === 'graph' ? toGraphDetail(row, visitor) : toDetail(row, visitor);
 }
 
 /** The row of a stored run; PG_ERR_NOT_FOUND for an unknown id. */
@@ -261,12 +291,17 @@ export function countersAt(s: Statements, id: string, t: number): RunCountersAt 
 }
 
 /** The row a streaming export starts from; refuses a run still being recorded. */
-export function exportable(s: Statements, id: string): { pk: number; run: RecordedRunDetail } {
+export function exportable(
+  s: Statements,
+  id: string,
+): { pk: number; run: RecordedRunDetail } | { pk: number; run: RecordedGraphRunDetail; graph: true } {
   const row = runRow(s, id);
   if (row.status === 'running') {
     throw new CodedError('PG_ERR_RUN_ACTIVE', text('record.activeExport', { run: id }));
   }
-  return { pk: row.pk, run: toDetail(row) };
+  return row.kind === 'graph'
+    ? { pk: row.pk, run: toGraphDetail(row), graph: true }
+    : { pk: row.pk, run: toDetail(row) };
 }
 
 /** Up to `limit` events with afterSeq < seq <= lastSeq, as stored JSON (the export's page). */

@@ -9,7 +9,9 @@
  *           that recorded or imported it (server/http/session.ts; NULL for runs older than version 3: nobody's),
  *           public = 1 when its owner let anyone read it by its id), lesson = the lesson the run was recorded in
  *           (NULL: none; version 4), name_n = the run's number in the server's own name "<title> #n" (NULL once
- *           renamed, and for imports: the page then shows `name` as it is), INDEX (owner)
+ *           renamed, and for imports: the page then shows `name` as it is), kind = 'pipeline' or 'graph' (version
+ *           6: a graph run keeps its GraphSpec in params, its GraphSummary in summary, no endpoints or workers),
+ *           INDEX (owner)
  *   events (run -> runs.pk, seq, t, type, json) PRIMARY KEY (run, seq) WITHOUT ROWID, INDEX (run, t), and a
  *           partial INDEX (run, seq) over the non-task events (added without a version bump: older servers
  *           ignore it, and CREATE ... IF NOT EXISTS builds it once on an older file)
@@ -37,7 +39,7 @@ import { MEMORY } from './paths.ts';
 export class StoreOpenError extends Error {}
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 /**
  * How long a statement waits for another connection's lock before failing. The main thread's connection must not
  * stall the event loop for long; the writer thread's may wait (a large import or delete holds the lock).
@@ -70,7 +72,8 @@ CREATE TABLE IF NOT EXISTS runs (
   owner          TEXT,
   public         INTEGER NOT NULL DEFAULT 0,
   lesson         TEXT,
-  name_n         INTEGER
+  name_n         INTEGER,
+  kind           TEXT    NOT NULL DEFAULT 'pipeline' CHECK (kind IN ('pipeline', 'graph'))
 );
 CREATE TABLE IF NOT EXISTS events (
   run  INTEGER NOT NULL,
@@ -131,6 +134,8 @@ export interface RunRow {
   public: number;
   lesson: string | null;
   name_n: number | null;
+  /** What recorded it: a pipeline playground (run:started ... run:ended) or a graph one (graph:started ...). */
+  kind: 'pipeline' | 'graph';
 }
 
 /**
@@ -152,6 +157,16 @@ function migrateToNameParts(db: Database.Database): void {
   const columns = new Set((db.pragma('table_info(runs)') as { name: string }[]).map((column) => column.name));
   if (!columns.has('lesson')) db.exec('ALTER TABLE runs ADD COLUMN lesson TEXT');
   if (!columns.has('name_n')) db.exec('ALTER TABLE runs ADD COLUMN name_n INTEGER');
+}
+
+/**
+ * Version 6 added kind, so a listing tells a graph run (issue 11: graph:started ... graph:ended, its graph in
+ * `params`, its GraphSummary in `summary`) from a pipeline run. Every older run was a pipeline's.
+ */
+function migrateToKinds(db: Database.Database): void {
+  const columns = new Set((db.pragma('table_info(runs)') as { name: string }[]).map((column) => column.name));
+  if (!columns.has('kind'))
+    db.exec("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'pipeline' CHECK (kind IN ('pipeline', 'graph'))");
 }
 
 /** What to do with a damaged database file, for the operator (the server does not start on one). */
@@ -210,6 +225,7 @@ export function openDatabase(location: string, busyTimeoutMs: number): Database.
         db.exec(DDL);
         migrateToOwners(db);
         migrateToNameParts(db);
+        migrateToKinds(db);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }

@@ -44,10 +44,11 @@ export function prepareStatements(db: Database.Database) {
         string | null,
         string | null,
         number | null,
+        'pipeline' | 'graph',
       ]
     >(
-      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from, owner, lesson, name_n)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version, source, imported_from, owner, lesson, name_n, kind)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // Per owner: a visitor's default names count its own runs, and say nothing about anyone else's. A lesson's
     // runs are numbered among themselves; the scenario's, among those outside any lesson.
@@ -75,7 +76,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     byPk: db.prepare<[number], RunRow>('SELECT * FROM runs WHERE pk = ?'),
     running: db.prepare<[], { pk: number }>("SELECT pk FROM runs WHERE status = 'running'"),
-    setIncomplete: db.prepare<[string, number, number]>(
+    setIncomplete: db.prepare<[string | null, number, number]>(
       "UPDATE runs SET status = 'incomplete', summary = ?, duration = ? WHERE pk = ?",
     ),
     taskCounts: db.prepare<[number, number, number], TaskCount>(

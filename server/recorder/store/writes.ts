@@ -8,6 +8,8 @@ import { text } from '../../../shared/protocol/server-text.ts';
 import {
   PROTOCOL_VERSION,
   type EndpointInfo,
+  type GraphSpec,
+  type GraphSummary,
   type RunEndReason,
   type RunParams,
   type RunSummary,
@@ -34,12 +36,15 @@ export interface NewRun {
   /** The lesson the run was recorded in (run:started's `lesson`). */
   lesson?: string | null;
   lessonTitle?: string;
-  params: RunParams;
+  /** A pipeline run's parameters; a graph run's graph as it ran. */
+  params: RunParams | GraphSpec;
   endpoints: EndpointInfo[];
   workers: WorkerInfo[];
   startedAt: number;
   /** The visitor it belongs to (null: nobody's). */
   owner?: string | null;
+  /** A graph run keeps its GraphSpec as `params` and no endpoints or workers (default 'pipeline'). */
+  kind?: 'pipeline' | 'graph';
 }
 
 export interface RunProgress {
@@ -53,7 +58,8 @@ export interface RunProgress {
 export interface RunEnd {
   endedAt: number;
   reason: RunEndReason;
-  summary: RunSummary;
+  /** A graph run's end stores its GraphSummary. */
+  summary: RunSummary | GraphSummary;
   lostEvents: number;
 }
 
@@ -95,6 +101,7 @@ export function insertRun(s: Statements, run: NewRun, source: { importedFrom: st
     owner,
     lesson,
     number,
+    run.kind ?? 'pipeline',
   );
   return Number(result.lastInsertRowid);
 }
@@ -170,6 +177,12 @@ function rebuildSummary(s: Statements, row: RunRow): RunSummary {
 export function markIncomplete(s: Statements, pk: number): void {
   const row = s.byPk.get(pk);
   if (!row || row.status !== 'running') return;
+  if (row.kind === 'graph') {
+    // A graph run's books cannot be rebuilt from part of its events (copies in flight are unknown): no summary,
+    // and the timeline as long as its last stored event.
+    s.setIncomplete.run(null, s.last.get(pk)?.t ?? 0, pk);
+    return;
+  }
   const summary = rebuildSummary(s, row);
   s.setIncomplete.run(JSON.stringify(summary), summary.durationMs, pk);
 }

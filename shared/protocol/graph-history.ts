@@ -1,0 +1,189 @@
+/**
+ * Recorded graph runs (issue 11): what the history API says of a run a graph playground recorded, and its export
+ * document with the import's check. A graph run is stored as the pipeline's runs are (the same tables, the same
+ * writer, the same access rules); it differs in its events (graph:started ... graph:ended, messages instead of
+ * tasks), its parameters (the graph as it ran) and its summary (the message books, GraphSummary). Its export has
+ * a format of its own, so a pipeline export keeps its shape and version, and neither kind is read as the other.
+ * Pure (no node:*, no DOM), like history.ts.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { checkEvent, describeErrors, firstProblem } from './codec.ts';
+import { GraphSpec, GraphSummary } from './graph.ts';
+import { RecordedRun, type ImportCheck as PipelineImportCheck } from './history.ts';
+import type { PlaygroundEvent } from './schema.ts';
+import { english, text, type ServerText } from './server-text.ts';
+
+/** The `format` of a graph run's export; a pipeline run's is RUN_EXPORT_FORMAT. */
+export const GRAPH_RUN_EXPORT_FORMAT = 'zmq-pipeline-playground/graph-run';
+/** The newest graph export version this code reads and the one it writes. */
+export const GRAPH_RUN_EXPORT_VERSION = 1;
+
+/**
+ * Whether an event can belong to a graph run: anything but a pipeline run's own events (run:*, task:*). A graph
+ * run logs its graph, node, message and refusal events and the socket monitor's events, all checked by the codec.
+ */
+export function isGraphRunEvent(type: string): boolean {
+  return !type.startsWith('run:') && !type.startsWith('task:');
+}
+
+/**
+ * One recorded graph run with everything a replay needs before its events: the graph as it ran and its books.
+ * `summary` and `workers` are the pipeline's and stay null and empty; `graphSummary` is null while it runs and for
+ * a run that never ended (its books cannot be rebuilt from part of its events).
+ */
+export const RecordedGraphRunDetail = Type.Composite(
+  [
+    Type.Omit(RecordedRun, ['params', 'kind', 'graphSummary']),
+    Type.Object({
+      kind: Type.Literal('graph'),
+      graphSummary: Type.Union([GraphSummary, Type.Null()]),
+      graph: Type.Unsafe<GraphSpec>(GraphSpec),
+      /** PROTOCOL_VERSION the stored events were written with. */
+      protocolVersion: Type.Integer({ minimum: 1 }),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type RecordedGraphRunDetail = Static<typeof RecordedGraphRunDetail>;
+
+/** The `run` part of a graph export. */
+export const ExportedGraphRun = Type.Composite(
+  [
+    Type.Omit(RecordedGraphRunDetail, ['status', 'source', 'public', 'owned', 'defaultName', 'summary', 'workers']),
+    Type.Object({ status: Type.Union([Type.Literal('ended'), Type.Literal('incomplete')]) }),
+  ],
+  { additionalProperties: false },
+);
+export type ExportedGraphRun = Static<typeof ExportedGraphRun>;
+
+/** The graph export document, version 1. `events` are in strictly increasing seq order. */
+export interface GraphRunExport {
+  format: typeof GRAPH_RUN_EXPORT_FORMAT;
+  version: typeof GRAPH_RUN_EXPORT_VERSION;
+  exportedAt: string;
+  run: ExportedGraphRun;
+  events: PlaygroundEvent[];
+}
+
+export type GraphImportCheck = { ok: true; value: GraphRunExport } | Extract<PipelineImportCheck, { ok: false }>;
+
+const exportedGraphRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedGraphRun);
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing';
+  return (JSON.stringify(value) ?? String(value)).slice(0, 60);
+}
+
+/** The same JSON value (key order included: both sides come from one writer). */
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The first count of a complete run's books that its events do not add up to: per node, the messages it sent
+ * (message:sent) and received (message:received). Null when they agree.
+ */
+function booksDisagreement(
+  summary: GraphSummary,
+  sent: Map<string, number>,
+  received: Map<string, number>,
+): { field: string; summary: number; events: number } | null {
+  const nodes = new Set([...Object.keys(summary.nodes), ...sent.keys(), ...received.keys()]);
+  for (const node of nodes) {
+    const said = summary.nodes[node] ?? { sent: 0, received: 0 };
+    if (said.sent !== (sent.get(node) ?? 0))
+      return { field: `nodes.${node.slice(0, 40)}.sent`, summary: said.sent, events: sent.get(node) ?? 0 };
+    if (said.received !== (received.get(node) ?? 0))
+      return {
+        field: `nodes.${node.slice(0, 40)}.received`,
+        summary: said.received,
+        events: received.get(node) ?? 0,
+      };
+  }
+  return null;
+}
+
+/**
+ * Checks a parsed graph export document whole, stopping at the first problem, as checkRunExport does a pipeline
+ * one: format, version, run metadata, then every event through the shared codec (graph events only, one run, seq
+ * strictly increasing, t never decreasing, graph:started first and once, graph:ended once), the graph the events
+ * started with against run.graph, and a complete run's books against its events.
+ */
+export function checkGraphRunExport(value: unknown): GraphImportCheck {
+  const fail = (reason: ServerText, message = english(reason)): GraphImportCheck => ({
+    ok: false,
+    message,
+    text: reason,
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
+  const doc = value as Record<string, unknown>;
+  if (doc.format !== GRAPH_RUN_EXPORT_FORMAT)
+    return fail(text('import.format', { got: shown(doc.format), expected: GRAPH_RUN_EXPORT_FORMAT }));
+  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version) || doc.version < 1)
+    return fail(text('import.version', { got: shown(doc.version) }));
+  if (doc.version > GRAPH_RUN_EXPORT_VERSION)
+    return fail(text('import.newer', { version: doc.version, known: GRAPH_RUN_EXPORT_VERSION }));
+  const unknownKey = Object.keys(doc).find(
+    (key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key),
+  );
+  if (unknownKey !== undefined)
+    return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
+  if (typeof doc.exportedAt !== 'string') return fail(text('import.exportedAt', { got: shown(doc.exportedAt) }));
+  if (!exportedGraphRunChecker.Check(doc.run)) {
+    return fail(
+      text('import.run', { problem: firstProblem(exportedGraphRunChecker, doc.run) }),
+      `run: ${describeErrors(exportedGraphRunChecker, doc.run)}.`,
+    );
+  }
+  const run = doc.run as ExportedGraphRun;
+  if (!Array.isArray(doc.events)) return fail(text('import.eventsNotArray', { got: shown(doc.events) }));
+  const events = doc.events as unknown[];
+  if (events.length !== run.eventCount)
+    return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
+  if (events.length === 0) return fail(text('import.noEvents'));
+  let previousSeq = 0;
+  let previousT = 0;
+  let endedAt = -1;
+  const sent = new Map<string, number>();
+  const received = new Map<string, number>();
+  for (let i = 0; i < events.length; i++) {
+    const checked = checkEvent(events[i]);
+    const seq = (events[i] as { seq?: unknown } | null)?.seq;
+    const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
+    if (!checked.ok)
+      return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
+    const event = checked.value;
+    if (!isGraphRunEvent(event.type)) return fail(text('import.graphEventType', { where, type: event.type }));
+    if (event.run !== run.id) return fail(text('import.otherRun', { where, run: event.run, exported: run.id }));
+    if (i === 0 && event.type !== 'graph:started') return fail(text('import.graphFirst', { type: event.type }));
+    if (i > 0 && event.type === 'graph:started') return fail(text('import.graphSecondStarted', { where }));
+    if (i > 0 && event.seq <= previousSeq)
+      return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
+    if (event.t < previousT) return fail(text('import.timeOrder', { where, t: event.t, previous: previousT }));
+    if (event.type === 'graph:started' && (event.scenario !== run.scenario || !same(event.graph, run.graph)))
+      return fail(text('import.graphMismatch'));
+    if (event.type === 'graph:ended') {
+      if (endedAt >= 0) return fail(text('import.graphSecondEnded', { where, first: endedAt }));
+      endedAt = i;
+    }
+    if (event.type === 'message:sent') sent.set(event.node, (sent.get(event.node) ?? 0) + 1);
+    if (event.type === 'message:received') received.set(event.node, (received.get(event.node) ?? 0) + 1);
+    previousSeq = event.seq;
+    previousT = event.t;
+  }
+  const first = events[0] as PlaygroundEvent;
+  const last = events[events.length - 1] as PlaygroundEvent;
+  if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
+    return fail(
+      text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }),
+    );
+  }
+  if (run.status === 'ended' && endedAt < 0)
+    return fail(text('import.graphEndedWithoutEnd', { type: last.type, seq: last.seq }));
+  if (run.status === 'ended' && run.lostEvents === 0) {
+    const ended = (events[endedAt] as Extract<PlaygroundEvent, { type: 'graph:ended' }>).summary;
+    const disagreement = booksDisagreement(ended, sent, received);
+    if (disagreement) return fail(text('import.summaryMismatch', disagreement));
+    if (run.graphSummary !== null && !same(run.graphSummary, ended)) return fail(text('import.graphSummaryDiffers'));
+  }
+  return { ok: true, value: doc as unknown as GraphRunExport };
+}
