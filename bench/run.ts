@@ -119,20 +119,42 @@ if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)
 }
 /** The scenario every throughput case runs: a numbered batch, both workers connected before the first send. */
 const BATCH_SCENARIO = 'pipeline';
+/** The longest any single wait of a case may take (a batch, a server's start or close, a request, a thread's answer). */
 const CASE_TIMEOUT_MS = 120_000;
+/**
+ * The longest a whole case may take: the last bound of the waits in the other files' cases (trio, cold-start, pace,
+ * pubsub, reqrep and capacity bound their own waits; capacity takes up to 10 minutes).
+ */
+const WHOLE_CASE_TIMEOUT_MS = 30 * 60_000;
 const BODY_PADDING = 'x'.repeat(16);
 
 zmq.context.blocky = false;
 const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-bench-'));
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+/**
+ * Every wait of the bench goes through here: it rejects naming `what` when `promise` has not settled within `ms`.
+ * The timer is deliberately not unref'd: it keeps the event loop alive for as long as the wait lasts, so a promise
+ * that never settles (an answer that never comes, with nothing else pending) ends the bench with this message
+ * instead of Node's silent exit 13 for an unsettled top-level await.
+ */
+function withTimeout<T>(promise: Promise<T>, what: string, ms = CASE_TIMEOUT_MS): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took more than ${CASE_TIMEOUT_MS} ms`)), CASE_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`waited more than ${ms / 1000} s for ${what}`)), ms);
     }),
   ]);
+}
+
+/** A loop of sends (each awaited: ZeroMQ's backpressure), bounded as a whole: one timer, not one per message. */
+async function sendAll(socket: zmq.Push, count: number, what: string): Promise<void> {
+  await withTimeout(
+    (async () => {
+      for (let task = 0; task < count; task++) await socket.send([String(task), `task ${task} ${BODY_PADDING}`]);
+    })(),
+    what,
+  );
 }
 
 /** Bare zeromq.js, same topology and framing as the batch scenario. Returns tasks per second. */
@@ -145,17 +167,17 @@ async function bare(round: number): Promise<number> {
       if (++handshakes === 2) resolve();
     });
   });
-  await push.bind('tcp://127.0.0.1:*');
+  await withTimeout(push.bind('tcp://127.0.0.1:*'), 'the bare PUSH binding tcp');
   const tcp = push.lastEndpoint!;
   const ipc = `ipc://${runtimeDir}/bare-${round}`;
-  await push.bind(ipc);
+  await withTimeout(push.bind(ipc), 'the bare PUSH binding ipc');
   const pulls = [tcp, ipc].map((address) => {
     const pull = new zmq.Pull();
     pull.linger = 0;
     pull.connect(address);
     return pull;
   });
-  await bothJoined;
+  await withTimeout(bothJoined, 'both bare PULLs joining');
   let received = 0;
   let lastReceivedAt = 0;
   const done = Promise.all(
@@ -176,12 +198,12 @@ async function bare(round: number): Promise<number> {
     }, 5);
   });
   const start = performance.now();
-  for (let task = 0; task < TASKS; task++) await push.send([String(task), `task ${task} ${BODY_PADDING}`]);
-  await withTimeout(allReceived, 'bare run');
+  await sendAll(push, TASKS, 'the bare run sending its batch');
+  await withTimeout(allReceived, 'the bare run receiving its batch');
   const seconds = (lastReceivedAt - start) / 1000;
   push.close();
   for (const pull of pulls) pull.close();
-  await done;
+  await withTimeout(done, 'the bare PULLs ending their loops');
   return TASKS / seconds;
 }
 
@@ -221,6 +243,9 @@ async function measureRun(
     else if (event.type === finish) lastFinishT = event.t;
   });
   const ended = new Promise<void>((resolve, reject) => {
+    // After run:ended these are no-ops; before, a stream that fails or closes would otherwise leave this waiting.
+    socket.on('error', (error) => reject(new Error(`the stream failed: ${error.message}`)));
+    socket.on('close', (code) => reject(new Error(`the stream closed (code ${code}) before run:ended`)));
     socket.on('message', (data) => {
       const decoded = decodeServerMessage(data.toString());
       if (!decoded.ok) return reject(new Error(decoded.message));
@@ -235,21 +260,29 @@ async function measureRun(
       if (message.events.some((event) => event.type === 'run:ended')) resolve();
     });
   });
-  await new Promise((resolve) => socket.once('open', resolve));
+  // Marked handled now (a rejection before the await below must not crash the process); the await still sees it.
+  ended.catch(() => {});
+  await withTimeout(
+    new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    }),
+    'the stream opening',
+  );
   socket.send(JSON.stringify({ type: 'subscribe' }));
 
   global.gc?.();
   const heapStart = process.memoryUsage().heapUsed;
   let heapPeak = heapStart;
   const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 50);
-  await fetch(`${base}/api/playgrounds/${playgroundId}/runs`, { method: 'POST' });
-  await withTimeout(ended, 'instrumented run');
+  await request(`${base}/api/playgrounds/${playgroundId}/runs`, { method: 'POST' }, 'starting the run');
+  await withTimeout(ended, 'the instrumented run to end');
   clearInterval(sampler);
   global.gc?.();
   const heapEnd = process.memoryUsage().heapUsed;
   stopTiming();
   socket.close();
-  await fetch(`${base}/api/playgrounds/${playgroundId}`, { method: 'DELETE' });
+  await request(`${base}/api/playgrounds/${playgroundId}`, { method: 'DELETE' }, 'deleting the playground');
 
   if (finished !== tasks) throw new Error(`instrumented run finished ${finished} of ${tasks} tasks`);
   const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -264,14 +297,41 @@ async function measureRun(
   };
 }
 
-async function createPlayground(base: string, body: object): Promise<PlaygroundInfo> {
-  const response = await fetch(`${base}/api/playgrounds`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return (await response.json()) as PlaygroundInfo;
+/** A request to the bench's server, bounded; an answer other than 2xx fails the case, saying what it was for. */
+async function request(url: string, init: RequestInit, what: string): Promise<Response> {
+  const response = await withTimeout(fetch(url, init), `the server's answer to ${what}`);
+  if (!response.ok) {
+    const body = await withTimeout(response.text(), `the body of the server's answer to ${what}`);
+    throw new Error(`${what}: the server answered ${response.status} ${body}`);
+  }
+  return response;
 }
+
+/** A request's JSON answer, bounded. */
+async function requestJson<T>(url: string, init: RequestInit, what: string): Promise<T> {
+  const response = await request(url, init, what);
+  return (await withTimeout(response.json(), `the body of the server's answer to ${what}`)) as T;
+}
+
+function createPlayground(base: string, body: object): Promise<PlaygroundInfo> {
+  return requestJson<PlaygroundInfo>(
+    `${base}/api/playgrounds`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    'creating a playground',
+  );
+}
+
+/** The bench's own server: built, listening on loopback, both bounded. */
+async function startServer(store: string | null): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await withTimeout(
+    buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store }),
+    'the server to be built',
+  );
+  const base = await withTimeout(app.listen({ host: '127.0.0.1', port: 0 }), 'the server to listen');
+  return { app, base };
+}
+
+const closeServer = (app: FastifyInstance) => withTimeout(app.close(), 'the server to close');
 
 /** The playground's batch scenario behind the real HTTP server, with one WebSocket client subscribed. */
 async function instrumented(app: FastifyInstance, base: string): Promise<InstrumentedResult> {
@@ -295,8 +355,8 @@ async function throughputCase(): Promise<void> {
   const apps = new Map<'off' | 'on', { app: FastifyInstance; base: string; rates: number[] }>();
   for (const side of sides) {
     const store = side === 'off' ? null : path.join(runtimeDir, 'throughput.db');
-    const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
-    apps.set(side, { app, base: await app.listen({ host: '127.0.0.1', port: 0 }), rates: [] });
+    const { app, base } = await startServer(store);
+    apps.set(side, { app, base, rates: [] });
   }
   const bareRates: number[] = [];
   console.log(
@@ -320,7 +380,7 @@ async function throughputCase(): Promise<void> {
       console.log(`round ${round + 1}: ${parts.join(' | ')}`);
     }
   } finally {
-    for (const { app } of apps.values()) await app.close();
+    for (const { app } of apps.values()) await closeServer(app);
   }
   const bareMedian = median(bareRates);
   console.log(`\nmedian bare                       ${Math.round(bareMedian)} tasks/s`);
@@ -359,12 +419,12 @@ async function bareEight(round: number, tasks: number): Promise<number> {
   });
   const sink = new zmq.Pull();
   sink.linger = 0;
-  await sink.bind('tcp://127.0.0.1:*');
+  await withTimeout(sink.bind('tcp://127.0.0.1:*'), 'the bare sink binding tcp');
   const sinkAddress = sink.lastEndpoint!;
-  await push.bind('tcp://127.0.0.1:*');
+  await withTimeout(push.bind('tcp://127.0.0.1:*'), 'the bare PUSH binding tcp');
   const tcp = push.lastEndpoint!;
   const ipc = `ipc://${runtimeDir}/bare8-${round}`;
-  await push.bind(ipc);
+  await withTimeout(push.bind(ipc), 'the bare PUSH binding ipc');
   const sockets: zmq.Socket[] = [];
   const loops = EIGHT.map(async (transport, index) => {
     const pull = new zmq.Pull();
@@ -392,12 +452,12 @@ async function bareEight(round: number, tasks: number): Promise<number> {
     }
   })();
   const start = performance.now();
-  for (let task = 0; task < tasks; task++) await push.send([String(task), `task ${task} ${BODY_PADDING}`]);
-  await withTimeout(sinkDone, 'bare eight-worker run');
+  await sendAll(push, tasks, 'the bare eight-worker run sending its batch');
+  await withTimeout(sinkDone, 'the bare eight-worker run collecting its batch');
   push.close();
   sink.close();
   for (const socket of sockets) socket.close();
-  await Promise.allSettled(loops);
+  await withTimeout(Promise.allSettled(loops), 'the bare workers ending their loops');
   return tasks / ((lastCollectedAt - start) / 1000);
 }
 
@@ -407,19 +467,20 @@ async function instrumentedWithSink(app: FastifyInstance, base: string): Promise
     scenario: BATCH_SCENARIO,
     params: { tasks: TASKS, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
   });
-  const patched = await fetch(`${base}/api/playgrounds/${playground.id}/sink`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ enabled: true, transport: 'tcp' }),
-  });
-  if (!patched.ok) throw new Error(`turning the sink on answered ${patched.status}`);
+  await request(
+    `${base}/api/playgrounds/${playground.id}/sink`,
+    {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true, transport: 'tcp' }),
+    },
+    'turning the sink on',
+  );
   return measureRun(app, base, playground.id, TASKS, 'task:collected');
 }
 
 async function pythonTrioCase(): Promise<void> {
-  const store = path.join(runtimeDir, 'trio.db');
-  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, base } = await startServer(path.join(runtimeDir, 'trio.db'));
   try {
     await trioCase({
       runtimeDir,
@@ -433,7 +494,7 @@ async function pythonTrioCase(): Promise<void> {
       },
     });
   } finally {
-    await app.close();
+    await closeServer(app);
   }
 }
 
@@ -443,11 +504,11 @@ async function instrumentedEight(app: FastifyInstance, base: string, tasks: numb
     params: { tasks, intervalMs: 0, payloadBytes: BODY_PADDING.length, drainMs: 5000, syncStart: true },
   });
   const send = (url: string, body: object, method: string) =>
-    fetch(`${base}/api/playgrounds/${playground.id}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    request(
+      `${base}/api/playgrounds/${playground.id}${url}`,
+      { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+      `${method} ${url}`,
+    );
   await send('/sink', { enabled: true, transport: 'tcp' }, 'PATCH');
   for (const transport of EIGHT.slice(playground.workers.length)) await send('/workers', { transport }, 'POST');
   return measureRun(app, base, playground.id, tasks, 'task:collected');
@@ -456,8 +517,7 @@ async function instrumentedEight(app: FastifyInstance, base: string, tasks: numb
 async function sinkEightCase(): Promise<void> {
   const tasks = Math.max(1, Math.round(TASKS / 2));
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'sink8.db');
-  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, base } = await startServer(store);
   console.log(
     `\n== sink8: 8 workers (7 tcp, 1 ipc) and a sink, ${tasks} tasks x ${ROUNDS} rounds${store ? '' : '; recording off'}`,
   );
@@ -476,7 +536,7 @@ async function sinkEightCase(): Promise<void> {
       );
     }
   } finally {
-    await app.close();
+    await closeServer(app);
   }
   const bareMedian = median(bareRates);
   const instrumentedMedian = median(instrumentedRates);
@@ -488,21 +548,31 @@ async function sinkEightCase(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // watchers: one playground's batch watched by 1 and by N clients (issue 9, presenter mode)
 
-/** Asks the watcher thread for something and waits for its answer (bounded by the case's time limit). */
+/**
+ * Asks the watcher thread for something and waits for its answer (bounded by the case's time limit); a thread that
+ * fails or exits before answering fails the wait at once, saying so.
+ */
 function askThread<T>(thread: Worker, order: object, answer: string): Promise<T> {
-  return withTimeout(
-    new Promise<T>((resolve, reject) => {
-      const listener = (message: Record<string, unknown>) => {
-        if (typeof message.error === 'string') reject(new Error(`watcher thread: ${message.error}`));
-        else if (answer in message) resolve(message[answer] as T);
-        else return;
-        thread.off('message', listener);
-      };
-      thread.on('message', listener);
-      thread.postMessage(order);
-    }),
-    `watcher thread (${answer})`,
-  );
+  let stopListening = () => {};
+  const answered = new Promise<T>((resolve, reject) => {
+    const listener = (message: Record<string, unknown>) => {
+      if (typeof message.error === 'string') reject(new Error(`watcher thread: ${message.error}`));
+      else if (answer in message) resolve(message[answer] as T);
+    };
+    const failed = (error: Error) =>
+      reject(new Error(`the watcher thread failed before its ${answer}: ${error.message}`));
+    const exited = (code: number) => reject(new Error(`the watcher thread exited (code ${code}) before its ${answer}`));
+    thread.on('message', listener);
+    thread.on('error', failed);
+    thread.on('exit', exited);
+    stopListening = () => {
+      thread.off('message', listener);
+      thread.off('error', failed);
+      thread.off('exit', exited);
+    };
+    thread.postMessage(order);
+  });
+  return withTimeout(answered, `the watcher thread's ${answer}`).finally(() => stopListening());
 }
 
 /**
@@ -521,8 +591,7 @@ async function watchersCase(): Promise<void> {
   const crowd = Math.max(2, Number(values.watchers));
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'watchers.db');
   // Each watcher is a visitor of its own (its cookie), so the per-visitor HTTP limit counts each join apart.
-  const app = await buildApp({ staticDir: null, policy: defaultPolicy({ runtimeDir }), store });
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, base } = await startServer(store);
   const thread = new Worker(new URL('./watcher-thread.mjs', import.meta.url));
   console.log(
     `\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`,
@@ -541,9 +610,11 @@ async function watchersCase(): Promise<void> {
         });
         let classStats = '';
         if (side === 'crowd') {
-          const links = (await (await fetch(`${base}/api/playgrounds/${playground.id}/links`)).json()) as {
-            watchToken: string;
-          };
+          const links = await requestJson<{ watchToken: string }>(
+            `${base}/api/playgrounds/${playground.id}/links`,
+            {},
+            'the watch link',
+          );
           await askThread(
             thread,
             { connect: { base, playground: playground.id, token: links.watchToken, count: crowd - 1 } },
@@ -572,8 +643,8 @@ async function watchersCase(): Promise<void> {
       console.log(`round ${round + 1}: ${parts.join(' | ')}`);
     }
   } finally {
-    await thread.terminate();
-    await app.close();
+    await withTimeout(thread.terminate(), 'the watcher thread to stop');
+    await closeServer(app);
   }
   const one = median(rates.one);
   const many = median(rates.crowd);
@@ -633,8 +704,10 @@ async function headlessBatch(channel: WriteChannel | null, store: RunStore): Pro
     events = store.getRun(run.id).eventCount;
   }
   clearInterval(sampler);
-  await playground.close();
-  await recorder?.close();
+  await withTimeout(playground.close(), 'the headless playground to close');
+  // The writer thread's answer: before channel.ts kept the thread ref'd while it is awaited, nothing else kept the
+  // event loop alive here once the playground had closed, and Node could exit with code 13 mid-round.
+  if (recorder) await withTimeout(recorder.close(), 'the recorder to close (its last batch written)');
   if (received !== TASKS) throw new Error(`headless run received ${received} of ${TASKS}`);
   return {
     rate: TASKS / ((lastReceivedT - firstSentT) / 1000),
@@ -676,8 +749,8 @@ async function recordCase(): Promise<void> {
       console.log(`round ${round + 1}: ${line('off', without)} | ${line('on', threaded)} | ${line('inline', inlined)}`);
     }
   } finally {
-    await thread.close();
-    await inline.close();
+    await withTimeout(thread.close(), 'the writer thread to close');
+    await withTimeout(inline.close(), 'the inline channel to close');
     store.close();
   }
   // Closed, so the WAL is folded into the file: what the recorded runs take on disk.
@@ -739,7 +812,7 @@ async function withLag<T>(work: () => Promise<T>): Promise<{ result: T; ms: numb
   }, 10);
   const start = performance.now();
   try {
-    const result = await withTimeout(work(), 'the writer thread');
+    const result = await withTimeout(work(), "the writer thread's answer");
     return { result, ms: performance.now() - start, lagMs };
   } finally {
     clearInterval(probe);
@@ -763,6 +836,7 @@ async function seekCase(): Promise<void> {
       if (++chunk === 5000) {
         chunk = 0;
         recorder.flush();
+        // A turn of the event loop (setImmediate always fires), not a wait on anything.
         await new Promise((resolve) => setImmediate(resolve));
       }
     }
@@ -843,7 +917,7 @@ async function seekCase(): Promise<void> {
         `delete that run         : ${(deleting.ms / 1000).toFixed(1)} s in the writer thread; event loop lag at most ${deleting.lagMs.toFixed(0)} ms`,
       );
     } finally {
-      await channel.close();
+      await withTimeout(channel.close(), 'the writer thread to close');
     }
   } finally {
     store.close();
@@ -855,22 +929,33 @@ async function main(): Promise<void> {
   console.log(
     `bench ${new Date().toISOString()} on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`,
   );
+  const patterns = { runtimeDir, tasks: TASKS, rounds: ROUNDS, within: withTimeout };
+  const cases: Record<(typeof CASES)[number], () => Promise<void>> = {
+    throughput: throughputCase,
+    trio: pythonTrioCase,
+    sink8: sinkEightCase,
+    watchers: watchersCase,
+    record: recordCase,
+    seek: seekCase,
+    'cold-start': () => coldStartCase(Math.max(ROUNDS, 5)),
+    pace: () => paceCase(ROUNDS, runtimeDir),
+    pubsub: () => pubSubCase(patterns),
+    reqrep: () => reqRepCase(patterns),
+    capacity: capacityCase,
+  };
   try {
-    if (!only || only === 'throughput') await throughputCase();
-    if (!only || only === 'trio') await pythonTrioCase();
-    if (!only || only === 'sink8') await sinkEightCase();
-    if (!only || only === 'watchers') await watchersCase();
-    if (!only || only === 'record') await recordCase();
-    if (!only || only === 'seek') await seekCase();
-    if (!only || only === 'cold-start') await coldStartCase(Math.max(ROUNDS, 5));
-    if (!only || only === 'pace') await paceCase(ROUNDS, runtimeDir);
-    const patterns = { runtimeDir, tasks: TASKS, rounds: ROUNDS, within: withTimeout };
-    if (!only || only === 'pubsub') await pubSubCase(patterns);
-    if (!only || only === 'reqrep') await reqRepCase(patterns);
-    if (!only || only === 'capacity') await capacityCase();
+    for (const name of CASES) {
+      if (!only || only === name) await withTimeout(cases[name](), `the ${name} case`, WHOLE_CASE_TIMEOUT_MS);
+    }
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
   }
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A failed wait leaves its sockets, threads or servers behind, which could keep the process up: say why and exit.
+  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+}
