@@ -35,8 +35,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   // instance"), every playground busy (the tutorial, then a 10,000-task batch, over and over), on a 2-core machine
   // that other work kept at load 11-14, the health check's p99 passed 200 ms at 36 playgrounds (two windows in a
   // row; an idle control server beside it stayed at 35-62 ms); at load 4-7 it stayed under 200 ms up to 60. The
-  // figures are noisy, so the limit is set below the worse of them. RSS grew about 6.5-8.5 MiB per busy playground.
-  // The tutorial's pace (no send 100 ms late) held only up to about 12 busy playgrounds, but that comes from one
+  // figures are noisy, so the limit is set below the worse of them. RSS grew about 6.5-10 MiB per busy playground.
+  // The tutorial's pace (no send 100 ms late) held only up to 8-12 busy playgrounds, but that comes from one
   // batch holding the event loop for 90-270 ms at a time, which two learners can already hit: a lower cap would
   // not cure it. A machine of its own, or more cores, may hold more: run the case there and raise it with the flag.
   playgrounds: 30,
