@@ -16,7 +16,7 @@ import { RecordingStats, ThreadChannel, channelFor, type WriteChannel } from './
 import { RunStore } from './store.ts';
 import { CodedError } from '../errors.ts';
 import { exportJson } from './export.ts';
-import { collect, freePort, runEnded, testPolicy } from '../../test/helpers.ts';
+import { collect, freePort, run, runEnded, testPolicy } from '../../test/helpers.ts';
 import { syntheticEvents, until } from '../../test/recording.ts';
 
 let dir: string;
@@ -146,6 +146,47 @@ describe('ThreadChannel', () => {
     await expect(channel.deleteRun(copy.id)).rejects.toBeInstanceOf(CodedError);
     await expect(channel.deleteRun(copy.id)).rejects.toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
     expect(store.listRuns().total).toBe(1);
+  });
+});
+
+describe('ThreadChannel and the event loop', () => {
+  it('keeps a process alive while it awaits the thread (close, flushed, import, delete), and not when idle', async () => {
+    // A script whose only pending work is the thread's answer: before, the thread was unref'd even then, and Node
+    // exited under the first await with code 13 (an unsettled top-level await; the record bench did so at random).
+    const script = path.join(dir, 'await-thread.mts');
+    const source = (file: string) => JSON.stringify(path.resolve('server/recorder', file));
+    fs.writeFileSync(
+      script,
+      `import { ThreadChannel } from ${source('channel.ts')};
+import { RunLog } from ${source('run-log.ts')};
+import { Recorder } from ${source('recorder.ts')};
+import { RunStore } from ${source('store.ts')};
+import { exportJson } from ${source('export.ts')};
+import { syntheticEvents } from ${JSON.stringify(path.resolve('test/recording.ts'))};
+const store = RunStore.open(${JSON.stringify(path.join(dir, 'script.db'))});
+const channel = new ThreadChannel(store);
+const log = new RunLog();
+const recorder = new Recorder(channel, { id: 'pg-script', scenario: { id: 'tutorial', title: 'T' }, log });
+for (const event of syntheticEvents('run-5c41970e', { count: 3000 })) log.append(event);
+await recorder.flushed();
+console.log('flushed');
+await recorder.close();
+console.log('recorder closed');
+const copy = await channel.importRun([...exportJson(store, 'run-5c41970e').chunks].join(''));
+console.log('imported', copy.eventCount);
+await channel.deleteRun(copy.id);
+console.log('deleted');
+// Idle with a batch nobody awaits: the thread must not hold the process (it exits without close()).
+new Recorder(channel, { id: 'pg-idle', scenario: { id: 'tutorial', title: 'T' }, log: new RunLog() }).flush();
+console.log('idle');
+`,
+    );
+    const exited = await run(process.execPath, ['--import', 'tsx', script], 60_000).exited;
+    expect({ code: exited.code, stdout: exited.stdout, stderr: exited.stderr }).toEqual({
+      code: 0,
+      stdout: 'flushed\nrecorder closed\nimported 3000\ndeleted\nidle\n',
+      stderr: '',
+    });
   });
 });
 

@@ -1,9 +1,11 @@
 /**
- * Task events are stored in chunks (one row per run per write), every other event as a row; imports store every
- * event as a row. Both layouts must answer every read identically: event windows by seq and by time, the topology
- * window, counters at any moment, the export's pages and the CSV's task rows. Checked on a REAL run (a sink, a
- * worker added mid-run) recorded in small flushes, against the same events imported, and on a synthetic run whose
- * times tie across chunk boundaries.
+ * Task events are stored in chunks (one row per run per write, and per CHUNK_EVENTS of an import), every other
+ * event as a row; files of schema version 1 keep task events as rows too. Both layouts must answer every read
+ * identically: event windows by seq and by time, the topology window, counters at any moment, the export's pages
+ * and the CSV's task rows. Checked on a REAL run (a sink, a worker added mid-run) recorded in small flushes and on a
+ * synthetic run whose times tie across chunk boundaries, each against the same events stored as rows (written here
+ * with SQL, from the events themselves, so that the reference does not go through the chunks) and imported; an
+ * import's export is the original export byte for byte but for the run id.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +23,8 @@ import { Playground } from '../pipeline/playground.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RunStore, SCHEMA_VERSION } from './store.ts';
+import { exportJson } from './export.ts';
+import { MAX_DELTA } from './store/chunk-format.ts';
 import { collect, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
 import { syntheticEvents } from '../../test/recording.ts';
 
@@ -39,7 +43,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** The same events stored as rows, through the import. */
+/** The same events imported (their task events go into chunks, as a recorded run's do). */
 function importCopy(id: string, events: PlaygroundEvent[]): string {
   const run = store.getRun(id);
   expect(run.status).toBe('ended');
@@ -53,7 +57,34 @@ function importCopy(id: string, events: PlaygroundEvent[]): string {
   return store.importRun(doc).id;
 }
 
-/** Rows per table for a run: task events must be in chunks for a recorded run, in rows for an imported one. */
+/**
+ * The same events stored with every task event as a row of its own, as a version 1 file holds them: imported (run
+ * row, checkpoints), then its chunks replaced by rows of JSON.stringify of each event, made from the events here.
+ */
+function rowsCopy(id: string, events: PlaygroundEvent[]): string {
+  const copy = importCopy(id, events);
+  const db = new Database(path.join(dir, 'runs.db'));
+  try {
+    const pk = (db.prepare('SELECT pk FROM runs WHERE id = ?').get(copy) as { pk: number }).pk;
+    const insert = db.prepare('INSERT INTO events (run, seq, t, type, json) VALUES (?, ?, ?, ?, ?)');
+    db.transaction(() => {
+      db.prepare('DELETE FROM task_chunks WHERE run = ?').run(pk);
+      db.prepare("DELETE FROM events WHERE run = ? AND type LIKE 'task:%'").run(pk);
+      for (const event of events.filter((e) => e.type.startsWith('task:')))
+        insert.run(pk, event.seq, event.t, event.type, JSON.stringify({ ...event, run: copy }));
+    })();
+  } finally {
+    db.close();
+  }
+  return copy;
+}
+
+/** The export document's text, with the run's id written as "RUN" and the export's time left out. */
+function exportText(id: string): string {
+  return [...exportJson(store, id, new Date(0)).chunks].join('').replaceAll(`"${id}"`, '"RUN"');
+}
+
+/** Rows per table for a run: where its task events are (chunks, or rows of their own). */
 function layout(id: string): { taskRows: number; otherRows: number; chunks: number; chunkedEvents: number } {
   const db = new Database(path.join(dir, 'runs.db'), { readonly: true });
   try {
@@ -187,11 +218,15 @@ describe('chunked task events', () => {
       const tasks = mine.filter((e) => e.type.startsWith('task:')).length;
       expect(stored).toMatchObject({ taskRows: 0, otherRows: mine.length - tasks, chunkedEvents: tasks });
       expect(stored.chunks).toBeGreaterThan(10);
-      const copy = importCopy(run.id, mine);
-      expect(layout(copy)).toMatchObject({ taskRows: tasks, chunks: 0 });
+      const rows = rowsCopy(run.id, mine);
+      expect(layout(rows)).toMatchObject({ taskRows: tasks, chunks: 0 });
+      const imported = importCopy(run.id, mine);
+      expect(layout(imported)).toMatchObject({ taskRows: 0, otherRows: mine.length - tasks, chunkedEvents: tasks });
 
       expect(store.getRun(run.id).eventCount).toBe(mine.length);
-      expectSameAnswers(run.id, copy, mine);
+      expectSameAnswers(run.id, rows, mine);
+      expectSameAnswers(imported, rows, mine);
+      expect(exportText(imported)).toBe(exportText(run.id));
     } finally {
       await playground.close();
     }
@@ -208,14 +243,17 @@ describe('chunked task events', () => {
     }
     recorder.close();
     expect(layout('run-71e5b0a7').chunks).toBeGreaterThan(50);
-    const copy = importCopy('run-71e5b0a7', events);
-    expectSameAnswers('run-71e5b0a7', copy, events);
+    const rows = rowsCopy('run-71e5b0a7', events);
+    expectSameAnswers('run-71e5b0a7', rows, events);
+    const imported = importCopy('run-71e5b0a7', events);
+    expectSameAnswers(imported, rows, events);
+    expect(exportText(imported)).toBe(exportText('run-71e5b0a7'));
   });
 
   it('upgrades a version 1 file in place: its rows still read, new runs go to chunks', () => {
     const file = path.join(dir, 'runs.db');
     const old = recordSynthetic('run-01d0f11e', 50);
-    const imported = importCopy('run-01d0f11e', old);
+    const imported = rowsCopy('run-01d0f11e', old);
     store.close();
     // What a version 1 file looked like: no task_chunks, no topology index.
     const db = new Database(file);
@@ -238,6 +276,37 @@ describe('chunked task events', () => {
     expect(store.countersAt(imported, 1e9).sent).toBe(24);
     recordSynthetic('run-0e3a11e5', 30);
     expect(layout('run-0e3a11e5')).toMatchObject({ taskRows: 0, chunkedEvents: 28 });
+  });
+
+  it('stores an import of 2,500 task events in 3 chunks, and one whose seqs pass what a chunk holds partly as rows', () => {
+    const big = recordSynthetic('run-1a2b3c4d', 2502);
+    const imported = importCopy('run-1a2b3c4d', big);
+    expect(layout(imported)).toEqual({ taskRows: 0, otherRows: 2, chunks: 3, chunkedEvents: 2500 });
+    expect(exportText(imported)).toBe(exportText('run-1a2b3c4d'));
+
+    // The export's schema bounds no seq; a chunk's seq column holds steps from 0 below 2^51. Events from there on
+    // stay rows, merged with the chunked ones by every read.
+    const shift = MAX_DELTA - 20 - 1;
+    const edited = recordSynthetic('run-5e9b16e5', 40).map((event) => ({ ...event, seq: event.seq + shift }));
+    const run = store.getRun('run-5e9b16e5');
+    const copy = store.importRun({
+      format: RUN_EXPORT_FORMAT,
+      version: RUN_EXPORT_VERSION,
+      exportedAt: new Date().toISOString(),
+      run: { ...run, status: 'ended', firstSeq: run.firstSeq + shift, lastSeq: run.lastSeq + shift },
+      events: edited,
+    }).id;
+    expect(layout(copy)).toEqual({ taskRows: 19, otherRows: 2, chunks: 1, chunkedEvents: 19 });
+    const relabelled = edited.map((event) => JSON.stringify({ ...event, run: copy }));
+    expect(store.eventWindow(copy, { limit: 100 }).json).toEqual(relabelled);
+    expect(store.eventWindow(copy, { fromT: 5, toT: 12, limit: 100 }).json).toEqual(
+      relabelled.filter((_, i) => edited[i]!.t >= 5 && edited[i]!.t <= 12),
+    );
+    expect(store.countersAt(copy, 1e9)).toMatchObject({ sent: 19, lastSeq: edited.at(-1)!.seq });
+    const { pk } = store.exportable(copy);
+    expect(store.tasksAfter(pk, 0, edited.at(-1)!.seq, 100).map((row) => row.seq)).toEqual(
+      edited.filter((e) => e.type.startsWith('task:')).map((e) => e.seq),
+    );
   });
 });
 

@@ -1,16 +1,24 @@
 /**
  * Storing a checked export as a new run (the HTTP import and its checks are in ../export.ts): a new id, events
- * re-labelled with it, checkpoints as the recorder would have written them, all in ONE transaction [R7].
+ * re-labelled with it, task events in packed chunks and the others in rows, as the recorder stores a run, and
+ * checkpoints as the recorder would have written them, all in ONE transaction [R7].
  */
-import type { EventRow } from './chunk-format.ts';
+import { CHUNK_EVENTS, MAX_DELTA, type ChunkEvent, type EventRow } from './chunk-format.ts';
 import type { PlaygroundEvent, RunExport } from '../../../shared/protocol/index.ts';
 import { addTaskEvent, emptyTaskCounts } from '../../../shared/protocol/task-counts.ts';
 import { CHECKPOINT_EVERY, insertCheckpoint } from './counts.ts';
 import { ROWS_PER_INSERT, type StoreContext } from './statements.ts';
-import { freshRunId, insertEvents, insertRun, updateProgress } from './writes.ts';
+import { freshRunId, insertEvents, insertRun, insertTaskChunk, updateProgress } from './writes.ts';
 
 /** Rows per insertEvents call while importing: bounds what one import holds in memory at a time. */
 const IMPORT_ROWS_PER_CALL = ROWS_PER_INSERT * 100;
+
+/**
+ * Whether a task event of this seq can go into a chunk: a chunk's seq column holds steps from 0 below MAX_DELTA
+ * (2^51). A recorded run never comes near it; a file edited to a larger seq (the export's schema sets no upper
+ * bound) keeps such events as rows, as every import did before, and the reads merge both tables in seq order.
+ */
+const fitsChunk = (seq: number): boolean => Number.isSafeInteger(seq) && seq < MAX_DELTA;
 
 /** Stores `doc` as a new run of `owner`; on any failure nothing of it is stored [R7]. Returns the new run's id. */
 export function importRun(store: StoreContext, doc: RunExport, owner: string | null): string {
@@ -35,21 +43,28 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
     );
     const counts = emptyTaskCounts();
     let rows: EventRow[] = [];
+    let tasks: ChunkEvent[] = [];
     events.forEach((event, i) => {
-      rows.push({
-        seq: event.seq,
-        t: event.t,
-        type: event.type,
-        json: JSON.stringify({ ...event, run: id } satisfies PlaygroundEvent),
-      });
+      const stored = { ...event, run: id } satisfies PlaygroundEvent;
+      if (event.type.startsWith('task:') && fitsChunk(event.seq)) {
+        // The chunk keeps what JSON.stringify(stored) writes, as a row's text would be: the reads answer the same.
+        tasks.push({ seq: event.seq, t: event.t, json: null, event: stored });
+        if (tasks.length === CHUNK_EVENTS) {
+          insertTaskChunk(s, pk, tasks);
+          tasks = [];
+        }
+      } else {
+        rows.push({ seq: event.seq, t: event.t, type: event.type, json: JSON.stringify(stored) });
+        if (rows.length === IMPORT_ROWS_PER_CALL) {
+          insertEvents(s, pk, rows);
+          rows = [];
+        }
+      }
       addTaskEvent(counts, event);
       if ((i + 1) % CHECKPOINT_EVERY === 0) insertCheckpoint(s, pk, event.seq, counts);
-      if (rows.length === IMPORT_ROWS_PER_CALL) {
-        insertEvents(s, pk, rows);
-        rows = [];
-      }
     });
     insertEvents(s, pk, rows);
+    if (tasks.length > 0) insertTaskChunk(s, pk, tasks);
     updateProgress(s, pk, {
       eventCount: events.length,
       firstSeq: events[0]?.seq ?? null,

@@ -166,7 +166,7 @@ function answers(store: RunStore, id: string): Record<string, unknown> {
   return out;
 }
 
-/** A file with three runs: two recorded (task chunks), one imported (rows only). */
+/** A file with three runs: two recorded and one imported (task chunks, all three). */
 function makeFile(): Record<string, Record<string, unknown>> {
   const store = RunStore.open(file);
   try {
@@ -242,7 +242,7 @@ describe('a version 4 file', () => {
     }
     expect(pragma('user_version')).toBe(SCHEMA_VERSION);
     expect(tables()).not.toContain(LEGACY_TABLE);
-    // The old chunks' pages were given back (VACUUM): what stays is mostly the imported run's rows.
+    // The old chunks' pages were given back (VACUUM): the packed chunks take a fraction of them.
     expect(pragma('freelist_count')).toBe(0);
     expect(fs.statSync(file).size).toBeLessThan(legacySize / 2);
   });
