@@ -773,4 +773,24 @@ export const EN = {
   'sandbox.link.incompatible':
     'A {from} may not talk to a {to}: ZeroMQ would drop the connection before its handshake.',
   'sandbox.link.duplicate': 'These two are linked already.',
+  'graphCode.title': 'The code behind the picture',
+  'graphCode.intro':
+    'A program for one node of this graph, in Python (pyzmq) or TypeScript (zeromq.js v6), with the addresses this run really bound.',
+  'graphCode.node': 'Node',
+  'graphCode.joins':
+    "it connects to this run's endpoints and joins the diagram as a peer the playground does not control: what it sends arrives from no node of the graph.",
+  'graphCode.standalone':
+    "This node binds: the run's peers connect to the playground's own socket, so its program binds a port of its own and runs beside the playground, not in it.",
+  'graphCode.ports': 'Addresses of run {run}: every run binds new ports, so copy the program again after pressing Run.',
+  'graphCode.pending.run': "Press Run: {peer}'s address is only known once the run has bound it.",
+  'graphCode.pending.inproc':
+    '{peer} is only reached over inproc, which no other process can reach: no program can join it.',
+  'graphCode.pending.passive': "This socket only sends what {owner} hands it: {owner}'s program holds both sockets.",
+  'graphLesson.title': 'Lesson: {title}',
+  'graphLesson.loadStart': 'Load the start',
+  'graphLesson.loadSolution': 'Load the solution',
+  'graphLesson.loadedStart': "The lesson's start is loaded: press Run.",
+  'graphLesson.loadedSolution': 'The solution is loaded: press Run to see it meet the goal.',
+  'graphLesson.betweenRuns': 'A graph is loaded between runs: stop the run first.',
+  'graphLesson.checkFailed': "The run's events could not be read: the goal was not checked.",
 } as const;

@@ -788,4 +788,26 @@ export const ES: Record<keyof typeof EN, string> = {
   'sandbox.link.incompatible':
     'Un {from} no puede hablar con un {to}: ZeroMQ cortaría la conexión antes del handshake.',
   'sandbox.link.duplicate': 'Estos dos ya están enlazados.',
+  'graphCode.title': 'El código detrás del dibujo',
+  'graphCode.intro':
+    'Un programa para un nodo de este grafo, en Python (pyzmq) o TypeScript (zeromq.js v6), con las direcciones que esta ejecución enlazó de verdad.',
+  'graphCode.node': 'Nodo',
+  'graphCode.joins':
+    'se conecta a los endpoints de esta ejecución y entra en el diagrama como un peer que el playground no controla: lo que envía llega desde ningún nodo del grafo.',
+  'graphCode.standalone':
+    'Este nodo hace bind: los peers de la ejecución se conectan al socket del propio playground, así que su programa enlaza un puerto propio y corre junto al playground, no dentro.',
+  'graphCode.ports':
+    'Direcciones de la ejecución {run}: cada ejecución enlaza puertos nuevos, así que copia el programa otra vez tras pulsar Ejecutar.',
+  'graphCode.pending.run': 'Pulsa Ejecutar: la dirección de {peer} solo se conoce cuando la ejecución la ha enlazado.',
+  'graphCode.pending.inproc':
+    'A {peer} solo se llega por inproc, que ningún otro proceso alcanza: ningún programa puede unirse.',
+  'graphCode.pending.passive':
+    'Este socket solo envía lo que {owner} le pasa: el programa de {owner} tiene los dos sockets.',
+  'graphLesson.title': 'Lección: {title}',
+  'graphLesson.loadStart': 'Cargar el inicio',
+  'graphLesson.loadSolution': 'Cargar la solución',
+  'graphLesson.loadedStart': 'El inicio de la lección está cargado: pulsa Ejecutar.',
+  'graphLesson.loadedSolution': 'La solución está cargada: pulsa Ejecutar para verla cumplir la meta.',
+  'graphLesson.betweenRuns': 'Un grafo se carga entre ejecuciones: para antes la ejecución.',
+  'graphLesson.checkFailed': 'No se pudieron leer los eventos de la ejecución: la meta no se comprobó.',
 };
