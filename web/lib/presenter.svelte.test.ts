@@ -227,11 +227,12 @@ it('a presenter whose page goes on in another playground it owns takes the class
   controller.sendChanges();
   controller.adopt();
   vi.advanceTimersByTime(1000);
-  await vi.waitFor(() => expect(told).toHaveLength(1));
+  await vi.waitFor(() => expect(told).toHaveLength(2));
   expect(controller.isPresenting).toBe(true); // the new playground's "not presented" did not turn it off
-  expect(states().at(-1)).toEqual({ presenting: true, lesson: 'slow-joiner', replay: null });
-  // The playground left behind sends its watchers to the new one.
-  expect(told[0]).toEqual({
+  // The new playground first hears the presenter, then the one left behind sends its watchers there.
+  expect(told[0]).toEqual({ playground: 'pg-b', state: { presenting: true, lesson: 'slow-joiner', replay: null } });
+  expect(states()).toHaveLength(1); // not said twice (the stream only carried the state for pg-a)
+  expect(told[1]).toEqual({
     playground: 'pg-a',
     state: {
       presenting: true,

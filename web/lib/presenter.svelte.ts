@@ -161,20 +161,22 @@ export class PresenterController {
   }
 
   /**
-   * This page, presenting, went on from playground `left` to `playground`: it presents there at once, and `left`
-   * tells its watchers where to go (the new playground's watch token, which only its owner can read).
+   * This page, presenting, went on from playground `left` to `playground`: it presents there first, then `left`
+   * tells its watchers where to go (the new playground's watch token, which only its owner can read). In that
+   * order, a class that arrives finds the presenter's state, not an older one that would send it back.
    */
   #moveOn(left: string, playground: string): void {
     this.#movingOn = true;
     const state = this.#state();
     this.#lastKey = changeKey(state);
-    this.#waiting = state;
-    this.#flush();
-    void this.#session.loadLinks().then((links) => {
+    this.#waiting = null; // a state still waiting for the throttle was the old playground's
+    void (async () => {
+      await this.#session.setPresenterOf(playground, state);
+      const links = await this.#session.loadLinks();
       const watchToken = links ? new URL(links.watch, 'http://page.invalid/').searchParams.get('watch') : null;
       if (!watchToken || this.#session.info?.id !== playground) return;
-      void this.#session.setPresenterOf(left, { ...state, moved: { playground, watchToken } });
-    });
+      await this.#session.setPresenterOf(left, { ...state, moved: { playground, watchToken } });
+    })();
   }
 
   /** What this page shows now, as the watchers should see it. */
