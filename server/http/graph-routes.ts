@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GRAPH_LIMITS, GraphSpec } from '../../shared/protocol/index.ts';
+import { GRAPH_LIMITS, GraphLink, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
+import { withLinkRemoved, withNodeChanged } from '../../shared/scenarios/sandbox.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import type { Role } from '../pipeline/access.ts';
 import type { GraphRegistry } from '../engine/graph-playground.ts';
@@ -44,6 +45,8 @@ const SubscriberBody = Type.Object(
   { additionalProperties: false },
 );
 const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalProperties: false });
+/** A link named by its two ends, in either order (the one between them; the sandbox links two nodes once). */
+const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }), from: NodeId, to: NodeId });
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
@@ -82,6 +85,65 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     '/api/graphs/:id/graph',
     { schema: { params: IdParams, body: GraphSpec } },
     async (request) => graphOf(request, 'driver').setGraph(request.body),
+  );
+
+  // The free sandbox's edits, one at a time, between runs (the graph so changed is checked as a new one; a run in
+  // progress refuses them with PG_ERR_RUN_ACTIVE). Each reads and replaces the graph in one turn: two drivers
+  // editing at once each see the other's change, where a whole PUT would undo it.
+  app.post<{ Params: { id: string }; Body: GraphNode }>(
+    '/api/graphs/:id/nodes',
+    { schema: { params: IdParams, body: GraphNode } },
+    async (request, reply) => {
+      const playground = graphOf(request, 'driver');
+      const graph = playground.info().graph;
+      if (graph.nodes.some((node) => node.id === request.body.id))
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.body.id }));
+      return reply.code(201).send(playground.setGraph({ ...graph, nodes: [...graph.nodes, request.body] }));
+    },
+  );
+
+  // A node replaced: its role, its name (its links follow), anything a node has.
+  app.put<{ Params: { id: string; node: string }; Body: GraphNode }>(
+    '/api/graphs/:id/nodes/:node',
+    { schema: { params: NodeParams, body: GraphNode } },
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      const graph = playground.info().graph;
+      const { node } = request.params;
+      if (!graph.nodes.some((candidate) => candidate.id === node))
+        throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node }));
+      if (request.body.id !== node && graph.nodes.some((candidate) => candidate.id === request.body.id))
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.body.id }));
+      return playground.setGraph(withNodeChanged(graph, node, request.body));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: GraphLink }>(
+    '/api/graphs/:id/links',
+    { schema: { params: IdParams, body: GraphLink } },
+    async (request, reply) => {
+      const playground = graphOf(request, 'driver');
+      const graph = playground.info().graph;
+      const { from, to } = request.body;
+      if (graph.links.some((link) => (link.from === from && link.to === to) || (link.from === to && link.to === from)))
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.linkExists', { from, to }));
+      return reply.code(201).send(playground.setGraph({ ...graph, links: [...graph.links, request.body] }));
+    },
+  );
+
+  app.delete<{ Params: { id: string; from: string; to: string } }>(
+    '/api/graphs/:id/links/:from/:to',
+    { schema: { params: LinkParams } },
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      const graph = playground.info().graph;
+      const { from, to } = request.params;
+      const index = graph.links.findIndex(
+        (link) => (link.from === from && link.to === to) || (link.from === to && link.to === from),
+      );
+      if (index < 0) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownLink', { from, to }));
+      return playground.setGraph(withLinkRemoved(graph, index));
+    },
   );
 
   // While a run flows the subscriber joins it at once; between runs it is there from the next run.

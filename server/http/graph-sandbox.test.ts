@@ -13,9 +13,7 @@ import {
   nodeFromMenu,
   starterSandbox,
   withLinkAdded,
-  withLinkRemoved,
   withNodeAdded,
-  withNodeChanged,
 } from '../../shared/scenarios/sandbox.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { Visitor, testPolicy } from '../../test/helpers.ts';
@@ -42,7 +40,7 @@ async function create(graph: GraphSpec): Promise<GraphPlaygroundInfo> {
   return response.json<GraphPlaygroundInfo>();
 }
 
-async function put(id: string, graph: unknown) {
+async function put(id: string, graph: object) {
   return await visitor.inject({ method: 'PUT', url: `/api/graphs/${id}/graph`, payload: graph });
 }
 
@@ -64,32 +62,37 @@ describe('the free sandbox over HTTP', () => {
   it('builds REQ to three REP (echo) by edits, runs it on real sockets, and the requests spread 10/10/10', async () => {
     const info = await create(starterSandbox());
     expect(info).toMatchObject({ scenario: 'sandbox', graph: { nodes: [{ id: 'client', socket: 'REQ' }] } });
-    let graph = info.graph;
-    // The page's edits, one PUT each: three REP from the palette, one link each over every transport.
-    for (let i = 0; i < 3; i++) {
-      graph = withNodeAdded(graph, 'REP');
-      const added = await put(info.id, graph);
-      expect(added.statusCode, added.body).toBe(200);
-    }
+    const url = `/api/graphs/${info.id}`;
+    const edit = async (method: 'POST' | 'PUT' | 'DELETE', path: string, payload?: object) => {
+      const response = await visitor.inject({ method, url: `${url}${path}`, ...(payload ? { payload } : {}) });
+      expect(response.statusCode, response.body).toBe(method === 'POST' ? 201 : 200);
+      return response.json<GraphPlaygroundInfo>();
+    };
+    // One edit at a time, as the page makes them: three REP (echo) from the palette, a link to each over every
+    // transport (no address: the server's), the client's role from the menu (30 requests, 5 ms apart).
+    for (const rep of ['rep-1', 'rep-2', 'rep-3'])
+      await edit('POST', '/nodes', nodeFromMenu(rep, 'REP', defaultChoice('REP', 'echo')));
     for (const [rep, transport] of [
       ['rep-1', 'tcp'],
       ['rep-2', 'ipc'],
       ['rep-3', 'inproc'],
-    ] as const) {
-      graph = withLinkAdded(graph, { from: 'client', to: rep, bind: 'to', transport });
-      expect((await put(info.id, graph)).statusCode).toBe(200);
-    }
-    // The client's role from the menu: 30 requests, 5 ms apart.
-    graph = withNodeChanged(
-      graph,
-      'client',
+    ] as const)
+      await edit('POST', '/links', { from: 'client', to: rep, bind: 'to', transport });
+    const edited = await edit(
+      'PUT',
+      '/nodes/client',
       nodeFromMenu('client', 'REQ', { ...defaultChoice('REQ'), count: 30, intervalMs: 5 }),
     );
-    const edited = (await put(info.id, graph)).json<GraphPlaygroundInfo>();
     expect(edited.graph.links).toHaveLength(3);
+    expect(edited.graph.nodes[0]).toMatchObject({ role: { kind: 'request', messages: { count: 30 } } });
 
-    expect((await visitor.inject({ method: 'POST', url: `/api/graphs/${info.id}/runs` })).statusCode).toBe(201);
+    expect((await visitor.inject({ method: 'POST', url: `${url}/runs` })).statusCode).toBe(201);
+    // During the run the graph is not edited (only subscribers change live): 409, the run goes on.
+    const during = await visitor.inject({ method: 'DELETE', url: `${url}/links/client/rep-1` });
     const events = await eventsUntil(info.id, (all) => all.some((e) => e.type === 'graph:ended'));
+    // (It cannot have ended yet: 29 waits of 5 ms and a 500 ms drain come before its end, whatever the machine.)
+    expect(during.statusCode).toBe(409);
+    expect(during.json()).toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
     // Every address is the server's: loopback tcp, an ipc file of this playground's, an inproc name of its own.
     const bound = events.filter((e) => e.type === 'node:bound');
     expect(bound.map((e) => e.address).sort()).toEqual([
@@ -107,9 +110,64 @@ describe('the free sandbox over HTTP', () => {
     const ended = events.at(-1)!;
     expect(ended).toMatchObject({ type: 'graph:ended', reason: 'completed', summary: { delivered: 60, dropped: 0 } });
 
-    // Between runs a link can go again.
-    const fewer = await put(info.id, withLinkRemoved(graph, 2));
-    expect(fewer.json<GraphPlaygroundInfo>().graph.links.map((link) => link.to)).toEqual(['rep-1', 'rep-2']);
+    // Between runs: a link goes (named by its ends, either order), a node is renamed and its link follows, one
+    // goes with its link; the whole graph can be replaced too (PUT .../graph).
+    expect((await edit('DELETE', '/links/rep-3/client')).graph.links.map((link) => link.to)).toEqual([
+      'rep-1',
+      'rep-2',
+    ]);
+    const renamed = await edit('PUT', '/nodes/rep-2', nodeFromMenu('adder', 'REP', defaultChoice('REP', 'sum')));
+    expect(renamed.graph.links.map((link) => link.to)).toEqual(['rep-1', 'adder']);
+    expect(renamed.graph.nodes.find((node) => node.id === 'adder')!.role).toEqual({ kind: 'reply', transform: 'sum' });
+    expect((await edit('DELETE', '/nodes/adder')).graph.links.map((link) => link.to)).toEqual(['rep-1']);
+    const whole = await put(
+      info.id,
+      withLinkAdded(withNodeAdded(renamed.graph, 'PULL'), {
+        from: 'client',
+        to: 'rep-3',
+        bind: 'to',
+        transport: 'tcp',
+      }),
+    );
+    expect(whole.statusCode, whole.body).toBe(200);
+
+    // Edits that name what is not there, or repeat what is: stable codes.
+    const refused = async (
+      method: 'POST' | 'PUT' | 'DELETE',
+      path: string,
+      payload: object | undefined,
+      status: number,
+      key: string,
+    ) => {
+      const response = await visitor.inject({ method, url: `${url}${path}`, ...(payload ? { payload } : {}) });
+      expect(response.statusCode, response.body).toBe(status);
+      expect(response.json()).toMatchObject({ text: { key } });
+    };
+    await refused('POST', '/nodes', nodeFromMenu('rep-1', 'REP', defaultChoice('REP')), 400, 'graph.nodeExists');
+    await refused('PUT', '/nodes/ghost', nodeFromMenu('ghost', 'REP', defaultChoice('REP')), 404, 'graph.unknownNode');
+    await refused('PUT', '/nodes/rep-1', nodeFromMenu('rep-3', 'REP', defaultChoice('REP')), 400, 'graph.nodeExists');
+    await refused(
+      'POST',
+      '/links',
+      { from: 'rep-1', to: 'client', bind: 'from', transport: 'ipc' },
+      400,
+      'graph.linkExists',
+    );
+    await refused('DELETE', '/links/client/ghost', undefined, 404, 'graph.unknownLink');
+    await refused(
+      'POST',
+      '/links',
+      { from: 'client', to: 'pull-1', bind: 'to', transport: 'tcp' },
+      400,
+      'graph.invalid',
+    );
+    await refused(
+      'PUT',
+      '/nodes/pull-1',
+      { id: 'pull-1', socket: 'PULL', role: { kind: 'reply', transform: 'echo' } },
+      400,
+      'graph.invalid',
+    );
   });
 
   it('refuses hostile graphs with stable codes and keeps answering', async () => {

@@ -534,6 +534,14 @@ const TEXTS = {
     en: 'A graph needs at least one node: "{node}" is its last.',
     es: 'Un grafo necesita al menos un nodo: "{node}" es el último.',
   },
+  'graph.unknownLink': {
+    en: 'This graph has no link {from} - {to}.',
+    es: 'Este grafo no tiene ningún enlace {from} - {to}.',
+  },
+  'graph.linkExists': {
+    en: 'The nodes "{from}" and "{to}" are linked already.',
+    es: 'Los nodos "{from}" y "{to}" ya están enlazados.',
+  },
   'graph.notPublisher': {
     en: '"{node}" is a {socket}, not a publisher (PUB or XPUB): a subscriber connects to a publisher.',
     es: '"{node}" es un {socket}, no un publicador (PUB o XPUB): un suscriptor se conecta a un publicador.',

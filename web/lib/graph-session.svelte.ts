@@ -206,20 +206,45 @@ export class GraphSession {
   }
 
   /**
-   * Replaces the graph (the free sandbox's edits), between runs. The server checks it as any graph and answers
-   * with the playground as it is now; a refused graph leaves the old one and says why in `error`.
+   * One edit of the graph between runs (the free sandbox's): `path` is under the playground's (`/nodes`,
+   * `/links/a/b`, ...; docs/api.md). The server checks the graph so changed as any graph and answers with the
+   * playground as it is now; a refused edit leaves the graph as it was and says why in `error`.
    */
-  async setGraph(graph: GraphSpec): Promise<boolean> {
+  async editGraph(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<boolean> {
     let accepted = false;
     await this.#act(async (playground) => {
       this.info = (await this.#options.request(
-        'PUT',
-        `/api/graphs/${encodeURIComponent(playground)}/graph`,
-        graph,
+        method,
+        `/api/graphs/${encodeURIComponent(playground)}${path}`,
+        body,
       )) as GraphPlaygroundInfo;
       accepted = true;
     });
     return accepted;
+  }
+
+  /**
+   * A recorded run instead of a live playground (graph-replay.svelte.ts): the graph it ran, no stream. The replay
+   * then folds the run's events in with applyEvents, and rewinds before going back in time.
+   */
+  showRecording(info: GraphPlaygroundInfo): void {
+    this.close();
+    this.info = info;
+    this.rewind();
+  }
+
+  /** Forgets everything of the run shown (state, counters, dots, marks): the start of a replay. */
+  rewind(): void {
+    this.#lastSeq = 0;
+    this.runState = 'idle';
+    this.endReason = null;
+    this.summary = null;
+    this.flights = [];
+    this.drops = [];
+    this.refusals = [];
+    this.sampledOut = 0;
+    this.lastBodies = {};
+    this.counters = emptyGraphCounters();
   }
 
   /** Forgets dots and marks that have landed or faded (the diagram calls this from its frame loop). */
