@@ -2,7 +2,8 @@
  * The graph scenarios' generated code is real (shared/codegen/graph-code.ts): the Python program written for the
  * series' part 1 client (a REQ) and for a part 4 fan (a SUB with a filter) join a running graph playground through
  * the endpoints its run really bound, as peers it does not control; the TypeScript fan does too (zeromq.js through
- * tsx). Every node of every scenario gets a program that Python can parse, or a reason why not.
+ * tsx). Every node of every scenario gets a program that Python can parse and tsc accepts (strict, against
+ * zeromq.js's types), or a reason why not.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -127,6 +128,24 @@ describe('generated code for graph nodes', () => {
     expect(server.joins).toBe(false);
     expect(server.code).toContain('sock.bind("tcp://127.0.0.1:5555")');
     expect(graphProgram(part1.graph, 'client', {}, 'typescript').missing).toEqual({ reason: 'run', peer: 'server' });
+  });
+
+  it('every TypeScript program type-checks against zeromq.js (strict)', async () => {
+    const files: string[] = [];
+    for (const scenario of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS]) {
+      const bound = fakeBound(scenario.graph);
+      for (const node of scenario.graph.nodes) {
+        const program = graphProgram(scenario.graph, node.id, bound, 'typescript');
+        if (program.code !== null)
+          files.push(save(`${scenario.id}-${programFile(node.id, 'typescript')}`, program.code));
+      }
+    }
+    expect(files.length).toBeGreaterThan(30);
+    const tsc = path.resolve('node_modules', '.bin', 'tsc');
+    const options = ['--ignoreConfig', '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022'];
+    const modules = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node'];
+    const exit = await run(tsc, [...options, ...modules, ...files], 120_000).exited;
+    expect(exit.code, exit.stdout + exit.stderr).toBe(0);
   });
 
   it('part 1: the Python REQ client joins the running playground, gets its sums, and its "q" stops the playground\'s server', async () => {

@@ -29,7 +29,11 @@ const TS_SOCKET: Readonly<Record<SocketType, string>> = {
 };
 
 function socketLines(name: string, plan: SocketPlan): string[] {
-  const options = ['linger: 1000', 'receiveTimeout: timeoutMs'];
+  // A PUB or a PUSH never receives: zeromq.js has no receive timeout for them.
+  const options = [
+    'linger: 1000',
+    ...(plan.socket === 'PUB' || plan.socket === 'PUSH' ? [] : ['receiveTimeout: timeoutMs']),
+  ];
   if (plan.routingId !== undefined) options.push(`routingId: ${q(plan.routingId)}`);
   const lines = [`const ${name} = new zmq.${TS_SOCKET[plan.socket]}({ ${options.join(', ')} });`];
   if (plan.socket === 'SUB') lines.push(`${name}.subscribe(${plan.subscribe.map(q).join(', ')});`);
