@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
 import { DEFAULT_OUTBOX_LIMITS, Outbox } from './outbox.ts';
-import { SHARED_DEFLATE_OPTIONS, takesSharedDeflate } from './shared-frame.ts';
+import { SHARED_DEFLATE_OPTIONS, sendShared, takesSharedDeflate } from './shared-frame.ts';
 
 let server: WebSocketServer | null = null;
 afterEach(async () => {
@@ -95,4 +95,16 @@ it('a shared frame is compressed once for every connection that negotiated it; e
   }
   for (const { outbox } of readers) outbox.close();
   for (const client of clients) client.close();
+});
+
+it('falls back to ws.send, uncompressed and in order, when ws has no sender to write through or it is busy', () => {
+  const text = eventsFrame(0);
+  for (const sender of [null, { _state: 1, sendFrame: vi.fn() }, { _state: 0 }]) {
+    const sent: unknown[][] = [];
+    const socket = { _sender: sender, send: (...args: unknown[]) => sent.push(args) } as unknown as WebSocket;
+    const done = () => {};
+    expect(sendShared(socket, text, true, done)).toBe(text.length);
+    expect(sent).toEqual([[text, { binary: false, compress: false }, done]]);
+    if (sender && 'sendFrame' in sender) expect(sender.sendFrame).not.toHaveBeenCalled();
+  }
 });
