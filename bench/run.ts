@@ -1,9 +1,9 @@
 /**
  * (Over 400 lines: the cases that compare the playground with bare zeromq.js in one process live here together,
  * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
- * in their own files: trio.ts, cold-start.ts, pace.ts, patterns.ts, capacity.ts.)
+ * in their own files: trio.ts, cold-start.ts, pace.ts, loop-delay.ts, patterns.ts, capacity.ts.)
  *
- * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -37,6 +37,9 @@
  *   the same sockets in bare zeromq.js; messages/s to all eight and the ratio; bench/patterns.ts.
  * reqrep: 1 REQ, 1 REP (tcp), the series' part 1 with --tasks/10 round trips, the same way: round trips/s and each
  *   round trip's latency p50/p95, instrumented against bare; bench/patterns.ts.
+ * loop-delay: a 10,000-task batch at interval 0 with the send and receive loops giving the event loop a turn each
+ *   4 ms and without (server/pipeline/loop-turns.ts), alternating: tasks/s and what the batch does to a 1 ms timer
+ *   beside it (worst gap, loop delay p99 and max); bench/loop-delay.ts.
  * capacity: the built server as its own process, learners (a visitor each, with the tutorial's and a 10,000-task
  *   batch's playground, both watched) added 2 at a time until the health check's p99 passes 200 ms or a run misses
  *   its pace: how many one instance holds and its RSS per playground; bench/capacity.ts. Takes up to 10 minutes.
@@ -65,6 +68,7 @@ import { syntheticEvents } from '../test/recording.ts';
 import { capacityCase } from './capacity.ts';
 import { coldStartCase } from './cold-start.ts';
 import { paceCase } from './pace.ts';
+import { loopDelayCase } from './loop-delay.ts';
 import { pubSubCase, reqRepCase } from './patterns.ts';
 import { trioCase } from './trio.ts';
 
@@ -103,6 +107,7 @@ const CASES = [
   'seek',
   'cold-start',
   'pace',
+  'loop-delay',
   'pubsub',
   'reqrep',
   'capacity',
@@ -939,6 +944,7 @@ async function main(): Promise<void> {
     seek: seekCase,
     'cold-start': () => coldStartCase(Math.max(ROUNDS, 5)),
     pace: () => paceCase(ROUNDS, runtimeDir),
+    'loop-delay': () => loopDelayCase(ROUNDS, runtimeDir),
     pubsub: () => pubSubCase(patterns),
     reqrep: () => reqRepCase(patterns),
     capacity: capacityCase,

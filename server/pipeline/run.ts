@@ -37,6 +37,7 @@ import { RunBooks } from './run-books.ts';
 import { RunWorkers } from './run-workers.ts';
 import { codeOf, preview } from './worker-slot.ts';
 import { WakeUp } from './wake-up.ts';
+import { sharedLoopTurns } from './loop-turns.ts';
 import { BLOCKED_AFTER_MS, VentilatorStateWatch } from './ventilator-state.ts';
 import { CodedError } from '../errors.ts';
 
@@ -321,6 +322,7 @@ export class PipelineRun {
             const ahead = due - performance.now();
             if (ahead > 0) await this.#wakeUp.sleep(ahead);
           }
+          if (sharedLoopTurns.due) await sharedLoopTurns.turn();
         } else {
           await this.#play(step);
         }

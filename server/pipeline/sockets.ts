@@ -7,6 +7,7 @@
  */
 import * as zmq from 'zeromq';
 import { watchSocket, type MonitorEvent } from './monitor.ts';
+import { sharedLoopTurns } from './loop-turns.ts';
 
 export type Frames = string | [string, string];
 
@@ -97,7 +98,11 @@ export class ResultSink {
     }
     const loop = (async () => {
       try {
-        for await (const [worker, task] of pull) options.onResult(String(worker), Number(String(task)));
+        // A full queue resolves every receive at once: give the event loop a turn now and then (loop-turns.ts).
+        for await (const [worker, task] of pull) {
+          options.onResult(String(worker), Number(String(task)));
+          if (sharedLoopTurns.due) await sharedLoopTurns.turn();
+        }
       } catch (error) {
         if (!pull.closed) options.onError(error);
       }

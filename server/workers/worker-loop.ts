@@ -10,6 +10,7 @@
  */
 import * as zmq from 'zeromq';
 import { watchSocket, type MonitorEvent } from '../pipeline/monitor.ts';
+import { sharedLoopTurns } from '../pipeline/loop-turns.ts';
 
 export interface WorkerSocketOptions {
   receiveHighWaterMark?: number;
@@ -159,6 +160,8 @@ export class WorkerLoop {
         this.#report(DONE);
         // The task id frame as it came (the same bytes as its text): not encoded again.
         if (this.#results) await this.#results.send([this.#config.id, frames[0] ?? '']);
+        // A full queue resolves every receive at once: the event loop gets a turn now and then (loop-turns.ts).
+        if (sharedLoopTurns.due) await sharedLoopTurns.turn();
       }
     } catch (error) {
       if (!pull.closed && !this.#closed) throw error;
