@@ -164,29 +164,37 @@ const filtered: GraphLesson = {
   solution: { ...edit(part4.graph, { narrator, 'fan-1': fan(['argentina']) }, ['fan-2']), drainMs: 1000 },
   check(all) {
     const events = newestRun(all);
-    const published = new Set(ofType(events, 'message:sent').map((event) => event.body.split(' ')[0]));
+    const sent = ofType(events, 'message:sent');
+    const countryOf = new Map(sent.map((event) => [event.message, event.body.split(' ')[0] ?? '']));
+    const senders = new Set(sent.map((event) => event.node));
     const subscribers = [...new Set(ofType(events, 'message:received').map((event) => event.node))].filter(
-      (node) => !ofType(events, 'message:sent').some((event) => event.node === node),
+      (node) => !senders.has(node),
     );
-    // A subscriber meets the goal when all it got is one country's, and the publisher filtered others for it.
-    const best = subscribers
-      .map((node) => {
-        const countries = new Set(receivedBy(events, node).map((body) => body.split(' ')[0]));
-        const filteredForIt = ofType(events, 'message:dropped').filter(
-          (event) => event.peer === node && event.reason === 'filtered',
-        ).length;
-        return { node, countries: [...countries], got: receivedBy(events, node).length, filteredForIt };
-      })
-      .find((s) => s.countries.length === 1 && s.got > 0 && s.filteredForIt > 0);
-    const met = best !== undefined && published.size >= 2;
+    // A subscriber with a filter: the narrator filtered some countries for it, and none of those reached it.
+    const fans = subscribers.map((node) => {
+      const got = [...new Set(receivedBy(events, node).map((body) => body.split(' ')[0] ?? ''))].sort();
+      const filteredOut = ofType(events, 'message:dropped').filter(
+        (event) => event.peer === node && event.reason === 'filtered',
+      );
+      const filteredCountries = new Set(filteredOut.map((event) => countryOf.get(event.message) ?? ''));
+      return {
+        node,
+        got,
+        received: receivedBy(events, node).length,
+        filtered: filteredOut.length,
+        clean: got.every((country) => !filteredCountries.has(country)),
+      };
+    });
+    const best = fans.find((fan) => fan.received > 0 && fan.filtered > 0 && fan.clean);
+    const shown = best ?? fans[0];
     return result(
-      met,
-      best
-        ? `${best.node} received ${best.got} matches, all of ${best.countries[0]}; the narrator filtered ${best.filteredForIt} others for it.`
-        : `No subscriber received only one country's matches (the narrator published ${published.size} countries).`,
-      best
-        ? `${best.node} recibió ${best.got} eventos, todos de ${best.countries[0]}; el narrador le filtró otros ${best.filteredForIt}.`
-        : `Ningún suscriptor recibió solo los eventos de un país (el narrador publicó ${published.size} países).`,
+      best !== undefined,
+      shown
+        ? `${shown.node} received ${shown.received} matches (${shown.got.join(', ')}); the narrator filtered ${shown.filtered} others for it (goal: a subscriber with a filter gets only its countries, the rest filtered at the narrator).`
+        : 'No subscriber received anything.',
+      shown
+        ? `${shown.node} recibió ${shown.received} eventos (${shown.got.join(', ')}); el narrador le filtró otros ${shown.filtered} (meta: un suscriptor con filtro recibe solo sus países, el resto se filtra en el narrador).`
+        : 'Ningún suscriptor recibió nada.',
     );
   },
 };
