@@ -773,6 +773,8 @@ export const EN = {
   'sandbox.link.incompatible':
     'A {from} may not talk to a {to}: ZeroMQ would drop the connection before its handshake.',
   'sandbox.link.duplicate': 'These two are linked already.',
+  'sandbox.pickHint': 'Or click two sockets on the diagram: they are linked with the choices below.',
+  'sandbox.picked': '{node} picked: click the socket to link it to.',
   'graphCode.title': 'The code behind the picture',
   'graphCode.intro':
     'A program for one node of this graph, in Python (pyzmq) or TypeScript (zeromq.js v6), with the addresses this run really bound.',

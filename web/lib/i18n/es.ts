@@ -788,6 +788,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'sandbox.link.incompatible':
     'Un {from} no puede hablar con un {to}: ZeroMQ cortaría la conexión antes del handshake.',
   'sandbox.link.duplicate': 'Estos dos ya están enlazados.',
+  'sandbox.pickHint': 'O haz clic en dos sockets del diagrama: se enlazan con las opciones de abajo.',
+  'sandbox.picked': '{node} elegido: haz clic en el socket con el que enlazarlo.',
   'graphCode.title': 'El código detrás del dibujo',
   'graphCode.intro':
     'Un programa para un nodo de este grafo, en Python (pyzmq) o TypeScript (zeromq.js v6), con las direcciones que esta ejecución enlazó de verdad.',
