@@ -188,7 +188,7 @@ describe('generated code for graph nodes', () => {
       run(PYTHON, [save('fan_1.py', pythonFan.code!), '--count', '5', '--timeout', '20'], 40_000).exited,
       run(tsx, [save('fan_1.ts', typescriptFan.code!), '5', '20'], 40_000).exited,
     ]);
-    await current.stopRun();
+    const summary = await current.stopRun();
     const published = ofType(events(current), 'message:sent')
       .filter((e) => e.node === 'narrator')
       .map((e) => e.body);
@@ -203,5 +203,12 @@ describe('generated code for graph nodes', () => {
     }
     // The narrator published other countries meanwhile: the fan's filter left them out.
     expect(published.some((body) => !/^(argentina|venezuela) /.test(body))).toBe(true);
+    // The programs are peers the playground does not control: the narrator's monitor saw their handshakes beside
+    // those of the run's own two fans (a PUB's copies are booked for the subscribers it knows only).
+    const handshakes = ofType(events(current), 'socket:event').filter(
+      (e) => e.node === 'narrator' && e.kind === 'handshake',
+    );
+    expect(handshakes.length).toBeGreaterThanOrEqual(4);
+    expect(summary.nodes['fan-1']!.received).toBeGreaterThan(0);
   });
 });
