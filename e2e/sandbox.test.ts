@@ -3,7 +3,7 @@
  * patterns picker, adds three REP from the palette, links the REQ client to two of them with the keyboard-usable
  * link form (the REP side binds, over tcp and ipc) and to the third by clicking two boxes on the diagram (inproc),
  * sets the client's count, runs it, and sees on the diagram and in the graph in words that the requests spread
- * evenly over the three. axe-core finds no serious or critical violation, before and after the run. Screenshots:
+ * evenly over the three. axe-core finds no serious or critical violation, before and after the run, in English and in Spanish. Screenshots:
  * test-results/sandbox-req-three-rep.png, sandbox-editor.png.
  */
 import path from 'node:path';
@@ -112,6 +112,11 @@ describe('the free sandbox', () => {
     const shot = await harness.screenshot(page, 'sandbox-req-three-rep');
     expect(shot).toMatch(/sandbox-req-three-rep\.png$/);
     await page.getByTestId('sandbox').screenshot({ path: path.join(RESULTS_DIR, 'sandbox-editor.png') });
+    expect(await violations(page)).toEqual([]);
+    // In Spanish too: the editor's words switch, and axe finds nothing serious either.
+    await page.getByRole('button', { name: 'Español' }).click();
+    expect(await page.locator('#sandbox-title').textContent()).toBe('Construye tu propio grafo');
+    expect(await page.getByRole('button', { name: 'Añadir un socket REP' }).count()).toBe(1);
     expect(await violations(page)).toEqual([]);
     await page.close();
   }, 120_000);
