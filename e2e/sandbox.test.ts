@@ -3,8 +3,8 @@
  * patterns picker, adds three REP from the palette, links the REQ client to two of them with the keyboard-usable
  * link form (the REP side binds, over tcp and ipc) and to the third by clicking two boxes on the diagram (inproc),
  * sets the client's count, runs it, and sees on the diagram and in the graph in words that the requests spread
- * evenly over the three. axe-core finds no serious or critical violation, before and after the run, in English and in Spanish. Screenshots:
- * test-results/sandbox-req-three-rep.png, sandbox-editor.png.
+ * evenly over the three. axe-core finds no serious or critical violation, before and after the run, in English
+ * and in Spanish. Screenshots: test-results/sandbox-req-three-rep.png, sandbox-editor.png.
  */
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
