@@ -33,20 +33,27 @@
  * and the step is measured again. A step fails with two windows failed by the load, or three failed in all (then
  * the verdict says that the machine, not the load, stopped the ramp). It also stops at MAX_PLAYGROUNDS playgrounds
  * or TIME_LIMIT_MS. One instance holds the learners of the last step that passed.
+ *
+ * This file holds the ramp: its limits, a window's measurement, the table and the verdict. The server's process, its
+ * /proc figures and the health checks are in capacity-server.ts; the learners and their runs in capacity-learner.ts.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
-import { buildServer } from '../scripts/build-server.ts';
 import { MAX_CATCH_UP_MS } from '../server/pipeline/pace.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
+import { BATCH_LIMIT_MS, BATCH_TASKS, Learner, type Outcome, RUN_TIMEOUT_MS } from './capacity-learner.ts';
+import {
+  buildCommittedServer,
+  cpuSeconds,
+  probeHealth,
+  ROOT,
+  rssMiB,
+  type Sample,
+  type Server,
+  startServer,
+} from './capacity-server.ts';
 
 const LEARNERS_PER_STEP = 2;
 /** Each learner holds two playgrounds (the tutorial's and the sandbox's). */
@@ -56,457 +63,9 @@ const MAX_PLAYGROUNDS = 200;
 const TIME_LIMIT_MS = 10 * 60_000;
 /** About one round of a learner (tutorial 12 s, batch about 1 s, two pauses), so that each step sees both runs. */
 const STEP_WINDOW_MS = 25_000;
-/** New learners start their first run at a random moment within this, as a class does not click at once. */
-const START_SPREAD_MS = 3000;
-/** A person's pause between runs. */
-const THINK_MS = { min: 3000, max: 7000 };
 
-/** One health check every 50 ms: 20 a second, under the default per-visitor HTTP limit (50 a second). */
-const HEALTH_EVERY_MS = 50;
-const HEALTH_TIMEOUT_MS = 5000;
+/** A window whose health checks' p99 passes this fails. */
 const HEALTH_P99_LIMIT_MS = 200;
-
-const BATCH_TASKS = 10_000;
-/** 10,000 tasks in 10 s: 1,000 tasks a second. */
-const BATCH_LIMIT_MS = 10_000;
-/** A run that has not ended after this is given up (a failure). */
-const RUN_TIMEOUT_MS = 60_000;
-const START_TIMEOUT_MS = 60_000;
-/** Linux reports CPU time in /proc in clock ticks of 1/100 s (USER_HZ, the same on every architecture Node runs). */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-// ---------------------------------------------------------------------------------------------------------------
-// The server
-
-/** How far back from HEAD to look for a commit whose server builds (another helper may have committed half a change). */
-const COMMITS_TRIED = 10;
-
-/**
- * Builds the server of the newest commit, from HEAD back, whose server builds, into `bundle`: its server and shared
- * sources are taken out with git archive into `build`/src. Returns which commit, in words.
- */
-async function buildCommittedServer(build: string, bundle: string): Promise<string> {
-  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-  const commits = git('log', `-${COMMITS_TRIED}`, '--format=%h').split('\n').filter(Boolean);
-  const skipped: string[] = [];
-  for (const commit of commits) {
-    const source = path.join(build, 'src');
-    fs.rmSync(source, { recursive: true, force: true });
-    fs.mkdirSync(source);
-    const archive = spawnSync(
-      'sh',
-      ['-c', 'git archive --format=tar "$1" server shared package.json tsconfig.json | tar -x -C "$0"', source, commit],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    if (archive.status !== 0) throw new Error(`git archive ${commit} failed`);
-    try {
-      await buildServer(bundle, source); // esbuild prints what failed
-    } catch (error) {
-      const first = (error as { errors?: { text: string }[] }).errors?.[0]?.text ?? (error as Error).message;
-      console.log(`commit ${commit}: its server does not build (${first}); trying the one before`);
-      skipped.push(commit);
-      continue;
-    }
-    const edited = spawnSync('git', ['status', '--porcelain', '--', 'server', 'shared'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    })
-      .stdout.split('\n')
-      .filter(Boolean).length;
-    return (
-      `commit ${git('log', '-1', '--format=%h %cI', commit)}` +
-      (skipped.length ? ` (the newest that builds: ${skipped.join(', ')} did not)` : '') +
-      (edited ? `; ${edited} uncommitted change(s) under server/ and shared/ not measured` : '')
-    );
-  }
-  throw new Error(`none of the last ${COMMITS_TRIED} commits has a server that builds`);
-}
-
-interface Server {
-  base: string;
-  pid: number;
-  /** Warnings the server printed (slow readers dropped, and the like), counted by their first words. */
-  warnings: Map<string, number>;
-  stop(): Promise<void>;
-}
-
-/** Starts the built server with its runtime folder and database in `dir` (made here). */
-async function startServer(entry: string, dir: string): Promise<Server> {
-  fs.mkdirSync(dir, { recursive: true });
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      entry,
-      '--port',
-      '0',
-      '--runtime-dir',
-      path.join(dir, 'run'),
-      '--db',
-      path.join(dir, 'runs.db'),
-      '--max-playgrounds',
-      String(MAX_PLAYGROUNDS + 10),
-    ],
-    // Its own process group: stopped as one, whatever it started.
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  const warnings = new Map<string, number>();
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the server printed no URL within ${START_TIMEOUT_MS} ms:\n${output}`)),
-      START_TIMEOUT_MS,
-    );
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited before it answered:\n${output}`));
-    });
-  });
-  // The log is JSON lines (pino); what matters here is which warnings and how many.
-  let partial = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let message = line;
-      try {
-        message = String((JSON.parse(line) as { msg?: unknown }).msg ?? line);
-      } catch {
-        // not JSON: counted as it is
-      }
-      const key = message.split(':')[0]!.slice(0, 80);
-      warnings.set(key, (warnings.get(key) ?? 0) + 1);
-    }
-  });
-  return {
-    base,
-    pid: child.pid!,
-    warnings,
-    async stop() {
-      const signal = (name: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, name);
-        } catch {
-          // already gone
-        }
-      };
-      signal('SIGTERM');
-      const killer = setTimeout(() => signal('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
-}
-
-/** The server's resident memory in MiB (VmRSS). */
-function rssMiB(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-/** CPU seconds the server has used so far, every thread (its own, libzmq's, the recorder's writer thread). */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Health checks, all through the case
-
-interface Sample {
-  at: number;
-  ms: number;
-}
-
-/** One GET /api/health on a fresh connection; its time, or HEALTH_TIMEOUT_MS when it failed or took longer. */
-function healthOnce(base: string, cookie: string): Promise<number> {
-  const began = performance.now();
-  return new Promise((resolve) => {
-    const request = http.get(
-      `${base}/api/health`,
-      { agent: false, headers: { cookie }, timeout: HEALTH_TIMEOUT_MS },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode === 200 ? performance.now() - began : HEALTH_TIMEOUT_MS));
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', () => resolve(HEALTH_TIMEOUT_MS));
-  });
-}
-
-async function probeHealth(base: string, samples: Sample[], signal: AbortSignal): Promise<void> {
-  const cookie = `zpg_session=${randomBytes(32).toString('base64url')}`;
-  while (!signal.aborted) {
-    const at = performance.now();
-    const ms = await healthOnce(base, cookie);
-    samples.push({ at, ms });
-    const wait = at + HEALTH_EVERY_MS - performance.now();
-    if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Learners
-
-interface RunEnd {
-  reason: string;
-  sent: number;
-  received: number;
-  /** task:sent times (ms since the run started) as the stream delivered them; tutorial only. */
-  sentT: number[];
-  /** Task events the stream sampled out of this run's frames (0 for a tutorial, unless the server was congested). */
-  dropped: number;
-}
-
-interface Outcome {
-  kind: 'tutorial' | 'batch';
-  endedAt: number;
-  /** Why it missed its pace; absent when it kept it. */
-  missed?: string;
-  /** Tutorial: the latest send, in ms behind its interval. */
-  worstLateMs?: number;
-  /** Batch: from the click (POST) to its run:ended, in ms. */
-  ms?: number;
-}
-
-/** The tutorial's default interval: one send a second. */
-const TUTORIAL_INTERVAL_MS = 1000;
-
-/**
- * How late the latest send of a paced run went out, in ms after its due time, reckoned as server/pipeline/pace.ts
- * keeps the schedule: send n is due at first + n x interval, and the schedule starts again from a send more than
- * MAX_CATCH_UP_MS late. `sentT` are the task:sent times in order.
- */
-function latestSend(sentT: readonly number[], intervalMs: number): number {
-  let worst = 0;
-  let first = sentT[0] ?? 0;
-  let since = 0;
-  for (const t of sentT.slice(1)) {
-    since++;
-    const late = t - (first + since * intervalMs);
-    worst = Math.max(worst, late);
-    if (late > MAX_CATCH_UP_MS) {
-      first = t;
-      since = 0;
-    }
-  }
-  return worst;
-}
-
-/** A playground of a learner and the WebSocket client watching it. */
-class Watched {
-  readonly #ended = new Map<string, RunEnd>();
-  readonly #waiters = new Map<string, (end: RunEnd) => void>();
-  readonly #sentT = new Map<string, number[]>();
-  readonly #dropped = new Map<string, number>();
-  #closedWhy: string | null = null;
-  #onClose: ((why: string) => void)[] = [];
-  socket!: WebSocket;
-
-  constructor(
-    readonly id: string,
-    readonly kind: 'tutorial' | 'batch',
-  ) {}
-
-  async watch(base: string, cookie: string): Promise<void> {
-    const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${this.id}/stream`, {
-      headers: { cookie },
-    });
-    this.socket = socket;
-    socket.on('message', (data: Buffer) => this.#onFrame(data.toString()));
-    socket.on('close', (code) => this.#closed(`its watcher was closed by the server (${code})`));
-    socket.on('error', (error) => this.#closed(`its watcher failed: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    socket.send(JSON.stringify({ type: 'subscribe' }));
-  }
-
-  #closed(why: string): void {
-    if (this.#closedWhy !== null) return;
-    this.#closedWhy = why;
-    for (const listener of this.#onClose) listener(why);
-  }
-
-  #onFrame(text: string): void {
-    // A batch's frames come every 33 ms with up to 400 task events: only one with its end is read (the bench
-    // shares the machine's two cores with the server, so its own work is kept small).
-    if (this.kind === 'batch' && !text.includes('"run:ended"')) return;
-    const message = JSON.parse(text) as {
-      type: string;
-      dropped?: number;
-      events?: { type: string; run: string; t: number; reason?: string; summary?: Record<string, unknown> }[];
-    };
-    if (message.type !== 'events' || !message.events) return;
-    const firstRun = message.events[0]?.run;
-    if (firstRun && message.dropped) this.#dropped.set(firstRun, (this.#dropped.get(firstRun) ?? 0) + message.dropped);
-    for (const event of message.events) {
-      if (event.type === 'task:sent') {
-        let times = this.#sentT.get(event.run);
-        if (!times) this.#sentT.set(event.run, (times = []));
-        times.push(event.t);
-      } else if (event.type === 'run:ended') {
-        const summary = event.summary as { sent: number; received: Record<string, number> };
-        const end: RunEnd = {
-          reason: event.reason ?? '?',
-          sent: summary.sent,
-          received: Object.values(summary.received).reduce((a, b) => a + b, 0),
-          sentT: this.#sentT.get(event.run) ?? [],
-          dropped: this.#dropped.get(event.run) ?? 0,
-        };
-        this.#sentT.delete(event.run);
-        this.#dropped.delete(event.run);
-        const waiter = this.#waiters.get(event.run);
-        if (waiter) waiter(end);
-        else this.#ended.set(event.run, end);
-      }
-    }
-  }
-
-  /** Resolves with the run's end as the watcher heard it; rejects after RUN_TIMEOUT_MS or when the watcher closes. */
-  ended(run: string): Promise<RunEnd> {
-    const already = this.#ended.get(run);
-    if (already) {
-      this.#ended.delete(run);
-      return Promise.resolve(already);
-    }
-    return new Promise<RunEnd>((resolve, reject) => {
-      const timer = setTimeout(
-        () => finish(new Error(`it did not end within ${RUN_TIMEOUT_MS / 1000} s`)),
-        RUN_TIMEOUT_MS,
-      );
-      const onClose = (why: string) => finish(new Error(why));
-      const finish = (result: RunEnd | Error) => {
-        clearTimeout(timer);
-        this.#waiters.delete(run);
-        this.#onClose = this.#onClose.filter((listener) => listener !== onClose);
-        if (result instanceof Error) reject(result);
-        else resolve(result);
-      };
-      if (this.#closedWhy !== null) return finish(new Error(this.#closedWhy));
-      this.#onClose.push(onClose);
-      this.#waiters.set(run, finish);
-    });
-  }
-
-  close(): void {
-    this.#closedWhy ??= 'closed by the bench';
-    this.socket?.terminate();
-  }
-}
-
-class Learner {
-  readonly cookie = `zpg_session=${randomBytes(32).toString('base64url')}`;
-  tutorial!: Watched;
-  batch!: Watched;
-
-  constructor(
-    readonly number: number,
-    readonly base: string,
-    readonly runtimeDir: string,
-  ) {}
-
-  async request(method: string, url: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.base}${url}`, {
-      method,
-      headers: { cookie: this.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text.slice(0, 200)}`);
-    return text ? JSON.parse(text) : null;
-  }
-
-  /** Opens both playgrounds and their watchers. */
-  async join(): Promise<void> {
-    const tutorial = (await this.request('POST', '/api/playgrounds', { scenario: 'tutorial' })) as { id: string };
-    // Off the scenario's fixed port and path: both stay free for whoever else uses this machine.
-    await this.request('PATCH', `/api/playgrounds/${tutorial.id}/endpoints/tcp`, { address: 'tcp://127.0.0.1:*' });
-    await this.request('PATCH', `/api/playgrounds/${tutorial.id}/endpoints/ipc`, {
-      address: `ipc://${this.runtimeDir}/learner-${this.number}.ipc`,
-    });
-    const batch = (await this.request('POST', '/api/playgrounds', {
-      scenario: 'pipeline',
-      params: { tasks: BATCH_TASKS },
-    })) as { id: string };
-    this.tutorial = new Watched(tutorial.id, 'tutorial');
-    this.batch = new Watched(batch.id, 'batch');
-    await this.tutorial.watch(this.base, this.cookie);
-    await this.batch.watch(this.base, this.cookie);
-  }
-
-  async #run(watched: Watched): Promise<{ end: RunEnd; ms: number }> {
-    const began = performance.now();
-    const { run } = (await this.request('POST', `/api/playgrounds/${watched.id}/runs`)) as { run: string };
-    const end = await watched.ended(run);
-    return { end, ms: performance.now() - began };
-  }
-
-  async runTutorial(): Promise<Outcome> {
-    try {
-      const { end } = await this.#run(this.tutorial);
-      const worstLateMs = latestSend(end.sentT, TUTORIAL_INTERVAL_MS);
-      const outcome: Outcome = { kind: 'tutorial', endedAt: performance.now(), worstLateMs };
-      if (end.reason !== 'completed') outcome.missed = `tutorial ended ${end.reason}`;
-      else if (end.sent !== 12 || end.received !== 12)
-        outcome.missed = `tutorial sent ${end.sent}, received ${end.received}`;
-      else if (end.sentT.length !== 12)
-        outcome.missed = `tutorial: its watcher saw ${end.sentT.length} of 12 sends (${end.dropped} sampled out)`;
-      else if (worstLateMs > MAX_CATCH_UP_MS) outcome.missed = `tutorial send ${worstLateMs.toFixed(0)} ms late`;
-      return outcome;
-    } catch (error) {
-      return { kind: 'tutorial', endedAt: performance.now(), missed: `tutorial: ${(error as Error).message}` };
-    }
-  }
-
-  async runBatch(): Promise<Outcome> {
-    try {
-      const { end, ms } = await this.#run(this.batch);
-      const outcome: Outcome = { kind: 'batch', endedAt: performance.now(), ms };
-      if (end.reason !== 'completed') outcome.missed = `batch ended ${end.reason}`;
-      else if (end.sent !== BATCH_TASKS || end.received !== BATCH_TASKS)
-        outcome.missed = `batch sent ${end.sent}, received ${end.received}`;
-      else if (ms > BATCH_LIMIT_MS) outcome.missed = `batch took ${(ms / 1000).toFixed(1)} s`;
-      return outcome;
-    } catch (error) {
-      return { kind: 'batch', endedAt: performance.now(), missed: `batch: ${(error as Error).message}` };
-    }
-  }
-
-  /**
-   * Tutorial, pause, batch, pause (only tutorials when `batches` is false), until `signal`; every outcome into
-   * `outcomes`. Half the learners begin with the batch, so that the first window of a step already has both.
-   */
-  async work(outcomes: Outcome[], signal: AbortSignal, batches = true): Promise<void> {
-    const pause = (ms: number) => sleep(ms, undefined, { signal }).catch(() => {});
-    let next: Outcome['kind'] = batches && Math.random() < 0.5 ? 'batch' : 'tutorial';
-    await pause(Math.random() * START_SPREAD_MS);
-    while (!signal.aborted) {
-      outcomes.push(next === 'tutorial' ? await this.runTutorial() : await this.runBatch());
-      if (batches) next = next === 'tutorial' ? 'batch' : 'tutorial';
-      await pause(THINK_MS.min + Math.random() * (THINK_MS.max - THINK_MS.min));
-    }
-  }
-
-  close(): void {
-    this.tutorial?.close();
-    this.batch?.close();
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The ramp
@@ -704,9 +263,17 @@ export async function capacityCase(): Promise<void> {
     const entry = path.join(bundle, 'main.js');
     const loadedDir = path.join(dir, 'loaded');
     const controlDir = path.join(dir, 'control');
-    const loaded: Observed = { server: await startServer(entry, loadedDir), samples: [], outcomes: [] };
+    const loaded: Observed = {
+      server: await startServer(entry, loadedDir, MAX_PLAYGROUNDS),
+      samples: [],
+      outcomes: [],
+    };
     servers.push(loaded.server);
-    const control: Observed = { server: await startServer(entry, controlDir), samples: [], outcomes: [] };
+    const control: Observed = {
+      server: await startServer(entry, controlDir, MAX_PLAYGROUNDS),
+      samples: [],
+      outcomes: [],
+    };
     servers.push(control.server);
     console.log(
       `servers: ${commit}, built into ${path.relative(ROOT, bundle)}/main.js; loaded: pid ${loaded.server.pid} ` +
