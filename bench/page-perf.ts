@@ -16,7 +16,7 @@
  * the first frame whose t ≥ s, and its latency is that frame's wall time minus the run's start plus s (server and
  * browser share this machine's clock). Every run's rate (tasks done per second of the run) is taken from the
  * server's run detail, with and without the page. Medians of the rounds are printed as a table.
- * --profile writes a Chromium CPU profile (CDP Profiler) of the first burst with the page open and prints its top
+ * --profile writes a Chromium CPU profile (CDP Profiler) of the first run with the page open (--loads burst for the burst) and prints its top
  * self-time functions. --trace records a Chromium trace (CDP Tracing, devtools.timeline) of the same run and prints
  * the main thread's time per kind of work (script, style, layout, paint, ...). --css '<rules>' adds a style sheet to
  * the page (to see what a part costs: `--css '[data-testid=dots]{display:none}'`). --web DIR serves another build of
@@ -368,15 +368,8 @@ try {
       for (const side of sides) {
         if (side === 'with') {
           await openPlayground(page, harness.baseUrl, info.id);
-          const { sample, rate } = await withPage(
-            harness,
-            page,
-            info.id,
-            load,
-            load.name === 'burst' ? profileTo : null,
-            load.name === 'burst' && isTraced,
-          );
-          if (load.name === 'burst') [profileTo, isTraced] = [null, false];
+          const { sample, rate } = await withPage(harness, page, info.id, load, profileTo, isTraced);
+          [profileTo, isTraced] = [null, false];
           samples.push(sample);
           ratesWith.push(rate);
           console.log(

@@ -44,13 +44,13 @@ async function tutorial(harness: Harness, page: Page): Promise<void> {
   await page.mouse.move(1, 1);
   await page.waitForFunction(
     () => {
-      const layer = document.querySelector<HTMLElement>('[data-testid="dots"]');
-      if (!layer) return false;
-      const inTheAir = [...layer.querySelectorAll<HTMLElement>('[data-testid="dot"]')].some((dot) => {
-        if (dot.textContent?.trim() !== 'q,5' || dot.style.opacity !== '1') return false;
-        const x = Number(/translate\(([-\d.]+)px/.exec(dot.style.transform)?.[1]);
-        return x > layer.clientWidth * 0.5 && x < layer.clientWidth * 0.7;
-      });
+      // The dots are drawn on a canvas; its twin lists each dot in the air with its label. "q,5" flies 600 ms
+      // (the flight at interval 1 s): about half-way along its link 330 ms after it took off.
+      const twin = [...document.querySelectorAll<HTMLElement>('[data-testid="dots"] [data-testid="dot"]')];
+      const seen = window as unknown as { q5TookOff?: number };
+      if (!twin.some((dot) => dot.textContent?.trim() === 'q,5')) return false;
+      seen.q5TookOff ??= performance.now();
+      const inTheAir = performance.now() - seen.q5TookOff >= 330;
       if (!inTheAir) return false;
       const held: FrameRequestCallback[] = [];
       const real = window.requestAnimationFrame.bind(window);
