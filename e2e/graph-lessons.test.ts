@@ -52,6 +52,12 @@ describe("the patterns page's lesson and code", () => {
     await page.getByTestId('graph-run').click();
     await page.locator('[data-testid="graph-lesson-goal"][data-status="met"]').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('graph-lesson-detail').textContent()).toContain('stopped on "q"');
+    // In Spanish: the lesson, its verdict and the program's comments.
+    await page.getByRole('button', { name: 'Español' }).click();
+    await page.getByRole('heading', { name: 'Lección: Parte 1: un servidor que suma y para con "q"' }).waitFor();
+    expect(await page.getByTestId('graph-lesson-detail').textContent()).toContain('paró con "q"');
+    expect(await code.textContent()).toContain('Independiente');
+    await page.getByRole('button', { name: 'English' }).click();
 
     await page.mouse.move(1, 1);
     const result = await new AxeBuilder({ page })
