@@ -65,6 +65,7 @@ export const GRAPH_CODE_WORDS = {
     standalone:
       "Standalone: the run's peers connect to the playground's own socket for this node, so this program binds a port of its own",
     countHelp: 'how many messages',
+    noLimit: '0: no limit',
     timeoutHelp: 'give up after this many seconds without a message',
     noReply: 'no reply in time; giving up',
     waitPeers: 'Wait for the peers to shake hands first, or the first one to connect takes everything',
@@ -77,6 +78,7 @@ export const GRAPH_CODE_WORDS = {
     standalone:
       'Independiente: los peers de la ejecución se conectan al socket del propio playground para este nodo, así que este programa enlaza (bind) un puerto propio',
     countHelp: 'cuántos mensajes',
+    noLimit: '0: sin límite',
     timeoutHelp: 'rendirse tras estos segundos sin ningún mensaje',
     noReply: 'sin respuesta a tiempo; me rindo',
     waitPeers: 'Espera antes el handshake de los peers; si no, el primero en conectarse se lo lleva todo',

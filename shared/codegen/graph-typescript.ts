@@ -198,7 +198,7 @@ export function typescriptProgram(plan: NodePlan): string {
     `// ${words.run}: npx tsx ${file} [COUNT] [TIMEOUT_SECONDS]`,
     'import * as zmq from "zeromq";',
     '',
-    `// ${words.countHelp}${count === null ? ' (0: no limit)' : ''}; ${words.timeoutHelp}`,
+    `// ${words.countHelp}${count === null ? ` (${words.noLimit})` : ''}; ${words.timeoutHelp}`,
     `const count = Number(process.argv[2] ?? ${count ?? 0});`,
     'const timeoutMs = Number(process.argv[3] ?? 10) * 1000;',
   ];
