@@ -182,10 +182,12 @@ export function runFromUrl(href: string): string | null {
  * scrolled to the middle of the replay's charts).
  * @example permalink('http://h/?p=pg-1&lesson=tutorial#history', 'run-9') // 'http://h/?run=run-9'
  */
-export function permalink(href: string, run: string): string {
+export function permalink(href: string, run: string, graphScenario?: string): string {
   const url = new URL(href);
   url.search = '';
   url.hash = '';
+  // A graph run (issue 11) is replayed on the patterns page: `?graph=<scenario>&run=<id>`.
+  if (graphScenario !== undefined) url.searchParams.set('graph', graphScenario);
   url.searchParams.set('run', run);
   return url.toString();
 }

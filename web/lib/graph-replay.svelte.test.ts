@@ -1,0 +1,131 @@
+/**
+ * GraphReplay against a fake history API (issue 11): loads a recorded graph run window by window, shows its first
+ * event, folds forward into the session as the live stream would, rewinds to go back, lands on the last event at the
+ * scrubber's end (a value the range input gave back rounded), and refuses a pipeline run.
+ */
+import { describe, expect, it } from 'vitest';
+import type { GraphSpec, PlaygroundEvent, RecordedGraphRunDetail } from '../../shared/protocol/index.ts';
+import { GraphReplay } from './graph-replay.svelte.ts';
+import { GraphSession } from './graph-session.svelte.ts';
+
+const graph: GraphSpec = {
+  title: 'echo',
+  nodes: [
+    { id: 'client', socket: 'REQ', role: { kind: 'request', messages: { kind: 'list', items: ['1:2'] } } },
+    { id: 'server', socket: 'REP', role: { kind: 'reply', transform: 'sum' } },
+  ],
+  links: [{ from: 'client', to: 'server', bind: 'to', transport: 'tcp' }],
+};
+
+const run = 'gr-1-r1';
+const summary = {
+  sent: 2,
+  copies: 2,
+  delivered: 2,
+  dropped: 0,
+  droppedBy: {},
+  unattributed: 0,
+  inFlight: 0,
+  nodes: { client: { sent: 1, received: 1 }, server: { sent: 1, received: 1 } },
+  refusals: 0,
+  durationMs: 3.000_000_000_000_17,
+};
+const events: PlaygroundEvent[] = [
+  { type: 'graph:started', seq: 1, run, t: 0, scenario: 'series-1', graph, capabilities: {} },
+  { type: 'message:sent', seq: 2, run, t: 1, node: 'client', message: 0, body: '1:2', frames: 1 },
+  { type: 'message:received', seq: 3, run, t: 1.5, node: 'server', message: 0, from: 'client', body: '1:2' },
+  { type: 'message:sent', seq: 4, run, t: 2, node: 'server', message: 1, body: '3', frames: 1, cause: 0 },
+  { type: 'message:received', seq: 5, run, t: 2.5, node: 'client', message: 1, from: 'server', body: '3' },
+  { type: 'graph:ended', seq: 6, run, t: 3.000_000_000_000_17, reason: 'completed', summary },
+];
+
+const detail = {
+  id: run,
+  name: 'echo #1',
+  playground: 'gr-1',
+  scenario: 'series-1',
+  startedAt: '2026-11-30T00:00:00.000Z',
+  endedAt: '2026-11-30T00:00:01.000Z',
+  durationMs: summary.durationMs,
+  status: 'ended',
+  reason: 'completed',
+  summary: null,
+  eventCount: events.length,
+  firstSeq: 1,
+  lastSeq: 6,
+  lostEvents: 0,
+  workers: [],
+  source: 'live',
+  kind: 'graph',
+  graphSummary: summary,
+  graph,
+  protocolVersion: 1,
+} satisfies RecordedGraphRunDetail;
+
+function fakeApi(answer: unknown = detail) {
+  const asked: string[] = [];
+  const request = async (_method: string, path: string): Promise<unknown> => {
+    asked.push(path);
+    if (path === `/api/runs/${run}`) return answer;
+    if (path === '/api/graph-scenarios') return [];
+    const fromSeq = Number(new URL(path, 'http://h').searchParams.get('fromSeq'));
+    // Windows of two events, as a server cut by its limit would answer.
+    const window = events.filter((event) => event.seq >= fromSeq).slice(0, 2);
+    const next = events.find((event) => event.seq > window.at(-1)!.seq);
+    return { run, events: window, nextSeq: next ? next.seq : null };
+  };
+  const session = new GraphSession({
+    request,
+    createSocket: () => {
+      throw new Error('a replay opens no stream');
+    },
+    streamUrl: (id) => id,
+    now: () => 0,
+  });
+  return { asked, session, replay: new GraphReplay(session, request) };
+}
+
+const received = (session: GraphSession) =>
+  Object.values(session.counters.nodes).reduce((sum, node) => sum + node.received, 0);
+
+describe('GraphReplay', () => {
+  it('folds a recorded run forward and back into the session, to the end of the scrubber', async () => {
+    const { asked, session, replay } = fakeApi();
+    await replay.open(run);
+    expect(asked.filter((path) => path.includes('/events'))).toHaveLength(3);
+    expect(replay.events).toEqual(events);
+    expect(session.info?.graph).toEqual(graph);
+    expect(session.connection).toBe('closed');
+    expect(replay.position).toBe(1);
+    expect(session.runState).toBe('running');
+
+    replay.seekIndex(3);
+    expect(received(session)).toBe(1);
+    expect(session.flights.map((flight) => `${flight.from}>${flight.to}`)).toEqual(['client>server']);
+    replay.step(1);
+    expect(replay.clock.shown).toBe(2);
+
+    // Back in time: rewound and folded again, nothing counted twice.
+    replay.seekIndex(2);
+    expect(received(session)).toBe(0);
+    expect(session.flights).toEqual([]);
+
+    // The scrubber's end comes back rounded from the range input: the last event still shows.
+    replay.seekTime(3);
+    expect(replay.position).toBe(events.length);
+    expect(session.runState).toBe('ended');
+    expect(session.summary).toEqual(summary);
+    expect(received(session)).toBe(2);
+
+    replay.seekTime(0);
+    expect(replay.position).toBe(1);
+    expect(received(session)).toBe(0);
+  });
+
+  it('says a pipeline run is not a graph run', async () => {
+    const { session, replay } = fakeApi({ ...detail, kind: undefined });
+    await replay.open(run);
+    expect(session.error?.message).toMatch(/not a graph run/);
+    expect(replay.loading).toBe(false);
+  });
+});
