@@ -3,7 +3,7 @@
  * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
  * in their own files: trio.ts, cold-start.ts, pace.ts, loop-delay.ts, patterns.ts, capacity.ts.)
  *
- * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N] [--class count|decode]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -19,10 +19,14 @@
  *   a WebSocket client subscribed; recorded unless --record off) against the same topology in bare zeromq.js;
  *   tasks/s until the sink has them all.
  * watchers: the throughput case's batch (recorded unless --record off) with 1 watcher and with 200 (--watchers N), in
- *   alternating rounds: the class is N-1 visitors that joined through the watch link, each with a real WebSocket
- *   client that reads every frame, in a worker thread (bench/watcher-thread.ts) so that their reading does not
- *   compete with the server's event loop; the measuring client makes the N-th. Medians and the ratio N/1 (aim 0.9),
- *   and the main thread's CPU time per run on each side (Linux).
+ *   alternating rounds: the class is N-1 visitors that joined through the watch link, each with a WebSocket of its
+ *   own, in a worker thread (bench/watcher-thread.ts) so that their reading is not done on the server's event loop;
+ *   the measuring client makes the N-th. --class count (the default): each watcher makes the page's upgrade
+ *   request on a raw socket (offering permessage-deflate as Chromium does) and only counts frame headers, so that
+ *   the ratio measures the server's cost of a class, not the clients' inflating on the same cores; after the run
+ *   each proves it got every frame (run:ended at the measuring client's position, the same bytes as the others).
+ *   --class decode: ws clients that inflate every frame, for reference. Medians and the ratio N/1 (aim 0.9), the
+ *   main thread's CPU time per run on each side (Linux) and the whole process's.
  * record: the same batch, headless, with the Recorder on (temp-file store) and off, alternating rounds: the
  *   tasks/s ratio on/off, the events/s stored, and the file's bytes per event stored.
  * seek: a synthetic 1,000,000-event run recorded into a temp-file store, then random windows by seq and by time,
@@ -71,6 +75,7 @@ import { paceCase } from './pace.ts';
 import { loopDelayCase } from './loop-delay.ts';
 import { pubSubCase, reqRepCase } from './patterns.ts';
 import { trioCase } from './trio.ts';
+import type { ClassMode } from './watcher-thread.ts';
 
 /**
  * The bench is one visitor of its server (server/http/session.ts): every request and the WebSocket carry this
@@ -94,6 +99,8 @@ const { values } = parseArgs({
     record: { type: 'string', default: 'both' },
     /** watchers: how many watch the batch in the crowded rounds. */
     watchers: { type: 'string', default: '200' },
+    /** watchers: a class that counts frame headers (count) or ws clients that inflate every frame (decode). */
+    class: { type: 'string', default: 'count' },
   },
 });
 const TASKS = Number(values.tasks);
@@ -118,6 +125,11 @@ if (!['both', 'on', 'off'].includes(values.record)) {
   console.error(`--record must be both, on or off, not "${values.record}"`);
   process.exit(2);
 }
+if (values.class !== 'count' && values.class !== 'decode') {
+  console.error(`--class must be count or decode, not "${values.class}"`);
+  process.exit(2);
+}
+const CLASS_MODE: ClassMode = values.class;
 if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)) {
   console.error(`--case must be one of ${CASES.join(', ')} (or leave it out to run all), not "${values.case}"`);
   process.exit(2);
@@ -215,6 +227,8 @@ async function bare(round: number): Promise<number> {
 interface InstrumentedResult {
   rate: number;
   frames: number;
+  /** Messages of every type received up to and including the one with run:ended (hello is the first). */
+  messagesToEnd: number;
   eventsDelivered: number;
   dropped: number;
   heapStartMb: number;
@@ -225,7 +239,8 @@ interface InstrumentedResult {
 /**
  * Subscribes a real WebSocket client to a playground, starts its run, and measures it: tasks/s from the first
  * send to the last `finish` event (taken from the log itself, since the stream may sample task events out), the
- * frames and events the client received, and the heap while it ran.
+ * frames and events the client received, and the heap while it ran. `beforeDelete` runs once the run has ended,
+ * before the playground is deleted (the watchers case checks its class there, while their streams are open).
  */
 async function measureRun(
   app: FastifyInstance,
@@ -233,11 +248,14 @@ async function measureRun(
   playgroundId: string,
   tasks: number,
   finish: 'task:received' | 'task:collected',
+  beforeDelete?: (messagesToEnd: number) => Promise<void>,
 ): Promise<InstrumentedResult> {
   const socket = new WebSocket(`${base.replace('http', 'ws')}/api/playgrounds/${playgroundId}/stream`, {
     headers: { cookie: SESSION },
   });
   let frames = 0;
+  let messages = 0;
+  let messagesToEnd = 0;
   let eventsDelivered = 0;
   let dropped = 0;
   let firstSentT = -1;
@@ -255,6 +273,7 @@ async function measureRun(
       const decoded = decodeServerMessage(data.toString());
       if (!decoded.ok) return reject(new Error(decoded.message));
       const message = decoded.value;
+      messages++;
       if (message.type !== 'events') return;
       frames++;
       dropped += message.dropped;
@@ -262,7 +281,10 @@ async function measureRun(
       const { counters } = message;
       finished =
         finish === 'task:collected' ? counters.collected : Object.values(counters.received).reduce((a, b) => a + b, 0);
-      if (message.events.some((event) => event.type === 'run:ended')) resolve();
+      if (message.events.some((event) => event.type === 'run:ended')) {
+        messagesToEnd = messages;
+        resolve();
+      }
     });
   });
   // Marked handled now (a rejection before the await below must not crash the process); the await still sees it.
@@ -287,6 +309,7 @@ async function measureRun(
   const heapEnd = process.memoryUsage().heapUsed;
   stopTiming();
   socket.close();
+  await beforeDelete?.(messagesToEnd);
   await request(`${base}/api/playgrounds/${playgroundId}`, { method: 'DELETE' }, 'deleting the playground');
 
   if (finished !== tasks) throw new Error(`instrumented run finished ${finished} of ${tasks} tasks`);
@@ -294,6 +317,7 @@ async function measureRun(
   return {
     rate: tasks / ((lastFinishT - firstSentT) / 1000),
     frames,
+    messagesToEnd,
     eventsDelivered,
     dropped,
     heapStartMb: mb(heapStart),
@@ -592,18 +616,42 @@ function eventLoopCpuMs(): number {
   }
 }
 
+/** CPU time of the whole bench process in ms (every thread: server, class, libzmq, the recorder's writer). */
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+interface ClassStats {
+  frames: number;
+  bytes: number;
+  closedEarly: number;
+  /** Watchers whose run:ended came at the measuring client's position. */
+  checked: number;
+  /** Bytes each checked watcher had received up to and including run:ended (all alike when none missed a frame). */
+  minBytesToEnd: number;
+  maxBytesToEnd: number;
+  failures: string[];
+}
+
 async function watchersCase(): Promise<void> {
   const crowd = Math.max(2, Number(values.watchers));
   const store = values.record === 'off' ? null : path.join(runtimeDir, 'watchers.db');
   // Each watcher is a visitor of its own (its cookie), so the per-visitor HTTP limit counts each join apart.
   const { app, base } = await startServer(store);
   const thread = new Worker(new URL('./watcher-thread.mjs', import.meta.url));
+  const classWhat =
+    CLASS_MODE === 'count'
+      ? 'a class that counts frame headers on raw sockets (--class count)'
+      : 'a class of ws clients that inflate every frame (--class decode)';
   console.log(
-    `\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds${store ? '' : '; recording off'}`,
+    `\n== watchers: ${TASKS} tasks watched by 1 and by ${crowd} clients, ${ROUNDS} rounds, ${classWhat}${store ? '' : '; recording off'}`,
   );
   const rates = { one: [] as number[], crowd: [] as number[] };
   /** The main thread's CPU time over each run (ms): the server's event loop, and the measuring client's reading. */
   const cpu = { one: [] as number[], crowd: [] as number[] };
+  /** The whole process's CPU time over each run (ms): the above, libzmq, the recorder's writer and the class. */
+  const processCpu = { one: [] as number[], crowd: [] as number[] };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const parts: string[] = [];
@@ -622,27 +670,45 @@ async function watchersCase(): Promise<void> {
           );
           await askThread(
             thread,
-            { connect: { base, playground: playground.id, token: links.watchToken, count: crowd - 1 } },
+            {
+              connect: {
+                base,
+                playground: playground.id,
+                token: links.watchToken,
+                count: crowd - 1,
+                mode: CLASS_MODE,
+              },
+            },
             'ready',
           );
         }
         const cpuBefore = eventLoopCpuMs();
-        const result = await measureRun(app, base, playground.id, TASKS, 'task:received');
-        const cpuMs = eventLoopCpuMs() - cpuBefore;
+        const processBefore = processCpuMs();
+        let cpuMs = 0;
+        let processMs = 0;
+        // The CPU figures stop when the measuring client has run:ended, before the class is checked and closed.
+        const result = await measureRun(app, base, playground.id, TASKS, 'task:received', async (endsAt) => {
+          cpuMs = eventLoopCpuMs() - cpuBefore;
+          processMs = processCpuMs() - processBefore;
+          if (side !== 'crowd') return;
+          const stats = await askThread<ClassStats>(thread, { close: { endsAt } }, 'stats');
+          if (stats.failures.length > 0)
+            throw new Error(`the class did not get every frame: ${stats.failures.join('; ')}`);
+          if (stats.minBytesToEnd !== stats.maxBytesToEnd)
+            throw new Error(
+              `the class's watchers got different bytes up to run:ended: ${stats.minBytesToEnd} to ${stats.maxBytesToEnd}`,
+            );
+          const bytesWhat = CLASS_MODE === 'count' ? 'on the wire' : 'inflated';
+          classStats =
+            `; the other ${crowd - 1} each got run:ended as message ${endsAt} like it, ` +
+            `${(stats.minBytesToEnd / 1024).toFixed(0)} KiB ${bytesWhat} up to it`;
+        });
         cpu[side].push(cpuMs);
-        if (side === 'crowd') {
-          const stats = await askThread<{ frames: number; bytes: number; closedEarly: number }>(
-            thread,
-            { close: true },
-            'stats',
-          );
-          if (stats.closedEarly > 0)
-            throw new Error(`${stats.closedEarly} watchers were closed by the server during the run`);
-          classStats = `; the other ${crowd - 1} read ${stats.frames} frames, ${(stats.bytes / 1048576).toFixed(1)} MiB`;
-        }
+        processCpu[side].push(processMs);
         rates[side].push(result.rate);
         parts.push(
-          `${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s (${result.frames} frames each${classStats}; event loop ${Math.round(cpuMs)} ms CPU)`,
+          `${side === 'one' ? '1 watcher' : `${crowd} watchers`} ${Math.round(result.rate)} tasks/s ` +
+            `(${result.frames} frames${classStats}; event loop ${Math.round(cpuMs)} ms CPU, process ${Math.round(processMs)} ms)`,
         );
       }
       console.log(`round ${round + 1}: ${parts.join(' | ')}`);
@@ -655,13 +721,18 @@ async function watchersCase(): Promise<void> {
   const many = median(rates.crowd);
   console.log(`median 1 watcher    ${Math.round(one)} tasks/s`);
   console.log(`median ${crowd} watchers ${Math.round(many)} tasks/s`);
-  console.log(`ratio ${crowd}/1 ${(many / one).toFixed(2)} (aim: 0.9 or better)`);
+  console.log(`ratio ${crowd}/1 ${(many / one).toFixed(2)} (aim: 0.9 or better; class: ${CLASS_MODE})`);
   if (cpu.one.every(Number.isFinite))
     console.log(
       `event loop CPU per run: median ${Math.round(median(cpu.one))} ms with 1 watcher, ` +
         `${Math.round(median(cpu.crowd))} ms with ${crowd} (ratio ${(median(cpu.crowd) / median(cpu.one)).toFixed(2)}; ` +
         'what the class costs the server itself, less moved by other load on the machine than the rates)',
     );
+  console.log(
+    `process CPU per run: median ${Math.round(median(processCpu.one))} ms with 1 watcher, ` +
+      `${Math.round(median(processCpu.crowd))} ms with ${crowd} (ratio ${(median(processCpu.crowd) / median(processCpu.one)).toFixed(2)}; ` +
+      'every thread: the server, libzmq, the recorder and the class)',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
