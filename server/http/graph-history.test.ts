@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
@@ -19,6 +20,7 @@ import {
   type RunPage,
 } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
+import { RunStore, SCHEMA_VERSION } from '../recorder/store.ts';
 import { Visitor, testPolicy } from '../../test/helpers.ts';
 
 let app: FastifyInstance;
@@ -226,5 +228,38 @@ describe('graph runs in the history', () => {
     expect(refusals[3]!.json<{ message: string }>().message).toMatch(/received/);
     expect(refusals[4]!.json<{ message: string }>().message).toMatch(/task:sent is not an event of a graph run/);
     expect((await owner.inject('/api/runs')).json<RunPage>().total).toBe(before);
+  });
+
+  it('upgrades a version 5 file in place: its runs are pipeline runs, as before', () => {
+    const file = path.join(folder, 'v5.db');
+    const before = RunStore.open(file);
+    before.insertRun({
+      id: 'run-old5',
+      playground: 'pg-old5',
+      scenario: 'tutorial',
+      params: { intervalMs: 0, builtInWorkers: true, tasks: 1, payloadBytes: 0, drainMs: 0, syncStart: false },
+      endpoints: [],
+      workers: [],
+      startedAt: 1,
+    });
+    before.close();
+    // Back to what a version-5 server wrote: no kind.
+    const raw = new Database(file);
+    raw.exec('ALTER TABLE runs DROP COLUMN kind; PRAGMA user_version = 5;');
+    raw.close();
+
+    const store = RunStore.open(file);
+    try {
+      const [run] = store.listRuns().runs;
+      expect(run).toMatchObject({ id: 'run-old5', status: 'incomplete', params: { tasks: 1 } });
+      expect(run!.kind).toBeUndefined();
+      expect(store.getAnyRun('run-old5')).not.toHaveProperty('graph');
+    } finally {
+      store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare('SELECT kind FROM runs').all()).toEqual([{ kind: 'pipeline' }]);
+    check.close();
   });
 });
