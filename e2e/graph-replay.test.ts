@@ -3,7 +3,7 @@
  * part 1 runs live, its recording is listed in the visitor's history, and its permalink (`?graph=series-1&run=<id>`)
  * opens the replay: the first event shows the graph before anything was sent, stepping and the scrubber show the
  * run's counts at each moment, and its end shows the books the live run ended with. The pipeline page's history
- * links a graph run to the patterns page.
+ * links a graph run to the patterns page, and its `?run=<id>` permalink sends a graph run there.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,12 @@ describe('replaying a recorded graph run', () => {
     const link = page.locator(`[data-testid="open-run"][href*="run=${recorded.id}"]`);
     await link.waitFor({ timeout: 15_000 });
     expect(await link.getAttribute('href')).toContain('graph=series-1');
+    // A permalink without ?graph= (typed by hand) goes to the patterns page's replay too.
+    await page.goto(`${harness.baseUrl}?run=${recorded.id}`);
+    await page
+      .locator(`[data-testid="graph-replay-position"][data-total="${recorded.eventCount}"]`)
+      .waitFor({ timeout: 15_000 });
+    expect(new URL(page.url()).searchParams.get('graph')).toBe('series-1');
     expect(harness.pageErrors).toEqual([]);
     await page.close();
   });

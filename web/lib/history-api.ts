@@ -35,8 +35,18 @@ export async function listRuns(limit = 20, before: string | null = null): Promis
   return page;
 }
 
+/** The run asked for is a graph run (issue 11): the patterns page replays it, on `?graph=<scenario>&run=<id>`. */
+export class GraphRunError extends Error {
+  constructor(readonly scenario: string) {
+    super('A graph run: the patterns page replays it.');
+  }
+}
+
 export async function getRecordedRun(id: string): Promise<RecordedRunDetailT> {
-  return detail(await request('GET', runPath(id)));
+  const value = await request('GET', runPath(id));
+  const graph = value as { kind?: unknown; scenario?: unknown } | null;
+  if (graph?.kind === 'graph') throw new GraphRunError(String(graph.scenario));
+  return detail(value);
 }
 
 export async function renameRun(id: string, name: string): Promise<RecordedRunDetailT> {

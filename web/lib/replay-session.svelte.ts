@@ -30,6 +30,7 @@ import {
   eventAt,
   forwardFrame,
   nextEventTime,
+  permalink,
   previousEventTime,
   replayFrame,
   type Counts,
@@ -145,6 +146,11 @@ export class ReplaySession implements RunView {
       this.isLoading = false;
       this.#show(0);
     } catch (error) {
+      // A graph run's permalink without ?graph= (typed by hand): the patterns page replays it.
+      if (error instanceof history.GraphRunError && typeof location !== 'undefined') {
+        location.replace(permalink(location.href, this.runId, error.scenario));
+        return;
+      }
       this.isLoading = false;
       this.loadError = localize(toErrorInfo(error));
     }
