@@ -59,6 +59,8 @@ describe('replaying a recorded graph run', () => {
     expect(await position(page)).toBe(1);
     for (const node of nodes) expect(await countOf(page, node, 'sent')).toBe(0);
     expect(await page.getByTestId('graph-run').count()).toBe(0);
+    // Nor the code panel: its addresses would be the newest live run's, not the recorded one's.
+    expect(await page.getByTestId('graph-code-panel').count()).toBe(0);
 
     // Stepping forward one event at a time, until something was received.
     const next = page.getByTestId('graph-replay-next');

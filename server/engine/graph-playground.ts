@@ -5,23 +5,24 @@
  * zeromq through GraphRun, never Fastify.
  *
  * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph, or change its prefixes
- * (graph-live.ts); the other
- * changes replace the graph between runs. Every run is recorded as the pipeline's are (server/app.ts gives each
- * playground a Recorder through the registry's onCreate: it fits Recordable). Not yet: the pipeline's own
+ * (graph-live.ts; what each edit makes of the graph is graph-edits.ts); the other changes replace the graph
+ * between runs. Every run is recorded as the pipeline's are (server/app.ts gives each playground a Recorder
+ * through the registry's onCreate: it fits Recordable). Not yet: the pipeline's own
  * registry does not count graph playgrounds against its limits (this one counts the pipeline's).
  */
 import { randomBytes } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { RunLog } from '../recorder/run-log.ts';
 import { text } from '../../shared/protocol/server-text.ts';
-import type { GraphLink, GraphNode, GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { checkGraph, linkEnds, type GraphScenario } from '../../shared/scenarios/graph.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
 import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
+import { withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
 import {
   addGraphEvent,
   emptyGraphCounters,
@@ -162,56 +163,18 @@ export class GraphPlayground {
    */
   addSubscriber(request: { id: string; publisher: string; subscribe: string[] }): GraphPlaygroundInfo {
     this.lastActivity = Date.now();
-    const graph = this.#graph;
-    if (graph.nodes.some((node) => node.id === request.id))
-      throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
-    const publisher = graph.nodes.find((node) => node.id === request.publisher);
-    if (!publisher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.publisher }));
-    if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
-      throw new CodedError(
-        'PG_ERR_VALIDATION',
-        text('graph.notPublisher', { node: publisher.id, socket: publisher.socket }),
-      );
-    // A publisher binds once per transport for all its subscribers: the new one dials where the first one does.
-    const via = graph.links.find((link) => linkEnds(link).binder === publisher.id);
-    if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher.id }));
-    const node: GraphNode = { id: request.id, socket: 'SUB', subscribe: request.subscribe, role: { kind: 'receive' } };
-    const link: GraphLink = {
-      from: publisher.id,
-      to: node.id,
-      bind: 'from',
-      transport: via.transport,
-      ...(via.address !== undefined ? { address: via.address } : {}),
-    };
-    const next = GraphPlayground.#checked(
-      { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
-      this.#options,
-    );
-    this.#liveRun?.addSubscriber(node, publisher.id);
-    this.#graph = next;
-    this.#infoChanged();
-    return this.info();
+    const added = withSubscriber(this.#graph, request);
+    const next = GraphPlayground.#checked(added.graph, this.#options);
+    this.#liveRun?.addSubscriber(added.node, added.publisher);
+    return this.#replaced(next);
   }
 
   /** A subscriber's prefixes ('' is everything); during a run they change on its live socket at once. */
   setSubscriptions(id: string, subscribe: string[]): GraphPlaygroundInfo {
     this.lastActivity = Date.now();
-    const graph = this.#graph;
-    const node = graph.nodes.find((candidate) => candidate.id === id);
-    if (!node) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
-    if (node.socket !== 'SUB')
-      throw new CodedError('PG_ERR_VALIDATION', text('graph.notSubscriber', { node: id, socket: node.socket }));
-    const next = GraphPlayground.#checked(
-      {
-        ...graph,
-        nodes: graph.nodes.map((other) => (other.id === id ? { ...other, subscribe: [...subscribe] } : other)),
-      },
-      this.#options,
-    );
+    const next = GraphPlayground.#checked(withSubscriptions(this.#graph, id, subscribe), this.#options);
     this.#liveRun?.setSubscriptions(id, subscribe);
-    this.#graph = next;
-    this.#infoChanged();
-    return this.info();
+    return this.#replaced(next);
   }
 
   /**
@@ -220,19 +183,13 @@ export class GraphPlayground {
    */
   removeNode(id: string): GraphPlaygroundInfo {
     this.lastActivity = Date.now();
-    const graph = this.#graph;
-    if (!graph.nodes.some((node) => node.id === id))
-      throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
-    if (graph.nodes.length === 1) throw new CodedError('PG_ERR_VALIDATION', text('graph.lastNode', { node: id }));
-    const next = GraphPlayground.#checked(
-      {
-        ...graph,
-        nodes: graph.nodes.filter((node) => node.id !== id),
-        links: graph.links.filter((link) => link.from !== id && link.to !== id),
-      },
-      this.#options,
-    );
+    const next = GraphPlayground.#checked(withoutNode(this.#graph, id), this.#options);
     this.#liveRun?.removeSubscriber(id);
+    return this.#replaced(next);
+  }
+
+  /** Keeps a changed graph and tells the live streams. */
+  #replaced(next: GraphSpec): GraphPlaygroundInfo {
     this.#graph = next;
     this.#infoChanged();
     return this.info();

@@ -7,15 +7,10 @@
  *
  * Running, stopping and changing the graph go over HTTP; the stream only carries what happened. A subscriber can
  * be added or removed, and its prefixes changed, while a run flows (the server wires its socket into the run);
- * other changes replace the graph between runs.
+ * other changes replace the graph between runs. What it draws and says (dots, marks, refusals, news) is
+ * described in graph-marks.ts.
  */
-import type {
-  DropReason,
-  GraphSpec,
-  GraphSummary,
-  PlaygroundEvent,
-  RefusalReason,
-} from '../../shared/protocol/index.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import {
   emptyGraphCounters,
   type GraphCounters,
@@ -26,52 +21,30 @@ import type { WireServerText } from '../../shared/protocol/server-text.ts';
 import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { toErrorInfo } from './api.ts';
 import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
+import {
+  DROP_MARK_MS,
+  FLIGHT_MS,
+  MAX_DROP_MARKS,
+  MAX_FLIGHTS,
+  MAX_NEWS,
+  type DropMark,
+  type Flight,
+  type Happening,
+  type Refusal,
+} from './graph-marks.ts';
 
-/** How long a dot takes to fly from sender to receiver (ms). */
-export const FLIGHT_MS = 700;
-/** How long a drop's mark stays (ms). */
-export const DROP_MARK_MS = 2500;
-/** Dots drawn at once at most: at a burst's rate the counters tell the numbers, the dots only the direction. */
-export const MAX_FLIGHTS = 120;
-/** Drop marks drawn at once at most. */
-export const MAX_DROP_MARKS = 40;
-/** News kept for the live region between two sentences (a burst is said as counts, so the oldest can go). */
-export const MAX_NEWS = 2000;
-
-export interface Flight {
-  key: number;
-  from: string;
-  to: string;
-  body: string;
-  /** performance.now() when it was received (the dot lands then; it flies for FLIGHT_MS from there). */
-  born: number;
-}
-
-export interface DropMark {
-  key: number;
-  /** Where it was dropped (the publisher that filtered it). */
-  node: string;
-  /** For whom, when known. */
-  peer: string | null;
-  reason: DropReason;
-  born: number;
-}
-
-export interface Refusal {
-  node: string;
-  peer: string | null;
-  reason: RefusalReason;
-  code?: string;
-  detail: string;
-}
-
-/** What happened lately, for the text twin's live region (said in the page's language by the component). */
-export type Happening =
-  | { kind: 'received'; node: string; from: string | null; body: string }
-  | { kind: 'dropped'; node: string; peer: string | null; reason: DropReason }
-  | { kind: 'refused'; node: string; peer: string | null; reason: RefusalReason }
-  | { kind: 'started'; run: string }
-  | { kind: 'ended'; run: string; reason: string };
+// Also said from here, where the diagram, the texts and the tests have always imported them.
+export {
+  DROP_MARK_MS,
+  FLIGHT_MS,
+  MAX_DROP_MARKS,
+  MAX_FLIGHTS,
+  MAX_NEWS,
+  type DropMark,
+  type Flight,
+  type Happening,
+  type Refusal,
+} from './graph-marks.ts';
 
 export type GraphRunState = 'idle' | 'running' | 'ended';
 export type GraphConnection = 'connecting' | 'connected' | 'reconnecting' | 'closed';

@@ -1,0 +1,76 @@
+/**
+ * The live-topology edits of a graph playground as pure functions of its graph: a subscriber added, a subscriber's
+ * prefixes changed, a node removed. Each answers the graph so changed (or throws the coded refusal a page
+ * translates); GraphPlayground (graph-playground.ts) checks the result as any graph, hands the change to the run in
+ * progress (graph-live.ts) and keeps it. Kept apart from the playground so that its run and its registry stay
+ * readable, and so that what an edit makes of a graph can be read without the sockets.
+ */
+import { text } from '../../shared/protocol/server-text.ts';
+import type { GraphLink, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
+import { linkEnds } from '../../shared/scenarios/graph.ts';
+import { CodedError } from '../errors.ts';
+
+/** What adding a subscriber makes: the graph with it, the new SUB and the publisher it connects to. */
+export interface SubscriberAdded {
+  graph: GraphSpec;
+  node: GraphNode;
+  publisher: string;
+}
+
+/**
+ * A SUB with these prefixes ('' is everything), connected to `publisher` where it binds (a publisher binds once
+ * per transport for all its subscribers: the new one dials where the first one does).
+ */
+export function withSubscriber(
+  graph: GraphSpec,
+  request: { id: string; publisher: string; subscribe: string[] },
+): SubscriberAdded {
+  if (graph.nodes.some((node) => node.id === request.id))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
+  const publisher = graph.nodes.find((node) => node.id === request.publisher);
+  if (!publisher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.publisher }));
+  if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
+    throw new CodedError(
+      'PG_ERR_VALIDATION',
+      text('graph.notPublisher', { node: publisher.id, socket: publisher.socket }),
+    );
+  const via = graph.links.find((link) => linkEnds(link).binder === publisher.id);
+  if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher.id }));
+  const node: GraphNode = { id: request.id, socket: 'SUB', subscribe: request.subscribe, role: { kind: 'receive' } };
+  const link: GraphLink = {
+    from: publisher.id,
+    to: node.id,
+    bind: 'from',
+    transport: via.transport,
+    ...(via.address !== undefined ? { address: via.address } : {}),
+  };
+  return {
+    graph: { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
+    node,
+    publisher: publisher.id,
+  };
+}
+
+/** The graph with a subscriber's prefixes replaced ('' is everything). */
+export function withSubscriptions(graph: GraphSpec, id: string, subscribe: string[]): GraphSpec {
+  const node = graph.nodes.find((candidate) => candidate.id === id);
+  if (!node) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+  if (node.socket !== 'SUB')
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.notSubscriber', { node: id, socket: node.socket }));
+  return {
+    ...graph,
+    nodes: graph.nodes.map((other) => (other.id === id ? { ...other, subscribe: [...subscribe] } : other)),
+  };
+}
+
+/** The graph without a node and its links (never without its last node). */
+export function withoutNode(graph: GraphSpec, id: string): GraphSpec {
+  if (!graph.nodes.some((node) => node.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+  if (graph.nodes.length === 1) throw new CodedError('PG_ERR_VALIDATION', text('graph.lastNode', { node: id }));
+  return {
+    ...graph,
+    nodes: graph.nodes.filter((node) => node.id !== id),
+    links: graph.links.filter((link) => link.from !== id && link.to !== id),
+  };
+}
