@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
+import { startTrace, topOfProfile, type CpuProfile } from './page-perf-devtools.ts';
 import * as zmq from 'zeromq';
 import type { PlaygroundInfo, RunDetail } from '../shared/protocol/index.ts';
 import { DEFAULT_STATIC_DIR, buildApp } from '../server/app.ts';
@@ -216,69 +217,6 @@ async function runToEnd(harness: Bench, playground: string, params: Load['params
 function rateOf(detail: RunDetail): number {
   const done = Object.values(detail.summary.done).reduce((a, b) => a + b, 0);
   return done / (detail.summary.durationMs / 1000);
-}
-
-interface TraceEvent {
-  name: string;
-  ph: string;
-  dur?: number;
-  tid: number;
-  pid: number;
-  args?: { name?: string };
-}
-
-/** Starts a trace of the page's timeline; the returned function ends it and prints the renderer's main thread's top work. */
-async function startTrace(cdp: CDPSession): Promise<() => Promise<void>> {
-  const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', (data) => {
-    events.push(...(data.value as unknown as TraceEvent[]));
-  });
-  await cdp.send('Tracing.start', {
-    categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.execute',
-    transferMode: 'ReportEvents',
-  });
-  return async () => {
-    const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
-    await cdp.send('Tracing.end');
-    await complete;
-    const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-    const byName = new Map<string, number>();
-    for (const e of events) {
-      if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || !e.dur) continue;
-      byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
-    }
-    console.log('trace, renderer main thread, ms per event name (nested events counted in their parents too):');
-    for (const [name, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20))
-      console.log(`${ms.toFixed(0).padStart(7)} ms  ${name}`);
-  };
-}
-
-interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
-  samples?: number[];
-  timeDeltas?: number[];
-}
-
-/** The profile's top self-time entries, as lines. */
-function topOfProfile(profile: CpuProfile, count = 20): string[] {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map<string, number>();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  let total = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const node = byId.get(samples[i]!);
-    const ms = (deltas[i] ?? 0) / 1000;
-    total += ms;
-    if (!node) continue;
-    const f = node.callFrame;
-    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}`;
-    self.set(name, (self.get(name) ?? 0) + ms);
-  }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, count)
-    .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
 
 async function withPage(
