@@ -8,11 +8,11 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { checkEvent, describeErrors, firstProblem } from './codec.ts';
+import { checkEvent } from './codec.ts';
 import { GraphSpec, GraphSummary } from './graph.ts';
-import { RecordedRun, type ImportCheck as PipelineImportCheck } from './history.ts';
+import { RecordedRun, checkExportEnvelope, importFailure, type ImportFailure } from './history.ts';
 import type { PlaygroundEvent } from './schema.ts';
-import { english, text, type ServerText } from './server-text.ts';
+import { text } from './server-text.ts';
 
 /** The `format` of a graph run's export; a pipeline run's is RUN_EXPORT_FORMAT. */
 export const GRAPH_RUN_EXPORT_FORMAT = 'zmq-pipeline-playground/graph-run';
@@ -66,14 +66,9 @@ export interface GraphRunExport {
   events: PlaygroundEvent[];
 }
 
-export type GraphImportCheck = { ok: true; value: GraphRunExport } | Extract<PipelineImportCheck, { ok: false }>;
+export type GraphImportCheck = { ok: true; value: GraphRunExport } | ImportFailure;
 
 const exportedGraphRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedGraphRun);
-
-function shown(value: unknown): string {
-  if (value === undefined) return 'missing';
-  return (JSON.stringify(value) ?? String(value)).slice(0, 60);
-}
 
 /** The same JSON value (key order included: both sides come from one writer). */
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
@@ -109,37 +104,15 @@ function booksDisagreement(
  * started with against run.graph, and a complete run's books against its events.
  */
 export function checkGraphRunExport(value: unknown): GraphImportCheck {
-  const fail = (reason: ServerText, message = english(reason)): GraphImportCheck => ({
-    ok: false,
-    message,
-    text: reason,
-  });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
-  const doc = value as Record<string, unknown>;
-  if (doc.format !== GRAPH_RUN_EXPORT_FORMAT)
-    return fail(text('import.format', { got: shown(doc.format), expected: GRAPH_RUN_EXPORT_FORMAT }));
-  if (typeof doc.version !== 'number' || !Number.isInteger(doc.version) || doc.version < 1)
-    return fail(text('import.version', { got: shown(doc.version) }));
-  if (doc.version > GRAPH_RUN_EXPORT_VERSION)
-    return fail(text('import.newer', { version: doc.version, known: GRAPH_RUN_EXPORT_VERSION }));
-  const unknownKey = Object.keys(doc).find(
-    (key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key),
+  const fail = importFailure;
+  const envelope = checkExportEnvelope<ExportedGraphRun>(
+    value,
+    GRAPH_RUN_EXPORT_FORMAT,
+    GRAPH_RUN_EXPORT_VERSION,
+    exportedGraphRunChecker,
   );
-  if (unknownKey !== undefined)
-    return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
-  if (typeof doc.exportedAt !== 'string') return fail(text('import.exportedAt', { got: shown(doc.exportedAt) }));
-  if (!exportedGraphRunChecker.Check(doc.run)) {
-    return fail(
-      text('import.run', { problem: firstProblem(exportedGraphRunChecker, doc.run) }),
-      `run: ${describeErrors(exportedGraphRunChecker, doc.run)}.`,
-    );
-  }
-  const run = doc.run as ExportedGraphRun;
-  if (!Array.isArray(doc.events)) return fail(text('import.eventsNotArray', { got: shown(doc.events) }));
-  const events = doc.events as unknown[];
-  if (events.length !== run.eventCount)
-    return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
-  if (events.length === 0) return fail(text('import.noEvents'));
+  if (!envelope.ok) return envelope;
+  const { doc, run, events } = envelope;
   let previousSeq = 0;
   let previousT = 0;
   let endedAt = -1;

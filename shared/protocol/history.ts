@@ -219,7 +219,16 @@ function summariesDisagree(
   return null;
 }
 
-export type ImportCheck = { ok: true; value: RunExport } | { ok: false; message: string; text: ServerText };
+/** Why an export document was refused: `text` for a page to say in its language, `message` in English. */
+export type ImportFailure = { ok: false; message: string; text: ServerText };
+export type ImportCheck = { ok: true; value: RunExport } | ImportFailure;
+
+/** An import refusal for `reason`, in English unless a longer `message` is given. */
+export const importFailure = (reason: ServerText, message = english(reason)): ImportFailure => ({
+  ok: false,
+  message,
+  text: reason,
+});
 
 const exportedRunChecker: TypeCheck<TSchema> = TypeCompiler.Compile(ExportedRun);
 
@@ -229,38 +238,55 @@ function shown(value: unknown): string {
 }
 
 /**
- * Checks a parsed export document: format, version, run metadata, then every event through the shared codec,
- * in order, stopping at the first problem [R6]. Messages name what is wrong and where, for a person to act on.
+ * The checks every kind of export document shares (a pipeline run's here, a graph run's in graph-history.ts):
+ * an object of `format`, a version from 1 to `version`, no field a version-1 document does not have, exportedAt,
+ * `run` as `runChecker` wants it, and as many events as run.eventCount says, at least one. The events themselves
+ * are the caller's to check: each kind has its own.
  */
-export function checkRunExport(value: unknown): ImportCheck {
-  const fail = (reason: ServerText, message = english(reason)): ImportCheck => ({ ok: false, message, text: reason });
+export function checkExportEnvelope<Run extends { eventCount: number }>(
+  value: unknown,
+  format: string,
+  version: number,
+  runChecker: TypeCheck<TSchema>,
+): { ok: true; doc: Record<string, unknown>; run: Run; events: unknown[] } | ImportFailure {
+  const fail = importFailure;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(text('import.notObject'));
   const doc = value as Record<string, unknown>;
-  if (doc.format !== RUN_EXPORT_FORMAT)
-    return fail(text('import.format', { got: shown(doc.format), expected: RUN_EXPORT_FORMAT }));
+  if (doc.format !== format) return fail(text('import.format', { got: shown(doc.format), expected: format }));
   if (typeof doc.version !== 'number' || !Number.isInteger(doc.version) || doc.version < 1) {
     return fail(text('import.version', { got: shown(doc.version) }));
   }
-  if (doc.version > RUN_EXPORT_VERSION)
-    return fail(text('import.newer', { version: doc.version, known: RUN_EXPORT_VERSION }));
+  if (doc.version > version) return fail(text('import.newer', { version: doc.version, known: version }));
   const unknownKey = Object.keys(doc).find(
     (key) => !['format', 'version', 'exportedAt', 'run', 'events'].includes(key),
   );
   if (unknownKey !== undefined)
     return fail(text('import.unknownField', { name: unknownKey.slice(0, 40), version: doc.version }));
   if (typeof doc.exportedAt !== 'string') return fail(text('import.exportedAt', { got: shown(doc.exportedAt) }));
-  if (!exportedRunChecker.Check(doc.run)) {
+  if (!runChecker.Check(doc.run)) {
     return fail(
-      text('import.run', { problem: firstProblem(exportedRunChecker, doc.run) }),
-      `run: ${describeErrors(exportedRunChecker, doc.run)}.`,
+      text('import.run', { problem: firstProblem(runChecker, doc.run) }),
+      `run: ${describeErrors(runChecker, doc.run)}.`,
     );
   }
-  const run = doc.run as ExportedRun;
+  const run = doc.run as Run;
   if (!Array.isArray(doc.events)) return fail(text('import.eventsNotArray', { got: shown(doc.events) }));
   const events = doc.events as unknown[];
   if (events.length !== run.eventCount)
     return fail(text('import.truncated', { expected: run.eventCount, count: events.length }));
   if (events.length === 0) return fail(text('import.noEvents'));
+  return { ok: true, doc, run, events };
+}
+
+/**
+ * Checks a parsed export document: format, version, run metadata, then every event through the shared codec,
+ * in order, stopping at the first problem [R6]. Messages name what is wrong and where, for a person to act on.
+ */
+export function checkRunExport(value: unknown): ImportCheck {
+  const fail = importFailure;
+  const envelope = checkExportEnvelope<ExportedRun>(value, RUN_EXPORT_FORMAT, RUN_EXPORT_VERSION, exportedRunChecker);
+  if (!envelope.ok) return envelope;
+  const { doc, run, events } = envelope;
   let previousSeq = 0;
   let previousT = 0;
   /** Index of run:ended; a few monitor events (a late disconnect) may follow it. */
