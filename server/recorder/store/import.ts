@@ -14,6 +14,65 @@ import { freshRunId, insertEvents, insertRun, insertTaskChunk, updateProgress } 
 const IMPORT_ROWS_PER_CALL = ROWS_PER_INSERT * 100;
 
 /**
+ * An imported run's event rows, stored IMPORT_ROWS_PER_CALL at a time (a pipeline run's and a graph run's,
+ * graph-import.ts). `flush` stores what is left.
+ */
+export function importedRows(s: StoreContext['s'], pk: number): { add(row: EventRow): void; flush(): void } {
+  let rows: EventRow[] = [];
+  return {
+    add(row) {
+      rows.push(row);
+      if (rows.length === IMPORT_ROWS_PER_CALL) {
+        insertEvents(s, pk, rows);
+        rows = [];
+      }
+    },
+    flush() {
+      insertEvents(s, pk, rows);
+      rows = [];
+    },
+  };
+}
+
+/** What of an exported run, pipeline or graph, its end says: how far it got and how it ended. */
+interface ImportedEnd {
+  status: 'ended' | 'incomplete';
+  endedAt: string | null;
+  reason: string | null;
+  durationMs: number;
+  lostEvents: number;
+}
+
+/**
+ * Stores an imported run's progress (its events' count and seq range, as the export said) and its end, with
+ * `summary` (the pipeline's summary, or a graph run's books) as the export holds it.
+ */
+export function storeImportedEnd(
+  s: StoreContext['s'],
+  pk: number,
+  run: ImportedEnd,
+  events: readonly { seq: number }[],
+  summary: object | null,
+): void {
+  updateProgress(s, pk, {
+    eventCount: events.length,
+    firstSeq: events[0]?.seq ?? null,
+    lastSeq: events.at(-1)?.seq ?? null,
+    durationMs: run.durationMs,
+    lostEvents: run.lostEvents,
+  });
+  const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
+  s.importedEnd.run(
+    run.status,
+    Number.isFinite(endedAt) ? endedAt : null,
+    run.reason,
+    summary === null ? null : JSON.stringify(summary),
+    run.durationMs,
+    pk,
+  );
+}
+
+/**
  * Whether a task event of this seq can go into a chunk: a chunk's seq column holds steps from 0 below MAX_DELTA
  * (2^51). A recorded run never comes near it; a file edited to a larger seq (the export's schema sets no upper
  * bound) keeps such events as rows, as every import did before, and the reads merge both tables in seq order.
@@ -42,7 +101,7 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
       { importedFrom: run.id },
     );
     const counts = emptyTaskCounts();
-    let rows: EventRow[] = [];
+    const rows = importedRows(s, pk);
     let tasks: ChunkEvent[] = [];
     events.forEach((event, i) => {
       const stored = { ...event, run: id } satisfies PlaygroundEvent;
@@ -54,33 +113,14 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
           tasks = [];
         }
       } else {
-        rows.push({ seq: event.seq, t: event.t, type: event.type, json: JSON.stringify(stored) });
-        if (rows.length === IMPORT_ROWS_PER_CALL) {
-          insertEvents(s, pk, rows);
-          rows = [];
-        }
+        rows.add({ seq: event.seq, t: event.t, type: event.type, json: JSON.stringify(stored) });
       }
       addTaskEvent(counts, event);
       if ((i + 1) % CHECKPOINT_EVERY === 0) insertCheckpoint(s, pk, event.seq, counts);
     });
-    insertEvents(s, pk, rows);
+    rows.flush();
     if (tasks.length > 0) insertTaskChunk(s, pk, tasks);
-    updateProgress(s, pk, {
-      eventCount: events.length,
-      firstSeq: events[0]?.seq ?? null,
-      lastSeq: events.at(-1)?.seq ?? null,
-      durationMs: run.durationMs,
-      lostEvents: run.lostEvents,
-    });
-    const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
-    s.importedEnd.run(
-      run.status,
-      Number.isFinite(endedAt) ? endedAt : null,
-      run.reason,
-      run.summary === null ? null : JSON.stringify(run.summary),
-      run.durationMs,
-      pk,
-    );
+    storeImportedEnd(s, pk, run, events, run.summary);
   });
   return id;
 }
