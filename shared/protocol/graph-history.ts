@@ -8,9 +8,16 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { checkEvent } from './codec.ts';
 import { GraphSpec, GraphSummary } from './graph.ts';
-import { RecordedRun, checkExportEnvelope, importFailure, type ImportFailure } from './history.ts';
+import {
+  RecordedRun,
+  checkExportEnvelope,
+  decodeExportedEvent,
+  eventOrderProblem,
+  importFailure,
+  seqRangeProblem,
+  type ImportFailure,
+} from './history.ts';
 import type { PlaygroundEvent } from './schema.ts';
 import { text } from './server-text.ts';
 
@@ -119,19 +126,15 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
   const sent = new Map<string, number>();
   const received = new Map<string, number>();
   for (let i = 0; i < events.length; i++) {
-    const checked = checkEvent(events[i]);
-    const seq = (events[i] as { seq?: unknown } | null)?.seq;
-    const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
-    if (!checked.ok)
-      return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
-    const event = checked.value;
+    const decoded = decodeExportedEvent(events[i], i);
+    if (!decoded.ok) return decoded;
+    const { event, where } = decoded;
     if (!isGraphRunEvent(event.type)) return fail(text('import.graphEventType', { where, type: event.type }));
     if (event.run !== run.id) return fail(text('import.otherRun', { where, run: event.run, exported: run.id }));
     if (i === 0 && event.type !== 'graph:started') return fail(text('import.graphFirst', { type: event.type }));
     if (i > 0 && event.type === 'graph:started') return fail(text('import.graphSecondStarted', { where }));
-    if (i > 0 && event.seq <= previousSeq)
-      return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
-    if (event.t < previousT) return fail(text('import.timeOrder', { where, t: event.t, previous: previousT }));
+    const disorder = eventOrderProblem(event, i, where, previousSeq, previousT);
+    if (disorder) return disorder;
     if (event.type === 'graph:started' && (event.scenario !== run.scenario || !same(event.graph, run.graph)))
       return fail(text('import.graphMismatch'));
     if (event.type === 'graph:ended') {
@@ -145,11 +148,8 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
   }
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;
-  if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
-    return fail(
-      text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }),
-    );
-  }
+  const range = seqRangeProblem(run, first, last);
+  if (range) return range;
   if (run.status === 'ended' && endedAt < 0)
     return fail(text('import.graphEndedWithoutEnd', { type: last.type, seq: last.seq }));
   if (run.status === 'ended' && run.lostEvents === 0) {

@@ -279,6 +279,48 @@ export function checkExportEnvelope<Run extends { eventCount: number }>(
 }
 
 /**
+ * An export's event `i` through the shared codec, with where it stands (`events[i] (seq n)`) for the messages about
+ * it. Both kinds of export check their events so.
+ */
+export function decodeExportedEvent(
+  raw: unknown,
+  i: number,
+): { ok: true; event: PlaygroundEvent; where: string } | ImportFailure {
+  const checked = checkEvent(raw);
+  const seq = (raw as { seq?: unknown } | null)?.seq;
+  const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
+  if (!checked.ok)
+    return importFailure(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
+  return { ok: true, event: checked.value, where };
+}
+
+/** Whether an export's event `i` breaks the order: seq strictly increasing, t never decreasing. Null when not. */
+export function eventOrderProblem(
+  event: PlaygroundEvent,
+  i: number,
+  where: string,
+  previousSeq: number,
+  previousT: number,
+): ImportFailure | null {
+  if (i > 0 && event.seq <= previousSeq)
+    return importFailure(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
+  if (event.t < previousT) return importFailure(text('import.timeOrder', { where, t: event.t, previous: previousT }));
+  return null;
+}
+
+/** Whether run.firstSeq and run.lastSeq are not the seq of the export's first and last events. Null when they are. */
+export function seqRangeProblem(
+  run: { firstSeq: number; lastSeq: number },
+  first: PlaygroundEvent,
+  last: PlaygroundEvent,
+): ImportFailure | null {
+  if (run.firstSeq === first.seq && run.lastSeq === last.seq) return null;
+  return importFailure(
+    text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }),
+  );
+}
+
+/**
  * Checks a parsed export document: format, version, run metadata, then every event through the shared codec,
  * in order, stopping at the first problem [R6]. Messages name what is wrong and where, for a person to act on.
  */
@@ -294,18 +336,14 @@ export function checkRunExport(value: unknown): ImportCheck {
   /** What the events say, to hold the summary against (in any order: a result may overtake its receipt). */
   const tally = emptyTaskCounts();
   for (let i = 0; i < events.length; i++) {
-    const checked = checkEvent(events[i]);
-    const seq = (events[i] as { seq?: unknown } | null)?.seq;
-    const where = `events[${i}]${typeof seq === 'number' ? ` (seq ${seq})` : ''}`;
-    if (!checked.ok)
-      return fail(text('import.badEvent', { where, problem: checked.text }), `${where}: ${checked.message}`);
-    const event = checked.value;
+    const decoded = decodeExportedEvent(events[i], i);
+    if (!decoded.ok) return decoded;
+    const { event, where } = decoded;
     if (event.run !== run.id) return fail(text('import.otherRun', { where, run: event.run, exported: run.id }));
     if (i === 0 && event.type !== 'run:started') return fail(text('import.firstNotStarted', { type: event.type }));
     if (i > 0 && event.type === 'run:started') return fail(text('import.secondStarted', { where }));
-    if (i > 0 && event.seq <= previousSeq)
-      return fail(text('import.seqOrder', { where, seq: event.seq, previous: previousSeq }));
-    if (event.t < previousT) return fail(text('import.timeOrder', { where, t: event.t, previous: previousT }));
+    const disorder = eventOrderProblem(event, i, where, previousSeq, previousT);
+    if (disorder) return disorder;
     if (event.type === 'run:ended') {
       if (endedAt >= 0) return fail(text('import.secondEnded', { where, first: endedAt }));
       endedAt = i;
@@ -316,11 +354,8 @@ export function checkRunExport(value: unknown): ImportCheck {
   }
   const first = events[0] as PlaygroundEvent;
   const last = events[events.length - 1] as PlaygroundEvent;
-  if (run.firstSeq !== first.seq || run.lastSeq !== last.seq) {
-    return fail(
-      text('import.seqRange', { first: run.firstSeq, last: run.lastSeq, eventsFirst: first.seq, eventsLast: last.seq }),
-    );
-  }
+  const range = seqRangeProblem(run, first, last);
+  if (range) return range;
   if (run.status === 'ended' && endedAt < 0)
     return fail(text('import.endedWithoutEnd', { type: last.type, seq: last.seq }));
   // A complete run's summary is what its events add up to; a file where they disagree was edited or damaged. (An
