@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandMessages } from '../shared/scenarios/graph.ts';
 import { part4 } from '../shared/scenarios/series.ts';
-import { startHarness, type Harness } from './harness.ts';
+import { startHarness, waitConnected, type Harness } from './harness.ts';
 
 let harness: Harness;
 
@@ -156,6 +156,21 @@ describe('the patterns page', () => {
     expect(await page.getByTestId('graph-state').textContent()).toBe('terminada: detenida');
     await page.getByTestId('lang-en').click();
     expect(harness.pageErrors).toEqual([]);
+  });
+
+  it('is found from the pipeline page: its header links to part 1 of the series', async () => {
+    // A visitor of its own: the pipeline's playground and part 1's would count against the per-visitor limit of
+    // the other tests' visitor.
+    const visitor = await harness.newVisitor();
+    const page = await visitor.newPage();
+    await page.goto(harness.baseUrl);
+    await waitConnected(page);
+    const link = page.getByTestId('to-patterns');
+    expect(await link.textContent()).toContain('PUB/SUB');
+    await link.click();
+    await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toMatch(/^Part 1/);
+    await page.close();
   });
 
   it('part 3: one REQ to three REP, the requests spread evenly (34/33/33)', async () => {

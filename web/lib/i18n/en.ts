@@ -138,6 +138,7 @@ export const EN = {
     'This page speaks protocol version {client} but the server speaks version {server}. The live view is stopped: reload the page to get the matching version.',
   'app.reload': 'Reload',
   'app.tagline': 'Real PUSH/PULL sockets, live in your browser',
+  'app.toPatterns': 'Every pattern of the series: REQ/REP, PUB/SUB, PAIR…',
   'app.pipeline': 'The pipeline',
   'app.and': 'and',
   'app.pipelineExplainer1': 'One',

@@ -141,6 +141,7 @@ export const ES: Record<keyof typeof EN, string> = {
     'Esta página habla la versión {client} del protocolo pero el servidor habla la versión {server}. La vista en vivo está detenida: recarga la página para obtener la versión correcta.',
   'app.reload': 'Recargar',
   'app.tagline': 'Sockets PUSH/PULL reales, en vivo en tu navegador',
+  'app.toPatterns': 'Todos los patrones de la serie: REQ/REP, PUB/SUB, PAIR…',
   'app.pipeline': 'El pipeline',
   'app.and': 'e',
   'app.pipelineExplainer1': 'Un socket',
