@@ -4,6 +4,8 @@
 #                  here); $CHROMIUM_PATH points at another one.
 #   python3-zmq  - the tutorial's Python clients and the generated Python programs run under Debian's
 #                  /usr/bin/python3; $PLAYGROUND_PYTHON points at another python3 that has zmq.
+#   postgresql   - the PostgreSQL store's tests start a throw-away cluster with Debian's server binaries
+#                  (/usr/lib/postgresql/<version>/bin; scripts/throwaway-postgres.ts); $PG_BIN points at others.
 # When something is missing: as root, install it (non-interactive, waiting for a held dpkg lock); otherwise print
 # one line with the command to run and fail, so that no test runs without what it needs.
 set -euo pipefail
@@ -26,6 +28,15 @@ elif ! /usr/bin/python3 -c 'import zmq' >/dev/null 2>&1; then
   missing+=(python3-zmq)
 fi
 
+if [ -n "${PG_BIN:-}" ]; then
+  if [ ! -x "$PG_BIN/initdb" ] || [ ! -x "$PG_BIN/postgres" ]; then
+    echo "PG_BIN=$PG_BIN holds no initdb and postgres: point it at PostgreSQL's bin folder, or unset it to use Debian's postgresql" >&2
+    exit 1
+  fi
+elif ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  missing+=(postgresql)
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 install_command="apt-get install -y --no-install-recommends ${missing[*]}"
@@ -34,7 +45,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null; then
-  echo "npm test needs ${missing[*]} (Debian package names) and this machine has no apt-get: install them, or set CHROMIUM_PATH / PLAYGROUND_PYTHON" >&2
+  echo "npm test needs ${missing[*]} (Debian package names) and this machine has no apt-get: install them, or set CHROMIUM_PATH / PLAYGROUND_PYTHON / PG_BIN" >&2
   exit 1
 fi
 
