@@ -61,6 +61,11 @@ export interface AppOptions {
   frameAncestors?: readonly string[];
   /** The operator's limits (server/limits.ts); each one left out keeps its default. */
   limits?: Partial<ServerLimits>;
+  /**
+   * This server's instance name behind a proxy (--instance; server/instance.ts): the prefix of every playground
+   * id, and what /api/health names. None: a standalone server.
+   */
+  instance?: string | null;
 }
 
 declare module 'fastify' {
@@ -101,6 +106,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxProcessWorkers: limits.processWorkersPerPlayground,
     maxServerProcessWorkers: limits.processWorkers,
     maxRunPayloadBytes: limits.runPayloadBytes,
+    instance: options.instance ?? null,
     ...options.registry,
     onCreate: (playground) => {
       if (channel) recorders.set(playground, new Recorder(channel, playground));
@@ -119,6 +125,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxPlaygrounds: limits.playgrounds,
     maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
     maxNodes: limits.workersPerPlayground,
+    instance: options.instance ?? null,
     othersOpen: (visitor) => ({
       total: registry.list().length,
       owned: registry.list().filter((p) => p.owner === visitor).length,
@@ -170,7 +177,14 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   await app.register(fastifyWebsocket, {
     options: { maxPayload: MAX_FRAME_BYTES, skipUTF8Validation: true, perMessageDeflate: SHARED_DEFLATE_OPTIONS },
   });
-  await app.register(apiRoutes, { registry });
+  await app.register(apiRoutes, {
+    registry,
+    // The health figure a proxy or an operator reads: playgrounds of every kind open here, against the cap.
+    health: () => ({
+      instance: options.instance ?? null,
+      load: { playgrounds: registry.list().length + graphs.list().length, limit: limits.playgrounds },
+    }),
+  });
   await app.register(graphRoutes, { graphs });
   await app.register(streamRoute, {
     registry,

@@ -9,6 +9,7 @@ import { neverBlockAtExit } from './pipeline/sockets.ts';
 import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
 import { cleanLeftovers, recordWorkersIn } from './workers/leftovers.ts';
+import { checkInstanceName } from './instance.ts';
 
 const LIMIT_NAMES = Object.keys(LIMIT_SETTINGS) as (keyof ServerLimits)[];
 /** "  --max-workers N  ... (default 32, or $PLAYGROUND_MAX_WORKERS)" for every limit. */
@@ -20,10 +21,12 @@ const LIMITS_USAGE = LIMIT_NAMES.map((name) => {
 
 const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
                          [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy] [--frame-ancestors ORIGIN]
+                         [--instance NAME]
   --port            HTTP port (default 8080, or $PORT); if taken, a free port is used instead
   --host            HTTP host to listen on (default 127.0.0.1)
   --expose          also allow ZeroMQ tcp binds on HOST (default: loopback only)
-  --runtime-dir     folder for ipc socket files (default ${defaultRuntimeDir()})
+  --runtime-dir     folder for ipc socket files (default ${defaultRuntimeDir()}, or
+                    ${defaultRuntimeDir()}-NAME with --instance NAME)
   --db              SQLite file where every run is recorded (:memory: keeps them only until exit)
                     (default $PLAYGROUND_DB, else ${defaultDbPath()})
   --allowed-host    a name browsers reach this server by (e.g. a proxy's public name), besides IP addresses,
@@ -33,6 +36,9 @@ const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose H
   --trust-proxy     believe X-Forwarded-Proto/-Host (only behind a reverse proxy; or PLAYGROUND_TRUST_PROXY=1)
   --frame-ancestors a site whose pages may embed this one in an <iframe> (scheme://host[:port]); repeatable, or
                     $PLAYGROUND_FRAME_ANCESTORS (comma-separated); default: none besides this server's own pages
+  --instance        this server's name behind a proxy (1-16 lower-case letters or digits, or $PLAYGROUND_INSTANCE):
+                    every playground id starts with it ("a.pg-..."), which the proxy routes by (deploy/README.md);
+                    default: none, a standalone server
 Limits (README, "Operator settings"; sizes in MiB):
 ${LIMITS_USAGE}`;
 
@@ -64,6 +70,7 @@ function parseFlags() {
           multiple: true,
           default: listFromEnv(process.env.PLAYGROUND_FRAME_ANCESTORS),
         },
+        instance: { type: 'string', default: process.env.PLAYGROUND_INSTANCE || undefined },
         help: { type: 'boolean', default: false },
         ...Object.fromEntries(
           LIMIT_NAMES.map((name) => [
@@ -86,6 +93,7 @@ function parseFlags() {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new Error(`--port must be 0-65535, not "${values.port}"`);
+    if (values.instance !== undefined) checkInstanceName(values.instance);
     for (const origin of values['allowed-origin']) {
       if (!/^https?:\/\/[^/\s]+$/.test(origin))
         throw new Error(`--allowed-origin must look like https://example.org, not "${origin}"`);
@@ -110,7 +118,9 @@ if (flags.help) {
 neverBlockAtExit();
 
 const db = resolveDbPath(flags.db);
-const runtimeDir = flags['runtime-dir'] ?? defaultRuntimeDir();
+// Instances on one machine never share a runtime folder: each one's start cleans what the folder's last server left.
+const runtimeDir =
+  flags['runtime-dir'] ?? (flags.instance ? `${defaultRuntimeDir()}-${flags.instance}` : defaultRuntimeDir());
 
 // What a server that died hard left here (issue 9.10): its hung workers, its ipc socket files. Then this server
 // records its own workers, so that the next one can do the same for it.
@@ -141,6 +151,7 @@ const app = await buildApp({
   trustProxy: flags['trust-proxy'],
   frameAncestors: flags['frame-ancestors'],
   limits: flags.limits,
+  instance: flags.instance ?? null,
 }).catch((error: unknown) => {
   if (!(error instanceof StoreOpenError)) throw error;
   console.error(error.message);
@@ -157,6 +168,7 @@ try {
 }
 console.log(`ZeroMQ pipeline playground: ${address.replace('[::1]', 'localhost')}/`);
 console.log(`Runs are recorded in ${db}`);
+if (flags.instance) console.log(`Instance ${flags.instance}: playground ids start with "${flags.instance}."`);
 
 let closing = false;
 // SIGHUP too (a closed terminal): its default would end the server without closing anything.

@@ -22,6 +22,7 @@ import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
+import { idOnInstance } from '../instance.ts';
 import { withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
 import {
   addGraphEvent,
@@ -54,13 +55,12 @@ export interface GraphPlaygroundOptions {
   notes?: string[];
   allowIncompatible?: boolean;
   maxNodes: number;
+  /** This server's instance name behind a proxy (server/instance.ts): the prefix of the id. */
+  instance?: string | null;
 }
 
 export class GraphPlayground {
-  readonly id = `gr-${randomBytes(16)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, '')
-    .slice(0, 20)}`;
+  readonly id: string;
   readonly log = new RunLog();
   readonly access: PlaygroundAccess;
   lastActivity = Date.now();
@@ -76,6 +76,14 @@ export class GraphPlayground {
   readonly #infoListeners = new Set<(info: GraphPlaygroundInfo) => void>();
 
   constructor(options: GraphPlaygroundOptions) {
+    // Behind a proxy the id names this server's instance ("a.gr-..."; server/instance.ts).
+    this.id = idOnInstance(
+      options.instance,
+      `gr-${randomBytes(16)
+        .toString('base64url')
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(0, 20)}`,
+    );
     this.#options = options;
     this.access = new PlaygroundAccess(options.owner);
     this.#graph = GraphPlayground.#checked(options.graph, options);
@@ -275,6 +283,8 @@ export interface GraphRegistryOptions {
   onCreate?: (playground: GraphPlayground) => void;
   /** A playground closed, its last run ended (the app's recorder stores what is left and lets it go). */
   onClosed?: (playground: GraphPlayground) => Promise<void> | void;
+  /** This server's instance name behind a proxy (server/instance.ts): the prefix of every id. */
+  instance?: string | null;
 }
 
 export class GraphRegistry {
@@ -332,6 +342,7 @@ export class GraphRegistry {
       notes: scenario?.notes,
       allowIncompatible: request.allowIncompatible,
       maxNodes: this.#options.maxNodes,
+      instance: this.#options.instance,
     });
     this.#playgrounds.set(playground.id, playground);
     this.#options.onCreate?.(playground);

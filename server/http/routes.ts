@@ -40,13 +40,33 @@ const WorkerIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), worker:
 const RunIdParams = Type.Object({ id: Type.String({ maxLength: 64 }), run: Type.String({ maxLength: 64 }) });
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
-export async function apiRoutes(app: FastifyInstance, { registry }: { registry: PlaygroundRegistry }): Promise<void> {
+/** What /api/health says besides ok and versions: which instance this is and how full (issue 13). */
+export interface HealthFigure {
+  /** The instance name (--instance), or null for a standalone server. */
+  instance: string | null;
+  /** Playgrounds open here (every kind) and the most this server opens. */
+  load: { playgrounds: number; limit: number };
+}
+
+export async function apiRoutes(
+  app: FastifyInstance,
+  { registry, health }: { registry: PlaygroundRegistry; health?: () => HealthFigure },
+): Promise<void> {
   // Every playground route names the least role it needs (see access.ts): watchers read, drivers change, the
   // owner also deletes and shares. A caller with no role is told the playground does not exist.
   const playgroundOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
     registry.forVisitor(request.params.id, request.visitor, needed);
 
-  app.get('/api/health', async () => ({ ok: true, protocolVersion: PROTOCOL_VERSION, zmq: ZMQ_VERSION }));
+  // A proxy's health check (deploy/haproxy.cfg) asks this every second: it stays cheap, whatever the load.
+  app.get('/api/health', async () => ({
+    ok: true,
+    protocolVersion: PROTOCOL_VERSION,
+    zmq: ZMQ_VERSION,
+    ...(health?.() ?? {
+      instance: null,
+      load: { playgrounds: registry.list().length, limit: registry.maxPlaygrounds },
+    }),
+  }));
 
   app.get('/api/scenarios', async () => registry.scenarios());
 

@@ -5,7 +5,8 @@ import { text } from '../../shared/protocol/server-text.ts';
 import type { RunParamsPatch, ScenarioInfo } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { IpcClaims, type EndpointPolicy } from './endpoints.ts';
-import { Playground } from './playground.ts';
+import { Playground, newId } from './playground.ts';
+import { idOnInstance } from '../instance.ts';
 import { allows, type Role } from './access.ts';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import { CodedError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface RegistryOptions {
   maxProcessWorkers?: number;
   maxServerProcessWorkers?: number;
   maxRunPayloadBytes?: number;
+  /** This server's instance name behind a proxy (server/instance.ts): the prefix of every playground id. */
+  instance?: string | null;
   /** Requested addresses by endpoint name for every new playground (e.g. to move the tutorial's port). */
   endpointOverrides?: Readonly<Record<string, string>>;
   /** Called right after a playground is created, before anyone can start a run (the recorder subscribes here). */
@@ -39,8 +42,10 @@ export class PlaygroundRegistry {
   readonly #playgrounds = new Map<string, Playground>();
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
   readonly #claimedIpcPaths = new IpcClaims();
-  readonly #options: Required<Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>> &
-    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed'>;
+  readonly #options: Required<
+    Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance'>
+  > &
+    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance'>;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryOptions) {
@@ -59,6 +64,11 @@ export class PlaygroundRegistry {
 
   get policy(): EndpointPolicy {
     return this.#options.policy;
+  }
+
+  /** Most playgrounds open at once here (the health figure's denominator). */
+  get maxPlaygrounds(): number {
+    return this.#options.maxPlaygrounds;
   }
 
   scenarios(): ScenarioInfo[] {
@@ -84,6 +94,7 @@ export class PlaygroundRegistry {
     }
     if (owner !== null) this.#makeRoomFor(owner);
     const playground: Playground = new Playground({
+      id: idOnInstance(this.#options.instance, newId('pg')),
       scenario,
       params,
       policy: this.#options.policy,

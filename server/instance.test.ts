@@ -1,0 +1,85 @@
+/**
+ * Issue 13: an instance behind a proxy names itself in every playground id (pipeline and graph), which the proxy
+ * routes by, and its health answer says which instance it is and how full. A standalone server keeps its ids.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+import { checkInstanceName, idOnInstance, instanceOfId } from './instance.ts';
+import type { PlaygroundInfo } from '../shared/protocol/index.ts';
+import { Visitor, freePort, testPolicy } from '../test/helpers.ts';
+
+let app: FastifyInstance | null = null;
+let policy: ReturnType<typeof testPolicy> | null = null;
+afterEach(async () => {
+  await app?.close();
+  policy?.cleanup();
+  app = null;
+  policy = null;
+});
+
+async function serverAs(instance: string | null): Promise<{ app: FastifyInstance; visitor: Visitor }> {
+  policy = testPolicy();
+  app = await buildApp({
+    policy,
+    staticDir: null,
+    store: null,
+    instance,
+    limits: { playgrounds: 7 },
+    registry: {
+      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+    },
+  });
+  await app.ready();
+  return { app, visitor: new Visitor(app) };
+}
+
+describe('instance names', () => {
+  it('accepts short lower-case names only (they go into ids, ipc paths and the proxy configuration)', () => {
+    for (const good of ['a', 'b2', 'web0123456789abc']) expect(checkInstanceName(good)).toBe(good);
+    for (const bad of ['', 'A', 'a.b', 'a-b', 'a_b', 'web0123456789abcd', 'ä'])
+      expect(() => checkInstanceName(bad)).toThrow(/--instance/);
+  });
+
+  it('puts the instance before the id and reads it back', () => {
+    expect(idOnInstance('a', 'pg-xyz')).toBe('a.pg-xyz');
+    expect(idOnInstance(null, 'pg-xyz')).toBe('pg-xyz');
+    expect(instanceOfId('web2.gr-abc')).toBe('web2');
+    expect(instanceOfId('pg-abc')).toBeNull();
+  });
+});
+
+describe('a server started as an instance', () => {
+  it('names itself in its playground ids, pipeline and graph, and in its health answer with its load', async () => {
+    const { app, visitor } = await serverAs('b7');
+    const empty = (await app.inject('/api/health')).json();
+    expect(empty).toMatchObject({ ok: true, instance: 'b7', load: { playgrounds: 0, limit: 7 } });
+
+    const pipeline = await visitor.inject({
+      method: 'POST',
+      url: '/api/playgrounds',
+      payload: { scenario: 'tutorial' },
+    });
+    expect(pipeline.statusCode, pipeline.body).toBe(201);
+    const pipelineId = pipeline.json<PlaygroundInfo>().id;
+    expect(pipelineId).toMatch(/^b7\.pg-[A-Za-z0-9_-]{22}$/);
+    const graph = await visitor.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-1' } });
+    expect(graph.statusCode, graph.body).toBe(201);
+    expect(graph.json<{ id: string }>().id).toMatch(/^b7\.gr-[A-Za-z0-9]{20}$/);
+
+    // The ids work in every route, the stream's included (its path is what the proxy routes by).
+    expect((await visitor.inject({ url: `/api/playgrounds/${pipelineId}` })).statusCode).toBe(200);
+    expect((await app.inject('/api/health')).json().load).toEqual({ playgrounds: 2, limit: 7 });
+  });
+
+  it('keeps ids without a prefix when standalone, and says so', async () => {
+    const { app, visitor } = await serverAs(null);
+    const created = await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: {} });
+    expect(created.json<PlaygroundInfo>().id).toMatch(/^pg-[A-Za-z0-9_-]{22}$/);
+    expect((await app.inject('/api/health')).json()).toMatchObject({
+      ok: true,
+      instance: null,
+      load: { playgrounds: 1, limit: 7 },
+    });
+  });
+});
