@@ -22,7 +22,8 @@
  *     (markInterrupted), summary rebuilt from its stored events.
  *
  * Changes after the first commit (2026-11-30 ~05:05 UTC) are listed here:
- *   (none yet)
+ *   - OpenStoreOptions.instance (H1b, for PostgreSQL): the server's `--instance`; a shared database marks only
+ *     that instance's interrupted runs incomplete.
  */
 import type {
   GraphRunExport,
@@ -209,6 +210,13 @@ export interface RecordingStore {
 export interface OpenStoreOptions {
   /** Mark runs left "running" as incomplete (default true: a server starting on the database). */
   recover?: boolean;
+  /**
+   * The server's `--instance` name (server/instance.ts; null or absent: a standalone server). PostgreSQL records it
+   * on every run row a server creates, and `recover` marks only the runs of this same instance: several servers
+   * share one database, and a run another live server records is not interrupted. SQLite ignores it (one server
+   * per file).
+   */
+  instance?: string | null;
 }
 
 /**
