@@ -73,6 +73,8 @@ export class MessageBook {
   readonly #subscribed = new Map<string, Set<string>>();
   readonly #sentBy = new Map<string, number>();
   readonly #receivedBy = new Map<string, number>();
+  /** Nodes killed during the run: what is queued for them, or parked on a pipe to them, is lost with them. */
+  readonly #killed = new Set<string>();
   #refusals = 0;
 
   /** A new message id, numbered within the run. */
@@ -87,14 +89,15 @@ export class MessageBook {
   /**
    * A message one of our nodes sent, with one copy per target set: `[a, b]` is one copy that a or b may take
    * (round-robin), `fanOut` gives each its own copy. No candidate: the copy is pending for peers we do not
-   * control; the end of the run decides it.
+   * control; the end of the run decides it. Returns the copies lost at once: those only killed nodes could take.
    */
   recordSend(
     message: number,
     sender: string,
     body: string,
     targets: { candidates: readonly string[]; fanOut: boolean }[],
-  ): void {
+  ): Drop[] {
+    const drops: Drop[] = [];
     this.#sentBy.set(sender, (this.#sentBy.get(sender) ?? 0) + 1);
     for (const target of targets) {
       const copy: Copy = {
@@ -114,7 +117,39 @@ export class MessageBook {
         // A receiver that stopped reading never sweeps its list on a receipt: sweep it as it doubles.
         if (list.length >= 1024 && (list.length & (list.length - 1)) === 0) this.#sweep(candidate, list);
       }
+      const drop = this.#lostWithKilled(copy, true);
+      if (drop) drops.push(drop);
     }
+    return drops;
+  }
+
+  /**
+   * Nodes killed during the run (one program's sockets): every pending copy that only they could take is lost
+   * with them now (a subscriber's copies, a reply addressed to it, a PUSH's task when it was the only PULL). A
+   * copy that a live node could still take (round-robin) stays pending: if no live node claims it, the end of the
+   * run decides it lost with the killed one (it was queued there, or parked on the pipe to it: a connecting REQ or
+   * PUSH keeps dealing to a dead peer's pipe, docs/zmq-patterns.md).
+   */
+  kill(nodes: readonly string[]): Drop[] {
+    for (const node of nodes) this.#killed.add(node);
+    const drops: Drop[] = [];
+    for (const node of nodes) {
+      for (const copy of this.#pendingFor.get(node) ?? []) {
+        const drop = this.#lostWithKilled(copy, true);
+        if (drop) drops.push(drop);
+      }
+    }
+    return drops;
+  }
+
+  /** Settles `copy` as lost with a killed node when its candidates say so (all killed, or with `any`, one). */
+  #lostWithKilled(copy: Copy, all: boolean): Drop | null {
+    if (copy.state !== 'pending' || copy.candidates.length === 0) return null;
+    const killed = copy.candidates.filter((candidate) => this.#killed.has(candidate));
+    if (killed.length === 0 || (all && killed.length < copy.candidates.length)) return null;
+    this.#settle(copy, 'dropped', 'killed');
+    const where = killed.length === 1 ? killed[0]! : copy.sender;
+    return { message: copy.message, node: where, peer: killed.length === 1 ? killed[0]! : null, reason: 'killed' };
   }
 
   /** A copy decided at once: a publisher filtered it, or nobody could ever take it. */
@@ -209,6 +244,12 @@ export class MessageBook {
     if (facts.stopped) return [];
     const drops: Drop[] = [];
     for (const copy of [...this.#open]) {
+      // No live node claimed it by the run's natural end: it was the killed node's (its queue, its pipe).
+      const killed = this.#lostWithKilled(copy, false);
+      if (killed) {
+        drops.push(killed);
+        continue;
+      }
       if (facts.refusedNodes.has(copy.sender)) {
         this.#settle(copy, 'dropped', 'refused');
       } else if (copy.fanOut) {

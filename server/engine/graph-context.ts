@@ -28,7 +28,7 @@ export interface GraphRunOptions {
 }
 
 /** Why a node's role ended, as node:stopped says it (the run's own end is 'run-ended'). */
-export type FinishReason = 'stop-message' | 'count' | 'done' | 'error' | 'removed';
+export type FinishReason = 'stop-message' | 'count' | 'done' | 'error' | 'removed' | 'killed';
 
 export class GraphRunContext {
   readonly id: string;
@@ -104,7 +104,8 @@ export class GraphRunContext {
   }
 
   nodeFailed(node: NodeRuntime, error: unknown): void {
-    if (this.ended) return;
+    // A killed node's pending send or receive fails with its closed socket: that is its death, not an error.
+    if (this.ended || node.killed) return;
     const code = (error as { code?: string }).code ?? 'ERROR';
     this.emit({ type: 'node:error', node: node.id, code, message: (error as Error).message ?? String(error) });
     this.finish(node, 'error');

@@ -60,11 +60,14 @@ export async function forward(
 /** Where a message's copies may go: its addressee, each subscriber (filtered or not), or any linked peer. */
 function book(run: GraphRunContext, node: NodeRuntime, message: number, body: string, to: string | null | undefined) {
   if (to !== undefined) {
-    run.books.recordSend(message, node.id, body, [{ candidates: to === null ? [] : [to], fanOut: false }]);
+    const targets = [{ candidates: to === null ? [] : [to], fanOut: false }];
+    run.reportDrops(run.books.recordSend(message, node.id, body, targets));
     return;
   }
-  const peers = run.linkedPeers(node);
+  let peers = run.linkedPeers(node);
   if (node.spec.socket === 'PUB' || node.spec.socket === 'XPUB') {
+    // A killed subscriber has no subscription left at the publisher: no copy is booked for it any more.
+    peers = peers.filter((peer) => !run.node(peer).killed);
     const copies: { candidates: string[]; fanOut: boolean }[] = [];
     const drops: Drop[] = [];
     for (const peer of peers) {
@@ -76,14 +79,14 @@ function book(run: GraphRunContext, node: NodeRuntime, message: number, body: st
       if (run.external.has(node.id)) copies.push({ candidates: [], fanOut: false });
       else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer: null, reason: 'no-peer' }));
     }
-    run.books.recordSend(message, node.id, body, copies);
+    drops.push(...run.books.recordSend(message, node.id, body, copies));
     run.reportDrops(drops);
     return;
   }
   let candidates = peers;
   if (node.spec.socket === 'PAIR' && node.pairPeer !== undefined)
     candidates = node.pairPeer === null ? [] : [node.pairPeer];
-  run.books.recordSend(message, node.id, body, [{ candidates, fanOut: false }]);
+  run.reportDrops(run.books.recordSend(message, node.id, body, [{ candidates, fanOut: false }]));
   if (run.refused.has(node.id)) run.reportDrops(run.books.refuse(node.id));
 }
 
@@ -99,12 +102,19 @@ export async function receiveOne(run: GraphRunContext, node: NodeRuntime): Promi
 
 /** The next message's frames as they came; null once the run ended or the socket closed. */
 export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
+  // A hung node reads nothing until it is resumed (graph-signals.ts).
+  await node.whileHung();
   if (run.ended || node.socket.closed) return null;
   try {
     const frames = await node.socket.receive();
-    // Read by the socket just before its node was taken out of the run (graph-live.ts) closed it, in the same
-    // turn: the program is gone, so nothing is attributed to it after its node:stopped (the copy is lost with it).
-    if (node.removed) return null;
+    // Read while the node was hung: it stays in the node's hands, untouched, until the node is resumed (or dies
+    // with it, or the run ends meanwhile: then it is lost as the rest of its queue).
+    const held = node.hung;
+    await node.whileHung();
+    // Read by the socket just before its node was taken out of the run (graph-live.ts) or killed closed it, in
+    // the same turn: the program is gone, so nothing is attributed to it after its node:stopped (the copy is lost
+    // with it).
+    if (node.removed || node.killed || (held && run.ended)) return null;
     return frames;
   } catch (error) {
     if (run.ended || node.socket.closed) return null;

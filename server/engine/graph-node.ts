@@ -101,6 +101,10 @@ export class NodeRuntime {
   pairPeer: string | null | undefined;
   /** Taken out of the running graph (graph-live.ts): its socket closed, nothing more is attributed to it. */
   removed = false;
+  /** Killed by a visitor during the run (graph-signals.ts): its socket closed at once, linger 0. */
+  killed = false;
+  /** While a visitor holds it hung (graph-signals.ts): released by a resume, a kill or the run's end. */
+  #hold: { released: Promise<void>; release: () => void } | null = null;
   /** Messages its receive() returned. */
   received = 0;
   /** In a deliberate wait (start delay, interval, waiting for peers, work): not idle for the run's drain. */
@@ -121,9 +125,38 @@ export class NodeRuntime {
     return this.spec.id;
   }
 
+  get hung(): boolean {
+    return this.#hold !== null;
+  }
+
+  /**
+   * Hung: the node neither reads nor sends until released, as a program stopped with SIGSTOP. Its socket stays
+   * open (libzmq's I/O thread still fills its receive queue up to the HWM, where a stopped process's kernel
+   * buffers would fill instead): its peers see back-pressure, a PUB drops for it.
+   */
+  hang(): void {
+    if (this.#hold) return;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.#hold = { released, release };
+  }
+
+  /** Goes on reading and sending (a resume; a kill or the run's end release it too, to let its loops end). */
+  release(): void {
+    const hold = this.#hold;
+    this.#hold = null;
+    hold?.release();
+  }
+
+  /** Resolves at once unless the node is hung; then when it is released. */
+  whileHung(): Promise<void> {
+    return this.#hold?.released ?? Promise.resolve();
+  }
+
   /** One send at a time per socket (zeromq.js throws EBUSY on a second): forwards from several nodes queue here. */
   send(frames: zmq.MessageLike[]): Promise<void> {
-    const sent = this.#sendChain.then(() => this.socket.send(frames));
+    // A hung node sends nothing until it is resumed (every send of its program waits here).
+    const sent = this.#sendChain.then(() => this.whileHung()).then(() => this.socket.send(frames));
     this.#sendChain = sent.catch(() => {});
     return sent;
   }

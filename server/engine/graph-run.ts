@@ -22,6 +22,7 @@ import { addSubscriber, removeSubscriber, setSubscriptions, type LiveWiring } fr
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
+import { signalNode, type NodeSignal } from './graph-signals.ts';
 import { GraphError, requestedAddress } from './graph-addresses.ts';
 
 export { GraphError } from './graph-addresses.ts';
@@ -122,6 +123,16 @@ export class GraphRun {
     setSubscriptions(this.#run, id, prefixes);
   }
 
+  /**
+   * Kills, hangs or resumes the program of a node while messages flow (graph-signals.ts). Returns the nodes it
+   * acted on. Throws a CodedError when the run or the node cannot take it.
+   */
+  signalNode(id: string, signal: NodeSignal): string[] {
+    const nodes = signalNode(this.#run, id, signal);
+    this.#checkEnd();
+    return nodes;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Wiring
 
@@ -212,7 +223,8 @@ export class GraphRun {
     const nodes = [...run.nodes.values()];
     const senders = nodes.filter((n) => n.spec.role.kind === 'request' || n.spec.role.kind === 'send');
     // A broker waiting for its workers (proxy with waitForPeers) is a deliberate wait too.
-    const brokerWaiting = nodes.some((n) => n.spec.role.kind === 'proxy' && n.pausing);
+    // So is a node a visitor hung (graph-signals.ts): the run waits for its resume, its kill or a Stop.
+    const brokerWaiting = nodes.some((n) => (n.spec.role.kind === 'proxy' && n.pausing) || (n.hung && !n.finished));
     const stoppers = nodes.filter((n) => n.spec.stop !== undefined);
     const allStopped = stoppers.every((n) => n.finished);
     if (senders.length === 0) {
@@ -257,6 +269,11 @@ export class GraphRun {
     run.ended = true;
     run.abort.abort();
     for (const node of run.nodes.values()) if (!node.socket.closed) node.socket.close();
+    // A node still hung lets go: its loops end, and what waited for it is lost with it (as a hung pipeline worker).
+    for (const node of run.nodes.values()) {
+      if (node.hung) stoppedNodes.add(node.id);
+      node.release();
+    }
     await Promise.allSettled([...run.loops, ...[...run.nodes.values()].map((n) => n.monitorDone)]);
     for (const file of this.#claimed) run.options.claims.release(file, run.options.owner);
     const drops = run.books.settle({

@@ -1,6 +1,7 @@
 /**
  * The HTTP API of graph playgrounds (issue 11): create one from a series scenario or a graph of one's own, run
- * it, stop it, read its events, add a subscriber, change its prefixes or remove a node (also while a run flows). Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
+ * it, stop it, read its events, add a subscriber, change its prefixes or remove a node (also while a run flows),
+ * kill, hang or resume a node while a run flows. Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
  * drivers run and change, the owner also deletes and shares. Documented in docs/api.md ("Graph playgrounds").
  */
 import type { FastifyInstance } from 'fastify';
@@ -166,6 +167,22 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     { schema: { params: NodeParams } },
     async (request) => graphOf(request, 'driver').removeNode(request.params.node),
   );
+
+  // Kill, hang or resume a node's program while a run flows (server/engine/graph-signals.ts), as the pipeline's
+  // signal route does to a process worker; the same role as the other live edits. Answers the playground.
+  for (const signal of ['kill', 'hang', 'resume'] as const) {
+    app.post<{ Params: { id: string; node: string } }>(
+      `/api/graphs/:id/nodes/:node/${signal}`,
+      { schema: { params: NodeParams } },
+      async (request) => {
+        const playground = graphOf(request, 'driver');
+        const run = playground.activeRun;
+        if (!run || run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+        run.signalNode(request.params.node, signal);
+        return playground.info();
+      },
+    );
+  }
 
   app.post<{ Params: { id: string } }>(
     '/api/graphs/:id/runs',

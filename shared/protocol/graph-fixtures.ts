@@ -84,6 +84,14 @@ export const VALID_GRAPH_EVENTS: { [K in GraphEventType]: Extract<GraphEvent, { 
     detail: 'a second peer shook hands while client-1 was connected',
   },
   'node:stopped': { type: 'node:stopped', seq: 108, ...base, node: 'server-5000', reason: 'run-ended' },
+  'node:process': {
+    type: 'node:process',
+    seq: 108,
+    ...base,
+    node: 'server-6000',
+    action: 'killed',
+    program: 'server-6000',
+  },
   'graph:ended': {
     type: 'graph:ended',
     seq: 109,
@@ -125,5 +133,9 @@ export const INVALID_GRAPH_EVENTS: { [K in GraphEventType]: { value: unknown; wh
   'message:dropped': { value: { ...VALID_GRAPH_EVENTS['message:dropped'], reason: 'bad luck' }, why: 'unknown reason' },
   'socket:refused': { value: { ...VALID_GRAPH_EVENTS['socket:refused'], reason: 'EFSM' }, why: 'reason in capitals' },
   'node:stopped': { value: { ...VALID_GRAPH_EVENTS['node:stopped'], reason: 'tired' }, why: 'unknown reason' },
+  'node:process': {
+    value: { ...VALID_GRAPH_EVENTS['node:process'], action: 'stop' },
+    why: "the pipeline's signal name, not an action",
+  },
   'graph:ended': { value: { ...VALID_GRAPH_EVENTS['graph:ended'], summary: { sent: 1 } }, why: 'incomplete summary' },
 };

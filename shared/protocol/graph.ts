@@ -254,6 +254,8 @@ export const DropReason = Type.Union([
   Type.Literal('refused'),
   /** Lost with a node that stopped reading or closed while it was queued there. */
   Type.Literal('closed'),
+  /** Lost with a node killed during the run (live topology): queued for it, or parked on a pipe to it. */
+  Type.Literal('killed'),
 ]);
 export type DropReason = Static<typeof DropReason>;
 
@@ -351,7 +353,20 @@ export const GRAPH_EVENTS = [
       Type.Literal('error'),
       /** Taken out of the running graph (live topology): its socket closed. */
       Type.Literal('removed'),
+      /** Killed during the run (live topology): its socket closed at once, linger 0, its queue lost. */
+      Type.Literal('killed'),
     ]),
+  }),
+  /**
+   * What a visitor did to a node's program while the run flowed (live topology), as the pipeline's
+   * `worker:process` says it of a process worker: `killed` (its sockets closed at once, what waited for it lost),
+   * `hung` (it stops reading and sending: its queues fill up to the high-water marks), `resumed` (it goes on).
+   * One event per socket of the program; `program` names the node the visitor acted on.
+   */
+  event('node:process', {
+    node: Id,
+    action: Type.Union([Type.Literal('killed'), Type.Literal('hung'), Type.Literal('resumed')]),
+    program: Id,
   }),
   event('graph:ended', { reason: GraphEndReason, summary: GraphSummary }),
 ] as const;

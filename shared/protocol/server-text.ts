@@ -332,6 +332,10 @@ const TEXTS = {
     en: 'No recorded run "{run}" is available to you: it may have been deleted, or its owner has not made it public.',
     es: 'No hay ninguna ejecución grabada "{run}" disponible para ti: puede que se borrara, o que quien la grabó no la haya hecho pública.',
   },
+  'record.notGraphRun': {
+    en: 'Run "{run}" is a pipeline run: its counters at a moment are at /counters?t=, not /graph-state.',
+    es: 'La ejecución "{run}" es del pipeline: sus contadores en un momento están en /counters?t=, no en /graph-state.',
+  },
   'record.badCursor': {
     en: '"before" must be the nextBefore of a previous page (got "{before}").',
     es: '"before" debe ser el nextBefore de una página anterior (se recibió "{before}").',
@@ -565,6 +569,23 @@ const TEXTS = {
   'graph.liveRemoveSubscriberOnly': {
     en: 'While a run is on, only a subscriber (SUB) can be removed; "{node}" is a {socket}. Stop the run to remove it.',
     es: 'Con una ejecución en marcha solo se puede quitar un suscriptor (SUB); "{node}" es un {socket}. Detén la ejecución para quitarlo.',
+  },
+  // ---- kill, hang and resume a node of a running graph (graph-signals.ts)
+  'graph.nodeKilled': {
+    en: '"{node}" was killed in this run already; it comes back with the next run.',
+    es: '"{node}" ya fue matado en esta ejecución; vuelve con la siguiente ejecución.',
+  },
+  'graph.nodeFinished': {
+    en: '"{node}" has stopped already in this run: there is nothing left to kill, hang or resume.',
+    es: '"{node}" ya se detuvo en esta ejecución: no queda nada que matar, colgar o reanudar.',
+  },
+  'graph.nodeHung': {
+    en: '"{node}" is hung already; resume it, or kill it.',
+    es: '"{node}" ya está colgado; reanúdalo o mátalo.',
+  },
+  'graph.nodeNotHung': {
+    en: '"{node}" is not hung: only a hung node can be resumed.',
+    es: '"{node}" no está colgado: solo se puede reanudar un nodo colgado.',
   },
   'graph.liveNodeLimit': {
     en: 'A run may have had at most {max} sockets, removed ones included; stop it and run again.',

@@ -196,6 +196,7 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
     case 'message:dropped':
     case 'socket:refused':
     case 'node:stopped':
+    case 'node:process':
     case 'graph:ended':
       return null;
     default:

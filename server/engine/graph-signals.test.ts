@@ -1,0 +1,238 @@
+/**
+ * Kill, hang and resume a node while a graph run flows (issue 11; graph-signals.ts, SPEC [G6]), on real sockets,
+ * asserted from the run's events. What ZeroMQ does underneath is in kill-hang-experiments.test.ts. Every wait is
+ * for an event of the run, bounded; nothing depends on the machine's speed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphRun } from './graph-run.ts';
+import { programOf } from './graph-signals.ts';
+import { IpcClaims } from '../pipeline/endpoints.ts';
+import { CodedError } from '../errors.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { part3 } from '../../shared/scenarios/series.ts';
+import { KILL_TASKS, killPipeline } from '../../shared/scenarios/zguide.ts';
+import { testPolicy } from '../../test/helpers.ts';
+
+let policy: ReturnType<typeof testPolicy> | null = null;
+const running: GraphRun[] = [];
+let runNumber = 0;
+
+afterEach(async () => {
+  for (const run of running.splice(0)) if (!run.ended) await run.stop();
+  policy?.cleanup();
+  policy = null;
+});
+
+type Of<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
+function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K): Of<K>[] {
+  return events.filter((event): event is Of<K> => event.type === type);
+}
+const receivedBy = (events: PlaygroundEvent[], node: string) =>
+  of(events, 'message:received').filter((e) => e.node === node);
+
+/** A run whose events can be awaited: `until(condition)` resolves once the events so far meet it (bounded). */
+async function start(graph: GraphSpec) {
+  policy ??= testPolicy();
+  const events: PlaygroundEvent[] = [];
+  const waiters = new Set<() => void>();
+  const claims = new IpcClaims();
+  const owner = `gs${++runNumber}`;
+  claims.register(owner);
+  const run = new GraphRun({
+    runId: `run-${runNumber}`,
+    scenario: 'test',
+    graph,
+    policy,
+    claims,
+    owner,
+    emit: (event) => {
+      events.push({ ...event, seq: events.length + 1 });
+      for (const wake of waiters) wake();
+    },
+  });
+  running.push(run);
+  await run.start();
+  const until = (condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!condition(events)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what} (${events.length} events)`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const ended = () =>
+    Promise.race([
+      run.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 20_000)),
+    ]);
+  return { run, events, until, ended };
+}
+
+function checkBooks(summary: GraphSummary): void {
+  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
+  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
+}
+
+describe('a program is the node and the sockets tied to it', () => {
+  it("the zguide's worker is three sockets; a REP server is one", () => {
+    expect(programOf(killPipeline.graph, 'worker-2').sort()).toEqual(['worker-2', 'worker-2-control', 'worker-2-out']);
+    expect(programOf(killPipeline.graph, 'worker-2-control').sort()).toEqual([
+      'worker-2',
+      'worker-2-control',
+      'worker-2-out',
+    ]);
+    expect(programOf(part3.graph, 'server-6000')).toEqual(['server-6000']);
+  });
+});
+
+describe('[G6] kill, hang and resume while messages flow', () => {
+  it("the series' part 3: a REP killed mid-run takes the request of its turn with it, and the strict REQ is stuck", async () => {
+    const { run, events, until, ended } = await start({ ...part3.graph, drainMs: 400 });
+    // Killed while idle in its receive, once it has answered twice: no reply of its own is half done.
+    await until(
+      (all) => of(all, 'message:received').filter((e) => e.node === 'client' && e.from === 'server-6000').length >= 2,
+      'two replies from server-6000',
+    );
+    expect(run.signalNode('server-6000', 'kill')).toEqual(['server-6000']);
+    const killedAt = events.length;
+    const summary = await ended();
+    checkBooks(summary);
+
+    expect(of(events, 'node:process')).toMatchObject([
+      { node: 'server-6000', action: 'killed', program: 'server-6000' },
+    ]);
+    expect(of(events, 'node:stopped').find((e) => e.node === 'server-6000')?.reason).toBe('killed');
+    // The REQ is stuck on the request of the dead server's turn (parked on its dead pipe): never answered, counted
+    // lost with the killed node, and the REQ sends nothing after it (a second send would be EFSM).
+    const requests = of(events, 'message:sent').filter((e) => e.node === 'client');
+    const replies = receivedBy(events, 'client');
+    expect(requests.length).toBe(replies.length + 1);
+    expect(requests.length).toBeLessThan(100);
+    const lost = of(events, 'message:dropped').filter((e) => e.reason === 'killed');
+    expect(lost).toEqual([expect.objectContaining({ message: requests.at(-1)!.message, node: 'server-6000' })]);
+    expect(summary.droppedBy).toEqual({ killed: 1 });
+    expect(of(events, 'message:received').some((e) => e.message === requests.at(-1)!.message)).toBe(false);
+    // The other servers went on until the rotation came back to the dead one: at most two more requests.
+    const servedAfter = events
+      .slice(killedAt)
+      .filter((e): e is Of<'message:received'> => e.type === 'message:received' && e.node.startsWith('server-'));
+    expect(servedAfter.length).toBeLessThanOrEqual(2);
+    expect(of(events, 'node:stopped').find((e) => e.node === 'client')?.reason).toBe('run-ended');
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it('a subscriber hung with a small HWM: the publisher drops for it (counted), the other gets everything; resumed, it receives again', async () => {
+    const { run, events, until } = await start({
+      title: 'a hung subscriber',
+      nodes: [
+        {
+          id: 'news',
+          socket: 'PUB',
+          sendHighWaterMark: 5,
+          role: {
+            kind: 'send',
+            messages: { kind: 'template', template: 'n{i}', count: 3000 },
+            intervalMs: 2,
+            waitForPeers: 2,
+          },
+        },
+        { id: 'slow', socket: 'SUB', subscribe: [''], receiveHighWaterMark: 5, role: { kind: 'receive' } },
+        { id: 'fast', socket: 'SUB', subscribe: [''], role: { kind: 'receive' } },
+      ],
+      links: [
+        { from: 'news', to: 'slow', bind: 'from', transport: 'inproc' },
+        { from: 'news', to: 'fast', bind: 'from', transport: 'inproc' },
+      ],
+    });
+    await until((all) => receivedBy(all, 'slow').length >= 5, 'five receipts on slow');
+    run.signalNode('slow', 'hang');
+    const hungAt = receivedBy(events, 'slow').length;
+    const sentBefore = of(events, 'message:sent').length;
+    await until((all) => of(all, 'message:sent').length >= sentBefore + 60, 'sixty more publications');
+    // Hung: it read at most the one message its pending receive had already taken, and holds it.
+    expect(receivedBy(events, 'slow').length).toBe(hungAt);
+    run.signalNode('slow', 'resume');
+    const lastSentAtResume = of(events, 'message:sent').at(-1)!.message;
+    await until(
+      (all) => receivedBy(all, 'slow').some((e) => e.message !== null && e.message > lastSentAtResume),
+      'a publication after the resume on slow',
+    );
+    const summary = await run.stop();
+    checkBooks(summary);
+    expect(of(events, 'node:process').map((e) => `${e.node} ${e.action}`)).toEqual(['slow hung', 'slow resumed']);
+    // Of the sixty published while it was hung, the pipe held at most its two HWMs (and the one in hand): the rest
+    // were dropped at the publisher, found when the first newer message came (the same pipe keeps order).
+    const hwm = of(events, 'message:dropped').filter((e) => e.reason === 'hwm');
+    expect(hwm.length).toBeGreaterThanOrEqual(60 - 11);
+    expect(hwm.every((e) => e.peer === 'slow' && e.node === 'news')).toBe(true);
+    // The other subscriber lost nothing after its first delivery: a PUB never blocks for the hung one.
+    const fastMissed = of(events, 'message:dropped').filter((e) => e.peer === 'fast' && e.reason !== 'not-subscribed');
+    expect(fastMissed).toEqual([]);
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it("the zguide's kill pipeline: a worker killed loses its queued tasks with it, the others keep their share, and the sink never gets every result", async () => {
+    const { run, events, until, ended } = await start({ ...killPipeline.graph, drainMs: 500 });
+    await until((all) => receivedBy(all, 'worker-2').length >= 2, 'two tasks on worker-2');
+    expect(run.signalNode('worker-2', 'kill').sort()).toEqual(['worker-2', 'worker-2-control', 'worker-2-out']);
+    const summary = await ended();
+    checkBooks(summary);
+    expect(
+      of(events, 'node:process')
+        .map((e) => `${e.node} ${e.action} ${e.program}`)
+        .sort(),
+    ).toEqual(['worker-2 killed worker-2', 'worker-2-control killed worker-2', 'worker-2-out killed worker-2']);
+    const tasks = new Set(
+      of(events, 'message:sent')
+        .filter((e) => e.node === 'ventilator')
+        .map((e) => e.message),
+    );
+    expect(tasks.size).toBe(KILL_TASKS);
+    const taken = (worker: string) =>
+      receivedBy(events, worker).filter((e) => e.message !== null && tasks.has(e.message));
+    const lostTasks = of(events, 'message:dropped').filter((e) => e.reason === 'killed' && tasks.has(e.message));
+    // Every task ends in one place: a worker took it, or it was lost with the killed one (queued there).
+    expect(taken('worker-1').length + taken('worker-2').length + taken('worker-3').length + lostTasks.length).toBe(
+      KILL_TASKS,
+    );
+    expect(lostTasks.length).toBeGreaterThan(0);
+    expect(lostTasks.every((e) => e.node === 'worker-2')).toBe(true);
+    // The ventilator dealt 20 to each before the kill; the live workers never got the dead one's.
+    expect(taken('worker-1').length).toBe(KILL_TASKS / 3);
+    expect(taken('worker-3').length).toBe(KILL_TASKS / 3);
+    // The sink waits for all 60 and so never announces KILL: the live workers are still waiting when the run ends.
+    expect(receivedBy(events, 'sink').length).toBeLessThan(KILL_TASKS);
+    expect(of(events, 'message:sent').some((e) => e.node === 'sink-control')).toBe(false);
+    expect(of(events, 'node:stopped').find((e) => e.node === 'worker-1')?.reason).toBe('run-ended');
+    expect(summary.droppedBy.killed).toBe(lostTasks.length);
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it('refuses what a node cannot do now, with a translatable reason', async () => {
+    const { run, until } = await start({ ...part3.graph, drainMs: 400 });
+    await until((all) => receivedBy(all, 'client').length >= 1, 'a first reply');
+    const refusal = (action: () => unknown) => {
+      try {
+        action();
+      } catch (error) {
+        return error instanceof CodedError ? `${error.code} ${error.text.key}` : String(error);
+      }
+      return 'accepted';
+    };
+    expect(refusal(() => run.signalNode('nobody', 'kill'))).toBe('PG_ERR_NOT_FOUND graph.unknownNode');
+    expect(refusal(() => run.signalNode('server-5000', 'resume'))).toBe('PG_ERR_VALIDATION graph.nodeNotHung');
+    expect(refusal(() => run.signalNode('server-5000', 'hang'))).toBe('accepted');
+    expect(refusal(() => run.signalNode('server-5000', 'hang'))).toBe('PG_ERR_VALIDATION graph.nodeHung');
+    expect(refusal(() => run.signalNode('server-5000', 'kill'))).toBe('accepted');
+    expect(refusal(() => run.signalNode('server-5000', 'kill'))).toBe('PG_ERR_VALIDATION graph.nodeKilled');
+    await run.stop();
+    expect(refusal(() => run.signalNode('server-7000', 'kill'))).toBe('PG_ERR_NO_RUN run.none');
+  });
+});
