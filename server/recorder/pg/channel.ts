@@ -1,0 +1,125 @@
+/**
+ * The PostgreSQL store's write channel: the recorders hand their batches here (WriteChannel, store-api.ts), and
+ * PgRunWriter writes them one after the other, each batch in its own transaction of a few multi-row statements.
+ * write() only queues the batch and returns: the pipeline never awaits the database. The events queued and not yet
+ * written are `inFlight`, which the recorders' cap reads (docs/recording.md "Memory is bounded"); a failed
+ * transaction costs its batch, counted and charged to its runs, never an exception in the pipeline.
+ *
+ * The writer runs on the main thread's event loop: PostgreSQL does the storing in its own process, and what is left
+ * here per batch is packing its task events into chunks (the encoder SQLite's writer thread runs) and building the
+ * statements' arrays.
+ */
+import type pg from 'pg';
+import type { PlaygroundEvent, RecordedGraphRunDetail, RecordedRunDetail } from '../../../shared/protocol/index.ts';
+import { checkImport } from '../export.ts';
+import { RecordingStats, type ChannelOptions, type RecordingStore, type WriteChannel } from '../store-api.ts';
+import type { PlaygroundRef, WriteReport } from '../writer.ts';
+import { PgRunWriter } from './writer.ts';
+
+/** How soon a run:ended whose batch failed (or a run row not created yet) is tried again. */
+const RETRY_MS = 100;
+
+export class PgWriteChannel implements WriteChannel {
+  readonly stats: RecordingStats;
+  readonly #onError: (error: Error) => void;
+  readonly #writer: PgRunWriter;
+  readonly #store: RecordingStore;
+  /** The last queued operation: each starts when the one before has finished. Never rejects. */
+  #tail: Promise<void> = Promise.resolve();
+  #inFlight = 0;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+  #closing: Promise<void> | null = null;
+
+  constructor(pool: pg.Pool, store: RecordingStore, instance: string | null, options: ChannelOptions = {}) {
+    this.stats = options.stats ?? new RecordingStats();
+    this.#onError = options.onError ?? ((error) => console.error(`Recording: ${error.message}`));
+    this.#writer = new PgRunWriter(pool, instance);
+    this.#store = store;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  write(
+    playground: PlaygroundRef,
+    events: PlaygroundEvent[],
+    wallClock: [number, number][],
+    overflow: [string, number][],
+  ): void {
+    if (this.#closed) {
+      this.stats.droppedEvents += events.length;
+      this.#fail(`the recording channel is closed: dropping ${events.length} events`);
+      return;
+    }
+    const n = events.length;
+    this.#inFlight += n;
+    const entries = events.map((event) => ({ event, json: null }));
+    this.#queue(async () => {
+      try {
+        this.#report(await this.#writer.write({ playground, entries, wallClock, overflow }));
+      } finally {
+        this.#inFlight -= n;
+      }
+    });
+  }
+
+  flushed(): Promise<void> {
+    return this.#tail;
+  }
+
+  closePlayground(id: string): Promise<void> {
+    this.#queue(async () => this.#report(await this.#writer.closePlayground(id)));
+    return this.#tail;
+  }
+
+  async importRun(input: unknown, owner: string | null = null): Promise<RecordedRunDetail | RecordedGraphRunDetail> {
+    const checked = checkImport(input);
+    return checked.graph ? this.#store.importGraphRun(checked.doc, owner) : this.#store.importRun(checked.doc, owner);
+  }
+
+  deleteRun(id: string): Promise<void> {
+    return this.#store.deleteRun(id);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#retry) clearTimeout(this.#retry);
+      this.#retry = null;
+      this.#queue(async () => this.#report(await this.#writer.closeAll(), false));
+      this.#closed = true;
+      await this.#tail;
+    })();
+    return this.#closing;
+  }
+
+  /** Runs `operation` after everything queued before it; its failure is reported, never thrown. */
+  #queue(operation: () => Promise<void>): void {
+    this.#tail = this.#tail.then(operation).catch((error: unknown) => this.#fail((error as Error).message));
+  }
+
+  #report(report: WriteReport, retry = true): void {
+    this.stats.recordedEvents += report.recorded;
+    this.stats.droppedEvents += report.dropped;
+    this.stats.flushes += report.flushes;
+    for (const error of report.errors) this.#fail(error.message, error.at);
+    if (retry && report.retry && !this.#retry && !this.#closed) {
+      this.#retry = setTimeout(() => {
+        this.#retry = null;
+        this.#queue(async () => this.#report(await this.#writer.retry()));
+      }, RETRY_MS);
+      this.#retry.unref();
+    }
+  }
+
+  #fail(message: string, at = new Date().toISOString()): void {
+    this.stats.writeErrors++;
+    this.stats.lastError = { message, at };
+    try {
+      this.#onError(new Error(message));
+    } catch {
+      // a logger that throws must not take the pipeline down either
+    }
+  }
+}

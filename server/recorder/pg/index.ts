@@ -1,0 +1,167 @@
+/**
+ * PostgreSQL as the recording store (`--db postgres://user@host:port/db`, issue 13): the storage interface of
+ * store-api.ts over node-postgres. Several servers (instances behind a proxy) share one database: any of them
+ * lists, replays, exports and imports any run. The parts:
+ *   schema.ts   tables (SQLite's version 6 plus runs.instance), version rules, migrations under an advisory lock,
+ *               connecting (an unreachable server is a StoreOpenError naming host:port)
+ *   reads.ts    listings, details, windows, counters, export pages (the same answers as store/reads.ts)
+ *   writes.ts   rows and chunks (multi-row inserts), progress, end, incomplete, rename, public, delete
+ *   writer.ts   the recorder's writer (RunWriter's rules, async, one transaction per batch)
+ *   channel.ts  the write channel the recorders hand their batches to (queued, never awaited by the pipeline)
+ *   import.ts   a checked export stored as a new run, in one transaction
+ */
+import type pg from 'pg';
+import type {
+  GraphRunExport,
+  RecordedGraphRunDetail,
+  RecordedRunDetail,
+  RunCountersAt,
+  RunExport,
+  RunPage,
+} from '../../../shared/protocol/index.ts';
+import { anyDetail, toDetail, toGraphDetail } from '../store/reads.ts';
+import type {
+  ChannelOptions,
+  EventRange,
+  Exportable,
+  JsonWindow,
+  ListOptions,
+  OpenStoreOptions,
+  RecordingStore,
+  RunAccess,
+  TaskRow,
+  WriteChannel,
+} from '../store-api.ts';
+import { PgWriteChannel } from './channel.ts';
+import { importGraphRun, importRun } from './import.ts';
+import * as reads from './reads.ts';
+import { connect, describeUrl, migrate } from './schema.ts';
+import { transaction } from './writer.ts';
+import * as writes from './writes.ts';
+
+export { PG_SCHEMA_VERSION } from './schema.ts';
+
+export class PostgresStore implements RecordingStore {
+  readonly kind = 'postgres';
+  readonly displayName: string;
+  readonly privateFolder = null;
+  /** This server's `--instance` (null: a standalone server), recorded on the runs it records. */
+  readonly instance: string | null;
+  readonly #pool: pg.Pool;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, displayName: string, instance: string | null) {
+    this.#pool = pool;
+    this.displayName = displayName;
+    this.instance = instance;
+  }
+
+  /**
+   * Connects, brings the tables up to date (or refuses a newer database), and with `recover` (the default) marks
+   * this instance's runs left "running" incomplete. Rejects with a StoreOpenError saying what to do.
+   */
+  static async open(url: string, options: OpenStoreOptions = {}): Promise<PostgresStore> {
+    const { display } = describeUrl(url);
+    const pool = await connect(url);
+    try {
+      await migrate(pool, display);
+      const store = new PostgresStore(pool, display, options.instance ?? null);
+      if (options.recover ?? true) await store.markInterrupted();
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw error;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  openWriteChannel(options: ChannelOptions = {}): WriteChannel {
+    return new PgWriteChannel(this.#pool, this, this.instance, options);
+  }
+
+  /**
+   * Marks the runs THIS instance left "running" incomplete (its previous process stopped mid-run). Runs of other
+   * instances are theirs: they may be recording them right now.
+   */
+  async markInterrupted(): Promise<number> {
+    const { rows } = await this.#pool.query<{ pk: number }>(
+      "SELECT pk FROM runs WHERE status = 'running' AND instance IS NOT DISTINCT FROM $1",
+      [this.instance],
+    );
+    for (const { pk } of rows) await transaction(this.#pool, (client) => writes.markIncomplete(client, pk));
+    return rows.length;
+  }
+
+  listRuns(options: ListOptions = {}): Promise<RunPage> {
+    return reads.listRuns(this.#pool, options);
+  }
+
+  accessOf(id: string): Promise<RunAccess | null> {
+    return reads.accessOf(this.#pool, id);
+  }
+
+  async getRun(id: string, visitor?: string): Promise<RecordedRunDetail> {
+    return toDetail(await reads.runRow(this.#pool, id), visitor);
+  }
+
+  async getAnyRun(id: string, visitor?: string): Promise<RecordedRunDetail | RecordedGraphRunDetail> {
+    return anyDetail(await reads.runRow(this.#pool, id), visitor);
+  }
+
+  eventWindow(id: string, range: EventRange): Promise<JsonWindow> {
+    return reads.eventWindow(this.#pool, id, range);
+  }
+
+  countersAt(id: string, t: number): Promise<RunCountersAt> {
+    return reads.countersAt(this.#pool, id, t);
+  }
+
+  exportable(id: string): Promise<Exportable> {
+    return reads.exportable(this.#pool, id);
+  }
+
+  eventsAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): Promise<{ seq: number; json: string }[]> {
+    return reads.eventsAfter(this.#pool, pk, afterSeq, lastSeq, limit);
+  }
+
+  tasksAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): Promise<TaskRow[]> {
+    return reads.tasksAfter(this.#pool, pk, afterSeq, lastSeq, limit);
+  }
+
+  setPublic(id: string, isPublic: boolean): Promise<void> {
+    return writes.setPublic(this.#pool, id, isPublic);
+  }
+
+  async renameRun(id: string, name: string): Promise<RecordedRunDetail | RecordedGraphRunDetail> {
+    await writes.renameRun(this.#pool, id, name);
+    return this.getAnyRun(id);
+  }
+
+  deleteRun(id: string): Promise<void> {
+    return transaction(this.#pool, (client) => writes.deleteRun(client, id));
+  }
+
+  async importRun(doc: RunExport, owner: string | null = null): Promise<RecordedRunDetail> {
+    const id = await importRun(this.#pool, doc, owner);
+    return this.getRun(id, owner ?? undefined);
+  }
+
+  async importGraphRun(doc: GraphRunExport, owner: string | null = null): Promise<RecordedGraphRunDetail> {
+    const id = await importGraphRun(this.#pool, doc, owner);
+    return toGraphDetail(await reads.runRow(this.#pool, id), owner ?? undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}
+
+/** The entry store-open.ts loads for a postgres:// or postgresql:// location (OpenStore in store-api.ts). */
+export function openPostgresStore(url: string, options: OpenStoreOptions = {}): Promise<RecordingStore> {
+  return PostgresStore.open(url, options);
+}
