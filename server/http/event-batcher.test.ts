@@ -57,6 +57,34 @@ describe('EventBatcher', () => {
     batcher.close();
   });
 
+  it('spreads the sample over the whole interval, each kind its share (issue 12: not only its first events)', () => {
+    const frames: ServerMessage[] = [];
+    const batcher = new EventBatcher({
+      send: (text) => frames.push(JSON.parse(text)),
+      counters,
+      intervalMs: 1_000_000,
+      maxTaskEventsPerFrame: 10,
+    });
+    for (const event of events(1000)) batcher.push(event);
+    batcher.flush();
+    const frame = frames[0]!;
+    if (frame.type !== 'events') throw new Error('expected an events frame');
+    expect(frame.events).toHaveLength(10);
+    expect(frame.dropped).toBe(1990);
+    for (const type of ['task:sent', 'task:received']) {
+      const times = frame.events.filter((e) => e.type === type).map((e) => e.t);
+      expect(times).toHaveLength(5);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      // The newest kept is from the interval's last tenth, the oldest from its first quarter.
+      expect(times.at(-1)).toBeGreaterThanOrEqual(900);
+      expect(times[0]).toBeLessThan(250);
+    }
+    // Seq order is kept across kinds.
+    const seqs = frame.events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    batcher.close();
+  });
+
   it('holds frames while paused (a backlog goes first), and drops task events when the socket is congested', () => {
     const frames: ServerMessage[] = [];
     let congested = false;
