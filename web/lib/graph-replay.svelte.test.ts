@@ -1,10 +1,13 @@
 /**
- * GraphReplay against a fake history API (issue 11): loads a recorded graph run window by window, shows its first
- * event, folds forward into the session as the live stream would, rewinds to go back, lands on the last event at the
- * scrubber's end (a value the range input gave back rounded), and refuses a pipeline run.
+ * GraphReplay against a fake history API (issue 11): loads a recorded graph run's first window, shows its first
+ * event, folds forward into the session as the live stream would, goes back through the server's state at a moment,
+ * lands on the last event at the scrubber's end (a value the range input gave back rounded), never holds more than
+ * a window, skips a scrub a newer one overtook, and refuses a pipeline run. graph-replay-windows.test.ts replays a
+ * real recorded run of many events.
  */
 import { describe, expect, it } from 'vitest';
 import type { GraphSpec, PlaygroundEvent, RecordedGraphRunDetail } from '../../shared/protocol/index.ts';
+import { emptyGraphRunState, foldGraphState } from '../../shared/protocol/graph-run-state.ts';
 import { GraphReplay } from './graph-replay.svelte.ts';
 import { GraphSession } from './graph-session.svelte.ts';
 
@@ -66,12 +69,25 @@ function fakeApi(answer: unknown = detail) {
   const asked: string[] = [];
   const request = async (_method: string, path: string): Promise<unknown> => {
     asked.push(path);
+    const url = new URL(path, 'http://h');
     if (path === `/api/runs/${run}`) return answer;
     if (path === '/api/graph-scenarios') return [];
-    const fromSeq = Number(new URL(path, 'http://h').searchParams.get('fromSeq'));
-    // Windows of two events, as a server cut by its limit would answer.
-    const window = events.filter((event) => event.seq >= fromSeq).slice(0, 2);
-    const next = events.find((event) => event.seq > window.at(-1)!.seq);
+    if (url.pathname.endsWith('/graph-state')) {
+      // The server's fold, over the same events.
+      const t = url.searchParams.get('t');
+      const count = url.searchParams.get('count');
+      const state = emptyGraphRunState(run);
+      for (const event of events) {
+        if (t !== null && event.t > Number(t)) break;
+        if (count !== null && state.count >= Number(count)) break;
+        foldGraphState(state, event);
+      }
+      return state;
+    }
+    const fromSeq = Number(url.searchParams.get('fromSeq'));
+    const limit = Number(url.searchParams.get('limit'));
+    const window = events.filter((event) => event.seq >= fromSeq).slice(0, limit);
+    const next = events.find((event) => event.seq > (window.at(-1)?.seq ?? Infinity));
     return { run, events: window, nextSeq: next ? next.seq : null };
   };
   const session = new GraphSession({
@@ -82,44 +98,61 @@ function fakeApi(answer: unknown = detail) {
     streamUrl: (id) => id,
     now: () => 0,
   });
-  return { asked, session, replay: new GraphReplay(session, request) };
+  // Windows of two events: every seek below crosses windows.
+  return { asked, session, replay: new GraphReplay(session, request, { window: 2 }) };
 }
 
 const received = (session: GraphSession) =>
   Object.values(session.counters.nodes).reduce((sum, node) => sum + node.received, 0);
 
 describe('GraphReplay', () => {
-  it('folds a recorded run forward and back into the session, to the end of the scrubber', async () => {
+  it('folds a recorded run forward and back into the session, a window at a time, to the end of the scrubber', async () => {
     const { asked, session, replay } = fakeApi();
     await replay.open(run);
-    expect(asked.filter((path) => path.includes('/events'))).toHaveLength(3);
-    expect(replay.events).toEqual(events);
+    expect(asked.filter((path) => path.includes('/events'))).toHaveLength(1);
+    expect(replay.total).toBe(events.length);
     expect(session.info?.graph).toEqual(graph);
     expect(session.connection).toBe('closed');
     expect(replay.position).toBe(1);
     expect(session.runState).toBe('running');
 
-    replay.seekIndex(3);
+    await replay.seekIndex(3);
     expect(received(session)).toBe(1);
-    expect(session.flights.map((flight) => `${flight.from}>${flight.to}`)).toEqual(['client>server']);
-    replay.step(1);
+    expect(session.lastBodies).toEqual({ server: '1:2' });
+    await replay.step(1);
     expect(replay.clock.shown).toBe(2);
 
-    // Back in time: rewound and folded again, nothing counted twice.
-    replay.seekIndex(2);
+    // Back in time: from the server's state at that moment, nothing counted twice.
+    await replay.seekIndex(2);
     expect(received(session)).toBe(0);
     expect(session.flights).toEqual([]);
+    expect(session.lastBodies).toEqual({});
 
     // The scrubber's end comes back rounded from the range input: the last event still shows.
-    replay.seekTime(3);
+    await replay.seekTime(3);
     expect(replay.position).toBe(events.length);
     expect(session.runState).toBe('ended');
     expect(session.summary).toEqual(summary);
     expect(received(session)).toBe(2);
+    expect(session.counters.nodes.client?.received).toBe(1);
 
-    replay.seekTime(0);
+    await replay.seekTime(0);
     expect(replay.position).toBe(1);
     expect(received(session)).toBe(0);
+    // Never more than a window held.
+    expect(replay.mostHeld).toBeLessThanOrEqual(2);
+    expect(asked.some((path) => path.includes('/graph-state?t='))).toBe(true);
+  });
+
+  it('skips a scrub a newer one overtook', async () => {
+    const { asked, replay } = fakeApi();
+    await replay.open(run);
+    const before = asked.length;
+    void replay.seekTime(2.5);
+    await replay.seekTime(1);
+    expect(replay.position).toBe(2);
+    // Only the newest moment was fetched.
+    expect(asked.slice(before).filter((path) => path.includes('t=2.5'))).toEqual([]);
   });
 
   it('says a pipeline run is not a graph run', async () => {

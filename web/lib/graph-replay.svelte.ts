@@ -1,19 +1,29 @@
 /**
  * Replaying a recorded graph run on the patterns page (`?graph=<scenario>&run=<id>`, issue 11): the run's detail
- * and its stored events (GET /api/runs/:id and /events, window by window), folded into the page's GraphSession as
- * the live stream's frames are, so the diagram, the counters, the text twin and the summary draw a moment of the
- * recording the way they draw a live run. The playhead is a ReplayClock (run time, the events' `t`); going back
- * rewinds the session and folds again from the start (a graph run is small enough: its events are messages, not a
- * batch of a million tasks).
+ * and its stored events, folded into the page's GraphSession as the live stream's frames are, so the diagram, the
+ * counters, the text twin and the summary draw a moment of the recording the way they draw a live run. The playhead
+ * is a ReplayClock (run time, the events' `t`).
+ *
+ * A run may hold hundreds of thousands of events, so the page never holds it whole: it holds one window (at most
+ * `window` events, fetched with history-api's getEvents as the pipeline's replay fetches its windows) after a base,
+ * the run's state at the window's start (GraphRunStateAt). Within the window a seek folds locally (going back
+ * restores the base and folds again up to the moment); playing past its end slides on to the next window; a seek
+ * outside it asks the server for the state at that moment (`GET /api/runs/:id/graph-state?t=|count=`) and fetches
+ * the window after it. Seeks are queued, and a scrub that a newer one overtook is skipped.
  */
 import type { PlaygroundEvent, RecordedGraphRunDetail } from '../../shared/protocol/index.ts';
-import { addGraphEvent, emptyGraphCounters, type GraphCounters } from '../../shared/protocol/graph-stream.ts';
+import {
+  copyGraphRunState,
+  emptyGraphRunState,
+  foldGraphState,
+  type GraphRunStateAt,
+} from '../../shared/protocol/graph-run-state.ts';
+import { MAX_EVENT_WINDOW } from '../../shared/protocol/history.ts';
 import { toErrorInfo } from './api.ts';
+import { getEvents, getGraphStateAt, type Send } from './history-api.ts';
 import type { GraphScenarioInfo, GraphSession } from './graph-session.svelte.ts';
 import { ReplayClock } from './run-clock.svelte.ts';
 
-/** Events per window request (the API's largest). */
-const WINDOW = 5000;
 /** A jump over more events than this keeps only the last few dots and marks (the rest would fly all at once). */
 const JUMP_EVENTS = 5;
 /** How close (ms) a scrubber's value must come to an event's t to show it. */
@@ -21,51 +31,70 @@ const SCRUB_TOLERANCE_MS = 0.001;
 /** Replay speeds offered. */
 export const GRAPH_REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8] as const;
 
+export interface GraphReplayOptions {
+  /** Events per window (1..MAX_EVENT_WINDOW; the API's largest by default). */
+  window?: number;
+}
+
 export class GraphReplay {
   detail = $state<RecordedGraphRunDetail | null>(null);
-  /** The run's events, in seq order (not deeply reactive: they never change once loaded). */
-  events = $state.raw<PlaygroundEvent[]>([]);
-  /** How many of them the session shows (0: none, events.length: the whole run). */
+  /** How many of the run's events the session shows (0: none, total: the whole run). */
   position = $state(0);
   playing = $state(false);
   speed = $state(1);
   loading = $state(true);
   readonly clock = new ReplayClock();
+  /** The most events the page has held at once (a test's proof that memory stays bounded). */
+  mostHeld = 0;
 
   readonly #session: GraphSession;
-  readonly #request: (method: string, path: string) => Promise<unknown>;
-  #counters: GraphCounters = emptyGraphCounters();
+  readonly #send: Send;
+  readonly #window: number;
+  /** The run's state before the window's first event. */
+  #base: GraphRunStateAt = emptyGraphRunState('');
+  /** The window: the events after the base, in seq order (never reactive). */
+  #events: PlaygroundEvent[] = [];
+  /** More events follow the window. */
+  #more = false;
+  /** What the session shows: the base plus the window's first #shown events. */
+  #state: GraphRunStateAt = emptyGraphRunState('');
+  #shown = 0;
+  /** Seeks run one after another; a scrub overtaken by a newer one is skipped. */
+  #queue: Promise<void> = Promise.resolve();
+  #latestScrub = 0;
+  /** A step of playing is queued or a window is being fetched: the next frame waits for it. */
+  #advancing = false;
   #frame: number | null = null;
   #lastWall = 0;
 
-  constructor(session: GraphSession, request: (method: string, path: string) => Promise<unknown>) {
+  constructor(session: GraphSession, send: Send, options: GraphReplayOptions = {}) {
     this.#session = session;
-    this.#request = request;
+    this.#send = send;
+    this.#window = Math.max(1, Math.min(MAX_EVENT_WINDOW, options.window ?? MAX_EVENT_WINDOW));
   }
 
-  /** The timeline's length: the recorded duration, or the last event's t if that is later. */
+  /** The run's events, all of them (the page holds a window of them). */
+  get total(): number {
+    return this.detail?.eventCount ?? 0;
+  }
+
+  /** Events held right now. */
+  get held(): number {
+    return this.#events.length;
+  }
+
+  /** The timeline's length: the recorded duration, or the last event seen if that is later. */
   get durationMs(): number {
-    return Math.max(this.detail?.durationMs ?? 0, this.events.at(-1)?.t ?? 0);
+    return Math.max(this.detail?.durationMs ?? 0, this.#state.lastT, this.#events.at(-1)?.t ?? 0);
   }
 
   /** Loads run `id` and shows its first event (graph:started: the graph before anything was sent). */
   async open(id: string): Promise<void> {
     const session = this.#session;
     try {
-      const detail = (await this.#request('GET', `/api/runs/${encodeURIComponent(id)}`)) as RecordedGraphRunDetail;
+      const detail = (await this.#send('GET', `/api/runs/${encodeURIComponent(id)}`)) as RecordedGraphRunDetail;
       if (detail.kind !== 'graph') throw new Error(`run ${id} is not a graph run: open it on the pipeline page`);
-      const events: PlaygroundEvent[] = [];
-      let fromSeq = 0;
-      for (;;) {
-        const window = (await this.#request(
-          'GET',
-          `/api/runs/${encodeURIComponent(id)}/events?fromSeq=${fromSeq}&limit=${WINDOW}`,
-        )) as { events: PlaygroundEvent[]; nextSeq: number | null };
-        events.push(...window.events);
-        if (window.nextSeq === null) break;
-        fromSeq = window.nextSeq;
-      }
-      const scenarios = (await this.#request('GET', '/api/graph-scenarios')) as GraphScenarioInfo[];
+      const scenarios = (await this.#send('GET', '/api/graph-scenarios')) as GraphScenarioInfo[];
       session.scenario = scenarios.find((candidate) => candidate.id === detail.scenario) ?? null;
       session.showRecording({
         id: detail.playground,
@@ -81,8 +110,8 @@ export class GraphReplay {
         capabilities: {},
       });
       this.detail = detail;
-      this.events = events;
-      this.seekIndex(1);
+      await this.#loadAfter(emptyGraphRunState(detail.id), true);
+      this.#foldTo(Math.min(1, this.#events.length));
     } catch (error) {
       session.error = toErrorInfo(error);
     } finally {
@@ -90,50 +119,34 @@ export class GraphReplay {
     }
   }
 
-  /** Shows the first `count` events (clamped to the run). */
-  seekIndex(count: number): void {
-    const target = Math.max(0, Math.min(Math.round(count), this.events.length));
-    const session = this.#session;
-    if (target < this.position) {
-      session.rewind();
-      this.#counters = emptyGraphCounters();
-      this.position = 0;
-    }
-    const from = this.position;
-    if (target > from) {
-      const slice = this.events.slice(from, target);
-      for (const event of slice) addGraphEvent(this.#counters, event);
-      session.applyEvents(slice, 0, structuredClone(this.#counters));
-      if (target - from > JUMP_EVENTS) {
-        session.flights = session.flights.slice(-3);
-        session.drops = session.drops.slice(-3);
-      }
-    }
-    this.position = target;
-    this.clock.shown = target > 0 ? this.events[target - 1]!.t : 0;
+  /** Shows the run's first `count` events (clamped to the run). */
+  seekIndex(count: number): Promise<void> {
+    return this.#enqueue(() => this.#seekIndexNow(count));
   }
 
   /**
    * Shows every event with t' <= t. A range input gives its value back rounded (414.36822500000017 comes back as
    * 414.368225): a microsecond's tolerance, or its end would miss the last event.
    */
-  seekTime(t: number): void {
-    let count = 0;
-    while (count < this.events.length && this.events[count]!.t <= t + SCRUB_TOLERANCE_MS) count++;
-    this.seekIndex(count);
-    this.clock.shown = Math.max(0, Math.min(t, this.durationMs));
+  seekTime(t: number): Promise<void> {
+    const scrub = ++this.#latestScrub;
+    return this.#enqueue(async () => {
+      if (scrub !== this.#latestScrub) return; // a newer scrub is queued: this moment would only flash by
+      await this.#showTime(t);
+      this.clock.shown = Math.max(0, Math.min(t, this.durationMs));
+    });
   }
 
   /** One event forward or back. */
-  step(delta: number): void {
+  step(delta: number): Promise<void> {
     this.pause();
-    this.seekIndex(this.position + delta);
+    return this.#enqueue(() => this.#seekIndexNow(this.position + delta));
   }
 
   play(): void {
-    if (this.playing || this.events.length === 0) return;
-    if (this.position >= this.events.length) this.seekIndex(1);
+    if (this.playing || this.total === 0) return;
     this.playing = true;
+    if (this.position >= this.total) void this.seekIndex(1);
     this.#lastWall = performance.now();
     this.#frame = requestAnimationFrame(this.#tick);
   }
@@ -148,15 +161,118 @@ export class GraphReplay {
     this.pause();
   }
 
+  /** Waits until every seek asked for so far is shown. */
+  settled(): Promise<void> {
+    return this.#queue;
+  }
+
+  get #id(): string {
+    return this.detail?.id ?? '';
+  }
+
+  /** seekIndex's work, inside the queue. */
+  async #seekIndexNow(count: number): Promise<void> {
+    const target = Math.max(0, Math.min(Math.round(count), this.total));
+    const inWindow = target - this.#base.count;
+    if (inWindow >= 0 && inWindow <= this.#events.length) this.#foldTo(inWindow);
+    else await this.#loadAfter(await getGraphStateAt(this.#id, { count: target }, this.#send), true);
+    this.clock.shown = this.#state.lastT;
+  }
+
+  #enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.#queue.then(work).catch((error: unknown) => {
+      this.pause();
+      this.#session.error = toErrorInfo(error);
+    });
+    this.#queue = next;
+    return next;
+  }
+
+  /** The events with t' <= t: folded from the window when it holds the moment, else from the server's state. */
+  async #showTime(t: number): Promise<void> {
+    const limit = t + SCRUB_TOLERANCE_MS;
+    let inWindow = 0;
+    while (inWindow < this.#events.length && this.#events[inWindow]!.t <= limit) inWindow++;
+    const holds = this.#base.lastT <= limit && (inWindow < this.#events.length || !this.#more);
+    if (holds) this.#foldTo(inWindow);
+    else await this.#loadAfter(await getGraphStateAt(this.#id, { t: limit }, this.#send), true);
+  }
+
+  /**
+   * Makes `base` the window's start and fetches the events after it. `restore`: the session shows the base (a
+   * jump); without, the session already shows it (playing on past the window's end).
+   */
+  async #loadAfter(base: GraphRunStateAt, restore: boolean): Promise<void> {
+    const window = await getEvents(this.#id, { fromSeq: base.lastSeq + 1, limit: this.#window }, this.#send);
+    this.#base = copyGraphRunState(base);
+    this.#state = base;
+    this.#events = window.events;
+    this.#more = window.nextSeq !== null;
+    this.#shown = 0;
+    this.mostHeld = Math.max(this.mostHeld, window.events.length);
+    if (restore) this.#restore();
+    this.position = this.#state.count;
+  }
+
+  /** The session shows #state and nothing in flight (a jump: no dot flies from the moment before). */
+  #restore(): void {
+    const session = this.#session;
+    const state = this.#state;
+    session.rewind();
+    session.runState = state.runState;
+    session.endReason = state.endReason;
+    session.summary = state.summary;
+    session.refusals = state.refusals.map((refusal) => ({ ...refusal }));
+    session.lastBodies = { ...state.lastBodies };
+    session.counters = structuredClone(state.counters);
+  }
+
+  /** Shows the base and the window's first `count` events. */
+  #foldTo(count: number): void {
+    if (count < this.#shown) {
+      this.#state = copyGraphRunState(this.#base);
+      this.#shown = 0;
+      this.#restore();
+    }
+    if (count > this.#shown) {
+      const slice = this.#events.slice(this.#shown, count);
+      for (const event of slice) foldGraphState(this.#state, event);
+      const session = this.#session;
+      session.applyEvents(slice, 0, structuredClone(this.#state.counters));
+      if (slice.length > JUMP_EVENTS) {
+        session.flights = session.flights.slice(-3);
+        session.drops = session.drops.slice(-3);
+      }
+      this.#shown = count;
+    }
+    this.position = this.#state.count;
+  }
+
   readonly #tick = (wall: number): void => {
     if (!this.playing) return;
     const elapsed = Math.max(0, wall - this.#lastWall) * this.speed;
     this.#lastWall = wall;
-    this.seekTime(this.clock.shown + elapsed);
-    if (this.position >= this.events.length) {
-      this.pause();
-      return;
+    if (!this.#advancing) {
+      this.#advancing = true;
+      void this.#advance(this.clock.shown + elapsed).finally(() => (this.#advancing = false));
     }
     this.#frame = requestAnimationFrame(this.#tick);
   };
+
+  /** Playing: folds up to `t`, sliding on to the next window at the end of this one. */
+  #advance(t: number): Promise<void> {
+    return this.#enqueue(async () => {
+      if (!this.playing) return;
+      const limit = t + SCRUB_TOLERANCE_MS;
+      let inWindow = this.#shown;
+      while (inWindow < this.#events.length && this.#events[inWindow]!.t <= limit) inWindow++;
+      this.#foldTo(inWindow);
+      if (inWindow === this.#events.length && this.#more) {
+        await this.#loadAfter(this.#state, false);
+        return; // the clock stays: the next frame goes on from the new window
+      }
+      this.clock.shown = Math.min(t, this.durationMs);
+      if (this.position >= this.total && !this.#more) this.pause();
+    });
+  }
 }

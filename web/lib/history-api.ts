@@ -12,6 +12,7 @@ import {
   type RunCountersAt,
   type RunPage,
 } from '../../shared/protocol/history.ts';
+import type { GraphRunStateAt } from '../../shared/protocol/graph-run-state.ts';
 import { ApiError, request, requestJsonText } from './api.ts';
 
 const isDetail = TypeCompiler.Compile(RecordedRunDetail);
@@ -62,27 +63,53 @@ export async function deleteRun(id: string): Promise<void> {
   await request('DELETE', runPath(id));
 }
 
-/** GET /api/runs/:id/events (inclusive bounds; at most MAX_EVENT_WINDOW per call). */
+/** How a caller sends a request (api.ts's `request`; a replay may be handed another, a test's). */
+export type Send = (method: string, path: string) => Promise<unknown>;
+
+/**
+ * GET /api/runs/:id/events (inclusive bounds; at most MAX_EVENT_WINDOW per call). The pipeline's replay and the
+ * patterns page's (graph-replay.svelte.ts, which passes its own `send`) fetch their windows with it.
+ */
 export async function getEvents(
   id: string,
   range: { fromSeq?: number; toSeq?: number; fromT?: number; toT?: number; limit?: number; kind?: 'all' | 'topology' },
+  send: Send = request,
 ): Promise<EventWindow> {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(range)) if (value !== undefined) query.set(key, String(value));
   if (!query.has('limit')) query.set('limit', String(MAX_EVENT_WINDOW));
-  const window = (await request('GET', `${runPath(id)}/events?${query}`)) as EventWindow | undefined;
+  const window = (await send('GET', `${runPath(id)}/events?${query}`)) as EventWindow | undefined;
   if (!window || !Array.isArray(window.events))
     throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected event window.');
   return window;
 }
 
-/** GET /api/runs/:id/counters?t= : exact totals over the events with t' <= t. */
-export async function getCountersAt(id: string, t: number): Promise<RunCountersAt> {
-  // The server takes plain decimals (at most 9 decimals, no exponent).
-  const time = Math.max(0, t)
+/** A time as the server's query strings take it: a plain decimal (at most 9 decimals, no exponent). */
+function timeQuery(t: number): string {
+  return Math.max(0, t)
     .toFixed(9)
     .replace(/\.?0+$/, '');
-  return (await request('GET', `${runPath(id)}/counters?t=${time}`)) as RunCountersAt;
+}
+
+/** GET /api/runs/:id/counters?t= : exact totals over the events with t' <= t. */
+export async function getCountersAt(id: string, t: number): Promise<RunCountersAt> {
+  return (await request('GET', `${runPath(id)}/counters?t=${timeQuery(t)}`)) as RunCountersAt;
+}
+
+/**
+ * GET /api/runs/:id/graph-state: a graph run at a moment (every event with t' <= t, or its first `count` events)
+ * or, with neither, at its end: counters per node, newest bodies, refusals, whether it had ended.
+ */
+export async function getGraphStateAt(
+  id: string,
+  moment: { t: number } | { count: number } | null,
+  send: Send = request,
+): Promise<GraphRunStateAt> {
+  const query = moment === null ? '' : 't' in moment ? `?t=${timeQuery(moment.t)}` : `?count=${moment.count}`;
+  const state = (await send('GET', `${runPath(id)}/graph-state${query}`)) as GraphRunStateAt | undefined;
+  if (!state || typeof state.count !== 'number' || typeof state.counters !== 'object')
+    throw new ApiError('PG_ERR_BAD_RESPONSE', 'The server answered with an unexpected graph run state.');
+  return state;
 }
 
 /** POST /api/runs/import with the file's text; 400 PG_ERR_IMPORT says what is wrong with it. */

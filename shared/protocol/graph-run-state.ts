@@ -1,0 +1,124 @@
+/**
+ * What the patterns page shows of a recorded graph run at one moment (issue 11): the exact counters per node, the
+ * newest body each node received, ZeroMQ's refusals so far and whether the run had ended, folded from the run's
+ * stored events up to that moment. The server answers it at any moment (`GET /api/runs/:id/graph-state`), so a
+ * replay of a long run seeks without loading the events before the moment, and two runs are compared from it
+ * (their books at the end, from the recorded events). Pure (no node:*, no DOM): the page folds its windows with it.
+ */
+import type { DropReason, GraphSummary, PlaygroundEvent, RefusalReason } from './index.ts';
+import { addGraphEvent, emptyGraphCounters, type GraphCounters } from './graph-stream.ts';
+
+/** Refusals a state keeps (the newest); the counters count every one. */
+export const GRAPH_STATE_REFUSALS = 50;
+
+export interface GraphStateRefusal {
+  node: string;
+  peer: string | null;
+  reason: RefusalReason;
+  code?: string;
+  detail: string;
+}
+
+/** A recorded graph run folded up to one moment (see the module's comment). */
+export interface GraphRunStateAt {
+  run: string;
+  /** Events folded: the run's first `count` events (the replay's position). */
+  count: number;
+  /** seq and t of the last event folded; 0 before the first. */
+  lastSeq: number;
+  lastT: number;
+  counters: GraphCounters;
+  /** The newest body each node received. */
+  lastBodies: Record<string, string>;
+  /** The newest refusals (at most GRAPH_STATE_REFUSALS), oldest first. */
+  refusals: GraphStateRefusal[];
+  /** 'idle' before graph:started, 'running' after it, 'ended' after graph:ended. */
+  runState: 'idle' | 'running' | 'ended';
+  endReason: string | null;
+  summary: GraphSummary | null;
+}
+
+export function emptyGraphRunState(run: string): GraphRunStateAt {
+  return {
+    run,
+    count: 0,
+    lastSeq: 0,
+    lastT: 0,
+    counters: emptyGraphCounters(),
+    lastBodies: {},
+    refusals: [],
+    runState: 'idle',
+    endReason: null,
+    summary: null,
+  };
+}
+
+/** Folds one event into `state`, in place (as GraphSession.applyEvents and addGraphEvent count it live). */
+export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): GraphRunStateAt {
+  state.count++;
+  state.lastSeq = event.seq;
+  state.lastT = event.t;
+  addGraphEvent(state.counters, event);
+  switch (event.type) {
+    case 'graph:started':
+      state.runState = 'running';
+      state.endReason = null;
+      state.summary = null;
+      state.refusals = [];
+      state.lastBodies = {};
+      break;
+    case 'message:received':
+      state.lastBodies[event.node] = event.body;
+      break;
+    case 'socket:refused':
+      state.refusals.push({
+        node: event.node,
+        peer: event.peer,
+        reason: event.reason,
+        ...(event.code !== undefined ? { code: event.code } : {}),
+        detail: event.detail,
+      });
+      if (state.refusals.length > GRAPH_STATE_REFUSALS) state.refusals.shift();
+      break;
+    case 'graph:ended':
+      state.runState = 'ended';
+      state.endReason = event.reason;
+      state.summary = event.summary;
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+/** A deep copy (states are folded in place). */
+export function copyGraphRunState(state: GraphRunStateAt): GraphRunStateAt {
+  return structuredClone(state);
+}
+
+/** One node's books as a comparison shows them. */
+export interface GraphNodeBooks {
+  sent: number;
+  /** Messages it received (delivered to it). */
+  received: number;
+  /** Copies dropped at this node (a publisher filtering, a PUB at a subscriber's HWM), any reason. */
+  dropped: number;
+  /** Copies meant for this node that never reached it (filtered, slow joiner, HWM, lost with a closed node...). */
+  missed: number;
+}
+
+const total = (counts: Partial<Record<DropReason, number>>): number =>
+  Object.values(counts).reduce<number>((sum, n) => sum + (n ?? 0), 0);
+
+/** Per node (the graph's order, then any other node the events named), from a state's counters. */
+export function nodeBooks(counters: GraphCounters): Record<string, GraphNodeBooks> {
+  const books: Record<string, GraphNodeBooks> = {};
+  for (const [node, counts] of Object.entries(counters.nodes))
+    books[node] = {
+      sent: counts.sent,
+      received: counts.received,
+      dropped: total(counts.droppedHere),
+      missed: total(counts.missed),
+    };
+  return books;
+}
