@@ -22,6 +22,8 @@ export interface ThrowawayPostgres {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
   port: number;
+  /** The postmaster's process id (its children are the server's other processes). */
+  pid: number;
   /** The temporary folder (data in `data/`, the unix socket in `socket/`); removed by stop(). */
   folder: string;
   /** Creates a database in this cluster and returns its URL (tests give each file or case its own). */
@@ -234,6 +236,7 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
       return {
         url,
         port,
+        pid: child.pid!,
         folder,
         async createDatabase(name: string) {
           if (!/^[a-z_][a-z0-9_]*$/.test(name))

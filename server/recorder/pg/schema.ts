@@ -131,7 +131,10 @@ export async function connect(url: string, max = 10): Promise<pg.Pool> {
   });
   // An idle connection dropped by the server (restart, network) is an 'error' on the pool: logged, the next query
   // opens a new one. Without a listener it would take the process down.
-  pool.on('error', (error) => console.error(`PostgreSQL (${display}): an idle connection failed: ${error.message}`));
+  pool.on('error', (error) => {
+    // Once the pool is closing, its last connections may hear of a server shutting down: nothing to report.
+    if (!pool.ending) console.error(`PostgreSQL (${display}): an idle connection failed: ${error.message}`);
+  });
   try {
     const client = await pool.connect();
     client.release();
