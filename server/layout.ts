@@ -27,6 +27,14 @@ export const WORKER_PROCESS_ENTRY = RUNNING_BUILT
   : { file: path.join(here, 'workers/worker-process.ts'), execArgv: ['--import', 'tsx'] };
 
 /**
+ * The in-process workers' thread's entry (server/workers/worker-thread-host.ts): as the writer thread's, built
+ * JavaScript, or from the sources a .mjs that registers tsx and loads the TypeScript.
+ */
+export const WORKER_THREAD_ENTRY = RUNNING_BUILT
+  ? new URL('./worker-thread.js', import.meta.url)
+  : new URL('./workers/worker-thread.mjs', import.meta.url);
+
+/**
  * The recording writer thread's entry: the built one is JavaScript; from the sources, writer-thread.mjs registers
  * tsx in the thread and then loads writer-thread.ts.
  */

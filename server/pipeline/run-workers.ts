@@ -22,7 +22,8 @@ import type { PeerCount } from './peer-count.ts';
 import type { RunBooks } from './run-books.ts';
 import type { RunOptions } from './run-sockets.ts';
 import type { VentilatorEndpoints } from './ventilator-endpoints.ts';
-import { InProcessWorker, ProcessWorker, type WorkerHandle } from './worker-handle.ts';
+import { ProcessWorker, ThreadWorker, startInProcessWorker, type WorkerHandle } from './worker-handle.ts';
+import { TASK_RECEIVED, TASK_SENT } from './task-ledger.ts';
 import { codeOf, newSlot, preview, type WorkerSlot } from './worker-slot.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
 import { CodedError } from '../errors.ts';
@@ -45,6 +46,8 @@ export interface RunWorkersContext {
   /** The run is stopping or has ended: no worker starts any more. */
   finishing: () => boolean;
   ended: () => boolean;
+  /** A result held by resultAhead() is collected now. */
+  collect: (worker: string, task: number) => void;
 }
 
 export class RunWorkers {
@@ -96,6 +99,32 @@ export class RunWorkers {
   collected(worker: string): void {
     const slot = this.#slots.get(worker);
     if (slot) slot.collected++;
+  }
+
+  /**
+   * The sink got `task`'s result from `worker` before the run heard that worker receive it or finish it: true when
+   * it is a worker in the in-process workers' thread, whose reports come in batches a few milliseconds late; the
+   * result is then held and collected (through the run's `collect`) right after that worker's task:done. A
+   * process worker's reports come over IPC and are not waited for (the ledger takes its results as they come).
+   */
+  resultAhead(worker: string, task: number): boolean {
+    const slot = this.#slots.get(worker);
+    if (!slot || !(slot.handle instanceof ThreadWorker)) return false;
+    const state = this.#run.books.ledger.stateOf(task);
+    if (state !== TASK_SENT && state !== TASK_RECEIVED) return false;
+    slot.resultsAhead.push(task);
+    return true;
+  }
+
+  /** Collects the held results whose tasks this worker has now reported done (or all of them: `all`). */
+  #releaseResults(slot: WorkerSlot, all = false): void {
+    const held = slot.resultsAhead;
+    const ledger = this.#run.books.ledger;
+    while (held.length > 0) {
+      const state = ledger.stateOf(held[0]!);
+      if (!all && (state === TASK_SENT || state === TASK_RECEIVED)) return;
+      this.#run.collect(slot.info.id, held.shift()!);
+    }
   }
 
   /** The transports our workers use. */
@@ -336,7 +365,7 @@ export class RunWorkers {
       slot.info.state = 'starting';
       this.#run.emit({ type: 'worker:process', worker: slot.info.id, action: 'spawned', pid: handle.pid });
     } else {
-      slot.handle = new InProcessWorker(slot.info.id, config, onReport);
+      slot.handle = startInProcessWorker(slot.info.id, config, onReport);
       slot.info.state = 'connecting';
     }
     this.#run.emit({ type: 'worker:connecting', worker: slot.info.id, address });
@@ -367,6 +396,9 @@ export class RunWorkers {
     this.#closing.add(handle);
     this.#markClosed(slot);
     await handle.close();
+    // Every report of the worker is in: a result still held belongs to no receipt of ours (sent by hand under
+    // this worker's name); it is counted as the sink got it.
+    this.#releaseResults(slot, true);
     slot.handle = null;
     slot.info.pid = null;
   }
@@ -385,6 +417,7 @@ export class RunWorkers {
         this.#run.books.done(task);
         this.#run.progressed();
         this.#run.emit({ type: 'task:done', task, worker: slot.info.id });
+        if (slot.resultsAhead.length > 0) this.#releaseResults(slot);
         this.#run.wake();
         return;
       }

@@ -129,6 +129,7 @@ export class PipelineRun {
       sinkAddress: () => this.#sink?.address ?? null,
       finishing: () => this.#stopRequested || this.endedAt !== null,
       ended: () => this.endedAt !== null,
+      collect: (worker, task) => this.#collect(worker, task),
     });
     this.#actionsPending = options.actions?.length ?? 0;
   }
@@ -394,6 +395,12 @@ export class PipelineRun {
   // ----- sink ---------------------------------------------------------------------------------------------------
 
   #onCollected(worker: string, task: number): void {
+    // A worker in the workers' thread may not have told of this task yet: its result waits for its task:done.
+    if (this.#workers.resultAhead(worker, task)) return;
+    this.#collect(worker, task);
+  }
+
+  #collect(worker: string, task: number): void {
     if (!this.#books.collect(task)) return;
     this.#workers.collected(worker);
     this.#lastProgressAt = performance.now();

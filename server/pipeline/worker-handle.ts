@@ -1,11 +1,13 @@
 /**
- * A built-in worker as the run sees it, whether it runs in this process or as a child process. Both run
- * WorkerLoop; only a process can be killed (SIGKILL), hung (SIGSTOP) and resumed (SIGCONT).
+ * A built-in worker as the run sees it, whether it runs in this process (in the in-process workers' thread, or on
+ * the main thread) or as a child process. All run WorkerLoop; only a process can be killed (SIGKILL), hung
+ * (SIGSTOP) and resumed (SIGCONT).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { WORKER_PROCESS_ENTRY } from '../layout.ts';
 import { WorkerLoop, type WorkerConfig, type WorkerControl, type WorkerReport } from '../workers/worker-loop.ts';
 import { workerEnded, workerStarted } from '../workers/leftovers.ts';
+import { workerThreadHost } from '../workers/worker-thread-host.ts';
 
 export type ProcessSignal = 'kill' | 'stop' | 'cont';
 
@@ -17,7 +19,57 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-export class InProcessWorker implements WorkerHandle {
+/**
+ * Where in-process workers run. The thread by default: their ZeroMQ calls leave the event loop that ventilates,
+ * collects, records and streams (docs/benchmarks.md: the batch ran 1.x as fast). The bench sets `inThread` false
+ * to measure the main thread's way beside it in the same process.
+ */
+export const inProcessWorkers = { inThread: true };
+
+/** An in-process worker: in the workers' thread (ThreadWorker) or on the main thread (MainThreadWorker). */
+export function startInProcessWorker(
+  id: string,
+  config: WorkerConfig,
+  onReport: (report: WorkerReport) => void,
+): WorkerHandle {
+  return inProcessWorkers.inThread
+    ? new ThreadWorker(id, config, onReport)
+    : new MainThreadWorker(id, config, onReport);
+}
+
+/**
+ * A worker in the in-process workers' thread (server/workers/worker-thread-host.ts). Its reports come in batches,
+ * a few milliseconds after the fact, in the order it made them; so its results can reach the sink before its
+ * receipts reach the run, as a process worker's do over IPC (the ledger and the run's end allow for that).
+ */
+export class ThreadWorker implements WorkerHandle {
+  readonly pid = null;
+  readonly #key: number;
+  readonly #ended: Promise<void>;
+
+  constructor(
+    readonly id: string,
+    config: WorkerConfig,
+    onReport: (report: WorkerReport) => void,
+  ) {
+    let ended = () => {};
+    this.#ended = new Promise<void>((resolve) => (ended = resolve));
+    this.#key = workerThreadHost.start(config, onReport, ended);
+  }
+
+  control(command: WorkerControl): void {
+    workerThreadHost.control(this.#key, command);
+  }
+
+  /** Resolves once the loop has ended and every report it made before has been handed to the run. */
+  async close(): Promise<void> {
+    this.control({ type: 'close' });
+    await this.#ended;
+  }
+}
+
+/** A worker on the main thread's event loop, reporting synchronously. */
+export class MainThreadWorker implements WorkerHandle {
   readonly pid = null;
   readonly #loop: WorkerLoop;
 

@@ -26,6 +26,12 @@ export interface WorkerSlot {
   messages: string[];
   /** Tasks received and not yet done, oldest first (a worker works on one at a time). */
   working: number[];
+  /**
+   * Results the sink got before this worker's reports of their tasks reached the run (a worker in the in-process
+   * workers' thread reports in batches), oldest first: collected once the worker's task:done is out, so that the
+   * log keeps each task's order (received, done, collected).
+   */
+  resultsAhead: number[];
   /** Pipes this worker's own monitor saw shake hands (one per connection). */
   linkedPipes: number;
   /** connect() called and socket not closed: the ventilator may count this worker's pipes. */
@@ -45,6 +51,7 @@ export function newSlot(info: WorkerInfo): WorkerSlot {
     collected: 0,
     messages: [],
     working: [],
+    resultsAhead: [],
     linkedPipes: 0,
     open: false,
     stopped: false,
