@@ -66,6 +66,7 @@ import { Recorder } from '../server/recorder/recorder.ts';
 import { InlineChannel, ThreadChannel, type WriteChannel } from '../server/recorder/channel.ts';
 import { RunStore } from '../server/recorder/store.ts';
 import { exportJson } from '../server/recorder/export.ts';
+import { SqliteRecordingStore } from '../server/recorder/sqlite-store.ts';
 import { SCENARIOS } from '../shared/scenarios/index.ts';
 import { decodeServerMessage, type PlaygroundEvent, type PlaygroundInfo } from '../shared/protocol/index.ts';
 import { syntheticEvents } from '../test/recording.ts';
@@ -968,7 +969,7 @@ async function seekCase(): Promise<void> {
     let chunks = 0;
     const parts: string[] = [];
     const exportStart = performance.now();
-    for (const text of exportJson(store, runId).chunks) {
+    for await (const text of (await exportJson(new SqliteRecordingStore(store), runId)).chunks) {
       bytes += Buffer.byteLength(text);
       parts.push(text); // kept only to time the import below; the route streams them out instead
       if (++chunks % 50 === 0)

@@ -27,8 +27,11 @@ import { installFramePolicy } from './http/framing.ts';
 import { hasSession } from './http/session.ts';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
 import { RunStore, resolveDbPath } from './recorder/store.ts';
+import type { RecordingStore } from './recorder/store-api.ts';
+import { SqliteRecordingStore } from './recorder/sqlite-store.ts';
+import { openRecordingStore } from './recorder/store-open.ts';
 import { Recorder } from './recorder/recorder.ts';
-import { RecordingStats, channelFor } from './recorder/channel.ts';
+import { RecordingStats } from './recorder/channel.ts';
 import type { Playground } from './pipeline/playground.ts';
 import { MAX_COMMAND_BYTES, english, text, type ErrorBody, type ServerText } from '../shared/protocol/index.ts';
 import { CodedError } from './errors.ts';
@@ -49,10 +52,11 @@ export interface AppOptions {
   staticDir?: string | null;
   logger?: FastifyServerOptions['logger'];
   /**
-   * Where every run is recorded: a RunStore (the caller closes it), a file path or ':memory:' (the app opens and
-   * closes it), or null for no recording and no history API. Default: $PLAYGROUND_DB, else the data-folder file.
+   * Where every run is recorded: an open store (a RecordingStore, or a SQLite RunStore; the caller closes it), a
+   * location the app opens and closes (a SQLite file path, ':memory:', or a postgres:// URL: store-open.ts), or
+   * null for no recording and no history API. Default: $PLAYGROUND_DB, else the data-folder file.
    */
-  store?: RunStore | string | null;
+  store?: RecordingStore | RunStore | string | null;
   /** Which Host names and foreign Origins the server accepts (server/http/site-guard.ts). */
   site?: SiteOptions;
   /** Believe X-Forwarded-Proto/-Host from the proxy in front (only when one is: --trust-proxy). */
@@ -85,16 +89,25 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // verbose: errors carry the offending value, which the error text quotes ("got 99999").
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, verbose: true } },
   });
-  const store =
-    options.store === null
+  const given = options.store;
+  // The rest of the server sees the storage interface only (recorder/store-api.ts).
+  const store: RecordingStore | null =
+    given === null
       ? null
-      : options.store instanceof RunStore
-        ? options.store
-        : RunStore.open(resolveDbPath(options.store));
+      : given instanceof RunStore
+        ? new SqliteRecordingStore(given)
+        : typeof given === 'object'
+          ? given
+          : await openRecordingStore(resolveDbPath(given), { instance: options.instance ?? null });
+  const ownsStore = given === undefined || typeof given === 'string';
   const recording = new RecordingStats();
-  // File stores are written by a worker thread, off the event loop the pipeline uses (recorder/channel.ts).
+  // The store's own channel: for a SQLite file a worker thread, off the event loop the pipeline uses
+  // (recorder/channel.ts); for PostgreSQL its batched writer.
   const channel = store
-    ? channelFor(store, { stats: recording, onError: (error) => app.log.error({ err: error }, 'Recording failed') })
+    ? store.openWriteChannel({
+        stats: recording,
+        onError: (error) => app.log.error({ err: error }, 'Recording failed'),
+      })
     : null;
   const recorders = new Map<Playground | GraphPlayground, Recorder>();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -226,7 +239,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     // After the playgrounds: their final run:ended events are stored before the database closes.
     await Promise.all([...recorders.values()].map((recorder) => recorder.close()));
     await channel?.close();
-    if (store && !(options.store instanceof RunStore)) store.close();
+    if (store && ownsStore) await store.close();
   });
   return app;
 }

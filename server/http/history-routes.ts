@@ -1,5 +1,5 @@
 /**
- * The history API over the RunStore: list, open, rename and delete recorded runs, fetch windows of their events,
+ * The history API over the recording store (RecordingStore, server/recorder/store-api.ts: SQLite or PostgreSQL): list, open, rename and delete recorded runs, fetch windows of their events,
  * export them (streamed JSON and CSV) and import an export. Documented in docs/recording.md.
  */
 import { text } from '../../shared/protocol/server-text.ts';
@@ -7,14 +7,14 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_EVENT_WINDOW, MAX_RUN_PAGE, RunName, type RecordingStatus } from '../../shared/protocol/index.ts';
-import path from 'node:path';
-import { MEMORY, type RunStore } from '../recorder/store.ts';
+import type { RecordingStore } from '../recorder/store-api.ts';
 import { hidePathsUnder, hideServerPaths } from './hide-paths.ts';
 import type { PlaygroundRegistry } from '../pipeline/registry.ts';
 import type { GraphRegistry } from '../engine/graph-playground.ts';
 import type { WriteChannel } from '../recorder/channel.ts';
 import { exportCsv, exportJson, type Export } from '../recorder/export.ts';
 import { CodedError } from '../errors.ts';
+import { GraphRunStates } from './graph-run-state.ts';
 
 /** Largest import body: a one-million-event run exports to roughly 150-200 MB. */
 export const IMPORT_BODY_LIMIT = 256 * 1024 * 1024;
@@ -42,6 +42,11 @@ const WindowQuery = Type.Object(
   { additionalProperties: false },
 );
 const CountersQuery = Type.Object({ t: Time }, { additionalProperties: false });
+/** A graph run's state: at t, after its first `count` events, or (neither) at its end. */
+const GraphStateQuery = Type.Object(
+  { t: Type.Optional(Time), count: Type.Optional(UInt) },
+  { additionalProperties: false, maxProperties: 1 },
+);
 const RunPatchBody = Type.Object(
   { name: Type.Optional(RunName), public: Type.Optional(Type.Boolean()) },
   { additionalProperties: false, minProperties: 1 },
@@ -76,7 +81,7 @@ export async function historyRoutes(
     graphs,
     imports = { maxBytes: IMPORT_BODY_LIMIT, atOnce: 2 },
   }: {
-    store: RunStore;
+    store: RecordingStore;
     channel: WriteChannel;
     registry: PlaygroundRegistry;
     /** Graph playgrounds: their runs are read by whoever may watch them, as the pipeline's are. */
@@ -86,7 +91,7 @@ export async function historyRoutes(
   },
 ): Promise<void> {
   const { stats } = channel;
-  if (store.location !== MEMORY) hidePathsUnder(path.dirname(path.resolve(store.location)));
+  if (store.privateFolder !== null) hidePathsUnder(store.privateFolder);
   /** The live playgrounds, of either kind, `visitor` may watch: their recorded runs are readable to it. */
   const watchable = (visitor: string): string[] => [
     ...registry.watchableIds(visitor),
@@ -99,8 +104,8 @@ export async function historyRoutes(
    * A stored run may be read by its owner, by anyone who may watch the live playground that recorded it, and by
    * anyone at all once its owner made it public. Everyone else is told it does not exist.
    */
-  const readable = (id: string, visitor: string): string => {
-    const access = store.accessOf(id);
+  const readable = async (id: string, visitor: string): Promise<string> => {
+    const access = await store.accessOf(id);
     if (!access) throw unknownRun(id);
     if (access.owner !== null && access.owner === visitor) return id;
     if (access.public) return id;
@@ -109,17 +114,18 @@ export async function historyRoutes(
   };
 
   /** Renaming, publishing and deleting are the owner's alone (403 for another reader, 404 for a stranger). */
-  const ownRun = (id: string, visitor: string): string => {
-    readable(id, visitor);
-    if (store.accessOf(id)?.owner !== visitor)
+  const ownRun = async (id: string, visitor: string): Promise<string> => {
+    await readable(id, visitor);
+    if ((await store.accessOf(id))?.owner !== visitor)
       throw new CodedError('PG_ERR_FORBIDDEN', text('access.runOwnerOnly', { run: id.slice(0, 64) }));
     return id;
   };
 
   app.get('/api/recording', async (): Promise<RecordingStatus> => ({
     enabled: true,
-    // The file's name only: where it is is the operator's business (the server prints it at start).
-    path: store.location === MEMORY ? MEMORY : path.basename(store.location),
+    // The file's name only (or a database URL without its credentials): where it is is the operator's business
+    // (the server prints it at start).
+    path: store.displayName,
     recordedEvents: stats.recordedEvents,
     flushes: stats.flushes,
     writeErrors: stats.writeErrors,
@@ -140,7 +146,7 @@ export async function historyRoutes(
   );
 
   app.get<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request) =>
-    store.getAnyRun(readable(request.params.id, request.visitor), request.visitor),
+    store.getAnyRun(await readable(request.params.id, request.visitor), request.visitor),
   );
 
   // Rename ({name}) and publish or unpublish ({public}), the owner only.
@@ -148,17 +154,17 @@ export async function historyRoutes(
     '/api/runs/:id',
     { schema: { params: RunIdParams, body: RunPatchBody } },
     async (request) => {
-      const id = ownRun(request.params.id, request.visitor);
+      const id = await ownRun(request.params.id, request.visitor);
       const name = request.body.name?.trim();
       if (name === '') throw new CodedError('PG_ERR_VALIDATION', text('validation.blankName'));
-      if (name !== undefined) store.renameRun(id, name);
-      if (request.body.public !== undefined) store.setPublic(id, request.body.public);
+      if (name !== undefined) await store.renameRun(id, name);
+      if (request.body.public !== undefined) await store.setPublic(id, request.body.public);
       return store.getAnyRun(id, request.visitor);
     },
   );
 
   app.delete<{ Params: RunIdParams }>('/api/runs/:id', { schema: { params: RunIdParams } }, async (request, reply) => {
-    await channel.deleteRun(ownRun(request.params.id, request.visitor)); // off the event loop: a run may have a million events
+    await channel.deleteRun(await ownRun(request.params.id, request.visitor)); // off the event loop: a run may have a million events
     return reply.code(204).send();
   });
 
@@ -167,7 +173,7 @@ export async function historyRoutes(
     { schema: { params: RunIdParams, querystring: WindowQuery } },
     async (request, reply) => {
       const { query } = request;
-      const window = store.eventWindow(readable(request.params.id, request.visitor), {
+      const window = await store.eventWindow(await readable(request.params.id, request.visitor), {
         fromSeq: optionalNumber(query.fromSeq),
         toSeq: optionalNumber(query.toSeq),
         fromT: optionalNumber(query.fromT),
@@ -187,7 +193,25 @@ export async function historyRoutes(
   app.get<{ Params: RunIdParams; Querystring: Static<typeof CountersQuery> }>(
     '/api/runs/:id/counters',
     { schema: { params: RunIdParams, querystring: CountersQuery } },
-    async (request) => store.countersAt(readable(request.params.id, request.visitor), Number(request.query.t)),
+    async (request) => store.countersAt(await readable(request.params.id, request.visitor), Number(request.query.t)),
+  );
+
+  // A graph run at a moment (issue 11): its counters per node, newest bodies, refusals and end, folded from its
+  // stored events (server/http/graph-run-state.ts): the patterns page's replay seeks with it, a comparison reads
+  // each run's end.
+  const graphStates = new GraphRunStates(store);
+  app.get<{ Params: RunIdParams; Querystring: Static<typeof GraphStateQuery> }>(
+    '/api/runs/:id/graph-state',
+    { schema: { params: RunIdParams, querystring: GraphStateQuery } },
+    async (request) => {
+      const id = await readable(request.params.id, request.visitor);
+      const run = await store.getAnyRun(id, request.visitor);
+      if (!('graph' in run) || run.kind !== 'graph')
+        throw new CodedError('PG_ERR_VALIDATION', text('record.notGraphRun', { run: id.slice(0, 64) }));
+      const { t, count } = request.query;
+      const moment = t !== undefined ? { t: Number(t) } : count !== undefined ? { count: Number(count) } : {};
+      return graphStates.stateAt(run, moment);
+    },
   );
 
   app.get<{ Params: RunIdParams }>(
@@ -196,7 +220,7 @@ export async function historyRoutes(
     async (request, reply) =>
       stream(
         reply,
-        exportJson(store, readable(request.params.id, request.visitor)),
+        await exportJson(store, await readable(request.params.id, request.visitor)),
         'application/json; charset=utf-8',
         'json',
       ),
@@ -206,7 +230,12 @@ export async function historyRoutes(
     '/api/runs/:id/export.csv',
     { schema: { params: RunIdParams } },
     async (request, reply) =>
-      stream(reply, exportCsv(store, readable(request.params.id, request.visitor)), 'text/csv; charset=utf-8', 'csv'),
+      stream(
+        reply,
+        await exportCsv(store, await readable(request.params.id, request.visitor)),
+        'text/csv; charset=utf-8',
+        'csv',
+      ),
   );
 
   // The import gets its own scope: its body is taken as raw bytes (up to imports.maxBytes) and handed to the

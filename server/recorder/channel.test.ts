@@ -15,7 +15,8 @@ import { Recorder } from './recorder.ts';
 import { RecordingStats, ThreadChannel, channelFor, type WriteChannel } from './channel.ts';
 import { RunStore } from './store.ts';
 import { CodedError } from '../errors.ts';
-import { exportJson } from './export.ts';
+import { exportJson, exportText } from './export.ts';
+import { SqliteRecordingStore } from './sqlite-store.ts';
 import { collect, freePort, run, runEnded, testPolicy } from '../../test/helpers.ts';
 import { syntheticEvents, until } from '../../test/recording.ts';
 
@@ -128,7 +129,7 @@ describe('ThreadChannel', () => {
     const recorder = new Recorder(channel, fake(log));
     for (const event of syntheticEvents('run-7e4d0004', { count: 20 })) log.append(event);
     await recorder.close();
-    const text = [...exportJson(store, 'run-7e4d0004').chunks].join('');
+    const text = await exportText(exportJson(new SqliteRecordingStore(store), 'run-7e4d0004'));
 
     const copy = await channel.importRun(text);
     expect(copy).toMatchObject({ source: 'imported', eventCount: 20, status: 'ended' });
@@ -161,7 +162,8 @@ describe('ThreadChannel and the event loop', () => {
 import { RunLog } from ${source('run-log.ts')};
 import { Recorder } from ${source('recorder.ts')};
 import { RunStore } from ${source('store.ts')};
-import { exportJson } from ${source('export.ts')};
+import { exportJson, exportText } from ${source('export.ts')};
+import { SqliteRecordingStore } from ${source('sqlite-store.ts')};
 import { syntheticEvents } from ${JSON.stringify(path.resolve('test/recording.ts'))};
 const store = RunStore.open(${JSON.stringify(path.join(dir, 'script.db'))});
 const channel = new ThreadChannel(store);
@@ -172,7 +174,7 @@ await recorder.flushed();
 console.log('flushed');
 await recorder.close();
 console.log('recorder closed');
-const copy = await channel.importRun([...exportJson(store, 'run-5c41970e').chunks].join(''));
+const copy = await channel.importRun(await exportText(exportJson(new SqliteRecordingStore(store), 'run-5c41970e')));
 console.log('imported', copy.eventCount);
 await channel.deleteRun(copy.id);
 console.log('deleted');

@@ -28,46 +28,11 @@ import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
 import { MEMORY, type RunStore } from './store.ts';
 import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
+import { RecordingStats, type ChannelOptions, type WriteChannel } from './store-api.ts';
 import { CodedError } from '../errors.ts';
 
-/** Counters shared by every recorder of one server (GET /api/recording). */
-export class RecordingStats {
-  recordedEvents = 0;
-  flushes = 0;
-  writeErrors = 0;
-  droppedEvents = 0;
-  lastError: { message: string; at: string } | null = null;
-}
-
-export interface ChannelOptions {
-  stats?: RecordingStats;
-  /** Told about every write error (the app logs them). */
-  onError?: (error: Error) => void;
-}
-
-export interface WriteChannel {
-  readonly stats: RecordingStats;
-  /** Events handed over but not written yet. */
-  readonly inFlight: number;
-  /** Hands over a batch (already out of the recorder's buffer). Never throws. */
-  write(
-    playground: PlaygroundRef,
-    events: PlaygroundEvent[],
-    wallClock: [number, number][],
-    overflow: [string, number][],
-  ): void;
-  /** Resolves once everything handed over so far has been written (or failed). */
-  flushed(): Promise<void>;
-  /** After the playground's last batch: marks its runs that never ended incomplete. */
-  closePlayground(id: string): Promise<void>;
-  /** Checks and stores an export (its text or parsed value) as a new run; rejects with a CodedError. */
-  /** `owner`: the visitor importing it, whose run it becomes. */
-  importRun(input: unknown, owner?: string | null): Promise<StoredRunDetail>;
-  /** Deletes a stored run and its events; rejects with a CodedError (not found, still recording). */
-  deleteRun(id: string): Promise<void>;
-  /** Writes what is pending and releases the channel (not the store). Idempotent. */
-  close(): Promise<void>;
-}
+// The channel's contract (WriteChannel), its options and the server's counters are part of the storage interface.
+export { RecordingStats, type ChannelOptions, type WriteChannel } from './store-api.ts';
 
 /** How soon a run:ended whose batch failed is tried again. */
 const RETRY_MS = 100;

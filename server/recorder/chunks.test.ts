@@ -23,7 +23,8 @@ import { Playground } from '../pipeline/playground.ts';
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RunStore, SCHEMA_VERSION } from './store.ts';
-import { exportJson } from './export.ts';
+import { exportJson, exportText } from './export.ts';
+import { SqliteRecordingStore } from './sqlite-store.ts';
 import { MAX_DELTA } from './store/chunk-format.ts';
 import { collect, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
 import { syntheticEvents } from '../../test/recording.ts';
@@ -80,8 +81,9 @@ function rowsCopy(id: string, events: PlaygroundEvent[]): string {
 }
 
 /** The export document's text, with the run's id written as "RUN" and the export's time left out. */
-function exportText(id: string): string {
-  return [...exportJson(store, id, new Date(0)).chunks].join('').replaceAll(`"${id}"`, '"RUN"');
+async function exportedText(id: string): Promise<string> {
+  const text = await exportText(exportJson(new SqliteRecordingStore(store), id, new Date(0)));
+  return text.replaceAll(`"${id}"`, '"RUN"');
 }
 
 /** Rows per table for a run: where its task events are (chunks, or rows of their own). */
@@ -226,13 +228,13 @@ describe('chunked task events', () => {
       expect(store.getRun(run.id).eventCount).toBe(mine.length);
       expectSameAnswers(run.id, rows, mine);
       expectSameAnswers(imported, rows, mine);
-      expect(exportText(imported)).toBe(exportText(run.id));
+      expect(await exportedText(imported)).toBe(await exportedText(run.id));
     } finally {
       await playground.close();
     }
   });
 
-  it('finds the right event when equal times straddle chunk boundaries', () => {
+  it('finds the right event when equal times straddle chunk boundaries', async () => {
     const log = new RunLog();
     const recorder = new Recorder(store, { id: 'pg-ties', scenario: { id: 'tutorial', title: 'The tutorial' }, log });
     const events: PlaygroundEvent[] = [];
@@ -247,7 +249,7 @@ describe('chunked task events', () => {
     expectSameAnswers('run-71e5b0a7', rows, events);
     const imported = importCopy('run-71e5b0a7', events);
     expectSameAnswers(imported, rows, events);
-    expect(exportText(imported)).toBe(exportText('run-71e5b0a7'));
+    expect(await exportedText(imported)).toBe(await exportedText('run-71e5b0a7'));
   });
 
   it('upgrades a version 1 file in place: its rows still read, new runs go to chunks', () => {
@@ -278,11 +280,11 @@ describe('chunked task events', () => {
     expect(layout('run-0e3a11e5')).toMatchObject({ taskRows: 0, chunkedEvents: 28 });
   });
 
-  it('stores an import of 2,500 task events in 3 chunks, and one whose seqs pass what a chunk holds partly as rows', () => {
+  it('stores an import of 2,500 task events in 3 chunks, and one whose seqs pass what a chunk holds partly as rows', async () => {
     const big = recordSynthetic('run-1a2b3c4d', 2502);
     const imported = importCopy('run-1a2b3c4d', big);
     expect(layout(imported)).toEqual({ taskRows: 0, otherRows: 2, chunks: 3, chunkedEvents: 2500 });
-    expect(exportText(imported)).toBe(exportText('run-1a2b3c4d'));
+    expect(await exportedText(imported)).toBe(await exportedText('run-1a2b3c4d'));
 
     // The export's schema bounds no seq; a chunk's seq column holds steps from 0 below 2^51. Events from there on
     // stay rows, merged with the chunked ones by every read.

@@ -12,12 +12,16 @@ import {
 import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RunStore } from './store.ts';
-import { EXPORT_PAGE, csvField, exportCsv, exportJson, importRun } from './export.ts';
+import { EXPORT_PAGE, csvField, exportCsv, exportJson, exportText, importRun } from './export.ts';
+import { SqliteRecordingStore } from './sqlite-store.ts';
 import { syntheticEvents } from '../../test/recording.ts';
 
 let store: RunStore;
+/** The storage interface over `store`: what the export reads through. */
+let recording: SqliteRecordingStore;
 beforeEach(() => {
   store = RunStore.open(':memory:');
+  recording = new SqliteRecordingStore(store);
 });
 afterEach(() => store.close());
 
@@ -30,10 +34,11 @@ function recordSynthetic(run: string, count: number): { log: RunLog; recorder: R
 }
 
 describe('export', () => {
-  it('streams a 10,000-event run in page-sized chunks that join into a valid, importable document', () => {
+  it('streams a 10,000-event run in page-sized chunks that join into a valid, importable document', async () => {
     const { recorder } = recordSynthetic('run-000e0001', 10_000);
-    const exported = exportJson(store, 'run-000e0001', new Date('2026-11-27T10:00:00Z'));
-    const chunks = [...exported.chunks];
+    const exported = await exportJson(recording, 'run-000e0001', new Date('2026-11-27T10:00:00Z'));
+    const chunks: string[] = [];
+    for await (const chunk of exported.chunks) chunks.push(chunk);
     expect(chunks.length).toBe(2 + Math.ceil(10_000 / EXPORT_PAGE));
     const largest = Math.max(...chunks.map((c) => c.length));
     expect(largest).toBeLessThan(10_000 * 40); // a page, not the run
@@ -56,16 +61,16 @@ describe('export', () => {
     recorder.close();
   });
 
-  it('exports the events the run had when the export began, even if a late one is stored meanwhile', () => {
+  it('exports the events the run had when the export began, even if a late one is stored meanwhile', async () => {
     const { log, recorder } = recordSynthetic('run-000e0002', 5000);
-    const exported = exportJson(store, 'run-000e0002');
-    const iterator = exported.chunks[Symbol.iterator]();
-    const first = [iterator.next().value, iterator.next().value];
+    const exported = await exportJson(recording, 'run-000e0002');
+    const iterator = exported.chunks[Symbol.asyncIterator]();
+    const first = [(await iterator.next()).value, (await iterator.next()).value];
     // A late monitor event of the run arrives between two pages.
     log.append({ type: 'ventilator:state', state: 'idle', run: 'run-000e0002', t: 9999 } as PlaygroundEvent);
     recorder.flush();
     const rest: string[] = [];
-    for (let next = iterator.next(); !next.done; next = iterator.next()) rest.push(next.value);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) rest.push(next.value);
     const doc = JSON.parse([...first, ...rest].join('')) as RunExport;
     expect(doc.events).toHaveLength(5000);
     expect(checkRunExport(doc)).toMatchObject({ ok: true });
@@ -73,21 +78,23 @@ describe('export', () => {
     recorder.close();
   });
 
-  it('fails the stream, rather than ending a short file, when the run is deleted during the export', () => {
+  it('fails the stream, rather than ending a short file, when the run is deleted during the export', async () => {
     const { recorder } = recordSynthetic('run-000e0003', 5000);
-    const iterator = exportJson(store, 'run-000e0003').chunks[Symbol.iterator]();
-    iterator.next();
-    iterator.next();
+    const iterator = (await exportJson(recording, 'run-000e0003')).chunks[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
     store.deleteRun('run-000e0003');
-    expect(() => {
-      for (let next = iterator.next(); !next.done; next = iterator.next());
-    }).toThrow(/changed while it was exported/);
+    await expect(
+      (async () => {
+        for (let next = await iterator.next(); !next.done; next = await iterator.next());
+      })(),
+    ).rejects.toThrow(/changed while it was exported/);
     recorder.close();
   });
 
-  it('[R6] refuses an import whose summary its events do not add up to (issue 9.12), in any order of the events', () => {
+  it('[R6] refuses an import whose summary its events do not add up to (issue 9.12), in any order of the events', async () => {
     const { recorder } = recordSynthetic('run-000e0005', 200);
-    const text = [...exportJson(store, 'run-000e0005').chunks].join('');
+    const text = await exportText(exportJson(recording, 'run-000e0005'));
     recorder.close();
     const doc = JSON.parse(text) as RunExport;
     expect(checkRunExport(doc)).toMatchObject({ ok: true });
@@ -123,7 +130,7 @@ describe('export', () => {
     expect(() => importRun(store, JSON.stringify(dropped))).toThrow(/the events add up to/);
   });
 
-  it('writes CSV with RFC 4180 quoting and defused formulas', () => {
+  it('writes CSV with RFC 4180 quoting and defused formulas', async () => {
     expect(csvField(null)).toBe('');
     expect(csvField(12.5)).toBe('12.5');
     expect(csvField('plain text')).toBe('plain text');
@@ -137,7 +144,7 @@ describe('export', () => {
     expect(csvField('@sum')).toBe("'@sum");
 
     const { recorder } = recordSynthetic('run-000e0004', 6);
-    const csv = [...exportCsv(store, 'run-000e0004').chunks].join('');
+    const csv = await exportText(exportCsv(recording, 'run-000e0004'));
     expect(csv).toBe(
       'seq,t,type,task,worker,body\r\n' +
         '2,0.5,task:sent,0,,task 0\r\n' +

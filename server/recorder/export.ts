@@ -15,10 +15,13 @@ import {
   jsonDepthExceeds,
   type ExportedGraphRun,
   type ExportedRun,
+  type GraphRunExport,
+  type RunExport,
   type RecordedGraphRunDetail,
   type RecordedRunDetail,
 } from '../../shared/protocol/index.ts';
-import type { RunStore, TaskRow } from './store.ts';
+import type { RunStore } from './store.ts';
+import type { RecordingStore, TaskRow } from './store-api.ts';
 import { CodedError } from '../errors.ts';
 
 /** Events read from the store per page of an export. */
@@ -53,7 +56,8 @@ export interface Export {
   run: RecordedRunDetail | RecordedGraphRunDetail;
   /** Suggested file name, without extension. */
   fileName: string;
-  chunks: Iterable<string>;
+  /** The text, a store page at a time (read as the consumer asks: a stream's back-pressure holds the reads). */
+  chunks: AsyncIterable<string>;
 }
 
 /** A safe file name from the run's name and id: letters, digits, dot, dash and underscore. */
@@ -72,13 +76,13 @@ function fileNameOf(run: RecordedRunDetail | RecordedGraphRunDetail): string {
  * began (a late monitor event stored meanwhile is left out, consistently with run.eventCount). Should the run
  * be deleted while it is streamed, the stream fails instead of ending as a valid-looking but shorter file.
  */
-export function exportJson(store: RunStore, id: string, now = new Date()): Export {
-  const found = store.exportable(id);
+export async function exportJson(store: RecordingStore, id: string, now = new Date()): Promise<Export> {
+  const found = await store.exportable(id);
   const { pk, run } = found;
-  function* chunks(): Generator<string> {
+  async function* chunks(): AsyncGenerator<string> {
     // A graph run has a format of its own (shared/protocol/graph-history.ts): a pipeline export keeps its shape.
     const head =
-      'graph' in found
+      found.graph
         ? {
             format: GRAPH_RUN_EXPORT_FORMAT,
             version: GRAPH_RUN_EXPORT_VERSION,
@@ -95,7 +99,7 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
     let afterSeq = 0;
     let written = 0;
     for (;;) {
-      const page = store.eventsAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
+      const page = await store.eventsAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
       if (page.length === 0) break;
       yield (written === 0 ? '' : ',\n') + page.map((row) => row.json).join(',\n');
       written += page.length;
@@ -109,6 +113,13 @@ export function exportJson(store: RunStore, id: string, now = new Date()): Expor
     yield '\n]}\n';
   }
   return { run, fileName: fileNameOf(run), chunks: chunks() };
+}
+
+/** The whole text of an export, as one string (tests, benches; a server streams the chunks instead). */
+export async function exportText(exported: Export | Promise<Export>): Promise<string> {
+  let text = '';
+  for await (const chunk of (await exported).chunks) text += chunk;
+  return text;
 }
 
 export const CSV_HEADER = 'seq,t,type,task,worker,body';
@@ -132,13 +143,13 @@ function csvLine(row: TaskRow): string {
  * The run's task events (every task:* type) as CSV: seq,t,type,task,worker,body; CRLF line ends. A graph run has
  * none: its CSV is the header alone.
  */
-export function exportCsv(store: RunStore, id: string): Export {
-  const { pk, run } = store.exportable(id);
-  function* chunks(): Generator<string> {
+export async function exportCsv(store: RecordingStore, id: string): Promise<Export> {
+  const { pk, run } = await store.exportable(id);
+  async function* chunks(): AsyncGenerator<string> {
     yield `${CSV_HEADER}\r\n`;
     let afterSeq = 0;
     for (;;) {
-      const page = store.tasksAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
+      const page = await store.tasksAfter(pk, afterSeq, run.lastSeq, EXPORT_PAGE);
       if (page.length === 0) break;
       yield page.map(csvLine).join('');
       afterSeq = page[page.length - 1]!.seq;
@@ -147,16 +158,15 @@ export function exportCsv(store: RunStore, id: string): Export {
   return { run, fileName: fileNameOf(run), chunks: chunks() };
 }
 
+/** A checked export, ready to store: a pipeline run's or a graph run's. */
+export type CheckedImport = { graph: false; doc: RunExport } | { graph: true; doc: GraphRunExport };
+
 /**
- * Imports an export document (its text, its UTF-8 bytes, or an already-parsed value) as a new run: a pipeline
- * run's, or a graph run's (its own format). Everything is checked before anything is stored; a refusal is a
- * CodedError PG_ERR_IMPORT whose message says what is wrong.
+ * Checks an export document (its text, its UTF-8 bytes, or an already-parsed value) whole, storing nothing: a
+ * pipeline run's, or a graph run's (its own format). A refusal is a CodedError PG_ERR_IMPORT whose message says
+ * what is wrong.
  */
-export function importRun(
-  store: RunStore,
-  input: unknown,
-  owner: string | null = null,
-): RecordedRunDetail | RecordedGraphRunDetail {
+export function checkImport(input: unknown): CheckedImport {
   // The checks below recurse once per level: a file of nested brackets would overflow the stack. Bounded on the
   // raw bytes (or text), before anything parses or walks it; an already-parsed value comes from our own code.
   if ((input instanceof Uint8Array || typeof input === 'string') && jsonDepthExceeds(input, MAX_JSON_DEPTH)) {
@@ -175,9 +185,32 @@ export function importRun(
   if ((value as { format?: unknown } | null)?.format === GRAPH_RUN_EXPORT_FORMAT) {
     const graph = checkGraphRunExport(value);
     if (!graph.ok) throw new CodedError('PG_ERR_IMPORT', graph.text, { message: graph.message });
-    return store.importGraphRun(graph.value, owner);
+    return { graph: true, doc: graph.value };
   }
   const checked = checkRunExport(value);
   if (!checked.ok) throw new CodedError('PG_ERR_IMPORT', checked.text, { message: checked.message });
-  return store.importRun(checked.value, owner);
+  return { graph: false, doc: checked.value };
+}
+
+/**
+ * Imports an export document as a new run into a SQLite RunStore, synchronously (the writer thread, the inline
+ * channel): checked whole first (checkImport), then stored in one transaction.
+ */
+export function importRun(
+  store: RunStore,
+  input: unknown,
+  owner: string | null = null,
+): RecordedRunDetail | RecordedGraphRunDetail {
+  const checked = checkImport(input);
+  return checked.graph ? store.importGraphRun(checked.doc, owner) : store.importRun(checked.doc, owner);
+}
+
+/** The same into any recording store (a write channel of a store without a writer thread of its own uses it). */
+export async function importInto(
+  store: RecordingStore,
+  input: unknown,
+  owner: string | null = null,
+): Promise<RecordedRunDetail | RecordedGraphRunDetail> {
+  const checked = checkImport(input);
+  return checked.graph ? store.importGraphRun(checked.doc, owner) : store.importRun(checked.doc, owner);
 }

@@ -24,39 +24,10 @@ import type { RunRow } from './schema.ts';
 import type { Statements, TaskRow } from './statements.ts';
 import { CodedError } from '../../errors.ts';
 
-/** Who may read a stored run, and who may change it. */
-export interface RunAccess {
-  owner: string | null;
-  /** The live playground that recorded it (null for an import: the id it names proves nothing). */
-  playground: string | null;
-  public: boolean;
-}
+import type { EventRange, JsonWindow, RunAccess, RunViewer } from '../store-api.ts';
 
-/**
- * Whose runs a listing shows: those `visitor` owns and those recorded by the live playgrounds it may watch.
- * Public runs of others are not listed (they are read by their id).
- */
-export interface RunViewer {
-  visitor: string;
-  playgrounds: readonly string[];
-}
-
-export interface EventRange {
-  fromSeq?: number;
-  toSeq?: number;
-  fromT?: number;
-  toT?: number;
-  limit: number;
-  /** 'topology': every event but task:* (what a replay of a big run needs before its window). Default 'all'. */
-  kind?: 'all' | 'topology';
-}
-
-/** A page of stored events as their JSON text (sent on as is: no parse, no stringify). */
-export interface JsonWindow {
-  run: string;
-  json: string[];
-  nextSeq: number | null;
-}
+// The shapes the storage interface answers with are defined once, in store-api.ts.
+export type { EventRange, JsonWindow, RunAccess, RunViewer };
 
 /** One stored event located by seq: its time and JSON text. */
 interface Located {

@@ -34,9 +34,10 @@ import type { RunEndReason, RunStatus } from '../../../shared/protocol/index.ts'
 import { DamagedChunkError } from './chunk-format.ts';
 import { repackLegacyChunks, setLegacyChunksAside } from './legacy-chunks.ts';
 import { MEMORY } from './paths.ts';
+import { StoreOpenError } from '../store-api.ts';
 
-/** The database cannot be used by this server (newer schema, unreadable or damaged file). Thrown at open. */
-export class StoreOpenError extends Error {}
+/** The database cannot be used by this server (newer schema, unreadable or damaged file): defined with the interface. */
+export { StoreOpenError };
 
 /** Bumped on every change to the tables below; a database with a higher user_version is refused. */
 export const SCHEMA_VERSION = 6;

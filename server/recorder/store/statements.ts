@@ -16,15 +16,9 @@ export interface TaskCount {
   n: number;
 }
 
-/** A task event as the CSV export reads it. */
-export interface TaskRow {
-  seq: number;
-  t: number;
-  type: string;
-  task: number | null;
-  worker: string | null;
-  body: string | null;
-}
+/** A task event as the CSV export reads it (defined with the storage interface). */
+export type { TaskRow } from '../store-api.ts';
+import type { TaskRow } from '../store-api.ts';
 
 export function prepareStatements(db: Database.Database) {
   return {

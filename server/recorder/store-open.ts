@@ -1,0 +1,27 @@
+/**
+ * Opens the recording store a location names: a postgres:// (or postgresql://) URL is a PostgreSQL database
+ * (server/recorder/pg/, loaded only then), anything else a SQLite file, or ":memory:".
+ */
+import type { OpenStoreOptions, RecordingStore } from './store-api.ts';
+import { SqliteRecordingStore } from './sqlite-store.ts';
+
+/** Whether `location` names a PostgreSQL database rather than a file. */
+export function isPostgresLocation(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** The PostgreSQL module's entry (see OpenStore in store-api.ts). */
+const POSTGRES_MODULE = './pg/index.ts';
+
+/**
+ * The store at `location`, opened as a server starting on it does (runs left "running" marked incomplete unless
+ * `recover` is false). Rejects with a StoreOpenError for a database this server must not use.
+ */
+export async function openRecordingStore(location: string, options: OpenStoreOptions = {}): Promise<RecordingStore> {
+  if (!isPostgresLocation(location)) return SqliteRecordingStore.open(location, options);
+  // Loaded on demand: a server on SQLite never loads node-postgres.
+  const postgres = (await import(POSTGRES_MODULE)) as {
+    openPostgresStore: (url: string, options?: OpenStoreOptions) => Promise<RecordingStore>;
+  };
+  return postgres.openPostgresStore(location, options);
+}
