@@ -57,31 +57,39 @@ describe('EventBatcher', () => {
     batcher.close();
   });
 
-  it('spreads the sample over the whole interval, each kind its share (issue 12: not only its first events)', () => {
+  it('spreads the sample over the whole interval, keeps tasks whole, and every worker in it (issue 12)', () => {
     const frames: ServerMessage[] = [];
     const batcher = new EventBatcher({
       send: (text) => frames.push(JSON.parse(text)),
       counters,
       intervalMs: 1_000_000,
-      maxTaskEventsPerFrame: 10,
+      maxTaskEventsPerFrame: 100,
     });
-    for (const event of events(1000)) batcher.push(event);
+    // 10,000 tasks dealt round-robin to 8 workers, each sent then received.
+    for (let task = 0; task < 10_000; task++) {
+      batcher.push({ type: 'task:sent', seq: 2 * task + 1, run: 'run-1', t: task, task, body: 'b' });
+      const worker = `w${task % 8}`;
+      batcher.push({ type: 'task:received', seq: 2 * task + 2, run: 'run-1', t: task, task, worker, body: 'b' });
+    }
     batcher.flush();
     const frame = frames[0]!;
     if (frame.type !== 'events') throw new Error('expected an events frame');
-    expect(frame.events).toHaveLength(10);
-    expect(frame.dropped).toBe(1990);
-    for (const type of ['task:sent', 'task:received']) {
-      const times = frame.events.filter((e) => e.type === type).map((e) => e.t);
-      expect(times).toHaveLength(5);
-      expect(times).toEqual([...times].sort((a, b) => a - b));
-      // The newest kept is from the interval's last tenth, the oldest from its first quarter.
-      expect(times.at(-1)).toBeGreaterThanOrEqual(900);
-      expect(times[0]).toBeLessThan(250);
-    }
-    // Seq order is kept across kinds.
+    expect(frame.events).toHaveLength(100);
+    expect(frame.dropped).toBe(19_900);
     const seqs = frame.events.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    for (const type of ['task:sent', 'task:received']) {
+      const times = frame.events.filter((e) => e.type === type).map((e) => e.t);
+      // From the interval's first tenth to its last (a plain cap kept the first 50 tasks only).
+      expect(times[0]).toBeLessThan(1000);
+      expect(times.at(-1)).toBeGreaterThanOrEqual(9000);
+    }
+    // A task held is held whole: most sent events have their received beside them (the charts pair them).
+    const sent = new Set(frame.events.filter((e) => e.type === 'task:sent').map((e) => e.task));
+    const received = frame.events.filter((e) => e.type === 'task:received');
+    expect(received.filter((e) => sent.has(e.task)).length).toBeGreaterThanOrEqual(30);
+    // Ids are hashed: one worker's tasks (every 8th) are not a stride of their own.
+    expect(new Set(received.map((e) => (e.type === 'task:received' ? e.worker : ''))).size).toBe(8);
     batcher.close();
   });
 

@@ -4,18 +4,28 @@
  * congested) while every other event is kept and the frame carries exact counters, so the browser is never
  * flooded and the pipeline never waits for a slow browser.
  *
- * The sample is spread over the frame's whole interval, each kind of event on its own (issue 12): the page draws
- * a dot for an event when the run time it shows reaches the event's, so a sample of the interval's first
- * events only (what a plain cap keeps) left the page without news of the last ~30 ms of every frame, and its
- * dots came in clumps 33 ms apart. Up to HOLD_FACTOR × the cap events are held (every `stride`-th of each kind;
- * the stride doubles when they fill up), and the frame takes the cap of them evenly.
+ * The sample is spread over the frame's whole interval and keeps a task's events together (issue 12). A plain cap
+ * kept the interval's first events only, so the page knew nothing of its last ~30 ms until the next frame (the
+ * page draws an event when the run time it shows reaches the event's) and its dots came in clumps 33 ms apart.
+ * Here the events held are those of the tasks (or graph messages) whose id hashes to a multiple of `stride`: every
+ * kind of event of a task held is held, so the charts still pair a task's sent and received; the stride doubles
+ * (a power of two: what a larger stride holds, a smaller one held too, from frame to frame) whenever
+ * HOLD_FACTOR × the cap are held, and at the frame the stride doubles until the cap holds them, topped up to the
+ * cap from those the last doubling let go, evenly.
  */
 import type { Counters, PlaygroundEvent } from '../../shared/protocol/index.ts';
 
 export const FRAME_INTERVAL_MS = 33;
 export const MAX_TASK_EVENTS_PER_FRAME = 400;
-/** How many sampled events (× the cap) a frame's interval holds before it keeps every other one of each kind. */
+/** How many sampled events (× the cap) a frame's interval holds before the stride doubles. */
 const HOLD_FACTOR = 4;
+
+/** A well-mixed 32-bit hash of an id: ids of one worker's tasks (every 8th with 8 workers) must not share a stride. */
+function mix(id: number): number {
+  let h = Math.imul(id ^ (id >>> 16), 0x45d9f3b);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
 
 /** The per-task events that may be sampled out at high rates; everything else (task:lost included) always goes. */
 export const SAMPLED_TYPES: ReadonlySet<PlaygroundEvent['type']> = new Set([
@@ -31,6 +41,20 @@ export interface EventsFrame<C = Counters> {
   events: PlaygroundEvent[];
   dropped: number;
   counters: C;
+}
+
+/** The largest stride (2^30: a 32-bit hash's bits, with room to spare). */
+const MAX_STRIDE = 2 ** 30;
+
+/** Whether an event whose id hashes to `hash` is held at this stride (a power of two up to MAX_STRIDE). */
+function isHeld(hash: number, stride: number): boolean {
+  return hash % stride === 0;
+}
+
+/** The hash a sampled event is held by: of its task's id (a graph message's), else of its seq. */
+function hashOf(event: PlaygroundEvent): number {
+  const id = 'task' in event ? event.task : 'message' in event ? event.message : null;
+  return mix(typeof id === 'number' ? id : event.seq);
 }
 
 export interface BatcherOptions<C = Counters> {
@@ -52,8 +76,7 @@ export class EventBatcher<C = Counters> {
   /** Sampled events held in #events. */
   #taskEvents = 0;
   #dropped = 0;
-  /** Of each sampled kind, events seen since the last frame; every `#stride`-th of them is held. */
-  #seen = new Map<PlaygroundEvent['type'], number>();
+  /** A sampled event is held when the hash of its task's id is a multiple of this (a power of two). */
   #stride = 1;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -82,86 +105,68 @@ export class EventBatcher<C = Counters> {
   push(event: PlaygroundEvent): void {
     if (this.#closed) return;
     if (this.#options.sampledTypes.has(event.type)) {
-      const seen = this.#seen.get(event.type) ?? 0;
-      this.#seen.set(event.type, seen + 1);
-      if (seen % this.#stride !== 0) {
+      const hold = HOLD_FACTOR * this.#options.maxTaskEventsPerFrame;
+      // Past the largest stride (one id with thousands of events) the rest of the interval is left out.
+      if (!isHeld(hashOf(event), this.#stride) || this.#taskEvents >= hold) {
         this.#dropped++;
         this.#schedule();
         return;
       }
       this.#taskEvents++;
       this.#events.push(event);
-      if (this.#taskEvents >= HOLD_FACTOR * this.#options.maxTaskEventsPerFrame) this.#thin();
+      if (this.#taskEvents >= hold && this.#stride < MAX_STRIDE) this.#thin();
     } else this.#events.push(event);
     this.#schedule();
   }
 
-  /** Keeps every other held event of each sampled kind (the first one included): the stride doubles. */
-  #thin(): void {
-    const sampled = this.#options.sampledTypes;
-    const position = new Map<PlaygroundEvent['type'], number>();
-    const kept: PlaygroundEvent[] = [];
-    for (const event of this.#events) {
-      if (sampled.has(event.type)) {
-        const k = position.get(event.type) ?? 0;
-        position.set(event.type, k + 1);
-        if (k % 2 === 1) continue;
-      }
-      kept.push(event);
-    }
-    const removed = this.#events.length - kept.length;
-    this.#events = kept;
-    this.#taskEvents -= removed;
-    this.#dropped += removed;
+  /** Doubles the stride and lets go of the held events it no longer holds; returns them. */
+  #thin(): PlaygroundEvent[] {
     this.#stride *= 2;
+    const sampled = this.#options.sampledTypes;
+    const kept: PlaygroundEvent[] = [];
+    const released: PlaygroundEvent[] = [];
+    for (const event of this.#events) {
+      if (sampled.has(event.type) && !isHeld(hashOf(event), this.#stride)) released.push(event);
+      else kept.push(event);
+    }
+    this.#events = kept;
+    this.#taskEvents -= released.length;
+    this.#dropped += released.length;
+    return released;
   }
 
-  /**
-   * The held events with at most the cap of sampled ones: each kind keeps its share of the cap, taken evenly
-   * over its held events (the last one included), so the frame's sample covers its whole interval.
-   */
+  /** The held events with at most the cap of sampled ones: the stride doubles until they fit, then tops them up. */
   #capped(): PlaygroundEvent[] {
     const cap = this.#options.maxTaskEventsPerFrame;
-    if (this.#taskEvents <= cap) return this.#events;
-    const sampled = this.#options.sampledTypes;
-    const held = new Map<PlaygroundEvent['type'], number>();
-    for (const event of this.#events)
-      if (sampled.has(event.type)) held.set(event.type, (held.get(event.type) ?? 0) + 1);
-    // Each kind's quota, in proportion (largest remainders get the few left), summing to the cap.
-    const quota = new Map<PlaygroundEvent['type'], number>();
-    let given = 0;
-    for (const [type, n] of held) {
-      const q = Math.floor((cap * n) / this.#taskEvents);
-      quota.set(type, q);
-      given += q;
-    }
-    for (const [type] of [...held].sort(
-      (a, b) => ((cap * b[1]) % this.#taskEvents) - ((cap * a[1]) % this.#taskEvents),
-    )) {
-      if (given >= cap) break;
-      quota.set(type, quota.get(type)! + 1);
-      given++;
-    }
-    // Of a kind's n held events, the j-th of q taken is the one at ceil((j + 1) × n / q) - 1: the last is taken.
-    const position = new Map<PlaygroundEvent['type'], number>();
-    const taken = new Map<PlaygroundEvent['type'], number>();
-    const kept: PlaygroundEvent[] = [];
+    let released: PlaygroundEvent[] = [];
+    while (this.#taskEvents > cap && this.#stride < MAX_STRIDE) released = this.#thin();
+    if (this.#taskEvents > cap) return this.#firstOnes(cap);
+    const room = cap - this.#taskEvents;
+    if (room === 0 || released.length === 0) return this.#events;
+    // The j-th of `room` taken from the n let go is the one at ceil((j + 1) × n / room) - 1: spread, the last one in.
+    const topUp = new Set<PlaygroundEvent>();
+    const n = released.length;
+    for (let j = 0; j < Math.min(room, n); j++) topUp.add(released[Math.ceil(((j + 1) * n) / Math.min(room, n)) - 1]!);
+    this.#dropped -= topUp.size;
+    this.#taskEvents += topUp.size;
+    const merged: PlaygroundEvent[] = [];
+    let r = 0;
+    const sortedTopUp = released.filter((event) => topUp.has(event));
     for (const event of this.#events) {
-      if (!sampled.has(event.type)) {
-        kept.push(event);
-        continue;
-      }
-      const k = position.get(event.type) ?? 0;
-      position.set(event.type, k + 1);
-      const n = held.get(event.type)!;
-      const q = quota.get(event.type)!;
-      const j = taken.get(event.type) ?? 0;
-      if (j < q && k === Math.ceil(((j + 1) * n) / q) - 1) {
-        taken.set(event.type, j + 1);
-        kept.push(event);
-      }
+      while (r < sortedTopUp.length && sortedTopUp[r]!.seq < event.seq) merged.push(sortedTopUp[r++]!);
+      merged.push(event);
     }
+    while (r < sortedTopUp.length) merged.push(sortedTopUp[r++]!);
+    return merged;
+  }
+
+  /** The held events with only the first `cap` sampled ones (ids the largest stride cannot split). */
+  #firstOnes(cap: number): PlaygroundEvent[] {
+    const sampled = this.#options.sampledTypes;
+    let n = 0;
+    const kept = this.#events.filter((event) => !sampled.has(event.type) || n++ < cap);
     this.#dropped += this.#events.length - kept.length;
+    this.#taskEvents = cap;
     return kept;
   }
 
@@ -183,7 +188,6 @@ export class EventBatcher<C = Counters> {
     this.#events = [];
     this.#taskEvents = 0;
     this.#dropped = 0;
-    this.#seen.clear();
     this.#stride = 1;
   }
 
@@ -204,7 +208,6 @@ export class EventBatcher<C = Counters> {
     this.#events = [];
     this.#taskEvents = 0;
     this.#dropped = 0;
-    this.#seen.clear();
     this.#stride = 1;
     // The pipeline's `events` message (ServerMessage), or a graph stream's with its own counters (graph-stream.ts).
     const frame: EventsFrame<C> = { type: 'events', events, dropped, counters: this.#options.counters() };
