@@ -3,6 +3,7 @@
  * main thread's time per kind of work from a timeline trace, and a CPU profile's top self-time entries. Kept apart
  * from the measuring itself, which needs neither.
  */
+import fs from 'node:fs';
 import type { CDPSession } from 'playwright-core';
 
 interface TraceEvent {
@@ -15,7 +16,7 @@ interface TraceEvent {
 }
 
 /** Starts a trace of the page's timeline; the returned function ends it and prints the renderer's main thread's top work. */
-export async function startTrace(cdp: CDPSession): Promise<() => Promise<void>> {
+export async function startTrace(cdp: CDPSession, saveTo?: string): Promise<() => Promise<void>> {
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (data) => {
     events.push(...(data.value as unknown as TraceEvent[]));
@@ -28,6 +29,8 @@ export async function startTrace(cdp: CDPSession): Promise<() => Promise<void>> 
     const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
     await cdp.send('Tracing.end');
     await complete;
+    // The whole trace, for chrome://tracing or Perfetto (--trace-file).
+    if (saveTo) fs.writeFileSync(saveTo, JSON.stringify({ traceEvents: events }));
     const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
     const byName = new Map<string, number>();
     for (const e of events) {

@@ -18,7 +18,8 @@
  * server's run detail, with and without the page. Medians of the rounds are printed as a table.
  * --profile writes a Chromium CPU profile (CDP Profiler) of the first run with the page open (--loads burst for the burst) and prints its top
  * self-time functions. --trace records a Chromium trace (CDP Tracing, devtools.timeline) of the same run and prints
- * the main thread's time per kind of work (script, style, layout, paint, ...). --css '<rules>' adds a style sheet to
+ * the main thread's time per kind of work (script, style, layout, paint, ...); --trace-file FILE also saves it (Perfetto
+ * opens it). --css '<rules>' adds a style sheet to
  * the page (to see what a part costs: `--css '[data-testid=dots]{display:none}'`). --web DIR serves another build of
  * the page (an older commit's `vite build --outDir DIR`), to compare two pages on the same machine in turns.
  * Bounded: every wait has a limit, at most 2 × rounds runs per load.
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     loads: { type: 'string', default: 'interval,burst' },
     profile: { type: 'string' },
     trace: { type: 'boolean', default: false },
+    'trace-file': { type: 'string' },
     css: { type: 'string' },
     web: { type: 'string' },
   },
@@ -86,6 +88,9 @@ interface PageSample {
   longTasksPer30s: number;
   e2pP50: number;
   e2pP95: number;
+  /** The delivery's share: from the event's stamp to the frame carrying it (or a newer one) reaching the page. */
+  arrivalP50: number;
+  arrivalP95: number;
 }
 
 /**
@@ -93,9 +98,10 @@ interface PageSample {
  * page does not have). Starts collecting frames, long tasks and the drawn-time probe's calls.
  */
 const START_IN_PAGE = `(() => {
-  const perf = { frames: [], long: [], drawn: [], isOn: true };
+  const perf = { frames: [], long: [], drawn: [], arrived: [], isOn: true };
   globalThis.zpgPerf = perf;
   globalThis.zpgDrawnProbe = (run, t, now) => { if (perf.isOn) perf.drawn.push([run, t, now]); };
+  globalThis.zpgArrivalProbe = (run, t, now) => { if (perf.isOn) perf.arrived.push([run, t, now]); };
   perf.observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) perf.long.push(e.duration); });
   try { perf.observer.observe({ type: 'longtask', buffered: false }); } catch {}
   requestAnimationFrame(function frame(now) {
@@ -110,13 +116,16 @@ const STOP_IN_PAGE = `(() => {
   perf.isOn = false;
   perf.observer.disconnect();
   globalThis.zpgDrawnProbe = undefined;
-  return { frames: perf.frames, long: perf.long, drawn: perf.drawn, timeOrigin: performance.timeOrigin };
+  globalThis.zpgArrivalProbe = undefined;
+  return { frames: perf.frames, long: perf.long, drawn: perf.drawn, arrived: perf.arrived, timeOrigin: performance.timeOrigin };
 })()`;
 
 interface PageRaw {
   frames: number[];
   long: number[];
   drawn: [string, number, number][];
+  /** Frames of events as they reached the page: run, run time of their newest task event, arrival (zpgArrivalProbe). */
+  arrived: [string, number, number][];
   timeOrigin: number;
 }
 
@@ -135,8 +144,13 @@ const median = (xs: readonly number[]) =>
  * Event-to-pixel latencies of run `run`: every millisecond of run time from the first drawn moment to the last
  * stands for the events stamped then (a steady load spreads them evenly), drawn by the first frame that reached it.
  */
-function eventToPixel(raw: PageRaw, run: string, runStartWall: number): number[] {
-  const drawn = raw.drawn.filter(([r]) => r === run);
+function eventToPixel(
+  raw: PageRaw,
+  run: string,
+  runStartWall: number,
+  calls: readonly [string, number, number][] = raw.drawn,
+): number[] {
+  const drawn = calls.filter(([r]) => r === run);
   const latencies: number[] = [];
   let i = 0;
   const first = drawn[0]?.[1] ?? 0;
@@ -235,7 +249,7 @@ async function withPage(
       await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
       await cdp.send('Profiler.start');
     }
-    const endTrace = isTraced ? await startTrace(cdp) : null;
+    const endTrace = isTraced ? await startTrace(cdp, values['trace-file']) : null;
     await page.evaluate(START_IN_PAGE);
     const before = await metrics(cdp);
     const wallStart = performance.now();
@@ -255,6 +269,7 @@ async function withPage(
     const seconds = wallMs / 1000;
     const spent = (metric: string) => ((after[metric] ?? 0) - (before[metric] ?? 0)) / seconds;
     const e2p = eventToPixel(raw, detail.id, Date.parse(detail.startedAt)).sort((a, b) => a - b);
+    const arrival = eventToPixel(raw, detail.id, Date.parse(detail.startedAt), raw.arrived).sort((a, b) => a - b);
     return {
       sample: {
         fps: raw.frames.length / seconds,
@@ -268,6 +283,8 @@ async function withPage(
         longTasksPer30s: (raw.long.length * 30) / seconds,
         e2pP50: quantile(e2p, 0.5),
         e2pP95: quantile(e2p, 0.95),
+        arrivalP50: quantile(arrival, 0.5),
+        arrivalP95: quantile(arrival, 0.95),
       },
       rate: rateOf(detail),
     };
@@ -295,7 +312,7 @@ try {
   }
   const page = harness.page;
   let profileTo = values.profile ?? null;
-  let isTraced = values.trace;
+  let isTraced = values.trace || values['trace-file'] !== undefined;
   const rows: string[][] = [];
   for (const load of LOADS) {
     const samples: PageSample[] = [];
@@ -313,7 +330,7 @@ try {
           console.log(
             `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps, ` +
               `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
-              `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p95 ${sample.e2pP95.toFixed(0)} ms`,
+              `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)})`,
           );
         } else {
           await page.goto('about:blank');
@@ -331,6 +348,7 @@ try {
       `${(100 * m((s) => s.busy)).toFixed(0)} %`,
       m((s) => s.longTasksPer30s).toFixed(0),
       `${m((s) => s.e2pP50).toFixed(0)} / ${m((s) => s.e2pP95).toFixed(0)}`,
+      `${m((s) => s.arrivalP50).toFixed(0)} / ${m((s) => s.arrivalP95).toFixed(0)}`,
       `${Math.round(median(ratesWith))} / ${Math.round(median(ratesWithout))}`,
       (median(ratesWith) / median(ratesWithout)).toFixed(2),
     ]);
@@ -342,6 +360,7 @@ try {
     'main thread busy',
     'long tasks / 30 s',
     'event-to-pixel p50 / p95 ms',
+    'of which arrival p50 / p95 ms',
     'tasks/s with / without page',
     'ratio',
   ];

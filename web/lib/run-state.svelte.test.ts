@@ -10,7 +10,7 @@ import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { SteppedFrames, countersOf, frameOf, tutorialRun } from '../../test/page-fakes.ts';
 import { translatorFor } from './i18n/translate.ts';
 import { say } from './log-lines.ts';
-import { LIVE_LAG_MS, LiveClock, ReplayClock } from './run-clock.svelte.ts';
+import { LIVE_LAG_MS, MIN_LIVE_LAG_MS, LiveClock, ReplayClock } from './run-clock.svelte.ts';
 import { COUNTERS_EVERY_MS, RunState } from './run-state.svelte.ts';
 
 const events = tutorialRun('run-1');
@@ -178,6 +178,37 @@ describe('playback clocks and the frame loop', () => {
     const replay = new ReplayClock();
     replay.shown = 1234;
     expect(replay.now()).toBe(1234);
+  });
+
+  it('live: the lag follows how far the frames spread, slowly and never backwards, within its bounds', () => {
+    let wall = 0;
+    const clock = new LiveClock(() => wall);
+    // Frames every 33 ms: events from the last 33 ms, the newest 2 ms old when it arrives.
+    const frame = (at: number, spread: number) =>
+      clock.follow('run-1', [{ run: 'run-1', t: at - 2 - spread }, { run: 'run-1', t: at - 2 }], at);
+    let drawn = -Infinity;
+    for (let at = 1000; at < 4000; at += 33) {
+      frame(at, 31);
+      for (wall = at; wall < at + 33; wall += 4) {
+        const now = clock.now()!;
+        expect(now).toBeGreaterThan(drawn);
+        drawn = now;
+      }
+    }
+    // 31 ms of spread plus the margin, reached from 80 ms at a tenth of the wall time.
+    expect(clock.lag).toBeGreaterThan(31);
+    expect(clock.lag).toBeLessThan(45);
+    expect(clock.now()).toBeCloseTo(wall - 2 - clock.lag, 6);
+    // Frames that come late push it up again, never past LIVE_LAG_MS.
+    for (let at = 4000; at < 7000; at += 33) frame(at, 300);
+    wall = 7000;
+    expect(clock.lag).toBe(LIVE_LAG_MS);
+    // A run that starts starts at LIVE_LAG_MS; news that arrives exactly when due brings it down to its least.
+    clock.follow('run-2', [{ run: 'run-2', t: 0 }], wall);
+    expect(clock.lag).toBe(LIVE_LAG_MS);
+    for (let at = 7000; at < 10_000; at += 33) clock.follow('run-2', [{ run: 'run-2', t: at - 7000 }], at);
+    wall = 10_000;
+    expect(clock.lag).toBe(MIN_LIVE_LAG_MS);
   });
 
   it('runs every callback on one loop while any needs frames, then sleeps', () => {
