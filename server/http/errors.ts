@@ -52,7 +52,7 @@ function describeError(error: unknown): { status: number; body: ErrorBody } {
   });
   if (Array.isArray(candidate.validation)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'request';
-    const errors = candidate.validation as AjvError[];
+    const errors = relevantFirst(candidate.validation as AjvError[]);
     return {
       status: 400,
       body: {
@@ -90,6 +90,34 @@ interface AjvError {
     type?: string;
   };
   data?: unknown;
+}
+
+/** Rules about a value itself: a number out of range, a text too long, a wrong type. */
+const VALUE_RULES = new Set([
+  'maximum',
+  'minimum',
+  'maxLength',
+  'minLength',
+  'maxItems',
+  'minItems',
+  'pattern',
+  'type',
+]);
+
+/**
+ * Ajv's errors with what a person can act on first. Inside a union (a graph node's role, its messages) Ajv
+ * reports why every variant failed: "role must have required property 'transform'" (the reply variant's) and
+ * "must match a schema in anyOf" beside the one that matters, "role/intervalMs must be <= 10000". When some
+ * error is about a value, those come first (the deepest first) and the variants' noise is left out.
+ */
+function relevantFirst(errors: AjvError[]): AjvError[] {
+  const values = errors.filter((error) => VALUE_RULES.has(error.keyword ?? ''));
+  if (values.length === 0) return errors;
+  const depth = (error: AjvError) => (error.instancePath ?? '').split('/').length;
+  return values
+    .map((error, index) => ({ error, index }))
+    .sort((a, b) => depth(b.error) - depth(a.error) || a.index - b.index)
+    .map(({ error }) => error);
 }
 
 /** Ajv's first error as a text a page can translate. */

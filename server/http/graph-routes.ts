@@ -7,10 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { GRAPH_LIMITS, GraphLink, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
-import { withLinkRemoved, withNodeChanged } from '../../shared/scenarios/sandbox.ts';
+import { sandboxExcesses, withLinkRemoved, withNodeChanged } from '../../shared/scenarios/sandbox.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import type { Role } from '../pipeline/access.ts';
-import type { GraphRegistry } from '../engine/graph-playground.ts';
+import type { GraphPlayground, GraphRegistry } from '../engine/graph-playground.ts';
 import { CodedError } from '../errors.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
@@ -22,6 +22,8 @@ const CreateGraphBody = Type.Object(
     graph: Type.Optional(GraphSpec),
     /** Keep links between socket types that may not talk (tcp, ipc), to see ZeroMQ refuse them. */
     allowIncompatible: Type.Optional(Type.Boolean()),
+    /** The patterns page's free sandbox: held to SANDBOX_LIMITS from now on, as the page's menu holds it. */
+    sandbox: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -50,6 +52,38 @@ const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalPrope
 const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }), from: NodeId, to: NodeId });
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
+/**
+ * A graph of one's own (the free sandbox) is held to the sandbox's limits here as the page's menu holds it
+ * (SANDBOX_LIMITS): the schema alone allows any scenario's size. The first parameter beyond them is refused with
+ * which node, which parameter, its cap and the value sent.
+ */
+function checkSandbox(graph: GraphSpec): GraphSpec {
+  const [first] = sandboxExcesses(graph);
+  if (!first) return graph;
+  const params = { node: first.node ?? '', param: first.param, max: first.max, got: first.got };
+  const key =
+    first.node === null
+      ? 'graph.sandboxGraphValue'
+      : first.unit === 'chars'
+        ? 'graph.sandboxChars'
+        : first.unit === 'items'
+          ? 'graph.sandboxItems'
+          : 'graph.sandboxValue';
+  throw new CodedError('PG_ERR_VALIDATION', text(key, params));
+}
+
+/**
+ * Playgrounds opened as the free sandbox (`sandbox: true`, as the patterns page opens its own): the HTTP layer's
+ * policy, kept here. Other graphs of one's own (scripts, the tests' high-rate graphs) are held to the schema's
+ * limits (GRAPH_LIMITS), the server's own for any graph.
+ */
+const sandboxes = new WeakSet<GraphPlayground>();
+
+/** The graph a change makes, held to the sandbox's limits when the playground is a sandbox. */
+function withinLimits(playground: GraphPlayground, graph: GraphSpec): GraphSpec {
+  return sandboxes.has(playground) ? checkSandbox(graph) : graph;
+}
+
 export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: GraphRegistry }): Promise<void> {
   const graphOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
     graphs.forVisitor(request.params.id, request.visitor, needed);
@@ -62,10 +96,16 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
 
   app.get('/api/graphs', async (request) => graphs.listFor(request.visitor).map((playground) => playground.info()));
 
-  app.post<{ Body: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean } }>(
+  app.post<{ Body: { scenario?: string; graph?: GraphSpec; allowIncompatible?: boolean; sandbox?: boolean } }>(
     '/api/graphs',
     { schema: { body: CreateGraphBody } },
-    async (request, reply) => reply.code(201).send(graphs.create(request.visitor, request.body).info()),
+    async (request, reply) => {
+      const sandbox = request.body.sandbox === true && request.body.graph !== undefined;
+      if (sandbox) checkSandbox(request.body.graph!);
+      const playground = graphs.create(request.visitor, request.body);
+      if (sandbox) sandboxes.add(playground);
+      return reply.code(201).send(playground.info());
+    },
   );
 
   app.get<{ Params: { id: string } }>('/api/graphs/:id', { schema: { params: IdParams } }, async (request) =>
@@ -85,7 +125,10 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
   app.put<{ Params: { id: string }; Body: GraphSpec }>(
     '/api/graphs/:id/graph',
     { schema: { params: IdParams, body: GraphSpec } },
-    async (request) => graphOf(request, 'driver').setGraph(request.body),
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      return playground.setGraph(withinLimits(playground, request.body));
+    },
   );
 
   // The free sandbox's edits, one at a time, between runs (the graph so changed is checked as a new one; a run in
@@ -99,7 +142,9 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
       const graph = playground.info().graph;
       if (graph.nodes.some((node) => node.id === request.body.id))
         throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.body.id }));
-      return reply.code(201).send(playground.setGraph({ ...graph, nodes: [...graph.nodes, request.body] }));
+      return reply
+        .code(201)
+        .send(playground.setGraph(withinLimits(playground, { ...graph, nodes: [...graph.nodes, request.body] })));
     },
   );
 
@@ -115,7 +160,7 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
         throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node }));
       if (request.body.id !== node && graph.nodes.some((candidate) => candidate.id === request.body.id))
         throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.body.id }));
-      return playground.setGraph(withNodeChanged(graph, node, request.body));
+      return playground.setGraph(withinLimits(playground, withNodeChanged(graph, node, request.body)));
     },
   );
 
@@ -151,14 +196,33 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
   app.post<{ Params: { id: string }; Body: { id: string; publisher: string; subscribe: string[] } }>(
     '/api/graphs/:id/subscribers',
     { schema: { params: IdParams, body: SubscriberBody } },
-    async (request, reply) => reply.code(201).send(graphOf(request, 'driver').addSubscriber(request.body)),
+    async (request, reply) => {
+      const playground = graphOf(request, 'driver');
+      const { id, subscribe } = request.body;
+      withinLimits(playground, {
+        title: '',
+        nodes: [{ id, socket: 'SUB', subscribe, role: { kind: 'receive' } }],
+        links: [],
+      });
+      return reply.code(201).send(playground.addSubscriber(request.body));
+    },
   );
 
   // While a run flows the subscriber's socket unsubscribes and subscribes at once.
   app.put<{ Params: { id: string; node: string }; Body: { subscribe: string[] } }>(
     '/api/graphs/:id/nodes/:node/subscriptions',
     { schema: { params: NodeParams, body: SubscriptionsBody } },
-    async (request) => graphOf(request, 'driver').setSubscriptions(request.params.node, request.body.subscribe),
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      const { node } = request.params;
+      const { subscribe } = request.body;
+      withinLimits(playground, {
+        title: '',
+        nodes: [{ id: node, socket: 'SUB', subscribe, role: { kind: 'receive' } }],
+        links: [],
+      });
+      return playground.setSubscriptions(node, subscribe);
+    },
   );
 
   // While a run flows only a subscriber, whose socket closes at once.

@@ -570,6 +570,23 @@ const TEXTS = {
     en: 'While a run is on, only a subscriber (SUB) can be removed; "{node}" is a {socket}. Stop the run to remove it.',
     es: 'Con una ejecución en marcha solo se puede quitar un suscriptor (SUB); "{node}" es un {socket}. Detén la ejecución para quitarlo.',
   },
+  // ---- the free sandbox's limits, held by the server too (shared/scenarios/sandbox.ts sandboxExcesses)
+  'graph.sandboxValue': {
+    en: 'Node "{node}": {param} is {got}, more than the free sandbox allows (at most {max}). Lower it and send the graph again.',
+    es: 'Nodo "{node}": {param} vale {got}, más de lo que permite el sandbox libre (como mucho {max}). Bájalo y vuelve a enviar el grafo.',
+  },
+  'graph.sandboxChars': {
+    en: 'Node "{node}": {param} is {got} characters long, more than the free sandbox allows (at most {max}). Shorten it and send the graph again.',
+    es: 'Nodo "{node}": {param} tiene {got} caracteres, más de los que permite el sandbox libre (como mucho {max}). Acórtalo y vuelve a enviar el grafo.',
+  },
+  'graph.sandboxItems': {
+    en: 'Node "{node}": {param} has {got} entries, more than the free sandbox allows (at most {max}). Remove some and send the graph again.',
+    es: 'Nodo "{node}": {param} tiene {got} entradas, más de las que permite el sandbox libre (como mucho {max}). Quita algunas y vuelve a enviar el grafo.',
+  },
+  'graph.sandboxGraphValue': {
+    en: "The graph's {param} is {got}, more than the free sandbox allows (at most {max}). Lower it and send the graph again.",
+    es: 'El {param} del grafo vale {got}, más de lo que permite el sandbox libre (como mucho {max}). Bájalo y vuelve a enviar el grafo.',
+  },
   // ---- kill, hang and resume a node of a running graph (graph-signals.ts)
   'graph.nodeKilled': {
     en: '"{node}" was killed in this run already; it comes back with the next run.',

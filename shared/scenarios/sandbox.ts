@@ -50,7 +50,77 @@ export const SANDBOX_LIMITS = {
   prefixChars: 32,
   /** A node's name. */
   nameChars: 24,
+  /** What the menu never sets, held to a sandbox's scale when a graph of one's own sets it through the API. */
+  workMs: 10_000,
+  startDelayMs: 10_000,
+  highWaterMark: 10_000,
+  drainMs: 10_000,
+  waitForPeers: GRAPH_LIMITS.nodes,
+  afterMessages: 1000,
 } as const;
+
+/** A parameter of a sandbox graph beyond SANDBOX_LIMITS: which node, which parameter, its cap and the value. */
+export interface SandboxExcess {
+  /** The node's name, or null for the graph's own (drainMs). */
+  node: string | null;
+  /** As the graph's schema names it ("role.messages.count", "sendHighWaterMark", ...). */
+  param: string;
+  max: number;
+  got: number;
+  /** What `got` counts: the value itself, a text's characters, a list's items. */
+  unit: 'value' | 'chars' | 'items';
+}
+
+/**
+ * Every parameter of a sandbox graph beyond the sandbox's limits: what the page's menu holds within
+ * SANDBOX_LIMITS, the server holds too, whoever sends the graph (the schema alone allows a graph of any
+ * scenario's size: 100,000 messages). Numbers are held to their caps, texts to their lengths.
+ */
+export function sandboxExcesses(graph: GraphSpec): SandboxExcess[] {
+  const found: SandboxExcess[] = [];
+  const over = (
+    node: string | null,
+    param: string,
+    max: number,
+    got: number | undefined,
+    unit: 'value' | 'items' = 'value',
+  ) => {
+    if (got !== undefined && got > max) found.push({ node, param, max, got, unit });
+  };
+  const tooLong = (node: string, param: string, max: number, value: string | undefined) => {
+    if (value !== undefined && value.length > max) found.push({ node, param, max, got: value.length, unit: 'chars' });
+  };
+  over(null, 'drainMs', SANDBOX_LIMITS.drainMs, graph.drainMs);
+  for (const node of graph.nodes) {
+    const id = node.id;
+    const role = node.role;
+    if (role.kind === 'request' || role.kind === 'send') {
+      const messages = role.messages;
+      if (messages.kind === 'template') {
+        over(id, 'role.messages.count', SANDBOX_LIMITS.count, messages.count);
+        tooLong(id, 'role.messages.template', SANDBOX_LIMITS.textChars, messages.template);
+      } else {
+        over(id, 'role.messages.items', SANDBOX_LIMITS.count, messages.items.length, 'items');
+        const longest = messages.items.reduce((a, b) => (b.length > a.length ? b : a), '');
+        tooLong(id, 'role.messages.items[]', SANDBOX_LIMITS.textChars, longest);
+      }
+      over(id, 'role.intervalMs', SANDBOX_LIMITS.intervalMs, role.intervalMs);
+      if (role.kind === 'request') tooLong(id, 'role.last', SANDBOX_LIMITS.textChars, role.last);
+      if (role.kind === 'send') over(id, 'role.waitForPeers', SANDBOX_LIMITS.waitForPeers, role.waitForPeers);
+    }
+    if (role.kind === 'receive') over(id, 'role.workMs', SANDBOX_LIMITS.workMs, role.workMs);
+    if (role.kind === 'proxy') over(id, 'role.waitForPeers', SANDBOX_LIMITS.waitForPeers, role.waitForPeers);
+    over(id, 'startDelayMs', SANDBOX_LIMITS.startDelayMs, node.startDelayMs);
+    over(id, 'sendHighWaterMark', SANDBOX_LIMITS.highWaterMark, node.sendHighWaterMark);
+    over(id, 'receiveHighWaterMark', SANDBOX_LIMITS.highWaterMark, node.receiveHighWaterMark);
+    over(id, 'stop.afterMessages', SANDBOX_LIMITS.afterMessages, node.stop?.afterMessages);
+    tooLong(id, 'stop.onMessage', SANDBOX_LIMITS.textChars, node.stop?.onMessage);
+    over(id, 'subscribe', SANDBOX_LIMITS.prefixes, node.subscribe?.length, 'items');
+    const longestPrefix = (node.subscribe ?? []).reduce((a, b) => (b.length > a.length ? b : a), '');
+    tooLong(id, 'subscribe[]', SANDBOX_LIMITS.prefixChars, longestPrefix);
+  }
+  return found;
+}
 
 /** A menu choice with its parameters (the ones its kind uses; the others are kept for switching back). */
 export interface MenuChoice {

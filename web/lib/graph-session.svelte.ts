@@ -123,7 +123,7 @@ export class GraphSession {
       const mine = (await this.#options.request('GET', '/api/graphs')) as GraphPlaygroundInfo[];
       const found = mine.find((playground) => playground.scenario === scenario && playground.kind === 'graph');
       // The free sandbox is a graph of the visitor's own (the server names its playground's scenario 'sandbox').
-      const create = scenario === 'sandbox' ? { graph: starterSandbox() } : { scenario };
+      const create = scenario === 'sandbox' ? { graph: starterSandbox(), sandbox: true } : { scenario };
       this.info = found ?? ((await this.#options.request('POST', '/api/graphs', create)) as GraphPlaygroundInfo);
       this.#connect();
     } catch (error) {
