@@ -70,6 +70,18 @@ export interface SessionOptions {
   createSocket?(url: string): SocketLike;
 }
 
+/**
+ * A proxy's answer for a playground whose server is gone: PG_ERR_INSTANCE_DOWN (deploy/haproxy.cfg), or a bare
+ * 502/503/504 from a proxy configured otherwise (nginx). Without a proxy a stopped server is a network error: the
+ * whole site is down, and the page keeps reconnecting.
+ */
+function isServerStopped(error: unknown): boolean {
+  return (
+    error instanceof ApiError &&
+    (error.code === 'PG_ERR_INSTANCE_DOWN' || (error.code === 'PG_ERR_HTTP' && [502, 503, 504].includes(error.status)))
+  );
+}
+
 /** The tab's playground: bootstrap, stream, run state and actions. */
 export class PlaygroundSession implements RunView {
   info = $state.raw<PlaygroundInfo | null>(null);
@@ -91,6 +103,11 @@ export class PlaygroundSession implements RunView {
   links = $state.raw<{ watch: string; invite: string } | null>(null);
   /** What the playground's presenter shows, as the stream last said (presenter mode; presenter.svelte.ts). */
   presenter = $state.raw<PresenterState>(NOT_PRESENTING);
+  /**
+   * The server that held this playground has stopped (behind a proxy, its instance is down: the proxy answers 503,
+   * deploy/haproxy.cfg), and the playground went with it; its recorded runs did not. Null while it runs.
+   */
+  serverStopped = $state.raw<{ playground: string } | null>(null);
 
   readonly run = new RunState();
   readonly loop: FrameLoop;
@@ -222,6 +239,18 @@ export class PlaygroundSession implements RunView {
       }
       const info = await api.createPlayground({ lesson });
       if (this.#isClosed) return;
+      this.#forget();
+      this.#attach(info);
+    });
+  }
+
+  /** After the playground's server stopped: a new playground of the same lesson or scenario, on a live server. */
+  openNewAfterStop(): Promise<void> {
+    return this.#enqueue('scenario', async () => {
+      const lesson = this.info?.lesson ?? null;
+      const info = await api.createPlayground(lesson ? { lesson } : { scenario: this.info?.scenario ?? 'tutorial' });
+      if (this.#isClosed) return;
+      this.serverStopped = null;
       this.#forget();
       this.#attach(info);
     });
@@ -522,6 +551,10 @@ export class PlaygroundSession implements RunView {
         } catch (createError) {
           this.error = toErrorInfo(createError);
         }
+      } else if (isServerStopped(error)) {
+        // Nothing to reconnect to: the playground lived in that server's memory. Say so, and offer a new one.
+        this.stream?.close();
+        this.serverStopped = { playground: id };
       }
     } finally {
       this.#isRecovering = false;
