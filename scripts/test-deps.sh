@@ -6,6 +6,8 @@
 #                  /usr/bin/python3; $PLAYGROUND_PYTHON points at another python3 that has zmq.
 #   postgresql   - the PostgreSQL store's tests start a throw-away cluster with Debian's server binaries
 #                  (/usr/lib/postgresql/<version>/bin; scripts/throwaway-postgres.ts); $PG_BIN points at others.
+#   haproxy      - e2e/cluster.test.ts runs `npm run cluster` (scripts/cluster.ts), which puts Debian's HAProxy in
+#                  front of two instances; $HAPROXY points at another haproxy binary.
 # When something is missing: as root, install it (non-interactive, waiting for a held dpkg lock); otherwise print
 # one line with the command to run and fail, so that no test runs without what it needs.
 set -euo pipefail
@@ -37,6 +39,15 @@ elif ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   missing+=(postgresql)
 fi
 
+if [ -n "${HAPROXY:-}" ]; then
+  if [ ! -x "$HAPROXY" ]; then
+    echo "HAPROXY=$HAPROXY is not an executable: point it at a haproxy binary, or unset it to use Debian's haproxy" >&2
+    exit 1
+  fi
+elif ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then
+  missing+=(haproxy)
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 install_command="apt-get install -y --no-install-recommends ${missing[*]}"
@@ -45,7 +56,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 if ! command -v apt-get >/dev/null; then
-  echo "npm test needs ${missing[*]} (Debian package names) and this machine has no apt-get: install them, or set CHROMIUM_PATH / PLAYGROUND_PYTHON / PG_BIN" >&2
+  echo "npm test needs ${missing[*]} (Debian package names) and this machine has no apt-get: install them, or set CHROMIUM_PATH / PLAYGROUND_PYTHON / PG_BIN / HAPROXY" >&2
   exit 1
 fi
 
