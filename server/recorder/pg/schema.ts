@@ -141,7 +141,7 @@ export async function connect(url: string, max = 10): Promise<pg.Pool> {
   } catch (error) {
     await pool.end().catch(() => {});
     const e = error as Error & { code?: string };
-    const why = e.code ? `${e.code}: ${e.message}` : e.message;
+    const why = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message;
     throw new StoreOpenError(
       `Cannot reach PostgreSQL at ${hostPort} (${display}): ${why}. ` +
         'Start PostgreSQL there (or check its host, port, user, password and database in --db / PLAYGROUND_DB); ' +
