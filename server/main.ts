@@ -6,7 +6,9 @@ import { buildApp } from './app.ts';
 import { frameAncestorOrigin } from './http/framing.ts';
 import { defaultPolicy, defaultRuntimeDir } from './pipeline/endpoints.ts';
 import { neverBlockAtExit } from './pipeline/sockets.ts';
-import { StoreOpenError, defaultDbPath, resolveDbPath } from './recorder/store.ts';
+import { defaultDbPath, resolveDbPath } from './recorder/store.ts';
+import { StoreOpenError } from './recorder/store-api.ts';
+import { isPostgresLocation } from './recorder/store-open.ts';
 import { DEFAULT_LIMITS, LIMIT_SETTINGS, MiB, type ServerLimits } from './limits.ts';
 import { cleanLeftovers, recordWorkersIn } from './workers/leftovers.ts';
 import { checkInstanceName } from './instance.ts';
@@ -19,7 +21,7 @@ const LIMITS_USAGE = LIMIT_NAMES.map((name) => {
   return `  --${flag.padEnd(29)} default ${value}, or $${env}`;
 }).join('\n');
 
-const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH]
+const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose HOST] [--runtime-dir DIR] [--db PATH|URL]
                          [--allowed-host NAME] [--allowed-origin ORIGIN] [--trust-proxy] [--frame-ancestors ORIGIN]
                          [--instance NAME]
   --port            HTTP port (default 8080, or $PORT); if taken, a free port is used instead
@@ -27,8 +29,9 @@ const USAGE = `Usage: npm run serve -- [--port N] [--host 127.0.0.1] [--expose H
   --expose          also allow ZeroMQ tcp binds on HOST (default: loopback only)
   --runtime-dir     folder for ipc socket files (default ${defaultRuntimeDir()}, or
                     ${defaultRuntimeDir()}-NAME with --instance NAME)
-  --db              SQLite file where every run is recorded (:memory: keeps them only until exit)
-                    (default $PLAYGROUND_DB, else ${defaultDbPath()})
+  --db              SQLite file where every run is recorded (:memory: keeps them only until exit), or a
+                    PostgreSQL database, postgres://USER[:PASSWORD]@HOST:PORT/DB, that instances share
+                    (docs/recording.md) (default $PLAYGROUND_DB, else ${defaultDbPath()})
   --allowed-host    a name browsers reach this server by (e.g. a proxy's public name), besides IP addresses,
                     localhost, --host and --expose; repeatable, or $PLAYGROUND_ALLOWED_HOSTS (comma-separated)
   --allowed-origin  another site allowed to send commands (scheme://host[:port]); repeatable, or
@@ -167,8 +170,21 @@ try {
   console.warn(`Port ${flags.port} is in use; listening on a free port instead.`);
 }
 console.log(`ZeroMQ pipeline playground: ${address.replace('[::1]', 'localhost')}/`);
-console.log(`Runs are recorded in ${db}`);
+console.log(`Runs are recorded in ${publicLocation(db)}`);
 if (flags.instance) console.log(`Instance ${flags.instance}: playground ids start with "${flags.instance}."`);
+
+/** Where runs are recorded, as a log may say it: a PostgreSQL URL without its user and password. */
+function publicLocation(location: string): string {
+  if (!isPostgresLocation(location)) return location;
+  try {
+    const url = new URL(location);
+    url.username = '';
+    url.password = '';
+    return `PostgreSQL, ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}
 
 let closing = false;
 // SIGHUP too (a closed terminal): its default would end the server without closing anything.
