@@ -50,4 +50,6 @@ export type Happening =
   | { kind: 'dropped'; node: string; peer: string | null; reason: DropReason }
   | { kind: 'refused'; node: string; peer: string | null; reason: RefusalReason }
   | { kind: 'started'; run: string }
-  | { kind: 'ended'; run: string; reason: string };
+  | { kind: 'ended'; run: string; reason: string }
+  /** A visitor killed, hung or resumed a node (graph-signals.ts on the server). */
+  | { kind: 'process'; node: string; action: 'killed' | 'hung' | 'resumed' };

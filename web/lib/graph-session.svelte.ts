@@ -94,6 +94,8 @@ export class GraphSession {
   lastBodies = $state<Record<string, string>>({});
   error = $state<{ code: string; message: string; text?: WireServerText } | null>(null);
   busy = $state(false);
+  /** Nodes a visitor killed, hung or resumed in the run shown (node:process), by node; the others run. */
+  nodeStates = $state<Record<string, 'killed' | 'hung' | 'resumed'>>({});
 
   readonly #options: GraphSessionOptions;
   readonly #now: () => number;
@@ -179,6 +181,19 @@ export class GraphSession {
   }
 
   /**
+   * Kills, hangs or resumes a node's program while a run flows (the server's graph-signals.ts): its sockets close
+   * at once, it stops reading and sending, or it goes on. The stream's node:process events say what happened.
+   */
+  async signalNode(node: string, signal: 'kill' | 'hang' | 'resume'): Promise<void> {
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'POST',
+        `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}/${signal}`,
+      )) as GraphPlaygroundInfo;
+    });
+  }
+
+  /**
    * One edit of the graph between runs (the free sandbox's): `path` is under the playground's (`/nodes`,
    * `/links/a/b`, ...; docs/api.md). The server checks the graph so changed as any graph and answers with the
    * playground as it is now; a refused edit leaves the graph as it was and says why in `error`.
@@ -217,6 +232,7 @@ export class GraphSession {
     this.refusals = [];
     this.sampledOut = 0;
     this.lastBodies = {};
+    this.nodeStates = {};
     this.counters = emptyGraphCounters();
   }
 
@@ -326,6 +342,7 @@ export class GraphSession {
           this.refusals = [];
           this.sampledOut = 0;
           this.lastBodies = {};
+          this.nodeStates = {};
           for (const node of Object.keys(bodies)) delete bodies[node];
           this.flights = [];
           this.drops = [];
@@ -349,6 +366,10 @@ export class GraphSession {
             { node: event.node, peer: event.peer, reason: event.reason, code: event.code, detail: event.detail },
           ];
           happened.push({ kind: 'refused', node: event.node, peer: event.peer, reason: event.reason });
+          break;
+        case 'node:process':
+          this.nodeStates = { ...this.nodeStates, [event.node]: event.action };
+          happened.push({ kind: 'process', node: event.node, action: event.action });
           break;
         case 'graph:ended':
           this.runState = 'ended';

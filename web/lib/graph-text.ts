@@ -6,7 +6,7 @@
 import type { DropReason, GraphNode, GraphSpec, RefusalReason } from '../../shared/protocol/index.ts';
 import type { GraphNodeCounts } from '../../shared/protocol/graph-stream.ts';
 import type { Happening } from './graph-session.svelte.ts';
-import type { MessageKey, Translate } from './i18n/translate.ts';
+import type { MessageKey, PluralBase, Translate } from './i18n/translate.ts';
 
 /** Up to this many receipts are named one by one in a sentence; more are counted per node. */
 export const NAMED_MAX = 3;
@@ -42,13 +42,21 @@ export function subscriptionText(prefixes: readonly string[], t: Translate): str
 /** "5 filtered by the publisher, 1 dropped at the high-water mark" from counts by reason. */
 export function reasonsText(
   byReason: Partial<Record<string, number>>,
-  say: (reason: string) => string,
-  t: Translate,
+  say: (reason: string, count: number) => string,
 ): string {
   return Object.entries(byReason)
     .filter(([, count]) => (count ?? 0) > 0)
-    .map(([reason, count]) => t('graph.countReason', { count: count ?? 0, reason: say(reason) }))
+    .map(([reason, count]) => say(reason, count ?? 0))
     .join(', ');
+}
+
+/** "13 filtered by the publisher": the count and its reason, agreeing in number ("13 filtrados" in Spanish). */
+export function dropCountText(reason: DropReason, count: number, t: Translate): string {
+  return t.plural(`graph.dropCount.${reason}` as PluralBase, count);
+}
+
+export function refusalCountText(reason: RefusalReason, count: number, t: Translate): string {
+  return t.plural(`graph.refusalCount.${reason}` as PluralBase, count);
 }
 
 /** One line of the text twin: what the node is and its counts, then what it missed, dropped and was refused. */
@@ -68,9 +76,9 @@ export function nodeLine(
       received: c.received,
     }),
   ];
-  const missed = reasonsText(c.missed, (r) => dropText(r as DropReason, t), t);
-  const here = reasonsText(c.droppedHere, (r) => dropText(r as DropReason, t), t);
-  const refused = reasonsText(c.refused, (r) => refusalText(r as RefusalReason, t), t);
+  const missed = reasonsText(c.missed, (r, n) => dropCountText(r as DropReason, n, t));
+  const here = reasonsText(c.droppedHere, (r, n) => dropCountText(r as DropReason, n, t));
+  const refused = reasonsText(c.refused, (r, n) => refusalCountText(r as RefusalReason, n, t));
   for (const part of [missed, here, refused]) if (part) parts.push(part);
   if (lastBody !== undefined) parts.push(t('graph.lastReceived', { body: lastBody }));
   return parts.join('; ');
@@ -109,6 +117,7 @@ export function happenedSentence(happenings: readonly Happening[], t: Translate)
     if (h.kind === 'refused') said.push(t('graph.live.refused', { node: h.node, reason: refusalText(h.reason, t) }));
     if (h.kind === 'started') said.push(t('graph.live.started', { run: h.run }));
     if (h.kind === 'ended') said.push(t('graph.live.ended', { run: h.run, reason: h.reason }));
+    if (h.kind === 'process') said.push(t(`graph.live.process.${h.action}`, { node: h.node }));
   }
   return said.map((part) => (part.endsWith('.') ? part : `${part}.`)).join(' ');
 }
