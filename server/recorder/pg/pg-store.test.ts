@@ -17,6 +17,7 @@ import { SCENARIOS } from '../../../shared/scenarios/index.ts';
 import type { PlaygroundEvent } from '../../../shared/protocol/index.ts';
 import { collect, freePort, runEnded, testPolicy, waitForEvent } from '../../../test/helpers.ts';
 import { syntheticEvents } from '../../../test/recording.ts';
+import { buildApp } from '../../app.ts';
 import { Playground } from '../../pipeline/playground.ts';
 import { exportCsv, exportJson } from '../export.ts';
 import { Recorder } from '../recorder.ts';
@@ -271,6 +272,59 @@ describe('the PostgreSQL store', () => {
     expect((refused as Error).message).toMatch(
       new RegExp(`schema version ${PG_SCHEMA_VERSION + 1}, newer than this server knows \\(${PG_SCHEMA_VERSION}\\)`),
     );
+  });
+
+  it('bounds memory while PostgreSQL is slow: the recorder holds back, then drops and counts', async () => {
+    const url = await freshDatabase();
+    const store = await PostgresStore.open(url);
+    const channel = store.openWriteChannel({ onError: () => {} });
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const log = new RunLog();
+      const recorder = new Recorder(
+        channel,
+        { id: 'pg-slow', scenario: { id: 'tutorial', title: 'T' }, log },
+        { maxInFlight: 50, maxBuffered: 100, flushMs: 60_000, batchSize: 1_000_000 },
+      );
+      const events = [...syntheticEvents('run-5104e001', { count: 300 })];
+      log.append(events[0]!);
+      recorder.flush();
+      await channel.flushed(); // the run's row exists
+      // Every write of events waits from now on (a long transaction holding the table).
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE events, task_chunks IN ACCESS EXCLUSIVE MODE');
+      const handOver = (from: number, to: number) => {
+        for (const event of events.slice(from, to)) log.append(event);
+        recorder.flush();
+      };
+      handOver(1, 31);
+      handOver(31, 61);
+      expect(channel.inFlight).toBe(60);
+      // The writer is 50 behind or more: the recorder keeps the next events, up to its cap, and drops the rest.
+      handOver(61, 299);
+      expect(channel.inFlight).toBe(60);
+      expect(recorder.buffered).toBe(100);
+      expect(channel.stats.droppedEvents).toBe(238 - 100);
+      log.append(events[299]!); // run:ended is always kept
+      expect(recorder.buffered).toBe(101);
+      await admin.query('COMMIT');
+      await recorder.close();
+      const run = await store.getRun('run-5104e001');
+      expect(run).toMatchObject({ status: 'incomplete', lostEvents: 138, eventCount: 300 - 138 });
+      expect(channel.stats).toMatchObject({ recordedEvents: 300 - 138, writeErrors: 0 });
+    } finally {
+      await admin.end();
+      await channel.close();
+      await store.close();
+    }
+  });
+
+  it('keeps a server from starting on a database it cannot reach', async () => {
+    const port = await freePort();
+    await expect(
+      buildApp({ store: `postgres://postgres@127.0.0.1:${port}/none`, staticDir: null, logger: false }),
+    ).rejects.toThrow(new RegExp(`Cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}`));
   });
 
   it('says which host:port it cannot reach, and what to do', async () => {
