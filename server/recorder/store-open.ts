@@ -10,18 +10,13 @@ export function isPostgresLocation(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-/** The PostgreSQL module's entry (see OpenStore in store-api.ts). */
-const POSTGRES_MODULE = './pg/index.ts';
-
 /**
  * The store at `location`, opened as a server starting on it does (runs left "running" marked incomplete unless
  * `recover` is false). Rejects with a StoreOpenError for a database this server must not use.
  */
 export async function openRecordingStore(location: string, options: OpenStoreOptions = {}): Promise<RecordingStore> {
   if (!isPostgresLocation(location)) return SqliteRecordingStore.open(location, options);
-  // Loaded on demand: a server on SQLite never loads node-postgres.
-  const postgres = (await import(POSTGRES_MODULE)) as {
-    openPostgresStore: (url: string, options?: OpenStoreOptions) => Promise<RecordingStore>;
-  };
-  return postgres.openPostgresStore(location, options);
+  // Loaded on demand (a chunk of its own in the built server): a server on SQLite never loads node-postgres.
+  const { openPostgresStore } = await import('./pg/index.ts');
+  return openPostgresStore(location, options);
 }
