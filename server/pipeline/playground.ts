@@ -38,6 +38,8 @@ import { PipelineRun } from './run.ts';
 import { PlaygroundAccess, randomToken } from './access.ts';
 import { CodedError } from '../errors.ts';
 import { checkRunPayload, checkServerProcesses, type PlaygroundCaps } from './playground-checks.ts';
+import { inProcessWorkers } from './worker-handle.ts';
+import { workerThreadHost } from '../workers/worker-thread-host.ts';
 import { PlaygroundTopology } from './playground-topology.ts';
 import { PlaygroundRuns } from './playground-runs.ts';
 import { PlaygroundWatchers } from './playground-watchers.ts';
@@ -119,6 +121,9 @@ export class Playground {
     this.#watchers = new PlaygroundWatchers(() => {
       this.lastActivity = Date.now();
     });
+    // The in-process workers' thread starts now (once per process), while the visitor looks at the page, rather
+    // than inside the first run: it takes a few hundred milliseconds of CPU to load.
+    if (inProcessWorkers.inThread) workerThreadHost.prepare();
   }
 
   /** The parameters of the next run (and of the active one, which took a copy when it started). */

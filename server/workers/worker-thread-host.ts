@@ -38,6 +38,11 @@ class WorkerThreadHost {
     return this.#thread !== null;
   }
 
+  /** Starts the thread if it is not running, ahead of the first worker (idle, it never keeps the process alive). */
+  prepare(): void {
+    this.#ensureThread();
+  }
+
   /** Starts a worker in the thread; `ended` is called once its loop has ended and all its reports were handed on. */
   start(config: WorkerConfig, onReport: (report: WorkerReport) => void, ended: () => void): number {
     const thread = this.#ensureThread();
