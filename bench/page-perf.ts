@@ -91,6 +91,11 @@ interface PageSample {
   /** The delivery's share: from the event's stamp to the frame carrying it (or a newer one) reaching the page. */
   arrivalP50: number;
   arrivalP95: number;
+  /** The live clock's lag (web/lib/run-clock.svelte.ts), median over the frames. */
+  lag: number;
+  /** Cores used by Chromium (all its processes) and by this process (the server) over the run. */
+  chromiumCores: number;
+  serverCores: number;
 }
 
 /**
@@ -101,7 +106,7 @@ const START_IN_PAGE = `(() => {
   const perf = { frames: [], long: [], drawn: [], arrived: [], isOn: true };
   globalThis.zpgPerf = perf;
   globalThis.zpgDrawnProbe = (run, t, now) => { if (perf.isOn) perf.drawn.push([run, t, now]); };
-  globalThis.zpgArrivalProbe = (run, t, now) => { if (perf.isOn) perf.arrived.push([run, t, now]); };
+  globalThis.zpgArrivalProbe = (run, t, now, lag) => { if (perf.isOn) perf.arrived.push([run, t, now, lag]); };
   perf.observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) perf.long.push(e.duration); });
   try { perf.observer.observe({ type: 'longtask', buffered: false }); } catch {}
   requestAnimationFrame(function frame(now) {
@@ -124,8 +129,8 @@ interface PageRaw {
   frames: number[];
   long: number[];
   drawn: [string, number, number][];
-  /** Frames of events as they reached the page: run, run time of their newest task event, arrival (zpgArrivalProbe). */
-  arrived: [string, number, number][];
+  /** Frames of events as they reached the page: run, run time of their newest event, arrival, the clock's lag then (zpgArrivalProbe). */
+  arrived: [string, number, number, number?][];
   timeOrigin: number;
 }
 
@@ -148,7 +153,7 @@ function eventToPixel(
   raw: PageRaw,
   run: string,
   runStartWall: number,
-  calls: readonly [string, number, number][] = raw.drawn,
+  calls: readonly (readonly [string, number, number, number?])[] = raw.drawn,
 ): number[] {
   const drawn = calls.filter(([r]) => r === run);
   const latencies: number[] = [];
@@ -175,6 +180,36 @@ interface Bench {
   pageErrors: string[];
   api<T>(apiPath: string, method?: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
+  /** CPU seconds used so far by Chromium (the browser process started for this bench and its descendants). */
+  chromiumCpu(): number;
+}
+
+/** CPU seconds (user + system) of the process whose command line names `marker`, and of all its descendants. */
+function treeCpuSeconds(marker: string): number {
+  const ticks = 100; // USER_HZ on Linux
+  const procs: { pid: number; ppid: number; cpu: number; cmd: string }[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis: state ppid ... utime(14) stime(15), 1-based over the line.
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      procs.push({ pid: Number(name), ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / ticks, cmd });
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const inTree = new Set(procs.filter((p) => p.cmd.includes(marker) && !p.cmd.includes('page-perf')).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+  }
+  return procs.filter((p) => inTree.has(p.pid)).reduce((sum, p) => sum + p.cpu, 0);
 }
 
 async function startBench(staticDir: string): Promise<Bench> {
@@ -206,6 +241,7 @@ async function startBench(staticDir: string): Promise<Bench> {
       if (!response.ok()) throw new Error(`${method} ${apiPath}: HTTP ${response.status()} ${await response.text()}`);
       return (await response.json()) as T;
     },
+    chromiumCpu: () => treeCpuSeconds(profileDir),
     async close() {
       await context.close().catch(() => {});
       await app.close();
@@ -252,9 +288,13 @@ async function withPage(
     const endTrace = isTraced ? await startTrace(cdp, values['trace-file']) : null;
     await page.evaluate(START_IN_PAGE);
     const before = await metrics(cdp);
+    const chromiumBefore = harness.chromiumCpu();
+    const serverBefore = process.cpuUsage();
     const wallStart = performance.now();
     const detail = await runToEnd(harness, playground, load.params);
     const wallMs = performance.now() - wallStart;
+    const serverUsed = process.cpuUsage(serverBefore);
+    const chromiumUsed = harness.chromiumCpu() - chromiumBefore;
     const after = await metrics(cdp);
     const raw = (await page.evaluate(STOP_IN_PAGE)) as PageRaw;
     if (endTrace) await endTrace();
@@ -285,6 +325,9 @@ async function withPage(
         e2pP95: quantile(e2p, 0.95),
         arrivalP50: quantile(arrival, 0.5),
         arrivalP95: quantile(arrival, 0.95),
+        lag: median(raw.arrived.map((a) => a[3] ?? NaN)),
+        chromiumCores: chromiumUsed / seconds,
+        serverCores: (serverUsed.user + serverUsed.system) / 1e6 / seconds,
       },
       rate: rateOf(detail),
     };
@@ -330,13 +373,20 @@ try {
           console.log(
             `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps, ` +
               `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
-              `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)})`,
+              `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)}, lag ${sample.lag.toFixed(0)}), ` +
+              `CPU: Chromium ${sample.chromiumCores.toFixed(2)} cores, server ${sample.serverCores.toFixed(2)}`,
           );
         } else {
           await page.goto('about:blank');
+          const serverBefore = process.cpuUsage();
+          const wallStart = performance.now();
           const rate = rateOf(await runToEnd(harness, info.id, load.params));
+          const used = process.cpuUsage(serverBefore);
+          const cores = (used.user + used.system) / 1e3 / (performance.now() - wallStart);
           ratesWithout.push(rate);
-          console.log(`${load.name} round ${round + 1} without page: ${Math.round(rate)} tasks/s`);
+          console.log(
+            `${load.name} round ${round + 1} without page: ${Math.round(rate)} tasks/s, CPU: server ${cores.toFixed(2)} cores`,
+          );
         }
       }
     }

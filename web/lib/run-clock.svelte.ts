@@ -15,18 +15,21 @@ export const MIN_LIVE_LAG_MS = 8;
 const LAG_MARGIN_MS = 6;
 /** Frames the spread is measured over (~2 s at the server's 33 ms), and how many it needs before the lag moves. */
 const SPREAD_FRAMES = 60;
-const SPREAD_FRAMES_NEEDED = 20;
+const SPREAD_FRAMES_NEEDED = 10;
 /** The share of frames whose every event is known before it is drawn. */
 const SPREAD_QUANTILE = 0.9;
-/** How fast the lag moves toward its target (ms per ms of wall time): drawing runs at 0.9-1.1x, never backwards. */
-const LAG_SLEW = 0.1;
+/**
+ * How fast the lag moves toward its target (ms per ms of wall time): drawing runs at 0.8-1.2x for a moment (80 ms
+ * down to 40 in 0.2 s: a short burst of tasks is over in 1-2 s), never backwards.
+ */
+const LAG_SLEW = 0.2;
 
 /**
  * A measuring hook (bench/page-perf.ts sets it; absent otherwise): called with each frame of the run's events as
- * it reaches the page, with the run time of its newest event and the time it arrived, so that the bench tells the
- * delivery's share of the event-to-pixel latency from the drawing's.
+ * it reaches the page, with the run time of its newest event, the time it arrived and the lag then, so that the
+ * bench tells the delivery's share of the event-to-pixel latency from the drawing's.
  */
-type ArrivalProbe = (run: string, t: number, now: number) => void;
+type ArrivalProbe = (run: string, t: number, now: number, lag: number) => void;
 
 /** The moment of the run being drawn. */
 export interface PlaybackClock {
@@ -38,7 +41,7 @@ export interface PlaybackClock {
  * Live: run time = wall time - offset - lag, where the offset is the smallest delivery delay seen for the current
  * run's events (wall time at arrival minus their `t`) and the lag covers how much later than that a frame's
  * oldest event arrives (the server's batching, a late frame), so every event of a batch is known before the moment
- * it is drawn. The lag starts at LIVE_LAG_MS and, once ~20 frames have come, follows the 90th percentile of that
+ * it is drawn. The lag starts at LIVE_LAG_MS and, once 10 frames have come, follows the 90th percentile of that
  * spread over the last ~2 s plus a small margin (issue 12: a fixed 80 ms was most of the page's event-to-pixel
  * latency), moving slowly enough that dots never jump. An event later than that is drawn when it comes: its dot
  * starts part of the way along (eased, so a few ms late is not seen). A new run starts without an offset.
@@ -75,7 +78,12 @@ export class LiveClock implements PlaybackClock {
     if (offset !== this.#offset) this.#offset = offset;
     if (offset === null || oldest === Infinity) return;
     this.#learnSpread(arrivedAt - oldest - offset, arrivedAt);
-    (globalThis as { zpgArrivalProbe?: ArrivalProbe }).zpgArrivalProbe?.(run!, newest, arrivedAt);
+    (globalThis as { zpgArrivalProbe?: ArrivalProbe }).zpgArrivalProbe?.(
+      run!,
+      newest,
+      arrivedAt,
+      this.#lagAt(arrivedAt),
+    );
   }
 
   /** Forgets the offset and the spread (another playground, another run). */

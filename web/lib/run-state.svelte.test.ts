@@ -185,7 +185,14 @@ describe('playback clocks and the frame loop', () => {
     const clock = new LiveClock(() => wall);
     // Frames every 33 ms: events from the last 33 ms, the newest 2 ms old when it arrives.
     const frame = (at: number, spread: number) =>
-      clock.follow('run-1', [{ run: 'run-1', t: at - 2 - spread }, { run: 'run-1', t: at - 2 }], at);
+      clock.follow(
+        'run-1',
+        [
+          { run: 'run-1', t: at - 2 - spread },
+          { run: 'run-1', t: at - 2 },
+        ],
+        at,
+      );
     let drawn = -Infinity;
     for (let at = 1000; at < 4000; at += 33) {
       frame(at, 31);
@@ -195,7 +202,7 @@ describe('playback clocks and the frame loop', () => {
         drawn = now;
       }
     }
-    // 31 ms of spread plus the margin, reached from 80 ms at a tenth of the wall time.
+    // 31 ms of spread plus the margin, reached from 80 ms at a fifth of the wall time.
     expect(clock.lag).toBeGreaterThan(31);
     expect(clock.lag).toBeLessThan(45);
     expect(clock.now()).toBeCloseTo(wall - 2 - clock.lag, 6);
