@@ -87,6 +87,7 @@ describe.each(storeFactories)('$name', (factory) => {
   const cleanups: (() => unknown)[] = [];
 
   beforeEach(async () => {
+    [under, store, channel, policy] = [undefined!, undefined!, undefined!, undefined!];
     under = await factory.create();
     store = under.store;
     channel = store.openWriteChannel();
@@ -94,9 +95,10 @@ describe.each(storeFactories)('$name', (factory) => {
   }, 60_000);
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await channel.close();
-    await under.dispose();
-    policy.cleanup();
+    // Each part may be missing when the factory or the channel failed to start.
+    await channel?.close();
+    await under?.dispose();
+    policy?.cleanup();
   }, 30_000);
   afterAll(async () => {
     await factory.teardown?.();
