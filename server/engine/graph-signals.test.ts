@@ -215,6 +215,36 @@ describe('[G6] kill, hang and resume while messages flow', () => {
     expect(of(events, 'node:error')).toEqual([]);
   });
 
+  it('a hung node keeps the run from ending by its drain; resumed, it takes what waited and the run completes', async () => {
+    const { run, events, until, ended } = await start({
+      title: 'a hung collector',
+      drainMs: 100,
+      nodes: [
+        {
+          id: 'tasks',
+          socket: 'PUSH',
+          role: { kind: 'send', messages: { kind: 'template', template: 't{i}', count: 20 }, waitForPeers: 1 },
+        },
+        { id: 'collector', socket: 'PULL', role: { kind: 'receive', workMs: 5 } },
+      ],
+      links: [{ from: 'tasks', to: 'collector', bind: 'from', transport: 'tcp' }],
+    });
+    await until((all) => receivedBy(all, 'collector').length >= 1, 'a first task collected');
+    run.signalNode('collector', 'hang');
+    await until((all) => of(all, 'node:stopped').some((e) => e.node === 'tasks'), 'every task sent');
+    // Ten drains later the run is still on: the visitor's hang is a deliberate wait, not idleness.
+    const over = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), 1000))]);
+    expect(over).toBe(false);
+    const collectedWhileHung = receivedBy(events, 'collector').length;
+    expect(collectedWhileHung).toBeLessThan(20);
+    run.signalNode('collector', 'resume');
+    const summary = await ended();
+    checkBooks(summary);
+    expect(receivedBy(events, 'collector')).toHaveLength(20);
+    expect(summary.dropped).toBe(0);
+    expect(of(events, 'graph:ended')[0]!.reason).toBe('completed');
+  });
+
   it('refuses what a node cannot do now, with a translatable reason', async () => {
     const { run, until } = await start({ ...part3.graph, drainMs: 400 });
     await until((all) => receivedBy(all, 'client').length >= 1, 'a first reply');
