@@ -2,8 +2,10 @@
  * Two recorded graph runs compared on the patterns page (issue 11), end to end in Chromium on real sockets: a
  * visitor runs the series' part 3 (one REQ, three REP servers) twice, finds both runs in the page's recorded runs,
  * ticks them and opens the comparison (`?graph=series-3&compare=<a>,<b>`, its permalink), which shows each server's
- * requests received in both runs, as their books say, in a table.
+ * requests received in both runs, as their books say, in a table (axe finds no serious or critical violation). The pipeline page's history, where graph runs are
+ * listed too, links the same two runs to that comparison.
  */
+import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedGraphRunDetail } from '../shared/protocol/index.ts';
@@ -51,6 +53,8 @@ describe('comparing two recorded graph runs', () => {
     expect(await page.getByTestId('graph-runs-compare').count()).toBe(0);
     await ended.nth(0).getByTestId('graph-runs-pick').check();
     await ended.nth(1).getByTestId('graph-runs-pick').check();
+    const listAxe = await new AxeBuilder({ page }).include('[data-testid="graph-runs"]').analyze();
+    expect(listAxe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
     await page.getByTestId('graph-runs-compare').click();
 
     // The comparison's own address: A the earlier run, B the later.
@@ -78,6 +82,18 @@ describe('comparing two recorded graph runs', () => {
     // Part 3 spreads 100 requests over the three servers in both runs.
     for (const book of books) expect(SERVERS.reduce((sum, server) => sum + book.nodes[server]!.received, 0)).toBe(100);
     await harness.screenshot(page, 'graph-compare');
+    const axe = await new AxeBuilder({ page }).include('[data-testid="graph-compare"]').analyze();
+    const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`)).toEqual([]);
+
+    // The pipeline page's history lists graph runs too: two of them ticked there link to the same comparison.
+    await page.goto(harness.baseUrl);
+    await page.getByTestId(`compare-${first}`).check({ timeout: 15_000 });
+    await page.getByTestId(`compare-${second}`).check({ timeout: 15_000 });
+    const link = page.getByTestId('compare-graph');
+    expect(new URL((await link.getAttribute('href'))!, harness.baseUrl).searchParams.get('compare')).toBe(
+      `${first},${second}`,
+    );
     expect(harness.pageErrors).toEqual([]);
     await page.close();
   });

@@ -4,7 +4,8 @@
  * GraphReplay reads it over real HTTP in windows of 1,000 events. It never holds more than a window; a seek to the
  * end fetches the server's state there and one window, not the run, and shows the live run's books per node; a seek
  * to the middle and a step back across a window's start show exactly the events before them (checked against a fold
- * of the stored events); the graph-state route answers a stranger 404.
+ * of the stored events); played from the start it slides from window to window to the end, each event fetched
+ * once; the graph-state route answers a stranger 404.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +178,33 @@ describe('a long graph run replayed in windows', () => {
     for (let back = 1; back <= 12; back++) await replay.step(-1);
     expect(replay.position).toBe(position - 12);
     expect(session.counters).toEqual(reference(position - 12).counters);
+
+    // Played from the start: window after window to the end (frames stubbed, 4 s of run time each at speed 8).
+    const frames: FrameRequestCallback[] = [];
+    const realFrame = { request: globalThis.requestAnimationFrame, cancel: globalThis.cancelAnimationFrame };
+    globalThis.requestAnimationFrame = (callback) => frames.push(callback);
+    globalThis.cancelAnimationFrame = () => {};
+    try {
+      await replay.seekIndex(1);
+      owner.counted.events = 0;
+      replay.speed = 8;
+      replay.play();
+      let wall = performance.now();
+      for (let frame = 0; replay.playing && frame < 1000; frame++) {
+        wall += 500;
+        frames.shift()?.(wall);
+        await replay.settled();
+      }
+    } finally {
+      globalThis.requestAnimationFrame = realFrame.request;
+      globalThis.cancelAnimationFrame = realFrame.cancel;
+    }
+    expect(replay.playing).toBe(false);
+    expect(replay.position).toBe(recorded.eventCount);
+    expect(books(session)).toEqual(liveBooks.nodes);
+    expect(session.runState).toBe('ended');
+    // Each event fetched once on the way (a window at a time), none held beyond a window.
+    expect(owner.counted.events).toBeLessThanOrEqual(recorded.eventCount + WINDOW);
 
     expect(replay.mostHeld).toBeLessThanOrEqual(WINDOW);
     expect(session.error).toBeNull();
