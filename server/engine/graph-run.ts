@@ -90,7 +90,8 @@ export class GraphRun {
             node.pausing = false;
           }
           await run.pause(node, delay);
-          if (run.ended) return;
+          // Killed before it started (graph-signals.ts): a dead program connects nowhere.
+          if (run.ended || node.killed) return;
           this.#connect(node, addresses);
           await runRole(run, node);
         })().catch((error) => run.nodeFailed(node, error)),
