@@ -45,7 +45,7 @@ class Cluster {
     // As `npm run cluster -- --from-sources --port 0` runs it (tsx), without npm in between, so the pid is the script's.
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/cluster.ts', '--from-sources', '--port', '0', '--store', STORE],
+      ['--import', 'tsx', 'scripts/cluster.ts', '--from-sources', '--port', '0', '--store', STORE, '--proxy-log'],
       { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -89,7 +89,7 @@ class Cluster {
   }
 
   tail(): string {
-    return this.lines.slice(-40).join('\n');
+    return this.lines.slice(-60).join('\n');
   }
 
   /** SIGTERM, as Ctrl-C would; resolves with how it ended (bounded). */
@@ -170,6 +170,16 @@ describe.skipIf(skipReason !== null)(
       return { status: response.status(), body: text ? (JSON.parse(text) as unknown) : null };
     }
 
+    /** `wait`, and when it fails: a screenshot of `page` and the cluster's last lines in the error. */
+    async function shown(page: Page, name: string, wait: Promise<unknown>): Promise<void> {
+      try {
+        await wait;
+      } catch (error) {
+        await page.screenshot({ path: path.join(SHOTS, `cluster-failed-${name}.png`) }).catch(() => {});
+        throw new Error(`${name}: ${(error as Error).message}\ncluster:\n${cluster.tail()}`, { cause: error });
+      }
+    }
+
     beforeAll(async () => {
       fs.mkdirSync(SHOTS, { recursive: true });
       cluster = new Cluster();
@@ -204,14 +214,14 @@ describe.skipIf(skipReason !== null)(
         const first = await visitor();
         const page = first.pages()[0] ?? (await first.newPage());
         await page.goto(url);
-        await waitConnected(page);
+        await shown(page, 'tutorial-connected', waitConnected(page));
         const tutorialId = playgroundIdOf(page);
         const home = instanceOf(tutorialId)!;
         const other = home === 'a' ? 'b' : 'a';
         expect(tutorialId).toMatch(/^[ab]\.pg-[A-Za-z0-9_-]{22}$/);
         await page.getByTestId('interval').fill('100');
         await page.getByTestId('run').click();
-        await waitRunEnded(page);
+        await shown(page, 'tutorial-ended', waitRunEnded(page));
         const finishedRun = (await page.getByTestId('run-id').textContent())?.trim() ?? '';
         await expect
           .poll(async () => ((await call(first, `api/runs/${finishedRun}`)).body as RecordedRunDetail).status, {
@@ -224,12 +234,12 @@ describe.skipIf(skipReason !== null)(
         const second = await visitor();
         const secondPage = second.pages()[0] ?? (await second.newPage());
         await secondPage.goto(url);
-        await waitConnected(secondPage);
+        await shown(secondPage, 'second-visitor-connected', waitConnected(secondPage));
         expect(instanceOf(playgroundIdOf(secondPage))).toBe(other);
 
         // Visitor 1 opens the sandbox (its cookie keeps it on `home`) with a process worker on ipc, and a long run.
         await page.goto(`${url}?scenario=pipeline`);
-        await waitConnected(page);
+        await shown(page, 'sandbox-connected', waitConnected(page));
         const sandboxId = playgroundIdOf(page)!;
         expect(instanceOf(sandboxId)).toBe(home);
         const added = await call(first, `api/playgrounds/${sandboxId}/workers`, 'POST', {
@@ -255,12 +265,27 @@ describe.skipIf(skipReason !== null)(
         const ipcFiles = () => fs.readdirSync(runtimeDir).filter((name) => name.startsWith(sandboxId));
         expect(ipcFiles().length).toBeGreaterThan(0);
 
+        // What the page saw of the network from here on, said when the notice does not come.
+        const seen: string[] = [];
+        const started = Date.now();
+        page.on('response', (response) =>
+          seen.push(`${Date.now() - started} ms: ${response.status()} ${response.url()}`),
+        );
+        page.on('websocket', (socket) => {
+          seen.push(`${Date.now() - started} ms: WebSocket ${socket.url()}`);
+          socket.on('socketerror', (error) => seen.push(`${Date.now() - started} ms: ${error}`));
+          socket.on('close', () => seen.push(`${Date.now() - started} ms: WebSocket closed`));
+        });
+
         // The instance dies as the OOM killer would kill it.
         process.kill(pids.get(home)!, 'SIGKILL');
 
         // The page says what happened, in its alert region, and offers a new playground.
         const notice = page.getByTestId('server-stopped');
-        await notice.waitFor({ timeout: 30_000 });
+        await notice.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+          await page.screenshot({ path: path.join(SHOTS, 'cluster-no-notice.png') });
+          throw new Error(`${(error as Error).message}\npage:\n${seen.join('\n')}\ncluster:\n${cluster.tail()}`);
+        });
         expect(await notice.textContent()).toContain('recorded runs are safe');
         expect(await notice.getAttribute('data-playground')).toBe(sandboxId);
         expect(await page.getByTestId('server-stopped-region').getAttribute('role')).toBe('alert');
@@ -279,12 +304,12 @@ describe.skipIf(skipReason !== null)(
         // The other instance keeps serving: visitor 2 runs the tutorial to its end.
         await secondPage.getByTestId('interval').fill('100');
         await secondPage.getByTestId('run').click();
-        await waitRunEnded(secondPage);
+        await shown(secondPage, 'second-visitor-run-ended', waitRunEnded(secondPage));
 
         // A new playground for visitor 1, on the live instance.
         await page.getByTestId('server-stopped-new').click();
         await expect.poll(() => instanceOf(playgroundIdOf(page)), { timeout: 15_000 }).toBe(other);
-        await waitConnected(page);
+        await shown(page, 'new-playground-connected', waitConnected(page));
         expect(await notice.count()).toBe(0);
 
         if (STORE === 'postgres') {

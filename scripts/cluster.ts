@@ -14,6 +14,7 @@
  *                     for all; sqlite: a file per instance (each instance then lists only the runs recorded on it)
  *     --from-sources  run the instances from the TypeScript sources (tsx) without building; the page is served
  *                     from dist/web as it is (the tests use it: they build the page themselves)
+ *     --proxy-log     print every request HAProxy handles (which instance, status, timings)
  *
  * While it runs, a line typed on its standard input is a command: `restart a` starts instance a again on its port
  * (after a crash or a `kill`), `stop a` ends it (SIGTERM), `kill a` kills it (SIGKILL). Every instance start prints
@@ -44,6 +45,7 @@ function options() {
       instances: { type: 'string', default: '2' },
       store: { type: 'string', default: serverTakesPostgres() ? 'postgres' : 'sqlite' },
       'from-sources': { type: 'boolean', default: false },
+      'proxy-log': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -63,7 +65,13 @@ function options() {
     fail(`--instances must be 1-${NAMES.length}, not "${values.instances}"`);
   if (values.store !== 'postgres' && values.store !== 'sqlite')
     fail(`--store must be postgres or sqlite, not "${values.store}"`);
-  return { port, count, store: values.store as 'postgres' | 'sqlite', fromSources: values['from-sources'] };
+  return {
+    port,
+    count,
+    store: values.store as 'postgres' | 'sqlite',
+    fromSources: values['from-sources'],
+    proxyLog: values['proxy-log'],
+  };
 }
 
 /**
@@ -154,7 +162,7 @@ function relay(child: ChildProcess, name: string, onLine?: (line: string) => voi
 }
 
 async function main(): Promise<void> {
-  const { port: wantedPort, count, store, fromSources } = options();
+  const { port: wantedPort, count, store, fromSources, proxyLog } = options();
   const haproxy = haproxyBinary();
 
   if (!fromSources) {
@@ -162,8 +170,12 @@ async function main(): Promise<void> {
     // built server print its usage and exit instead of listening.
     const build = spawnSync(process.execPath, [path.join(root, 'scripts/start.mjs'), '--help'], {
       cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
     });
+    // What the build said, without the usage the built server printed after it.
+    const said = build.stdout.split(/^Usage:/m)[0]!.trim();
+    if (said) console.log(said);
     if (build.status !== 0) fail('The build failed; see above.');
   } else if (!fs.existsSync(path.join(root, 'dist/web/index.html'))) {
     fail('--from-sources serves the page from dist/web, which is not built: run `npx vite build` first.');
@@ -269,7 +281,15 @@ async function main(): Promise<void> {
       instances: instances.map(({ name, port }) => ({ name, address: `${LOOPBACK}:${port}` })),
     });
     const configFile = path.join(folder, 'haproxy.cfg');
-    fs.writeFileSync(configFile, config);
+    // --proxy-log: every request HAProxy handles, on its standard error (which the cluster prints as [haproxy]).
+    fs.writeFileSync(
+      configFile,
+      proxyLog
+        ? config
+            .replace(/^global$/m, 'global\n    log stderr format raw local0 info')
+            .replace(/^defaults$/m, 'defaults\n    log global\n    option httplog')
+        : config,
+    );
     const check = spawnSync(haproxy, ['-c', '-q', '-f', configFile], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`HAProxy refused the configuration:\n${check.stderr}${check.stdout}`);
     // -db: in the foreground, so that it is our child and ends with us.
