@@ -8,6 +8,7 @@
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../protocol/index.ts';
 import { part1, part2, part3, part4, part5, part6, part8 } from '../scenarios/series.ts';
 import type { GoalResult } from './types.ts';
+import { counted } from './counted.ts';
 
 export interface GraphLesson {
   id: string;
@@ -89,8 +90,8 @@ const adding: GraphLesson = {
     const onQ = stopped(events, 'server', 'stop-message');
     return result(
       sums >= 5 && onQ,
-      `The server answered ${sums} sums correctly; ${onQ ? 'it stopped on "q"' : 'it never got "q": it is still waiting'} (goal: 5 sums, then stopped on "q").`,
-      `El servidor respondió ${sums} sumas correctas; ${onQ ? 'paró con "q"' : 'nunca recibió "q": sigue esperando'} (meta: 5 sumas y parar con "q").`,
+      `The server answered ${counted('en', sums, 'sum', 'sums')} correctly; ${onQ ? 'it stopped on "q"' : 'it never got "q": it is still waiting'} (goal: 5 sums, then stopped on "q").`,
+      `El servidor respondió ${counted('es', sums, 'suma correcta', 'sumas correctas')}; ${onQ ? 'paró con "q"' : 'nunca recibió "q": sigue esperando'} (meta: 5 sumas y parar con "q").`,
     );
   },
 };
@@ -118,8 +119,8 @@ const exclusive: GraphLesson = {
     const met = refused.length > 0 && echoes > 0;
     return result(
       met,
-      `${refused.length > 0 ? 'A second PAIR peer was refused' : 'No second PAIR peer was refused'}; the server echoed ${echoes} messages to its one peer (goal: see a second peer refused while the first is served).`,
-      `${refused.length > 0 ? 'Un segundo peer PAIR fue rechazado' : 'Ningún segundo peer PAIR fue rechazado'}; el servidor devolvió ${echoes} mensajes a su único peer (meta: ver rechazado a un segundo peer mientras se atiende al primero).`,
+      `${refused.length > 0 ? 'A second PAIR peer was refused' : 'No second PAIR peer was refused'}; the server echoed ${counted('en', echoes, 'message', 'messages')} to its one peer (goal: see a second peer refused while the first is served).`,
+      `${refused.length > 0 ? 'Un segundo peer PAIR fue rechazado' : 'Ningún segundo peer PAIR fue rechazado'}; el servidor devolvió ${counted('es', echoes, 'mensaje', 'mensajes')} a su único peer (meta: ver rechazado a un segundo peer mientras se atiende al primero).`,
     );
   },
 };
@@ -190,10 +191,10 @@ const filtered: GraphLesson = {
     return result(
       best !== undefined,
       shown
-        ? `${shown.node} received ${shown.received} matches (${shown.got.join(', ')}); the narrator filtered ${shown.filtered} others for it (goal: a subscriber with a filter gets only its countries, the rest filtered at the narrator).`
+        ? `${shown.node} received ${counted('en', shown.received, 'match', 'matches')} (${shown.got.join(', ')}); the narrator filtered ${counted('en', shown.filtered, 'other', 'others')} for it (goal: a subscriber with a filter gets only its countries, the rest filtered at the narrator).`
         : 'No subscriber received anything.',
       shown
-        ? `${shown.node} recibió ${shown.received} eventos (${shown.got.join(', ')}); el narrador le filtró otros ${shown.filtered} (meta: un suscriptor con filtro recibe solo sus países, el resto se filtra en el narrador).`
+        ? `${shown.node} recibió ${counted('es', shown.received, 'evento', 'eventos')} (${shown.got.join(', ')}); el narrador le filtró ${counted('es', shown.filtered, 'evento más', 'eventos más')} (meta: un suscriptor con filtro recibe solo sus países, el resto se filtra en el narrador).`
         : 'Ningún suscriptor recibió nada.',
     );
   },
@@ -277,8 +278,8 @@ const multicast: GraphLesson = {
     const met = started !== undefined && !pgm && overTcp && atSalir && got.includes('salir ya');
     return result(
       met,
-      `This libzmq ${pgm ? 'has' : 'has no'} PGM (epgm ${pgm ? 'would work' : 'is refused'}); the run went over tcp. The consumer got ${got.length} lines${atSalir ? ' and stopped at exactly "salir"' : ' and never stopped: "salir" did not reach it'} (goal: over tcp, the consumer stops at "salir", after "salir ya" passed).`,
-      `Esta libzmq ${pgm ? 'tiene' : 'no tiene'} PGM (epgm ${pgm ? 'funcionaría' : 'se rechaza'}); la ejecución fue por tcp. El consumidor recibió ${got.length} líneas${atSalir ? ' y paró exactamente en "salir"' : ' y nunca paró: "salir" no le llegó'} (meta: por tcp, el consumidor para en "salir", tras pasar "salir ya").`,
+      `This libzmq ${pgm ? 'has' : 'has no'} PGM (epgm ${pgm ? 'would work' : 'is refused'}); the run went over tcp. The consumer got ${counted('en', got.length, 'line', 'lines')}${atSalir ? ' and stopped at exactly "salir"' : ' and never stopped: "salir" did not reach it'} (goal: over tcp, the consumer stops at "salir", after "salir ya" passed).`,
+      `Esta libzmq ${pgm ? 'tiene' : 'no tiene'} PGM (epgm ${pgm ? 'funcionaría' : 'se rechaza'}); la ejecución fue por tcp. El consumidor recibió ${counted('es', got.length, 'línea', 'líneas')}${atSalir ? ' y paró exactamente en "salir"' : ' y nunca paró: "salir" no le llegó'} (meta: por tcp, el consumidor para en "salir", tras pasar "salir ya").`,
     );
   },
 };

@@ -5,16 +5,12 @@
  */
 import type { PlaygroundEvent } from '../protocol/index.ts';
 import type { GoalResult, Lesson, RunRecord } from './types.ts';
+import { counted } from './counted.ts';
 
 export type { GoalResult, HintChange, Lesson, LessonSetup, LessonText, RunRecord, ScheduledAction } from './types.ts';
 
 /** The zguide's published batch times for 100 tasks of 1-100 ms ("Divide and Conquer"), by worker count. */
 export const ZGUIDE_BATCH_MS: Readonly<Record<number, number>> = { 1: 5034, 2: 2421, 4: 1018 };
-
-/** "1 task lost", "3 tareas perdidas": the form the language's plural rules (Intl.PluralRules) pick for n. */
-function counted(lang: 'en' | 'es', n: number, one: string, other: string): string {
-  return `${n} ${new Intl.PluralRules(lang).select(n) === 'one' ? one : other}`;
-}
 
 function ofType<K extends PlaygroundEvent['type']>(events: readonly PlaygroundEvent[], type: K) {
   return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
