@@ -58,12 +58,17 @@ async function startSlowRun(base: string): Promise<string> {
   const { run: id } = (await (
     await visit(`${base}/api/playgrounds/${playground.id}/runs`, { method: 'POST' })
   ).json()) as { run: string };
-  // The writer thread takes a moment to start (longer on a busy machine); its first batches wait for it.
+  // The writer thread takes a moment to start (longer on a busy machine); its first batches wait for it. A task
+  // sent must be stored too (the test checks the rebuilt summary): how many topology events come before the first
+  // task:sent depends on how fast the workers connect, so a count of events alone does not say it.
   let page: RunPage | null = null;
   for (let attempt = 0; attempt < 300; attempt++) {
     page = (await (await visit(`${base}/api/runs`)).json()) as RunPage;
     const stored = page.runs.find((r) => r.id === id);
-    if (stored && stored.summary === null && stored.eventCount >= 8) return id;
+    if (stored && stored.summary === null && stored.eventCount >= 8) {
+      const counters = (await (await visit(`${base}/api/runs/${id}/counters?t=1000000`)).json()) as { sent: number };
+      if (counters.sent >= 1) return id;
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`run ${id} was not being recorded within 15 s: ${JSON.stringify(page).slice(0, 500)}`);
