@@ -1,8 +1,9 @@
 /**
  * The server, built ahead of time: esbuild bundles our TypeScript into plain JavaScript under `outdir`, so that
- * `npm start` loads JavaScript instead of compiling TypeScript at every start (tsx). Four entries, because four
+ * `npm start` loads JavaScript instead of compiling TypeScript at every start (tsx). Five entries, because five
  * things start on their own: the server (main.js), a process worker (worker-process.js, forked by the server), the
- * recording writer thread (writer-thread.js) and the in-process workers' thread (worker-thread.js). Code they share goes into chunk files beside them.
+ * recording writer thread (writer-thread.js; pg-writer-thread.js for a PostgreSQL store) and the in-process
+ * workers' thread (worker-thread.js). Code they share goes into chunk files beside them.
  *
  * Packages are bundled too, apart from the native ones (zeromq, better-sqlite3: compiled add-ons, loaded from
  * node_modules at run time): resolving and reading Fastify's hundreds of small files took about a third of the
@@ -15,6 +16,7 @@ export const SERVER_ENTRIES = {
   main: 'server/main.ts',
   'worker-process': 'server/workers/worker-process.ts',
   'writer-thread': 'server/recorder/writer-thread.ts',
+  'pg-writer-thread': 'server/recorder/pg/writer-thread.ts',
   'worker-thread': 'server/workers/worker-thread.ts',
 };
 

@@ -41,3 +41,8 @@ export const WORKER_THREAD_ENTRY = RUNNING_BUILT
 export const WRITER_THREAD_ENTRY = RUNNING_BUILT
   ? new URL('./writer-thread.js', import.meta.url)
   : new URL('./recorder/writer-thread.mjs', import.meta.url);
+
+/** The PostgreSQL store's writer thread (server/recorder/pg/writer-thread.ts), built or from the sources alike. */
+export const PG_WRITER_THREAD_ENTRY = RUNNING_BUILT
+  ? new URL('./pg-writer-thread.js', import.meta.url)
+  : new URL('./recorder/pg/writer-thread.mjs', import.meta.url);

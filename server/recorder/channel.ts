@@ -26,7 +26,7 @@ import type {
 type StoredRunDetail = RecordedRunDetail | RecordedGraphRunDetail;
 import { importRun } from './export.ts';
 import { packEvents, transferList, type PackedEvents } from './packed.ts';
-import { MEMORY, type RunStore } from './store.ts';
+import { MEMORY, RunStore } from './store.ts';
 import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
 import { RecordingStats, type ChannelOptions, type WriteChannel } from './store-api.ts';
 import { CodedError } from '../errors.ts';
@@ -140,6 +140,16 @@ export class InlineChannel extends ReportingChannel implements WriteChannel {
   }
 }
 
+/**
+ * A writer thread to start: its entry (a module speaking ToWriter / FromWriter), what it is given, and the channel
+ * that writes on the main thread instead should the thread die (given the channel's options and counters).
+ */
+export interface WriterThread {
+  entry: URL;
+  workerData: unknown;
+  fallback: (options: ChannelOptions) => WriteChannel;
+}
+
 /** Messages to the writer thread (see writer-thread.ts). */
 export type ToWriter =
   | {
@@ -177,20 +187,30 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
   >();
   #inFlight = 0;
   #waiters: { id: number; resolve: () => void }[] = [];
-  #fallback: InlineChannel | null = null;
-  readonly #fallbackStore: RunStore;
+  #fallback: WriteChannel | null = null;
+  readonly #thread: WriterThread;
   readonly #options: ChannelOptions;
   #closing: Promise<void> | null = null;
 
-  /** `store` is the main thread's connection: the writer thread opens its own on store.location. */
-  constructor(store: RunStore, options: ChannelOptions = {}) {
+  /**
+   * `store` is the main thread's connection: the writer thread opens its own on store.location. Another store's
+   * thread (PostgreSQL's, pg/writer-thread.ts) speaks the same messages: it is given as a WriterThread.
+   */
+  constructor(target: RunStore | WriterThread, options: ChannelOptions = {}) {
     super(options);
-    if (store.location === MEMORY)
+    if (target instanceof RunStore && target.location === MEMORY)
       throw new Error('A ":memory:" store cannot be written from another thread; use InlineChannel.');
-    this.#fallbackStore = store;
+    this.#thread =
+      target instanceof RunStore
+        ? {
+            entry: WRITER_THREAD_ENTRY,
+            workerData: { location: target.location },
+            fallback: (inline) => new InlineChannel(target, inline),
+          }
+        : target;
     this.#options = { ...options, stats: this.stats };
-    const worker = new Worker(WRITER_THREAD_ENTRY, {
-      workerData: { location: store.location },
+    const worker = new Worker(this.#thread.entry, {
+      workerData: this.#thread.workerData,
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
     });
     worker.on('message', (message: FromWriter) => this.#onReport(message));
@@ -352,8 +372,8 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     this.#calls.clear();
   }
 
-  #inline(): InlineChannel {
-    this.#fallback ??= new InlineChannel(this.#fallbackStore, this.#options);
+  #inline(): WriteChannel {
+    this.#fallback ??= this.#thread.fallback(this.#options);
     return this.#fallback;
   }
 }

@@ -7,7 +7,9 @@
  *   reads.ts    listings, details, windows, counters, export pages (the same answers as store/reads.ts)
  *   writes.ts   rows and chunks (multi-row inserts), progress, end, incomplete, rename, public, delete
  *   writer.ts   the recorder's writer (RunWriter's rules, async, one transaction per batch)
- *   channel.ts  the write channel the recorders hand their batches to (queued, never awaited by the pipeline)
+ *   writer-thread.ts  the thread that runs the writer and imports (the recorders' channel: ../channel.ts's
+ *               ThreadChannel, the SQLite writer thread's messages)
+ *   channel.ts  the same writer on the main thread (the thread's fallback; queued, never awaited by the pipeline)
  *   import.ts   a checked export stored as a new run, in one transaction
  */
 import type pg from 'pg';
@@ -32,6 +34,8 @@ import type {
   TaskRow,
   WriteChannel,
 } from '../store-api.ts';
+import { PG_WRITER_THREAD_ENTRY } from '../../layout.ts';
+import { ThreadChannel } from '../channel.ts';
 import { PgWriteChannel } from './channel.ts';
 import { importGraphRun, importRun } from './import.ts';
 import * as reads from './reads.ts';
@@ -48,10 +52,12 @@ export class PostgresStore implements RecordingStore {
   /** This server's `--instance` (null: a standalone server), recorded on the runs it records. */
   readonly instance: string | null;
   readonly #pool: pg.Pool;
+  readonly #url: string;
   #closed = false;
 
-  private constructor(pool: pg.Pool, displayName: string, instance: string | null) {
+  private constructor(pool: pg.Pool, url: string, displayName: string, instance: string | null) {
     this.#pool = pool;
+    this.#url = url;
     this.displayName = displayName;
     this.instance = instance;
   }
@@ -65,7 +71,7 @@ export class PostgresStore implements RecordingStore {
     const pool = await connect(url);
     try {
       await migrate(pool, display);
-      const store = new PostgresStore(pool, display, options.instance ?? null);
+      const store = new PostgresStore(pool, url, display, options.instance ?? null);
       if (options.recover ?? true) await store.markInterrupted();
       return store;
     } catch (error) {
@@ -78,8 +84,20 @@ export class PostgresStore implements RecordingStore {
     return this.#closed;
   }
 
+  /**
+   * A writer thread with its own pool (pg/writer-thread.ts, through the SQLite store's ThreadChannel: the same
+   * messages), so that packing chunks and parsing imports stay off the pipeline's event loop; should the thread die,
+   * the channel writes on the main thread (PgWriteChannel).
+   */
   openWriteChannel(options: ChannelOptions = {}): WriteChannel {
-    return new PgWriteChannel(this.#pool, this, this.instance, options);
+    return new ThreadChannel(
+      {
+        entry: PG_WRITER_THREAD_ENTRY,
+        workerData: { url: this.#url, instance: this.instance },
+        fallback: (inline) => new PgWriteChannel(this.#pool, this, this.instance, inline),
+      },
+      options,
+    );
   }
 
   /**
