@@ -44,7 +44,10 @@ import { CHECKPOINT_EVERY, SCHEMA_VERSION } from './store.ts';
 const TUTORIAL = { id: 'tutorial', title: 'The tutorial' };
 
 /** The events a store gives back for a window, following the rules of docs/recording.md, computed from the log. */
-function expectedWindow(events: PlaygroundEvent[], range: EventRange): { events: PlaygroundEvent[]; nextSeq: number | null } {
+function expectedWindow(
+  events: PlaygroundEvent[],
+  range: EventRange,
+): { events: PlaygroundEvent[]; nextSeq: number | null } {
   const matching = events.filter(
     (e) =>
       e.seq >= (range.fromSeq ?? 0) &&
@@ -62,7 +65,9 @@ function expectedCounters(events: PlaygroundEvent[], workers: string[], t: numbe
   const upTo = events.filter((e) => e.t <= t);
   const perWorker = (type: string) => {
     const counts: Record<string, number> = Object.fromEntries(workers.map((w) => [w, 0]));
-    for (const e of upTo) if (e.type === type && 'worker' in e && typeof e.worker === 'string') counts[e.worker] = (counts[e.worker] ?? 0) + 1;
+    for (const e of upTo)
+      if (e.type === type && 'worker' in e && typeof e.worker === 'string')
+        counts[e.worker] = (counts[e.worker] ?? 0) + 1;
     return counts;
   };
   return {
@@ -222,7 +227,14 @@ describe.each(storeFactories)('$name', (factory) => {
       .filter((e) => e.type.startsWith('task:'))
       .map((e) => {
         const task = e as PlaygroundEvent & { task?: number; worker?: string; body?: string };
-        return [e.seq, e.t, csvField(e.type), csvField(task.task ?? null), csvField(task.worker ?? null), csvField(task.body ?? null)].join(',');
+        return [
+          e.seq,
+          e.t,
+          csvField(e.type),
+          csvField(task.task ?? null),
+          csvField(task.worker ?? null),
+          csvField(task.body ?? null),
+        ].join(',');
       });
     expect(csv).toBe([CSV_HEADER, ...taskLines].map((line) => `${line}\r\n`).join(''));
 
@@ -249,7 +261,10 @@ describe.each(storeFactories)('$name', (factory) => {
     await expect(channel.deleteRun(id)).rejects.toMatchObject({ code: 'PG_ERR_RUN_ACTIVE' });
 
     // Its end, then a late monitor event of the same run: both stored with it.
-    const tail = [...syntheticEvents(id, { count: 302 })].slice(-1)[0] as Extract<PlaygroundEvent, { type: 'run:ended' }>;
+    const tail = [...syntheticEvents(id, { count: 302 })].slice(-1)[0] as Extract<
+      PlaygroundEvent,
+      { type: 'run:ended' }
+    >;
     const endedEvent = log.append({ ...tail, t: 1000 });
     const late = log.append({ type: 'ventilator:state', state: 'idle', run: id, t: 1001 } as PlaygroundEvent);
     await recorder.flushed();
@@ -296,9 +311,15 @@ describe.each(storeFactories)('$name', (factory) => {
     expect(b.runs.map((r) => [r.id, r.owned])).toEqual(newestFirst.map((id, i) => [id, i < 2]));
     const bPage = await store.listRuns({ limit: 4, viewer: { visitor: 'visitor-b', playgrounds: ['pg-a'] } });
     expect(bPage.runs).toHaveLength(4);
-    const bRest = await store.listRuns({ before: bPage.nextBefore!, viewer: { visitor: 'visitor-b', playgrounds: ['pg-a'] } });
+    const bRest = await store.listRuns({
+      before: bPage.nextBefore!,
+      viewer: { visitor: 'visitor-b', playgrounds: ['pg-a'] },
+    });
     expect([...bPage.runs, ...bRest.runs].map((r) => r.id)).toEqual(newestFirst);
-    expect(await store.listRuns({ viewer: { visitor: 'stranger', playgrounds: [] } })).toMatchObject({ runs: [], total: 0 });
+    expect(await store.listRuns({ viewer: { visitor: 'stranger', playgrounds: [] } })).toMatchObject({
+      runs: [],
+      total: 0,
+    });
 
     // Public: readable by its id (accessOf says so), still not listed for others.
     await store.setPublic(ids[0]!, true);
@@ -318,7 +339,19 @@ describe.each(storeFactories)('$name', (factory) => {
     const id = 'run-10c90001';
     expect((await store.getRun(id)).eventCount).toBe(count);
     expect(await readAll(id, 999)).toEqual(events);
-    const boundaries = [1, 2, 999, 1000, 1001, 1002, CHECKPOINT_EVERY, CHECKPOINT_EVERY + 1, 2 * CHECKPOINT_EVERY + 1, count - 1, count];
+    const boundaries = [
+      1,
+      2,
+      999,
+      1000,
+      1001,
+      1002,
+      CHECKPOINT_EVERY,
+      CHECKPOINT_EVERY + 1,
+      2 * CHECKPOINT_EVERY + 1,
+      count - 1,
+      count,
+    ];
     for (const seq of boundaries) {
       for (const range of [
         { fromSeq: seq, limit: 3 },
@@ -331,24 +364,40 @@ describe.each(storeFactories)('$name', (factory) => {
         );
       }
       const t = events[seq - 1]!.t;
-      expect(await store.countersAt(id, t)).toEqual({ run: id, ...expectedCounters(events, ['worker-tcp', 'worker-ipc'], t) });
+      expect(await store.countersAt(id, t)).toEqual({
+        run: id,
+        ...expectedCounters(events, ['worker-tcp', 'worker-ipc'], t),
+      });
     }
     // The export's pages: events and task rows after any seq, bounded by the run's last seq and the limit.
     const { pk, run } = await store.exportable(id);
     for (const after of [0, 998, 1000, CHECKPOINT_EVERY, count - 2]) {
       const page = await store.eventsAfter(pk, after, run.lastSeq, 50);
-      expect(page.map((row) => row.seq)).toEqual(events.filter((e) => e.seq > after).slice(0, 50).map((e) => e.seq));
+      expect(page.map((row) => row.seq)).toEqual(
+        events
+          .filter((e) => e.seq > after)
+          .slice(0, 50)
+          .map((e) => e.seq),
+      );
       expect(parse(page.map((row) => row.json))).toEqual(events.filter((e) => e.seq > after).slice(0, 50));
       const tasks = await store.tasksAfter(pk, after, run.lastSeq, 50);
       expect(tasks.map((row) => row.seq)).toEqual(
-        events.filter((e) => e.seq > after && e.type.startsWith('task:')).slice(0, 50).map((e) => e.seq),
+        events
+          .filter((e) => e.seq > after && e.type.startsWith('task:'))
+          .slice(0, 50)
+          .map((e) => e.seq),
       );
     }
     expect(await store.eventsAfter(pk, 0, 10, 5000)).toHaveLength(10);
   });
 
   it('round-trips an export through an import (a new id, the same export but for it), owned by the importer', async () => {
-    const { events } = await recordSynthetic({ playground: 'pg-x', owner: 'visitor-a', run: 'run-e1e10001', count: 2500 });
+    const { events } = await recordSynthetic({
+      playground: 'pg-x',
+      owner: 'visitor-a',
+      run: 'run-e1e10001',
+      count: 2500,
+    });
     const text = await exportText(exportJson(store, 'run-e1e10001', new Date(0)));
     const copy = await channel.importRun(text, 'visitor-b');
     expect(copy.id).not.toBe('run-e1e10001');
@@ -425,8 +474,9 @@ describe.each(storeFactories)('$name', (factory) => {
     const { run } = started.json<{ run: string }>();
     // Bounded: the run of part 1 ends by itself, then its graph:ended is stored.
     let detail: RecordedGraphRunDetail | null = null;
-    for (const deadline = Date.now() + 20_000; detail?.status !== 'ended'; ) {
-      if (Date.now() > deadline) throw new Error(`the graph run was not stored as ended within 20 s: ${JSON.stringify(detail)}`);
+    for (const deadline = Date.now() + 20_000; detail?.status !== 'ended';) {
+      if (Date.now() > deadline)
+        throw new Error(`the graph run was not stored as ended within 20 s: ${JSON.stringify(detail)}`);
       // Polled, as the page does; the run of part 1 ends by itself.
       await new Promise((resolve) => setTimeout(resolve, 50));
       const response = await visitor.inject(`/api/runs/${run}`);
@@ -465,7 +515,13 @@ describe.each(storeFactories)('$name', (factory) => {
   }, 60_000);
 
   it('marks a run left running incomplete, its summary rebuilt from its stored events (markInterrupted)', async () => {
-    const { events } = await recordSynthetic({ playground: 'pg-x', owner: 'visitor-a', run: 'run-1e7a0001', count: 2101, ended: false });
+    const { events } = await recordSynthetic({
+      playground: 'pg-x',
+      owner: 'visitor-a',
+      run: 'run-1e7a0001',
+      count: 2101,
+      ended: false,
+    });
     await recordSynthetic({ playground: 'pg-y', owner: 'visitor-a', run: 'run-1e7a0002', count: 20 });
     expect(await store.markInterrupted()).toBe(1);
     const run = await store.getRun('run-1e7a0001');
@@ -504,11 +560,13 @@ setInterval(() => {}, 60_000);
     );
     const child = spawnProcess(process.execPath, ['--import', 'tsx', script, under.location], 60_000);
     cleanups.push(() => child.child.kill('SIGKILL'));
-    await until(() => child.output().includes('recorded'), 'the child to record its events', 45_000).catch(async (error: Error) => {
-      child.child.kill('SIGKILL');
-      const exit = await child.exited;
-      throw new Error(`${error.message}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
-    });
+    await until(() => child.output().includes('recorded'), 'the child to record its events', 45_000).catch(
+      async (error: Error) => {
+        child.child.kill('SIGKILL');
+        const exit = await child.exited;
+        throw new Error(`${error.message}\nstdout: ${exit.stdout}\nstderr: ${exit.stderr}`);
+      },
+    );
     child.child.kill('SIGKILL');
     expect((await child.exited).signal).toBe('SIGKILL');
 
@@ -523,7 +581,10 @@ setInterval(() => {}, 60_000);
     try {
       const run = await reopened.getRun('run-c4a50001');
       expect(run).toMatchObject({ status: 'incomplete', eventCount: 3000, lostEvents: 0 });
-      const events = [...syntheticEvents('run-c4a50001', { count: 3000, ended: false })].map((e, i) => ({ ...e, seq: i + 1 }));
+      const events = [...syntheticEvents('run-c4a50001', { count: 3000, ended: false })].map((e, i) => ({
+        ...e,
+        seq: i + 1,
+      }));
       expect(run.summary).toMatchObject({ sent: events.filter((e) => e.type === 'task:sent').length });
       const window = await reopened.eventWindow('run-c4a50001', { fromSeq: 2990, limit: 100 });
       expect(parse(window.json)).toEqual(events.slice(2989));

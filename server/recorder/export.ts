@@ -81,20 +81,19 @@ export async function exportJson(store: RecordingStore, id: string, now = new Da
   const { pk, run } = found;
   async function* chunks(): AsyncGenerator<string> {
     // A graph run has a format of its own (shared/protocol/graph-history.ts): a pipeline export keeps its shape.
-    const head =
-      found.graph
-        ? {
-            format: GRAPH_RUN_EXPORT_FORMAT,
-            version: GRAPH_RUN_EXPORT_VERSION,
-            exportedAt: now.toISOString(),
-            run: exportedGraphRun(found.run),
-          }
-        : {
-            format: RUN_EXPORT_FORMAT,
-            version: RUN_EXPORT_VERSION,
-            exportedAt: now.toISOString(),
-            run: exportedRun(found.run),
-          };
+    const head = found.graph
+      ? {
+          format: GRAPH_RUN_EXPORT_FORMAT,
+          version: GRAPH_RUN_EXPORT_VERSION,
+          exportedAt: now.toISOString(),
+          run: exportedGraphRun(found.run),
+        }
+      : {
+          format: RUN_EXPORT_FORMAT,
+          version: RUN_EXPORT_VERSION,
+          exportedAt: now.toISOString(),
+          run: exportedRun(found.run),
+        };
     yield `${JSON.stringify(head).slice(0, -1)},"events":[\n`;
     let afterSeq = 0;
     let written = 0;

@@ -94,7 +94,12 @@ export class SqliteRecordingStore implements RecordingStore {
     return this.runs.exportable(id);
   }
 
-  async eventsAfter(pk: number, afterSeq: number, lastSeq: number, limit: number): Promise<{ seq: number; json: string }[]> {
+  async eventsAfter(
+    pk: number,
+    afterSeq: number,
+    lastSeq: number,
+    limit: number,
+  ): Promise<{ seq: number; json: string }[]> {
     return this.runs.eventsAfter(pk, afterSeq, lastSeq, limit);
   }
 

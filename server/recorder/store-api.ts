@@ -97,8 +97,7 @@ export interface TaskRow {
  * and its detail as it was when the export began. `graph: true` for a graph run.
  */
 export type Exportable =
-  | { pk: number; run: RecordedRunDetail; graph?: undefined }
-  | { pk: number; run: RecordedGraphRunDetail; graph: true };
+  { pk: number; run: RecordedRunDetail; graph?: undefined } | { pk: number; run: RecordedGraphRunDetail; graph: true };
 
 /** Counters shared by every recorder of one server (GET /api/recording). */
 export class RecordingStats {
