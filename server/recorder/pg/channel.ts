@@ -1,13 +1,11 @@
 /**
- * The PostgreSQL store's write channel: the recorders hand their batches here (WriteChannel, store-api.ts), and
- * PgRunWriter writes them one after the other, each batch in its own transaction of a few multi-row statements.
- * write() only queues the batch and returns: the pipeline never awaits the database. The events queued and not yet
- * written are `inFlight`, which the recorders' cap reads (docs/recording.md "Memory is bounded"); a failed
- * transaction costs its batch, counted and charged to its runs, never an exception in the pipeline.
- *
- * The writer runs on the main thread's event loop: PostgreSQL does the storing in its own process, and what is left
- * here per batch is packing its task events into chunks (the encoder SQLite's writer thread runs) and building the
- * statements' arrays.
+ * The PostgreSQL writer on the main thread: what the writer thread's channel (pg/writer-thread.ts through
+ * ../channel.ts's ThreadChannel) falls back to should the thread die, and a WriteChannel of its own for tools that
+ * want no thread. PgRunWriter writes the batches one after the other, each in its own transaction of a few
+ * multi-row statements. write() only queues the batch and returns: the pipeline never awaits the database. The
+ * events queued and not yet written are `inFlight`, which the recorders' cap reads (docs/recording.md "Memory is
+ * bounded"); a failed transaction costs its batch, counted and charged to its runs, never an exception in the
+ * pipeline. Here the packing of task events into chunks runs on the event loop the pipeline shares.
  */
 import type pg from 'pg';
 import type { PlaygroundEvent, RecordedGraphRunDetail, RecordedRunDetail } from '../../../shared/protocol/index.ts';

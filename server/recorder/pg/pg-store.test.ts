@@ -6,7 +6,8 @@
  *     (byte for byte) and the CSV; its import too, and rename, public, delete
  *   - several instances share one database: each sees the other's runs, and a starting instance marks only its own
  *     interrupted runs incomplete
- *   - a failed transaction stores nothing of its batch, counts it, and the run ends incomplete with lostEvents
+ *   - a failed transaction stores nothing of its batch, counts it, and the run ends incomplete with lostEvents;
+ *     memory stays bounded while PostgreSQL holds the writer back; the writer thread's death is survived
  *   - schema rules: a newer version refused naming both, two servers creating the tables together, an unreachable
  *     server refused naming host:port
  */
@@ -19,9 +20,10 @@ import { startThrowawayPostgres, type ThrowawayPostgres } from '../../../scripts
 import { SCENARIOS } from '../../../shared/scenarios/index.ts';
 import type { PlaygroundEvent } from '../../../shared/protocol/index.ts';
 import { collect, freePort, runEnded, testPolicy, waitForEvent } from '../../../test/helpers.ts';
-import { syntheticEvents } from '../../../test/recording.ts';
+import { syntheticEvents, until } from '../../../test/recording.ts';
 import { buildApp } from '../../app.ts';
 import { Playground } from '../../pipeline/playground.ts';
+import { ThreadChannel } from '../channel.ts';
 import { exportCsv, exportJson } from '../export.ts';
 import { Recorder } from '../recorder.ts';
 import { RunLog } from '../run-log.ts';
@@ -330,6 +332,27 @@ describe('the PostgreSQL store', () => {
       expect(channel.stats).toMatchObject({ recordedEvents: 300 - 138, writeErrors: 0 });
     } finally {
       await admin.end();
+      await channel.close();
+      await store.close();
+    }
+  });
+
+  it('writes from its own thread, and on the main thread once that thread is gone', async () => {
+    const store = await PostgresStore.open(await freshDatabase());
+    const errors: string[] = [];
+    const channel = store.openWriteChannel({ onError: (error) => errors.push(error.message) });
+    try {
+      expect(channel).toBeInstanceOf(ThreadChannel);
+      const thread = (channel as ThreadChannel).worker!;
+      expect(thread).not.toBeNull();
+      await recordSynthetic(channel, 'run-7h4ead01', 50);
+      expect(await store.getRun('run-7h4ead01')).toMatchObject({ status: 'ended', eventCount: 50 });
+      await thread.terminate();
+      await until(() => (channel as ThreadChannel).worker === null, 'the channel to notice its thread is gone');
+      await recordSynthetic(channel, 'run-7h4ead02', 30);
+      expect(await store.getRun('run-7h4ead02')).toMatchObject({ status: 'ended', eventCount: 30 });
+      expect(errors.join('\n')).toMatch(/writer thread exited .*writing on the main thread/);
+    } finally {
       await channel.close();
       await store.close();
     }
