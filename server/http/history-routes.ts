@@ -210,7 +210,7 @@ export async function historyRoutes(
         throw new CodedError('PG_ERR_VALIDATION', text('record.notGraphRun', { run: id.slice(0, 64) }));
       const { t, count } = request.query;
       const moment = t !== undefined ? { t: Number(t) } : count !== undefined ? { count: Number(count) } : {};
-      return graphStates.stateAt(run, moment);
+      return graphStates.stateAt(run, moment, request.visitor);
     },
   );
 

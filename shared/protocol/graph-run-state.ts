@@ -53,6 +53,15 @@ export function emptyGraphRunState(run: string): GraphRunStateAt {
   };
 }
 
+/**
+ * `record[key] = value` as an own property whatever the key: a node may be named "__proto__" (the schema's names
+ * allow it), and a plain object's "__proto__" is its prototype's setter, which would drop the value.
+ */
+function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (Object.hasOwn(record, key)) record[key] = value;
+  else Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Folds one event into `state`, in place (as GraphSession.applyEvents and addGraphEvent count it live). */
 export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): GraphRunStateAt {
   state.count++;
@@ -68,7 +77,7 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.lastBodies = {};
       break;
     case 'message:received':
-      state.lastBodies[event.node] = event.body;
+      setOwn(state.lastBodies, event.node, event.body);
       break;
     case 'socket:refused':
       state.refusals.push({
@@ -114,11 +123,11 @@ const total = (counts: Partial<Record<DropReason, number>>): number =>
 export function nodeBooks(counters: GraphCounters): Record<string, GraphNodeBooks> {
   const books: Record<string, GraphNodeBooks> = {};
   for (const [node, counts] of Object.entries(counters.nodes))
-    books[node] = {
+    setOwn(books, node, {
       sent: counts.sent,
       received: counts.received,
       dropped: total(counts.droppedHere),
       missed: total(counts.missed),
-    };
+    });
   return books;
 }

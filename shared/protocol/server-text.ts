@@ -507,6 +507,10 @@ const TEXTS = {
     en: 'The server is already importing {max} files at once; try again in a moment.',
     es: 'El servidor ya está importando {max} archivos a la vez; vuelve a intentarlo en un momento.',
   },
+  'limit.graphStates': {
+    en: 'You are already waiting for {max} states of recorded graph runs; try again when they have arrived.',
+    es: 'Ya estás esperando {max} estados de ejecuciones de grafos grabadas; vuelve a intentarlo cuando hayan llegado.',
+  },
 
   // ---- graph playgrounds (issue 11: any graph of sockets); the problems are listed in English
   'graph.invalid': {
