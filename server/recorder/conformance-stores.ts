@@ -29,6 +29,11 @@ export interface StoreUnderTest {
   location: string | null;
   /** Makes the database say it was written with schema `version` (a newer server); null when not possible. */
   setSchemaVersion: ((version: number) => Promise<void>) | null;
+  /**
+   * Turns the (closed) database back into what the previous schema version wrote, with the runs it holds; null
+   * when the store has no previous version (PostgreSQL's first schema is SQLite's version 6) or cannot reopen.
+   */
+  toPreviousVersion: (() => Promise<void>) | null;
   /** Closes the store (if still open) and removes the database. */
   dispose(): Promise<void>;
 }
@@ -58,6 +63,15 @@ const sqliteFile: StoreFactory = {
           db.close();
         }
       },
+      async toPreviousVersion() {
+        // Version 5 had no runs.kind (every run was a pipeline run): as graph-history.test.ts's upgrade test.
+        const db = new Database(location);
+        try {
+          db.exec('ALTER TABLE runs DROP COLUMN kind; PRAGMA user_version = 5;');
+        } finally {
+          db.close();
+        }
+      },
       async dispose() {
         await store.close();
         fs.rmSync(folder, { recursive: true, force: true });
@@ -70,7 +84,7 @@ const sqliteMemory: StoreFactory = {
   name: 'SQLite :memory:',
   async create() {
     const store = await openRecordingStore(MEMORY);
-    return { store, location: null, setSchemaVersion: null, dispose: () => store.close() };
+    return { store, location: null, setSchemaVersion: null, toPreviousVersion: null, dispose: () => store.close() };
   },
 };
 
@@ -109,6 +123,7 @@ function postgresFactory(): StoreFactory {
             await client.end();
           }
         },
+        toPreviousVersion: null,
         dispose: () => store.close(),
       };
     },

@@ -593,6 +593,36 @@ setInterval(() => {}, 60_000);
     }
   }, 90_000);
 
+  it('migrates a database of the previous schema version in place, keeping its runs, and records into it', async (context) => {
+    if (!under.location || !under.toPreviousVersion) return context.skip();
+    const { events } = await recordSynthetic({
+      playground: 'pg-x',
+      owner: 'visitor-a',
+      run: 'run-01d50001',
+      count: 1200,
+    });
+    await channel.close();
+    await store.close();
+    await under.toPreviousVersion();
+    const migrated = await openRecordingStore(under.location);
+    const migratedChannel = migrated.openWriteChannel();
+    try {
+      expect(await migrated.getRun('run-01d50001')).toMatchObject({ status: 'ended', eventCount: 1200 });
+      const window = await migrated.eventWindow('run-01d50001', { fromSeq: 990, limit: 20 });
+      expect(parse(window.json)).toEqual(events.slice(989, 1009));
+      // Written after the migration, through the migrated store's own channel.
+      const log = new RunLog();
+      const recorder = new Recorder(migratedChannel, { id: 'pg-y', scenario: TUTORIAL, log, owner: 'visitor-a' });
+      for (const event of syntheticEvents('run-01d50002', { count: 30 })) log.append(event);
+      await recorder.close();
+      expect(await migrated.getRun('run-01d50002')).toMatchObject({ status: 'ended', eventCount: 30 });
+      expect((await migrated.listRuns()).runs.map((r) => r.id)).toEqual(['run-01d50002', 'run-01d50001']);
+    } finally {
+      await migratedChannel.close();
+      await migrated.close();
+    }
+  });
+
   it('refuses a database of a newer schema version, naming both versions', async (context) => {
     if (!under.location || !under.setSchemaVersion) return context.skip();
     await recordSynthetic({ playground: 'pg-x', owner: 'visitor-a', run: 'run-5c4e0001', count: 10 });
