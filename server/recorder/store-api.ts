@@ -165,7 +165,10 @@ export interface RecordingStore {
    */
   openWriteChannel(options?: ChannelOptions): WriteChannel;
 
-  /** Marks every run still "running" incomplete (a previous server stopped mid-run); how many. Done at open. */
+  /**
+   * Marks every run still "running" incomplete (a previous server stopped mid-run); how many. Done at open. A shared
+   * database (PostgreSQL) marks only the runs of this store's instance (OpenStoreOptions.instance).
+   */
   markInterrupted(): Promise<number>;
 
   // ---- reads
