@@ -72,6 +72,24 @@ describe('a server started as an instance', () => {
     expect((await app.inject('/api/health')).json().load).toEqual({ playgrounds: 2, limit: 7 });
   });
 
+  it('answers the proxy whether it has room for another playground: 200, then 404 once full', async () => {
+    const { app } = await serverAs('a');
+    const room = async () => {
+      const response = await app.inject('/api/health/room');
+      return { status: response.statusCode, room: response.json<{ room: boolean }>().room };
+    };
+    expect(await room()).toEqual({ status: 200, room: true });
+    for (let i = 0; i < 7; i++) {
+      // Each by a visitor of its own (one visitor's sixth would close its own least recently used one).
+      const created = await new Visitor(app).inject({ method: 'POST', url: '/api/playgrounds', payload: {} });
+      expect(created.statusCode, created.body).toBe(201);
+      if (i === 3) expect(await room()).toEqual({ status: 200, room: true });
+    }
+    expect(await room()).toEqual({ status: 404, room: false });
+    // The plain health answer stays 200: the instance is alive, only full.
+    expect((await app.inject('/api/health')).statusCode).toBe(200);
+  });
+
   it('keeps ids without a prefix when standalone, and says so', async () => {
     const { app, visitor } = await serverAs(null);
     const created = await visitor.inject({ method: 'POST', url: '/api/playgrounds', payload: {} });

@@ -57,16 +57,20 @@ export async function apiRoutes(
   const playgroundOf = (request: { params: { id: string }; visitor: string }, needed: Role) =>
     registry.forVisitor(request.params.id, request.visitor, needed);
 
-  // A proxy's health check (deploy/haproxy.cfg) asks this every second: it stays cheap, whatever the load.
-  app.get('/api/health', async () => ({
-    ok: true,
-    protocolVersion: PROTOCOL_VERSION,
-    zmq: ZMQ_VERSION,
-    ...(health?.() ?? {
+  const figure = (): HealthFigure =>
+    health?.() ?? {
       instance: null,
       load: { playgrounds: registry.list().length, limit: registry.maxPlaygrounds },
-    }),
-  }));
+    };
+  app.get('/api/health', async () => ({ ok: true, protocolVersion: PROTOCOL_VERSION, zmq: ZMQ_VERSION, ...figure() }));
+  // A proxy's health check (deploy/haproxy.cfg) asks this every second, cheap whatever the load: 200 while this
+  // server has room for another playground, 404 when it is full, so that the proxy sends it no new visitors (its
+  // playgrounds still reach it: HAProxy's disable-on-404), and no answer when it is gone.
+  app.get('/api/health/room', async (_request, reply) => {
+    const { instance, load } = figure();
+    const hasRoom = load.playgrounds < load.limit;
+    return reply.code(hasRoom ? 200 : 404).send({ ok: true, room: hasRoom, instance, load });
+  });
 
   app.get('/api/scenarios', async () => registry.scenarios());
 
