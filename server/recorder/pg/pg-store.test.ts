@@ -187,6 +187,8 @@ describe('the PostgreSQL store', () => {
       await postgres.setPublic(run.id, true);
       expect(await postgres.accessOf(run.id)).toMatchObject({ public: true, owner: 'v1', playground: playground.id });
       expect(await postgres.renameRun(run.id, 'Mine')).toMatchObject({ name: 'Mine' });
+      // PostgreSQL's TEXT holds no U+0000: a name with one is stored with U+FFFD instead, not refused with a 500.
+      expect(await postgres.renameRun(intoPostgres.id, 'a\u0000b')).toMatchObject({ name: 'a\uFFFDb' });
       await expect(postgres.getRun('run-nothere')).rejects.toMatchObject({ code: 'PG_ERR_NOT_FOUND' });
       await expect(postgres.listRuns({ before: 'x' })).rejects.toMatchObject({ code: 'PG_ERR_VALIDATION' });
       await postgresChannel.deleteRun(intoPostgres.id);

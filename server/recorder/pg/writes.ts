@@ -15,6 +15,12 @@ import { encodeCheckpoint, summaryCounts } from '../store/counts.ts';
 import type { NewRun, RunEnd, RunProgress } from '../store/writes.ts';
 import { countsUpTo, runByPk, runExists, runRow, type Db } from './reads.ts';
 
+/**
+ * A name as PostgreSQL can store it: TEXT holds no U+0000, so it becomes U+FFFD, as a lone surrogate does on its way
+ * to UTF-8 (SQLite keeps both as they are; the API lets any character into a name).
+ */
+const storableName = (name: string): string => name.replaceAll('\u0000', '\uFFFD');
+
 /** A run id no stored run has yet, shaped like the playground's ("run-" + 8 hex digits). */
 export async function freshRunId(db: Db, prefix = 'run'): Promise<string> {
   for (;;) {
@@ -49,7 +55,7 @@ export async function insertRun(
     number = counted.rows[0]!.n + 1;
   }
   const title = lesson === null ? (run.scenarioTitle ?? run.scenario) : (run.lessonTitle ?? lesson);
-  const name = (run.name ?? `${title} #${number}`).slice(0, 100);
+  const name = storableName((run.name ?? `${title} #${number}`).slice(0, 100));
   const { rows } = await db.query<{ pk: number }>(
     `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version,
                        source, imported_from, owner, lesson, name_n, kind, instance)
@@ -205,7 +211,7 @@ export async function setPublic(db: Db, id: string, isPublic: boolean): Promise<
 /** A name someone typed is theirs: shown as it is, in every language. */
 export async function renameRun(db: Db, id: string, name: string): Promise<void> {
   await runRow(db, id);
-  await db.query('UPDATE runs SET name = $1, name_n = NULL WHERE id = $2', [name, id]);
+  await db.query('UPDATE runs SET name = $1, name_n = NULL WHERE id = $2', [storableName(name), id]);
 }
 
 /** Deletes a run and everything of it (call inside a transaction); a run still being recorded cannot be. */
