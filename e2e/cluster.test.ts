@@ -20,7 +20,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RecordedRunDetail, RunPage } from '../shared/protocol/history.ts';
 import { CHROMIUM_ARGS, chromiumPath, waitConnected, waitRunEnded } from './harness.ts';
-import { serverTakesPostgres } from '../scripts/cluster.ts';
 
 const SHOTS = '/tmp/h2-shots';
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -32,7 +31,8 @@ function haproxyMissing(): string | null {
   return 'HAProxy is not installed and scripts/test-deps.sh could not install it (not root?): apt-get install haproxy';
 }
 const skipReason = haproxyMissing();
-const STORE = process.env.CLUSTER_STORE ?? (serverTakesPostgres() ? 'postgres' : 'sqlite');
+/** The shared PostgreSQL, as `npm run cluster` starts it; CLUSTER_STORE=sqlite tries a SQLite file per instance. */
+const STORE = process.env.CLUSTER_STORE ?? 'postgres';
 
 /** `npm run cluster` as a child: its output lines, the instances it announces, and commands on its stdin. */
 class Cluster {

@@ -7,11 +7,11 @@
  *
  * It builds the page and the server first when they are stale, as `npm start` does, then runs the built server.
  *
- *   npm run cluster -- [--port N] [--instances N] [--store postgres|sqlite] [--from-sources]
+ *   npm run cluster -- [--port N] [--instances N] [--store postgres|sqlite] [--from-sources] [--proxy-log]
  *     --port          the proxy's port (default 8080, or a free one when 8080 is taken)
  *     --instances     how many instances (default 2, at most 8), named a, b, c...
- *     --store         postgres (the default once the server takes --db postgres://): one throw-away PostgreSQL
- *                     for all; sqlite: a file per instance (each instance then lists only the runs recorded on it)
+ *     --store         postgres (default): one throw-away PostgreSQL for all; sqlite: a file per instance (each
+ *                     instance then lists only the runs recorded on it)
  *     --from-sources  run the instances from the TypeScript sources (tsx) without building; the page is served
  *                     from dist/web as it is (the tests use it: they build the page themselves)
  *     --proxy-log     print every request HAProxy handles (which instance, status, timings)
@@ -43,7 +43,7 @@ function options() {
     options: {
       port: { type: 'string', default: process.env.PORT ?? '8080' },
       instances: { type: 'string', default: '2' },
-      store: { type: 'string', default: serverTakesPostgres() ? 'postgres' : 'sqlite' },
+      store: { type: 'string', default: 'postgres' },
       'from-sources': { type: 'boolean', default: false },
       'proxy-log': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -72,14 +72,6 @@ function options() {
     fromSources: values['from-sources'],
     proxyLog: values['proxy-log'],
   };
-}
-
-/**
- * Whether the server takes `--db postgres://...` (issue 13 adds it; until then the instances record into SQLite files
- * of their own): its usage names PostgreSQL.
- */
-export function serverTakesPostgres(): boolean {
-  return /postgres:\/\//.test(fs.readFileSync(path.join(root, 'server/main.ts'), 'utf8'));
 }
 
 function fail(message: string): never {
