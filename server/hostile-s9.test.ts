@@ -310,3 +310,59 @@ describe('kill, hang and resume as a stranger and in a loop', () => {
     expect((await signal(owner, 'a', 'hang')).statusCode).toBe(409);
   }, 90_000);
 });
+
+describe('an imported graph run naming more nodes than a run can have', () => {
+  it('is refused whole: its fold would keep a state per node and copy it every 5000 events', async () => {
+    // A real run of part 1, exported.
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-1' } });
+    const id = created.json<GraphPlaygroundInfo>().id;
+    const run = await startRun(owner, id);
+    await until(async () => {
+      const detail = (await owner.inject(`/api/runs/${run}`)).json<RecordedRun>();
+      return detail.status === 'ended' ? detail : null;
+    }, 'the run of part 1 stored as ended');
+    const exported = await owner.inject(`/api/runs/${run}/export.json`);
+    expect(exported.statusCode, exported.body).toBe(200);
+
+    /** The export with `extra` receipts appended, each by a node of its own name, as an incomplete run. */
+    const withNames = (extra: number): string => {
+      const file = exported.json<{
+        run: { id: string; status: string; eventCount: number; lastSeq: number; graphSummary: unknown };
+        events: PlaygroundEvent[];
+      }>();
+      const events = file.events.filter((event) => event.type !== 'graph:ended');
+      let seq = events.at(-1)!.seq;
+      const t = events.at(-1)!.t;
+      for (let i = 0; i < extra; i++)
+        events.push({
+          type: 'message:received',
+          seq: ++seq,
+          run: file.run.id,
+          t,
+          node: `n${i}`,
+          message: 0,
+          from: 'client',
+          body: 'x',
+        });
+      Object.assign(file.run, { status: 'incomplete', eventCount: events.length, lastSeq: seq, graphSummary: null });
+      return JSON.stringify({ ...file, events });
+    };
+    const importFile = (body: string) =>
+      owner.inject({
+        method: 'POST',
+        url: '/api/runs/import',
+        headers: { 'content-type': 'application/json' },
+        payload: body,
+      });
+
+    // 60 more names than the graph's: as many as a run can have (64 sockets, live subscribers included) is taken.
+    const fits = await importFile(withNames(60));
+    expect(fits.statusCode, fits.body).toBe(201);
+    // 2000 names: refused whole, saying why.
+    const before = (await owner.inject('/api/runs')).json<{ total: number }>().total;
+    const refused = await importFile(withNames(2000));
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({ code: 'PG_ERR_IMPORT', text: { key: 'import.graphTooManyNodes' } });
+    expect((await owner.inject('/api/runs')).json<{ total: number }>().total).toBe(before);
+  }, 90_000);
+});

@@ -8,7 +8,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { GraphSpec, GraphSummary } from './graph.ts';
+import { GRAPH_LIMITS, GraphSpec, GraphSummary } from './graph.ts';
 import {
   RecordedRun,
   checkExportEnvelope,
@@ -20,6 +20,14 @@ import {
 } from './history.ts';
 import type { PlaygroundEvent } from './schema.ts';
 import { text } from './server-text.ts';
+
+/**
+ * Nodes one graph run can name: its sockets, live subscribers and removed ones included (graph-live.ts's
+ * NODES_PER_RUN). An import naming more is refused: a fold of the run (the server's graph-state, the page's
+ * replay) keeps counters and a newest body per name and copies them every few thousand events, so a file of
+ * a million names would take gigabytes to read back.
+ */
+export const GRAPH_RUN_NODE_NAMES = 2 * GRAPH_LIMITS.nodes;
 
 /** The `format` of a graph run's export; a pipeline run's is RUN_EXPORT_FORMAT. */
 export const GRAPH_RUN_EXPORT_FORMAT = 'zmq-pipeline-playground/graph-run';
@@ -125,6 +133,8 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
   let endedAt = -1;
   const sent = new Map<string, number>();
   const received = new Map<string, number>();
+  /** Every node name a fold would count under (graph-run-state.ts): the graph's, the events' nodes, drops' peers. */
+  const names = new Set(run.graph.nodes.map((node) => node.id));
   for (let i = 0; i < events.length; i++) {
     const decoded = decodeExportedEvent(events[i], i);
     if (!decoded.ok) return decoded;
@@ -143,6 +153,10 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
     }
     if (event.type === 'message:sent') sent.set(event.node, (sent.get(event.node) ?? 0) + 1);
     if (event.type === 'message:received') received.set(event.node, (received.get(event.node) ?? 0) + 1);
+    if ('node' in event && typeof event.node === 'string') names.add(event.node);
+    if (event.type === 'message:dropped' && event.peer !== null) names.add(event.peer);
+    if (names.size > GRAPH_RUN_NODE_NAMES)
+      return fail(text('import.graphTooManyNodes', { where, max: GRAPH_RUN_NODE_NAMES }));
     previousSeq = event.seq;
     previousT = event.t;
   }

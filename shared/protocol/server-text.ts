@@ -465,6 +465,10 @@ const TEXTS = {
     en: '{where}: a second graph:ended (the first is events[{first}]).',
     es: '{where}: un segundo graph:ended (el primero es events[{first}]).',
   },
+  'import.graphTooManyNodes': {
+    en: '{where}: this file names more than {max} nodes, more than one graph run can have: the file was edited or is damaged.',
+    es: '{where}: este archivo nombra más de {max} nodos, más de los que puede tener una ejecución de un grafo: el archivo se editó o está dañado.',
+  },
   'import.graphMismatch': {
     en: 'The graph:started event does not name the scenario and graph of run.scenario and run.graph: the file was edited or is damaged.',
     es: 'El evento graph:started no nombra el escenario y el grafo de run.scenario y run.graph: el archivo se editó o está dañado.',
