@@ -25,6 +25,7 @@ import type { EventRange, JsonWindow } from './recorder/store-api.ts';
 import type { GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
 import type { GraphSpec, PlaygroundEvent, RecordedGraphRunDetail, RecordedRun } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
+import { starterSandbox } from '../shared/scenarios/sandbox.ts';
 import { Visitor, testPolicy } from '../test/helpers.ts';
 
 let app: FastifyInstance;
@@ -365,4 +366,24 @@ describe('an imported graph run naming more nodes than a run can have', () => {
     expect(refused.json()).toMatchObject({ code: 'PG_ERR_IMPORT', text: { key: 'import.graphTooManyNodes' } });
     expect((await owner.inject('/api/runs')).json<{ total: number }>().total).toBe(before);
   }, 90_000);
+});
+
+describe("the free sandbox's caps, through the API", () => {
+  it("hold every text a node sends, the announcement a stop sends too (docs/api.md: 'texts of 64 characters')", async () => {
+    const starter = starterSandbox();
+    const [first] = starter.nodes;
+    const graph: GraphSpec = {
+      ...starter,
+      nodes: [
+        { ...first!, stop: { afterMessages: 1, announce: { body: 'k'.repeat(200), through: 'news' } } },
+        { id: 'news', socket: 'PUB', role: { kind: 'passive' } },
+      ],
+    };
+    const refused = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph, sandbox: true } });
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json()).toMatchObject({
+      code: 'PG_ERR_VALIDATION',
+      text: { key: 'graph.sandboxChars', params: { param: 'stop.announce.body', got: 200 } },
+    });
+  });
 });

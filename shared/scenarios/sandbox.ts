@@ -115,6 +115,7 @@ export function sandboxExcesses(graph: GraphSpec): SandboxExcess[] {
     over(id, 'receiveHighWaterMark', SANDBOX_LIMITS.highWaterMark, node.receiveHighWaterMark);
     over(id, 'stop.afterMessages', SANDBOX_LIMITS.afterMessages, node.stop?.afterMessages);
     tooLong(id, 'stop.onMessage', SANDBOX_LIMITS.textChars, node.stop?.onMessage);
+    tooLong(id, 'stop.announce.body', SANDBOX_LIMITS.textChars, node.stop?.announce?.body);
     over(id, 'subscribe', SANDBOX_LIMITS.prefixes, node.subscribe?.length, 'items');
     const longestPrefix = (node.subscribe ?? []).reduce((a, b) => (b.length > a.length ? b : a), '');
     tooLong(id, 'subscribe[]', SANDBOX_LIMITS.prefixChars, longestPrefix);
