@@ -20,6 +20,8 @@ import {
 import type { WireServerText } from '../../shared/protocol/server-text.ts';
 import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { toErrorInfo } from './api.ts';
+import { t } from './i18n/index.svelte.ts';
+import { isServerStopped } from './server-stopped.ts';
 import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
 import {
   DROP_MARK_MS,
@@ -93,6 +95,11 @@ export class GraphSession {
   /** The newest body each node received (of those the frames carried): which messages reached whom. */
   lastBodies = $state<Record<string, string>>({});
   error = $state<{ code: string; message: string; text?: WireServerText } | null>(null);
+  /**
+   * The server that held this graph playground has stopped (a course site's instance behind the proxy is down) and
+   * the playground with it: the page says so (`error`) and stops reconnecting. Null while it runs.
+   */
+  serverStopped = $state<{ playground: string } | null>(null);
   busy = $state(false);
   /** Nodes a visitor killed, hung or resumed in the run shown (node:process), by node; the others run. */
   nodeStates = $state<Record<string, 'killed' | 'hung' | 'resumed'>>({});
@@ -105,6 +112,7 @@ export class GraphSession {
   #failures = 0;
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  #isCheckingServer = false;
   /** What happened since the live region last spoke (not reactive: the region reads it on its own pace). */
   #news: Happening[] = [];
 
@@ -293,8 +301,30 @@ export class GraphSession {
       this.#socket = null;
       this.connection = 'reconnecting';
       this.#retry = setTimeout(() => this.#connect(), backoffDelay(++this.#failures, Math.random()));
+      // The stream keeps failing: is the playground's server still there (behind a proxy, it may have stopped)?
+      if (this.#failures >= 2) void this.#checkServer(id);
     };
     socket.onerror = () => {};
+  }
+
+  /** Asks for the playground; the proxy's 503 for a stopped server ends the reconnecting and says so. */
+  async #checkServer(id: string): Promise<void> {
+    if (this.#isCheckingServer) return;
+    this.#isCheckingServer = true;
+    try {
+      await this.#options.request('GET', `/api/graphs/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (!this.#closed && this.info?.id === id && isServerStopped(error)) {
+        this.close();
+        this.serverStopped = { playground: id };
+        this.error = {
+          code: 'PG_ERR_INSTANCE_DOWN',
+          message: `${t('stopped.title')}. ${t('stopped.body', { id })} ${t('stopped.reload')}`,
+        };
+      }
+    } finally {
+      this.#isCheckingServer = false;
+    }
   }
 
   #onMessage(socket: SocketLike, message: GraphServerMessage): void {

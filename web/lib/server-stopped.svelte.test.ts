@@ -3,13 +3,16 @@
  * closes and its reconnections fail; the session then asks for the playground, and the proxy's 503 (its JSON
  * PG_ERR_INSTANCE_DOWN, or a bare 502/503/504 from another proxy) makes it stop reconnecting and say that the
  * playground's server stopped; a new playground is one action away. Without a proxy (a network error: the whole
- * site is down) it keeps reconnecting as before.
+ * site is down) it keeps reconnecting as before. The patterns page's GraphSession says it too.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_VERSION, type PlaygroundInfo, type ServerMessage } from '../../shared/protocol/index.ts';
 import { VALID_SERVER_MESSAGES } from '../../shared/protocol/fixtures.ts';
 import { FakeFetch, ScriptedSocket, SteppedFrames, stubPage } from '../../test/page-fakes.ts';
 import { PlaygroundSession } from './session.svelte.ts';
+import { GraphSession } from './graph-session.svelte.ts';
+import { ApiError } from './api.ts';
+import type { GraphPlaygroundInfo } from '../../shared/protocol/graph-stream.ts';
 
 const template = (VALID_SERVER_MESSAGES.hello as Extract<ServerMessage, { type: 'hello' }>).playground;
 const playground = (id: string): PlaygroundInfo => ({ ...structuredClone(template), id });
@@ -100,5 +103,84 @@ describe('PlaygroundSession when its server stops', () => {
     await vi.waitUntil(() => sockets.length > socketsAfterProbe, { timeout: 15_000, interval: 20 });
     expect(session.serverStopped).toBeNull();
     expect(session.connection).toBe('reconnecting');
+  });
+});
+
+describe('GraphSession when its server stops', () => {
+  const graphInfo: GraphPlaygroundInfo = {
+    id: 'a.gr-1',
+    kind: 'graph',
+    scenario: 'series-1',
+    title: 'pair',
+    graph: { title: 'pair', nodes: [], links: [] },
+    notes: [],
+    allowIncompatible: false,
+    activeRun: null,
+    lastRun: null,
+    lastSeq: 0,
+    capabilities: { pgm: false },
+  };
+
+  async function graphSessionWhoseServerDies(probe: () => unknown): Promise<{
+    session: GraphSession;
+    sockets: ScriptedSocket[];
+  }> {
+    const sockets: ScriptedSocket[] = [];
+    const session = new GraphSession({
+      request: async (method, path) => {
+        if (path === '/api/graph-scenarios') return [];
+        if (path === '/api/graphs') return [graphInfo];
+        if (method === 'GET' && path === '/api/graphs/a.gr-1') return probe();
+        throw new ApiError('PG_ERR_NOT_FOUND', `${method} ${path}`, 404);
+      },
+      createSocket: (url) => {
+        const socket = new ScriptedSocket(url);
+        sockets.push(socket);
+        if (sockets.length > 1) queueMicrotask(() => socket.onclose?.({} as CloseEvent));
+        return socket;
+      },
+      streamUrl: (id) => `ws://127.0.0.1:8080/api/graphs/${id}/stream`,
+    });
+    await session.open('series-1');
+    expect(sockets).toHaveLength(1);
+    sockets[0]!.open();
+    sockets[0]!.deliver({ type: 'hello', protocolVersion: PROTOCOL_VERSION, graph: graphInfo } as never);
+    expect(session.connection).toBe('connected');
+    sockets[0]!.onclose?.({} as CloseEvent);
+    return { session, sockets };
+  }
+
+  it("says the graph playground's server stopped on the proxy's 503, and stops reconnecting", async () => {
+    const { session, sockets } = await graphSessionWhoseServerDies(() => {
+      throw new ApiError('PG_ERR_INSTANCE_DOWN', 'The server that held this playground has stopped.', 503);
+    });
+    try {
+      await vi.waitUntil(() => session.serverStopped !== null, { timeout: 10_000, interval: 20 });
+      expect(session.serverStopped).toEqual({ playground: 'a.gr-1' });
+      expect(session.connection).toBe('closed');
+      expect(session.error?.code).toBe('PG_ERR_INSTANCE_DOWN');
+      expect(session.error?.message).toContain('recorded runs are safe');
+      const socketsWhenStopped = sockets.length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(sockets.length).toBe(socketsWhenStopped);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('keeps reconnecting while its server answers (a passing network failure)', async () => {
+    let probes = 0;
+    const { session, sockets } = await graphSessionWhoseServerDies(() => {
+      probes++;
+      return graphInfo;
+    });
+    try {
+      await vi.waitUntil(() => probes > 0, { timeout: 10_000, interval: 20 });
+      const socketsAfterProbe = sockets.length;
+      await vi.waitUntil(() => sockets.length > socketsAfterProbe, { timeout: 15_000, interval: 20 });
+      expect(session.serverStopped).toBeNull();
+    } finally {
+      session.close();
+    }
   });
 });

@@ -32,6 +32,7 @@ import { t } from './i18n/index.svelte.ts';
 import { addressOfLesson, addressOfPlayground, bootRequest, withoutLinkToken } from './page-address.ts';
 import { ParamDrafts, type NumericParam } from './param-drafts.svelte.ts';
 import { openRequested } from './playground-open.ts';
+import { isServerStopped } from './server-stopped.ts';
 import { LiveClock } from './run-clock.svelte.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import type { RunView } from './run-view.ts';
@@ -68,18 +69,6 @@ const BOOT_RETRY_MS = 3000;
 export interface SessionOptions {
   loop?: FrameLoop;
   createSocket?(url: string): SocketLike;
-}
-
-/**
- * A proxy's answer for a playground whose server is gone: PG_ERR_INSTANCE_DOWN (deploy/haproxy.cfg), or a bare
- * 502/503/504 from a proxy configured otherwise (nginx). Without a proxy a stopped server is a network error: the
- * whole site is down, and the page keeps reconnecting.
- */
-function isServerStopped(error: unknown): boolean {
-  return (
-    error instanceof ApiError &&
-    (error.code === 'PG_ERR_INSTANCE_DOWN' || (error.code === 'PG_ERR_HTTP' && [502, 503, 504].includes(error.status)))
-  );
 }
 
 /** The tab's playground: bootstrap, stream, run state and actions. */

@@ -534,6 +534,7 @@ export const EN = {
   'stopped.body':
     'The server that ran playground {id} has stopped, and the playground with it. Your recorded runs are safe: the recorded runs list still has them.',
   'stopped.new': 'Open a new playground',
+  'stopped.reload': 'Reload the page for a new one.',
   'extp.title': "Bring your own workers: the tutorial's Python clients",
   'extp.connected': 'connected',
   'extp.taken': 'messages taken',

@@ -547,6 +547,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'stopped.body':
     'El servidor que ejecutaba el playground {id} se ha detenido, y el playground con él. Tus ejecuciones grabadas están a salvo: siguen en la lista de ejecuciones grabadas.',
   'stopped.new': 'Abrir un playground nuevo',
+  'stopped.reload': 'Recarga la página para tener uno nuevo.',
   'extp.title': 'Trae tus propios workers: los clientes en Python del tutorial',
   'extp.connected': 'conectados',
   'extp.taken': 'mensajes recibidos',
