@@ -287,6 +287,24 @@ describe('kill, hang and resume as a stranger and in a loop', () => {
       expect([400, 404], `${playground}: ${answer.body}`).toContain(answer.statusCode);
     }
 
+    // Bodies the routes do not take: a deep one, a cross-site text/plain one (no preflight), a huge id.
+    const deep = await owner.inject({
+      method: 'POST',
+      url: `/api/graphs/${id}/nodes/a/hang`,
+      headers: { 'content-type': 'application/json' },
+      payload: `{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`,
+    });
+    expect(deep.statusCode, deep.body).toBe(400);
+    const crossSite = await owner.inject({
+      method: 'POST',
+      url: `/api/graphs/${id}/nodes/a/kill`,
+      headers: { 'content-type': 'text/plain' },
+      payload: 'x',
+    });
+    expect([400, 403, 415], crossSite.body).toContain(crossSite.statusCode);
+    const huge = await signal(owner, 'a', 'kill', 'x'.repeat(100_000));
+    expect([400, 404, 414], huge.body).toContain(huge.statusCode);
+
     // Hang and resume 300 times (bounded by count and time): every answer a 200 or a reasoned refusal.
     const rssBefore = process.memoryUsage().rss;
     const deadline = Date.now() + 30_000;
