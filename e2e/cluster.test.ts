@@ -5,7 +5,7 @@
  * - visitor 1's instance is SIGKILLed mid-run (a sandbox run with a process worker on ipc): the proxy stops routing
  *   to it (503 PG_ERR_INSTANCE_DOWN for its playgrounds, everything else to the other), the other keeps serving,
  *   and visitor 1's page says that the playground's server stopped, that the recorded runs are safe, and opens a
- *   new playground on the live instance;
+ *   new playground on the live instance (its patterns page says it too);
  * - with PostgreSQL, the runs recorded on the dead instance are listed and replayed through the other;
  * - restarted, the instance marks the interrupted run incomplete, the finished run is intact, and its ipc files and
  *   the killed server's worker processes are gone.
@@ -258,6 +258,17 @@ describe.skipIf(skipReason !== null)(
           .toBeGreaterThan(20);
         const killedRun = (await page.getByTestId('run-id').textContent())?.trim() ?? '';
         expect(killedRun).not.toBe('');
+        // A patterns page of visitor 1's as well: its graph playground lands on the same instance (the cookie).
+        const patterns = await first.newPage();
+        await patterns.goto(`${url}?graph=series-1`);
+        await shown(
+          patterns,
+          'patterns-connected',
+          patterns.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 20_000 }),
+        );
+        const graphs = (await call(first, 'api/graphs')).body as { id: string }[];
+        expect(graphs.map((graph) => instanceOf(graph.id))).toEqual([home]);
+
         const runtimeDir = path.join(folder, home);
         const workers = recordedWorkers(runtimeDir);
         expect(workers.length).toBeGreaterThan(0);
@@ -290,6 +301,13 @@ describe.skipIf(skipReason !== null)(
         expect(await notice.getAttribute('data-playground')).toBe(sandboxId);
         expect(await page.getByTestId('server-stopped-region').getAttribute('role')).toBe('alert');
         await page.screenshot({ path: path.join(SHOTS, 'cluster-server-stopped.png') });
+
+        // The patterns page says it too, in its alert.
+        const graphError = patterns.locator('[data-testid="graph-error"]');
+        await shown(patterns, 'patterns-stopped', graphError.waitFor({ timeout: 30_000 }));
+        expect(await graphError.textContent()).toContain("This playground's server stopped");
+        await patterns.screenshot({ path: path.join(SHOTS, 'cluster-patterns-stopped.png') });
+        await patterns.close();
 
         // The proxy no longer routes to it: its playgrounds get the proxy's 503, everything else the other instance.
         const gone = await call(first, `api/playgrounds/${sandboxId}`);
