@@ -76,8 +76,9 @@ async function startRun(visitor: Visitor, id: string): Promise<string> {
 }
 
 /**
- * A run that stays "running": a PUSH sends `messages` to a PULL while another PULL, linked to nothing, is hung
- * (a hung node holds the run's end). Resolves once at least `events` of its events are stored.
+ * A run that stays "running": a PUSH deals `messages` to two PULLs, one of them hung from the start. The live one
+ * takes nearly all of them; what waits in the hung one's queue keeps the run from completing, and a hung node
+ * keeps it from ending by its drain. Resolves once at least `events` of its events are stored.
  */
 async function longRunningRun(visitor: Visitor, messages: number, events: number): Promise<string> {
   const id = await createGraph(visitor, {
@@ -89,12 +90,15 @@ async function longRunningRun(visitor: Visitor, messages: number, events: number
         role: { kind: 'send', messages: { kind: 'template', template: 'task {n}', count: messages } },
       },
       { id: 'a', socket: 'PULL', role: { kind: 'receive' } },
-      { id: 'idle', socket: 'PULL', role: { kind: 'receive' } },
+      { id: 'hung', socket: 'PULL', role: { kind: 'receive' } },
     ],
-    links: [{ from: 'push', to: 'a', bind: 'from', transport: 'inproc' }],
+    links: [
+      { from: 'push', to: 'a', bind: 'from', transport: 'inproc' },
+      { from: 'push', to: 'hung', bind: 'from', transport: 'inproc' },
+    ],
   });
   const run = await startRun(visitor, id);
-  const hung = await visitor.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/idle/hang` });
+  const hung = await visitor.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/hung/hang` });
   expect(hung.statusCode, hung.body).toBe(200);
   await until(async () => {
     const detail = (await visitor.inject(`/api/runs/${run}`)).json<RecordedRun>();
@@ -105,7 +109,7 @@ async function longRunningRun(visitor: Visitor, messages: number, events: number
 
 describe('GET /api/runs/:id/graph-state under a hostile visitor', () => {
   it('a fold of a long running run leaves the event loop to other requests between windows', async () => {
-    const run = await longRunningRun(owner, 40_000, 80_000);
+    const run = await longRunningRun(owner, 45_000, 80_000);
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     expect(address).toContain('127.0.0.1');
@@ -140,7 +144,7 @@ describe('GET /api/runs/:id/graph-state under a hostile visitor', () => {
   }, 150_000);
 
   it('one visitor cannot have more than a few folds waiting; strangers and odd ids get nothing', async () => {
-    const run = await longRunningRun(owner, 10_000, 20_000);
+    const run = await longRunningRun(owner, 10_000, 15_000);
     const ask = (visitor: Visitor, query = '') => visitor.inject(`/api/runs/${run}/graph-state${query}`);
     // Ten different moments at once: a few are folded, the rest refused with a reason, none is a 5xx.
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => ask(owner, `?count=${1000 + i}`)));
