@@ -37,7 +37,8 @@ const { values } = parseArgs({
   },
 });
 const SIZES = values.tasks.split(',').map(Number);
-if (SIZES.some((size) => !Number.isInteger(size) || size <= 0)) throw new Error(`--tasks: counts, not "${values.tasks}"`);
+if (SIZES.some((size) => !Number.isInteger(size) || size <= 0))
+  throw new Error(`--tasks: counts, not "${values.tasks}"`);
 if (!['thread', 'main', 'both'].includes(values.workers)) throw new Error('--workers must be thread, main or both');
 const HOMES = values.workers === 'both' ? [true, false] : [values.workers === 'thread'];
 const SINK = !values['no-sink'];
@@ -117,7 +118,12 @@ async function batch(tasks: number): Promise<BatchResult> {
   socket.close();
   await call(`/api/playgrounds/${playground.id}`, 'DELETE');
   const cpuUs = cpu.user + cpu.system;
-  return { rate: tasks / ((last - first) / 1000), cpuUsPerTask: cpuUs / tasks, userUsPerTask: cpu.user / tasks, frames };
+  return {
+    rate: tasks / ((last - first) / 1000),
+    cpuUsPerTask: cpuUs / tasks,
+    userUsPerTask: cpu.user / tasks,
+    frames,
+  };
 }
 
 const load = () =>
@@ -135,7 +141,9 @@ const sides = SIZES.flatMap((size) => HOMES.map((inThread) => ({ size, inThread 
 const nameOf = (side: { size: number; inThread: boolean }) =>
   `${side.size} tasks, workers in ${side.inThread ? 'their thread' : 'the main thread'}`;
 const results = new Map(sides.map((side) => [side, [] as BatchResult[]]));
-console.log(`profile-batch: ${sides.map(nameOf).join(' | ')}${SINK ? ', with a sink' : ''}${store ? ', recorded' : ''}; load ${load()}`);
+console.log(
+  `profile-batch: ${sides.map(nameOf).join(' | ')}${SINK ? ', with a sink' : ''}${store ? ', recorded' : ''}; load ${load()}`,
+);
 try {
   for (let run = 0; run < Number(values.runs); run++) {
     // Alternating order, so that a machine getting busier or quieter does not favour one side.

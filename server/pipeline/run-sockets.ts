@@ -15,6 +15,8 @@ import type { ScheduledAction } from '../../shared/lessons/index.ts';
 import type { EndpointPolicy, IpcClaims } from './endpoints.ts';
 import type { MonitorEvent } from './monitor.ts';
 import { ResultSink, Ventilator } from './sockets.ts';
+import { workersInThread } from './worker-handle.ts';
+import { workerThreadHost } from '../workers/worker-thread-host.ts';
 import type { VentilatorEndpoints } from './ventilator-endpoints.ts';
 import { codeOf } from './worker-slot.ts';
 
@@ -58,13 +60,23 @@ export function openVentilator(
   return ventilator;
 }
 
-/** Opens the sink; the run reports it bound once it holds it. */
+/** The run's sink, wherever it runs: its address, its end (after close) and close(). */
+export interface SinkHandle {
+  readonly address: string;
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+/**
+ * Opens the sink; the run reports it bound once it holds it. It runs in the in-process workers' thread when they
+ * do (a receive per result off the main thread, and each result reported after its worker's task:done), else here.
+ */
 export async function openSink(
   run: RunOptions,
   endpoints: VentilatorEndpoints,
   emit: (event: EventInput) => void,
   onResult: (worker: string, task: number) => void,
-): Promise<ResultSink> {
+): Promise<SinkHandle> {
   const { sink, playgroundId } = run;
   // An ipc path is claimed like the ventilator's: never a file that is not a socket, nor another playground's.
   const fresh =
@@ -74,13 +86,24 @@ export async function openSink(
         ? 'tcp://127.0.0.1:*'
         : `inproc://${playgroundId}-sink`;
   const options = run.socketOptions.sink;
-  return ResultSink.open({
+  const settings = {
     // The last run's tcp port again when possible: workers started by hand keep reaching it.
     requested: sink.transport === 'tcp' && sink.address?.startsWith('tcp://127.0.0.1:') ? sink.address : fresh,
     fallback: fresh,
     receiveHighWaterMark: options.receiveHighWaterMark,
     receiveBufferSize: options.receiveBufferSize,
-    onMonitor: (event) => emit({ type: 'socket:event', node: 'sink', ...event }),
+  };
+  const onMonitor = (event: MonitorEvent) => emit({ type: 'socket:event', node: 'sink', ...event });
+  if (workersInThread(run.scenario)) {
+    return workerThreadHost.openSink(settings, {
+      onMonitor,
+      onResult,
+      onError: ({ code, message }) => emit({ type: 'node:error', node: 'sink', code, message }),
+    });
+  }
+  return ResultSink.open({
+    ...settings,
+    onMonitor,
     onResult,
     onError: (error) =>
       emit({ type: 'node:error', node: 'sink', code: codeOf(error), message: (error as Error).message }),

@@ -22,7 +22,13 @@ import type { PeerCount } from './peer-count.ts';
 import type { RunBooks } from './run-books.ts';
 import type { RunOptions } from './run-sockets.ts';
 import type { VentilatorEndpoints } from './ventilator-endpoints.ts';
-import { ProcessWorker, ThreadWorker, startInProcessWorker, type WorkerHandle } from './worker-handle.ts';
+import {
+  ProcessWorker,
+  ThreadWorker,
+  startInProcessWorker,
+  workersInThread,
+  type WorkerHandle,
+} from './worker-handle.ts';
 import { TASK_RECEIVED, TASK_SENT } from './task-ledger.ts';
 import { codeOf, newSlot, preview, type WorkerSlot } from './worker-slot.ts';
 import type { WorkerConfig, WorkerReport } from '../workers/worker-loop.ts';
@@ -365,7 +371,7 @@ export class RunWorkers {
       slot.info.state = 'starting';
       this.#run.emit({ type: 'worker:process', worker: slot.info.id, action: 'spawned', pid: handle.pid });
     } else {
-      slot.handle = startInProcessWorker(slot.info.id, config, onReport);
+      slot.handle = startInProcessWorker(slot.info.id, config, onReport, workersInThread(this.#run.options.scenario));
       slot.info.state = 'connecting';
     }
     this.#run.emit({ type: 'worker:connecting', worker: slot.info.id, address });

@@ -31,8 +31,8 @@ import type {
 } from '../../shared/protocol/index.ts';
 import type { Step } from '../../shared/scenarios/index.ts';
 import type { MonitorEvent } from './monitor.ts';
-import type { ResultSink, Ventilator } from './sockets.ts';
-import { openSink, openVentilator, type RunOptions } from './run-sockets.ts';
+import type { Ventilator } from './sockets.ts';
+import { openSink, openVentilator, type RunOptions, type SinkHandle } from './run-sockets.ts';
 import { RunBooks } from './run-books.ts';
 import { RunWorkers } from './run-workers.ts';
 import { codeOf, preview } from './worker-slot.ts';
@@ -40,6 +40,8 @@ import { WakeUp } from './wake-up.ts';
 import { sharedLoopTurns } from './loop-turns.ts';
 import { BLOCKED_AFTER_MS, VentilatorStateWatch } from './ventilator-state.ts';
 import { CodedError } from '../errors.ts';
+import { workersInThread } from './worker-handle.ts';
+import { workerThreadHost } from '../workers/worker-thread-host.ts';
 
 export { LOST_EVENTS_MAX } from './run-books.ts';
 export { resolveAddress, type RunOptions } from './run-sockets.ts';
@@ -53,6 +55,9 @@ export const WAIT_FOR_WORKERS_MS = 15_000;
  * scenario's drainMs still decides for what only peers we cannot see could explain.
  */
 export const OWN_WORK_PATIENCE_MS = 15_000;
+
+/** The longest a run waits for the in-process workers' thread to load before its first step (then it goes on). */
+const THREAD_READY_MS = 10_000;
 
 export class PipelineRun {
   readonly id: string;
@@ -69,7 +74,7 @@ export class PipelineRun {
   readonly #emit: (event: EventInput) => void;
   readonly #start = performance.now();
   #ventilator: Ventilator | null = null;
-  #sink: ResultSink | null = null;
+  #sink: SinkHandle | null = null;
   readonly #books: RunBooks;
   readonly #workers: RunWorkers;
   readonly #peers = new PeerCount(
@@ -282,6 +287,16 @@ export class PipelineRun {
     const blockedWatch = setInterval(() => this.#ventilatorState.tick(), BLOCKED_AFTER_MS / 2);
     try {
       await this.#endpoints.plan();
+      // Workers and sink in their thread: it has loaded before the first step (only the first run of a process can
+      // find it still loading), so they connect when asked, not after a burst has gone to the first peer.
+      if (workersInThread(this.#options.scenario)) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          workerThreadHost.ready(),
+          new Promise((resolve) => (timer = setTimeout(resolve, THREAD_READY_MS))),
+        ]);
+        clearTimeout(timer);
+      }
       this.#ventilator = openVentilator(this.#options.socketOptions.ventilator, (event) =>
         this.#onVentilatorMonitor(event),
       );

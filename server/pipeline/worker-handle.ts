@@ -26,15 +26,25 @@ export interface WorkerHandle {
  */
 export const inProcessWorkers = { inThread: true };
 
+/**
+ * Whether a run's in-process workers (and its sink) run in the workers' thread. Not for a scenario whose workers
+ * stop at an end marker (the tutorial): its dozen messages gain nothing from a thread, and its burst at interval 0
+ * shows the slow joiner exactly as its lesson tells it only when each worker's loop runs after the ventilator's
+ * sends on one event loop (in a thread, the tcp worker may close at its "x" before the second "x" is queued for
+ * it, which then goes to the late ipc worker: real ZeroMQ too, but not the lesson's outcome).
+ */
+export function workersInThread(scenario: { endMarker: string | null }): boolean {
+  return inProcessWorkers.inThread && scenario.endMarker === null;
+}
+
 /** An in-process worker: in the workers' thread (ThreadWorker) or on the main thread (MainThreadWorker). */
 export function startInProcessWorker(
   id: string,
   config: WorkerConfig,
   onReport: (report: WorkerReport) => void,
+  inThread: boolean,
 ): WorkerHandle {
-  return inProcessWorkers.inThread
-    ? new ThreadWorker(id, config, onReport)
-    : new MainThreadWorker(id, config, onReport);
+  return inThread ? new ThreadWorker(id, config, onReport) : new MainThreadWorker(id, config, onReport);
 }
 
 /**

@@ -85,9 +85,17 @@ describe('in-process workers in their thread', () => {
     expect(events.slice(removedAt).some((e) => e.type === 'task:received' && e.worker === b.id)).toBe(true);
     expect(events.slice(removedAt).some((e) => e.type === 'task:received' && e.worker === a.id)).toBe(false);
     // Every task it received and never finished is lost with it, named.
-    const doneByA = new Set(ofType(events, 'task:done').filter((e) => e.worker === a.id).map((e) => e.task));
+    const doneByA = new Set(
+      ofType(events, 'task:done')
+        .filter((e) => e.worker === a.id)
+        .map((e) => e.task),
+    );
     const heldByA = ofType(events, 'task:received').filter((e) => e.worker === a.id && !doneByA.has(e.task));
-    const lostWithA = new Set(ofType(events, 'task:lost').filter((e) => e.worker === a.id).map((e) => e.task));
+    const lostWithA = new Set(
+      ofType(events, 'task:lost')
+        .filter((e) => e.worker === a.id)
+        .map((e) => e.task),
+    );
     for (const { task } of heldByA) expect(lostWithA.has(task)).toBe(true);
   });
 });
