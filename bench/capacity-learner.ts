@@ -167,15 +167,32 @@ class Watched {
 }
 
 export class Learner {
-  readonly cookie = `zpg_session=${randomBytes(32).toString('base64url')}`;
+  readonly #session = `zpg_session=${randomBytes(32).toString('base64url')}`;
+  /** Behind a proxy: the instance cookie HAProxy gave this visitor (zpg_instance), sent back as a browser does. */
+  #instanceCookie = '';
   tutorial!: Watched;
   batch!: Watched;
 
+  /**
+   * `base` is the server's URL or the proxy's; `runtimeDirOf` says the runtime folder of the server that holds a
+   * playground (by its id: behind a proxy, "a.pg-..." lives on instance a), where its ipc endpoint may be.
+   */
   constructor(
     readonly number: number,
     readonly base: string,
-    readonly runtimeDir: string,
+    readonly runtimeDirOf: (playgroundId: string) => string,
   ) {}
+
+  get cookie(): string {
+    return this.#instanceCookie ? `${this.#session}; ${this.#instanceCookie}` : this.#session;
+  }
+
+  /** The instance each of its playgrounds lives on (the part of the id before the dot; '-' for a standalone server). */
+  instances(): string[] {
+    return [this.tutorial, this.batch].flatMap((watched) =>
+      watched ? [watched.id.includes('.') ? watched.id.split('.')[0]! : '-'] : [],
+    );
+  }
 
   async request(method: string, url: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${this.base}${url}`, {
@@ -183,6 +200,12 @@ export class Learner {
       headers: { cookie: this.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    // HAProxy's stickiness: a visitor's later requests go to the instance its first one landed on.
+    const instance = response.headers
+      .getSetCookie()
+      .map((cookie) => /^zpg_instance=[^;]*/.exec(cookie)?.[0])
+      .find(Boolean);
+    if (instance) this.#instanceCookie = instance;
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text.slice(0, 200)}`);
     return text ? JSON.parse(text) : null;
@@ -194,7 +217,7 @@ export class Learner {
     // Off the scenario's fixed port and path: both stay free for whoever else uses this machine.
     await this.request('PATCH', `/api/playgrounds/${tutorial.id}/endpoints/tcp`, { address: 'tcp://127.0.0.1:*' });
     await this.request('PATCH', `/api/playgrounds/${tutorial.id}/endpoints/ipc`, {
-      address: `ipc://${this.runtimeDir}/learner-${this.number}.ipc`,
+      address: `ipc://${this.runtimeDirOf(tutorial.id)}/learner-${this.number}.ipc`,
     });
     const batch = (await this.request('POST', '/api/playgrounds', {
       scenario: 'pipeline',

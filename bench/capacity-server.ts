@@ -28,9 +28,9 @@ const COMMITS_TRIED = 10;
 
 /**
  * Builds the server of the newest commit, from HEAD back, whose server builds, into `bundle`: its server and shared
- * sources are taken out with git archive into `build`/src. Returns which commit, in words.
+ * sources are taken out with git archive into `build`/src. Returns which commit, in words (`text`), and its hash.
  */
-export async function buildCommittedServer(build: string, bundle: string): Promise<string> {
+export async function buildCommittedServer(build: string, bundle: string): Promise<{ text: string; hash: string }> {
   const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   const commits = git('log', `-${COMMITS_TRIED}`, '--format=%h').split('\n').filter(Boolean);
   const skipped: string[] = [];
@@ -58,11 +58,11 @@ export async function buildCommittedServer(build: string, bundle: string): Promi
     })
       .stdout.split('\n')
       .filter(Boolean).length;
-    return (
+    const text =
       `commit ${git('log', '-1', '--format=%h %cI', commit)}` +
       (skipped.length ? ` (the newest that builds: ${skipped.join(', ')} did not)` : '') +
-      (edited ? `; ${edited} uncommitted change(s) under server/ and shared/ not measured` : '')
-    );
+      (edited ? `; ${edited} uncommitted change(s) under server/ and shared/ not measured` : '');
+    return { text, hash: commit };
   }
   throw new Error(`none of the last ${COMMITS_TRIED} commits has a server that builds`);
 }
@@ -75,11 +75,25 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** How an instance behind a proxy is started (bench/capacity-cluster.ts); a standalone server has none of it. */
+export interface InstanceOptions {
+  /** --instance: its playground ids start with `name.`. */
+  name: string;
+  /** --db: the store the instances share (a postgres:// URL) instead of a file in the server's folder. */
+  db: string;
+}
+
 /**
- * Starts the built server with its runtime folder and database in `dir` (made here), its server-wide playground limit
- * raised above `playgroundCap` (the ramp's cap).
+ * Starts the built server with its runtime folder (and its database, unless `instance` names one) in `dir` (made
+ * here), its server-wide playground limit raised above `playgroundCap` (the ramp's cap). As an instance behind a
+ * proxy it gets its name and --trust-proxy, as `npm run cluster` starts it.
  */
-export async function startServer(entry: string, dir: string, playgroundCap: number): Promise<Server> {
+export async function startServer(
+  entry: string,
+  dir: string,
+  playgroundCap: number,
+  instance?: InstanceOptions,
+): Promise<Server> {
   fs.mkdirSync(dir, { recursive: true });
   const child: ChildProcess = spawn(
     process.execPath,
@@ -90,9 +104,10 @@ export async function startServer(entry: string, dir: string, playgroundCap: num
       '--runtime-dir',
       path.join(dir, 'run'),
       '--db',
-      path.join(dir, 'runs.db'),
+      instance?.db ?? path.join(dir, 'runs.db'),
       '--max-playgrounds',
       String(playgroundCap + 10),
+      ...(instance ? ['--instance', instance.name, '--trust-proxy'] : []),
     ],
     // Its own process group: stopped as one, whatever it started.
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true },

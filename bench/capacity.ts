@@ -34,15 +34,30 @@
  * the verdict says that the machine, not the load, stopped the ramp). It also stops at MAX_PLAYGROUNDS playgrounds
  * or TIME_LIMIT_MS. One instance holds the learners of the last step that passed.
  *
+ * With `--instances N` (N >= 2; issue 13's "the second instance adds at least 0.8x the first's capacity"), the same
+ * ramp runs three times in one case, alternating: one instance, N instances, one instance again, each time behind
+ * HAProxy (deploy/haproxy.cfg of the measured commit, filled in as `npm run cluster` does; bench/capacity-cluster.ts)
+ * with a fresh database of one throw-away PostgreSQL (scripts/throwaway-postgres.ts) as the instances' shared store,
+ * as `npm run cluster` runs them. The learners use the proxy's one URL only: a new visitor lands on the least loaded
+ * instance (leastconn: every watched playground holds a WebSocket through the proxy) and stays there (the
+ * zpg_instance cookie, sent back as a browser does); its playgrounds' requests and streams go where their ids say.
+ * The health checks go to each instance directly (as HAProxy's own do) and a window's p99 is the worst instance's;
+ * memory and CPU are the instances' sums. The case prints each capacity and the ratio: what the N instances hold
+ * beyond one (the mean of the two one-instance ramps), over what one holds.
+ *
  * This file holds the ramp: its limits, a window's measurement, the table and the verdict. The server's process, its
- * /proc figures and the health checks are in capacity-server.ts; the learners and their runs in capacity-learner.ts.
+ * /proc figures and the health checks are in capacity-server.ts; the learners and their runs in capacity-learner.ts;
+ * HAProxy in capacity-cluster.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_CATCH_UP_MS } from '../server/pipeline/pace.ts';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../scripts/throwaway-postgres.ts';
+import { haproxyBinary, type Proxy, startProxy } from './capacity-cluster.ts';
 import { BATCH_LIMIT_MS, BATCH_TASKS, Learner, type Outcome, RUN_TIMEOUT_MS } from './capacity-learner.ts';
 import {
   buildCommittedServer,
@@ -61,6 +76,8 @@ const PLAYGROUNDS_PER_LEARNER = 2;
 /** Hard caps of the ramp, whatever the measurements say. */
 const MAX_PLAYGROUNDS = 200;
 const TIME_LIMIT_MS = 10 * 60_000;
+/** With --instances N: each of the three ramps (the case as a whole stays under bench/run.ts's 30 minutes). */
+const CLUSTER_RAMP_TIME_LIMIT_MS = 7 * 60_000;
 /** About one round of a learner (tutorial 12 s, batch about 1 s, two pauses), so that each step sees both runs. */
 const STEP_WINDOW_MS = 25_000;
 
@@ -76,10 +93,11 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)]!;
 }
 
-/** A server, its health checks and the outcomes of its learners' runs. */
+/** The servers under one load (one, or the instances behind the proxy), each one's health checks, their runs' outcomes. */
 interface Observed {
-  server: Server;
-  samples: Sample[];
+  servers: Server[];
+  /** The health checks of servers[i]. */
+  samples: Sample[][];
   outcomes: Outcome[];
 }
 
@@ -114,15 +132,20 @@ const loadText = () =>
     .map((value) => value.toFixed(2))
     .join(' ');
 
-/** What one server's health checks and runs did between `from` and `to`. */
+/** What the servers' health checks and runs did between `from` and `to`; health p99: the worst server's. */
 function observedBetween(observed: Observed, from: number, to: number) {
-  const health = observed.samples.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.ms);
+  const perServer = observed.samples.map((samples) =>
+    samples.filter((sample) => sample.at >= from && sample.at < to).map((sample) => sample.ms),
+  );
+  const health = perServer.flat();
+  const worstP99 = Math.max(...perServer.map((times) => percentile(times, 99)));
   const ended = observed.outcomes.filter((outcome) => outcome.endedAt >= from && outcome.endedAt < to);
   const tutorials = ended.filter((outcome) => outcome.kind === 'tutorial');
   const batches = ended.filter((outcome) => outcome.kind === 'batch');
   const batchTimes = batches.flatMap((outcome) => (outcome.ms === undefined ? [] : [outcome.ms]));
   return {
     health,
+    worstP99,
     tutorials: tutorials.length,
     worstLateMs: Math.max(0, ...tutorials.map((outcome) => outcome.worstLateMs ?? 0)),
     batches: batches.length,
@@ -138,15 +161,17 @@ async function measureWindow(
   learners: number,
   signal: AbortSignal,
 ): Promise<StepResult> {
-  const pid = loaded.server.pid;
+  const pids = loaded.servers.map((server) => server.pid);
+  const rssNow = () => pids.reduce((sum, pid) => sum + rssMiB(pid), 0);
+  const cpuNow = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const from = performance.now();
-  const serverCpuFrom = cpuSeconds(pid);
+  const serverCpuFrom = cpuNow();
   const benchCpuFrom = process.cpuUsage();
-  let rssPeak = rssMiB(pid);
+  let rssPeak = rssNow();
   const until = from + STEP_WINDOW_MS;
   while (!signal.aborted && performance.now() < until) {
     await sleep(Math.min(1000, until - performance.now()), undefined, { signal }).catch(() => {});
-    rssPeak = Math.max(rssPeak, rssMiB(pid));
+    rssPeak = Math.max(rssPeak, rssNow());
   }
   const to = performance.now();
   const seconds = (to - from) / 1000;
@@ -157,7 +182,7 @@ async function measureWindow(
     learners,
     playgrounds: learners * PLAYGROUNDS_PER_LEARNER,
     healthP50: percentile(mine.health, 50),
-    healthP99: percentile(mine.health, 99),
+    healthP99: mine.worstP99,
     healthCount: mine.health.length,
     tutorials: mine.tutorials,
     worstLateMs: mine.worstLateMs,
@@ -165,12 +190,12 @@ async function measureWindow(
     batchMedianMs: percentile(mine.batchTimes, 50),
     batchWorstMs: mine.batchTimes.length ? Math.max(...mine.batchTimes) : NaN,
     missed: mine.missed,
-    rssMiB: rssMiB(pid),
+    rssMiB: rssNow(),
     rssPeakMiB: rssPeak,
-    serverCpuPercent: ((cpuSeconds(pid) - serverCpuFrom) / seconds) * 100,
+    serverCpuPercent: ((cpuNow() - serverCpuFrom) / seconds) * 100,
     benchCpuPercent: ((benchCpu.user + benchCpu.system) / 1e6 / seconds) * 100,
     load: load1(),
-    controlP99: percentile(controlled.health, 99),
+    controlP99: controlled.worstP99,
     controlWorstLateMs: controlled.worstLateMs,
     controlMissed: controlled.missed,
   };
@@ -178,7 +203,8 @@ async function measureWindow(
 
 const HEADER =
   'learners | playgrounds | health p50 / p99 ms (n) | tutorials: runs, latest send | batches: runs, median / worst s | ' +
-  'control: p99, latest send | RSS MiB end / peak | server CPU % | bench CPU % | load 1m | verdict';
+  'control: p99, latest send | RSS MiB end / peak | server CPU % | bench CPU % | load 1m | verdict\n' +
+  '(with several instances: health p99 the worst instance\'s, RSS and CPU the sum of the instances)';
 
 function row(step: StepResult, verdict: string): string {
   const seconds = (ms: number) => (Number.isNaN(ms) ? '-' : (ms / 1000).toFixed(2));
@@ -238,80 +264,72 @@ const WINDOWS_PER_STEP = 3;
 /** Windows failed while the control kept its limits, that make a step fail. */
 const LOAD_FAILURES_PER_STEP = 2;
 
-export async function capacityCase(): Promise<void> {
-  console.log(
-    `\n== capacity: learners (2 playgrounds each: the tutorial, then a ${BATCH_TASKS}-task batch, 3-7 s apart, ` +
-      `both watched) added ${LEARNERS_PER_STEP} a step, ${STEP_WINDOW_MS / 1000} s measured per step, until the ` +
-      `health check's p99 passes ${HEALTH_P99_LIMIT_MS} ms or a run misses its pace (a tutorial send > ` +
-      `${MAX_CATCH_UP_MS} ms late, a batch > ${BATCH_LIMIT_MS / 1000} s); at most ${MAX_PLAYGROUNDS} playgrounds ` +
-      `or ${TIME_LIMIT_MS / 60_000} minutes. Control: a second server with one learner's tutorials only.`,
-  );
-  console.log(`load average at the start: ${loadText()} (${os.cpus().length} cores)`);
-  fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-  // Under the project folder: the bundle loads zeromq and better-sqlite3 from its node_modules at run time.
-  const build = fs.mkdtempSync(path.join(ROOT, 'dist', 'bench-capacity-'));
-  const bundle = path.join(build, 'server');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-capacity-'));
-  const stopAll = new AbortController();
-  // Every learner's pauses listen to it.
-  setMaxListeners(MAX_PLAYGROUNDS * 2, stopAll.signal);
+/** How one ramp ended. */
+interface RampResult {
+  instances: number;
+  idle: StepResult;
+  /** The last step that passed, or null. */
+  held: StepResult | null;
+  stoppedBy: string;
+  /** True when the ramp stopped before the load did (the cap, the time limit, a machine too busy to tell). */
+  atLeast: boolean;
+  /** Every window, failed ones too (their memory is measured all the same): for RSS per playground. */
+  measured: StepResult[];
+  /** Playgrounds per instance when the ramp ended, e.g. "a 10, b 8". */
+  placement: string;
+}
+
+/** Learners the ramp held (0 when not even the first step passed). */
+const heldLearners = (result: RampResult) => result.held?.learners ?? 0;
+
+/**
+ * Adds learners to `loaded` step by step (through `base`: the server or the proxy) until a step fails, the cap or
+ * `timeLimitMs`; prints its table and verdict. Its learners and health checks end with it; the control's go on.
+ */
+async function ramp(
+  loaded: Observed,
+  control: Observed,
+  base: string,
+  runtimeDirOf: (playgroundId: string) => string,
+  timeLimitMs: number,
+  caseSignal: AbortSignal,
+): Promise<RampResult> {
+  const stopRamp = new AbortController();
+  const stopOnCase = () => stopRamp.abort();
+  caseSignal.addEventListener('abort', stopOnCase);
+  setMaxListeners(MAX_PLAYGROUNDS * 2, stopRamp.signal);
+  const signal = stopRamp.signal;
   const learners: Learner[] = [];
   const working: Promise<void>[] = [];
-  const servers: Server[] = [];
+  loaded.samples = loaded.servers.map(() => []);
+  const probing = loaded.servers.map((server, i) => probeHealth(server.base, loaded.samples[i]!, signal));
   try {
-    const commit = await buildCommittedServer(build, bundle);
-    const entry = path.join(bundle, 'main.js');
-    const loadedDir = path.join(dir, 'loaded');
-    const controlDir = path.join(dir, 'control');
-    const loaded: Observed = {
-      server: await startServer(entry, loadedDir, MAX_PLAYGROUNDS),
-      samples: [],
-      outcomes: [],
-    };
-    servers.push(loaded.server);
-    const control: Observed = {
-      server: await startServer(entry, controlDir, MAX_PLAYGROUNDS),
-      samples: [],
-      outcomes: [],
-    };
-    servers.push(control.server);
-    console.log(
-      `servers: ${commit}, built into ${path.relative(ROOT, bundle)}/main.js; loaded: pid ${loaded.server.pid} ` +
-        `${loaded.server.base}, control: pid ${control.server.pid} ${control.server.base}`,
-    );
-    const probing = [loaded, control].map((observed) =>
-      probeHealth(observed.server.base, observed.samples, stopAll.signal),
-    );
-    const controlLearner = new Learner(0, control.server.base, path.join(controlDir, 'run'));
-    learners.push(controlLearner);
-    await controlLearner.join();
-    working.push(controlLearner.work(control.outcomes, stopAll.signal, false));
     const began = performance.now();
-
     console.log(HEADER);
-    const idle = await measureWindow(loaded, control, 0, stopAll.signal);
+    const idle = await measureWindow(loaded, control, 0, signal);
     console.log(row(idle, 'idle'));
-    // Every window, failed ones too (their memory is measured all the same): for RSS per playground.
     const measured: StepResult[] = [idle];
 
     let held: StepResult | null = null;
     let stoppedBy = '';
-    /** True when the ramp stopped because the machine was too busy to tell, not because of the load. */
     let inconclusive = false;
     let count = 0;
     while (!stoppedBy) {
+      if (caseSignal.aborted) {
+        stoppedBy = 'the case being stopped';
+        break;
+      }
       if ((count + LEARNERS_PER_STEP) * PLAYGROUNDS_PER_LEARNER > MAX_PLAYGROUNDS) {
         stoppedBy = `the cap of ${MAX_PLAYGROUNDS} playgrounds`;
         break;
       }
-      if (performance.now() - began + STEP_WINDOW_MS > TIME_LIMIT_MS) {
-        stoppedBy = `the time limit of ${TIME_LIMIT_MS / 60_000} minutes`;
+      if (performance.now() - began + STEP_WINDOW_MS > timeLimitMs) {
+        stoppedBy = `the time limit of ${timeLimitMs / 60_000} minutes`;
         break;
       }
       const joinBegan = performance.now();
       const joining: Learner[] = [];
-      for (let i = 0; i < LEARNERS_PER_STEP; i++)
-        joining.push(new Learner(++count, loaded.server.base, path.join(loadedDir, 'run')));
+      for (let i = 0; i < LEARNERS_PER_STEP; i++) joining.push(new Learner(++count, base, runtimeDirOf));
       learners.push(...joining);
       const joined = await Promise.allSettled(joining.map((learner) => learner.join()));
       const refused = joined.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
@@ -320,14 +338,14 @@ export async function capacityCase(): Promise<void> {
         break;
       }
       const joinMs = performance.now() - joinBegan;
-      for (const learner of joining) working.push(learner.work(loaded.outcomes, stopAll.signal));
+      for (const learner of joining) working.push(learner.work(loaded.outcomes, signal));
 
       // A step passes with its first window that keeps every limit. A failed window counts against the load only
       // when the control server kept its limits in it (else the machine was slow for everyone: measured again);
       // two such windows, or three failed windows in all, end the ramp.
       let loadFailures = 0;
       for (let window = 1; window <= WINDOWS_PER_STEP; window++) {
-        const step = await measureWindow(loaded, control, count, stopAll.signal);
+        const step = await measureWindow(loaded, control, count, signal);
         measured.push(step);
         const failed = failure(step);
         if (!failed) {
@@ -346,37 +364,208 @@ export async function capacityCase(): Promise<void> {
       }
     }
 
-    const server = loaded.server;
-    const warnings = [...server.warnings].map(([what, times]) => `${times} x "${what}"`).join(', ');
-    console.log(`stopped by ${stoppedBy}`);
-    if (warnings) console.log(`server warnings: ${warnings}`);
-    if (held) {
-      const atLeast = inconclusive || stoppedBy.startsWith('the cap') || stoppedBy.startsWith('the time');
-      console.log(
-        `one instance holds ${atLeast ? 'at least ' : ''}${held.learners} learners (${held.playgrounds} playgrounds) ` +
-          `on this machine: health p99 ${held.healthP99.toFixed(0)} ms, latest tutorial send ${held.worstLateMs.toFixed(0)} ms ` +
-          `late, worst batch ${(held.batchWorstMs / 1000).toFixed(1)} s`,
-      );
-    } else {
-      console.log(`one instance held fewer than ${LEARNERS_PER_STEP} learners on this machine, now`);
-    }
-    const perPlayground = rssPerPlayground(measured);
-    const last = measured[measured.length - 1]!;
-    console.log(
-      `server RSS (peaks): ${idle.rssPeakMiB.toFixed(0)} MiB idle, ${last.rssPeakMiB.toFixed(0)} MiB at ${last.playgrounds} ` +
-        `playgrounds; ${perPlayground.toFixed(1)} MiB per playground (least-squares slope over ${measured.length} windows), ` +
-        `${(perPlayground * PLAYGROUNDS_PER_LEARNER).toFixed(1)} per learner`,
-    );
-    console.log(`load average at the end: ${loadText()}`);
-    stopAll.abort();
-    await Promise.all(probing);
+    const placed = new Map<string, number>();
+    for (const learner of learners)
+      for (const instance of learner.instances()) placed.set(instance, (placed.get(instance) ?? 0) + 1);
+    const placement = [...placed]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([instance, playgrounds]) => `${instance} ${playgrounds}`)
+      .join(', ');
+    const atLeast =
+      inconclusive ||
+      stoppedBy.startsWith('the cap') ||
+      stoppedBy.startsWith('the time') ||
+      stoppedBy.startsWith('the case');
+    const result: RampResult = {
+      instances: loaded.servers.length,
+      idle,
+      held,
+      stoppedBy,
+      atLeast,
+      measured,
+      placement,
+    };
+    printRamp(result, loaded.servers);
+    return result;
   } finally {
-    stopAll.abort();
+    caseSignal.removeEventListener('abort', stopOnCase);
+    stopRamp.abort();
     for (const learner of learners) learner.close();
     // The learners' loops end with their current run (it fails once its watcher is gone): bounded anyway.
     await Promise.race([Promise.allSettled(working), sleep(RUN_TIMEOUT_MS, undefined, { ref: false })]);
+    await Promise.all(probing);
+  }
+}
+
+function printRamp(result: RampResult, servers: Server[]): void {
+  const { held, measured, idle } = result;
+  const what = result.instances === 1 ? 'one instance holds' : `${result.instances} instances hold`;
+  const warnings = servers
+    .flatMap((server) => [...server.warnings])
+    .map(([text, times]) => `${times} x "${text}"`)
+    .join(', ');
+  console.log(`stopped by ${result.stoppedBy}`);
+  if (warnings) console.log(`server warnings: ${warnings}`);
+  if (held) {
+    console.log(
+      `${what} ${result.atLeast ? 'at least ' : ''}${held.learners} learners (${held.playgrounds} playgrounds) ` +
+        `on this machine: health p99 ${held.healthP99.toFixed(0)} ms, latest tutorial send ${held.worstLateMs.toFixed(0)} ms ` +
+        `late, worst batch ${(held.batchWorstMs / 1000).toFixed(1)} s`,
+    );
+  } else {
+    console.log(`${what} fewer than ${LEARNERS_PER_STEP} learners on this machine, now`);
+  }
+  if (result.placement) console.log(`playgrounds per instance at the end: ${result.placement}`);
+  const perPlayground = rssPerPlayground(measured);
+  const last = measured[measured.length - 1]!;
+  console.log(
+    `server RSS (peaks${servers.length > 1 ? ', all instances' : ''}): ${idle.rssPeakMiB.toFixed(0)} MiB idle, ` +
+      `${last.rssPeakMiB.toFixed(0)} MiB at ${last.playgrounds} playgrounds; ${perPlayground.toFixed(1)} MiB per playground ` +
+      `(least-squares slope over ${measured.length} windows), ${(perPlayground * PLAYGROUNDS_PER_LEARNER).toFixed(1)} per learner`,
+  );
+  console.log(`load average: ${loadText()}`);
+}
+
+export interface CapacityOptions {
+  /**
+   * 1 (default): one server, as `npm start` runs it (its own SQLite file), learners straight to it. N >= 2: the
+   * comparison behind HAProxy with a shared PostgreSQL, ramps of 1, N and 1 instances.
+   */
+  instances: number;
+}
+
+export async function capacityCase({ instances }: CapacityOptions = { instances: 1 }): Promise<void> {
+  const cluster = instances > 1;
+  console.log(
+    `\n== capacity: learners (2 playgrounds each: the tutorial, then a ${BATCH_TASKS}-task batch, 3-7 s apart, ` +
+      `both watched) added ${LEARNERS_PER_STEP} a step, ${STEP_WINDOW_MS / 1000} s measured per step, until the ` +
+      `health check's p99 passes ${HEALTH_P99_LIMIT_MS} ms or a run misses its pace (a tutorial send > ` +
+      `${MAX_CATCH_UP_MS} ms late, a batch > ${BATCH_LIMIT_MS / 1000} s); at most ${MAX_PLAYGROUNDS} playgrounds ` +
+      `or ${(cluster ? CLUSTER_RAMP_TIME_LIMIT_MS : TIME_LIMIT_MS) / 60_000} minutes${cluster ? ' per ramp' : ''}. ` +
+      `Control: a second server with one learner's tutorials only.`,
+  );
+  if (cluster) {
+    console.log(
+      `Ramps, alternating: 1, ${instances}, 1 instance(s), each behind HAProxy (deploy/haproxy.cfg) with a fresh ` +
+        `database of one throw-away PostgreSQL shared by the instances; learners through the proxy's one URL.`,
+    );
+    if (!haproxyBinary()) throw new Error("HAProxy is not installed: apt-get install haproxy (Debian's package)");
+  }
+  console.log(`load average at the start: ${loadText()} (${os.cpus().length} cores)`);
+  fs.mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
+  // Under the project folder: the bundle loads zeromq and better-sqlite3 from its node_modules at run time.
+  const build = fs.mkdtempSync(path.join(ROOT, 'dist', 'bench-capacity-'));
+  const bundle = path.join(build, 'server');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-capacity-'));
+  const stopAll = new AbortController();
+  const servers: Server[] = [];
+  let postgres: ThrowawayPostgres | null = null;
+  let controlWork: Promise<void> | null = null;
+  let controlLearner: Learner | null = null;
+  let controlProbe: Promise<void> | null = null;
+  try {
+    const commit = await buildCommittedServer(build, bundle);
+    const entry = path.join(bundle, 'main.js');
+    const controlDir = path.join(dir, 'control');
+    const control: Observed = {
+      servers: [await startServer(entry, controlDir, MAX_PLAYGROUNDS)],
+      samples: [[]],
+      outcomes: [],
+    };
+    servers.push(control.servers[0]!);
+    console.log(
+      `servers: ${commit.text}, built into ${path.relative(ROOT, bundle)}/main.js; control: pid ` +
+        `${control.servers[0]!.pid} ${control.servers[0]!.base}`,
+    );
+    controlProbe = probeHealth(control.servers[0]!.base, control.samples[0]!, stopAll.signal);
+    controlLearner = new Learner(0, control.servers[0]!.base, () => path.join(controlDir, 'run'));
+    await controlLearner.join();
+    controlWork = controlLearner.work(control.outcomes, stopAll.signal, false);
+
+    if (!cluster) {
+      const loadedDir = path.join(dir, 'loaded');
+      const server = await startServer(entry, loadedDir, MAX_PLAYGROUNDS);
+      servers.push(server);
+      console.log(`loaded: pid ${server.pid} ${server.base} (its own SQLite file)`);
+      const loaded: Observed = { servers: [server], samples: [], outcomes: [] };
+      await ramp(loaded, control, server.base, () => path.join(loadedDir, 'run'), TIME_LIMIT_MS, stopAll.signal);
+      return;
+    }
+
+    // The proxy's configuration of the measured commit, as the server is.
+    const template = spawnSync('git', ['show', `${commit.hash}:deploy/haproxy.cfg`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (template.status !== 0) throw new Error(`commit ${commit.hash} has no deploy/haproxy.cfg: ${template.stderr}`);
+    postgres = await startThrowawayPostgres();
+    console.log(`PostgreSQL (throw-away, pid ${postgres.pid}): ${postgres.url}`);
+    const order = [1, instances, 1];
+    const results: RampResult[] = [];
+    for (const [index, count] of order.entries()) {
+      const rampDir = path.join(dir, `ramp${index + 1}`);
+      const names = 'abcdefgh'.slice(0, count).split('');
+      const db = await postgres.createDatabase(`capacity_ramp${index + 1}`);
+      const rampServers: Server[] = [];
+      let proxy: Proxy | null = null;
+      try {
+        // One at a time: both would otherwise create their folders and load their modules at once on 2 cores.
+        for (const name of names) {
+          const server = await startServer(entry, path.join(rampDir, name), MAX_PLAYGROUNDS, { name, db });
+          rampServers.push(server);
+        }
+        proxy = await startProxy(
+          template.stdout,
+          names.map((name, i) => ({ name, address: new URL(rampServers[i]!.base).host })),
+          path.join(rampDir, 'proxy'),
+        );
+        console.log(
+          `\n-- ramp ${index + 1} of ${order.length}: ${count} instance(s) behind HAProxy ${proxy.base} (pid ` +
+            `${proxy.pid}): ${names.map((name, i) => `${name} pid ${rampServers[i]!.pid}`).join(', ')}; database ${db}`,
+        );
+        const loaded: Observed = { servers: rampServers, samples: [], outcomes: [] };
+        const runtimeDirOf = (id: string) => path.join(rampDir, id.split('.')[0]!, 'run');
+        results.push(
+          await ramp(loaded, control, proxy.base, runtimeDirOf, CLUSTER_RAMP_TIME_LIMIT_MS, stopAll.signal),
+        );
+      } finally {
+        await proxy?.stop();
+        await Promise.all(rampServers.map((server) => server.stop()));
+      }
+    }
+    printComparison(results, instances);
+  } finally {
+    stopAll.abort();
+    controlLearner?.close();
+    await Promise.race([
+      Promise.allSettled([controlWork, controlProbe]),
+      sleep(RUN_TIMEOUT_MS, undefined, { ref: false }),
+    ]);
     await Promise.all(servers.map((server) => server.stop()));
+    await postgres?.stop();
     fs.rmSync(build, { recursive: true, force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The comparison's verdict: each ramp's capacity, and what the N instances add beyond one, over one's. */
+function printComparison(results: RampResult[], instances: number): void {
+  const ones = results.filter((result) => result.instances === 1);
+  const many = results.find((result) => result.instances === instances)!;
+  const text = (result: RampResult) => `${result.atLeast ? '>= ' : ''}${heldLearners(result)}`;
+  const one = ones.reduce((sum, result) => sum + heldLearners(result), 0) / ones.length;
+  const added = heldLearners(many) - one;
+  const ratio = one > 0 ? added / one : NaN;
+  console.log(
+    `\ncapacity behind HAProxy, in learners (2 playgrounds each): one instance ${ones.map(text).join(' and ')} ` +
+      `(ramps 1 and 3, mean ${one.toFixed(1)}); ${instances} instances ${text(many)} (ramp 2, playgrounds per ` +
+      `instance ${many.placement || '-'})`,
+  );
+  console.log(
+    Number.isNaN(ratio)
+      ? `ratio: undefined (one instance held fewer than ${LEARNERS_PER_STEP} learners)`
+      : `the other ${instances - 1} instance(s) add ${added.toFixed(1)} learners: ${ratio.toFixed(2)}x one instance's ` +
+          `capacity (issue 13 asks >= ${(0.8 * (instances - 1)).toFixed(1)}x; on ${os.cpus().length} cores the instances ` +
+          `share the same cores, the proxy and PostgreSQL run on them too)`,
+  );
 }

@@ -3,7 +3,7 @@
  * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
  * in their own files: trio.ts, cold-start.ts, pace.ts, loop-delay.ts, patterns.ts, capacity.ts.)
  *
- * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N] [--class count|decode]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N] [--class count|decode] [--instances N]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -47,6 +47,8 @@
  * capacity: the built server as its own process, learners (a visitor each, with the tutorial's and a 10,000-task
  *   batch's playground, both watched) added 2 at a time until the health check's p99 passes 200 ms or a run misses
  *   its pace: how many one instance holds and its RSS per playground; bench/capacity.ts. Takes up to 10 minutes.
+ *   --instances N (2-8): ramps of 1, N and 1 instances behind HAProxy with a shared throw-away PostgreSQL, the
+ *   capacities and what the other instances add over one's; up to 25 minutes.
  * Without --case every case runs. Only loopback; every loop is bounded by its count and a time limit.
  */
 import { randomBytes } from 'node:crypto';
@@ -102,6 +104,8 @@ const { values } = parseArgs({
     watchers: { type: 'string', default: '200' },
     /** watchers: a class that counts frame headers (count) or ws clients that inflate every frame (decode). */
     class: { type: 'string', default: 'count' },
+    /** capacity: 1 (one server), or 2-8 for the comparison behind HAProxy (bench/capacity.ts). */
+    instances: { type: 'string', default: '1' },
   },
 });
 const TASKS = Number(values.tasks);
@@ -131,6 +135,11 @@ if (values.class !== 'count' && values.class !== 'decode') {
   process.exit(2);
 }
 const CLASS_MODE: ClassMode = values.class;
+const INSTANCES = Number(values.instances);
+if (!Number.isInteger(INSTANCES) || INSTANCES < 1 || INSTANCES > 8) {
+  console.error(`--instances must be 1-8, not "${values.instances}"`);
+  process.exit(2);
+}
 if (values.case !== 'all' && !(CASES as readonly string[]).includes(values.case)) {
   console.error(`--case must be one of ${CASES.join(', ')} (or leave it out to run all), not "${values.case}"`);
   process.exit(2);
@@ -1019,7 +1028,7 @@ async function main(): Promise<void> {
     'loop-delay': () => loopDelayCase(ROUNDS, runtimeDir),
     pubsub: () => pubSubCase(patterns),
     reqrep: () => reqRepCase(patterns),
-    capacity: capacityCase,
+    capacity: () => capacityCase({ instances: INSTANCES }),
   };
   try {
     for (const name of CASES) {
