@@ -27,6 +27,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { startTrace, topOfProfile, type CpuProfile } from './page-perf-devtools.ts';
@@ -96,6 +97,8 @@ interface PageSample {
   /** Cores used by Chromium (all its processes) and by this process (the server) over the run. */
   chromiumCores: number;
   serverCores: number;
+  /** The server's event loop delay p95 (ms) over the run: how late its timers (the stream's frames) fire. */
+  loopDelayP95: number;
 }
 
 /**
@@ -290,11 +293,14 @@ async function withPage(
     const before = await metrics(cdp);
     const chromiumBefore = harness.chromiumCpu();
     const serverBefore = process.cpuUsage();
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+    loopDelay.enable();
     const wallStart = performance.now();
     const detail = await runToEnd(harness, playground, load.params);
     const wallMs = performance.now() - wallStart;
     const serverUsed = process.cpuUsage(serverBefore);
     const chromiumUsed = harness.chromiumCpu() - chromiumBefore;
+    loopDelay.disable();
     const after = await metrics(cdp);
     const raw = (await page.evaluate(STOP_IN_PAGE)) as PageRaw;
     if (endTrace) await endTrace();
@@ -328,6 +334,7 @@ async function withPage(
         lag: median(raw.arrived.map((a) => a[3] ?? NaN)),
         chromiumCores: chromiumUsed / seconds,
         serverCores: (serverUsed.user + serverUsed.system) / 1e6 / seconds,
+        loopDelayP95: loopDelay.percentile(95) / 1e6,
       },
       rate: rateOf(detail),
     };
@@ -374,7 +381,8 @@ try {
             `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps, ` +
               `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
               `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)}, lag ${sample.lag.toFixed(0)}), ` +
-              `CPU: Chromium ${sample.chromiumCores.toFixed(2)} cores, server ${sample.serverCores.toFixed(2)}`,
+              `CPU: Chromium ${sample.chromiumCores.toFixed(2)} cores, server ${sample.serverCores.toFixed(2)}, ` +
+              `server event loop delay p95 ${sample.loopDelayP95.toFixed(0)} ms`,
           );
         } else {
           await page.goto('about:blank');
