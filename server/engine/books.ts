@@ -44,6 +44,17 @@ export interface Receipt {
   drops: Drop[];
 }
 
+/** Copies still pending for one receiver, oldest first, from `head` on (those before it are all settled). */
+interface PendingList {
+  copies: Copy[];
+  head: number;
+}
+
+/** What most receipts prove about older copies: nothing (one shared empty list, not one per message). */
+const NO_DROPS: Drop[] = Object.freeze([]) as unknown as Drop[];
+/** A receipt no copy of ours accounts for (a peer we do not control sent it). */
+const UNCLAIMED: Receipt = Object.freeze({ message: null, from: null, drops: NO_DROPS });
+
 /** How a copy's fate is decided when the run ends. */
 export interface EndFacts {
   /** The run was stopped by someone: what is still pending is in flight, not lost. */
@@ -68,7 +79,7 @@ export class MessageBook {
   #unattributed = 0;
   readonly #droppedBy = new Map<DropReason, number>();
   /** Pending copies by candidate receiver, oldest first (a copy with several candidates is in each list). */
-  readonly #pendingFor = new Map<string, Copy[]>();
+  readonly #pendingFor = new Map<string, PendingList>();
   /** publisher -> subscriber -> has it delivered at least one copy (the subscription is known to be in). */
   readonly #subscribed = new Map<string, Set<string>>();
   readonly #sentBy = new Map<string, number>();
@@ -112,15 +123,17 @@ export class MessageBook {
       this.#open.add(copy);
       for (const candidate of target.candidates) {
         let list = this.#pendingFor.get(candidate);
-        if (!list) this.#pendingFor.set(candidate, (list = []));
-        list.push(copy);
+        if (!list) this.#pendingFor.set(candidate, (list = { copies: [], head: 0 }));
+        const length = list.copies.push(copy);
         // A receiver that stopped reading never sweeps its list on a receipt: sweep it as it doubles.
-        if (list.length >= 1024 && (list.length & (list.length - 1)) === 0) this.#sweep(candidate, list);
+        if (length >= 1024 && (length & (length - 1)) === 0) this.#sweep(list);
       }
-      const drop = this.#lostWithKilled(copy, true);
-      if (drop) drops.push(drop);
+      if (this.#killed.size > 0) {
+        const drop = this.#lostWithKilled(copy, true);
+        if (drop) drops.push(drop);
+      }
     }
-    return drops;
+    return drops.length > 0 ? drops : NO_DROPS;
   }
 
   /**
@@ -134,7 +147,7 @@ export class MessageBook {
     for (const node of nodes) this.#killed.add(node);
     const drops: Drop[] = [];
     for (const node of nodes) {
-      for (const copy of this.#pendingFor.get(node) ?? []) {
+      for (const copy of this.#pendingFor.get(node)?.copies ?? []) {
         const drop = this.#lostWithKilled(copy, true);
         if (drop) drops.push(drop);
       }
@@ -166,11 +179,13 @@ export class MessageBook {
   recordReceive(receiver: string, body: string, from?: string): Receipt {
     this.#receivedBy.set(receiver, (this.#receivedBy.get(receiver) ?? 0) + 1);
     const list = this.#pendingFor.get(receiver);
-    if (!list) return { message: null, from: null, drops: [] };
-    // Settled copies are skipped here and swept away now and then, so the list stays short.
+    if (!list) return UNCLAIMED;
+    const copies = list.copies;
+    // Settled copies are skipped here (those before head are all settled) and swept away now and then, so the
+    // list stays short.
     let index = -1;
-    for (let i = 0; i < list.length; i++) {
-      const copy = list[i]!;
+    for (let i = list.head; i < copies.length; i++) {
+      const copy = copies[i]!;
       if (copy.state !== 'pending') continue;
       if (copy.body === body && (from === undefined || copy.sender === from)) {
         index = i;
@@ -178,26 +193,29 @@ export class MessageBook {
       }
     }
     if (index < 0) {
-      this.#sweep(receiver, list);
-      return { message: null, from: null, drops: [] };
+      this.#sweep(list);
+      return UNCLAIMED;
     }
-    const copy = list[index]!;
+    const copy = copies[index]!;
     this.#settle(copy, 'delivered');
     copy.receiver = receiver;
-    const drops: Drop[] = [];
+    let drops = NO_DROPS;
     if (copy.fanOut) {
       let subscribed = this.#subscribed.get(copy.sender);
       if (!subscribed) this.#subscribed.set(copy.sender, (subscribed = new Set()));
       const reason: DropReason = subscribed.has(receiver) ? 'hwm' : 'not-subscribed';
       subscribed.add(receiver);
-      for (let i = 0; i < index; i++) {
-        const older = list[i]!;
+      for (let i = list.head; i < index; i++) {
+        const older = copies[i]!;
         if (older.state !== 'pending' || !older.fanOut || older.sender !== copy.sender) continue;
         this.#settle(older, 'dropped', reason);
+        if (drops === NO_DROPS) drops = [];
         drops.push({ message: older.message, node: older.sender, peer: receiver, reason });
       }
     }
-    if (index > 64) this.#sweep(receiver, list);
+    // In order (a subscriber, a reply): the settled copies in front are passed over once, not at every receipt.
+    while (list.head < copies.length && copies[list.head]!.state !== 'pending') list.head++;
+    if (index - list.head > 64 || list.head > 64) this.#sweep(list);
     return { message: copy.message, from: copy.sender, drops };
   }
 
@@ -210,7 +228,7 @@ export class MessageBook {
   resubscribed(receiver: string, matches: (body: string) => boolean): Drop[] {
     for (const subscribers of this.#subscribed.values()) subscribers.delete(receiver);
     const drops: Drop[] = [];
-    for (const copy of this.#pendingFor.get(receiver) ?? []) {
+    for (const copy of this.#pendingFor.get(receiver)?.copies ?? []) {
       if (copy.state !== 'pending' || !copy.fanOut || matches(copy.body)) continue;
       this.#settle(copy, 'dropped', 'filtered');
       drops.push({ message: copy.message, node: copy.sender, peer: receiver, reason: 'filtered' });
@@ -317,10 +335,8 @@ export class MessageBook {
     }
   }
 
-  #sweep(receiver: string, list: Copy[]): void {
-    this.#pendingFor.set(
-      receiver,
-      list.filter((copy) => copy.state === 'pending'),
-    );
+  #sweep(list: PendingList): void {
+    list.copies = list.copies.filter((copy) => copy.state === 'pending');
+    list.head = 0;
   }
 }

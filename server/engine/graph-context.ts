@@ -27,6 +27,12 @@ export interface GraphRunOptions {
   allowIncompatible?: boolean;
 }
 
+/** One copy per subscriber, booked with its subscriber as its only candidate (books.ts). */
+export interface FanOutTarget {
+  readonly candidates: readonly string[];
+  readonly fanOut: true;
+}
+
 /** Why a node's role ended, as node:stopped says it (the run's own end is 'run-ended'). */
 export type FinishReason = 'stop-message' | 'count' | 'done' | 'error' | 'removed' | 'killed';
 
@@ -44,6 +50,13 @@ export class GraphRunContext {
   readonly loops: Promise<void>[] = [];
   ended = false;
   lastProgress = performance.now();
+  /**
+   * Facts read off the graph per message (linked peers, a subscriber's fan-out target), kept for the graph they
+   * were read from: a live edit replaces options.graph (graph-live.ts), which drops them.
+   */
+  #factsOf: GraphSpec | null = null;
+  readonly #peersOf = new Map<string, readonly string[]>();
+  readonly #fanOutTargets = new Map<string, FanOutTarget>();
 
   constructor(
     readonly options: GraphRunOptions,
@@ -65,10 +78,18 @@ export class GraphRunContext {
     return Math.max(0, performance.now() - this.startedAt);
   }
 
-  /** Stamps run and t; after the end only the settling drops and graph:ended go out. */
+  /**
+   * Stamps run and t; after the end only the settling drops and graph:ended go out. `input` becomes the event
+   * (stamped in place, one object per event on the per-message path): pass a fresh object. Its fields keep their
+   * order, seq, run and t last, as the copy this once made had them.
+   */
   emit(input: EventInput, afterEnd = false): void {
     if (this.ended && !afterEnd) return;
-    this.options.emit({ ...input, seq: 0, run: this.id, t: this.t() } as PlaygroundEvent);
+    const event = input as PlaygroundEvent;
+    event.seq = 0;
+    event.run = this.id;
+    event.t = this.t();
+    this.options.emit(event);
   }
 
   reportDrops(drops: Drop[], afterEnd = false): void {
@@ -114,15 +135,39 @@ export class GraphRunContext {
   // -------------------------------------------------------------------------------------------------------------
   // Graph facts
 
-  /** Nodes linked to `node` whose type may talk to it. */
-  linkedPeers(node: NodeRuntime): string[] {
-    const peers: string[] = [];
+  /** The graph facts kept so far, unless the graph changed since (then none). */
+  #facts(): void {
+    if (this.#factsOf === this.options.graph) return;
+    this.#factsOf = this.options.graph;
+    this.#peersOf.clear();
+    this.#fanOutTargets.clear();
+  }
+
+  /** Nodes linked to `node` whose type may talk to it (read once per graph: this is asked per message). */
+  linkedPeers(node: NodeRuntime): readonly string[] {
+    this.#facts();
+    let peers = this.#peersOf.get(node.id);
+    if (peers) return peers;
+    const found: string[] = [];
     for (const link of this.options.graph.links) {
       const other = peerOf(link, node.id);
-      if (other === null || peers.includes(other)) continue;
-      if (compatible(node.spec.socket, this.node(other).spec.socket)) peers.push(other);
+      if (other === null || found.includes(other)) continue;
+      if (compatible(node.spec.socket, this.node(other).spec.socket)) found.push(other);
     }
+    peers = Object.freeze(found);
+    this.#peersOf.set(node.id, peers);
     return peers;
+  }
+
+  /** A publisher's copy for one subscriber, as the books take it (the same object for every message). */
+  fanOutTarget(subscriber: string): FanOutTarget {
+    this.#facts();
+    let target = this.#fanOutTargets.get(subscriber);
+    if (!target) {
+      target = Object.freeze({ candidates: Object.freeze([subscriber]), fanOut: true });
+      this.#fanOutTargets.set(subscriber, target);
+    }
+    return target;
   }
 
   /** A DEALER talking to a REP must add the empty delimiter a REQ would (zmq_socket(3)). */

@@ -5,6 +5,7 @@
  * conditions checked as it arrives.
  */
 import type * as zmq from 'zeromq';
+import type { EventInput } from '../../shared/protocol/index.ts';
 import { matchesSubscription } from '../../shared/scenarios/graph.ts';
 import type { Drop } from './books.ts';
 import type { GraphRunContext } from './graph-context.ts';
@@ -13,11 +14,14 @@ import { preview, printableIdentity, type NodeRuntime } from './graph-node.ts';
 /** What the receiving side makes of a message. */
 export interface Received {
   body: string;
-  /** The frames to put before a reply (a ROUTER's identity, a REQ's delimiter). */
-  envelope: Buffer[];
+  /** The frames to put before a reply (a ROUTER's identity, a REQ's delimiter); never modified. */
+  envelope: readonly Buffer[];
   from: string | null;
   message: number | null;
 }
+
+/** No envelope (most receipts): one shared empty list rather than a new one per message. */
+const NO_ENVELOPE: readonly Buffer[] = Object.freeze([]);
 
 /** Sends on a node's socket, then books and reports it (a send that resolved: ZeroMQ queued it). */
 export async function sendOn(
@@ -34,15 +38,17 @@ export async function sendOn(
   // undefined: not addressed (round-robin, fan-out); null: addressed to a peer we do not control.
   const to = context.to;
   run.progress();
-  run.emit({
+  // Built in one object, its optional fields added in the order the event always had them (the wire's JSON).
+  const event: Extract<EventInput, { type: 'message:sent' }> = {
     type: 'message:sent',
     node: node.id,
     message,
     body: preview(body),
     frames: frames.length,
-    ...(context.cause !== undefined && context.cause !== null ? { cause: context.cause } : {}),
-    ...(to !== undefined && to !== null ? { to } : {}),
-  });
+  };
+  if (context.cause !== undefined && context.cause !== null) event.cause = context.cause;
+  if (to !== undefined && to !== null) event.to = to;
+  run.emit(event);
   book(run, node, message, body, to);
 }
 
@@ -64,18 +70,20 @@ function book(run: GraphRunContext, node: NodeRuntime, message: number, body: st
     run.reportDrops(run.books.recordSend(message, node.id, body, targets));
     return;
   }
-  let peers = run.linkedPeers(node);
+  const peers = run.linkedPeers(node);
   if (node.spec.socket === 'PUB' || node.spec.socket === 'XPUB') {
-    // A killed subscriber has no subscription left at the publisher: no copy is booked for it any more.
-    peers = peers.filter((peer) => !run.node(peer).killed);
-    const copies: { candidates: string[]; fanOut: boolean }[] = [];
+    const copies: { readonly candidates: readonly string[]; readonly fanOut: boolean }[] = [];
     const drops: Drop[] = [];
+    let live = 0;
     for (const peer of peers) {
-      if (matchesSubscription(run.prefixesOf(run.node(peer).spec), body))
-        copies.push({ candidates: [peer], fanOut: true });
+      const subscriber = run.node(peer);
+      // A killed subscriber has no subscription left at the publisher: no copy is booked for it any more.
+      if (subscriber.killed) continue;
+      live++;
+      if (matchesSubscription(run.prefixesOf(subscriber.spec), body)) copies.push(run.fanOutTarget(peer));
       else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer, reason: 'filtered' }));
     }
-    if (peers.length === 0) {
+    if (live === 0) {
       if (run.external.has(node.id)) copies.push({ candidates: [], fanOut: false });
       else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer: null, reason: 'no-peer' }));
     }
@@ -83,7 +91,7 @@ function book(run: GraphRunContext, node: NodeRuntime, message: number, body: st
     run.reportDrops(drops);
     return;
   }
-  let candidates = peers;
+  let candidates: readonly string[] = peers;
   if (node.spec.socket === 'PAIR' && node.pairPeer !== undefined)
     candidates = node.pairPeer === null ? [] : [node.pairPeer];
   run.reportDrops(run.books.recordSend(message, node.id, body, [{ candidates, fanOut: false }]));
@@ -102,15 +110,15 @@ export async function receiveOne(run: GraphRunContext, node: NodeRuntime): Promi
 
 /** The next message's frames as they came; null once the run ended or the socket closed. */
 export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
-  // A hung node reads nothing until it is resumed (graph-signals.ts).
-  await node.whileHung();
+  // A hung node reads nothing until it is resumed (graph-signals.ts). Not hung (per message): no await at all.
+  if (node.hung) await node.whileHung();
   if (run.ended || node.socket.closed) return null;
   try {
     const frames = await node.socket.receive();
     // Read while the node was hung: it stays in the node's hands, untouched, until the node is resumed (or dies
     // with it, or the run ends meanwhile: then it is lost as the rest of its queue).
     const held = node.hung;
-    await node.whileHung();
+    if (held) await node.whileHung();
     // Read by the socket just before its node was taken out of the run (graph-live.ts) or killed closed it, in
     // the same turn: the program is gone, so nothing is attributed to it after its node:stopped (the copy is lost
     // with it).
@@ -124,7 +132,7 @@ export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Pr
 
 /** The receiving side's attribution: body, envelope to reply with, the message and node it came from. */
 export function attribute(run: GraphRunContext, node: NodeRuntime, frames: Buffer[]): Received {
-  let envelope: Buffer[] = [];
+  let envelope: readonly Buffer[] = NO_ENVELOPE;
   let identity: Buffer | null = null;
   let rest = frames;
   if (node.spec.socket === 'ROUTER') {
@@ -143,15 +151,16 @@ export function attribute(run: GraphRunContext, node: NodeRuntime, frames: Buffe
   const receipt = run.books.recordReceive(node.id, body);
   if (identity && receipt.from !== null) node.identities.set(identity.toString('hex'), receipt.from);
   run.progress();
-  run.emit({
+  const event: Extract<EventInput, { type: 'message:received' }> = {
     type: 'message:received',
     node: node.id,
     message: receipt.message,
     from: receipt.from,
     body: preview(body),
-    ...(identity ? { identity: printableIdentity(identity) } : {}),
-  });
-  run.reportDrops(receipt.drops);
+  };
+  if (identity) event.identity = printableIdentity(identity);
+  run.emit(event);
+  if (receipt.drops.length > 0) run.reportDrops(receipt.drops);
   node.countReceipt();
   const count = node.spec.stop?.afterMessages;
   if (count !== undefined && node.received >= count) node.stoppedReading = true;

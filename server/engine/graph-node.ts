@@ -110,6 +110,11 @@ export class NodeRuntime {
   /** In a deliberate wait (start delay, interval, waiting for peers, work): not idle for the run's drain. */
   pausing = false;
   #sendChain: Promise<unknown> = Promise.resolve();
+  /** Sends queued on #sendChain or in flight: with none and the node not hung, a send goes straight out. */
+  #sendsPending = 0;
+  readonly #sendSettled = (): void => {
+    this.#sendsPending--;
+  };
   readonly #peerWaiters: (() => void)[] = [];
   readonly #receiptWaiters: (() => void)[] = [];
 
@@ -155,9 +160,21 @@ export class NodeRuntime {
 
   /** One send at a time per socket (zeromq.js throws EBUSY on a second): forwards from several nodes queue here. */
   send(frames: zmq.MessageLike[]): Promise<void> {
-    // A hung node sends nothing until it is resumed (every send of its program waits here).
-    const sent = this.#sendChain.then(() => this.whileHung()).then(() => this.socket.send(frames));
-    this.#sendChain = sent.catch(() => {});
+    let sent: Promise<void>;
+    if (this.#sendsPending === 0 && this.#hold === null) {
+      // Nothing ahead of it (the usual case: a role loop awaits each send): no chain to wait on, this is the
+      // per-message path.
+      try {
+        sent = this.socket.send(frames);
+      } catch (error) {
+        sent = Promise.reject(error);
+      }
+    } else {
+      // A hung node sends nothing until it is resumed (every send of its program waits here).
+      sent = this.#sendChain.then(() => this.whileHung()).then(() => this.socket.send(frames));
+    }
+    this.#sendsPending++;
+    this.#sendChain = sent.then(this.#sendSettled, this.#sendSettled);
     return sent;
   }
 
@@ -176,7 +193,8 @@ export class NodeRuntime {
 
   countReceipt(): void {
     this.received++;
-    for (const wake of this.#receiptWaiters.splice(0)) wake();
+    // Per message: no copy of an empty list of waiters.
+    if (this.#receiptWaiters.length > 0) for (const wake of this.#receiptWaiters.splice(0)) wake();
   }
 
   peerJoined(): void {

@@ -43,7 +43,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
   let first = true;
   for (const body of expandMessages(role.messages)) {
     if (run.ended) return;
-    if (!first) await run.pause(node, role.intervalMs ?? 0);
+    // No interval (as fast as it goes): no pause to await, per message.
+    if (!first && role.intervalMs) await run.pause(node, role.intervalMs);
     first = false;
     try {
       await sendOn(run, node, delimiter ? ['', body] : [body]);
@@ -96,7 +97,8 @@ async function sendAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'se
   let first = true;
   for (const body of expandMessages(role.messages)) {
     if (run.ended) return;
-    if (!first) await run.pause(node, role.intervalMs ?? 0);
+    // No interval (as fast as it goes): no pause to await, per message.
+    if (!first && role.intervalMs) await run.pause(node, role.intervalMs);
     first = false;
     if (run.ended) return;
     await sendOn(run, node, delimiter ? ['', body] : [body]);
@@ -116,7 +118,7 @@ async function receiveAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<
   for (;;) {
     const received = await receiveOne(run, node);
     if (!received || node.finished) return;
-    await run.pause(node, role.workMs ?? 0);
+    if (role.workMs) await run.pause(node, role.workMs);
     const result = role.transform ? transform(role.transform, received.body) : received.body;
     if (role.replyBack && !run.ended)
       await sendOn(run, node, [...received.envelope, result], { cause: received.message, to: received.from });
