@@ -138,6 +138,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxPlaygrounds: limits.playgrounds,
     maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
     maxNodes: limits.workersPerPlayground,
+    maxRunBytes: limits.runPayloadBytes,
     instance: options.instance ?? null,
     othersOpen: (visitor) => ({
       total: registry.list().length,

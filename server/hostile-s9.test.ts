@@ -409,3 +409,46 @@ describe("the free sandbox's caps, through the API", () => {
     });
   });
 });
+
+describe("a graph run's messages are held to the server's run payload cap", () => {
+  it('refuses a publisher whose copies would exceed it, at creation, in an edit and for a new subscriber', async () => {
+    /** A PUB sending `count` texts of 250 characters to `subscribers` SUBs that keep up to 1,000,000 each. */
+    const fanOut = (count: number, subscribers: number): GraphSpec => ({
+      title: 'a publisher and its subscribers',
+      nodes: [
+        {
+          id: 'pub',
+          socket: 'PUB',
+          sendHighWaterMark: 1_000_000,
+          role: { kind: 'send', messages: { kind: 'template', template: `${'x'.repeat(250)}{n}`, count } },
+        },
+        ...Array.from({ length: subscribers }, (_, i) => ({
+          id: `s${i}`,
+          socket: 'SUB' as const,
+          subscribe: [''],
+          receiveHighWaterMark: 1_000_000,
+          role: { kind: 'receive' as const, workMs: 60_000 },
+        })),
+      ],
+      links: Array.from({ length: subscribers }, (_, i) => ({
+        from: 'pub',
+        to: `s${i}`,
+        bind: 'from' as const,
+        transport: 'inproc' as const,
+      })),
+    });
+    // 100,000 x 258 bytes x 8 copies: about 197 MiB, over the default 64 MiB (it grew the server by 560 MiB).
+    const refused = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: fanOut(100_000, 8) } });
+    expect(refused.statusCode, refused.body).toBe(429);
+    expect(refused.json()).toMatchObject({ code: 'PG_ERR_LIMIT', text: { key: 'limit.graphRunBytes' } });
+
+    // 100,000 x 258 bytes x 2 copies (49 MiB) is taken; a third subscriber, between runs or live, is not.
+    const id = await createGraph(owner, fanOut(100_000, 2));
+    const third = { id: 's2', publisher: 'pub', subscribe: [''] };
+    const added = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/subscribers`, payload: third });
+    expect(added.statusCode, added.body).toBe(429);
+    const replaced = await owner.inject({ method: 'PUT', url: `/api/graphs/${id}/graph`, payload: fanOut(100_000, 3) });
+    expect(replaced.statusCode, replaced.body).toBe(429);
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph.nodes).toHaveLength(3);
+  });
+});

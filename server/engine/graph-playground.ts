@@ -23,6 +23,7 @@ import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
 import { idOnInstance } from '../instance.ts';
+import { graphRunBytes } from './graph-budget.ts';
 import { withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
 import {
   addGraphEvent,
@@ -55,6 +56,8 @@ export interface GraphPlaygroundOptions {
   notes?: string[];
   allowIncompatible?: boolean;
   maxNodes: number;
+  /** Bytes of messages one run may send, publishers' copies included (graph-budget.ts); none: no cap. */
+  maxRunBytes?: number;
   /** This server's instance name behind a proxy (server/instance.ts): the prefix of the id. */
   instance?: string | null;
 }
@@ -92,12 +95,21 @@ export class GraphPlayground {
 
   static #checked(
     graph: GraphSpec,
-    options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes'>,
+    options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes' | 'maxRunBytes'>,
   ): GraphSpec {
     if (graph.nodes.length > options.maxNodes) {
       throw new CodedError(
         'PG_ERR_LIMIT',
         text('graph.nodeLimit', { max: options.maxNodes, nodes: graph.nodes.length }),
+      );
+    }
+    // What its queues could hold (a slow or hung subscriber, HWMs of 0 or 1,000,000), as the pipeline's payload cap.
+    const bytes = options.maxRunBytes === undefined ? 0 : graphRunBytes(graph);
+    if (options.maxRunBytes !== undefined && bytes > options.maxRunBytes) {
+      const mib = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('limit.graphRunBytes', { mib: mib(bytes), max: mib(options.maxRunBytes) }),
       );
     }
     const problems = checkGraph(graph, { allowIncompatible: options.allowIncompatible });
@@ -276,6 +288,8 @@ export interface GraphRegistryOptions {
   maxPlaygroundsPerVisitor: number;
   /** Nodes per graph (the pipeline's workers per playground). */
   maxNodes: number;
+  /** Bytes of messages one run may send (the pipeline's run payload cap; graph-budget.ts). */
+  maxRunBytes?: number;
   idleMs?: number;
   /** Playgrounds of the other kinds open now, in all and owned by `visitor` (the caps count every kind). */
   othersOpen?: (visitor: string | null) => { total: number; owned: number };
@@ -342,6 +356,7 @@ export class GraphRegistry {
       notes: scenario?.notes,
       allowIncompatible: request.allowIncompatible,
       maxNodes: this.#options.maxNodes,
+      maxRunBytes: this.#options.maxRunBytes,
       instance: this.#options.instance,
     });
     this.#playgrounds.set(playground.id, playground);

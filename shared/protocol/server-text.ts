@@ -511,6 +511,10 @@ const TEXTS = {
     en: 'The server is already importing {max} files at once; try again in a moment.',
     es: 'El servidor ya está importando {max} archivos a la vez; vuelve a intentarlo en un momento.',
   },
+  'limit.graphRunBytes': {
+    en: "This graph's senders send {mib} MiB of messages, a publisher's copy for each subscriber included; this server allows at most {max} MiB per run (fewer messages, shorter texts or fewer subscribers).",
+    es: 'Los emisores de este grafo envían {mib} MiB de mensajes, contando la copia de un publicador para cada suscriptor; este servidor permite como mucho {max} MiB por ejecución (menos mensajes, textos más cortos o menos suscriptores).',
+  },
   'limit.graphStates': {
     en: 'You are already waiting for {max} states of recorded graph runs; try again when they have arrived.',
     es: 'Ya estás esperando {max} estados de ejecuciones de grafos grabadas; vuelve a intentarlo cuando hayan llegado.',
