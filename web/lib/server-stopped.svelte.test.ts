@@ -36,9 +36,12 @@ describe('PlaygroundSession when its server stops', () => {
     vi.unstubAllGlobals();
   });
 
-  /** A session on playground a.pg-1, connected; then its server dies: the stream closes, every reconnection fails. */
-  async function connectedThenServerDies(): Promise<void> {
-    fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: playground('a.pg-1') }));
+  /**
+   * A session on playground a.pg-1 (as `info` says), connected; then its server dies: the stream closes, every
+   * reconnection fails.
+   */
+  async function connectedThenServerDies(info: PlaygroundInfo = playground('a.pg-1')): Promise<void> {
+    fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: info }));
     page = stubPage('http://127.0.0.1:8080/');
     session = new PlaygroundSession({
       loop: frames.loop,
@@ -53,7 +56,7 @@ describe('PlaygroundSession when its server stops', () => {
     session.start();
     await vi.waitUntil(() => sockets.length === 1, { timeout: 2000, interval: 5 });
     sockets[0]!.open();
-    sockets[0]!.deliver({ type: 'hello', protocolVersion: PROTOCOL_VERSION, playground: playground('a.pg-1') });
+    sockets[0]!.deliver({ type: 'hello', protocolVersion: PROTOCOL_VERSION, playground: info });
     expect(session.connection).toBe('connected');
     sockets[0]!.onclose?.({} as CloseEvent);
   }
@@ -82,6 +85,23 @@ describe('PlaygroundSession when its server stops', () => {
     expect(session.info?.id).toBe('b.pg-2');
     expect(new URL(page.href).searchParams.get('p')).toBe('b.pg-2');
     expect(sockets.at(-1)!.url).toBe('ws://127.0.0.1:8080/api/playgrounds/b.pg-2/stream');
+  });
+
+  it('does not say a run is running once the server that ran it stopped: the badge says it was cut short', async () => {
+    fetch.on('GET', '/api/playgrounds/a.pg-1', () => ({
+      status: 503,
+      body: { code: 'PG_ERR_INSTANCE_DOWN', message: 'The server that held this playground has stopped.' },
+    }));
+    // The server said a run is in progress when the page connected.
+    await connectedThenServerDies({ ...playground('a.pg-1'), activeRun: 'run-1' });
+    expect(session.runStateKey).toBe('running');
+    await vi.waitUntil(() => session.serverStopped !== null, { timeout: 10_000, interval: 20 });
+    expect(session.isRunActive).toBe(false);
+    expect(session.runStateKey).toBe('interrupted');
+    // A new playground starts idle.
+    fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: playground('b.pg-2') }));
+    await session.openNewAfterStop();
+    expect(session.runStateKey).toBe('idle');
   });
 
   it('takes a bare 502 from another proxy (nginx) the same way', async () => {

@@ -119,12 +119,15 @@ export class PlaygroundSession implements RunView {
   }
 
   readonly connection: ConnectionStatus = $derived(this.stream?.status ?? 'connecting');
-  readonly isRunActive = $derived(
+  /** A run is under way as far as the page knows (starting, running, or the server said one is active). */
+  readonly #isRunUnderWay = $derived(
     this.pending === 'start' ||
       this.run.status === 'running' ||
       (this.awaitingRun !== null && this.awaitingRun !== this.run.runId) ||
       (this.info?.activeRun != null && this.info.activeRun !== this.run.runId),
   );
+  /** A run is in progress on the playground's server: never once that server stopped (it went with it). */
+  readonly isRunActive = $derived(this.serverStopped === null && this.#isRunUnderWay);
   /** Parameters of what the diagram shows: the run's, or the playground's before any run. */
   readonly viewParams: RunParams | null = $derived(this.run.params ?? this.info?.params ?? null);
   readonly showBuiltInWorkers = $derived(this.viewParams?.builtInWorkers ?? true);
@@ -143,7 +146,20 @@ export class PlaygroundSession implements RunView {
   /** Transports the scenario's ventilator can bind (what a worker may use). */
   readonly transports = $derived([...new Set((this.info?.endpoints ?? []).map((e) => e.transport))]);
   readonly canAddWorker = $derived((this.info?.workers.length ?? 0) < (this.info?.maxWorkers ?? 0));
-  readonly runStateKey = $derived(this.run.status === 'ended' ? 'ended' : this.isRunActive ? 'running' : 'idle');
+  /**
+   * The run badge: 'interrupted' when the playground's server stopped during a run (the run is cut short; the
+   * server that restarts marks its recording incomplete), so that the page never says a run is running on a server
+   * that stopped.
+   */
+  readonly runStateKey: 'ended' | 'running' | 'interrupted' | 'idle' = $derived(
+    this.run.status === 'ended'
+      ? 'ended'
+      : this.#isRunUnderWay
+        ? this.serverStopped === null
+          ? 'running'
+          : 'interrupted'
+        : 'idle',
+  );
 
   #isClosed = false;
   #isRecovering = false;

@@ -207,6 +207,8 @@ export const EN = {
   'controls.stateIdle': 'idle',
   'controls.stateRunning': 'running',
   'controls.stateEnded': 'ended ({reason})',
+  // The playground's server stopped during the run: the run went with it.
+  'controls.stateInterrupted': 'cut short (its server stopped)',
   'controls.locked': 'Settings are locked while a run is in progress.',
   'controls.lockedBatch':
     'Batch settings are locked while a run is in progress; workers and socket options can still change.',

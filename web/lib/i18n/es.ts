@@ -212,6 +212,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'controls.stateIdle': 'en espera',
   'controls.stateRunning': 'en curso',
   'controls.stateEnded': 'terminada ({reason})',
+  'controls.stateInterrupted': 'interrumpida (su servidor se detuvo)',
   'controls.locked': 'La configuración queda bloqueada mientras hay una ejecución en curso.',
   'controls.lockedBatch':
     'La configuración del lote queda bloqueada durante la ejecución; los workers y las opciones de socket sí se pueden cambiar.',
