@@ -20,9 +20,10 @@ export interface WorkerHandle {
 }
 
 /**
- * Where in-process workers run. The thread by default: their ZeroMQ calls leave the event loop that ventilates,
- * collects, records and streams (docs/benchmarks.md: the batch ran 1.x as fast). The bench sets `inThread` false
- * to measure the main thread's way beside it in the same process.
+ * Where in-process workers (and the sink) run. Their thread by default: their ZeroMQ calls leave the event loop
+ * that ventilates, records and streams (docs/benchmarks.md: 1.86x the rate in a bare prototype with a core to
+ * spare, 1.0-1.2x in the playground on a loaded 2-core machine, 4-12 % less CPU per task). A test or the bench
+ * sets `inThread` false for the main thread's way (bench/profile-batch.ts --workers both: side by side).
  */
 export const inProcessWorkers = { inThread: true };
 
