@@ -452,3 +452,47 @@ describe("a graph run's messages are held to the server's run payload cap", () =
     expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph.nodes).toHaveLength(3);
   });
 });
+
+describe('a graph run kept going by a visitor who left', () => {
+  it('is stopped with its playground once nobody used or watched it for the idle time', async () => {
+    const id = await createGraph(owner, {
+      title: 'a hung reader',
+      nodes: [
+        {
+          id: 'push',
+          socket: 'PUSH',
+          role: { kind: 'send', messages: { kind: 'template', template: 't{n}', count: 50 } },
+        },
+        { id: 'pull', socket: 'PULL', role: { kind: 'receive' } },
+      ],
+      links: [{ from: 'push', to: 'pull', bind: 'from', transport: 'inproc' }],
+    });
+    await startRun(owner, id);
+    // Hung, the reader holds the run's end as long as nobody resumes, kills or stops it.
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/pull/hang` })).statusCode).toBe(200);
+    const graphs = (app as unknown as { graphs: { closeIdle(idleMs: number, now?: number): Promise<void> } }).graphs;
+    // Still in use a moment ago: kept.
+    await graphs.closeIdle(30 * 60_000);
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).not.toBeNull();
+    // Half an hour later while a stream watches it (a class watching a hung node): kept.
+    let greeted!: () => void;
+    const hello = new Promise<void>((resolve) => (greeted = resolve));
+    const stream = await owner.injectWS(`/api/graphs/${id}/stream`, {
+      onInit: (socket) => socket.once('message', () => greeted()),
+    });
+    await hello;
+    await graphs.closeIdle(30 * 60_000, Date.now() + 31 * 60_000);
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).not.toBeNull();
+    // Half an hour later, with no request and no stream: closed, its run stopped, its place under the cap free.
+    stream.terminate();
+    await until(
+      async () => {
+        await graphs.closeIdle(30 * 60_000, Date.now() + 31 * 60_000);
+        return (await owner.inject(`/api/graphs/${id}`)).statusCode === 404 ? true : null;
+      },
+      'the playground closed once its stream went',
+      10_000,
+    );
+    expect((await owner.inject('/api/graphs')).json<unknown[]>()).toHaveLength(0);
+  });
+});

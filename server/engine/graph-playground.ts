@@ -140,6 +140,11 @@ export class GraphPlayground {
     return () => this.#infoListeners.delete(listener);
   }
 
+  /** Whether a live stream watches it now (each stream listens for info changes: server/http/graph-stream.ts). */
+  get watched(): boolean {
+    return this.#infoListeners.size > 0;
+  }
+
   #infoChanged(): void {
     if (this.#infoListeners.size === 0) return;
     const info = this.info();
@@ -402,8 +407,13 @@ export class GraphRegistry {
     await this.#options.onClosed?.(playground);
   }
 
+  /**
+   * Closes playgrounds nobody used for idleMs. One with a run still going too, when no stream watches it: a graph
+   * run may never end by itself (a hung node holds its end until resumed; servers wait for peers of the learner's),
+   * and would otherwise hold its sockets and a place under the server's cap for good, as a visitor who left.
+   */
   async closeIdle(idleMs: number, now = Date.now()): Promise<void> {
-    const idle = this.list().filter((p) => !p.activeRun && now - p.lastActivity >= idleMs);
+    const idle = this.list().filter((p) => (!p.activeRun || !p.watched) && now - p.lastActivity >= idleMs);
     await Promise.all(idle.map((p) => this.remove(p.id)));
   }
 
