@@ -169,7 +169,9 @@ describe.each(LANGUAGES)(
         await page.getByTestId('add-worker-mode').selectOption('process');
         await page.getByTestId('add-worker').click();
         await page.getByTestId('worker-row-worker-3').waitFor();
-        await page.getByTestId('tasks').fill('300');
+        // 15 s of sending: long enough that the hung worker is still hung after axe's scan on a loaded machine
+        // (with 300 tasks the run sometimes ended before Resume could be clicked).
+        await page.getByTestId('tasks').fill('1000');
         await page.getByTestId('interval').fill('15');
         await watchLiveRegions(page);
         await page.getByTestId('run').click();
