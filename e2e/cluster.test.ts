@@ -22,6 +22,8 @@ import type { RecordedRunDetail, RunPage } from '../shared/protocol/history.ts';
 import { CHROMIUM_ARGS, chromiumPath, waitConnected, waitRunEnded } from './harness.ts';
 
 const SHOTS = '/tmp/h2-shots';
+/** The cluster's whole output and the test's notes, written at the end of every run (pass or fail). */
+const LOG_FILE = process.env.CLUSTER_LOG ?? path.join(SHOTS, 'cluster-log.txt');
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 function haproxyMissing(): string | null {
@@ -85,7 +87,13 @@ class Cluster {
   }
 
   command(line: string): void {
+    this.note(`command: ${line}`);
     this.child.stdin!.write(`${line}\n`);
+  }
+
+  /** A line of the test's own in the cluster's log, with the wall time (HAProxy's request lines carry theirs). */
+  note(text: string): void {
+    this.lines.push(`[test ${new Date().toISOString().slice(11, 23)}] ${text}`);
   }
 
   tail(): string {
@@ -172,8 +180,10 @@ describe.skipIf(skipReason !== null)(
 
     /** `wait`, and when it fails: a screenshot of `page` and the cluster's last lines in the error. */
     async function shown(page: Page, name: string, wait: Promise<unknown>): Promise<void> {
+      cluster.note(`waiting: ${name}`);
       try {
         await wait;
+        cluster.note(`done: ${name}`);
       } catch (error) {
         await page.screenshot({ path: path.join(SHOTS, `cluster-failed-${name}.png`) }).catch(() => {});
         throw new Error(`${name}: ${(error as Error).message}\ncluster:\n${cluster.tail()}`, { cause: error });
@@ -193,6 +203,8 @@ describe.skipIf(skipReason !== null)(
     }, 180_000);
 
     afterAll(async () => {
+      // The whole log (every request the proxy handled, the instances' lines, the test's notes), kept for a reader.
+      if (cluster) fs.writeFileSync(LOG_FILE, `${cluster.lines.join('\n')}\n`);
       for (const context of contexts) await context.close().catch(() => {});
       for (const dir of profiles) fs.rmSync(dir, { recursive: true, force: true });
       if (cluster) {
@@ -276,30 +288,41 @@ describe.skipIf(skipReason !== null)(
         const ipcFiles = () => fs.readdirSync(runtimeDir).filter((name) => name.startsWith(sandboxId));
         expect(ipcFiles().length).toBeGreaterThan(0);
 
-        // What the page saw of the network from here on, said when the notice does not come.
-        const seen: string[] = [];
-        const started = Date.now();
-        page.on('response', (response) =>
-          seen.push(`${Date.now() - started} ms: ${response.status()} ${response.url()}`),
-        );
-        page.on('websocket', (socket) => {
-          seen.push(`${Date.now() - started} ms: WebSocket ${socket.url()}`);
-          socket.on('socketerror', (error) => seen.push(`${Date.now() - started} ms: ${error}`));
-          socket.on('close', () => seen.push(`${Date.now() - started} ms: WebSocket closed`));
-        });
+        // What the pages see from here on, in the cluster's log (beside the proxy's request lines; LOG_FILE keeps it).
+        for (const [name, watched] of [
+          ['sandbox page', page],
+          ['patterns page', patterns],
+        ] as const) {
+          watched.on('console', (message) => cluster.note(`${name} console ${message.type()}: ${message.text()}`));
+          watched.on('response', (response) =>
+            cluster.note(`${name} ${response.status()} ${response.request().method()} ${response.url()}`),
+          );
+          watched.on('requestfailed', (request) =>
+            cluster.note(`${name} failed ${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+          );
+          watched.on('websocket', (socket) => {
+            cluster.note(`${name} WebSocket ${socket.url()}`);
+            socket.on('socketerror', (error) => cluster.note(`${name} WebSocket error: ${error}`));
+            socket.on('close', () => cluster.note(`${name} WebSocket closed`));
+          });
+        }
 
         // The instance dies as the OOM killer would kill it.
+        cluster.note(`SIGKILL instance ${home}`);
         process.kill(pids.get(home)!, 'SIGKILL');
 
         // The page says what happened, in its alert region, and offers a new playground.
         const notice = page.getByTestId('server-stopped');
         await notice.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
           await page.screenshot({ path: path.join(SHOTS, 'cluster-no-notice.png') });
-          throw new Error(`${(error as Error).message}\npage:\n${seen.join('\n')}\ncluster:\n${cluster.tail()}`);
+          throw new Error(`${(error as Error).message}\ncluster (all of it: ${LOG_FILE}):\n${cluster.tail()}`);
         });
+        cluster.note('the notice is shown');
         expect(await notice.textContent()).toContain('recorded runs are safe');
         expect(await notice.getAttribute('data-playground')).toBe(sandboxId);
         expect(await page.getByTestId('server-stopped-region').getAttribute('role')).toBe('alert');
+        // The run it was running went with the server: the page does not say it is running.
+        expect(await page.getByTestId('run-state').getAttribute('data-state')).toBe('interrupted');
         await page.screenshot({ path: path.join(SHOTS, 'cluster-server-stopped.png') });
 
         // The patterns page says it too, in its alert.
