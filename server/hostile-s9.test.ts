@@ -19,7 +19,12 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
-import { emptyGraphRunState, foldGraphState, nodeBooks } from '../shared/protocol/graph-run-state.ts';
+import {
+  GRAPH_STATE_TEXT_CHARS,
+  emptyGraphRunState,
+  foldGraphState,
+  nodeBooks,
+} from '../shared/protocol/graph-run-state.ts';
 import { FOLDS_AT_ONCE, GraphRunStates } from './http/graph-run-state.ts';
 import type { EventRange, JsonWindow } from './recorder/store-api.ts';
 import type { GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
@@ -222,6 +227,40 @@ describe('GraphRunStates shares its work', () => {
     expect(different.map((state) => state.count)).toEqual([9001, 9002, 9003, 9004, 9005]);
     expect(windows).toBe(10);
     expect(mostAtOnce).toBeLessThanOrEqual(FOLDS_AT_ONCE);
+  });
+});
+
+describe("a graph run's state keeps texts short", () => {
+  it('cuts a huge body, refusal detail and code (an import may hold any length; each checkpoint copies them)', () => {
+    const run = 'gr-x-r1';
+    const huge = 'b'.repeat(2 ** 20);
+    const state = emptyGraphRunState(run);
+    foldGraphState(state, {
+      type: 'message:received',
+      seq: 1,
+      run,
+      t: 0,
+      node: 'a',
+      message: 0,
+      from: null,
+      body: huge,
+    });
+    foldGraphState(state, {
+      type: 'socket:refused',
+      seq: 2,
+      run,
+      t: 0,
+      node: 'a',
+      peer: null,
+      reason: 'efsm',
+      code: huge,
+      detail: huge,
+    });
+    expect(state.lastBodies['a']!.length).toBeLessThanOrEqual(GRAPH_STATE_TEXT_CHARS);
+    expect(state.lastBodies['a']!.startsWith('bbbb')).toBe(true);
+    expect(state.refusals[0]!.detail.length).toBeLessThanOrEqual(GRAPH_STATE_TEXT_CHARS);
+    expect(state.refusals[0]!.code!.length).toBeLessThanOrEqual(GRAPH_STATE_TEXT_CHARS);
+    expect(JSON.stringify(state).length).toBeLessThan(10_000);
   });
 });
 

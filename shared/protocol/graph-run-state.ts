@@ -10,6 +10,15 @@ import { addGraphEvent, emptyGraphCounters, type GraphCounters } from './graph-s
 
 /** Refusals a state keeps (the newest); the counters count every one. */
 export const GRAPH_STATE_REFUSALS = 50;
+/**
+ * Characters of a body or a refusal's detail a state keeps (the rest is cut): a state is copied every few thousand
+ * events of a fold (server/http/graph-run-state.ts), and an imported run's texts have no length of their own, so a
+ * file with a few bodies of megabytes would otherwise cost that much per copy. A node of ours sends at most 256.
+ */
+export const GRAPH_STATE_TEXT_CHARS = 1024;
+
+const kept = (text: string): string =>
+  text.length > GRAPH_STATE_TEXT_CHARS ? text.slice(0, GRAPH_STATE_TEXT_CHARS) : text;
 
 export interface GraphStateRefusal {
   node: string;
@@ -28,7 +37,7 @@ export interface GraphRunStateAt {
   lastSeq: number;
   lastT: number;
   counters: GraphCounters;
-  /** The newest body each node received. */
+  /** The newest body each node received (its first GRAPH_STATE_TEXT_CHARS characters). */
   lastBodies: Record<string, string>;
   /** The newest refusals (at most GRAPH_STATE_REFUSALS), oldest first. */
   refusals: GraphStateRefusal[];
@@ -77,15 +86,15 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.lastBodies = {};
       break;
     case 'message:received':
-      setOwn(state.lastBodies, event.node, event.body);
+      setOwn(state.lastBodies, event.node, kept(event.body));
       break;
     case 'socket:refused':
       state.refusals.push({
         node: event.node,
         peer: event.peer,
         reason: event.reason,
-        ...(event.code !== undefined ? { code: event.code } : {}),
-        detail: event.detail,
+        ...(event.code !== undefined ? { code: kept(event.code) } : {}),
+        detail: kept(event.detail),
       });
       if (state.refusals.length > GRAPH_STATE_REFUSALS) state.refusals.shift();
       break;
