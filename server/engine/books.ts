@@ -24,8 +24,8 @@ interface Copy {
   /** A PUB's copy for one subscriber: its loss can be told from later deliveries on the same pipe. */
   fanOut: boolean;
   state: CopyState;
-  receiver?: string;
-  reason?: DropReason;
+  /** Why it was dropped, once it is (present from the start: one shape for every copy). */
+  reason: DropReason | undefined;
 }
 
 export interface Drop {
@@ -106,9 +106,9 @@ export class MessageBook {
     message: number,
     sender: string,
     body: string,
-    targets: { candidates: readonly string[]; fanOut: boolean }[],
+    targets: readonly { readonly candidates: readonly string[]; readonly fanOut: boolean }[],
   ): Drop[] {
-    const drops: Drop[] = [];
+    let drops = NO_DROPS;
     this.#sentBy.set(sender, (this.#sentBy.get(sender) ?? 0) + 1);
     for (const target of targets) {
       const copy: Copy = {
@@ -118,6 +118,7 @@ export class MessageBook {
         candidates: target.candidates,
         fanOut: target.fanOut,
         state: 'pending',
+        reason: undefined,
       };
       this.#copies++;
       this.#open.add(copy);
@@ -130,10 +131,10 @@ export class MessageBook {
       }
       if (this.#killed.size > 0) {
         const drop = this.#lostWithKilled(copy, true);
-        if (drop) drops.push(drop);
+        if (drop) (drops === NO_DROPS ? (drops = []) : drops).push(drop);
       }
     }
-    return drops.length > 0 ? drops : NO_DROPS;
+    return drops;
   }
 
   /**
@@ -198,7 +199,6 @@ export class MessageBook {
     }
     const copy = copies[index]!;
     this.#settle(copy, 'delivered');
-    copy.receiver = receiver;
     let drops = NO_DROPS;
     if (copy.fanOut) {
       let subscribed = this.#subscribed.get(copy.sender);

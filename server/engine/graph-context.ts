@@ -56,7 +56,7 @@ export class GraphRunContext {
    */
   #factsOf: GraphSpec | null = null;
   readonly #peersOf = new Map<string, readonly string[]>();
-  readonly #fanOutTargets = new Map<string, FanOutTarget>();
+  readonly #fanOutTargets = new Map<string, readonly FanOutTarget[]>();
 
   constructor(
     readonly options: GraphRunOptions,
@@ -159,15 +159,20 @@ export class GraphRunContext {
     return peers;
   }
 
-  /** A publisher's copy for one subscriber, as the books take it (the same object for every message). */
-  fanOutTarget(subscriber: string): FanOutTarget {
-    this.#facts();
-    let target = this.#fanOutTargets.get(subscriber);
-    if (!target) {
-      target = Object.freeze({ candidates: Object.freeze([subscriber]), fanOut: true });
-      this.#fanOutTargets.set(subscriber, target);
+  /**
+   * A publisher's copies, one per linked peer in linkedPeers' order, as the books take them (the same objects for
+   * every message: a message for every subscriber passes this list as it is).
+   */
+  fanOutTargets(publisher: NodeRuntime): readonly FanOutTarget[] {
+    const peers = this.linkedPeers(publisher);
+    let targets = this.#fanOutTargets.get(publisher.id);
+    if (!targets) {
+      targets = Object.freeze(
+        peers.map((peer): FanOutTarget => Object.freeze({ candidates: Object.freeze([peer]), fanOut: true })),
+      );
+      this.#fanOutTargets.set(publisher.id, targets);
     }
-    return target;
+    return targets;
   }
 
   /** A DEALER talking to a REP must add the empty delimiter a REQ would (zmq_socket(3)). */

@@ -72,15 +72,27 @@ function book(run: GraphRunContext, node: NodeRuntime, message: number, body: st
   }
   const peers = run.linkedPeers(node);
   if (node.spec.socket === 'PUB' || node.spec.socket === 'XPUB') {
+    const targets = run.fanOutTargets(node);
+    // Per message: when every linked subscriber is alive and takes it, the publisher's list goes as it is.
+    let everyone = peers.length > 0;
+    for (let i = 0; everyone && i < peers.length; i++) {
+      const subscriber = run.node(peers[i]!);
+      everyone = !subscriber.killed && matchesSubscription(run.prefixesOf(subscriber.spec), body);
+    }
+    if (everyone) {
+      run.reportDrops(run.books.recordSend(message, node.id, body, targets));
+      return;
+    }
     const copies: { readonly candidates: readonly string[]; readonly fanOut: boolean }[] = [];
     const drops: Drop[] = [];
     let live = 0;
-    for (const peer of peers) {
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i]!;
       const subscriber = run.node(peer);
       // A killed subscriber has no subscription left at the publisher: no copy is booked for it any more.
       if (subscriber.killed) continue;
       live++;
-      if (matchesSubscription(run.prefixesOf(subscriber.spec), body)) copies.push(run.fanOutTarget(peer));
+      if (matchesSubscription(run.prefixesOf(subscriber.spec), body)) copies.push(targets[i]!);
       else drops.push(run.books.recordDrop(message, node.id, body, { node: node.id, peer, reason: 'filtered' }));
     }
     if (live === 0) {
