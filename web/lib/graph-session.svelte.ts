@@ -21,7 +21,7 @@ import type { WireServerText } from '../../shared/protocol/server-text.ts';
 import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { toErrorInfo } from './api.ts';
 import { t } from './i18n/index.svelte.ts';
-import { isServerStopped } from './server-stopped.ts';
+import { isServerStopped, withinCheckTime } from './server-stopped.ts';
 import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
 import {
   DROP_MARK_MS,
@@ -312,7 +312,8 @@ export class GraphSession {
     if (this.#isCheckingServer) return;
     this.#isCheckingServer = true;
     try {
-      await this.#options.request('GET', `/api/graphs/${encodeURIComponent(id)}`);
+      // Bounded: while it is unanswered no other check starts (a stopped server's request may hang, not fail).
+      await withinCheckTime(this.#options.request('GET', `/api/graphs/${encodeURIComponent(id)}`));
     } catch (error) {
       if (!this.#closed && this.info?.id === id && isServerStopped(error)) {
         this.close();

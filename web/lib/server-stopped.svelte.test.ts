@@ -104,6 +104,30 @@ describe('PlaygroundSession when its server stops', () => {
     expect(session.runStateKey).toBe('idle');
   });
 
+  it('asks again when its question hangs (the dying server accepted it and never answers), and then says so', async () => {
+    let probes = 0;
+    fetch.on('GET', '/api/playgrounds/a.pg-1', () => {
+      probes++;
+      if (probes === 1) return new Promise<never>(() => {});
+      return {
+        status: 503,
+        body: { code: 'PG_ERR_INSTANCE_DOWN', message: 'The server that held this playground has stopped.' },
+      };
+    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await connectedThenServerDies();
+      // The reconnections keep failing; the first question never gets an answer.
+      for (let elapsed = 0; elapsed < 60_000 && session.serverStopped === null; elapsed += 250)
+        await vi.advanceTimersByTimeAsync(250);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(probes).toBeGreaterThanOrEqual(2);
+    expect(session.serverStopped).toEqual({ playground: 'a.pg-1' });
+    expect(session.connection).toBe('closed');
+  });
+
   it('takes a bare 502 from another proxy (nginx) the same way', async () => {
     fetch.on('GET', '/api/playgrounds/a.pg-1', () => ({ status: 502 }));
     await connectedThenServerDies();

@@ -32,7 +32,7 @@ import { t } from './i18n/index.svelte.ts';
 import { addressOfLesson, addressOfPlayground, bootRequest, withoutLinkToken } from './page-address.ts';
 import { ParamDrafts, type NumericParam } from './param-drafts.svelte.ts';
 import { openRequested } from './playground-open.ts';
-import { isServerStopped } from './server-stopped.ts';
+import { isServerStopped, withinCheckTime } from './server-stopped.ts';
 import { LiveClock } from './run-clock.svelte.ts';
 import { RunState, MESSAGES_SHOWN } from './run-state.svelte.ts';
 import type { RunView } from './run-view.ts';
@@ -544,7 +544,8 @@ export class PlaygroundSession implements RunView {
     if (!id || this.#isRecovering || this.#isClosed) return;
     this.#isRecovering = true;
     try {
-      await api.getPlayground(id);
+      // Bounded: while it is unanswered no other check starts (a stopped server's request may hang, not fail).
+      await withinCheckTime(api.getPlayground(id));
     } catch (error) {
       if (error instanceof ApiError && error.code === 'PG_ERR_NOT_FOUND') {
         try {

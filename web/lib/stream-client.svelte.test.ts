@@ -9,6 +9,7 @@ import { VALID_SERVER_MESSAGES } from '../../shared/protocol/fixtures.ts';
 import {
   StreamClient,
   backoffDelay,
+  CONNECT_TIMEOUT_MS,
   RECONNECT_MAX_MS,
   type EventsFrame,
   type SocketLike,
@@ -56,8 +57,10 @@ describe('StreamClient', () => {
   let frames: EventsFrame[];
   let hellos: { lastSeq: number; isReset: boolean }[];
   let client: StreamClient;
+  let connectFailures: number[];
 
   beforeEach(() => {
+    connectFailures = [];
     vi.useFakeTimers();
     sockets = [];
     frames = [];
@@ -68,6 +71,7 @@ describe('StreamClient', () => {
       onEvents: (frame) => frames.push(frame),
       onPlayground: () => {},
       onServerError: () => {},
+      onConnectFailure: (failures) => connectFailures.push(failures),
       createSocket: () => {
         const socket = new ScriptedSocket();
         sockets.push(socket);
@@ -115,7 +119,7 @@ describe('StreamClient', () => {
     sockets[0]!.deliver(hello(0));
     sockets[0]!.deliver(events(1, 2, 3));
     sockets[0]!.drop();
-    vi.advanceTimersByTime(RECONNECT_MAX_MS * 2);
+    vi.advanceTimersByTime(backoffDelay(1, 0.999) + 1);
     sockets[1]!.deliver(hello(1));
     expect(hellos.at(-1)).toEqual({ lastSeq: 1, isReset: true });
     expect(sockets[1]!.sent).toEqual([{ type: 'subscribe', sinceSeq: 0 }]);
@@ -140,6 +144,31 @@ describe('StreamClient', () => {
     expect(client.status).toBe('connected');
   });
 
+  it('counts an attempt that hangs without a hello as failed, drops it and tries again (issue 13)', () => {
+    client.start();
+    sockets[0]!.deliver(hello(0));
+    sockets[0]!.drop();
+    vi.advanceTimersToNextTimer(); // the reconnection
+    expect(sockets).toHaveLength(2);
+    // The server accepted the connection and never answers (a process being torn down, or a proxy waiting on one).
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS - 1);
+    expect(connectFailures).toEqual([]);
+    expect(sockets[1]!.closedWith).toBeNull();
+    vi.advanceTimersByTime(1);
+    expect(connectFailures).toEqual([1]);
+    expect(sockets[1]!.closedWith).toBe(1000);
+    expect(client.status).toBe('reconnecting');
+    // Its late close is not a second failure; the next attempt comes after the backoff.
+    sockets[1]!.drop();
+    expect(connectFailures).toEqual([1]);
+    vi.advanceTimersToNextTimer();
+    expect(sockets).toHaveLength(3);
+    sockets[2]!.deliver(hello(0));
+    vi.advanceTimersByTime(CONNECT_TIMEOUT_MS * 2);
+    expect(client.status).toBe('connected');
+    expect(sockets[2]!.closedWith).toBeNull();
+  });
+
   it('reconnects ever more slowly while the server stays away, never beyond the ceiling', () => {
     client.start();
     for (let attempt = 1; attempt <= 8; attempt++) {
@@ -147,7 +176,9 @@ describe('StreamClient', () => {
       const before = sockets.length;
       vi.advanceTimersByTime(backoffDelay(attempt, 0) - 1);
       expect(sockets).toHaveLength(before);
-      vi.advanceTimersByTime(RECONNECT_MAX_MS * 1.2);
+      // Up to the longest jitter (less than CONNECT_TIMEOUT_MS: the new attempt is still waiting for its hello).
+      vi.advanceTimersByTime(backoffDelay(attempt, 0.999) - backoffDelay(attempt, 0) + 2);
+      expect(backoffDelay(attempt, 0.999)).toBeLessThanOrEqual(RECONNECT_MAX_MS * 1.2);
       expect(sockets).toHaveLength(before + 1);
     }
   });

@@ -65,6 +65,14 @@ export interface StreamClientOptions {
 export const RECONNECT_MIN_MS = 500;
 /** Longest wait between reconnect attempts (ms). */
 export const RECONNECT_MAX_MS = 10_000;
+/**
+ * How long an attempt may go without the server's hello before it counts as failed (ms). A server that accepted
+ * the connection but never answers (a process being torn down, a frozen one), or a proxy waiting on such a server
+ * for its own timeout (a minute in deploy/haproxy.cfg), would otherwise hold the page on "reconnecting" without the
+ * failures that make the session ask whether the playground's server stopped. Generous: a loaded server's hello
+ * comes within a second or two.
+ */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Delay before reconnect attempt n (1-based), jitter r in [0, 1). */
 export function backoffDelay(attempt: number, r: number): number {
@@ -85,6 +93,8 @@ export class StreamClient {
   readonly #options: StreamClientOptions;
   #socket: SocketLike | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Gives up on the attempt in progress when no hello came within CONNECT_TIMEOUT_MS. */
+  #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #failures = 0;
   #isClosed = false;
   #hasEverConnected = false;
@@ -105,6 +115,7 @@ export class StreamClient {
     this.#isClosed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#clearConnectTimer();
     const socket = this.#socket;
     this.#socket = null;
     if (socket) {
@@ -140,11 +151,15 @@ export class StreamClient {
         this.badFrames++;
         return;
       }
-      if (this.#handle(event.data) === 'hello') isHelloSeen = true;
+      if (this.#handle(event.data) === 'hello') {
+        isHelloSeen = true;
+        this.#clearConnectTimer();
+      }
     };
     socket.onclose = () => {
       if (this.#socket !== socket) return;
       this.#socket = null;
+      this.#clearConnectTimer();
       if (this.#isClosed || this.versionMismatch) {
         this.status = 'closed';
         return;
@@ -157,6 +172,20 @@ export class StreamClient {
     };
     // onerror is always followed by onclose, which does the work.
     socket.onerror = () => {};
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = null;
+      if (this.#socket !== socket || isHelloSeen) return;
+      // The attempt hangs: drop it (its late events are ignored) and count it as the failure it is.
+      socket.onopen = socket.onmessage = socket.onerror = null;
+      socket.close(1000, 'no hello in time');
+      socket.onclose?.({ code: 1006 } as CloseEvent);
+      socket.onclose = null;
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
   }
 
   #scheduleReconnect(): void {
