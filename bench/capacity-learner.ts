@@ -161,7 +161,8 @@ class Watched {
   }
 
   close(): void {
-    this.#closedWhy ??= 'closed by the bench';
+    // Through #closed, so that a run waiting for its end hears it now (not after RUN_TIMEOUT_MS).
+    this.#closed('closed by the bench');
     this.socket?.terminate();
   }
 }
