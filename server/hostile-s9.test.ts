@@ -509,10 +509,18 @@ describe('a graph run kept going by a visitor who left', () => {
     await startRun(owner, id);
     // Hung, the reader holds the run's end as long as nobody resumes, kills or stops it.
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/pull/hang` })).statusCode).toBe(200);
-    const graphs = (app as unknown as { graphs: { closeIdle(idleMs: number, now?: number): Promise<void> } }).graphs;
+    const graphs = (
+      app as unknown as {
+        graphs: { closeIdle(idleMs: number, now?: number): Promise<void>; list(): { lastActivity: number }[] };
+      }
+    ).graphs;
+    // A signal is a use: a playground last used half an hour ago and signalled now is kept.
+    graphs.list()[0]!.lastActivity = Date.now() - 31 * 60_000;
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/pull/resume` })).statusCode).toBe(200);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/pull/hang` })).statusCode).toBe(200);
     // Still in use a moment ago: kept.
     await graphs.closeIdle(30 * 60_000);
-    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).not.toBeNull();
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).toEqual(expect.any(String));
     // Half an hour later while a stream watches it (a class watching a hung node): kept.
     let greeted!: () => void;
     const hello = new Promise<void>((resolve) => (greeted = resolve));
@@ -521,7 +529,7 @@ describe('a graph run kept going by a visitor who left', () => {
     });
     await hello;
     await graphs.closeIdle(30 * 60_000, Date.now() + 31 * 60_000);
-    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).not.toBeNull();
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().activeRun).toEqual(expect.any(String));
     // Half an hour later, with no request and no stream: closed, its run stopped, its place under the cap free.
     stream.terminate();
     await until(

@@ -243,6 +243,8 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
         const run = playground.activeRun;
         if (!run || run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
         run.signalNode(request.params.node, signal);
+        // A use of the playground, as every other edit is (an idle one is closed, its run stopped: graph-playground.ts).
+        playground.lastActivity = Date.now();
         return playground.info();
       },
     );
