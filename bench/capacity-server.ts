@@ -185,6 +185,26 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * CPU seconds of a process and its children so far (PostgreSQL: the postmaster and its backends, writer and the
+ * like). A child that has ended meanwhile is no longer counted: a figure over a stretch is a lower bound.
+ */
+export function processTreeCpuSeconds(pid: number): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name: state, then the parent's pid.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (Number(entry) === pid || parent === pid) total += cpuSeconds(Number(entry));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return total;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Health checks, all through the case
 

@@ -63,6 +63,7 @@ import {
   buildCommittedServer,
   cpuSeconds,
   probeHealth,
+  processTreeCpuSeconds,
   ROOT,
   rssMiB,
   type Sample,
@@ -525,8 +526,18 @@ export async function capacityCase({ instances }: CapacityOptions = { instances:
         );
         const loaded: Observed = { servers: rampServers, samples: [], outcomes: [] };
         const runtimeDirOf = (id: string) => path.join(rampDir, id.split('.')[0]!, 'run');
+        // What the proxy and the database cost beside the instances, over the whole ramp (not in the table).
+        const besides = () => [processTreeCpuSeconds(postgres!.pid), cpuSeconds(proxy!.pid)] as const;
+        const [postgresFrom, proxyFrom] = besides();
+        const rampBegan = performance.now();
         results.push(
           await ramp(loaded, control, proxy.base, runtimeDirOf, CLUSTER_RAMP_TIME_LIMIT_MS, stopAll.signal),
+        );
+        const [postgresTo, proxyTo] = besides();
+        const seconds = (performance.now() - rampBegan) / 1000;
+        console.log(
+          `over the ramp (${seconds.toFixed(0)} s): PostgreSQL ${(((postgresTo - postgresFrom) / seconds) * 100).toFixed(1)} % ` +
+            `of a core (its processes still running), HAProxy ${(((proxyTo - proxyFrom) / seconds) * 100).toFixed(1)} %`,
         );
       } finally {
         await proxy?.stop();
