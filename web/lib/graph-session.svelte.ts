@@ -22,7 +22,7 @@ import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { toErrorInfo } from './api.ts';
 import { t } from './i18n/index.svelte.ts';
 import { isServerStopped, withinCheckTime } from './server-stopped.ts';
-import { backoffDelay, type SocketLike } from './stream-client.svelte.ts';
+import { CONNECT_TIMEOUT_MS, backoffDelay, type SocketLike } from './stream-client.svelte.ts';
 import {
   DROP_MARK_MS,
   FLIGHT_MS,
@@ -112,6 +112,8 @@ export class GraphSession {
   #failures = 0;
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
+  /** Gives up on a stream attempt that got no hello within CONNECT_TIMEOUT_MS (stream-client.svelte.ts says why). */
+  #connectTimer: ReturnType<typeof setTimeout> | null = null;
   #isCheckingServer = false;
   /** What happened since the live region last spoke (not reactive: the region reads it on its own pace). */
   #news: Happening[] = [];
@@ -260,6 +262,8 @@ export class GraphSession {
   close(): void {
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
     this.#socket?.close(1000);
     this.#socket = null;
     this.connection = 'closed';
@@ -284,6 +288,17 @@ export class GraphSession {
     if (!id || this.#closed) return;
     const socket = this.#options.createSocket(this.#options.streamUrl(id));
     this.#socket = socket;
+    let isHelloSeen = false;
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = null;
+      if (this.#socket !== socket || isHelloSeen) return;
+      // The attempt hangs (a server that accepted it and never answers): drop it and count it as failed.
+      const onclose = socket.onclose;
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      socket.close(1000);
+      onclose?.({ code: 1006 } as CloseEvent);
+    }, CONNECT_TIMEOUT_MS);
     socket.onopen = () => {
       this.#failures = 0;
     };
@@ -293,6 +308,11 @@ export class GraphSession {
         message = JSON.parse(String(event.data)) as GraphServerMessage;
       } catch {
         return;
+      }
+      if (message.type === 'hello' && this.#socket === socket) {
+        isHelloSeen = true;
+        if (this.#connectTimer) clearTimeout(this.#connectTimer);
+        this.#connectTimer = null;
       }
       this.#onMessage(socket, message);
     };

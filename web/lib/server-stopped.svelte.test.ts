@@ -212,6 +212,40 @@ describe('GraphSession when its server stops', () => {
     }
   });
 
+  it('gives up on a stream attempt that hangs, and so still asks and says the server stopped', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const sockets: ScriptedSocket[] = [];
+    const session = new GraphSession({
+      request: async (method, path) => {
+        if (path === '/api/graph-scenarios') return [];
+        if (path === '/api/graphs') return [graphInfo];
+        if (method === 'GET' && path === '/api/graphs/a.gr-1')
+          throw new ApiError('PG_ERR_INSTANCE_DOWN', 'The server that held this playground has stopped.', 503);
+        throw new ApiError('PG_ERR_NOT_FOUND', `${method} ${path}`, 404);
+      },
+      // Every attempt after the first hangs: the server accepted it and never answers.
+      createSocket: (url) => {
+        const socket = new ScriptedSocket(url);
+        sockets.push(socket);
+        return socket;
+      },
+      streamUrl: (id) => `ws://127.0.0.1:8080/api/graphs/${id}/stream`,
+    });
+    try {
+      await session.open('series-1');
+      sockets[0]!.open();
+      sockets[0]!.deliver({ type: 'hello', protocolVersion: PROTOCOL_VERSION, graph: graphInfo } as never);
+      sockets[0]!.onclose?.({} as CloseEvent);
+      for (let elapsed = 0; elapsed < 60_000 && session.serverStopped === null; elapsed += 250)
+        await vi.advanceTimersByTimeAsync(250);
+      expect(session.serverStopped).toEqual({ playground: 'a.gr-1' });
+      expect(session.connection).toBe('closed');
+    } finally {
+      session.close();
+      vi.useRealTimers();
+    }
+  });
+
   it('keeps reconnecting while its server answers (a passing network failure)', async () => {
     let probes = 0;
     const { session, sockets } = await graphSessionWhoseServerDies(() => {
