@@ -311,9 +311,11 @@ describe.skipIf(skipReason !== null)(
         cluster.note(`SIGKILL instance ${home}`);
         process.kill(pids.get(home)!, 'SIGKILL');
 
-        // The page says what happened, in its alert region, and offers a new playground.
+        // The page says what happened, in its alert region, and offers a new playground. It takes 1-4 s (two failed
+        // reconnections, then the proxy's 503); the bound covers the page's own worst case (an attempt, and then a
+        // question, that hang until their 10 s limits while the killed process is torn down) with room to spare.
         const notice = page.getByTestId('server-stopped');
-        await notice.waitFor({ timeout: 30_000 }).catch(async (error: unknown) => {
+        await notice.waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
           await page.screenshot({ path: path.join(SHOTS, 'cluster-no-notice.png') });
           throw new Error(`${(error as Error).message}\ncluster (all of it: ${LOG_FILE}):\n${cluster.tail()}`);
         });
