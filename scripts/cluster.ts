@@ -21,6 +21,7 @@
  * `instance <name> <url> pid <pid>`, which the end-to-end test reads.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -174,6 +175,10 @@ async function main(): Promise<void> {
   }
 
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-cluster-'));
+  // One key for the visitors' sessions on every instance (server/http/session.ts): a session one instance signed is
+  // the same visitor on the others (its playgrounds, its runs). The caller's, or one for this cluster's life; it
+  // travels in the environment, not on a command line every local user can read.
+  const sessionKey = process.env.PLAYGROUND_SESSION_KEY || randomBytes(32).toString('base64url');
   let postgres: ThrowawayPostgres | null = null;
   let proxy: ChildProcess | null = null;
   const instances: Instance[] = [];
@@ -231,6 +236,7 @@ async function main(): Promise<void> {
       const env = { ...process.env };
       for (const variable of ['PORT', 'HOST', 'PLAYGROUND_INSTANCE', 'PLAYGROUND_DB', 'PLAYGROUND_RUNTIME_DIR'])
         delete env[variable];
+      env.PLAYGROUND_SESSION_KEY = sessionKey;
       const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
       instance.child = child;
       return new Promise((resolve, reject) => {
