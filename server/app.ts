@@ -66,6 +66,11 @@ export interface AppOptions {
   /** The operator's limits (server/limits.ts); each one left out keeps its default. */
   limits?: Partial<ServerLimits>;
   /**
+   * The key sessions are signed with (PLAYGROUND_SESSION_KEY): the same on every instance of a site, and across
+   * restarts, keeps signed cookies signed; without it a random one is made at start (http/session.ts).
+   */
+  sessionKey?: string | null;
+  /**
    * This server's instance name behind a proxy (--instance; server/instance.ts): the prefix of every playground
    * id, and what /api/health names. None: a standalone server.
    */
@@ -159,9 +164,9 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   installSiteGuard(app, options.site);
   // Which other sites' pages may frame it (none by default): on every response, refusals included.
   installFramePolicy(app, options.frameAncestors);
-  await installSessions(app);
-  // Per visitor (its session cookie; a request without one by its address: each of those is a new visitor), on
-  // the API only: the page's own files are not counted. After the sessions: the visitor is known.
+  await installSessions(app, options.sessionKey);
+  // Per visitor (a session this server signed; a request without one, or with one it never issued, by its address),
+  // on the API only: the page's own files are not counted. After the sessions: the visitor is known.
   await app.register(fastifyRateLimit, {
     max: limits.httpPerSecond,
     timeWindow: 1000,
@@ -169,6 +174,24 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     allowList: (request) => !request.url.startsWith('/api/'),
     errorResponseBuilder: (_request, context) =>
       new CodedError('PG_ERR_LIMIT', text('limit.requests', { rate: limits.httpPerSecond, after: context.after })),
+  });
+  // And per client address, whatever sessions it holds (each cookieless request mints a new one): generous enough
+  // for a class behind one NAT. The address is the socket's, or with --trust-proxy what the proxy says.
+  const perAddress = app.createRateLimit({
+    max: limits.httpPerSecondPerAddress,
+    timeWindow: 1000,
+    keyGenerator: (request) => `address:${request.ip}`,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    const verdict = await perAddress(request);
+    if (verdict.isAllowed || !verdict.isExceeded) return;
+    const after = `${verdict.ttlInSeconds} second${verdict.ttlInSeconds === 1 ? '' : 's'}`;
+    reply.header('retry-after', verdict.ttlInSeconds);
+    throw new CodedError(
+      'PG_ERR_LIMIT',
+      text('limit.requestsPerAddress', { rate: limits.httpPerSecondPerAddress, after }),
+    );
   });
 
   // A POST or PATCH without a body means "no options": validate it as an empty object.

@@ -26,6 +26,8 @@ export interface ServerLimits {
   commandBurst: number;
   /** HTTP API requests per second per visitor (the built page's files are not counted). */
   httpPerSecond: number;
+  /** HTTP API requests per second from one client address, whatever its sessions (a class behind one NAT). */
+  httpPerSecondPerAddress: number;
 }
 
 export const MiB = 1024 * 1024;
@@ -50,6 +52,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   commandsPerSecond: 20,
   commandBurst: 40,
   httpPerSecond: 50,
+  // Ten visitors at their full rate: a class of 30 behind one NAT asks far less than 50 a second each.
+  httpPerSecondPerAddress: 500,
 };
 
 /** Flag name, environment variable and unit of every limit (server/main.ts reads them, the README lists them). */
@@ -69,6 +73,11 @@ export const LIMIT_SETTINGS: Record<keyof ServerLimits, { flag: string; env: str
   commandsPerSecond: { flag: 'commands-per-second', env: 'PLAYGROUND_COMMANDS_PER_SECOND', unit: 'count' },
   commandBurst: { flag: 'command-burst', env: 'PLAYGROUND_COMMAND_BURST', unit: 'count' },
   httpPerSecond: { flag: 'http-per-second', env: 'PLAYGROUND_HTTP_PER_SECOND', unit: 'count' },
+  httpPerSecondPerAddress: {
+    flag: 'http-per-second-per-address',
+    env: 'PLAYGROUND_HTTP_PER_SECOND_PER_ADDRESS',
+    unit: 'count',
+  },
 };
 
 /**

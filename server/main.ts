@@ -154,6 +154,8 @@ const app = await buildApp({
   trustProxy: flags['trust-proxy'],
   frameAncestors: flags['frame-ancestors'],
   limits: flags.limits,
+  // Shared by a site's instances and kept across restarts, signed session cookies stay signed (http/session.ts).
+  sessionKey: process.env.PLAYGROUND_SESSION_KEY || null,
   instance: flags.instance ?? null,
 }).catch((error: unknown) => {
   if (!(error instanceof StoreOpenError)) throw error;

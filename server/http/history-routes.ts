@@ -123,14 +123,21 @@ export async function historyRoutes(
 
   app.get('/api/recording', async (): Promise<RecordingStatus> => ({
     enabled: true,
-    // The file's name only (or a database URL without its credentials): where it is is the operator's business
-    // (the server prints it at start).
+    // The file's name only, or "PostgreSQL": where the data is is the operator's business (the server prints it at
+    // start).
     path: store.displayName,
     recordedEvents: stats.recordedEvents,
     flushes: stats.flushes,
     writeErrors: stats.writeErrors,
     droppedEvents: stats.droppedEvents,
-    lastError: stats.lastError && { ...stats.lastError, message: hideServerPaths(stats.lastError.message) },
+    // A database server's errors name its host and port, or an address it resolved to: the log has them whole.
+    lastError: stats.lastError && {
+      ...stats.lastError,
+      message:
+        store.kind === 'postgres'
+          ? 'PostgreSQL did not take a write (the server log says why)'
+          : hideServerPaths(stats.lastError.message),
+    },
   }));
 
   // The caller's runs and those of the playgrounds it may watch; public runs of others are read by id only.

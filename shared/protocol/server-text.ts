@@ -491,6 +491,10 @@ const TEXTS = {
     en: 'Too many requests: at most {rate} a second per visitor; try again in {after}.',
     es: 'Demasiadas peticiones: como mucho {rate} por segundo por visitante; vuelve a intentarlo en {after}.',
   },
+  'limit.requestsPerAddress': {
+    en: 'Too many requests from your network address: at most {rate} a second; try again in {after}.',
+    es: 'Demasiadas peticiones desde tu dirección de red: como mucho {rate} por segundo; vuelve a intentarlo en {after}.',
+  },
   'limit.playgroundsPerVisitor': {
     en: 'You already have {max} playgrounds open and in use (a run or a watcher), the most one visitor may have; close one first.',
     es: 'Ya tienes {max} playgrounds abiertos y en uso (con una ejecución o alguien mirando), el máximo por visitante; cierra uno antes.',

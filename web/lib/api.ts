@@ -26,7 +26,7 @@ import {
   type WorkerSignal,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
-import { sessionHeaders } from './embed.ts';
+import { SESSION_HEADER, adoptSignedSession, sessionHeaders } from './embed.ts';
 
 /** Codes the server sends (`PG_ERR_*`) plus the ones only the browser can see. */
 export type ApiErrorCode = string;
@@ -103,6 +103,8 @@ async function send(method: string, path: string, json: string | undefined): Pro
   } catch (error) {
     throw new ApiError('PG_ERR_NETWORK', `Cannot reach the server (${(error as Error).message}).`);
   }
+  // (a test's stand-in for fetch may answer without headers)
+  adoptSignedSession(response.headers?.get(SESSION_HEADER) ?? null);
   const text = await response.text();
   let parsed: unknown = undefined;
   if (text !== '') {

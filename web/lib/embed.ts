@@ -8,7 +8,7 @@
  */
 
 /** The header and the subprotocol prefix server/http/session.ts reads. */
-const SESSION_HEADER = 'X-Playground-Session';
+export const SESSION_HEADER = 'X-Playground-Session';
 const SESSION_PROTOCOL_PREFIX = 'zpg-session.';
 /** The subprotocol the server picks (the first offered), so the session is never echoed back. */
 const STREAM_PROTOCOL = 'zpg';
@@ -56,6 +56,23 @@ export function embedSession(): string | null {
     // full or refused: kept in memory only
   }
   return session;
+}
+
+/**
+ * The server gives a session it did not sign back signed (an answer's X-Playground-Session header: the same first
+ * 43 characters, then its signature): kept from then on, so that the server counts this page as a visitor of its
+ * own, not by its network address (server/http/session.ts).
+ */
+export function adoptSignedSession(signed: string | null): void {
+  if (!isEmbedded || signed === null || !SESSION_PATTERN.test(signed)) return;
+  const own = embedSession();
+  if (own === null || signed === own || signed.slice(0, 43) !== own.slice(0, 43)) return;
+  session = signed;
+  try {
+    tabStore()?.setItem(STORAGE_KEY, signed);
+  } catch {
+    // kept in memory only
+  }
 }
 
 /** Headers that name the visitor on an API request: the embedded page's session; none otherwise. */

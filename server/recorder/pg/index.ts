@@ -71,7 +71,8 @@ export class PostgresStore implements RecordingStore {
     const pool = await connect(url);
     try {
       await migrate(pool, display);
-      const store = new PostgresStore(pool, url, display, options.instance ?? null);
+      // Visitors see the kind only (GET /api/recording): host, port and database are the operator's (the log has them).
+      const store = new PostgresStore(pool, url, 'PostgreSQL', options.instance ?? null);
       if (options.recover ?? true) await store.markInterrupted();
       return store;
     } catch (error) {

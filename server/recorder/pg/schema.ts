@@ -104,15 +104,31 @@ const TYPES = {
 
 /** host:port/database of a URL, without user or password: what messages and GET /api/recording may show. */
 export function describeUrl(url: string): { display: string; hostPort: string } {
+  let host: string, port: string, database: string;
   try {
-    const parsed = new URL(url);
-    const host = parsed.hostname || 'localhost';
-    const port = parsed.port || '5432';
-    const database = parsed.pathname.replace(/^\//, '') || '(default)';
-    return { display: `postgres://${host}:${port}/${database}`, hostPort: `${host}:${port}` };
+    const parsed = new URL(withHostPlaceholder(url));
+    // As libpq and node-postgres read it: a `host` or `port` in the query wins over the authority's.
+    host = parsed.searchParams.get('host') || decodeURIComponent(parsed.hostname) || 'localhost';
+    port = parsed.searchParams.get('port') || parsed.port || '5432';
+    database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || '(default)';
   } catch {
     return { display: 'postgres://(unparsable URL)', hostPort: '(unparsable URL)' };
   }
+  // A host starting with '/' is the folder of a Unix socket (postgres://u:p@/db?host=/run/postgresql).
+  if (host.startsWith('/')) {
+    return {
+      display: `postgres:///${database}?host=${host}&port=${port}`,
+      hostPort: `the socket in ${host} (port ${port})`,
+    };
+  }
+  return { display: `postgres://${host}:${port}/${database}`, hostPort: `${host}:${port}` };
+}
+
+/** Placeholder for an empty host, which libpq allows (`postgres://u:p@/db`, `postgres:///db`) and URL does not. */
+const EMPTY_HOST = 'localhost';
+
+function withHostPlaceholder(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?#]*@)?)(?=[/?#]|$)/i, `$1${EMPTY_HOST}`);
 }
 
 /** How long a connection attempt may take before the server gives up (and does not start). */
