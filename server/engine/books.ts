@@ -213,9 +213,15 @@ export class MessageBook {
         drops.push({ message: older.message, node: older.sender, peer: receiver, reason });
       }
     }
-    // In order (a subscriber, a reply): the settled copies in front are passed over once, not at every receipt.
+    // In order (a subscriber, a reply): the settled copies in front are passed over once, not at every receipt,
+    // and cut off once they are half the list (a publisher far ahead leaves thousands pending behind them: a
+    // sweep of the whole list every few receipts cost more than the rest of the books).
     while (list.head < copies.length && copies[list.head]!.state !== 'pending') list.head++;
-    if (index - list.head > 64 || list.head > 64) this.#sweep(list);
+    if (index - list.head > 64) this.#sweep(list);
+    else if (list.head > 64 && list.head * 2 >= copies.length) {
+      list.copies = copies.slice(list.head);
+      list.head = 0;
+    }
     return { message: copy.message, from: copy.sender, drops };
   }
 
