@@ -100,7 +100,7 @@ describe('a node killed under its peers (docs/zmq-patterns.md)', () => {
     expect(await receiveWithin(third, 100)).toBeNull();
   });
 
-  it('a REQ whose REP died between requests parks the request of that REP\'s turn on its dead pipe, and is stuck there', async () => {
+  it("a REQ whose REP died between requests parks the request of that REP's turn on its dead pipe, and is stuck there", async () => {
     const { req, reps } = await reqToThreeRep();
     const [first, second, third] = reps as [zmq.Reply, zmq.Reply, zmq.Reply];
     await roundTrip(req, first, 'r0');
@@ -164,7 +164,8 @@ describe('a node killed under its peers (docs/zmq-patterns.md)', () => {
     await gone;
     for (let i = 0; i < 20; i++) await push.send(`m${i}`);
     const got: string[] = [];
-    for (let body = await receiveWithin(live, 300); body !== null; body = await receiveWithin(live, 200)) got.push(body);
+    for (let body = await receiveWithin(live, 300); body !== null; body = await receiveWithin(live, 200))
+      got.push(body);
     // Half went to the live PULL; the other half waits in the pipe to the dead one, and reaches it if it comes back.
     expect(got).toHaveLength(10);
     const reborn = open(new zmq.Pull());
