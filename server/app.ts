@@ -176,9 +176,11 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
       new CodedError('PG_ERR_LIMIT', text('limit.requests', { rate: limits.httpPerSecond, after: context.after })),
   });
   // And per client address, whatever sessions it holds (each cookieless request mints a new one): generous enough
-  // for a class behind one NAT. The address is the socket's, or with --trust-proxy what the proxy says.
+  // for a class behind one NAT. The address is the socket's, or with --trust-proxy what the proxy says. Never below
+  // one visitor's limit: an operator who raises that one means one visitor may go that fast.
+  const perAddressRate = Math.max(limits.httpPerSecondPerAddress, limits.httpPerSecond);
   const perAddress = app.createRateLimit({
-    max: limits.httpPerSecondPerAddress,
+    max: perAddressRate,
     timeWindow: 1000,
     keyGenerator: (request) => `address:${request.ip}`,
   });
@@ -190,7 +192,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     reply.header('retry-after', verdict.ttlInSeconds);
     throw new CodedError(
       'PG_ERR_LIMIT',
-      text('limit.requestsPerAddress', { rate: limits.httpPerSecondPerAddress, after }),
+      text('limit.requestsPerAddress', { rate: perAddressRate, after }),
     );
   });
 
