@@ -174,7 +174,10 @@ export type IpcRefusal = 'other-playground' | Exclude<IpcProbe, 'free' | 'stale-
  *   its peers started by hand never reach someone else's socket);
  * - nothing binds over a file that is not a socket, or a socket some other program listens on (probeIpcPath);
  * - a release unlinks only the socket file its holder bound, still the same file (device and inode), and never a
- *   path it did not claim.
+ *   path it did not claim;
+ * - across processes (two servers on one machine, each with its own IpcClaims), a path is held by one of them at a
+ *   time: the claim takes the lock file beside it (ipcLockPath), which a path held by another live process refuses
+ *   as 'live-socket' (the other one binds it, or is about to).
  */
 export class IpcClaims {
   /** Claimed path -> the playground holding it. */
@@ -217,9 +220,16 @@ export class IpcClaims {
   async claim(file: string, owner: string): Promise<IpcRefusal | null> {
     if (this.#holders.has(file) || this.isOthers(file, owner)) return 'other-playground';
     this.#holders.set(file, owner);
+    // Another server process finds the path free just as well as this one: only the lock file decides between them.
+    const lock = lockIpcPath(file);
+    if (lock !== 'locked') {
+      this.#holders.delete(file);
+      return lock;
+    }
     const probe = await probeIpcPath(file);
     if (probe === 'free' || probe === 'stale-socket') return null;
     this.#holders.delete(file);
+    unlockIpcPath(file);
     return probe;
   }
 
@@ -240,13 +250,152 @@ export class IpcClaims {
     const bound = this.#bound.get(file);
     this.#holders.delete(file);
     this.#bound.delete(file);
-    if (!bound) return;
+    // The socket file goes before the lock: once the lock is gone, another process may bind the path.
     try {
-      const stat = fs.lstatSync(file);
-      if (stat.isSocket() && stat.dev === bound.dev && stat.ino === bound.ino) fs.unlinkSync(file);
+      const stat = bound && fs.lstatSync(file);
+      if (bound && stat && stat.isSocket() && stat.dev === bound.dev && stat.ino === bound.ino) fs.unlinkSync(file);
     } catch {
       // already gone
     }
+    unlockIpcPath(file);
+  }
+}
+
+/**
+ * The lock file that holds an ipc path across processes: beside it, named after it, holding the pid of the
+ * process that claimed it. A regular file, so no claim ever binds there (probeIpcPath: 'not-a-socket').
+ */
+export function ipcLockPath(file: string): string {
+  return `${file}.lock`;
+}
+
+/** Lock files this process holds (every IpcClaims of it): a lock naming our own pid but not here is stale. */
+const locksHeldHere = new Set<string>();
+
+/**
+ * Takes the lock file of `file` for this process. The file is written in full under a temporary name and then
+ * linked into place, which fails when a lock is there already: two processes can never both succeed, and nobody
+ * ever reads a half-written pid. A lock whose process is gone is taken over (takeOverStaleLock). Fails closed:
+ * a lock held by a live process, or one that cannot be read, refuses as 'live-socket'; a lock that cannot be
+ * created (the folder is not writable) refuses as 'unknown'.
+ */
+function lockIpcPath(file: string): 'locked' | 'live-socket' | 'unknown' {
+  const lock = ipcLockPath(file);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const created = createPidFile(lock);
+    if (created === 'created') {
+      locksHeldHere.add(lock);
+      return 'locked';
+    }
+    if (created === 'failed') return 'unknown';
+    if (!takeOverStaleLock(lock)) return 'live-socket';
+  }
+  return 'live-socket';
+}
+
+/** Ends this process's lock on `file`, if it holds it (the file still names our pid). */
+function unlockIpcPath(file: string): void {
+  const lock = ipcLockPath(file);
+  if (!locksHeldHere.delete(lock)) return;
+  if (pidIn(lock) === process.pid) removeQuietly(lock);
+}
+
+/** Creates `target` holding our pid, atomically: 'exists' when something is there already. */
+function createPidFile(target: string): 'created' | 'exists' | 'failed' {
+  const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    fs.writeFileSync(temporary, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  } catch {
+    return 'failed';
+  }
+  try {
+    fs.linkSync(temporary, target);
+    return 'created';
+  } catch (error) {
+    return codeOf(error) === 'EEXIST' ? 'exists' : 'failed';
+  } finally {
+    removeQuietly(temporary);
+  }
+}
+
+/**
+ * Removes `lock` if the process it names is gone, and says whether it did. Removal and re-creation must not race
+ * with another process doing the same (it could remove the lock we just made), so a takeover is done under a
+ * second lock (`<lock>.takeover`); a takeover lock left by a dead process is removed, and this claim gives up
+ * (the next one may take over).
+ */
+function takeOverStaleLock(lock: string): boolean {
+  const takeover = `${lock}.takeover`;
+  if (createPidFile(takeover) !== 'created') {
+    const owner = pidIn(takeover);
+    if (owner !== null && !isLiveHolder(owner, takeover)) removeQuietly(takeover);
+    return false;
+  }
+  try {
+    const owner = pidIn(lock);
+    if (owner === null) return !fs.existsSync(lock); // unreadable or not a pid: fail closed; gone: try again
+    if (isLiveHolder(owner, lock)) return false;
+    removeQuietly(lock);
+    return true;
+  } finally {
+    removeQuietly(takeover);
+  }
+}
+
+/** A lock file, a takeover lock, or the temporary file either is written to (`.<pid>.<random>`) before linking. */
+const LOCK_FILE = /\.lock(\.takeover)?(\.(\d+)\.[a-z0-9]+)?$/;
+
+/**
+ * For a server starting in a runtime folder: removes a lock file of this module left there by a dead process (a
+ * lock through the same takeover as a claim, so a live process taking it over at this moment is never undone).
+ * Says whether `file` was such a file and is gone now.
+ */
+export function removeStaleLockFile(file: string): boolean {
+  const match = LOCK_FILE.exec(file);
+  if (!match) return false;
+  if (match[2]) {
+    // A temporary file: its writer's pid is in its name.
+    const writer = Number(match[3]);
+    if (writer === process.pid || isLiveHolder(writer, file)) return false;
+    removeQuietly(file);
+    return true;
+  }
+  if (match[1]) {
+    const owner = pidIn(file);
+    if (owner === null || isLiveHolder(owner, file)) return false;
+    removeQuietly(file);
+    return true;
+  }
+  // A second try: the first may only have removed a takeover lock its dead process left.
+  return takeOverStaleLock(file) || takeOverStaleLock(file);
+}
+
+/** Whether `pid`, named in `lock`, still holds it: a live process, ourselves only if we really took that lock. */
+function isLiveHolder(pid: number, lock: string): boolean {
+  if (pid === process.pid) return locksHeldHere.has(lock);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return codeOf(error) === 'EPERM'; // alive, under another user
+  }
+}
+
+/** The pid written in a lock file, or null if it is missing or holds anything else. */
+function pidIn(lock: string): number | null {
+  try {
+    const content = fs.readFileSync(lock, 'utf8').trim();
+    return /^[1-9]\d{0,9}$/.test(content) ? Number(content) : null;
+  } catch {
+    return null;
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // already gone, or not ours to remove
   }
 }
 

@@ -7,11 +7,12 @@
  * (`.server-<pid>.workers`: its own pid and start time, each worker's pid and start time), and a server starting
  * there kills the workers of every record whose server is gone, once each is verified to be the same process (its
  * start time) and one of our workers (its command line). It also removes socket files nobody listens on (ipc
- * endpoints of the dead server): a live one, of another server sharing the folder, answers and stays.
+ * endpoints of the dead server): a live one, of another server sharing the folder, answers and stays; and the lock
+ * files of ipc paths (endpoints.ts, IpcClaims) whose process is gone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { probeIpcPath } from '../pipeline/endpoints.ts';
+import { probeIpcPath, removeStaleLockFile } from '../pipeline/endpoints.ts';
 
 /** A record, or the temporary file it is written to before the rename. */
 const RECORD = /^\.server-(\d+)\.workers(\.tmp)?$/;
@@ -131,11 +132,13 @@ export interface Cleanup {
   killed: number[];
   /** Socket files nobody listened on, removed. */
   removedSockets: string[];
+  /** Lock files of ipc paths (IpcClaims) whose process is gone, removed. */
+  removedLocks: string[];
 }
 
 /** Cleans what dead servers left in `runtimeDir`; call before this server records anything there. */
 export async function cleanLeftovers(runtimeDir: string): Promise<Cleanup> {
-  const cleanup: Cleanup = { killed: [], removedSockets: [] };
+  const cleanup: Cleanup = { killed: [], removedSockets: [], removedLocks: [] };
   let names: string[];
   try {
     names = fs.readdirSync(runtimeDir);
@@ -173,6 +176,10 @@ export async function cleanLeftovers(runtimeDir: string): Promise<Cleanup> {
     try {
       // Only this user's sockets (a runtime folder shared with others, such as /tmp, holds theirs too).
       if (uid !== null && fs.lstatSync(file).uid !== uid) continue;
+      if (removeStaleLockFile(file)) {
+        cleanup.removedLocks.push(name);
+        continue;
+      }
       if ((await probeIpcPath(file)) !== 'stale-socket') continue;
       fs.rmSync(file, { force: true });
       cleanup.removedSockets.push(name);
