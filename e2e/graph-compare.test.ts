@@ -96,5 +96,5 @@ describe('comparing two recorded graph runs', () => {
     );
     expect(harness.pageErrors).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 });
