@@ -93,7 +93,10 @@ export async function startProxy(
   fs.mkdirSync(folder, { recursive: true });
   const port = await freePort();
   const configFile = path.join(folder, 'haproxy.cfg');
-  fs.writeFileSync(configFile, fillHaproxyConfig(template, { bind: `${LOOPBACK}:${port}`, runtime: folder, instances }));
+  fs.writeFileSync(
+    configFile,
+    fillHaproxyConfig(template, { bind: `${LOOPBACK}:${port}`, runtime: folder, instances }),
+  );
   const check = spawnSync(haproxy, ['-c', '-q', '-f', configFile], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`HAProxy refused the configuration:\n${check.stderr}${check.stdout}`);
   const child = spawn(haproxy, ['-db', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });

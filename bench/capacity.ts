@@ -205,7 +205,7 @@ async function measureWindow(
 const HEADER =
   'learners | playgrounds | health p50 / p99 ms (n) | tutorials: runs, latest send | batches: runs, median / worst s | ' +
   'control: p99, latest send | RSS MiB end / peak | server CPU % | bench CPU % | load 1m | verdict\n' +
-  '(with several instances: health p99 the worst instance\'s, RSS and CPU the sum of the instances)';
+  "(with several instances: health p99 the worst instance's, RSS and CPU the sum of the instances)";
 
 function row(step: StepResult, verdict: string): string {
   const seconds = (ms: number) => (Number.isNaN(ms) ? '-' : (ms / 1000).toFixed(2));
@@ -530,9 +530,7 @@ export async function capacityCase({ instances }: CapacityOptions = { instances:
         const besides = () => [processTreeCpuSeconds(postgres!.pid), cpuSeconds(proxy!.pid)] as const;
         const [postgresFrom, proxyFrom] = besides();
         const rampBegan = performance.now();
-        results.push(
-          await ramp(loaded, control, proxy.base, runtimeDirOf, CLUSTER_RAMP_TIME_LIMIT_MS, stopAll.signal),
-        );
+        results.push(await ramp(loaded, control, proxy.base, runtimeDirOf, CLUSTER_RAMP_TIME_LIMIT_MS, stopAll.signal));
         const [postgresTo, proxyTo] = besides();
         const seconds = (performance.now() - rampBegan) / 1000;
         console.log(

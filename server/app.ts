@@ -190,10 +190,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     if (verdict.isAllowed || !verdict.isExceeded) return;
     const after = `${verdict.ttlInSeconds} second${verdict.ttlInSeconds === 1 ? '' : 's'}`;
     reply.header('retry-after', verdict.ttlInSeconds);
-    throw new CodedError(
-      'PG_ERR_LIMIT',
-      text('limit.requestsPerAddress', { rate: perAddressRate, after }),
-    );
+    throw new CodedError('PG_ERR_LIMIT', text('limit.requestsPerAddress', { rate: perAddressRate, after }));
   });
 
   // A POST or PATCH without a body means "no options": validate it as an empty object.

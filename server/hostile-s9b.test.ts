@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { describeUrl } from './recorder/pg/schema.ts';
-import { RecordingStats, type RecordingStore } from './recorder/store-api.ts';
+import { type RecordingStats, type RecordingStore } from './recorder/store-api.ts';
 import { openRecordingStore } from './recorder/store-open.ts';
 import { findPostgresBin, startThrowawayPostgres } from '../scripts/throwaway-postgres.ts';
 import type { RecordingStatus } from '../shared/protocol/index.ts';
@@ -102,7 +102,11 @@ it('one address has a limit of its own, whatever sessions it holds', async () =>
   }
   const answers = await Promise.all(
     Array.from({ length: 300 }, (_, i) =>
-      app!.inject({ url: '/api/health', remoteAddress: '127.0.2.1', headers: { cookie: `zpg_session=${sessions[i % 10]}` } }),
+      app!.inject({
+        url: '/api/health',
+        remoteAddress: '127.0.2.1',
+        headers: { cookie: `zpg_session=${sessions[i % 10]}` },
+      }),
     ),
   );
   expect(answers.filter((answer) => answer.statusCode === 200).length).toBeLessThanOrEqual(100);
@@ -121,7 +125,10 @@ it('/api/recording shows a PostgreSQL store by its kind: no host, port, database
     privateFolder: null,
     openWriteChannel({ stats }: { stats: RecordingStats }) {
       stats.writeErrors = 1;
-      stats.lastError = { message: 'connect ECONNREFUSED 10.20.30.40:6543 (db.internal.example)', at: new Date().toISOString() };
+      stats.lastError = {
+        message: 'connect ECONNREFUSED 10.20.30.40:6543 (db.internal.example)',
+        at: new Date().toISOString(),
+      };
       return { stats, close: async () => {} };
     },
     close: async () => {},
