@@ -15,6 +15,13 @@ import {
 import { MAX_DELTA, type ChunkEvent, type EventRow } from '../store/chunk-format.ts';
 import { CHECKPOINT_EVERY } from '../store/counts.ts';
 import type { NewRun } from '../store/writes.ts';
+import {
+  importedEndValues,
+  importedGraphRow,
+  importedPipelineRow,
+  importedProgress,
+  type ImportedEnd,
+} from '../imported-run.ts';
 import { transaction } from './writer.ts';
 import {
   freshRunId,
@@ -32,13 +39,8 @@ const IMPORT_ROWS = 10_000;
 /** A task event of a seq a chunk cannot hold (only in an edited file) stays a row, as in SQLite. */
 const fitsChunk = (seq: number): boolean => Number.isSafeInteger(seq) && seq < MAX_DELTA;
 
-interface ImportedRun {
+interface ImportedRun extends ImportedEnd {
   id: string;
-  status: 'ended' | 'incomplete';
-  endedAt: string | null;
-  reason: string | null;
-  durationMs: number;
-  lostEvents: number;
 }
 
 /** Stores the events of an imported run and its end; `chunked`: task events go into chunks (a pipeline run). */
@@ -83,21 +85,8 @@ async function storeImported(
   await insertEvents(client, pk, rows);
   await insertTaskChunks(client, pk, tasks);
   await insertCheckpoints(client, pk, checkpoints);
-  await updateProgress(client, pk, {
-    eventCount: events.length,
-    firstSeq: events[0]?.seq ?? null,
-    lastSeq: events.at(-1)?.seq ?? null,
-    durationMs: run.durationMs,
-    lostEvents: run.lostEvents,
-  });
-  const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
-  await storeImportedEnd(client, pk, {
-    status: run.status,
-    endedAt: Number.isFinite(endedAt) ? endedAt : null,
-    reason: run.reason,
-    summary: summary === null ? null : JSON.stringify(summary),
-    durationMs: run.durationMs,
-  });
+  await updateProgress(client, pk, importedProgress(run, events));
+  await storeImportedEnd(client, pk, importedEndValues(run, summary));
 }
 
 /** Stores a checked pipeline export as a new run of `owner`, in one transaction. Returns the new run's id. */
@@ -105,17 +94,7 @@ export function importRun(pool: pg.Pool, doc: RunExport, owner: string | null): 
   const { run, events } = doc;
   return transaction(pool, async (client) => {
     const id = await freshRunId(client);
-    const newRun: NewRun = {
-      id,
-      playground: run.playground,
-      scenario: run.scenario,
-      name: run.name,
-      params: run.params,
-      endpoints: run.endpoints,
-      workers: run.workers,
-      startedAt: Date.parse(run.startedAt) || 0,
-      owner,
-    };
+    const newRun = importedPipelineRow(run, id, owner);
     await storeImported(client, newRun, run, events, run.summary, true);
     return id;
   });
@@ -126,18 +105,7 @@ export function importGraphRun(pool: pg.Pool, doc: GraphRunExport, owner: string
   const { run, events } = doc;
   return transaction(pool, async (client) => {
     const id = await freshRunId(client);
-    const newRun: NewRun = {
-      id,
-      playground: run.playground,
-      scenario: run.scenario,
-      name: run.name,
-      params: run.graph,
-      endpoints: [],
-      workers: [],
-      startedAt: Date.parse(run.startedAt) || 0,
-      owner,
-      kind: 'graph',
-    };
+    const newRun = importedGraphRow(run, id, owner);
     await storeImported(client, newRun, run, events, run.graphSummary, false);
     return id;
   });

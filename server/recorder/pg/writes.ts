@@ -6,13 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { text } from '../../../shared/protocol/server-text.ts';
-import { PROTOCOL_VERSION, type RunSummary, type WorkerInfo } from '../../../shared/protocol/index.ts';
+import type { RunSummary, WorkerInfo } from '../../../shared/protocol/index.ts';
 import type { TaskCounts } from '../../../shared/protocol/task-counts.ts';
 import { CodedError } from '../../errors.ts';
 import { CHUNK_EVENTS, type ChunkEvent, type EventRow } from '../store/chunk-format.ts';
 import { encodeChunk } from '../store/chunk-pack.ts';
 import { encodeCheckpoint, summaryCounts } from '../store/counts.ts';
-import type { NewRun, RunEnd, RunProgress } from '../store/writes.ts';
+import type { ImportedEndValues } from '../imported-run.ts';
+import { newRunValues, runName, type NewRun, type RunEnd, type RunProgress } from '../store/writes.ts';
 import { countsUpTo, runByPk, runExists, runRow, type Db } from './reads.ts';
 
 /**
@@ -54,30 +55,12 @@ export async function insertRun(
           );
     number = counted.rows[0]!.n + 1;
   }
-  const title = lesson === null ? (run.scenarioTitle ?? run.scenario) : (run.lessonTitle ?? lesson);
-  const name = storableName((run.name ?? `${title} #${number}`).slice(0, 100));
+  const name = storableName(runName(run, number));
   const { rows } = await db.query<{ pk: number }>(
     `INSERT INTO runs (id, playground, scenario, name, params, endpoints, workers, started_at, status, format_version,
                        source, imported_from, owner, lesson, name_n, kind, instance)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING pk`,
-    [
-      run.id,
-      run.playground,
-      run.scenario,
-      name,
-      JSON.stringify(run.params),
-      JSON.stringify(run.endpoints),
-      JSON.stringify(run.workers),
-      run.startedAt,
-      PROTOCOL_VERSION,
-      source ? 'imported' : 'live',
-      source?.importedFrom ?? null,
-      owner,
-      lesson,
-      number,
-      run.kind ?? 'pipeline',
-      source ? null : instance,
-    ],
+    [...newRunValues(run, name, number, source), source ? null : instance],
   );
   return rows[0]!.pk;
 }
@@ -157,11 +140,7 @@ export async function finishRun(db: Db, pk: number, end: RunEnd): Promise<void> 
 }
 
 /** An imported run's end, as the export says it. */
-export async function storeImportedEnd(
-  db: Db,
-  pk: number,
-  end: { status: string; endedAt: number | null; reason: string | null; summary: string | null; durationMs: number },
-): Promise<void> {
+export async function storeImportedEnd(db: Db, pk: number, end: ImportedEndValues): Promise<void> {
   await db.query('UPDATE runs SET status = $1, ended_at = $2, reason = $3, summary = $4, duration = $5 WHERE pk = $6', [
     end.status,
     end.endedAt,

@@ -7,6 +7,7 @@ import type { GraphRunExport } from '../../../shared/protocol/index.ts';
 import { importedRows, storeImportedEnd } from './import.ts';
 import type { StoreContext } from './statements.ts';
 import { freshRunId, insertRun } from './writes.ts';
+import { importedGraphRow } from '../imported-run.ts';
 
 /** Stores `doc` as a new graph run of `owner`; on any failure nothing of it is stored. Returns the new run's id. */
 export function importGraphRun(store: StoreContext, doc: GraphRunExport, owner: string | null): string {
@@ -14,22 +15,7 @@ export function importGraphRun(store: StoreContext, doc: GraphRunExport, owner: 
   const { run, events } = doc;
   const id = freshRunId(s);
   store.transaction(() => {
-    const pk = insertRun(
-      s,
-      {
-        id,
-        playground: run.playground,
-        scenario: run.scenario,
-        name: run.name,
-        params: run.graph,
-        endpoints: [],
-        workers: [],
-        startedAt: Date.parse(run.startedAt) || 0,
-        owner,
-        kind: 'graph',
-      },
-      { importedFrom: run.id },
-    );
+    const pk = insertRun(s, importedGraphRow(run, id, owner), { importedFrom: run.id });
     const rows = importedRows(s, pk);
     for (const event of events)
       rows.add({ seq: event.seq, t: event.t, type: event.type, json: JSON.stringify({ ...event, run: id }) });

@@ -9,6 +9,7 @@ import { addTaskEvent, emptyTaskCounts } from '../../../shared/protocol/task-cou
 import { CHECKPOINT_EVERY, insertCheckpoint } from './counts.ts';
 import { ROWS_PER_INSERT, type StoreContext } from './statements.ts';
 import { freshRunId, insertEvents, insertRun, insertTaskChunk, updateProgress } from './writes.ts';
+import { importedEndValues, importedPipelineRow, importedProgress, type ImportedEnd } from '../imported-run.ts';
 
 /** Rows per insertEvents call while importing: bounds what one import holds in memory at a time. */
 const IMPORT_ROWS_PER_CALL = ROWS_PER_INSERT * 100;
@@ -34,15 +35,6 @@ export function importedRows(s: StoreContext['s'], pk: number): { add(row: Event
   };
 }
 
-/** What of an exported run, pipeline or graph, its end says: how far it got and how it ended. */
-interface ImportedEnd {
-  status: 'ended' | 'incomplete';
-  endedAt: string | null;
-  reason: string | null;
-  durationMs: number;
-  lostEvents: number;
-}
-
 /**
  * Stores an imported run's progress (its events' count and seq range, as the export said) and its end, with
  * `summary` (the pipeline's summary, or a graph run's books) as the export holds it.
@@ -54,22 +46,9 @@ export function storeImportedEnd(
   events: readonly { seq: number }[],
   summary: object | null,
 ): void {
-  updateProgress(s, pk, {
-    eventCount: events.length,
-    firstSeq: events[0]?.seq ?? null,
-    lastSeq: events.at(-1)?.seq ?? null,
-    durationMs: run.durationMs,
-    lostEvents: run.lostEvents,
-  });
-  const endedAt = run.endedAt === null ? null : Date.parse(run.endedAt);
-  s.importedEnd.run(
-    run.status,
-    Number.isFinite(endedAt) ? endedAt : null,
-    run.reason,
-    summary === null ? null : JSON.stringify(summary),
-    run.durationMs,
-    pk,
-  );
+  updateProgress(s, pk, importedProgress(run, events));
+  const end = importedEndValues(run, summary);
+  s.importedEnd.run(end.status, end.endedAt, end.reason, end.summary, end.durationMs, pk);
 }
 
 /**
@@ -85,21 +64,7 @@ export function importRun(store: StoreContext, doc: RunExport, owner: string | n
   const { run, events } = doc;
   const id = freshRunId(s);
   store.transaction(() => {
-    const pk = insertRun(
-      s,
-      {
-        id,
-        playground: run.playground,
-        scenario: run.scenario,
-        name: run.name,
-        params: run.params,
-        endpoints: run.endpoints,
-        workers: run.workers,
-        startedAt: Date.parse(run.startedAt) || 0,
-        owner,
-      },
-      { importedFrom: run.id },
-    );
+    const pk = insertRun(s, importedPipelineRow(run, id, owner), { importedFrom: run.id });
     const counts = emptyTaskCounts();
     const rows = importedRows(s, pk);
     let tasks: ChunkEvent[] = [];

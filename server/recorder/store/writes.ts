@@ -84,9 +84,47 @@ export function insertRun(s: Statements, run: NewRun, source: { importedFrom: st
     run.name !== undefined
       ? null
       : (lesson === null ? s.countScenario.get(run.scenario, owner) : s.countLesson.get(lesson, owner))!.n + 1;
+  const result = s.insertRun.run(...newRunValues(run, runName(run, number), number, source));
+  return Number(result.lastInsertRowid);
+}
+
+/** A run row's values (see newRunValues). */
+type NewRunValues = [
+  id: string,
+  playground: string,
+  scenario: string,
+  name: string,
+  params: string,
+  endpoints: string,
+  workers: string,
+  startedAt: number,
+  formatVersion: number,
+  source: string,
+  importedFrom: string | null,
+  owner: string | null,
+  lesson: string | null,
+  nameN: number | null,
+  kind: 'pipeline' | 'graph',
+];
+
+/** A new run's name: its own, else "<title> #<number>" (the lesson's title in a lesson, else the scenario's). */
+export function runName(run: NewRun, number: number | null): string {
+  const lesson = run.lesson ?? null;
   const title = lesson === null ? (run.scenarioTitle ?? run.scenario) : (run.lessonTitle ?? lesson);
-  const name = (run.name ?? `${title} #${number}`).slice(0, 100);
-  const result = s.insertRun.run(
+  return (run.name ?? `${title} #${number}`).slice(0, 100);
+}
+
+/**
+ * The values of a new run's row, in the order both stores' INSERTs name their columns: id, playground, scenario,
+ * name, params, endpoints, workers, started_at, format_version, source, imported_from, owner, lesson, name_n, kind.
+ */
+export function newRunValues(
+  run: NewRun,
+  name: string,
+  number: number | null,
+  source: { importedFrom: string } | null,
+): NewRunValues {
+  return [
     run.id,
     run.playground,
     run.scenario,
@@ -98,12 +136,11 @@ export function insertRun(s: Statements, run: NewRun, source: { importedFrom: st
     PROTOCOL_VERSION,
     source ? 'imported' : 'live',
     source?.importedFrom ?? null,
-    owner,
-    lesson,
+    run.owner ?? null,
+    run.lesson ?? null,
     number,
     run.kind ?? 'pipeline',
-  );
-  return Number(result.lastInsertRowid);
+  ];
 }
 
 /** Inserts rows of one run, ROWS_PER_INSERT per statement (call inside a transaction). */

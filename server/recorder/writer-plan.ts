@@ -1,0 +1,315 @@
+/**
+ * The rules both run writers follow (the SQLite RunWriter in writer.ts, synchronous; the PostgreSQL PgRunWriter in
+ * pg/writer.ts, asynchronous): which run rows to create, what one transaction writes of each run (event rows, task
+ * events for its chunk, checkpoints, progress, its end), how events are charged as lost, and how the in-memory state
+ * of the runs moves on once a transaction has committed or failed. Each writer executes the plan with its own
+ * statements inside its own transaction; nothing here touches a database.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
+import { addTaskEvent, cloneTaskCounts, emptyTaskCounts, type TaskCounts } from '../../shared/protocol/task-counts.ts';
+import type { ChunkEvent, EventRow } from './store/chunk-format.ts';
+import { CHECKPOINT_EVERY } from './store/counts.ts';
+import type { NewRun, RunEnd, RunProgress } from './store/writes.ts';
+import type { Batch, Entry, PlaygroundRef, WriteReport } from './writer.ts';
+
+/** Ended runs (per playground) whose late events are still stored. */
+export const KEEP_ENDED_RUNS = 4;
+
+export type RunEnded = Extract<PlaygroundEvent, { type: 'run:ended' | 'graph:ended' }>;
+export type RunStarted = Extract<PlaygroundEvent, { type: 'run:started' | 'graph:started' }>;
+
+export const isStart = (event: PlaygroundEvent): event is RunStarted =>
+  event.type === 'run:started' || event.type === 'graph:started';
+export const isEnd = (event: PlaygroundEvent): event is RunEnded =>
+  event.type === 'run:ended' || event.type === 'graph:ended';
+
+export interface RunState {
+  pk: number;
+  /** The id stored: the live id, unless a stored run already had it. */
+  storedId: string;
+  eventCount: number;
+  firstSeq: number | null;
+  lost: number;
+  /** Running counts of its task events, for checkpoints. */
+  counts: TaskCounts;
+  /** run:ended seen but not stored yet (its batch failed). */
+  pendingEnd: RunEnded | null;
+  ended: boolean;
+}
+
+/** A run whose row could not be created yet: its run:started, events lost meanwhile, and its end if it came. */
+export interface PendingStart {
+  started: RunStarted;
+  lost: number;
+  end: RunEnded | null;
+}
+
+export interface PlaygroundState {
+  ref: PlaygroundRef;
+  /** By live run id: runs whose row is still to be created. */
+  pendingStarts: Map<string, PendingStart>;
+  /** By live run id: runs in progress and the last KEEP_ENDED_RUNS ended ones. */
+  runs: Map<string, RunState>;
+  ended: string[];
+  wallClock: Map<number, number>;
+  overflow: Map<string, number>;
+}
+
+/** What one transaction writes of one run. */
+export interface RunDelta {
+  rows: EventRow[];
+  tasks: ChunkEvent[];
+  firstSeq: number;
+  lastSeq: number;
+  lastT: number;
+  counts: TaskCounts;
+}
+
+/** What one transaction writes: per run its delta, the runs it ends, and how many events belong to no stored run. */
+export interface TransactionPlan {
+  touched: Map<RunState, RunDelta>;
+  ends: Map<RunState, RunEnded>;
+  unknown: number;
+}
+
+/** Called when a run reaches a checkpoint; `counts` is the plan's running copy (it changes with later events). */
+export type OnCheckpoint = (run: RunState, seq: number, counts: TaskCounts) => void;
+
+export const emptyReport = (): WriteReport => ({ recorded: 0, dropped: 0, flushes: 0, errors: [], retry: false });
+
+const now = () => new Date().toISOString();
+
+/** Adds one report's counts and errors to another (closeAll). */
+export function addReport(into: WriteReport, one: WriteReport): void {
+  into.recorded += one.recorded;
+  into.dropped += one.dropped;
+  into.flushes += one.flushes;
+  into.errors.push(...one.errors);
+}
+
+/** The state of a playground, made at its first batch. */
+export function playgroundState(playgrounds: Map<string, PlaygroundState>, ref: PlaygroundRef): PlaygroundState {
+  let state = playgrounds.get(ref.id);
+  if (!state) {
+    state = { ref, pendingStarts: new Map(), runs: new Map(), ended: [], wallClock: new Map(), overflow: new Map() };
+    playgrounds.set(ref.id, state);
+  }
+  return state;
+}
+
+/** Takes a batch's wall clocks and its buffer-cap losses (charged to stored runs, kept for runs still to be made). */
+export function takeBatchNotes(state: PlaygroundState, batch: Batch): void {
+  for (const [seq, ms] of batch.wallClock) state.wallClock.set(seq, ms);
+  for (const [run, n] of batch.overflow) {
+    const known = state.runs.get(run);
+    if (known) known.lost += n;
+    else state.overflow.set(run, (state.overflow.get(run) ?? 0) + n);
+  }
+}
+
+/** The playground has something for a retry: a run whose row is still to be created, or a run:ended not stored. */
+export function waitsForRetry(state: PlaygroundState): boolean {
+  if (state.pendingStarts.size > 0) return true;
+  for (const run of state.runs.values()) if (run.pendingEnd) return true;
+  return false;
+}
+
+export function anyWaitsForRetry(playgrounds: Map<string, PlaygroundState>): boolean {
+  for (const state of playgrounds.values()) if (waitsForRetry(state)) return true;
+  return false;
+}
+
+/** Queues the runs started in `entries` for their rows to be created (with those still waiting). */
+export function queueStarts(playground: PlaygroundState, entries: Entry[]): void {
+  for (const { event } of entries) {
+    if (isStart(event) && !playground.runs.has(event.run) && !playground.pendingStarts.has(event.run)) {
+      playground.pendingStarts.set(event.run, { started: event, lost: 0, end: null });
+    }
+  }
+}
+
+/** The id to try after `id` was taken by a stored run. Live run ids are random; one may still match a stored run. */
+export const otherRunId = (liveId: string): string => `${liveId}-${randomBytes(2).toString('hex')}`;
+
+/** The row of a started run, stored as `storedId`. */
+export function newRunRow(playground: PlaygroundState, event: RunStarted, storedId: string): NewRun {
+  const startedAt = playground.wallClock.get(event.seq) ?? Date.now();
+  const owner = playground.ref.owner ?? null;
+  const common = {
+    id: storedId,
+    playground: playground.ref.id,
+    scenario: event.scenario,
+    scenarioTitle: playground.ref.title,
+  };
+  return event.type === 'graph:started'
+    ? { ...common, params: event.graph, endpoints: [], workers: [], startedAt, owner, kind: 'graph' }
+    : {
+        ...common,
+        lesson: event.lesson ?? null,
+        lessonTitle: event.lesson ? LESSON_TEXT_EN[event.lesson]?.title : undefined,
+        params: event.params,
+        endpoints: event.endpoints,
+        workers: event.workers,
+        startedAt,
+        owner,
+      };
+}
+
+/** The state of a run whose row was just made; events the buffer cap dropped before it existed are lost to it. */
+export function newRunState(playground: PlaygroundState, event: RunStarted, pk: number, storedId: string): RunState {
+  return {
+    pk,
+    storedId,
+    eventCount: 0,
+    firstSeq: null,
+    lost: playground.overflow.get(event.run) ?? 0,
+    counts: emptyTaskCounts(),
+    pendingEnd: null,
+    ended: false,
+  };
+}
+
+/** A run's row was created (its transaction committed). */
+export function runCreated(playground: PlaygroundState, id: string, pending: PendingStart, run: RunState): void {
+  playground.pendingStarts.delete(id);
+  playground.wallClock.delete(pending.started.seq);
+  // Events that came while it had no row are lost to it; an end that came then is stored by the next write.
+  run.lost += pending.lost;
+  run.pendingEnd = pending.end;
+  playground.runs.set(id, run);
+}
+
+/** A run's row could not be created: it stays queued for the next write or retry. */
+export function runNotCreated(report: WriteReport, playground: PlaygroundState, id: string, error: unknown): void {
+  report.errors.push({
+    message: `could not store run ${id} of playground ${playground.ref.id}: ${(error as Error).message}`,
+    at: now(),
+  });
+}
+
+export function markIncompleteFailed(report: WriteReport, run: RunState, error: unknown): void {
+  report.errors.push({ message: `marking run ${run.storedId} incomplete: ${(error as Error).message}`, at: now() });
+}
+
+/**
+ * Plans one transaction of `entries`: per stored run, its event rows and task events (a chunk stores a task event's
+ * JSON.stringify from the event itself: its text is made only if it needs one), its progress and, for each run
+ * ended (now or by an earlier failed batch), its end. Events of runs without a row are charged to their pending
+ * start. `onCheckpoint` is called every CHECKPOINT_EVERY events of a run.
+ */
+export function planTransaction(
+  playground: PlaygroundState,
+  entries: Entry[],
+  onCheckpoint: OnCheckpoint,
+): TransactionPlan {
+  const touched = new Map<RunState, RunDelta>();
+  const ends = new Map<RunState, RunEnded>();
+  let unknown = 0;
+  for (const { event, json } of entries) {
+    const run = playground.runs.get(event.run);
+    if (!run) {
+      // Its row could not be created yet (it is lost to it, counted when it is), or the run ended long ago.
+      const pending = playground.pendingStarts.get(event.run);
+      if (pending) {
+        pending.lost++;
+        if (isEnd(event)) pending.end = event;
+      }
+      unknown++;
+      continue;
+    }
+    let delta = touched.get(run);
+    if (!delta) {
+      delta = {
+        rows: [],
+        tasks: [],
+        firstSeq: event.seq,
+        lastSeq: event.seq,
+        lastT: event.t,
+        counts: cloneTaskCounts(run.counts),
+      };
+      touched.set(run, delta);
+    }
+    // Task events go into the run's chunk of this transaction, every other event into a row of its own.
+    const relabelled = run.storedId !== event.run;
+    const stored = relabelled ? { ...event, run: run.storedId } : event;
+    const text = relabelled ? null : json;
+    if (event.type.startsWith('task:')) delta.tasks.push({ seq: event.seq, t: event.t, json: text, event: stored });
+    else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
+    delta.lastSeq = event.seq;
+    delta.lastT = event.t;
+    addTaskEvent(delta.counts, event);
+    if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0)
+      onCheckpoint(run, event.seq, delta.counts);
+    if (isEnd(event) && !run.ended) ends.set(run, event);
+  }
+  for (const run of playground.runs.values()) {
+    if (run.pendingEnd && !ends.has(run)) ends.set(run, run.pendingEnd);
+  }
+  return { touched, ends, unknown };
+}
+
+/** The progress a run's row gets from a transaction. */
+export const progressOf = (run: RunState, delta: RunDelta): RunProgress => ({
+  eventCount: run.eventCount + delta.rows.length + delta.tasks.length,
+  firstSeq: run.firstSeq ?? delta.firstSeq,
+  lastSeq: delta.lastSeq,
+  durationMs: delta.lastT,
+  lostEvents: run.lost,
+});
+
+/** The end a run's row gets from its run:ended. */
+export const endOf = (playground: PlaygroundState, run: RunState, end: RunEnded): RunEnd => ({
+  endedAt: playground.wallClock.get(end.seq) ?? Date.now(),
+  reason: end.reason,
+  summary: end.summary,
+  lostEvents: run.lost,
+});
+
+/**
+ * A transaction failed: nothing of its batch is stored. It is counted against the runs already stored; a run:ended
+ * among it is stored by the retry, which then marks its run incomplete.
+ */
+export function transactionFailed(
+  playground: PlaygroundState,
+  entries: Entry[],
+  report: WriteReport,
+  error: unknown,
+): void {
+  for (const { event } of entries) {
+    const run = playground.runs.get(event.run);
+    if (run) run.lost++;
+    if (isEnd(event) && run && !run.ended) run.pendingEnd = event;
+    else if (isEnd(event)) playground.wallClock.delete(event.seq);
+  }
+  report.dropped += entries.length;
+  report.errors.push({
+    message: `could not store ${entries.length} events of playground ${playground.ref.id}: ${(error as Error).message}`,
+    at: now(),
+  });
+}
+
+/** A transaction committed: the in-memory state of its runs moves on (and only then). */
+export function transactionCommitted(
+  playground: PlaygroundState,
+  plan: TransactionPlan,
+  entries: Entry[],
+  report: WriteReport,
+): void {
+  for (const [run, delta] of plan.touched) {
+    run.eventCount += delta.rows.length + delta.tasks.length;
+    run.firstSeq ??= delta.firstSeq;
+    run.counts = delta.counts;
+  }
+  for (const [run, end] of plan.ends) {
+    run.ended = true;
+    run.pendingEnd = null;
+    playground.wallClock.delete(end.seq);
+    playground.ended.push(end.run);
+    if (playground.ended.length > KEEP_ENDED_RUNS) playground.runs.delete(playground.ended.shift()!);
+  }
+  report.recorded += entries.length - plan.unknown;
+  report.dropped += plan.unknown;
+  report.flushes++;
+}
