@@ -267,7 +267,7 @@ describe('the sink', () => {
     // tcp or ipc, what has reached the sink's pipes when it reads depends on the I/O thread, so on the machine's
     // speed: under load one worker's results can all arrive before the other's first. Over inproc a send puts the
     // result straight into the sink's pipe, on this thread, right after the worker's task:done; so the results
-    // waiting at the sink's first read are exactly the task:done events logged before its first task:collected.
+    // waiting at each of the sink's reads are the task:done events logged before it, less those collected.
     // That holds for workers on this thread: the server runs them in a thread of their own, whose reports come in
     // batches (and the run holds a result until its worker's task:done is out), so the log would no longer show
     // what waited in the sink's pipes.
@@ -283,17 +283,26 @@ describe('the sink', () => {
     const run = playground.startRun();
     const ended = await runEnded(playground, run.id);
     expect(ended.summary.collected).toBe(200);
-    const firstRead = events.findIndex((e) => e.type === 'task:collected');
-    const waiting = countBy(events.slice(0, firstRead), 'task:done');
-    const turns = Math.min(waiting[a.id] ?? 0, waiting[b.id] ?? 0);
-    expect(turns, `results waiting at the sink's first read: ${JSON.stringify(waiting)}`).toBeGreaterThanOrEqual(10);
-    const order = ofType(events, 'task:collected').map((e) => e.worker);
-    const inTurn = order.slice(0, 2 * turns);
+    // Replay the sink's two pipes from the log: a task:done puts its result in its worker's pipe, a task:collected
+    // takes one out. Wherever two reads in a row both found results waiting in both pipes, fair-queuing takes the
+    // second from the other pipe. How many such reads there are depends on how the loops were scheduled (under load
+    // one worker can run 100 tasks ahead of the other), so the test asks for a few, not for a fixed share.
+    const waiting: Record<string, number> = { [a.id]: 0, [b.id]: 0 };
+    let previous: { worker: string; bothWaiting: boolean } | null = null;
+    const turns: string[] = [];
+    for (const event of events) {
+      if (event.type === 'task:done') waiting[event.worker] = (waiting[event.worker] ?? 0) + 1;
+      if (event.type !== 'task:collected') continue;
+      const bothWaiting = waiting[a.id]! > 0 && waiting[b.id]! > 0;
+      if (previous?.bothWaiting && bothWaiting) turns.push(`${previous.worker}>${event.worker}`);
+      previous = { worker: event.worker, bothWaiting };
+      waiting[event.worker] = waiting[event.worker]! - 1;
+    }
+    expect(turns.length, 'reads in a row with results waiting from both workers').toBeGreaterThanOrEqual(2);
     expect(
-      inTurn.filter((worker, i) => i > 0 && worker === inTurn[i - 1]),
-      `collected in this order: ${inTurn.join(' ')}`,
+      turns.filter((turn) => turn.split('>')[0] === turn.split('>')[1]),
+      `consecutive reads while both pipes held results: ${turns.join(' ')}`,
     ).toEqual([]);
-    expect(new Set(order.slice(0, 20))).toEqual(new Set([a.id, b.id]));
   });
 });
 
