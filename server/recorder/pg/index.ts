@@ -11,6 +11,8 @@
  *               ThreadChannel, the SQLite writer thread's messages)
  *   channel.ts  the same writer on the main thread (the thread's fallback; queued, never awaited by the pipeline)
  *   import.ts   a checked export stored as a new run, in one transaction
+ *   liveness.ts each instance's advisory lock, held for its life: the runs of an instance that died and never
+ *               restarted are marked incomplete by a live one, never those of an instance still recording
  */
 import type pg from 'pg';
 import type {
@@ -38,12 +40,19 @@ import { PG_WRITER_THREAD_ENTRY } from '../../layout.ts';
 import { ThreadChannel } from '../channel.ts';
 import { PgWriteChannel } from './channel.ts';
 import { importGraphRun, importRun } from './import.ts';
+import { InstanceLiveness, type LivenessOptions } from './liveness.ts';
 import * as reads from './reads.ts';
 import { connect, describeUrl, migrate } from './schema.ts';
 import { transaction } from './writer.ts';
 import * as writes from './writes.ts';
 
 export { PG_SCHEMA_VERSION } from './schema.ts';
+
+/** What PostgresStore.open takes besides the stores' common options. */
+export interface PostgresOpenOptions extends OpenStoreOptions {
+  /** The liveness checks' timings (liveness.ts; tests shorten them). */
+  liveness?: LivenessOptions;
+}
 
 export class PostgresStore implements RecordingStore {
   readonly kind = 'postgres';
@@ -53,6 +62,8 @@ export class PostgresStore implements RecordingStore {
   readonly instance: string | null;
   readonly #pool: pg.Pool;
   readonly #url: string;
+  /** The instance's lock and its checks of the other instances (null for a standalone server, or `recover: false`). */
+  #liveness: InstanceLiveness | null = null;
   #closed = false;
 
   private constructor(pool: pg.Pool, url: string, displayName: string, instance: string | null) {
@@ -64,18 +75,36 @@ export class PostgresStore implements RecordingStore {
 
   /**
    * Connects, brings the tables up to date (or refuses a newer database), and with `recover` (the default) marks
-   * this instance's runs left "running" incomplete. Rejects with a StoreOpenError saying what to do.
+   * this instance's runs left "running" incomplete. An instance (`--instance`) opening with `recover` first takes
+   * its lock, then checks the other instances for dead ones from then on (liveness.ts). Rejects with a
+   * StoreOpenError saying what to do.
    */
-  static async open(url: string, options: OpenStoreOptions = {}): Promise<PostgresStore> {
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStore> {
     const { display } = describeUrl(url);
     const pool = await connect(url);
+    let liveness: InstanceLiveness | null = null;
     try {
       await migrate(pool, display);
       // Visitors see the kind only (GET /api/recording): host, port and database are the operator's (the log has them).
       const store = new PostgresStore(pool, url, 'PostgreSQL', options.instance ?? null);
-      if (options.recover ?? true) await store.markInterrupted();
+      const recover = options.recover ?? true;
+      // Held before its interrupted runs are marked and before it records: a checker marking a dead instance's
+      // runs holds this same lock, so the two never overlap.
+      if (recover && store.instance !== null) {
+        liveness = await InstanceLiveness.take(
+          url,
+          display,
+          store.instance,
+          (instance) => store.#markRunsLeftRunning(instance),
+          options.liveness,
+        );
+        store.#liveness = liveness;
+      }
+      if (recover) await store.markInterrupted();
+      liveness?.begin();
       return store;
     } catch (error) {
+      await liveness?.close();
       await pool.end().catch(() => {});
       throw error;
     }
@@ -103,15 +132,31 @@ export class PostgresStore implements RecordingStore {
 
   /**
    * Marks the runs THIS instance left "running" incomplete (its previous process stopped mid-run). Runs of other
-   * instances are theirs: they may be recording them right now.
+   * instances are theirs: they may be recording them right now (those of a dead one are marked by liveness.ts).
    */
-  async markInterrupted(): Promise<number> {
+  markInterrupted(): Promise<number> {
+    return this.#markRunsLeftRunning(this.instance);
+  }
+
+  /** The instance's lock and liveness checks (tests read them); null for a standalone server. */
+  get liveness(): InstanceLiveness | null {
+    return this.#liveness;
+  }
+
+  /**
+   * Marks the runs `instance` left "running" incomplete, each in its own transaction; how many it marked. The caller
+   * holds that instance's lock (or is a standalone server, instance null): nobody records them.
+   */
+  async #markRunsLeftRunning(instance: string | null): Promise<number> {
     const { rows } = await this.#pool.query<{ pk: number }>(
       "SELECT pk FROM runs WHERE status = 'running' AND instance IS NOT DISTINCT FROM $1",
-      [this.instance],
+      [instance],
     );
-    for (const { pk } of rows) await transaction(this.#pool, (client) => writes.markIncomplete(client, pk));
-    return rows.length;
+    let marked = 0;
+    for (const { pk } of rows) {
+      if (await transaction(this.#pool, (client) => writes.markIncomplete(client, pk))) marked++;
+    }
+    return marked;
   }
 
   listRuns(options: ListOptions = {}): Promise<RunPage> {
@@ -176,6 +221,8 @@ export class PostgresStore implements RecordingStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The lock goes last but for the pool: the write channel, closed before the store, has stored its last runs.
+    await this.#liveness?.close();
     await this.#pool.end();
   }
 }

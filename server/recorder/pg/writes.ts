@@ -151,10 +151,14 @@ export async function storeImportedEnd(db: Db, pk: number, end: ImportedEndValue
   ]);
 }
 
-/** Marks one run (still "running") incomplete, with a summary rebuilt from its stored events. */
-export async function markIncomplete(db: Db, pk: number): Promise<void> {
+/**
+ * Marks one run (still "running") incomplete, with a summary rebuilt from its stored events; whether it did. The
+ * UPDATE itself requires "running" too: a run:ended the run's writer commits meanwhile (a live instance taken for
+ * dead, pg/liveness.ts) wins, and two servers marking the same run at once mark it once.
+ */
+export async function markIncomplete(db: Db, pk: number): Promise<boolean> {
   const row = await runByPk(db, pk);
-  if (!row || row.status !== 'running') return;
+  if (!row || row.status !== 'running') return false;
   const last = await db.query<{ t: number | null }>(
     `SELECT greatest((SELECT max(t) FROM events WHERE run = $1), (SELECT max(last_t) FROM task_chunks WHERE run = $1)) AS t`,
     [pk],
@@ -162,8 +166,11 @@ export async function markIncomplete(db: Db, pk: number): Promise<void> {
   const lastT = last.rows[0]?.t ?? 0;
   if (row.kind === 'graph') {
     // A graph run's books cannot be rebuilt from part of its events: no summary, the timeline to its last event.
-    await db.query("UPDATE runs SET status = 'incomplete', summary = NULL, duration = $1 WHERE pk = $2", [lastT, pk]);
-    return;
+    const marked = await db.query(
+      "UPDATE runs SET status = 'incomplete', summary = NULL, duration = $1 WHERE pk = $2 AND status = 'running'",
+      [lastT, pk],
+    );
+    return marked.rowCount === 1;
   }
   const workers = (JSON.parse(row.workers) as WorkerInfo[]).map((worker) => worker.id);
   const external = await db.query<{ n: number | null }>(
@@ -175,11 +182,11 @@ export async function markIncomplete(db: Db, pk: number): Promise<void> {
     externalPeersMax: external.rows[0]?.n ?? 0,
     durationMs: lastT,
   };
-  await db.query("UPDATE runs SET status = 'incomplete', summary = $1, duration = $2 WHERE pk = $3", [
-    JSON.stringify(summary),
-    summary.durationMs,
-    pk,
-  ]);
+  const marked = await db.query(
+    "UPDATE runs SET status = 'incomplete', summary = $1, duration = $2 WHERE pk = $3 AND status = 'running'",
+    [JSON.stringify(summary), summary.durationMs, pk],
+  );
+  return marked.rowCount === 1;
 }
 
 export async function setPublic(db: Db, id: string, isPublic: boolean): Promise<void> {
