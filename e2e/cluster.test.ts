@@ -6,9 +6,10 @@
  *   to it (503 PG_ERR_INSTANCE_DOWN for its playgrounds, everything else to the other), the other keeps serving,
  *   and visitor 1's page says that the playground's server stopped, that the recorded runs are safe, and opens a
  *   new playground on the live instance (its patterns page says it too);
- * - with PostgreSQL, the runs recorded on the dead instance are listed and replayed through the other;
- * - restarted, the instance marks the interrupted run incomplete, the finished run is intact, and its ipc files and
- *   the killed server's worker processes are gone.
+ * - with PostgreSQL, the runs recorded on the dead instance are listed and replayed through the other, which marks
+ *   the interrupted run incomplete before the dead instance restarts (server/recorder/pg/liveness.ts);
+ * - restarted, the instance marks the interrupted run incomplete (a SQLite file: its own), the finished run is
+ *   intact, and its ipc files and the killed server's worker processes are gone.
  * Skipped only when HAProxy is not installed (scripts/test-deps.sh installs it as root).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -363,6 +364,16 @@ describe.skipIf(skipReason !== null)(
           await page.getByTestId('replay-scrubber').waitFor({ timeout: 20_000 });
           expect(await page.getByTestId('replay-status').textContent()).toContain(finishedRun);
           await page.screenshot({ path: path.join(SHOTS, 'cluster-replay-through-other.png') });
+          // And the run it cut short is not "running" for ever: the live instance found the dead one's lock free
+          // (server/recorder/pg/liveness.ts: checks every 3 s, dead after 6 s free) and marked it incomplete, before
+          // any restart; the finished run is untouched.
+          await expect
+            .poll(async () => ((await call(first, `api/runs/${killedRun}`)).body as RecordedRunDetail | null)?.status, {
+              timeout: 30_000,
+            })
+            .toBe('incomplete');
+          expect(((await call(first, `api/runs/${finishedRun}`)).body as RecordedRunDetail).status).toBe('ended');
+          cluster.note(`instance ${other} marked ${killedRun} incomplete`);
         }
 
         // Restarted (as systemd would), the instance cleans what its death left and marks the run it cut short.
