@@ -215,7 +215,8 @@ export interface OpenStoreOptions {
   /**
    * The server's `--instance` name (server/instance.ts; null or absent: a standalone server). PostgreSQL records it
    * on every run row a server creates, and `recover` marks only the runs of this same instance: several servers
-   * share one database, and a run another live server records is not interrupted. SQLite ignores it (one server
+   * share one database, and a run another live server records is not interrupted; an instance holds a lock named
+   * after it for its life, and marks the runs of a dead instance (pg/liveness.ts). SQLite ignores it (one server
    * per file).
    */
   instance?: string | null;

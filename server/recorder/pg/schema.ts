@@ -7,7 +7,7 @@
  *     `runs.pk` is an identity column.
  *   - `runs.instance`: the `--instance` of the server that recorded the run (NULL: a standalone server). Several
  *     servers share one database; a server that starts marks only ITS OWN runs left "running" incomplete, never a
- *     run another live server is recording.
+ *     run another live server is recording (those of a dead instance are marked by a live one: liveness.ts).
  *   - the version lives in `schema_version` (one row), not in a pragma.
  * Version rules as SQLite's: a database of a newer version is refused with a message naming both; an older one is
  * migrated in place. Creating and migrating happen in one transaction under an advisory lock, so servers starting
