@@ -58,8 +58,14 @@ function hashOf(event: PlaygroundEvent): number {
 }
 
 export interface BatcherOptions<C = Counters> {
-  /** The encoded frame, and the frame itself (a shared broadcast hands it to a reader that must sample its own). */
+  /**
+   * The frame, JSON-encoded (`frame`), and the frame itself (a shared broadcast hands it to a reader that must
+   * sample its own). With `encodes: false` the frame is not encoded (`frame` is ''): the caller encodes it, as
+   * JSON or as a binary task frame (live-frames.ts), only in the forms its readers take.
+   */
   send: (frame: string, message: EventsFrame<C>) => void;
+  /** Whether the batcher JSON-encodes each frame for `send` (default true). */
+  encodes?: boolean;
   /** The exact totals each frame carries (the pipeline's Counters; a graph playground's GraphCounters). */
   counters: () => C;
   /** True when the socket already has a lot unsent; task events are then dropped (counted) for this frame. */
@@ -86,6 +92,7 @@ export class EventBatcher<C = Counters> {
   constructor(options: BatcherOptions<C>) {
     this.#options = {
       isCongested: () => false,
+      encodes: true,
       sampledTypes: SAMPLED_TYPES,
       intervalMs: FRAME_INTERVAL_MS,
       maxTaskEventsPerFrame: MAX_TASK_EVENTS_PER_FRAME,
@@ -211,7 +218,7 @@ export class EventBatcher<C = Counters> {
     this.#stride = 1;
     // The pipeline's `events` message (ServerMessage), or a graph stream's with its own counters (graph-stream.ts).
     const frame: EventsFrame<C> = { type: 'events', events, dropped, counters: this.#options.counters() };
-    this.#options.send(JSON.stringify(frame), frame);
+    this.#options.send(this.#options.encodes ? JSON.stringify(frame) : '', frame);
   }
 
   close(): void {

@@ -11,6 +11,7 @@ import {
   type PresenterState,
   type ServerMessage,
 } from '../../shared/protocol/index.ts';
+import { TASK_FRAME_VERSION, allEvents, decodeTaskFrame } from '../../shared/protocol/task-frame.ts';
 import { RunLog } from '../recorder/run-log.ts';
 import {
   LiveFrames,
@@ -26,10 +27,16 @@ const CONGESTED = 1000;
 
 class FakeOutbox implements FrameOutbox {
   readonly frames: (string | Buffer)[] = [];
+  /** The frames sent as binary messages. */
+  readonly binary = new Set<Buffer>();
   queuedBytes = 0;
   sendingBacklog = false;
   send(frame: string | Buffer): void {
     this.frames.push(frame);
+  }
+  sendBinary(bytes: Buffer): void {
+    this.frames.push(bytes);
+    this.binary.add(bytes);
   }
   /** The whole backlog at once, as a reader that keeps up would take it. */
   sendBacklog(frames: () => string | null, onDone: () => void): void {
@@ -38,8 +45,15 @@ class FakeOutbox implements FrameOutbox {
     this.sendingBacklog = false;
     onDone();
   }
+  /** Every frame as the JSON message it stands for (a binary one decoded, its task events rebuilt). */
   messages(): ServerMessage[] {
-    return this.frames.map((frame) => JSON.parse(frame.toString()) as ServerMessage);
+    return this.frames.map((frame) => {
+      if (typeof frame === 'string' || !this.binary.has(frame)) return JSON.parse(frame.toString()) as ServerMessage;
+      const decoded = decodeTaskFrame(frame);
+      if (!decoded.ok) throw new Error(decoded.error);
+      const { events, tasks, dropped, counters } = decoded.value;
+      return { type: 'events', events: allEvents(events, tasks), dropped, counters };
+    });
   }
   events(): PlaygroundEvent[] {
     return this.messages().flatMap((message) => (message.type === 'events' ? message.events : []));
@@ -274,5 +288,57 @@ describe('LiveFrames', () => {
     expect(JSON.parse(fromIdle!.toString())).toEqual({ type: 'presenter', presenter: state });
     caughtUp.connection.close();
     idle.connection.close();
+  });
+  it('[W5] sends frames with many task events as one binary frame to those who asked, JSON to the others, each form encoded once', () => {
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const binaryReaders = Array.from({ length: 3 }, () => connect(hub, source));
+    const jsonReaders = Array.from({ length: 2 }, () => connect(hub, source));
+    for (const { connection } of binaryReaders) connection.subscribe(0, TASK_FRAME_VERSION);
+    for (const { connection } of jsonReaders) connection.subscribe(0);
+    const future = connect(hub, source); // a page that reads a later layout than this server writes: JSON
+    future.connection.subscribe(0, TASK_FRAME_VERSION + 1);
+
+    for (let i = 0; i < 100; i++) source.log.append(taskSent()); // a burst: binary
+    source.log.append(taskLost());
+    vi.advanceTimersByTime(INTERVAL);
+    for (let i = 0; i < 3; i++) source.log.append(taskSent()); // a trickle: JSON for everyone
+    vi.advanceTimersByTime(INTERVAL);
+
+    const [first, ...others] = binaryReaders.map((reader) => reader.outbox);
+    expect(first!.binary.size).toBe(1);
+    expect(first!.binary.has(first!.frames[0] as Buffer)).toBe(true);
+    expect(first!.binary.has(first!.frames[1] as Buffer)).toBe(false);
+    for (const outbox of others) outbox.frames.forEach((frame, i) => expect(frame).toBe(first!.frames[i]));
+    for (const { outbox } of [...jsonReaders, future]) {
+      expect(outbox.binary.size).toBe(0);
+      expect(outbox.frames[1]).toBe(first!.frames[1]); // the JSON frame: the same bytes for both kinds of reader
+    }
+    // Every reader saw the same events, dropped counts and counters, whatever the form.
+    for (const { outbox } of [...binaryReaders, ...jsonReaders, future]) {
+      expect(seqs(outbox.events())).toEqual(range(1, 104));
+      expect(outbox.messages()).toEqual(jsonReaders[0]!.outbox.messages());
+    }
+    expect(hub.framesEncoded).toBe(2);
+  });
+
+  it('[W5] a connection behind (its own path) that asked for binary frames gets them too, and the backlog as JSON', () => {
+    const source = fakeSource();
+    for (let i = 0; i < 50; i++) source.log.append(taskSent());
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const early = connect(hub, source);
+    early.connection.subscribe(0, TASK_FRAME_VERSION);
+    for (let i = 0; i < 60; i++) source.log.append(taskSent()); // waiting in the hub's frame
+    const late = connect(hub, source);
+    late.connection.subscribe(0, TASK_FRAME_VERSION); // backlog 1-110, then its own path until the hub's frame
+    expect(late.connection.mode).toBe('own');
+    for (let i = 0; i < 40; i++) source.log.append(taskSent());
+    vi.advanceTimersByTime(INTERVAL);
+    expect(late.connection.mode).toBe('shared');
+
+    expect(late.outbox.binary.has(late.outbox.frames[0] as Buffer)).toBe(false); // the backlog
+    expect(late.outbox.binary.size).toBe(1); // its own frame of 40
+    expect(seqs(late.outbox.events())).toEqual(range(1, 150));
+    expect(seqs(early.outbox.events())).toEqual(range(1, 150));
   });
 });

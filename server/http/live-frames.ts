@@ -18,6 +18,11 @@
  * - shared -> own: a shared frame finding the connection congested is not sent to it as is: the connection sends
  *   it with its task events left out, and its own batcher takes the log from that moment.
  * Outbox's rules stay: a reader past its budget is dropped, not fed (outbox.ts).
+ *
+ * Binary task frames (issue 12, SPEC [W5]): a connection whose `subscribe` asked for the binary layout this server
+ * writes (TASK_FRAME_VERSION) gets each live frame with at least BINARY_FROM_TASK_EVENTS task events as one binary
+ * message (shared/protocol/task-frame.ts), every other frame as JSON. A frame is encoded only in the forms its
+ * readers take, each once: JSON for the others, binary for those who asked. Backlogs stay JSON.
  */
 import type {
   Counters,
@@ -26,6 +31,7 @@ import type {
   PresenterState,
   ServerMessage,
 } from '../../shared/protocol/index.ts';
+import { TASK_FRAME_VERSION, encodeTaskFrame } from '../../shared/protocol/task-frame.ts';
 import { EventBatcher, FRAME_INTERVAL_MS, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
 
 /** What the hub and the connections need of a playground. */
@@ -44,9 +50,17 @@ export interface LiveSource {
 /** What a connection needs of its socket (Outbox). */
 export interface FrameOutbox {
   send(frame: string | Buffer): void;
+  /** A binary message (a binary task frame). */
+  sendBinary(bytes: Buffer): void;
   readonly queuedBytes: number;
   readonly sendingBacklog: boolean;
   sendBacklog(frames: () => string | null, onDone: () => void): void;
+}
+
+/** The binary form of a frame as a Buffer (a view, not a copy), or null when it goes as JSON (task-frame.ts). */
+function binaryFrame(message: EventsFrame): Buffer | null {
+  const bytes = encodeTaskFrame(message);
+  return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
 }
 
 /** Events per backlog frame. */
@@ -96,7 +110,9 @@ export class LiveFrames {
     this.#onIdle = onIdle;
     this.#baseIntervalMs = intervalMs ?? FRAME_INTERVAL_MS;
     this.#batcher = new EventBatcher({
-      send: (frame, message) => this.#deliver(frame, message),
+      // Encoded here, in the forms the readers take (JSON, binary), once each.
+      encodes: false,
+      send: (_frame, message) => this.#deliver(message),
       counters: () => source.counters(),
       ...(intervalMs === undefined ? {} : { intervalMs }),
     });
@@ -178,16 +194,28 @@ export class LiveFrames {
     this.#pending = false;
   }
 
-  #deliver(frame: string, message: EventsFrame): void {
+  #deliver(message: EventsFrame): void {
     this.#pending = false;
     this.framesEncoded++;
-    // The one UTF-8 encoding of this frame: ws writes these bytes as they are to every socket.
-    const bytes = Buffer.from(frame, 'utf8');
+    // The one UTF-8 encoding of this frame (ws writes these bytes as they are to every socket), and its one binary
+    // encoding (null: it goes as JSON), each made when the first reader that takes it comes.
+    let text: Buffer | undefined;
+    let binary: Buffer | null | undefined;
     for (const connection of [...this.#shared]) {
       if (connection.congested) {
         this.#shared.delete(connection);
         connection.leaveWith(message);
-      } else connection.deliver(bytes);
+        continue;
+      }
+      if (connection.takesBinary) {
+        binary = binary === undefined ? binaryFrame(message) : binary;
+        if (binary) {
+          connection.deliverBinary(binary);
+          continue;
+        }
+      }
+      text ??= Buffer.from(JSON.stringify(message), 'utf8');
+      connection.deliver(text);
     }
     // The hub's batcher is empty now: whoever waited joins at this moment.
     for (const connection of [...this.#joining]) {
@@ -232,6 +260,8 @@ export class StreamConnection {
   #stopOwn: (() => void) | null = null;
   /** The newest playground info that changed while a backlog was going out; only the last one matters. */
   #heldInfo: PlaygroundInfo | null = null;
+  /** The client reads binary task frames of this server's layout (its subscribe said so). */
+  #takesBinary = false;
 
   constructor(
     hub: LiveFrames,
@@ -244,8 +274,11 @@ export class StreamConnection {
     this.#outbox = outbox;
     this.#congestedBytes = options.congestedBytes;
     this.#batcher = new EventBatcher({
-      send: (frame) => {
-        outbox.send(frame);
+      encodes: false,
+      send: (_frame, message) => {
+        const binary = this.#takesBinary ? binaryFrame(message) : null;
+        if (binary) outbox.sendBinary(binary);
+        else outbox.send(JSON.stringify(message));
         // Caught up again (reader took its bytes): back to the shared frames.
         if (this.#mode === 'own' && !this.congested) this.#hub.requestJoin(this);
       },
@@ -264,11 +297,18 @@ export class StreamConnection {
     return this.#outbox.queuedBytes > this.#congestedBytes;
   }
 
+  /** Whether live frames with many task events go to this connection as binary task frames. */
+  get takesBinary(): boolean {
+    return this.#takesBinary;
+  }
+
   /**
    * The backlog since `sinceSeq`, then live events. A subscribe while a backlog is going out replaces it: the
-   * events waiting behind it are forgotten and the new backlog starts at its own seq.
+   * events waiting behind it are forgotten and the new backlog starts at its own seq. `binary`: the binary task
+   * frame layout the client reads (its frames are binary when it is this server's, JSON otherwise).
    */
-  subscribe(sinceSeq: number): void {
+  subscribe(sinceSeq: number, binary?: number): void {
+    this.#takesBinary = binary === TASK_FRAME_VERSION;
     this.#hub.leave(this);
     this.#stopOwn?.();
     this.#batcher.clear();
@@ -314,6 +354,11 @@ export class StreamConnection {
   /** A shared frame: the same bytes every caught-up reader gets. */
   deliver(bytes: Buffer): void {
     this.#outbox.send(bytes);
+  }
+
+  /** A shared frame in its binary form: the same bytes every caught-up reader that asked for it gets. */
+  deliverBinary(bytes: Buffer): void {
+    this.#outbox.sendBinary(bytes);
   }
 
   /** Congested at a shared frame: this one goes out with its task events left out, then the own path takes over. */

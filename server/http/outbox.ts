@@ -92,6 +92,28 @@ export class Outbox {
   }
 
   /**
+   * Sends a binary message (a binary task frame: shared/protocol/task-frame.ts), under the same budget, framed and
+   * compressed as a shared frame is (once for every reader it is handed to). It must not change afterwards.
+   */
+  sendBinary(bytes: Buffer): void {
+    if (!this.isOpen) return;
+    if (this.queuedBytes + sharedBytes(bytes, this.#deflate, true) > this.#limits.maxQueuedBytes) {
+      this.#drop(`more than ${this.#limits.maxQueuedBytes} bytes waited unread`);
+      return;
+    }
+    if (this.queuedBytes === 0) this.#lastProgress = Date.now();
+    sendShared(
+      this.#socket,
+      bytes,
+      this.#deflate,
+      (error) => {
+        if (!error) this.#lastProgress = Date.now();
+      },
+      true,
+    );
+  }
+
+  /**
    * Sends a backlog, frame by frame as the reader takes them (`frames` answers the next frame, null at the end),
    * then calls onDone. Replaces a backlog under way (whose onDone is never called).
    */

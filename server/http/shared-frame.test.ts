@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer, type ClientOptions } from 'ws';
+import { decodeTaskFrame, encodeTaskFrame } from '../../shared/protocol/task-frame.ts';
 import { DEFAULT_OUTBOX_LIMITS, Outbox } from './outbox.ts';
 import { SHARED_DEFLATE_OPTIONS, sendShared, takesSharedDeflate } from './shared-frame.ts';
 
@@ -107,4 +108,66 @@ it('falls back to ws.send, uncompressed and in order, when ws has no sender to w
     expect(sent).toEqual([[text, { binary: false, compress: false }, done]]);
     if (sender && 'sendFrame' in sender) expect(sender.sendFrame).not.toHaveBeenCalled();
   }
+});
+
+it('[W5] a binary task frame goes out as a binary message, compressed once for those who negotiated it, in order among text ones', async () => {
+  server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: SHARED_DEFLATE_OPTIONS });
+  await new Promise((resolve) => server!.once('listening', resolve));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const connections: { socket: WebSocket; request: IncomingMessage }[] = [];
+  server.on('connection', (socket, request) => connections.push({ socket, request }));
+  const clients = [true, false].map((perMessageDeflate) => new WebSocket(url, { perMessageDeflate }));
+  const received = clients.map(
+    (client) =>
+      new Promise<{ isBinary: boolean; data: Buffer }[]>((resolve, reject) => {
+        const messages: { isBinary: boolean; data: Buffer }[] = [];
+        client.on('error', reject);
+        client.on('message', (data: Buffer, isBinary) => {
+          messages.push({ isBinary, data });
+          if (messages.length === 3) resolve(messages);
+        });
+      }),
+  );
+  await Promise.all(clients.map((client) => new Promise((resolve) => client.once('open', resolve))));
+  await vi.waitFor(() => expect(connections).toHaveLength(clients.length));
+  const outboxes = clients.map((client) => {
+    const port = (client as unknown as { _socket: Socket })._socket.localPort;
+    const { socket, request } = connections.find((c) => c.request.socket.remotePort === port)!;
+    return {
+      outbox: new Outbox(socket, DEFAULT_OUTBOX_LIMITS, (why) => {
+        throw new Error(`dropped: ${why}`);
+      }),
+      wire: request.socket,
+    };
+  });
+  const events = Array.from({ length: 300 }, (_, i) => ({
+    type: 'task:done' as const,
+    task: i,
+    worker: `worker-${(i % 2) + 1}`,
+    run: 'run-1',
+    t: i / 10,
+    seq: 1 + i,
+  }));
+  const counters = { run: 'run-1', sent: 300, received: {}, done: {}, collected: 0, lost: 0 };
+  const bytes = encodeTaskFrame({ type: 'events', events, dropped: 0, counters })!;
+  const binary = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const deflate = vi.spyOn(zlib, 'deflateRawSync');
+  for (const { outbox } of outboxes) {
+    outbox.send('{"type":"hello"}');
+    outbox.sendBinary(binary);
+    outbox.send('{"type":"error"}');
+  }
+  expect(deflate).toHaveBeenCalledTimes(1);
+  for (const [i, messages] of received.entries()) {
+    const got = await messages;
+    expect(got.map((message) => message.isBinary)).toEqual([false, true, false]);
+    expect(Buffer.compare(got[1]!.data, binary)).toBe(0);
+    const decoded = decodeTaskFrame(got[1]!.data);
+    expect(decoded.ok && decoded.value.tasks.count).toBe(300);
+    // Compressed for the client that negotiated it: far fewer bytes on the wire than the frame.
+    if (i === 0) expect(outboxes[0]!.wire.bytesWritten).toBeLessThan(binary.length / 3);
+    else expect(outboxes[1]!.wire.bytesWritten).toBeGreaterThan(binary.length);
+  }
+  for (const { outbox } of outboxes) outbox.close();
+  for (const client of clients) client.close();
 });

@@ -42,8 +42,11 @@ interface Prepared {
   deflated: WireFrame | null | undefined;
 }
 
-/** One preparation per Buffer: a shared frame is one Buffer object handed to every connection. */
-const prepared = new WeakMap<Buffer, Prepared>();
+/**
+ * One preparation per Buffer: a shared frame is one Buffer object handed to every connection. Text messages and
+ * binary ones (task frames: shared/protocol/task-frame.ts) are kept apart: the opcode is in the prepared header.
+ */
+const prepared = { text: new WeakMap<Buffer, Prepared>(), binary: new WeakMap<Buffer, Prepared>() };
 
 /**
  * The WebSocket server's permessage-deflate (app.ts). No context takeover on either side: the server's messages
@@ -80,42 +83,49 @@ export function takesSharedDeflate(socket: WebSocket): boolean {
 }
 
 /**
- * Writes a shared frame (the UTF-8 bytes of one text message) to `socket`, compressed when the connection takes
- * it. Answers how many bytes it queued (the Outbox's budget counts these).
+ * Writes a shared frame (the UTF-8 bytes of one text message, or with `binary` the bytes of a binary message) to
+ * `socket`, compressed when the connection takes it. Answers how many bytes it queued (the Outbox's budget counts
+ * these).
  */
 export function sendShared(
   socket: WebSocket,
   text: Buffer,
   deflate: boolean,
   callback: (error?: Error) => void,
+  binary = false,
 ): number {
   const sender = (socket as unknown as { _sender?: Partial<RawSender> | null })._sender;
   if (!sender || typeof sender.sendFrame !== 'function' || sender._state !== SENDER_IDLE) {
-    socket.send(text, { binary: false, compress: false }, callback);
+    socket.send(text, { binary, compress: false }, callback);
     return text.length;
   }
-  const frame = wireFrame(text, deflate);
+  const frame = wireFrame(text, deflate, binary);
   sender.sendFrame([...frame.parts], callback);
   return frame.bytes;
 }
 
 /** How many bytes `text` takes on the wire for a connection that does (or does not) take compressed frames. */
-export function sharedBytes(text: Buffer, deflate: boolean): number {
-  return wireFrame(text, deflate).bytes;
+export function sharedBytes(text: Buffer, deflate: boolean, binary = false): number {
+  return wireFrame(text, deflate, binary).bytes;
 }
 
-function wireFrame(text: Buffer, deflate: boolean): WireFrame {
-  let entry = prepared.get(text);
+function wireFrame(text: Buffer, deflate: boolean, binary: boolean): WireFrame {
+  const cache = binary ? prepared.binary : prepared.text;
+  let entry = cache.get(text);
   if (!entry) {
-    entry = { plain: frame(text, false), deflated: undefined };
-    prepared.set(text, entry);
+    entry = { plain: frame(text, false, binary), deflated: undefined };
+    cache.set(text, entry);
   }
   if (!deflate) return entry.plain;
-  if (entry.deflated === undefined) entry.deflated = deflated(text);
+  if (entry.deflated === undefined) entry.deflated = deflated(text, binary);
   return entry.deflated ?? entry.plain;
 }
 
-function deflated(text: Buffer): WireFrame | null {
+/**
+ * Binary task frames are compressed too: ~3.5 KB for 400 task events deflate to ~0.3 KB in ~25 us (the columns
+ * repeat: kinds in turn, seq and time steps alike), once for every reader (docs/benchmarks.md).
+ */
+function deflated(text: Buffer, binary: boolean): WireFrame | null {
   if (text.length < DEFLATE_FROM_BYTES) return null;
   const flushed = zlib.deflateRawSync(text, {
     level: DEFLATE_LEVEL,
@@ -123,14 +133,17 @@ function deflated(text: Buffer): WireFrame | null {
     finishFlush: zlib.constants.Z_SYNC_FLUSH,
   });
   const payload = flushed.subarray(0, flushed.length - SYNC_FLUSH_TAIL);
-  return payload.length < text.length ? frame(payload, true) : null;
+  return payload.length < text.length ? frame(payload, true, binary) : null;
 }
 
-/** RFC 6455 5.2: FIN, text opcode, RSV1 when compressed (RFC 7692), unmasked, the length in 7, 16 or 64 bits. */
-function frame(payload: Buffer, compressed: boolean): WireFrame {
+/**
+ * RFC 6455 5.2: FIN, text (or binary) opcode, RSV1 when compressed (RFC 7692), unmasked, the length in 7, 16 or
+ * 64 bits.
+ */
+function frame(payload: Buffer, compressed: boolean, binary: boolean): WireFrame {
   const length = payload.length;
   const header = Buffer.allocUnsafe(length < 126 ? 2 : length < 65536 ? 4 : 10);
-  header[0] = 0x80 | (compressed ? 0x40 : 0) | 0x1;
+  header[0] = 0x80 | (compressed ? 0x40 : 0) | (binary ? 0x2 : 0x1);
   if (length < 126) header[1] = length;
   else if (length < 65536) {
     header[1] = 126;

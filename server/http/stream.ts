@@ -95,7 +95,7 @@ export async function streamRoute(
       playground.lastActivity = Date.now();
       switch (command.type) {
         case 'subscribe':
-          frames.subscribe(command.sinceSeq ?? 0);
+          frames.subscribe(command.sinceSeq ?? 0, command.binary);
           return;
         case 'run:start':
           playground.startRun(command.params);

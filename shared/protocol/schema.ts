@@ -538,8 +538,19 @@ export type ServerMessage = Static<typeof ServerMessage>;
 // Client -> server
 
 export const ClientCommand = Type.Union([
-  /** Replay events after `sinceSeq` that the server still holds, then stream live ones. */
-  Type.Object({ type: Type.Literal('subscribe'), sinceSeq: Type.Optional(Count) }, { additionalProperties: false }),
+  /**
+   * Replay events after `sinceSeq` that the server still holds, then stream live ones. `binary`: the version of
+   * the binary task frame (task-frame.ts, SPEC [W5]) the client reads; a server that writes that version sends
+   * live frames with many task events in it, any other server sends JSON. Absent: JSON only.
+   */
+  Type.Object(
+    {
+      type: Type.Literal('subscribe'),
+      sinceSeq: Type.Optional(Count),
+      binary: Type.Optional(Type.Integer({ minimum: 1, maximum: 255 })),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { type: Type.Literal('run:start'), params: Type.Optional(RunParamsPatch) },
     { additionalProperties: false },

@@ -165,7 +165,7 @@ describe('binary task frames [W5]', () => {
     expect(outOfRange).toBe(0);
     // A seeded generator: random buffers, some with the magic in front.
     let seed = 12345;
-    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let round = 0; round < 2000; round++) {
       const hostile = new Uint8Array(Math.floor(random() * 200));
       for (let i = 0; i < hostile.length; i++) hostile[i] = Math.floor(random() * 256);

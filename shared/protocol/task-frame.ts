@@ -153,6 +153,68 @@ export class TaskColumns {
   }
 }
 
+/**
+ * One row of TaskColumns read as an event, through getters: a single cursor serves a whole frame (`at(i)` moves it),
+ * so folding a frame's rows builds no object per event, and a body string only when one is read. Read it during
+ * the call that gets it; never keep it, spread it or serialise it (its fields are getters, not own properties).
+ */
+export class TaskRowCursor {
+  #columns: TaskColumns;
+  #i = 0;
+  constructor(columns: TaskColumns) {
+    this.#columns = columns;
+  }
+  /** Moves to row i; answers itself as the event it stands for. */
+  at(i: number): TaskEvent {
+    this.#i = i;
+    return this as unknown as TaskEvent;
+  }
+  get type(): TaskEventType {
+    return this.#columns.typeAt(this.#i);
+  }
+  get seq(): number {
+    return this.#columns.seq[this.#i]!;
+  }
+  get run(): string {
+    return this.#columns.runAt(this.#i);
+  }
+  get t(): number {
+    return this.#columns.t[this.#i]!;
+  }
+  get task(): number {
+    return this.#columns.task[this.#i]!;
+  }
+  get worker(): string | null | undefined {
+    return this.#columns.workerAt(this.#i);
+  }
+  get body(): string {
+    return this.#columns.bodyOf(this.#i);
+  }
+}
+
+/**
+ * Calls `onEvent` with every event of a frame in seq order: `events` as they are, the rows of `tasks` (if any)
+ * through one TaskRowCursor (valid during the call only: see there).
+ */
+export function forEachEvent(
+  events: readonly PlaygroundEvent[],
+  tasks: TaskColumns | null | undefined,
+  onEvent: (event: PlaygroundEvent) => void,
+): void {
+  if (!tasks || tasks.count === 0) {
+    for (const event of events) onEvent(event);
+    return;
+  }
+  const cursor = new TaskRowCursor(tasks);
+  let e = 0;
+  for (let i = 0; i < tasks.count; i++) {
+    const seq = tasks.seq[i]!;
+    while (e < events.length && events[e]!.seq < seq) onEvent(events[e++]!);
+    onEvent(cursor.at(i));
+  }
+  while (e < events.length) onEvent(events[e++]!);
+}
+
 /** A decoded binary frame: the other events as objects, the task events as columns. */
 export interface TaskFrame {
   events: PlaygroundEvent[];
@@ -162,7 +224,10 @@ export interface TaskFrame {
 }
 
 /** Every event of a decoded frame as objects, in seq order (for code that wants the JSON frame's events). */
-export function allEvents(events: readonly PlaygroundEvent[], tasks: TaskColumns | null | undefined): PlaygroundEvent[] {
+export function allEvents(
+  events: readonly PlaygroundEvent[],
+  tasks: TaskColumns | null | undefined,
+): PlaygroundEvent[] {
   if (!tasks || tasks.count === 0) return [...events];
   const all: PlaygroundEvent[] = [];
   let e = 0;
@@ -536,7 +601,8 @@ function decode(bytes: Uint8Array): TaskFrame {
     const template = reader.varint('the bodies');
     const at = reader.varint('the bodies');
     if (template >= templates.length) throw new Malformed(`row ${i}: body template ${template} of ${templates.length}`);
-    if (at > templates[template]!.length + 1) throw new Malformed(`row ${i}: body position ${at - 1} past its template`);
+    if (at > templates[template]!.length + 1)
+      throw new Malformed(`row ${i}: body position ${at - 1} past its template`);
     bodyTemplate[i] = template;
     bodyAt[i] = at - 1;
   }

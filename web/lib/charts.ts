@@ -9,6 +9,7 @@
  * latency and batch parts live in web/lib/charts/ and are re-exported here, so callers import from one place.
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { forEachEvent, type TaskColumns } from '../../shared/protocol/task-frame.ts';
 import { countAt } from './charts/throughput.ts';
 import { LatencyPairs } from './charts/latency.ts';
 
@@ -54,6 +55,8 @@ export function workerBars(
 /** What a frame brings (EventsFrame and replay frames both fit). */
 export interface ChartFrame {
   events: readonly PlaygroundEvent[];
+  /** A binary frame's task events (stream-client.svelte.ts), read through a cursor: no object per event. */
+  tasks?: TaskColumns;
   dropped: number;
 }
 
@@ -79,13 +82,17 @@ export class ChartCollector {
 
   add(frame: ChartFrame): void {
     const events = frame.events;
-    if (events.length === 0 && frame.dropped === 0) return;
+    const tasks = frame.tasks && frame.tasks.count > 0 ? frame.tasks : null;
+    if (events.length === 0 && !tasks && frame.dropped === 0) return;
+    // The frame's first event: a task row when one comes before the other events.
     const first = events[0];
-    if (first && first.seq <= this.lastSeq && first.type !== 'run:started') this.#reset(first.run);
-    for (const event of events) {
+    if (tasks && (!first || tasks.seq[0]! < first.seq)) {
+      if (tasks.seq[0]! <= this.lastSeq) this.#reset(tasks.runAt(0));
+    } else if (first && first.seq <= this.lastSeq && first.type !== 'run:started') this.#reset(first.run);
+    forEachEvent(events, tasks, (event) => {
       if (event.type === 'run:started') this.#reset(event.run);
       else if (this.runId === null) this.runId = event.run;
-      if (event.run !== this.runId) continue;
+      if (event.run !== this.runId) return;
       this.lastSeq = event.seq;
       if (event.t > this.lastT) this.lastT = event.t;
       switch (event.type) {
@@ -105,7 +112,7 @@ export class ChartCollector {
           break;
       }
       this.pairs.add(event);
-    }
+    });
     this.dropped += frame.dropped;
     this.version++;
   }

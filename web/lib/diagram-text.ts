@@ -8,6 +8,7 @@
  * tutorial's pace ("worker-ipc received “q,5”"), rates at a batch's ("120 tasks a second: worker-1 40, …").
  */
 import type { PlaygroundEvent, VentilatorState, WorkerState } from '../../shared/protocol/index.ts';
+import { forEachEvent, type TaskColumns } from '../../shared/protocol/task-frame.ts';
 import type { Translate } from './i18n/translate.ts';
 import { countOf, describeChange, linkLabel, workerStateLabel, type LinkView } from './run-model.ts';
 
@@ -164,20 +165,44 @@ export class LiveDigest {
    */
   feed(events: readonly PlaygroundEvent[], counts: LiveCounts | null, now: number): void {
     let isNews = false;
-    for (const event of events) {
-      const note = noteOf(event);
-      if (note) {
-        this.#notes.push(note);
-        isNews = true;
-      } else if (event.type === 'task:received') {
-        this.#receiptCount++;
-        if (this.#receipts.length < LIVE_NAMED_MAX + 1)
-          this.#receipts.push({ worker: event.worker, body: event.body, task: event.task });
-        isNews = true;
-      } else if (event.type === 'task:lost' || event.type === 'task:collected') {
-        isNews = true;
-      }
+    for (const event of events) isNews = this.#take(event) || isNews;
+    this.#ended(isNews, counts, now);
+  }
+
+  /**
+   * The same for a frame as the stream gives it: its news are its events of run `run` after `historyUntil`, a
+   * binary frame's task events read from its columns (no object per event).
+   */
+  feedFrame(
+    frame: { events: readonly PlaygroundEvent[]; tasks?: TaskColumns; historyUntil: number },
+    run: string | null,
+    counts: LiveCounts | null,
+    now: number,
+  ): void {
+    let isNews = false;
+    forEachEvent(frame.events, frame.tasks, (event) => {
+      if (event.seq > frame.historyUntil && event.run === run) isNews = this.#take(event) || isNews;
+    });
+    this.#ended(isNews, counts, now);
+  }
+
+  /** Takes one event of the news (read, not kept: it may be a binary frame's cursor); says whether it is news. */
+  #take(event: PlaygroundEvent): boolean {
+    const note = noteOf(event);
+    if (note) {
+      this.#notes.push(note);
+      return true;
     }
+    if (event.type === 'task:received') {
+      this.#receiptCount++;
+      if (this.#receipts.length < LIVE_NAMED_MAX + 1)
+        this.#receipts.push({ worker: event.worker, body: event.body, task: event.task });
+      return true;
+    }
+    return event.type === 'task:lost' || event.type === 'task:collected';
+  }
+
+  #ended(isNews: boolean, counts: LiveCounts | null, now: number): void {
     if (counts) {
       this.#baseline ??= this.#latest ?? { received: {}, lost: 0, collected: 0 };
       this.#latest = counts;

@@ -95,12 +95,15 @@ export class FlightPlan {
   received(event: Ev<'task:received'>, worker: WorkerView | undefined, keep: boolean, isCatchUp: boolean): void {
     this.#pendingSent.delete(event.task);
     if (!worker) return;
-    const message = { key: event.seq, task: event.task, body: event.body };
-    if (keep && isCatchUp) worker.incoming.push(message);
-    else if (keep) {
-      // Listed when its dot lands (drawn or sampled out, the same moment), not when the event arrives.
-      this.#landings.push({ at: event.t + this.duration(), worker, message });
-      worker.inAir++;
+    if (keep) {
+      // (Built only here: `event` may be a binary frame's cursor, whose body is made when read.)
+      const message = { key: event.seq, task: event.task, body: event.body };
+      if (isCatchUp) worker.incoming.push(message);
+      else {
+        // Listed when its dot lands (drawn or sampled out, the same moment), not when the event arrives.
+        this.#landings.push({ at: event.t + this.duration(), worker, message });
+        worker.inAir++;
+      }
     }
     if (isCatchUp) return;
     if (event.t > this.#newestEvent) this.#newestEvent = event.t;

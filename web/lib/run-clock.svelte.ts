@@ -3,6 +3,7 @@
  * that is the wall clock minus the delivery delay and a small lag; in a replay, the playhead. The diagram and the
  * run state read it the same way, so one drawing path serves both.
  */
+import type { TaskColumns } from '../../shared/protocol/task-frame.ts';
 
 /**
  * How far (ms) live drawing runs behind the newest data at most, and at first: enough for the server's batching
@@ -62,18 +63,30 @@ export class LiveClock implements PlaybackClock {
     this.#wall = wall;
   }
 
-  /** Learns from a frame's events of run `run`, which arrived at wall time `arrivedAt`. */
-  follow(run: string | null, events: readonly { run: string; t: number }[], arrivedAt: number): void {
+  /**
+   * Learns from a frame's events of run `run`, which arrived at wall time `arrivedAt`: `events`, and a binary
+   * frame's task events as columns (`tasks`, read in place).
+   */
+  follow(
+    run: string | null,
+    events: readonly { run: string; t: number }[],
+    arrivedAt: number,
+    tasks?: TaskColumns,
+  ): void {
     if (run !== this.#run) this.reset(run);
     let offset = this.#offset;
     let oldest = Infinity;
     let newest = -Infinity;
-    for (const event of events) {
-      if (event.run !== run) continue;
-      const delay = arrivedAt - event.t;
+    const see = (t: number): void => {
+      const delay = arrivedAt - t;
       if (offset === null || delay < offset) offset = delay;
-      if (event.t < oldest) oldest = event.t;
-      if (event.t > newest) newest = event.t;
+      if (t < oldest) oldest = t;
+      if (t > newest) newest = t;
+    };
+    for (const event of events) if (event.run === run) see(event.t);
+    if (tasks) {
+      const runIndex = tasks.runs.indexOf(run ?? '');
+      for (let i = 0; i < tasks.count; i++) if (tasks.run[i] === runIndex) see(tasks.t[i]!);
     }
     if (offset !== this.#offset) this.#offset = offset;
     if (offset === null || oldest === Infinity) return;

@@ -21,6 +21,7 @@ import type {
   VentilatorState,
   WireServerText,
 } from '../../shared/protocol/index.ts';
+import { forEachEvent } from '../../shared/protocol/task-frame.ts';
 import { EventLog, type LogEntry } from './event-log.svelte.ts';
 import { FlightPlan } from './flight-plan.svelte.ts';
 import type { Flight } from './flights.ts';
@@ -197,20 +198,22 @@ export class RunState {
   /**
    * Folds one frame into the state. History (events stamped before we connected) updates counts and links but
    * starts no animation. `now` paces the counters (COUNTERS_EVERY_MS): the wall clock live, the playhead in a replay.
+   * A binary frame's task events are folded from its columns through one cursor (task-frame.ts): the fold reads
+   * their fields and keeps none of them, so no object is built per event, and a body only for a dot or a list.
    */
   applyFrame(frame: EventsFrame, now: number): void {
-    for (const event of frame.events) {
+    forEachEvent(frame.events, frame.tasks, (event) => {
       if (event.type === 'run:started') this.#start(event);
       if (event.run !== this.runId) {
         if (event.type === 'run:ended' && this.runId === null) this.#adoptEnded(event);
-        continue;
+        return;
       }
       if (event.type === 'run:ended' && event.seq > frame.historyUntil && this.#flights.hasLandings) {
         this.#pendingEnd = event;
-        continue;
+        return;
       }
       this.#apply(event, event.seq <= frame.historyUntil);
-    }
+    });
     const keep = this.keepMessages;
     for (const w of this.workers) w.flush(keep);
     const counters: Counters | null =

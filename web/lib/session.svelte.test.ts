@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_VERSION, type PlaygroundInfo, type ServerMessage } from '../../shared/protocol/index.ts';
 import { VALID_SERVER_MESSAGES } from '../../shared/protocol/fixtures.ts';
+import { TASK_FRAME_VERSION } from '../../shared/protocol/task-frame.ts';
 import { FakeFetch, ScriptedSocket, SteppedFrames, countersOf, stubPage, tutorialRun } from '../../test/page-fakes.ts';
 import { PlaygroundSession } from './session.svelte.ts';
 
@@ -73,7 +74,8 @@ describe('PlaygroundSession', () => {
     const socket = await connected(playground('pg-1'));
     expect(socket.url).toBe('ws://127.0.0.1:8080/api/playgrounds/pg-1/stream');
     expect(new URL(page.href).searchParams.get('p')).toBe('pg-1');
-    expect(socket.sent).toEqual([{ type: 'subscribe', sinceSeq: 0 }]);
+    // The live page reads binary task frames (SPEC [W5]) and says which layout.
+    expect(socket.sent).toEqual([{ type: 'subscribe', sinceSeq: 0, binary: TASK_FRAME_VERSION }]);
     expect(session.connection).toBe('connected');
     expect(session.canDrive).toBe(true);
     expect(session.clock.now()).toBeNull();

@@ -482,6 +482,8 @@ export class PlaygroundSession implements RunView {
       onConnectFailure: (failures) => {
         if (failures >= 2) void this.#recover();
       },
+      // Task events come as packed columns when a frame carries many (SPEC [W5]): cheaper to send and to fold.
+      binaryFrames: true,
       createSocket: this.#createSocket,
     });
     this.stream = stream;
@@ -497,7 +499,7 @@ export class PlaygroundSession implements RunView {
   #onEvents(frame: EventsFrame): void {
     const arrivedAt = this.loop.now();
     this.run.applyFrame(frame, arrivedAt);
-    this.clock.follow(this.run.runId, frame.events, arrivedAt);
+    this.clock.follow(this.run.runId, frame.events, arrivedAt, frame.tasks);
     const onLessonChecked = this.onLessonChecked;
     if (onLessonChecked && this.info?.lesson) {
       for (const event of frame.events) if (event.type === 'lesson:checked') onLessonChecked(event);

@@ -5,11 +5,18 @@
  *   hello {protocolVersion, playground} ---> check version (mismatch: banner, stop for good)
  *                                       <--- subscribe {sinceSeq: last seq seen}
  *   events {events[], dropped, counters} --> onEvents (duplicates at or below last seq are skipped)
+ *   binary task frame ---------------------> onEvents, its task events as columns (`binaryFrames`: SPEC [W5])
  *   playground:updated {playground} -------> onPlayground
  *   presenter {presenter} -----------------> onPresenter (right after hello, then on each change: presenter mode)
  *                                       <--- presenter:set {presenter} (an owner or driver presenting: send())
  *
- * Reconnects with exponential backoff; a frame that fails the shared codec is counted and dropped.
+ * Reconnects with exponential backoff; a frame that fails the shared codec is counted and dropped (a binary one
+ * that fails is also said once in the console, with what was wrong).
+ *
+ * With `binaryFrames`, subscribe asks for binary task frames (shared/protocol/task-frame.ts) of the layout this
+ * page reads: a frame with many task events then comes as one binary message, its task events as packed columns
+ * (EventsFrame.tasks), folded without an object per event. A server that writes another layout sends JSON; a server
+ * that predates them refuses the field ([W4]), and the client subscribes again without it.
  */
 import {
   PROTOCOL_VERSION,
@@ -22,6 +29,7 @@ import {
   type PresenterState,
   type WireServerText,
 } from '../../shared/protocol/index.ts';
+import { TASK_FRAME_VERSION, decodeTaskFrame, type TaskColumns } from '../../shared/protocol/task-frame.ts';
 import { streamProtocols } from './embed.ts';
 
 /** Shown in the status bar; 'closed' is final (closed by us or a protocol mismatch). */
@@ -33,13 +41,18 @@ export interface SocketLike {
   onmessage: ((event: MessageEvent) => void) | null;
   onclose: ((event: CloseEvent) => void) | null;
   onerror: ((event: Event) => void) | null;
+  /** Binary messages as ArrayBuffers (set by the client when it asks for binary frames). */
+  binaryType?: string;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
 
 /** One `events` message after duplicate removal. */
 export interface EventsFrame {
+  /** The frame's events in seq order; in a binary frame, all but its task events (those are in `tasks`). */
   events: PlaygroundEvent[];
+  /** A binary frame's task events as columns, in seq order among `events` (task-frame.ts `allEvents` merges them). */
+  tasks?: TaskColumns;
   dropped: number;
   counters: Counters;
   /** Events with seq up to this were stamped before we connected: history being replayed, not live news. */
@@ -58,6 +71,8 @@ export interface StreamClientOptions {
   onServerError(code: string, message: string, text?: WireServerText): void;
   /** Called on each failed attempt to (re)connect, with the number of consecutive failures. */
   onConnectFailure?(failures: number): void;
+  /** Ask for binary task frames (the live page does; scripts and tests that read JSON frames need not). */
+  binaryFrames?: boolean;
   createSocket?(url: string): SocketLike;
 }
 
@@ -99,9 +114,14 @@ export class StreamClient {
   #isClosed = false;
   #hasEverConnected = false;
   #historyUntil = 0;
+  /** Binary frames are asked for (until a server refuses the field). */
+  #asksBinary: boolean;
+  /** The last bad binary frame was said in the console (once per connection, not per frame). */
+  #saidBadBinary = false;
 
   constructor(options: StreamClientOptions) {
     this.#options = options;
+    this.#asksBinary = options.binaryFrames ?? false;
   }
 
   /** Opens the socket (idempotent). */
@@ -145,8 +165,14 @@ export class StreamClient {
       return;
     }
     this.#socket = socket;
+    if (this.#asksBinary) socket.binaryType = 'arraybuffer';
+    this.#saidBadBinary = false;
     let isHelloSeen = false;
     socket.onmessage = (event) => {
+      if (event.data instanceof ArrayBuffer) {
+        this.#handleBinary(new Uint8Array(event.data));
+        return;
+      }
       if (typeof event.data !== 'string') {
         this.badFrames++;
         return;
@@ -194,6 +220,32 @@ export class StreamClient {
     this.#timer = setTimeout(() => this.#open(), backoffDelay(Math.max(1, this.#failures), Math.random()));
   }
 
+  #subscribe(): void {
+    const command = this.#asksBinary
+      ? { type: 'subscribe', sinceSeq: this.lastSeq, binary: TASK_FRAME_VERSION }
+      : { type: 'subscribe', sinceSeq: this.lastSeq };
+    this.#socket?.send(JSON.stringify(command));
+  }
+
+  /** A binary task frame: decoded into columns, its rows at or below the last seq seen skipped. */
+  #handleBinary(bytes: Uint8Array): void {
+    const decoded = decodeTaskFrame(bytes);
+    if (!decoded.ok) {
+      this.badFrames++;
+      if (!this.#saidBadBinary) console.warn(`Dropped a frame from the server: ${decoded.error}`);
+      this.#saidBadBinary = true;
+      return;
+    }
+    const { events, tasks, dropped, counters } = decoded.value;
+    const fresh = events.filter((e) => e.seq > this.lastSeq);
+    let first = 0;
+    while (first < tasks.count && tasks.seq[first]! <= this.lastSeq) first++;
+    const rows = tasks.from(first);
+    for (const e of fresh) if (e.seq > this.lastSeq) this.lastSeq = e.seq;
+    if (rows.count > 0 && rows.seq[rows.count - 1]! > this.lastSeq) this.lastSeq = rows.seq[rows.count - 1]!;
+    this.#options.onEvents({ events: fresh, tasks: rows, dropped, counters, historyUntil: this.#historyUntil });
+  }
+
   /** Decodes and dispatches one frame; returns its type when valid. */
   #handle(text: string): string | null {
     const decoded = decodeServerMessage(text);
@@ -217,7 +269,7 @@ export class StreamClient {
         this.status = 'connected';
         this.#options.onHello(message.playground, isReset);
         this.#historyUntil = message.playground.lastSeq;
-        this.#socket?.send(JSON.stringify({ type: 'subscribe', sinceSeq: this.lastSeq }));
+        this.#subscribe();
         return 'hello';
       }
       case 'events': {
@@ -238,6 +290,12 @@ export class StreamClient {
         this.#options.onPresenter?.(message.presenter);
         return 'presenter';
       case 'error':
+        // A server that predates binary frames refuses the subscribe's field ([W4]): subscribe again without it.
+        if (this.#asksBinary && message.code === 'PG_ERR_VALIDATION' && /^subscribe\b/.test(message.message)) {
+          this.#asksBinary = false;
+          this.#subscribe();
+          return 'error';
+        }
         this.#options.onServerError(message.code, message.message, message.text);
         return 'error';
       default:
