@@ -3,7 +3,7 @@
  * so that both halves of a comparison share their batch, sockets and rounds; cases with their own processes are
  * in their own files: trio.ts, cold-start.ts, pace.ts, loop-delay.ts, patterns.ts, capacity.ts.)
  *
- * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N] [--class count|decode] [--instances N]
+ * npm run bench [-- --case throughput|trio|sink8|watchers|record|seek|cold-start|pace|loop-delay|pubsub|reqrep|capacity] [--tasks N] [--rounds N] [--record both|on|off] [--events N] [--seeks N] [--watchers N] [--class count|decode] [--instances N] [--threads]
  *
  * throughput: the instrumented pipeline against bare zeromq.js in the same process.
  *   bare:         PUSH (bound tcp + ipc) -> 2 PULLs, [task id, body] frames, nothing else
@@ -106,6 +106,8 @@ const { values } = parseArgs({
     class: { type: 'string', default: 'count' },
     /** capacity: 1 (one server), or 2-8 for the comparison behind HAProxy (bench/capacity.ts). */
     instances: { type: 'string', default: '1' },
+    /** throughput: also print the busiest threads' CPU per task, each run (Linux). */
+    threads: { type: 'boolean', default: false },
   },
 });
 const TASKS = Number(values.tasks);
@@ -391,11 +393,14 @@ async function throughputCase(): Promise<void> {
   const sides = (values.record === 'off' ? ['off'] : values.record === 'on' ? ['on'] : ['off', 'on']) as (
     'off' | 'on'
   )[];
-  const apps = new Map<'off' | 'on', { app: FastifyInstance; base: string; rates: number[] }>();
+  const apps = new Map<
+    'off' | 'on',
+    { app: FastifyInstance; base: string; rates: number[]; mainUs: number[]; processUs: number[] }
+  >();
   for (const side of sides) {
     const store = side === 'off' ? null : path.join(runtimeDir, 'throughput.db');
     const { app, base } = await startServer(store);
-    apps.set(side, { app, base, rates: [] });
+    apps.set(side, { app, base, rates: [], mainUs: [], processUs: [] });
   }
   const bareRates: number[] = [];
   console.log(
@@ -404,29 +409,44 @@ async function throughputCase(): Promise<void> {
   );
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      const bareThreads = threadCpuMs();
       const b = await bare(round);
+      if (values.threads)
+        console.log(`round ${round + 1} bare threads (us a task): ${busiestThreads(bareThreads, TASKS)}`);
       bareRates.push(b);
       const parts = [`bare ${Math.round(b)} tasks/s`];
-      for (const [side, { app, base, rates }] of apps) {
+      for (const [side, { app, base, rates, mainUs, processUs }] of apps) {
+        // CPU per task over the whole instrumented run (its start, the batch, the recorder catching up is not
+        // waited for): the main thread's (the event loop, with the measuring client's decoding) and the process's.
+        const mainBefore = eventLoopCpuMs();
+        const processBefore = processCpuMs();
+        const threadsBefore = threadCpuMs();
         const i = await instrumented(app, base);
+        const main = ((eventLoopCpuMs() - mainBefore) * 1000) / TASKS;
+        const whole = ((processCpuMs() - processBefore) * 1000) / TASKS;
+        if (values.threads) parts.push(`threads (us a task): ${busiestThreads(threadsBefore, TASKS)}`);
         rates.push(i.rate);
+        mainUs.push(main);
+        processUs.push(whole);
         parts.push(
           `${side === 'on' ? 'recorded' : 'not recorded'} ${Math.round(i.rate)} tasks/s ` +
-            `(${i.frames} ws frames, ${i.eventsDelivered} events delivered, ${i.dropped} sampled out; ` +
+            `(CPU a task: main ${main.toFixed(1)} us, process ${whole.toFixed(1)} us; ` +
+            `${i.frames} ws frames, ${i.eventsDelivered} events delivered, ${i.dropped} sampled out; ` +
             `heap ${i.heapStartMb} -> peak ${i.heapPeakMb} -> ${i.heapEndMb} MB)`,
         );
       }
-      console.log(`round ${round + 1}: ${parts.join(' | ')}`);
+      console.log(`round ${round + 1} (load ${os.loadavg()[0]!.toFixed(1)}): ${parts.join(' | ')}`);
     }
   } finally {
     for (const { app } of apps.values()) await closeServer(app);
   }
   const bareMedian = median(bareRates);
   console.log(`\nmedian bare                       ${Math.round(bareMedian)} tasks/s`);
-  for (const [side, { rates }] of apps) {
+  for (const [side, { rates, mainUs, processUs }] of apps) {
     const label = side === 'on' ? 'instrumented, recorded    ' : 'instrumented, not recorded';
     console.log(
-      `median ${label} ${Math.round(median(rates))} tasks/s, ratio to bare ${(median(rates) / bareMedian).toFixed(2)} (aim: 0.75 or better)`,
+      `median ${label} ${Math.round(median(rates))} tasks/s, ratio to bare ${(median(rates) / bareMedian).toFixed(2)} (aim: 0.75 or better); ` +
+        `CPU a task: main thread ${median(mainUs).toFixed(1)} us, process ${median(processUs).toFixed(1)} us`,
     );
   }
   const on = apps.get('on');
@@ -624,6 +644,40 @@ function eventLoopCpuMs(): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time of each thread of the process in ms, by thread id, from Linux's scheduler figures (empty elsewhere). */
+function threadCpuMs(): Map<string, { name: string; ms: number }> {
+  const threads = new Map<string, { name: string; ms: number }>();
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      try {
+        const ms = Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+        const name =
+          tid === String(process.pid) ? 'main' : fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        threads.set(tid, { name, ms });
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return threads;
+}
+
+/** The threads that used the most CPU between two threadCpuMs() readings, as "name us" per task. */
+function busiestThreads(before: Map<string, { name: string; ms: number }>, tasks: number, count = 5): string {
+  const deltas: { name: string; us: number }[] = [];
+  for (const [tid, { name, ms }] of threadCpuMs()) {
+    const us = ((ms - (before.get(tid)?.ms ?? 0)) * 1000) / tasks;
+    if (us >= 0.05) deltas.push({ name: name === 'node' ? `thread ${tid}` : name, us });
+  }
+  deltas.sort((a, b) => b.us - a.us);
+  return deltas
+    .slice(0, count)
+    .map(({ name, us }) => `${name} ${us.toFixed(1)}`)
+    .join(', ');
 }
 
 /** CPU time of the whole bench process in ms (every thread: server, class, libzmq, the recorder's writer). */

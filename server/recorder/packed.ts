@@ -99,18 +99,23 @@ export function unpackEvents(packed: PackedEvents, options: { taskText?: boolean
     const task = numbers[i * 3 + 2]!;
     const run = refs[i * 2]!;
     const workerRef = refs[i * 2 + 1]!;
-    // Keys in the order of the text, so that JSON.stringify(event) is the text.
-    const event: Record<string, unknown> = { type, task };
-    if (workerRef !== NO_WORKER) event.worker = workerRef === NULL_WORKER ? null : names[workerRef]!;
-    if (type === 'task:sent' || type === 'task:received') event.body = texts[text++]!;
-    event.run = names[run]!;
-    event.seq = seq;
-    event.t = t;
+    const runId = names[run]!;
+    const hasBody = type === 'task:sent' || type === 'task:received';
+    const body = hasBody ? texts[text++]! : '';
+    // Keys in the order of the text, so that JSON.stringify(event) is the text. One literal per combination of
+    // keys, not properties added one by one: each gets a single fixed shape (this runs for every event stored).
+    let event: Record<string, unknown>;
+    if (workerRef === NO_WORKER) {
+      event = hasBody ? { type, task, body, run: runId, seq, t } : { type, task, run: runId, seq, t };
+    } else {
+      const worker = workerRef === NULL_WORKER ? null : names[workerRef]!;
+      event = hasBody ? { type, task, worker, body, run: runId, seq, t } : { type, task, worker, run: runId, seq, t };
+    }
     let json: string | null = null;
     if (taskText) {
       json = `{"type":"${type}","task":${task}`;
       if (workerRef !== NO_WORKER) json += `,"worker":${workerRef === NULL_WORKER ? 'null' : quoted[workerRef]}`;
-      if ('body' in event) json += `,"body":${JSON.stringify(event.body)}`;
+      if (hasBody) json += `,"body":${JSON.stringify(body)}`;
       json += `,"run":${quoted[run]},"seq":${seq},"t":${t}}`;
     }
     entries[i] = { event: event as PlaygroundEvent, json };

@@ -207,8 +207,20 @@ export function planTransaction(
   const touched = new Map<RunState, RunDelta>();
   const ends = new Map<RunState, RunEnded>();
   let unknown = 0;
-  for (const { event, json } of entries) {
-    const run = playground.runs.get(event.run);
+  // A batch is nearly always one run's events in a row: its run and delta are looked up once, not per event.
+  let lastRunId: string | null = null;
+  let lastRun: RunState | undefined;
+  let lastDelta: RunDelta | undefined;
+  for (let index = 0; index < entries.length; index++) {
+    const { event, json } = entries[index]!;
+    let run: RunState | undefined;
+    if (event.run === lastRunId) run = lastRun;
+    else {
+      run = playground.runs.get(event.run);
+      lastRunId = event.run;
+      lastRun = run;
+      lastDelta = run ? touched.get(run) : undefined;
+    }
     if (!run) {
       // Its row could not be created yet (it is lost to it, counted when it is), or the run ended long ago.
       const pending = playground.pendingStarts.get(event.run);
@@ -219,7 +231,7 @@ export function planTransaction(
       unknown++;
       continue;
     }
-    let delta = touched.get(run);
+    let delta = lastDelta;
     if (!delta) {
       delta = {
         rows: [],
@@ -230,6 +242,7 @@ export function planTransaction(
         counts: cloneTaskCounts(run.counts),
       };
       touched.set(run, delta);
+      lastDelta = delta;
     }
     // Task events go into the run's chunk of this transaction, every other event into a row of its own.
     const relabelled = run.storedId !== event.run;
