@@ -115,7 +115,7 @@ setInterval(() => {}, 60_000);
       expect((await child.exited).signal).toBe('SIGKILL');
       const killedAt = performance.now();
       // b or c finds a gone and marks its interrupted run, as a's own restart would; once.
-      for (let status = 'running'; status === 'running'; ) {
+      for (let status = 'running'; status === 'running';) {
         status = await statusOf(b, 'run-a0000002');
         if (performance.now() - killedAt > 20_000) throw new Error('a\u2019s run is still running 20 s after a died');
         await new Promise((resolve) => setTimeout(resolve, 50));

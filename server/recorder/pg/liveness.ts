@@ -94,7 +94,13 @@ export class InstanceLiveness {
   /** Other instances whose lock was free at every check since (performance.now() of the first). */
   readonly #freeSince = new Map<string, number>();
 
-  private constructor(url: string, display: string, instance: string, markRunsOf: MarkRunsOf, options: LivenessOptions) {
+  private constructor(
+    url: string,
+    display: string,
+    instance: string,
+    markRunsOf: MarkRunsOf,
+    options: LivenessOptions,
+  ) {
     this.#url = url;
     this.#display = display;
     this.instance = instance;
