@@ -1,7 +1,8 @@
 /**
  * The server, built ahead of time: esbuild bundles our TypeScript into plain JavaScript under `outdir`, so that
- * `npm start` loads JavaScript instead of compiling TypeScript at every start (tsx). Five entries, because five
- * things start on their own: the server (main.js), a process worker (worker-process.js, forked by the server), the
+ * `npm start` loads JavaScript instead of compiling TypeScript at every start (tsx). Six entries, because six
+ * things start on their own: the server (main.js), a process worker (worker-process.js, forked by the server), a
+ * graph node running as its own process (graph-node-process.js, forked by a graph run), the
  * recording writer thread (writer-thread.js; pg-writer-thread.js for a PostgreSQL store) and the in-process
  * workers' thread (worker-thread.js). Code they share goes into chunk files beside them.
  *
@@ -15,6 +16,7 @@ import { build } from 'esbuild';
 export const SERVER_ENTRIES = {
   main: 'server/main.ts',
   'worker-process': 'server/workers/worker-process.ts',
+  'graph-node-process': 'server/engine/graph-node-process.ts',
   'writer-thread': 'server/recorder/writer-thread.ts',
   'pg-writer-thread': 'server/recorder/pg/writer-thread.ts',
   'worker-thread': 'server/workers/worker-thread.ts',

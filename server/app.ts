@@ -116,7 +116,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     : null;
   const recorders = new Map<Playground | GraphPlayground, Recorder>();
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const registry = new PlaygroundRegistry({
+  const registry: PlaygroundRegistry = new PlaygroundRegistry({
     policy: options.policy ?? defaultPolicy(),
     maxPlaygrounds: limits.playgrounds,
     maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
@@ -125,6 +125,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     maxServerProcessWorkers: limits.processWorkers,
     maxRunPayloadBytes: limits.runPayloadBytes,
     instance: options.instance ?? null,
+    // Graph runs' process nodes count against the same server-wide cap as process workers.
+    otherProcesses: (): number => graphs.runningProcesses(),
     ...options.registry,
     onCreate: (playground) => {
       if (channel) recorders.set(playground, new Recorder(channel, playground));
@@ -138,13 +140,19 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
   });
   app.decorate('playgrounds', registry);
   // Graph playgrounds (issue 11): counted with the pipeline's against the same caps.
-  const graphs = new GraphRegistry({
+  const graphs: GraphRegistry = new GraphRegistry({
     policy: registry.policy,
     maxPlaygrounds: limits.playgrounds,
     maxPlaygroundsPerVisitor: limits.playgroundsPerVisitor,
     maxNodes: limits.workersPerPlayground,
     maxRunBytes: limits.runPayloadBytes,
     instance: options.instance ?? null,
+    // Process nodes: as many per graph as process workers per playground, counted with them server-wide.
+    processes: {
+      perPlayground: limits.processWorkersPerPlayground,
+      server: limits.processWorkers,
+      pipelineRunning: (): number => registry.list().reduce((sum, p) => sum + p.runningProcessWorkers, 0),
+    },
     othersOpen: (visitor) => ({
       total: registry.list().length,
       owned: registry.list().filter((p) => p.owner === visitor).length,

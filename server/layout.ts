@@ -27,6 +27,14 @@ export const WORKER_PROCESS_ENTRY = RUNNING_BUILT
   : { file: path.join(here, 'workers/worker-process.ts'), execArgv: ['--import', 'tsx'] };
 
 /**
+ * The entry a graph node running as its own process is forked from (server/engine/graph-process.ts), built or from
+ * the sources as a process worker's.
+ */
+export const GRAPH_PROCESS_ENTRY = RUNNING_BUILT
+  ? { file: path.join(here, 'graph-node-process.js'), execArgv: [] as string[] }
+  : { file: path.join(here, 'engine/graph-node-process.ts'), execArgv: ['--import', 'tsx'] };
+
+/**
  * The in-process workers' thread's entry (server/workers/worker-thread-host.ts): as the writer thread's, built
  * JavaScript, or from the sources a .mjs that registers tsx and loads the TypeScript.
  */

@@ -2,7 +2,8 @@
  * The books of a graph run: every copy of every message, and where it ended. A message has one copy, or one per
  * subscriber our graph has for a PUB (a subscriber whose prefixes do not match gets its copy dropped at once as
  * "filtered": the publisher filters). A copy ends delivered (a node's receive() returned it), dropped (where and
- * why), unattributed (peers we do not control took it, or lost it), or stays in flight.
+ * why; a delivered copy its node was killed holding, unhandled, moves here), unattributed (peers we do not
+ * control took it, or lost it), or stays in flight.
  *
  * Attribution is the receiving side's (a sender cannot say which peer took a message, zmq-facts section 7): a
  * receipt claims the oldest pending copy with the same body that could have reached that node. Within one pipe
@@ -86,6 +87,14 @@ export class MessageBook {
   readonly #receivedBy = new Map<string, number>();
   /** Nodes killed during the run: what is queued for them, or parked on a pipe to them, is lost with them. */
   readonly #killed = new Set<string>();
+  /**
+   * Links moved during the run (graph-move.ts), as `sender|receiver` both ways: a copy between the two that no
+   * receipt claims was lost with the old connection. A pair stays "moving" until the receiver's first delivery
+   * from the sender over the new connection: a subscriber's copies lost before it are lost with the move.
+   */
+  readonly #moving = new Set<string>();
+  /** Round-robin copies pending when their link moved: if no live node claims them, they were on the old one. */
+  readonly #maybeMoved = new Set<Copy>();
   #refusals = 0;
 
   /** A new message id, numbered within the run. */
@@ -156,6 +165,16 @@ export class MessageBook {
     return drops;
   }
 
+  /**
+   * A message `node` had received (delivered) and not handled when it was killed: it is lost with it after all,
+   * moved from delivered to dropped as `unhandled` (the totals still add up: one copy, one place).
+   */
+  unhandled(message: number, node: string): Drop {
+    this.#delivered--;
+    this.#droppedBy.set('unhandled', (this.#droppedBy.get('unhandled') ?? 0) + 1);
+    return { message, node, peer: node, reason: 'unhandled' };
+  }
+
   /** Settles `copy` as lost with a killed node when its candidates say so (all killed, or with `any`, one). */
   #lostWithKilled(copy: Copy, all: boolean): Drop | null {
     if (copy.state !== 'pending' || copy.candidates.length === 0) return null;
@@ -199,11 +218,13 @@ export class MessageBook {
     }
     const copy = copies[index]!;
     this.#settle(copy, 'delivered');
+    // The first delivery over a moved link's new connection ends its move (a subscription is in again).
+    const moving = this.#moving.size > 0 && this.#moving.delete(`${copy.sender}|${receiver}`);
     let drops = NO_DROPS;
     if (copy.fanOut) {
       let subscribed = this.#subscribed.get(copy.sender);
       if (!subscribed) this.#subscribed.set(copy.sender, (subscribed = new Set()));
-      const reason: DropReason = subscribed.has(receiver) ? 'hwm' : 'not-subscribed';
+      const reason: DropReason = moving ? 'moved' : subscribed.has(receiver) ? 'hwm' : 'not-subscribed';
       subscribed.add(receiver);
       for (let i = list.head; i < index; i++) {
         const older = copies[i]!;
@@ -242,6 +263,57 @@ export class MessageBook {
     return drops;
   }
 
+  /**
+   * The link between `binder` and `connecter` moved to another connection (graph-move.ts): libzmq discards what
+   * was queued on the old one. Every pending copy between the two that only the other end could take is dropped
+   * as `moved` now; one that another peer could still take (round-robin) stays pending, and is `moved` if none
+   * claims it by the run's end. Until the receiver gets a copy over the new connection, a subscriber's copies
+   * found lost are lost with the move (routed into the dying pipe, or before the subscription came back).
+   */
+  moved(binder: string, connecter: string): Drop[] {
+    const drops: Drop[] = [];
+    for (const [sender, receiver] of [
+      [binder, connecter],
+      [connecter, binder],
+    ] as const) {
+      this.#moving.add(`${sender}|${receiver}`);
+      for (const copy of this.#pendingFor.get(receiver)?.copies ?? []) {
+        if (copy.state !== 'pending' || copy.sender !== sender) continue;
+        if (copy.candidates.length > 1) {
+          this.#maybeMoved.add(copy);
+          continue;
+        }
+        this.#settle(copy, 'dropped', 'moved');
+        drops.push({ message: copy.message, node: sender, peer: receiver, reason: 'moved' });
+      }
+    }
+    return drops;
+  }
+
+  /** Copies still pending between two nodes, either way (a REQ and its REP mid round trip). */
+  pendingBetween(a: string, b: string): number {
+    let count = 0;
+    for (const [sender, receiver] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      for (const copy of this.#pendingFor.get(receiver)?.copies ?? [])
+        if (copy.state === 'pending' && copy.sender === sender) count++;
+    }
+    return count;
+  }
+
+  /**
+   * Whether a copy no one claimed by the run's end was lost with a move: pending when its link moved, or sent to
+   * a receiver that got nothing from that sender over the new connection since.
+   */
+  #lostWithMove(copy: Copy): boolean {
+    if (this.#maybeMoved.size === 0 && this.#moving.size === 0) return false;
+    return (
+      this.#maybeMoved.has(copy) || copy.candidates.some((candidate) => this.#moving.has(`${copy.sender}|${candidate}`))
+    );
+  }
+
   /** Every pending copy `sender` has sent, or will send, is lost: ZeroMQ refused the node. */
   refuse(sender: string): Drop[] {
     const drops: Drop[] = [];
@@ -254,6 +326,20 @@ export class MessageBook {
         peer: copy.candidates[0] ?? null,
         reason: 'refused',
       });
+    }
+    return drops;
+  }
+
+  /**
+   * One message ZeroMQ refused after it was booked (a process node's send, booked when handed to its socket:
+   * graph-messages.ts): its pending copies are dropped as `refused` at the sender.
+   */
+  refuseMessage(message: number, sender: string): Drop[] {
+    const drops: Drop[] = [];
+    for (const copy of [...this.#open]) {
+      if (copy.message !== message) continue;
+      this.#settle(copy, 'dropped', 'refused');
+      drops.push({ message, node: sender, peer: copy.candidates.length === 1 ? copy.candidates[0]! : null, reason: 'refused' });
     }
     return drops;
   }
@@ -274,8 +360,22 @@ export class MessageBook {
         drops.push(killed);
         continue;
       }
+      // Sent by a node killed since, and taken by nobody: it was still in the dead program's own queue (a send
+      // resolves once libzmq queued it; a killed process's I/O thread may never have written it out).
+      if (this.#killed.has(copy.sender)) {
+        this.#settle(copy, 'dropped', 'killed');
+        drops.push({
+          message: copy.message,
+          node: copy.sender,
+          peer: copy.candidates.length === 1 ? copy.candidates[0]! : null,
+          reason: 'killed',
+        });
+        continue;
+      }
       if (facts.refusedNodes.has(copy.sender)) {
         this.#settle(copy, 'dropped', 'refused');
+      } else if (this.#lostWithMove(copy) && !facts.stoppedNodes.has(copy.candidates[0]!)) {
+        this.#settle(copy, 'dropped', 'moved');
       } else if (copy.fanOut) {
         const subscriber = copy.candidates[0]!;
         const reason: DropReason = facts.stoppedNodes.has(subscriber)

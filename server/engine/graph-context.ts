@@ -10,6 +10,7 @@ import type { EventInput, GraphNode, GraphSpec, PlaygroundEvent } from '../../sh
 import type { EndpointPolicy, IpcClaims } from '../pipeline/endpoints.ts';
 import { MessageBook, type Drop } from './books.ts';
 import { NodeRuntime, pause } from './graph-node.ts';
+import { NodeProcess, processPrograms, type ProcessExit } from './graph-process.ts';
 
 export interface GraphRunOptions {
   /** The run's id, stamped on every event. */
@@ -48,6 +49,8 @@ export class GraphRunContext {
   readonly external = new Set<string>();
   /** Every loop the run awaits before it settles its books. */
   readonly loops: Promise<void>[] = [];
+  /** The children of its process nodes, one per program that runs as a process (graph-process.ts). */
+  readonly processes: NodeProcess[] = [];
   ended = false;
   lastProgress = performance.now();
   /**
@@ -64,7 +67,58 @@ export class GraphRunContext {
     private readonly onFinished: (node: NodeRuntime, reason: FinishReason) => void,
   ) {
     this.id = options.runId;
-    for (const node of options.graph.nodes) this.nodes.set(node.id, new NodeRuntime(node));
+    // A program with a process node runs in a child of its own, all its sockets there (graph-process.ts).
+    const processOf = new Map<string, NodeProcess>();
+    for (const program of processPrograms(options.graph)) {
+      const specs = options.graph.nodes.filter((node) => program.includes(node.id));
+      const child = new NodeProcess(
+        specs,
+        (exited, exit) => this.#processExited(exited, exit),
+        (node, code, message) => {
+          const runtime = this.nodes.get(node);
+          if (runtime) this.nodeFailed(runtime, Object.assign(new Error(message), { code }));
+        },
+      );
+      this.processes.push(child);
+      for (const id of program) processOf.set(id, child);
+    }
+    for (const node of options.graph.nodes) this.nodes.set(node.id, new NodeRuntime(node, processOf.get(node.id) ?? null));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Process nodes
+
+  /** Says which nodes run as processes, and their pids (right after graph:started). */
+  announceProcesses(): void {
+    for (const child of this.processes) {
+      const program = child.nodes[0]!.id;
+      for (const spec of child.nodes) {
+        const event: Extract<EventInput, { type: 'node:process' }> = {
+          type: 'node:process',
+          node: spec.id,
+          action: 'started',
+          program,
+        };
+        if (child.pid !== null) event.pid = child.pid;
+        this.emit(event);
+      }
+    }
+  }
+
+  /** Ends every node process (resumed first if hung); resolves once each has exited. */
+  async closeProcesses(): Promise<void> {
+    await Promise.all(this.processes.map((child) => child.close()));
+  }
+
+  /** A node process ended without the server asking (a crash, an OOM kill): its program's nodes failed. */
+  #processExited(child: NodeProcess, exit: ProcessExit): void {
+    if (this.ended || child.killRequested) return;
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    for (const spec of child.nodes) {
+      const node = this.nodes.get(spec.id);
+      if (!node || node.finished) continue;
+      this.nodeFailed(node, Object.assign(new Error(`its process exited (${how})`), { code: 'PROCESS_EXITED' }));
+    }
   }
 
   node(id: string): NodeRuntime {

@@ -30,8 +30,48 @@ export async function sendOn(
   frames: zmq.MessageLike[],
   context: { cause?: number | null; to?: string | null } = {},
 ): Promise<void> {
+  if (node.process) return await sendFromProcess(run, node, frames, context);
   await node.send(frames);
   if (run.ended) return;
+  announceSend(run, node, frames, context);
+}
+
+/**
+ * A process node's send (graph-process.ts) is booked when its program hands it to its socket, before the child
+ * says libzmq queued it: the message may reach a peer in the server (and be attributed there) before that answer
+ * crosses the IPC channel, and a receipt finds only copies already booked. A send the child's socket refuses (a
+ * REQ's EFSM) is dropped as `refused`; one its killed process never queued is lost with it (the run's end decides).
+ */
+async function sendFromProcess(
+  run: GraphRunContext,
+  node: NodeRuntime,
+  frames: zmq.MessageLike[],
+  context: { cause?: number | null; to?: string | null },
+): Promise<void> {
+  // A hung program hands nothing to its socket until it is resumed.
+  if (node.hung) await node.whileHung();
+  if (run.ended || node.killed) return await node.send(frames);
+  const message = announceSend(run, node, frames, context);
+  // What it answers or passes on is handled now: its answer exists (lost with the process if it dies before libzmq
+  // writes it out, as a killed sender's, books.ts). The holder is this node or one of its program's.
+  if (context.cause !== undefined && context.cause !== null) {
+    for (const holder of run.nodes.values()) if (holder.holding === context.cause) holder.holding = null;
+  }
+  try {
+    await node.send(frames);
+  } catch (error) {
+    if (!run.ended && !node.killed) run.reportDrops(run.books.refuseMessage(message, node.id));
+    throw error;
+  }
+}
+
+/** Books a send and reports it: message:sent, then where its copies may go. Returns its message id. */
+function announceSend(
+  run: GraphRunContext,
+  node: NodeRuntime,
+  frames: zmq.MessageLike[],
+  context: { cause?: number | null; to?: string | null },
+): number {
   const last = frames.at(-1)!;
   const body = Buffer.isBuffer(last) ? last.toString() : String(last);
   const message = run.books.nextMessage();
@@ -50,6 +90,7 @@ export async function sendOn(
   if (to !== undefined && to !== null) event.to = to;
   run.emit(event);
   book(run, node, message, body, to);
+  return message;
 }
 
 /** Sends one body through `target` (a worker's PUSH out, a relay's PUB), with a REQ's delimiter if it needs one. */

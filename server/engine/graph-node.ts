@@ -4,6 +4,8 @@
  */
 import * as zmq from 'zeromq';
 import type { GraphNode } from '../../shared/protocol/index.ts';
+import { watchSocket, type MonitorEvent } from '../pipeline/monitor.ts';
+import type { NodeProcess, RemoteSocket } from './graph-process.ts';
 
 /** Body previews in events are at most this long (SPEC [E6]); the wire carries whole bodies. */
 const PREVIEW_CHARS = 64;
@@ -83,7 +85,11 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export class NodeRuntime {
+  /** Its zeromq.js socket; for a process node, the server's handle on the socket in its child (graph-process.ts). */
   readonly socket: AnySocket;
+  /** The child process holding its socket, when it runs as a process node (graph-process.ts); else null. */
+  readonly process: NodeProcess | null;
+  readonly #remote: RemoteSocket | null;
   monitorDone: Promise<void> = Promise.resolve();
   /** Peers that shook hands with this socket and have not left (inproc: counted at connect, it has no monitor). */
   live = 0;
@@ -107,6 +113,12 @@ export class NodeRuntime {
   #hold: { released: Promise<void>; release: () => void } | null = null;
   /** Messages its receive() returned. */
   received = 0;
+  /**
+   * The message it received and has not handled yet (a REP before its reply is queued, a worker during its work
+   * and until its result is queued, a proxy until it has passed it on): lost with it if it is killed meanwhile
+   * (graph-signals.ts). null when it holds none (or the message came from a peer we do not control).
+   */
+  holding: number | null = null;
   /** In a deliberate wait (start delay, interval, waiting for peers, work): not idle for the run's drain. */
   pausing = false;
   #sendChain: Promise<unknown> = Promise.resolve();
@@ -121,9 +133,16 @@ export class NodeRuntime {
   /** The node as the graph describes it; a subscriber's is replaced when its prefixes change during a run. */
   spec: GraphNode;
 
-  constructor(spec: GraphNode) {
+  constructor(spec: GraphNode, process: NodeProcess | null = null) {
     this.spec = spec;
-    this.socket = createSocket(spec);
+    this.process = process;
+    this.#remote = process ? process.socketFor(spec.id) : null;
+    this.socket = this.#remote ? (this.#remote as unknown as AnySocket) : createSocket(spec);
+  }
+
+  /** Reads its socket's monitor (in its child, for a process node) until the socket closes. */
+  watch(onEvent: (event: MonitorEvent) => void): Promise<void> {
+    return this.#remote ? this.#remote.watch(onEvent) : watchSocket(this.socket, onEvent);
   }
 
   get id(): string {

@@ -5,26 +5,29 @@
  * zeromq through GraphRun, never Fastify.
  *
  * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph, or change its prefixes
- * (graph-live.ts; what each edit makes of the graph is graph-edits.ts); the other changes replace the graph
- * between runs. Every run is recorded as the pipeline's are (server/app.ts gives each playground a Recorder
- * through the registry's onCreate: it fits Recordable). Not yet: the pipeline's own
+ * (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
+ * each edit makes of the graph is graph-edits.ts. The other changes replace the graph between runs. Every run is
+ * recorded as the pipeline's are (server/app.ts gives each playground a Recorder through the registry's onCreate:
+ * it fits Recordable). Not yet: the pipeline's own
  * registry does not count graph playgrounds against its limits (this one counts the pipeline's).
  */
 import { randomInt } from 'node:crypto';
 import * as zmq from 'zeromq';
 import { RunLog } from '../recorder/run-log.ts';
 import { text } from '../../shared/protocol/server-text.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent, Transport } from '../../shared/protocol/index.ts';
 import { checkGraph, type GraphScenario } from '../../shared/scenarios/graph.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
+import { pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
 import { idOnInstance } from '../instance.ts';
 import { graphRunBytes } from './graph-budget.ts';
-import { withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
+import { processProblems, processPrograms } from './graph-process.ts';
+import { withLinksMoved, withPace, withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
 import {
   addGraphEvent,
   emptyGraphCounters,
@@ -32,9 +35,12 @@ import {
   type GraphPlaygroundInfo,
 } from '../../shared/protocol/graph-stream.ts';
 
-/** Graph scenarios the server offers, by id: the series' parts, then the zguide's patterns. */
+/**
+ * Graph scenarios the server offers, by id: the series' parts, the zguide's patterns, then the pipeline page's
+ * sandbox as a graph.
+ */
 export const GRAPH_SCENARIOS: ReadonlyMap<string, GraphScenario> = new Map(
-  [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS].map((scenario) => [scenario.id, scenario]),
+  [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS, pipelineGraph].map((scenario) => [scenario.id, scenario]),
 );
 
 /** A graph that cannot run, said in a text a page can translate ([H2]). */
@@ -60,6 +66,18 @@ export interface GraphPlaygroundOptions {
   maxRunBytes?: number;
   /** This server's instance name behind a proxy (server/instance.ts): the prefix of the id. */
   instance?: string | null;
+  /**
+   * Process nodes (graph-process.ts), counted as the pipeline's process workers are: programs run as processes in
+   * one graph, and on the whole server at once (with the process workers and every other graph's running ones).
+   */
+  processCaps?: ProcessCaps;
+}
+
+export interface ProcessCaps {
+  perPlayground: number;
+  server: number;
+  /** Processes running now elsewhere on the server (pipeline process workers, other graphs' runs). */
+  runningElsewhere: (self: GraphPlayground) => number;
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -101,7 +119,7 @@ export class GraphPlayground {
 
   static #checked(
     graph: GraphSpec,
-    options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes' | 'maxRunBytes'>,
+    options: Pick<GraphPlaygroundOptions, 'allowIncompatible' | 'maxNodes' | 'maxRunBytes' | 'processCaps'>,
   ): GraphSpec {
     if (graph.nodes.length > options.maxNodes) {
       throw new CodedError(
@@ -118,9 +136,23 @@ export class GraphPlayground {
         text('limit.graphRunBytes', { mib: mib(bytes), max: mib(options.maxRunBytes) }),
       );
     }
-    const problems = checkGraph(graph, { allowIncompatible: options.allowIncompatible });
+    const programs = processPrograms(graph).length;
+    if (options.processCaps && programs > options.processCaps.perPlayground) {
+      throw new CodedError(
+        'PG_ERR_LIMIT',
+        text('limit.graphProcesses', { max: options.processCaps.perPlayground, count: programs }),
+      );
+    }
+    // inproc cannot cross a process: refused here, before any run, with the reason (graph-process.ts).
+    const problems = [...checkGraph(graph, { allowIncompatible: options.allowIncompatible }), ...processProblems(graph)];
     if (problems.length > 0) throw graphRefusal(problems);
     return graph;
+  }
+
+  /** Node processes its run has now (one per process program), 0 between runs: the server-wide count's share. */
+  get runningProcesses(): number {
+    const run = this.#active;
+    return run && !run.ended ? processPrograms(this.#graph).length : 0;
   }
 
   get owner(): string | null {
@@ -219,6 +251,32 @@ export class GraphPlayground {
     return this.#replaced(next);
   }
 
+  /**
+   * A node's pace: the interval between its messages (a sender, a requester) or its work time per message (a
+   * receiver, a replier). During a run its loop takes it from its next wait on (graph-pace.ts); between runs it is
+   * there from the next run. Either way the graph keeps it.
+   */
+  setPace(id: string, ms: number): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    const next = GraphPlayground.#checked(withPace(this.#graph, id, ms), this.#options);
+    this.#liveRun?.setPace(id, ms);
+    return this.#replaced(next);
+  }
+
+  /**
+   * Moves a node's links (or its link to `peer`) to another transport while a run flows (graph-move.ts): the
+   * sockets bind, connect, disconnect and unbind on the way; the graph keeps the new transport for the next runs.
+   * Only during a run (between runs, edit the link): PG_ERR_NO_RUN otherwise.
+   */
+  async moveNode(id: string, transport: Transport, peer?: string): Promise<GraphPlaygroundInfo> {
+    this.lastActivity = Date.now();
+    const run = this.#liveRun;
+    if (!run) throw new CodedError('PG_ERR_NO_RUN', text('graph.moveNoRun'));
+    const next = GraphPlayground.#checked(withLinksMoved(this.#graph, id, transport, peer), this.#options);
+    await run.moveNode(id, transport, peer);
+    return this.#replaced(next);
+  }
+
   /** Keeps a changed graph and tells the live streams. */
   #replaced(next: GraphSpec): GraphPlaygroundInfo {
     this.#graph = next;
@@ -231,6 +289,13 @@ export class GraphPlayground {
     this.lastActivity = Date.now();
     if (this.#closed) throw new CodedError('PG_ERR_NOT_FOUND', text('playground.closed'));
     if (this.#active) throw new CodedError('PG_ERR_RUN_ACTIVE', text('run.stillRunning', { run: this.#active.id }));
+    const caps = this.#options.processCaps;
+    const wanted = processPrograms(this.#graph).length;
+    if (caps && wanted > 0) {
+      const running = caps.runningElsewhere(this);
+      if (running + wanted > caps.server)
+        throw new CodedError('PG_ERR_LIMIT', text('limit.serverGraphProcesses', { max: caps.server, running, wanted }));
+    }
     const runId = `${this.id}-r${++this.#runs}`;
     let run: GraphRun;
     try {
@@ -310,6 +375,8 @@ export interface GraphRegistryOptions {
   onClosed?: (playground: GraphPlayground) => Promise<void> | void;
   /** This server's instance name behind a proxy (server/instance.ts): the prefix of every id. */
   instance?: string | null;
+  /** Process nodes: per graph, on the whole server, and the pipeline's process workers running now. */
+  processes?: { perPlayground: number; server: number; pipelineRunning: () => number };
 }
 
 export class GraphRegistry {
@@ -369,6 +436,7 @@ export class GraphRegistry {
       maxNodes: this.#options.maxNodes,
       maxRunBytes: this.#options.maxRunBytes,
       instance: this.#options.instance,
+      processCaps: this.#processCaps(),
     });
     this.#playgrounds.set(playground.id, playground);
     this.#options.onCreate?.(playground);
@@ -377,6 +445,21 @@ export class GraphRegistry {
 
   list(): GraphPlayground[] {
     return [...this.#playgrounds.values()];
+  }
+
+  /** Node processes the graph runs have now, on this server (the pipeline's registry counts them too). */
+  runningProcesses(except?: GraphPlayground): number {
+    return this.list().reduce((sum, p) => (p === except ? sum : sum + p.runningProcesses), 0);
+  }
+
+  #processCaps(): ProcessCaps | undefined {
+    const caps = this.#options.processes;
+    if (!caps) return undefined;
+    return {
+      perPlayground: caps.perPlayground,
+      server: caps.server,
+      runningElsewhere: (self) => this.runningProcesses(self) + caps.pipelineRunning(),
+    };
   }
 
   /** As the pipeline's registry: no role is "no such playground", a lesser role is PG_ERR_FORBIDDEN. */

@@ -11,6 +11,9 @@ import { expandMessages, transform } from '../../shared/scenarios/graph.ts';
 import type { GraphRunContext } from './graph-context.ts';
 import { attribute, countReached, forward, receiveFrames, receiveOne, sendOn } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
+import { bindsDue } from './graph-later-binds.ts';
+import { settleDeferredMoves } from './graph-move.ts';
+import { pacedPause, paceOf } from './graph-pace.ts';
 
 type RoleOf<K extends GraphNode['role']['kind']> = Extract<GraphNode['role'], { kind: K }>;
 
@@ -44,7 +47,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
   for (const body of expandMessages(role.messages)) {
     if (run.ended) return;
     // No interval (as fast as it goes): no pause to await, per message.
-    if (!first && role.intervalMs) await run.pause(node, role.intervalMs);
+    // Its pace is read at every wait: a visitor may change it while the run flows (graph-pace.ts).
+    if (!first && paceOf(node)) await pacedPause(run, node);
     first = false;
     try {
       await sendOn(run, node, delimiter ? ['', body] : [body]);
@@ -68,6 +72,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
     if (eager) continue;
     await receiveOne(run, node);
     if (node.finished) return;
+    // A move of its link waits for the round trip to end (graph-move.ts): it is done now, before the next send.
+    settleDeferredMoves(run, node);
   }
   if (role.last !== undefined && !run.ended) await sendOn(run, node, delimiter ? ['', role.last] : [role.last]);
   run.finish(node, 'done');
@@ -79,9 +85,14 @@ async function reply(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'repl
     if (!received) return;
     const { body, envelope, from } = received;
     if (node.finished) return; // its stop message: the series' server exits without a reply
+    // Held until its reply (and what it forwards) is queued: a kill meanwhile loses it (graph-signals.ts).
+    node.holding = received.message;
+    // A slow server (its pace, changeable while the run flows: graph-pace.ts): its clients wait meanwhile.
+    if (paceOf(node)) await pacedPause(run, node);
     const result = transform(role.transform, body);
     await sendOn(run, node, [...envelope, result], { cause: received.message, to: from });
     if (role.forwardTo) await forward(run, run.node(role.forwardTo), result, received.message);
+    node.holding = null;
     if (countReached(run, node)) return;
   }
 }
@@ -94,14 +105,18 @@ async function sendAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'se
     node.pausing = false;
   }
   const delimiter = run.needsDelimiter(node);
-  let first = true;
+  let sent = 0;
   for (const body of expandMessages(role.messages)) {
     if (run.ended) return;
     // No interval (as fast as it goes): no pause to await, per message.
-    if (!first && role.intervalMs) await run.pause(node, role.intervalMs);
-    first = false;
+    // Its pace is read at every wait: a visitor may change it while the run flows (graph-pace.ts).
+    if (sent > 0 && paceOf(node)) await pacedPause(run, node);
+    // An endpoint bound later on this same socket (the tutorial binds ipc after its third message and pause).
+    const binding = bindsDue(run, node, sent);
+    if (binding) await binding;
     if (run.ended) return;
     await sendOn(run, node, delimiter ? ['', body] : [body]);
+    sent++;
     if (role.awaitEcho) {
       await receiveOne(run, node);
       if (node.finished) return;
@@ -118,11 +133,17 @@ async function receiveAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<
   for (;;) {
     const received = await receiveOne(run, node);
     if (!received || node.finished) return;
-    if (role.workMs) await run.pause(node, role.workMs);
+    // A receiver that works on it, answers or passes it on holds it until that is done: a kill meanwhile loses it
+    // (graph-signals.ts). One that only takes it (a subscriber, a sink) has handled it by receiving it.
+    const work = paceOf(node);
+    if (work || role.replyBack || role.forwardTo) node.holding = received.message;
+    // Its work time is read per message: a visitor may slow it while the run flows (graph-pace.ts).
+    if (work) await pacedPause(run, node);
     const result = role.transform ? transform(role.transform, received.body) : received.body;
     if (role.replyBack && !run.ended)
       await sendOn(run, node, [...received.envelope, result], { cause: received.message, to: received.from });
     if (role.forwardTo && !run.ended) await forward(run, run.node(role.forwardTo), result, received.message);
+    node.holding = null;
     if (countReached(run, node)) return;
   }
 }
@@ -157,7 +178,10 @@ async function proxy(
       const identity = from.spec.socket === 'ROUTER' ? frames[0]! : to.spec.socket === 'ROUTER' ? frames[0]! : null;
       const addressee =
         to.spec.socket === 'ROUTER' && identity ? (to.identities.get(identity.toString('hex')) ?? null) : undefined;
+      // In the proxy's hands until it is queued on the other side: a kill meanwhile loses it (graph-signals.ts).
+      from.holding = received.message;
       await sendOn(run, to, frames, { cause: received.message, to: addressee });
+      from.holding = null;
     }
   };
   await Promise.all([across(frontend, backend), across(backend, frontend)]);

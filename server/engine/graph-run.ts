@@ -5,24 +5,27 @@
  * receiving side attributes it, books.ts), copies dropped with where and why, what ZeroMQ refused. Knows zeromq,
  * never Fastify. The ZeroMQ behaviour it relies on is verified in patterns.test.ts (docs/zmq-patterns.md).
  *
- *   bind every binding side (endpoints checked as the pipeline's: endpoints.ts) -> connect every other side (a
- *   node with startDelayMs connects later) -> every role loop -> ends when the senders are done and nothing moved
- *   for drainMs (or every node with a stop condition stopped), or when stopped -> close, settle the books.
+ *   bind every binding side (endpoints checked as the pipeline's: endpoints.ts; an ipc link with bindAfter is
+ *   bound later by its sending node) -> connect every other side (a node with startDelayMs connects later) ->
+ *   every role loop -> ends when the senders are done and nothing moved for drainMs (or every node with a stop
+ *   condition stopped), or when stopped -> close, settle the books.
  *
  * This file holds that lifecycle; what the parts share is graph-context.ts, the role loops graph-roles.ts, one
  * message graph-messages.ts, the monitors' news and ZeroMQ's silent refusals graph-handshakes.ts.
  */
 import * as zmq from 'zeromq';
 import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
-import type { GraphLink, GraphNode, GraphSummary } from '../../shared/protocol/index.ts';
-import { watchSocket } from '../pipeline/monitor.ts';
+import type { GraphLink, GraphNode, GraphSummary, Transport } from '../../shared/protocol/index.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
 import { addSubscriber, removeSubscriber, setSubscriptions, type LiveWiring } from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
+import { bindLater } from './graph-later-binds.ts';
 import { signalNode, type NodeSignal } from './graph-signals.ts';
+import { moveNode } from './graph-move.ts';
+import { setPace } from './graph-pace.ts';
 import { GraphError, requestedAddress } from './graph-addresses.ts';
 
 export { GraphError } from './graph-addresses.ts';
@@ -65,6 +68,7 @@ export class GraphRun {
       graph,
       capabilities: Object.fromEntries(Object.entries(zmq.capability).map(([name, has]) => [name, has === true])),
     });
+    run.announceProcesses();
     for (const node of run.nodes.values()) {
       this.#watch(node);
       // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
@@ -80,6 +84,8 @@ export class GraphRun {
       throw error;
     }
     for (const [link, address] of addresses) this.#addresses.set(link, address);
+    // Idleness counts from here: a process node's child takes a moment to start and bind (graph-process.ts).
+    run.progress();
     for (const node of run.nodes.values()) {
       const delay = node.spec.startDelayMs ?? 0;
       run.loops.push(
@@ -134,6 +140,19 @@ export class GraphRun {
     return nodes;
   }
 
+  /** Changes a node's pace while messages flow (graph-pace.ts): its interval, or its work per message. */
+  setPace(id: string, ms: number): void {
+    setPace(this.#run, id, ms);
+  }
+
+  /**
+   * Moves a node's links (or its link to `peer`) to another transport while messages flow (graph-move.ts).
+   * Resolves with its links as they are now. Throws a CodedError when the run or the node cannot take it.
+   */
+  async moveNode(id: string, transport: Transport, peer?: string): Promise<GraphLink[]> {
+    return await moveNode(this.#run, this.#wiring(), id, transport, peer);
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Wiring
 
@@ -142,11 +161,12 @@ export class GraphRun {
       addresses: this.#addresses,
       watch: (node) => this.#watch(node),
       connect: (node, addresses) => this.#connect(node, addresses),
+      claimed: this.#claimed,
     };
   }
 
   #watch(node: NodeRuntime): void {
-    node.monitorDone = watchSocket(node.socket, (event) => this.#handshakes.onMonitor(node, event)).catch(() => {});
+    node.monitorDone = node.watch((event) => this.#handshakes.onMonitor(node, event)).catch(() => {});
   }
 
   async #bindAll(): Promise<Map<GraphLink, string>> {
@@ -157,18 +177,28 @@ export class GraphRun {
     const index = new Map([...run.nodes.keys()].map((id, i) => [id, i]));
     const bindOnce = async (
       binder: string,
-      link: Pick<GraphLink, 'transport' | 'address'> & { from: string; to: string },
+      link: Pick<GraphLink, 'transport' | 'address' | 'bindAfter'> & { from: string; to: string },
     ) => {
       const key = `${binder}|${link.transport}|${link.address ?? ''}`;
       let address = shared.get(key);
       if (address === undefined) {
         const node = run.node(binder);
         const requested = await requestedAddress(link, index.get(binder)!, run.options, this.#claimed);
-        await node.socket.bind(requested);
-        address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
-        if (link.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
+        const bind = async (): Promise<string> => {
+          await node.socket.bind(requested);
+          const bound = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
+          if (link.transport === 'ipc') run.options.claims.bound(bound.slice('ipc://'.length), run.options.owner);
+          run.emit({ type: 'node:bound', node: binder, transport: link.transport, address: bound });
+          return bound;
+        };
+        if (link.bindAfter === undefined) address = await bind();
+        else {
+          // An ipc path is claimed now and known before it exists: its peers dial it from the start (ZeroMQ
+          // retries), and the node binds it on the same socket once it has sent that many messages.
+          address = requested;
+          bindLater(run, node, link.bindAfter, async () => void (await bind()));
+        }
         shared.set(key, address);
-        run.emit({ type: 'node:bound', node: binder, transport: link.transport, address });
       }
       return address;
     };
@@ -270,12 +300,14 @@ export class GraphRun {
     run.ended = true;
     run.abort.abort();
     for (const node of run.nodes.values()) if (!node.socket.closed) node.socket.close();
+    // Process nodes' children end too (a hung one is resumed to exit; one that does not is SIGKILLed).
+    const processesEnded = run.closeProcesses();
     // A node still hung lets go: its loops end, and what waited for it is lost with it (as a hung pipeline worker).
     for (const node of run.nodes.values()) {
       if (node.hung) stoppedNodes.add(node.id);
       node.release();
     }
-    await Promise.allSettled([...run.loops, ...[...run.nodes.values()].map((n) => n.monitorDone)]);
+    await Promise.allSettled([...run.loops, ...[...run.nodes.values()].map((n) => n.monitorDone), processesEnded]);
     for (const file of this.#claimed) run.options.claims.release(file, run.options.owner);
     const drops = run.books.settle({
       stopped: reason === 'stopped',

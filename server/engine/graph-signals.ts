@@ -2,9 +2,11 @@
  * Kill, hang and resume a node of a running graph (issue 11: "kill, hang or resume a process node ... while
  * messages flow"), as the pipeline kills (SIGKILL), hangs (SIGSTOP) and resumes (SIGCONT) a process worker.
  *
- * A graph's nodes are sockets in the server's own process (one zeromq.js socket per node, their role loops on its
- * event loop: the books attribute every receipt as it happens, which a child process per node would turn into a
- * second protocol). So a signal acts on the node's *program*, in-process, the way the network sees a real one:
+ * A node with `process: true` runs its program's sockets in a child process (graph-process.ts): then a kill is
+ * SIGKILL (the kernel closes its connections), a hang SIGSTOP (its I/O thread stops: its kernel buffers fill, then
+ * the HWMs), a resume SIGCONT, and its role loop in the server is held or ended with it. The other nodes are
+ * sockets in the server's own process, and a signal acts on the node's *program* the way the network sees a real
+ * one:
  *   - kill: every socket of the program is closed at once with linger 0, as a killed process's are: its peers see
  *     the connection go (a `disconnect`), what was queued for it is gone, and a peer that connected to it keeps
  *     dealing to the dead pipe (the experiments in kill-hang-experiments.test.ts). The books lose with it what
@@ -14,8 +16,12 @@
  *   - resume: it reads and sends again, starting with what waited for it.
  * A program is the node and the sockets that stop with it (`stop.withNode`), that it forwards or announces
  * through, or that are its proxy's backend: the zguide's worker is one program of three sockets.
+ *
+ * Either way, a message the program had received and not yet handled (a REP before its reply was queued, a worker
+ * working on its task, a proxy before it passed it on: NodeRuntime.holding) is lost with it: its receipt stays in
+ * the log, and the books move it from delivered to dropped as `unhandled` (graph-signals.test.ts).
  */
-import type { GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
+import type { EventInput, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import { CodedError } from '../errors.ts';
 import type { GraphRunContext } from './graph-context.ts';
@@ -68,22 +74,30 @@ export function signalNode(run: GraphRunContext, id: string, signal: NodeSignal)
     .map((member) => run.nodes.get(member))
     .filter((member) => member !== undefined && !member.killed && !member.removed)
     .map((member) => member!);
+  // A process program is one child: the signal goes to it, the real thing (graph-process.ts).
+  const child = target.process;
+  if (child) child.signal(signal === 'kill' ? 'SIGKILL' : signal === 'hang' ? 'SIGSTOP' : 'SIGCONT');
+  const pid = child?.pid ?? undefined;
   for (const node of program) {
-    if (signal === 'hang') {
-      node.hang();
-      // A deliberate wait of the visitor's: the run does not end by its drain while a node is hung.
-      run.emit({ type: 'node:process', node: node.id, action: 'hung', program: id });
-    } else if (signal === 'resume') {
-      node.release();
-      run.emit({ type: 'node:process', node: node.id, action: 'resumed', program: id });
-    } else {
-      node.killed = true;
-      run.emit({ type: 'node:process', node: node.id, action: 'killed', program: id });
-    }
+    const action = signal === 'hang' ? 'hung' : signal === 'resume' ? 'resumed' : 'killed';
+    // A deliberate wait of the visitor's: the run does not end by its drain while a node is hung.
+    if (signal === 'hang') node.hang();
+    else if (signal === 'resume') node.release();
+    else node.killed = true;
+    const event: Extract<EventInput, { type: 'node:process' }> = { type: 'node:process', node: node.id, action, program: id };
+    if (pid !== undefined) event.pid = pid;
+    run.emit(event);
   }
   if (signal === 'kill') {
-    // Every socket of the program closes in the same turn, as a process's do when the kernel reaps it.
+    // Every socket of the program closes in the same turn, as a process's do when the kernel reaps it (a process
+    // node's are gone with its SIGKILL already: this only ends what the server awaited of them).
     for (const node of program) if (!node.socket.closed) node.socket.close();
+    // What it held, received but not handled, is lost with it: a receipt whose purpose never happened.
+    for (const node of program) {
+      if (node.holding === null) continue;
+      run.reportDrops([run.books.unhandled(node.holding, node.id)]);
+      node.holding = null;
+    }
     // Booked before the nodes finish: a finish may end the run (its last sender killed), which settles the books.
     run.reportDrops(run.books.kill(program.map((node) => node.id)));
     for (const node of program) {

@@ -25,6 +25,8 @@ export interface RegistryOptions {
   maxProcessWorkers?: number;
   maxServerProcessWorkers?: number;
   maxRunPayloadBytes?: number;
+  /** Processes running now outside this registry (graph runs' process nodes): counted in the server-wide cap. */
+  otherProcesses?: () => number;
   /** This server's instance name behind a proxy (server/instance.ts): the prefix of every playground id. */
   instance?: string | null;
   /** Requested addresses by endpoint name for every new playground (e.g. to move the tutorial's port). */
@@ -43,9 +45,9 @@ export class PlaygroundRegistry {
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
   readonly #claimedIpcPaths = new IpcClaims();
   readonly #options: Required<
-    Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance'>
+    Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses'>
   > &
-    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance'>;
+    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses'>;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryOptions) {
@@ -107,7 +109,8 @@ export class PlaygroundRegistry {
         maxServerProcessWorkers: this.#options.maxServerProcessWorkers,
         maxRunPayloadBytes: this.#options.maxRunPayloadBytes,
         processWorkersElsewhere: (): number =>
-          this.list().reduce((sum, p) => (p === playground ? sum : sum + p.runningProcessWorkers), 0),
+          this.list().reduce((sum, p) => (p === playground ? sum : sum + p.runningProcessWorkers), 0) +
+          (this.#options.otherProcesses?.() ?? 0),
       },
     });
     this.#playgrounds.set(playground.id, playground);

@@ -44,11 +44,14 @@ function isSameProcess(stamp: ProcessStamp): boolean {
   return startTimeOf(stamp.pid) === stamp.start;
 }
 
-/** True when the command line of `pid` is a process worker's (worker-process.ts from the sources, .js built). */
+/**
+ * True when the command line of `pid` is a process worker's (worker-process.ts from the sources, .js built) or a
+ * graph node process's (graph-node-process.ts / .js, recorded the same way: server/engine/graph-process.ts).
+ */
 function isWorkerProcess(pid: number): boolean {
   try {
     const args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return args.some((arg) => /(^|\/)worker-process\.(ts|js)$/.test(arg));
+    return args.some((arg) => /(^|\/)(worker-process|graph-node-process)\.(ts|js)$/.test(arg));
   } catch {
     return false;
   }

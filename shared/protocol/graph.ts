@@ -94,9 +94,17 @@ export const NodeRole = Type.Union([
     },
     { additionalProperties: false },
   ),
-  /** REP (or ROUTER): receive a request, reply with its transform; `forwardTo` also sends the request on. */
+  /**
+   * REP (or ROUTER): receive a request, reply with its transform; `forwardTo` also sends the request on.
+   * `workMs` is time spent per request before the reply (a slow server: its clients wait).
+   */
   Type.Object(
-    { kind: Type.Literal('reply'), transform: Transform, forwardTo: Type.Optional(Id) },
+    {
+      kind: Type.Literal('reply'),
+      transform: Transform,
+      forwardTo: Type.Optional(Id),
+      workMs: Type.Optional(Type.Integer({ minimum: 0, maximum: GRAPH_LIMITS.workMs })),
+    },
     { additionalProperties: false },
   ),
   /**
@@ -149,6 +157,8 @@ export type NodeRole = Static<typeof NodeRole>;
 export type RoleKind = NodeRole['kind'];
 
 const Hwm = Type.Integer({ minimum: 0, maximum: GRAPH_LIMITS.highWaterMark });
+/** A bind made later in the run: after the binding node has sent this many messages (GraphLink.bindAfter). */
+const BindAfter = Type.Integer({ minimum: 1, maximum: GRAPH_LIMITS.messages });
 
 export const GraphNode = Type.Object(
   {
@@ -188,13 +198,23 @@ export const GraphNode = Type.Object(
     sendHighWaterMark: Type.Optional(Hwm),
     receiveHighWaterMark: Type.Optional(Hwm),
     /**
+     * Runs as its own OS process (with the sockets of its program: `stop.withNode`, `forwardTo`, `announce.through`,
+     * a proxy's backend): killed with SIGKILL, hung with SIGSTOP, resumed with SIGCONT. Not over inproc, which
+     * cannot cross a process. Counted in the operator's process limits.
+     */
+    process: Type.Optional(Type.Boolean()),
+    /**
      * Endpoints it binds for peers outside the graph (the series' Python programs), besides its links'. One with
-     * the same transport and address as a link's is the same bind.
+     * the same transport and address as a link's is the same bind; `bindAfter` delays it as a link's does.
      */
     listen: Type.Optional(
       Type.Array(
         Type.Object(
-          { transport: GraphTransport, address: Type.Optional(Type.String({ maxLength: 200 })) },
+          {
+            transport: GraphTransport,
+            address: Type.Optional(Type.String({ maxLength: 200 })),
+            bindAfter: Type.Optional(BindAfter),
+          },
           { additionalProperties: false },
         ),
         { maxItems: 3 },
@@ -217,6 +237,12 @@ export const GraphLink = Type.Object(
      * folder). Absent: a free tcp port, an ipc path or an inproc name of this playground's.
      */
     address: Type.Optional(Type.String({ maxLength: 200 })),
+    /**
+     * The binding node binds this endpoint only once it has sent this many messages, on the same socket as its
+     * other binds (the tutorial's server binds ipc after "1", "2", "3"); the connecting node dials it from the
+     * start and ZeroMQ retries until it exists. Only a sending node's ipc link: its path is known before the bind.
+     */
+    bindAfter: Type.Optional(BindAfter),
   },
   { additionalProperties: false },
 );
@@ -256,6 +282,17 @@ export const DropReason = Type.Union([
   Type.Literal('closed'),
   /** Lost with a node killed during the run (live topology): queued for it, or parked on a pipe to it. */
   Type.Literal('killed'),
+  /**
+   * Received by a node that was killed before it handled it (a REP before its reply, a worker holding its task):
+   * its receipt was seen, but what it was for never happened; lost with the killed node.
+   */
+  Type.Literal('unhandled'),
+  /**
+   * Lost with a connection a live move closed (graph-move.ts): queued on it when its end disconnected (libzmq
+   * discards a pipe's queue then), or sent by a publisher after the move and before the subscriber's subscription
+   * reached it over the new connection.
+   */
+  Type.Literal('moved'),
 ]);
 export type DropReason = Static<typeof DropReason>;
 
@@ -361,12 +398,45 @@ export const GRAPH_EVENTS = [
    * What a visitor did to a node's program while the run flowed (live topology), as the pipeline's
    * `worker:process` says it of a process worker: `killed` (its sockets closed at once, what waited for it lost),
    * `hung` (it stops reading and sending: its queues fill up to the high-water marks), `resumed` (it goes on).
-   * One event per socket of the program; `program` names the node the visitor acted on.
+   * One event per socket of the program; `program` names the node the visitor acted on. A process node (its
+   * program in a child process) also has `started` at the run's start, and every one of its events its `pid`.
    */
   event('node:process', {
     node: Id,
-    action: Type.Union([Type.Literal('killed'), Type.Literal('hung'), Type.Literal('resumed')]),
+    action: Type.Union([
+      /** A process node's child is running (right after graph:started), its `pid` said. */
+      Type.Literal('started'),
+      Type.Literal('killed'),
+      Type.Literal('hung'),
+      Type.Literal('resumed'),
+    ]),
     program: Id,
+    /** The OS process holding the node's socket, when it runs as a process node (SIGKILL, SIGSTOP, SIGCONT). */
+    pid: Type.Optional(Count),
+  }),
+  /**
+   * A visitor changed a node's pace while the run flowed (live topology): `interval` between the messages of a
+   * sender or requester, `work` spent per message by a receiver or replier. From its next wait on.
+   */
+  event('node:paced', {
+    node: Id,
+    pace: Type.Union([Type.Literal('interval'), Type.Literal('work')]),
+    ms: Count,
+  }),
+  /**
+   * A link moved to another transport while the run flowed (live topology, graph-move.ts): its binder bound
+   * `address` (or already had it), its connecter connected there and disconnected `previousAddress`; `node` is the
+   * node the visitor moved. `lost`: copies queued on the old connection, dropped as `moved` at once.
+   */
+  event('link:moved', {
+    node: Id,
+    from: Id,
+    to: Id,
+    transport: GraphTransport,
+    address: Type.String(),
+    previousTransport: GraphTransport,
+    previousAddress: Type.String(),
+    lost: Count,
   }),
   event('graph:ended', { reason: GraphEndReason, summary: GraphSummary }),
 ] as const;

@@ -507,6 +507,14 @@ const TEXTS = {
     en: 'The server runs at most {max} process workers at once and {running} are running now; this needs {wanted} more. Try again when other runs have ended, or use in-process workers.',
     es: 'El servidor ejecuta como mucho {max} workers en proceso propio a la vez y ahora hay {running}; esto necesita {wanted} más. Vuelve a intentarlo cuando acaben otras ejecuciones, o usa workers dentro del servidor.',
   },
+  'limit.graphProcesses': {
+    en: 'A graph may run at most {max} programs as their own processes, and this one has {count}; run the others inside the server (no "process").',
+    es: 'Un grafo puede ejecutar como mucho {max} programas como procesos propios, y este tiene {count}; ejecuta los demás dentro del servidor (sin "process").',
+  },
+  'limit.serverGraphProcesses': {
+    en: 'The server runs at most {max} processes at once (process workers and process nodes) and {running} are running now; this run needs {wanted} more. Try again when other runs have ended, or run the nodes inside the server.',
+    es: 'El servidor ejecuta como mucho {max} procesos a la vez (workers y nodos en proceso propio) y ahora hay {running}; esta ejecución necesita {wanted} más. Vuelve a intentarlo cuando acaben otras ejecuciones, o ejecuta los nodos dentro del servidor.',
+  },
   'limit.runPayload': {
     en: '{tasks} tasks of {payload} bytes make {mib} MiB; this server allows at most {max} MiB per run (fewer tasks or a smaller payload).',
     es: '{tasks} tareas de {payload} bytes suman {mib} MiB; este servidor permite como mucho {max} MiB por ejecución (menos tareas o una carga más pequeña).',
@@ -619,6 +627,47 @@ const TEXTS = {
   'graph.nodeNotHung': {
     en: '"{node}" is not hung: only a hung node can be resumed.',
     es: '"{node}" no está colgado: solo se puede reanudar un nodo colgado.',
+  },
+  // ---- a node's pace and its transport, changed while a run flows (graph-pace.ts, graph-move.ts)
+  'graph.paceNone': {
+    en: '"{node}" has no pace of its own (its role is {role}: it goes at its peers\' pace). Slow a sender, a requester, a receiver or a replier instead.',
+    es: '"{node}" no tiene ritmo propio (su papel es {role}: va al ritmo de sus pares). Ralentiza un emisor, un cliente, un receptor o un servidor.',
+  },
+  'graph.paceIntervalRange': {
+    en: 'The interval of "{node}" must be a whole number of milliseconds from 0 to {max}; {got} is not. Choose a value in that range.',
+    es: 'El intervalo de "{node}" debe ser un número entero de milisegundos entre 0 y {max}; {got} no lo es. Elige un valor en ese rango.',
+  },
+  'graph.paceWorkRange': {
+    en: 'The work time of "{node}" must be a whole number of milliseconds from 0 to {max}; {got} is not. Choose a value in that range.',
+    es: 'El tiempo de trabajo de "{node}" debe ser un número entero de milisegundos entre 0 y {max}; {got} no lo es. Elige un valor en ese rango.',
+  },
+  'graph.moveNoRun': {
+    en: 'A node is moved to another transport while its run flows: start a run first (between runs, change the link itself).',
+    es: 'Un nodo se mueve a otro transporte mientras su ejecución está en marcha: inicia primero una ejecución (entre ejecuciones, cambia el propio enlace).',
+  },
+  'graph.moveNoLinks': {
+    en: '"{node}" has no link to move.',
+    es: '"{node}" no tiene ningún enlace que mover.',
+  },
+  'graph.moveSame': {
+    en: 'The links of "{node}" are over {transport} already; choose another transport.',
+    es: 'Los enlaces de "{node}" ya van por {transport}; elige otro transporte.',
+  },
+  'graph.moveStopped': {
+    en: '"{node}" has stopped in this run (killed, removed or done): a link of it cannot move now. It comes back with the next run.',
+    es: '"{node}" ya se detuvo en esta ejecución (matado, quitado o terminado): un enlace suyo no puede moverse ahora. Vuelve con la siguiente ejecución.',
+  },
+  'graph.moveProcess': {
+    en: '"{node}" runs as its own process: its links cannot move while the run flows. Stop the run and change the link.',
+    es: '"{node}" se ejecuta como un proceso propio: sus enlaces no pueden moverse con la ejecución en marcha. Detén la ejecución y cambia el enlace.',
+  },
+  'graph.moveNotStarted': {
+    en: '"{node}" has not connected to "{peer}" yet (it starts later in this run): move it once it has.',
+    es: '"{node}" aún no se ha conectado a "{peer}" (empieza más tarde en esta ejecución): muévelo cuando lo haya hecho.',
+  },
+  'graph.moveBusy': {
+    en: 'Another move is under way in this run; try again in a moment.',
+    es: 'Hay otro movimiento en curso en esta ejecución; vuelve a intentarlo en un momento.',
   },
   'graph.liveNodeLimit': {
     en: 'A run may have had at most {max} sockets, removed ones included; stop it and run again.',

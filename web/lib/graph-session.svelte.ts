@@ -32,6 +32,7 @@ import {
   type DropMark,
   type Flight,
   type Happening,
+  type LiveEdit,
   type Refusal,
 } from './graph-marks.ts';
 
@@ -101,8 +102,12 @@ export class GraphSession {
    */
   serverStopped = $state<{ playground: string } | null>(null);
   busy = $state(false);
+  /** The last pace change or move of the run shown (node:paced, link:moved), for the node controls' status. */
+  lastEdit = $state<LiveEdit | null>(null);
   /** Nodes a visitor killed, hung or resumed in the run shown (node:process), by node; the others run. */
   nodeStates = $state<Record<string, 'killed' | 'hung' | 'resumed'>>({});
+  /** Nodes of the run shown that run as their own OS process (node:process `started`): their pid, by node. */
+  processPids = $state<Record<string, number>>({});
 
   readonly #options: GraphSessionOptions;
   readonly #now: () => number;
@@ -204,6 +209,35 @@ export class GraphSession {
   }
 
   /**
+   * A node's pace in ms: the interval between its messages (a sender, a requester) or its work time per message
+   * (a receiver, a replier). While a run flows the node takes it from its next wait on; between runs it is kept
+   * for the next run. The stream's node:paced event says it happened.
+   */
+  async setPace(node: string, ms: number): Promise<void> {
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'PUT',
+        `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}/pace`,
+        { ms },
+      )) as GraphPlaygroundInfo;
+    });
+  }
+
+  /**
+   * Moves a node's links to another transport while a run flows (the server's graph-move.ts): they bind, connect,
+   * disconnect and unbind on the way; the stream's link:moved events say what moved and what was lost.
+   */
+  async moveNode(node: string, transport: 'tcp' | 'ipc' | 'inproc'): Promise<void> {
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'POST',
+        `/api/graphs/${encodeURIComponent(playground)}/nodes/${encodeURIComponent(node)}/move`,
+        { transport },
+      )) as GraphPlaygroundInfo;
+    });
+  }
+
+  /**
    * One edit of the graph between runs (the free sandbox's): `path` is under the playground's (`/nodes`,
    * `/links/a/b`, ...; docs/api.md). The server checks the graph so changed as any graph and answers with the
    * playground as it is now; a refused edit leaves the graph as it was and says why in `error`.
@@ -243,6 +277,8 @@ export class GraphSession {
     this.sampledOut = 0;
     this.lastBodies = {};
     this.nodeStates = {};
+    this.lastEdit = null;
+    this.processPids = {};
     this.counters = emptyGraphCounters();
   }
 
@@ -394,6 +430,8 @@ export class GraphSession {
           this.sampledOut = 0;
           this.lastBodies = {};
           this.nodeStates = {};
+          this.lastEdit = null;
+          this.processPids = {};
           for (const node of Object.keys(bodies)) delete bodies[node];
           this.flights = [];
           this.drops = [];
@@ -419,9 +457,34 @@ export class GraphSession {
           happened.push({ kind: 'refused', node: event.node, peer: event.peer, reason: event.reason });
           break;
         case 'node:process':
+          if (event.pid !== undefined && this.processPids[event.node] !== event.pid)
+            this.processPids = { ...this.processPids, [event.node]: event.pid };
+          // `started` only says which nodes are processes: the node runs as any other.
+          if (event.action === 'started') break;
           this.nodeStates = { ...this.nodeStates, [event.node]: event.action };
           happened.push({ kind: 'process', node: event.node, action: event.action });
           break;
+        case 'node:paced': {
+          const edit: LiveEdit = { kind: 'paced', node: event.node, pace: event.pace, ms: event.ms };
+          this.lastEdit = edit;
+          happened.push(edit);
+          break;
+        }
+        case 'link:moved': {
+          const edit: LiveEdit = {
+            kind: 'moved',
+            node: event.node,
+            from: event.from,
+            to: event.to,
+            transport: event.transport,
+            previous: event.previousTransport,
+            address: event.address,
+            lost: event.lost,
+          };
+          this.lastEdit = edit;
+          happened.push(edit);
+          break;
+        }
         case 'graph:ended':
           this.runState = 'ended';
           this.endReason = event.reason;
