@@ -70,3 +70,71 @@ export function topOfProfile(profile: CpuProfile, count = 20): string[] {
     .slice(0, count)
     .map(([name, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %  ${name}`);
 }
+
+/** A CPU profile node with its children (the server's profile, node:inspector, has them; CDP's has them too). */
+interface TreeNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/**
+ * What the server's live stream cost in a CPU profile of the server's process (--server-profile): the time inside
+ * EventBatcher.flush (every frame: sampling it down, counting, encoding as JSON or binary, deflating, writing to
+ * the sockets) and inside EventBatcher.push (per event), as lines: each total with its share of the profile's
+ * busy time (idle and garbage collection apart), and the top self-time entries within flush.
+ */
+export function streamCostOfProfile(profile: CpuProfile, frames: number): string[] {
+  const nodes = profile.nodes as unknown as TreeNode[];
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of nodes) for (const child of n.children ?? []) parent.set(child, n.id);
+  const isBatcher = (n: TreeNode, name: string) =>
+    n.callFrame.url.endsWith('server/http/event-batcher.ts') && n.callFrame.functionName.endsWith(name);
+  /** The nearest ancestor (or itself) that is the batcher's `flush` or `push`, if any. */
+  const within = new Map<number, 'flush' | 'push' | null>();
+  const inside = (id: number): 'flush' | 'push' | null => {
+    const known = within.get(id);
+    if (known !== undefined) return known;
+    const n = byId.get(id)!;
+    const found: 'flush' | 'push' | null = isBatcher(n, 'flush')
+      ? 'flush'
+      : isBatcher(n, 'push')
+        ? 'push'
+        : parent.has(id)
+          ? inside(parent.get(id)!)
+          : null;
+    within.set(id, found);
+    return found;
+  };
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let busy = 0;
+  const spent = { flush: 0, push: 0 };
+  const inFlush = new Map<string, number>();
+  for (let i = 0; i < samples.length; i++) {
+    const node = byId.get(samples[i]!);
+    if (!node) continue;
+    const ms = (deltas[i] ?? 0) / 1000;
+    const name = node.callFrame.functionName;
+    if (name === '(idle)' || name === '(garbage collector)') continue;
+    busy += ms;
+    const where = inside(node.id);
+    if (!where) continue;
+    spent[where] += ms;
+    if (where === 'flush') {
+      const label = `${name || '(anonymous)'} ${node.callFrame.url.split('/').pop() ?? ''}`;
+      inFlush.set(label, (inFlush.get(label) ?? 0) + ms);
+    }
+  }
+  const share = (ms: number) => `${((100 * ms) / busy).toFixed(1)} %`;
+  return [
+    `server busy ${busy.toFixed(0)} ms; frames out (flush): ${spent.flush.toFixed(0)} ms, ${share(spent.flush)}, ` +
+      `${frames > 0 ? ((1000 * spent.flush) / frames).toFixed(0) : '?'} us per frame over ${frames} frames; ` +
+      `events in (push): ${spent.push.toFixed(0)} ms, ${share(spent.push)}`,
+    ...[...inFlush.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([label, ms]) => `${ms.toFixed(1).padStart(8)} ms  ${label}`),
+  ];
+}

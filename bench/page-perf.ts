@@ -30,7 +30,8 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
-import { startTrace, topOfProfile, type CpuProfile } from './page-perf-devtools.ts';
+import inspector from 'node:inspector/promises';
+import { startTrace, streamCostOfProfile, topOfProfile, type CpuProfile } from './page-perf-devtools.ts';
 import * as zmq from 'zeromq';
 import type { PlaygroundInfo, RunDetail } from '../shared/protocol/index.ts';
 import { DEFAULT_STATIC_DIR, buildApp } from '../server/app.ts';
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '8' },
     loads: { type: 'string', default: 'interval,burst' },
     profile: { type: 'string' },
+    'server-profile': { type: 'string' },
     trace: { type: 'boolean', default: false },
     'trace-file': { type: 'string' },
     css: { type: 'string' },
@@ -99,6 +101,9 @@ interface PageSample {
   serverCores: number;
   /** The server's event loop delay p95 (ms) over the run: how late its timers (the stream's frames) fire. */
   loopDelayP95: number;
+  /** WebSocket messages the page received over the run: binary (task frames, SPEC [W5]) and text. */
+  binaryFrames: number;
+  textFrames: number;
 }
 
 /**
@@ -279,10 +284,26 @@ async function withPage(
   load: Load,
   profileTo: string | null,
   isTraced: boolean,
+  serverProfileTo: string | null = null,
 ): Promise<{ sample: PageSample; rate: number }> {
   const cdp = await page.context().newCDPSession(page);
+  // The server's own CPU profile (this process's main thread), to see what the live stream costs it.
+  const inspectorSession = serverProfileTo ? new inspector.Session() : null;
   try {
+    if (inspectorSession) {
+      inspectorSession.connect();
+      await inspectorSession.post('Profiler.enable');
+      await inspectorSession.post('Profiler.setSamplingInterval', { interval: 200 });
+      await inspectorSession.post('Profiler.start');
+    }
     await cdp.send('Performance.enable');
+    // Which form the stream's frames took (binary task frames or JSON), from the page's network events.
+    const received = { binary: 0, text: 0 };
+    await cdp.send('Network.enable');
+    cdp.on('Network.webSocketFrameReceived', (event: { response: { opcode: number } }) => {
+      if (event.response.opcode === 2) received.binary++;
+      else received.text++;
+    });
     if (profileTo) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
@@ -304,6 +325,12 @@ async function withPage(
     const after = await metrics(cdp);
     const raw = (await page.evaluate(STOP_IN_PAGE)) as PageRaw;
     if (endTrace) await endTrace();
+    if (inspectorSession && serverProfileTo) {
+      const { profile } = (await inspectorSession.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+      fs.writeFileSync(serverProfileTo, JSON.stringify(profile));
+      console.log(`CPU profile of the server (${load.label}) written to ${serverProfileTo}; its live stream:`);
+      for (const line of streamCostOfProfile(profile, received.binary + received.text)) console.log(line);
+    }
     if (profileTo) {
       const { profile } = (await cdp.send('Profiler.stop')) as { profile: CpuProfile };
       fs.writeFileSync(profileTo, JSON.stringify(profile));
@@ -335,10 +362,13 @@ async function withPage(
         chromiumCores: chromiumUsed / seconds,
         serverCores: (serverUsed.user + serverUsed.system) / 1e6 / seconds,
         loopDelayP95: loopDelay.percentile(95) / 1e6,
+        binaryFrames: received.binary,
+        textFrames: received.text,
       },
       rate: rateOf(detail),
     };
   } finally {
+    inspectorSession?.disconnect();
     await cdp.detach().catch(() => {});
   }
 }
@@ -362,6 +392,7 @@ try {
   }
   const page = harness.page;
   let profileTo = values.profile ?? null;
+  let serverProfileTo = values['server-profile'] ?? null;
   let isTraced = values.trace || values['trace-file'] !== undefined;
   const rows: string[][] = [];
   for (const load of LOADS) {
@@ -373,8 +404,8 @@ try {
       for (const side of sides) {
         if (side === 'with') {
           await openPlayground(page, harness.baseUrl, info.id);
-          const { sample, rate } = await withPage(harness, page, info.id, load, profileTo, isTraced);
-          [profileTo, isTraced] = [null, false];
+          const { sample, rate } = await withPage(harness, page, info.id, load, profileTo, isTraced, serverProfileTo);
+          [profileTo, isTraced, serverProfileTo] = [null, false, null];
           samples.push(sample);
           ratesWith.push(rate);
           console.log(
@@ -382,7 +413,8 @@ try {
               `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
               `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)}, lag ${sample.lag.toFixed(0)}), ` +
               `CPU: Chromium ${sample.chromiumCores.toFixed(2)} cores, server ${sample.serverCores.toFixed(2)}, ` +
-              `server event loop delay p95 ${sample.loopDelayP95.toFixed(0)} ms`,
+              `server event loop delay p95 ${sample.loopDelayP95.toFixed(0)} ms, ` +
+              `frames received: ${sample.binaryFrames} binary, ${sample.textFrames} text`,
           );
         } else {
           await page.goto('about:blank');

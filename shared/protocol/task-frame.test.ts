@@ -24,8 +24,8 @@ const counters: Counters = {
   lostBy: { 'worker-2': 2, unknown: 1 },
 };
 
-/** Run times as the server stamps them: whole tenths of a ms (server/pipeline/run.ts). */
-const tenth = (ms: number) => Math.round(ms * 10) / 10;
+/** Run times as the server stamps them: whole µs (server/pipeline/playground.ts). */
+const stamp = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** A burst's frame: task events of every kind, sampled seqs, a worker update and a socket event among them. */
 function burstFrame(tasks = 60, run = 'run-7'): EventsMessage {
@@ -41,23 +41,23 @@ function burstFrame(tasks = 60, run = 'run-7'): EventsMessage {
     const worker = `worker-${(task % 3) + 1}`;
     events.push({ type: 'task:sent', seq: seq++, run, t, task, body: body(task) });
     seq += 3; // sampled: the frame skips seqs
-    events.push({ type: 'task:received', seq: seq++, run, t: tenth(t + 0.4), task, worker, body: body(task) });
-    events.push({ type: 'task:done', seq: seq++, run, t: tenth(t + 0.4), task, worker });
-    if (task % 10 === 0) events.push({ type: 'task:collected', seq: seq++, run, t: tenth(t + 1.1), task, worker });
-    if (task % 17 === 0) events.push({ type: 'task:lost', seq: seq++, run, t: tenth(t + 2), task, worker: null });
-    if (task % 19 === 0) events.push({ type: 'task:lost', seq: seq++, run, t: tenth(t + 2), task, worker });
+    events.push({ type: 'task:received', seq: seq++, run, t: stamp(t + 0.4), task, worker, body: body(task) });
+    events.push({ type: 'task:done', seq: seq++, run, t: stamp(t + 0.4), task, worker });
+    if (task % 10 === 0) events.push({ type: 'task:collected', seq: seq++, run, t: stamp(t + 1.1), task, worker });
+    if (task % 17 === 0) events.push({ type: 'task:lost', seq: seq++, run, t: stamp(t + 2), task, worker: null });
+    if (task % 19 === 0) events.push({ type: 'task:lost', seq: seq++, run, t: stamp(t + 2), task, worker });
     if (task === 100) {
       events.push({
         type: 'socket:event',
         seq: seq++,
         run,
-        t: tenth(t + 0.2),
+        t: stamp(t + 0.2),
         node: 'worker-2',
         kind: 'disconnect',
         address: 'tcp://127.0.0.1:5555',
       });
     }
-    t = tenth(t + 0.7);
+    t = stamp(t + 0.7123);
   }
   return { type: 'events', events, dropped: 4321, counters };
 }
@@ -107,7 +107,13 @@ describe('binary task frames [W5]', () => {
       return encodeTaskFrame({ ...frame, events });
     };
     expect(fine(() => {})).not.toBeNull();
-    expect(fine((events) => ((events[0] as { t: number }).t = 1.25))).toBeNull(); // not a whole tenth
+    expect(fine((events) => ((events[0] as { t: number }).t = 1 / 3))).toBeNull(); // more than 6 decimals
+    // Whole ms, tenths, µs: each frame at the fewest decimals that say it exactly.
+    for (const t of [12, 12.5, 12.345, 12.000001]) {
+      const bytes = fine((events) => ((events[0] as { t: number }).t = t));
+      const back = decoded(bytes!);
+      expect(back.tasks.t[0]).toBe(t);
+    }
     expect(fine((events) => ((events[1] as { seq: number }).seq = events[0]!.seq))).toBeNull(); // seq not rising
     expect(fine((events) => ((events[0] as { task: number }).task = -1))).toBeNull();
   });

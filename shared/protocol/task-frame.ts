@@ -21,12 +21,13 @@
  *     worker   varint  0: the event has no worker field (task:sent), 1: null (task:lost), 2 + index in workers
  *     task     zigzag  minus the previous row's task (the first: minus 0)
  *     seq      varint  minus the previous row's seq (at least 1: seqs rise; the first: minus 0)
- *     t        zigzag  tenths of a ms, minus the previous row's (the first: minus 0)
+ *     t        u8 decimals d (0-6), then per row a zigzag: t × 10^d, minus the previous row's (the first: minus
+ *              0); d is the fewest decimals that say every t of the frame exactly (the server stamps µs: 3)
  *     body     (task:sent and task:received rows only, in row order) varint template index, varint at:
  *              0 = the template is the body, n > 0 = the task's decimal id is inserted at n - 1
  *
  * The pipeline's bodies are "task <id> <padding>" (cut to 64 characters): one template for a whole frame.
- * A frame the layout cannot say exactly (a t that is not a whole tenth, more than 255 runs, ...) is not encoded:
+ * A frame the layout cannot say exactly (a t with more than 6 decimals, more than 255 runs, ...) is not encoded:
  * it goes as JSON. The decoder checks everything a JSON frame's validation would (kinds, indexes, ids, rising
  * seqs, counts that fit the bytes) and answers an error, never throws, on any malformed or truncated buffer.
  */
@@ -315,6 +316,9 @@ class Table {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Times carry at most this many decimals of a ms (the server stamps µs: 3). */
+const MAX_DECIMALS = 6;
+const SCALE = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000] as const;
 /** Largest |value| a zigzag varint carries here (its double must stay a safe integer). */
 const MAX_ZIGZAG = Math.floor(MAX_SAFE / 2);
 
@@ -342,6 +346,8 @@ export function encodeTaskFrame(
   const workerRefs = new Array<number>(n);
   const bodies: number[] = [];
   let previousSeq = 0;
+  /** The fewest decimals that say every t so far exactly. */
+  let decimals = 0;
   let lastTemplate = '';
   let lastPrefix = '';
   let lastSuffix = '';
@@ -360,7 +366,9 @@ export function encodeTaskFrame(
     if (!Number.isSafeInteger(seq) || seq <= previousSeq) return null;
     previousSeq = seq;
     if (!Number.isSafeInteger(task) || task < 0 || task > MAX_ZIGZAG) return null;
-    if (!(t >= 0) || Math.round(t * 10) / 10 !== t || t * 10 > MAX_ZIGZAG) return null;
+    if (!(t >= 0)) return null;
+    while (decimals < MAX_DECIMALS && Math.round(t * SCALE[decimals]!) / SCALE[decimals]! !== t) decimals++;
+    if (Math.round(t * SCALE[decimals]!) / SCALE[decimals]! !== t || t * SCALE[decimals]! > MAX_ZIGZAG) return null;
     if ('body' in event) {
       const body = event.body;
       const id = String(task);
@@ -414,10 +422,12 @@ export function encodeTaskFrame(
     previous = tasks[i]!.seq;
   }
   previous = 0;
+  out.u8(decimals);
+  const scale = SCALE[decimals]!;
   for (let i = 0; i < n; i++) {
-    const tenths = Math.round(tasks[i]!.t * 10);
-    out.zigzag(tenths - previous);
-    previous = tenths;
+    const scaled = Math.round(tasks[i]!.t * scale);
+    out.zigzag(scaled - previous);
+    previous = scaled;
   }
   for (const value of bodies) out.varint(value);
   return out.bytes.subarray(0, out.length);
@@ -589,10 +599,13 @@ function decode(bytes: Uint8Array): TaskFrame {
     seq[i] = previous;
   }
   previous = 0;
+  const decimals = reader.u8('the times column');
+  if (decimals > MAX_DECIMALS) throw new Malformed(`times with ${decimals} decimals`);
+  const scale = SCALE[decimals]!;
   for (let i = 0; i < n; i++) {
     previous += reader.zigzag('the times column');
-    if (previous < 0 || !Number.isSafeInteger(previous)) throw new Malformed(`row ${i}: t ${previous / 10}`);
-    t[i] = previous / 10;
+    if (previous < 0 || !Number.isSafeInteger(previous)) throw new Malformed(`row ${i}: t ${previous / scale}`);
+    t[i] = previous / scale;
   }
   if (withBody * 2 > reader.left) throw new Malformed(`${withBody} bodies in ${reader.left} bytes`);
   for (let i = 0; i < n; i++) {
