@@ -61,6 +61,20 @@ async function runLesson(lessonId: string, stage: 'start' | 'solution' | 'hint')
   return checked;
 }
 
+/**
+ * The tutorial's start is a race ZeroMQ decides, not the lesson: its burst of nine texts goes out within a few
+ * milliseconds of binding ipc, and the ipc client, retrying its connect, usually joins after that and gets nothing.
+ * On a loaded machine the burst can be held up long enough for the client to join in time and take its "x" (CI saw
+ * it once), which meets the goal. So the tutorial's start gets three tries, and one of them must miss; any other
+ * lesson's start must miss the first time.
+ */
+async function startThatMisses(lessonId: string): Promise<Checked> {
+  const tries = lessonId === 'tutorial' ? 3 : 1;
+  let start = await runLesson(lessonId, 'start');
+  for (let attempt = 2; attempt <= tries && start.met; attempt++) start = await runLesson(lessonId, 'start');
+  return start;
+}
+
 describe('lessons', () => {
   it('have texts in English and Spanish, complete', () => {
     for (const lesson of LESSONS) {
@@ -76,7 +90,7 @@ describe('lessons', () => {
 
   for (const lesson of LESSONS) {
     it(`${lesson.id}: the start does not meet the goal, the solution does`, async () => {
-      const start = await runLesson(lesson.id, 'start');
+      const start = await startThatMisses(lesson.id);
       expect(start.met, start.detail.en).toBe(false);
       const solution = await runLesson(lesson.id, 'solution');
       expect(solution.met, solution.detail.en).toBe(true);
