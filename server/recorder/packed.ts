@@ -118,7 +118,8 @@ export function unpackEvents(packed: PackedEvents, options: { taskText?: boolean
       if (hasBody) json += `,"body":${JSON.stringify(body)}`;
       json += `,"run":${quoted[run]},"seq":${seq},"t":${t}}`;
     }
-    entries[i] = { event: event as PlaygroundEvent, json };
+    // With its seq and t: the writer stores this entry as its chunk row as it is (writer-plan.ts).
+    entries[i] = { event: event as PlaygroundEvent, json, seq, t };
   }
   return entries;
 }

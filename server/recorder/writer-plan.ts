@@ -212,7 +212,8 @@ export function planTransaction(
   let lastRun: RunState | undefined;
   let lastDelta: RunDelta | undefined;
   for (let index = 0; index < entries.length; index++) {
-    const { event, json } = entries[index]!;
+    const entry = entries[index]!;
+    const { event, json } = entry;
     let run: RunState | undefined;
     if (event.run === lastRunId) run = lastRun;
     else {
@@ -248,8 +249,11 @@ export function planTransaction(
     const relabelled = run.storedId !== event.run;
     const stored = relabelled ? { ...event, run: run.storedId } : event;
     const text = relabelled ? null : json;
-    if (event.type.startsWith('task:')) delta.tasks.push({ seq: event.seq, t: event.t, json: text, event: stored });
-    else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
+    if (event.type.startsWith('task:')) {
+      // An unpacked entry carries seq and t: it is its own chunk row (no copy per event) unless relabelled.
+      const ownRow = !relabelled && entry.seq === event.seq && entry.t === event.t;
+      delta.tasks.push(ownRow ? (entry as ChunkEvent) : { seq: event.seq, t: event.t, json: text, event: stored });
+    } else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
     delta.lastSeq = event.seq;
     delta.lastT = event.t;
     addTaskEvent(delta.counts, event);

@@ -35,10 +35,15 @@ export interface PlaygroundRef {
   owner?: string | null;
 }
 
-/** One event and, when the sender already has it, its JSON text. */
+/**
+ * One event and, when the sender already has it, its JSON text. A task event unpacked in the writer thread also
+ * carries its seq and t: the entry then is its own chunk row (ChunkEvent), with no copy made per event.
+ */
 export interface Entry {
   event: PlaygroundEvent;
   json: string | null;
+  seq?: number;
+  t?: number;
 }
 
 export interface Batch {
