@@ -13,6 +13,7 @@ import { GraphPlayground } from './graph-playground.ts';
 import { IpcClaims } from '../pipeline/endpoints.ts';
 import { SERIES_SCENARIOS, part1, part4 } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
+import { pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { boundAddresses, graphProgram, programFile } from '../../shared/codegen/graph-code.ts';
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { PYTHON, requirePyzmq, run, testPolicy } from '../../test/helpers.ts';
@@ -88,7 +89,7 @@ function fakeBound(graph: GraphSpec) {
 
 describe('generated code for graph nodes', () => {
   it('every node of every scenario: a program Python parses, in both languages, or the reason there is none', () => {
-    for (const scenario of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS]) {
+    for (const scenario of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS, pipelineGraph]) {
       const bound = fakeBound(scenario.graph);
       for (const node of scenario.graph.nodes) {
         const where = `${scenario.id} ${node.id}`;
@@ -130,9 +131,28 @@ describe('generated code for graph nodes', () => {
     expect(graphProgram(part1.graph, 'client', {}, 'typescript').missing).toEqual({ reason: 'run', peer: 'server' });
   });
 
+  it("part 7: the server's program binds tcp, and ipc on the same socket after its third message, as the original", () => {
+    const part7 = SERIES_SCENARIOS.find((scenario) => scenario.id === 'series-7')!;
+    const bound = fakeBound(part7.graph);
+    const python = graphProgram(part7.graph, 'server', bound, 'python').code!;
+    const bindTcp = python.indexOf('sock.bind("tcp://127.0.0.1:5555")');
+    const bindIpc = python.search(/ {8}sock\.bind\("ipc:\/\/\/tmp\/server-1\.ipc"\)/);
+    expect(bindTcp).toBeGreaterThan(0);
+    // Inside the send loop, before the fourth message (i == 3), not with the first bind.
+    expect(bindIpc).toBeGreaterThan(python.indexOf('    if i == 3:'));
+    expect(python.indexOf('    if i == 3:')).toBeGreaterThan(python.indexOf('for i in range(args.count):'));
+    const typescript = graphProgram(part7.graph, 'server', bound, 'typescript').code!;
+    expect(typescript).toContain('if (i === 3) {');
+    expect(typescript).toContain('await sock.bind("ipc:///tmp/server-1.ipc");');
+    // Each client joins the run where the server really bound (the ipc client dials the later endpoint).
+    const ipcClient = graphProgram(part7.graph, 'client-ipc', bound, 'python');
+    expect(ipcClient.joins).toBe(true);
+    expect(ipcClient.code).toContain(`sock.connect("${bound.server!.find((b) => b.transport === 'ipc')!.address}")`);
+  });
+
   it('every TypeScript program type-checks against zeromq.js (strict)', async () => {
     const files: string[] = [];
-    for (const scenario of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS]) {
+    for (const scenario of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS, pipelineGraph]) {
       const bound = fakeBound(scenario.graph);
       for (const node of scenario.graph.nodes) {
         const program = graphProgram(scenario.graph, node.id, bound, 'typescript');

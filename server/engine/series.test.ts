@@ -181,6 +181,7 @@ describe('the series as scenarios', () => {
       'series-4',
       'series-5',
       'series-6',
+      'series-7',
       'series-8',
     ]);
     expect(part8.notes?.join(' ')).toMatch(/no PGM/);

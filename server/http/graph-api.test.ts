@@ -74,7 +74,7 @@ async function eventsUntil(
 }
 
 describe('graph playgrounds over HTTP', () => {
-  it("lists the series' scenarios, with part 8's honest note, then the zguide's patterns", async () => {
+  it("lists the series' scenarios, with part 8's honest note, then the zguide's patterns and the pipeline sandbox", async () => {
     const response = await owner.inject('/api/graph-scenarios');
     const scenarios = response.json<{ id: string; notes: string[] }[]>();
     expect(scenarios.map((s) => s.id)).toEqual([
@@ -84,10 +84,12 @@ describe('graph playgrounds over HTTP', () => {
       'series-4',
       'series-5',
       'series-6',
+      'series-7',
       'series-8',
       'zguide-broker',
       'zguide-kill',
       'zguide-weather',
+      'pipeline',
     ]);
     expect(scenarios.find((s) => s.id === 'series-8')!.notes.join(' ')).toMatch(/no PGM/);
   });

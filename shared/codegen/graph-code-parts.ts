@@ -17,6 +17,11 @@ export interface SocketPlan {
   connects: { peer: string; address: string }[];
   /** Addresses of its own it binds (standalone: tcp on 127.0.0.1, 5555 on). */
   binds: string[];
+  /**
+   * Addresses it binds later on the same socket, once it has sent `after` messages (GraphLink.bindAfter: the
+   * series' part 7 binds ipc after "1", "2", "3"); standalone, an ipc path of its own in /tmp.
+   */
+  laterBinds: { after: number; address: string }[];
 }
 
 /** Everything a program's text needs, whatever the language. */
@@ -69,6 +74,9 @@ export const GRAPH_CODE_WORDS = {
     timeoutHelp: 'give up after this many seconds without a message',
     noReply: 'no reply in time; giving up',
     waitPeers: 'Wait for the peers to shake hands first, or the first one to connect takes everything',
+    laterBind: 'The same socket binds a second endpoint now: its peers there join the rotation once connected',
+    after: 'after',
+    messages: 'messages',
     proxy: 'Every message crosses to the other socket (Ctrl-C stops it).',
   },
   es: {
@@ -82,6 +90,9 @@ export const GRAPH_CODE_WORDS = {
     timeoutHelp: 'rendirse tras estos segundos sin ningún mensaje',
     noReply: 'sin respuesta a tiempo; me rindo',
     waitPeers: 'Espera antes el handshake de los peers; si no, el primero en conectarse se lo lleva todo',
+    laterBind: 'El mismo socket hace bind ahora en un segundo endpoint: sus peers allí entran en el turno al conectarse',
+    after: 'tras',
+    messages: 'mensajes',
     proxy: 'Cada mensaje cruza al otro socket (Ctrl-C lo para).',
   },
 } as const satisfies Record<CodeLang, Record<string, string>>;
@@ -103,7 +114,8 @@ export function docLines(plan: NodePlan, words: GraphCodeWords): string[] {
     const peers = sockets.flatMap((s) => s.connects.map((c) => `${c.peer} (${c.address})`));
     lines.push(`${words.joins}: ${words.connectsTo} ${peers.join(', ')}.`);
   } else {
-    lines.push(`${words.standalone}: ${sockets.flatMap((s) => s.binds).join(', ')}.`);
+    const later = sockets.flatMap((s) => s.laterBinds.map((l) => `${l.address} (${words.after} ${l.after} ${words.messages})`));
+    lines.push(`${words.standalone}: ${[...sockets.flatMap((s) => s.binds), ...later].join(', ')}.`);
   }
   return lines;
 }

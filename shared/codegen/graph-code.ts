@@ -64,12 +64,20 @@ function socketPlan(
     ...(node.routingId !== undefined ? { routingId: node.routingId } : {}),
     connects: [],
     binds: [],
+    laterBinds: [],
   };
   let unreachable: Missing | null = null;
   for (const link of graph.links) {
     if (link.from !== node.id && link.to !== node.id) continue;
     const { binder } = linkEnds(link);
     if (binder === node.id) {
+      if (link.bindAfter !== undefined) {
+        // Bound later on the same socket, as the original does (only ipc binds later: graph.ts checks it).
+        const address = `ipc:///tmp/${node.id.replace(/[^A-Za-z0-9_-]/g, '_')}-${plan.laterBinds.length + 1}.ipc`;
+        if (!plan.laterBinds.some((later) => later.after === link.bindAfter))
+          plan.laterBinds.push({ after: link.bindAfter, address });
+        continue;
+      }
       if (plan.binds.length === 0 || link.transport !== 'inproc') plan.binds.push(`tcp://127.0.0.1:${ports.next++}`);
       continue;
     }
@@ -83,7 +91,8 @@ function socketPlan(
   }
   // Binding twice on one socket is pointless for a standalone program: one port is enough.
   plan.binds = plan.binds.slice(0, 1);
-  if (plan.connects.length === 0 && plan.binds.length === 0 && unreachable) return unreachable;
+  if (plan.connects.length === 0 && plan.binds.length === 0 && plan.laterBinds.length === 0 && unreachable)
+    return unreachable;
   return plan;
 }
 
@@ -127,7 +136,8 @@ export function planNode(
       extra = planned;
     }
   }
-  const joins = main.binds.length === 0 && (extra === null || extra.binds.length === 0);
+  const binds = (plan: SocketPlan) => plan.binds.length + plan.laterBinds.length;
+  const joins = binds(main) === 0 && (extra === null || binds(extra) === 0);
   return { node, main, extra, joins, lang };
 }
 

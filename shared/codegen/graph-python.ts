@@ -160,11 +160,10 @@ function roleLines(plan: NodePlan): string[] {
           'sock.disable_monitor()',
         );
       }
-      lines.push(
-        'for i in range(args.count):',
-        '    message = body(i)',
-        `    ${sendLine(main, 'sock', 'message', false)}`,
-      );
+      lines.push('for i in range(args.count):');
+      for (const later of plan.main.laterBinds)
+        lines.push(`    if i == ${later.after}:`, `        # ${words.laterBind}.`, `        sock.bind(${q(later.address)})`);
+      lines.push('    message = body(i)', `    ${sendLine(main, 'sock', 'message', false)}`);
       lines.push('    print(message, flush=True)');
       if (role.awaitEcho) {
         lines.push(

@@ -151,7 +151,17 @@ function roleLines(plan: NodePlan): string[] {
           `await new Promise<void>((resolve) => sock.events.on("handshake", () => ++peers === ${role.waitForPeers} && resolve()));`,
         );
       }
-      const body = ['const message = body(i);', sendLine(main, 'sock', 'message', false), 'console.log(message);'];
+      const body = [
+        ...plan.main.laterBinds.flatMap((later) => [
+          `if (i === ${later.after}) {`,
+          `  // ${words.laterBind}.`,
+          `  await sock.bind(${q(later.address)});`,
+          '}',
+        ]),
+        'const message = body(i);',
+        sendLine(main, 'sock', 'message', false),
+        'console.log(message);',
+      ];
       if (role.awaitEcho) body.push(...replyLines('sock', 'echo', words), 'console.log("<-", echo);');
       if (role.intervalMs) body.push(`await sleep(${role.intervalMs});`);
       lines.push('for (let i = 0; i < count; i++) {', ...indent(body), '}');

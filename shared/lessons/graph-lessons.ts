@@ -1,12 +1,12 @@
 /**
- * Lessons of the series' parts (1-6 and 8; part 7 is the pipeline's tutorial lesson) on the patterns page: a graph
- * to start from that does not meet the goal, a solution graph that does, and a goal checked from the events of a
- * real run of the graph engine. server/engine/graph-lessons.test.ts runs each start and each solution on real
+ * Lessons of the series' parts (1-8; part 7's is the pipeline page's tutorial lesson, on this engine) on the
+ * patterns page: a graph to start from that does not meet the goal, a solution graph that does, and a goal checked
+ * from the events of a real run of the graph engine. server/engine/graph-lessons.test.ts runs each start and each solution on real
  * sockets. Texts live in ./text/graph-{en,es}.ts, keyed by lesson id. The graphs are the parts' scenarios
  * (shared/scenarios/series.ts) made short enough to watch: fewer messages, a quicker pace.
  */
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../protocol/index.ts';
-import { part1, part2, part3, part4, part5, part6, part8 } from '../scenarios/series.ts';
+import { part1, part2, part3, part4, part5, part6, part7, part8 } from '../scenarios/series.ts';
 import type { GoalResult } from './types.ts';
 import { counted } from './counted.ts';
 
@@ -258,6 +258,30 @@ const waiting: GraphLesson = {
   },
 };
 
+// Part 7: the pipeline page's tutorial lesson on this engine: the start is a burst, so the ipc client, which can only
+// connect once ipc is bound after "3", gets nothing; the solution paces the server, a few hundred ms a message.
+const burst = role({ intervalMs: 0 });
+const paced = role({ intervalMs: 300 });
+const part7Clients = ['client-tcp', 'client-ipc'] as const;
+const sharing: GraphLesson = {
+  id: 'series-7-share',
+  scenario: part7.id,
+  start: edit(part7.graph, { server: burst }),
+  solution: edit(part7.graph, { server: paced }),
+  check(all) {
+    const events = newestRun(all);
+    const receiving = part7Clients.filter((client) => receivedBy(events, client).length > 0).length;
+    const atX = part7Clients.filter(
+      (client) => stopped(events, client, 'stop-message') && receivedBy(events, client).at(-1) === 'x',
+    ).length;
+    return result(
+      receiving === 2 && atX === 2,
+      `Clients that received messages: ${receiving} of 2; that stopped at their own "x": ${atX} of 2 (goal: both receive, each stops at its "x").`,
+      `Clientes que recibieron mensajes: ${receiving} de 2; que pararon con su propia "x": ${atX} de 2 (meta: los dos reciben y cada uno para con su "x").`,
+    );
+  },
+};
+
 // Part 8: the start's consumer forgot "salir", so it never stops.
 const quickProducer = role({ intervalMs: 100 });
 const multicast: GraphLesson = {
@@ -284,7 +308,16 @@ const multicast: GraphLesson = {
   },
 };
 
-export const GRAPH_LESSONS: readonly GraphLesson[] = [adding, exclusive, spread, filtered, relay, waiting, multicast];
+export const GRAPH_LESSONS: readonly GraphLesson[] = [
+  adding,
+  exclusive,
+  spread,
+  filtered,
+  relay,
+  waiting,
+  sharing,
+  multicast,
+];
 
 /** The lesson of a graph scenario, if it has one. */
 export function graphLessonFor(scenario: string): GraphLesson | undefined {

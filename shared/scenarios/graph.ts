@@ -142,7 +142,13 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
     if (node.routingId && !['REQ', 'REP', 'DEALER', 'ROUTER'].includes(node.socket)) {
       problems.push({ where: node.id, problem: 'only REQ, REP, DEALER and ROUTER sockets have a routing id' });
     }
+    for (const endpoint of node.listen ?? []) {
+      if (endpoint.bindAfter !== undefined && (endpoint.transport !== 'ipc' || role.kind !== 'send'))
+        problems.push({ where: node.id, problem: 'only a sending node binds later, and only over ipc' });
+    }
   }
+  /** The bind each binding node makes per transport and address: when (bindAfter), as its first link says. */
+  const bindTimes = new Map<string, number | undefined>();
   graph.links.forEach((link, index) => {
     const where = `link ${index + 1} (${link.from} - ${link.to})`;
     const from = byId.get(link.from);
@@ -151,6 +157,18 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
       problems.push({ where, problem: `joins ${!from ? link.from : link.to}, which is not a node` });
       return;
     }
+    const binder = byId.get(linkEnds(link).binder)!;
+    if (link.bindAfter !== undefined) {
+      if (link.transport !== 'ipc')
+        problems.push({ where, problem: 'only an ipc bind can come later (its address is known before it exists)' });
+      if (binder.role.kind !== 'send')
+        problems.push({ where, problem: `${binder.id} binds after its first messages, so it must send them` });
+    }
+    // One socket binds one endpoint once: every link it shares must agree on when.
+    const bindKey = `${binder.id}|${link.transport}|${link.address ?? ''}`;
+    if (!bindTimes.has(bindKey)) bindTimes.set(bindKey, link.bindAfter);
+    else if (bindTimes.get(bindKey) !== link.bindAfter)
+      problems.push({ where, problem: `${binder.id} binds this endpoint for several links: they must agree on bindAfter` });
     if (link.from === link.to) problems.push({ where, problem: 'a node cannot be linked to itself' });
     if (!compatible(from.socket, to.socket)) {
       if (link.transport === 'inproc') {

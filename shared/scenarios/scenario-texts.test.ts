@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_TEXTS_ES, scenarioTexts } from './scenario-texts.ts';
 import { SERIES_SCENARIOS } from './series.ts';
+import { pipelineGraph } from './pipeline-graph.ts';
 import { ZGUIDE_SCENARIOS, ZGUIDE_TEXTS_ES } from './zguide.ts';
 
 describe('scenario texts', () => {
@@ -25,6 +26,13 @@ describe('scenario texts', () => {
         lang: 'en',
       });
     }
+  });
+
+  it('gives the pipeline sandbox as a graph its Spanish too', () => {
+    const texts = scenarioTexts(pipelineGraph, 'es');
+    expect(texts.lang).toBe('es');
+    expect(texts.description).toBe(SCENARIO_TEXTS_ES.pipeline!.description);
+    expect(texts.notes.length).toBe(pipelineGraph.notes?.length ?? 0);
   });
 
   it("reads the zguide scenarios' Spanish from next to them", () => {

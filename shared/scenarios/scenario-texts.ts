@@ -1,8 +1,9 @@
 /**
  * The graph scenarios' texts in Spanish (issue 11: "texts in Spanish and English"). A scenario keeps its English
  * description and notes (series.ts and the others); this file gives the same in Spanish, by scenario id, and the
- * patterns page shows the one of the page's language (the English when a scenario has no Spanish yet). The zguide's
- * scenarios keep theirs next to them (ZGUIDE_TEXTS_ES in zguide.ts); scenarioTexts reads both.
+ * patterns page shows the one of the page's language (the English when a scenario has no Spanish yet); the pipeline
+ * sandbox as a graph (pipeline-graph.ts) has its Spanish here too. The zguide's scenarios keep theirs next to them
+ * (ZGUIDE_TEXTS_ES in zguide.ts); scenarioTexts reads both.
  * scenario-texts.test.ts checks that every series part has its Spanish, with as many notes as its English.
  */
 import type { GraphScenario } from './graph.ts';
@@ -54,6 +55,18 @@ export const SCENARIO_TEXTS_ES: Readonly<Record<string, ScenarioTexts>> = {
       'reparten el trabajo 4/3. Si la fuente empezara antes de que se conecten, el primero en conectarse se ' +
       'llevaría los siete. (El original hace bind en tcp://*:5557 y :5558.)',
   },
+  'series-7': {
+    description:
+      'El servidor tiene UN socket PUSH: hace bind en tcp y envía "1", "2", "3", uno por segundo; luego hace bind en ' +
+      'ipc con el mismo socket y envía nueve textos, los dos últimos "x". Un cliente recibe (PULL) por tcp y el otro ' +
+      'por ipc; cada uno muestra lo que recibe y para exactamente con "x" ("q,5" y "q,7" solo parecen centinelas). ' +
+      '"1", "2", "3" van todos al cliente tcp: es el único par. El cliente ipc lleva reintentando su conexión desde ' +
+      'el principio; en cuanto existe el endpoint ipc y termina su handshake, PUSH reparte los textos por turnos ' +
+      'entre los dos, así que el primer texto o los dos primeros aún pueden ir al cliente tcp. (El original hace ' +
+      'bind en tcp://127.0.0.1:12345 y ipc:///tmp/zmqdemo; el artículo dice que se crea un segundo socket para ipc, ' +
+      'su código hace bind dos veces con el mismo. El playground instrumentado del pipeline ejecuta este mismo ' +
+      'tutorial con su propio motor.)',
+  },
   'series-8': {
     description:
       'Un productor publica las líneas que teclea una persona; el consumidor se suscribe a "prueba", "hora" y ' +
@@ -68,6 +81,17 @@ export const SCENARIO_TEXTS_ES: Readonly<Record<string, ScenarioTexts>> = {
       'El python3-zmq de Debian (libzmq 4.3.4) sí tiene PGM: examples/series/part8_*.py pueden usar epgm entre ' +
         'ellos en una red que transporte multicast.',
     ],
+  },
+  pipeline: {
+    description:
+      'El ventilador espera a que sus tres workers hayan hecho el handshake y luego empuja 100 tareas numeradas tan ' +
+      'rápido como ZeroMQ las acepta; su único socket PUSH hace bind a la vez en tcp, ipc e inproc, un worker en ' +
+      'cada uno, y reparte las tareas entre ellos por turnos: 34/33/33. Cada worker empuja un resultado por tarea ' +
+      'al sink, que atiende por turnos (fair-queuing) los resultados de sus tres pipes. Cada tarea llega exactamente ' +
+      'a un worker y cada resultado al sink. Sin la espera, el primer worker en conectarse se llevaría casi todo el ' +
+      'lote (el slow joiner). El playground instrumentado del pipeline ejecuta este mismo sandbox con su propio ' +
+      'motor, con workers como procesos que matar o colgar, cambios de transporte en vivo, opciones de socket y un ' +
+      'registro por tarea.',
   },
 };
 

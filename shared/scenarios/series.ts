@@ -1,12 +1,15 @@
 /**
- * The series "Tutorial de ZeroMQ con Python" (Ernesto Crespo, 2012), parts 1-6 and 8, as graph scenarios: the
- * same sockets, messages, sentinels and pace as the original programs (facts in ../shared/seed/series-facts.md,
- * in our own words; part 7 is the pipeline's tutorial). Ports are not fixed: the original's are named in each
- * description (5000 is reused by parts 1, 3, 4, 5 and 8), and the playground binds free ones so that the demos can
- * run side by side. Python 3 ports of every program are in examples/series/.
+ * The series "Tutorial de ZeroMQ con Python" (Ernesto Crespo, 2012), parts 1-8, as graph scenarios: the same
+ * sockets, messages, sentinels and pace as the original programs (facts in ../shared/seed/series-facts.md, in our
+ * own words). Part 7 is also the pipeline page's tutorial (tutorial.ts), run there by its own engine; the two runs
+ * are checked against each other in server/engine/pipeline-equivalence.test.ts. Ports are not fixed: the
+ * original's are named in each description (5000 is reused by parts 1, 3, 4, 5 and 8), and the playground binds
+ * free ones so that the demos can run side by side. Python 3 ports of every program are in examples/series/ (part
+ * 7's in examples/: tutorial_server.py, tutorial_client.py).
  */
 import type { GraphNode, GraphScenario, GraphSpec } from './graph.ts';
 import { linkEnds } from './graph.ts';
+import { TUTORIAL_TEXTS } from './tutorial.ts';
 
 const COUNTRIES = 'holanda|brasil|alemania|portugal|argentina|italia|rusia|venezuela';
 const MATCH_EVENTS = 'tarjeta amarilla|tarjeta roja|gol|corner|falta';
@@ -242,6 +245,41 @@ export const part6: GraphScenario = {
   },
 };
 
+/** What part 7's server sends: "1" to "3" over tcp alone, then the nine texts once ipc is bound too. */
+export const PART7_MESSAGES = ['1', '2', '3', ...TUTORIAL_TEXTS] as const;
+/** How many messages part 7's server sends before it binds ipc on the same socket. */
+export const PART7_BIND_IPC_AFTER = 3;
+
+export const part7: GraphScenario = {
+  id: 'series-7',
+  title: 'Part 7: PUSH/PULL, one socket bound on tcp, then also on ipc',
+  description:
+    'The server has ONE PUSH socket: it binds tcp and sends "1", "2", "3", one a second; then it binds ipc on the ' +
+    'same socket and sends nine texts, the last two "x". One client PULLs over tcp, the other over ipc; each ' +
+    'prints what it gets and stops at exactly "x" ("q,5" and "q,7" only look like sentinels). "1", "2", "3" all ' +
+    'go to the tcp client: it is the only peer. The ipc client has been retrying its connection since the start; ' +
+    'once the ipc endpoint exists and its handshake is done, PUSH round-robins the texts between the two, so the ' +
+    'first text or two may still go to the tcp client. (The original binds tcp://127.0.0.1:12345 and ' +
+    'ipc:///tmp/zmqdemo; the post says a second socket is created for ipc, its code binds the same one twice. ' +
+    'The instrumented pipeline playground runs this same tutorial on its own engine.)',
+  graph: {
+    title: 'PUSH/PULL: one socket on tcp, then also on ipc',
+    nodes: [
+      {
+        id: 'server',
+        socket: 'PUSH',
+        role: { kind: 'send', messages: { kind: 'list', items: [...PART7_MESSAGES] }, intervalMs: 1000 },
+      },
+      { id: 'client-tcp', socket: 'PULL', role: { kind: 'receive' }, stop: { onMessage: 'x' } },
+      { id: 'client-ipc', socket: 'PULL', role: { kind: 'receive' }, stop: { onMessage: 'x' } },
+    ],
+    links: [
+      { from: 'server', to: 'client-tcp', bind: 'from', transport: 'tcp' },
+      { from: 'server', to: 'client-ipc', bind: 'from', transport: 'ipc', bindAfter: PART7_BIND_IPC_AFTER },
+    ],
+  },
+};
+
 export const part8: GraphScenario = {
   id: 'series-8',
   title: 'Part 8: PUB/SUB over epgm multicast, run over tcp',
@@ -278,7 +316,7 @@ export const part8: GraphScenario = {
   ],
 };
 
-export const SERIES_SCENARIOS: readonly GraphScenario[] = [part1, part2, part3, part4, part5, part6, part8];
+export const SERIES_SCENARIOS: readonly GraphScenario[] = [part1, part2, part3, part4, part5, part6, part7, part8];
 
 /**
  * The graph with some of its nodes left to programs outside the playground (the series' Python ports): those
@@ -294,7 +332,12 @@ export function withOutsidePeers(graph: GraphSpec, outside: readonly string[]): 
     if (gone.has(binder)) continue;
     const endpoints = listen.get(binder) ?? [];
     if (!endpoints.some((e) => e.transport === link.transport && e.address === link.address)) {
-      endpoints.push({ transport: link.transport, ...(link.address !== undefined ? { address: link.address } : {}) });
+      endpoints.push({
+        transport: link.transport,
+        ...(link.address !== undefined ? { address: link.address } : {}),
+        // Still bound when the original binds it (part 7's server binds ipc after its third message).
+        ...(link.bindAfter !== undefined ? { bindAfter: link.bindAfter } : {}),
+      });
     }
     listen.set(binder, endpoints);
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { countCrossings, flows, layoutGraph } from './graph-layout.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
+import { pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { seededRandom } from '../../shared/scenarios/graph.ts';
 import type { GraphSpec } from '../../shared/protocol/graph.ts';
 
@@ -18,8 +19,8 @@ function distinctPlaces(graph: GraphSpec): boolean {
 }
 
 describe('layoutGraph', () => {
-  it("lays out every part of the series and the zguide's patterns left to right with no crossing and no shared place", () => {
-    for (const { id, graph } of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS]) {
+  it("lays out every part of the series, the zguide's patterns and the pipeline sandbox left to right with no crossing and no shared place", () => {
+    for (const { id, graph } of [...SERIES_SCENARIOS, ...ZGUIDE_SCENARIOS, pipelineGraph]) {
       const layout = layoutGraph(graph);
       expect(distinctPlaces(graph), id).toBe(true);
       expect(layout.crossings, id).toBe(0);

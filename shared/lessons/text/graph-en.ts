@@ -65,6 +65,16 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     hint: 'Make the source wait until two peers have shaken hands with it before its first send.',
     solution: 'Load the solution: the source waits for 2 peers; the work splits 4 / 3.',
   },
+  'series-7-share': {
+    title: 'Part 7: give the ipc client its share',
+    explanation: [
+      'The server has one PUSH socket: it binds tcp and sends "1", "2", "3", then binds ipc on the same socket and sends nine texts, the last two "x". One PULL client connects over tcp, the other over ipc; each stops at its own "x".',
+      'PUSH round-robins among the peers connected at each moment. The ipc client has been retrying its connection since the start, but can only join once the ipc endpoint exists and its handshake is done. This start sends everything at once (a burst), where the tutorial paused a second after each message.',
+    ],
+    goal: 'Both clients receive messages, and each stops at its own "x".',
+    hint: 'In a burst all twelve messages are queued before the ipc client has connected (it retries every 100-200 ms): the tcp client takes them all, and the second "x" is lost with it. Give the server a pause between messages: a few hundred milliseconds are enough.',
+    solution: 'Load the solution: the server pauses 300 ms after each message; the texts alternate once the ipc client has joined, and each client gets its "x".',
+  },
   'series-8-tcp': {
     title: 'Part 8: multicast, honestly over tcp',
     explanation: [

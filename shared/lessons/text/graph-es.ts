@@ -64,6 +64,16 @@ export const GRAPH_LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
     hint: 'Haz que la fuente espere a que dos peers hayan completado su handshake antes de su primer envío.',
     solution: 'Carga la solución: la fuente espera a 2 peers; el trabajo se reparte 4 / 3.',
   },
+  'series-7-share': {
+    title: 'Parte 7: dale su parte al cliente ipc',
+    explanation: [
+      'El servidor tiene un socket PUSH: hace bind en tcp y envía "1", "2", "3", luego hace bind en ipc con el mismo socket y envía nueve textos, los dos últimos "x". Un cliente PULL se conecta por tcp y el otro por ipc; cada uno para con su propia "x".',
+      'PUSH reparte por turnos entre los pares conectados en cada momento. El cliente ipc lleva reintentando su conexión desde el principio, pero solo se une cuando existe el endpoint ipc y termina su handshake. Este inicio lo envía todo de golpe (una ráfaga), donde el tutorial esperaba un segundo tras cada mensaje.',
+    ],
+    goal: 'Los dos clientes reciben mensajes y cada uno para con su propia "x".',
+    hint: 'En una ráfaga los doce mensajes quedan en cola antes de que el cliente ipc se haya conectado (reintenta cada 100-200 ms): el cliente tcp se los lleva todos, y la segunda "x" se pierde con él. Dale al servidor una pausa entre mensajes: bastan unos cientos de milisegundos.',
+    solution: 'Carga la solución: el servidor espera 300 ms tras cada mensaje; los textos se alternan en cuanto se une el cliente ipc, y cada cliente recibe su "x".',
+  },
   'series-8-tcp': {
     title: 'Parte 8: multicast, honestamente por tcp',
     explanation: [
