@@ -16,6 +16,7 @@ import {
   REPORT_ENDED,
   REPORT_OTHER,
   REPORT_RECEIVED,
+  REPORT_RECEIVED_PAIR,
   REPORT_SINK_BOUND,
   REPORT_SINK_ERROR,
   REPORT_SINK_FAILED,
@@ -149,6 +150,11 @@ class WorkerThreadHost {
       const payload = batch[index + 2];
       if (kind === REPORT_SINK_RESULT) {
         this.#sinks.get(key)?.listener.onResult(payload as string, batch[index + 3] as number);
+        index++; // four slots
+        continue;
+      }
+      if (kind === REPORT_RECEIVED_PAIR) {
+        this.#workers.get(key)?.onReport({ type: 'received', frames: [payload as string, batch[index + 3] as string] });
         index++; // four slots
         continue;
       }

@@ -28,7 +28,7 @@ export type ToWorkerThread =
   | { type: 'openSink'; key: number; settings: SinkSettings }
   | { type: 'closeSink'; key: number };
 
-/** The kinds in a batch of reports; each entry is three slots: key, kind, payload (a sink's result: four). */
+/** The kinds in a batch of reports; each entry is three slots: key, kind, payload (a sink's result, a pair: four). */
 export const REPORT_RECEIVED = 0; // payload: the task's frames as text
 export const REPORT_DONE = 1; // payload: null
 export const REPORT_OTHER = 2; // payload: the WorkerReport itself (monitor, stopped, error)
@@ -38,6 +38,12 @@ export const REPORT_SINK_FAILED = 5; // payload: { code, message }: it could not
 export const REPORT_SINK_RESULT = 6; // four slots: key, kind, the worker that pushed it, the task id
 export const REPORT_SINK_MONITOR = 7; // payload: a MonitorEvent of the sink's socket
 export const REPORT_SINK_ERROR = 8; // payload: { code, message }: its receive loop failed
+/**
+ * Four slots: key, kind, a two-frame task's frames as two texts (every task of the ventilator's tagged framing). Flat
+ * rather than an array per task: the clone tracks every object it carries, and an array per report cost about
+ * twice the serialising and reading of two strings.
+ */
+export const REPORT_RECEIVED_PAIR = 9;
 export type ReportBatch = unknown[];
 
 /** The thread's first message: its modules are loaded, it takes commands at once from now on. */
@@ -58,8 +64,8 @@ function hostWorkers(port: NonNullable<typeof parentPort>): void {
     batch = [];
   };
 
-  const push = (key: number, kind: number, payload: unknown) => {
-    batch.push(key, kind, payload);
+  /** After slots were added: the batch goes now when full, else at the end of this turn. */
+  const added = () => {
     if (batch.length >= BATCH_MAX_REPORTS * 3) flush();
     else if (!flushScheduled) {
       flushScheduled = true;
@@ -67,9 +73,19 @@ function hostWorkers(port: NonNullable<typeof parentPort>): void {
     }
   };
 
+  const push = (key: number, kind: number, payload: unknown) => {
+    batch.push(key, kind, payload);
+    added();
+  };
+
   const reporter = (key: number) => (report: WorkerReport) => {
-    if (report.type === 'received') push(key, REPORT_RECEIVED, report.frames);
-    else if (report.type === 'done') push(key, REPORT_DONE, null);
+    if (report.type === 'received') {
+      const { frames } = report;
+      if (frames.length === 2) {
+        batch.push(key, REPORT_RECEIVED_PAIR, frames[0], frames[1]);
+        added();
+      } else push(key, REPORT_RECEIVED, frames);
+    } else if (report.type === 'done') push(key, REPORT_DONE, null);
     else push(key, REPORT_OTHER, report);
   };
 
@@ -86,11 +102,7 @@ function hostWorkers(port: NonNullable<typeof parentPort>): void {
         onResult: (worker, task) => {
           // Four slots: no object per result.
           batch.push(key, REPORT_SINK_RESULT, worker, task);
-          if (batch.length >= BATCH_MAX_REPORTS * 3) flush();
-          else if (!flushScheduled) {
-            flushScheduled = true;
-            setImmediate(flush);
-          }
+          added();
         },
         onError: (error) => push(key, REPORT_SINK_ERROR, failure(error)),
       });
