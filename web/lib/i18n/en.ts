@@ -743,7 +743,7 @@ export const EN = {
   // Kill, hang and resume a node's program while a run flows (GraphNodeControls.svelte).
   'graph.nodes.title': 'Kill, hang or resume a node',
   'graph.nodes.intro':
-    'While a run flows, act on a node as on a program: kill it (its sockets close at once, what waited for it is lost), hang it (it stops reading and sending: its queues fill up, a PUB drops for it) or resume it. Sockets of one program go together.',
+    'While a run flows, act on a node as on a program: kill it (its sockets close at once, what waited for it is lost), hang it (it stops reading and sending: its queues fill up, a PUB drops for it) or resume it. Sockets of one program go together. A node marked "own process" runs as a real OS process (its pid shown): kill is SIGKILL, hang SIGSTOP, resume SIGCONT; what it had received and not handled yet is lost with it.',
   'graph.nodes.idle': 'Start a run to kill, hang or resume its nodes.',
   'graph.nodes.kill': 'Kill {node}',
   'graph.nodes.hang': 'Hang {node}',
@@ -757,6 +757,8 @@ export const EN = {
   'graph.nodes.state.hung': 'hung',
   'graph.nodes.state.resumed': 'running again',
   'graph.nodes.process': 'its own process, pid {pid}',
+  'graph.nodes.processNoPid': 'its own process',
+  'graph.nodes.processToggle': 'own process',
   'graph.nodes.processHint': 'Runs as its own OS process: kill is SIGKILL, hang SIGSTOP, resume SIGCONT',
   'graph.nodes.inServer': 'a socket in the server',
   'graph.live.process.killed': '{node} was killed.',

@@ -757,7 +757,7 @@ export const ES: Record<keyof typeof EN, string> = {
   // Matar, colgar y reanudar el programa de un nodo con la ejecución en marcha (GraphNodeControls.svelte).
   'graph.nodes.title': 'Matar, colgar o reanudar un nodo',
   'graph.nodes.intro':
-    'Con la ejecución en marcha, actúa sobre un nodo como sobre un programa: mátalo (sus sockets se cierran de golpe y lo que lo esperaba se pierde), cuélgalo (deja de leer y de enviar: sus colas se llenan y un PUB descarta para él) o reanúdalo. Los sockets de un mismo programa van juntos.',
+    'Con la ejecución en marcha, actúa sobre un nodo como sobre un programa: mátalo (sus sockets se cierran de golpe y lo que lo esperaba se pierde), cuélgalo (deja de leer y de enviar: sus colas se llenan y un PUB descarta para él) o reanúdalo. Los sockets de un mismo programa van juntos. Un nodo marcado «proceso propio» corre como un proceso real del sistema (se ve su pid): matar es SIGKILL, colgar SIGSTOP, reanudar SIGCONT; lo que había recibido sin atenderlo aún se pierde con él.',
   'graph.nodes.idle': 'Pulsa Ejecutar para poder matar, colgar o reanudar sus nodos.',
   'graph.nodes.kill': 'Matar {node}',
   'graph.nodes.hang': 'Colgar {node}',
@@ -771,6 +771,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.nodes.state.hung': 'colgado',
   'graph.nodes.state.resumed': 'en marcha de nuevo',
   'graph.nodes.process': 'proceso propio, pid {pid}',
+  'graph.nodes.processNoPid': 'proceso propio',
+  'graph.nodes.processToggle': 'proceso propio',
   'graph.nodes.processHint': 'Corre como un proceso propio del sistema: matar es SIGKILL, colgar SIGSTOP, reanudar SIGCONT',
   'graph.nodes.inServer': 'un socket dentro del servidor',
   'graph.live.process.killed': '{node} fue matado.',
