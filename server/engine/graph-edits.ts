@@ -1,14 +1,16 @@
 /**
  * The live-topology edits of a graph playground as pure functions of its graph: a subscriber added, a subscriber's
- * prefixes changed, a node removed. Each answers the graph so changed (or throws the coded refusal a page
- * translates); GraphPlayground (graph-playground.ts) checks the result as any graph, hands the change to the run in
- * progress (graph-live.ts) and keeps it. Kept apart from the playground so that its run and its registry stay
+ * prefixes changed, a node removed, a node's pace set, a node's links moved to another transport. Each answers
+ * the graph so changed (or throws the coded refusal a page translates); GraphPlayground (graph-playground.ts)
+ * checks the result as any graph, hands the change to the run in progress (graph-live.ts, graph-pace.ts,
+ * graph-move.ts) and keeps it. Kept apart from the playground so that its run and its registry stay
  * readable, and so that what an edit makes of a graph can be read without the sockets.
  */
 import { text } from '../../shared/protocol/server-text.ts';
-import type { GraphLink, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
-import { linkEnds } from '../../shared/scenarios/graph.ts';
+import type { GraphLink, GraphNode, GraphSpec, Transport } from '../../shared/protocol/index.ts';
+import { linkEnds, peerOf } from '../../shared/scenarios/graph.ts';
 import { CodedError } from '../errors.ts';
+import { withPaceSet } from './graph-pace.ts';
 
 /** What adding a subscriber makes: the graph with it, the new SUB and the publisher it connects to. */
 export interface SubscriberAdded {
@@ -72,5 +74,34 @@ export function withoutNode(graph: GraphSpec, id: string): GraphSpec {
     ...graph,
     nodes: graph.nodes.filter((node) => node.id !== id),
     links: graph.links.filter((link) => link.from !== id && link.to !== id),
+  };
+}
+
+/** The graph with a node's pace set (graph-pace.ts): its interval or its work per message, checked. */
+export function withPace(graph: GraphSpec, id: string, ms: number): GraphSpec {
+  const node = graph.nodes.find((candidate) => candidate.id === id);
+  if (!node) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+  const paced = withPaceSet(node, ms);
+  return { ...graph, nodes: graph.nodes.map((other) => (other.id === id ? paced : other)) };
+}
+
+/**
+ * The graph with a node's links (or its link to `peer`) over `transport`: the server chooses their addresses, as
+ * for any link without one (graph-addresses.ts); a later bind (bindAfter) is made at once on the new transport.
+ */
+export function withLinksMoved(graph: GraphSpec, id: string, transport: Transport, peer?: string): GraphSpec {
+  if (!graph.nodes.some((node) => node.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
+  if (peer !== undefined && !graph.nodes.some((node) => node.id === peer))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: peer }));
+  const moves = (link: GraphLink) => {
+    const other = peerOf(link, id);
+    return other !== null && (peer === undefined || other === peer) && link.transport !== transport;
+  };
+  return {
+    ...graph,
+    links: graph.links.map((link) =>
+      moves(link) ? { from: link.from, to: link.to, bind: link.bind, transport } : link,
+    ),
   };
 }

@@ -35,6 +35,8 @@ export interface LiveWiring {
   watch(node: NodeRuntime): void;
   /** Connects the node where it dials, as for every node. */
   connect(node: NodeRuntime, addresses: Map<GraphLink, string>): void;
+  /** ipc paths this run claimed (released when it ends): a node moved to ipc claims its new path here. */
+  claimed: string[];
 }
 
 const isPublisher = (node: GraphNode) => node.socket === 'PUB' || node.socket === 'XPUB';

@@ -1,17 +1,19 @@
 /**
  * The HTTP API of graph playgrounds (issue 11): create one from a series scenario or a graph of one's own, run
- * it, stop it, read its events, add a subscriber, change its prefixes or remove a node (also while a run flows),
- * kill, hang or resume a node while a run flows. Visitors and roles as for the pipeline's playgrounds (access.ts): watchers read,
- * drivers run and change, the owner also deletes and shares. Documented in docs/api.md ("Graph playgrounds").
+ * it, stop it, read its events, add a subscriber, change its prefixes, a node's pace or remove a node (also
+ * while a run flows), kill, hang, resume or move a node to another transport while a run flows. Visitors and
+ * roles as for the pipeline's playgrounds (access.ts): watchers read, drivers run and change, the owner also
+ * deletes and shares. Documented in docs/api.md ("Graph playgrounds").
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GRAPH_LIMITS, GraphLink, GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
+import { GRAPH_LIMITS, GraphLink, GraphNode, GraphSpec, type Transport } from '../../shared/protocol/index.ts';
 import { sandboxExcesses, withLinkRemoved, withNodeChanged } from '../../shared/scenarios/sandbox.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import type { Role } from '../pipeline/access.ts';
 import type { GraphPlayground, GraphRegistry } from '../engine/graph-playground.ts';
 import { CodedError } from '../errors.ts';
+import { withPace } from '../engine/graph-edits.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const CreateGraphBody = Type.Object(
@@ -50,6 +52,19 @@ const SubscriberBody = Type.Object(
 const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalProperties: false });
 /** A link named by its two ends, in either order (the one between them; the sandbox links two nodes once). */
 const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }), from: NodeId, to: NodeId });
+/** A node's pace in ms: its interval (a sender, a requester) or its work per message (a receiver, a replier). */
+const PaceBody = Type.Object(
+  { ms: Type.Integer({ minimum: 0, maximum: Math.max(GRAPH_LIMITS.intervalMs, GRAPH_LIMITS.workMs) }) },
+  { additionalProperties: false },
+);
+/** Where a node's links go: the transport, and optionally the one peer whose link moves. */
+const MoveBody = Type.Object(
+  {
+    transport: Type.Union([Type.Literal('tcp'), Type.Literal('ipc'), Type.Literal('inproc')]),
+    peer: Type.Optional(NodeId),
+  },
+  { additionalProperties: false },
+);
 const JoinBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 /**
@@ -249,6 +264,33 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
       },
     );
   }
+
+  // A node's pace (its interval, or its work per message), while a run flows or for the next run
+  // (server/engine/graph-pace.ts); the same role as the other live edits. Answers the playground.
+  app.put<{ Params: { id: string; node: string }; Body: { ms: number } }>(
+    '/api/graphs/:id/nodes/:node/pace',
+    { schema: { params: NodeParams, body: PaceBody } },
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      const { node } = request.params;
+      // The free sandbox holds a pace to its own limits, as its menu does (a graph's own limits: graph-pace.ts).
+      withinLimits(playground, withPace(playground.info().graph, node, request.body.ms));
+      return playground.setPace(node, request.body.ms);
+    },
+  );
+
+  // A node's links (or its link to `peer`) moved to another transport while a run flows
+  // (server/engine/graph-move.ts): 409 PG_ERR_NO_RUN between runs. Answers the playground, its graph showing the
+  // new transport.
+  app.post<{ Params: { id: string; node: string }; Body: { transport: Transport; peer?: string } }>(
+    '/api/graphs/:id/nodes/:node/move',
+    { schema: { params: NodeParams, body: MoveBody } },
+    async (request) => {
+      const playground = graphOf(request, 'driver');
+      const { transport, peer } = request.body;
+      return await playground.moveNode(request.params.node, transport, peer);
+    },
+  );
 
   app.post<{ Params: { id: string } }>(
     '/api/graphs/:id/runs',

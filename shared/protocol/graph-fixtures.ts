@@ -92,6 +92,20 @@ export const VALID_GRAPH_EVENTS: { [K in GraphEventType]: Extract<GraphEvent, { 
     action: 'killed',
     program: 'server-6000',
   },
+  'node:paced': { type: 'node:paced', seq: 108, ...base, node: 'server-5000', pace: 'work', ms: 250 },
+  'link:moved': {
+    type: 'link:moved',
+    seq: 108,
+    ...base,
+    node: 'server-5000',
+    from: 'client',
+    to: 'server-5000',
+    transport: 'ipc',
+    address: 'ipc:///run/zpg/gr-x-n1.ipc',
+    previousTransport: 'tcp',
+    previousAddress: 'tcp://127.0.0.1:5000',
+    lost: 0,
+  },
   'graph:ended': {
     type: 'graph:ended',
     seq: 109,
@@ -137,5 +151,7 @@ export const INVALID_GRAPH_EVENTS: { [K in GraphEventType]: { value: unknown; wh
     value: { ...VALID_GRAPH_EVENTS['node:process'], action: 'stop' },
     why: "the pipeline's signal name, not an action",
   },
+  'node:paced': { value: { ...VALID_GRAPH_EVENTS['node:paced'], ms: -1 }, why: 'a negative pace' },
+  'link:moved': { value: { ...VALID_GRAPH_EVENTS['link:moved'], transport: 'epgm' }, why: 'a transport it cannot move to' },
   'graph:ended': { value: { ...VALID_GRAPH_EVENTS['graph:ended'], summary: { sent: 1 } }, why: 'incomplete summary' },
 };

@@ -52,4 +52,20 @@ export type Happening =
   | { kind: 'started'; run: string }
   | { kind: 'ended'; run: string; reason: string }
   /** A visitor killed, hung or resumed a node (graph-signals.ts on the server). */
-  | { kind: 'process'; node: string; action: 'killed' | 'hung' | 'resumed' };
+  | { kind: 'process'; node: string; action: 'killed' | 'hung' | 'resumed' }
+  /** A visitor changed a node's pace, or moved a link to another transport (graph-pace.ts, graph-move.ts). */
+  | LiveEdit;
+
+/** What a visitor's live edit did, as the run's events say it (node:paced, link:moved). */
+export type LiveEdit =
+  | { kind: 'paced'; node: string; pace: 'interval' | 'work'; ms: number }
+  | {
+      kind: 'moved';
+      node: string;
+      from: string;
+      to: string;
+      transport: string;
+      previous: string;
+      address: string;
+      lost: number;
+    };

@@ -6,6 +6,7 @@
 import type { DropReason, GraphNode, GraphSpec, RefusalReason } from '../../shared/protocol/index.ts';
 import type { GraphNodeCounts } from '../../shared/protocol/graph-stream.ts';
 import type { Happening } from './graph-session.svelte.ts';
+import type { LiveEdit } from './graph-marks.ts';
 import type { MessageKey, PluralBase, Translate } from './i18n/translate.ts';
 
 /** Up to this many receipts are named one by one in a sentence; more are counted per node. */
@@ -118,6 +119,20 @@ export function happenedSentence(happenings: readonly Happening[], t: Translate)
     if (h.kind === 'started') said.push(t('graph.live.started', { run: h.run }));
     if (h.kind === 'ended') said.push(t('graph.live.ended', { run: h.run, reason: h.reason }));
     if (h.kind === 'process') said.push(t(`graph.live.process.${h.action}`, { node: h.node }));
+    if (h.kind === 'paced' || h.kind === 'moved') said.push(liveEditText(h, t));
   }
   return said.map((part) => (part.endsWith('.') ? part : `${part}.`)).join(' ');
+}
+
+/** A visitor's live edit in words (the node controls' status line and the text twin's live region). */
+export function liveEditText(edit: LiveEdit, t: Translate): string {
+  if (edit.kind === 'paced') return t(`graph.edits.paced.${edit.pace}`, { node: edit.node, ms: edit.ms });
+  return t('graph.edits.moved', {
+    from: edit.from,
+    to: edit.to,
+    previous: edit.previous,
+    transport: edit.transport,
+    address: edit.address,
+    lost: edit.lost,
+  });
 }

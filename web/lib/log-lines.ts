@@ -197,6 +197,8 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
     case 'socket:refused':
     case 'node:stopped':
     case 'node:process':
+    case 'node:paced':
+    case 'link:moved':
     case 'graph:ended':
       return null;
     default:

@@ -1,0 +1,217 @@
+/**
+ * A node moved to another transport while messages flow (issue 11: "move it to another transport"): each of its
+ * links (or the one to a given peer) goes over tcp, ipc or inproc instead, on the same sockets:
+ *
+ *   the binder binds an endpoint of the new transport (the one it already has, or a new one chosen exactly as at
+ *   the run's start: graph-addresses.ts, the same policy and claims) -> the connecter connect()s it -> the
+ *   connecter disconnect()s the old endpoint -> the binder unbind()s the old one once no link of the run uses it.
+ *
+ * What ZeroMQ does meanwhile (move-experiments.test.ts, docs/zmq-patterns.md "Moving a node"): the disconnect
+ * discards what was queued on the old connection; a subscriber's subscription travels again over the new one, so
+ * a publisher's copies sent before it arrives are lost (the slow joiner, again). The books count both as `moved`
+ * (books.ts moved()). A REQ in the middle of a round trip over the link would wait forever for a reply that went
+ * with the old connection (a REQ never resends): such a link moves as soon as the round trip ends, before the
+ * REQ's next request (settleDeferredMoves, called by its role loop), so no request is lost to a move.
+ *
+ * inproc stays within the server's process: a node that runs as its own process (graph-process.ts) is refused
+ * over inproc by the graph's own check, and its links are not moved live (its socket is in its child).
+ */
+import { linkEnds, peerOf } from '../../shared/scenarios/graph.ts';
+import type { GraphLink, Transport } from '../../shared/protocol/index.ts';
+import { text } from '../../shared/protocol/server-text.ts';
+import { CodedError } from '../errors.ts';
+import { requestedAddress } from './graph-addresses.ts';
+import type { GraphRunContext } from './graph-context.ts';
+import type { LiveWiring } from './graph-live.ts';
+import type { NodeRuntime } from './graph-node.ts';
+
+/** A link's move waiting for a REQ's round trip to end. */
+interface DeferredMove {
+  moved: string;
+  link: GraphLink;
+  next: GraphLink;
+  address: string;
+  wiring: LiveWiring;
+}
+
+const deferred = new WeakMap<GraphRunContext, DeferredMove[]>();
+/** Runs with a move under way (its binds are awaited): one at a time. */
+const moving = new WeakSet<GraphRunContext>();
+
+const isLockstep = (node: NodeRuntime) => node.spec.socket === 'REQ';
+
+/** A socket the server's process holds (not a process node's handle), which can disconnect and unbind. */
+const movable = (node: NodeRuntime) =>
+  typeof (node.socket as { disconnect?: unknown }).disconnect === 'function' &&
+  typeof (node.socket as { unbind?: unknown }).unbind === 'function';
+
+/**
+ * Moves node `id`'s links (or its link to `peer`) to `transport` in the running graph. Resolves with the links as
+ * they are now. Throws a coded refusal a page translates (no run, no such node or link, a node that stopped, a
+ * link on that transport already, a process node, a move under way).
+ */
+export async function moveNode(
+  run: GraphRunContext,
+  wiring: LiveWiring,
+  id: string,
+  transport: Transport,
+  peer?: string,
+): Promise<GraphLink[]> {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('graph.moveNoRun'));
+  const node = run.nodes.get(id);
+  if (!node || node.removed || !run.options.graph.nodes.some((spec) => spec.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id.slice(0, 64) }));
+  const links = run.options.graph.links.filter((link) => {
+    const other = peerOf(link, id);
+    return other !== null && (peer === undefined || other === peer);
+  });
+  if (links.length === 0)
+    throw new CodedError(
+      peer === undefined ? 'PG_ERR_VALIDATION' : 'PG_ERR_NOT_FOUND',
+      peer === undefined ? text('graph.moveNoLinks', { node: id }) : text('graph.unknownLink', { from: id, to: peer }),
+    );
+  const toMove = links.filter((link) => link.transport !== transport);
+  if (toMove.length === 0) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveSame', { node: id, transport }));
+  for (const link of toMove) {
+    for (const end of [link.from, link.to]) {
+      const runtime = run.node(end);
+      if (runtime.killed || runtime.removed || runtime.finished || runtime.socket.closed)
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: end }));
+      if (!movable(runtime)) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveProcess', { node: end }));
+    }
+    // A connecter that has not dialled yet (a start delay, startAfter) would dial the old endpoint when it starts.
+    const { binder, connecter } = linkEnds(link);
+    const address = wiring.addresses.get(link);
+    if (address === undefined || !run.node(connecter).peerAt.has(address))
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.moveNotStarted', { node: connecter, peer: binder }));
+  }
+  if (moving.has(run)) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveBusy'));
+  moving.add(run);
+  try {
+    const index = new Map([...run.nodes.keys()].map((nodeId, i) => [nodeId, i]));
+    for (const link of toMove) {
+      if (run.ended) break;
+      const binder = run.node(linkEnds(link).binder);
+      const next: GraphLink = { from: link.from, to: link.to, bind: link.bind, transport };
+      const address = await bindFor(run, wiring, binder, next, index.get(binder.id)!);
+      if (run.ended) break;
+      // The run's graph shows the new transport at once; the sockets follow now, or when a round trip ends.
+      run.options.graph = {
+        ...run.options.graph,
+        links: run.options.graph.links.map((candidate) => (candidate === link ? next : candidate)),
+      };
+      const move: DeferredMove = { moved: id, link, next, address, wiring };
+      const { binder: binderId, connecter: connecterId } = linkEnds(link);
+      const lockstep = isLockstep(run.node(binderId)) || isLockstep(run.node(connecterId));
+      if (lockstep && run.books.pendingBetween(binderId, connecterId) > 0) {
+        let list = deferred.get(run);
+        if (!list) deferred.set(run, (list = []));
+        list.push(move);
+      } else rewire(run, move);
+    }
+  } finally {
+    moving.delete(run);
+  }
+  run.progress();
+  return run.options.graph.links.filter((link) => peerOf(link, id) !== null);
+}
+
+/**
+ * Carries out the moves waiting for `node`'s round trip, now that its reply came (called by a REQ's role loop,
+ * before its next request). Per round trip, not per message; nothing to do in the usual case.
+ */
+export function settleDeferredMoves(run: GraphRunContext, node: NodeRuntime): void {
+  const list = deferred.get(run);
+  if (!list || list.length === 0) return;
+  for (const move of [...list]) {
+    const { binder, connecter } = linkEnds(move.link);
+    if (binder !== node.id && connecter !== node.id) continue;
+    if (run.books.pendingBetween(binder, connecter) > 0) continue;
+    list.splice(list.indexOf(move), 1);
+    rewire(run, move);
+  }
+}
+
+/** The endpoint of `transport` the binder has in this run, or a new one bound now (as at the run's start). */
+async function bindFor(
+  run: GraphRunContext,
+  wiring: LiveWiring,
+  binder: NodeRuntime,
+  next: GraphLink,
+  index: number,
+): Promise<string> {
+  for (const [link, address] of wiring.addresses)
+    if (linkEnds(link).binder === binder.id && link.transport === next.transport) return address;
+  const requested = await requestedAddress(next, index, run.options, wiring.claimed);
+  // Synchronously: while an asynchronous bind() is under way, zeromq.js throws EBUSY at any send or receive
+  // the node's role loop makes on that socket (move-experiments.test.ts); bindSync holds the event loop instead.
+  binder.socket.bindSync(requested);
+  const address = next.transport === 'inproc' ? requested : (binder.socket.lastEndpoint ?? requested);
+  if (next.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
+  run.emit({ type: 'node:bound', node: binder.id, transport: next.transport, address });
+  return address;
+}
+
+/** The connecter dials the new endpoint and leaves the old one; the binder unbinds it once nobody uses it. */
+function rewire(run: GraphRunContext, move: DeferredMove): void {
+  const { link, next, address, wiring } = move;
+  const previousAddress = wiring.addresses.get(link);
+  const binder = run.node(linkEnds(link).binder);
+  const connecter = run.node(linkEnds(link).connecter);
+  wiring.addresses.delete(link);
+  wiring.addresses.set(next, address);
+  if (run.ended || connecter.socket.closed || binder.socket.closed) return;
+  wiring.connect(connecter, new Map([[next, address]]));
+  let lost = 0;
+  if (previousAddress !== undefined) {
+    try {
+      connecter.socket.disconnect(previousAddress);
+    } catch {
+      // ENOENT: never connected there (a node that had not started yet); nothing to leave.
+    }
+    // The disconnecting side's monitor says nothing of it (move-experiments.test.ts): count the peer gone here.
+    // inproc has no monitor at all: both sides lose the peer here.
+    if (link.transport === 'inproc') {
+      connecter.peerLeft();
+      binder.peerLeft();
+    } else if (connecter.connections.get(previousAddress) === 'handshaken') connecter.peerLeft();
+    connecter.connections.delete(previousAddress);
+    const drops = run.books.moved(binder.id, connecter.id);
+    lost = drops.length;
+    run.reportDrops(drops);
+    const stillUsed = [...wiring.addresses.values()].includes(previousAddress);
+    const listened = (binder.spec.listen ?? []).some((endpoint) => endpoint.transport === link.transport);
+    if (!stillUsed && !listened) void unbind(binder, previousAddress);
+  }
+  run.emit({
+    type: 'link:moved',
+    node: move.moved,
+    from: link.from,
+    to: link.to,
+    transport: next.transport,
+    address,
+    previousTransport: link.transport,
+    previousAddress: previousAddress ?? '',
+    lost,
+  });
+  run.progress();
+}
+
+/**
+ * Unbinds an endpoint nobody uses any more. zeromq.js has no working synchronous unbind (6.8.0's unbindSync is
+ * wired to bindSync: move-experiments.test.ts), and while its unbind() is under way any send or receive the node
+ * starts throws EBUSY: the node is held as a hung one is (its loops wait, nothing is lost) for that moment. What
+ * was queued on the endpoint went with the disconnect already; an endpoint never bound (a later bind not made
+ * yet) is refused with ENOENT, which changes nothing.
+ */
+async function unbind(binder: NodeRuntime, address: string): Promise<void> {
+  const wasHung = binder.hung;
+  if (!wasHung) binder.hang();
+  try {
+    await binder.socket.unbind(address);
+  } catch {
+    // ENOENT (never bound), EBADF (closed meanwhile): nothing left to unbind.
+  } finally {
+    if (!wasHung) binder.release();
+  }
+}
