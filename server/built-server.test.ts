@@ -2,7 +2,8 @@
  * The server as `npm start` runs it: bundled by scripts/build-server.ts (here into a folder of its own, so that a
  * build another test or `npm start` makes is never touched), started with plain node, nothing compiled at start.
  * It answers /api/health, runs the tutorial, and forks its process workers from the built worker entry (not the
- * TypeScript one through tsx), and its recording goes through the built writer thread into a database file.
+ * TypeScript one through tsx), and its graph process nodes from the built graph-node-process.js; its recording
+ * goes through the built writer thread into a database file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -134,4 +135,45 @@ it('runs a batch with a process worker doing its share', async () => {
   expect(ended.summary.sent).toBe(30);
   expect(ended.summary.received[added.body.id]).toBeGreaterThan(0);
   expect(Object.values(ended.summary.received).reduce((sum, count) => sum + count, 0)).toBe(30);
+});
+
+it('runs a graph with a process node forked from the built entry; killed, it is gone', async () => {
+  // A PUSH in the server and a PULL that runs as its own process (server/engine/graph-process.ts), over tcp.
+  const created = await api.request<{ id: string }>('POST', '/api/graphs', {
+    graph: {
+      title: 'a process worker',
+      nodes: [
+        {
+          id: 'tasks',
+          socket: 'PUSH',
+          role: { kind: 'send', messages: { kind: 'template', template: 't{i}', count: 1000 }, intervalMs: 20 },
+        },
+        { id: 'worker', socket: 'PULL', process: true, role: { kind: 'receive' } },
+      ],
+      links: [{ from: 'tasks', to: 'worker', bind: 'from', transport: 'tcp' }],
+    },
+  });
+  expect(created.status, created.text).toBe(201);
+  const graph = created.body.id;
+  const started = await api.request<{ run: string }>('POST', `/api/graphs/${graph}/runs`);
+  expect(started.status, started.text).toBe(201);
+  type Events = { events: { type: string; node?: string; action?: string; pid?: number }[] };
+  let pid: number | undefined;
+  let received = false;
+  const deadline = Date.now() + 30_000;
+  while ((!pid || !received) && Date.now() < deadline) {
+    const { events } = (await api.request<Events>('GET', `/api/graphs/${graph}/events?since=0`)).body;
+    pid = events.find((e) => e.type === 'node:process' && e.action === 'started')?.pid;
+    received = events.some((e) => e.type === 'message:received' && e.node === 'worker');
+    if (!pid || !received) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(received).toBe(true);
+  const child = descendantsOf(server.child.pid!).find((row) => row.pid === pid);
+  expect(child?.args).toContain(path.join(buildDir, 'server/graph-node-process.js'));
+  expect(child?.args).not.toContain('tsx');
+  const killed = await api.request('POST', `/api/graphs/${graph}/nodes/worker/kill`);
+  expect(killed.status, killed.text).toBe(200);
+  const stopped = await api.request('POST', `/api/graphs/${graph}/runs/stop`);
+  expect(stopped.status, stopped.text).toBe(200);
+  expect(descendantsOf(server.child.pid!).some((row) => row.pid === pid)).toBe(false);
 });
