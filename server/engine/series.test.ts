@@ -23,7 +23,9 @@ import {
   part4,
   part5,
   part6,
+  part7,
   part8,
+  PART7_MESSAGES,
   withOutsidePeers,
 } from '../../shared/scenarios/series.ts';
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
@@ -380,6 +382,44 @@ describe('each part with its Python 3 port as the outside peer', () => {
         .map((e) => e.body)
         .sort(),
     ).toEqual(PART6_TEXTS.map((t) => t.toUpperCase()).sort());
+  });
+
+  it("part 7: the tutorial's two Python clients, over tcp and ipc, share the engine server's texts once ipc is bound", async () => {
+    // The clients are the tutorial's own port (examples/tutorial_client.py). The ipc client starts first, dialling
+    // an ipc path the server binds only after "3" (libzmq retries every 100-200 ms), and the tcp client after it:
+    // the server's first send waits for a peer, and until the ipc bind the tcp client is the only one. Paced at
+    // 300 ms, the ipc client has over two seconds after the bind to join before the first "x".
+    policy ??= testPolicy();
+    const ipcAddress = `ipc://${policy.runtimeDir}/series${owners + 1}-zmqdemo`;
+    const graph = withOutsidePeers(
+      {
+        ...part7.graph,
+        nodes: part7.graph.nodes.map((node) =>
+          node.role.kind === 'send' ? { ...node, role: { ...node.role, intervalMs: 300 } } : node,
+        ),
+        links: part7.graph.links.map((link) => (link.transport === 'ipc' ? { ...link, address: ipcAddress } : link)),
+      },
+      ['client-tcp', 'client-ipc'],
+    );
+    const { run, recorded } = await startGraph(graph, part7.id);
+    const tutorialClient = path.join('..', 'tutorial_client.py');
+    const ipcClient = python(tutorialClient, [ipcAddress, '--timeout', '10']);
+    const tcpClient = python(tutorialClient, [recorded.addressOf('server', 'tcp'), '--timeout', '10']);
+    const [tcp, ipc] = await Promise.all([tcpClient.exited, ipcClient.exited]);
+    await run.done;
+    expect(tcp.code, tcp.stderr).toBe(0);
+    expect(ipc.code, ipc.stderr).toBe(0);
+    // "1", "2", "3" to the tcp client; ipc bound on the same socket after them; each client ends at its "x".
+    expect(tcp.lines.slice(0, 3)).toEqual(['1', '2', '3']);
+    const bound = recorded.of('node:bound').map((e) => e.transport);
+    expect(bound).toEqual(['tcp', 'ipc']);
+    const ipcBind = recorded.of('node:bound')[1]!;
+    expect(recorded.sentBy('server').filter((e) => e.seq < ipcBind.seq)).toHaveLength(3);
+    expect(tcp.lines.at(-1)).toBe('x');
+    expect(ipc.lines.at(-1)).toBe('x');
+    // Each message printed once, by one client or the other; outside peers: unattributed in the engine's books.
+    expect([...tcp.lines, ...ipc.lines].sort()).toEqual([...PART7_MESSAGES].sort());
+    expect(recorded.of('graph:ended')[0]!.summary).toMatchObject({ sent: 12, unattributed: 12, dropped: 0 });
   });
 
   it('part 8: the Python consumer prints only "prueba", "hora" and "salir" lines from the engine\'s producer, over tcp: no PGM here', async () => {
