@@ -3,8 +3,10 @@
  * visitor runs the series' part 4 (a narrator publishing once a second to two fans), kills one fan with the
  * keyboard from the page's node list, and sees it marked killed on the list and the diagram while the narrator
  * goes on and the other fan keeps receiving; then hangs and resumes the other fan. Screenshot in
- * test-results/graph-signals.png.
+ * test-results/graph-signals.png. Then a fan made its own OS process from the same list: its pid shown in the list
+ * and the graph in words, and killed from the page, the process is gone (graph-process.ts).
  */
+import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
@@ -81,6 +83,46 @@ describe('kill, hang and resume a node from the page', () => {
     const { events } = await harness.api<{ events: PlaygroundEvent[] }>(`api/graphs/${playground!.id}/events`);
     const processes = events.flatMap((e) => (e.type === 'node:process' ? [`${e.node} ${e.action}`] : []));
     expect(processes).toEqual(['fan-1 killed', 'fan-2 hung', 'fan-2 resumed']);
+    await page.getByTestId('graph-stop').click();
+    await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
+    expect(harness.pageErrors).toEqual([]);
+  });
+
+  it('part 4: a fan ticked "own process" runs as a real process whose pid the list and the text twin show; killed from the page, that process is gone', async () => {
+    const page = await harness.newPage();
+    await page.goto(`${harness.baseUrl}?graph=series-4`);
+    await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="graph-run"]:not([disabled])').waitFor({ timeout: 15_000 });
+    // Between runs: tick it, and the graph says so at once (the server kept the node with process: true).
+    await control(page, 'fan-2').getByTestId('graph-node-process-toggle').check();
+    await control(page, 'fan-2').getByTestId('graph-node-process').waitFor({ timeout: 15_000 });
+    expect(await control(page, 'fan-1').getByTestId('graph-node-process').count()).toBe(0);
+    await page.getByTestId('graph-run').click();
+    // Once the run started its process, the list shows its pid, and so does the graph in words.
+    const shown = control(page, 'fan-2').locator('[data-testid="graph-node-process"]:not([data-pid=""])');
+    await shown.waitFor({ timeout: 20_000 });
+    const pid = Number(await shown.getAttribute('data-pid'));
+    expect(pid).toBeGreaterThan(0);
+    expect(await shown.textContent()).toContain(`pid ${pid}`);
+    expect(await page.locator('[data-testid="graph-twin"] li[data-node="fan-2"]').textContent()).toContain(`pid ${pid}`);
+    expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+    expect(await control(page, 'fan-2').getByTestId('graph-node-process-toggle').isDisabled()).toBe(true);
+    await countAbove(page, 'fan-2', 'received', 0);
+
+    await page.getByRole('button', { name: 'Kill fan-2', disabled: false }).click();
+    await control(page, 'fan-2').and(page.locator('[data-state="killed"]')).waitFor({ timeout: 15_000 });
+    // SIGKILL: the process is gone (bounded: the server reaps it as soon as the kernel has).
+    const deadline = Date.now() + 10_000;
+    const gone = () => {
+      try {
+        return /\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    while (!gone() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(gone()).toBe(true);
+    await countAbove(page, 'fan-1', 'received', await count(page, 'fan-1', 'received'));
     await page.getByTestId('graph-stop').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
     expect(harness.pageErrors).toEqual([]);
