@@ -9,7 +9,13 @@
  * latency and batch parts live in web/lib/charts/ and are re-exported here, so callers import from one place.
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { forEachEvent, type TaskColumns } from '../../shared/protocol/task-frame.ts';
+import {
+  KIND_DONE,
+  KIND_RECEIVED,
+  KIND_SENT,
+  forEachInOrder,
+  type TaskColumns,
+} from '../../shared/protocol/task-frame.ts';
 import { countAt } from './charts/throughput.ts';
 import { LatencyPairs } from './charts/latency.ts';
 
@@ -89,30 +95,56 @@ export class ChartCollector {
     if (tasks && (!first || tasks.seq[0]! < first.seq)) {
       if (tasks.seq[0]! <= this.lastSeq) this.#reset(tasks.runAt(0));
     } else if (first && first.seq <= this.lastSeq && first.type !== 'run:started') this.#reset(first.run);
-    forEachEvent(events, tasks, (event) => {
-      if (event.type === 'run:started') this.#reset(event.run);
-      else if (this.runId === null) this.runId = event.run;
-      if (event.run !== this.runId) return;
-      this.lastSeq = event.seq;
-      if (event.t > this.lastT) this.lastT = event.t;
-      switch (event.type) {
-        case 'task:sent':
+    forEachInOrder(
+      events,
+      tasks,
+      (event) => {
+        if (event.type === 'run:started') this.#reset(event.run);
+        else if (this.runId === null) this.runId = event.run;
+        if (event.run !== this.runId) return;
+        this.lastSeq = event.seq;
+        if (event.t > this.lastT) this.lastT = event.t;
+        switch (event.type) {
+          case 'task:sent':
+            this.sentSeen++;
+            countAt(this.sentFine, event.t);
+            break;
+          case 'task:received':
+            this.receivedSeen++;
+            countAt(this.receivedFine, event.t);
+            break;
+          case 'task:done':
+            this.doneSeen++;
+            countAt(this.doneFine, event.t);
+            break;
+          default:
+            break;
+        }
+        this.pairs.add(event);
+      },
+      // A binary frame's task events, read from its columns: the same steps, no object.
+      (i) => {
+        const columns = tasks!;
+        const run = columns.runAt(i);
+        if (this.runId === null) this.runId = run;
+        if (run !== this.runId) return;
+        const t = columns.t[i]!;
+        this.lastSeq = columns.seq[i]!;
+        if (t > this.lastT) this.lastT = t;
+        const kind = columns.kind[i]!;
+        if (kind === KIND_SENT) {
           this.sentSeen++;
-          countAt(this.sentFine, event.t);
-          break;
-        case 'task:received':
+          countAt(this.sentFine, t);
+        } else if (kind === KIND_RECEIVED) {
           this.receivedSeen++;
-          countAt(this.receivedFine, event.t);
-          break;
-        case 'task:done':
+          countAt(this.receivedFine, t);
+        } else if (kind === KIND_DONE) {
           this.doneSeen++;
-          countAt(this.doneFine, event.t);
-          break;
-        default:
-          break;
-      }
-      this.pairs.add(event);
-    });
+          countAt(this.doneFine, t);
+        }
+        this.pairs.addTask(columns.typeAt(i), columns.task[i]!, t);
+      },
+    );
     this.dropped += frame.dropped;
     this.version++;
   }

@@ -8,7 +8,13 @@
  * tutorial's pace ("worker-ipc received “q,5”"), rates at a batch's ("120 tasks a second: worker-1 40, …").
  */
 import type { PlaygroundEvent, VentilatorState, WorkerState } from '../../shared/protocol/index.ts';
-import { forEachEvent, type TaskColumns } from '../../shared/protocol/task-frame.ts';
+import {
+  KIND_COLLECTED,
+  KIND_LOST,
+  KIND_RECEIVED,
+  forEachInOrder,
+  type TaskColumns,
+} from '../../shared/protocol/task-frame.ts';
 import type { Translate } from './i18n/translate.ts';
 import { countOf, describeChange, linkLabel, workerStateLabel, type LinkView } from './run-model.ts';
 
@@ -180,9 +186,24 @@ export class LiveDigest {
     now: number,
   ): void {
     let isNews = false;
-    forEachEvent(frame.events, frame.tasks, (event) => {
-      if (event.seq > frame.historyUntil && event.run === run) isNews = this.#take(event) || isNews;
-    });
+    const tasks = frame.tasks;
+    forEachInOrder(
+      frame.events,
+      tasks,
+      (event) => {
+        if (event.seq > frame.historyUntil && event.run === run) isNews = this.#take(event) || isNews;
+      },
+      (i) => {
+        if (tasks!.seq[i]! <= frame.historyUntil || tasks!.runAt(i) !== run) return;
+        const kind = tasks!.kind[i]!;
+        if (kind === KIND_RECEIVED) {
+          this.#receiptCount++;
+          if (this.#receipts.length < LIVE_NAMED_MAX + 1)
+            this.#receipts.push({ worker: tasks!.workerAt(i)!, body: tasks!.bodyOf(i), task: tasks!.task[i]! });
+          isNews = true;
+        } else if (kind === KIND_LOST || kind === KIND_COLLECTED) isNews = true;
+      },
+    );
     this.#ended(isNews, counts, now);
   }
 

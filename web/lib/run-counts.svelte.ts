@@ -23,6 +23,9 @@ function emptyShown(): ShownCounts {
   return { ...emptyTaskCounts(), lostBy: {} };
 }
 
+/** What countTask hands the shared reducer, reused: it reads the two fields and keeps nothing. */
+const scratch: { type: string; worker?: unknown } = { type: '', worker: undefined };
+
 export class RunCounts {
   /** What the page shows. */
   shown = $state.raw<ShownCounts>(emptyShown());
@@ -52,6 +55,13 @@ export class RunCounts {
   /** Counts a task event of the run in the tally. */
   count(event: { type: string; worker?: unknown }): void {
     addTaskEvent(this.#tally, event);
+  }
+
+  /** The same from the event's type and worker (a binary frame's columns: no event object). */
+  countTask(type: string, worker: string | null | undefined): void {
+    scratch.type = type;
+    scratch.worker = worker;
+    addTaskEvent(this.#tally, scratch);
   }
 
   /** How many received events of `worker` were folded (the floor of what its dots have brought so far). */

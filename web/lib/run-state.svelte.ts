@@ -21,7 +21,15 @@ import type {
   VentilatorState,
   WireServerText,
 } from '../../shared/protocol/index.ts';
-import { forEachEvent } from '../../shared/protocol/task-frame.ts';
+import {
+  KIND_COLLECTED,
+  KIND_LOST,
+  KIND_RECEIVED,
+  KIND_SENT,
+  TaskRowCursor,
+  forEachInOrder,
+  type TaskColumns,
+} from '../../shared/protocol/task-frame.ts';
 import { EventLog, type LogEntry } from './event-log.svelte.ts';
 import { FlightPlan } from './flight-plan.svelte.ts';
 import type { Flight } from './flights.ts';
@@ -198,22 +206,29 @@ export class RunState {
   /**
    * Folds one frame into the state. History (events stamped before we connected) updates counts and links but
    * starts no animation. `now` paces the counters (COUNTERS_EVERY_MS): the wall clock live, the playhead in a replay.
-   * A binary frame's task events are folded from its columns through one cursor (task-frame.ts): the fold reads
-   * their fields and keeps none of them, so no object is built per event, and a body only for a dot or a list.
+   * A binary frame's task events are folded from its columns (#applyRow): no object is built per event, and a
+   * body only for a dot or a listed message.
    */
   applyFrame(frame: EventsFrame, now: number): void {
-    forEachEvent(frame.events, frame.tasks, (event) => {
-      if (event.type === 'run:started') this.#start(event);
-      if (event.run !== this.runId) {
-        if (event.type === 'run:ended' && this.runId === null) this.#adoptEnded(event);
-        return;
-      }
-      if (event.type === 'run:ended' && event.seq > frame.historyUntil && this.#flights.hasLandings) {
-        this.#pendingEnd = event;
-        return;
-      }
-      this.#apply(event, event.seq <= frame.historyUntil);
-    });
+    const tasks = frame.tasks;
+    const row = tasks && tasks.count > 0 ? new TaskRowCursor(tasks) : null;
+    forEachInOrder(
+      frame.events,
+      tasks,
+      (event) => {
+        if (event.type === 'run:started') this.#start(event);
+        if (event.run !== this.runId) {
+          if (event.type === 'run:ended' && this.runId === null) this.#adoptEnded(event);
+          return;
+        }
+        if (event.type === 'run:ended' && event.seq > frame.historyUntil && this.#flights.hasLandings) {
+          this.#pendingEnd = event;
+          return;
+        }
+        this.#apply(event, event.seq <= frame.historyUntil);
+      },
+      (i) => this.#applyRow(tasks!, i, row!, frame.historyUntil),
+    );
     const keep = this.keepMessages;
     for (const w of this.workers) w.flush(keep);
     const counters: Counters | null =
@@ -298,6 +313,33 @@ export class RunState {
     this.#apply(this.#pendingEnd, false);
     this.#pendingEnd = null;
     this.#log.flush();
+  }
+
+  /**
+   * Row i of a binary frame's task events: what #apply does for a task event (the topology and the log take
+   * nothing from these but task:lost, which goes through #apply), read from the columns. The flight plan reads the
+   * few fields it needs through the cursor, the body only for a dot or a listed message.
+   */
+  #applyRow(tasks: TaskColumns, i: number, row: TaskRowCursor, historyUntil: number): void {
+    if (tasks.runAt(i) !== this.runId) return; // a task event neither starts nor ends a run
+    const isCatchUp = tasks.seq[i]! <= historyUntil;
+    const kind = tasks.kind[i]!;
+    if (kind === KIND_LOST) {
+      this.#apply(tasks.eventAt(i), isCatchUp); // one log line per worker and frame: rare, kept as it is
+      return;
+    }
+    const worker = tasks.workerAt(i);
+    this.#counts.countTask(tasks.typeAt(i), worker);
+    if (kind === KIND_SENT) this.#flights.sent(row.at(i) as Extract<PlaygroundEvent, { type: 'task:sent' }>, isCatchUp);
+    else if (kind === KIND_RECEIVED)
+      this.#flights.received(
+        row.at(i) as Extract<PlaygroundEvent, { type: 'task:received' }>,
+        this.#topology.worker(worker!),
+        this.keepMessages,
+        isCatchUp,
+      );
+    else if (kind === KIND_COLLECTED)
+      this.#flights.collected(row.at(i) as Extract<PlaygroundEvent, { type: 'task:collected' }>, isCatchUp);
   }
 
   #apply(event: PlaygroundEvent, isCatchUp: boolean): void {

@@ -55,26 +55,32 @@ export class LatencyPairs {
   #received = new Set<number>();
 
   add(event: PlaygroundEvent): void {
-    switch (event.type) {
+    if (event.type === 'task:sent' || event.type === 'task:received' || event.type === 'task:done')
+      this.addTask(event.type, event.task, event.t);
+  }
+
+  /** The same from a task event's fields (a binary frame's columns: charts.ts). */
+  addTask(type: PlaygroundEvent['type'], task: number, t: number): void {
+    switch (type) {
       case 'task:sent':
-        if (!this.#received.has(event.task)) this.#sentAt.set(event.task, event.t);
+        if (!this.#received.has(task)) this.#sentAt.set(task, t);
         return;
       case 'task:received': {
-        if (this.#received.has(event.task)) return;
-        this.#received.add(event.task);
-        this.#receivedAt.set(event.task, event.t);
-        const sent = this.#sentAt.get(event.task);
+        if (this.#received.has(task)) return;
+        this.#received.add(task);
+        this.#receivedAt.set(task, t);
+        const sent = this.#sentAt.get(task);
         if (sent !== undefined) {
-          this.#sentAt.delete(event.task);
-          this.sentToReceived.push(Math.max(0, event.t - sent));
+          this.#sentAt.delete(task);
+          this.sentToReceived.push(Math.max(0, t - sent));
         }
         return;
       }
       case 'task:done': {
-        const received = this.#receivedAt.get(event.task);
+        const received = this.#receivedAt.get(task);
         if (received === undefined) return;
-        this.#receivedAt.delete(event.task);
-        this.receivedToDone.push(Math.max(0, event.t - received));
+        this.#receivedAt.delete(task);
+        this.receivedToDone.push(Math.max(0, t - received));
         return;
       }
       default:
