@@ -104,7 +104,9 @@ describe('kill, hang and resume a node from the page', () => {
     const pid = Number(await shown.getAttribute('data-pid'));
     expect(pid).toBeGreaterThan(0);
     expect(await shown.textContent()).toContain(`pid ${pid}`);
-    expect(await page.locator('[data-testid="graph-twin"] li[data-node="fan-2"]').textContent()).toContain(`pid ${pid}`);
+    expect(await page.locator('[data-testid="graph-twin"] li[data-node="fan-2"]').textContent()).toContain(
+      `pid ${pid}`,
+    );
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
     expect(await control(page, 'fan-2').getByTestId('graph-node-process-toggle').isDisabled()).toBe(true);
     await countAbove(page, 'fan-2', 'received', 0);

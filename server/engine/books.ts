@@ -339,7 +339,12 @@ export class MessageBook {
     for (const copy of [...this.#open]) {
       if (copy.message !== message) continue;
       this.#settle(copy, 'dropped', 'refused');
-      drops.push({ message, node: sender, peer: copy.candidates.length === 1 ? copy.candidates[0]! : null, reason: 'refused' });
+      drops.push({
+        message,
+        node: sender,
+        peer: copy.candidates.length === 1 ? copy.candidates[0]! : null,
+        reason: 'refused',
+      });
     }
     return drops;
   }

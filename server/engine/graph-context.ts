@@ -82,7 +82,8 @@ export class GraphRunContext {
       this.processes.push(child);
       for (const id of program) processOf.set(id, child);
     }
-    for (const node of options.graph.nodes) this.nodes.set(node.id, new NodeRuntime(node, processOf.get(node.id) ?? null));
+    for (const node of options.graph.nodes)
+      this.nodes.set(node.id, new NodeRuntime(node, processOf.get(node.id) ?? null));
   }
 
   // -------------------------------------------------------------------------------------------------------------

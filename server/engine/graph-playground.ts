@@ -144,7 +144,10 @@ export class GraphPlayground {
       );
     }
     // inproc cannot cross a process: refused here, before any run, with the reason (graph-process.ts).
-    const problems = [...checkGraph(graph, { allowIncompatible: options.allowIncompatible }), ...processProblems(graph)];
+    const problems = [
+      ...checkGraph(graph, { allowIncompatible: options.allowIncompatible }),
+      ...processProblems(graph),
+    ];
     if (problems.length > 0) throw graphRefusal(problems);
     return graph;
   }

@@ -94,7 +94,8 @@ async function start(graph: GraphSpec) {
       run.done,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 30_000)),
     ]);
-  const pidOf = (node: string) => of(events, 'node:process').find((e) => e.node === node && e.action === 'started')?.pid;
+  const pidOf = (node: string) =>
+    of(events, 'node:process').find((e) => e.node === node && e.action === 'started')?.pid;
   return { run, events, until, ended, pidOf };
 }
 
@@ -261,9 +262,7 @@ describe('[G6] process nodes: SIGKILL, SIGSTOP, SIGCONT on a real child', () => 
     expect(hwm.length).toBeGreaterThan(0);
     expect(hwm.every((e) => e.peer === 'slow' && e.node === 'news')).toBe(true);
     // The other subscriber lost nothing after its first delivery: a PUB never blocks for the stopped one.
-    expect(of(events, 'message:dropped').filter((e) => e.peer === 'fast' && e.reason !== 'not-subscribed')).toEqual(
-      [],
-    );
+    expect(of(events, 'message:dropped').filter((e) => e.peer === 'fast' && e.reason !== 'not-subscribed')).toEqual([]);
     expect(of(events, 'node:error')).toEqual([]);
     // The run is over: its child with it.
     expect(processState(pid)).toBeNull();

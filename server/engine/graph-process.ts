@@ -115,7 +115,10 @@ export interface ProcessExit {
 export class NodeProcess {
   readonly #child: ChildProcess;
   readonly #sockets = new Map<string, RemoteSocket>();
-  readonly #pending = new Map<number, { node: string; resolve: (value: unknown) => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<
+    number,
+    { node: string; resolve: (value: unknown) => void; reject: (e: Error) => void }
+  >();
   #nextId = 0;
   #exited: ProcessExit | null = null;
   #stopped = false;
@@ -293,7 +296,11 @@ export class RemoteSocket {
 
   async receive(): Promise<Buffer[]> {
     if (this.closed) throw coded('EAGAIN', 'Socket is closed');
-    const frames = (await this.host.request({ op: 'receive', id: this.host.nextId(), node: this.node })) as Uint8Array[];
+    const frames = (await this.host.request({
+      op: 'receive',
+      id: this.host.nextId(),
+      node: this.node,
+    })) as Uint8Array[];
     return frames.map((frame) => Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   }
 

@@ -84,7 +84,12 @@ export function signalNode(run: GraphRunContext, id: string, signal: NodeSignal)
     if (signal === 'hang') node.hang();
     else if (signal === 'resume') node.release();
     else node.killed = true;
-    const event: Extract<EventInput, { type: 'node:process' }> = { type: 'node:process', node: node.id, action, program: id };
+    const event: Extract<EventInput, { type: 'node:process' }> = {
+      type: 'node:process',
+      node: node.id,
+      action,
+      program: id,
+    };
     if (pid !== undefined) event.pid = pid;
     run.emit(event);
   }

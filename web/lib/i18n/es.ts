@@ -773,7 +773,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.nodes.process': 'proceso propio, pid {pid}',
   'graph.nodes.processNoPid': 'proceso propio',
   'graph.nodes.processToggle': 'proceso propio',
-  'graph.nodes.processHint': 'Corre como un proceso propio del sistema: matar es SIGKILL, colgar SIGSTOP, reanudar SIGCONT',
+  'graph.nodes.processHint':
+    'Corre como un proceso propio del sistema: matar es SIGKILL, colgar SIGSTOP, reanudar SIGCONT',
   'graph.nodes.inServer': 'un socket dentro del servidor',
   'graph.live.process.killed': '{node} fue matado.',
   'graph.live.process.hung': '{node} está colgado.',
