@@ -144,7 +144,10 @@ function tutorialFactsOfPipeline(events: PlaygroundEvent[]): TutorialFacts {
     bound: bindsAt.map((e) => e.endpoint.transport),
     sentBeforeIpcBind: sent.filter((e) => e.seq < ipcBind.seq).length,
     stops: { tcp: said(stops.tcp, 'end-marker'), ipc: said(stops.ipc, 'end-marker') },
-    totals: totals(ended.summary.sent, Object.values(ended.summary.received).reduce((a, b) => a + b, 0)),
+    totals: totals(
+      ended.summary.sent,
+      Object.values(ended.summary.received).reduce((a, b) => a + b, 0),
+    ),
   };
 }
 
@@ -320,9 +323,7 @@ function pipelineFactsOfGraph(events: PlaygroundEvent[]): PipelineFacts {
  */
 function expectPipelineFacts(facts: PipelineFacts, engine: string): void {
   expect(facts.sent, engine).toHaveLength(PIPELINE_TASKS);
-  expect(facts.workersPerTask, `${engine}: each task reaches exactly one worker`).toEqual(
-    facts.sent.map(() => 1),
-  );
+  expect(facts.workersPerTask, `${engine}: each task reaches exactly one worker`).toEqual(facts.sent.map(() => 1));
   expect(facts.shares, `${engine}: round-robin over the three workers`).toEqual([33, 33, 34]);
   expect(facts.resultsPerTask, `${engine}: each result reaches the sink once`).toEqual(facts.sent.map(() => 1));
   expect(facts.collectedShares, engine).toEqual([33, 33, 34]);
@@ -341,9 +342,7 @@ describe('the pipeline sandbox on both engines', () => {
     });
     expect(ventilator.role.kind === 'send' && ventilator.role.waitForPeers).toBe(PIPELINE_WORKERS.length);
     expect(sandbox.defaults.syncStart).toBe(true);
-    expect(
-      pipelineGraph.graph.links.filter((l) => l.from === 'ventilator').map((l) => [l.bind, l.transport]),
-    ).toEqual([
+    expect(pipelineGraph.graph.links.filter((l) => l.from === 'ventilator').map((l) => [l.bind, l.transport])).toEqual([
       ['from', 'tcp'],
       ['from', 'ipc'],
       ['from', 'inproc'],

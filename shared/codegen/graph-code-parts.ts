@@ -90,7 +90,8 @@ export const GRAPH_CODE_WORDS = {
     timeoutHelp: 'rendirse tras estos segundos sin ningún mensaje',
     noReply: 'sin respuesta a tiempo; me rindo',
     waitPeers: 'Espera antes el handshake de los peers; si no, el primero en conectarse se lo lleva todo',
-    laterBind: 'El mismo socket hace bind ahora en un segundo endpoint: sus peers allí entran en el turno al conectarse',
+    laterBind:
+      'El mismo socket hace bind ahora en un segundo endpoint: sus peers allí entran en el turno al conectarse',
     after: 'tras',
     messages: 'mensajes',
     proxy: 'Cada mensaje cruza al otro socket (Ctrl-C lo para).',
@@ -114,7 +115,9 @@ export function docLines(plan: NodePlan, words: GraphCodeWords): string[] {
     const peers = sockets.flatMap((s) => s.connects.map((c) => `${c.peer} (${c.address})`));
     lines.push(`${words.joins}: ${words.connectsTo} ${peers.join(', ')}.`);
   } else {
-    const later = sockets.flatMap((s) => s.laterBinds.map((l) => `${l.address} (${words.after} ${l.after} ${words.messages})`));
+    const later = sockets.flatMap((s) =>
+      s.laterBinds.map((l) => `${l.address} (${words.after} ${l.after} ${words.messages})`),
+    );
     lines.push(`${words.standalone}: ${[...sockets.flatMap((s) => s.binds), ...later].join(', ')}.`);
   }
   return lines;

@@ -162,7 +162,11 @@ function roleLines(plan: NodePlan): string[] {
       }
       lines.push('for i in range(args.count):');
       for (const later of plan.main.laterBinds)
-        lines.push(`    if i == ${later.after}:`, `        # ${words.laterBind}.`, `        sock.bind(${q(later.address)})`);
+        lines.push(
+          `    if i == ${later.after}:`,
+          `        # ${words.laterBind}.`,
+          `        sock.bind(${q(later.address)})`,
+        );
       lines.push('    message = body(i)', `    ${sendLine(main, 'sock', 'message', false)}`);
       lines.push('    print(message, flush=True)');
       if (role.awaitEcho) {
@@ -182,6 +186,8 @@ function roleLines(plan: NodePlan): string[] {
       const envelope = main === 'ROUTER';
       const lines = ['while True:', ...receiveLines(main, 'sock', '    ')];
       if (stop?.onMessage !== undefined) lines.push(`    if message == ${q(stop.onMessage)}:`, '        break');
+      // A slow server (the playground's work per request): its clients wait meanwhile.
+      if (role.workMs) lines.push(`    time.sleep(${role.workMs / 1000})`);
       lines.push(`    reply = ${transformExpression(role.transform, 'message')}`);
       lines.push(`    ${sendLine(main, 'sock', 'reply', envelope)}`);
       if (out) lines.push(`    ${sendLine(plan.extra!.socket, out, 'message', false)}`);

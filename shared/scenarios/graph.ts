@@ -168,7 +168,10 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
     const bindKey = `${binder.id}|${link.transport}|${link.address ?? ''}`;
     if (!bindTimes.has(bindKey)) bindTimes.set(bindKey, link.bindAfter);
     else if (bindTimes.get(bindKey) !== link.bindAfter)
-      problems.push({ where, problem: `${binder.id} binds this endpoint for several links: they must agree on bindAfter` });
+      problems.push({
+        where,
+        problem: `${binder.id} binds this endpoint for several links: they must agree on bindAfter`,
+      });
     if (link.from === link.to) problems.push({ where, problem: 'a node cannot be linked to itself' });
     if (!compatible(from.socket, to.socket)) {
       if (link.transport === 'inproc') {

@@ -73,7 +73,8 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Both clients receive messages, and each stops at its own "x".',
     hint: 'In a burst all twelve messages are queued before the ipc client has connected (it retries every 100-200 ms): the tcp client takes them all, and the second "x" is lost with it. Give the server a pause between messages: a few hundred milliseconds are enough.',
-    solution: 'Load the solution: the server pauses 300 ms after each message; the texts alternate once the ipc client has joined, and each client gets its "x".',
+    solution:
+      'Load the solution: the server pauses 300 ms after each message; the texts alternate once the ipc client has joined, and each client gets its "x".',
   },
   'series-8-tcp': {
     title: 'Part 8: multicast, honestly over tcp',

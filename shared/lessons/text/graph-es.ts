@@ -72,7 +72,8 @@ export const GRAPH_LESSON_TEXT_ES: Readonly<Record<string, LessonText>> = {
     ],
     goal: 'Los dos clientes reciben mensajes y cada uno para con su propia "x".',
     hint: 'En una ráfaga los doce mensajes quedan en cola antes de que el cliente ipc se haya conectado (reintenta cada 100-200 ms): el cliente tcp se los lleva todos, y la segunda "x" se pierde con él. Dale al servidor una pausa entre mensajes: bastan unos cientos de milisegundos.',
-    solution: 'Carga la solución: el servidor espera 300 ms tras cada mensaje; los textos se alternan en cuanto se une el cliente ipc, y cada cliente recibe su "x".',
+    solution:
+      'Carga la solución: el servidor espera 300 ms tras cada mensaje; los textos se alternan en cuanto se une el cliente ipc, y cada cliente recibe su "x".',
   },
   'series-8-tcp': {
     title: 'Parte 8: multicast, honestamente por tcp',
