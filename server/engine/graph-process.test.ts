@@ -11,7 +11,7 @@ import { processProblems, processPrograms } from './graph-process.ts';
 import { IpcClaims } from '../pipeline/endpoints.ts';
 import type { GraphNode, GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { part3 } from '../../shared/scenarios/series.ts';
-import { killPipeline } from '../../shared/scenarios/zguide.ts';
+import { KILL_TASKS, killPipeline } from '../../shared/scenarios/zguide.ts';
 import { testPolicy } from '../../test/helpers.ts';
 
 let policy: ReturnType<typeof testPolicy> | null = null;
@@ -266,6 +266,49 @@ describe('[G6] process nodes: SIGKILL, SIGSTOP, SIGCONT on a real child', () => 
     expect(of(events, 'node:error')).toEqual([]);
     // The run is over: its child with it.
     expect(processState(pid)).toBeNull();
+  });
+});
+
+describe('a program of three sockets as one process', () => {
+  it("the zguide's kill pipeline with worker-2 as a process: its three sockets share one child, SIGKILLed together; its tasks are lost with it, the others keep their share", async () => {
+    const { run, events, until, ended, pidOf } = await start({
+      ...asProcess(killPipeline.graph, 'worker-2'),
+      drainMs: 500,
+    });
+    const pid = pidOf('worker-2')!;
+    expect(pid).toBeGreaterThan(0);
+    expect([pidOf('worker-2-out'), pidOf('worker-2-control')]).toEqual([pid, pid]);
+    await until((all) => receivedBy(all, 'worker-2').length >= 2, 'two tasks on worker-2');
+    expect(run.signalNode('worker-2', 'kill').sort()).toEqual(['worker-2', 'worker-2-control', 'worker-2-out']);
+    const summary = await ended();
+    checkBooks(summary);
+    expect(await processStateBecomes(pid, (state) => state === null)).toBeNull();
+    expect(
+      of(events, 'node:process')
+        .filter((e) => e.action === 'killed')
+        .map((e) => `${e.node} ${e.pid}`)
+        .sort(),
+    ).toEqual([`worker-2 ${pid}`, `worker-2-control ${pid}`, `worker-2-out ${pid}`]);
+    const tasks = new Set(
+      of(events, 'message:sent')
+        .filter((e) => e.node === 'ventilator')
+        .map((e) => e.message),
+    );
+    expect(tasks.size).toBe(KILL_TASKS);
+    const taken = (worker: string) =>
+      receivedBy(events, worker).filter((e) => e.message !== null && tasks.has(e.message));
+    const lost = of(events, 'message:dropped').filter((e) => tasks.has(e.message));
+    // Every task ends in one place: a live worker took it, the dead one took it and handled it, or it was lost with
+    // the dead one (queued in its process: killed; read and not yet handled: unhandled).
+    expect(lost.every((e) => e.node === 'worker-2' && (e.reason === 'killed' || e.reason === 'unhandled'))).toBe(true);
+    const unhandled = lost.filter((e) => e.reason === 'unhandled').length;
+    expect(
+      taken('worker-1').length + taken('worker-2').length + taken('worker-3').length - unhandled + lost.length,
+    ).toBe(KILL_TASKS);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(taken('worker-1').length).toBe(KILL_TASKS / 3);
+    expect(taken('worker-3').length).toBe(KILL_TASKS / 3);
+    expect(of(events, 'node:error')).toEqual([]);
   });
 });
 
