@@ -111,15 +111,39 @@ export class GraphRunContext {
     await Promise.all(this.processes.map((child) => child.close()));
   }
 
-  /** A node process ended without the server asking (a crash, an OOM kill): its program's nodes failed. */
+  /**
+   * A node process ended without the server asking (a crash, the OOM killer, a kill from outside): its program
+   * died as a killed one does (graph-signals.ts), and says so with a node:error per socket. What it held unhandled
+   * and what only it could take are lost with it, the same way.
+   */
   #processExited(child: NodeProcess, exit: ProcessExit): void {
     if (this.ended || child.killRequested) return;
+    const program = child.nodes
+      .map((spec) => this.nodes.get(spec.id))
+      .filter((node): node is NodeRuntime => node !== undefined && !node.killed && !node.removed && !node.finished);
+    if (program.length === 0) return;
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
-    for (const spec of child.nodes) {
-      const node = this.nodes.get(spec.id);
-      if (!node || node.finished) continue;
-      this.nodeFailed(node, Object.assign(new Error(`its process exited (${how})`), { code: 'PROCESS_EXITED' }));
+    for (const node of program) {
+      // Gone as a killed program is: nothing more is attributed to it, its pending operations end quietly.
+      node.killed = true;
+      this.emit({
+        type: 'node:error',
+        node: node.id,
+        code: 'PROCESS_EXITED',
+        message: `its process (pid ${child.pid}) exited by itself (${how}): what it held is lost with it`,
+      });
     }
+    for (const node of program) {
+      if (node.holding === null) continue;
+      this.reportDrops([this.books.unhandled(node.holding, node.id)]);
+      node.holding = null;
+    }
+    this.reportDrops(this.books.kill(program.map((node) => node.id)));
+    for (const node of program) {
+      node.release();
+      this.finish(node, 'error');
+    }
+    this.progress();
   }
 
   node(id: string): NodeRuntime {

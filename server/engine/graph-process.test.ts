@@ -334,4 +334,18 @@ describe('lost with a killed node: received, never handled', () => {
       expect(of(events, 'node:error')).toEqual([]);
     });
   }
+
+  it('a process node that dies without being asked (SIGKILL from outside) is a node:error, and its losses are counted as a kill', async () => {
+    const { events, until, ended, pidOf } = await start(slowWorker(true));
+    await until((all) => receivedBy(all, 'worker').length >= 1, 'the first task taken');
+    await until((all) => of(all, 'node:stopped').some((e) => e.node === 'tasks'), 'every task sent');
+    process.kill(pidOf('worker')!, 'SIGKILL');
+    const summary = await ended();
+    checkBooks(summary);
+    expect(of(events, 'node:error')).toEqual([
+      expect.objectContaining({ node: 'worker', code: 'PROCESS_EXITED', message: expect.stringContaining('SIGKILL') }),
+    ]);
+    expect(of(events, 'node:stopped').find((e) => e.node === 'worker')?.reason).toBe('error');
+    expect(summary.droppedBy).toEqual({ unhandled: 1, killed: 4 });
+  });
 });
