@@ -661,6 +661,10 @@ const TEXTS = {
     en: '"{node}" runs as its own process: its links cannot move while the run flows. Stop the run and change the link.',
     es: '"{node}" se ejecuta como un proceso propio: sus enlaces no pueden moverse con la ejecución en marcha. Detén la ejecución y cambia el enlace.',
   },
+  'graph.movePair': {
+    en: '"{node}" is a PAIR: it takes one peer, and would refuse the new connection while the old one is still there. Stop the run and change the link instead.',
+    es: '"{node}" es un PAIR: acepta un solo par, y rechazaría la conexión nueva mientras la vieja sigue ahí. Detén la ejecución y cambia el enlace.',
+  },
   'graph.moveNotStarted': {
     en: '"{node}" has not connected to "{peer}" yet (it starts later in this run): move it once it has.',
     es: '"{node}" aún no se ha conectado a "{peer}" (empieza más tarde en esta ejecución): muévelo cuando lo haya hecho.',
