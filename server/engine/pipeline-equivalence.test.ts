@@ -6,7 +6,7 @@
  * other), checked by one function for both: the facts a learner is shown must not depend on which page ran them.
  *
  *   tutorial:  PUSH bind tcp, send 1 2 3, bind ipc on the same socket, send nine texts -> PULL tcp / PULL ipc
- *   pipeline:  PUSH (tcp, ipc, inproc) -> 3 x PULL worker -PUSH-> PULL sink
+ *   pipeline:  PUSH (tcp, ipc, inproc) -> 3 x PULL worker -PUSH-> PULL sink (and one worker killed on its first task)
  *
  * Nothing here depends on the machine's speed: the shares asserted are the rules ZeroMQ follows whatever the pace
  * (the same rules server/pipeline/tutorial.test.ts and topology.test.ts assert), never a split a busy machine can
@@ -22,7 +22,7 @@ import { Playground } from '../pipeline/playground.ts';
 import { IpcClaims } from '../pipeline/endpoints.ts';
 import { GraphRun } from './graph-run.ts';
 import { GRAPH_SCENARIOS } from './graph-playground.ts';
-import { collect, freePort, ofType, runEnded, testPolicy } from '../../test/helpers.ts';
+import { collect, freePort, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
 
 let policy: ReturnType<typeof testPolicy>;
 let playgrounds: Playground[] = [];
@@ -62,6 +62,42 @@ async function runGraph(graph: GraphSpec, scenario: string, timeoutMs = 30_000):
   clearTimeout(timer);
   expect(ended, `${scenario}: the graph run did not end by itself within ${timeoutMs} ms`).toBe('ended');
   return events;
+}
+
+/** Starts a graph run and hands it over with its events so far and a waiter for one of them (bounded). */
+async function startGraph(graph: GraphSpec, scenario: string) {
+  const events: PlaygroundEvent[] = [];
+  const waiters: { predicate: (event: PlaygroundEvent) => boolean; resolve: () => void }[] = [];
+  const claims = new IpcClaims();
+  const owner = `equiv${++owners}`;
+  claims.register(owner);
+  const run = new GraphRun({
+    runId: `run-${owners}`,
+    scenario,
+    graph,
+    policy,
+    claims,
+    owner,
+    emit: (event) => {
+      const stamped = { ...event, seq: events.length + 1 };
+      events.push(stamped);
+      for (const waiter of [...waiters])
+        if (waiter.predicate(stamped)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+    },
+  });
+  graphRuns.push(run);
+  await run.start();
+  const waitFor = (predicate: (event: PlaygroundEvent) => boolean, what: string, timeoutMs = 20_000) =>
+    events.some(predicate)
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+          waiters.push({ predicate, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+  return { run, events, waitFor };
 }
 
 /** Runs a scenario of the pipeline engine to its end; its events. */
@@ -371,4 +407,117 @@ describe('the pipeline sandbox on both engines', () => {
     expect(ended.summary).toMatchObject({ dropped: 0, inFlight: 0, unattributed: 0 });
     expect(ended.summary.nodes.sink).toEqual({ sent: 0, received: PIPELINE_TASKS });
   }, 60_000);
+});
+
+/** What a run with a worker killed on its first task shows, whichever engine ran it. */
+interface KillFacts {
+  /** Tasks each worker received, by role in the test: the killed one and the two others. */
+  doomedReceived: number;
+  healthyReceived: number[];
+  /** Results the sink collected, from whom. */
+  collectedFromHealthy: number;
+  collectedFromDoomed: number;
+  /** Tasks never collected, and how many of them a healthy worker had received (re-routed: none). */
+  notCollected: number;
+  notCollectedButHealthy: number;
+}
+
+describe('a worker killed on its first task, on both engines', () => {
+  // Thirty tasks dealt at once to three workers that all joined first: ten each, queued in their pipes. The doomed
+  // worker takes a minute per task, so it is surely on its first task when the kill comes, however slow the
+  // machine; its share is lost with it, never re-routed, and the two others get exactly their ten.
+  const TASKS = 30;
+
+  it('loses its ten: not re-routed, the others get exactly theirs, and the sink collects their twenty', async () => {
+    // The pipeline page: only a process worker can be killed (SIGKILL); the others in the server's thread.
+    const pipeline = await (async (): Promise<KillFacts> => {
+      const base = SCENARIOS.get('pipeline')!;
+      const playground = new Playground({
+        scenario: { ...base, workers: [] },
+        params: { tasks: TASKS, intervalMs: 0, syncStart: true, drainMs: 800 },
+        policy,
+      });
+      playgrounds.push(playground);
+      playground.updateSink({ enabled: true, transport: 'tcp' });
+      const healthyA = playground.addWorker({ transport: 'tcp' });
+      const doomed = playground.addWorker({ transport: 'ipc', mode: 'process', workMs: { min: 60_000, max: 60_000 } });
+      const healthyB = playground.addWorker({ transport: 'inproc' });
+      const events = collect(playground);
+      const run = playground.startRun();
+      await waitForEvent(playground, (e) => e.type === 'task:received' && e.worker === doomed.id, 20_000);
+      playground.signalWorker(doomed.id, 'kill');
+      await runEnded(playground, run.id, 30_000);
+      const received = ofType(events, 'task:received');
+      const collected = ofType(events, 'task:collected');
+      const healthy = new Set([healthyA.id, healthyB.id]);
+      const collectedTasks = new Set(collected.map((e) => e.task));
+      const uncollected = ofType(events, 'task:sent').filter((e) => !collectedTasks.has(e.task));
+      const healthyTasks = new Set(received.filter((e) => healthy.has(e.worker)).map((e) => e.task));
+      return {
+        doomedReceived: received.filter((e) => e.worker === doomed.id).length,
+        healthyReceived: [healthyA.id, healthyB.id].map((id) => received.filter((e) => e.worker === id).length),
+        collectedFromHealthy: collected.filter((e) => healthy.has(e.worker)).length,
+        collectedFromDoomed: collected.filter((e) => e.worker === doomed.id).length,
+        notCollected: uncollected.length,
+        notCollectedButHealthy: uncollected.filter((e) => healthyTasks.has(e.task)).length,
+      };
+    })();
+
+    // The graph engine: the same sandbox, worker-2 (ipc) the doomed one; killing it kills its program (its PUSH
+    // out too), as a process worker's death does.
+    const graph = await (async (): Promise<KillFacts> => {
+      const spec: GraphSpec = {
+        ...pipelineGraph.graph,
+        nodes: pipelineGraph.graph.nodes.map((node) => {
+          if (node.id === 'ventilator' && node.role.kind === 'send' && node.role.messages.kind === 'template')
+            return { ...node, role: { ...node.role, messages: { ...node.role.messages, count: TASKS } } };
+          if (node.id === 'worker-2' && node.role.kind === 'receive')
+            return { ...node, role: { ...node.role, workMs: 60_000 } };
+          return node;
+        }),
+        drainMs: 800,
+      };
+      const { run, events, waitFor } = await startGraph(spec, pipelineGraph.id);
+      await waitFor((e) => e.type === 'message:received' && e.node === 'worker-2', "worker-2's first task");
+      expect(run.signalNode('worker-2', 'kill').sort()).toEqual(['worker-2', 'worker-2-out']);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 30_000)));
+      expect(await Promise.race([run.done.then(() => 'ended' as const), late])).toBe('ended');
+      clearTimeout(timer);
+      const tasks = ofType(events, 'message:sent').filter((e) => e.node === 'ventilator');
+      const received = ofType(events, 'message:received');
+      const taskReceipts = received.filter((e) => e.from === 'ventilator');
+      // A result is a worker's PUSH out's send caused by its task; the sink's receipt names the result.
+      const taskOfResult = new Map(
+        ofType(events, 'message:sent')
+          .filter((e) => e.node.endsWith('-out'))
+          .map((e) => [e.message, e.cause]),
+      );
+      const collected = received.filter((e) => e.node === 'sink');
+      const collectedTasks = new Set(collected.map((e) => taskOfResult.get(e.message!)));
+      const uncollected = tasks.filter((e) => !collectedTasks.has(e.message));
+      const healthy = new Set(['worker-1', 'worker-3']);
+      const healthyTasks = new Set(taskReceipts.filter((e) => healthy.has(e.node)).map((e) => e.message));
+      return {
+        doomedReceived: taskReceipts.filter((e) => e.node === 'worker-2').length,
+        healthyReceived: ['worker-1', 'worker-3'].map((id) => taskReceipts.filter((e) => e.node === id).length),
+        collectedFromHealthy: collected.filter((e) => healthy.has(e.from!.replace(/-out$/, ''))).length,
+        collectedFromDoomed: collected.filter((e) => e.from === 'worker-2-out').length,
+        notCollected: uncollected.length,
+        notCollectedButHealthy: uncollected.filter((e) => healthyTasks.has(e.message)).length,
+      };
+    })();
+
+    for (const [engine, facts] of [
+      ['pipeline engine', pipeline],
+      ['graph engine', graph],
+    ] as const) {
+      expect(facts.healthyReceived, engine).toEqual([10, 10]);
+      expect(facts.doomedReceived, engine).toBeGreaterThanOrEqual(1);
+      expect(facts.collectedFromHealthy, engine).toBe(20);
+      expect(facts.collectedFromDoomed, engine).toBe(0);
+      expect(facts.notCollected, engine).toBe(10);
+      expect(facts.notCollectedButHealthy, `${engine}: nothing re-routed`).toBe(0);
+    }
+  }, 90_000);
 });
