@@ -37,6 +37,18 @@ interface DeferredMove {
 const deferred = new WeakMap<GraphRunContext, DeferredMove[]>();
 /** Runs with a move under way (its binds are awaited): one at a time. */
 const moving = new WeakSet<GraphRunContext>();
+/**
+ * A binder's unbinds still under way (they outlive the move that started them): zeromq.js refuses a bind or
+ * another unbind on that socket meanwhile (EBUSY, "Socket is blocked by a bind or unbind operation"), so the next
+ * move's bind, or unbind, waits for them.
+ */
+interface Unbinding {
+  /** Endpoints still to unbind, in order. */
+  addresses: string[];
+  /** Settles once the queue is empty. */
+  done: Promise<void>;
+}
+const unbinding = new WeakMap<NodeRuntime, Unbinding>();
 
 const isLockstep = (node: NodeRuntime) => node.spec.socket === 'REQ';
 
@@ -78,6 +90,10 @@ export async function moveNode(
       if (runtime.killed || runtime.removed || runtime.finished || runtime.socket.closed)
         throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: end }));
       if (!movable(runtime)) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveProcess', { node: end }));
+      // A bound PAIR takes one peer: the new connection would be refused while the old one is still there (its
+      // end is asynchronous), and the run would count the moved peer refused.
+      if (runtime.spec.socket === 'PAIR')
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.movePair', { node: end }));
     }
     // A connecter that has not dialled yet (a start delay, startAfter) would dial the old endpoint when it starts.
     const { binder, connecter } = linkEnds(link);
@@ -143,6 +159,10 @@ async function bindFor(
   for (const [link, address] of wiring.addresses)
     if (linkEnds(link).binder === binder.id && link.transport === next.transport) return address;
   const requested = await requestedAddress(next, index, run.options, wiring.claimed);
+  // A previous move's unbind on this socket ends first (a quick second move would meet EBUSY otherwise).
+  for (let pending = unbinding.get(binder); pending; pending = unbinding.get(binder)) await pending.done;
+  if (run.ended || binder.socket.closed)
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: binder.id }));
   // Synchronously: while an asynchronous bind() is under way, zeromq.js throws EBUSY at any send or receive
   // the node's role loop makes on that socket (move-experiments.test.ts); bindSync holds the event loop instead.
   binder.socket.bindSync(requested);
@@ -181,7 +201,7 @@ function rewire(run: GraphRunContext, move: DeferredMove): void {
     run.reportDrops(drops);
     const stillUsed = [...wiring.addresses.values()].includes(previousAddress);
     const listened = (binder.spec.listen ?? []).some((endpoint) => endpoint.transport === link.transport);
-    if (!stillUsed && !listened) void unbind(binder, previousAddress);
+    if (!stillUsed && !listened) unbind(run, wiring, binder, previousAddress);
   }
   run.emit({
     type: 'link:moved',
@@ -204,14 +224,44 @@ function rewire(run: GraphRunContext, move: DeferredMove): void {
  * was queued on the endpoint went with the disconnect already; an endpoint never bound (a later bind not made
  * yet) is refused with ENOENT, which changes nothing.
  */
-async function unbind(binder: NodeRuntime, address: string): Promise<void> {
+function unbind(run: GraphRunContext, wiring: LiveWiring, binder: NodeRuntime, address: string): void {
+  // One at a time per socket: a second unbind while one is under way is refused (EBUSY) and would leave the
+  // endpoint bound for the rest of the run. One queue per socket, its node held once for all of it.
+  const queued = unbinding.get(binder);
+  if (queued) {
+    queued.addresses.push(address);
+    return;
+  }
+  const entry: Unbinding = { addresses: [address], done: Promise.resolve() };
+  unbinding.set(binder, entry);
+  entry.done = unbindQueued(run, wiring, binder, entry);
+}
+
+async function unbindQueued(run: GraphRunContext, wiring: LiveWiring, binder: NodeRuntime, entry: Unbinding) {
   const wasHung = binder.hung;
   if (!wasHung) binder.hang();
   try {
-    await binder.socket.unbind(address);
-  } catch {
-    // ENOENT (never bound), EBADF (closed meanwhile): nothing left to unbind.
+    for (let address = entry.addresses.shift(); address !== undefined; address = entry.addresses.shift()) {
+      try {
+        await binder.socket.unbind(address);
+      } catch {
+        // ENOENT (never bound), EBADF (closed meanwhile): nothing left to unbind.
+        continue;
+      }
+      // An ipc path left is given back (its socket file removed): moving back and forth would otherwise leave a
+      // new file and claim per move until the run ends. The next move to ipc may take the path again.
+      if (address.startsWith('ipc://')) {
+        const file = address.slice('ipc://'.length);
+        const at = wiring.claimed.indexOf(file);
+        if (at >= 0) {
+          wiring.claimed.splice(at, 1);
+          run.options.claims.release(file, run.options.owner);
+        }
+      }
+    }
   } finally {
+    // In the same turn as the queue's last check: an unbind asked for later starts a queue of its own.
+    unbinding.delete(binder);
     if (!wasHung) binder.release();
   }
 }
