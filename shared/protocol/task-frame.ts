@@ -320,6 +320,8 @@ class Writer {
 }
 
 const utf8 = new TextEncoder();
+/** One buffer for every frame encoded (it grows to the largest), so a frame costs no new zeroed buffer. */
+const scratch = new Writer();
 
 /** A table of strings, each once. */
 class Table {
@@ -415,7 +417,8 @@ export function encodeTaskFrame(
       }
     }
   }
-  const out = new Writer();
+  const out = scratch;
+  out.length = 0;
   out.raw(Uint8Array.of(...MAGIC, TASK_FRAME_VERSION));
   const header = utf8.encode(
     JSON.stringify({ type: 'events', events: others, dropped: frame.dropped, counters: frame.counters }),
@@ -450,7 +453,8 @@ export function encodeTaskFrame(
     previous = scaled;
   }
   for (const value of bodies) out.varint(value);
-  return out.bytes.subarray(0, out.length);
+  // A copy: the scratch buffer is the next frame's.
+  return out.bytes.slice(0, out.length);
 }
 
 // ------------------------------------------------------------------------------------------------ decoding
