@@ -114,3 +114,66 @@ it('a server killed with SIGKILL leaves no worker process and no socket file aft
   const health = await new ApiClient(second.base).request('GET', '/api/health');
   expect(health.status).toBe(200);
 }, 120_000);
+
+it('a server killed with SIGKILL leaves no graph process node after the next start, a hung one included', async () => {
+  // A runtime folder of its own: the test above leaves its second server running on the shared one.
+  const own = testPolicy();
+  const mine: LiveServer[] = [];
+  try {
+    const first = await startServer(own.runtimeDir);
+    mine.push(first);
+    const api = new ApiClient(first.base);
+    const fan = (id: string) => ({ id, socket: 'SUB', subscribe: [''], process: true, role: { kind: 'receive' } });
+    const created = await api.request<{ id: string }>('POST', '/api/graphs', {
+      graph: {
+        title: 'process fans',
+        nodes: [
+          {
+            id: 'news',
+            socket: 'PUB',
+            role: { kind: 'send', messages: { kind: 'template', template: 'n{i}', count: 100_000 }, intervalMs: 10 },
+          },
+          fan('hung'),
+          fan('running'),
+        ],
+        links: [
+          { from: 'news', to: 'hung', bind: 'from', transport: 'ipc' },
+          { from: 'news', to: 'running', bind: 'from', transport: 'tcp' },
+        ],
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const graph = created.body.id;
+    expect((await api.request('POST', `/api/graphs/${graph}/runs`)).status).toBe(201);
+    const pids = new Map<string, number>();
+    await until(async () => {
+      const { events } = (
+        await api.request<{ events: { type: string; node: string; action?: string; pid?: number }[] }>(
+          'GET',
+          `/api/graphs/${graph}/events?since=0`,
+        )
+      ).body;
+      for (const e of events) if (e.type === 'node:process' && e.action === 'started') pids.set(e.node, e.pid!);
+      return pids.size === 2;
+    }, 'both process nodes started');
+    const hung = pids.get('hung')!;
+    const running = pids.get('running')!;
+    workerPids.push(hung, running);
+    expect((await api.request('POST', `/api/graphs/${graph}/nodes/hung/hang`)).status).toBe(200);
+    await until(() => stateOf(hung) === 'T', 'the hung node stopped');
+
+    process.kill(serverPid(first.child.pid!), 'SIGKILL');
+    await first.exited;
+    // The one that can still run notices its channel is gone and exits; the stopped one cannot.
+    await until(() => !processExists(running), 'the running node exited with its server');
+    expect(stateOf(hung)).toBe('T');
+
+    const second = await startServer(own.runtimeDir);
+    mine.push(second);
+    await until(() => !processExists(hung), 'the hung node of the dead server killed by the next one');
+  } finally {
+    // Its servers stop before their runtime folder goes.
+    for (const server of mine) await server.stop();
+    own.cleanup();
+  }
+}, 120_000);
