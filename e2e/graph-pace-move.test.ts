@@ -86,7 +86,9 @@ describe('slow a node and move it from the page', () => {
     // The server's log says the same.
     const [playground] = await harness.api<GraphPlaygroundInfo[]>('api/graphs');
     const { events } = await harness.api<{ events: PlaygroundEvent[] }>(`api/graphs/${playground!.id}/events`);
-    expect(events.filter((e) => e.type === 'node:paced')).toMatchObject([{ node: 'narrator', pace: 'interval', ms: 100 }]);
+    expect(events.filter((e) => e.type === 'node:paced')).toMatchObject([
+      { node: 'narrator', pace: 'interval', ms: 100 },
+    ]);
     expect(events.filter((e) => e.type === 'link:moved')).toMatchObject([
       { node: 'fan-1', from: 'narrator', to: 'fan-1', transport: 'ipc', previousTransport: 'tcp' },
     ]);

@@ -9,9 +9,9 @@
  * What ZeroMQ does meanwhile (move-experiments.test.ts, docs/zmq-patterns.md "Moving a node"): the disconnect
  * discards what was queued on the old connection; a subscriber's subscription travels again over the new one, so
  * a publisher's copies sent before it arrives are lost (the slow joiner, again). The books count both as `moved`
- * (books.ts moved()). A REQ in the middle of a round trip over the link would wait forever for a reply that went
- * with the old connection (a REQ never resends): such a link moves as soon as the round trip ends, before the
- * REQ's next request (settleDeferredMoves, called by its role loop), so no request is lost to a move.
+ * (books.ts moved()). A REQ whose request or reply went with the old connection would wait for ever (a REQ never
+ * resends): a REQ's link moves at the end of a round trip (the one under way, or the next), before the REQ's next
+ * request (settleDeferredMoves, called and awaited by its role loop), so no request is lost to a move.
  *
  * inproc stays within the server's process: a node that runs as its own process (graph-process.ts) is refused
  * over inproc by the graph's own check, and its links are not moved live (its socket is in its child).
@@ -25,13 +25,14 @@ import type { GraphRunContext } from './graph-context.ts';
 import type { LiveWiring } from './graph-live.ts';
 import type { NodeRuntime } from './graph-node.ts';
 
-/** A link's move waiting for a REQ's round trip to end. */
+/** A link's move, carried out at once or (a REQ's link) at the end of the REQ's round trip. */
 interface DeferredMove {
   moved: string;
   link: GraphLink;
   next: GraphLink;
-  address: string;
   wiring: LiveWiring;
+  /** The binder's index in the run (its default endpoint names, as at the start: graph-addresses.ts). */
+  index: number;
 }
 
 const deferred = new WeakMap<GraphRunContext, DeferredMove[]>();
@@ -49,6 +50,12 @@ interface Unbinding {
   done: Promise<void>;
 }
 const unbinding = new WeakMap<NodeRuntime, Unbinding>();
+
+/**
+ * Whether a move holds the node while its socket unbinds an endpoint (held as a hung node: graph-signals.ts
+ * refuses a visitor's hang or resume meanwhile, as a resume would let its loop meet EBUSY and end it).
+ */
+export const unbindingNow = (node: NodeRuntime): boolean => unbinding.has(node);
 
 const isLockstep = (node: NodeRuntime) => node.spec.socket === 'REQ';
 
@@ -107,23 +114,28 @@ export async function moveNode(
     const index = new Map([...run.nodes.keys()].map((nodeId, i) => [nodeId, i]));
     for (const link of toMove) {
       if (run.ended) break;
-      const binder = run.node(linkEnds(link).binder);
+      const { binder: binderId, connecter: connecterId } = linkEnds(link);
       const next: GraphLink = { from: link.from, to: link.to, bind: link.bind, transport };
-      const address = await bindFor(run, wiring, binder, next, index.get(binder.id)!);
-      if (run.ended) break;
+      const move: DeferredMove = { moved: id, link, next, wiring, index: index.get(binderId)! };
+      // A REQ's link moves at the end of its round trip, every step of it (settleDeferredMoves): the REQ waits
+      // for it before its next request, so nothing is on the way while its sockets bind, connect, disconnect and
+      // unbind. Then no request or reply can go with the old connection, and none can arrive while a socket call
+      // takes the wake-up a pending receive waits for (zeromq.js re-checks a pending receive only when the
+      // socket's file descriptor signals or it sends: docs/zmq-patterns.md).
+      if (isLockstep(run.node(binderId)) || isLockstep(run.node(connecterId))) {
+        let list = deferred.get(run);
+        if (!list) deferred.set(run, (list = []));
+        list.push(move);
+      } else {
+        const address = await bindFor(run, wiring, run.node(binderId), next, move.index);
+        if (run.ended) break;
+        rewire(run, move, address);
+      }
       // The run's graph shows the new transport at once; the sockets follow now, or when a round trip ends.
       run.options.graph = {
         ...run.options.graph,
         links: run.options.graph.links.map((candidate) => (candidate === link ? next : candidate)),
       };
-      const move: DeferredMove = { moved: id, link, next, address, wiring };
-      const { binder: binderId, connecter: connecterId } = linkEnds(link);
-      const lockstep = isLockstep(run.node(binderId)) || isLockstep(run.node(connecterId));
-      if (lockstep && run.books.pendingBetween(binderId, connecterId) > 0) {
-        let list = deferred.get(run);
-        if (!list) deferred.set(run, (list = []));
-        list.push(move);
-      } else rewire(run, move);
     }
   } finally {
     moving.delete(run);
@@ -136,16 +148,31 @@ export async function moveNode(
  * Carries out the moves waiting for `node`'s round trip, now that its reply came (called by a REQ's role loop,
  * before its next request). Per round trip, not per message; nothing to do in the usual case.
  */
-export function settleDeferredMoves(run: GraphRunContext, node: NodeRuntime): void {
+export function settleDeferredMoves(run: GraphRunContext, node: NodeRuntime): Promise<void> | null {
   const list = deferred.get(run);
-  if (!list || list.length === 0) return;
-  for (const move of [...list]) {
+  if (!list || list.length === 0) return null;
+  const due = list.filter((move) => {
     const { binder, connecter } = linkEnds(move.link);
-    if (binder !== node.id && connecter !== node.id) continue;
-    if (run.books.pendingBetween(binder, connecter) > 0) continue;
-    list.splice(list.indexOf(move), 1);
-    rewire(run, move);
-  }
+    return (binder === node.id || connecter === node.id) && run.books.pendingBetween(binder, connecter) === 0;
+  });
+  if (due.length === 0) return null;
+  for (const move of due) list.splice(list.indexOf(move), 1);
+  return (async () => {
+    for (const move of due) {
+      if (run.ended) return;
+      const binder = run.node(linkEnds(move.link).binder);
+      try {
+        rewire(run, move, await bindFor(run, move.wiring, binder, move.next, move.index));
+      } catch (error) {
+        // An endpoint refused now (its ipc path taken meanwhile): said, and the link stays where it was.
+        const code = (error as { code?: string }).code ?? 'ERROR';
+        run.emit({ type: 'node:error', node: binder.id, code, message: (error as Error).message ?? String(error) });
+        continue;
+      }
+      // Its old endpoint's unbind ends before the REQ's next request (see moveNode).
+      for (let pending = unbinding.get(binder); pending; pending = unbinding.get(binder)) await pending.done;
+    }
+  })();
 }
 
 /** The endpoint of `transport` the binder has in this run, or a new one bound now (as at the run's start). */
@@ -173,8 +200,8 @@ async function bindFor(
 }
 
 /** The connecter dials the new endpoint and leaves the old one; the binder unbinds it once nobody uses it. */
-function rewire(run: GraphRunContext, move: DeferredMove): void {
-  const { link, next, address, wiring } = move;
+function rewire(run: GraphRunContext, move: DeferredMove, address: string): void {
+  const { link, next, wiring } = move;
   const previousAddress = wiring.addresses.get(link);
   const binder = run.node(linkEnds(link).binder);
   const connecter = run.node(linkEnds(link).connecter);

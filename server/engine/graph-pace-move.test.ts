@@ -100,7 +100,11 @@ const publisherTo = (
     {
       id: 'pub',
       socket: 'PUB',
-      role: { kind: 'send', messages: { kind: 'template', template: 'm{i}', count: options.count }, intervalMs: options.intervalMs },
+      role: {
+        kind: 'send',
+        messages: { kind: 'template', template: 'm{i}', count: options.count },
+        intervalMs: options.intervalMs,
+      },
       ...(options.hwm !== undefined ? { sendHighWaterMark: options.hwm } : {}),
     },
     {
@@ -125,7 +129,10 @@ describe('[G7] a node slowed while messages flow', () => {
     expect(paced).toMatchObject([{ node: 'sub', pace: 'work', ms: 100 }]);
     const pacedAt = paced[0]!;
     const lastSentBefore = Math.max(
-      ...of(events.filter((e) => e.seq < pacedAt.seq), 'message:sent').map((e) => e.message),
+      ...of(
+        events.filter((e) => e.seq < pacedAt.seq),
+        'message:sent',
+      ).map((e) => e.message),
     );
     await until(
       (all) => of(all, 'message:dropped').filter((e) => e.peer === 'sub' && e.reason === 'hwm').length >= 5,
@@ -194,8 +201,12 @@ describe('[G7] a node slowed while messages flow', () => {
     expect(of(events, 'node:paced')).toMatchObject([{ node: 'pub', pace: 'interval', ms: 0 }]);
     await until((all) => of(all, 'message:sent').length >= 4, 'the three others, at once');
     expect(() => run.setPace('pub', 10_001)).toThrow(CodedError);
-    expect(() => run.setPace('pub', -1)).toThrow(expect.objectContaining({ text: expect.objectContaining({ key: 'graph.paceIntervalRange' }) }));
-    expect(() => run.setPace('sub', 60_001)).toThrow(expect.objectContaining({ text: expect.objectContaining({ key: 'graph.paceWorkRange' }) }));
+    expect(() => run.setPace('pub', -1)).toThrow(
+      expect.objectContaining({ text: expect.objectContaining({ key: 'graph.paceIntervalRange' }) }),
+    );
+    expect(() => run.setPace('sub', 60_001)).toThrow(
+      expect.objectContaining({ text: expect.objectContaining({ key: 'graph.paceWorkRange' }) }),
+    );
     expect(() => run.setPace('nobody', 10)).toThrow(expect.objectContaining({ code: 'PG_ERR_NOT_FOUND' }));
     const summary = await ended();
     checkBooks(summary);
@@ -213,16 +224,18 @@ describe('[G7] a node moved to another transport while messages flow', () => {
     expect(moved).toMatchObject([{ node: 'sub', from: 'pub', to: 'sub', transport: 'ipc', previousTransport: 'tcp' }]);
     expect(moved[0]!.address).toMatch(/^ipc:\/\//);
     expect(moved[0]!.previousAddress).toMatch(/^tcp:\/\/127\.0\.0\.1:/);
-    expect(of(events, 'node:bound').filter((e) => e.node === 'pub').map((e) => e.transport)).toEqual(['tcp', 'ipc']);
-    expect(of(events, 'node:connecting').filter((e) => e.node === 'sub').map((e) => e.address)).toEqual([
-      moved[0]!.previousAddress,
-      moved[0]!.address,
-    ]);
+    expect(
+      of(events, 'node:bound')
+        .filter((e) => e.node === 'pub')
+        .map((e) => e.transport),
+    ).toEqual(['tcp', 'ipc']);
+    expect(
+      of(events, 'node:connecting')
+        .filter((e) => e.node === 'sub')
+        .map((e) => e.address),
+    ).toEqual([moved[0]!.previousAddress, moved[0]!.address]);
     const movedSeq = moved[0]!.seq;
-    await until(
-      (all) => receivedBy(all, 'sub').filter((e) => e.seq > movedSeq).length >= 20,
-      '20 receipts over ipc',
-    );
+    await until((all) => receivedBy(all, 'sub').filter((e) => e.seq > movedSeq).length >= 20, '20 receipts over ipc');
     const summary = await ended();
     checkBooks(summary);
     everyCopyPlaced(events, 'pub', 'sub');
@@ -279,7 +292,12 @@ describe('[G7] a node moved to another transport while messages flow', () => {
         {
           id: 'vent',
           socket: 'PUSH',
-          role: { kind: 'send', messages: { kind: 'template', template: 't{i}', count: 200 }, intervalMs: 5, waitForPeers: 2 },
+          role: {
+            kind: 'send',
+            messages: { kind: 'template', template: 't{i}', count: 200 },
+            intervalMs: 5,
+            waitForPeers: 2,
+          },
         },
         { id: 'w1', socket: 'PULL', role: { kind: 'receive' } },
         { id: 'w2', socket: 'PULL', role: { kind: 'receive' } },

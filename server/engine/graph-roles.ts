@@ -73,7 +73,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
     await receiveOne(run, node);
     if (node.finished) return;
     // A move of its link waits for the round trip to end (graph-move.ts): it is done now, before the next send.
-    settleDeferredMoves(run, node);
+    const moving = settleDeferredMoves(run, node);
+    if (moving) await moving;
   }
   if (role.last !== undefined && !run.ended) await sendOn(run, node, delimiter ? ['', role.last] : [role.last]);
   run.finish(node, 'done');

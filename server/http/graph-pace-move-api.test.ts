@@ -119,9 +119,7 @@ describe('[G7] pace and move through the API', () => {
     const event = events.find((e) => e.type === 'link:moved');
     expect(event).toMatchObject({ node: 'fan-1', transport: 'ipc', previousTransport: 'tcp' });
     expect(event && event.type === 'link:moved' ? event.address : '').toContain(`${policy.runtimeDir}/${id}-`);
-    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph.links[0]!.transport).toBe(
-      'ipc',
-    );
+    expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph.links[0]!.transport).toBe('ipc');
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
   });
 });

@@ -171,6 +171,8 @@ function roleLines(plan: NodePlan): string[] {
       const envelope = main === 'ROUTER';
       const body = receiveLines(main, 'sock');
       if (stop?.onMessage !== undefined) body.push(`if (message === ${q(stop.onMessage)}) break;`);
+      // A slow server (the playground's work per request): its clients wait meanwhile.
+      if (role.workMs) body.push(`await sleep(${role.workMs});`);
       body.push(`const reply = ${transformExpression(role.transform, 'message')};`);
       body.push(sendLine(main, 'sock', 'reply', envelope));
       if (out) body.push(sendLine(plan.extra!.socket, out, 'message', false));
@@ -202,7 +204,8 @@ export function typescriptProgram(plan: NodePlan): string {
   const transform = role.kind === 'reply' || role.kind === 'receive' ? role.transform : undefined;
   const file = `${plan.node.id.replace(/[^A-Za-z0-9_]/g, '_')}.ts`;
   const paced =
-    ((role.kind === 'request' || role.kind === 'send') && role.intervalMs) || (role.kind === 'receive' && role.workMs);
+    ((role.kind === 'request' || role.kind === 'send') && role.intervalMs) ||
+    ((role.kind === 'receive' || role.kind === 'reply') && role.workMs);
   const lines = [
     ...docLines(plan, words).map((line) => `// ${line}`),
     `// ${words.run}: npx tsx ${file} [COUNT] [TIMEOUT_SECONDS]`,

@@ -669,6 +669,10 @@ const TEXTS = {
     en: '"{node}" has not connected to "{peer}" yet (it starts later in this run): move it once it has.',
     es: '"{node}" aún no se ha conectado a "{peer}" (empieza más tarde en esta ejecución): muévelo cuando lo haya hecho.',
   },
+  'graph.signalMoving': {
+    en: '"{node}" is finishing a move (its old endpoint is closing); try again in a moment.',
+    es: '"{node}" está terminando un movimiento (su punto de conexión anterior se está cerrando); vuelve a intentarlo en un momento.',
+  },
   'graph.moveBusy': {
     en: 'Another move is under way in this run; try again in a moment.',
     es: 'Hay otro movimiento en curso en esta ejecución; vuelve a intentarlo en un momento.',
