@@ -46,9 +46,6 @@ export type ChildReport =
   | { type: 'monitor-end'; node: string }
   | { type: 'error'; node: string; code: string; message: string };
 
-/** Whether any node of the graph runs as a process. */
-export const hasProcessNodes = (graph: Pick<GraphSpec, 'nodes'>): boolean => graph.nodes.some((n) => n.process);
-
 /**
  * The graph's process programs: one list of node ids per child process. A program is a process when any of its
  * sockets says `process: true` (the zguide's worker is one process of three sockets, as the real program is).
