@@ -499,7 +499,9 @@ class Reader {
       if (this.left < 1) throw new Malformed(`truncated in ${what}`);
       const byte = this.#bytes[this.at++]!;
       value += (byte & 0x7f) * scale;
-      if (value > MAX_SAFE) throw new Malformed(`${what}: a number too large`);
+      // Not `value > MAX_SAFE`: 150 zero groups carry the scale to Infinity, and 0 * Infinity is NaN, which no
+      // comparison catches (an overlong varint would decode as NaN, and a NaN index as row 0 of a column).
+      if (!(value <= MAX_SAFE)) throw new Malformed(`${what}: a number too large`);
       if ((byte & 0x80) === 0) return value;
       scale *= 0x80;
     }
