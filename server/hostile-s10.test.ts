@@ -10,6 +10,10 @@ import { buildApp } from './app.ts';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
 import { Visitor, testPolicy } from '../test/helpers.ts';
+import { GraphRun } from './engine/graph-run.ts';
+import { IpcClaims } from './pipeline/endpoints.ts';
+import type { GraphSpec } from '../shared/protocol/index.ts';
+import { decodeTaskFrame, encodeTaskFrame } from '../shared/protocol/task-frame.ts';
 
 let app: FastifyInstance;
 let policy: ReturnType<typeof testPolicy>;
@@ -74,4 +78,99 @@ describe('moving a node over and over while a run flows', () => {
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
     expect(ipcFiles()).toEqual([]);
   }, 60_000);
+});
+
+describe('a visitor signalling a node while a move unbinds its socket', () => {
+  it('a resume while the move holds the sender is refused with a text to act on, and the sender goes on (no EBUSY)', async () => {
+    const graph: GraphSpec = {
+      title: 'PUSH to a PULL',
+      nodes: [
+        {
+          id: 'vent',
+          socket: 'PUSH',
+          role: { kind: 'send', messages: { kind: 'template', template: 't{i}', count: 100_000 }, intervalMs: 1 },
+        },
+        { id: 'w', socket: 'PULL', role: { kind: 'receive' } },
+      ],
+      links: [{ from: 'vent', to: 'w', bind: 'from', transport: 'tcp' }],
+    };
+    const events: PlaygroundEvent[] = [];
+    const waiters = new Set<() => void>();
+    const claims = new IpcClaims();
+    claims.register('h7');
+    const run = new GraphRun({
+      runId: 'h7-r1',
+      scenario: 'test',
+      graph,
+      policy,
+      claims,
+      owner: 'h7',
+      emit: (event) => {
+        events.push({ ...event, seq: events.length + 1 });
+        for (const wake of waiters) wake();
+      },
+    });
+    const until = (condition: () => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!condition()) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out waiting for ${what}`));
+        }, 30_000);
+        waiters.add(check);
+        check();
+      });
+    const received = () => events.filter((e) => e.type === 'message:received').length;
+    const failed = () => events.filter((e) => e.type === 'node:error');
+    try {
+      await run.start();
+      await until(() => received() >= 5, 'five messages over tcp');
+      // The move has started the sender's unbind of its tcp endpoint (it completes on a later turn of the loop).
+      await run.moveNode('w', 'ipc');
+      let refusal: unknown = null;
+      try {
+        run.signalNode('vent', 'resume');
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.signalMoving' } });
+      const before = received();
+      await until(() => received() >= before + 20 || failed().length > 0 || run.ended, '20 more messages');
+      expect(failed()).toEqual([]);
+    } finally {
+      if (!run.ended) await run.stop();
+    }
+  }, 60_000);
+});
+
+describe('the binary task frame decoder, with crafted bytes', () => {
+  it('an overlong varint (its scale run to Infinity, its value NaN) is an error, not a number read as 0', () => {
+    const events: PlaygroundEvent[] = [];
+    let seq = 1000;
+    for (let task = 90; task < 130; task++) {
+      const worker = `worker-${(task % 3) + 1}`;
+      events.push({ type: 'task:sent', seq: seq++, run: 'run-7', t: task, task, body: `task ${task}` });
+      events.push({ type: 'task:received', seq: seq++, run: 'run-7', t: task + 0.5, task, worker, body: `task ${task}` });
+    }
+    const counters = { run: 'run-7', sent: 40, received: {}, done: {}, collected: 0, lost: 0, lostBy: {} };
+    const bytes = encodeTaskFrame({ type: 'events', events, dropped: 0, counters })!;
+    expect(decodeTaskFrame(bytes).ok).toBe(true);
+    // Each one-byte number in turn written as 150 empty groups and a last 0: each group multiplies the scale by 128.
+    const accepted: number[] = [];
+    for (let at = 8; at < bytes.length; at++) {
+      if (bytes[at]! >= 0x80) continue;
+      const crafted = new Uint8Array(bytes.length + 150);
+      crafted.set(bytes.subarray(0, at));
+      crafted.fill(0x80, at, at + 150);
+      crafted[at + 150] = 0;
+      crafted.set(bytes.subarray(at + 1), at + 151);
+      if (decodeTaskFrame(crafted).ok) accepted.push(at);
+    }
+    expect(accepted).toEqual([]);
+  });
 });

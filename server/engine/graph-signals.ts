@@ -25,6 +25,7 @@ import type { EventInput, GraphNode, GraphSpec } from '../../shared/protocol/ind
 import { text } from '../../shared/protocol/server-text.ts';
 import { CodedError } from '../errors.ts';
 import type { GraphRunContext } from './graph-context.ts';
+import { unbindingNow } from './graph-move.ts';
 
 export type NodeSignal = 'kill' | 'hang' | 'resume';
 
@@ -67,6 +68,9 @@ export function signalNode(run: GraphRunContext, id: string, signal: NodeSignal)
     throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id.slice(0, 64) }));
   if (target.killed) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeKilled', { node: id }));
   if (target.finished) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeFinished', { node: id }));
+  // Held by a move for a moment, not by the visitor (see below): said as that, not as "hung already".
+  if (signal !== 'kill' && unbindingNow(target))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.signalMoving', { node: id }));
   if (signal === 'hang' && target.hung) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeHung', { node: id }));
   if (signal === 'resume' && !target.hung)
     throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeNotHung', { node: id }));
@@ -74,6 +78,10 @@ export function signalNode(run: GraphRunContext, id: string, signal: NodeSignal)
     .map((member) => run.nodes.get(member))
     .filter((member) => member !== undefined && !member.killed && !member.removed)
     .map((member) => member!);
+  // A move's unbind holds a socket of the program for a moment (graph-move.ts): a resume now would let its loop
+  // send or receive on that socket, which zeromq.js refuses (EBUSY), and the node would end with that error.
+  if (signal !== 'kill' && program.some(unbindingNow))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.signalMoving', { node: id }));
   // A process program is one child: the signal goes to it, the real thing (graph-process.ts).
   const child = target.process;
   if (child) child.signal(signal === 'kill' ? 'SIGKILL' : signal === 'hang' ? 'SIGSTOP' : 'SIGCONT');
