@@ -118,6 +118,37 @@ describe('process nodes through the API', () => {
     await startRun(second.id);
   });
 
+  it("a graph run's processes count against the pipeline's process workers on the server, and back", async () => {
+    await start({ processWorkers: 2 });
+    const { id: graph } = (await create(fanOut(2, 'tcp'))).json<GraphPlaygroundInfo>();
+    const pipeline = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
+    const playground = pipeline.json<{ id: string }>().id;
+    const worker = await owner.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${playground}/workers`,
+      payload: { mode: 'process', transport: 'tcp' },
+    });
+    expect(worker.statusCode, worker.body).toBe(201);
+    await startRun(graph);
+    // The graph's two children fill the server's two: the pipeline's process worker does not fit.
+    const refused = await owner.inject({ method: 'POST', url: `/api/playgrounds/${playground}/runs`, payload: {} });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ text: { key: 'limit.serverProcessWorkers' } });
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${graph}/runs/stop` })).statusCode).toBe(200);
+    // And the other way round: the pipeline's worker running, the graph's two do not fit.
+    const started = await owner.inject({
+      method: 'POST',
+      url: `/api/playgrounds/${playground}/runs`,
+      payload: { params: { tasks: 1_000_000, intervalMs: 10 } },
+    });
+    expect(started.statusCode, started.body).toBe(201);
+    const full = await owner.inject({ method: 'POST', url: `/api/graphs/${graph}/runs` });
+    expect(full.statusCode).toBe(429);
+    expect(full.json()).toMatchObject({
+      text: { key: 'limit.serverGraphProcesses', params: { max: 2, running: 1, wanted: 2 } },
+    });
+  });
+
   it('no child outlives its playground, even one hung by SIGSTOP', async () => {
     await start();
     const { id } = (await create(fanOut(2, 'ipc'))).json<GraphPlaygroundInfo>();
