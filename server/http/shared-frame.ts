@@ -122,8 +122,10 @@ function wireFrame(text: Buffer, deflate: boolean, binary: boolean): WireFrame {
 }
 
 /**
- * Binary task frames are compressed too: ~3.5 KB for 400 task events deflate to ~0.3 KB in ~25 us (the columns
- * repeat: kinds in turn, seq and time steps alike), once for every reader (docs/benchmarks.md).
+ * Binary task frames are compressed too: a burst's frame of 400 task events, ~3.7 KB, deflates to ~1.5 KB in
+ * ~65 us of CPU, once for every reader: not worth it for one page on loopback, worth it for a class (the bytes
+ * written to each socket were most of what each reader cost: see above) and over a real network
+ * (docs/benchmarks.md).
  */
 function deflated(text: Buffer, binary: boolean): WireFrame | null {
   if (text.length < DEFLATE_FROM_BYTES) return null;
