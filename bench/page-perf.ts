@@ -22,6 +22,9 @@
  * opens it). --css '<rules>' adds a style sheet to
  * the page (to see what a part costs: `--css '[data-testid=dots]{display:none}'`). --web DIR serves another build of
  * the page (an older commit's `vite build --outDir DIR`), to compare two pages on the same machine in turns.
+ * Each run with the page counts the frames it received by form (binary task frames, text: SPEC [W5]);
+ * --server-profile FILE profiles this process's main thread (the server) over the first run with the page and
+ * prints what its live stream cost (EventBatcher.flush and push, page-perf-devtools.ts).
  * Bounded: every wait has a limit, at most 2 × rounds runs per load.
  */
 import fs from 'node:fs';

@@ -206,6 +206,7 @@ describe('the stream client and binary frames [W5]', () => {
     expect(client.badFrames).toBe(2);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0]![0])).toMatch(/^Dropped a frame from the server: binary frame: /);
+    expect(client.lastBadFrame).toMatch(/^binary frame: layout version /); // the last one, shown on the page
     sockets[0]!.deliver(good.buffer);
     expect(frames).toHaveLength(1);
     expect(client.status).toBe('connected');

@@ -100,6 +100,8 @@ export class StreamClient {
   status = $state<ConnectionStatus>('connecting');
   /** Frames that failed to decode (dropped). */
   badFrames = $state(0);
+  /** What was wrong with the last binary frame dropped (shown beside the count), null when none was. */
+  lastBadFrame = $state<string | null>(null);
   /** Set when the server speaks another protocol version; the client then stops for good. */
   versionMismatch = $state<{ server: number; client: number } | null>(null);
   /** Highest event seq applied. */
@@ -232,6 +234,7 @@ export class StreamClient {
     const decoded = decodeTaskFrame(bytes);
     if (!decoded.ok) {
       this.badFrames++;
+      this.lastBadFrame = decoded.error;
       if (!this.#saidBadBinary) console.warn(`Dropped a frame from the server: ${decoded.error}`);
       this.#saidBadBinary = true;
       return;
