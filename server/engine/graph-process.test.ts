@@ -104,6 +104,8 @@ function checkBooks(summary: GraphSummary): void {
   expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
 }
 
+// Children start in about half a second each from the sources (tsx compiles in each): the runs with a long wait
+// while a node is hung get a minute, as a busy 2-core machine may need.
 const asProcess = (graph: GraphSpec, ...ids: string[]): GraphSpec => ({
   ...graph,
   nodes: graph.nodes.map((node) => (ids.includes(node.id) ? { ...node, process: true } : node)),
@@ -197,7 +199,7 @@ describe('[G6] process nodes: SIGKILL, SIGSTOP, SIGCONT on a real child', () => 
       expect(taken.length).toBeGreaterThanOrEqual(2);
     }
     expect(of(events, 'node:error')).toEqual([]);
-  });
+  }, 60_000);
 
   it('a process subscriber hung (SIGSTOP): its process is stopped, the PUB drops for it at the HWM; resumed (SIGCONT), it receives again', async () => {
     const padding = 'x'.repeat(240);
@@ -266,7 +268,7 @@ describe('[G6] process nodes: SIGKILL, SIGSTOP, SIGCONT on a real child', () => 
     expect(of(events, 'node:error')).toEqual([]);
     // The run is over: its child with it.
     expect(processState(pid)).toBeNull();
-  });
+  }, 60_000);
 });
 
 describe('a program of three sockets as one process', () => {
@@ -309,7 +311,7 @@ describe('a program of three sockets as one process', () => {
     expect(taken('worker-1').length).toBe(KILL_TASKS / 3);
     expect(taken('worker-3').length).toBe(KILL_TASKS / 3);
     expect(of(events, 'node:error')).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe('lost with a killed node: received, never handled', () => {
