@@ -80,6 +80,38 @@ describe('moving a node over and over while a run flows', () => {
   }, 60_000);
 });
 
+describe('moving a node while its peer binds later (GraphLink.bindAfter, the series part 7)', () => {
+  it('moves right as the server binds ipc on the same socket are never a 500, and no node ends with EBUSY', async () => {
+    const outcomes = new Map<string, number>();
+    const nodeErrors: PlaygroundEvent[] = [];
+    for (let round = 0; round < 20; round++) {
+      const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-7' } });
+      const { id } = created.json<GraphPlaygroundInfo>();
+      // No pause between the server's messages: its later bind of ipc comes within the first moves.
+      const paced = await owner.inject({ method: 'PUT', url: `/api/graphs/${id}/nodes/server/pace`, payload: { ms: 0 } });
+      expect(paced.statusCode, paced.body).toBe(200);
+      expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+      for (let i = 0; i < 40; i++) {
+        const moved = await owner.inject({
+          method: 'POST',
+          url: `/api/graphs/${id}/nodes/client-tcp/move`,
+          payload: { transport: i % 2 === 0 ? 'inproc' : 'tcp' },
+        });
+        const key = `${moved.statusCode} ${moved.statusCode === 200 ? '' : moved.json<{ text: { key: string } }>().text.key}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
+      const { events } = (await owner.inject(`/api/graphs/${id}/events?since=0`)).json<{ events: PlaygroundEvent[] }>();
+      nodeErrors.push(...events.filter((e) => e.type === 'node:error'));
+      await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
+      expect((await owner.inject({ method: 'DELETE', url: `/api/graphs/${id}` })).statusCode).toBe(204);
+    }
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+    expect(nodeErrors).toEqual([]);
+    // Refusals there may be (the client stopped at its "x", or is on that transport already); each is a 400.
+    for (const key of outcomes.keys()) expect(key).toMatch(/^(200 |400 graph\.)/);
+  }, 90_000);
+});
+
 describe('a visitor signalling a node while a move unbinds its socket', () => {
   it('a resume while the move holds the sender is refused with a text to act on, and the sender goes on (no EBUSY)', async () => {
     const graph: GraphSpec = {

@@ -6,6 +6,7 @@
  */
 import type { GraphRunContext } from './graph-context.ts';
 import type { NodeRuntime } from './graph-node.ts';
+import { bindWhenFree } from './graph-move.ts';
 
 interface LaterBind {
   after: number;
@@ -33,6 +34,7 @@ export function bindsDue(run: GraphRunContext, node: NodeRuntime, sent: number):
   const binds = laterBinds.get(run)?.get(node.id);
   if (!binds || binds.length === 0 || binds[0]!.after > sent) return null;
   return (async () => {
-    while (binds.length > 0 && binds[0]!.after <= sent && !run.ended) await binds.shift()!.bind();
+    // Never during a move's unbind on the same socket, nor a move's bind during this one (graph-move.ts).
+    while (binds.length > 0 && binds[0]!.after <= sent && !run.ended) await bindWhenFree(node, binds.shift()!.bind);
   })();
 }

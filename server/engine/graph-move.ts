@@ -57,6 +57,46 @@ const unbinding = new WeakMap<NodeRuntime, Unbinding>();
  */
 export const unbindingNow = (node: NodeRuntime): boolean => unbinding.has(node);
 
+/**
+ * A later bind under way on a node's socket (GraphLink.bindAfter, graph-later-binds.ts): asynchronous, so zeromq.js
+ * refuses a move's bind or unbind on that socket meanwhile (EBUSY), as it refuses the later bind during an unbind.
+ */
+const laterBinding = new WeakMap<NodeRuntime, Promise<void>>();
+
+/**
+ * Settles once neither a move's unbind nor a later bind is under way on the node's socket. Its caller checks
+ * socketBusy() again right before its own socket call: another may have started between this settling and then.
+ */
+async function socketFree(node: NodeRuntime): Promise<void> {
+  for (;;) {
+    const pending = unbinding.get(node)?.done ?? laterBinding.get(node);
+    if (!pending) return;
+    await pending;
+  }
+}
+
+const socketBusy = (node: NodeRuntime): boolean => unbinding.has(node) || laterBinding.has(node);
+
+/**
+ * Makes a later bind of `node` (graph-later-binds.ts) once no move's unbind is under way on its socket; a move
+ * waits for it meanwhile. Rejects as the bind does.
+ */
+export async function bindWhenFree(node: NodeRuntime, bind: () => Promise<void>): Promise<void> {
+  while (socketBusy(node)) await socketFree(node);
+  // bind() calls the socket's bind() before its first await: registered in the same turn, nothing between.
+  const done = bind();
+  const settled = done.then(
+    () => {},
+    () => {},
+  );
+  laterBinding.set(node, settled);
+  try {
+    await done;
+  } finally {
+    if (laterBinding.get(node) === settled) laterBinding.delete(node);
+  }
+}
+
 const isLockstep = (node: NodeRuntime) => node.spec.socket === 'REQ';
 
 /** A socket the server's process holds (not a process node's handle), which can disconnect and unbind. */
@@ -186,8 +226,8 @@ async function bindFor(
   for (const [link, address] of wiring.addresses)
     if (linkEnds(link).binder === binder.id && link.transport === next.transport) return address;
   const requested = await requestedAddress(next, index, run.options, wiring.claimed);
-  // A previous move's unbind on this socket ends first (a quick second move would meet EBUSY otherwise).
-  for (let pending = unbinding.get(binder); pending; pending = unbinding.get(binder)) await pending.done;
+  // A previous move's unbind (or a later bind) on this socket ends first (a move would meet EBUSY otherwise).
+  while (socketBusy(binder)) await socketFree(binder);
   if (run.ended || binder.socket.closed)
     throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: binder.id }));
   // Synchronously: while an asynchronous bind() is under way, zeromq.js throws EBUSY at any send or receive
@@ -270,6 +310,8 @@ async function unbindQueued(run: GraphRunContext, wiring: LiveWiring, binder: No
   try {
     for (let address = entry.addresses.shift(); address !== undefined; address = entry.addresses.shift()) {
       try {
+        // A later bind under way ends first (graph-later-binds.ts; it waits for this queue when it comes after).
+        for (let bind = laterBinding.get(binder); bind; bind = laterBinding.get(binder)) await bind;
         await binder.socket.unbind(address);
       } catch {
         // ENOENT (never bound), EBADF (closed meanwhile): nothing left to unbind.
