@@ -14,6 +14,8 @@ import { GraphRun } from './engine/graph-run.ts';
 import { IpcClaims } from './pipeline/endpoints.ts';
 import type { GraphSpec } from '../shared/protocol/index.ts';
 import { decodeTaskFrame, encodeTaskFrame } from '../shared/protocol/task-frame.ts';
+import { GraphPlayground } from './engine/graph-playground.ts';
+import { SERIES_SCENARIOS } from '../shared/scenarios/series.ts';
 
 let app: FastifyInstance;
 let policy: ReturnType<typeof testPolicy>;
@@ -205,4 +207,39 @@ describe('the binary task frame decoder, with crafted bytes', () => {
     }
     expect(accepted).toEqual([]);
   });
+});
+
+describe('another edit while a move is under way', () => {
+  it('a subscriber added and a pace changed during a move stay in the graph the move leaves', async () => {
+    const scenario = SERIES_SCENARIOS.find((candidate) => candidate.id === 'series-4')!;
+    const playground = new GraphPlayground({
+      owner: null,
+      policy,
+      claims: new IpcClaims(),
+      scenario: scenario.id,
+      graph: scenario.graph,
+      maxNodes: 32,
+    });
+    try {
+      await playground.startRun();
+      // Bounded: both fans dial the narrator at the start.
+      const deadline = Date.now() + 20_000;
+      while (playground.events(0, 20_000).events.filter((e) => e.type === 'node:connecting').length < 2) {
+        if (Date.now() > deadline) throw new Error('the fans did not connect');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const moving = playground.moveNode('fan-1', 'ipc');
+      // The move's sockets are on their way (it awaits them); these two edits come meanwhile.
+      playground.addSubscriber({ id: 'fan-3', publisher: 'narrator', subscribe: [''] });
+      playground.setPace('fan-2', 7);
+      const after = await moving;
+      expect(after.graph.nodes.map((node) => node.id)).toEqual(['narrator', 'fan-1', 'fan-2', 'fan-3']);
+      expect(after.graph.nodes.find((node) => node.id === 'fan-2')!.role).toMatchObject({ workMs: 7 });
+      expect(after.graph.links.find((link) => link.to === 'fan-1')!.transport).toBe('ipc');
+      // And so the subscriber, live in the run, can be taken out again.
+      expect(playground.removeNode('fan-3').graph.nodes.map((node) => node.id)).not.toContain('fan-3');
+    } finally {
+      await playground.close();
+    }
+  }, 60_000);
 });

@@ -275,9 +275,11 @@ export class GraphPlayground {
     this.lastActivity = Date.now();
     const run = this.#liveRun;
     if (!run) throw new CodedError('PG_ERR_NO_RUN', text('graph.moveNoRun'));
-    const next = GraphPlayground.#checked(withLinksMoved(this.#graph, id, transport, peer), this.#options);
+    GraphPlayground.#checked(withLinksMoved(this.#graph, id, transport, peer), this.#options);
     await run.moveNode(id, transport, peer);
-    return this.#replaced(next);
+    // Made from the graph as it is now: another edit may have come while the sockets moved (a subscriber added,
+    // a pace changed), which the graph as it was before the move would undo.
+    return this.#replaced(withLinksMoved(this.#graph, id, transport, peer));
   }
 
   /** Keeps a changed graph and tells the live streams. */
