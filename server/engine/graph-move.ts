@@ -142,6 +142,9 @@ export async function moveNode(
       if (runtime.spec.socket === 'PAIR')
         throw new CodedError('PG_ERR_VALIDATION', text('graph.movePair', { node: end }));
     }
+    // A REQ's link still waiting to move at the end of its round trip: one move of it at a time.
+    if (deferred.get(run)?.some((move) => move.next === link))
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.moveBusy'));
     // A connecter that has not dialled yet (a start delay, startAfter) would dial the old endpoint when it starts.
     const { binder, connecter } = linkEnds(link);
     const address = wiring.addresses.get(link);

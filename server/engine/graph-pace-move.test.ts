@@ -270,6 +270,8 @@ describe('[G7] a node moved to another transport while messages flow', () => {
     };
     await until(requestOut(5), 'a request out after five replies over tcp');
     await run.moveNode('client', 'ipc');
+    // Its move waits for the reply (the REP works 30 ms): another move of it meanwhile is refused, said why.
+    await expect(run.moveNode('client', 'tcp')).rejects.toMatchObject({ text: { key: 'graph.moveBusy' } });
     await until((all) => of(all, 'link:moved').length === 1, 'the client moved');
     await until(requestOut(20), 'a request out after twenty replies');
     await run.moveNode('server', 'inproc');
