@@ -158,7 +158,21 @@ export async function receiveOne(run: GraphRunContext, node: NodeRuntime): Promi
   const received = attribute(run, node, frames);
   const stop = node.spec.stop;
   if (stop?.onMessage !== undefined && received.body === stop.onMessage) run.finish(node, 'stop-message', true);
+  // In its hands from its receipt on, in the same turn (a kill right after the receipt finds it held), until its
+  // role has handled it (graph-roles.ts clears it): lost with the node if it is killed meanwhile (graph-signals.ts).
+  else if (holdsUntilHandled(node)) node.holding = received.message;
   return received;
+}
+
+/**
+ * A node that does something with what it receives: a REP answers, a receiver that works on it, answers or passes
+ * it on. A subscriber or a sink that only takes it has handled it by receiving it; a REQ's reply ends its round
+ * trip.
+ */
+function holdsUntilHandled(node: NodeRuntime): boolean {
+  const role = node.spec.role;
+  if (role.kind === 'reply') return true;
+  return role.kind === 'receive' && Boolean(role.workMs || role.replyBack || role.forwardTo);
 }
 
 /** The next message's frames as they came; null once the run ended or the socket closed. */

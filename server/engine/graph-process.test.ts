@@ -201,6 +201,44 @@ describe('[G6] process nodes: SIGKILL, SIGSTOP, SIGCONT on a real child', () => 
     expect(of(events, 'node:error')).toEqual([]);
   }, 60_000);
 
+  it("the series' part 3 with a slow process REP killed (SIGKILL) while it works on a request: that request is lost as unhandled, never answered", async () => {
+    const graph = asProcess(part3.graph, 'server-6000');
+    const { run, events, until, ended } = await start({
+      ...graph,
+      drainMs: 400,
+      nodes: graph.nodes.map((node) =>
+        node.id === 'server-6000' ? { ...node, role: { kind: 'reply', transform: 'echo', workMs: 60_000 } } : node,
+      ),
+    });
+    // Its first request is in its hands (received, a minute of work ahead): the REQ waits for the reply.
+    await until((all) => receivedBy(all, 'server-6000').length >= 1, 'a request on the slow process server');
+    const [held] = receivedBy(events, 'server-6000');
+    run.signalNode('server-6000', 'kill');
+    const summary = await ended();
+    checkBooks(summary);
+    expect(of(events, 'message:dropped')).toEqual([
+      expect.objectContaining({
+        message: held!.message,
+        node: 'server-6000',
+        peer: 'server-6000',
+        reason: 'unhandled',
+      }),
+    ]);
+    expect(summary.droppedBy).toEqual({ unhandled: 1 });
+    // Received (its receipt stays in the log) but counted lost, not delivered: every other copy was delivered.
+    expect(summary.delivered).toBe(summary.copies - 1);
+    expect(of(events, 'message:sent').some((e) => e.cause === held!.message)).toBe(false);
+    // The REQ is stuck on it; the two other servers answered what reached them.
+    for (const server of ['server-5000', 'server-7000']) {
+      expect(
+        of(events, 'message:sent')
+          .filter((e) => e.node === server)
+          .map((e) => e.cause),
+      ).toEqual(receivedBy(events, server).map((e) => e.message));
+    }
+    expect(of(events, 'node:error')).toEqual([]);
+  }, 60_000);
+
   it('a process subscriber hung (SIGSTOP): its process is stopped, the PUB drops for it at the HWM; resumed (SIGCONT), it receives again', async () => {
     const padding = 'x'.repeat(240);
     const { run, events, until, pidOf } = await start({

@@ -86,8 +86,8 @@ async function reply(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'repl
     if (!received) return;
     const { body, envelope, from } = received;
     if (node.finished) return; // its stop message: the series' server exits without a reply
-    // Held until its reply (and what it forwards) is queued: a kill meanwhile loses it (graph-signals.ts).
-    node.holding = received.message;
+    // Held since its receipt (receiveOne) until its reply (and what it forwards) is queued: a kill meanwhile loses
+    // it (graph-signals.ts).
     // A slow server (its pace, changeable while the run flows: graph-pace.ts): its clients wait meanwhile.
     if (paceOf(node)) await pacedPause(run, node);
     const result = transform(role.transform, body);
@@ -134,10 +134,9 @@ async function receiveAll(run: GraphRunContext, node: NodeRuntime, role: RoleOf<
   for (;;) {
     const received = await receiveOne(run, node);
     if (!received || node.finished) return;
-    // A receiver that works on it, answers or passes it on holds it until that is done: a kill meanwhile loses it
-    // (graph-signals.ts). One that only takes it (a subscriber, a sink) has handled it by receiving it.
+    // A receiver that works on it, answers or passes it on holds it since its receipt (receiveOne) until that is
+    // done: a kill meanwhile loses it (graph-signals.ts). One that only takes it has handled it by receiving it.
     const work = paceOf(node);
-    if (work || role.replyBack || role.forwardTo) node.holding = received.message;
     // Its work time is read per message: a visitor may slow it while the run flows (graph-pace.ts).
     if (work) await pacedPause(run, node);
     const result = role.transform ? transform(role.transform, received.body) : received.body;
