@@ -20,6 +20,7 @@ import {
   type RunCountersAt,
 } from '../../shared/protocol/history.ts';
 import type { PlaygroundEvent, PlaygroundInfo } from '../../shared/protocol/index.ts';
+import { allEvents as allEventsOf } from '../../shared/protocol/task-frame.ts';
 import { freePort, sessionCookieOf, testPolicy } from '../../test/helpers.ts';
 import { stubPage } from '../../test/page-fakes.ts';
 import { FrameLoop } from './frame-loop.svelte.ts';
@@ -118,9 +119,11 @@ function livePage(href: string) {
   sessions.push(session);
   const follow = { run: null as string | null, streamed: [] as PlaygroundEvent[], seen: [] as Seen[], highestSeq: 0 };
   session.run.onFrame((frame) => {
-    const mine = frame.events.filter((e) => e.run === follow.run && follow.run !== null);
-    follow.streamed.push(...frame.events);
-    for (const e of frame.events) follow.highestSeq = Math.max(follow.highestSeq, e.seq);
+    // Every event of the frame: a binary frame (SPEC [W5]: the page asks for them) has its task events as columns.
+    const events = allEventsOf(frame.events, frame.tasks);
+    const mine = events.filter((e) => e.run === follow.run && follow.run !== null);
+    follow.streamed.push(...events);
+    for (const e of events) follow.highestSeq = Math.max(follow.highestSeq, e.seq);
     if (mine.length === 0 || session.run.runId !== follow.run) return;
     // At rest: every message received is listed (a replayed moment lists them too; live, they join as their dot lands).
     (session.run as RunState).landAll();
