@@ -243,3 +243,61 @@ describe('another edit while a move is under way', () => {
     }
   }, 60_000);
 });
+
+describe('signals and stops while a run with process nodes starts', () => {
+  /** A PUSH and a PULL, each in a child process of its own, over ipc. */
+  const processPair: GraphSpec = {
+    title: 'two process nodes',
+    nodes: [
+      {
+        id: 'vent',
+        socket: 'PUSH',
+        process: true,
+        role: { kind: 'send', messages: { kind: 'template', template: 't{i}', count: 100_000 }, intervalMs: 1 },
+      },
+      { id: 'w', socket: 'PULL', process: true, role: { kind: 'receive' } },
+    ],
+    links: [{ from: 'vent', to: 'w', bind: 'from', transport: 'ipc' }],
+  };
+
+  /** Asks until the run exists (the start's request is on its way): the first answer that is not 'no run'. */
+  async function onceTheRunExists(id: string, ask: () => ReturnType<Visitor['inject']>) {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const response = await ask();
+      if (response.statusCode !== 409 && response.statusCode !== 404) return response;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    throw new Error(`the run of ${id} never existed`);
+  }
+
+  it('a hang while the children bind is refused with a text to act on (it held the start until a stop, then a 500)', async () => {
+    const { id } = (await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })).json<
+      GraphPlaygroundInfo
+    >();
+    const start = owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    const hang = await onceTheRunExists(id, () =>
+      owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/vent/hang` }),
+    );
+    // A child takes far longer to start than a request takes here: the hang came while it was binding.
+    expect(hang.statusCode, hang.body).toBe(400);
+    expect(hang.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.signalStarting' } });
+    expect((await start).statusCode).toBe(201);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+    expect(internalErrors).toEqual([]);
+  }, 60_000);
+
+  it('a stop while the children bind ends the run; the start answers 201, not a 500', async () => {
+    const { id } = (await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })).json<
+      GraphPlaygroundInfo
+    >();
+    const start = owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    const stop = await onceTheRunExists(id, () => owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` }));
+    expect(stop.statusCode, stop.body).toBe(200);
+    const started = await start;
+    expect(started.statusCode, started.body).toBe(201);
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+    // And the playground runs again.
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+  }, 60_000);
+});

@@ -27,6 +27,8 @@ import { signalNode, type NodeSignal } from './graph-signals.ts';
 import { moveNode } from './graph-move.ts';
 import { setPace } from './graph-pace.ts';
 import { GraphError, requestedAddress } from './graph-addresses.ts';
+import { CodedError } from '../errors.ts';
+import { text } from '../../shared/protocol/server-text.ts';
 
 export { GraphError } from './graph-addresses.ts';
 export type { GraphRunOptions } from './graph-context.ts';
@@ -40,6 +42,8 @@ export class GraphRun {
   readonly #run: GraphRunContext;
   readonly #handshakes: Handshakes;
   readonly #claimed: string[] = [];
+  /** Every endpoint bound (a process node's child has started and bound): signals act from then on. */
+  #bound = false;
   #resolveDone!: (summary: GraphSummary) => void;
   #drainTimer: NodeJS.Timeout | null = null;
   /** Every link's address as bound at the start (and the links added live): where a new subscriber dials. */
@@ -80,10 +84,14 @@ export class GraphRun {
     try {
       addresses = await this.#bindAll();
     } catch (error) {
+      // Stopped while binding (a process node's child takes a moment to start and bind): its binds failed because
+      // the stop closed its sockets and ended its children. The stop's doing, not a failed start.
+      if (run.ended) return;
       await this.#close('failed', error);
       throw error;
     }
     for (const [link, address] of addresses) this.#addresses.set(link, address);
+    this.#bound = true;
     // Idleness counts from here: a process node's child takes a moment to start and bind (graph-process.ts).
     run.progress();
     for (const node of run.nodes.values()) {
@@ -135,6 +143,10 @@ export class GraphRun {
    * acted on. Throws a CodedError when the run or the node cannot take it.
    */
   signalNode(id: string, signal: NodeSignal): string[] {
+    // While the binds are under way a process node's child is binding for the run: SIGSTOPped there, the start
+    // would wait for it; SIGKILLed, the start would fail. Refused for that moment, with a text to act on.
+    if (!this.#bound && !this.#run.ended)
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.signalStarting', { node: id.slice(0, 64) }));
     const nodes = signalNode(this.#run, id, signal);
     this.#checkEnd();
     return nodes;

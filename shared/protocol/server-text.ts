@@ -669,6 +669,10 @@ const TEXTS = {
     en: '"{node}" has not connected to "{peer}" yet (it starts later in this run): move it once it has.',
     es: '"{node}" aún no se ha conectado a "{peer}" (empieza más tarde en esta ejecución): muévelo cuando lo haya hecho.',
   },
+  'graph.signalStarting': {
+    en: 'The run is still starting (its sockets are binding); kill, hang or resume "{node}" in a moment.',
+    es: 'La ejecución aún está empezando (sus sockets se están enlazando); mata, cuelga o reanuda "{node}" en un momento.',
+  },
   'graph.signalMoving': {
     en: '"{node}" is finishing a move (its old endpoint is closing); try again in a moment.',
     es: '"{node}" está terminando un movimiento (su punto de conexión anterior se está cerrando); vuelve a intentarlo en un momento.',
