@@ -70,11 +70,29 @@ export function withoutNode(graph: GraphSpec, id: string): GraphSpec {
   if (!graph.nodes.some((node) => node.id === id))
     throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id }));
   if (graph.nodes.length === 1) throw new CodedError('PG_ERR_VALIDATION', text('graph.lastNode', { node: id }));
+  const removedLinks = graph.links.filter((link) => link.from === id || link.to === id);
   return {
     ...graph,
-    nodes: graph.nodes.filter((node) => node.id !== id),
+    nodes: graph.nodes
+      .filter((node) => node.id !== id)
+      .map((node) => withFewerPeersAwaited(node, (socketNode) => linksOf(removedLinks, socketNode))),
     links: graph.links.filter((link) => link.from !== id && link.to !== id),
   };
+}
+
+const linksOf = (links: GraphLink[], node: string) => links.filter((link) => peerOf(link, node) !== null).length;
+
+/**
+ * A sender that waits for N peers (series part 6, the pipeline's ventilator) or a proxy that waits for N peers on
+ * its backend would wait for ever once one of them is removed: it waits for one fewer per link it lost (on its
+ * own socket, or on its backend's), never below 0.
+ */
+function withFewerPeersAwaited(node: GraphNode, linksLost: (socketNode: string) => number): GraphNode {
+  const role = node.role;
+  if ((role.kind !== 'send' && role.kind !== 'proxy') || !role.waitForPeers) return node;
+  const lost = linksLost(role.kind === 'proxy' ? role.backend : node.id);
+  if (lost === 0) return node;
+  return { ...node, role: { ...role, waitForPeers: Math.max(0, role.waitForPeers - lost) } };
 }
 
 /** The graph with a node's pace set (graph-pace.ts): its interval or its work per message, checked. */
