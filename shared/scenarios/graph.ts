@@ -187,6 +187,28 @@ export function checkGraph(graph: GraphSpec, options: { allowIncompatible?: bool
       }
     }
   });
+  problems.push(...sendersWithNowhereToSend(graph));
+  return problems;
+}
+
+/**
+ * A PUSH, DEALER or PAIR that binds every endpoint later (bindAfter) and connects nowhere has no peer for its first
+ * messages: it blocks on the first one for ever, so its later binds never come. (A PUB would drop them, which is
+ * ZeroMQ's own lesson, so it is left alone.)
+ */
+function sendersWithNowhereToSend(graph: GraphSpec): GraphProblem[] {
+  const problems: GraphProblem[] = [];
+  for (const node of graph.nodes) {
+    if (node.role.kind !== 'send' || node.socket === 'PUB' || node.socket === 'XPUB') continue;
+    const links = graph.links.filter((link) => link.from === node.id || link.to === node.id);
+    const boundNow = links.some((link) => linkEnds(link).binder !== node.id || !link.bindAfter);
+    const listensNow = (node.listen ?? []).some((endpoint) => !endpoint.bindAfter);
+    if (links.some((link) => link.bindAfter) && !boundNow && !listensNow)
+      problems.push({
+        where: node.id,
+        problem: `every endpoint of ${node.id} binds after its first messages, so they have nowhere to go and it waits for ever: bind one now`,
+      });
+  }
   return problems;
 }
 

@@ -39,6 +39,29 @@ describe('later binds', () => {
     expect(problems.map((p) => p.problem)).toEqual(['client-ipc binds after its first messages, so it must send them']);
   });
 
+  it('a PUSH with every endpoint bound later is refused: its first message would wait for ever (a PUB may: it drops)', () => {
+    const onlyLater = {
+      ...part7.graph,
+      nodes: part7.graph.nodes.filter((node) => node.id !== 'client-tcp'),
+      links: part7.graph.links.filter((link) => link.to !== 'client-tcp'),
+    };
+    expect(checkGraph(onlyLater).map((p) => [p.where, p.problem])).toEqual([
+      [
+        'server',
+        'every endpoint of server binds after its first messages, so they have nowhere to go and it waits for ever: bind one now',
+      ],
+    ]);
+    const publisher = {
+      ...onlyLater,
+      nodes: onlyLater.nodes.map((node) =>
+        node.id === 'server'
+          ? { ...node, socket: 'PUB' as const }
+          : { ...node, socket: 'SUB' as const, subscribe: [''] },
+      ),
+    };
+    expect(checkGraph(publisher)).toEqual([]);
+  });
+
   it('one endpoint is bound once: the links that share it must agree on when', () => {
     const graph = {
       ...part7.graph,
