@@ -5,7 +5,12 @@
  * window asked for is larger than the fold needs.
  */
 import { describe, expect, it } from 'vitest';
-import { emptyGraphRunState, foldGraphState } from '../../shared/protocol/graph-run-state.ts';
+import {
+  emptyGraphRunState,
+  foldGraphState,
+  graphWithMovedLinks,
+  GRAPH_STATE_TEXT_CHARS,
+} from '../../shared/protocol/graph-run-state.ts';
 import type { GraphSpec, PlaygroundEvent, RecordedGraphRunDetail } from '../../shared/protocol/index.ts';
 import type { EventRange, JsonWindow } from '../recorder/store-api.ts';
 import { CHECKPOINT_EVERY, GraphRunStates } from './graph-run-state.ts';
@@ -122,5 +127,60 @@ describe('GraphRunStates', () => {
       reference(events, (_e, index) => index < events.length - 1),
     );
     expect(store.asked[0]!.fromSeq).toBe(1);
+  });
+
+  it("says each link's transport as of the moment: a link:moved from its t on, back and forth, cut and capped", async () => {
+    const events = recordedRun(12_000); // its t runs to 999.75
+    type LinkMoved = Extract<PlaygroundEvent, { type: 'link:moved' }>;
+    const move = (seq: number, t: number, to: string, transport: LinkMoved['transport']): LinkMoved => ({
+      type: 'link:moved',
+      seq,
+      run,
+      t,
+      node: to,
+      from: 'push',
+      to,
+      transport,
+      address: transport === 'tcp' ? 'tcp://127.0.0.1:5000' : `${transport}://gr-1-${to}`,
+      previousTransport: 'inproc',
+      previousAddress: `inproc://gr-1-${to}`,
+      lost: 0,
+    });
+    // Moves among the messages, each after the last event of its t; then every seq renumbered in order.
+    const moves = [move(0, 300, 'a', 'tcp'), move(0, 700, 'a', 'inproc'), move(0, 700, 'b', 'ipc')];
+    const all: PlaygroundEvent[] = [];
+    for (const event of events) {
+      while (moves.length > 0 && moves[0]!.t < event.t) all.push(moves.shift()!);
+      all.push(event);
+    }
+    all.forEach((event, index) => (event.seq = 10 + index));
+    const states = new GraphRunStates(source(all));
+    const detail = detailOf(all, 'ended');
+    const transports = async (t: number) =>
+      graphWithMovedLinks(graph, (await states.stateAt(detail, { t })).movedLinks).links.map((l) => l.transport);
+    expect(await transports(299.75)).toEqual(['inproc', 'inproc']);
+    expect(await transports(300)).toEqual(['tcp', 'inproc']);
+    expect(await transports(699)).toEqual(['tcp', 'inproc']);
+    expect(await transports(700)).toEqual(['inproc', 'ipc']);
+    expect((await states.stateAt(detail, {})).movedLinks).toEqual({
+      'push>a': { transport: 'inproc', address: 'inproc://gr-1-a' },
+      'push>b': { transport: 'ipc', address: 'ipc://gr-1-b' },
+    });
+    for (const t of [0, 300, 500, 700, 999.75])
+      expect(await states.stateAt(detail, { t })).toEqual(reference(all, (e) => e.t <= t));
+    // Nothing moved: the recorded graph itself (the diagram lays nothing out again).
+    expect(graphWithMovedLinks(graph, (await states.stateAt(detail, { t: 299 })).movedLinks)).toBe(graph);
+
+    // An imported file may name any link any number of times: a state keeps at most GRAPH_LIMITS.links of them,
+    // each address cut as a body is, and a new run starts with none moved.
+    const state = emptyGraphRunState(run);
+    for (let i = 0; i < 500; i++)
+      foldGraphState(state, { ...move(100 + i, 1, `n${i}`, 'ipc'), address: `ipc://${'x'.repeat(5000)}` });
+    expect(Object.keys(state.movedLinks)).toHaveLength(64);
+    expect(state.movedLinks['push>n0']!.address).toHaveLength(GRAPH_STATE_TEXT_CHARS);
+    foldGraphState(state, move(700, 2, 'n0', 'tcp'));
+    expect(state.movedLinks['push>n0']!.transport).toBe('tcp');
+    foldGraphState(state, { ...events[0]!, seq: 701, t: 3 });
+    expect(state.movedLinks).toEqual({});
   });
 });

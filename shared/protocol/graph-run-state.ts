@@ -5,7 +5,8 @@
  * replay of a long run seeks without loading the events before the moment, and two runs are compared from it
  * (their books at the end, from the recorded events). Pure (no node:*, no DOM): the page folds its windows with it.
  */
-import type { DropReason, GraphSummary, PlaygroundEvent, RefusalReason } from './index.ts';
+import type { DropReason, GraphLink, GraphSpec, GraphSummary, PlaygroundEvent, RefusalReason } from './index.ts';
+import { GRAPH_LIMITS } from './graph.ts';
 import { addGraphEvent, emptyGraphCounters, type GraphCounters } from './graph-stream.ts';
 
 /** Refusals a state keeps (the newest); the counters count every one. */
@@ -19,6 +20,15 @@ export const GRAPH_STATE_TEXT_CHARS = 1024;
 
 const kept = (text: string): string =>
   text.length > GRAPH_STATE_TEXT_CHARS ? text.slice(0, GRAPH_STATE_TEXT_CHARS) : text;
+
+/** Where a link moved by a visitor (link:moved) was at the moment folded: its transport and the address dialled. */
+export interface GraphMovedLink {
+  transport: GraphLink['transport'];
+  address: string;
+}
+
+/** A link's key in GraphRunStateAt.movedLinks: the diagram's own key for a link (GraphDiagram.svelte). */
+export const movedLinkKey = (from: string, to: string): string => `${from}>${to}`;
 
 export interface GraphStateRefusal {
   node: string;
@@ -45,6 +55,12 @@ export interface GraphRunStateAt {
   runState: 'idle' | 'running' | 'ended';
   endReason: string | null;
   summary: GraphSummary | null;
+  /**
+   * The links moved so far in this run (link:moved), by movedLinkKey, as each was after its newest move: the graph
+   * recorded by graph:started is the graph before any move. At most GRAPH_LIMITS.links keys (a graph has no more
+   * links; an imported file naming more is not kept beyond that), so a state never grows with its events.
+   */
+  movedLinks: Record<string, GraphMovedLink>;
 }
 
 export function emptyGraphRunState(run: string): GraphRunStateAt {
@@ -59,6 +75,7 @@ export function emptyGraphRunState(run: string): GraphRunStateAt {
     runState: 'idle',
     endReason: null,
     summary: null,
+    movedLinks: {},
   };
 }
 
@@ -84,7 +101,16 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.summary = null;
       state.refusals = [];
       state.lastBodies = {};
+      state.movedLinks = {};
       break;
+    case 'link:moved': {
+      const key = movedLinkKey(event.from, event.to);
+      // A state folded by an older page or server has no movedLinks: it starts empty here.
+      state.movedLinks ??= {};
+      if (Object.hasOwn(state.movedLinks, key) || Object.keys(state.movedLinks).length < GRAPH_LIMITS.links)
+        setOwn(state.movedLinks, key, { transport: event.transport, address: kept(event.address) });
+      break;
+    }
     case 'message:received':
       setOwn(state.lastBodies, event.node, kept(event.body));
       break;
@@ -107,6 +133,25 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       break;
   }
   return state;
+}
+
+/**
+ * `graph` (as graph:started recorded it) with its links where `movedLinks` says they were: a moved link is drawn as
+ * the server keeps it after a move (graph-edits.ts withLinksMoved: the new transport, no address of its own). The
+ * same graph object when nothing moved, so a diagram does not lay it out again.
+ */
+export function graphWithMovedLinks(graph: GraphSpec, movedLinks: Record<string, GraphMovedLink> | undefined): GraphSpec {
+  if (!movedLinks || Object.keys(movedLinks).length === 0) return graph;
+  let changed = false;
+  const links = graph.links.map((link) => {
+    const moved = Object.hasOwn(movedLinks, movedLinkKey(link.from, link.to))
+      ? movedLinks[movedLinkKey(link.from, link.to)]!
+      : undefined;
+    if (!moved || moved.transport === link.transport) return link;
+    changed = true;
+    return { from: link.from, to: link.to, bind: link.bind, transport: moved.transport };
+  });
+  return changed ? { ...graph, links } : graph;
 }
 
 /** A deep copy (states are folded in place). */

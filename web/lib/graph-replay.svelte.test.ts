@@ -65,7 +65,8 @@ const detail = {
   protocolVersion: 1,
 } satisfies RecordedGraphRunDetail;
 
-function fakeApi(answer: unknown = detail) {
+/** The history API over `recorded` (the echo run unless told). */
+function fakeApi(answer: unknown = detail, recorded: PlaygroundEvent[] = events) {
   const asked: string[] = [];
   const request = async (_method: string, path: string): Promise<unknown> => {
     asked.push(path);
@@ -77,7 +78,7 @@ function fakeApi(answer: unknown = detail) {
       const t = url.searchParams.get('t');
       const count = url.searchParams.get('count');
       const state = emptyGraphRunState(run);
-      for (const event of events) {
+      for (const event of recorded) {
         if (t !== null && event.t > Number(t)) break;
         if (count !== null && state.count >= Number(count)) break;
         foldGraphState(state, event);
@@ -86,8 +87,8 @@ function fakeApi(answer: unknown = detail) {
     }
     const fromSeq = Number(url.searchParams.get('fromSeq'));
     const limit = Number(url.searchParams.get('limit'));
-    const window = events.filter((event) => event.seq >= fromSeq).slice(0, limit);
-    const next = events.find((event) => event.seq > (window.at(-1)?.seq ?? Infinity));
+    const window = recorded.filter((event) => event.seq >= fromSeq).slice(0, limit);
+    const next = recorded.find((event) => event.seq > (window.at(-1)?.seq ?? Infinity));
     return { run, events: window, nextSeq: next ? next.seq : null };
   };
   const session = new GraphSession({
@@ -153,6 +154,52 @@ describe('GraphReplay', () => {
     expect(replay.position).toBe(2);
     // Only the newest moment was fetched.
     expect(asked.slice(before).filter((path) => path.includes('t=2.5'))).toEqual([]);
+  });
+
+  it("draws each link on its transport as of the moment shown: a link:moved's, from its move on", async () => {
+    // The echo run, its client's link moved to ipc between the two requests (SPEC [G7]).
+    const moved: PlaygroundEvent[] = [
+      ...events.slice(0, 5),
+      {
+        type: 'link:moved',
+        seq: 6,
+        run,
+        t: 3,
+        node: 'client',
+        from: 'client',
+        to: 'server',
+        transport: 'ipc',
+        address: 'ipc:///run/zpg/gr-1-n1.ipc',
+        previousTransport: 'tcp',
+        previousAddress: 'tcp://127.0.0.1:5000',
+        lost: 0,
+      },
+      { type: 'message:sent', seq: 7, run, t: 4, node: 'client', message: 2, body: '1:2', frames: 1 },
+      { type: 'message:received', seq: 8, run, t: 4.5, node: 'server', message: 2, from: 'client', body: '1:2' },
+      { type: 'graph:ended', seq: 9, run, t: 5, reason: 'completed', summary },
+    ];
+    const { session, replay } = fakeApi({ ...detail, eventCount: moved.length, lastSeq: 9, durationMs: 5 }, moved);
+    const transport = () => session.graph?.links.map((link) => link.transport);
+    await replay.open(run);
+    expect(transport()).toEqual(['tcp']);
+    await replay.seekIndex(5);
+    expect(transport()).toEqual(['tcp']);
+    // Folded from the window (a step), then from the server's state at a moment (seeks across windows).
+    await replay.step(1);
+    expect(replay.position).toBe(6);
+    expect(transport()).toEqual(['ipc']);
+    expect(session.graph?.links[0]).toEqual({ from: 'client', to: 'server', bind: 'to', transport: 'ipc' });
+    await replay.seekIndex(2);
+    expect(transport()).toEqual(['tcp']);
+    await replay.seekTime(4.5);
+    expect(replay.position).toBe(8);
+    expect(transport()).toEqual(['ipc']);
+    await replay.seekTime(2.9);
+    expect(transport()).toEqual(['tcp']);
+    await replay.seekIndex(moved.length);
+    expect(transport()).toEqual(['ipc']);
+    // The nodes are the recorded graph's.
+    expect(session.graph?.nodes).toEqual(graph.nodes);
   });
 
   it('says a pipeline run is not a graph run', async () => {

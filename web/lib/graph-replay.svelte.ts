@@ -16,6 +16,7 @@ import {
   copyGraphRunState,
   emptyGraphRunState,
   foldGraphState,
+  graphWithMovedLinks,
   type GraphRunStateAt,
 } from '../../shared/protocol/graph-run-state.ts';
 import { MAX_EVENT_WINDOW } from '../../shared/protocol/history.ts';
@@ -66,6 +67,8 @@ export class GraphReplay {
   #advancing = false;
   #frame: number | null = null;
   #lastWall = 0;
+  /** The moved links (JSON) the session's graph was last drawn with: it changes only when a link moved. */
+  #linksShown = '{}';
 
   constructor(session: GraphSession, send: Send, options: GraphReplayOptions = {}) {
     this.#session = session;
@@ -110,6 +113,7 @@ export class GraphReplay {
         capabilities: {},
       });
       this.detail = detail;
+      this.#linksShown = '{}'; // the session now draws this run's graph as recorded
       await this.#loadAfter(emptyGraphRunState(detail.id), true);
       this.#foldTo(Math.min(1, this.#events.length));
     } catch (error) {
@@ -225,6 +229,20 @@ export class GraphReplay {
     session.refusals = state.refusals.map((refusal) => ({ ...refusal }));
     session.lastBodies = { ...state.lastBodies };
     session.counters = structuredClone(state.counters);
+    this.#showLinks();
+  }
+
+  /**
+   * The session draws the graph as it was at the moment shown: the recorded graph (graph:started's, before any
+   * move) with each link moved so far (link:moved) on its new transport, so a scrub back before a move shows the
+   * old transport again. The live page needs none of this: the server sends its graph as changed by the move.
+   */
+  #showLinks(): void {
+    const session = this.#session;
+    const moved = JSON.stringify(this.#state.movedLinks ?? {});
+    if (!this.detail || !session.info || moved === this.#linksShown) return;
+    this.#linksShown = moved;
+    session.info = { ...session.info, graph: graphWithMovedLinks(this.detail.graph, this.#state.movedLinks) };
   }
 
   /** Shows the base and the window's first `count` events. */
@@ -239,6 +257,7 @@ export class GraphReplay {
       for (const event of slice) foldGraphState(this.#state, event);
       const session = this.#session;
       session.applyEvents(slice, 0, structuredClone(this.#state.counters));
+      this.#showLinks();
       if (slice.length > JUMP_EVENTS) {
         session.flights = session.flights.slice(-3);
         session.drops = session.drops.slice(-3);
