@@ -758,6 +758,8 @@ export const EN = {
   'graph.nodes.state.resumed': 'running again',
   'graph.nodes.process': 'its own process, pid {pid}',
   'graph.nodes.processNoPid': 'its own process',
+  'graph.nodes.processTag': 'process · pid {pid}',
+  'graph.nodes.processTagNoPid': 'process',
   'graph.nodes.processToggle': 'own process',
   'graph.nodes.processHint': 'Runs as its own OS process: kill is SIGKILL, hang SIGSTOP, resume SIGCONT',
   'graph.nodes.inServer': 'a socket in the server',

@@ -772,6 +772,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.nodes.state.resumed': 'en marcha de nuevo',
   'graph.nodes.process': 'proceso propio, pid {pid}',
   'graph.nodes.processNoPid': 'proceso propio',
+  'graph.nodes.processTag': 'proceso · pid {pid}',
+  'graph.nodes.processTagNoPid': 'proceso',
   'graph.nodes.processToggle': 'proceso propio',
   'graph.nodes.processHint':
     'Corre como un proceso propio del sistema: matar es SIGKILL, colgar SIGSTOP, reanudar SIGCONT',
