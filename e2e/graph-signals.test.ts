@@ -3,8 +3,9 @@
  * visitor runs the series' part 4 (a narrator publishing once a second to two fans), kills one fan with the
  * keyboard from the page's node list, and sees it marked killed on the list and the diagram while the narrator
  * goes on and the other fan keeps receiving; then hangs and resumes the other fan. Screenshot in
- * test-results/graph-signals.png. Then a fan made its own OS process from the same list: its pid shown in the list
- * and the graph in words, and killed from the page, the process is gone (graph-process.ts).
+ * test-results/graph-signals.png. Then a fan made its own OS process from the same list: its pid shown in the list,
+ * the graph in words and a tag on its box in the diagram, and killed from the page, the process is gone
+ * (graph-process.ts).
  */
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -109,6 +110,11 @@ describe('kill, hang and resume a node from the page', () => {
     );
     expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
     expect(await control(page, 'fan-2').getByTestId('graph-node-process-toggle').isDisabled()).toBe(true);
+    // The diagram marks it on its box too (a tag with its pid); the other fan, a plain node, has none.
+    const box = (node: string) => page.locator(`[data-testid="graph-node"][data-node="${node}"]`);
+    await box('fan-2').and(page.locator(`[data-pid="${pid}"]`)).waitFor({ timeout: 15_000 });
+    expect(await box('fan-2').getByTestId('graph-node-process-tag').textContent()).toBe(`process · pid ${pid}`);
+    expect(await box('fan-1').getByTestId('graph-node-process-tag').count()).toBe(0);
     await countAbove(page, 'fan-2', 'received', 0);
 
     await page.getByRole('button', { name: 'Kill fan-2', disabled: false }).click();
