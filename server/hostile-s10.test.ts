@@ -90,7 +90,11 @@ describe('moving a node while its peer binds later (GraphLink.bindAfter, the ser
       const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-7' } });
       const { id } = created.json<GraphPlaygroundInfo>();
       // No pause between the server's messages: its later bind of ipc comes within the first moves.
-      const paced = await owner.inject({ method: 'PUT', url: `/api/graphs/${id}/nodes/server/pace`, payload: { ms: 0 } });
+      const paced = await owner.inject({
+        method: 'PUT',
+        url: `/api/graphs/${id}/nodes/server/pace`,
+        payload: { ms: 0 },
+      });
       expect(paced.statusCode, paced.body).toBe(200);
       expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
       for (let i = 0; i < 40; i++) {
@@ -189,7 +193,15 @@ describe('the binary task frame decoder, with crafted bytes', () => {
     for (let task = 90; task < 130; task++) {
       const worker = `worker-${(task % 3) + 1}`;
       events.push({ type: 'task:sent', seq: seq++, run: 'run-7', t: task, task, body: `task ${task}` });
-      events.push({ type: 'task:received', seq: seq++, run: 'run-7', t: task + 0.5, task, worker, body: `task ${task}` });
+      events.push({
+        type: 'task:received',
+        seq: seq++,
+        run: 'run-7',
+        t: task + 0.5,
+        task,
+        worker,
+        body: `task ${task}`,
+      });
     }
     const counters = { run: 'run-7', sent: 40, received: {}, done: {}, collected: 0, lost: 0, lostBy: {} };
     const bytes = encodeTaskFrame({ type: 'events', events, dropped: 0, counters })!;
@@ -271,9 +283,9 @@ describe('signals and stops while a run with process nodes starts', () => {
   }
 
   it('a hang while the children bind is refused with a text to act on (it held the start until a stop, then a 500)', async () => {
-    const { id } = (await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })).json<
-      GraphPlaygroundInfo
-    >();
+    const { id } = (
+      await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })
+    ).json<GraphPlaygroundInfo>();
     const start = owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     const hang = await onceTheRunExists(id, () =>
       owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/vent/hang` }),
@@ -287,9 +299,9 @@ describe('signals and stops while a run with process nodes starts', () => {
   }, 60_000);
 
   it('a stop while the children bind ends the run; the start answers 201, not a 500', async () => {
-    const { id } = (await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })).json<
-      GraphPlaygroundInfo
-    >();
+    const { id } = (
+      await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processPair } })
+    ).json<GraphPlaygroundInfo>();
     const start = owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     const stop = await onceTheRunExists(id, () => owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` }));
     expect(stop.statusCode, stop.body).toBe(200);

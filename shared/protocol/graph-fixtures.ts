@@ -152,6 +152,9 @@ export const INVALID_GRAPH_EVENTS: { [K in GraphEventType]: { value: unknown; wh
     why: "the pipeline's signal name, not an action",
   },
   'node:paced': { value: { ...VALID_GRAPH_EVENTS['node:paced'], ms: -1 }, why: 'a negative pace' },
-  'link:moved': { value: { ...VALID_GRAPH_EVENTS['link:moved'], transport: 'epgm' }, why: 'a transport it cannot move to' },
+  'link:moved': {
+    value: { ...VALID_GRAPH_EVENTS['link:moved'], transport: 'epgm' },
+    why: 'a transport it cannot move to',
+  },
   'graph:ended': { value: { ...VALID_GRAPH_EVENTS['graph:ended'], summary: { sent: 1 } }, why: 'incomplete summary' },
 };

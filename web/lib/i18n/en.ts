@@ -777,7 +777,7 @@ export const EN = {
   'graph.edits.paceUnit': 'ms',
   'graph.edits.paceButton': 'Set pace',
   'graph.edits.paceSet': 'Set the pace of {node}',
-  'graph.edits.noPace': 'goes at its peers\' pace',
+  'graph.edits.noPace': "goes at its peers' pace",
   'graph.edits.transport': 'Transport for the links of {node}',
   'graph.edits.moveButton': 'Move',
   'graph.edits.move': 'Move {node} to the chosen transport',

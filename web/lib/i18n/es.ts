@@ -785,7 +785,8 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.edits.title': 'Ralentizar un nodo, o moverlo a otro transporte',
   'graph.edits.intro':
     'Con la ejecución en marcha: cambia el ritmo de un nodo (el intervalo entre los mensajes que envía, o su tiempo de trabajo por mensaje que recibe) y mira cómo se queda atrás; mueve los enlaces de un nodo a tcp, ipc o inproc: hace bind o se conecta al endpoint nuevo y deja el viejo. Lo que esperaba en la conexión vieja se pierde, y se cuenta («perdido con una conexión que cerró un movimiento»).',
-  'graph.edits.idle': 'Un ritmo cambiado ahora vale desde la siguiente ejecución; inicia una ejecución para mover un nodo a otro transporte.',
+  'graph.edits.idle':
+    'Un ritmo cambiado ahora vale desde la siguiente ejecución; inicia una ejecución para mover un nodo a otro transporte.',
   'graph.edits.list': 'Ritmo y transporte de cada nodo',
   'graph.edits.paceInterval': 'Intervalo entre mensajes de {node}, en milisegundos (de 0 a {max})',
   'graph.edits.paceWork': 'Tiempo de trabajo por mensaje de {node}, en milisegundos (de 0 a {max})',
