@@ -112,7 +112,9 @@ describe('kill, hang and resume a node from the page', () => {
     expect(await control(page, 'fan-2').getByTestId('graph-node-process-toggle').isDisabled()).toBe(true);
     // The diagram marks it on its box too (a tag with its pid); the other fan, a plain node, has none.
     const box = (node: string) => page.locator(`[data-testid="graph-node"][data-node="${node}"]`);
-    await box('fan-2').and(page.locator(`[data-pid="${pid}"]`)).waitFor({ timeout: 15_000 });
+    await box('fan-2')
+      .and(page.locator(`[data-pid="${pid}"]`))
+      .waitFor({ timeout: 15_000 });
     expect(await box('fan-2').getByTestId('graph-node-process-tag').textContent()).toBe(`process · pid ${pid}`);
     expect(await box('fan-1').getByTestId('graph-node-process-tag').count()).toBe(0);
     await countAbove(page, 'fan-2', 'received', 0);
