@@ -7,6 +7,7 @@
  */
 import type { DropReason, GraphLink, GraphSpec, GraphSummary, PlaygroundEvent, RefusalReason } from './index.ts';
 import { GRAPH_LIMITS } from './graph.ts';
+import { GRAPH_RUN_NODE_NAMES } from './graph-history.ts';
 import { addGraphEvent, emptyGraphCounters, type GraphCounters } from './graph-stream.ts';
 
 /** Refusals a state keeps (the newest); the counters count every one. */
@@ -29,6 +30,14 @@ export interface GraphMovedLink {
 
 /** A link's key in GraphRunStateAt.movedLinks: the diagram's own key for a link (GraphDiagram.svelte). */
 export const movedLinkKey = (from: string, to: string): string => `${from}>${to}`;
+
+/** A node that runs as its own OS process, or that a visitor killed, hung or resumed (node:process). */
+export interface GraphNodeProcess {
+  /** Its OS process's pid (a process node's `started`), if it runs as one. */
+  pid?: number;
+  /** What a visitor did to it last; absent: nothing. */
+  state?: 'killed' | 'hung' | 'resumed';
+}
 
 export interface GraphStateRefusal {
   node: string;
@@ -61,6 +70,8 @@ export interface GraphRunStateAt {
    * links; an imported file naming more is not kept beyond that), so a state never grows with its events.
    */
   movedLinks: Record<string, GraphMovedLink>;
+  /** Per node named by node:process so far in this run (at most GRAPH_RUN_NODE_NAMES nodes): its pid, its state. */
+  processes: Record<string, GraphNodeProcess>;
 }
 
 export function emptyGraphRunState(run: string): GraphRunStateAt {
@@ -76,6 +87,7 @@ export function emptyGraphRunState(run: string): GraphRunStateAt {
     endReason: null,
     summary: null,
     movedLinks: {},
+    processes: {},
   };
 }
 
@@ -102,7 +114,19 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.refusals = [];
       state.lastBodies = {};
       state.movedLinks = {};
+      state.processes = {};
       break;
+    case 'node:process': {
+      state.processes ??= {}; // a state folded by an older page or server has none
+      const known = Object.hasOwn(state.processes, event.node);
+      if (!known && Object.keys(state.processes).length >= GRAPH_RUN_NODE_NAMES) break;
+      const entry: GraphNodeProcess = known ? state.processes[event.node]! : {};
+      if (event.pid !== undefined) entry.pid = event.pid;
+      // `started` only says it is a process: it runs as any other node.
+      if (event.action !== 'started') entry.state = event.action;
+      if (!known) setOwn(state.processes, event.node, entry);
+      break;
+    }
     case 'link:moved': {
       const key = movedLinkKey(event.from, event.to);
       // A state folded by an older page or server has no movedLinks: it starts empty here.

@@ -202,6 +202,33 @@ describe('GraphReplay', () => {
     expect(session.graph?.nodes).toEqual(graph.nodes);
   });
 
+  it('shows which nodes are processes (their pids) and what a visitor did to them, as of the moment shown', async () => {
+    const process = { type: 'node:process', run, node: 'server', program: 'server', pid: 4242 } as const;
+    const recorded: PlaygroundEvent[] = [
+      events[0]!,
+      { ...process, seq: 2, t: 0.5, action: 'started' },
+      { type: 'message:sent', seq: 3, run, t: 1, node: 'client', message: 0, body: '1:2', frames: 1 },
+      { type: 'message:received', seq: 4, run, t: 1.5, node: 'server', message: 0, from: 'client', body: '1:2' },
+      { ...process, seq: 5, t: 2, action: 'killed' },
+      { type: 'graph:ended', seq: 6, run, t: 3, reason: 'stopped', summary },
+    ];
+    const { session, replay } = fakeApi({ ...detail, eventCount: recorded.length, durationMs: 3 }, recorded);
+    await replay.open(run);
+    expect(session.processPids).toEqual({});
+    // From the server's state at a moment (a seek across windows), then folded on from the window.
+    await replay.seekIndex(3);
+    expect(session.processPids).toEqual({ server: 4242 });
+    expect(session.nodeStates).toEqual({});
+    await replay.seekTime(3);
+    expect(session.processPids).toEqual({ server: 4242 });
+    expect(session.nodeStates).toEqual({ server: 'killed' });
+    await replay.seekIndex(4);
+    expect(session.nodeStates).toEqual({});
+    expect(session.processPids).toEqual({ server: 4242 });
+    await replay.seekIndex(1);
+    expect(session.processPids).toEqual({});
+  });
+
   it('says a pipeline run is not a graph run', async () => {
     const { session, replay } = fakeApi({ ...detail, kind: undefined });
     await replay.open(run);

@@ -229,6 +229,15 @@ export class GraphReplay {
     session.refusals = state.refusals.map((refusal) => ({ ...refusal }));
     session.lastBodies = { ...state.lastBodies };
     session.counters = structuredClone(state.counters);
+    // Which nodes run as processes (their pids) and what a visitor did to them, as of the moment.
+    // (fromEntries: own properties whatever the names, "__proto__" too.)
+    const processes = Object.entries(state.processes ?? {});
+    session.processPids = Object.fromEntries(
+      processes.flatMap(([node, process]) => (process.pid !== undefined ? [[node, process.pid]] : [])),
+    );
+    session.nodeStates = Object.fromEntries(
+      processes.flatMap(([node, process]) => (process.state !== undefined ? [[node, process.state]] : [])),
+    );
     this.#showLinks();
   }
 
