@@ -20,6 +20,7 @@ import { CodedError } from '../errors.ts';
 import type { GraphRunContext } from './graph-context.ts';
 import { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
+import { programOf, signalNode } from './graph-signals.ts';
 
 /**
  * Sockets one run may have had, removed ones included: adding and removing subscribers in a loop never opens
@@ -90,6 +91,57 @@ export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: Gr
     })().catch((error) => run.nodeFailed(node, error)),
   );
   return link;
+}
+
+/**
+ * Removes any node from the running graph. A subscriber alone in its program leaves as below (removeSubscriber).
+ * Any other node's program dies as a kill does (graph-signals.ts: every socket of it closed with linger 0, a
+ * process node's child SIGKILLed, what it held lost as `unhandled`, what only it could take lost as `killed`);
+ * then the node leaves the graph with its links, and the live peers that dialled it leave its endpoints
+ * (disconnect), so that a connecting REQ or PUSH stops dealing to its dead pipe and goes on with the others. The
+ * other sockets of its program stay in the graph, killed for this run. The playground refused before (graph-edits.ts
+ * withoutNode, checkGraph) what the rest of the graph needs: a forwardTo target, a proxy's backend, the last node.
+ */
+export function removeNode(run: GraphRunContext, wiring: LiveWiring, id: string): void {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  const node = run.nodes.get(id);
+  if (!node || node.removed || !run.options.graph.nodes.some((spec) => spec.id === id))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: id.slice(0, 64) }));
+  if (node.spec.socket === 'SUB' && programOf(run.options.graph, id).length === 1) {
+    removeSubscriber(run, id);
+    return;
+  }
+  if (!node.killed && !node.finished) signalNode(run, id, 'kill');
+  else if (!node.socket.closed) {
+    // Done already (its own stop condition): its socket still goes, and what waits for it is lost with it.
+    node.stoppedReading = true;
+    node.socket.close();
+    run.reportDrops(run.books.kill([id]));
+  }
+  const links = run.options.graph.links.filter((link) => link.from === id || link.to === id);
+  run.options.graph = {
+    ...run.options.graph,
+    nodes: run.options.graph.nodes.filter((spec) => spec.id !== id),
+    links: run.options.graph.links.filter((link) => link.from !== id && link.to !== id),
+  };
+  node.removed = true;
+  for (const link of links) {
+    const address = wiring.addresses.get(link);
+    wiring.addresses.delete(link);
+    const { connecter } = linkEnds(link);
+    const peer = run.nodes.get(connecter);
+    if (connecter === id || address === undefined || !peer || peer.socket.closed) continue;
+    // Another link of the peer may dial the same endpoint (a node bound once for several): it stays connected.
+    if ([...wiring.addresses].some(([other, at]) => at === address && linkEnds(other).connecter === connecter))
+      continue;
+    try {
+      peer.socket.disconnect(address);
+    } catch {
+      // ENOENT: it had not dialled yet (it starts later in this run); nothing to leave.
+    }
+    peer.connections.delete(address);
+  }
+  run.progress();
 }
 
 /**

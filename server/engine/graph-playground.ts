@@ -4,8 +4,8 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Live topology: a subscriber can be added to or removed from a running PUB/SUB graph, or change its prefixes
- * (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
+ * Live topology: any node can be removed from a running graph, a subscriber added to a running PUB/SUB graph or
+ * change its prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
  * each edit makes of the graph is graph-edits.ts. The other changes replace the graph between runs. Every run is
  * recorded as the pipeline's are (server/app.ts gives each playground a Recorder through the registry's onCreate:
  * it fits Recordable). Not yet: the pipeline's own
@@ -244,13 +244,14 @@ export class GraphPlayground {
   }
 
   /**
-   * Removes a node and its links. During a run only a subscriber, whose socket closes at once (what was on the way
-   * to it is lost with it); between runs any node the rest of the graph does not need.
+   * Removes a node and its links, any node the rest of the graph does not need. During a run it goes at once
+   * (graph-live.ts): a subscriber's socket closes, any other node's program dies as a kill does (what it held and
+   * what only it could take are lost with it); the graph keeps it removed for the next runs.
    */
   removeNode(id: string): GraphPlaygroundInfo {
     this.lastActivity = Date.now();
     const next = GraphPlayground.#checked(withoutNode(this.#graph, id), this.#options);
-    this.#liveRun?.removeSubscriber(id);
+    this.#liveRun?.removeNode(id);
     return this.#replaced(next);
   }
 

@@ -18,7 +18,7 @@ import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
 import type { GraphLink, GraphNode, GraphSummary, Transport } from '../../shared/protocol/index.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
-import { addSubscriber, removeSubscriber, setSubscriptions, type LiveWiring } from './graph-live.ts';
+import { addSubscriber, removeNode, setSubscriptions, type LiveWiring } from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -128,9 +128,16 @@ export class GraphRun {
     return addSubscriber(this.#run, this.#wiring(), node, publisher);
   }
 
-  /** Removes a subscriber while messages flow: its socket closes (graph-live.ts). */
-  removeSubscriber(id: string): void {
-    removeSubscriber(this.#run, id);
+  /**
+   * Removes a node while messages flow (graph-live.ts): a subscriber's socket closes; any other node's program dies
+   * as a kill does, and the node leaves the graph. Throws a CodedError when the run or the node cannot take it.
+   */
+  removeNode(id: string): void {
+    // As for a kill (signalNode): while a process node's child binds for the run, a SIGKILL would fail the start.
+    if (!this.#bound && !this.#run.ended)
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.removeStarting', { node: id.slice(0, 64) }));
+    removeNode(this.#run, this.#wiring(), id);
+    this.#checkEnd();
   }
 
   /** Changes a subscriber's prefixes while messages flow, on its live socket (graph-live.ts). */

@@ -240,7 +240,8 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
     },
   );
 
-  // While a run flows only a subscriber, whose socket closes at once.
+  // Between runs or while a run flows (server/engine/graph-live.ts removeNode): a subscriber's socket closes, any
+  // other node's program dies as a kill does, and the node leaves the graph.
   app.delete<{ Params: { id: string; node: string } }>(
     '/api/graphs/:id/nodes/:node',
     { schema: { params: NodeParams } },

@@ -673,6 +673,10 @@ const TEXTS = {
     en: 'The run is still starting (its sockets are binding); kill, hang or resume "{node}" in a moment.',
     es: 'La ejecución aún está empezando (sus sockets se están enlazando); mata, cuelga o reanuda "{node}" en un momento.',
   },
+  'graph.removeStarting': {
+    en: 'The run is still starting (its sockets are binding); remove "{node}" in a moment.',
+    es: 'La ejecución aún está empezando (sus sockets se están enlazando); quita "{node}" en un momento.',
+  },
   'graph.signalMoving': {
     en: '"{node}" is finishing a move (its old endpoint is closing); try again in a moment.',
     es: '"{node}" está terminando un movimiento (su punto de conexión anterior se está cerrando); vuelve a intentarlo en un momento.',

@@ -1,0 +1,224 @@
+/**
+ * Any node removed while a graph run flows (issue 11: "add or remove a node ... while messages flow";
+ * graph-live.ts removeNode, SPEC [G5]), on real sockets, asserted from the run's events: its program dies as a
+ * kill does (graph-signals.ts), it leaves the graph with its links, and the peers that dialled it leave its
+ * endpoint, so the rest of the graph goes on without it. The HTTP route is tested at the end. Every wait is for an
+ * event of the run, bounded; nothing depends on the machine's speed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GraphRun } from './graph-run.ts';
+import { IpcClaims } from '../pipeline/endpoints.ts';
+import { buildApp } from '../app.ts';
+import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphPlaygroundInfo } from './graph-playground.ts';
+import { part3 } from '../../shared/scenarios/series.ts';
+import { PIPELINE_TASKS, pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
+import { Visitor, testPolicy } from '../../test/helpers.ts';
+
+let policy: ReturnType<typeof testPolicy> | null = null;
+let app: FastifyInstance | null = null;
+const running: GraphRun[] = [];
+let runNumber = 0;
+
+afterEach(async () => {
+  for (const run of running.splice(0)) if (!run.ended) await run.stop();
+  await app?.close();
+  app = null;
+  policy?.cleanup();
+  policy = null;
+});
+
+type Of<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
+function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K): Of<K>[] {
+  return events.filter((event): event is Of<K> => event.type === type);
+}
+const receivedBy = (events: PlaygroundEvent[], node: string) =>
+  of(events, 'message:received').filter((e) => e.node === node);
+
+/** A run whose events can be awaited: `until(condition)` resolves once the events so far meet it (bounded). */
+async function start(graph: GraphSpec) {
+  policy ??= testPolicy();
+  const events: PlaygroundEvent[] = [];
+  const waiters = new Set<() => void>();
+  const claims = new IpcClaims();
+  const owner = `glr${++runNumber}`;
+  claims.register(owner);
+  const run = new GraphRun({
+    runId: `run-${runNumber}`,
+    scenario: 'test',
+    graph,
+    policy,
+    claims,
+    owner,
+    emit: (event) => {
+      events.push({ ...event, seq: events.length + 1 });
+      for (const wake of waiters) wake();
+    },
+  });
+  running.push(run);
+  await run.start();
+  const until = (condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!condition(events)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what} (${events.length} events)`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+  const ended = () =>
+    Promise.race([
+      run.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 30_000)),
+    ]);
+  return { run, events, until, ended };
+}
+
+function checkBooks(summary: GraphSummary): void {
+  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
+  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
+}
+
+/** The pipeline sandbox with a paced ventilator, so that a removal lands while tasks are still being dealt. */
+const pacedPipeline: GraphSpec = {
+  ...pipelineGraph.graph,
+  drainMs: 400,
+  nodes: pipelineGraph.graph.nodes.map((node) =>
+    node.id === 'ventilator' && node.role.kind === 'send' ? { ...node, role: { ...node.role, intervalMs: 5 } } : node,
+  ),
+};
+
+describe('[G5] any node removed while messages flow', () => {
+  it("the series' part 3: a REP removed between its turns; the REQ leaves it and the other two answer every request", async () => {
+    const { run, events, until, ended } = await start({ ...part3.graph, drainMs: 400 });
+    // Removed right after it answered: the strict REQ's next request goes to another pipe, never to this one.
+    await until(
+      (all) => receivedBy(all, 'client').filter((e) => e.from === 'server-6000').length >= 2,
+      'two replies from server-6000',
+    );
+    run.removeNode('server-6000');
+    const removedAt = events.length;
+    const summary = await ended();
+    checkBooks(summary);
+
+    expect(of(events, 'node:process')).toMatchObject([
+      { node: 'server-6000', action: 'killed', program: 'server-6000' },
+    ]);
+    expect(of(events, 'node:stopped').find((e) => e.node === 'server-6000')?.reason).toBe('killed');
+    // The other servers kept answering: every one of the hundred requests was answered, none after the removal by
+    // the removed server, and nothing was lost with it.
+    const requests = of(events, 'message:sent').filter((e) => e.node === 'client');
+    expect(requests).toHaveLength(100);
+    expect(receivedBy(events, 'client')).toHaveLength(100);
+    const after = events.slice(removedAt);
+    expect(receivedBy(after, 'server-6000')).toEqual([]);
+    expect(receivedBy(after, 'server-5000').length).toBeGreaterThan(0);
+    expect(receivedBy(after, 'server-7000').length).toBeGreaterThan(0);
+    expect(summary.dropped).toBe(0);
+    expect(of(events, 'graph:ended')[0]!.reason).toBe('completed');
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it('the pipeline sandbox: a worker removed mid-run; the other workers keep taking tasks, and every task ends in one place', async () => {
+    const { run, events, until, ended } = await start(pacedPipeline);
+    await until((all) => receivedBy(all, 'worker-2').length >= 3, 'three tasks on worker-2');
+    run.removeNode('worker-2');
+    const removedAt = events.length;
+    // The others keep taking tasks dealt after the removal.
+    const sentAtRemoval = of(events, 'message:sent').filter((e) => e.node === 'ventilator').length;
+    const takenAfter = (all: PlaygroundEvent[], worker: string) => receivedBy(all.slice(removedAt), worker).length;
+    await until(
+      (all) => takenAfter(all, 'worker-1') >= 3 && takenAfter(all, 'worker-3') >= 3,
+      'three more tasks on worker-1 and on worker-3',
+    );
+    const summary = await ended();
+    checkBooks(summary);
+
+    // Its program (the worker and the PUSH it forwards through) died as a kill does.
+    expect(
+      of(events, 'node:process')
+        .map((e) => `${e.node} ${e.action} ${e.program}`)
+        .sort(),
+    ).toEqual(['worker-2 killed worker-2', 'worker-2-out killed worker-2']);
+    expect(receivedBy(events.slice(removedAt), 'worker-2')).toEqual([]);
+    const tasks = new Set(
+      of(events, 'message:sent')
+        .filter((e) => e.node === 'ventilator')
+        .map((e) => e.message),
+    );
+    expect(tasks.size).toBe(PIPELINE_TASKS);
+    expect(sentAtRemoval).toBeLessThan(PIPELINE_TASKS);
+    // Every task ends in one place: a worker took it, or it was lost with the removed one (queued there or on the
+    // way to it).
+    const taken = ['worker-1', 'worker-2', 'worker-3'].flatMap((worker) =>
+      receivedBy(events, worker).filter((e) => e.message !== null && tasks.has(e.message)),
+    );
+    const lost = of(events, 'message:dropped').filter((e) => e.reason === 'killed' && tasks.has(e.message));
+    expect(new Set([...taken, ...lost].map((e) => e.message)).size).toBe(PIPELINE_TASKS);
+    expect(taken.length + lost.length).toBe(PIPELINE_TASKS);
+    expect(lost.every((e) => e.node === 'worker-2')).toBe(true);
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it('over HTTP: the owner removes a worker during a run, a watcher is refused, a stranger sees nothing, and a node others need stays', async () => {
+    policy ??= testPolicy();
+    app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
+    await app.ready();
+    const owner = new Visitor(app);
+    const stranger = new Visitor(app);
+    const watcher = new Visitor(app);
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: pacedPipeline } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    const { watchToken } = (await owner.inject(`/api/graphs/${id}/links`)).json<{ watchToken: string }>();
+    expect(
+      (await watcher.inject({ method: 'POST', url: `/api/graphs/${id}/join`, payload: { token: watchToken } })).json(),
+    ).toMatchObject({ role: 'watcher' });
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+
+    const remove = (visitor: Visitor, node: string) =>
+      visitor.inject({ method: 'DELETE', url: `/api/graphs/${id}/nodes/${node}` });
+    expect((await remove(watcher, 'worker-2')).statusCode).toBe(403);
+    expect((await remove(stranger, 'worker-2')).statusCode).toBe(404);
+    // worker-1 forwards its results through worker-1-out: the graph needs it.
+    const needed = await remove(owner, 'worker-1-out');
+    expect(needed.statusCode).toBe(400);
+    expect(needed.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.invalid' } });
+
+    const removed = await remove(owner, 'worker-2');
+    expect(removed.statusCode, removed.body).toBe(200);
+    const info = removed.json<GraphPlaygroundInfo>();
+    expect(info.activeRun).not.toBeNull();
+    expect(info.graph.nodes.map((node) => node.id)).not.toContain('worker-2');
+    expect(info.graph.links.some((link) => link.from === 'worker-2' || link.to === 'worker-2')).toBe(false);
+    // Removed once: a second time there is no such node.
+    expect((await remove(owner, 'worker-2')).statusCode).toBe(404);
+
+    // The run goes on: the stream says the worker's program was killed and the other workers keep taking tasks.
+    const deadline = Date.now() + 20_000;
+    let events: PlaygroundEvent[] = [];
+    const done = (all: PlaygroundEvent[]) => {
+      const killedAt = all.findIndex((e) => e.type === 'node:process' && e.node === 'worker-2');
+      if (killedAt < 0) return false;
+      const after = all.slice(killedAt);
+      return receivedBy(after, 'worker-1').length >= 2 && receivedBy(after, 'worker-3').length >= 2;
+    };
+    for (;;) {
+      const response = await owner.inject(`/api/graphs/${id}/events?since=${events.at(-1)?.seq ?? 0}`);
+      events = [...events, ...response.json<{ events: PlaygroundEvent[] }>().events];
+      if (done(events)) break;
+      if (Date.now() > deadline) throw new Error(`the other workers took no more tasks; ${events.length} events`);
+      // Polled well below the API's rate limit per visitor.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(of(events, 'node:error')).toEqual([]);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+  });
+});
