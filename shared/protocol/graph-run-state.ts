@@ -164,7 +164,10 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
  * the server keeps it after a move (graph-edits.ts withLinksMoved: the new transport, no address of its own). The
  * same graph object when nothing moved, so a diagram does not lay it out again.
  */
-export function graphWithMovedLinks(graph: GraphSpec, movedLinks: Record<string, GraphMovedLink> | undefined): GraphSpec {
+export function graphWithMovedLinks(
+  graph: GraphSpec,
+  movedLinks: Record<string, GraphMovedLink> | undefined,
+): GraphSpec {
   if (!movedLinks || Object.keys(movedLinks).length === 0) return graph;
   let changed = false;
   const links = graph.links.map((link) => {
