@@ -5,6 +5,7 @@
  * endpoint, so the rest of the graph goes on without it. The HTTP route is tested at the end. Every wait is for an
  * event of the run, bounded; nothing depends on the machine's speed.
  */
+import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphRun } from './graph-run.ts';
@@ -81,6 +82,17 @@ async function start(graph: GraphSpec) {
   return { run, events, until, ended };
 }
 
+/** Whether a process lives (a zombie does not): read from /proc, as graph-process.test.ts does. */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
 function checkBooks(summary: GraphSummary): void {
   expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
   expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
@@ -125,6 +137,32 @@ describe('[G5] any node removed while messages flow', () => {
     expect(of(events, 'graph:ended')[0]!.reason).toBe('completed');
     expect(of(events, 'node:error')).toEqual([]);
   });
+
+  it('a process REP removed mid-run: its child is SIGKILLed and gone, and the REQ goes on with the other two', async () => {
+    const { run, events, until, ended } = await start({
+      ...part3.graph,
+      drainMs: 400,
+      nodes: part3.graph.nodes.map((node) => (node.id === 'server-6000' ? { ...node, process: true } : node)),
+    });
+    const pid = of(events, 'node:process').find((e) => e.node === 'server-6000' && e.action === 'started')?.pid;
+    expect(pid).toBeGreaterThan(0);
+    expect(processAlive(pid!)).toBe(true);
+    await until(
+      (all) => receivedBy(all, 'client').filter((e) => e.from === 'server-6000').length >= 2,
+      'two replies from the process server',
+    );
+    run.removeNode('server-6000');
+    const summary = await ended();
+    checkBooks(summary);
+    // The kernel reaped it by the time the run closed (the run awaits its children).
+    expect(processAlive(pid!)).toBe(false);
+    expect(of(events, 'node:process').map((e) => `${e.node} ${e.action} ${e.pid}`)).toEqual([
+      `server-6000 started ${pid}`,
+      `server-6000 killed ${pid}`,
+    ]);
+    expect(receivedBy(events, 'client')).toHaveLength(100);
+    expect(of(events, 'node:error')).toEqual([]);
+  }, 60_000);
 
   it('the pipeline sandbox: a worker removed mid-run; the other workers keep taking tasks, and every task ends in one place', async () => {
     const { run, events, until, ended } = await start(pacedPipeline);
