@@ -751,6 +751,10 @@ export const EN = {
   'graph.nodes.killButton': 'Kill',
   'graph.nodes.hangButton': 'Hang',
   'graph.nodes.resumeButton': 'Resume',
+  'graph.nodes.remove': 'Remove the node {node} from the graph',
+  'graph.nodes.removeButton': 'Remove',
+  'graph.nodes.removeHint':
+    'Removes the node and its links from the graph; during a run its program dies at once, as a kill does, and the rest goes on without it',
   'graph.nodes.list': 'Nodes of the running graph',
   'graph.nodes.state.live': 'running',
   'graph.nodes.state.killed': 'killed',

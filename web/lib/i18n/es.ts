@@ -765,6 +765,10 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.nodes.killButton': 'Matar',
   'graph.nodes.hangButton': 'Colgar',
   'graph.nodes.resumeButton': 'Reanudar',
+  'graph.nodes.remove': 'Quitar el nodo {node} del grafo',
+  'graph.nodes.removeButton': 'Quitar',
+  'graph.nodes.removeHint':
+    'Quita el nodo y sus enlaces del grafo; durante una ejecución su programa muere en el acto, como al matarlo, y el resto sigue sin él',
   'graph.nodes.list': 'Nodos del grafo en marcha',
   'graph.nodes.state.live': 'en marcha',
   'graph.nodes.state.killed': 'matado',
