@@ -53,6 +53,41 @@ export function withSubscriber(
   };
 }
 
+/** What adding a worker makes: the graph with it, the new PULL and the PUSH it connects to. */
+export interface WorkerAdded {
+  graph: GraphSpec;
+  node: GraphNode;
+  pusher: string;
+}
+
+/**
+ * A PULL worker connected to `pusher` (a PUSH) where it binds, as a subscriber to its publisher (withSubscriber):
+ * the PUSH deals its next messages round-robin among its workers, the new one included.
+ */
+export function withWorker(graph: GraphSpec, request: { id: string; pusher: string }): WorkerAdded {
+  if (graph.nodes.some((node) => node.id === request.id))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
+  const pusher = graph.nodes.find((node) => node.id === request.pusher);
+  if (!pusher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.pusher }));
+  if (pusher.socket !== 'PUSH')
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher.id, socket: pusher.socket }));
+  const via = graph.links.find((link) => linkEnds(link).binder === pusher.id);
+  if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherNoBind', { node: pusher.id }));
+  const node: GraphNode = { id: request.id, socket: 'PULL', role: { kind: 'receive' } };
+  const link: GraphLink = {
+    from: pusher.id,
+    to: node.id,
+    bind: 'from',
+    transport: via.transport,
+    ...(via.address !== undefined ? { address: via.address } : {}),
+  };
+  return {
+    graph: { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
+    node,
+    pusher: pusher.id,
+  };
+}
+
 /** The graph with a subscriber's prefixes replaced ('' is everything). */
 export function withSubscriptions(graph: GraphSpec, id: string, subscribe: string[]): GraphSpec {
   const node = graph.nodes.find((candidate) => candidate.id === id);

@@ -2,8 +2,9 @@
  * Any node removed while a graph run flows (issue 11: "add or remove a node ... while messages flow";
  * graph-live.ts removeNode, SPEC [G5]), on real sockets, asserted from the run's events: its program dies as a
  * kill does (graph-signals.ts), it leaves the graph with its links, and the peers that dialled it leave its
- * endpoint, so the rest of the graph goes on without it. The HTTP route is tested at the end. Every wait is for an
- * event of the run, bounded; nothing depends on the machine's speed.
+ * endpoint, so the rest of the graph goes on without it. Then a PULL worker added to a running PUSH (addWorker)
+ * gets its share of the tasks dealt from then on. The HTTP routes are tested too. Every wait is for an event of
+ * the run, bounded; nothing depends on the machine's speed.
  */
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -253,6 +254,88 @@ describe('[G5] any node removed while messages flow', () => {
       events = [...events, ...response.json<{ events: PlaygroundEvent[] }>().events];
       if (done(events)) break;
       if (Date.now() > deadline) throw new Error(`the other workers took no more tasks; ${events.length} events`);
+      // Polled well below the API's rate limit per visitor.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(of(events, 'node:error')).toEqual([]);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+  });
+});
+
+/** A PUSH that binds and deals a task every 5 ms to one PULL worker, for long enough to add another. */
+const tasksToOne: GraphSpec = {
+  title: 'tasks to one worker',
+  drainMs: 400,
+  nodes: [
+    {
+      id: 'tasks',
+      socket: 'PUSH',
+      role: {
+        kind: 'send',
+        messages: { kind: 'template', template: 'task {i}', count: 4000 },
+        intervalMs: 5,
+        waitForPeers: 1,
+      },
+    },
+    { id: 'worker-1', socket: 'PULL', role: { kind: 'receive' } },
+  ],
+  links: [{ from: 'tasks', to: 'worker-1', bind: 'from', transport: 'tcp' }],
+};
+
+describe('[G5] a PULL worker added while tasks flow', () => {
+  it('joins the running PUSH where it binds and gets its share of the tasks dealt from then on', async () => {
+    const { run, events, until } = await start(tasksToOne);
+    await until((all) => receivedBy(all, 'worker-1').length >= 3, 'three tasks on worker-1');
+    const link = run.addWorker({ id: 'worker-2', socket: 'PULL', role: { kind: 'receive' } }, 'tasks');
+    expect(link).toMatchObject({ from: 'tasks', to: 'worker-2', bind: 'from', transport: 'tcp' });
+    const addedAt = events.length;
+    await until((all) => receivedBy(all, 'worker-2').length >= 5, 'five tasks on worker-2');
+    const summary = await run.stop();
+    checkBooks(summary);
+    // Round-robin from its handshake on: after it joined, both workers take tasks.
+    expect(receivedBy(events.slice(addedAt), 'worker-1').length).toBeGreaterThan(0);
+    expect(of(events, 'node:connecting').some((e) => e.node === 'worker-2' && e.peer === 'tasks')).toBe(true);
+    // Every task taken once, by one worker.
+    const taken = [...receivedBy(events, 'worker-1'), ...receivedBy(events, 'worker-2')].map((e) => e.message);
+    expect(new Set(taken).size).toBe(taken.length);
+    expect(summary.dropped).toBe(0);
+    expect(of(events, 'node:error')).toEqual([]);
+  });
+
+  it('over HTTP: the owner adds a worker during a run, a watcher is refused, a stranger sees nothing, a non-PUSH is refused', async () => {
+    policy ??= testPolicy();
+    app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
+    await app.ready();
+    const owner = new Visitor(app);
+    const stranger = new Visitor(app);
+    const watcher = new Visitor(app);
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: tasksToOne } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    const { watchToken } = (await owner.inject(`/api/graphs/${id}/links`)).json<{ watchToken: string }>();
+    await watcher.inject({ method: 'POST', url: `/api/graphs/${id}/join`, payload: { token: watchToken } });
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+
+    const add = (visitor: Visitor, body: object) =>
+      visitor.inject({ method: 'POST', url: `/api/graphs/${id}/workers`, payload: body });
+    expect((await add(watcher, { id: 'worker-2', pusher: 'tasks' })).statusCode).toBe(403);
+    expect((await add(stranger, { id: 'worker-2', pusher: 'tasks' })).statusCode).toBe(404);
+    const notPush = await add(owner, { id: 'worker-2', pusher: 'worker-1' });
+    expect(notPush.statusCode).toBe(400);
+    expect(notPush.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.notPusher' } });
+    const added = await add(owner, { id: 'worker-2', pusher: 'tasks' });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json<GraphPlaygroundInfo>().graph.links).toContainEqual(
+      expect.objectContaining({ from: 'tasks', to: 'worker-2', bind: 'from' }),
+    );
+
+    const deadline = Date.now() + 20_000;
+    let events: PlaygroundEvent[] = [];
+    for (;;) {
+      const response = await owner.inject(`/api/graphs/${id}/events?since=${events.at(-1)?.seq ?? 0}`);
+      events = [...events, ...response.json<{ events: PlaygroundEvent[] }>().events];
+      if (receivedBy(events, 'worker-2').length >= 3) break;
+      if (Date.now() > deadline) throw new Error(`the new worker got no share; ${events.length} events`);
       // Polled well below the API's rate limit per visitor.
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

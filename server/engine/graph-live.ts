@@ -1,6 +1,7 @@
 /**
  * Live topology of a graph run (issue 11: "add or remove a node, ... change its subscriptions, while messages
- * flow"): a subscriber joins a running PUB/SUB graph, and a subscriber leaves it. The new SUB is a real socket,
+ * flow"): a subscriber joins a running PUB/SUB graph, and a subscriber leaves it; a PULL worker joins a running
+ * PUSH (addWorker), and any node leaves (removeNode). The new SUB is a real socket,
  * created, subscribed and connected to the publisher's endpoint as it is bound in this run, its role loop started
  * as every node's; from then on every message the publisher sends books a copy for it (filtered by the publisher
  * when no prefix matches, lost before its subscription arrived: the slow joiner, again), and what it receives is
@@ -62,18 +63,61 @@ export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: Gr
   // A publisher binds once per transport and address for all its subscribers: the new one dials the first.
   const bound = [...wiring.addresses].find(([link]) => linkEnds(link).binder === publisher);
   if (!bound) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher }));
-  const [via, address] = bound;
+  const link = join(run, wiring, spec, publisher, bound);
+  const node = run.node(spec.id);
+  // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
+  const prefixes = run.prefixesOf(spec);
+  if (prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
+  startLive(run, wiring, node, link, bound[1]);
+  return link;
+}
+
+/**
+ * Adds a PULL worker to the running graph, connected to `pusher` (a PUSH) where it is bound in this run, as a
+ * subscriber joins its publisher (addSubscriber). From its handshake on, the PUSH deals its share of the tasks to
+ * it round-robin (the books count it among the candidates of every task sent from then on). Returns its link.
+ */
+export function addWorker(run: GraphRunContext, wiring: LiveWiring, spec: GraphNode, pusher: string): GraphLink {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  if (spec.socket !== 'PULL') throw new CodedError('PG_ERR_VALIDATION', text('graph.liveWorkerOnly'));
+  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
+  if (run.nodes.size >= NODES_PER_RUN)
+    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
+  const push = run.nodes.get(pusher);
+  if (!push || !run.options.graph.nodes.some((node) => node.id === pusher))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: pusher.slice(0, 64) }));
+  if (push.spec.socket !== 'PUSH')
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher, socket: push.spec.socket }));
+  if (push.finished || push.socket.closed)
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherStopped', { node: pusher }));
+  const bound = [...wiring.addresses].find(([link]) => linkEnds(link).binder === pusher);
+  if (!bound) throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherNoBind', { node: pusher }));
+  const link = join(run, wiring, spec, pusher, bound);
+  startLive(run, wiring, run.node(spec.id), link, bound[1]);
+  return link;
+}
+
+/**
+ * A new node in the run and its graph, with a link to `binder` over the transport and address it bound first (a
+ * socket binds once per transport and address for all its peers: the new one dials there); its monitor started.
+ */
+function join(
+  run: GraphRunContext,
+  wiring: LiveWiring,
+  spec: GraphNode,
+  binder: string,
+  [via, address]: [GraphLink, string],
+): GraphLink {
   const link: GraphLink = {
-    from: publisher,
+    from: binder,
     to: spec.id,
     bind: 'from',
     transport: via.transport,
     ...(via.address !== undefined ? { address: via.address } : {}),
   };
-
   const node = new NodeRuntime(spec);
   run.nodes.set(spec.id, node);
-  // The publisher books a copy for every linked subscriber (graph-messages.ts): from its next send on, this one.
+  // A sender books its copies among its linked peers (graph-messages.ts): from its next send on, this one too.
   run.options.graph = {
     ...run.options.graph,
     nodes: [...run.options.graph.nodes, spec],
@@ -81,16 +125,17 @@ export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: Gr
   };
   wiring.addresses.set(link, address);
   wiring.watch(node);
-  // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
-  const prefixes = run.prefixesOf(spec);
-  if (prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
+  return link;
+}
+
+/** A node that joined the run dials its link and starts its role loop, as every node's. */
+function startLive(run: GraphRunContext, wiring: LiveWiring, node: NodeRuntime, link: GraphLink, address: string) {
   run.loops.push(
     (async () => {
       wiring.connect(node, new Map([[link, address]]));
       await runRole(run, node);
     })().catch((error) => run.nodeFailed(node, error)),
   );
-  return link;
 }
 
 /**

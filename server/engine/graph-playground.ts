@@ -4,8 +4,8 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Live topology: any node can be removed from a running graph, a subscriber added to a running PUB/SUB graph or
- * change its prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
+ * Live topology: any node can be removed from a running graph, a PULL worker added to a running PUSH, a
+ * subscriber added to a running PUB/SUB graph or change its prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
  * each edit makes of the graph is graph-edits.ts. The other changes replace the graph between runs. Every run is
  * recorded as the pipeline's are (server/app.ts gives each playground a Recorder through the registry's onCreate:
  * it fits Recordable). Not yet: the pipeline's own
@@ -27,7 +27,7 @@ import { GraphError, GraphRun } from './graph-run.ts';
 import { idOnInstance } from '../instance.ts';
 import { graphRunBytes } from './graph-budget.ts';
 import { processProblems, processPrograms } from './graph-process.ts';
-import { withLinksMoved, withPace, withSubscriber, withSubscriptions, withoutNode } from './graph-edits.ts';
+import { withLinksMoved, withPace, withSubscriber, withSubscriptions, withWorker, withoutNode } from './graph-edits.ts';
 import {
   addGraphEvent,
   emptyGraphCounters,
@@ -232,6 +232,18 @@ export class GraphPlayground {
     const added = withSubscriber(this.#graph, request);
     const next = GraphPlayground.#checked(added.graph, this.#options);
     this.#liveRun?.addSubscriber(added.node, added.publisher);
+    return this.#replaced(next);
+  }
+
+  /**
+   * Adds a worker: a PULL connected to `pusher` (a PUSH) where it binds. During a run it joins at once and gets its
+   * share of the tasks dealt from then on (graph-live.ts); between runs it is there from the next run.
+   */
+  addWorker(request: { id: string; pusher: string }): GraphPlaygroundInfo {
+    this.lastActivity = Date.now();
+    const added = withWorker(this.#graph, request);
+    const next = GraphPlayground.#checked(added.graph, this.#options);
+    this.#liveRun?.addWorker(added.node, added.pusher);
     return this.#replaced(next);
   }
 

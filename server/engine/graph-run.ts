@@ -18,7 +18,7 @@ import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
 import type { GraphLink, GraphNode, GraphSummary, Transport } from '../../shared/protocol/index.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
-import { addSubscriber, removeNode, setSubscriptions, type LiveWiring } from './graph-live.ts';
+import { addSubscriber, addWorker, removeNode, setSubscriptions, type LiveWiring } from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -126,6 +126,14 @@ export class GraphRun {
    */
   addSubscriber(node: GraphNode, publisher: string): GraphLink {
     return addSubscriber(this.#run, this.#wiring(), node, publisher);
+  }
+
+  /**
+   * Adds a PULL worker while messages flow (graph-live.ts): connected to `pusher` (a PUSH) where it is bound in this
+   * run. Returns its link. Throws a CodedError when the run cannot take it.
+   */
+  addWorker(node: GraphNode, pusher: string): GraphLink {
+    return addWorker(this.#run, this.#wiring(), node, pusher);
   }
 
   /**

@@ -49,6 +49,7 @@ const SubscriberBody = Type.Object(
   { id: NodeId, publisher: NodeId, subscribe: Prefixes },
   { additionalProperties: false },
 );
+const WorkerBody = Type.Object({ id: NodeId, pusher: NodeId }, { additionalProperties: false });
 const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalProperties: false });
 /** A link named by its two ends, in either order (the one between them; the sandbox links two nodes once). */
 const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }), from: NodeId, to: NodeId });
@@ -220,6 +221,22 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
         links: [],
       });
       return reply.code(201).send(playground.addSubscriber(request.body));
+    },
+  );
+
+  // A PULL worker for a PUSH that binds: while a run flows it joins at once and gets its share of the next tasks;
+  // between runs it is there from the next run.
+  app.post<{ Params: { id: string }; Body: { id: string; pusher: string } }>(
+    '/api/graphs/:id/workers',
+    { schema: { params: IdParams, body: WorkerBody } },
+    async (request, reply) => {
+      const playground = graphOf(request, 'driver');
+      withinLimits(playground, {
+        title: '',
+        nodes: [{ id: request.body.id, socket: 'PULL', role: { kind: 'receive' } }],
+        links: [],
+      });
+      return reply.code(201).send(playground.addWorker(request.body));
     },
   );
 

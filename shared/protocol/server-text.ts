@@ -590,6 +590,22 @@ const TEXTS = {
     en: 'Only a subscriber (SUB) can join a run while it flows; stop the run to change the rest of the graph.',
     es: 'Solo un suscriptor (SUB) puede unirse a una ejecución en marcha; detén la ejecución para cambiar el resto del grafo.',
   },
+  'graph.liveWorkerOnly': {
+    en: 'Only a worker (PULL) can join a PUSH while a run flows.',
+    es: 'Solo un trabajador (PULL) puede unirse a un PUSH con la ejecución en marcha.',
+  },
+  'graph.notPusher': {
+    en: '"{node}" is a {socket}, not a PUSH: a worker (PULL) connects to a PUSH.',
+    es: '"{node}" es un {socket}, no un PUSH: un trabajador (PULL) se conecta a un PUSH.',
+  },
+  'graph.pusherNoBind': {
+    en: '"{node}" binds no endpoint: a new worker has nowhere to connect. Give it a link it binds.',
+    es: '"{node}" no enlaza ningún punto de conexión: un trabajador nuevo no tiene adónde conectarse. Dale un enlace que enlace él.',
+  },
+  'graph.pusherStopped': {
+    en: '"{node}" has stopped in this run: a new worker would get nothing from it. Add it for the next run.',
+    es: '"{node}" ya se ha detenido en esta ejecución: un trabajador nuevo no recibiría nada de él. Añádelo para la próxima ejecución.',
+  },
   'graph.liveRemoveSubscriberOnly': {
     en: 'While a run is on, only a subscriber (SUB) can be removed; "{node}" is a {socket}. Stop the run to remove it.',
     es: 'Con una ejecución en marcha solo se puede quitar un suscriptor (SUB); "{node}" es un {socket}. Detén la ejecución para quitarlo.',
