@@ -174,6 +174,20 @@ export class GraphSession {
     });
   }
 
+  /**
+   * Adds a worker: a PULL connected to a PUSH where it binds. While a run flows it joins at once (the server connects
+   * a new socket) and takes its round-robin share of the tasks sent from then on; between runs it is there from the
+   * next run.
+   */
+  async addWorker(pusher: string, id: string): Promise<void> {
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request('POST', `/api/graphs/${encodeURIComponent(playground)}/workers`, {
+        id,
+        pusher,
+      })) as GraphPlaygroundInfo;
+    });
+  }
+
   /** A subscriber's prefixes ('' is everything); while a run flows its socket changes them at once. */
   async setSubscriptions(node: string, prefixes: string[]): Promise<void> {
     await this.#act(async (playground) => {
@@ -185,7 +199,7 @@ export class GraphSession {
     });
   }
 
-  /** Removes a node and its links; while a run flows only a subscriber, whose socket closes at once. */
+  /** Removes a node and its links; while a run flows a subscriber's socket closes, any other node dies as a kill does. */
   async removeNode(node: string): Promise<void> {
     await this.#act(async (playground) => {
       this.info = (await this.#options.request(

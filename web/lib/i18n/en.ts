@@ -813,6 +813,15 @@ export const EN = {
   'graph.addSubscriber': 'Add a subscriber',
   'graph.newName': 'Name',
   'graph.newPrefixes': 'Prefixes (comma-separated; empty: everything)',
+  'graph.workers': 'Workers',
+  'graph.workersIntro':
+    'Add a worker: a PULL that connects where the PUSH binds. It is there from the next run, or joins a running one at once.',
+  'graph.workersLive':
+    'While the run flows a new worker connects now and takes its round-robin share of the tasks sent from then on; the tasks already sent stay where they went.',
+  'graph.pusher': 'PUSH to connect to',
+  'graph.workerName': 'Name of the new worker',
+  'graph.addWorker': 'Add a worker',
+  'graph.workerAdded': '{node} connects to {pusher}.',
   'graph.notes': 'Notes',
   'graph.runLabel': 'Run:',
   'graph.runRegion': 'The run',

@@ -829,6 +829,15 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.addSubscriber': 'Añadir un suscriptor',
   'graph.newName': 'Nombre',
   'graph.newPrefixes': 'Prefijos (separados por comas; vacío: todo)',
+  'graph.workers': 'Workers',
+  'graph.workersIntro':
+    'Añade un worker: un PULL que se conecta donde el PUSH hace bind. Está desde la próxima ejecución, o se une ya a la que está en marcha.',
+  'graph.workersLive':
+    'Con la ejecución en marcha, un worker nuevo se conecta ahora y recibe su parte del reparto round-robin de las tareas enviadas desde entonces; las ya enviadas siguen donde fueron.',
+  'graph.pusher': 'PUSH al que conectarse',
+  'graph.workerName': 'Nombre del worker nuevo',
+  'graph.addWorker': 'Añadir un worker',
+  'graph.workerAdded': '{node} se conecta a {pusher}.',
   'graph.notes': 'Notas',
   'graph.runLabel': 'Ejecución:',
   'graph.runRegion': 'La ejecución',
