@@ -1,8 +1,9 @@
 /**
  * Add a worker to a running pipeline and remove another from the patterns page (issue 11), end to end in Chromium on
  * real sockets, by keyboard: a visitor slows the ventilator of `?graph=pipeline` so that its run lasts, runs it,
- * types a name in the workers card and presses Enter; the new PULL appears on the diagram, the status line (a polite
- * live region) says so and the worker receives tasks. Then worker-2's Remove button takes it off the diagram while
+ * types a name in the workers card and presses Enter (a name the graph has is refused, the status line says why,
+ * then a new one); the new PULL appears on the diagram, the status line (a polite live region) says so and the
+ * worker receives tasks. Then worker-2's Remove button takes it off the diagram while
  * the ventilator goes on sending. axe-core finds no serious or critical violation on the page with the new card.
  * Screenshot in test-results/graph-live-nodes.png.
  */
@@ -81,6 +82,15 @@ describe('add and remove nodes of a running graph from the page', () => {
     const name = page.getByRole('textbox', { name: 'Name of the new worker' });
     expect(await name.inputValue()).toBe('worker-4');
     await page.getByRole('button', { name: 'Add a worker', disabled: false }).waitFor({ timeout: 15_000 });
+    // A name the graph has is the server's to refuse; the status line says its reason.
+    await name.focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('worker-1');
+    await page.keyboard.press('Enter');
+    await status
+      .filter({ hasText: 'This graph already has a node "worker-1"; choose another name.' })
+      .waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Add a worker', disabled: false }).waitFor({ timeout: 15_000 });
     await name.focus();
     await page.keyboard.press('Control+A');
     await page.keyboard.type('late-worker');
@@ -115,5 +125,5 @@ describe('add and remove nodes of a running graph from the page', () => {
     await page.getByTestId('graph-stop').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
     expect(harness.pageErrors).toEqual([]);
-  });
+  }, 90_000);
 });
