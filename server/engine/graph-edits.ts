@@ -6,7 +6,7 @@
  * graph-move.ts) and keeps it. Kept apart from the playground so that its run and its registry stay
  * readable, and so that what an edit makes of a graph can be read without the sockets.
  */
-import { text } from '../../shared/protocol/server-text.ts';
+import { text, type ServerText } from '../../shared/protocol/server-text.ts';
 import type { GraphLink, GraphNode, GraphSpec, Transport } from '../../shared/protocol/index.ts';
 import { linkEnds, peerOf } from '../../shared/scenarios/graph.ts';
 import { CodedError } from '../errors.ts';
@@ -27,30 +27,16 @@ export function withSubscriber(
   graph: GraphSpec,
   request: { id: string; publisher: string; subscribe: string[] },
 ): SubscriberAdded {
-  if (graph.nodes.some((node) => node.id === request.id))
-    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
-  const publisher = graph.nodes.find((node) => node.id === request.publisher);
-  if (!publisher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.publisher }));
-  if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
-    throw new CodedError(
-      'PG_ERR_VALIDATION',
-      text('graph.notPublisher', { node: publisher.id, socket: publisher.socket }),
-    );
-  const via = graph.links.find((link) => linkEnds(link).binder === publisher.id);
-  if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher.id }));
   const node: GraphNode = { id: request.id, socket: 'SUB', subscribe: request.subscribe, role: { kind: 'receive' } };
-  const link: GraphLink = {
-    from: publisher.id,
-    to: node.id,
-    bind: 'from',
-    transport: via.transport,
-    ...(via.address !== undefined ? { address: via.address } : {}),
-  };
-  return {
-    graph: { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
-    node,
-    publisher: publisher.id,
-  };
+  const added = withNodeDialling(graph, node, request.publisher, (publisher) => {
+    if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
+      throw new CodedError(
+        'PG_ERR_VALIDATION',
+        text('graph.notPublisher', { node: publisher.id, socket: publisher.socket }),
+      );
+    return text('graph.publisherNoBind', { node: publisher.id });
+  });
+  return { graph: added, node, publisher: request.publisher };
 }
 
 /** What adding a worker makes: the graph with it, the new PULL and the PUSH it connects to. */
@@ -65,27 +51,40 @@ export interface WorkerAdded {
  * the PUSH deals its next messages round-robin among its workers, the new one included.
  */
 export function withWorker(graph: GraphSpec, request: { id: string; pusher: string }): WorkerAdded {
-  if (graph.nodes.some((node) => node.id === request.id))
-    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: request.id }));
-  const pusher = graph.nodes.find((node) => node.id === request.pusher);
-  if (!pusher) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: request.pusher }));
-  if (pusher.socket !== 'PUSH')
-    throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher.id, socket: pusher.socket }));
-  const via = graph.links.find((link) => linkEnds(link).binder === pusher.id);
-  if (!via) throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherNoBind', { node: pusher.id }));
   const node: GraphNode = { id: request.id, socket: 'PULL', role: { kind: 'receive' } };
+  const added = withNodeDialling(graph, node, request.pusher, (pusher) => {
+    if (pusher.socket !== 'PUSH')
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher.id, socket: pusher.socket }));
+    return text('graph.pusherNoBind', { node: pusher.id });
+  });
+  return { graph: added, node, pusher: request.pusher };
+}
+
+/**
+ * The graph with `node` added, dialling `targetId` where the target already binds. `check` refuses a target of the
+ * wrong socket type (throws) and answers the refusal to give when the target binds nowhere.
+ */
+function withNodeDialling(
+  graph: GraphSpec,
+  node: GraphNode,
+  targetId: string,
+  check: (target: GraphNode) => ServerText,
+): GraphSpec {
+  if (graph.nodes.some((other) => other.id === node.id))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: node.id }));
+  const target = graph.nodes.find((candidate) => candidate.id === targetId);
+  if (!target) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: targetId }));
+  const noBind = check(target);
+  const via = graph.links.find((link) => linkEnds(link).binder === target.id);
+  if (!via) throw new CodedError('PG_ERR_VALIDATION', noBind);
   const link: GraphLink = {
-    from: pusher.id,
+    from: target.id,
     to: node.id,
     bind: 'from',
     transport: via.transport,
     ...(via.address !== undefined ? { address: via.address } : {}),
   };
-  return {
-    graph: { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] },
-    node,
-    pusher: pusher.id,
-  };
+  return { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] };
 }
 
 /** The graph with a subscriber's prefixes replaced ('' is everything). */
