@@ -5,78 +5,14 @@
  * bound the pace's timer guarantees, or an upper bound a slower machine only makes easier.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy> | null = null;
-const running: GraphRun[] = [];
-let runNumber = 0;
+const runs = graphRunHarness({ ownerPrefix: 'pm', untilTimeoutMs: 30_000, endTimeoutMs: 60_000 });
+const start = runs.start;
 
-afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
-});
-
-type Of<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
-function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K): Of<K>[] {
-  return events.filter((event): event is Of<K> => event.type === type);
-}
-const receivedBy = (events: PlaygroundEvent[], node: string) =>
-  of(events, 'message:received').filter((e) => e.node === node);
-
-/** A run whose events can be awaited: `until(condition)` resolves once the events so far meet it (bounded). */
-async function start(graph: GraphSpec) {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const waiters = new Set<() => void>();
-  const claims = new IpcClaims();
-  const owner = `pm${++runNumber}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${runNumber}`,
-    scenario: 'test',
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => {
-      events.push({ ...event, seq: events.length + 1 });
-      for (const wake of waiters) wake();
-    },
-  });
-  running.push(run);
-  await run.start();
-  const until = (condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 30_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!condition(events)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what} (${events.length} events)`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const ended = () =>
-    Promise.race([
-      run.done,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 60_000)),
-    ]);
-  return { run, events, until, ended };
-}
-
-function checkBooks(summary: GraphSummary): void {
-  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
-}
+afterEach(() => runs.cleanup());
 
 /** Every copy the publisher sent for `sub` ends exactly once: received by it, or dropped for it. */
 function everyCopyPlaced(events: PlaygroundEvent[], publisher: string, sub: string): void {
