@@ -9,79 +9,24 @@
 import fs from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { buildApp } from '../app.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from './graph-playground.ts';
 import { part3 } from '../../shared/scenarios/series.ts';
 import { PIPELINE_TASKS, pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
-import { Visitor, testPolicy } from '../../test/helpers.ts';
+import { Visitor } from '../../test/helpers.ts';
+import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy> | null = null;
+const runs = graphRunHarness({ ownerPrefix: 'glr', untilTimeoutMs: 20_000, endTimeoutMs: 30_000 });
+const start = runs.start;
 let app: FastifyInstance | null = null;
-const running: GraphRun[] = [];
-let runNumber = 0;
 
 afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
+  await runs.stopRuns();
   await app?.close();
   app = null;
-  policy?.cleanup();
-  policy = null;
+  runs.releasePolicy();
 });
-
-type Of<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
-function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K): Of<K>[] {
-  return events.filter((event): event is Of<K> => event.type === type);
-}
-const receivedBy = (events: PlaygroundEvent[], node: string) =>
-  of(events, 'message:received').filter((e) => e.node === node);
-
-/** A run whose events can be awaited: `until(condition)` resolves once the events so far meet it (bounded). */
-async function start(graph: GraphSpec) {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const waiters = new Set<() => void>();
-  const claims = new IpcClaims();
-  const owner = `glr${++runNumber}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${runNumber}`,
-    scenario: 'test',
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => {
-      events.push({ ...event, seq: events.length + 1 });
-      for (const wake of waiters) wake();
-    },
-  });
-  running.push(run);
-  await run.start();
-  const until = (condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!condition(events)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what} (${events.length} events)`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const ended = () =>
-    Promise.race([
-      run.done,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 30_000)),
-    ]);
-  return { run, events, until, ended };
-}
 
 /** Whether a process lives (a zombie does not): read from /proc, as graph-process.test.ts does. */
 function processAlive(pid: number): boolean {
@@ -92,11 +37,6 @@ function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function checkBooks(summary: GraphSummary): void {
-  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
 }
 
 /** The pipeline sandbox with a paced ventilator, so that a removal lands while tasks are still being dealt. */
@@ -207,8 +147,7 @@ describe('[G5] any node removed while messages flow', () => {
   });
 
   it('over HTTP: the owner removes a worker during a run, a watcher is refused, a stranger sees nothing, and a node others need stays', async () => {
-    policy ??= testPolicy();
-    app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
+    app = await buildApp({ policy: runs.policy(), staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
     await app.ready();
     const owner = new Visitor(app);
     const stranger = new Visitor(app);
@@ -303,8 +242,7 @@ describe('[G5] a PULL worker added while tasks flow', () => {
   });
 
   it('over HTTP: the owner adds a worker during a run, a watcher is refused, a stranger sees nothing, a non-PUSH is refused', async () => {
-    policy ??= testPolicy();
-    app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
+    app = await buildApp({ policy: runs.policy(), staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
     await app.ready();
     const owner = new Visitor(app);
     const stranger = new Visitor(app);
