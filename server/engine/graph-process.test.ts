@@ -6,30 +6,15 @@
  */
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
 import { processProblems, processPrograms } from './graph-process.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
-import type { GraphNode, GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
 import { part3 } from '../../shared/scenarios/series.ts';
 import { KILL_TASKS, killPipeline } from '../../shared/scenarios/zguide.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy> | null = null;
-const running: GraphRun[] = [];
-let runNumber = 0;
+const runs = graphRunHarness({ ownerPrefix: 'gp', untilTimeoutMs: 30_000, endTimeoutMs: 30_000 });
 
-afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
-});
-
-type Of<K extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: K }>;
-function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K): Of<K>[] {
-  return events.filter((event): event is Of<K> => event.type === type);
-}
-const receivedBy = (events: PlaygroundEvent[], node: string) =>
-  of(events, 'message:received').filter((e) => e.node === node);
+afterEach(() => runs.cleanup());
 
 /** The state letter of a live process (R, S, T for stopped...), or null when there is no such process (or a zombie). */
 function processState(pid: number): string | null {
@@ -52,56 +37,12 @@ async function processStateBecomes(pid: number, wanted: (state: string | null) =
   }
 }
 
-/** A run whose events can be awaited: `until(condition)` resolves once the events so far meet it (bounded). */
+/** A run of the shared harness, plus `pidOf(node)`: the pid its node:process 'started' event gave, if any yet. */
 async function start(graph: GraphSpec) {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const waiters = new Set<() => void>();
-  const claims = new IpcClaims();
-  const owner = `gp${++runNumber}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${runNumber}`,
-    scenario: 'test',
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => {
-      events.push({ ...event, seq: events.length + 1 });
-      for (const wake of waiters) wake();
-    },
-  });
-  running.push(run);
-  await run.start();
-  const until = (condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 30_000) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!condition(events)) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`timed out waiting for ${what} (${events.length} events)`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  const ended = () =>
-    Promise.race([
-      run.done,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run did not end')), 30_000)),
-    ]);
+  const started = await runs.start(graph);
   const pidOf = (node: string) =>
-    of(events, 'node:process').find((e) => e.node === node && e.action === 'started')?.pid;
-  return { run, events, until, ended, pidOf };
-}
-
-function checkBooks(summary: GraphSummary): void {
-  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
+    of(started.events, 'node:process').find((e) => e.node === node && e.action === 'started')?.pid;
+  return { ...started, pidOf };
 }
 
 // Children start in about half a second each from the sources (tsx compiles in each): the runs with a long wait
