@@ -8,42 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GraphError, GraphRun } from './graph-run.ts';
 import { IpcClaims } from '../pipeline/endpoints.ts';
 import { CodedError } from '../errors.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
-type Policy = ReturnType<typeof testPolicy>;
-let policy: Policy | null = null;
-const running: GraphRun[] = [];
+// These tests wait through runToEnd below, with its own bound; the harness's until/ended are not used here.
+const runs = graphRunHarness({ ownerPrefix: 'gt', untilTimeoutMs: 20_000, endTimeoutMs: 20_000 });
+const start = runs.start;
 
-afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
-});
-
-let runNumber = 0;
-
-/** Starts a graph run that records its events (seq stamped here, as the RunLog would). */
-async function start(graph: GraphSpec, options: { allowIncompatible?: boolean } = {}) {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const claims = new IpcClaims();
-  const owner = `gt${++runNumber}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${runNumber}`,
-    scenario: 'test',
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => events.push({ ...event, seq: events.length + 1 }),
-    ...options,
-  });
-  running.push(run);
-  await run.start();
-  return { run, events };
-}
+afterEach(() => runs.cleanup());
 
 /** Runs a graph to its end (bounded) and checks the books add up ([G3]) and that one graph:ended ends it ([G1]). */
 async function runToEnd(graph: GraphSpec, options: { allowIncompatible?: boolean; timeoutMs?: number } = {}) {
@@ -54,25 +26,14 @@ async function runToEnd(graph: GraphSpec, options: { allowIncompatible?: boolean
       setTimeout(() => reject(new Error('the run did not end')), options.timeoutMs ?? 20_000),
     ),
   ]);
-  checkIdentity(summary);
+  checkBooks(summary);
   const ended = of(events, 'graph:ended');
   expect(ended).toHaveLength(1);
   expect(events.at(-1)!.type).toBe('graph:ended');
   return { run, events, summary, ended: ended[0]! };
 }
 
-function checkIdentity(summary: GraphSummary): void {
-  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
-}
-
-function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K) {
-  return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
-}
-
 const sentBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:sent').filter((e) => e.node === node);
-const receivedBy = (events: PlaygroundEvent[], node: string) =>
-  of(events, 'message:received').filter((e) => e.node === node);
 
 describe('REQ/REP through the engine', () => {
   it('[G2] the series\' part 1: strict alternation, each request and reply attributed both ways, "q" stops the server', async () => {
@@ -487,7 +448,6 @@ describe('what ZeroMQ refuses, through the engine', () => {
   });
 
   it('refuses an incompatible link over inproc before any socket exists (libzmq would not check it there)', () => {
-    policy ??= testPolicy();
     const graph: GraphSpec = {
       title: 'incompatible inproc',
       nodes: [
@@ -501,7 +461,7 @@ describe('what ZeroMQ refuses, through the engine', () => {
         runId: 'r',
         scenario: 't',
         graph,
-        policy: policy!,
+        policy: runs.policy(),
         claims: new IpcClaims(),
         owner: 'gx',
         emit: () => {},
