@@ -8,7 +8,7 @@ import { programOf } from './graph-signals.ts';
 import { CodedError } from '../errors.ts';
 import { part3 } from '../../shared/scenarios/series.ts';
 import { KILL_TASKS, killPipeline } from '../../shared/scenarios/zguide.ts';
-import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
+import { type EventOfType, checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
 const runs = graphRunHarness({ ownerPrefix: 'gs', untilTimeoutMs: 20_000, endTimeoutMs: 20_000 });
 const start = runs.start;
@@ -57,7 +57,9 @@ describe('[G6] kill, hang and resume while messages flow', () => {
     // The other servers went on until the rotation came back to the dead one: at most two more requests.
     const servedAfter = events
       .slice(killedAt)
-      .filter((e): e is Of<'message:received'> => e.type === 'message:received' && e.node.startsWith('server-'));
+      .filter(
+        (e): e is EventOfType<'message:received'> => e.type === 'message:received' && e.node.startsWith('server-'),
+      );
     expect(servedAfter.length).toBeLessThanOrEqual(2);
     expect(of(events, 'node:stopped').find((e) => e.node === 'client')?.reason).toBe('run-ended');
     expect(of(events, 'node:error')).toEqual([]);
