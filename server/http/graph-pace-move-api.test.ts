@@ -7,38 +7,22 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
-import { Visitor, testPolicy } from '../../test/helpers.ts';
+import { Visitor } from '../../test/helpers.ts';
+import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
 
 let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let policy: GraphApi['policy'];
 let owner: Visitor;
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 1000 } });
-  await app.ready();
-  owner = new Visitor(app);
+  ({ app, policy, owner } = await openGraphApi({ httpPerSecond: 1000 }));
 });
-afterEach(async () => {
-  await app.close();
-  policy.cleanup();
-});
+afterEach(() => closeGraphApi({ app, policy }));
 
-/** Polls the playground's events (bounded) until `condition` holds on them. */
-async function eventsUntil(id: string, condition: (events: PlaygroundEvent[]) => boolean): Promise<PlaygroundEvent[]> {
-  const deadline = Date.now() + 20_000;
-  const events: PlaygroundEvent[] = [];
-  for (;;) {
-    const response = await owner.inject(`/api/graphs/${id}/events?since=${events.at(-1)?.seq ?? 0}`);
-    events.push(...response.json<{ events: PlaygroundEvent[] }>().events);
-    if (condition(events)) return events;
-    if (Date.now() > deadline) throw new Error(`condition not met; ${events.length} events`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const eventsUntil = (id: string, condition: (events: PlaygroundEvent[]) => boolean) =>
+  pollGraphEventsUntil(owner, id, condition);
 
 describe('[G7] pace and move through the API', () => {
   it('a driver sets a pace between runs and during one; bad values, unknown nodes, watchers and strangers are refused', async () => {
