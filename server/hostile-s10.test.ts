@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
+import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../test/graph-api-harness.ts';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
-import { Visitor, testPolicy } from '../test/helpers.ts';
+import type { Visitor } from '../test/helpers.ts';
 import { GraphRun } from './engine/graph-run.ts';
 import { IpcClaims } from './pipeline/endpoints.ts';
 import type { GraphSpec } from '../shared/protocol/index.ts';
@@ -18,39 +18,26 @@ import { GraphPlayground } from './engine/graph-playground.ts';
 import { SERIES_SCENARIOS } from '../shared/scenarios/series.ts';
 
 let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let policy: GraphApi['policy'];
 let owner: Visitor;
 /** Errors the app answered with a 500 (their stacks), to say what went wrong when a test sees one. */
 let internalErrors: string[];
 
 beforeEach(async () => {
-  policy = testPolicy();
   internalErrors = [];
-  app = await buildApp({ policy, staticDir: null, store: null, limits: { httpPerSecond: 100_000 } });
-  app.addHook('onError', async (_request, reply, error) => {
-    if (reply.statusCode >= 500 || !(error as { code?: string }).code?.startsWith('PG_ERR'))
-      internalErrors.push(String((error as Error).stack ?? error));
-  });
-  await app.ready();
-  owner = new Visitor(app);
+  ({ app, policy, owner } = await openGraphApi({
+    httpPerSecond: 100_000,
+    beforeReady: (built) =>
+      built.addHook('onError', async (_request, reply, error) => {
+        if (reply.statusCode >= 500 || !(error as { code?: string }).code?.startsWith('PG_ERR'))
+          internalErrors.push(String((error as Error).stack ?? error));
+      }),
+  }));
 });
-afterEach(async () => {
-  await app.close();
-  policy.cleanup();
-});
+afterEach(() => closeGraphApi({ app, policy }));
 
-/** Polls the playground's events (bounded) until `condition` holds on them. */
-async function eventsUntil(id: string, condition: (events: PlaygroundEvent[]) => boolean): Promise<PlaygroundEvent[]> {
-  const deadline = Date.now() + 20_000;
-  const events: PlaygroundEvent[] = [];
-  for (;;) {
-    const response = await owner.inject(`/api/graphs/${id}/events?since=${events.at(-1)?.seq ?? 0}`);
-    events.push(...response.json<{ events: PlaygroundEvent[] }>().events);
-    if (condition(events)) return events;
-    if (Date.now() > deadline) throw new Error(`condition not met; ${events.length} events`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const eventsUntil = (id: string, condition: (events: PlaygroundEvent[]) => boolean) =>
+  pollGraphEventsUntil(owner, id, condition);
 
 const ipcFiles = () => fs.readdirSync(policy.runtimeDir).filter((name) => name.endsWith('.ipc'));
 
