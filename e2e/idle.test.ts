@@ -173,4 +173,39 @@ describe('an idle page rests (issue 10)', () => {
       expect(harness.pageErrors).toEqual([]);
     },
   );
+
+  it(
+    'the patterns page after part 3 ends: no request, no animation frame, no endless animation for 10 s',
+    { timeout: 90_000 },
+    async () => {
+      const page = await harness.newPage();
+      await page.addInitScript(COUNT_ANIMATION_FRAMES);
+      const requests = recordRequests(page);
+      await page.goto(`${harness.baseUrl}?graph=series-3`);
+      await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
+      await page.locator('[data-testid="graph-run"]:not([disabled])').waitFor({ timeout: 15_000 });
+      await page.getByTestId('graph-run').click();
+      await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
+      // Settled: the run is listed as stored (the list stops asking), and no dot flies and no drop mark fades
+      // (the diagram's loop wakes for those). Polled on a timer, not on animation frames.
+      await page.waitForFunction(
+        () => {
+          const runs = [...document.querySelectorAll('[data-testid="graph-runs-run"]')];
+          return (
+            runs.length > 0 &&
+            runs.every((run) => run.getAttribute('data-status') !== 'running') &&
+            document.querySelectorAll('[data-testid="graph-dot"]').length === 0 &&
+            document.querySelectorAll('[data-testid="graph-drop"]').length === 0
+          );
+        },
+        undefined,
+        { timeout: 20_000, polling: 100 },
+      );
+      // The counter works: the run itself was drawn with animation frames.
+      expect((await activityOf(page)).frames).toBeGreaterThan(0);
+
+      await expectIdle(page, requests);
+      expect(harness.pageErrors).toEqual([]);
+    },
+  );
 });
