@@ -1,5 +1,6 @@
 /**
- * The harness the graph-engine tests share (server/engine/graph-*.test.ts): a GraphRun started on real sockets in
+ * The harness the graph-engine tests share (server/engine/graph-*.test.ts, series.test.ts,
+ * pipeline-equivalence.test.ts): a GraphRun started on real sockets in
  * a private runtime folder, its events recorded with seq numbers (as the RunLog would stamp them), and bounded
  * waits on those events. Each test file had its own copy of this; they differed only in the owner prefix and the
  * bounds, which each file still chooses here, so every test waits exactly as long as it did.
@@ -20,6 +21,19 @@ export function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[],
 /** The messages a node received. */
 export const receivedBy = (events: PlaygroundEvent[], node: string) =>
   of(events, 'message:received').filter((e) => e.node === node);
+
+/** The messages a node sent. */
+export const sentBy = (events: PlaygroundEvent[], node: string) =>
+  of(events, 'message:sent').filter((e) => e.node === node);
+
+/** The address a node bound (on one transport when named): where a peer outside the run connects. */
+export function addressOf(events: PlaygroundEvent[], node: string, transport?: string): string {
+  const bound = of(events, 'node:bound').find(
+    (e) => e.node === node && (transport === undefined || e.transport === transport),
+  );
+  if (!bound) throw new Error(`${node} bound nothing`);
+  return bound.address;
+}
 
 /** The books of a run add up ([G3]): every copy is delivered, dropped, unattributed or still in flight. */
 export function checkBooks(summary: GraphSummary): void {
@@ -106,11 +120,41 @@ export function graphRunHarness(settings: GraphRunHarnessSettings) {
           setTimeout(() => reject(new Error('the run did not end')), settings.endTimeoutMs),
         ),
       ]);
-    return { run, events, until, ended };
+    /** Whether the run ends by itself within `timeoutMs` ('late' if not), for a test to assert with its own words. */
+    const endsWithin = async (timeoutMs = settings.endTimeoutMs): Promise<'ended' | 'late'> => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+      try {
+        return await Promise.race([run.done.then(() => 'ended' as const), late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    return { run, events, until, ended, endsWithin };
+  }
+
+  /**
+   * Runs a graph that ends by itself (a count of messages, then its drain) to its end: its events. A run still going
+   * after `timeoutMs` (the harness's endTimeoutMs unless given) fails the test, naming the scenario.
+   */
+  async function runToEnd(
+    graph: GraphSpec,
+    options: Partial<GraphRunOptions> = {},
+    timeoutMs = settings.endTimeoutMs,
+  ): Promise<PlaygroundEvent[]> {
+    const { events, endsWithin } = await start(graph, options);
+    const scenario = options.scenario ?? 'test';
+    expect(await endsWithin(timeoutMs), `${scenario}: the run did not end by itself within ${timeoutMs} ms`).toBe(
+      'ended',
+    );
+    return events;
   }
 
   return {
     start,
+    runToEnd,
+    /** The owner the next start() gives its run: an ipc path a graph names must start with it and a dash. */
+    nextOwner: () => `${settings.ownerPrefix}${runNumber + 1}`,
     policy: sharedPolicy,
     stopRuns,
     releasePolicy,

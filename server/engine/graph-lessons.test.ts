@@ -6,51 +6,18 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { GRAPH_LESSONS, graphLessonFor } from '../../shared/lessons/graph-lessons.ts';
 import { GRAPH_LESSON_TEXT_EN } from '../../shared/lessons/text/graph-en.ts';
 import { GRAPH_LESSON_TEXT_ES } from '../../shared/lessons/text/graph-es.ts';
 import { SERIES_SCENARIOS } from '../../shared/scenarios/series.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
-import { GraphSpec, type PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import { GraphSpec } from '../../shared/protocol/index.ts';
+import { graphRunHarness } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy> | null = null;
-const running: GraphRun[] = [];
-let owners = 0;
+// Each lesson's graph ends by itself: runToEnd gives it 30 s (endTimeoutMs); `until` is not used here.
+const runs = graphRunHarness({ ownerPrefix: 'lesson', untilTimeoutMs: 30_000, endTimeoutMs: 30_000 });
 
-afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
-});
-
-/** Runs a graph to its own end (each lesson's graph ends by itself), at most `timeoutMs`; its events. */
-async function runToEnd(graph: GraphSpec, scenario: string, timeoutMs = 30_000): Promise<PlaygroundEvent[]> {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const claims = new IpcClaims();
-  const owner = `lesson${++owners}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${owners}`,
-    scenario,
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => events.push({ ...event, seq: events.length + 1 }),
-  });
-  running.push(run);
-  await run.start();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-  const ended = await Promise.race([run.done.then(() => 'ended' as const), late]);
-  clearTimeout(timer);
-  expect(ended, `${scenario}: the run did not end by itself within ${timeoutMs} ms`).toBe('ended');
-  return events;
-}
+afterEach(() => runs.cleanup());
 
 describe('the series lessons', () => {
   it('one lesson per part (1-8), each with valid graphs and texts in English and Spanish', () => {
@@ -74,9 +41,9 @@ describe('the series lessons', () => {
 
   for (const lesson of GRAPH_LESSONS) {
     it(`${lesson.id}: the start does not meet the goal, the solution does`, async () => {
-      const start = lesson.check(await runToEnd(lesson.start, lesson.scenario));
+      const start = lesson.check(await runs.runToEnd(lesson.start, { scenario: lesson.scenario }));
       expect(start.met, `start: ${start.detail.en}`).toBe(false);
-      const solution = lesson.check(await runToEnd(lesson.solution, lesson.scenario));
+      const solution = lesson.check(await runs.runToEnd(lesson.solution, { scenario: lesson.scenario }));
       expect(solution.met, `solution: ${solution.detail.en}`).toBe(true);
       expect(solution.detail.es.length).toBeGreaterThan(0);
     });

@@ -12,93 +12,27 @@
  * (the same rules server/pipeline/tutorial.test.ts and topology.test.ts assert), never a split a busy machine can
  * change; every wait is an awaited end of run, bounded.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIOS, TUTORIAL_TEXTS } from '../../shared/scenarios/index.ts';
 import { PART7_BIND_IPC_AFTER, PART7_MESSAGES, part7 } from '../../shared/scenarios/series.ts';
 import { PIPELINE_TASKS, PIPELINE_WORKERS, pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
 import type { GraphSpec, PlaygroundEvent, RunParamsPatch } from '../../shared/protocol/index.ts';
 import { Playground } from '../pipeline/playground.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
-import { GraphRun } from './graph-run.ts';
 import { GRAPH_SCENARIOS } from './graph-playground.ts';
-import { collect, freePort, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+import { collect, freePort, ofType, runEnded, waitForEvent } from '../../test/helpers.ts';
+import { graphRunHarness } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
+// The graph engine's runs: one that ends by itself gets 30 s (runToEnd); a wait on one of its events, 20 s. Its
+// runtime folder (runs.policy(), fresh for each test) is the pipeline engine's too.
+const runs = graphRunHarness({ ownerPrefix: 'equiv', untilTimeoutMs: 20_000, endTimeoutMs: 30_000 });
 let playgrounds: Playground[] = [];
-const graphRuns: GraphRun[] = [];
-let owners = 0;
 
-beforeEach(() => {
-  policy = testPolicy();
-});
 afterEach(async () => {
   await Promise.all(playgrounds.map((p) => p.close()));
   playgrounds = [];
-  for (const run of graphRuns.splice(0)) if (!run.ended) await run.stop();
-  policy.cleanup();
+  await runs.cleanup();
 });
-
-/** Runs a graph on the graph engine to its own end (bounded); its events, seq stamped as a log would. */
-async function runGraph(graph: GraphSpec, scenario: string, timeoutMs = 30_000): Promise<PlaygroundEvent[]> {
-  const events: PlaygroundEvent[] = [];
-  const claims = new IpcClaims();
-  const owner = `equiv${++owners}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${owners}`,
-    scenario,
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => events.push({ ...event, seq: events.length + 1 }),
-  });
-  graphRuns.push(run);
-  await run.start();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
-  const ended = await Promise.race([run.done.then(() => 'ended' as const), late]);
-  clearTimeout(timer);
-  expect(ended, `${scenario}: the graph run did not end by itself within ${timeoutMs} ms`).toBe('ended');
-  return events;
-}
-
-/** Starts a graph run and hands it over with its events so far and a waiter for one of them (bounded). */
-async function startGraph(graph: GraphSpec, scenario: string) {
-  const events: PlaygroundEvent[] = [];
-  const waiters: { predicate: (event: PlaygroundEvent) => boolean; resolve: () => void }[] = [];
-  const claims = new IpcClaims();
-  const owner = `equiv${++owners}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${owners}`,
-    scenario,
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => {
-      const stamped = { ...event, seq: events.length + 1 };
-      events.push(stamped);
-      for (const waiter of [...waiters])
-        if (waiter.predicate(stamped)) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-    },
-  });
-  graphRuns.push(run);
-  await run.start();
-  const waitFor = (predicate: (event: PlaygroundEvent) => boolean, what: string, timeoutMs = 20_000) =>
-    events.some(predicate)
-      ? Promise.resolve()
-      : new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
-          waiters.push({ predicate, resolve: () => (clearTimeout(timer), resolve()) });
-        });
-  return { run, events, waitFor };
-}
 
 /** Runs a scenario of the pipeline engine to its end; its events. */
 async function runPipeline(
@@ -111,10 +45,12 @@ async function runPipeline(
   const playground = new Playground({
     scenario: scenarioId === 'pipeline' ? { ...base, workers: [] } : base,
     params,
-    policy,
+    policy: runs.policy(),
     // The tutorial's fixed tcp://127.0.0.1:12345 and ipc:///tmp/zmqdemo, moved where no other test or program is.
     endpointOverrides:
-      scenarioId === 'tutorial' ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {},
+      scenarioId === 'tutorial'
+        ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${runs.policy().runtimeDir}/demo` }
+        : {},
   });
   playgrounds.push(playground);
   setUp(playground);
@@ -262,7 +198,7 @@ describe('the tutorial on both engines (the series part 7)', () => {
     // "x", seven intervals after the bind.
     const pipelineFacts = tutorialFactsOfPipeline(await runPipeline('tutorial', { intervalMs: 100, drainMs: 1000 }));
     expectTutorialFacts(pipelineFacts, 'pipeline engine');
-    const graphFacts = tutorialFactsOfGraph(await runGraph(atPace(part7.graph, 100), part7.id));
+    const graphFacts = tutorialFactsOfGraph(await runs.runToEnd(atPace(part7.graph, 100), { scenario: part7.id }));
     expectTutorialFacts(graphFacts, 'graph engine');
     expect(graphFacts.sent).toEqual(pipelineFacts.sent);
   }, 60_000);
@@ -270,7 +206,7 @@ describe('the tutorial on both engines (the series part 7)', () => {
   it('in a burst both engines give everything to the tcp client, and the second "x" is lost with it', async () => {
     // With no pause the whole batch is queued before the ipc client can join: the slow joiner, on both engines.
     const pipelineEvents = await runPipeline('tutorial', { intervalMs: 0, drainMs: 400 });
-    const graphEvents = await runGraph({ ...atPace(part7.graph, 0), drainMs: 400 }, part7.id);
+    const graphEvents = await runs.runToEnd({ ...atPace(part7.graph, 0), drainMs: 400 }, { scenario: part7.id });
     const pipelineFacts = tutorialFactsOfPipeline(pipelineEvents);
     const graphFacts = tutorialFactsOfGraph(graphEvents);
     for (const [engine, facts] of [
@@ -396,7 +332,7 @@ describe('the pipeline sandbox on both engines', () => {
     );
     const pipelineFacts = pipelineFactsOfPipeline(pipelineEvents);
     expectPipelineFacts(pipelineFacts, 'pipeline engine');
-    const graphEvents = await runGraph(pipelineGraph.graph, pipelineGraph.id);
+    const graphEvents = await runs.runToEnd(pipelineGraph.graph, { scenario: pipelineGraph.id });
     const graphFacts = pipelineFactsOfGraph(graphEvents);
     expectPipelineFacts(graphFacts, 'graph engine');
     // The same batch: the same task bodies, in the same order.
@@ -435,7 +371,7 @@ describe('a worker killed on its first task, on both engines', () => {
       const playground = new Playground({
         scenario: { ...base, workers: [] },
         params: { tasks: TASKS, intervalMs: 0, syncStart: true, drainMs: 800 },
-        policy,
+        policy: runs.policy(),
       });
       playgrounds.push(playground);
       playground.updateSink({ enabled: true, transport: 'tcp' });
@@ -477,13 +413,13 @@ describe('a worker killed on its first task, on both engines', () => {
         }),
         drainMs: 800,
       };
-      const { run, events, waitFor } = await startGraph(spec, pipelineGraph.id);
-      await waitFor((e) => e.type === 'message:received' && e.node === 'worker-2', "worker-2's first task");
+      const { run, events, until, endsWithin } = await runs.start(spec, { scenario: pipelineGraph.id });
+      await until(
+        (seen) => seen.some((e) => e.type === 'message:received' && e.node === 'worker-2'),
+        "worker-2's first task",
+      );
       expect(run.signalNode('worker-2', 'kill').sort()).toEqual(['worker-2', 'worker-2-out']);
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 30_000)));
-      expect(await Promise.race([run.done.then(() => 'ended' as const), late])).toBe('ended');
-      clearTimeout(timer);
+      expect(await endsWithin(30_000)).toBe('ended');
       const tasks = ofType(events, 'message:sent').filter((e) => e.node === 'ventilator');
       const received = ofType(events, 'message:received');
       const taskReceipts = received.filter((e) => e.from === 'ventilator');

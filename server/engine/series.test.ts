@@ -9,8 +9,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
 import {
   PART6_TEXTS,
@@ -29,87 +27,32 @@ import {
   withOutsidePeers,
 } from '../../shared/scenarios/series.ts';
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { PYTHON, requirePyzmq, testPolicy } from '../../test/helpers.ts';
+import { PYTHON, requirePyzmq } from '../../test/helpers.ts';
+import { addressOf, graphRunHarness, of, receivedBy, sentBy } from '../../test/graph-run-harness.ts';
 
 const EXAMPLES = path.resolve('examples/series');
-let policy: ReturnType<typeof testPolicy> | null = null;
-const running: GraphRun[] = [];
+// `until` waits 15 s at the most; the runs here end by a stop, or by themselves awaited as the Python peers exit.
+const runs = graphRunHarness({ ownerPrefix: 'series', untilTimeoutMs: 15_000, endTimeoutMs: 30_000 });
 const children: ChildProcess[] = [];
 
 beforeAll(() => requirePyzmq());
 afterEach(async () => {
   for (const child of children.splice(0))
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
+  await runs.cleanup();
 });
 
-/** A graph run whose events can be awaited. */
-class Recorded {
-  readonly events: PlaygroundEvent[] = [];
-  #waiters: (() => void)[] = [];
-
-  push(event: PlaygroundEvent): void {
-    this.events.push({ ...event, seq: this.events.length + 1 });
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  async until(condition: (events: PlaygroundEvent[]) => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition(this.events)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  of<K extends PlaygroundEvent['type']>(type: K) {
-    return this.events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
-  }
-
-  addressOf(node: string, transport?: string): string {
-    const bound = this.of('node:bound').find(
-      (e) => e.node === node && (transport === undefined || e.transport === transport),
-    );
-    if (!bound) throw new Error(`${node} bound nothing`);
-    return bound.address;
-  }
-
-  sentBy(node: string) {
-    return this.of('message:sent').filter((e) => e.node === node);
-  }
-
-  receivedBy(node: string) {
-    return this.of('message:received').filter((e) => e.node === node);
-  }
-}
-
-let owners = 0;
-
-async function startGraph(graph: GraphSpec, scenario: string): Promise<{ run: GraphRun; recorded: Recorded }> {
-  policy ??= testPolicy();
-  const recorded = new Recorded();
-  const claims = new IpcClaims();
-  const owner = `series${++owners}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${owners}`,
-    scenario,
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => recorded.push(event),
-  });
-  running.push(run);
-  await run.start();
+/** A graph run (the part's scenario) whose events can be awaited and read by node. */
+async function startGraph(graph: GraphSpec, scenario: string) {
+  const { run, events, until } = await runs.start(graph, { scenario });
+  const recorded = {
+    events,
+    until,
+    of: <K extends PlaygroundEvent['type']>(type: K) => of(events, type),
+    addressOf: (node: string, transport?: string) => addressOf(events, node, transport),
+    sentBy: (node: string) => sentBy(events, node),
+    receivedBy: (node: string) => receivedBy(events, node),
+  };
   return { run, recorded };
 }
 
@@ -389,8 +332,7 @@ describe('each part with its Python 3 port as the outside peer', () => {
     // an ipc path the server binds only after "3" (libzmq retries every 100-200 ms), and the tcp client after it:
     // the server's first send waits for a peer, and until the ipc bind the tcp client is the only one. Paced at
     // 300 ms, the ipc client has over two seconds after the bind to join before the first "x".
-    policy ??= testPolicy();
-    const ipcAddress = `ipc://${policy.runtimeDir}/series${owners + 1}-zmqdemo`;
+    const ipcAddress = `ipc://${runs.policy().runtimeDir}/${runs.nextOwner()}-zmqdemo`;
     const graph = withOutsidePeers(
       {
         ...part7.graph,
