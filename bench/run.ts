@@ -548,8 +548,16 @@ async function pythonTrioCase(): Promise<void> {
       payloadBytes: BODY_PADDING.length,
       within: withTimeout,
       playground: async () => {
+        // The whole process: the server's threads (main, the workers' thread, the recorder's writer, libzmq's I/O)
+        // and the bench's own WebSocket client, from the playground's creation to its deletion.
+        const cpuBefore = process.cpuUsage();
         const i = await instrumentedWithSink(app, base);
-        return { rate: i.rate, note: `${i.frames} ws frames, heap peak ${i.heapPeakMb} MB` };
+        const cpu = process.cpuUsage(cpuBefore);
+        return {
+          rate: i.rate,
+          cpuUsPerTask: (cpu.user + cpu.system) / TASKS,
+          note: `${i.frames} ws frames, heap peak ${i.heapPeakMb} MB`,
+        };
       },
     });
   } finally {
