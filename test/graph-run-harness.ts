@@ -113,13 +113,15 @@ export function graphRunHarness(settings: GraphRunHarnessSettings) {
         waiters.add(check);
         check();
       });
-    const ended = () =>
-      Promise.race([
+    const ended = () => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([
         run.done,
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('the run did not end')), settings.endTimeoutMs),
-        ),
-      ]);
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the run did not end')), settings.endTimeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    };
     /** Whether the run ends by itself within `timeoutMs` ('late' if not), for a test to assert with its own words. */
     const endsWithin = async (timeoutMs = settings.endTimeoutMs): Promise<'ended' | 'late'> => {
       let timer: NodeJS.Timeout | undefined;

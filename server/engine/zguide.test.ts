@@ -9,8 +9,6 @@
  */
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { checkGraph, matchesSubscription } from '../../shared/scenarios/graph.ts';
 import {
   BROKER_REQUESTS,
@@ -22,19 +20,17 @@ import {
   killPipeline,
   weather,
 } from '../../shared/scenarios/zguide.ts';
-import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { checkBooks, graphRunHarness, of, receivedBy, sentBy } from '../../test/graph-run-harness.ts';
 
-type Policy = ReturnType<typeof testPolicy>;
-let policy: Policy | null = null;
-const running: GraphRun[] = [];
+// Each pattern's run ends by itself: 30 s at the most (the harness's `ended`); `until` is not used here.
+const runs = graphRunHarness({ ownerPrefix: 'zg', untilTimeoutMs: 30_000, endTimeoutMs: 30_000 });
 const sockets: zmq.Socket[] = [];
 
 afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
+  await runs.stopRuns();
   for (const socket of sockets.splice(0)) if (!socket.closed) socket.close();
-  policy?.cleanup();
-  policy = null;
+  runs.releasePolicy();
 });
 
 /** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
@@ -48,44 +44,16 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-let runNumber = 0;
-
-/** Runs a graph to its end (bounded), recording its events with seq stamped as the RunLog would. */
-async function runToEnd(graph: GraphSpec, timeoutMs = 30_000) {
-  policy ??= testPolicy();
-  const events: PlaygroundEvent[] = [];
-  const claims = new IpcClaims();
-  const owner = `zg${++runNumber}`;
-  claims.register(owner);
-  const run = new GraphRun({
-    runId: `run-${runNumber}`,
-    scenario: 'zguide-test',
-    graph,
-    policy,
-    claims,
-    owner,
-    emit: (event) => events.push({ ...event, seq: events.length + 1 }),
-  });
-  running.push(run);
-  await run.start();
-  const summary = await within(run.done, timeoutMs, 'the run to end');
+/** Runs a graph to its end (bounded): its events, its summary whose books add up, and its one graph:ended. */
+async function runToEnd(graph: GraphSpec) {
+  const { events, ended: end } = await runs.start(graph, { scenario: 'zguide-test' });
+  const summary = await end();
   checkBooks(summary);
   const ended = of(events, 'graph:ended');
   expect(ended).toHaveLength(1);
   return { events, summary, ended: ended[0]! };
 }
 
-function checkBooks(summary: GraphSummary): void {
-  expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
-  expect(Object.values(summary.droppedBy).reduce((a, b) => a + b, 0)).toBe(summary.dropped);
-}
-
-function of<K extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: K) {
-  return events.filter((event): event is Extract<PlaygroundEvent, { type: K }> => event.type === type);
-}
-const sentBy = (events: PlaygroundEvent[], node: string) => of(events, 'message:sent').filter((e) => e.node === node);
-const receivedBy = (events: PlaygroundEvent[], node: string) =>
-  of(events, 'message:received').filter((e) => e.node === node);
 const stoppedOf = (events: PlaygroundEvent[], node: string) => of(events, 'node:stopped').find((e) => e.node === node);
 
 const WORKERS = ['worker-1', 'worker-2', 'worker-3'];
