@@ -32,8 +32,9 @@ export interface PackedEvents {
   texts: string[];
 }
 
-const NO_WORKER = -1;
-const NULL_WORKER = -2;
+/** A task event's worker ref when it has no worker key / a null worker. */
+export const NO_WORKER = -1;
+export const NULL_WORKER = -2;
 
 export function packEvents(events: readonly PlaygroundEvent[]): PackedEvents {
   const count = events.length;
@@ -122,4 +123,133 @@ export function unpackEvents(packed: PackedEvents, options: { taskText?: boolean
     entries[i] = { event: event as PlaygroundEvent, json, seq, t };
   }
   return entries;
+}
+
+/**
+ * The columns of a posted batch as the writer reads them, with no object per task event: the plan (writer-plan.ts)
+ * reads a task event's run, seq, t, type and worker from the columns, and the chunk encoder renders it from them
+ * (store/chunk-pack.ts, encodeTaskRows). Only the few other events become objects (parsed from their JSON).
+ */
+export class PackedColumns {
+  readonly count: number;
+  readonly kinds: Uint8Array;
+  readonly numbers: Float64Array;
+  readonly refs: Int32Array;
+  readonly names: readonly string[];
+  readonly texts: readonly string[];
+  /** Per event: the index in `texts` of its body (task:sent / task:received) or JSON (other events), else -1. */
+  readonly textAt: Int32Array;
+  /** The events that are not task events, by index, each with its JSON text. */
+  readonly others = new Map<number, Entry>();
+
+  constructor(packed: PackedEvents) {
+    const { count, kinds, texts } = packed;
+    this.count = count;
+    this.kinds = kinds;
+    this.numbers = packed.numbers;
+    this.refs = packed.refs;
+    this.names = packed.names;
+    this.texts = texts;
+    this.textAt = new Int32Array(count);
+    let text = 0;
+    for (let i = 0; i < count; i++) {
+      const kind = kinds[i]!;
+      if (kind === OTHER) {
+        const json = texts[text]!;
+        this.others.set(i, { event: JSON.parse(json) as PlaygroundEvent, json });
+        this.textAt[i] = text++;
+      } else this.textAt[i] = kind <= 2 ? text++ : -1;
+    }
+  }
+
+  isTask(i: number): boolean {
+    return this.kinds[i] !== OTHER;
+  }
+
+  /** The run id of event i. */
+  runOf(i: number): string {
+    return this.kinds[i] !== OTHER ? this.names[this.refs[i * 2]!]! : this.others.get(i)!.event.run;
+  }
+
+  seqOf(i: number): number {
+    return this.kinds[i] !== OTHER ? this.numbers[i * 3]! : this.others.get(i)!.event.seq;
+  }
+
+  tOf(i: number): number {
+    return this.kinds[i] !== OTHER ? this.numbers[i * 3 + 1]! : this.others.get(i)!.event.t;
+  }
+
+  /** A task event's type (its kind's). */
+  typeOf(i: number): TaskType {
+    return TASK_TYPES[this.kinds[i]! - 1]!;
+  }
+
+  /** A task event's worker: its id, null (a null worker or none). */
+  workerOf(i: number): string | null {
+    const ref = this.refs[i * 2 + 1]!;
+    return ref >= 0 ? this.names[ref]! : null;
+  }
+
+  /**
+   * Task event i as the object unpackEvents makes of it (the same keys in the same order), under run id `run`.
+   * Only for what the columns cannot render (store/chunk-pack.ts keeps such an event as its JSON text).
+   */
+  taskEvent(i: number, run: string): PlaygroundEvent {
+    const type = this.typeOf(i);
+    const seq = this.numbers[i * 3]!;
+    const t = this.numbers[i * 3 + 1]!;
+    const task = this.numbers[i * 3 + 2]!;
+    const workerRef = this.refs[i * 2 + 1]!;
+    const hasBody = this.kinds[i]! <= 2;
+    const body = hasBody ? this.texts[this.textAt[i]!]! : '';
+    let event: Record<string, unknown>;
+    if (workerRef === NO_WORKER) event = hasBody ? { type, task, body, run, seq, t } : { type, task, run, seq, t };
+    else {
+      const worker = workerRef === NULL_WORKER ? null : this.names[workerRef]!;
+      event = hasBody ? { type, task, worker, body, run, seq, t } : { type, task, worker, run, seq, t };
+    }
+    return event as PlaygroundEvent;
+  }
+}
+
+/**
+ * Events start..end of a posted batch: what a RunWriter writes in one transaction (writer.ts cuts a batch into
+ * ranges of at most BATCH_SIZE, as it cuts an array of entries).
+ */
+export class PackedBatch {
+  constructor(
+    readonly columns: PackedColumns,
+    readonly start = 0,
+    readonly end = columns.count,
+  ) {}
+
+  static of(packed: PackedEvents): PackedBatch {
+    return new PackedBatch(new PackedColumns(packed));
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Like Array.prototype.slice, in the range's own positions. */
+  slice(from: number, to: number): PackedBatch {
+    return new PackedBatch(this.columns, this.start + from, this.start + Math.min(to, this.length));
+  }
+}
+
+/**
+ * One run's task events of one transaction, stored as chunks straight from a batch's columns: the positions of its
+ * events in the columns, and the run id they are stored under (the live one, or another when a stored run had it).
+ */
+export class PackedTaskRows {
+  readonly at: number[] = [];
+
+  constructor(
+    readonly columns: PackedColumns,
+    readonly run: string,
+  ) {}
+
+  get length(): number {
+    return this.at.length;
+  }
 }

@@ -27,7 +27,8 @@ import type {
   RunPage,
 } from '../../shared/protocol/index.ts';
 import type { TaskCounts } from '../../shared/protocol/task-counts.ts';
-import type { ChunkEvent, EventRow } from './store/chunk-format.ts';
+import type { EventRow } from './store/chunk-format.ts';
+import type { TaskRows } from './store/chunk-pack.ts';
 import { insertCheckpoint } from './store/counts.ts';
 import { importRun } from './store/import.ts';
 import { importGraphRun } from './store/graph-import.ts';
@@ -103,7 +104,7 @@ export class RunStore {
   }
 
   /** Stores task events of one run (seq increasing, after its previous chunk) as chunk rows (inside a transaction). */
-  insertTaskChunk(pk: number, rows: readonly ChunkEvent[]): void {
+  insertTaskChunk(pk: number, rows: TaskRows): void {
     writes.insertTaskChunk(this.#s, pk, rows);
   }
 

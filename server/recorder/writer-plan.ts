@@ -10,6 +10,7 @@ import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { LESSON_TEXT_EN } from '../../shared/lessons/text/en.ts';
 import { addTaskEvent, cloneTaskCounts, emptyTaskCounts, type TaskCounts } from '../../shared/protocol/task-counts.ts';
 import type { ChunkEvent, EventRow } from './store/chunk-format.ts';
+import { PackedBatch, PackedTaskRows } from './packed.ts';
 import { CHECKPOINT_EVERY } from './store/counts.ts';
 import type { NewRun, RunEnd, RunProgress } from './store/writes.ts';
 import type { Batch, Entry, PlaygroundRef, WriteReport } from './writer.ts';
@@ -57,10 +58,17 @@ export interface PlaygroundState {
   overflow: Map<string, number>;
 }
 
+/**
+ * The events of one write or transaction: entries (objects, as the main thread's InlineChannel hands them), or a
+ * range of a batch posted as columns (the writer threads), whose task events stay in their columns.
+ */
+export type BatchEvents = Entry[] | PackedBatch;
+
 /** What one transaction writes of one run. */
 export interface RunDelta {
   rows: EventRow[];
-  tasks: ChunkEvent[];
+  /** Its task events: as events (entries), or as positions in the batch's columns (a posted batch). */
+  tasks: ChunkEvent[] | PackedTaskRows;
   firstSeq: number;
   lastSeq: number;
   lastT: number;
@@ -121,9 +129,18 @@ export function anyWaitsForRetry(playgrounds: Map<string, PlaygroundState>): boo
   return false;
 }
 
+/** The entries (objects) among `events`: all of them, or a posted batch's events that are not task events. */
+function* objectEntries(events: BatchEvents): Iterable<Entry> {
+  if (!(events instanceof PackedBatch)) {
+    yield* events;
+    return;
+  }
+  for (const [index, entry] of events.columns.others) if (index >= events.start && index < events.end) yield entry;
+}
+
 /** Queues the runs started in `entries` for their rows to be created (with those still waiting). */
-export function queueStarts(playground: PlaygroundState, entries: Entry[]): void {
-  for (const { event } of entries) {
+export function queueStarts(playground: PlaygroundState, entries: BatchEvents): void {
+  for (const { event } of objectEntries(entries)) {
     if (isStart(event) && !playground.runs.has(event.run) && !playground.pendingStarts.has(event.run)) {
       playground.pendingStarts.set(event.run, { started: event, lost: 0, end: null });
     }
@@ -195,71 +212,93 @@ export function markIncompleteFailed(report: WriteReport, run: RunState, error: 
 
 /**
  * Plans one transaction of `entries`: per stored run, its event rows and task events (a chunk stores a task event's
- * JSON.stringify from the event itself: its text is made only if it needs one), its progress and, for each run
- * ended (now or by an earlier failed batch), its end. Events of runs without a row are charged to their pending
- * start. `onCheckpoint` is called every CHECKPOINT_EVERY events of a run.
+ * JSON.stringify from the event itself: its text is made only if it needs one; a posted batch's task events stay
+ * positions in its columns, encoded from them), its progress and, for each run ended (now or by an earlier failed
+ * batch), its end. Events of runs without a row are charged to their pending start. `onCheckpoint` is called every
+ * CHECKPOINT_EVERY events of a run.
  */
 export function planTransaction(
   playground: PlaygroundState,
-  entries: Entry[],
+  entries: BatchEvents,
   onCheckpoint: OnCheckpoint,
 ): TransactionPlan {
   const touched = new Map<RunState, RunDelta>();
   const ends = new Map<RunState, RunEnded>();
   let unknown = 0;
+  const list = entries instanceof PackedBatch ? null : entries;
+  const columns = entries instanceof PackedBatch ? entries.columns : null;
+  const from = entries instanceof PackedBatch ? entries.start : 0;
+  const to = entries instanceof PackedBatch ? entries.end : entries.length;
+  // A task event from the columns is counted through the shared reducer as this one reused object, not its own.
+  const counted: { type: string; worker: string | null } = { type: '', worker: null };
   // A batch is nearly always one run's events in a row: its run and delta are looked up once, not per event.
   let lastRunId: string | null = null;
   let lastRun: RunState | undefined;
   let lastDelta: RunDelta | undefined;
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index]!;
-    const { event, json } = entry;
+  for (let index = from; index < to; index++) {
+    // A posted batch's task event is read from its columns (null here); every other event is an entry.
+    const entry = list !== null ? list[index]! : columns!.isTask(index) ? null : columns!.others.get(index)!;
+    const runId = entry !== null ? entry.event.run : columns!.runOf(index);
     let run: RunState | undefined;
-    if (event.run === lastRunId) run = lastRun;
+    if (runId === lastRunId) run = lastRun;
     else {
-      run = playground.runs.get(event.run);
-      lastRunId = event.run;
+      run = playground.runs.get(runId);
+      lastRunId = runId;
       lastRun = run;
       lastDelta = run ? touched.get(run) : undefined;
     }
     if (!run) {
       // Its row could not be created yet (it is lost to it, counted when it is), or the run ended long ago.
-      const pending = playground.pendingStarts.get(event.run);
+      const pending = playground.pendingStarts.get(runId);
       if (pending) {
         pending.lost++;
-        if (isEnd(event)) pending.end = event;
+        if (entry !== null && isEnd(entry.event)) pending.end = entry.event;
       }
       unknown++;
       continue;
     }
+    const seq = entry !== null ? entry.event.seq : columns!.numbers[index * 3]!;
+    const t = entry !== null ? entry.event.t : columns!.numbers[index * 3 + 1]!;
     let delta = lastDelta;
     if (!delta) {
       delta = {
         rows: [],
-        tasks: [],
-        firstSeq: event.seq,
-        lastSeq: event.seq,
-        lastT: event.t,
+        tasks: columns !== null ? new PackedTaskRows(columns, run.storedId) : [],
+        firstSeq: seq,
+        lastSeq: seq,
+        lastT: t,
         counts: cloneTaskCounts(run.counts),
       };
       touched.set(run, delta);
       lastDelta = delta;
     }
-    // Task events go into the run's chunk of this transaction, every other event into a row of its own.
-    const relabelled = run.storedId !== event.run;
-    const stored = relabelled ? { ...event, run: run.storedId } : event;
-    const text = relabelled ? null : json;
-    if (event.type.startsWith('task:')) {
-      // An unpacked entry carries seq and t: it is its own chunk row (no copy per event) unless relabelled.
-      const ownRow = !relabelled && entry.seq === event.seq && entry.t === event.t;
-      delta.tasks.push(ownRow ? (entry as ChunkEvent) : { seq: event.seq, t: event.t, json: text, event: stored });
-    } else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
-    delta.lastSeq = event.seq;
-    delta.lastT = event.t;
-    addTaskEvent(delta.counts, event);
+    if (entry === null) {
+      // Stored under the run's stored id by the encoder (PackedTaskRows.run), so relabelling costs nothing here.
+      (delta.tasks as PackedTaskRows).at.push(index);
+      counted.type = columns!.typeOf(index);
+      counted.worker = columns!.workerOf(index);
+      addTaskEvent(delta.counts, counted);
+    } else {
+      const { event, json } = entry;
+      // Task events go into the run's chunk of this transaction, every other event into a row of its own. (A posted
+      // batch carries every task event in its columns: packEvents packs every task type.)
+      const relabelled = run.storedId !== event.run;
+      const stored = relabelled ? { ...event, run: run.storedId } : event;
+      const text = relabelled ? null : json;
+      if (list !== null && event.type.startsWith('task:')) {
+        // An unpacked entry carries seq and t: it is its own chunk row (no copy per event) unless relabelled.
+        const ownRow = !relabelled && entry.seq === event.seq && entry.t === event.t;
+        (delta.tasks as ChunkEvent[]).push(
+          ownRow ? (entry as ChunkEvent) : { seq: event.seq, t: event.t, json: text, event: stored },
+        );
+      } else delta.rows.push({ seq: event.seq, t: event.t, type: event.type, json: text ?? JSON.stringify(stored) });
+      addTaskEvent(delta.counts, event);
+      if (isEnd(event) && !run.ended) ends.set(run, event);
+    }
+    delta.lastSeq = seq;
+    delta.lastT = t;
     if ((run.eventCount + delta.rows.length + delta.tasks.length) % CHECKPOINT_EVERY === 0)
-      onCheckpoint(run, event.seq, delta.counts);
-    if (isEnd(event) && !run.ended) ends.set(run, event);
+      onCheckpoint(run, seq, delta.counts);
   }
   for (const run of playground.runs.values()) {
     if (run.pendingEnd && !ends.has(run)) ends.set(run, run.pendingEnd);
@@ -290,11 +329,19 @@ export const endOf = (playground: PlaygroundState, run: RunState, end: RunEnded)
  */
 export function transactionFailed(
   playground: PlaygroundState,
-  entries: Entry[],
+  entries: BatchEvents,
   report: WriteReport,
   error: unknown,
 ): void {
-  for (const { event } of entries) {
+  if (entries instanceof PackedBatch) {
+    const { columns, start, end } = entries;
+    for (let index = start; index < end; index++) {
+      if (!columns.isTask(index)) continue; // below, with the entries
+      const run = playground.runs.get(columns.runOf(index));
+      if (run) run.lost++;
+    }
+  }
+  for (const { event } of objectEntries(entries)) {
     const run = playground.runs.get(event.run);
     if (run) run.lost++;
     if (isEnd(event) && run && !run.ended) run.pendingEnd = event;
@@ -311,7 +358,7 @@ export function transactionFailed(
 export function transactionCommitted(
   playground: PlaygroundState,
   plan: TransactionPlan,
-  entries: Entry[],
+  entries: BatchEvents,
   report: WriteReport,
 ): void {
   for (const [run, delta] of plan.touched) {

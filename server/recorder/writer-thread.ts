@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWriter, ToWriter } from './channel.ts';
 import { RunStore } from './store.ts';
 import { importRun } from './export.ts';
-import { unpackEvents } from './packed.ts';
+import { PackedBatch } from './packed.ts';
 import { RunWriter, type WriteReport } from './writer.ts';
 import { CodedError } from '../errors.ts';
 
@@ -37,8 +37,8 @@ function reply(id: number, report: WriteReport): void {
 port.on('message', (message: ToWriter) => {
   switch (message.type) {
     case 'batch': {
-      // Task events without their text: the store packs them from the events (store/chunk-format.ts).
-      const entries = unpackEvents(message.events, { taskText: false });
+      // Task events stay in the posted columns: the store encodes their chunks from them (store/chunk-pack.ts).
+      const entries = PackedBatch.of(message.events);
       reply(
         message.id,
         writer.write({

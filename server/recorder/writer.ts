@@ -11,6 +11,7 @@
  * - A failed transaction stores nothing of its batch: its events are counted as dropped and against their runs
  *   (lostEvents), which then end "incomplete". A run:ended lost that way is stored by the next write (retry).
  * - Task events are stored as one chunk per run per transaction (RunStore.insertTaskChunk), other events as rows.
+ *   A batch posted by the main thread keeps its task events in their columns all the way into the chunk (packed.ts).
  * - Every CHECKPOINT_EVERY events of a run, the running task counts are stored (see RunStore.countersAt).
  * - A graph playground's runs (issue 11) are stored the same way: graph:started creates the row (kind 'graph', its
  *   graph as params), graph:ended ends it with its GraphSummary, and every event between is a row.
@@ -20,7 +21,7 @@
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { RunStore } from './store.ts';
 import * as rules from './writer-plan.ts';
-import type { PlaygroundState, RunStarted, RunState, TransactionPlan } from './writer-plan.ts';
+import type { BatchEvents, PlaygroundState, RunStarted, RunState, TransactionPlan } from './writer-plan.ts';
 
 export { KEEP_ENDED_RUNS } from './writer-plan.ts';
 
@@ -48,7 +49,8 @@ export interface Entry {
 
 export interface Batch {
   playground: PlaygroundRef;
-  entries: Entry[];
+  /** The events: entries, or a batch posted as columns (packed.ts, the writer threads). */
+  entries: BatchEvents;
   /** Wall-clock ms (Date.now()) of run:started / run:ended events, by seq, taken when they were logged. */
   wallClock: [seq: number, ms: number][];
   /** Events the recorder's buffer cap dropped, per live run id. */
@@ -138,7 +140,7 @@ export class RunWriter {
    * Creates the rows of the runs started in `entries` and of those still waiting, each in a transaction of its
    * own (a row is small: it may fit where a batch of events does not). One that fails waits for the next try.
    */
-  #createRuns(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
+  #createRuns(playground: PlaygroundState, entries: BatchEvents, report: WriteReport): void {
     rules.queueStarts(playground, entries);
     for (const [id, pending] of playground.pendingStarts) {
       let run: RunState;
@@ -153,7 +155,7 @@ export class RunWriter {
   }
 
   /** One transaction; the in-memory run states change only once it has committed. */
-  #transaction(playground: PlaygroundState, entries: Entry[], report: WriteReport): void {
+  #transaction(playground: PlaygroundState, entries: BatchEvents, report: WriteReport): void {
     const store = this.#store;
     this.#createRuns(playground, entries, report);
     let plan: TransactionPlan;

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriterFailure } from '../channel.ts';
 import { checkImport } from '../export.ts';
-import { unpackEvents } from '../packed.ts';
+import { PackedBatch } from '../packed.ts';
 import { toDetail, toGraphDetail } from '../store/reads.ts';
 import type { WriteReport } from '../writer.ts';
 import { CodedError } from '../../errors.ts';
@@ -53,8 +53,8 @@ function failureOf(error: unknown): WriterFailure {
 async function handle(message: ToWriter): Promise<void> {
   switch (message.type) {
     case 'batch': {
-      // Task events without their text: the chunks are packed from the events (store/chunk-format.ts).
-      const entries = unpackEvents(message.events, { taskText: false });
+      // Task events stay in the posted columns: the chunks are encoded from them (store/chunk-pack.ts).
+      const entries = PackedBatch.of(message.events);
       const { playground, wallClock, overflow } = message;
       reply(message.id, await writer.write({ playground, entries, wallClock, overflow }));
       return;

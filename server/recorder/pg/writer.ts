@@ -15,9 +15,9 @@
  */
 import type pg from 'pg';
 import { cloneTaskCounts, type TaskCounts } from '../../../shared/protocol/task-counts.ts';
-import { BATCH_SIZE, type Batch, type Entry, type WriteReport } from '../writer.ts';
+import { BATCH_SIZE, type Batch, type WriteReport } from '../writer.ts';
 import * as rules from '../writer-plan.ts';
-import type { PlaygroundState, RunStarted, RunState } from '../writer-plan.ts';
+import type { BatchEvents, PlaygroundState, RunStarted, RunState } from '../writer-plan.ts';
 import { runExists } from './reads.ts';
 import {
   finishRun,
@@ -118,7 +118,7 @@ export class PgRunWriter {
   // -------------------------------------------------------------------------------------------------------------
 
   /** Creates the rows of the runs started in `entries` and of those still waiting, each in its own transaction. */
-  async #createRuns(playground: PlaygroundState, entries: Entry[], report: WriteReport): Promise<void> {
+  async #createRuns(playground: PlaygroundState, entries: BatchEvents, report: WriteReport): Promise<void> {
     rules.queueStarts(playground, entries);
     for (const [id, pending] of playground.pendingStarts) {
       let run: RunState;
@@ -132,7 +132,7 @@ export class PgRunWriter {
     }
   }
 
-  async #transaction(playground: PlaygroundState, entries: Entry[], report: WriteReport): Promise<void> {
+  async #transaction(playground: PlaygroundState, entries: BatchEvents, report: WriteReport): Promise<void> {
     await this.#createRuns(playground, entries, report);
     // What the transaction writes, planned first (CPU only), then sent in a few statements per run. A checkpoint
     // keeps a copy of the running counts: they move on with the later events of the plan.

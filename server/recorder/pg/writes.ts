@@ -9,8 +9,8 @@ import { text } from '../../../shared/protocol/server-text.ts';
 import type { RunSummary, WorkerInfo } from '../../../shared/protocol/index.ts';
 import type { TaskCounts } from '../../../shared/protocol/task-counts.ts';
 import { CodedError } from '../../errors.ts';
-import { CHUNK_EVENTS, type ChunkEvent, type EventRow } from '../store/chunk-format.ts';
-import { encodeChunk } from '../store/chunk-pack.ts';
+import { CHUNK_EVENTS, type EventRow } from '../store/chunk-format.ts';
+import { encodeTaskRows, type TaskRows } from '../store/chunk-pack.ts';
 import { encodeCheckpoint, summaryCounts } from '../store/counts.ts';
 import type { ImportedEndValues } from '../imported-run.ts';
 import { newRunValues, runName, type NewRun, type RunEnd, type RunProgress } from '../store/writes.ts';
@@ -89,11 +89,11 @@ export async function insertEvents(db: Db, pk: number, rows: readonly EventRow[]
  * Stores task events of one run (seq increasing, after its previous chunk) as chunk rows of at most CHUNK_EVENTS,
  * in one statement. The packing is the CPU part (the same encoder as SQLite's).
  */
-export async function insertTaskChunks(db: Db, pk: number, events: readonly ChunkEvent[]): Promise<void> {
+export async function insertTaskChunks(db: Db, pk: number, events: TaskRows): Promise<void> {
   if (events.length === 0) return;
   const columns: [number[], number[], number[], number[], number[], Buffer[]] = [[], [], [], [], [], []];
   for (let start = 0; start < events.length; start += CHUNK_EVENTS) {
-    const chunk = encodeChunk(events.length <= CHUNK_EVENTS ? events : events.slice(start, start + CHUNK_EVENTS));
+    const chunk = encodeTaskRows(events, start, Math.min(start + CHUNK_EVENTS, events.length));
     columns[0].push(chunk.firstSeq);
     columns[1].push(chunk.lastSeq);
     columns[2].push(chunk.firstT);

@@ -13,6 +13,12 @@ import {
   PACKED,
   PRESET,
   RUN,
+  SEQ,
+  T,
+  TASK,
+  TYPE,
+  WORKER,
+  BODY,
   WORKER_NULL,
   keyId,
   makeBody,
@@ -25,11 +31,14 @@ import {
   type ChunkEvent,
   type Shape,
 } from './chunk-format.ts';
+import { NO_WORKER, NULL_WORKER, type PackedColumns, type PackedTaskRows } from '../packed.ts';
 
 // Module-level copies of what the hot path calls: an import read through a getter costs in the writer's loop.
 const keyIdOf = keyId;
 const makeShapeOf = makeShape;
 const renderText = render;
+const WORKER_NONE = NO_WORKER;
+const WORKER_NULL_REF = NULL_WORKER;
 
 /** Bytes written at the end of a growing buffer. */
 class Output {
@@ -89,8 +98,9 @@ const MAX_TASK = 2 ** 49;
  * Whether every t can be stored as whole microseconds (>= 0: a run's elapsed time) and read back as the same
  * double: the pipeline rounds its times so.
  */
-function wholeMicros(rows: readonly ChunkEvent[]): boolean {
-  for (const { t } of rows) {
+function wholeMicros(ts: Float64Array): boolean {
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
     const micros = Math.round(t * 1000);
     if (!(micros >= 0 && micros < MAX_MICROS) || !Number.isInteger(micros) || micros / 1000 !== t) return false;
   }
@@ -109,6 +119,18 @@ function fits(entry: Body, body: string, task: string | null): boolean {
     body.endsWith(tailText)
   );
 }
+
+/** #nameIds: a name not met yet in this chunk. */
+const UNSEEN = -2;
+
+/** The keys of a task event from a batch's columns (unpackEvents' order), by form: worker? x 2 + body?. */
+const COLUMN_KEYS: readonly (readonly number[])[] = [
+  [TYPE, TASK, RUN, SEQ, T],
+  [TYPE, TASK, BODY, RUN, SEQ, T],
+  [TYPE, TASK, WORKER, RUN, SEQ, T],
+  [TYPE, TASK, WORKER, BODY, RUN, SEQ, T],
+];
+const COLUMN_LAYOUTS = COLUMN_KEYS.map((keys) => keys.reduce((layout, key) => layout * 8 + key + 1, 0));
 
 /** A chunk's dictionaries and columns, built event by event. */
 class Packer {
@@ -130,14 +152,19 @@ class Packer {
   /** Per event: its body id, or its text's string id when verbatim, or -1. */
   readonly refOf: Int32Array;
   readonly taskOf: Float64Array;
+  /** Per event: its seq and t (from the rows, or from a batch's columns). */
+  readonly seqs: Float64Array;
+  readonly ts: Float64Array;
+  micros = false;
+  /** Per name of a batch's columns (index): its string id, -1 for one with a lone surrogate, -2 not yet seen. */
+  #nameIds: Int32Array | null = null;
 
-  constructor(
-    readonly micros: boolean,
-    count: number,
-  ) {
+  constructor(count: number) {
     this.shapeOf = new Uint32Array(count);
     this.refOf = new Int32Array(count).fill(-1);
     this.taskOf = new Float64Array(count);
+    this.seqs = new Float64Array(count);
+    this.ts = new Float64Array(count);
   }
 
   stringId(text: string): number {
@@ -183,6 +210,56 @@ class Packer {
       this.#addObject(i, row, parsed as Record<string, unknown>) &&
       this.#render(i, row) === json;
     if (!packed) this.#addText(i, json);
+  }
+
+  /** Before events from a batch's columns: the batch has this many names (run and worker ids). */
+  useNames(count: number): void {
+    this.#nameIds = new Int32Array(count).fill(UNSEEN);
+  }
+
+  /**
+   * Event i from a batch's columns (its position `at` there), stored under run id `run`: the very ids, shapes and
+   * bodies #addObject gives the object unpackEvents makes of it (keys type, task, worker if any, body if any, run,
+   * seq, t), found from small integers (its kind, its worker's index) instead of its keys and values. Its strings
+   * are met in #addObject's order (worker, run, type, body), so the dictionary comes out the same. What the
+   * columns cannot render (a t that is not finite, a task too large, a lone surrogate) takes the object's way.
+   */
+  addColumns(i: number, columns: PackedColumns, at: number, run: string): void {
+    const kind = columns.kinds[at]!;
+    const t = this.ts[i]!;
+    const task = columns.numbers[at * 3 + 2]!;
+    // What #addObject refuses before it meets a string.
+    if (!Number.isFinite(t) || !Number.isInteger(task) || Math.abs(task) >= MAX_TASK)
+      return this.#addColumnsAsObject(i, columns, at, run);
+    this.taskOf[i] = task;
+    const workerRef = columns.refs[at * 2 + 1]!;
+    let workerSlot = 0;
+    if (workerRef >= 0) {
+      const nameIds = this.#nameIds!;
+      let id = nameIds[workerRef]!;
+      if (id === UNSEEN) id = nameIds[workerRef] = this.#packedStringId(columns.names[workerRef]!);
+      if (id < 0) return this.#addColumnsAsObject(i, columns, at, run);
+      workerSlot = id + 2;
+    } else if (workerRef === WORKER_NULL_REF) workerSlot = 1;
+    const runId = run === this.#lastRun ? this.#lastRunId : this.#runId(run);
+    if (runId < 0) return this.#addColumnsAsObject(i, columns, at, run);
+    const type = kind - 1; // the kinds count the task types in PRESET's order
+    const hasBody = kind <= 2;
+    const form = (workerRef === WORKER_NONE ? 0 : 2) + (hasBody ? 1 : 0);
+    let shapeId = this.#findShape(COLUMN_LAYOUTS[form]!, type, workerSlot, runId);
+    if (shapeId < 0) shapeId = this.#newShape([...COLUMN_KEYS[form]!], type, workerSlot, runId);
+    let bodyId = -1;
+    if (hasBody) {
+      bodyId = this.#bodyId(shapeId, columns.texts[columns.textAt[at]!]!, String(task));
+      if (bodyId === -2) return this.#addColumnsAsObject(i, columns, at, run);
+    }
+    this.shapeOf[i] = shapeId;
+    this.refOf[i] = bodyId;
+  }
+
+  /** Event i from the columns as its object (what is met again is found again: the ids come out the same). */
+  #addColumnsAsObject(i: number, columns: PackedColumns, at: number, run: string): void {
+    this.add(i, { seq: this.seqs[i]!, t: this.ts[i]!, json: null, event: columns.taskEvent(at, run) });
   }
 
   #addText(i: number, json: string): void {
@@ -246,14 +323,25 @@ class Packer {
   }
 
   #shapeId(event: Record<string, unknown>, layout: number, type: number, workerSlot: number, run: number): number {
+    const found = this.#findShape(layout, type, workerSlot, run);
+    if (found >= 0) return found;
+    const keys = Object.keys(event)
+      .filter((key) => event[key] !== undefined)
+      .map(keyIdOf);
+    return this.#newShape(keys, type, workerSlot, run);
+  }
+
+  #findShape(layout: number, type: number, workerSlot: number, run: number): number {
     const ids = (this.#shapesByWorker[workerSlot] ??= []);
     for (let k = 0; k < ids.length; k++) {
       const shape = this.shapes[ids[k]!]!;
       if (shape.layout === layout && shape.type === type && shape.run === run) return ids[k]!;
     }
-    const keys = Object.keys(event)
-      .filter((key) => event[key] !== undefined)
-      .map(keyIdOf);
+    return -1;
+  }
+
+  #newShape(keys: number[], type: number, workerSlot: number, run: number): number {
+    const ids = this.#shapesByWorker[workerSlot]!;
     const worker = workerSlot >= 2 ? workerSlot - 2 : WORKER_NULL;
     const id = this.shapes.push(makeShapeOf(keys, type, worker, run, this.strings)) - 1;
     ids.push(id);
@@ -291,9 +379,9 @@ class Packer {
   }
 
   /** The chunk's bytes, once every event is in. */
-  write(rows: readonly ChunkEvent[]): Buffer {
-    const { strings, shapes, bodies, shapeOf, refOf, taskOf } = this;
-    const count = rows.length;
+  write(): Buffer {
+    const { strings, shapes, bodies, shapeOf, refOf, taskOf, seqs, ts } = this;
+    const count = seqs.length;
     const micros = this.micros;
     const out = new Output();
     out.varint(PACKED);
@@ -318,7 +406,7 @@ class Packer {
     for (let i = 0; i < count; i++) out.varint(shapeOf[i]!);
     let previous = 0;
     for (let i = 0; i < count; i++) {
-      const seq = rows[i]!.seq;
+      const seq = seqs[i]!;
       // The reads find an event by binary search on seq.
       if (!Number.isSafeInteger(seq) || (i > 0 && seq <= previous))
         throw new RangeError(`a task chunk needs increasing whole seqs, not ${seq} after ${previous}`);
@@ -327,7 +415,7 @@ class Packer {
     }
     previous = 0;
     for (let i = 0; i < count; i++) {
-      const t = rows[i]!.t;
+      const t = ts[i]!;
       if (micros) {
         const at = Math.round(t * 1000);
         out.signed(at - previous);
@@ -350,16 +438,56 @@ class Packer {
 
 /** Encodes events (seq increasing, at most CHUNK_EVENTS, at least one) as one chunk row. */
 export function encodeChunk(rows: readonly ChunkEvent[]): EncodedChunk {
-  const packer = new Packer(wholeMicros(rows), rows.length);
+  const packer = new Packer(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    packer.seqs[i] = rows[i]!.seq;
+    packer.ts[i] = rows[i]!.t;
+  }
+  packer.micros = wholeMicros(packer.ts);
   for (let i = 0; i < rows.length; i++) packer.add(i, rows[i]!);
-  const first = rows[0]!;
-  const last = rows[rows.length - 1]!;
+  return encoded(packer);
+}
+
+/**
+ * Encodes the task events start..end of one run's packed rows as one chunk row, straight from the batch's columns:
+ * the same bytes encodeChunk writes of the events unpackEvents makes of them (chunk-pack.test.ts), with no object
+ * per event.
+ */
+export function encodePackedChunk(rows: PackedTaskRows, start: number, end: number): EncodedChunk {
+  const { columns, at } = rows;
+  const { numbers } = columns;
+  const packer = new Packer(end - start);
+  for (let i = 0; i < end - start; i++) {
+    const index = at[start + i]!;
+    packer.seqs[i] = numbers[index * 3]!;
+    packer.ts[i] = numbers[index * 3 + 1]!;
+  }
+  packer.micros = wholeMicros(packer.ts);
+  packer.useNames(columns.names.length);
+  for (let i = 0; i < end - start; i++) packer.addColumns(i, columns, at[start + i]!, rows.run);
+  return encoded(packer);
+}
+
+/** A run's task events of one transaction: events (objects or older lines), or positions in a batch's columns. */
+export type TaskRows = readonly ChunkEvent[] | PackedTaskRows;
+
+/** Encodes rows start..end (at most CHUNK_EVENTS, at least one) of either form as one chunk row. */
+export function encodeTaskRows(rows: TaskRows, start: number, end: number): EncodedChunk {
+  if (isEventList(rows)) return encodeChunk(start === 0 && end === rows.length ? rows : rows.slice(start, end));
+  return encodePackedChunk(rows, start, end);
+}
+
+const isEventList = (rows: TaskRows): rows is readonly ChunkEvent[] => Array.isArray(rows);
+
+function encoded(packer: Packer): EncodedChunk {
+  const { seqs, ts } = packer;
+  const count = seqs.length;
   return {
-    firstSeq: first.seq,
-    lastSeq: last.seq,
-    firstT: first.t,
-    lastT: last.t,
-    count: rows.length,
-    data: packer.write(rows),
+    firstSeq: seqs[0]!,
+    lastSeq: seqs[count - 1]!,
+    firstT: ts[0]!,
+    lastT: ts[count - 1]!,
+    count,
+    data: packer.write(),
   };
 }

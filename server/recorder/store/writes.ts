@@ -15,8 +15,8 @@ import {
   type RunSummary,
   type WorkerInfo,
 } from '../../../shared/protocol/index.ts';
-import { CHUNK_EVENTS, type ChunkEvent, type EventRow } from './chunk-format.ts';
-import { encodeChunk } from './chunk-pack.ts';
+import { CHUNK_EVENTS, type EventRow } from './chunk-format.ts';
+import { encodeTaskRows, type TaskRows } from './chunk-pack.ts';
 import { countsUpTo, summaryCounts } from './counts.ts';
 import { runRow } from './reads.ts';
 import type { RunRow } from './schema.ts';
@@ -169,9 +169,9 @@ export function insertEvents(s: Statements, pk: number, rows: readonly EventRow[
  * Stores task events of one run (seq increasing, all after the run's previous chunk) as chunk rows of at most
  * CHUNK_EVENTS (call inside a transaction).
  */
-export function insertTaskChunk(s: Statements, pk: number, rows: readonly ChunkEvent[]): void {
+export function insertTaskChunk(s: Statements, pk: number, rows: TaskRows): void {
   for (let start = 0; start < rows.length; start += CHUNK_EVENTS) {
-    const chunk = encodeChunk(rows.length <= CHUNK_EVENTS ? rows : rows.slice(start, start + CHUNK_EVENTS));
+    const chunk = encodeTaskRows(rows, start, Math.min(start + CHUNK_EVENTS, rows.length));
     s.insertChunk.run(pk, chunk.firstSeq, chunk.lastSeq, chunk.firstT, chunk.lastT, chunk.count, chunk.data);
   }
 }
