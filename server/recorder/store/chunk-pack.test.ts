@@ -47,7 +47,10 @@ function bothEncodings(packed: PackedEvents, live: string, stored = live) {
     if (!columns.isTask(i) || entry.event.run !== live) return;
     rows.at.push(i);
     // The old plan's row: the entry itself, or a relabelled copy for a run stored under another id.
-    events.push(stored === live ? (entry as ChunkEvent) : { ...entry, event: { ...entry.event, run: stored } });
+    const { seq, t } = entry as ChunkEvent;
+    events.push(
+      stored === live ? (entry as ChunkEvent) : { seq, t, json: null, event: { ...entry.event, run: stored } },
+    );
   });
   const pairs: [Buffer, Buffer][] = [];
   for (let start = 0; start < events.length; start += CHUNK_EVENTS) {
