@@ -70,16 +70,7 @@ export class GraphRunContext {
     // A program with a process node runs in a child of its own, all its sockets there (graph-process.ts).
     const processOf = new Map<string, NodeProcess>();
     for (const program of processPrograms(options.graph)) {
-      const specs = options.graph.nodes.filter((node) => program.includes(node.id));
-      const child = new NodeProcess(
-        specs,
-        (exited, exit) => this.#processExited(exited, exit),
-        (node, code, message) => {
-          const runtime = this.nodes.get(node);
-          if (runtime) this.nodeFailed(runtime, Object.assign(new Error(message), { code }));
-        },
-      );
-      this.processes.push(child);
+      const child = this.startProcess(options.graph.nodes.filter((node) => program.includes(node.id)));
       for (const id of program) processOf.set(id, child);
     }
     for (const node of options.graph.nodes)
@@ -89,20 +80,40 @@ export class GraphRunContext {
   // -------------------------------------------------------------------------------------------------------------
   // Process nodes
 
+  /**
+   * Forks the child process of one program (its sockets made there), ended with the run: at the run's start, or
+   * for a process node added while the run flows (graph-live.ts).
+   */
+  startProcess(specs: GraphNode[]): NodeProcess {
+    const child = new NodeProcess(
+      specs,
+      (exited, exit) => this.#processExited(exited, exit),
+      (node, code, message) => {
+        const runtime = this.nodes.get(node);
+        if (runtime) this.nodeFailed(runtime, Object.assign(new Error(message), { code }));
+      },
+    );
+    this.processes.push(child);
+    return child;
+  }
+
   /** Says which nodes run as processes, and their pids (right after graph:started). */
   announceProcesses(): void {
-    for (const child of this.processes) {
-      const program = child.nodes[0]!.id;
-      for (const spec of child.nodes) {
-        const event: Extract<EventInput, { type: 'node:process' }> = {
-          type: 'node:process',
-          node: spec.id,
-          action: 'started',
-          program,
-        };
-        if (child.pid !== null) event.pid = child.pid;
-        this.emit(event);
-      }
+    for (const child of this.processes) this.announceProcess(child);
+  }
+
+  /** node:process `started` for each socket of one child, with its pid. */
+  announceProcess(child: NodeProcess): void {
+    const program = child.nodes[0]!.id;
+    for (const spec of child.nodes) {
+      const event: Extract<EventInput, { type: 'node:process' }> = {
+        type: 'node:process',
+        node: spec.id,
+        action: 'started',
+        program,
+      };
+      if (child.pid !== null) event.pid = child.pid;
+      this.emit(event);
     }
   }
 

@@ -1,5 +1,6 @@
 /**
- * The live-topology edits of a graph playground as pure functions of its graph: a subscriber added, a subscriber's
+ * The live-topology edits of a graph playground as pure functions of its graph: a node linked to another added (a
+ * subscriber, a worker, any pair ZeroMQ accepts), a subscriber's
  * prefixes changed, a node removed, a node's pace set, a node's links moved to another transport. Each answers
  * the graph so changed (or throws the coded refusal a page translates); GraphPlayground (graph-playground.ts)
  * checks the result as any graph, hands the change to the run in progress (graph-live.ts, graph-pace.ts,
@@ -8,27 +9,41 @@
  */
 import { text, type ServerText } from '../../shared/protocol/server-text.ts';
 import type { GraphLink, GraphNode, GraphSpec, Transport } from '../../shared/protocol/index.ts';
+import {
+  isLinkedNodeRefusal,
+  withLinkedNode as linkNode,
+  type LinkedNodeAdded,
+  type LinkedNodeRequest,
+} from '../../shared/scenarios/linked-node.ts';
 import { linkEnds, peerOf } from '../../shared/scenarios/graph.ts';
 import { CodedError } from '../errors.ts';
 import { withPaceSet } from './graph-pace.ts';
 
+/**
+ * A node of any socket type with one link to a node the graph has (shared/scenarios/linked-node.ts: the pair
+ * ZeroMQ accepts, a PAIR's one peer, its role, which side binds), or the coded refusal a page translates.
+ */
+export function withLinkedNode(graph: GraphSpec, request: LinkedNodeRequest): LinkedNodeAdded {
+  const added = linkNode(graph, request);
+  if (isLinkedNodeRefusal(added)) throw new CodedError(added.code, added.text);
+  return added;
+}
+
 /** What adding a subscriber makes: the graph with it, the new SUB and the publisher it connects to. */
-export interface SubscriberAdded {
-  graph: GraphSpec;
-  node: GraphNode;
+export interface SubscriberAdded extends LinkedNodeAdded {
   publisher: string;
 }
 
 /**
  * A SUB with these prefixes ('' is everything), connected to `publisher` where it binds (a publisher binds once
- * per transport for all its subscribers: the new one dials where the first one does).
+ * per transport for all its subscribers: the new one dials where the first one does). withLinkedNode with the
+ * subscribers route's own refusals: a publisher, one that binds.
  */
 export function withSubscriber(
   graph: GraphSpec,
   request: { id: string; publisher: string; subscribe: string[] },
 ): SubscriberAdded {
-  const node: GraphNode = { id: request.id, socket: 'SUB', subscribe: request.subscribe, role: { kind: 'receive' } };
-  const added = withNodeDialling(graph, node, request.publisher, (publisher) => {
+  dialling(graph, request.id, request.publisher, (publisher) => {
     if (publisher.socket !== 'PUB' && publisher.socket !== 'XPUB')
       throw new CodedError(
         'PG_ERR_VALIDATION',
@@ -36,13 +51,18 @@ export function withSubscriber(
       );
     return text('graph.publisherNoBind', { node: publisher.id });
   });
-  return { graph: added, node, publisher: request.publisher };
+  const added = withLinkedNode(graph, {
+    id: request.id,
+    socket: 'SUB',
+    peer: request.publisher,
+    subscribe: request.subscribe,
+    role: { kind: 'receive' },
+  });
+  return { ...added, publisher: request.publisher };
 }
 
 /** What adding a worker makes: the graph with it, the new PULL and the PUSH it connects to. */
-export interface WorkerAdded {
-  graph: GraphSpec;
-  node: GraphNode;
+export interface WorkerAdded extends LinkedNodeAdded {
   pusher: string;
 }
 
@@ -51,40 +71,32 @@ export interface WorkerAdded {
  * the PUSH deals its next messages round-robin among its workers, the new one included.
  */
 export function withWorker(graph: GraphSpec, request: { id: string; pusher: string }): WorkerAdded {
-  const node: GraphNode = { id: request.id, socket: 'PULL', role: { kind: 'receive' } };
-  const added = withNodeDialling(graph, node, request.pusher, (pusher) => {
+  dialling(graph, request.id, request.pusher, (pusher) => {
     if (pusher.socket !== 'PUSH')
       throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher.id, socket: pusher.socket }));
     return text('graph.pusherNoBind', { node: pusher.id });
   });
-  return { graph: added, node, pusher: request.pusher };
+  const added = withLinkedNode(graph, {
+    id: request.id,
+    socket: 'PULL',
+    peer: request.pusher,
+    role: { kind: 'receive' },
+  });
+  return { ...added, pusher: request.pusher };
 }
 
 /**
- * The graph with `node` added, dialling `targetId` where the target already binds. `check` refuses a target of the
- * wrong socket type (throws) and answers the refusal to give when the target binds nowhere.
+ * The old routes' own checks before the general add: a new name, a target of the right socket type (`check`
+ * throws otherwise and answers the refusal to give) that binds somewhere, for the new node dials it there.
  */
-function withNodeDialling(
-  graph: GraphSpec,
-  node: GraphNode,
-  targetId: string,
-  check: (target: GraphNode) => ServerText,
-): GraphSpec {
-  if (graph.nodes.some((other) => other.id === node.id))
-    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: node.id }));
+function dialling(graph: GraphSpec, id: string, targetId: string, check: (target: GraphNode) => ServerText): void {
+  if (graph.nodes.some((other) => other.id === id))
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeExists', { node: id }));
   const target = graph.nodes.find((candidate) => candidate.id === targetId);
   if (!target) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: targetId }));
   const noBind = check(target);
-  const via = graph.links.find((link) => linkEnds(link).binder === target.id);
-  if (!via) throw new CodedError('PG_ERR_VALIDATION', noBind);
-  const link: GraphLink = {
-    from: target.id,
-    to: node.id,
-    bind: 'from',
-    transport: via.transport,
-    ...(via.address !== undefined ? { address: via.address } : {}),
-  };
-  return { ...graph, nodes: [...graph.nodes, node], links: [...graph.links, link] };
+  if (!graph.links.some((link) => linkEnds(link).binder === target.id))
+    throw new CodedError('PG_ERR_VALIDATION', noBind);
 }
 
 /** The graph with a subscriber's prefixes replaced ('' is everything). */

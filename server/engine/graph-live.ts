@@ -14,10 +14,12 @@
  * the playground (graph-playground.ts) checks the request against its graph and limits first.
  */
 import type * as zmq from 'zeromq';
-import { linkEnds, matchesSubscription } from '../../shared/scenarios/graph.ts';
+import { linkEnds, matchesSubscription, peerOf } from '../../shared/scenarios/graph.ts';
 import { GRAPH_LIMITS, type GraphLink, type GraphNode } from '../../shared/protocol/index.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import { CodedError } from '../errors.ts';
+import { requestedAddress } from './graph-addresses.ts';
+import { connectBeforeNextRequest } from './graph-connects.ts';
 import type { GraphRunContext } from './graph-context.ts';
 import { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -44,31 +46,20 @@ export interface LiveWiring {
 const isPublisher = (node: GraphNode) => node.socket === 'PUB' || node.socket === 'XPUB';
 
 /**
- * Adds a SUB with `spec`'s prefixes to the running graph, connected to `publisher` where it is bound. Returns the
+ * Adds a SUB with `spec`'s prefixes to the running graph, connected to `publisher` where it is bound: addLinkedNode
+ * with the subscribers route's own refusals (a SUB, a publisher, one still publishing, one that binds). Returns the
  * link it was given (the publisher binds, over the transport and address it bound first).
  */
 export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: GraphNode, publisher: string): GraphLink {
   if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
   if (spec.socket !== 'SUB') throw new CodedError('PG_ERR_VALIDATION', text('graph.liveSubscriberOnly'));
-  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
-  if (run.nodes.size >= NODES_PER_RUN)
-    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
-  const pub = run.nodes.get(publisher);
-  if (!pub || !run.options.graph.nodes.some((node) => node.id === publisher))
-    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: publisher.slice(0, 64) }));
+  const pub = dialled(run, spec, publisher);
   if (!isPublisher(pub.spec))
     throw new CodedError('PG_ERR_VALIDATION', text('graph.notPublisher', { node: publisher, socket: pub.spec.socket }));
   if (pub.finished || pub.socket.closed)
     throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherStopped', { node: publisher }));
-  // A publisher binds once per transport and address for all its subscribers: the new one dials the first.
-  const bound = [...wiring.addresses].find(([link]) => linkEnds(link).binder === publisher);
-  if (!bound) throw new CodedError('PG_ERR_VALIDATION', text('graph.publisherNoBind', { node: publisher }));
-  const link = join(run, wiring, spec, publisher, bound);
-  const node = run.node(spec.id);
-  // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
-  const prefixes = run.prefixesOf(spec);
-  if (prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
-  startLive(run, wiring, node, link, bound[1]);
+  const link = dialLink(wiring, spec, publisher, 'graph.publisherNoBind');
+  void addLinkedNode(run, wiring, spec, link);
   return link;
 }
 
@@ -80,52 +71,147 @@ export function addSubscriber(run: GraphRunContext, wiring: LiveWiring, spec: Gr
 export function addWorker(run: GraphRunContext, wiring: LiveWiring, spec: GraphNode, pusher: string): GraphLink {
   if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
   if (spec.socket !== 'PULL') throw new CodedError('PG_ERR_VALIDATION', text('graph.liveWorkerOnly'));
-  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
-  if (run.nodes.size >= NODES_PER_RUN)
-    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
-  const push = run.nodes.get(pusher);
-  if (!push || !run.options.graph.nodes.some((node) => node.id === pusher))
-    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: pusher.slice(0, 64) }));
+  const push = dialled(run, spec, pusher);
   if (push.spec.socket !== 'PUSH')
     throw new CodedError('PG_ERR_VALIDATION', text('graph.notPusher', { node: pusher, socket: push.spec.socket }));
   if (push.finished || push.socket.closed)
     throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherStopped', { node: pusher }));
-  const bound = [...wiring.addresses].find(([link]) => linkEnds(link).binder === pusher);
-  if (!bound) throw new CodedError('PG_ERR_VALIDATION', text('graph.pusherNoBind', { node: pusher }));
-  const link = join(run, wiring, spec, pusher, bound);
-  startLive(run, wiring, run.node(spec.id), link, bound[1]);
+  const link = dialLink(wiring, spec, pusher, 'graph.pusherNoBind');
+  void addLinkedNode(run, wiring, spec, link);
   return link;
 }
 
-/**
- * A new node in the run and its graph, with a link to `binder` over the transport and address it bound first (a
- * socket binds once per transport and address for all its peers: the new one dials there); its monitor started.
- */
-function join(
-  run: GraphRunContext,
+/** The old routes' first checks: a new name in this run, room for it, a target node of this run's graph. */
+function dialled(run: GraphRunContext, spec: GraphNode, target: string): NodeRuntime {
+  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
+  if (run.nodes.size >= NODES_PER_RUN)
+    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
+  const node = run.nodes.get(target);
+  if (!node || !run.options.graph.nodes.some((other) => other.id === target))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: target.slice(0, 64) }));
+  return node;
+}
+
+/** The link to `binder` over the transport and address it bound first in this run (refused with `noBind` else). */
+function dialLink(
   wiring: LiveWiring,
   spec: GraphNode,
   binder: string,
-  [via, address]: [GraphLink, string],
+  noBind: 'graph.publisherNoBind' | 'graph.pusherNoBind',
 ): GraphLink {
-  const link: GraphLink = {
+  const bound = [...wiring.addresses.keys()].find((link) => linkEnds(link).binder === binder);
+  if (!bound) throw new CodedError('PG_ERR_VALIDATION', text(noBind, { node: binder }));
+  return {
     from: binder,
     to: spec.id,
     bind: 'from',
-    transport: via.transport,
-    ...(via.address !== undefined ? { address: via.address } : {}),
+    transport: bound.transport,
+    ...(bound.address !== undefined ? { address: bound.address } : {}),
+    ...(bound.bindAfter !== undefined ? { bindAfter: bound.bindAfter } : {}),
   };
-  const node = new NodeRuntime(spec);
+}
+
+/**
+ * Adds `spec` to the running graph with its one `link` to a node of the run (graph-edits.ts withLinkedNode made
+ * both and the playground checked them as any graph): a real socket of its type, in the server or (`process`) in a
+ * child process of its own, wired as at the run's start:
+ *
+ *   its peer binds: the new node connects to the endpoint the peer bound in this run for that link (the same
+ *   transport and address) -> its role loop starts;
+ *   the new node binds: an endpoint chosen as at the start (graph-addresses.ts: the same policy, ipc claims and
+ *   namespace), bound -> its role loop starts -> the peer connects to it (a requesting peer right before its next
+ *   request: connectsDue).
+ *
+ * `node:added` says so first (the node and its link: a replay draws it from then on). The checks a caller needs at
+ * once are made before the first await (throws a CodedError then); what is left (a bind, a child process's start)
+ * is the promise, which rejects with the refusal if an endpoint is refused, the node left out of the run.
+ */
+export function addLinkedNode(
+  run: GraphRunContext,
+  wiring: LiveWiring,
+  spec: GraphNode,
+  link: GraphLink,
+): Promise<void> {
+  if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+  if (run.nodes.has(spec.id)) throw new CodedError('PG_ERR_VALIDATION', text('graph.nodeInRun', { node: spec.id }));
+  if (run.nodes.size >= NODES_PER_RUN)
+    throw new CodedError('PG_ERR_LIMIT', text('graph.liveNodeLimit', { max: NODES_PER_RUN }));
+  const peerId = peerOf(link, spec.id)!;
+  const peer = run.nodes.get(peerId);
+  if (!peer || peer.removed || !run.options.graph.nodes.some((other) => other.id === peerId))
+    throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownNode', { node: peerId.slice(0, 64) }));
+  if (peer.killed || peer.finished || peer.socket.closed)
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.linkedPeerStopped', { node: peerId }));
+  const newBinds = linkEnds(link).binder === spec.id;
+  // The peer's endpoint for this link, as it bound it in this run (one bind per transport and address).
+  const dialled = newBinds
+    ? undefined
+    : [...wiring.addresses].find(
+        ([other]) =>
+          linkEnds(other).binder === peerId &&
+          other.transport === link.transport &&
+          (other.address ?? '') === (link.address ?? ''),
+      )?.[1];
+  if (!newBinds && dialled === undefined)
+    throw new CodedError('PG_ERR_VALIDATION', text('graph.linkedStarting', { node: spec.id }));
+  const child = spec.process ? run.startProcess([spec]) : null;
+  const node = new NodeRuntime(spec, child);
+  // Its name is taken in this run from now on (a second add of it is refused while this one binds).
   run.nodes.set(spec.id, node);
-  // A sender books its copies among its linked peers (graph-messages.ts): from its next send on, this one too.
-  run.options.graph = {
-    ...run.options.graph,
-    nodes: [...run.options.graph.nodes, spec],
-    links: [...run.options.graph.links, link],
-  };
-  wiring.addresses.set(link, address);
+  const index = run.nodes.size - 1;
   wiring.watch(node);
-  return link;
+  const join = (address: string): void => {
+    // A sender books its copies among its linked peers (graph-messages.ts): from its next send on, this one too.
+    run.options.graph = {
+      ...run.options.graph,
+      nodes: [...run.options.graph.nodes, spec],
+      links: [...run.options.graph.links, link],
+    };
+    wiring.addresses.set(link, address);
+    run.emit({ type: 'node:added', node: spec.id, spec, link });
+    if (child) run.announceProcess(child);
+  };
+  const subscribe = () => {
+    // subscribe() with no argument would take everything (zeromq.js): a SUB with no prefix subscribes to nothing.
+    const prefixes = run.prefixesOf(spec);
+    if (spec.socket === 'SUB' && prefixes.length > 0) (node.socket as unknown as zmq.Subscriber).subscribe(...prefixes);
+  };
+  if (!newBinds) {
+    join(dialled!);
+    subscribe();
+    startLive(run, wiring, node, link, dialled!);
+    run.progress();
+    return Promise.resolve();
+  }
+  return (async () => {
+    let address: string;
+    try {
+      const requested = await requestedAddress(link, index, run.options, wiring.claimed);
+      if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+      await node.socket.bind(requested);
+      address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
+      if (link.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
+    } catch (error) {
+      // Left out of the run: its socket (its child) goes, its name stays taken for this run.
+      node.removed = true;
+      node.finished = true;
+      node.socket.close();
+      if (child) child.signal('SIGKILL');
+      throw error;
+    }
+    join(address);
+    run.emit({ type: 'node:bound', node: spec.id, transport: link.transport, address });
+    subscribe();
+    startLive(run, wiring, node, link, address);
+    // The peer dials it: a requesting peer right before its next request (connectsDue), any other now.
+    const connect = () => {
+      if (run.ended || peer.removed || peer.killed || peer.socket.closed || node.removed) return;
+      wiring.connect(peer, new Map([[link, address]]));
+    };
+    if (peer.spec.role.kind === 'request') connectBeforeNextRequest(peer, connect);
+    else connect();
+    run.progress();
+  })();
 }
 
 /** A node that joined the run dials its link and starts its role loop, as every node's. */
@@ -170,6 +256,9 @@ export function removeNode(run: GraphRunContext, wiring: LiveWiring, id: string)
     links: run.options.graph.links.filter((link) => link.from !== id && link.to !== id),
   };
   node.removed = true;
+  // After its node:stopped (the kill's): a replay draws it no more from here on. Said even if that stop ended the
+  // run in this same turn (graph:ended comes after an await: this still precedes it).
+  run.emit({ type: 'node:removed', node: id }, true);
   for (const link of links) {
     const address = wiring.addresses.get(link);
     wiring.addresses.delete(link);
@@ -209,13 +298,14 @@ export function removeSubscriber(run: GraphRunContext, id: string): void {
     links: run.options.graph.links.filter((link) => link.from !== id && link.to !== id),
   };
   node.removed = true;
-  if (!node.finished) {
-    run.finish(node, 'removed', true);
-    return;
+  if (!node.finished) run.finish(node, 'removed', true);
+  else {
+    // Already done (its own stop condition): still, its socket goes and what waits for it is lost with it.
+    node.stoppedReading = true;
+    if (!node.socket.closed) node.socket.close();
   }
-  // Already done (its own stop condition): still, its socket goes and what waits for it is lost with it.
-  node.stoppedReading = true;
-  if (!node.socket.closed) node.socket.close();
+  // After its node:stopped: a replay draws it no more from here on (before graph:ended, as in removeNode).
+  run.emit({ type: 'node:removed', node: id }, true);
 }
 
 /**

@@ -4,8 +4,9 @@
  * what (the pipeline's PlaygroundAccess, unchanged). GraphRegistry keeps them within the server's limits. Knows
  * zeromq through GraphRun, never Fastify.
  *
- * Live topology: any node can be removed from a running graph, a PULL worker added to a running PUSH, a
- * subscriber added to a running PUB/SUB graph or change its prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
+ * Live topology: any node can be removed from a running graph, a node of any type added with one link to a node
+ * of it (a REP to a running REQ, a PULL worker to a PUSH, a subscriber to a PUB: addNode), a subscriber change its
+ * prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
  * each edit makes of the graph is graph-edits.ts. The other changes replace the graph between runs. Every run is
  * recorded as the pipeline's are (server/app.ts gives each playground a Recorder through the registry's onCreate:
  * it fits Recordable). Not yet: the pipeline's own
@@ -27,7 +28,16 @@ import { GraphError, GraphRun } from './graph-run.ts';
 import { idOnInstance } from '../instance.ts';
 import { graphRunBytes } from './graph-budget.ts';
 import { processProblems, processPrograms } from './graph-process.ts';
-import { withLinksMoved, withPace, withSubscriber, withSubscriptions, withWorker, withoutNode } from './graph-edits.ts';
+import {
+  withLinkedNode,
+  withLinksMoved,
+  withPace,
+  withSubscriber,
+  withSubscriptions,
+  withWorker,
+  withoutNode,
+} from './graph-edits.ts';
+import type { LinkedNodeRequest } from '../../shared/scenarios/linked-node.ts';
 import {
   addGraphEvent,
   emptyGraphCounters,
@@ -245,6 +255,48 @@ export class GraphPlayground {
     const next = GraphPlayground.#checked(added.graph, this.#options);
     this.#liveRun?.addWorker(added.node, added.pusher);
     return this.#replaced(next);
+  }
+
+  /**
+   * Adds a node of any socket type with one link to a node the graph has (graph-edits.ts withLinkedNode: a pair
+   * ZeroMQ accepts, a PAIR's one peer; it connects where that node binds, or binds an endpoint its peer connects
+   * to). During a run it joins at once (graph-live.ts addLinkedNode), as its own process when asked (the process
+   * caps as at a run's start); between runs it is there from the next run. Either way the graph keeps it.
+   */
+  async addNode(request: LinkedNodeRequest): Promise<GraphPlaygroundInfo> {
+    this.lastActivity = Date.now();
+    const added = withLinkedNode(this.#graph, request);
+    GraphPlayground.#checked(added.graph, this.#options);
+    const run = this.#liveRun;
+    const caps = this.#options.processCaps;
+    if (run && caps && added.node.process) {
+      const running = caps.runningElsewhere(this) + processPrograms(this.#graph).length;
+      if (running + 1 > caps.server)
+        throw new CodedError(
+          'PG_ERR_LIMIT',
+          text('limit.serverGraphProcesses', { max: caps.server, running, wanted: 1 }),
+        );
+    }
+    if (!run) return this.#replaced(added.graph);
+    const wired = run.addNode(added.node, added.link);
+    // The graph keeps it from now on (the run has it), whatever came meanwhile; a bind refused takes it out again.
+    this.#replaced({
+      ...this.#graph,
+      nodes: [...this.#graph.nodes, added.node],
+      links: [...this.#graph.links, added.link],
+    });
+    try {
+      await wired;
+    } catch (error) {
+      this.#replaced({
+        ...this.#graph,
+        nodes: this.#graph.nodes.filter((node) => node !== added.node),
+        links: this.#graph.links.filter((link) => link !== added.link),
+      });
+      if (error instanceof GraphError) throw graphRefusal(error.problems);
+      throw error;
+    }
+    return this.info();
   }
 
   /** A subscriber's prefixes ('' is everything); during a run they change on its live socket at once. */

@@ -12,6 +12,7 @@ import type { GraphRunContext } from './graph-context.ts';
 import { attribute, countReached, forward, receiveFrames, receiveOne, sendOn } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { bindsDue } from './graph-later-binds.ts';
+import { connectsDue } from './graph-connects.ts';
 import { settleDeferredMoves } from './graph-move.ts';
 import { pacedPause, paceOf } from './graph-pace.ts';
 
@@ -50,6 +51,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
     // Its pace is read at every wait: a visitor may change it while the run flows (graph-pace.ts).
     if (!first && paceOf(node)) await pacedPause(run, node);
     first = false;
+    // A peer added while the run flows that this requester dials (graph-connects.ts): between two round trips.
+    connectsDue(node);
     try {
       await sendOn(run, node, delimiter ? ['', body] : [body]);
     } catch (error) {

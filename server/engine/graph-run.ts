@@ -18,7 +18,14 @@ import { checkGraph, linkEnds } from '../../shared/scenarios/graph.ts';
 import type { GraphLink, GraphNode, GraphSummary, Transport } from '../../shared/protocol/index.ts';
 import { GraphRunContext, type FinishReason, type GraphRunOptions } from './graph-context.ts';
 import { Handshakes } from './graph-handshakes.ts';
-import { addSubscriber, addWorker, removeNode, setSubscriptions, type LiveWiring } from './graph-live.ts';
+import {
+  addLinkedNode,
+  addSubscriber,
+  addWorker,
+  removeNode,
+  setSubscriptions,
+  type LiveWiring,
+} from './graph-live.ts';
 import { forward } from './graph-messages.ts';
 import type { NodeRuntime } from './graph-node.ts';
 import { runRole } from './graph-roles.ts';
@@ -118,6 +125,21 @@ export class GraphRun {
   async stop(): Promise<GraphSummary> {
     await this.#close('stopped');
     return await this.done;
+  }
+
+  /**
+   * Adds a node with one link to a node of the run while messages flow (graph-live.ts addLinkedNode): it connects
+   * where its peer binds, or binds an endpoint of its own that its peer connects to. Throws a CodedError at once
+   * when the run cannot take it; the promise settles once it is wired (a bind, a process node's child started),
+   * rejecting if its endpoint is refused.
+   */
+  addNode(node: GraphNode, link: GraphLink): Promise<void> {
+    // As for a removal: while the run binds, its endpoints are not known yet.
+    if (!this.#bound && !this.#run.ended)
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.linkedStarting', { node: node.id.slice(0, 64) }));
+    const wired = addLinkedNode(this.#run, this.#wiring(), node, link);
+    this.#checkEnd();
+    return wired;
   }
 
   /**

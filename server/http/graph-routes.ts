@@ -7,13 +7,22 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { GRAPH_LIMITS, GraphLink, GraphNode, GraphSpec, type Transport } from '../../shared/protocol/index.ts';
+import {
+  GRAPH_LIMITS,
+  GraphLink,
+  GraphNode,
+  GraphSpec,
+  NodeRole,
+  SocketType,
+  type Transport,
+} from '../../shared/protocol/index.ts';
+import type { LinkedNodeRequest } from '../../shared/scenarios/linked-node.ts';
 import { sandboxExcesses, withLinkRemoved, withNodeChanged } from '../../shared/scenarios/sandbox.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 import type { Role } from '../pipeline/access.ts';
 import type { GraphPlayground, GraphRegistry } from '../engine/graph-playground.ts';
 import { CodedError } from '../errors.ts';
-import { withPace } from '../engine/graph-edits.ts';
+import { withLinkedNode, withPace } from '../engine/graph-edits.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const CreateGraphBody = Type.Object(
@@ -50,6 +59,22 @@ const SubscriberBody = Type.Object(
   { additionalProperties: false },
 );
 const WorkerBody = Type.Object({ id: NodeId, pusher: NodeId }, { additionalProperties: false });
+/**
+ * A node of any socket type with one link to a node the graph has (shared/scenarios/linked-node.ts): its name, its
+ * type, the node it links to; a SUB's prefixes (everything when absent), whether it runs as its own process, and
+ * its role (absent: the one the pair suggests).
+ */
+const LinkedNodeBody = Type.Object(
+  {
+    id: NodeId,
+    socket: SocketType,
+    peer: NodeId,
+    subscribe: Type.Optional(Prefixes),
+    process: Type.Optional(Type.Boolean()),
+    role: Type.Optional(NodeRole),
+  },
+  { additionalProperties: false },
+);
 const SubscriptionsBody = Type.Object({ subscribe: Prefixes }, { additionalProperties: false });
 /** A link named by its two ends, in either order (the one between them; the sandbox links two nodes once). */
 const LinkParams = Type.Object({ id: Type.String({ maxLength: 64 }), from: NodeId, to: NodeId });
@@ -205,6 +230,22 @@ export async function graphRoutes(app: FastifyInstance, { graphs }: { graphs: Gr
       );
       if (index < 0) throw new CodedError('PG_ERR_NOT_FOUND', text('graph.unknownLink', { from, to }));
       return playground.setGraph(withLinkRemoved(graph, index));
+    },
+  );
+
+  // A node of any type linked to one the graph has (server/engine/graph-live.ts addLinkedNode): while a run flows
+  // it joins at once (it connects where that node binds, or binds an endpoint that node connects to), as its own
+  // process if asked; between runs it is there from the next run. An incompatible pair, a PAIR that has its peer:
+  // 400 with a text to act on.
+  app.post<{ Params: { id: string }; Body: LinkedNodeRequest }>(
+    '/api/graphs/:id/linked-nodes',
+    { schema: { params: IdParams, body: LinkedNodeBody } },
+    async (request, reply) => {
+      const playground = graphOf(request, 'driver');
+      // The free sandbox holds the new node to its limits, as its menu does (its name, its role's numbers).
+      const { node } = withLinkedNode(playground.info().graph, request.body);
+      withinLimits(playground, { title: '', nodes: [node], links: [] });
+      return reply.code(201).send(await playground.addNode(request.body));
     },
   );
 

@@ -106,6 +106,15 @@ export const VALID_GRAPH_EVENTS: { [K in GraphEventType]: Extract<GraphEvent, { 
     previousAddress: 'tcp://127.0.0.1:5000',
     lost: 0,
   },
+  'node:added': {
+    type: 'node:added',
+    seq: 108,
+    ...base,
+    node: 'server-8000',
+    spec: { id: 'server-8000', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
+    link: { from: 'server-8000', to: 'client', bind: 'from', transport: 'tcp' },
+  },
+  'node:removed': { type: 'node:removed', seq: 108, ...base, node: 'server-8000' },
   'graph:ended': {
     type: 'graph:ended',
     seq: 109,
@@ -156,5 +165,13 @@ export const INVALID_GRAPH_EVENTS: { [K in GraphEventType]: { value: unknown; wh
     value: { ...VALID_GRAPH_EVENTS['link:moved'], transport: 'epgm' },
     why: 'a transport it cannot move to',
   },
+  'node:added': {
+    value: {
+      ...VALID_GRAPH_EVENTS['node:added'],
+      link: { ...VALID_GRAPH_EVENTS['node:added'].link, transport: 'epgm' },
+    },
+    why: 'a link over a transport without a checked endpoint',
+  },
+  'node:removed': { value: { ...VALID_GRAPH_EVENTS['node:removed'], node: '' }, why: 'an empty node name' },
   'graph:ended': { value: { ...VALID_GRAPH_EVENTS['graph:ended'], summary: { sent: 1 } }, why: 'incomplete summary' },
 };

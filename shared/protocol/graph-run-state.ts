@@ -5,7 +5,15 @@
  * replay of a long run seeks without loading the events before the moment, and two runs are compared from it
  * (their books at the end, from the recorded events). Pure (no node:*, no DOM): the page folds its windows with it.
  */
-import type { DropReason, GraphLink, GraphSpec, GraphSummary, PlaygroundEvent, RefusalReason } from './index.ts';
+import type {
+  DropReason,
+  GraphLink,
+  GraphNode,
+  GraphSpec,
+  GraphSummary,
+  PlaygroundEvent,
+  RefusalReason,
+} from './index.ts';
 import { GRAPH_LIMITS } from './graph.ts';
 import { GRAPH_RUN_NODE_NAMES } from './graph-history.ts';
 import { addGraphEvent, emptyGraphCounters, type GraphCounters } from './graph-stream.ts';
@@ -37,6 +45,34 @@ export interface GraphNodeProcess {
   pid?: number;
   /** What a visitor did to it last; absent: nothing. */
   state?: 'killed' | 'hung' | 'resumed';
+}
+
+/** A node that joined the run while it flowed (node:added): as it ran, and its one link. */
+export interface GraphAddedNode {
+  spec: GraphNode;
+  link: GraphLink;
+}
+
+/**
+ * Characters of an added node's spec a state keeps whole (JSON): a node of ours has a template, an imported one
+ * may carry a list of a thousand 256-character texts; beyond this its message list keeps its first few texts,
+ * which is all a diagram shows of it.
+ */
+export const GRAPH_STATE_SPEC_CHARS = 4096;
+
+function keptSpec(spec: GraphNode): GraphNode {
+  if (JSON.stringify(spec).length <= GRAPH_STATE_SPEC_CHARS) return spec;
+  const { listen: _listen, ...rest } = spec;
+  const role = rest.role;
+  const shortRole =
+    (role.kind === 'request' || role.kind === 'send') && role.messages.kind === 'list'
+      ? { ...role, messages: { kind: 'list' as const, items: role.messages.items.slice(0, 4).map(kept) } }
+      : role;
+  return {
+    ...rest,
+    ...(rest.subscribe ? { subscribe: rest.subscribe.slice(0, 16).map(kept) } : {}),
+    role: shortRole,
+  };
 }
 
 export interface GraphStateRefusal {
@@ -72,6 +108,14 @@ export interface GraphRunStateAt {
   movedLinks: Record<string, GraphMovedLink>;
   /** Per node named by node:process so far in this run (at most GRAPH_RUN_NODE_NAMES nodes): its pid, its state. */
   processes: Record<string, GraphNodeProcess>;
+  /**
+   * The nodes added while the run flowed (node:added) and not removed since, by name, in the order they came: the
+   * graph recorded by graph:started is the graph before any of them. At most GRAPH_RUN_NODE_NAMES. Absent in a
+   * state folded by an older page or server.
+   */
+  addedNodes?: Record<string, GraphAddedNode>;
+  /** The nodes of the recorded graph removed so far (node:removed), at most GRAPH_RUN_NODE_NAMES. */
+  removedNodes?: string[];
 }
 
 export function emptyGraphRunState(run: string): GraphRunStateAt {
@@ -88,6 +132,8 @@ export function emptyGraphRunState(run: string): GraphRunStateAt {
     summary: null,
     movedLinks: {},
     processes: {},
+    addedNodes: {},
+    removedNodes: [],
   };
 }
 
@@ -115,7 +161,28 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.lastBodies = {};
       state.movedLinks = {};
       state.processes = {};
+      state.addedNodes = {};
+      state.removedNodes = [];
       break;
+    case 'node:added': {
+      // A state folded by an older page or server has none: they start empty here.
+      const added = (state.addedNodes ??= {});
+      if (!Object.hasOwn(added, event.node) && Object.keys(added).length >= GRAPH_RUN_NODE_NAMES) break;
+      // Added again under a name removed before (an imported file may say so): drawn again.
+      state.removedNodes = (state.removedNodes ?? []).filter((name) => name !== event.node);
+      setOwn(added, event.node, { spec: keptSpec(event.spec), link: { ...event.link } });
+      break;
+    }
+    case 'node:removed': {
+      const added = state.addedNodes ?? {};
+      if (Object.hasOwn(added, event.node)) {
+        delete added[event.node];
+        break;
+      }
+      const removed = (state.removedNodes ??= []);
+      if (!removed.includes(event.node) && removed.length < GRAPH_RUN_NODE_NAMES) removed.push(event.node);
+      break;
+    }
     case 'node:process': {
       state.processes ??= {}; // a state folded by an older page or server has none
       const known = Object.hasOwn(state.processes, event.node);
@@ -179,6 +246,33 @@ export function graphWithMovedLinks(
     return { from: link.from, to: link.to, bind: link.bind, transport: moved.transport };
   });
   return changed ? { ...graph, links } : graph;
+}
+
+/**
+ * `graph` (as graph:started recorded it) as it was at the moment `state` was folded: the nodes added so far
+ * (node:added) with their links, without the nodes removed so far (node:removed) and their links, each link where
+ * it moved (graphWithMovedLinks). The same graph object when nothing changed, so a diagram does not lay it out
+ * again.
+ */
+export function graphAtMoment(
+  graph: GraphSpec,
+  state: Pick<GraphRunStateAt, 'movedLinks' | 'addedNodes' | 'removedNodes'>,
+): GraphSpec {
+  const added = Object.values(state.addedNodes ?? {});
+  const removed = new Set(state.removedNodes ?? []);
+  let changed = graph;
+  if (added.length > 0 || removed.size > 0) {
+    const nodes = [
+      ...graph.nodes.filter((node) => !removed.has(node.id)),
+      ...added.map((entry) => entry.spec).filter((spec) => !graph.nodes.some((node) => node.id === spec.id)),
+    ];
+    const present = new Set(nodes.map((node) => node.id));
+    const links = [...graph.links, ...added.map((entry) => entry.link)].filter(
+      (link) => present.has(link.from) && present.has(link.to),
+    );
+    changed = { ...graph, nodes, links };
+  }
+  return graphWithMovedLinks(changed, state.movedLinks);
 }
 
 /** A deep copy (states are folded in place). */

@@ -438,6 +438,19 @@ export const GRAPH_EVENTS = [
     previousAddress: Type.String(),
     lost: Count,
   }),
+  /**
+   * A node joined the running graph (live topology, graph-live.ts): `spec` as it runs, and its one `link` to a node
+   * of the graph (which side binds, over which transport). From here on it is drawn, in the live page and in a
+   * replay of the run; its bind, its connect and its messages are events of its own that follow.
+   */
+  event('node:added', {
+    node: Id,
+    // The same schemas (Unsafe keeps their Kind and checks), typed as the interfaces.
+    spec: Type.Unsafe<GraphNode>(GraphNode),
+    link: Type.Unsafe<GraphLink>(GraphLink),
+  }),
+  /** A node left the running graph with its links (live topology: a visitor removed it), after its node:stopped. */
+  event('node:removed', { node: Id }),
   event('graph:ended', { reason: GraphEndReason, summary: GraphSummary }),
 ] as const;
 

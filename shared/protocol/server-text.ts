@@ -606,6 +606,35 @@ const TEXTS = {
     en: '"{node}" has stopped in this run: a new worker would get nothing from it. Add it for the next run.',
     es: '"{node}" ya se ha detenido en esta ejecución: un trabajador nuevo no recibiría nada de él. Añádelo para la próxima ejecución.',
   },
+  // ---- any node added with one link to a node the graph has (shared/scenarios/linked-node.ts, graph-live.ts)
+  'graph.linkedIncompatible': {
+    en: 'A {socket} may not talk to "{node}", a {peerSocket}: ZeroMQ would drop the connection before its handshake. A {peerSocket} talks to: {fits}.',
+    es: 'Un {socket} no puede hablar con "{node}", un {peerSocket}: ZeroMQ cortaría la conexión antes del saludo. Un {peerSocket} habla con: {fits}.',
+  },
+  'graph.linkedPairTaken': {
+    en: '"{node}" is a PAIR that has its peer already: a PAIR takes one peer, a second would be refused. Link the new node to another node.',
+    es: '"{node}" es un PAIR que ya tiene su par: un PAIR acepta un solo par, un segundo sería rechazado. Enlaza el nodo nuevo con otro nodo.',
+  },
+  'graph.linkedInprocOnly': {
+    en: '"{node}" binds only over inproc, which cannot cross a process: add the node in the server\'s process, or move "{node}" to tcp or ipc first.',
+    es: '"{node}" solo hace bind por inproc, que no cruza procesos: añade el nodo en el proceso del servidor, o mueve antes "{node}" a tcp o ipc.',
+  },
+  'graph.linkedRole': {
+    en: 'A {socket} cannot play the role "{role}" (it can: {roles}).',
+    es: 'Un {socket} no puede hacer el papel "{role}" (puede: {roles}).',
+  },
+  'graph.linkedRoleTied': {
+    en: '"{node}" would forward through another node or be a proxy: a node added with one link plays a role of its own. Leave the role out, or build it between runs.',
+    es: '"{node}" reenviaría a través de otro nodo o sería un proxy: un nodo añadido con un enlace tiene un papel propio. Omite el papel, o constrúyelo entre ejecuciones.',
+  },
+  'graph.linkedPeerStopped': {
+    en: '"{node}" has stopped in this run: a new node linked to it would get nothing. Add it for the next run.',
+    es: '"{node}" ya se detuvo en esta ejecución: un nodo nuevo enlazado con él no recibiría nada. Añádelo para la próxima ejecución.',
+  },
+  'graph.linkedStarting': {
+    en: 'The run is still binding its endpoints; add "{node}" in a moment.',
+    es: 'La ejecución aún está haciendo bind de sus endpoints; añade "{node}" dentro de un momento.',
+  },
   'graph.liveRemoveSubscriberOnly': {
     en: 'While a run is on, only a subscriber (SUB) can be removed; "{node}" is a {socket}. Stop the run to remove it.',
     es: 'Con una ejecución en marcha solo se puede quitar un suscriptor (SUB); "{node}" es un {socket}. Detén la ejecución para quitarlo.',
@@ -673,9 +702,17 @@ const TEXTS = {
     en: '"{node}" has stopped in this run (killed, removed or done): a link of it cannot move now. It comes back with the next run.',
     es: '"{node}" ya se detuvo en esta ejecución (matado, quitado o terminado): un enlace suyo no puede moverse ahora. Vuelve con la siguiente ejecución.',
   },
-  'graph.moveProcess': {
-    en: '"{node}" runs as its own process: its links cannot move while the run flows. Stop the run and change the link.',
-    es: '"{node}" se ejecuta como un proceso propio: sus enlaces no pueden moverse con la ejecución en marcha. Detén la ejecución y cambia el enlace.',
+  'graph.moveHung': {
+    en: '"{node}" runs as its own process and is hung (stopped): it cannot move its socket until it runs again. Resume it first, then move it.',
+    es: '"{node}" se ejecuta como un proceso propio y está colgado (detenido): no puede mover su socket hasta que vuelva a ejecutarse. Reanúdalo primero y luego muévelo.',
+  },
+  'graph.moveNoAnswer': {
+    en: 'The process of "{node}" did not answer within {ms} ms (is it stopped?): nothing was moved. Resume it, or try again.',
+    es: 'El proceso de "{node}" no respondió en {ms} ms (¿está detenido?): no se movió nada. Reanúdalo o vuelve a intentarlo.',
+  },
+  'graph.moveInprocProcess': {
+    en: 'inproc cannot cross a process: "{node}" runs as its own process (its own ZeroMQ context), so its peer would get nothing. Move it to tcp or ipc instead.',
+    es: 'inproc no puede cruzar un proceso: "{node}" se ejecuta como un proceso propio (con su propio contexto de ZeroMQ), así que su par no recibiría nada. Muévelo a tcp o ipc.',
   },
   'graph.movePair': {
     en: '"{node}" is a PAIR: it takes one peer, and would refuse the new connection while the old one is still there. Stop the run and change the link instead.',

@@ -7,7 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GraphSpec, PlaygroundEvent, RecordedGraphRunDetail } from '../../shared/protocol/index.ts';
-import { emptyGraphRunState, foldGraphState } from '../../shared/protocol/graph-run-state.ts';
+import {
+  copyGraphRunState,
+  emptyGraphRunState,
+  foldGraphState,
+  graphAtMoment,
+} from '../../shared/protocol/graph-run-state.ts';
 import { GraphReplay } from './graph-replay.svelte.ts';
 import { GraphSession } from './graph-session.svelte.ts';
 
@@ -200,6 +205,85 @@ describe('GraphReplay', () => {
     expect(transport()).toEqual(['ipc']);
     // The nodes are the recorded graph's.
     expect(session.graph?.nodes).toEqual(graph.nodes);
+  });
+
+  it('[G8] draws a node added during the run from its node:added on, and not after its node:removed', async () => {
+    // The echo run, a second REP added between the two requests (it binds, the client connects it), then the
+    // first server removed.
+    const added: PlaygroundEvent[] = [
+      ...events.slice(0, 5),
+      {
+        type: 'node:added',
+        seq: 6,
+        run,
+        t: 3,
+        node: 'server-2',
+        spec: { id: 'server-2', socket: 'REP', role: { kind: 'reply', transform: 'sum' } },
+        link: { from: 'server-2', to: 'client', bind: 'from', transport: 'tcp' },
+      },
+      { type: 'node:bound', seq: 7, run, t: 3.1, node: 'server-2', transport: 'tcp', address: 'tcp://127.0.0.1:5001' },
+      { type: 'message:sent', seq: 8, run, t: 4, node: 'client', message: 2, body: '1:2', frames: 1 },
+      { type: 'message:received', seq: 9, run, t: 4.5, node: 'server-2', message: 2, from: 'client', body: '1:2' },
+      { type: 'node:stopped', seq: 10, run, t: 4.6, node: 'server', reason: 'killed' },
+      { type: 'node:removed', seq: 11, run, t: 4.7, node: 'server' },
+      { type: 'graph:ended', seq: 12, run, t: 5, reason: 'completed', summary },
+    ];
+    const { session, replay } = fakeApi({ ...detail, eventCount: added.length, lastSeq: 12, durationMs: 5 }, added);
+    const nodes = () => session.graph?.nodes.map((node) => node.id);
+    const links = () => session.graph?.links.map((link) => `${link.from}>${link.to}`);
+    await replay.open(run);
+    expect(nodes()).toEqual(['client', 'server']);
+    await replay.seekIndex(5);
+    expect(nodes()).toEqual(['client', 'server']);
+    // Folded from the window (a step), then from the server's state at a moment (seeks across windows).
+    await replay.step(1);
+    expect(replay.position).toBe(6);
+    expect(nodes()).toEqual(['client', 'server', 'server-2']);
+    expect(links()).toEqual(['client>server', 'server-2>client']);
+    expect(session.graph?.nodes[2]).toEqual({
+      id: 'server-2',
+      socket: 'REP',
+      role: { kind: 'reply', transform: 'sum' },
+    });
+    await replay.seekIndex(2);
+    expect(nodes()).toEqual(['client', 'server']);
+    await replay.seekTime(4.5);
+    expect(nodes()).toEqual(['client', 'server', 'server-2']);
+    // Removed: gone with its link.
+    await replay.seekIndex(11);
+    expect(nodes()).toEqual(['client', 'server-2']);
+    expect(links()).toEqual(['server-2>client']);
+    await replay.seekTime(2.9);
+    expect(nodes()).toEqual(['client', 'server']);
+    await replay.seekIndex(added.length);
+    expect(nodes()).toEqual(['client', 'server-2']);
+  });
+
+  it('[G8] folds node:added and node:removed: the graph at a moment, a state of an older fold without them, a removed added node', () => {
+    const state = emptyGraphRunState(run);
+    for (const event of events.slice(0, 3)) foldGraphState(state, event);
+    expect(graphAtMoment(graph, state)).toBe(graph);
+    const spec = {
+      id: 'server-2',
+      socket: 'REP' as const,
+      role: { kind: 'reply' as const, transform: 'echo' as const },
+    };
+    const link = { from: 'server-2', to: 'client', bind: 'from' as const, transport: 'ipc' as const };
+    // A state an older server or page folded has neither field: they start empty.
+    delete state.addedNodes;
+    delete state.removedNodes;
+    foldGraphState(state, { type: 'node:added', seq: 4, run, t: 2, node: 'server-2', spec, link });
+    expect(graphAtMoment(graph, state).nodes.map((node) => node.id)).toEqual(['client', 'server', 'server-2']);
+    expect(graphAtMoment(graph, state).links).toEqual([...graph.links, link]);
+    // An added node removed again: as if never there. A recorded node removed: gone with its links.
+    const copy = copyGraphRunState(state);
+    foldGraphState(copy, { type: 'node:removed', seq: 5, run, t: 3, node: 'server-2' });
+    expect(graphAtMoment(graph, copy)).toBe(graph);
+    foldGraphState(state, { type: 'node:removed', seq: 5, run, t: 3, node: 'server' });
+    expect(graphAtMoment(graph, state)).toEqual({ ...graph, nodes: [graph.nodes[0], spec], links: [link] });
+    // A new graph:started forgets them.
+    foldGraphState(state, events[0]!);
+    expect(graphAtMoment(graph, state)).toBe(graph);
   });
 
   it('shows which nodes are processes (their pids) and what a visitor did to them, as of the moment shown', async () => {

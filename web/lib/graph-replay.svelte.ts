@@ -16,7 +16,7 @@ import {
   copyGraphRunState,
   emptyGraphRunState,
   foldGraphState,
-  graphWithMovedLinks,
+  graphAtMoment,
   type GraphRunStateAt,
 } from '../../shared/protocol/graph-run-state.ts';
 import { MAX_EVENT_WINDOW } from '../../shared/protocol/history.ts';
@@ -29,6 +29,8 @@ import { ReplayClock } from './run-clock.svelte.ts';
 const JUMP_EVENTS = 5;
 /** How close (ms) a scrubber's value must come to an event's t to show it. */
 const SCRUB_TOLERANCE_MS = 0.001;
+/** #showLinks's key for the graph as graph:started recorded it: nothing moved, added or removed. */
+const AS_RECORDED = JSON.stringify([{}, [], []]);
 /** Replay speeds offered. */
 export const GRAPH_REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8] as const;
 
@@ -67,8 +69,8 @@ export class GraphReplay {
   #advancing = false;
   #frame: number | null = null;
   #lastWall = 0;
-  /** The moved links (JSON) the session's graph was last drawn with: it changes only when a link moved. */
-  #linksShown = '{}';
+  /** The moved links and added and removed nodes (JSON) the session's graph was last drawn with. */
+  #linksShown = AS_RECORDED;
 
   constructor(session: GraphSession, send: Send, options: GraphReplayOptions = {}) {
     this.#session = session;
@@ -113,7 +115,7 @@ export class GraphReplay {
         capabilities: {},
       });
       this.detail = detail;
-      this.#linksShown = '{}'; // the session now draws this run's graph as recorded
+      this.#linksShown = AS_RECORDED; // the session now draws this run's graph as recorded
       await this.#loadAfter(emptyGraphRunState(detail.id), true);
       this.#foldTo(Math.min(1, this.#events.length));
     } catch (error) {
@@ -243,15 +245,22 @@ export class GraphReplay {
 
   /**
    * The session draws the graph as it was at the moment shown: the recorded graph (graph:started's, before any
-   * move) with each link moved so far (link:moved) on its new transport, so a scrub back before a move shows the
-   * old transport again. The live page needs none of this: the server sends its graph as changed by the move.
+   * move) with each link moved so far (link:moved) on its new transport, and the nodes added (node:added) and
+   * removed (node:removed) so far, so a scrub back before a move shows the old transport again, and one before an
+   * add does not draw the node. The live page needs none of this: the server sends its graph as changed by the move.
    */
   #showLinks(): void {
     const session = this.#session;
-    const moved = JSON.stringify(this.#state.movedLinks ?? {});
-    if (!this.detail || !session.info || moved === this.#linksShown) return;
-    this.#linksShown = moved;
-    session.info = { ...session.info, graph: graphWithMovedLinks(this.detail.graph, this.#state.movedLinks) };
+    const state = this.#state;
+    // The nodes added and removed so far (node:added, node:removed) too: a scrub before an add does not draw it.
+    const shown = JSON.stringify([
+      state.movedLinks ?? {},
+      Object.keys(state.addedNodes ?? {}),
+      state.removedNodes ?? [],
+    ]);
+    if (!this.detail || !session.info || shown === this.#linksShown) return;
+    this.#linksShown = shown;
+    session.info = { ...session.info, graph: graphAtMoment(this.detail.graph, state) };
   }
 
   /** Shows the base and the window's first `count` events. */

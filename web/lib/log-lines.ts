@@ -199,6 +199,8 @@ export function logLine(event: PlaygroundEvent): LogLine | null {
     case 'node:process':
     case 'node:paced':
     case 'link:moved':
+    case 'node:added':
+    case 'node:removed':
     case 'graph:ended':
       return null;
     default:
