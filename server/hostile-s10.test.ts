@@ -7,14 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../test/graph-api-harness.ts';
+import { graphRunHarness } from '../test/graph-run-harness.ts';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
 import type { Visitor } from '../test/helpers.ts';
-import { GraphRun } from './engine/graph-run.ts';
-import { IpcClaims } from './pipeline/endpoints.ts';
 import type { GraphSpec } from '../shared/protocol/index.ts';
 import { decodeTaskFrame, encodeTaskFrame } from '../shared/protocol/task-frame.ts';
 import { GraphPlayground } from './engine/graph-playground.ts';
+import { IpcClaims } from './pipeline/endpoints.ts';
 import { SERIES_SCENARIOS } from '../shared/scenarios/series.ts';
 
 let app: FastifyInstance;
@@ -34,7 +34,12 @@ beforeEach(async () => {
       }),
   }));
 });
-afterEach(() => closeGraphApi({ app, policy }));
+// A run started here on its own (not through the app) uses the app's runtime folder; stopped before it goes.
+const runs = graphRunHarness({ ownerPrefix: 'h7-', untilTimeoutMs: 30_000, endTimeoutMs: 30_000 });
+afterEach(async () => {
+  await runs.stopRuns();
+  await closeGraphApi({ app, policy });
+});
 
 const eventsUntil = (id: string, condition: (events: PlaygroundEvent[]) => boolean) =>
   pollGraphEventsUntil(owner, id, condition);
@@ -119,57 +124,22 @@ describe('a visitor signalling a node while a move unbinds its socket', () => {
       ],
       links: [{ from: 'vent', to: 'w', bind: 'from', transport: 'tcp' }],
     };
-    const events: PlaygroundEvent[] = [];
-    const waiters = new Set<() => void>();
-    const claims = new IpcClaims();
-    claims.register('h7');
-    const run = new GraphRun({
-      runId: 'h7-r1',
-      scenario: 'test',
-      graph,
-      policy,
-      claims,
-      owner: 'h7',
-      emit: (event) => {
-        events.push({ ...event, seq: events.length + 1 });
-        for (const wake of waiters) wake();
-      },
-    });
-    const until = (condition: () => boolean, what: string) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!condition()) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${what}`));
-        }, 30_000);
-        waiters.add(check);
-        check();
-      });
+    const { run, events, until } = await runs.start(graph, { policy });
     const received = () => events.filter((e) => e.type === 'message:received').length;
     const failed = () => events.filter((e) => e.type === 'node:error');
+    await until(() => received() >= 5, 'five messages over tcp');
+    // The move has started the sender's unbind of its tcp endpoint (it completes on a later turn of the loop).
+    await run.moveNode('w', 'ipc');
+    let refusal: unknown = null;
     try {
-      await run.start();
-      await until(() => received() >= 5, 'five messages over tcp');
-      // The move has started the sender's unbind of its tcp endpoint (it completes on a later turn of the loop).
-      await run.moveNode('w', 'ipc');
-      let refusal: unknown = null;
-      try {
-        run.signalNode('vent', 'resume');
-      } catch (error) {
-        refusal = error;
-      }
-      expect(refusal).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.signalMoving' } });
-      const before = received();
-      await until(() => received() >= before + 20 || failed().length > 0 || run.ended, '20 more messages');
-      expect(failed()).toEqual([]);
-    } finally {
-      if (!run.ended) await run.stop();
+      run.signalNode('vent', 'resume');
+    } catch (error) {
+      refusal = error;
     }
+    expect(refusal).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.signalMoving' } });
+    const before = received();
+    await until(() => received() >= before + 20 || failed().length > 0 || run.ended, '20 more messages');
+    expect(failed()).toEqual([]);
   }, 60_000);
 });
 

@@ -4,23 +4,17 @@
  * second worker (found in a learner's path: the run stayed "running" until Stop). The run is on real sockets.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphRun } from './graph-run.ts';
 import { withoutNode } from './graph-edits.ts';
-import { IpcClaims } from '../pipeline/endpoints.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
 import { PART6_TEXTS, part6 } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
-import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
-import { testPolicy } from '../../test/helpers.ts';
+import type { GraphNode, GraphSpec } from '../../shared/protocol/index.ts';
+import { graphRunHarness } from '../../test/graph-run-harness.ts';
 
-let policy: ReturnType<typeof testPolicy> | null = null;
-const running: GraphRun[] = [];
+// The one run here ends by itself, in 30 s at the most (`ended`); `until` is not used.
+const runs = graphRunHarness({ ownerPrefix: 'edits', untilTimeoutMs: 30_000, endTimeoutMs: 30_000 });
 
-afterEach(async () => {
-  for (const run of running.splice(0)) if (!run.ended) await run.stop();
-  policy?.cleanup();
-  policy = null;
-});
+afterEach(() => runs.cleanup());
 
 const awaited = (graph: GraphSpec, id: string) => {
   const role = graph.nodes.find((node) => node.id === id)!.role;
@@ -56,25 +50,8 @@ describe('a node removed from a graph', () => {
     };
     const graph = withoutNode(withoutNode(quick, 'worker-2'), 'worker-2-out');
     expect(checkGraph(graph)).toEqual([]);
-    policy = testPolicy();
-    const claims = new IpcClaims();
-    claims.register('edits1');
-    const events: PlaygroundEvent[] = [];
-    const run = new GraphRun({
-      runId: 'run-edits-1',
-      scenario: 'series-6',
-      graph,
-      policy,
-      claims,
-      owner: 'edits1',
-      emit: (event) => events.push(event),
-    });
-    running.push(run);
-    await run.start();
-    const summary = await Promise.race([
-      run.done,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the run waited for ever')), 30_000)),
-    ]);
+    const { events, ended } = await runs.start(graph, { scenario: 'series-6' });
+    const summary = await ended();
     const received = (node: string) => events.filter((e) => e.type === 'message:received' && e.node === node).length;
     expect(received('worker-1')).toBe(PART6_TEXTS.length);
     expect(received('collector')).toBe(PART6_TEXTS.length);
