@@ -48,8 +48,12 @@ async function sendFromProcess(
   frames: zmq.MessageLike[],
   context: { cause?: number | null; to?: string | null },
 ): Promise<void> {
-  // A hung program hands nothing to its socket until it is resumed.
-  if (node.hung) await node.whileHung();
+  // A hung program hands nothing to its socket until it is resumed; nor while a move holds its sends (graph-move.ts:
+  // booked now, it could go over the old connection or the new one).
+  while (node.hung || node.sendsHeld) {
+    await node.whileHung();
+    await node.whileSendsHeld();
+  }
   if (run.ended || node.killed) return await node.send(frames);
   const message = announceSend(run, node, frames, context);
   // What it answers or passes on is handled now: its answer exists (lost with the process if it dies before libzmq
@@ -177,11 +181,20 @@ function holdsUntilHandled(node: NodeRuntime): boolean {
 
 /** The next message's frames as they came; null once the run ended or the socket closed. */
 export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
-  // A hung node reads nothing until it is resumed (graph-signals.ts). Not hung (per message): no await at all.
-  if (node.hung) await node.whileHung();
-  if (run.ended || node.socket.closed) return null;
-  try {
-    const frames = await node.socket.receive();
+  for (;;) {
+    // A hung node reads nothing until it is resumed (graph-signals.ts). Not hung (per message): no await at all.
+    while (node.hung) await node.whileHung();
+    if (run.ended || node.socket.closed) return null;
+    let frames: Buffer[];
+    try {
+      frames = await node.socket.receive();
+    } catch (error) {
+      if (run.ended || node.socket.closed) return null;
+      // Its receive timeout (graph-node.ts RECEIVE_RECHECK_MS) found nothing: receive again. A lost wake-up (a move's
+      // socket call took it) ends here, not at the next message. A process node's child re-checks on its own.
+      if ((error as { code?: string }).code === 'EAGAIN' && !node.process) continue;
+      throw error;
+    }
     // Read while the node was hung: it stays in the node's hands, untouched, until the node is resumed (or dies
     // with it, or the run ends meanwhile: then it is lost as the rest of its queue).
     const held = node.hung;
@@ -191,9 +204,6 @@ export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Pr
     // with it).
     if (node.removed || node.killed || (held && run.ended)) return null;
     return frames;
-  } catch (error) {
-    if (run.ended || node.socket.closed) return null;
-    throw error;
   }
 }
 

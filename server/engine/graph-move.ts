@@ -13,8 +13,14 @@
  * resends): a REQ's link moves at the end of a round trip (the one under way, or the next), before the REQ's next
  * request (settleDeferredMoves, called and awaited by its role loop), so no request is lost to a move.
  *
- * inproc stays within the server's process: a node that runs as its own process (graph-process.ts) is refused
- * over inproc by the graph's own check, and its links are not moved live (its socket is in its child).
+ * A node that runs as its own process (graph-process.ts) moves the same way, its socket calls made in its child:
+ * the server asks it to bind (bindSync there too), connect, disconnect or unbind, and awaits its answer. What an
+ * in-process move does in one turn of the event loop takes a few IPC round trips then, so both ends' sends are
+ * held meanwhile (NodeRuntime.holdSends: a copy booked then could take either connection) and the books drop what
+ * the old connection held once the child said it left it. A process that does not answer (SIGSTOPped: a visitor's
+ * hang is refused at once, one stopped from outside found by a ping) fails the move within MOVE_ANSWER_MS, before
+ * anything was asked of its sockets. inproc cannot cross a process: a move to inproc between a process node and
+ * anything outside its process is refused (use tcp or ipc).
  */
 import { linkEnds, peerOf } from '../../shared/scenarios/graph.ts';
 import type { GraphLink, Transport } from '../../shared/protocol/index.ts';
@@ -24,6 +30,15 @@ import { requestedAddress } from './graph-addresses.ts';
 import type { GraphRunContext } from './graph-context.ts';
 import type { LiveWiring } from './graph-live.ts';
 import type { NodeRuntime } from './graph-node.ts';
+import { answerWithin, type NodeProcess } from './graph-process.ts';
+
+/**
+ * How long a move waits for a process node's child to answer (a ping, a bind, a disconnect, an unbind). A running
+ * child answers in milliseconds; a stopped one never does, and the move fails with that said instead of waiting.
+ */
+export const MOVE_ANSWER_MS = 5000;
+/** How long a move across a process lets the sends already under way settle before its sockets move. */
+const SENDS_SETTLE_MS = 1000;
 
 /** A link's move, carried out at once or (a REQ's link) at the end of the REQ's round trip. */
 interface DeferredMove {
@@ -99,10 +114,15 @@ export async function bindWhenFree(node: NodeRuntime, bind: () => Promise<void>)
 
 const isLockstep = (node: NodeRuntime) => node.spec.socket === 'REQ';
 
-/** A socket the server's process holds (not a process node's handle), which can disconnect and unbind. */
-const movable = (node: NodeRuntime) =>
-  typeof (node.socket as { disconnect?: unknown }).disconnect === 'function' &&
-  typeof (node.socket as { unbind?: unknown }).unbind === 'function';
+/** Whether a link's two ends are not in one process: the server's, or one child's (inproc cannot cross). */
+const acrossProcesses = (a: NodeRuntime, b: NodeRuntime) => a.process !== b.process;
+
+/** A move's refusal for a process that did not answer, or that exited meanwhile. */
+function unanswered(error: unknown, node: string): CodedError {
+  if ((error as { code?: string }).code === 'ETIMEDOUT')
+    return new CodedError('PG_ERR_VALIDATION', text('graph.moveNoAnswer', { node, ms: MOVE_ANSWER_MS }));
+  return new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node }));
+}
 
 /**
  * Moves node `id`'s links (or its link to `peer`) to `transport` in the running graph. Resolves with the links as
@@ -136,11 +156,19 @@ export async function moveNode(
       const runtime = run.node(end);
       if (runtime.killed || runtime.removed || runtime.finished || runtime.socket.closed)
         throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: end }));
-      if (!movable(runtime)) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveProcess', { node: end }));
+      // A stopped process (SIGSTOP: a visitor's hang) answers nothing: its sockets cannot move until it runs.
+      if (runtime.process && (runtime.hung || runtime.process.stopped))
+        throw new CodedError('PG_ERR_VALIDATION', text('graph.moveHung', { node: end }));
       // A bound PAIR takes one peer: the new connection would be refused while the old one is still there (its
       // end is asynchronous), and the run would count the moved peer refused.
       if (runtime.spec.socket === 'PAIR')
         throw new CodedError('PG_ERR_VALIDATION', text('graph.movePair', { node: end }));
+    }
+    // inproc is per ZeroMQ context, and a process node's socket lives in its child's (graph-process.ts): the graph's
+    // own check refuses it before a run; a move would make the same link.
+    if (transport === 'inproc' && acrossProcesses(run.node(link.from), run.node(link.to))) {
+      const inChild = run.node(link.from).process ? link.from : link.to;
+      throw new CodedError('PG_ERR_VALIDATION', text('graph.moveInprocProcess', { node: inChild }));
     }
     // A REQ's link still waiting to move at the end of its round trip: one move of it at a time.
     if (deferred.get(run)?.some((move) => move.next === link))
@@ -154,6 +182,9 @@ export async function moveNode(
   if (moving.has(run)) throw new CodedError('PG_ERR_VALIDATION', text('graph.moveBusy'));
   moving.add(run);
   try {
+    // Every process a link of the move runs in answers first, or the move fails here with nothing asked of its
+    // sockets (a stopped process would carry out what was asked only once it runs again).
+    await pingAll(run, toMove);
     const index = new Map([...run.nodes.keys()].map((nodeId, i) => [nodeId, i]));
     for (const link of toMove) {
       if (run.ended) break;
@@ -170,9 +201,7 @@ export async function moveNode(
         if (!list) deferred.set(run, (list = []));
         list.push(move);
       } else {
-        const address = await bindFor(run, wiring, run.node(binderId), next, move.index);
-        if (run.ended) break;
-        rewire(run, move, address);
+        await moveLink(run, move);
       }
       // The run's graph shows the new transport at once; the sockets follow now, or when a round trip ends.
       run.options.graph = {
@@ -205,14 +234,15 @@ export function settleDeferredMoves(run: GraphRunContext, node: NodeRuntime): Pr
       if (run.ended) return;
       const binder = run.node(linkEnds(move.link).binder);
       try {
-        rewire(run, move, await bindFor(run, move.wiring, binder, move.next, move.index));
+        await pingAll(run, [move.link]);
+        await moveLink(run, move);
       } catch (error) {
         // An endpoint refused now (its ipc path taken meanwhile): said, and the link stays where it was.
         const code = (error as { code?: string }).code ?? 'ERROR';
         run.emit({ type: 'node:error', node: binder.id, code, message: (error as Error).message ?? String(error) });
         continue;
       }
-      // Its old endpoint's unbind ends before the REQ's next request (see moveNode).
+      // Its old endpoint's unbind ends before the REQ's next request (see moveNode); bounded for a process binder.
       for (let pending = unbinding.get(binder); pending; pending = unbinding.get(binder)) await pending.done;
     }
   })();
@@ -230,20 +260,85 @@ async function bindFor(
     if (linkEnds(link).binder === binder.id && link.transport === next.transport) return address;
   const requested = await requestedAddress(next, index, run.options, wiring.claimed);
   // A previous move's unbind (or a later bind) on this socket ends first (a move would meet EBUSY otherwise).
-  while (socketBusy(binder)) await socketFree(binder);
+  while (socketBusy(binder)) {
+    if (binder.process) await answerWithin(socketFree(binder), MOVE_ANSWER_MS).catch((e) => fail(e, binder.id));
+    else await socketFree(binder);
+  }
   if (run.ended || binder.socket.closed)
     throw new CodedError('PG_ERR_VALIDATION', text('graph.moveStopped', { node: binder.id }));
-  // Synchronously: while an asynchronous bind() is under way, zeromq.js throws EBUSY at any send or receive
-  // the node's role loop makes on that socket (move-experiments.test.ts); bindSync holds the event loop instead.
-  binder.socket.bindSync(requested);
+  if (binder.process) {
+    // In its child, with bindSync there too (graph-node-process.ts). One that answers too late has bound an
+    // endpoint nobody uses: it is unbound then.
+    const bound = binder.socket.bind(requested);
+    try {
+      await answerWithin(bound, MOVE_ANSWER_MS);
+    } catch (error) {
+      void bound.then(() => binder.socket.unbind(binder.socket.lastEndpoint ?? requested)).catch(() => {});
+      fail(error, binder.id);
+    }
+  } else {
+    // Synchronously: while an asynchronous bind() is under way, zeromq.js throws EBUSY at any send or receive
+    // the node's role loop makes on that socket (move-experiments.test.ts); bindSync holds the event loop instead.
+    binder.socket.bindSync(requested);
+  }
   const address = next.transport === 'inproc' ? requested : (binder.socket.lastEndpoint ?? requested);
   if (next.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
   run.emit({ type: 'node:bound', node: binder.id, transport: next.transport, address });
   return address;
 }
 
-/** The connecter dials the new endpoint and leaves the old one; the binder unbinds it once nobody uses it. */
-function rewire(run: GraphRunContext, move: DeferredMove, address: string): void {
+/** A zeromq.js-like failure (a refusal, a timeout) as the move's coded error for `node`. */
+function fail(error: unknown, node: string): never {
+  if (error instanceof CodedError) throw error;
+  throw unanswered(error, node);
+}
+
+/** Pings every process an end of `links` runs in, at once; the first that does not answer fails the move. */
+async function pingAll(run: GraphRunContext, links: readonly GraphLink[]): Promise<void> {
+  const processes = new Map<NodeProcess, string>();
+  for (const link of links)
+    for (const end of [link.from, link.to]) {
+      const child = run.node(end).process;
+      if (child && !processes.has(child)) processes.set(child, end);
+    }
+  await Promise.all(
+    [...processes].map(([child, node]) => child.ping(MOVE_ANSWER_MS).catch((error) => fail(error, node))),
+  );
+}
+
+/**
+ * One link moved now: the binder binds, the connecter connects and disconnects, the books count what the old
+ * connection held. Across a process, both ends' sends are held from before the bind until the books are done
+ * (what an in-process move does in one turn of the event loop, where no send can come between).
+ */
+async function moveLink(run: GraphRunContext, move: DeferredMove): Promise<void> {
+  const binder = run.node(linkEnds(move.link).binder);
+  const connecter = run.node(linkEnds(move.link).connecter);
+  const across = binder.process !== null || connecter.process !== null;
+  const releases: (() => void)[] = [];
+  try {
+    if (across) {
+      // What they sent before is on the way over the old connection (a process node's, booked already, is handed
+      // to its child's socket first); from here on nothing is sent until the move is done.
+      const settled = Promise.all([binder.sendsSettled(), connecter.sendsSettled()]);
+      releases.push(binder.holdSends(), connecter.holdSends());
+      await answerWithin(settled, SENDS_SETTLE_MS).catch(() => {
+        // A send blocked at a high-water mark: it settles later, on whichever connection it finds then.
+      });
+    }
+    const address = await bindFor(run, move.wiring, binder, move.next, move.index);
+    if (run.ended) return;
+    await rewire(run, move, address);
+  } finally {
+    for (const release of releases) release();
+  }
+}
+
+/**
+ * The connecter dials the new endpoint and leaves the old one; the binder unbinds it once nobody uses it. For a
+ * socket in the server's process, all in one turn of the event loop (no await on that path).
+ */
+async function rewire(run: GraphRunContext, move: DeferredMove, address: string): Promise<void> {
   const { link, next, wiring } = move;
   const previousAddress = wiring.addresses.get(link);
   const binder = run.node(linkEnds(link).binder);
@@ -254,10 +349,26 @@ function rewire(run: GraphRunContext, move: DeferredMove, address: string): void
   wiring.connect(connecter, new Map([[next, address]]));
   let lost = 0;
   if (previousAddress !== undefined) {
-    try {
-      connecter.socket.disconnect(previousAddress);
-    } catch {
-      // ENOENT: never connected there (a node that had not started yet); nothing to leave.
+    if (connecter.process) {
+      // In its child, after the connect posted before it (one channel, in order).
+      try {
+        await answerWithin(connecter.process.socketFor(connecter.id).disconnect(previousAddress), MOVE_ANSWER_MS);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // ENOENT: never connected there. Else it did not answer: it leaves the endpoint when it runs again.
+        if (code !== 'ENOENT' && !run.ended)
+          run.emit({ type: 'node:error', node: connecter.id, code: code ?? 'ERROR', message: String(error) });
+      }
+      // What the child received before it left the old endpoint was reported before its answer: attributed by
+      // the receiving loop's promise chain, which ends before the next turn of the event loop. Then the books.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (run.ended) return;
+    } else {
+      try {
+        connecter.socket.disconnect(previousAddress);
+      } catch {
+        // ENOENT: never connected there (a node that had not started yet); nothing to leave.
+      }
     }
     // The disconnecting side's monitor says nothing of it (move-experiments.test.ts): count the peer gone here.
     // inproc has no monitor at all: both sides lose the peer here.
@@ -308,14 +419,19 @@ function unbind(run: GraphRunContext, wiring: LiveWiring, binder: NodeRuntime, a
 }
 
 async function unbindQueued(run: GraphRunContext, wiring: LiveWiring, binder: NodeRuntime, entry: Unbinding) {
+  // A process node's child holds its socket's sends and receives itself while it unbinds (graph-node-process.ts).
+  const hold = binder.process === null;
   const wasHung = binder.hung;
-  if (!wasHung) binder.hang();
+  if (hold && !wasHung) binder.hang();
   try {
     for (let address = entry.addresses.shift(); address !== undefined; address = entry.addresses.shift()) {
       try {
         // A later bind under way ends first (graph-later-binds.ts; it waits for this queue when it comes after).
         for (let bind = laterBinding.get(binder); bind; bind = laterBinding.get(binder)) await bind;
-        await binder.socket.unbind(address);
+        // Bounded in a child: one stopped meanwhile (from outside; a visitor's hang is refused now) unbinds when it
+        // runs again, and the next move is not held by it.
+        if (binder.process) await answerWithin(binder.socket.unbind(address), MOVE_ANSWER_MS);
+        else await binder.socket.unbind(address);
       } catch {
         // ENOENT (never bound), EBADF (closed meanwhile): nothing left to unbind.
         continue;
@@ -334,6 +450,6 @@ async function unbindQueued(run: GraphRunContext, wiring: LiveWiring, binder: No
   } finally {
     // In the same turn as the queue's last check: an unbind asked for later starts a queue of its own.
     unbinding.delete(binder);
-    if (!wasHung) binder.release();
+    if (hold && !wasHung) binder.release();
   }
 }

@@ -20,6 +20,15 @@ zmq.context.blocky = false;
 
 const sockets = new Map<string, AnySocket>();
 const monitors: Promise<void>[] = [];
+/**
+ * A socket's unbind under way (a move's: graph-move.ts): zeromq.js throws EBUSY at any send or receive started on
+ * that socket meanwhile, so those wait for it here. A bind never needs this: it is made with bindSync.
+ */
+const unbinding = new Map<string, Promise<void>>();
+
+async function unblocked(node: string): Promise<void> {
+  for (let pending = unbinding.get(node); pending; pending = unbinding.get(node)) await pending;
+}
 
 function report(message: ChildReport): void {
   // A failed send means the server went away (EPIPE): the 'disconnect' handler below ends this process.
@@ -53,14 +62,47 @@ function open(nodes: readonly GraphNode[]): void {
 
 async function run(command: Extract<ChildCommand, { id: number }>, socket: AnySocket): Promise<unknown> {
   switch (command.op) {
+    case 'ping':
+      return null;
     case 'bind':
-      await socket.bind(command.address);
+      // Synchronously: an asynchronous bind would make a send or receive under way meanwhile throw EBUSY (the
+      // server's role loop goes on while a move binds: graph-move.ts). The event loop waits for the bind instead.
+      socket.bindSync(command.address);
       return socket.lastEndpoint;
+    case 'disconnect':
+      socket.disconnect(command.address);
+      return null;
+    case 'unbind': {
+      await unblocked(command.node);
+      const done = socket.unbind(command.address);
+      const settled = done.then(
+        () => {},
+        () => {},
+      );
+      unbinding.set(command.node, settled);
+      try {
+        await done;
+      } finally {
+        if (unbinding.get(command.node) === settled) unbinding.delete(command.node);
+      }
+      return null;
+    }
     case 'send':
+      await unblocked(command.node);
       await socket.send(asFrames(command.frames));
       return null;
     case 'receive':
-      return await socket.receive();
+      for (;;) {
+        await unblocked(command.node);
+        try {
+          return await socket.receive();
+        } catch (error) {
+          // Its receive timeout (graph-node.ts RECEIVE_RECHECK_MS) found nothing: receive again, here, without a
+          // round trip to the server. A closed socket's receive fails for good.
+          if ((error as { code?: string }).code === 'EAGAIN' && !socket.closed) continue;
+          throw error;
+        }
+      }
   }
 }
 

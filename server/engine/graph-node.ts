@@ -20,6 +20,18 @@ export type AnySocket = zmq.Socket & {
   receiveHighWaterMark: number;
 };
 
+/**
+ * How long a pending receive sleeps before it looks at its socket again, message or not. zeromq.js re-checks a
+ * pending receive() only when the socket's file descriptor signals (or the same socket sends); a socket call that
+ * processes libzmq's commands (a move's bind, connect, disconnect or unbind) can take the one signal a message
+ * arriving at that moment gave, and a pipe that already holds a message signals nothing more for the next ones:
+ * the receive slept for good, a stream going past it (move-experiments.test.ts, docs/zmq-patterns.md "Moving a
+ * node"). With a receive timeout, zeromq.js tries the socket when it expires and returns what is there; nothing
+ * there, the loop receives again (graph-messages.ts receiveFrames, graph-node-process.ts). A receive that finds a
+ * message at once (a stream) never starts the timer.
+ */
+export const RECEIVE_RECHECK_MS = 250;
+
 export function createSocket(node: GraphNode): AnySocket {
   const make = (): zmq.Socket => {
     switch (node.socket) {
@@ -56,6 +68,8 @@ export function createSocket(node: GraphNode): AnySocket {
   if (node.receiveHighWaterMark !== undefined && 'receiveHighWaterMark' in socket)
     socket.receiveHighWaterMark = node.receiveHighWaterMark;
   if (node.routingId !== undefined) (socket as unknown as { routingId: string }).routingId = node.routingId;
+  // Every socket that receives (a PUB's or a PUSH's has no receive).
+  if ('receiveTimeout' in socket) socket.receiveTimeout = RECEIVE_RECHECK_MS;
   return socket;
 }
 
@@ -111,6 +125,11 @@ export class NodeRuntime {
   killed = false;
   /** While a visitor holds it hung (graph-signals.ts): released by a resume, a kill or the run's end. */
   #hold: { released: Promise<void>; release: () => void } | null = null;
+  /**
+   * While a move across a process holds its sends (graph-move.ts): its link's sockets move over several IPC round
+   * trips, and a copy sent meanwhile could take either connection. Its receives go on.
+   */
+  #sendGate: { opened: Promise<void>; open: () => void } | null = null;
   /** Messages its receive() returned. */
   received = 0;
   /**
@@ -177,10 +196,54 @@ export class NodeRuntime {
     return this.#hold?.released ?? Promise.resolve();
   }
 
+  /** True while a move holds its sends (holdSends). */
+  get sendsHeld(): boolean {
+    return this.#sendGate !== null;
+  }
+
+  /**
+   * Holds its sends until the returned function is called: a send asked for meanwhile waits (a process node's is
+   * not booked yet either: graph-messages.ts). Receives go on. One holder at a time (a move: one per run).
+   */
+  holdSends(): () => void {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    const gate = { opened, open };
+    this.#sendGate = gate;
+    return () => {
+      if (this.#sendGate === gate) this.#sendGate = null;
+      gate.open();
+    };
+  }
+
+  /** Resolves at once unless a move holds its sends; then when it lets them go. */
+  whileSendsHeld(): Promise<void> {
+    return this.#sendGate?.opened ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves once neither hung nor held by a move: checked again after each wait, as one may follow the other (a
+   * move's gate opens as its unbind's hold begins: a send then would meet EBUSY).
+   */
+  async #sendable(): Promise<void> {
+    while (this.#hold !== null || this.#sendGate !== null) {
+      await this.whileHung();
+      await this.whileSendsHeld();
+    }
+  }
+
+  /** Settles once every send asked for so far has settled (sent, or failed). */
+  sendsSettled(): Promise<void> {
+    return this.#sendChain.then(
+      () => {},
+      () => {},
+    );
+  }
+
   /** One send at a time per socket (zeromq.js throws EBUSY on a second): forwards from several nodes queue here. */
   send(frames: zmq.MessageLike[]): Promise<void> {
     let sent: Promise<void>;
-    if (this.#sendsPending === 0 && this.#hold === null) {
+    if (this.#sendsPending === 0 && this.#hold === null && this.#sendGate === null) {
       // Nothing ahead of it (the usual case: a role loop awaits each send): no chain to wait on, this is the
       // per-message path.
       try {
@@ -189,8 +252,9 @@ export class NodeRuntime {
         sent = Promise.reject(error);
       }
     } else {
-      // A hung node sends nothing until it is resumed (every send of its program waits here).
-      sent = this.#sendChain.then(() => this.whileHung()).then(() => this.socket.send(frames));
+      // A hung node sends nothing until it is resumed (every send of its program waits here), nor while a move
+      // holds its sends.
+      sent = this.#sendChain.then(() => this.#sendable()).then(() => this.socket.send(frames));
     }
     this.#sendsPending++;
     this.#sendChain = sent.then(this.#sendSettled, this.#sendSettled);

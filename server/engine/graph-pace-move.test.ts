@@ -5,7 +5,11 @@
  * bound the pace's timer guarantees, or an upper bound a slower machine only makes easier.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import * as zmq from 'zeromq';
 import { CodedError } from '../errors.ts';
+import type { GraphRunContext } from './graph-context.ts';
+import { receiveFrames } from './graph-messages.ts';
+import { NodeRuntime } from './graph-node.ts';
 import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { checkBooks, graphRunHarness, of, receivedBy } from '../../test/graph-run-harness.ts';
 
@@ -270,5 +274,38 @@ describe('[G7] a node moved to another transport while messages flow', () => {
     });
     checkBooks(await ended());
     await expect(run.moveNode('sub', 'ipc')).rejects.toMatchObject({ code: 'PG_ERR_NO_RUN' });
+  });
+});
+
+describe("[G7] a moved receiver's lost wake-up", () => {
+  it('a streaming receiver whose wake-up a socket call took (as a move\'s bind, connect, disconnect or unbind can) still takes the message that arrived, without waiting for another', async () => {
+    // The engine's own receive loop (graph-messages.ts receiveFrames) on a PULL made as the engine makes one.
+    const worker = new NodeRuntime({ id: 'worker', socket: 'PULL', role: { kind: 'receive' } });
+    const push = new zmq.Push();
+    push.linger = 0;
+    const run = { ended: false } as GraphRunContext;
+    try {
+      await push.bind('tcp://127.0.0.1:*');
+      worker.socket.connect(push.lastEndpoint!);
+      await push.send('warm');
+      expect((await receiveFrames(run, worker))!.at(-1)!.toString()).toBe('warm');
+      const pending = receiveFrames(run, worker);
+      await push.send('x');
+      // What a move's socket call does when a message comes at that instant: libzmq's commands processed (here by
+      // reading ZMQ_EVENTS, synchronously, until the message is in), the descriptor's one signal taken.
+      const deadline = Date.now() + 10_000;
+      while (!worker.socket.readable) if (Date.now() > deadline) throw new Error('the message never arrived');
+      // The stream goes on: before the fix the receive slept through all of it (move-experiments.test.ts).
+      for (let i = 0; i < 50; i++) await push.send(`t${i}`);
+      const got = await Promise.race([
+        pending.then((frames) => frames!.at(-1)!.toString()),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still asleep after 5 s'), 5000)),
+      ]);
+      expect(got).toBe('x');
+    } finally {
+      run.ended = true;
+      push.close();
+      worker.socket.close();
+    }
   });
 });

@@ -28,7 +28,9 @@ import { programOf } from './graph-signals.ts';
 /** What the server tells a node process. `id` numbers an operation whose outcome the server awaits. */
 export type ChildCommand =
   | { op: 'open'; nodes: GraphNode[] }
+  | { op: 'ping'; id: number; node: string }
   | { op: 'bind'; id: number; node: string; address: string }
+  | { op: 'disconnect' | 'unbind'; id: number; node: string; address: string }
   | { op: 'send'; id: number; node: string; frames: (string | Uint8Array)[] }
   | { op: 'receive'; id: number; node: string }
   | { op: 'connect'; node: string; address: string }
@@ -101,6 +103,18 @@ const GONE = new Set(['EPIPE', 'ECONNRESET', 'ESRCH', 'ERR_IPC_CHANNEL_CLOSED', 
 /** A failure as zeromq.js gives one: `code` and message. */
 function coded(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
+}
+
+/** `answer`, or an ETIMEDOUT failure once `timeoutMs` passed without it (the answer, if it comes, is ignored). */
+export function answerWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(coded('ETIMEDOUT', `the process did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
 }
 
 export interface ProcessExit {
@@ -212,6 +226,23 @@ export class NodeProcess {
     return this.#nextId++;
   }
 
+  /** True while the server holds it SIGSTOPped (a visitor's hang): it answers nothing until resumed. */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /**
+   * Resolves once the child answers, which a stopped process (SIGSTOP, from the playground or from outside) never
+   * does: rejects with ETIMEDOUT after `timeoutMs`, or as request() when it dies first. A move asks this before
+   * it asks anything of the child's sockets (graph-move.ts), so nothing is left queued for a process that will
+   * carry it out only when it runs again.
+   */
+  ping(timeoutMs: number): Promise<void> {
+    return answerWithin(this.request({ op: 'ping', id: this.nextId(), node: this.nodes[0]!.id }), timeoutMs).then(
+      () => undefined,
+    );
+  }
+
   /** A socket closed on the server's side: what it still awaits fails now, as on a closed zeromq.js socket. */
   abandon(node: string): void {
     for (const [id, pending] of this.#pending) {
@@ -281,6 +312,21 @@ export class RemoteSocket {
   connect(address: string): void {
     if (this.closed) throw coded('EBADF', 'Socket is closed');
     this.host.post({ op: 'connect', node: this.node, address });
+  }
+
+  /**
+   * Leaves an endpoint (a move: graph-move.ts). Settles once the child did it, so after every connect posted
+   * before it too (one channel, in order); rejects as zeromq.js's disconnect() throws (ENOENT: never connected).
+   */
+  async disconnect(address: string): Promise<void> {
+    if (this.closed) throw coded('EBADF', 'Socket is closed');
+    await this.host.request({ op: 'disconnect', id: this.host.nextId(), node: this.node, address });
+  }
+
+  /** Unbinds an endpoint (a move's old one); the child holds the socket's sends and receives meanwhile (EBUSY). */
+  async unbind(address: string): Promise<void> {
+    if (this.closed) throw coded('EBADF', 'Socket is closed');
+    await this.host.request({ op: 'unbind', id: this.host.nextId(), node: this.node, address });
   }
 
   send(message: zmq.MessageLike | zmq.MessageLike[]): Promise<void> {

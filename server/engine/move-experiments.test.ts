@@ -205,6 +205,33 @@ describe('moving a connection to another transport (zeromq.js 6.8.0, libzmq 4.3.
     await expect(push.send('x')).rejects.toMatchObject({ code: 'EAGAIN' }); // no peer: not EBUSY
   });
 
+  it('a pending receive() whose wake-up a socket call took sleeps through a stream; with a receive timeout it takes the message when the timer fires', async () => {
+    /** A PULL with a receive pending when a message comes and a socket call takes its wake-up: what it gives. */
+    const afterLostWakeUp = async (receiveTimeoutMs: number, windowMs: number) => {
+      const push = open(new zmq.Push());
+      const pull = open(new zmq.Pull());
+      await push.bind('tcp://127.0.0.1:*');
+      pull.connect(push.lastEndpoint!);
+      await push.send('warm');
+      expect(await receiveWithin(pull, 5000)).toBe('warm');
+      pull.receiveTimeout = receiveTimeoutMs;
+      const pending = pull.receive().then((frames) => frames.at(-1)!.toString());
+      await push.send('x');
+      // A call that processes libzmq's commands (reading ZMQ_EVENTS here; zmq_bind, zmq_connect, zmq_unbind and
+      // disconnect's zmq_term_endpoint do too) takes the descriptor's signal before the event loop polls it.
+      // Synchronous, so the loop never sees it: once readable, the message is in the pipe and the signal gone.
+      const deadline = Date.now() + 10_000;
+      while (!pull.readable) if (Date.now() > deadline) throw new Error('the message never arrived');
+      // A stream goes past it: a pipe already marked readable signals nothing for the messages behind.
+      for (let i = 0; i < 50; i++) await push.send(`stream ${i}`);
+      return await Promise.race([pending, new Promise<null>((resolve) => setTimeout(() => resolve(null), windowMs))]);
+    };
+    // No timeout: a second after the 51 messages it has not woken (a sleeper wakes at the socket's next command).
+    expect(await afterLostWakeUp(-1, 1000)).toBeNull();
+    // A 100 ms receive timeout: when it fires zeromq.js reads the socket, finds the message, and resolves with it.
+    expect(await afterLostWakeUp(100, 5000)).toBe('x');
+  });
+
   it('disconnect() of an endpoint the socket never connected throws ENOENT synchronously', () => {
     const pull = open(new zmq.Pull());
     expect(() => pull.disconnect('tcp://127.0.0.1:1')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
