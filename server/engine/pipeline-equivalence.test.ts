@@ -18,19 +18,19 @@ import { PART7_BIND_IPC_AFTER, PART7_MESSAGES, part7 } from '../../shared/scenar
 import { PIPELINE_TASKS, PIPELINE_WORKERS, pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { checkGraph } from '../../shared/scenarios/graph.ts';
 import type { GraphSpec, PlaygroundEvent, RunParamsPatch } from '../../shared/protocol/index.ts';
-import { Playground } from '../pipeline/playground.ts';
+import type { Playground } from '../pipeline/playground.ts';
 import { GRAPH_SCENARIOS } from './graph-playground.ts';
 import { collect, freePort, ofType, runEnded, waitForEvent } from '../../test/helpers.ts';
 import { graphRunHarness } from '../../test/graph-run-harness.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
 // The graph engine's runs: one that ends by itself gets 30 s (runToEnd); a wait on one of its events, 20 s. Its
-// runtime folder (runs.policy(), fresh for each test) is the pipeline engine's too.
+// runtime folder (runs.policy(), fresh for each test) is the pipeline engine's playgrounds' too.
 const runs = graphRunHarness({ ownerPrefix: 'equiv', untilTimeoutMs: 20_000, endTimeoutMs: 30_000 });
-let playgrounds: Playground[] = [];
+const pipelines = playgroundHarness({ policy: runs.policy });
 
 afterEach(async () => {
-  await Promise.all(playgrounds.map((p) => p.close()));
-  playgrounds = [];
+  await pipelines.cleanup();
   await runs.cleanup();
 });
 
@@ -42,17 +42,11 @@ async function runPipeline(
 ): Promise<PlaygroundEvent[]> {
   const base = SCENARIOS.get(scenarioId)!;
   const port = await freePort();
-  const playground = new Playground({
+  const playground = pipelines.playground({
     scenario: scenarioId === 'pipeline' ? { ...base, workers: [] } : base,
     params,
-    policy: runs.policy(),
-    // The tutorial's fixed tcp://127.0.0.1:12345 and ipc:///tmp/zmqdemo, moved where no other test or program is.
-    endpointOverrides:
-      scenarioId === 'tutorial'
-        ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${runs.policy().runtimeDir}/demo` }
-        : {},
+    endpointOverrides: scenarioId === 'tutorial' ? pipelines.tutorialEndpoints(port) : {},
   });
-  playgrounds.push(playground);
   setUp(playground);
   const events = collect(playground);
   const run = playground.startRun();
@@ -367,13 +361,7 @@ describe('a worker killed on its first task, on both engines', () => {
   it('loses its ten: not re-routed, the others get exactly theirs, and the sink collects their twenty', async () => {
     // The pipeline page: only a process worker can be killed (SIGKILL); the others in the server's thread.
     const pipeline = await (async (): Promise<KillFacts> => {
-      const base = SCENARIOS.get('pipeline')!;
-      const playground = new Playground({
-        scenario: { ...base, workers: [] },
-        params: { tasks: TASKS, intervalMs: 0, syncStart: true, drainMs: 800 },
-        policy: runs.policy(),
-      });
-      playgrounds.push(playground);
+      const playground = pipelines.sandbox({ tasks: TASKS, intervalMs: 0, syncStart: true, drainMs: 800 });
       playground.updateSink({ enabled: true, transport: 'tcp' });
       const healthyA = playground.addWorker({ transport: 'tcp' });
       const doomed = playground.addWorker({ transport: 'ipc', mode: 'process', workMs: { min: 60_000, max: 60_000 } });

@@ -9,30 +9,20 @@
  *
  *   VENTILATOR -PUSH(tcp)-> WORKER x N (own process / in this process) -PUSH-> PULL- SINK (optional)
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCENARIOS } from '../../shared/scenarios/index.ts';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent, RunParamsPatch, RunSummary } from '../../shared/protocol/index.ts';
-import { Playground } from './playground.ts';
-import { collect, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+import type { Playground } from './playground.ts';
+import { collect, ofType, runEnded, waitForEvent } from '../../test/helpers.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
-let playgrounds: Playground[] = [];
+const pipelines = playgroundHarness();
 
-beforeEach(() => {
-  policy = testPolicy();
-});
-afterEach(async () => {
-  await Promise.all(playgrounds.map((p) => p.close()));
-  playgrounds = [];
-  policy.cleanup();
-});
+afterEach(() => pipelines.cleanup());
 
 /** A pipeline playground with no default workers; `sink` switches the sink on (tcp, so processes reach it). */
 function sandbox(params: RunParamsPatch, sink: boolean): Playground {
-  const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
-  const playground = new Playground({ scenario, params: { syncStart: true, ...params }, policy });
+  const playground = pipelines.sandbox({ syncStart: true, ...params });
   if (sink) playground.updateSink({ enabled: true, transport: 'tcp' });
-  playgrounds.push(playground);
   return playground;
 }
 

@@ -4,21 +4,13 @@
  * become, not as lost because the run stopped listening (on a loaded machine a quiet spell longer than drainMs
  * once ended a run of process workers with part of the results missing).
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import { Playground } from './playground.ts';
-import { runEnded, testPolicy } from '../../test/helpers.ts';
+import { afterEach, expect, it } from 'vitest';
+import { runEnded } from '../../test/helpers.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
-let playground: Playground | null = null;
+const pipelines = playgroundHarness();
 
-beforeEach(() => {
-  policy = testPolicy();
-});
-afterEach(async () => {
-  await playground?.close();
-  policy.cleanup();
-});
+afterEach(() => pipelines.cleanup());
 
 it.each([
   ['without a sink', false],
@@ -26,13 +18,8 @@ it.each([
 ])(
   'a worker that works longer than drainMs keeps its tasks, %s',
   async (_name, sink) => {
-    const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
     // drainMs 300: each task takes longer than the run's patience for silence from peers we cannot see.
-    playground = new Playground({
-      scenario,
-      params: { tasks: 3, intervalMs: 0, drainMs: 300, syncStart: true },
-      policy,
-    });
+    const playground = pipelines.sandbox({ tasks: 3, intervalMs: 0, drainMs: 300, syncStart: true });
     if (sink) playground.updateSink({ enabled: true, transport: 'inproc' });
     playground.addWorker({ transport: 'inproc', workMs: { min: 800, max: 800 } });
     const run = playground.startRun();

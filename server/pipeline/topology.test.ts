@@ -4,32 +4,19 @@
  *
  *   VENTILATOR -PUSH(tcp | ipc | inproc)-> WORKER x N (in-process or own process) -PUSH-> PULL- SINK
  */
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import type { PlaygroundEvent, RunParamsPatch } from '../../shared/protocol/index.ts';
-import { Playground } from './playground.ts';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { inProcessWorkers } from './worker-handle.ts';
-import { collect, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+import { collect, ofType, runEnded, waitForEvent } from '../../test/helpers.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
-let playgrounds: Playground[] = [];
+const pipelines = playgroundHarness();
 
-beforeEach(() => {
-  policy = testPolicy();
-});
-afterEach(async () => {
-  await Promise.all(playgrounds.map((p) => p.close()));
-  playgrounds = [];
-  policy.cleanup();
-});
+afterEach(() => pipelines.cleanup());
 
 /** A pipeline playground with no default workers. */
-function sandbox(params: RunParamsPatch): Playground {
-  const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
-  const playground = new Playground({ scenario, params, policy });
-  playgrounds.push(playground);
-  return playground;
-}
+const sandbox = pipelines.sandbox;
 
 function countBy(
   events: PlaygroundEvent[],
@@ -334,24 +321,20 @@ describe('a transport switch mid-run', () => {
 
 describe('topology rules', () => {
   it('refuses inproc for a process, a missing worker, and more workers than the limit', () => {
-    const playground = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy, maxWorkers: 3 });
-    playgrounds.push(playground);
+    const playground = pipelines.playground({ scenario: SCENARIOS.get('pipeline')!, maxWorkers: 3 });
     expect(() => playground.addWorker({ transport: 'inproc', mode: 'process' })).toThrow(/inproc only works/);
     playground.addWorker({ transport: 'ipc' });
     expect(() => playground.addWorker({})).toThrow(/at most 3 workers/);
     expect(() => playground.updateWorker('worker-99', { transport: 'tcp' })).toThrow(/No worker/);
     expect(() => playground.signalWorker('worker-1', 'kill')).toThrow(/inside the server's process/);
-    const tutorial = new Playground({ scenario: SCENARIOS.get('tutorial')!, policy });
-    playgrounds.push(tutorial);
+    const tutorial = pipelines.playground({ scenario: SCENARIOS.get('tutorial')! });
     expect(() => tutorial.addWorker({ transport: 'inproc' })).toThrow(/binds tcp \+ ipc only/);
     expect(() => tutorial.updateSink({ enabled: true })).toThrow(/no sink/);
     // A process cannot reach an inproc sink: refused both ways round.
-    const withProcess = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
-    playgrounds.push(withProcess);
+    const withProcess = pipelines.playground({ scenario: SCENARIOS.get('pipeline')! });
     withProcess.addWorker({ transport: 'tcp', mode: 'process' });
     expect(() => withProcess.updateSink({ enabled: true, transport: 'inproc' })).toThrow(/cannot reach an inproc sink/);
-    const withSink = new Playground({ scenario: SCENARIOS.get('pipeline')!, policy });
-    playgrounds.push(withSink);
+    const withSink = pipelines.playground({ scenario: SCENARIOS.get('pipeline')! });
     withSink.updateSink({ enabled: true, transport: 'inproc' });
     expect(() => withSink.addWorker({ transport: 'tcp', mode: 'process' })).toThrow(/cannot reach an inproc sink/);
   });

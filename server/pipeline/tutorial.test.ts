@@ -4,34 +4,23 @@
  *   VENTILATOR -PUSH bind tcp, later also ipc-> PULL worker-tcp (tcp) / PULL worker-ipc (ipc)
  */
 import fs from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SCENARIOS, TUTORIAL_TEXTS } from '../../shared/scenarios/index.ts';
 import type { RunParamsPatch } from '../../shared/protocol/index.ts';
-import { Playground } from './playground.ts';
-import { collect, freePort, ofType, receivedBy, runEnded, testPolicy } from '../../test/helpers.ts';
+import { collect, freePort, ofType, receivedBy, runEnded } from '../../test/helpers.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
-let playgrounds: Playground[] = [];
+const pipelines = playgroundHarness();
 
-beforeEach(() => {
-  policy = testPolicy();
-});
-afterEach(async () => {
-  await Promise.all(playgrounds.map((p) => p.close()));
-  playgrounds = [];
-  policy.cleanup();
-});
+afterEach(() => pipelines.cleanup());
 
 async function tutorial(params: RunParamsPatch, scenario = 'tutorial') {
   const port = await freePort();
-  const playground = new Playground({
+  const playground = pipelines.playground({
     scenario: SCENARIOS.get(scenario)!,
     params,
-    policy,
-    endpointOverrides:
-      scenario === 'tutorial' ? { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` } : {},
+    endpointOverrides: scenario === 'tutorial' ? pipelines.tutorialEndpoints(port) : {},
   });
-  playgrounds.push(playground);
   const events = collect(playground);
   const run = playground.startRun();
   const ended = await runEnded(playground, run.id);
@@ -93,19 +82,17 @@ describe('the tutorial scenario', () => {
     const { events, playground } = await tutorial({ intervalMs: 0, drainMs: 200 });
     events.forEach((event, i) => expect(event.seq).toBe(i + 1));
     for (let i = 1; i < events.length; i++) expect(events[i]!.t).toBeGreaterThanOrEqual(events[i - 1]!.t);
-    expect(fs.existsSync(`${policy.runtimeDir}/demo`)).toBe(false);
+    expect(fs.existsSync(`${pipelines.policy().runtimeDir}/demo`)).toBe(false);
     expect(playground.activeRun).toBeNull();
   });
 
   it('stops a run on request: the pending sleep ends and every socket closes', async () => {
     const port = await freePort();
-    const playground = new Playground({
+    const playground = pipelines.playground({
       scenario: SCENARIOS.get('tutorial')!,
       params: { intervalMs: 5000 },
-      policy,
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${port}`, ipc: `ipc://${policy.runtimeDir}/demo` },
+      endpointOverrides: pipelines.tutorialEndpoints(port),
     });
-    playgrounds.push(playground);
     const events = collect(playground);
     const run = playground.startRun();
     const { waitForEvent } = await import('../../test/helpers.ts');

@@ -4,32 +4,18 @@
  * sink on the main thread gets a result before the batch telling of its task arrives), inproc endpoints reachable
  * from the thread, and a worker removed mid-run that loses exactly what it held.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCENARIOS } from '../../shared/scenarios/index.ts';
-import type { PlaygroundEvent, RunParamsPatch } from '../../shared/protocol/index.ts';
-import { Playground } from './playground.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { inProcessWorkers } from './worker-handle.ts';
 import { workerThreadHost } from '../workers/worker-thread-host.ts';
-import { collect, ofType, runEnded, testPolicy, waitForEvent } from '../../test/helpers.ts';
+import { collect, ofType, runEnded, waitForEvent } from '../../test/helpers.ts';
+import { playgroundHarness } from '../../test/playground-harness.ts';
 
-let policy: ReturnType<typeof testPolicy>;
-let playgrounds: Playground[] = [];
+const pipelines = playgroundHarness();
 
-beforeEach(() => {
-  policy = testPolicy();
-});
-afterEach(async () => {
-  await Promise.all(playgrounds.map((p) => p.close()));
-  playgrounds = [];
-  policy.cleanup();
-});
+afterEach(() => pipelines.cleanup());
 
-function sandbox(params: RunParamsPatch): Playground {
-  const scenario = { ...SCENARIOS.get('pipeline')!, workers: [] };
-  const playground = new Playground({ scenario, params, policy });
-  playgrounds.push(playground);
-  return playground;
-}
+const sandbox = pipelines.sandbox;
 
 /** Where each task's events of each type stand in the log. */
 function positions(events: PlaygroundEvent[], type: 'task:received' | 'task:done' | 'task:collected') {
