@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../shared/protocol/graph-stream.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { graphCount, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -20,20 +21,9 @@ afterAll(async () => {
   await harness?.close();
 });
 
-const count = async (page: Page, node: string, what: 'sent' | 'received') =>
-  Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
-
-/** Waits (bounded) until a node's count on the diagram is above `than`. */
-async function countAbove(page: Page, node: string, what: 'sent' | 'received', than: number): Promise<void> {
-  await page.waitForFunction(
-    ([id, attribute, n]) =>
-      Number(
-        document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0,
-      ) > Number(n),
-    [node, what, String(than)] as const,
-    { timeout: 30_000 },
-  );
-}
+/** Waits (30 s at the most) until a node's count on the diagram is above `than`. */
+const countAbove = (page: Page, node: string, what: 'sent' | 'received', than: number) =>
+  waitGraphCount(page, node, what, than + 1, 30_000);
 
 describe('slow a node and move it from the page', () => {
   it('part 4: the narrator sped up and fan-1 moved to ipc from the keyboard; the page says so and messages keep flowing', async () => {
@@ -57,7 +47,7 @@ describe('slow a node and move it from the page', () => {
     await page.keyboard.press('Enter');
     await status.filter({ hasText: 'narrator now waits 100 ms between messages.' }).waitFor({ timeout: 15_000 });
     // At its new pace (it was once a second): five more messages come quickly.
-    const sent = await count(page, 'narrator', 'sent');
+    const sent = await graphCount(page, 'narrator', 'sent');
     await countAbove(page, 'narrator', 'sent', sent + 5);
 
     // fan-1's transport: its select offers ipc first (it is on tcp); Tab to Move, Enter.
@@ -78,7 +68,7 @@ describe('slow a node and move it from the page', () => {
         .getAttribute('data-transport'),
     ).toBe('tcp');
     // fan-1 keeps receiving over ipc.
-    const fan1 = await count(page, 'fan-1', 'received');
+    const fan1 = await graphCount(page, 'fan-1', 'received');
     await countAbove(page, 'fan-1', 'received', fan1);
     await harness.screenshot(page, 'graph-pace-move');
     expect(await page.locator('[data-testid="graph-state"]').getAttribute('data-state')).toBe('running');

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../shared/protocol/graph-stream.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { graphCount, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -23,20 +24,9 @@ afterAll(async () => {
   await harness?.close();
 });
 
-const count = async (page: Page, node: string, what: 'sent' | 'received') =>
-  Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
-
-/** Waits (bounded) until a node's count on the diagram is above `than`. */
-async function countAbove(page: Page, node: string, what: 'sent' | 'received', than: number): Promise<void> {
-  await page.waitForFunction(
-    ([id, attribute, n]) =>
-      Number(
-        document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0,
-      ) > Number(n),
-    [node, what, String(than)] as const,
-    { timeout: 20_000 },
-  );
-}
+/** Waits (20 s at the most) until a node's count on the diagram is above `than`. */
+const countAbove = (page: Page, node: string, what: 'sent' | 'received', than: number) =>
+  waitGraphCount(page, node, what, than + 1, 20_000);
 
 const control = (page: Page, node: string) => page.locator(`[data-testid="graph-node-control"][data-node="${node}"]`);
 
@@ -63,12 +53,12 @@ describe('kill, hang and resume a node from the page', () => {
     expect(await page.getByRole('button', { name: 'Resume fan-1' }).isDisabled()).toBe(true);
 
     // The run goes on without it: the narrator publishes, fan-2 receives, fan-1 gets nothing more.
-    const fan1 = await count(page, 'fan-1', 'received');
-    const fan2 = await count(page, 'fan-2', 'received');
-    const sent = await count(page, 'narrator', 'sent');
+    const fan1 = await graphCount(page, 'fan-1', 'received');
+    const fan2 = await graphCount(page, 'fan-2', 'received');
+    const sent = await graphCount(page, 'narrator', 'sent');
     await countAbove(page, 'narrator', 'sent', sent + 2);
     await countAbove(page, 'fan-2', 'received', fan2);
-    expect(await count(page, 'fan-1', 'received')).toBe(fan1);
+    expect(await graphCount(page, 'fan-1', 'received')).toBe(fan1);
 
     // Hang fan-2, then resume it: the list says so each time, and the run is still on.
     await page.getByRole('button', { name: 'Hang fan-2' }).click();
@@ -132,7 +122,7 @@ describe('kill, hang and resume a node from the page', () => {
     };
     while (!gone() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(gone()).toBe(true);
-    await countAbove(page, 'fan-1', 'received', await count(page, 'fan-1', 'received'));
+    await countAbove(page, 'fan-1', 'received', await graphCount(page, 'fan-1', 'received'));
     await page.getByTestId('graph-stop').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
     expect(harness.pageErrors).toEqual([]);

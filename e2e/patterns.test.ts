@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandMessages } from '../shared/scenarios/graph.ts';
 import { part4 } from '../shared/scenarios/series.ts';
 import { startHarness, waitConnected, type Harness } from './harness.ts';
+import { graphCount, openGraph, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -20,32 +21,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function open(page: Page, scenario: string): Promise<void> {
-  await page.goto(`${harness.baseUrl}?graph=${scenario}`);
-  await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
-}
-
-/** A node's exact count on the diagram (the stream's counters). */
-async function countOf(page: Page, node: string, what: 'sent' | 'received'): Promise<number> {
-  return Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
-}
-
-async function waitCount(
-  page: Page,
-  node: string,
-  what: 'sent' | 'received',
-  atLeast: number,
-  timeout = 20_000,
-): Promise<void> {
-  await page.waitForFunction(
-    ([id, attribute, n]) =>
-      Number(
-        document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0,
-      ) >= Number(n),
-    [node, what, String(atLeast)] as const,
-    { timeout },
-  );
-}
+const open = (page: Page, scenario: string) => openGraph(page, harness.baseUrl, scenario);
 
 async function twinLine(page: Page, node: string): Promise<string> {
   return (await page.locator(`[data-testid="graph-twin"] li[data-node="${node}"]`).textContent()) ?? '';
@@ -83,7 +59,7 @@ describe('the patterns page', () => {
 
     await page.getByTestId('graph-run').click();
     await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
-    await waitCount(page, 'fan-2', 'received', 1); // "brasil corner", second text
+    await waitGraphCount(page, 'fan-2', 'received', 1); // "brasil corner", second text
     await harness.screenshot(page, 'patterns-part4-run1');
 
     // While the narrator publishes, a new fan with another filter joins: a real SUB connected now. It gets the
@@ -96,7 +72,7 @@ describe('the patterns page', () => {
     await page.locator('[data-testid="graph-node"][data-node="fan-live"]').waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('graph-state').getAttribute('data-state')).toBe('running');
     expect(await page.locator('[data-testid="graph-link"][data-to="fan-live"]').count()).toBe(1);
-    await waitCount(page, 'fan-live', 'received', 1);
+    await waitGraphCount(page, 'fan-live', 'received', 1);
     await page.waitForFunction(
       () =>
         /\d+ filtered by the publisher/.test(
@@ -127,7 +103,7 @@ describe('the patterns page', () => {
 
     await page.getByTestId('graph-run').click();
     await page.locator('[data-testid="graph-state"][data-state="running"]').waitFor({ timeout: 15_000 });
-    await waitCount(page, 'fan-3', 'received', 1);
+    await waitGraphCount(page, 'fan-3', 'received', 1);
     await page.waitForFunction(
       () => document.querySelectorAll('[data-testid="graph-drop"][data-reason="filtered"]').length > 0,
       undefined,
@@ -181,11 +157,11 @@ describe('the patterns page', () => {
     await page.getByTestId('graph-summary').waitFor();
     await harness.screenshot(page, 'patterns-part3');
     const received = await Promise.all(
-      ['server-5000', 'server-6000', 'server-7000'].map((node) => countOf(page, node, 'received')),
+      ['server-5000', 'server-6000', 'server-7000'].map((node) => graphCount(page, node, 'received')),
     );
     expect(received.reduce((a, b) => a + b, 0)).toBe(100);
     for (const count of received) expect(count === 33 || count === 34, `${received}`).toBe(true);
-    expect(await countOf(page, 'client', 'received')).toBe(100);
+    expect(await graphCount(page, 'client', 'received')).toBe(100);
     expect(await page.getByTestId('graph-state').textContent()).toBe('ended: ran its course');
     expect(await violations(page)).toEqual([]);
     expect(harness.pageErrors).toEqual([]);

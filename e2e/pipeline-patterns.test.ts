@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_TASKS } from '../shared/scenarios/pipeline-graph.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { graphCount, openGraph, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -19,25 +20,7 @@ afterAll(async () => {
   await harness?.close();
 });
 
-async function open(page: Page, scenario: string): Promise<void> {
-  await page.goto(`${harness.baseUrl}?graph=${scenario}`);
-  await page.locator('[data-testid="graph-connection"][data-state="connected"]').waitFor({ timeout: 15_000 });
-}
-
-/** Resolves once a node's count on the diagram (the stream's exact counters) reaches `atLeast`. */
-async function waitCount(page: Page, node: string, what: 'sent' | 'received', atLeast: number): Promise<void> {
-  await page.waitForFunction(
-    ([id, attribute, n]) =>
-      Number(
-        document.querySelector(`[data-testid="graph-node"][data-node="${id}"]`)?.getAttribute(`data-${attribute}`) ?? 0,
-      ) >= Number(n),
-    [node, what, String(atLeast)] as const,
-    { timeout: 30_000 },
-  );
-}
-
-const countOf = async (page: Page, node: string, what: 'sent' | 'received') =>
-  Number(await page.locator(`[data-testid="graph-node"][data-node="${node}"]`).getAttribute(`data-${what}`));
+const open = (page: Page, scenario: string) => openGraph(page, harness.baseUrl, scenario);
 
 describe('the tutorial and the pipeline sandbox on the patterns page', () => {
   it('part 7 runs on the graph engine: 1, 2, 3 reach the tcp client; the page links to the pipeline playground', async () => {
@@ -53,9 +36,9 @@ describe('the tutorial and the pipeline sandbox on the patterns page', () => {
     // One message a second, as the tutorial. "1" to "3" go out over tcp alone, and ipc is bound only just before
     // the fourth: the tcp client gets four before the ipc client can get one, then they alternate at best. So at
     // any moment the ipc client has at most the tcp client's count less 3 (read first: counts only grow).
-    await waitCount(page, 'client-tcp', 'received', 3);
-    const ipc = await countOf(page, 'client-ipc', 'received');
-    expect(ipc).toBeLessThanOrEqual((await countOf(page, 'client-tcp', 'received')) - 3);
+    await waitGraphCount(page, 'client-tcp', 'received', 3, 30_000);
+    const ipc = await graphCount(page, 'client-ipc', 'received');
+    expect(ipc).toBeLessThanOrEqual((await graphCount(page, 'client-tcp', 'received')) - 3);
     await page.getByTestId('graph-stop').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
     expect(harness.pageErrors).toEqual([]);
@@ -68,9 +51,9 @@ describe('the tutorial and the pipeline sandbox on the patterns page', () => {
       './?scenario=pipeline',
     );
     await page.getByTestId('graph-run').click();
-    await waitCount(page, 'sink', 'received', PIPELINE_TASKS);
+    await waitGraphCount(page, 'sink', 'received', PIPELINE_TASKS, 30_000);
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
-    const shares = await Promise.all(['worker-1', 'worker-2', 'worker-3'].map((w) => countOf(page, w, 'received')));
+    const shares = await Promise.all(['worker-1', 'worker-2', 'worker-3'].map((w) => graphCount(page, w, 'received')));
     expect(shares.reduce((a, b) => a + b, 0)).toBe(PIPELINE_TASKS);
 
     // The picker's last entry is the instrumented pipeline playground: its own page, not a pattern of this one.
