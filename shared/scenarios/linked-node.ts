@@ -3,7 +3,7 @@
  * messages flow"), as a pure function of the graph: which socket types may be linked to a given node (ZMTP's
  * compatible pairs, COMPATIBLE; a PAIR takes one peer), the role the new node plays unless the caller gives one,
  * and which side binds. The server checks and applies it (server/engine/graph-edits.ts withLinkedNode, and
- * graph-live.ts during a run); the page offers only what this allows (web/components/GraphWorkers.svelte).
+ * graph-live.ts during a run); the page offers only what this allows (web/components/GraphAddNode.svelte).
  *
  * Who binds: when the node linked to binds an endpoint already, the new node connects there (a publisher, a PUSH,
  * a REP server bind once for all their peers: the new one dials where the first one does). When it only connects

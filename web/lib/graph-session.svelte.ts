@@ -19,6 +19,7 @@ import {
 } from '../../shared/protocol/graph-stream.ts';
 import type { WireServerText } from '../../shared/protocol/server-text.ts';
 import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
+import type { LinkedNodeRequest } from '../../shared/scenarios/linked-node.ts';
 import { toErrorInfo } from './api.ts';
 import { t } from './i18n/index.svelte.ts';
 import { isServerStopped, withinCheckTime } from './server-stopped.ts';
@@ -185,6 +186,21 @@ export class GraphSession {
         id,
         pusher,
       })) as GraphPlaygroundInfo;
+    });
+  }
+
+  /**
+   * Adds a node of any socket type linked to an existing node (the server's POST /api/graphs/:id/linked-nodes): it
+   * connects where that node binds, or binds an endpoint of its own that node connects to. While a run flows it
+   * joins at once (as its own process when asked); between runs it is there from the next run.
+   */
+  async addLinkedNode(request: LinkedNodeRequest): Promise<void> {
+    await this.#act(async (playground) => {
+      this.info = (await this.#options.request(
+        'POST',
+        `/api/graphs/${encodeURIComponent(playground)}/linked-nodes`,
+        request,
+      )) as GraphPlaygroundInfo;
     });
   }
 
