@@ -9,6 +9,7 @@ import type { EventInput } from '../../shared/protocol/index.ts';
 import { matchesSubscription } from '../../shared/scenarios/graph.ts';
 import type { Drop } from './books.ts';
 import type { GraphRunContext } from './graph-context.ts';
+import { untilSocketFree } from './graph-move.ts';
 import { preview, printableIdentity, type NodeRuntime } from './graph-node.ts';
 
 /** What the receiving side makes of a message. */
@@ -181,10 +182,19 @@ function holdsUntilHandled(node: NodeRuntime): boolean {
 
 /** The next message's frames as they came; null once the run ended or the socket closed. */
 export async function receiveFrames(run: GraphRunContext, node: NodeRuntime): Promise<Buffer[] | null> {
-  for (;;) {
+  for (let again = false; ; again = true) {
     // A hung node reads nothing until it is resumed (graph-signals.ts). Not hung (per message): no await at all.
     while (node.hung) await node.whileHung();
     if (run.ended || node.socket.closed) return null;
+    // Again after a receive timeout: a later bind or a move's unbind may have begun on the socket since the last
+    // receive did (zeromq.js would throw EBUSY at this one).
+    if (again) {
+      const busy = untilSocketFree(node);
+      if (busy) {
+        await busy;
+        continue;
+      }
+    }
     let frames: Buffer[];
     try {
       frames = await node.socket.receive();

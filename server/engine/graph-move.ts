@@ -93,6 +93,18 @@ async function socketFree(node: NodeRuntime): Promise<void> {
 const socketBusy = (node: NodeRuntime): boolean => unbinding.has(node) || laterBinding.has(node);
 
 /**
+ * Settles once no bind or unbind of a move or a later bind is under way on the node's socket; null when none is
+ * (the usual case). A receive loop whose receive timed out asks before it receives again (graph-messages.ts): a
+ * receive started meanwhile would throw EBUSY.
+ */
+export function untilSocketFree(node: NodeRuntime): Promise<void> | null {
+  if (!socketBusy(node)) return null;
+  return (async () => {
+    while (socketBusy(node)) await socketFree(node);
+  })();
+}
+
+/**
  * Makes a later bind of `node` (graph-later-binds.ts) once no move's unbind is under way on its socket; a move
  * waits for it meanwhile. Rejects as the bind does.
  */

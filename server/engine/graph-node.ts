@@ -222,14 +222,15 @@ export class NodeRuntime {
   }
 
   /**
-   * Resolves once neither hung nor held by a move: checked again after each wait, as one may follow the other (a
-   * move's gate opens as its unbind's hold begins: a send then would meet EBUSY).
+   * Sends once neither hung nor held by a move, checked in the same turn as the send itself: a move's unbind holds
+   * the node in the turn it starts (graph-move.ts), and a send a microtask later would meet EBUSY. Checked again
+   * after each wait, as one hold may follow another.
    */
-  async #sendable(): Promise<void> {
-    while (this.#hold !== null || this.#sendGate !== null) {
-      await this.whileHung();
-      await this.whileSendsHeld();
-    }
+  #sendWhenFree(frames: zmq.MessageLike[]): Promise<void> {
+    if (this.#hold === null && this.#sendGate === null) return this.socket.send(frames);
+    return this.whileHung()
+      .then(() => this.whileSendsHeld())
+      .then(() => this.#sendWhenFree(frames));
   }
 
   /** Settles once every send asked for so far has settled (sent, or failed). */
@@ -254,7 +255,7 @@ export class NodeRuntime {
     } else {
       // A hung node sends nothing until it is resumed (every send of its program waits here), nor while a move
       // holds its sends.
-      sent = this.#sendChain.then(() => this.#sendable()).then(() => this.socket.send(frames));
+      sent = this.#sendChain.then(() => this.#sendWhenFree(frames));
     }
     this.#sendsPending++;
     this.#sendChain = sent.then(this.#sendSettled, this.#sendSettled);
