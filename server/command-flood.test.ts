@@ -138,9 +138,12 @@ it("a flood of commands from one visitor leaves another visitor's run at its pac
     Math.max(3 * alone.summary.durationMs, alone.summary.durationMs + 5000),
   );
 
-  // The health check stayed quick (all but the worst one under 200 ms).
+  // The health check stayed quick: its median under 200 ms, and all but the worst one under a second. (A starved
+  // event loop answers in seconds or not at all; on a shared 2-core box at load 20, one or two checks of a few
+  // hundred milliseconds are the scheduler's, not the flood's: 290 ms was seen with the flood refused at once.)
   expect(sorted.length).toBeGreaterThanOrEqual(10);
-  expect(nearWorst).toBeLessThan(200);
+  expect(sorted[sorted.length >> 1]!).toBeLessThan(200);
+  expect(nearWorst).toBeLessThan(1000);
 
   // The excess was refused, clearly, on both ways in.
   const refusals = probes
