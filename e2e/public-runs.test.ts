@@ -8,20 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RecordedRunDetail } from '../shared/protocol/index.ts';
 import { startHarness, waitConnected, waitRunEnded, type Harness } from './harness.ts';
+import { call, playgroundIdOf } from './visitors.ts';
 
-/** A request as the browser of `context` (its cookie); answers the status and the parsed body. */
-async function call(
-  context: BrowserContext,
-  url: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await context.request.fetch(url, { method, ...(body === undefined ? {} : { data: body }) });
-  const text = await response.text();
-  return { status: response.status(), body: text ? (JSON.parse(text) as unknown) : null };
-}
-
-const playgroundIdOf = (page: Page) => new URL(page.url()).searchParams.get('p');
 const rowOf = (page: Page, run: string) => page.locator(`[data-testid="history-row"][data-run="${run}"]`);
 
 describe('public runs and the history of another visitor (issue 9)', () => {

@@ -4,23 +4,10 @@
  * controls; with the invite link it can drive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { PlaygroundInfo, RecordedRunDetail, RunPage } from '../shared/protocol/index.ts';
 import { startHarness, waitConnected, waitRunEnded, type Harness } from './harness.ts';
-
-/** A GET or POST as the browser of `context` (its cookie); answers the status and the parsed body. */
-async function call(
-  context: BrowserContext,
-  url: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<{ status: number; body: unknown }> {
-  const response = await context.request.fetch(url, { method, ...(body === undefined ? {} : { data: body }) });
-  const text = await response.text();
-  return { status: response.status(), body: text ? (JSON.parse(text) as unknown) : null };
-}
-
-const playgroundIdOf = (page: Page) => new URL(page.url()).searchParams.get('p');
+import { call, playgroundIdOf } from './visitors.ts';
 
 describe('two visitors (issue 9)', () => {
   let harness: Harness;
