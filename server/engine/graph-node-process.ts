@@ -2,8 +2,8 @@
  * Entry point of a graph node that runs as its own OS process (graph-process.ts forks it): the sockets of one
  * program (the node and the sockets tied to it, graph-signals.ts programOf) live here, in this process's own
  * ZeroMQ context, with their own queues, kernel buffers and I/O thread. The server drives them over the IPC
- * channel, one operation at a time per socket (bind, connect, send, receive, subscribe, close), and this process
- * answers each and reports what the sockets' monitors say. So SIGKILL, SIGSTOP and SIGCONT act on real sockets:
+ * channel, one operation at a time per socket (bind, connect, disconnect, unbind, send, receive, subscribe,
+ * close), and this process answers each and reports what the sockets' monitors say. So SIGKILL, SIGSTOP and SIGCONT act on real sockets:
  * the kernel closes a killed process's connections, a stopped one reads nothing while its buffers fill.
  *
  * The role loop itself stays in the server, where the books attribute every receipt as it happens (what a program

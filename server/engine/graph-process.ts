@@ -14,7 +14,9 @@
  * child's receive() returning, reported before anything else the child says afterwards.
  *
  * inproc cannot cross a process (it is per ZeroMQ context, zmq-facts section 5): a link over inproc to or from a
- * process node is refused before the run (processProblems), with a reason the page shows.
+ * process node is refused before the run (processProblems), with a reason the page shows, and so is a move to
+ * inproc during one. A move to tcp or ipc asks the child to bind, disconnect or unbind (graph-move.ts), after a
+ * ping (NodeProcess.ping) that a stopped child never answers.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type * as zmq from 'zeromq';

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { Visitor } from '../../test/helpers.ts';
 import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
@@ -104,6 +104,50 @@ describe('[G7] pace and move through the API', () => {
     expect(event).toMatchObject({ node: 'fan-1', transport: 'ipc', previousTransport: 'tcp' });
     expect(event && event.type === 'link:moved' ? event.address : '').toContain(`${policy.runtimeDir}/${id}-`);
     expect((await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph.links[0]!.transport).toBe('ipc');
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+  });
+  it('a process node moves to ipc during a run; to inproc (it, or its peer towards it) is refused 400, saying to use tcp or ipc', async () => {
+    const graph: GraphSpec = {
+      title: 'a publisher and a process subscriber',
+      nodes: [
+        {
+          id: 'news',
+          socket: 'PUB',
+          role: { kind: 'send', messages: { kind: 'template', template: 'n{i}', count: 100_000 }, intervalMs: 20 },
+        },
+        { id: 'fan', socket: 'SUB', subscribe: [''], process: true, role: { kind: 'receive' } },
+      ],
+      links: [{ from: 'news', to: 'fan', bind: 'from', transport: 'tcp' }],
+    };
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    const move = (node: string, payload: Record<string, unknown>) =>
+      owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/${node}/move`, payload });
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    await eventsUntil(id, (all) => all.some((e) => e.type === 'message:received' && e.node === 'fan'));
+
+    for (const [node, payload] of [
+      ['fan', { transport: 'inproc' }],
+      ['news', { transport: 'inproc', peer: 'fan' }],
+    ] as const) {
+      const refused = await move(node, payload);
+      expect(refused.statusCode, refused.body).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
+      expect(refused.body).toContain('inproc cannot cross a process');
+      expect(refused.body).toContain('use tcp or ipc');
+    }
+    const moved = await move('fan', { transport: 'ipc' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json<GraphPlaygroundInfo>().graph.links).toMatchObject([{ from: 'news', to: 'fan', transport: 'ipc' }]);
+    const events = await eventsUntil(id, (all) => {
+      const at = all.find((e) => e.type === 'link:moved')?.seq;
+      return at !== undefined && all.some((e) => e.type === 'message:received' && e.node === 'fan' && e.seq > at);
+    });
+    expect(events.filter((e) => e.type === 'link:moved')).toMatchObject([
+      { node: 'fan', transport: 'ipc', previousTransport: 'tcp' },
+    ]);
+    expect(events.filter((e) => e.type === 'node:error')).toEqual([]);
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
   });
 });
