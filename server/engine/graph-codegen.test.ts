@@ -14,6 +14,7 @@ import { IpcClaims } from '../pipeline/endpoints.ts';
 import { SERIES_SCENARIOS, part1, part4 } from '../../shared/scenarios/series.ts';
 import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
 import { pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
+import { starterSandbox } from '../../shared/scenarios/sandbox.ts';
 import { boundAddresses, graphProgram, programFile } from '../../shared/codegen/graph-code.ts';
 import type { GraphNode, GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import { PYTHON, requirePyzmq, run, testPolicy } from '../../test/helpers.ts';
@@ -129,6 +130,16 @@ describe('generated code for graph nodes', () => {
     expect(server.joins).toBe(false);
     expect(server.code).toContain('sock.bind("tcp://127.0.0.1:5555")');
     expect(graphProgram(part1.graph, 'client', {}, 'typescript').missing).toEqual({ reason: 'run', peer: 'server' });
+  });
+
+  it("a socket with no link (the sandbox's lone first REQ) gets no program, and the reason: never 'connects to' nothing", () => {
+    const lone = starterSandbox();
+    const client = lone.nodes[0]!.id;
+    for (const language of ['python', 'typescript'] as const) {
+      const program = graphProgram(lone, client, {}, language);
+      expect(program.code, language).toBeNull();
+      expect(program.missing, language).toEqual({ reason: 'unlinked' });
+    }
   });
 
   it("part 7: the server's program binds tcp, and ipc on the same socket after its third message, as the original", () => {

@@ -41,9 +41,13 @@ export function boundAddresses(
 
 /**
  * Why no program is shown: 'run' (what it connects to is bound when the run starts: run the playground),
- * 'inproc' (its only way in is inproc), 'passive' (it only sends what `owner` hands it: see that node's program).
+ * 'inproc' (its only way in is inproc), 'passive' (it only sends what `owner` hands it: see that node's program),
+ * 'unlinked' (it has no link yet: a program would create a socket that connects nowhere and binds nothing).
  */
-export type Missing = { reason: 'run' | 'inproc'; peer: string } | { reason: 'passive'; owner: string | null };
+export type Missing =
+  | { reason: 'run' | 'inproc'; peer: string }
+  | { reason: 'passive'; owner: string | null }
+  | { reason: 'unlinked' };
 
 export type GraphProgram =
   { code: string; joins: boolean; missing: null } | { code: null; joins: false; missing: Missing };
@@ -56,6 +60,8 @@ function socketPlan(
   node: GraphNode,
   bound: BoundAddresses,
   ports: { next: number },
+  /** The second socket of a node (a forwardTo target) may have no link yet: the main one may not. */
+  mayBeUnlinked = false,
 ): SocketPlan | Missing {
   const plan: SocketPlan = {
     node: node.id,
@@ -67,8 +73,11 @@ function socketPlan(
     laterBinds: [],
   };
   let unreachable: Missing | null = null;
+  // A node that listens for programs outside the playground (withOutsidePeers) is reached there.
+  let linked = (node.listen?.length ?? 0) > 0;
   for (const link of graph.links) {
     if (link.from !== node.id && link.to !== node.id) continue;
+    linked = true;
     const { binder } = linkEnds(link);
     if (binder === node.id) {
       if (link.bindAfter !== undefined) {
@@ -89,6 +98,8 @@ function socketPlan(
     if (address === undefined) return { reason: 'run', peer: binder };
     if (!plan.connects.some((c) => c.address === address)) plan.connects.push({ peer: binder, address });
   }
+  // A socket with no link (the sandbox's lone first node): its program would say "connects to" nothing.
+  if (!linked && !mayBeUnlinked) return { reason: 'unlinked' };
   // Binding twice on one socket is pointless for a standalone program: one port is enough.
   plan.binds = plan.binds.slice(0, 1);
   if (plan.connects.length === 0 && plan.binds.length === 0 && plan.laterBinds.length === 0 && unreachable)
@@ -131,7 +142,7 @@ export function planNode(
   if (extraId !== null) {
     const extraNode = graph.nodes.find((candidate) => candidate.id === extraId);
     if (extraNode) {
-      const planned = socketPlan(graph, extraNode, bound, ports);
+      const planned = socketPlan(graph, extraNode, bound, ports, true);
       if ('reason' in planned) return planned;
       extra = planned;
     }
