@@ -902,12 +902,19 @@ export const EN = {
   'graphCode.pending.inproc':
     '{peer} is only reached over inproc, which no other process can reach: no program can join it.',
   'graphCode.pending.passive': "This socket only sends what {owner} hands it: {owner}'s program holds both sockets.",
+  'graphCode.pending.unlinked':
+    '{node} has no link: its program would connect nowhere and bind nothing. Once it is linked to another socket, its program is shown here.',
   'graphLesson.title': 'Lesson: {title}',
   'graphLesson.loadStart': 'Load the start',
   'graphLesson.loadSolution': 'Load the solution',
   'graphLesson.loadedStart': "The lesson's start is loaded: press Run.",
   'graphLesson.loadedSolution': 'The solution is loaded: press Run to see it meet the goal.',
   'graphLesson.betweenRuns': 'A graph is loaded between runs: stop the run first.',
+  'graphLesson.notLesson':
+    'This run was not of the lesson: its goal is checked on a run started after "Load the start" (or "Load the solution") here.',
+  'graphLesson.showing': 'The diagram shows the lesson\'s {which}, not the series\' original:',
+  'graphLesson.showing.start': 'start',
+  'graphLesson.showing.solution': 'solution',
   'graphLesson.checkFailed': "The run's events could not be read: the goal was not checked.",
   'graphCompare.title': 'Two runs side by side',
   'graphCompare.intro':

@@ -920,12 +920,19 @@ export const ES: Record<keyof typeof EN, string> = {
     'A {peer} solo se llega por inproc, que ningún otro proceso alcanza: ningún programa puede unirse.',
   'graphCode.pending.passive':
     'Este socket solo envía lo que {owner} le pasa: el programa de {owner} tiene los dos sockets.',
+  'graphCode.pending.unlinked':
+    '{node} no tiene enlaces: su programa no se conectaría a nada ni haría bind. En cuanto se enlace con otro socket, su programa aparece aquí.',
   'graphLesson.title': 'Lección: {title}',
   'graphLesson.loadStart': 'Cargar el inicio',
   'graphLesson.loadSolution': 'Cargar la solución',
   'graphLesson.loadedStart': 'El inicio de la lección está cargado: pulsa Ejecutar.',
   'graphLesson.loadedSolution': 'La solución está cargada: pulsa Ejecutar para verla cumplir la meta.',
   'graphLesson.betweenRuns': 'Un grafo se carga entre ejecuciones: para antes la ejecución.',
+  'graphLesson.notLesson':
+    'Esta ejecución no era de la lección: su meta se comprueba en una ejecución iniciada tras "Cargar el inicio" (o "Cargar la solución") aquí.',
+  'graphLesson.showing': 'El diagrama muestra {which} de la lección, no el original de la serie:',
+  'graphLesson.showing.start': 'el inicio',
+  'graphLesson.showing.solution': 'la solución',
   'graphLesson.checkFailed': 'No se pudieron leer los eventos de la ejecución: la meta no se comprobó.',
   'graphCompare.title': 'Dos ejecuciones lado a lado',
   'graphCompare.intro':
