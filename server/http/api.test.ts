@@ -5,34 +5,22 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
 import type { PlaygroundInfo } from '../../shared/protocol/index.ts';
-import { StreamProbe, Visitor, freePort, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 
 let app: FastifyInstance;
 /** The visitor that creates and drives the playgrounds of these tests. */
 let owner: Visitor;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    registry: {
-      maxPlaygrounds: 3,
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  ({ app, policy } = await openTutorialApp({ registry: { maxPlaygrounds: 3 } }));
   await app.ready(); // injectWS, unlike inject, does not wait for plugins to load
   owner = new Visitor(app);
 });
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await app.close();
-  policy.cleanup();
-});
+afterEach(() => closeTutorialApp({ app, policy }, sockets));
 
 // The tutorial at 100 ms: its ipc worker joins up to about 200 ms after the ipc bind (libzmq's reconnect interval
 // plus jitter), and must join before the first "x" goes out, 7 intervals later, for every message to be taken.

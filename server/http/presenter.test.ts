@@ -6,37 +6,25 @@
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
 import {
   NOT_PRESENTING,
   type PlaygroundInfo,
   type PresenterState,
   type ServerMessage,
 } from '../../shared/protocol/index.ts';
-import { Visitor, freePort, testPolicy } from '../../test/helpers.ts';
+import { Visitor } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 
 let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 let base: string;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: null,
-    registry: {
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  ({ app, policy } = await openTutorialApp({ store: null }));
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
 });
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await app.close();
-  policy.cleanup();
-});
+afterEach(() => closeTutorialApp({ app, policy }, sockets));
 
 /** A stream of `visitor` that keeps every message; `next(type)` waits (bounded) for the next one of that type. */
 function stream(playground: string, visitor: Visitor) {

@@ -7,7 +7,6 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
 import {
   RUN_EXPORT_FORMAT,
   english,
@@ -20,33 +19,23 @@ import {
 } from '../../shared/protocol/index.ts';
 import { SCENARIOS } from '../../shared/scenarios/index.ts';
 import { Playground } from '../pipeline/playground.ts';
-import { StreamProbe, Visitor, collect, freePort, ofType, runEnded, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor, collect, ofType, runEnded } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 
 let app: FastifyInstance;
 /** The visitor of these tests (its own playgrounds and runs). */
 let owner: Visitor;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 let socket: WebSocket | null = null;
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: ':memory:',
-    registry: {
-      maxWorkers: 3,
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  ({ app, policy } = await openTutorialApp({ store: ':memory:', registry: { maxWorkers: 3 } }));
   await app.ready();
   owner = new Visitor(app);
 });
 afterEach(async () => {
-  socket?.terminate();
+  await closeTutorialApp({ app, policy }, socket ? [socket] : []);
   socket = null;
-  await app.close();
-  policy.cleanup();
 });
 
 /** The keys of a text and of the texts nested in it, outermost first. */

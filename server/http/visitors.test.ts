@@ -12,33 +12,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import { RunStore, SCHEMA_VERSION } from '../recorder/store.ts';
 import type { PlaygroundInfo, RecordedRunDetail, RunPage } from '../../shared/protocol/index.ts';
-import { StreamProbe, Visitor, freePort, testPolicy } from '../../test/helpers.ts';
+import { StreamProbe, Visitor } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 
 let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 let owner: Visitor;
 let stranger: Visitor;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: ':memory:',
-    registry: {
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  ({ app, policy } = await openTutorialApp({ store: ':memory:' }));
   await app.ready();
   owner = new Visitor(app);
   stranger = new Visitor(app);
 });
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await app.close();
-  policy.cleanup();
-});
+afterEach(() => closeTutorialApp({ app, policy }, sockets));
 
 async function createPlayground(
   visitor: Visitor,

@@ -9,38 +9,30 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { buildApp } from '../app.ts';
 import type { PlaygroundInfo } from '../../shared/protocol/index.ts';
-import { Visitor, freePort, testPolicy } from '../../test/helpers.ts';
+import { Visitor } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 
 const WATCHERS = 50;
 const TASKS = 3000;
 
 let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 let base: string;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
+  ({ app, policy } = await openTutorialApp({
     store: null,
     // The whole class joins from one address here, before any of them has a cookie: the per-visitor HTTP limit
     // would count them as one.
     limits: { httpPerSecond: 10_000 },
-    registry: {
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  }));
   base = (await app.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws');
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const socket of sockets.splice(0)) socket.terminate();
-  await app.close();
-  policy.cleanup();
+  await closeTutorialApp({ app, policy }, sockets);
 });
 
 interface Watcher {
