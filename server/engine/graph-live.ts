@@ -185,13 +185,21 @@ export function addLinkedNode(
   }
   return (async () => {
     let address: string;
+    let requested: string | null = null;
     try {
-      const requested = await requestedAddress(link, index, run.options, wiring.claimed);
+      requested = await requestedAddress(link, index, run.options, wiring.claimed);
       if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
       await node.socket.bind(requested);
       address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
       if (link.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
     } catch (error) {
+      // The run ended meanwhile and may have given its ipc paths back already: this one too, here.
+      const file = run.ended && requested?.startsWith('ipc://') ? requested.slice('ipc://'.length) : null;
+      const at = file === null ? -1 : wiring.claimed.indexOf(file);
+      if (at >= 0) {
+        wiring.claimed.splice(at, 1);
+        run.options.claims.release(file!, run.options.owner);
+      }
       // Left out of the run: its socket (its child) goes, its name stays taken for this run.
       node.removed = true;
       node.finished = true;
