@@ -127,6 +127,8 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     instance: options.instance ?? null,
     // Graph runs' process nodes count against the same server-wide cap as process workers.
     otherProcesses: (): number => graphs.runningProcesses(),
+    // One visitor's graph playgrounds count against the same per-visitor limit (an idle one may make room).
+    otherOwned: (owner) => graphs.ownedBy(owner),
     ...options.registry,
     onCreate: (playground) => {
       if (channel) recorders.set(playground, new Recorder(channel, playground));
@@ -155,7 +157,7 @@ export async function buildApp(options: AppOptions = {}): Promise<FastifyInstanc
     },
     othersOpen: (visitor) => ({
       total: registry.list().length,
-      owned: registry.list().filter((p) => p.owner === visitor).length,
+      owned: visitor === null ? [] : registry.ownedBy(visitor),
     }),
     // Graph runs are recorded as the pipeline's are: through the same write channel (issue 11).
     onCreate: (playground) => {

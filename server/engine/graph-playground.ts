@@ -9,8 +9,9 @@
  * prefixes (graph-live.ts), any node slowed or sped up (graph-pace.ts) or moved to another transport (graph-move.ts); what
  * each edit makes of the graph is graph-edits.ts. The other changes replace the graph between runs. Every run is
  * recorded as the pipeline's are (server/app.ts gives each playground a Recorder through the registry's onCreate:
- * it fits Recordable). Not yet: the pipeline's own
- * registry does not count graph playgrounds against its limits (this one counts the pipeline's).
+ * it fits Recordable). One visitor's playgrounds of both kinds count against one per-visitor limit: at the limit,
+ * its least recently used idle one (no run, no page watching), of either kind, is closed to make room
+ * (makeRoomAmong in server/pipeline/registry.ts); only when each is in use is a new one refused.
  */
 import { randomInt } from 'node:crypto';
 import * as zmq from 'zeromq';
@@ -23,6 +24,7 @@ import { ZGUIDE_SCENARIOS } from '../../shared/scenarios/zguide.ts';
 import { pipelineGraph } from '../../shared/scenarios/pipeline-graph.ts';
 import { PlaygroundAccess, allows, type Role } from '../pipeline/access.ts';
 import { IpcClaims, type EndpointPolicy } from '../pipeline/endpoints.ts';
+import { makeRoomAmong, type OwnedPlayground } from '../pipeline/registry.ts';
 import { CodedError } from '../errors.ts';
 import { GraphError, GraphRun } from './graph-run.ts';
 import { idOnInstance } from '../instance.ts';
@@ -194,6 +196,11 @@ export class GraphPlayground {
   /** Whether a live stream watches it now (each stream listens for info changes: server/http/graph-stream.ts). */
   get watched(): boolean {
     return this.#infoListeners.size > 0;
+  }
+
+  /** In use: a run going (or closing) or a page watching it. An idle one may be closed to make room for another. */
+  get inUse(): boolean {
+    return this.#active !== null || this.watched;
   }
 
   #infoChanged(): void {
@@ -437,8 +444,11 @@ export interface GraphRegistryOptions {
   /** Bytes of messages one run may send (the pipeline's run payload cap; graph-budget.ts). */
   maxRunBytes?: number;
   idleMs?: number;
-  /** Playgrounds of the other kinds open now, in all and owned by `visitor` (the caps count every kind). */
-  othersOpen?: (visitor: string | null) => { total: number; owned: number };
+  /**
+   * Playgrounds of the other kinds open now: how many in all, and those `visitor` owns (the caps count every kind,
+   * and an idle one of them may be closed to make room, as an idle graph playground may).
+   */
+  othersOpen?: (visitor: string | null) => { total: number; owned: readonly OwnedPlayground[] };
   /** A playground was created (the app starts recording it). */
   onCreate?: (playground: GraphPlayground) => void;
   /** A playground closed, its last run ended (the app's recorder stores what is left and lets it go). */
@@ -482,19 +492,13 @@ export class GraphRegistry {
         }),
       );
     }
-    const others = this.#options.othersOpen?.(owner) ?? { total: 0, owned: 0 };
+    const others = this.#options.othersOpen?.(owner) ?? { total: 0, owned: [] };
     if (this.#playgrounds.size + others.total >= this.#options.maxPlaygrounds) {
       throw new CodedError('PG_ERR_LIMIT', text('playground.serverFull', { max: this.#options.maxPlaygrounds }));
     }
-    if (owner !== null) {
-      const own = this.list().filter((p) => p.owner === owner).length + others.owned;
-      if (own >= this.#options.maxPlaygroundsPerVisitor) {
-        throw new CodedError(
-          'PG_ERR_LIMIT',
-          text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }),
-        );
-      }
-    }
+    // As the pipeline's registry: at the visitor's limit its least recently used idle playground (of either kind)
+    // is closed, its recorded runs kept; refused only when every one is running or watched.
+    if (owner !== null) makeRoomAmong([...this.ownedBy(owner), ...others.owned], this.#options.maxPlaygroundsPerVisitor);
     const playground = new GraphPlayground({
       owner,
       policy: this.#options.policy,
@@ -550,12 +554,11 @@ export class GraphRegistry {
     return this.list().filter((playground) => playground.access.roleOf(visitor) !== null);
   }
 
-  /** Playgrounds open now, in all and owned by `visitor` (for the other kind's caps). */
-  open(visitor: string | null): { total: number; owned: number } {
-    return {
-      total: this.#playgrounds.size,
-      owned: visitor === null ? 0 : this.list().filter((p) => p.owner === visitor).length,
-    };
+  /** The graph playgrounds `owner` created and still has open, as making room sees them (the pipeline's too). */
+  ownedBy(owner: string): OwnedPlayground[] {
+    return this.list()
+      .filter((p) => p.owner === owner)
+      .map((p) => ({ lastActivity: p.lastActivity, inUse: p.inUse, close: () => this.remove(p.id) }));
   }
 
   async remove(id: string): Promise<void> {

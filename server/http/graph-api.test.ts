@@ -4,7 +4,7 @@
  * graphs and endpoints that cannot run refused with a stable code and a translatable text.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { buildApp } from '../app.ts';
 import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
@@ -235,10 +235,19 @@ describe('graph playgrounds over HTTP', () => {
   });
 
   it("counts graph and pipeline playgrounds together against one visitor's cap", async () => {
-    await create(owner, { scenario: 'series-1' });
+    // Each open in a page (watched): in use, so none is closed to make room (graph-room.test.ts: idle ones are).
+    const first = await create(owner, { scenario: 'series-1' });
     const pipeline = await owner.inject({ method: 'POST', url: '/api/playgrounds', payload: { scenario: 'pipeline' } });
     expect(pipeline.statusCode, pipeline.body).toBe(201);
-    await create(owner, { scenario: 'series-2' });
+    const second = await create(owner, { scenario: 'series-2' });
+    const streams = [
+      await owner.injectWS(`/api/graphs/${first.id}/stream`),
+      await owner.injectWS(`/api/playgrounds/${pipeline.json<{ id: string }>().id}/stream`),
+      await owner.injectWS(`/api/graphs/${second.id}/stream`),
+    ];
+    onTestFinished(() => {
+      for (const stream of streams) stream.terminate();
+    });
     const fourth = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } });
     expect(fourth.statusCode).toBe(429);
     expect(fourth.json()).toMatchObject({

@@ -35,6 +35,37 @@ export interface RegistryOptions {
   onCreate?: (playground: Playground) => void;
   /** Called after a playground has closed, its last run:ended already logged (the recorder flushes here). */
   onClosed?: (playground: Playground) => Promise<void> | void;
+  /**
+   * The visitor's playgrounds of the other kinds (graph playgrounds): they count against the same per-visitor
+   * limit, and an idle one of them may be closed to make room as an idle one of these may.
+   */
+  otherOwned?: (owner: string) => readonly OwnedPlayground[];
+}
+
+/**
+ * A visitor's playground of any kind as making room for a new one sees it: when it was last used, whether it is in
+ * use (a run, or a page watching it), and how to close it (its recorded runs stay: the recorder flushes on close).
+ */
+export interface OwnedPlayground {
+  lastActivity: number;
+  inUse: boolean;
+  close: () => Promise<void>;
+}
+
+/**
+ * Room for one more playground among `own` (every kind) under `max`: the least recently used ones nobody uses are
+ * closed (the pages open a fresh playground for each scenario or part they switch to and leave the old one idle);
+ * when every one of them is in use, the new one is refused with a text that says so.
+ */
+export function makeRoomAmong(own: readonly OwnedPlayground[], max: number): void {
+  if (own.length < max) return;
+  const idle = own.filter((p) => !p.inUse).sort((a, b) => a.lastActivity - b.lastActivity);
+  const evict = idle.slice(0, own.length - max + 1);
+  if (own.length - evict.length >= max) {
+    throw new CodedError('PG_ERR_LIMIT', text('limit.playgroundsPerVisitor', { max }));
+  }
+  // Each leaves the lists at once; its sockets close in the background.
+  for (const playground of evict) void playground.close().catch(() => {});
 }
 
 export const DEFAULT_MAX_PLAYGROUNDS = DEFAULT_LIMITS.playgrounds;
@@ -45,9 +76,15 @@ export class PlaygroundRegistry {
   /** ipc paths bound by any playground here: a second bind on a live path would silently steal its peers. */
   readonly #claimedIpcPaths = new IpcClaims();
   readonly #options: Required<
-    Omit<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses'>
+    Omit<
+      RegistryOptions,
+      'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses' | 'otherOwned'
+    >
   > &
-    Pick<RegistryOptions, 'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses'>;
+    Pick<
+      RegistryOptions,
+      'endpointOverrides' | 'maxWorkers' | 'onCreate' | 'onClosed' | 'instance' | 'otherProcesses' | 'otherOwned'
+    >;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: RegistryOptions) {
@@ -119,25 +156,26 @@ export class PlaygroundRegistry {
   }
 
   /**
-   * A visitor at its limit of playgrounds gets room by closing its own least recently used one that nobody
-   * watches and that has no run (the page opens a fresh playground for each scenario it switches to and leaves the
-   * old one idle); when each of them is in use, the new one is refused.
+   * A visitor at its limit of playgrounds (of every kind) gets room by closing its own least recently used ones that
+   * nobody watches and that have no run (makeRoomAmong); when each of them is in use, the new one is refused.
    */
   #makeRoomFor(owner: string): void {
-    const own = this.list().filter((p) => p.owner === owner);
-    if (own.length < this.#options.maxPlaygroundsPerVisitor) return;
-    const idle = own
-      .filter((p) => !p.activeRun && p.watcherCount === 0)
-      .sort((a, b) => a.lastActivity - b.lastActivity);
-    const evict = idle.slice(0, own.length - this.#options.maxPlaygroundsPerVisitor + 1);
-    if (own.length - evict.length >= this.#options.maxPlaygroundsPerVisitor) {
-      throw new CodedError(
-        'PG_ERR_LIMIT',
-        text('limit.playgroundsPerVisitor', { max: this.#options.maxPlaygroundsPerVisitor }),
-      );
-    }
-    // remove() takes it out of the list at once; its sockets close in the background.
-    for (const playground of evict) void this.remove(playground.id).catch(() => {});
+    makeRoomAmong(
+      [...this.ownedBy(owner), ...(this.#options.otherOwned?.(owner) ?? [])],
+      this.#options.maxPlaygroundsPerVisitor,
+    );
+  }
+
+  /** The playgrounds `owner` created and still has open, as making room sees them (the other kinds' too). */
+  ownedBy(owner: string): OwnedPlayground[] {
+    return this.list()
+      .filter((p) => p.owner === owner)
+      .map((p) => ({
+        lastActivity: p.lastActivity,
+        inUse: Boolean(p.activeRun) || p.watcherCount > 0,
+        // Gone from the list at once (remove() deletes it before it awaits the sockets' close).
+        close: () => (this.#playgrounds.has(p.id) ? this.remove(p.id) : Promise.resolve()),
+      }));
   }
 
   get(id: string): Playground {

@@ -473,6 +473,14 @@ const TEXTS = {
     en: 'The graph:started event does not name the scenario and graph of run.scenario and run.graph: the file was edited or is damaged.',
     es: 'El evento graph:started no nombra el escenario y el grafo de run.scenario y run.graph: el archivo se editó o está dañado.',
   },
+  'import.graphDuplicate': {
+    en: 'run.graph has {what} "{name}" twice: the file was edited or is damaged.',
+    es: 'run.graph tiene {what} "{name}" dos veces: el archivo se editó o está dañado.',
+  },
+  'import.graphAddedNode': {
+    en: '{where}: node:added for "{node}" carries a node of another name, or a link that does not join "{node}" to another node: the file was edited or is damaged.',
+    es: '{where}: node:added de "{node}" trae un nodo de otro nombre, o un enlace que no une "{node}" a otro nodo: el archivo se editó o está dañado.',
+  },
   'import.graphEndedWithoutEnd': {
     en: 'run.status is "ended" but the events stop before graph:ended (last is {type} at seq {seq}): truncated?',
     es: 'run.status es "ended" pero los eventos acaban antes de graph:ended (el último es {type} con seq {seq}): ¿está cortado?',
@@ -496,8 +504,8 @@ const TEXTS = {
     es: 'Demasiadas peticiones desde tu dirección de red: como mucho {rate} por segundo; vuelve a intentarlo en {after}.',
   },
   'limit.playgroundsPerVisitor': {
-    en: 'You already have {max} playgrounds open and in use (a run or a watcher), the most one visitor may have; close one first.',
-    es: 'Ya tienes {max} playgrounds abiertos y en uso (con una ejecución o alguien mirando), el máximo por visitante; cierra uno antes.',
+    en: 'You already have {max} playgrounds open and each of them is in use (running, or open in a page), the most one visitor may have: stop a run or close a page on one of them first.',
+    es: 'Ya tienes {max} playgrounds abiertos y cada uno está en uso (ejecutándose, o abierto en una página), el máximo por visitante: detén una ejecución o cierra la página de uno de ellos antes.',
   },
   'limit.processWorkers': {
     en: 'A playground may have at most {max} process workers; add an in-process worker instead.',

@@ -12,6 +12,7 @@ import {
   type GraphServerMessage,
 } from '../../shared/protocol/graph-stream.ts';
 import { FLIGHT_MS, GraphSession } from './graph-session.svelte.ts';
+import { ApiError } from './api.ts';
 import type { SocketLike } from './stream-client.svelte.ts';
 import { happenedSentence, nodeLine } from './graph-text.ts';
 import { translatorFor } from './i18n/translate.ts';
@@ -181,6 +182,22 @@ describe('GraphSession', () => {
     function optionsOf() {
       return { createSocket: (url: string) => new ScriptedSocket(url), streamUrl: (id: string) => `ws://test/${id}` };
     }
+  });
+
+  it('a create the server refuses shows the refusal and leaves the connection closed, not connecting for ever', async () => {
+    const refusal = { key: 'limit.playgroundsPerVisitor', params: { max: 5 } } as const;
+    const refused = new GraphSession({
+      request: async (method, path) => {
+        if (method === 'POST') throw new ApiError('PG_ERR_LIMIT', 'all in use', 429, refusal);
+        return path === '/api/graphs' ? [] : [];
+      },
+      createSocket: (url) => new ScriptedSocket(url),
+      streamUrl: (id) => `ws://test/${id}`,
+    });
+    await refused.open('series-6');
+    expect(refused.error).toEqual({ code: 'PG_ERR_LIMIT', message: 'all in use', text: refusal });
+    expect(refused.connection).toBe('closed');
+    expect(refused.info).toBeNull();
   });
 
   it('subscribes after hello, draws a dot per delivery and a mark per drop, and shows the exact counters', async () => {

@@ -146,6 +146,9 @@ export class GraphSession {
       this.#connect();
     } catch (error) {
       this.error = toErrorInfo(error);
+      // No playground to connect to (refused: the visitor's limit, the server's): the light says closed, not
+      // "connecting…" for ever, beside the refusal itself (GraphPage.svelte shows `error`).
+      this.close();
     }
   }
 
