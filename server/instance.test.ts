@@ -4,32 +4,20 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
 import { checkInstanceName, idOnInstance, instanceOfId } from './instance.ts';
 import type { PlaygroundInfo } from '../shared/protocol/index.ts';
-import { Visitor, freePort, testPolicy } from '../test/helpers.ts';
+import { Visitor } from '../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../test/app-harness.ts';
 
-let app: FastifyInstance | null = null;
-let policy: ReturnType<typeof testPolicy> | null = null;
+let server: TutorialApp | null = null;
 afterEach(async () => {
-  await app?.close();
-  policy?.cleanup();
-  app = null;
-  policy = null;
+  if (server) await closeTutorialApp(server);
+  server = null;
 });
 
 async function serverAs(instance: string | null): Promise<{ app: FastifyInstance; visitor: Visitor }> {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: null,
-    instance,
-    limits: { playgrounds: 7 },
-    registry: {
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  server = await openTutorialApp({ store: null, instance, limits: { playgrounds: 7 } });
+  const { app } = server;
   await app.ready();
   return { app, visitor: new Visitor(app) };
 }

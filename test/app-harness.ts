@@ -1,9 +1,9 @@
 /**
- * The setup the pipeline pages' HTTP tests share (server/http/api, presenter, visitors, watchers, server-text): the
- * real app on a fresh runtime folder, the tutorial's endpoints moved where no other test or program is (its fixed
- * tcp port to a free one, its ipc path into that folder), and, after each test, the WebSockets it opened terminated
- * before the app closes and its folder goes. Each file had its own copy; what differs (the store, limits, other
- * registry options, listening or not) each file still chooses.
+ * The setup the pipeline pages' HTTP tests share (server/http/api, history, presenter, visitors, watchers and
+ * server-text tests, server/instance.test.ts): the real app on a fresh runtime folder, the tutorial's endpoints moved
+ * where no other test or program is (its fixed tcp port to a free one, its ipc path into that folder), and, after
+ * each test, the WebSockets it opened terminated before the app closes and its folder goes. Each file had its own
+ * copy; what differs (the store, limits, other registry options, listening or not) each file still chooses.
  */
 import type { FastifyInstance } from 'fastify';
 import type WebSocket from 'ws';

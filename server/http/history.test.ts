@@ -19,32 +19,24 @@ import {
   type RunPage,
 } from '../../shared/protocol/index.ts';
 import { RunStore } from '../recorder/store.ts';
-import { Visitor, freePort, testPolicy } from '../../test/helpers.ts';
+import { Visitor, freePort } from '../../test/helpers.ts';
+import { type TutorialApp, closeTutorialApp, openTutorialApp } from '../../test/app-harness.ts';
 import { syntheticEvents, until } from '../../test/recording.ts';
 
 let app: FastifyInstance;
 /** The visitor that records, imports and manages the runs of these tests. */
 let owner: Visitor;
 let store: RunStore;
-let policy: ReturnType<typeof testPolicy>;
+let policy: TutorialApp['policy'];
 
 beforeEach(async () => {
-  policy = testPolicy();
   store = RunStore.open(':memory:');
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store,
-    registry: {
-      endpointOverrides: { tcp: `tcp://127.0.0.1:${await freePort()}`, ipc: `ipc://${policy.runtimeDir}/demo` },
-    },
-  });
+  ({ app, policy } = await openTutorialApp({ store }));
   owner = new Visitor(app);
 });
 afterEach(async () => {
-  await app.close();
+  await closeTutorialApp({ app, policy });
   store.close();
-  policy.cleanup();
 });
 
 async function get<T>(url: string, status = 200): Promise<T> {
