@@ -54,6 +54,7 @@ const { values } = parseArgs({
     'trace-file': { type: 'string' },
     css: { type: 'string' },
     web: { type: 'string' },
+    dump: { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -104,6 +105,11 @@ interface PageSample {
   serverCores: number;
   /** The server's event loop delay p95 (ms) over the run: how late its timers (the stream's frames) fire. */
   loopDelayP95: number;
+  /**
+   * Frames per second that drew newer run time (the drawn-time probe's calls): the page's own drawing rate, which
+   * is ~30 while the stream is sampled (frame-loop.svelte.ts) where `fps` counts every frame the browser made.
+   */
+  drawnFps: number;
   /** WebSocket messages the page received over the run: binary (task frames, SPEC [W5]) and text. */
   binaryFrames: number;
   textFrames: number;
@@ -114,11 +120,11 @@ interface PageSample {
  * page does not have). Starts collecting frames, long tasks and the drawn-time probe's calls.
  */
 const START_IN_PAGE = `(() => {
-  const perf = { frames: [], long: [], drawn: [], arrived: [], isOn: true };
+  const perf = { frames: [], long: [], longAt: [], drawn: [], arrived: [], isOn: true };
   globalThis.zpgPerf = perf;
   globalThis.zpgDrawnProbe = (run, t, now) => { if (perf.isOn) perf.drawn.push([run, t, now]); };
   globalThis.zpgArrivalProbe = (run, t, now, lag) => { if (perf.isOn) perf.arrived.push([run, t, now, lag]); };
-  perf.observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) perf.long.push(e.duration); });
+  perf.observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) { perf.long.push(e.duration); perf.longAt.push([e.startTime, e.duration]); } });
   try { perf.observer.observe({ type: 'longtask', buffered: false }); } catch {}
   requestAnimationFrame(function frame(now) {
     if (!perf.isOn) return;
@@ -133,12 +139,14 @@ const STOP_IN_PAGE = `(() => {
   perf.observer.disconnect();
   globalThis.zpgDrawnProbe = undefined;
   globalThis.zpgArrivalProbe = undefined;
-  return { frames: perf.frames, long: perf.long, drawn: perf.drawn, arrived: perf.arrived, timeOrigin: performance.timeOrigin };
+  return { frames: perf.frames, long: perf.long, longAt: perf.longAt, drawn: perf.drawn, arrived: perf.arrived, timeOrigin: performance.timeOrigin };
 })()`;
 
 interface PageRaw {
   frames: number[];
   long: number[];
+  /** Long tasks' start (page time) and duration, for --dump. */
+  longAt: [number, number][];
   drawn: [string, number, number][];
   /** Frames of events as they reached the page: run, run time of their newest event, arrival, the clock's lag then (zpgArrivalProbe). */
   arrived: [string, number, number, number?][];
@@ -177,6 +185,33 @@ function eventToPixel(
     latencies.push(raw.timeOrigin + drawn[i]![2] - (runStartWall + s));
   }
   return latencies;
+}
+
+/**
+ * --dump FILE: appends one JSON line per run with the page: the run's start, its length and, per millisecond of run
+ * time, when it was drawn and when it arrived (ms after the event), to see where in the run a latency tail sits.
+ */
+function dumpRun(
+  file: string,
+  load: string,
+  detail: RunDetail,
+  raw: PageRaw,
+  serverLate: readonly (readonly [number, number])[],
+): void {
+  const start = Date.parse(detail.startedAt);
+  const line = {
+    load,
+    run: detail.id,
+    durationMs: detail.summary.durationMs,
+    drawn: eventToPixel(raw, detail.id, start).map(Math.round),
+    arrived: eventToPixel(raw, detail.id, start, raw.arrived).map(Math.round),
+    firstDrawn: raw.drawn.find(([r]) => r === detail.id)?.[1] ?? null,
+    firstArrived: raw.arrived.find(([r]) => r === detail.id)?.[1] ?? null,
+    /** Run time and length (ms) of the page's long tasks and of the server's late timer ticks (over 20 ms). */
+    pageLongTasks: raw.longAt.map(([at, ms]) => [Math.round(raw.timeOrigin + at - start), Math.round(ms)]),
+    serverLate: serverLate.map(([at, ms]) => [Math.round(at - start), Math.round(ms)]),
+  };
+  fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 async function metrics(cdp: CDPSession): Promise<Record<string, number>> {
@@ -319,12 +354,23 @@ async function withPage(
     const serverBefore = process.cpuUsage();
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
+    // For --dump: when the server's event loop was late (a 10 ms tick that came more than 20 ms late).
+    const serverLate: [number, number][] = [];
+    let tickDue = Date.now() + 10;
+    const ticker = values.dump
+      ? setInterval(() => {
+          const late = Date.now() - tickDue;
+          if (late > 20) serverLate.push([tickDue, late]);
+          tickDue = Date.now() + 10;
+        }, 10)
+      : null;
     const wallStart = performance.now();
     const detail = await runToEnd(harness, playground, load.params);
     const wallMs = performance.now() - wallStart;
     const serverUsed = process.cpuUsage(serverBefore);
     const chromiumUsed = harness.chromiumCpu() - chromiumBefore;
     loopDelay.disable();
+    if (ticker) clearInterval(ticker);
     const after = await metrics(cdp);
     const raw = (await page.evaluate(STOP_IN_PAGE)) as PageRaw;
     if (endTrace) await endTrace();
@@ -346,9 +392,11 @@ async function withPage(
     const spent = (metric: string) => ((after[metric] ?? 0) - (before[metric] ?? 0)) / seconds;
     const e2p = eventToPixel(raw, detail.id, Date.parse(detail.startedAt)).sort((a, b) => a - b);
     const arrival = eventToPixel(raw, detail.id, Date.parse(detail.startedAt), raw.arrived).sort((a, b) => a - b);
+    if (values.dump) dumpRun(values.dump, load.name, detail, raw, serverLate);
     return {
       sample: {
         fps: raw.frames.length / seconds,
+        drawnFps: raw.drawn.filter(([r]) => r === detail.id).length / seconds,
         p50: quantile(sorted, 0.5),
         p95: quantile(sorted, 0.95),
         busy: spent('TaskDuration'),
@@ -412,7 +460,8 @@ try {
           samples.push(sample);
           ratesWith.push(rate);
           console.log(
-            `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps, ` +
+            `${load.name} round ${round + 1} with page: ${Math.round(rate)} tasks/s, ${sample.fps.toFixed(1)} fps ` +
+              `(${sample.drawnFps.toFixed(1)} drawing the run), ` +
               `p95 ${sample.p95.toFixed(1)} ms, busy ${(100 * sample.busy).toFixed(0)} % ` +
               `(script ${(100 * sample.script).toFixed(0)}, style ${(100 * sample.style).toFixed(0)}, layout ${(100 * sample.layout).toFixed(0)}), e2p p50/p95 ${sample.e2pP50.toFixed(0)}/${sample.e2pP95.toFixed(0)} ms (arrival ${sample.arrivalP50.toFixed(0)}/${sample.arrivalP95.toFixed(0)}, lag ${sample.lag.toFixed(0)}), ` +
               `CPU: Chromium ${sample.chromiumCores.toFixed(2)} cores, server ${sample.serverCores.toFixed(2)}, ` +

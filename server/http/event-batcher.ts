@@ -109,6 +109,15 @@ export class EventBatcher<C = Counters> {
     this.#options.intervalMs = ms;
   }
 
+  /** The most sampled events a frame carries, from the next frame on (a hub of pages takes fewer: live-frames.ts). */
+  get maxTaskEventsPerFrame(): number {
+    return this.#options.maxTaskEventsPerFrame;
+  }
+
+  set maxTaskEventsPerFrame(cap: number) {
+    this.#options.maxTaskEventsPerFrame = cap;
+  }
+
   push(event: PlaygroundEvent): void {
     if (this.#closed) return;
     if (this.#options.sampledTypes.has(event.type)) {

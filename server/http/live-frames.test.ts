@@ -13,7 +13,9 @@ import {
 } from '../../shared/protocol/index.ts';
 import { TASK_FRAME_VERSION, allEvents, decodeTaskFrame } from '../../shared/protocol/task-frame.ts';
 import { RunLog } from '../recorder/run-log.ts';
+import { MAX_TASK_EVENTS_PER_FRAME } from './event-batcher.ts';
 import {
+  BINARY_TASK_EVENTS_PER_FRAME,
   LiveFrames,
   MAX_SHARED_INTERVAL_MS,
   StreamConnection,
@@ -320,6 +322,49 @@ describe('LiveFrames', () => {
       expect(outbox.messages()).toEqual(jsonReaders[0]!.outbox.messages());
     }
     expect(hub.framesEncoded).toBe(2);
+  });
+
+  it('[W5] pages (binary readers) get fewer task events a burst frame, with exact counts; one JSON reader keeps 400 for all', () => {
+    const burst = (source: ReturnType<typeof fakeSource>, events: number) => {
+      for (let i = 0; i < events; i++) source.log.append(taskSent());
+      source.log.append(taskLost());
+      vi.advanceTimersByTime(INTERVAL);
+    };
+    const taskEventsOf = (outbox: FakeOutbox) =>
+      outbox.messages().map((m) => (m.type === 'events' ? m.events.filter((e) => e.type === 'task:sent').length : 0));
+
+    // Two pages on the hub, and one on its own path (behind): each frame at most BINARY_TASK_EVENTS_PER_FRAME.
+    const source = fakeSource();
+    const hub = new LiveFrames(source, undefined, INTERVAL);
+    const pages = Array.from({ length: 2 }, () => connect(hub, source));
+    for (const { connection } of pages) connection.subscribe(0, TASK_FRAME_VERSION);
+    burst(source, 1000);
+    const behind = connect(hub, source);
+    behind.connection.subscribe(source.log.lastSeq, TASK_FRAME_VERSION);
+    burst(source, 1000);
+    for (const { outbox } of [...pages, behind]) {
+      for (const n of taskEventsOf(outbox)) expect(n).toBeLessThanOrEqual(BINARY_TASK_EVENTS_PER_FRAME);
+      expect(Math.max(...taskEventsOf(outbox))).toBeGreaterThan(BINARY_TASK_EVENTS_PER_FRAME / 2); // a sample, not none
+      expect(outbox.events().filter((event) => event.type === 'task:lost')).toHaveLength(
+        outbox === behind.outbox ? 1 : 2,
+      );
+    }
+    for (const { outbox } of pages) {
+      expect(outbox.events().length + outbox.dropped()).toBe(source.log.lastSeq); // every event sent or counted
+      const last = outbox.messages().at(-1)!;
+      expect(last.type === 'events' && last.counters.sent).toBe(source.log.lastSeq);
+    }
+
+    // A JSON reader joins: from then on the hub's frames carry up to 400 again, the same to everyone.
+    const script = connect(hub, source);
+    script.connection.subscribe(source.log.lastSeq);
+    burst(source, 1000); // the script's own path meanwhile; it joins the hub at this frame
+    const before = pages[0]!.outbox.frames.length;
+    burst(source, 1000);
+    const [shared] = taskEventsOf(pages[0]!.outbox).slice(before);
+    expect(shared).toBeGreaterThan(BINARY_TASK_EVENTS_PER_FRAME);
+    expect(shared).toBeLessThanOrEqual(MAX_TASK_EVENTS_PER_FRAME);
+    expect(taskEventsOf(script.outbox).at(-1)).toBe(shared);
   });
 
   it('[W5] a connection behind (its own path) that asked for binary frames gets them too, and the backlog as JSON', () => {

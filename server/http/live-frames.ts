@@ -32,7 +32,13 @@ import type {
   ServerMessage,
 } from '../../shared/protocol/index.ts';
 import { TASK_FRAME_VERSION, encodeTaskFrame } from '../../shared/protocol/task-frame.ts';
-import { EventBatcher, FRAME_INTERVAL_MS, SAMPLED_TYPES, type EventsFrame } from './event-batcher.ts';
+import {
+  EventBatcher,
+  FRAME_INTERVAL_MS,
+  MAX_TASK_EVENTS_PER_FRAME,
+  SAMPLED_TYPES,
+  type EventsFrame,
+} from './event-batcher.ts';
 
 /** What the hub and the connections need of a playground. */
 export interface LiveSource {
@@ -62,6 +68,15 @@ function binaryFrame(message: EventsFrame): Buffer | null {
   const bytes = encodeTaskFrame(message);
   return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
 }
+
+/**
+ * The most task events a live frame carries to a reader of binary task frames (the page; SPEC [W5]), where a JSON
+ * reader gets MAX_TASK_EVENTS_PER_FRAME (400). The page draws at most 60 dots at a time (a burst's flights last
+ * 150 ms: about 13 task and 13 result dots take off per frame) and its charts need a sample, not every task; the
+ * 400 it was sent in a burst cost the server their encoding and the page their folding, frame after frame, for
+ * nothing it shows (issue 12). 200 (50 whole tasks a frame, ~1,500 tasks/s) leaves interval 1 ms unsampled.
+ */
+export const BINARY_TASK_EVENTS_PER_FRAME = 200;
 
 /** Events per backlog frame. */
 export const BACKLOG_FRAME_EVENTS = 500;
@@ -173,9 +188,16 @@ export class LiveFrames {
     this.#quietIfAlone();
   }
 
-  /** The audience changed: the next frames come as far apart as its size asks (sharedIntervalMs). */
+  /**
+   * The audience changed: the next frames come as far apart as its size asks (sharedIntervalMs), and carry at most
+   * BINARY_TASK_EVENTS_PER_FRAME task events while every reader takes binary frames (one JSON reader: 400 for all).
+   */
   #fitInterval(): void {
     this.#batcher.intervalMs = sharedIntervalMs(this.#shared.size + this.#joining.size, this.#baseIntervalMs);
+    let isAllBinary = true;
+    for (const connection of this.#shared) isAllBinary &&= connection.takesBinary;
+    for (const connection of this.#joining) isAllBinary &&= connection.takesBinary;
+    this.#batcher.maxTaskEventsPerFrame = isAllBinary ? BINARY_TASK_EVENTS_PER_FRAME : MAX_TASK_EVENTS_PER_FRAME;
   }
 
   #listen(): void {
@@ -309,6 +331,7 @@ export class StreamConnection {
    */
   subscribe(sinceSeq: number, binary?: number): void {
     this.#takesBinary = binary === TASK_FRAME_VERSION;
+    this.#batcher.maxTaskEventsPerFrame = this.#takesBinary ? BINARY_TASK_EVENTS_PER_FRAME : MAX_TASK_EVENTS_PER_FRAME;
     this.#hub.leave(this);
     this.#stopOwn?.();
     this.#batcher.clear();

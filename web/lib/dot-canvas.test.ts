@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { drawDots, dotPalette, type DotContext, type DrawOptions } from './dot-canvas.ts';
+import { drawDots, dotPalette, makeDotSprites, type DotContext, type DrawOptions } from './dot-canvas.ts';
 import { MAX_CONCURRENT_DOTS, type Dot } from './flights.ts';
 
 /** A 2D context that records what is drawn: circles (centre, radius, fill) and texts. */
 function recorder() {
   const circles: { x: number; y: number; r: number; fill: string }[] = [];
   const texts: { text: string; x: number; y: number; kind: 'fill' | 'stroke' }[] = [];
+  const images: { image: unknown; x: number; y: number; width: number; height: number }[] = [];
   let clears = 0;
   let transform: number[] = [];
   const ctx = {
@@ -24,11 +25,14 @@ function recorder() {
     fill: () => (circles.at(-1)!.fill = ctx.fillStyle),
     fillText: (text: string, x: number, y: number) => texts.push({ text, x, y, kind: 'fill' }),
     strokeText: (text: string, x: number, y: number) => texts.push({ text, x, y, kind: 'stroke' }),
+    drawImage: (image: unknown, x: number, y: number, width: number, height: number) =>
+      images.push({ image, x, y, width, height }),
   };
   return {
     ctx: ctx as unknown as DotContext,
     circles,
     texts,
+    images,
     clears: () => clears,
     transform: () => transform,
   };
@@ -101,5 +105,38 @@ describe('drawDots', () => {
     const many = Array.from({ length: MAX_CONCURRENT_DOTS + 10 }, (_, i) => dot(String(i), i, 0));
     drawDots(r.ctx, many, options());
     expect(r.circles.length).toBe(2 * MAX_CONCURRENT_DOTS);
+  });
+
+  it('with sprites, paints each kind once (the same circles) and stamps one image per dot, centred on whole pixels', () => {
+    const painted: { image: HTMLCanvasElement; width: number; height: number; r: ReturnType<typeof recorder> }[] = [];
+    const create = (width: number, height: number) => {
+      const r = recorder();
+      const image = { getContext: () => r.ctx, width, height } as unknown as HTMLCanvasElement;
+      painted.push({ image, width, height, r });
+      return image;
+    };
+    const sprites = makeDotSprites(create, palette, 2, true);
+    const r = recorder();
+    const dots = [dot('1', 10, 20), dot('2', 30.3, 5, 'result'), dot('3', 12, 20)];
+    drawDots(r.ctx, dots, options({ sprites, ratio: 2 }));
+    expect(r.circles).toEqual([]); // no circle on the frame itself
+    expect(painted).toHaveLength(2); // tcp and result, each painted once
+    expect(painted[0]!.width).toBe(painted[0]!.height);
+    // The sprite holds the circles the frame would have drawn, centred in it: shadow, ring, colour.
+    const [task] = painted;
+    const centre = task!.width / 2 / 2; // CSS px (ratio 2)
+    expect(task!.r.transform()).toEqual([2, 0, 0, 2, 0, 0]);
+    expect(task!.r.circles).toEqual([
+      { x: centre, y: centre + 1, r: 8.5, fill: 'rgba(0, 0, 0, 0.22)' },
+      { x: centre, y: centre, r: 8, fill: '#fff' },
+      { x: centre, y: centre, r: 6, fill: '#123456' },
+    ]);
+    // One image per dot, its middle at the dot's place (scale 2), on a whole device pixel (ratio 2: halves).
+    expect(r.images.map((i) => i.image)).toEqual([painted[0]!.image, painted[1]!.image, painted[0]!.image]);
+    for (const [i, image] of r.images.entries()) {
+      expect(Math.abs(image.x + image.width / 2 - dots[i]!.x * 2)).toBeLessThanOrEqual(0.25);
+      expect(Math.abs(image.y + image.height / 2 - dots[i]!.y * 2)).toBeLessThanOrEqual(0.25);
+      expect(Number.isInteger(image.x * 2) && Number.isInteger(image.y * 2)).toBe(true);
+    }
   });
 });

@@ -40,6 +40,25 @@ export interface DrawOptions {
   kindOf(dot: Dot): string;
   /** Text above a dot, or null. */
   labelOf(dot: Dot): string | null;
+  /**
+   * Each kind of dot drawn once on a small canvas (makeDotSprites), then stamped with one drawImage per dot; without
+   * it every dot is drawn as circles (two or three antialiased fills a dot, every frame).
+   */
+  sprites?: DotSprites;
+}
+
+/** A dot's picture, centred on its middle: `size` CSS px square. */
+export interface DotSprite {
+  image: CanvasImageSource;
+  size: number;
+}
+
+/** The pictures of the dots of each kind (one canvas each, made on first use, kept while palette and ratio hold). */
+export interface DotSprites {
+  ratio: number;
+  palette: DotPalette;
+  hasShadow: boolean;
+  get(kind: string): DotSprite;
 }
 
 /** The part of CanvasRenderingContext2D the drawing uses (tests pass a recorder). */
@@ -52,6 +71,7 @@ export type DotContext = Pick<
   | 'fill'
   | 'fillText'
   | 'strokeText'
+  | 'drawImage'
   | 'fillStyle'
   | 'strokeStyle'
   | 'lineWidth'
@@ -76,6 +96,52 @@ function circle(ctx: DotContext, x: number, y: number, r: number, fill: string):
   ctx.fill();
 }
 
+/** The circles of one dot centred at (x, y): its shadow when asked, its white ring, its colour. */
+function paintDot(ctx: DotContext, x: number, y: number, kind: string, palette: DotPalette, hasShadow: boolean): void {
+  const isResult = kind === 'result';
+  const radius = isResult ? RESULT_RADIUS : TASK_RADIUS;
+  if (hasShadow) circle(ctx, x, y + 1, radius + 0.5, 'rgba(0, 0, 0, 0.22)');
+  circle(ctx, x, y, radius, '#fff');
+  circle(ctx, x, y, radius - (isResult ? RESULT_RING : TASK_RING), palette.fills[kind] ?? palette.fills['tcp']!);
+}
+
+/** A sprite's side (CSS px): the largest dot with its shadow, and a pixel of margin for antialiasing. */
+const SPRITE_SIZE = 2 * (TASK_RADIUS + 2) + 2;
+
+/**
+ * Sprites for drawDots: each kind's dot painted once, at the screen's pixel ratio, on a canvas from `create`
+ * (document.createElement('canvas') on the page). A frame then costs one image copy per dot instead of two or
+ * three antialiased circle fills (issue 12: the page's drawing is most of what it costs in a burst).
+ */
+export function makeDotSprites(
+  create: (width: number, height: number) => { getContext(id: '2d'): DotContext | null } & CanvasImageSource,
+  palette: DotPalette,
+  ratio: number,
+  hasShadow: boolean,
+): DotSprites {
+  const made = new Map<string, DotSprite>();
+  return {
+    ratio,
+    palette,
+    hasShadow,
+    get(kind: string): DotSprite {
+      let sprite = made.get(kind);
+      if (!sprite) {
+        const side = Math.ceil(SPRITE_SIZE * ratio);
+        const image = create(side, side);
+        const ctx = image.getContext('2d');
+        if (ctx) {
+          ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+          paintDot(ctx, SPRITE_SIZE / 2, SPRITE_SIZE / 2, kind, palette, hasShadow);
+        }
+        sprite = { image, size: side / ratio };
+        made.set(kind, sprite);
+      }
+      return sprite;
+    },
+  };
+}
+
 /**
  * Clears the canvas and draws `dots` (at most MAX_CONCURRENT_DOTS, the first ones), positions in diagram units.
  * @example drawDots(canvas.getContext('2d'), dotsAt(flights, layout, t), { scale: 1, ratio: 1, palette, ... })
@@ -88,17 +154,20 @@ export function drawDots(ctx: DotContext, dots: readonly Dot[], options: DrawOpt
   // Drawing in CSS pixels from here on; the ratio keeps circles and text sharp on dense screens.
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const count = Math.min(dots.length, MAX_CONCURRENT_DOTS);
+  const sprites = options.sprites;
   const labels: { text: string; x: number; y: number }[] = [];
   for (let i = 0; i < count; i++) {
     const dot = dots[i]!;
     const x = dot.x * scale;
     const y = dot.y * scale;
     const kind = options.kindOf(dot);
-    const isResult = kind === 'result';
-    const radius = isResult ? RESULT_RADIUS : TASK_RADIUS;
-    if (options.hasShadow) circle(ctx, x, y + 1, radius + 0.5, 'rgba(0, 0, 0, 0.22)');
-    circle(ctx, x, y, radius, '#fff');
-    circle(ctx, x, y, radius - (isResult ? RESULT_RING : TASK_RING), palette.fills[kind] ?? palette.fills['tcp']!);
+    if (sprites) {
+      // Placed on whole device pixels: a sprite between two pixels would be resampled (blurred) on every frame.
+      const sprite = sprites.get(kind);
+      const left = Math.round((x - sprite.size / 2) * ratio) / ratio;
+      const top = Math.round((y - sprite.size / 2) * ratio) / ratio;
+      ctx.drawImage(sprite.image, left, top, sprite.size, sprite.size);
+    } else paintDot(ctx, x, y, kind, palette, options.hasShadow);
     const text = options.labelOf(dot);
     if (text) labels.push({ text, x, y: y - LABEL_RISE });
   }

@@ -12,6 +12,9 @@ export interface FrameLoopOptions {
   now?(): number;
 }
 
+/** How much sooner than minIntervalMs a frame may come and still be drawn (ms). */
+const FRAME_SLACK_MS = 4;
+
 /** Called once per frame with the frame's time (performance.now() ms); returns true while it needs more frames. */
 export type FrameCallback = (now: number) => boolean;
 
@@ -19,12 +22,21 @@ export type FrameCallback = (now: number) => boolean;
 export class FrameLoop {
   /** Time of the last frame (performance.now() ms): what the live clock reads, so drawing follows the frames. */
   time = $state(0);
+  /**
+   * The least time between two drawn frames (ms); 0: every frame the browser offers. A browser frame that comes
+   * sooner is passed over (nothing is called, nothing changes, so the browser paints nothing): the live session
+   * asks for ~30 frames a second while the stream is sampled (a burst), where drawing at 60 cost the page's share
+   * of the cores for motion nobody can follow (issue 12).
+   */
+  minIntervalMs = 0;
 
   readonly #options: FrameLoopOptions;
 
   readonly #callbacks = new Set<FrameCallback>();
   #handle: number | null = null;
   #isClosed = false;
+  /** Time of the last frame drawn (callbacks called). */
+  #drawnAt = -Infinity;
 
   constructor(options: FrameLoopOptions = {}) {
     this.#options = options;
@@ -48,6 +60,12 @@ export class FrameLoop {
     const request = this.#options.requestFrame ?? ((cb: (now: number) => void) => requestAnimationFrame(cb));
     this.#handle = request((now) => {
       this.#handle = null;
+      // A frame a few ms early still counts (frames come every ~16.7 ms, not exactly at the interval).
+      if (now - this.#drawnAt < this.minIntervalMs - FRAME_SLACK_MS) {
+        this.wake();
+        return;
+      }
+      this.#drawnAt = now;
       this.time = now;
       let isBusy = false;
       for (const callback of [...this.#callbacks]) if (callback(now)) isBusy = true;

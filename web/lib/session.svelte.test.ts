@@ -98,6 +98,25 @@ describe('PlaygroundSession', () => {
     expect(socket.closedWith).toBe(1000);
   });
 
+  it('draws at ~30 frames a second while the stream is sampled (a burst), at every frame once frames come whole', async () => {
+    fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: playground('pg-1') }));
+    open();
+    const socket = await connected(playground('pg-1'));
+    const live = events.slice(0, 6);
+    socket.deliver({ type: 'events', events: live.slice(0, 3), dropped: 0, counters: countersOf('run-1', live) });
+    expect(session.loop.minIntervalMs).toBe(0);
+    // The server left task events out of this frame: the run moves faster than the page can show.
+    socket.deliver({ type: 'events', events: live.slice(3), dropped: 500, counters: countersOf('run-1', live) });
+    expect(session.run.status).toBe('running');
+    expect(session.loop.minIntervalMs).toBe(33);
+    socket.deliver({ type: 'events', events: [], dropped: 0, counters: countersOf('run-1', live) });
+    expect(session.loop.minIntervalMs).toBe(0);
+    socket.deliver({ type: 'events', events: [], dropped: 20, counters: countersOf('run-1', live) });
+    expect(session.loop.minIntervalMs).toBe(33);
+    session.close(); // the page's loop is shared (a replay next draws every frame)
+    expect(session.loop.minIntervalMs).toBe(0);
+  });
+
   it('sends the parameters being typed before it starts a run, and refuses to start with an invalid one', async () => {
     fetch.on('POST', '/api/playgrounds', () => ({ status: 201, body: playground('pg-1') }));
     fetch.on('PATCH', '/api/playgrounds/pg-1/params', ({ body }) => ({

@@ -64,6 +64,8 @@ export interface ErrorInfo {
 
 /** Delay before retrying to reach the server at start-up (ms). */
 const BOOT_RETRY_MS = 3000;
+/** The least time between two drawn frames while the stream is sampled (ms): ~30 frames a second. */
+const SAMPLED_DRAW_INTERVAL_MS = 33;
 
 /** What a test replaces: the frame loop (the page's by default) and the WebSocket. */
 export interface SessionOptions {
@@ -180,6 +182,7 @@ export class PlaygroundSession implements RunView {
     this.#bootTimer = null;
     this.stream?.close();
     this.#stopFrames();
+    this.loop.minIntervalMs = 0; // the page's loop is shared: a replay after this draws every frame
   }
 
   dismissError(): void {
@@ -464,6 +467,7 @@ export class PlaygroundSession implements RunView {
     this.stream?.close();
     this.run.reset(info);
     this.clock.reset();
+    this.loop.minIntervalMs = 0;
     this.#setInfo(info);
     const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const stream = new StreamClient({
@@ -499,6 +503,9 @@ export class PlaygroundSession implements RunView {
   #onEvents(frame: EventsFrame): void {
     const arrivedAt = this.loop.now();
     this.run.applyFrame(frame, arrivedAt);
+    // While the stream is sampled (a burst: the server left task events out) the run is drawn at ~30 frames a
+    // second, until frames come whole again or the run ends (frame-loop.svelte.ts); counts stay exact either way.
+    this.loop.minIntervalMs = frame.dropped > 0 && this.run.status === 'running' ? SAMPLED_DRAW_INTERVAL_MS : 0;
     this.clock.follow(this.run.runId, frame.events, arrivedAt, frame.tasks);
     const onLessonChecked = this.onLessonChecked;
     if (onLessonChecked && this.info?.lesson) {
