@@ -317,7 +317,9 @@ export class GraphRun {
     }
     const drainMs = run.options.graph.drainMs ?? DEFAULT_DRAIN_MS;
     const idle = performance.now() - run.lastProgress;
-    if (idle >= drainMs && !brokerWaiting && senders.every((n) => n.finished || !n.pausing)) {
+    // A sender whose sends a move holds (graph-move.ts: over a child's round trips, which may take longer than the
+    // drain) waits for the move, not for nothing: the run goes on once the move lets them go.
+    if (idle >= drainMs && !brokerWaiting && senders.every((n) => n.finished || (!n.pausing && !n.sendsHeld))) {
       void this.#close('completed');
       return;
     }
@@ -342,7 +344,12 @@ export class GraphRun {
     for (const node of run.nodes.values()) {
       if (!node.finished) {
         node.finished = true;
-        run.emit({ type: 'node:stopped', node: node.id, reason: 'run-ended' });
+        // A requester whose request was lost with a killed node is not merely stopped by the end: it would wait
+        // for that reply for ever (the run ended because nothing else could happen). Said with the node it died in.
+        const lostWith = run.replyLostWith(node);
+        if (lostWith === undefined) run.emit({ type: 'node:stopped', node: node.id, reason: 'run-ended' });
+        else if (lostWith === null) run.emit({ type: 'node:stopped', node: node.id, reason: 'reply-lost' });
+        else run.emit({ type: 'node:stopped', node: node.id, reason: 'reply-lost', lostWith });
       }
     }
     const stoppedNodes = new Set([...run.nodes.values()].filter((n) => n.stoppedReading).map((n) => n.id));

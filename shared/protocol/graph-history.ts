@@ -112,6 +112,26 @@ function booksDisagreement(
   return null;
 }
 
+/** A node name or a link (its from and to) that `graph` has twice, or null. */
+function duplicateInGraph(graph: GraphSpec): { what: 'node' | 'link'; name: string } | null {
+  const names = new Set<string>();
+  for (const node of graph.nodes) {
+    if (names.has(node.id)) return { what: 'node', name: node.id };
+    names.add(node.id);
+  }
+  const links = new Set<string>();
+  for (const link of graph.links) {
+    const key = `${link.from}>${link.to}`;
+    if (links.has(key)) return { what: 'link', name: key };
+    links.add(key);
+  }
+  return null;
+}
+
+/** Whether a node:added event adds the node it names, with a link from it to another node (as the server says it). */
+const addedNodeJoins = (event: Extract<PlaygroundEvent, { type: 'node:added' }>): boolean =>
+  event.spec.id === event.node && (event.link.from === event.node) !== (event.link.to === event.node);
+
 /**
  * Checks a parsed graph export document whole, stopping at the first problem, as checkRunExport does a pipeline
  * one: format, version, run metadata, then every event through the shared codec (graph events only, one run, seq
@@ -128,6 +148,9 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
   );
   if (!envelope.ok) return envelope;
   const { doc, run, events } = envelope;
+  // A replay keys the diagram's boxes by name and its links by their ends: a name or a link twice throws there.
+  const duplicate = duplicateInGraph(run.graph);
+  if (duplicate) return fail(text('import.graphDuplicate', duplicate));
   let previousSeq = 0;
   let previousT = 0;
   let endedAt = -1;
@@ -147,6 +170,8 @@ export function checkGraphRunExport(value: unknown): GraphImportCheck {
     if (disorder) return disorder;
     if (event.type === 'graph:started' && (event.scenario !== run.scenario || !same(event.graph, run.graph)))
       return fail(text('import.graphMismatch'));
+    if (event.type === 'node:added' && !addedNodeJoins(event))
+      return fail(text('import.graphAddedNode', { where, node: event.node }));
     if (event.type === 'graph:ended') {
       if (endedAt >= 0) return fail(text('import.graphSecondEnded', { where, first: endedAt }));
       endedAt = i;

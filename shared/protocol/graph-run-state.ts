@@ -165,6 +165,8 @@ export function foldGraphState(state: GraphRunStateAt, event: PlaygroundEvent): 
       state.removedNodes = [];
       break;
     case 'node:added': {
+      // The server's own name the node in its spec and its link; an imported file's that do not are left out.
+      if (event.spec.id !== event.node || (event.link.from !== event.node && event.link.to !== event.node)) break;
       // A state folded by an older page or server has none: they start empty here.
       const added = (state.addedNodes ??= {});
       if (!Object.hasOwn(added, event.node) && Object.keys(added).length >= GRAPH_RUN_NODE_NAMES) break;
@@ -262,14 +264,20 @@ export function graphAtMoment(
   const removed = new Set(state.removedNodes ?? []);
   let changed = graph;
   if (added.length > 0 || removed.size > 0) {
+    // Each name and each link once: a diagram keys its boxes by name and its links by from>to, and a duplicate key
+    // throws in the page (an imported file may add one spec under two names, or a link the graph has).
+    const present = new Set<string>();
     const nodes = [
       ...graph.nodes.filter((node) => !removed.has(node.id)),
       ...added.map((entry) => entry.spec).filter((spec) => !graph.nodes.some((node) => node.id === spec.id)),
-    ];
-    const present = new Set(nodes.map((node) => node.id));
-    const links = [...graph.links, ...added.map((entry) => entry.link)].filter(
-      (link) => present.has(link.from) && present.has(link.to),
-    );
+    ].filter((node) => !present.has(node.id) && Boolean(present.add(node.id)));
+    const drawn = new Set<string>();
+    const links = [...graph.links, ...added.map((entry) => entry.link)].filter((link) => {
+      const key = movedLinkKey(link.from, link.to);
+      if (!present.has(link.from) || !present.has(link.to) || drawn.has(key)) return false;
+      drawn.add(key);
+      return true;
+    });
     changed = { ...graph, nodes, links };
   }
   return graphWithMovedLinks(changed, state.movedLinks);
