@@ -281,6 +281,19 @@ describe('GraphReplay', () => {
     expect(graphAtMoment(graph, copy)).toBe(graph);
     foldGraphState(state, { type: 'node:removed', seq: 5, run, t: 3, node: 'server' });
     expect(graphAtMoment(graph, state)).toEqual({ ...graph, nodes: [graph.nodes[0], spec], links: [link] });
+    // An imported file's node:added whose spec or link names another node is left out.
+    const crafted = copyGraphRunState(state);
+    foldGraphState(crafted, { type: 'node:added', seq: 6, run, t: 3, node: 'ghost', spec, link });
+    foldGraphState(crafted, {
+      type: 'node:added',
+      seq: 7,
+      run,
+      t: 3,
+      node: 'ghost-2',
+      spec: { ...spec, id: 'ghost-2' },
+      link: { ...link, from: 'client', to: 'server' },
+    });
+    expect(Object.keys(crafted.addedNodes ?? {})).toEqual(['server-2']);
     // A new graph:started forgets them.
     foldGraphState(state, events[0]!);
     expect(graphAtMoment(graph, state)).toBe(graph);
