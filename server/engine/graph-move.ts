@@ -68,9 +68,16 @@ const unbinding = new WeakMap<NodeRuntime, Unbinding>();
 
 /**
  * Whether a move holds the node while its socket unbinds an endpoint (held as a hung node: graph-signals.ts
- * refuses a visitor's hang or resume meanwhile, as a resume would let its loop meet EBUSY and end it).
+ * refuses a visitor's hang or resume meanwhile, as a resume would let its loop meet EBUSY and end it), or while a
+ * link of it moves across a process (see `crossing`).
  */
-export const unbindingNow = (node: NodeRuntime): boolean => unbinding.has(node);
+export const unbindingNow = (node: NodeRuntime): boolean => unbinding.has(node) || crossing.has(node);
+
+/**
+ * The ends of a link moving across a process right now (moveLink): a visitor's hang meanwhile would stop a child
+ * the move awaits (it would fail after MOVE_ANSWER_MS), so graph-signals.ts refuses it for that moment as well.
+ */
+const crossing = new WeakSet<NodeRuntime>();
 
 /**
  * A later bind under way on a node's socket (GraphLink.bindAfter, graph-later-binds.ts): asynchronous, so zeromq.js
@@ -330,6 +337,8 @@ async function moveLink(run: GraphRunContext, move: DeferredMove): Promise<void>
   const releases: (() => void)[] = [];
   try {
     if (across) {
+      crossing.add(binder);
+      crossing.add(connecter);
       // What they sent before is on the way over the old connection (a process node's, booked already, is handed
       // to its child's socket first); from here on nothing is sent until the move is done.
       const settled = Promise.all([binder.sendsSettled(), connecter.sendsSettled()]);
@@ -342,6 +351,8 @@ async function moveLink(run: GraphRunContext, move: DeferredMove): Promise<void>
     if (run.ended) return;
     await rewire(run, move, address);
   } finally {
+    crossing.delete(binder);
+    crossing.delete(connecter);
     for (const release of releases) release();
   }
 }
@@ -367,8 +378,9 @@ async function rewire(run: GraphRunContext, move: DeferredMove, address: string)
         await answerWithin(connecter.process.socketFor(connecter.id).disconnect(previousAddress), MOVE_ANSWER_MS);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        // ENOENT: never connected there. Else it did not answer: it leaves the endpoint when it runs again.
-        if (code !== 'ENOENT' && !run.ended)
+        // ENOENT: never connected there; a child killed meanwhile left it with its life. Else it did not answer:
+        // it leaves the endpoint when it runs again, said here.
+        if (code !== 'ENOENT' && !run.ended && !connecter.killed && !connecter.process.hasExited)
           run.emit({ type: 'node:error', node: connecter.id, code: code ?? 'ERROR', message: String(error) });
       }
       // What the child received before it left the old endpoint was reported before its answer: attributed by
