@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, waitConnected, type Harness } from './harness.ts';
+import { openWatchLinkAsNewVisitor } from './visitors.ts';
 
 describe('presenter mode: reload and lessons (issue 9)', () => {
   let harness: Harness;
@@ -28,14 +29,7 @@ describe('presenter mode: reload and lessons (issue 9)', () => {
       await teacher.goto(harness.baseUrl);
       await waitConnected(teacher);
       await teacher.locator('[data-testid="role"][data-role="owner"]').waitFor({ timeout: 10_000 });
-      await teacher.getByTestId('copy-watch-link').click();
-      const watchLink = await teacher.getByTestId('watch-link').inputValue();
-      const pupilProfile = await harness.newVisitor();
-      const pupil = pupilProfile.pages()[0] ?? (await pupilProfile.newPage());
-      pupil.on('pageerror', (error) => harness.pageErrors.push(error.message));
-      await pupil.goto(watchLink);
-      await waitConnected(pupil);
-      await pupil.locator('[data-testid="role"][data-role="watcher"]').waitFor({ timeout: 10_000 });
+      const pupil = await openWatchLinkAsNewVisitor(harness, teacher);
 
       await teacher.getByTestId('present-toggle').click();
       await pupil.getByTestId('presenter-following').waitFor({ timeout: 10_000 });

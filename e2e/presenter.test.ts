@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startHarness, waitConnected, waitRunEnded, type Harness } from './harness.ts';
+import { openWatchLinkAsNewVisitor } from './visitors.ts';
 
 /** What a replay shows: the run, the playhead and the counts on its diagram. */
 async function replayShown(page: Page): Promise<{ run: string | null; time: number; counts: string[] }> {
@@ -46,14 +47,7 @@ describe('presenter mode (issue 9)', () => {
       expect(runId).not.toBe('');
 
       // The pupil, another profile (another visitor), opens the watch link: no toggle, nobody presenting yet.
-      await teacher.getByTestId('copy-watch-link').click();
-      const watchLink = await teacher.getByTestId('watch-link').inputValue();
-      const pupilProfile = await harness.newVisitor();
-      const pupil = pupilProfile.pages()[0] ?? (await pupilProfile.newPage());
-      pupil.on('pageerror', (error) => harness.pageErrors.push(error.message));
-      await pupil.goto(watchLink);
-      await waitConnected(pupil);
-      await pupil.locator('[data-testid="role"][data-role="watcher"]').waitFor({ timeout: 10_000 });
+      const pupil = await openWatchLinkAsNewVisitor(harness, teacher);
       expect(await pupil.getByTestId('present-toggle').count()).toBe(0);
       expect(await pupil.getByTestId('presenter-following').count()).toBe(0);
 
