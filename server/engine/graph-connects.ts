@@ -3,9 +3,10 @@
  * binds, and a REQ, or a DEALER requesting, that only connects dials it). Made right before the requester's next
  * request, never while its receive() waits for a reply: zeromq.js re-checks a pending receive only when the
  * socket's file descriptor signals or it sends, and a connect on the socket may take that signal, leaving the reply
- * unread for ever (docs/zmq-patterns.md, "Moving a node"; the same reason graph-move.ts moves a REQ's link at the
- * end of its round trip). A module of its own: the role loops (graph-roles.ts) call it, and graph-live.ts imports
- * them.
+ * unread until the receive's next re-check (graph-node.ts RECEIVE_RECHECK_MS; docs/zmq-patterns.md, "Moving a
+ * node"; the same reason graph-move.ts moves a REQ's link at the end of its round trip): a round trip would take
+ * that much longer. Any other node connects at once: a streaming receiver's re-check covers it. A module of its
+ * own: the role loops (graph-roles.ts) call it, and graph-live.ts imports them.
  */
 import type { NodeRuntime } from './graph-node.ts';
 
