@@ -127,6 +127,56 @@ describe('[G7] a process node moved to another transport', () => {
     expect(of(events, 'node:error')).toEqual([]);
   });
 
+  for (const inChild of ['worker', 'sink'] as const) {
+    it(`a PUSH worker dialling a PULL sink, the ${inChild} a process, moved tcp -> ipc -> tcp -> ipc: the results go on after each move, the books add up`, async () => {
+      const asProcess = (id: string) => (id === inChild ? { process: true } : {});
+      const graph: GraphSpec = {
+        title: 'a worker and its sink',
+        drainMs: 400,
+        nodes: [
+          {
+            id: 'worker',
+            socket: 'PUSH',
+            ...asProcess('worker'),
+            role: {
+              kind: 'send',
+              messages: { kind: 'template', template: 'r{i}', count: 400 },
+              intervalMs: 2,
+              waitForPeers: 1,
+            },
+          },
+          { id: 'sink', socket: 'PULL', ...asProcess('sink'), role: { kind: 'receive' } },
+        ],
+        links: [{ from: 'sink', to: 'worker', bind: 'from', transport: 'tcp' }],
+      };
+      const { run, events, until, ended } = await start(graph);
+      for (const transport of ['ipc', 'tcp', 'ipc'] as const) {
+        const before = receivedBy(events, 'sink').length;
+        await until((all) => receivedBy(all, 'sink').length >= before + 20, `20 results before the move to ${transport}`);
+        await run.moveNode('worker', transport);
+      }
+      const lastMove = of(events, 'link:moved').at(-1)!.seq;
+      await until((all) => receivedBy(all, 'sink').some((e) => e.seq > lastMove), 'a result after the last move');
+      const summary = await ended();
+      checkBooks(summary);
+      expect(summary.sent).toBe(400);
+      expect(summary.inFlight).toBe(0);
+      expect(of(events, 'link:moved').map((e) => `${e.previousTransport}->${e.transport}`)).toEqual([
+        'tcp->ipc',
+        'ipc->tcp',
+        'tcp->ipc',
+      ]);
+      // The sink bound each new endpoint (its own socket, in its child or not) and unbound each old one.
+      expect(of(events, 'node:bound').map((e) => `${e.node} ${e.transport}`)).toEqual([
+        'sink tcp',
+        'sink ipc',
+        'sink tcp',
+        'sink ipc',
+      ]);
+      expect(of(events, 'node:error')).toEqual([]);
+    });
+  }
+
   it('refuses inproc across a process, and a hung process node (or its peer) at once; resumed, it moves', async () => {
     const { run, events, until, ended } = await start(ventilator(100_000));
     await until((all) => receivedBy(all, 'w1').length >= 3, 'w1 working');
