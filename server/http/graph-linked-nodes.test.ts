@@ -3,7 +3,8 @@
  * messages flow"; SPEC [G8], docs/api.md POST /api/graphs/:id/linked-nodes), on real sockets through the HTTP API.
  * The series' part 3 (one REQ that connects to three REP): a fourth REP added mid-run binds an endpoint of its own,
  * the REQ connects it between two round trips, and the REQ's next requests spread over the four; as its own process
- * too (its pid in the events). What ZeroMQ would not take (a PUSH to a REQ, a second PAIR peer) is refused 400 with a
+ * too (its pid in the events). A SUB added to a running PUB dials it, and removed, says node:removed after its
+ * node:stopped. What ZeroMQ would not take (a PUSH to a REQ, a second PAIR peer) is refused 400 with a
  * text to act on, and the run goes on unharmed.
  */
 import type { FastifyInstance } from 'fastify';
@@ -135,6 +136,47 @@ describe('[G8] a node of any type added to a running graph', () => {
     const second = await addNode(pairId, { id: 'client-2', socket: 'PAIR', peer: 'server' });
     expect(second.statusCode).toBe(400);
     expect(second.json()).toMatchObject({ text: { key: 'graph.linkedPairTaken', params: { node: 'server' } } });
+  }, 60_000);
+
+  it('a subscriber added and removed while a PUB publishes: node:added before its connect, node:removed after its node:stopped', async () => {
+    const news: GraphSpec = {
+      title: 'news',
+      nodes: [
+        {
+          id: 'news',
+          socket: 'PUB',
+          role: { kind: 'send', messages: { kind: 'template', template: 'a:{i}', count: 2000 }, intervalMs: 5 },
+        },
+        { id: 'sub-1', socket: 'SUB', subscribe: ['a:'], role: { kind: 'receive' } },
+      ],
+      links: [{ from: 'news', to: 'sub-1', bind: 'from', transport: 'tcp' }],
+    };
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: news } });
+    const { id } = created.json<GraphPlaygroundInfo>();
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    await pollGraphEventsUntil(owner, id, (all) => of(all, 'message:received').length > 0);
+    // The PUB binds: the new SUB dials it, subscribed to its prefix.
+    const added = await addNode(id, { id: 'sub-2', socket: 'SUB', peer: 'news', subscribe: ['a:'] });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json<GraphPlaygroundInfo>().graph.links.at(-1)).toEqual({
+      from: 'news',
+      to: 'sub-2',
+      bind: 'from',
+      transport: 'tcp',
+    });
+    await pollGraphEventsUntil(owner, id, (all) => of(all, 'message:received').some((e) => e.node === 'sub-2'));
+    const removed = await owner.inject({ method: 'DELETE', url: `/api/graphs/${id}/nodes/sub-2` });
+    expect(removed.statusCode, removed.body).toBe(200);
+    const events = await pollGraphEventsUntil(owner, id, (all) => of(all, 'node:removed').length > 0);
+    await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
+    const addedAt = of(events, 'node:added').find((e) => e.node === 'sub-2')!;
+    const connecting = of(events, 'node:connecting').find((e) => e.node === 'sub-2')!;
+    const stopped = of(events, 'node:stopped').find((e) => e.node === 'sub-2')!;
+    const gone = of(events, 'node:removed').find((e) => e.node === 'sub-2')!;
+    expect(addedAt.spec).toEqual({ id: 'sub-2', socket: 'SUB', subscribe: ['a:'], role: { kind: 'receive' } });
+    expect(addedAt.seq).toBeLessThan(connecting.seq);
+    expect(stopped.reason).toBe('removed');
+    expect(stopped.seq).toBeLessThan(gone.seq);
   }, 60_000);
 
   it('a process node added while the run flows: its own OS process (pid in the events), taking requests', async () => {
