@@ -106,8 +106,8 @@ interface PageSample {
   /** The server's event loop delay p95 (ms) over the run: how late its timers (the stream's frames) fire. */
   loopDelayP95: number;
   /**
-   * Frames per second that drew newer run time (the drawn-time probe's calls): the page's own drawing rate, which
-   * is ~30 while the stream is sampled (frame-loop.svelte.ts) where `fps` counts every frame the browser made.
+   * Frames per second that drew newer run time (the drawn-time probe's calls): at most the page's own drawing rate
+   * (~30 while the stream is sampled: frame-loop.svelte.ts), where `fps` counts every frame the browser made.
    */
   drawnFps: number;
   /** WebSocket messages the page received over the run: binary (task frames, SPEC [W5]) and text. */
