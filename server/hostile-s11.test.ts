@@ -221,53 +221,6 @@ const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: hung for ${ms} ms`)), ms)),
   ]);
 
-describe('a process node moved many times at once, killed during a move, its run stopped during one', () => {
-  it('every request answers (no 500, none hangs), and no child outlives the run', async () => {
-    const baseline = childPids().length;
-    const { id, events } = await startProcessRun();
-    const move = (transport: string) =>
-      owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/w1/move`, payload: { transport } });
-    // 40 moves at once, then 40 more one right after the other.
-    const burst = await within(
-      Promise.all(Array.from({ length: 40 }, (_, i) => move(i % 2 === 0 ? 'ipc' : 'tcp'))),
-      30_000,
-      'forty moves at once',
-    );
-    for (let i = 0; i < 40; i++) burst.push(await within(move(i % 2 === 0 ? 'ipc' : 'tcp'), 20_000, `move ${i}`));
-    const statuses = burst.map((response) => response.statusCode);
-    expect(
-      statuses.filter((status) => status >= 500),
-      burst.map((r) => r.body.slice(0, 200)).join('\n'),
-    ).toEqual([]);
-    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
-    // A move and a kill at once: both answer.
-    const moving = move('ipc');
-    const killed = owner.inject({ method: 'POST', url: `/api/graphs/${id}/nodes/w1/kill` });
-    const [moved, kill] = await within(Promise.all([moving, killed]), 20_000, 'a move and a kill');
-    expect(moved.statusCode, moved.body).toBeLessThan(500);
-    expect(kill.statusCode, kill.body).toBe(200);
-    // A process node added, moved, and the run stopped during the move: the stop and the move answer.
-    const added = await owner.inject({
-      method: 'POST',
-      url: `/api/graphs/${id}/linked-nodes`,
-      payload: { id: 'w3', socket: 'PULL', peer: 'vent', process: true },
-    });
-    expect(added.statusCode, added.body).toBe(201);
-    await until(async () => {
-      const seen = await events();
-      return seen.some((e) => e.type === 'message:received' && e.node === 'w3') ? true : null;
-    }, 'w3 receiving');
-    const lastMove = move('ipc');
-    const stopped = owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
-    const [last, stop] = await within(Promise.all([lastMove, stopped]), 20_000, 'a move and a stop');
-    expect(last.statusCode, last.body).toBeLessThan(500);
-    expect(stop.statusCode, stop.body).toBe(200);
-    await until(async () => ((await events()).some((e) => e.type === 'graph:ended') ? true : null), 'the run ended');
-    await until(async () => (childPids().length <= baseline ? true : null), 'the children gone', 10_000);
-    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
-  }, 120_000);
-});
-
 describe("a process node's move that takes longer than the graph's drain (a busy machine, a slow child)", () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -296,6 +249,35 @@ describe("a process node's move that takes longer than the graph's drain (a busy
     }, 'w1 receiving after the move');
     const stopped = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
     expect(stopped.statusCode, stopped.body).toBe(200);
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+  }, 60_000);
+});
+
+describe('a process node that binds, added as its run ends (the series part 3: a REP for the client)', () => {
+  it('is refused as "no run" (409), not a 500, and its child is gone', async () => {
+    const baseline = childPids().length;
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } });
+    const { id } = created.json<GraphPlaygroundInfo>();
+    const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    expect(started.statusCode, started.body).toBe(201);
+    // The add waits for its child to start and bind; the run is stopped once the child exists, before it answers.
+    const adding = owner.inject({
+      method: 'POST',
+      url: `/api/graphs/${id}/linked-nodes`,
+      payload: { id: 'late', socket: 'REP', peer: 'client', process: true },
+    });
+    await until(async () => (childPids().length > baseline ? true : null), 'the child forked', 10_000);
+    const stopped = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` });
+    expect(stopped.statusCode, stopped.body).toBe(200);
+    const added = await within(adding, 20_000, 'the add');
+    // Before the fix: 500 PG_ERR_INTERNAL ("Socket is closed": the run's end closed the child's socket).
+    expect([201, 409], `${added.statusCode} ${added.body}`).toContain(added.statusCode);
+    if (added.statusCode === 409) {
+      expect(added.json()).toMatchObject({ code: 'PG_ERR_NO_RUN' });
+      const graph = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>().graph;
+      expect(graph.nodes.map((node) => node.id)).not.toContain('late');
+    }
+    await until(async () => (childPids().length <= baseline ? true : null), 'the children gone', 10_000);
     expect(internalErrors, internalErrors.join('\n')).toEqual([]);
   }, 60_000);
 });

@@ -205,6 +205,8 @@ export function addLinkedNode(
       node.finished = true;
       node.socket.close();
       if (child) child.signal('SIGKILL');
+      // The run's end closed its socket (its child's) under the bind: said as the run's end, not as that error.
+      if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
       throw error;
     }
     join(address);
