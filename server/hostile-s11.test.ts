@@ -281,3 +281,52 @@ describe('a process node that binds, added as its run ends (the series part 3: a
     expect(internalErrors, internalErrors.join('\n')).toEqual([]);
   }, 60_000);
 });
+
+describe('a node that binds over inproc, added while the run flows, on a name a link of the graph gives already', () => {
+  it('is refused with a text to act on (400), not a 500 EADDRINUSE; the run goes on', async () => {
+    // The client connects to srv over inproc at "n2", a name of the visitor's; the next node the run adds is its
+    // third (index 2), and a node that binds over inproc without a name of its own gets "n<index>".
+    const graph = {
+      title: 'an inproc name taken',
+      nodes: [
+        {
+          id: 'client',
+          socket: 'REQ',
+          role: {
+            kind: 'request',
+            messages: { kind: 'template', template: 'r{i}', count: 100_000 },
+            intervalMs: 20,
+          },
+        },
+        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
+      ],
+      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: 'inproc://n2' }],
+    };
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    expect(started.statusCode, started.body).toBe(201);
+    const added = await owner.inject({
+      method: 'POST',
+      url: `/api/graphs/${id}/linked-nodes`,
+      payload: { id: 'x', socket: 'REP', peer: 'client' },
+    });
+    // Before the fix: 500 PG_ERR_INTERNAL (zeromq.js's "Address already in use" thrown through).
+    expect(added.statusCode, added.body).toBe(400);
+    expect(added.json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
+    expect(added.body).toContain('EADDRINUSE');
+    const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo & { running?: unknown }>();
+    expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv']);
+    // The run goes on: the client still gets its replies.
+    const all: PlaygroundEvent[] = [];
+    await until(async () => {
+      const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
+      all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
+      return all.filter((e) => e.type === 'message:received' && e.node === 'client').length >= 5 ? true : null;
+    }, 'five replies');
+    expect(all.some((e) => e.type === 'graph:ended')).toBe(false);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+  }, 60_000);
+});

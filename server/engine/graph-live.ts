@@ -207,6 +207,16 @@ export function addLinkedNode(
       if (child) child.signal('SIGKILL');
       // The run's end closed its socket (its child's) under the bind: said as the run's end, not as that error.
       if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
+      // ZeroMQ refused the endpoint (an inproc name one of the graph's links gives already: EADDRINUSE): the
+      // graph's problem, said as one, not an internal error.
+      const code = (error as { code?: unknown }).code;
+      if (!(error instanceof CodedError) && typeof code === 'string' && !code.startsWith('PG_ERR'))
+        throw new CodedError(
+          'PG_ERR_VALIDATION',
+          text('graph.invalid', {
+            problems: `${link.from} - ${link.to}: ${requested ?? link.transport}: ${(error as Error).message} (${code})`,
+          }),
+        );
       throw error;
     }
     join(address);
