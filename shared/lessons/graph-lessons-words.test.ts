@@ -39,8 +39,8 @@ describe("the graph lessons' counts agree in number", () => {
   it('part 1: one sum is "1 suma correcta", two are "2 sumas correctas"', () => {
     const lesson = graphLessonFor('series-1')!;
     const one = lesson.check([started(), received('server', 0, 'client', '1:2'), sent('server', 1, '3')]);
-    expect(one.detail.es).toMatch(/^El servidor respondió 1 suma correcta;/);
-    expect(one.detail.en).toMatch(/^The server answered 1 sum correctly;/);
+    expect(one.detail.es).toMatch(/^El servidor respondió 1 suma correcta,/);
+    expect(one.detail.en).toMatch(/^The server answered 1 sum correctly,/);
     const two = lesson.check([
       started(),
       received('server', 0, 'client', '1:2'),
@@ -48,7 +48,7 @@ describe("the graph lessons' counts agree in number", () => {
       received('server', 2, 'client', '2:2'),
       sent('server', 3, '4'),
     ]);
-    expect(two.detail.es).toMatch(/^El servidor respondió 2 sumas correctas;/);
+    expect(two.detail.es).toMatch(/^El servidor respondió 2 sumas correctas,/);
   });
 
   it('part 4: "recibió 1 evento", the narrator filtered "1 evento más"', () => {

@@ -85,3 +85,12 @@ export interface LessonText {
   hint: string;
   solution: string;
 }
+
+/**
+ * A series lesson's texts on the patterns page (shared/lessons/graph-lessons.ts): the lesson's, and what the page
+ * says above the diagram when the lesson's start or its solution is loaded there instead of the series' original
+ * (the scenario's own description describes the original only).
+ */
+export interface GraphLessonText extends LessonText {
+  described: { start: string; solution: string };
+}
