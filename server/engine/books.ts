@@ -355,6 +355,22 @@ export class MessageBook {
   }
 
   /** Decides every pending copy as the run ends; returns the drops to report. */
+  /**
+   * The killed node the still pending copy of `message` would be lost with at the run's natural end (settle's
+   * first rule: no live node claimed it, and a killed one could have taken it): that node, null when several
+   * killed ones could have, undefined when the copy is not pending or none of its candidates was killed.
+   */
+  killedCandidateOf(message: number): string | null | undefined {
+    if (this.#killed.size === 0) return undefined;
+    for (const copy of this.#open) {
+      if (copy.message !== message || copy.state !== 'pending') continue;
+      const killed = copy.candidates.filter((candidate) => this.#killed.has(candidate));
+      if (killed.length === 0) return undefined;
+      return killed.length === 1 ? killed[0]! : null;
+    }
+    return undefined;
+  }
+
   settle(facts: EndFacts): Drop[] {
     if (facts.stopped) return [];
     const drops: Drop[] = [];

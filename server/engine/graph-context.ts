@@ -54,6 +54,14 @@ export class GraphRunContext {
   ended = false;
   lastProgress = performance.now();
   /**
+   * Requesters waiting for a reply now: the message of the request each sent last (set when it is booked, cleared
+   * when its reply came: graph-roles.ts). Read at the run's end: a request lost with a killed node is a reply that
+   * can never come (node:stopped `reply-lost`).
+   */
+  readonly awaitingReply = new Map<string, number>();
+  /** Awaited requests lost with a killed node (unhandled in its hands, or queued only for it): message -> that node. */
+  readonly #requestsLost = new Map<number, string | null>();
+  /**
    * Facts read off the graph per message (linked peers, a subscriber's fan-out target), kept for the graph they
    * were read from: a live edit replaces options.graph (graph-live.ts), which drops them.
    */
@@ -183,7 +191,32 @@ export class GraphRunContext {
   }
 
   reportDrops(drops: Drop[], afterEnd = false): void {
-    for (const drop of drops) this.emit({ type: 'message:dropped', ...drop }, afterEnd);
+    for (const drop of drops) {
+      if (this.awaitingReply.size > 0 && (drop.reason === 'unhandled' || drop.reason === 'killed'))
+        this.#noteRequestLost(drop);
+      this.emit({ type: 'message:dropped', ...drop }, afterEnd);
+    }
+  }
+
+  /** A drop with a killed node: if it is a request a requester awaits the reply to, that reply will never come. */
+  #noteRequestLost(drop: Drop): void {
+    for (const message of this.awaitingReply.values()) {
+      // `peer` is the killed node (null: one of several killed candidates).
+      if (message === drop.message) this.#requestsLost.set(message, drop.peer);
+    }
+  }
+
+  /**
+   * Whether `node` waits for a reply that will never come: its request was lost with a killed node, already (in
+   * its hands, or queued only for it) or, at a natural end (`settling`), by the books' settling (parked on the
+   * pipe to a killed peer while live ones took the others). Undefined if not; the killed node (or null when not
+   * one) if so.
+   */
+  replyLostWith(node: NodeRuntime, settling: boolean): string | null | undefined {
+    const message = this.awaitingReply.get(node.id);
+    if (message === undefined) return undefined;
+    if (this.#requestsLost.has(message)) return this.#requestsLost.get(message)!;
+    return settling ? this.books.killedCandidateOf(message) : undefined;
   }
 
   progress(): void {

@@ -80,6 +80,9 @@ function announceSend(
   const last = frames.at(-1)!;
   const body = Buffer.isBuffer(last) ? last.toString() : String(last);
   const message = run.books.nextMessage();
+  // A requester's request (not an eager one's, which awaits no reply) is awaited until its reply comes: booked as
+  // such before the books can report it lost (a killed node's request dropped at once).
+  if (node.spec.role.kind === 'request' && node.spec.role.waitReply !== false) run.awaitingReply.set(node.id, message);
   // undefined: not addressed (round-robin, fan-out); null: addressed to a peer we do not control.
   const to = context.to;
   run.progress();

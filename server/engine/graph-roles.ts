@@ -75,6 +75,8 @@ async function request(run: GraphRunContext, node: NodeRuntime, role: RoleOf<'re
     if (eager) continue;
     await receiveOne(run, node);
     if (node.finished) return;
+    // Its reply came (a run that ends while it waits keeps it: graph-run.ts says the request's fate).
+    run.awaitingReply.delete(node.id);
     // A move of its link waits for the round trip to end (graph-move.ts): it is done now, before the next send.
     const moving = settleDeferredMoves(run, node);
     if (moving) await moving;

@@ -33,7 +33,7 @@ import { bindLater } from './graph-later-binds.ts';
 import { signalNode, type NodeSignal } from './graph-signals.ts';
 import { moveNode } from './graph-move.ts';
 import { setPace } from './graph-pace.ts';
-import { GraphError, requestedAddress } from './graph-addresses.ts';
+import { GraphError, endpointRefusal, requestedAddress } from './graph-addresses.ts';
 import { CodedError } from '../errors.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 
@@ -240,8 +240,13 @@ export class GraphRun {
           run.emit({ type: 'node:bound', node: binder, transport: link.transport, address: bound });
           return bound;
         };
-        if (link.bindAfter === undefined) address = await bind();
-        else {
+        if (link.bindAfter === undefined) {
+          // ZeroMQ refusing it (an address the graph gives twice, a tcp port taken: EADDRINUSE) fails the start with
+          // a text to act on (400), not an internal error.
+          address = await bind().catch((error: unknown) => {
+            throw endpointRefusal(error, link, requested);
+          });
+        } else {
           // An ipc path is claimed now and known before it exists: its peers dial it from the start (ZeroMQ
           // retries), and the node binds it on the same socket once it has sent that many messages.
           address = requested;
@@ -346,7 +351,8 @@ export class GraphRun {
         node.finished = true;
         // A requester whose request was lost with a killed node is not merely stopped by the end: it would wait
         // for that reply for ever (the run ended because nothing else could happen). Said with the node it died in.
-        const lostWith = run.replyLostWith(node);
+        // A stopped run settles nothing (what is pending stays in flight): only a loss already booked is said then.
+        const lostWith = run.replyLostWith(node, reason !== 'stopped');
         if (lostWith === undefined) run.emit({ type: 'node:stopped', node: node.id, reason: 'run-ended' });
         else if (lostWith === null) run.emit({ type: 'node:stopped', node: node.id, reason: 'reply-lost' });
         else run.emit({ type: 'node:stopped', node: node.id, reason: 'reply-lost', lostWith });

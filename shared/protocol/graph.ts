@@ -392,7 +392,14 @@ export const GRAPH_EVENTS = [
       Type.Literal('removed'),
       /** Killed during the run (live topology): its socket closed at once, linger 0, its queue lost. */
       Type.Literal('killed'),
+      /**
+       * At the run's end, a requester still waiting for the reply to a request that was lost with a killed node
+       * (in its hands unhandled, or queued for it): that reply can never come, the program would wait for ever.
+       */
+      Type.Literal('reply-lost'),
     ]),
+    /** With `reply-lost`: the killed node its request was lost with. */
+    lostWith: Type.Optional(Id),
   }),
   /**
    * What a visitor did to a node's program while the run flowed (live topology), as the pipeline's
