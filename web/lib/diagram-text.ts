@@ -89,6 +89,8 @@ export interface EndpointFacts {
   name: string;
   address: string;
   isBound: boolean;
+  /** Bound in this run and closed since (the run ended): said as closed, not as bound. */
+  isClosed?: boolean;
   builtIn: number;
   external: number;
   note?: string | undefined;
@@ -96,8 +98,15 @@ export interface EndpointFacts {
 
 /** "tcp tcp://127.0.0.1:12345: bound · 1 worker connected" (the ventilator box's endpoint row, whole). */
 export function endpointLine(endpoint: EndpointFacts, t: Translate): string {
+  const note = endpoint.isBound && endpoint.note ? ` (${endpoint.note})` : '';
+  return `${endpoint.name} ${endpoint.address}: ${endpointStatus(endpoint, t)}${note}`;
+}
+
+/** An endpoint's state in words, as its row on the ventilator's box says it: not bound yet, bound (its peers), closed. */
+export function endpointStatus(endpoint: Omit<EndpointFacts, 'name' | 'address' | 'note'>, t: Translate): string {
   let status: string;
-  if (!endpoint.isBound) status = t('vent.notBound');
+  if (endpoint.isClosed) status = t('vent.closed');
+  else if (!endpoint.isBound) status = t('vent.notBound');
   else {
     const peers: string[] = [];
     if (endpoint.builtIn > 0) peers.push(countOf(endpoint.builtIn, 'worker', t));
@@ -107,8 +116,7 @@ export function endpointLine(endpoint: EndpointFacts, t: Translate): string {
         ? t('vent.noPeer')
         : t.plural('vent.peers', endpoint.builtIn + endpoint.external, { peers: peers.join(' + ') });
   }
-  const note = endpoint.isBound && endpoint.note ? ` (${endpoint.note})` : '';
-  return `${endpoint.name} ${endpoint.address}: ${status}${note}`;
+  return status;
 }
 
 function quoteAll(bodies: readonly string[], t: Translate): string {

@@ -33,9 +33,11 @@ import {
   permalink,
   previousEventTime,
   replayFrame,
+  timelineMarks,
   type Counts,
   type LoadedWindow,
   type Speed,
+  type TimelineMark,
 } from './replay.ts';
 import { ReplayClock } from './run-clock.svelte.ts';
 import { RunState } from './run-state.svelte.ts';
@@ -80,7 +82,7 @@ export class ReplaySession implements RunView {
   /** The run's first event, with its whole topology. */
   started = $state.raw<Started | null>(null);
   /** Times of the run's non-task events, for the timeline's ticks. */
-  marks = $state.raw<{ t: number; type: string }[]>([]);
+  marks = $state.raw<TimelineMark[]>([]);
 
   readonly duration = $derived(this.detail?.durationMs ?? 0);
   /** Parameters of the run: as recorded. */
@@ -131,12 +133,12 @@ export class ReplaySession implements RunView {
           fromT: 0,
           toT: Infinity,
         };
-        this.marks = events.filter((e) => !e.type.startsWith('task:')).map((e) => ({ t: e.t, type: e.type }));
+        this.marks = timelineMarks(events);
       } else {
         // Every non-task event (sockets, workers, endpoints, ventilator): however far the playhead jumps, the
         // diagram is drawn from the topology as it was then, and the window adds the tasks around it.
         this.#prologue = await this.#fetchAll(detail.firstSeq, detail.lastSeq, 'topology', MAX_TOPOLOGY_EVENTS);
-        this.marks = this.#prologue.map((e) => ({ t: e.t, type: e.type }));
+        this.marks = timelineMarks(this.#prologue);
         await this.#loadWindow(0);
       }
       if (this.#isClosed) return;

@@ -157,6 +157,23 @@ export function covers(window: LoadedWindow | null, time: number): boolean {
   return window !== null && time >= window.fromT && time <= window.toT;
 }
 
+/** A moment the timeline can mark: the event's type, or 'worker:killed' for a process worker's kill. */
+export interface TimelineMark {
+  t: number;
+  type: string;
+}
+
+/** The timeline's marks of a run's non-task events (a kill is told apart from the process's other news). */
+export function timelineMarks(events: readonly PlaygroundEvent[]): TimelineMark[] {
+  const marks: TimelineMark[] = [];
+  for (const e of events) {
+    if (e.type.startsWith('task:')) continue;
+    const isKill = e.type === 'worker:process' && e.action === 'killed';
+    marks.push({ t: e.t, type: isKill ? 'worker:killed' : e.type });
+  }
+  return marks;
+}
+
 /** The playhead after `elapsedMs` of real time at `speed`, clamped to [0, durationMs]. */
 export function advance(time: number, elapsedMs: number, speed: number, durationMs: number): number {
   return Math.min(durationMs, Math.max(0, time + elapsedMs * speed));

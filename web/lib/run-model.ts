@@ -216,6 +216,26 @@ export function linkView(state: WorkerState, link: LinkState, transport: Transpo
   return link;
 }
 
+/** What a worker's card says of it: its process's fate, how it stopped, or its link. */
+export type WorkerCardStatus = 'killed' | 'hung' | 'gotX' | 'runEnded' | LinkState;
+
+/**
+ * A worker's card status, from the same state the diagram draws (its box checks the same things in this order): a
+ * kill or a hang the moment its event came, and a killed worker stays killed after the run ends (the server then
+ * says it stopped too).
+ */
+export function workerCardStatus(worker: {
+  state: WorkerState;
+  view: LinkView;
+  stopReason: 'end-marker' | 'run-ended' | null;
+  isStopped: boolean;
+}): WorkerCardStatus {
+  if (worker.state === 'killed' || worker.state === 'hung') return worker.state;
+  if (worker.stopReason === 'end-marker') return 'gotX';
+  if (worker.isStopped) return 'runEnded';
+  return worker.view;
+}
+
 /** Words for a worker's state badge. */
 export function workerStateLabel(state: WorkerState, t: Translate): string {
   return t(`wstate.${state}`);

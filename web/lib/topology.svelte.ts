@@ -93,6 +93,12 @@ export class Topology {
       case 'socket:event': {
         const worker = this.#byId.get(event.node);
         if (worker) worker.link = nextLinkState(worker.link, event.kind);
+        // A bound socket's "close" is its listener closing (zmq-facts: bound PUSH, `close -> end` on close): the
+        // endpoint no longer takes peers. The ventilator only closes its endpoints when the run ends.
+        if (event.node === 'ventilator' && event.kind === 'close') {
+          const ep = this.endpoints.find((e) => e.isBound && e.actual === event.address);
+          if (ep) ep.isClosed = true;
+        }
         return;
       }
       case 'worker:connecting': {
@@ -109,6 +115,9 @@ export class Topology {
           worker.isStopped = true;
           worker.stopReason = event.reason;
           worker.link = 'stopped';
+          // As the server has it (run-workers.ts): a stopped worker is 'stopped', a killed one stays 'killed'. No
+          // worker:updated says so, and a worker left 'connected' showed a queue holding its "x" after the run.
+          if (worker.state !== 'killed') worker.state = 'stopped';
         }
         return;
       }
@@ -120,7 +129,11 @@ export class Topology {
         return;
       case 'worker:process': {
         const worker = this.#byId.get(event.worker);
-        if (worker && event.pid !== null) worker.pid = event.pid;
+        if (!worker) return;
+        if (event.pid !== null) worker.pid = event.pid;
+        // The process's fate is known from this event on, whatever follows it (the worker:updated that repeats it).
+        if (event.action === 'killed') worker.state = 'killed';
+        else if (event.action === 'hung') worker.state = 'hung';
         return;
       }
       case 'sink:bound':
@@ -141,6 +154,8 @@ export class Topology {
         return;
       case 'run:ended':
         this.ventilator = 'idle';
+        // Every socket of the run is closed by now; inproc endpoints have no monitor to say it (zmq-facts section 5).
+        for (const ep of this.endpoints) if (ep.isBound) ep.isClosed = true;
         this.externalPeersMax = Math.max(this.externalPeersMax, event.summary.externalPeersMax);
         return;
       default:

@@ -36,6 +36,8 @@ export class EndpointView {
   /** Why `actual` differs from `requested`, as the server said it (English, and as a text). */
   #note = $state.raw<Pick<EndpointInfo, 'note' | 'noteText'>>({});
   isBound = $state(false);
+  /** Bound in this run, then closed (the ventilator closes its socket when the run ends): no peer can connect. */
+  isClosed = $state(false);
   /** Increments on each live bind so the diagram can replay its bind animation. */
   pulse = $state(0);
   /** Connected peers we do not control. */
