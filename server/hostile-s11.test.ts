@@ -15,6 +15,7 @@ import type { GraphLink, GraphNode, PlaygroundEvent, RecordedGraphRunDetail } fr
 import { graphAtMoment, type GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
 import { RemoteSocket } from './engine/graph-process.ts';
+import { PROCESS_ADD_ANSWER_MS } from './engine/graph-live.ts';
 import { Visitor, testPolicy } from '../test/helpers.ts';
 
 let app: FastifyInstance;
@@ -282,10 +283,11 @@ describe('a process node that binds, added as its run ends (the series part 3: a
   }, 60_000);
 });
 
-describe('a node that binds over inproc, added while the run flows, on a name a link of the graph gives already', () => {
-  it('is refused with a text to act on (400), not a 500 EADDRINUSE; the run goes on', async () => {
+describe('a node that binds over inproc, added while the run flows, where a link of the graph gives the name "n2"', () => {
+  it('binds a name of the server\'s own (never one the graph gives), not a 500 EADDRINUSE; the run goes on', async () => {
     // The client connects to srv over inproc at "n2", a name of the visitor's; the next node the run adds is its
-    // third (index 2), and a node that binds over inproc without a name of its own gets "n<index>".
+    // third (index 2), and a node that binds over inproc without a name of its own used to get "n<index>" (then a
+    // 400 EADDRINUSE); the server's names now go after a '.', the graph's after a '-' (graph-addresses.ts).
     const graph = {
       title: 'an inproc name taken',
       nodes: [
@@ -312,21 +314,100 @@ describe('a node that binds over inproc, added while the run flows, on a name a 
       url: `/api/graphs/${id}/linked-nodes`,
       payload: { id: 'x', socket: 'REP', peer: 'client' },
     });
-    // Before the fix: 500 PG_ERR_INTERNAL (zeromq.js's "Address already in use" thrown through).
-    expect(added.statusCode, added.body).toBe(400);
-    expect(added.json()).toMatchObject({ code: 'PG_ERR_VALIDATION' });
-    expect(added.body).toContain('EADDRINUSE');
+    // Before the first fix: 500 PG_ERR_INTERNAL (zeromq.js's "Address already in use" thrown through); then 400.
+    expect(added.statusCode, added.body).toBe(201);
     const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo & { running?: unknown }>();
-    expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv']);
-    // The run goes on: the client still gets its replies.
+    expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv', 'x']);
+    // The run goes on: the client still gets its replies, from x too (bound at a name of the server's own).
     const all: PlaygroundEvent[] = [];
     await until(async () => {
       const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
       all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
-      return all.filter((e) => e.type === 'message:received' && e.node === 'client').length >= 5 ? true : null;
-    }, 'five replies');
+      return all.filter((e) => e.type === 'message:received' && e.node === 'client').length >= 5 &&
+        all.some((e) => e.type === 'message:received' && e.node === 'x')
+        ? true
+        : null;
+    }, 'five replies, and a request to x');
+    expect(all.filter((e) => e.type === 'node:bound').map((e) => (e.type === 'node:bound' ? e.address : ''))).toEqual([
+      `inproc://${id}-n2`,
+      `inproc://${id}.n2`,
+    ]);
     expect(all.some((e) => e.type === 'graph:ended')).toBe(false);
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
     expect(internalErrors, internalErrors.join('\n')).toEqual([]);
   }, 60_000);
+});
+
+describe('a process node that binds, added while the run flows, its child stopped from outside before it answers', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is refused within a bound (graph.addNoAnswer), its node dropped and its child killed; the run goes on', async () => {
+    const baseline = childPids().length;
+    // A client that asks for as long as the test needs, of a REP in the server over tcp.
+    const graph = {
+      title: 'a process REP added, stopped from outside',
+      nodes: [
+        {
+          id: 'client',
+          socket: 'REQ',
+          role: {
+            kind: 'request',
+            messages: { kind: 'template', template: 'r{i}', count: 100_000 },
+            intervalMs: 20,
+          },
+        },
+        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
+      ],
+      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
+    };
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    // Someone outside stops the child (SIGSTOP) right after it forked, before it could answer its bind: the
+    // playground does not know (it did not hang it). The bind is asked right after the fork.
+    const bind = RemoteSocket.prototype.bind;
+    const stopped: number[] = [];
+    vi.spyOn(RemoteSocket.prototype, 'bind').mockImplementation(function (this: RemoteSocket, address) {
+      const pid = this.host.pid!;
+      process.kill(pid, 'SIGSTOP');
+      stopped.push(pid);
+      return bind.call(this, address);
+    });
+    const started = Date.now();
+    const added = await within(
+      owner.inject({
+        method: 'POST',
+        url: `/api/graphs/${id}/linked-nodes`,
+        payload: { id: 'late', socket: 'REP', peer: 'client', process: true },
+      }),
+      PROCESS_ADD_ANSWER_MS + 15_000,
+      'the add',
+    );
+    // Before the fix the request waited for the stopped child until the run ended (here: never).
+    expect(stopped).toHaveLength(1);
+    expect(added.statusCode, added.body).toBe(400);
+    expect(added.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.addNoAnswer' } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(PROCESS_ADD_ANSWER_MS - 100);
+    const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>();
+    expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv']);
+    // Its child is killed (a stopped process dies of SIGKILL too), not left stopped until the run ends.
+    await until(async () => (childPids().length <= baseline ? true : null), 'the stopped child gone', 10_000);
+    // The run goes on: the client gets replies after the refusal.
+    const all: PlaygroundEvent[] = [];
+    const events = async () => {
+      const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
+      all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
+      return all;
+    };
+    const before = (await events()).filter((e) => e.type === 'message:received' && e.node === 'client').length;
+    await until(async () => {
+      const replies = (await events()).filter((e) => e.type === 'message:received' && e.node === 'client').length;
+      return replies >= before + 3 ? true : null;
+    }, 'three more replies');
+    expect(all.some((e) => e.type === 'graph:ended')).toBe(false);
+    expect(all.some((e) => e.type === 'node:added')).toBe(false);
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+  }, 90_000);
 });

@@ -34,9 +34,13 @@ export async function requestedAddress(
 ): Promise<string> {
   const transport: Transport = link.transport;
   if (transport === 'inproc') {
-    // One context for every playground: names are prefixed with the playground's id, so no two collide.
-    const wanted = link.address ? link.address.replace(/^inproc:\/\//, '') : `n${nodeIndex}`;
-    const address = `inproc://${owner}-${wanted}`;
+    // One ZeroMQ context for every playground (and every visitor): each name starts with the playground's id, and
+    // ids of one kind have one length (graph "gr-" + 20, pipeline "pg-" + 22), so no two playgrounds' names meet.
+    // Inside it, a name the graph gives goes after a '-' and one the server chooses after a '.': a visitor's
+    // "inproc://n2" is never the server's choice for a node (EADDRINUSE at the run's start, or at a live add, before).
+    const address = link.address
+      ? `inproc://${owner}-${link.address.replace(/^inproc:\/\//, '')}`
+      : `inproc://${owner}.n${nodeIndex}`;
     checkEndpoint(address, policy);
     return address;
   }
@@ -73,6 +77,26 @@ export async function requestedAddress(
     if (link.address) throw new CodedError('PG_ERR_ENDPOINT', ipcRefusalText(refusal, parsed.path));
   }
   throw new GraphError([{ where: `${link.from} - ${link.to}`, problem: 'no free ipc path in the runtime folder' }]);
+}
+
+/**
+ * ZeroMQ's refusal of an endpoint the run asked for (an address the visitor gave twice, a tcp port something else
+ * holds: EADDRINUSE...): the graph's problem, said with the endpoint and the error as a 400 to act on, not an
+ * internal error. Anything else (a coded error already, a closed socket) is returned as it is.
+ */
+export function endpointRefusal(
+  error: unknown,
+  link: Pick<GraphLink, 'from' | 'to' | 'transport'>,
+  requested: string | null,
+): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof CodedError || typeof code !== 'string' || code.startsWith('PG_ERR')) return error;
+  return new CodedError(
+    'PG_ERR_VALIDATION',
+    text('graph.invalid', {
+      problems: `${link.from} - ${link.to}: ${requested ?? link.transport}: ${(error as Error).message} (${code})`,
+    }),
+  );
 }
 
 export function ipcRefusalText(refusal: IpcRefusal, path: string) {
