@@ -14,6 +14,7 @@ import { RunLog } from './run-log.ts';
 import { Recorder } from './recorder.ts';
 import { RecordingStats, ThreadChannel, channelFor, type WriteChannel } from './channel.ts';
 import { RunStore } from './store.ts';
+import { batchCount } from './packed.ts';
 import { CodedError } from '../errors.ts';
 import { exportJson, exportText } from './export.ts';
 import { SqliteRecordingStore } from './sqlite-store.ts';
@@ -202,7 +203,7 @@ describe('Recorder with a writer that is behind', () => {
       get inFlight() {
         return inFlight;
       },
-      write: (_playground, events) => void written.push(events.length),
+      write: (_playground, events) => void written.push(batchCount(events)),
       flushed: () => Promise.resolve(),
       closePlayground: () => Promise.resolve(),
       importRun: () => Promise.reject(new Error('not here')),

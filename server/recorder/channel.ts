@@ -2,8 +2,8 @@
  * Where recorders hand their batches: a WriteChannel. Two kinds, same RunWriter underneath:
  *
  * - ThreadChannel (file stores, the server's default): a worker thread owns its own SQLite connection and does all
- *   the writing; the main thread only packs each batch into typed arrays (packed.ts) and posts it. The
- *   writer's work (~2-3 us an event) never runs on the event loop the pipeline shares. Should the thread die,
+ *   the writing; the main thread only posts each batch, packed into typed arrays as its events arrived (packed.ts).
+ *   The writer's work (~1-3 us an event) never runs on the event loop the pipeline shares. Should the thread die,
  *   the channel falls back to writing inline (events in flight are counted as dropped) and says so.
  * - InlineChannel (":memory:" stores, which a second connection cannot see; tests): the writer runs synchronously on
  *   the main thread when a recorder flushes.
@@ -14,18 +14,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { WRITER_THREAD_ENTRY } from '../layout.ts';
-import type {
-  ErrorCode,
-  ServerText,
-  PlaygroundEvent,
-  RecordedGraphRunDetail,
-  RecordedRunDetail,
-} from '../../shared/protocol/index.ts';
+import type { ErrorCode, ServerText, RecordedGraphRunDetail, RecordedRunDetail } from '../../shared/protocol/index.ts';
 
 /** What an import answers: the stored run, of either kind (a graph export is imported as a graph run). */
 type StoredRunDetail = RecordedRunDetail | RecordedGraphRunDetail;
 import { importRun } from './export.ts';
-import { packEvents, transferList, type PackedEvents } from './packed.ts';
+import { isPacked, PackedBatch, packEvents, transferList, type EventBatch, type PackedEvents } from './packed.ts';
 import { MEMORY, RunStore } from './store.ts';
 import { RunWriter, type PlaygroundRef, type WriteReport } from './writer.ts';
 import { RecordingStats, type ChannelOptions, type WriteChannel } from './store-api.ts';
@@ -103,13 +97,13 @@ export class InlineChannel extends ReportingChannel implements WriteChannel {
 
   write(
     playground: PlaygroundRef,
-    events: PlaygroundEvent[],
+    events: EventBatch,
     wallClock: [number, number][],
     overflow: [string, number][],
   ): void {
-    this.#report(
-      this.#writer.write({ playground, entries: events.map((event) => ({ event, json: null })), wallClock, overflow }),
-    );
+    // A packed batch (from a thread's channel whose thread died) is stored as the thread stores it, from its columns.
+    const entries = isPacked(events) ? PackedBatch.of(events) : events.map((event) => ({ event, json: null }));
+    this.#report(this.#writer.write({ playground, entries, wallClock, overflow }));
   }
 
   flushed(): Promise<void> {
@@ -186,6 +180,8 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
     { resolve: (result: StoredRunDetail | null) => void; reject: (error: Error) => void }
   >();
   #inFlight = 0;
+  /** Recorders pack their events as they arrive: a batch is posted as it is handed over. */
+  readonly packed = true;
   #waiters: { id: number; resolve: () => void }[] = [];
   #fallback: WriteChannel | null = null;
   readonly #thread: WriterThread;
@@ -236,15 +232,15 @@ export class ThreadChannel extends ReportingChannel implements WriteChannel {
 
   write(
     playground: PlaygroundRef,
-    events: PlaygroundEvent[],
+    events: EventBatch,
     wallClock: [number, number][],
     overflow: [string, number][],
   ): void {
     if (!this.#worker) return this.#inline().write(playground, events, wallClock, overflow);
-    const packed = packEvents(events);
+    const packed = isPacked(events) ? events : packEvents(events);
     const id = this.#nextId++;
-    this.#pending.set(id, events.length);
-    this.#inFlight += events.length;
+    this.#pending.set(id, packed.count);
+    this.#inFlight += packed.count;
     this.#worker.postMessage(
       { type: 'batch', id, playground, events: packed, wallClock, overflow } satisfies ToWriter,
       transferList(packed),

@@ -15,7 +15,6 @@ const OTHER = 0;
 const TASK_TYPES = ['task:sent', 'task:received', 'task:done', 'task:collected', 'task:lost'] as const;
 type TaskType = (typeof TASK_TYPES)[number];
 type TaskEvent = Extract<PlaygroundEvent, { type: TaskType }>;
-const KIND_OF: Record<string, number> = Object.fromEntries(TASK_TYPES.map((type, i) => [type, i + 1]));
 
 /** A batch of events in a form that is cheap to post to a worker thread (its buffers are transferable). */
 export interface PackedEvents {
@@ -32,43 +31,165 @@ export interface PackedEvents {
   texts: string[];
 }
 
+/**
+ * What a recorder hands its channel: its events packed as they arrived (for a channel that posts them to a writer
+ * thread), or the event objects themselves (an inline channel stores each event's own JSON text, keys in their
+ * order; the packed form has an order of its own).
+ */
+export type EventBatch = PackedEvents | readonly PlaygroundEvent[];
+
+/** Events in a batch. */
+export function batchCount(batch: EventBatch): number {
+  return isPacked(batch) ? batch.count : batch.length;
+}
+
+export function isPacked(batch: EventBatch): batch is PackedEvents {
+  return !Array.isArray(batch);
+}
+
 /** A task event's worker ref when it has no worker key / a null worker. */
 export const NO_WORKER = -1;
 export const NULL_WORKER = -2;
 
-export function packEvents(events: readonly PlaygroundEvent[]): PackedEvents {
-  const count = events.length;
-  const kinds = new Uint8Array(count);
-  const numbers = new Float64Array(count * 3);
-  const refs = new Int32Array(count * 2);
-  const names: string[] = [];
-  const index = new Map<string, number>();
-  const texts: string[] = [];
-  const nameOf = (name: string): number => {
-    let i = index.get(name);
-    if (i === undefined) {
-      i = names.push(name) - 1;
-      index.set(name, i);
-    }
-    return i;
-  };
-  for (let i = 0; i < count; i++) {
-    const event = events[i]!;
-    const kind = KIND_OF[event.type] ?? OTHER;
-    kinds[i] = kind;
-    if (kind === OTHER) {
-      texts.push(JSON.stringify(event));
-      continue;
+/**
+ * Packs events one by one as they arrive (the recorder's listener, on the per-message path), into typed arrays that
+ * grow by doubling; take() hands over what was packed as a PackedEvents and starts a new batch. Per task event:
+ * a kind, three numbers and two refs written into the arrays and its body's string pushed; no object, no second
+ * pass at the flush. Its arrays are allocated lazily (an idle recorder holds none) and sized like the last batch,
+ * so a steady stream of batches rarely grows one.
+ */
+export class EventPacker {
+  static readonly MIN_CAPACITY = 256;
+  /** A batch that grew large (the writer lagged) does not make every later batch start that large. */
+  static readonly MAX_START_CAPACITY = 8192;
+  #count = 0;
+  #capacity = 0;
+  /** The size the next batch's arrays start at: the last batch's count, rounded up to a power of two. */
+  #nextCapacity = EventPacker.MIN_CAPACITY;
+  #kinds = new Uint8Array(0);
+  #numbers = new Float64Array(0);
+  #refs = new Int32Array(0);
+  #names: string[] = [];
+  #index = new Map<string, number>();
+  #texts: string[] = [];
+  /** The last run id met and its ref: a batch's task events nearly all belong to one run. */
+  #lastRun: string | null = null;
+  #lastRunRef = 0;
+
+  /** Events packed since the last take(). */
+  get count(): number {
+    return this.#count;
+  }
+
+  add(event: PlaygroundEvent): void {
+    const i = this.#count;
+    if (i === this.#capacity) this.#grow();
+    this.#count = i + 1;
+    let kind: number;
+    // Literal type strings are internalised: each comparison is a pointer check.
+    switch (event.type) {
+      case 'task:sent':
+        kind = 1;
+        break;
+      case 'task:received':
+        kind = 2;
+        break;
+      case 'task:done':
+        kind = 3;
+        break;
+      case 'task:collected':
+        kind = 4;
+        break;
+      case 'task:lost':
+        kind = 5;
+        break;
+      default:
+        this.#kinds[i] = OTHER;
+        this.#texts.push(JSON.stringify(event));
+        return;
     }
     const task = event as TaskEvent;
-    numbers[i * 3] = task.seq;
-    numbers[i * 3 + 1] = task.t;
-    numbers[i * 3 + 2] = task.task;
-    refs[i * 2] = nameOf(task.run);
-    refs[i * 2 + 1] = !('worker' in task) ? NO_WORKER : task.worker === null ? NULL_WORKER : nameOf(task.worker);
-    if ('body' in task) texts.push(task.body);
+    this.#kinds[i] = kind;
+    const n = i * 3;
+    this.#numbers[n] = task.seq;
+    this.#numbers[n + 1] = task.t;
+    this.#numbers[n + 2] = task.task;
+    const r = i * 2;
+    const run = task.run;
+    if (run !== this.#lastRun) {
+      this.#lastRun = run;
+      this.#lastRunRef = this.#nameOf(run);
+    }
+    this.#refs[r] = this.#lastRunRef;
+    if (kind === 1) {
+      this.#refs[r + 1] = NO_WORKER;
+      this.#texts.push((task as Extract<TaskEvent, { type: 'task:sent' }>).body);
+      return;
+    }
+    const worker = (task as { worker?: string | null }).worker;
+    this.#refs[r + 1] =
+      worker === undefined && !('worker' in task) ? NO_WORKER : worker === null ? NULL_WORKER : this.#nameOf(worker!);
+    if (kind === 2) this.#texts.push((task as Extract<TaskEvent, { type: 'task:received' }>).body);
   }
-  return { count, kinds, numbers, refs, names, texts };
+
+  /** Everything packed since the last take(), as one batch (its arrays exactly `count` long); the packer starts anew. */
+  take(): PackedEvents {
+    const count = this.#count;
+    const packed: PackedEvents = {
+      count,
+      // Views of the first `count` entries: posting one with its buffer transferred moves the buffer, not a copy.
+      kinds: this.#kinds.subarray(0, count),
+      numbers: this.#numbers.subarray(0, count * 3),
+      refs: this.#refs.subarray(0, count * 2),
+      names: this.#names,
+      texts: this.#texts,
+    };
+    let next = EventPacker.MIN_CAPACITY;
+    while (next < count && next < EventPacker.MAX_START_CAPACITY) next *= 2;
+    this.#nextCapacity = next;
+    this.#count = 0;
+    this.#capacity = 0;
+    this.#kinds = new Uint8Array(0);
+    this.#numbers = new Float64Array(0);
+    this.#refs = new Int32Array(0);
+    this.#names = [];
+    this.#index = new Map();
+    this.#texts = [];
+    this.#lastRun = null;
+    return packed;
+  }
+
+  #grow(): void {
+    const capacity = this.#capacity === 0 ? this.#nextCapacity : this.#capacity * 2;
+    const kinds = new Uint8Array(capacity);
+    const numbers = new Float64Array(capacity * 3);
+    const refs = new Int32Array(capacity * 2);
+    if (this.#count > 0) {
+      kinds.set(this.#kinds);
+      numbers.set(this.#numbers);
+      refs.set(this.#refs);
+    }
+    this.#kinds = kinds;
+    this.#numbers = numbers;
+    this.#refs = refs;
+    this.#capacity = capacity;
+  }
+
+  #nameOf(name: string): number {
+    let i = this.#index.get(name);
+    if (i === undefined) {
+      i = this.#names.push(name) - 1;
+      this.#index.set(name, i);
+    }
+    return i;
+  }
+}
+
+/** A batch of events packed at once (what EventPacker packs as they arrive). */
+export function packEvents(events: readonly PlaygroundEvent[]): PackedEvents {
+  const packer = new EventPacker();
+  for (const event of events) packer.add(event);
+  return packer.take();
 }
 
 /** The buffers to transfer with a packed batch. */

@@ -2,11 +2,14 @@
  * Recorder: records every event of one playground's RunLog, without anyone asking and without slowing the
  * pipeline down.
  *
- * - The log listener is on the per-message path: it only pushes the event onto an in-memory buffer (O(1)) and
- *   arms a flush. It never touches SQLite.
+ * - The log listener is on the per-message path. For a channel with a writer thread (`channel.packed`) it packs the
+ *   event into the buffer's columns as it arrives (a task event into typed arrays, no object kept; another event as
+ *   its JSON text: packed.ts, EventPacker); for an inline channel it keeps the event. Then it arms a flush. It never
+ *   touches SQLite.
  * - A flush runs from a timer (every `flushMs`, 100 ms) or from setImmediate once `batchSize` (5,000) events wait,
- *   and hands the buffer to a WriteChannel, which writes it in transactions of at most 5,000 events (RunWriter):
- *   in a worker thread for a file store, inline for ":memory:" (channel.ts).
+ *   and hands the buffer as it is to a WriteChannel, which writes it in transactions of at most 5,000 events
+ *   (RunWriter): in a worker thread for a file store (the packed arrays are transferred, not copied), inline for
+ *   ":memory:" (channel.ts).
  * - Memory is bounded. Every flush empties the buffer, unless the writer already has `maxInFlight` events it has
  *   not written yet; then the buffer waits. Either way the buffer stops at `maxBuffered` (200,000) events: more
  *   are dropped and counted against their run (run:started and run:ended are always kept), and that run ends up
@@ -15,6 +18,7 @@
  *   `onError` (the app logs it), and the next flush carries on. Runs that lost events become "incomplete".
  */
 import type { PlaygroundEvent } from '../../shared/protocol/index.ts';
+import { EventPacker, type EventBatch } from './packed.ts';
 import type { EventListener } from './run-log.ts';
 import { InlineChannel, type RecordingStats, type WriteChannel, type ChannelOptions } from './channel.ts';
 import { RunStore } from './store.ts';
@@ -54,7 +58,10 @@ export class Recorder {
   readonly #batchSize: number;
   readonly #maxBuffered: number;
   readonly #maxInFlight: number;
-  #buffer: PlaygroundEvent[] = [];
+  /** The buffer for a channel that takes packed batches: events since the last flush, packed as they arrived. */
+  readonly #packer: EventPacker | null;
+  /** The buffer for any other channel: the events since the last flush. */
+  #events: PlaygroundEvent[] = [];
   /** Wall-clock ms of run:started / run:ended events by seq, taken when they were logged. */
   #wallClock: [number, number][] = [];
   /** Events dropped by the buffer cap, per live run id, not yet reported to the writer. */
@@ -73,6 +80,7 @@ export class Recorder {
     this.#batchSize = options.batchSize ?? BATCH_SIZE;
     this.#maxBuffered = options.maxBuffered ?? MAX_BUFFERED;
     this.#maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+    this.#packer = this.#channel.packed === true ? new EventPacker() : null;
     this.#unsubscribe = playground.log.subscribe(this.#onEvent);
   }
 
@@ -82,23 +90,26 @@ export class Recorder {
 
   /** Events waiting for the next flush. */
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#packer !== null ? this.#packer.count : this.#events.length;
   }
 
-  /** The per-message path: O(1), no I/O. */
+  /** The per-message path: O(1), no I/O, no allocation for a task event (but now and then a larger array). */
   readonly #onEvent = (event: PlaygroundEvent): void => {
     const type = event.type;
+    const packer = this.#packer;
+    const buffered = packer !== null ? packer.count : this.#events.length;
     // A run's start and end (a pipeline's or a graph's) are always kept, with the wall clock of their moment.
     if (type === 'run:started' || type === 'run:ended' || type === 'graph:started' || type === 'graph:ended') {
       this.#wallClock.push([event.seq, Date.now()]);
-    } else if (this.#buffer.length >= this.#maxBuffered) {
+    } else if (buffered >= this.#maxBuffered) {
       this.#overflow.set(event.run, (this.#overflow.get(event.run) ?? 0) + 1);
       this.#channel.stats.droppedEvents++;
       return;
     }
-    this.#buffer.push(event);
-    if (this.#buffer.length >= this.#batchSize) {
-      this.#immediate ??= setImmediate(this.#flushSoon);
+    if (packer !== null) packer.add(event);
+    else this.#events.push(event);
+    if (buffered + 1 >= this.#batchSize) {
+      if (this.#immediate === null) this.#immediate = setImmediate(this.#flushSoon);
     } else if (this.#timer === null) {
       this.#timer = setTimeout(this.#flushSoon, this.#flushMs);
       this.#timer.unref();
@@ -115,17 +126,25 @@ export class Recorder {
     if (this.#immediate !== null) clearImmediate(this.#immediate);
     this.#timer = null;
     this.#immediate = null;
-    if (this.#buffer.length === 0 && this.#overflow.size === 0) return;
+    if (this.buffered === 0 && this.#overflow.size === 0) return;
     if (this.#channel.inFlight >= this.#maxInFlight && !this.#closing) {
       // The writer is behind: keep the events here (the buffer cap still holds) and look again soon.
       this.#timer = setTimeout(this.#flushSoon, this.#flushMs);
       this.#timer.unref();
       return;
     }
-    const events = this.#buffer;
+    let events: EventBatch;
+    let count: number;
+    if (this.#packer !== null) {
+      events = this.#packer.take();
+      count = events.count;
+    } else {
+      events = this.#events;
+      count = this.#events.length;
+      this.#events = [];
+    }
     const wallClock = this.#wallClock;
     const overflow = [...this.#overflow];
-    this.#buffer = [];
     this.#wallClock = [];
     this.#overflow.clear();
     try {
@@ -138,7 +157,7 @@ export class Recorder {
     } catch (error) {
       // Channels do not throw; should one, the pipeline must still not see it.
       this.#channel.stats.writeErrors++;
-      this.#channel.stats.droppedEvents += events.length;
+      this.#channel.stats.droppedEvents += count;
       this.#channel.stats.lastError = { message: (error as Error).message, at: new Date().toISOString() };
     }
   }

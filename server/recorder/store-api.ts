@@ -27,13 +27,13 @@
  */
 import type {
   GraphRunExport,
-  PlaygroundEvent,
   RecordedGraphRunDetail,
   RecordedRunDetail,
   RunCountersAt,
   RunExport,
   RunPage,
 } from '../../shared/protocol/index.ts';
+import type { EventBatch } from './packed.ts';
 import type { PlaygroundRef } from './writer.ts';
 
 /** The database cannot be used by this server (newer schema, unreadable or damaged). Thrown (rejected) at open. */
@@ -124,10 +124,18 @@ export interface WriteChannel {
   readonly stats: RecordingStats;
   /** Events handed over but not written yet (the recorder waits when this passes its cap). */
   readonly inFlight: number;
-  /** Hands over a batch (already out of the recorder's buffer). Never throws. */
+  /**
+   * The channel wants its batches packed (it posts them to a writer thread): the recorder then packs each event as
+   * it arrives (packed.ts, EventPacker) instead of keeping the event. Otherwise it hands over the events themselves.
+   */
+  readonly packed?: boolean;
+  /**
+   * Hands over a batch (already out of the recorder's buffer): packed if the channel said so, else the events.
+   * Either kind is accepted (a thread's channel whose thread died writes its packed batches inline). Never throws.
+   */
   write(
     playground: PlaygroundRef,
-    events: PlaygroundEvent[],
+    events: EventBatch,
     wallClock: [number, number][],
     overflow: [string, number][],
   ): void;

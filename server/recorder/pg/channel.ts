@@ -8,7 +8,8 @@
  * pipeline. Here the packing of task events into chunks runs on the event loop the pipeline shares.
  */
 import type pg from 'pg';
-import type { PlaygroundEvent, RecordedGraphRunDetail, RecordedRunDetail } from '../../../shared/protocol/index.ts';
+import type { RecordedGraphRunDetail, RecordedRunDetail } from '../../../shared/protocol/index.ts';
+import { batchCount, isPacked, PackedBatch, type EventBatch } from '../packed.ts';
 import { checkImport } from '../export.ts';
 import { RecordingStats, type ChannelOptions, type RecordingStore, type WriteChannel } from '../store-api.ts';
 import type { PlaygroundRef, WriteReport } from '../writer.ts';
@@ -42,18 +43,19 @@ export class PgWriteChannel implements WriteChannel {
 
   write(
     playground: PlaygroundRef,
-    events: PlaygroundEvent[],
+    events: EventBatch,
     wallClock: [number, number][],
     overflow: [string, number][],
   ): void {
+    const n = batchCount(events);
     if (this.#closed) {
-      this.stats.droppedEvents += events.length;
-      this.#fail(`the recording channel is closed: dropping ${events.length} events`);
+      this.stats.droppedEvents += n;
+      this.#fail(`the recording channel is closed: dropping ${n} events`);
       return;
     }
-    const n = events.length;
     this.#inFlight += n;
-    const entries = events.map((event) => ({ event, json: null }));
+    // A packed batch (from the thread's channel, its thread dead) is stored as the thread stores it.
+    const entries = isPacked(events) ? PackedBatch.of(events) : events.map((event) => ({ event, json: null }));
     this.#queue(async () => {
       try {
         this.#report(await this.#writer.write({ playground, entries, wallClock, overflow }));

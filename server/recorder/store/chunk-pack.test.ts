@@ -17,8 +17,16 @@ import { Playground } from '../../pipeline/playground.ts';
 import { runEnded, testPolicy } from '../../../test/helpers.ts';
 import { RecordingStats, type WriteChannel } from '../store-api.ts';
 import { Recorder } from '../recorder.ts';
-import { PackedBatch, PackedColumns, PackedTaskRows, packEvents, transferList, unpackEvents } from '../packed.ts';
-import type { PackedEvents } from '../packed.ts';
+import {
+  isPacked,
+  PackedBatch,
+  PackedColumns,
+  PackedTaskRows,
+  packEvents,
+  transferList,
+  unpackEvents,
+} from '../packed.ts';
+import type { EventBatch, PackedEvents } from '../packed.ts';
 import { RunStore } from '../store.ts';
 import { RunWriter, type PlaygroundRef } from '../writer.ts';
 import { CHUNK_EVENTS, type ChunkEvent } from './chunk-format.ts';
@@ -73,8 +81,13 @@ function expectSameBytes(packed: PackedEvents, live: string, stored = live): num
 class CapturingChannel implements WriteChannel {
   readonly stats = new RecordingStats();
   readonly inFlight = 0;
+  /** Batches as a writer thread's channel is handed them: packed by the recorder as its events arrived. */
+  readonly packed = true;
   readonly batches: { playground: PlaygroundRef; events: PlaygroundEvent[]; wallClock: [number, number][] }[] = [];
-  write(playground: PlaygroundRef, events: PlaygroundEvent[], wallClock: [number, number][]): void {
+  write(playground: PlaygroundRef, packed: EventBatch, wallClock: [number, number][]): void {
+    if (!isPacked(packed)) throw new Error('the recorder handed over events, not a packed batch');
+    // Kept as the events (packed.test.ts: packing them again gives the very batch the recorder packed).
+    const events = unpackEvents(packed, { taskText: false }).map((entry) => entry.event);
     this.batches.push({ playground, events, wallClock });
   }
   flushed = () => Promise.resolve();
