@@ -27,6 +27,11 @@ async function position(page: Page): Promise<number> {
   return Number(await page.getByTestId('graph-replay-position').getAttribute('data-position'));
 }
 
+/** Resolves once the replay shows event `n`; fails after 5 s. */
+async function atPosition(page: Page, n: number): Promise<void> {
+  await page.locator(`[data-testid="graph-replay-position"][data-position="${n}"]`).waitFor({ timeout: 5000 });
+}
+
 describe('replaying a recorded graph run', () => {
   it("part 1's run: recorded, listed, opened by its permalink, stepped and scrubbed to the live run's books", async () => {
     const page = await harness.newPage();
@@ -54,13 +59,28 @@ describe('replaying a recorded graph run', () => {
     await page
       .locator(`[data-testid="graph-replay-position"][data-total="${recorded.eventCount}"]`)
       .waitFor({ timeout: 15_000 });
-    expect(await bar.getByTestId('graph-replay-name').textContent()).toBe(recorded.name);
+    // Named in the page's language from the name's parts: the page's title of the pattern and the run's number.
+    expect(await bar.getByTestId('graph-replay-name').textContent()).toBe(
+      `Part 1: REQ/REP, an adding server #${recorded.defaultName?.n}`,
+    );
     // The first event: the graph, nothing sent yet. The live controls are not there.
     expect(await position(page)).toBe(1);
     for (const node of nodes) expect(await countOf(page, node, 'sent')).toBe(0);
     expect(await page.getByTestId('graph-run').count()).toBe(0);
     // Nor the code panel: its addresses would be the newest live run's, not the recorded one's.
     expect(await page.getByTestId('graph-code-panel').count()).toBe(0);
+    // The pipeline page's speeds, up to 16×.
+    expect(await bar.getByTestId('graph-replay-speed').locator('option').allTextContents()).toContain('16×');
+    // ← → step while a replay button has the focus, as on the pipeline page (learner report: after a click on
+    // Next they did nothing until the focus was on the body).
+    await page.getByTestId('graph-replay-next').click();
+    await atPosition(page, 2);
+    await page.keyboard.press('ArrowRight');
+    await atPosition(page, 3);
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await atPosition(page, 1);
+    for (const node of nodes) expect(await countOf(page, node, 'sent')).toBe(0);
 
     // Stepping forward one event at a time, until something was received.
     const next = page.getByTestId('graph-replay-next');

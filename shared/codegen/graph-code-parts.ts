@@ -78,6 +78,14 @@ export const GRAPH_CODE_WORDS = {
     after: 'after',
     messages: 'messages',
     proxy: 'Every message crosses to the other socket (Ctrl-C stops it).',
+    // What the node does, in the doc's first line (the page's role words, web/lib/i18n graph.role.*).
+    'role.request': 'requests',
+    'role.reply': 'replies',
+    'role.send': 'sends',
+    'role.receive': 'receives',
+    'role.echo': 'echoes what it receives',
+    'role.proxy': 'proxy',
+    'role.passive': 'forwards',
   },
   es: {
     run: 'Ejecútalo',
@@ -95,6 +103,13 @@ export const GRAPH_CODE_WORDS = {
     after: 'tras',
     messages: 'mensajes',
     proxy: 'Cada mensaje cruza al otro socket (Ctrl-C lo para).',
+    'role.request': 'pide',
+    'role.reply': 'responde',
+    'role.send': 'envía',
+    'role.receive': 'recibe',
+    'role.echo': 'devuelve lo que recibe',
+    'role.proxy': 'proxy',
+    'role.passive': 'reenvía',
   },
 } as const satisfies Record<CodeLang, Record<string, string>>;
 export type GraphCodeWords = Record<keyof (typeof GRAPH_CODE_WORDS)['en'], string>;
@@ -109,7 +124,12 @@ export function defaultCount(node: GraphNode): number | null {
 
 /** The first line of a program's doc: the node, its socket, what joining means for it. */
 export function docLines(plan: NodePlan, words: GraphCodeWords): string[] {
-  const lines = [`${plan.node.id}: ${plan.node.socket} (${plan.node.role.kind}).`];
+  // The role in the page's language (it said the role's code, "fan-1: SUB (receive)." in a Spanish program).
+  const role = plan.node.role;
+  const roleKey: keyof GraphCodeWords =
+    role.kind === 'receive' && role.replyBack ? 'role.echo' : (`role.${role.kind}` as const);
+  const roleWords = words[roleKey];
+  const lines = [`${plan.node.id}: ${plan.node.socket} (${roleWords}).`];
   const sockets = [plan.main, ...(plan.extra ? [plan.extra] : [])];
   if (plan.joins) {
     const peers = sockets.flatMap((s) => s.connects.map((c) => `${c.peer} (${c.address})`));

@@ -31,8 +31,6 @@ const JUMP_EVENTS = 5;
 const SCRUB_TOLERANCE_MS = 0.001;
 /** #showLinks's key for the graph as graph:started recorded it: nothing moved, added or removed. */
 const AS_RECORDED = JSON.stringify([{}, [], []]);
-/** Replay speeds offered. */
-export const GRAPH_REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8] as const;
 
 export interface GraphReplayOptions {
   /** Events per window (1..MAX_EVENT_WINDOW; the API's largest by default). */
