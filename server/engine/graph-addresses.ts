@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { GraphProblem } from '../../shared/scenarios/graph.ts';
-import type { GraphLink, Transport } from '../../shared/protocol/index.ts';
+import type { GraphLink, GraphSpec, Transport } from '../../shared/protocol/index.ts';
 import {
   checkEndpoint,
   ensureRuntimeDir,
@@ -29,7 +29,12 @@ export class GraphError extends CodedError {
 export async function requestedAddress(
   link: Pick<GraphLink, 'from' | 'to' | 'transport' | 'address'>,
   nodeIndex: number,
-  { policy, owner, claims }: { policy: EndpointPolicy; owner: string; claims: IpcClaims },
+  {
+    policy,
+    owner,
+    claims,
+    graph,
+  }: { policy: EndpointPolicy; owner: string; claims: IpcClaims; graph?: Pick<GraphSpec, 'nodes' | 'links'> },
   claimed: string[],
 ): Promise<string> {
   const transport: Transport = link.transport;
@@ -52,12 +57,17 @@ export async function requestedAddress(
     return address;
   }
   ensureRuntimeDir(policy);
+  // A path the server chooses is never one the graph gives (a visitor may name <id>-n2.ipc for another node: the
+  // server's choice claiming it first would refuse the visitor's own path as another playground's).
+  const given = new Set(
+    graph ? [...graph.links, ...graph.nodes.flatMap((node) => node.listen ?? [])].map((other) => other.address) : [],
+  );
   const candidates = link.address
     ? [link.address]
     : [
         `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}.ipc`,
         `ipc://${policy.runtimeDir}/${owner}-n${nodeIndex}-${randomBytes(4).toString('hex')}.ipc`,
-      ];
+      ].filter((candidate) => !given.has(candidate));
   for (const address of candidates) {
     const parsed = checkEndpoint(address, policy);
     if (parsed.transport !== 'ipc')

@@ -1,7 +1,9 @@
 /**
  * inproc names over the HTTP API: the names the server chooses never equal a name the visitor's graph gives (an
- * inproc name is per ZeroMQ context, and the server has one context for every playground), at a run's start and for
- * a node added while the run flows; and a visitor's name stays inside its own playground, whatever it spells.
+ * inproc name is per ZeroMQ context, and the server has one context for every playground), at a run's start (a node
+ * added while the run flows: hostile-s11.test.ts); a name given twice refuses the start with a text to act on; a
+ * visitor's name stays inside its own playground, whatever it spells. And the ipc paths the server chooses are never
+ * one the graph gives either.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,5 +123,29 @@ describe("a visitor's inproc names stay in its own playground", () => {
     // Each REP got its own visitor's requests only.
     expect(of(firstAll, 'message:received').filter((e) => e.node === 'srv')).toHaveLength(10);
     expect(of(firstAll, 'graph:ended')[0]).toMatchObject({ reason: 'completed', summary: { delivered: 20 } });
+  }, 60_000);
+});
+
+describe("the server's own ipc paths", () => {
+  it("at a run's start, never the path a link of the graph gives: both REP bind and answer", async () => {
+    const id = await create(owner, requester(20, ['srv', 'other'], []));
+    // other (index 2) binds over ipc with no path, first: the server's choice for it was <id>-n2.ipc, which the
+    // next link gives srv (a name in the playground's namespace, as a visitor may give).
+    const given = `ipc://${policy.runtimeDir}/${id}-n2.ipc`;
+    const graph = requester(20, ['srv', 'other'], [
+      { from: 'client', to: 'other', bind: 'to', transport: 'ipc' },
+      { from: 'client', to: 'srv', bind: 'to', transport: 'ipc', address: given },
+    ]);
+    const put = await owner.inject({ method: 'PUT', url: `/api/graphs/${id}/graph`, payload: graph });
+    expect(put.statusCode, put.body).toBe(200);
+    const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    // Before: 400 "held by another playground" (the server's choice had claimed the visitor's path first).
+    expect(started.statusCode, started.body).toBe(201);
+    const events = await pollGraphEventsUntil(owner, id, (all) => of(all, 'graph:ended').length > 0);
+    const bound = Object.fromEntries(of(events, 'node:bound').map((e) => [e.node, e.address]));
+    expect(bound.srv).toBe(given);
+    expect(bound.other).not.toBe(given);
+    const received = (node: string) => of(events, 'message:received').filter((e) => e.node === node).length;
+    expect([received('srv'), received('other'), received('client')]).toEqual([10, 10, 20]);
   }, 60_000);
 });
