@@ -53,6 +53,8 @@ export type Happening =
   | { kind: 'ended'; run: string; reason: string }
   /** A visitor killed, hung or resumed a node (graph-signals.ts on the server). */
   | { kind: 'process'; node: string; action: 'killed' | 'hung' | 'resumed' }
+  /** At the end: a requester left waiting for a reply lost with a killed node (null: one of several). */
+  | { kind: 'replyLost'; node: string; killed: string | null }
   /** A visitor changed a node's pace, or moved a link to another transport (graph-pace.ts, graph-move.ts). */
   | LiveEdit;
 

@@ -14,7 +14,7 @@ import {
 import { FLIGHT_MS, GraphSession } from './graph-session.svelte.ts';
 import { ApiError } from './api.ts';
 import type { SocketLike } from './stream-client.svelte.ts';
-import { happenedSentence, nodeLine } from './graph-text.ts';
+import { happenedSentence, nodeLine, replyLostText, runStateText } from './graph-text.ts';
 import { translatorFor } from './i18n/translate.ts';
 
 class ScriptedSocket implements SocketLike {
@@ -200,6 +200,63 @@ describe('GraphSession', () => {
     expect(refused.info).toBeNull();
   });
 
+  it('a requester left waiting for a reply lost with a killed node: the run bar and the live region say so (en, es)', async () => {
+    await session.open('series-4');
+    const frame = (events: PlaygroundEvent[]) => session.applyEvents(events, 0, counters());
+    frame([
+      started,
+      { ...base, seq: 2, type: 'node:process', node: 'server', action: 'killed', program: 'server' },
+      { ...base, seq: 3, type: 'node:stopped', node: 'server', reason: 'killed' },
+    ]);
+    session.takeNews();
+    frame([
+      { ...base, seq: 4, type: 'node:stopped', node: 'client', reason: 'reply-lost', lostWith: 'server' },
+      { ...base, seq: 5, type: 'node:stopped', node: 'other', reason: 'reply-lost' },
+      { ...base, seq: 6, type: 'node:stopped', node: 'bystander', reason: 'run-ended' },
+      { ...base, seq: 7, type: 'graph:ended', reason: 'completed', summary: summaryOf() },
+    ]);
+    expect(session.repliesLost).toEqual({ client: 'server', other: null });
+    const en = translatorFor('en');
+    const es = translatorFor('es');
+    // Not "ran its course": nothing more could happen.
+    expect(runStateText(session, en)).toBe('ended: nothing more could happen');
+    expect(runStateText(session, es)).toBe('terminada: ya no podía pasar nada más');
+    expect(replyLostText('client', 'server', en)).toBe(
+      'client was left waiting for a reply that will never come: its request was lost with the killed server.',
+    );
+    expect(replyLostText('client', 'server', es)).toBe(
+      'client se quedó esperando una respuesta que nunca llegará: su petición se perdió con server, que fue matado.',
+    );
+    const news = session.takeNews();
+    expect(happenedSentence(news, en)).toContain(
+      'client was left waiting for a reply that will never come: its request was lost with the killed server. ' +
+        'other was left waiting for a reply that will never come: its request was lost with a killed node. ' +
+        'Run gr-1-r1 ended: nothing more could happen.',
+    );
+    expect(happenedSentence(news, es)).toContain('Terminó la ejecución gr-1-r1: ya no podía pasar nada más.');
+
+    // The next run starts clean; one that ends with every reply in says it ran its course.
+    frame([{ ...started, seq: 8, run: 'gr-1-r2' }]);
+    expect(session.repliesLost).toEqual({});
+    frame([{ ...base, run: 'gr-1-r2', seq: 9, type: 'graph:ended', reason: 'completed', summary: summaryOf() }]);
+    expect(runStateText(session, en)).toBe('ended: ran its course');
+
+    function summaryOf() {
+      return {
+        sent: 1,
+        copies: 1,
+        delivered: 0,
+        dropped: 1,
+        droppedBy: { unhandled: 1 },
+        unattributed: 0,
+        inFlight: 0,
+        nodes: {},
+        refusals: 0,
+        durationMs: 10,
+      };
+    }
+  });
+
   it('subscribes after hello, draws a dot per delivery and a mark per drop, and shows the exact counters', async () => {
     await session.open('series-4');
     const socket = sockets[0]!;
@@ -215,7 +272,7 @@ describe('GraphSession', () => {
 
     const en = translatorFor('en');
     expect(nodeLine(graph.nodes[1]!, session.counters.nodes['fan-1'], en)).toBe(
-      'fan-1 (SUB, receives, subscribes to “argentina”): sent 0, received 0; 1 filtered by the publisher',
+      'fan-1 (SUB, receives, subscribes to “argentina”): sent 0, received 0; never got: 1 filtered by the publisher',
     );
     expect(happenedSentence(session.takeNews(), en)).toBe(
       'fan-2 received “brasil gol” from narrator. A copy for fan-1: filtered by the publisher. Run gr-1-r1 started.',

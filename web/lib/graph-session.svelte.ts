@@ -107,6 +107,11 @@ export class GraphSession {
   lastEdit = $state<LiveEdit | null>(null);
   /** Nodes a visitor killed, hung or resumed in the run shown (node:process), by node; the others run. */
   nodeStates = $state<Record<string, 'killed' | 'hung' | 'resumed'>>({});
+  /**
+   * Requesters the run shown left waiting for a reply that will never come (node:stopped `reply-lost`): the killed
+   * node their request was lost with (null: one of several), by requester.
+   */
+  repliesLost = $state<Record<string, string | null>>({});
   /** Nodes of the run shown that run as their own OS process (node:process `started`): their pid, by node. */
   processPids = $state<Record<string, number>>({});
 
@@ -310,6 +315,7 @@ export class GraphSession {
     this.sampledOut = 0;
     this.lastBodies = {};
     this.nodeStates = {};
+    this.repliesLost = {};
     this.lastEdit = null;
     this.processPids = {};
     this.counters = emptyGraphCounters();
@@ -463,6 +469,7 @@ export class GraphSession {
           this.sampledOut = 0;
           this.lastBodies = {};
           this.nodeStates = {};
+          this.repliesLost = {};
           this.lastEdit = null;
           this.processPids = {};
           for (const node of Object.keys(bodies)) delete bodies[node];
@@ -496,6 +503,11 @@ export class GraphSession {
           if (event.action === 'started') break;
           this.nodeStates = { ...this.nodeStates, [event.node]: event.action };
           happened.push({ kind: 'process', node: event.node, action: event.action });
+          break;
+        case 'node:stopped':
+          if (event.reason !== 'reply-lost') break;
+          this.repliesLost = { ...this.repliesLost, [event.node]: event.lostWith ?? null };
+          happened.push({ kind: 'replyLost', node: event.node, killed: event.lostWith ?? null });
           break;
         case 'node:paced': {
           const edit: LiveEdit = { kind: 'paced', node: event.node, pace: event.pace, ms: event.ms };
