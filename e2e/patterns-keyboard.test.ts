@@ -4,7 +4,8 @@
  * accessible name holds the number it shows (WCAG 2.5.3); on the patterns page the books tell filtered copies from
  * lost ones ("Sent 40 · delivered 6 · dropped 34" called filtering by design a drop), the live region's last
  * sentence gives the run's final counts and the end in words, and in Spanish the diagram is named by the page's
- * title of the pattern. axe finds nothing serious. Screenshot: test-results/patterns-part4-es.png.
+ * title of the pattern; every link says which end binds. axe finds nothing serious. Screenshots:
+ * test-results/patterns-part4-es.png, patterns-broker-links.png.
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
@@ -77,6 +78,20 @@ describe('keyboard and words on the patterns and pipeline pages', () => {
     await harness.screenshot(page, 'patterns-part4-es');
     expect(await violations(page)).toEqual([]);
     await page.getByTestId('lang-en').click(); // the choice is stored: the next test reads English
+    expect(harness.pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("every link says which end binds, in a narrow gap too (part 5, the zguide's broker)", async () => {
+    const page = await harness.newPage();
+    for (const scenario of ['series-5', 'zguide-broker']) {
+      await openGraph(page, harness.baseUrl, scenario);
+      await harness.screenshot(page, `patterns-links-${scenario}`);
+      const labels = await page.locator('[data-testid="graph-link"] .link-label').allTextContents();
+      expect(labels.length, scenario).toBeGreaterThan(0);
+      for (const label of labels) expect(label, scenario).toContain('binds');
+    }
+    await harness.screenshot(page, 'patterns-broker-links');
     expect(harness.pageErrors).toEqual([]);
     await page.close();
   });

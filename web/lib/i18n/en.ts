@@ -693,6 +693,8 @@ export const EN = {
   'graph.loading': 'Opening the playground…',
   'graph.diagramLabel': 'Diagram of “{title}”: {nodes} and {links}. The list below says the same in words.',
   'graph.linkLabel': '{transport} · {binder} binds',
+  // A link's label where the whole one does not fit between the boxes: the filled port (the legend's) binds.
+  'graph.linkLabelShort': '{transport} ● binds',
   'graph.sentReceived': 'sent {sent} · received {received}',
   'graph.role.request': 'requests',
   'graph.role.reply': 'replies ({transform})',

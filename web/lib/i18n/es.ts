@@ -707,6 +707,7 @@ export const ES: Record<keyof typeof EN, string> = {
   'graph.loading': 'Abriendo el playground…',
   'graph.diagramLabel': 'Diagrama de «{title}»: {nodes} y {links}. La lista de abajo dice lo mismo en palabras.',
   'graph.linkLabel': '{transport} · bind: {binder}',
+  'graph.linkLabelShort': '{transport} ● bind',
   'graph.sentReceived': 'enviados {sent} · recibidos {received}',
   'graph.role.request': 'pide',
   'graph.role.reply': 'responde ({transform})',
