@@ -14,8 +14,7 @@ import { buildApp } from './app.ts';
 import type { GraphLink, GraphNode, PlaygroundEvent, RecordedGraphRunDetail } from '../shared/protocol/index.ts';
 import { graphAtMoment, type GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
-import { RemoteSocket } from './engine/graph-process.ts';
-import { PROCESS_ADD_ANSWER_MS } from './engine/graph-live.ts';
+import { CHILD_BIND_ANSWER_MS, RemoteSocket } from './engine/graph-process.ts';
 import { Visitor, testPolicy } from '../test/helpers.ts';
 
 let app: FastifyInstance;
@@ -284,7 +283,7 @@ describe('a process node that binds, added as its run ends (the series part 3: a
 });
 
 describe('a node that binds over inproc, added while the run flows, where a link of the graph gives the name "n2"', () => {
-  it('binds a name of the server\'s own (never one the graph gives), not a 500 EADDRINUSE; the run goes on', async () => {
+  it("binds a name of the server's own (never one the graph gives), not a 500 EADDRINUSE; the run goes on", async () => {
     // The client connects to srv over inproc at "n2", a name of the visitor's; the next node the run adds is its
     // third (index 2), and a node that binds over inproc without a name of its own used to get "n<index>" (then a
     // 400 EADDRINUSE); the server's names now go after a '.', the graph's after a '-' (graph-addresses.ts).
@@ -381,14 +380,14 @@ describe('a process node that binds, added while the run flows, its child stoppe
         url: `/api/graphs/${id}/linked-nodes`,
         payload: { id: 'late', socket: 'REP', peer: 'client', process: true },
       }),
-      PROCESS_ADD_ANSWER_MS + 15_000,
+      CHILD_BIND_ANSWER_MS + 15_000,
       'the add',
     );
     // Before the fix the request waited for the stopped child until the run ended (here: never).
     expect(stopped).toHaveLength(1);
     expect(added.statusCode, added.body).toBe(400);
     expect(added.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.addNoAnswer' } });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(PROCESS_ADD_ANSWER_MS - 100);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CHILD_BIND_ANSWER_MS - 100);
     const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>();
     expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv']);
     // Its child is killed (a stopped process dies of SIGKILL too), not left stopped until the run ends.
@@ -408,6 +407,57 @@ describe('a process node that binds, added while the run flows, its child stoppe
     expect(all.some((e) => e.type === 'graph:ended')).toBe(false);
     expect(all.some((e) => e.type === 'node:added')).toBe(false);
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs/stop` })).statusCode).toBe(200);
+    expect(internalErrors, internalErrors.join('\n')).toEqual([]);
+  }, 90_000);
+});
+
+describe("a run's start, a process node's child stopped from outside before it answers its bind", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('is refused within a bound (graph.startNoAnswer), its children killed; the playground runs again', async () => {
+    const baseline = childPids().length;
+    const graph = {
+      title: 'a process REP, stopped from outside at the start',
+      nodes: [
+        {
+          id: 'client',
+          socket: 'REQ',
+          role: { kind: 'request', messages: { kind: 'template', template: 'r{i}', count: 5 } },
+        },
+        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' }, process: true },
+      ],
+      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
+    };
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    // Someone outside stops srv's child (SIGSTOP) right after it forked, before its bind could be answered.
+    const bind = RemoteSocket.prototype.bind;
+    const stopped: number[] = [];
+    vi.spyOn(RemoteSocket.prototype, 'bind').mockImplementation(function (this: RemoteSocket, address) {
+      const pid = this.host.pid!;
+      process.kill(pid, 'SIGSTOP');
+      stopped.push(pid);
+      return bind.call(this, address);
+    });
+    const started = await within(
+      owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` }),
+      CHILD_BIND_ANSWER_MS + 15_000,
+      'the start',
+    );
+    // Before the fix the request waited for the stopped child until someone stopped the run.
+    expect(stopped).toHaveLength(1);
+    expect(started.statusCode, started.body).toBe(400);
+    expect(started.json()).toMatchObject({ code: 'PG_ERR_VALIDATION', text: { key: 'graph.startNoAnswer' } });
+    await until(async () => (childPids().length <= baseline ? true : null), 'the stopped child gone', 10_000);
+    vi.restoreAllMocks();
+    // Nothing of it is left running: the next run starts and completes.
+    const again = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+    expect(again.statusCode, again.body).toBe(201);
+    await until(async () => {
+      const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo>();
+      return info.activeRun === null ? true : null;
+    }, 'the second run ended');
     expect(internalErrors, internalErrors.join('\n')).toEqual([]);
   }, 90_000);
 });

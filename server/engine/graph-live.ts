@@ -22,7 +22,7 @@ import { endpointRefusal, requestedAddress } from './graph-addresses.ts';
 import { connectBeforeNextRequest } from './graph-connects.ts';
 import type { GraphRunContext } from './graph-context.ts';
 import { NodeRuntime } from './graph-node.ts';
-import { answerWithin } from './graph-process.ts';
+import { CHILD_BIND_ANSWER_MS, answerWithin } from './graph-process.ts';
 import { runRole } from './graph-roles.ts';
 import { programOf, signalNode } from './graph-signals.ts';
 
@@ -43,13 +43,6 @@ export interface LiveWiring {
   /** ipc paths this run claimed (released when it ends): a node moved to ipc claims its new path here. */
   claimed: string[];
 }
-
-/**
- * How long a node added as its own process may take to start and bind (its child forked, tsx loaded from the
- * sources under test, on a busy 2-core machine: seconds). One that has not answered by then (stopped from outside,
- * or wedged) is dropped from the run and its child killed, and the add is refused with graph.addNoAnswer.
- */
-export const PROCESS_ADD_ANSWER_MS = 15_000;
 
 const isPublisher = (node: GraphNode) => node.socket === 'PUB' || node.socket === 'XPUB';
 
@@ -199,7 +192,7 @@ export function addLinkedNode(
       if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
       // A child answers its bind once it has started; one stopped from outside (SIGSTOP) before it answers never
       // does, and the visitor's request would wait for it until the run ends: bounded, it fails the add instead.
-      if (child) await answerWithin(node.socket.bind(requested), PROCESS_ADD_ANSWER_MS);
+      if (child) await answerWithin(node.socket.bind(requested), CHILD_BIND_ANSWER_MS);
       else await node.socket.bind(requested);
       address = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
       if (link.transport === 'ipc') run.options.claims.bound(address.slice('ipc://'.length), run.options.owner);
@@ -219,7 +212,10 @@ export function addLinkedNode(
       // The run's end closed its socket (its child's) under the bind: said as the run's end, not as that error.
       if (run.ended) throw new CodedError('PG_ERR_NO_RUN', text('run.none'));
       if (child && (error as { code?: unknown }).code === 'ETIMEDOUT')
-        throw new CodedError('PG_ERR_VALIDATION', text('graph.addNoAnswer', { node: spec.id, ms: PROCESS_ADD_ANSWER_MS }));
+        throw new CodedError(
+          'PG_ERR_VALIDATION',
+          text('graph.addNoAnswer', { node: spec.id, ms: CHILD_BIND_ANSWER_MS }),
+        );
       // ZeroMQ refused the endpoint (EADDRINUSE...): the graph's problem, said as one, not an internal error.
       throw endpointRefusal(error, link, requested);
     }

@@ -107,6 +107,14 @@ function coded(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
+/**
+ * How long a child may take to answer its first bind, its own start included (forked, tsx loaded from the sources
+ * under test, on a busy 2-core machine: seconds). One that has not answered by then (stopped from outside, wedged)
+ * fails what awaits it: a run's start (graph.startNoAnswer) or a node's live add (graph.addNoAnswer), instead of
+ * holding the visitor's request until the run is stopped.
+ */
+export const CHILD_BIND_ANSWER_MS = 15_000;
+
 /** `answer`, or an ETIMEDOUT failure once `timeoutMs` passed without it (the answer, if it comes, is ignored). */
 export function answerWithin<T>(answer: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

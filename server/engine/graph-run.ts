@@ -34,6 +34,7 @@ import { signalNode, type NodeSignal } from './graph-signals.ts';
 import { moveNode } from './graph-move.ts';
 import { setPace } from './graph-pace.ts';
 import { GraphError, endpointRefusal, requestedAddress } from './graph-addresses.ts';
+import { CHILD_BIND_ANSWER_MS, answerWithin } from './graph-process.ts';
 import { CodedError } from '../errors.ts';
 import { text } from '../../shared/protocol/server-text.ts';
 
@@ -233,8 +234,11 @@ export class GraphRun {
       if (address === undefined) {
         const node = run.node(binder);
         const requested = await requestedAddress(link, index.get(binder)!, run.options, this.#claimed);
-        const bind = async (): Promise<string> => {
-          await node.socket.bind(requested);
+        const bind = async (atStart: boolean): Promise<string> => {
+          // A child stopped from outside before it answers would hold the start (the visitor's request) until the
+          // run is stopped: bounded (a later bind waits in the node's own send loop, which a hang may hold).
+          if (node.process && atStart) await answerWithin(node.socket.bind(requested), CHILD_BIND_ANSWER_MS);
+          else await node.socket.bind(requested);
           const bound = link.transport === 'inproc' ? requested : (node.socket.lastEndpoint ?? requested);
           if (link.transport === 'ipc') run.options.claims.bound(bound.slice('ipc://'.length), run.options.owner);
           run.emit({ type: 'node:bound', node: binder, transport: link.transport, address: bound });
@@ -243,14 +247,19 @@ export class GraphRun {
         if (link.bindAfter === undefined) {
           // ZeroMQ refusing it (an address the graph gives twice, a tcp port taken: EADDRINUSE) fails the start with
           // a text to act on (400), not an internal error.
-          address = await bind().catch((error: unknown) => {
+          address = await bind(true).catch((error: unknown) => {
+            if (node.process && (error as { code?: unknown }).code === 'ETIMEDOUT')
+              throw new CodedError(
+                'PG_ERR_VALIDATION',
+                text('graph.startNoAnswer', { node: binder, ms: CHILD_BIND_ANSWER_MS }),
+              );
             throw endpointRefusal(error, link, requested);
           });
         } else {
           // An ipc path is claimed now and known before it exists: its peers dial it from the start (ZeroMQ
           // retries), and the node binds it on the same socket once it has sent that many messages.
           address = requested;
-          bindLater(run, node, link.bindAfter, async () => void (await bind()));
+          bindLater(run, node, link.bindAfter, async () => void (await bind(false)));
         }
         shared.set(key, address);
       }

@@ -41,7 +41,11 @@ function requester(count: number, reps: string[], links: GraphSpec['links']): Gr
         socket: 'REQ',
         role: { kind: 'request', messages: { kind: 'template', template: 'r{i}', count } },
       },
-      ...reps.map((id) => ({ id, socket: 'REP' as const, role: { kind: 'reply' as const, transform: 'echo' as const } })),
+      ...reps.map((id) => ({
+        id,
+        socket: 'REP' as const,
+        role: { kind: 'reply' as const, transform: 'echo' as const },
+      })),
     ],
     links,
   };
@@ -52,10 +56,14 @@ describe("the server's own inproc names", () => {
     // srv (index 1) binds the visitor's "n2"; other (index 2) binds over inproc with no name: the server's choice.
     const id = await create(
       owner,
-      requester(20, ['srv', 'other'], [
-        { from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: 'inproc://n2' },
-        { from: 'client', to: 'other', bind: 'to', transport: 'inproc' },
-      ]),
+      requester(
+        20,
+        ['srv', 'other'],
+        [
+          { from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: 'inproc://n2' },
+          { from: 'client', to: 'other', bind: 'to', transport: 'inproc' },
+        ],
+      ),
     );
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     expect(started.statusCode, started.body).toBe(201);
@@ -98,7 +106,10 @@ describe("the server's own inproc names", () => {
 
 describe("a visitor's inproc names stay in its own playground", () => {
   it("a name spelled as another playground's endpoint is bound in the visitor's own namespace: neither run meets the other", async () => {
-    const first = await create(owner, requester(10, ['srv'], [{ from: 'client', to: 'srv', bind: 'to', transport: 'inproc' }]));
+    const first = await create(
+      owner,
+      requester(10, ['srv'], [{ from: 'client', to: 'srv', bind: 'to', transport: 'inproc' }]),
+    );
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${first}/runs` })).statusCode).toBe(201);
     const firstEvents = await pollGraphEventsUntil(owner, first, (all) => of(all, 'node:bound').length > 0);
     const taken = of(firstEvents, 'node:bound')[0]!.address;
@@ -107,10 +118,14 @@ describe("a visitor's inproc names stay in its own playground", () => {
     const other = new Visitor(app);
     const second = await create(
       other,
-      requester(10, ['srv', 'twin'], [
-        { from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: taken },
-        { from: 'client', to: 'twin', bind: 'to', transport: 'inproc', address: `inproc://${first}-n1` },
-      ]),
+      requester(
+        10,
+        ['srv', 'twin'],
+        [
+          { from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: taken },
+          { from: 'client', to: 'twin', bind: 'to', transport: 'inproc', address: `inproc://${first}-n1` },
+        ],
+      ),
     );
     expect((await other.inject({ method: 'POST', url: `/api/graphs/${second}/runs` })).statusCode).toBe(201);
     const secondEvents = await pollGraphEventsUntil(other, second, (all) => of(all, 'graph:ended').length > 0);
@@ -132,10 +147,14 @@ describe("the server's own ipc paths", () => {
     // other (index 2) binds over ipc with no path, first: the server's choice for it was <id>-n2.ipc, which the
     // next link gives srv (a name in the playground's namespace, as a visitor may give).
     const given = `ipc://${policy.runtimeDir}/${id}-n2.ipc`;
-    const graph = requester(20, ['srv', 'other'], [
-      { from: 'client', to: 'other', bind: 'to', transport: 'ipc' },
-      { from: 'client', to: 'srv', bind: 'to', transport: 'ipc', address: given },
-    ]);
+    const graph = requester(
+      20,
+      ['srv', 'other'],
+      [
+        { from: 'client', to: 'other', bind: 'to', transport: 'ipc' },
+        { from: 'client', to: 'srv', bind: 'to', transport: 'ipc', address: given },
+      ],
+    );
     const put = await owner.inject({ method: 'PUT', url: `/api/graphs/${id}/graph`, payload: graph });
     expect(put.statusCode, put.body).toBe(200);
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });

@@ -722,6 +722,10 @@ const TEXTS = {
     en: 'The process of "{node}" did not start and bind within {ms} ms (is it stopped?): it was not added, and its process was ended. Try again.',
     es: 'El proceso de "{node}" no arrancó ni hizo bind en {ms} ms (¿está detenido?): no se añadió, y su proceso se terminó. Vuelve a intentarlo.',
   },
+  'graph.startNoAnswer': {
+    en: 'The process of "{node}" did not start and bind within {ms} ms (is it stopped?): the run did not start, and its processes were ended. Try again.',
+    es: 'El proceso de "{node}" no arrancó ni hizo bind en {ms} ms (¿está detenido?): la ejecución no empezó, y sus procesos se terminaron. Vuelve a intentarlo.',
+  },
   'graph.moveInprocProcess': {
     en: 'inproc cannot cross a process: "{node}" runs as its own process (its own ZeroMQ context), so its peer would get nothing. Move it to tcp or ipc instead.',
     es: 'inproc no puede cruzar un proceso: "{node}" se ejecuta como un proceso propio (con su propio contexto de ZeroMQ), así que su par no recibiría nada. Muévelo a tcp o ipc.',
