@@ -83,9 +83,7 @@ describe("the patterns page's lesson and code", () => {
     // The solution, loaded: the description says so.
     await page.getByTestId('graph-lesson-solution').click();
     await page.getByTestId('graph-lesson-solution-text').waitFor({ timeout: 10_000 });
-    await page
-      .locator('[data-testid="graph-description"][data-lesson-graph="solution"]')
-      .waitFor({ timeout: 5_000 });
+    await page.locator('[data-testid="graph-description"][data-lesson-graph="solution"]').waitFor({ timeout: 5_000 });
     expect(await goal.getAttribute('data-status')).toBe('pending');
 
     await page.mouse.move(1, 1);

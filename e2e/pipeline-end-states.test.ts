@@ -70,8 +70,8 @@ describe('the pipeline page after a run and after a kill (learner report, sessio
         expect(await page.getByTestId(`worker-done-${id}`).getAttribute('title')).toContain('"x"');
       }
       // The diagram's text twin (folded away until opened) says the same.
-    await page.getByTestId('diagram-twin').locator('summary').click();
-    for (const name of ['tcp', 'ipc']) {
+      await page.getByTestId('diagram-twin').locator('summary').click();
+      for (const name of ['tcp', 'ipc']) {
         const endpoint = page.getByTestId(`endpoint-${name}`);
         await expect.poll(() => endpoint.getAttribute('data-closed'), { timeout: 10_000 }).toBe('true');
         expect(await endpoint.locator('.sub').textContent()).toContain('closed · the run ended');

@@ -81,7 +81,15 @@ describe('the series lessons', () => {
     for (const lesson of GRAPH_LESSONS) {
       const original = SERIES_SCENARIOS.find((scenario) => scenario.id === lesson.scenario)!.graph;
       const startedWith = (graph: GraphSpec): PlaygroundEvent[] => [
-        { type: 'graph:started', seq: 1, run: 'r1', t: 0, scenario: lesson.scenario, graph, capabilities: {} } as PlaygroundEvent,
+        {
+          type: 'graph:started',
+          seq: 1,
+          run: 'r1',
+          t: 0,
+          scenario: lesson.scenario,
+          graph,
+          capabilities: {},
+        } as PlaygroundEvent,
       ];
       expect(lessonRunOf(lesson, startedWith(original)), lesson.id).toBeNull();
       expect(lessonRunOf(lesson, startedWith(lesson.start)), lesson.id).toBe('start');

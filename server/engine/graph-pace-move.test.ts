@@ -278,7 +278,7 @@ describe('[G7] a node moved to another transport while messages flow', () => {
 });
 
 describe("[G7] a moved receiver's lost wake-up", () => {
-  it('a streaming receiver whose wake-up a socket call took (as a move\'s bind, connect, disconnect or unbind can) still takes the message that arrived, without waiting for another', async () => {
+  it("a streaming receiver whose wake-up a socket call took (as a move's bind, connect, disconnect or unbind can) still takes the message that arrived, without waiting for another", async () => {
     // The engine's own receive loop (graph-messages.ts receiveFrames) on a PULL made as the engine makes one.
     const worker = new NodeRuntime({ id: 'worker', socket: 'PULL', role: { kind: 'receive' } });
     const push = new zmq.Push();

@@ -498,7 +498,8 @@ export class GraphRegistry {
     }
     // As the pipeline's registry: at the visitor's limit its least recently used idle playground (of either kind)
     // is closed, its recorded runs kept; refused only when every one is running or watched.
-    if (owner !== null) makeRoomAmong([...this.ownedBy(owner), ...others.owned], this.#options.maxPlaygroundsPerVisitor);
+    if (owner !== null)
+      makeRoomAmong([...this.ownedBy(owner), ...others.owned], this.#options.maxPlaygroundsPerVisitor);
     const playground = new GraphPlayground({
       owner,
       policy: this.#options.policy,

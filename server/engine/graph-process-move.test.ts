@@ -152,7 +152,10 @@ describe('[G7] a process node moved to another transport', () => {
       const { run, events, until, ended } = await start(graph);
       for (const transport of ['ipc', 'tcp', 'ipc'] as const) {
         const before = receivedBy(events, 'sink').length;
-        await until((all) => receivedBy(all, 'sink').length >= before + 20, `20 results before the move to ${transport}`);
+        await until(
+          (all) => receivedBy(all, 'sink').length >= before + 20,
+          `20 results before the move to ${transport}`,
+        );
         await run.moveNode('worker', transport);
       }
       const lastMove = of(events, 'link:moved').at(-1)!.seq;

@@ -73,47 +73,50 @@ describe('[G6] kill, hang and resume while messages flow', () => {
   it.each([
     ['a socket in the server', false],
     ['its own process', true],
-  ])('a REP (%s) killed with the request in its hands: the REQ is left waiting for a reply lost with it, and the end says so', async (_where, process) => {
-    const { run, events, until, ended } = await start({
-      title: 'one slow server',
-      nodes: [
-        {
-          id: 'client',
-          socket: 'REQ',
-          role: { kind: 'request', messages: { kind: 'template', template: 'hola {i}', count: 30 } },
-        },
-        { id: 'server', socket: 'REP', process, role: { kind: 'reply', transform: 'echo', workMs: 60_000 } },
-        { id: 'bystander', socket: 'PULL', role: { kind: 'receive' } },
-        {
-          id: 'feeder',
-          socket: 'PUSH',
-          role: { kind: 'send', messages: { kind: 'list', items: ['x'] } },
-        },
-      ],
-      links: [
-        { from: 'client', to: 'server', bind: 'to', transport: 'tcp' },
-        { from: 'feeder', to: 'bystander', bind: 'to', transport: 'inproc' },
-      ],
-      drainMs: 400,
-    });
-    // The server has the first request and works on it (a minute): killed now, it dies with it unhandled.
-    await until((all) => receivedBy(all, 'server').length === 1, 'the first request in the server');
-    run.signalNode('server', 'kill');
-    const summary = await ended();
-    checkBooks(summary);
-    const request = of(events, 'message:sent').find((e) => e.node === 'client')!;
-    expect(of(events, 'message:dropped')).toEqual([
-      expect.objectContaining({ message: request.message, node: 'server', reason: 'unhandled' }),
-    ]);
-    expect(of(events, 'graph:ended')[0]!.reason).toBe('completed');
-    const stopped = Object.fromEntries(of(events, 'node:stopped').map((e) => [e.node, e]));
-    expect(stopped.client).toMatchObject({ reason: 'reply-lost', lostWith: 'server' });
-    expect(stopped.server).toMatchObject({ reason: 'killed' });
-    expect(stopped.server).not.toHaveProperty('lostWith');
-    // A node that only ended with the run is said as before.
-    expect(stopped.bystander).toEqual(expect.objectContaining({ reason: 'run-ended' }));
-    expect(stopped.bystander).not.toHaveProperty('lostWith');
-  });
+  ])(
+    'a REP (%s) killed with the request in its hands: the REQ is left waiting for a reply lost with it, and the end says so',
+    async (_where, process) => {
+      const { run, events, until, ended } = await start({
+        title: 'one slow server',
+        nodes: [
+          {
+            id: 'client',
+            socket: 'REQ',
+            role: { kind: 'request', messages: { kind: 'template', template: 'hola {i}', count: 30 } },
+          },
+          { id: 'server', socket: 'REP', process, role: { kind: 'reply', transform: 'echo', workMs: 60_000 } },
+          { id: 'bystander', socket: 'PULL', role: { kind: 'receive' } },
+          {
+            id: 'feeder',
+            socket: 'PUSH',
+            role: { kind: 'send', messages: { kind: 'list', items: ['x'] } },
+          },
+        ],
+        links: [
+          { from: 'client', to: 'server', bind: 'to', transport: 'tcp' },
+          { from: 'feeder', to: 'bystander', bind: 'to', transport: 'inproc' },
+        ],
+        drainMs: 400,
+      });
+      // The server has the first request and works on it (a minute): killed now, it dies with it unhandled.
+      await until((all) => receivedBy(all, 'server').length === 1, 'the first request in the server');
+      run.signalNode('server', 'kill');
+      const summary = await ended();
+      checkBooks(summary);
+      const request = of(events, 'message:sent').find((e) => e.node === 'client')!;
+      expect(of(events, 'message:dropped')).toEqual([
+        expect.objectContaining({ message: request.message, node: 'server', reason: 'unhandled' }),
+      ]);
+      expect(of(events, 'graph:ended')[0]!.reason).toBe('completed');
+      const stopped = Object.fromEntries(of(events, 'node:stopped').map((e) => [e.node, e]));
+      expect(stopped.client).toMatchObject({ reason: 'reply-lost', lostWith: 'server' });
+      expect(stopped.server).toMatchObject({ reason: 'killed' });
+      expect(stopped.server).not.toHaveProperty('lostWith');
+      // A node that only ended with the run is said as before.
+      expect(stopped.bystander).toEqual(expect.objectContaining({ reason: 'run-ended' }));
+      expect(stopped.bystander).not.toHaveProperty('lostWith');
+    },
+  );
 
   it('a subscriber hung with a small HWM: the publisher drops for it (counted), the other gets everything; resumed, it receives again', async () => {
     const { run, events, until } = await start({

@@ -139,7 +139,9 @@ describe('[G7] pace and move through the API', () => {
     }
     const moved = await move('fan', { transport: 'ipc' });
     expect(moved.statusCode, moved.body).toBe(200);
-    expect(moved.json<GraphPlaygroundInfo>().graph.links).toMatchObject([{ from: 'news', to: 'fan', transport: 'ipc' }]);
+    expect(moved.json<GraphPlaygroundInfo>().graph.links).toMatchObject([
+      { from: 'news', to: 'fan', transport: 'ipc' },
+    ]);
     const events = await eventsUntil(id, (all) => {
       const at = all.find((e) => e.type === 'link:moved')?.seq;
       return at !== undefined && all.some((e) => e.type === 'message:received' && e.node === 'fan' && e.seq > at);

@@ -109,7 +109,11 @@ it('five playgrounds running or watched are not closed: the sixth is refused, sa
   expect(pipeline.statusCode, pipeline.body).toBe(429);
   for (const id of busy) expect(await status(`/api/graphs/${id}`)).toBe(200);
   // Another visitor has its own allowance.
-  const other = await new Visitor(app).inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-6' } });
+  const other = await new Visitor(app).inject({
+    method: 'POST',
+    url: '/api/graphs',
+    payload: { scenario: 'series-6' },
+  });
   expect(other.statusCode, other.body).toBe(201);
   // A run stopped frees its playground to make room again.
   expect((await visitor.inject({ method: 'POST', url: `/api/graphs/${busy[0]}/runs/stop` })).statusCode).toBe(200);

@@ -45,9 +45,7 @@ export function boundAddresses(
  * 'unlinked' (it has no link yet: a program would create a socket that connects nowhere and binds nothing).
  */
 export type Missing =
-  | { reason: 'run' | 'inproc'; peer: string }
-  | { reason: 'passive'; owner: string | null }
-  | { reason: 'unlinked' };
+  { reason: 'run' | 'inproc'; peer: string } | { reason: 'passive'; owner: string | null } | { reason: 'unlinked' };
 
 export type GraphProgram =
   { code: string; joins: boolean; missing: null } | { code: null; joins: false; missing: Missing };

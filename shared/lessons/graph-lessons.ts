@@ -52,7 +52,10 @@ function titled(graph: GraphSpec, which: 'start' | 'solution'): GraphSpec {
 }
 
 /** Which of the lesson's graphs this is (by its title, which edits keep), or null: the original or another. */
-export function lessonGraphOf(lesson: GraphLesson, graph: Pick<GraphSpec, 'title'> | null | undefined): 'start' | 'solution' | null {
+export function lessonGraphOf(
+  lesson: GraphLesson,
+  graph: Pick<GraphSpec, 'title'> | null | undefined,
+): 'start' | 'solution' | null {
   if (!graph) return null;
   if (graph.title === lesson.start.title) return 'start';
   if (graph.title === lesson.solution.title) return 'solution';

@@ -15,7 +15,8 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, GraphLessonText>> = {
     ],
     goal: 'The server takes 200 ms or more over each of the 5 sums, the client waits for every reply before its next request, and the server stops on "q".',
     hint: 'Press "Load the start", then in the card "Slow a node, or move it to another transport" give server a work time of 250 ms ("Set pace"), and press Run.',
-    solution: 'Load the solution: the server works 250 ms on each sum; the client sends each next request only once its reply is back.',
+    solution:
+      'Load the solution: the server works 250 ms on each sum; the client sends each next request only once its reply is back.',
     described: {
       start:
         'The client sends five sums "a:b" (numbers from 1 to 1000), waits for each reply, then sends "q" without waiting; the server adds and replies at once, and stops on "q".',
@@ -50,8 +51,7 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, GraphLessonText>> = {
     hint: 'Between runs, use the "Add a node" card twice: link it to client, socket type REP, "Add the node". Each new server binds an endpoint of its own and the client connects to it. Then press Run. (A server added while the run flows only gets the requests sent after it: add them before.)',
     solution: 'Load the solution: the client connects to three servers and the 30 requests go 10 / 10 / 10.',
     described: {
-      start:
-        'One REQ client sends "mensaje 0" to "mensaje 29" to one REP server, server-5000, which echoes each.',
+      start: 'One REQ client sends "mensaje 0" to "mensaje 29" to one REP server, server-5000, which echoes each.',
       solution:
         'The REQ client is connected to three REP servers and sends "mensaje 0" to "mensaje 29": round-robin in connect order, 10 / 10 / 10.',
     },
@@ -81,7 +81,8 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, GraphLessonText>> = {
     ],
     goal: "Every tweet is answered, and each account's tweets all reach a follower of that account, and only those.",
     hint: 'In the "Subscriptions" card, add a subscriber to relay-pub with the prefix "@otro" ("Add a subscriber"), then press Run. The sender starts a second late, so the new follower has subscribed before the first tweet.',
-    solution: 'Load the solution: follower-seraph subscribes to "@_seraph1" and follower-otro to "@otro"; each gets its account\'s two tweets.',
+    solution:
+      'Load the solution: follower-seraph subscribes to "@_seraph1" and follower-otro to "@otro"; each gets its account\'s two tweets.',
     described: {
       start:
         'The sender, a second after the start, REQs four tweets to the relay, which echoes each one and publishes it on relay-pub; one follower, follower-seraph, subscribes to "@_seraph1".',
@@ -97,7 +98,8 @@ export const GRAPH_LESSON_TEXT_EN: Readonly<Record<string, GraphLessonText>> = {
     ],
     goal: 'Both workers get a share of the greetings (2 or more each), and the collector gets all 7.',
     hint: 'In the card "Slow a node, or move it to another transport", give source an interval of 600 ms between messages ("Set pace"), then Run: by its second or third greeting worker-2 has connected and takes its turn. (The series does it another way: its source waits for both workers before it sends; no control sets that, "Load the solution" shows it.)',
-    solution: 'Load the solution: the series\' way, the source waits until 2 peers have connected; the work splits 4 / 3.',
+    solution:
+      "Load the solution: the series' way, the source waits until 2 peers have connected; the work splits 4 / 3.",
     described: {
       start:
         'The source pushes seven greetings at once, without waiting for anyone; each worker upper-cases what it gets (100 ms) and pushes it to the collector; worker-2 starts half a second late.',

@@ -87,8 +87,7 @@ export const GRAPH_LESSON_TEXT_ES: Readonly<Record<string, GraphLessonText>> = {
     described: {
       start:
         'El emisor, un segundo después del inicio, envía por REQ cuatro tweets al relay, que devuelve cada uno y lo publica en relay-pub; un único seguidor, follower-seraph, se suscribe a "@_seraph1".',
-      solution:
-        'El mismo relay y dos seguidores: follower-seraph se suscribe a "@_seraph1" y follower-otro a "@otro".',
+      solution: 'El mismo relay y dos seguidores: follower-seraph se suscribe a "@_seraph1" y follower-otro a "@otro".',
     },
   },
   'series-6-wait': {
@@ -99,7 +98,8 @@ export const GRAPH_LESSON_TEXT_ES: Readonly<Record<string, GraphLessonText>> = {
     ],
     goal: 'Los dos workers reciben su parte de los saludos (2 o más cada uno), y el colector recibe los 7.',
     hint: 'En la tarjeta "Ralentizar un nodo, o moverlo a otro transporte", dale a source un intervalo de 600 ms entre mensajes ("Cambiar ritmo") y pulsa Ejecutar: hacia su segundo o tercer saludo worker-2 ya se ha conectado y recibe su turno. (La serie lo hace de otro modo: su fuente espera a los dos workers antes de enviar; ningún control lo cambia, "Cargar la solución" lo muestra.)',
-    solution: 'Carga la solución: como en la serie, la fuente espera a que se hayan conectado 2 peers; el trabajo se reparte 4 / 3.',
+    solution:
+      'Carga la solución: como en la serie, la fuente espera a que se hayan conectado 2 peers; el trabajo se reparte 4 / 3.',
     described: {
       start:
         'La fuente empuja siete saludos de golpe, sin esperar a nadie; cada worker pasa a mayúsculas lo que recibe (100 ms) y lo empuja al colector; worker-2 arranca medio segundo tarde.',

@@ -872,7 +872,8 @@ export const EN = {
   // A requester left waiting at the end for a reply lost with a killed node (node:stopped `reply-lost`).
   'graph.ended.stuck': 'ended: nothing more could happen',
   'graph.live.endedStuck': 'Run {run} ended: nothing more could happen.',
-  'graph.replyLost': '{node} was left waiting for a reply that will never come: its request was lost with the killed {killed}.',
+  'graph.replyLost':
+    '{node} was left waiting for a reply that will never come: its request was lost with the killed {killed}.',
   'graph.replyLostUnknown':
     '{node} was left waiting for a reply that will never come: its request was lost with a killed node.',
   'graph.sentShort.one': 'sent',
@@ -954,7 +955,7 @@ export const EN = {
   'graphLesson.betweenRuns': 'A graph is loaded between runs: stop the run first.',
   'graphLesson.notLesson':
     'This run was not of the lesson: its goal is checked on a run started after "Load the start" (or "Load the solution") here.',
-  'graphLesson.showing': 'The diagram shows the lesson\'s {which}, not the series\' original:',
+  'graphLesson.showing': "The diagram shows the lesson's {which}, not the series' original:",
   'graphLesson.showing.start': 'start',
   'graphLesson.showing.solution': 'solution',
   'graphLesson.checkFailed': "The run's events could not be read: the goal was not checked.",
