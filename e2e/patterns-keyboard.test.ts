@@ -82,6 +82,17 @@ describe('keyboard and words on the patterns and pipeline pages', () => {
     await page.close();
   });
 
+  it('patterns page, part 1: Enter on "Load the solution" keeps the focus on it while the graph loads', async () => {
+    const page = await harness.newPage();
+    await openGraph(page, harness.baseUrl, 'series-1');
+    await page.getByTestId('graph-lesson-solution').focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('graph-lesson-loaded').waitFor({ timeout: 10_000 });
+    await focusedOn(page, 'graph-lesson-solution');
+    expect(harness.pageErrors).toEqual([]);
+    await page.close();
+  });
+
   it("every link says which end binds, in a narrow gap too (part 5, the zguide's broker)", async () => {
     const page = await harness.newPage();
     for (const scenario of ['series-5', 'zguide-broker']) {
