@@ -172,6 +172,27 @@ describe('endpoints from a visitor', () => {
     const inproc = await call('PATCH', '/endpoints/inproc', { address: 'inproc://shared' });
     expect(inproc.json().requested).toBe(`inproc://${id}-shared`);
   });
+
+  it('an inproc endpoint named "sink" and a sink on inproc both bind: the sink\'s own name is never a visitor\'s', async () => {
+    // Before, the sink's inproc name was `<id>-sink`, the very name `inproc://sink` becomes: the sink took it and
+    // the ventilator's endpoint stayed unbound, with nothing to say why.
+    expect((await call('PATCH', '/endpoints/inproc', { address: 'inproc://sink' })).statusCode).toBe(200);
+    expect((await call('PATCH', '/sink', { enabled: true, transport: 'inproc' })).statusCode).toBe(200);
+    expect((await call('POST', '/workers', { transport: 'inproc' })).statusCode).toBe(201);
+    expect((await call('POST', '/runs')).statusCode).toBe(201);
+    const deadline = Date.now() + 10_000;
+    let info = (await call('GET', '')).json<PlaygroundInfo>();
+    const bound = (i: PlaygroundInfo) =>
+      i.endpoints.find((e) => e.name === 'inproc')!.actual !== null && i.sink.address;
+    while (!bound(info) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      info = (await call('GET', '')).json<PlaygroundInfo>();
+    }
+    expect(info.endpoints.find((e) => e.name === 'inproc')!.actual).toBe(`inproc://${id}-sink`);
+    expect(info.sink.address).toMatch(/^inproc:\/\//);
+    expect(info.sink.address).not.toBe(`inproc://${id}-sink`);
+    await call('POST', '/runs/stop');
+  });
 });
 
 describe('idle playgrounds', () => {

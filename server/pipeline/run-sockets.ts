@@ -84,7 +84,8 @@ export async function openSink(
       ? `ipc://${await endpoints.claimOwnPath('sink')}`
       : sink.transport === 'tcp'
         ? 'tcp://127.0.0.1:*'
-        : `inproc://${playgroundId}-sink`;
+        : // A dot, not a dash: a visitor's inproc names are `<id>-<name>`, so the sink's can never be one of them.
+          `inproc://${playgroundId}.sink`;
   const options = run.socketOptions.sink;
   const settings = {
     // The last run's tcp port again when possible: workers started by hand keep reaching it.
