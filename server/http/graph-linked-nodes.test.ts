@@ -5,7 +5,8 @@
  * the REQ connects it between two round trips, and the REQ's next requests spread over the four; as its own process
  * too (its pid in the events). A SUB added to a running PUB dials it, and removed, says node:removed after its
  * node:stopped. What ZeroMQ would not take (a PUSH to a REQ, a second PAIR peer) is refused 400 with a
- * text to act on, and the run goes on unharmed.
+ * text to act on, and the run goes on unharmed. A REP worker added to the zguide broker's DEALER backend gets its
+ * share of the requests still to come, and every client still gets all its replies.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -177,6 +178,34 @@ describe('[G8] a node of any type added to a running graph', () => {
     expect(addedAt.seq).toBeLessThan(connecting.seq);
     expect(stopped.reason).toBe('removed');
     expect(stopped.seq).toBeLessThan(gone.seq);
+  }, 60_000);
+
+  it("a REP worker added to the zguide broker's DEALER while requests flow: the DEALER deals to it too, every reply comes back", async () => {
+    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'zguide-broker' } });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id } = created.json<GraphPlaygroundInfo>();
+    expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
+    const clients = ['client-1', 'client-2', 'client-3'];
+    const replies = (all: PlaygroundEvent[]) =>
+      of(all, 'message:received').filter((e) => clients.includes(e.node)).length;
+    await pollGraphEventsUntil(owner, id, (all) => replies(all) >= 3);
+    // The DEALER binds: the new REP dials it, with the role the pair suggests (a reply).
+    const added = await addNode(id, { id: 'worker-4', socket: 'REP', peer: 'backend' });
+    expect(added.statusCode, added.body).toBe(201);
+    expect(added.json<GraphPlaygroundInfo>().graph.links.at(-1)).toEqual({
+      from: 'backend',
+      to: 'worker-4',
+      bind: 'from',
+      transport: 'tcp',
+    });
+    const events = await untilEnded(id);
+    const summary = of(events, 'graph:ended')[0]!.summary;
+    expect(summary.delivered + summary.dropped + summary.unattributed + summary.inFlight).toBe(summary.copies);
+    expect(summary.dropped).toBe(0);
+    expect(replies(events)).toBe(30);
+    const dealtToNewcomer = of(events, 'message:received').filter((e) => e.node === 'worker-4');
+    expect(dealtToNewcomer.length).toBeGreaterThan(0);
+    expect(dealtToNewcomer.every((e) => e.from === 'backend')).toBe(true);
   }, 60_000);
 
   it('a process node added while the run flows: its own OS process (pid in the events), taking requests', async () => {
