@@ -5,58 +5,41 @@
  * processes, the real app through inject(), loopback only; every wait bounded.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildApp } from './app.ts';
 import type { GraphLink, GraphNode, PlaygroundEvent, RecordedGraphRunDetail } from '../shared/protocol/index.ts';
 import { graphAtMoment, type GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
 import { CHILD_BIND_ANSWER_MS, RemoteSocket } from './engine/graph-process.ts';
-import { Visitor, testPolicy } from '../test/helpers.ts';
+import type { Visitor } from '../test/helpers.ts';
+import {
+  type RecordedGraphApi,
+  closeRecordedGraphApi,
+  openRecordedGraphApi,
+  pollUntil,
+} from '../test/graph-api-harness.ts';
 
-let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
-let folder: string;
+let api: RecordedGraphApi;
 let owner: Visitor;
 /** Errors the app answered with a 500 (their stacks), to say what went wrong when a test sees one. */
 let internalErrors: string[];
 
 beforeEach(async () => {
   internalErrors = [];
-  policy = testPolicy();
-  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-hostile-s11-'));
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: path.join(folder, 'runs.db'),
-    limits: { httpPerSecond: 100_000 },
+  api = await openRecordedGraphApi({
+    httpPerSecond: 100_000,
+    folderPrefix: 'zpg-hostile-s11-',
+    beforeReady: (app) =>
+      app.addHook('onError', async (_request, reply, error) => {
+        if (reply.statusCode >= 500 || !(error as { code?: string }).code?.startsWith('PG_ERR'))
+          internalErrors.push(String((error as Error).stack ?? error));
+      }),
   });
-  app.addHook('onError', async (_request, reply, error) => {
-    if (reply.statusCode >= 500 || !(error as { code?: string }).code?.startsWith('PG_ERR'))
-      internalErrors.push(String((error as Error).stack ?? error));
-  });
-  await app.ready();
-  owner = new Visitor(app);
+  owner = api.owner;
 });
-afterEach(async () => {
-  await app.close();
-  policy.cleanup();
-  fs.rmSync(folder, { recursive: true, force: true });
-});
+afterEach(() => closeRecordedGraphApi(api));
 
 /** Bounded polling of a condition. */
-async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000) => pollUntil(read, what, timeoutMs);
 
 const importFile = (body: string) =>
   owner.inject({

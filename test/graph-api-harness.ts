@@ -2,10 +2,15 @@
  * The setup the graph API tests share (server/http/graph-*-api.test.ts, server/hostile-s10.test.ts): the real app
  * in a private runtime folder, driven through inject() by its owner, and a bounded poll of a graph playground's
  * events. Each file had its own copy; they differed only in the request rate allowed and in a hook added before the
- * app is ready, which each file still chooses here.
+ * app is ready, which each file still chooses here. The recorded variant (server/http/graph-linked-nodes-history,
+ * hostile-s11) stores its runs in a SQLite file of its own, through the writer thread, as a server records by default.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../server/app.ts';
+import type { ServerLimits } from '../server/limits.ts';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import { Visitor, testPolicy } from './helpers.ts';
 
@@ -16,17 +21,25 @@ export interface GraphApi {
   owner: Visitor;
 }
 
-/** Builds the app on a fresh runtime folder; `beforeReady` may add hooks (Fastify takes none once it is ready). */
-export async function openGraphApi(options: {
+export interface GraphApiOptions {
   httpPerSecond: number;
+  /** Other limits of the server's, for a test about them (each one left out keeps its default). */
+  limits?: Partial<ServerLimits>;
   beforeReady?: (app: FastifyInstance) => void;
-}): Promise<GraphApi> {
+}
+
+/** Builds the app on a fresh runtime folder; `beforeReady` may add hooks (Fastify takes none once it is ready). */
+export function openGraphApi(options: GraphApiOptions): Promise<GraphApi> {
+  return open(options, null);
+}
+
+async function open(options: GraphApiOptions, store: string | null): Promise<GraphApi> {
   const policy = testPolicy();
   const app = await buildApp({
     policy,
     staticDir: null,
-    store: null,
-    limits: { httpPerSecond: options.httpPerSecond },
+    store,
+    limits: { ...options.limits, httpPerSecond: options.httpPerSecond },
   });
   options.beforeReady?.(app);
   await app.ready();
@@ -37,6 +50,36 @@ export async function openGraphApi(options: {
 export async function closeGraphApi({ app, policy }: Pick<GraphApi, 'app' | 'policy'>): Promise<void> {
   await app.close();
   policy.cleanup();
+}
+
+export interface RecordedGraphApi extends GraphApi {
+  /** The folder of the run database (runs.db). */
+  folder: string;
+}
+
+/** As openGraphApi, recording into runs.db of a new temporary folder named from `folderPrefix`. */
+export async function openRecordedGraphApi(
+  options: GraphApiOptions & { folderPrefix: string },
+): Promise<RecordedGraphApi> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), options.folderPrefix));
+  return { ...(await open(options, path.join(folder, 'runs.db'))), folder };
+}
+
+/** Closes the app, removes its runtime folder, then the database's folder. */
+export async function closeRecordedGraphApi(api: Pick<RecordedGraphApi, 'app' | 'policy' | 'folder'>): Promise<void> {
+  await closeGraphApi(api);
+  fs.rmSync(api.folder, { recursive: true, force: true });
+}
+
+/** Calls `read` every 50 ms until it answers something other than null; rejects after `timeoutMs`, naming `what`. */
+export async function pollUntil<T>(read: () => Promise<T | null>, what: string, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Polls a graph playground's events as `visitor` (bounded) until `condition` holds on them. */

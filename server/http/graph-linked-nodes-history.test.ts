@@ -5,50 +5,28 @@
  * was added from that event on and not before; the run exports and imports back (the file validates with the new
  * event), and the imported copy's states say the same.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../app.ts';
 import type { PlaygroundEvent, RecordedGraphRunDetail, RunPage } from '../../shared/protocol/index.ts';
 import { graphAtMoment, type GraphRunStateAt } from '../../shared/protocol/graph-run-state.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
-import { Visitor, testPolicy } from '../../test/helpers.ts';
+import {
+  type RecordedGraphApi,
+  closeRecordedGraphApi,
+  openRecordedGraphApi,
+  pollUntil,
+} from '../../test/graph-api-harness.ts';
 
-let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
-let folder: string;
-let owner: Visitor;
+let api: RecordedGraphApi;
+let owner: RecordedGraphApi['owner'];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'zpg-linked-history-'));
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: path.join(folder, 'runs.db'),
-    limits: { httpPerSecond: 1000 },
-  });
-  await app.ready();
-  owner = new Visitor(app);
+  api = await openRecordedGraphApi({ httpPerSecond: 1000, folderPrefix: 'zpg-linked-history-' });
+  owner = api.owner;
 });
-afterEach(async () => {
-  await app.close();
-  policy.cleanup();
-  fs.rmSync(folder, { recursive: true, force: true });
-});
+afterEach(() => closeRecordedGraphApi(api));
 
 /** Bounded polling of a condition over HTTP. */
-async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(read: () => Promise<T | null>, what: string, timeoutMs = 20_000) => pollUntil(read, what, timeoutMs);
 
 const stateAt = async (run: string, query: string) => {
   const response = await owner.inject(`/api/runs/${run}/graph-state${query}`);
