@@ -5,25 +5,21 @@
  * visitor's name stays inside its own playground, whatever it spells. And the ipc paths the server chooses are never
  * one the graph gives either.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GraphSpec, PlaygroundEvent } from '../../shared/protocol/index.ts';
+import type { GraphSpec } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { Visitor } from '../../test/helpers.ts';
 import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
+import { of } from '../../test/graph-run-harness.ts';
 
-let app: FastifyInstance;
-let policy: GraphApi['policy'];
+let api: GraphApi;
 let owner: Visitor;
 
 beforeEach(async () => {
-  ({ app, policy, owner } = await openGraphApi({ httpPerSecond: 1000 }));
+  api = await openGraphApi({ httpPerSecond: 1000 });
+  owner = api.owner;
 });
-afterEach(() => closeGraphApi({ app, policy }));
-
-type Of<T extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: T }>;
-const of = <T extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: T) =>
-  events.filter((event): event is Of<T> => event.type === type);
+afterEach(() => closeGraphApi(api));
 
 async function create(visitor: Visitor, graph: GraphSpec): Promise<string> {
   const created = await visitor.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
@@ -115,7 +111,7 @@ describe("a visitor's inproc names stay in its own playground", () => {
     const taken = of(firstEvents, 'node:bound')[0]!.address;
     expect(taken).toBe(`inproc://${first}.n1`);
     // Another visitor names that very endpoint for its own REP (and the first one's whole name after its prefix).
-    const other = new Visitor(app);
+    const other = new Visitor(api.app);
     const second = await create(
       other,
       requester(
@@ -146,7 +142,7 @@ describe("the server's own ipc paths", () => {
     const id = await create(owner, requester(20, ['srv', 'other'], []));
     // other (index 2) binds over ipc with no path, first: the server's choice for it was <id>-n2.ipc, which the
     // next link gives srv (a name in the playground's namespace, as a visitor may give).
-    const given = `ipc://${policy.runtimeDir}/${id}-n2.ipc`;
+    const given = `ipc://${api.policy.runtimeDir}/${id}-n2.ipc`;
     const graph = requester(
       20,
       ['srv', 'other'],

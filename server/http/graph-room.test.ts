@@ -5,35 +5,25 @@
  * closed to make room, as the pipeline's registry always did; only when every one is running or watched is the
  * next refused, with a text that says so. Real app, real sockets, through inject().
  */
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { buildApp } from '../app.ts';
 import type { GraphSpec } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
-import { Visitor, testPolicy } from '../../test/helpers.ts';
+import { Visitor } from '../../test/helpers.ts';
+import { type GraphApi, closeGraphApi, openGraphApi } from '../../test/graph-api-harness.ts';
 
 const LIMIT = 5;
-let app: FastifyInstance;
-let policy: ReturnType<typeof testPolicy>;
+let api: GraphApi;
 let visitor: Visitor;
 const sockets: WebSocket[] = [];
 
 beforeEach(async () => {
-  policy = testPolicy();
-  app = await buildApp({
-    policy,
-    staticDir: null,
-    store: null,
-    limits: { playgroundsPerVisitor: LIMIT, httpPerSecond: 1000 },
-  });
-  await app.ready();
-  visitor = new Visitor(app);
+  api = await openGraphApi({ httpPerSecond: 1000, limits: { playgroundsPerVisitor: LIMIT } });
+  visitor = api.owner;
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.terminate();
-  await app.close();
-  policy.cleanup();
+  await closeGraphApi(api);
 });
 
 async function createGraph(scenario: string): Promise<GraphPlaygroundInfo> {
@@ -109,7 +99,7 @@ it('five playgrounds running or watched are not closed: the sixth is refused, sa
   expect(pipeline.statusCode, pipeline.body).toBe(429);
   for (const id of busy) expect(await status(`/api/graphs/${id}`)).toBe(200);
   // Another visitor has its own allowance.
-  const other = await new Visitor(app).inject({
+  const other = await new Visitor(api.app).inject({
     method: 'POST',
     url: '/api/graphs',
     payload: { scenario: 'series-6' },
