@@ -8,12 +8,12 @@
  * the ventilator goes on sending. axe-core finds no serious or critical violation on the page with the new card.
  * Screenshot in test-results/graph-live-nodes.png.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphPlaygroundInfo } from '../shared/protocol/graph-stream.ts';
 import type { PlaygroundEvent, RecordedGraphRunDetail, RunPage } from '../shared/protocol/index.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { seriousViolations } from './axe.ts';
 
 let harness: Harness;
 
@@ -39,15 +39,6 @@ async function countAbove(page: Page, node: string, what: 'sent' | 'received', t
     [node, what, String(than)] as const,
     { timeout: 30_000 },
   );
-}
-
-/** The serious and critical violations axe-core finds, in words a failure can show. */
-async function violations(page: Page): Promise<string[]> {
-  await page.mouse.move(1, 1);
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
 }
 
 describe('add and remove nodes of a running graph from the page', () => {
@@ -118,7 +109,7 @@ describe('add and remove nodes of a running graph from the page', () => {
     await countAbove(page, 'late-worker', 'received', late);
     expect(await page.locator('[data-testid="graph-state"]').getAttribute('data-state')).toBe('running');
 
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await harness.screenshot(page, 'graph-live-nodes');
 
     // The server's graph says the same: late-worker linked to the ventilator, worker-2 gone.
@@ -184,7 +175,7 @@ describe('add and remove nodes of a running graph from the page', () => {
     await countAbove(page, 'server-1', 'received', 2);
     await countAbove(page, 'server-5000', 'received', before);
     expect(await page.locator('[data-testid="graph-state"]').getAttribute('data-state')).toBe('running');
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
 
     await page.getByTestId('graph-stop').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });

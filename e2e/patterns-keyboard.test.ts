@@ -7,10 +7,10 @@
  * title of the pattern; every link says which end binds. axe finds nothing serious. Screenshots:
  * test-results/patterns-part4-es.png, patterns-broker-links.png.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, waitConnected, type Harness } from './harness.ts';
+import { seriousViolations } from './axe.ts';
 import { graphCount, openGraph, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
@@ -27,14 +27,6 @@ async function focusedOn(page: Page, testId: string): Promise<void> {
   await page.waitForFunction((id) => (document.activeElement as HTMLElement | null)?.dataset['testid'] === id, testId, {
     timeout: 10_000,
   });
-}
-
-async function violations(page: Page): Promise<string[]> {
-  await page.mouse.move(1, 1);
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
 }
 
 describe('keyboard and words on the patterns and pipeline pages', () => {
@@ -76,7 +68,7 @@ describe('keyboard and words on the patterns and pipeline pages', () => {
     );
     expect(await page.getByTestId('graph-summary').textContent()).toMatch(/^Enviados \d+ · .*entregados \d+/);
     await harness.screenshot(page, 'patterns-part4-es');
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.getByTestId('lang-en').click(); // the choice is stored: the next test reads English
     expect(harness.pageErrors).toEqual([]);
     await page.close();

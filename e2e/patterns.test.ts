@@ -4,12 +4,12 @@
  * and that the others filter them; the series' part 3 (one REQ, three REP) runs and its requests spread evenly.
  * axe-core finds no serious or critical violation on the page. Screenshots in test-results/patterns-*.png.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expandMessages } from '../shared/scenarios/graph.ts';
 import { part4 } from '../shared/scenarios/series.ts';
 import { startHarness, waitConnected, type Harness } from './harness.ts';
+import { seriousViolations } from './axe.ts';
 import { graphCount, openGraph, waitGraphCount } from './graph-page.ts';
 
 let harness: Harness;
@@ -30,14 +30,6 @@ async function twinLine(page: Page, node: string): Promise<string> {
 async function stopRun(page: Page): Promise<void> {
   await page.getByTestId('graph-stop').click();
   await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
-}
-
-async function violations(page: Page): Promise<string[]> {
-  await page.mouse.move(1, 1);
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
 }
 
 describe('the patterns page', () => {
@@ -118,7 +110,7 @@ describe('the patterns page', () => {
     expect(await twinLine(page, 'fan-2')).toMatch(/\d+ filtered by the publisher/);
     expect(await twinLine(page, 'fan-2')).not.toContain('italia');
 
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await stopRun(page);
     // Once over, the run's state says it ended and how (the connection to the server is another matter).
     expect(await page.getByTestId('graph-state').textContent()).toBe('ended: stopped');
@@ -163,7 +155,7 @@ describe('the patterns page', () => {
     for (const count of received) expect(count === 33 || count === 34, `${received}`).toBe(true);
     expect(await graphCount(page, 'client', 'received')).toBe(100);
     expect(await page.getByTestId('graph-state').textContent()).toBe('ended: ran its course');
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     expect(harness.pageErrors).toEqual([]);
   });
 

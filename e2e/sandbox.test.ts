@@ -7,10 +7,10 @@
  * and in Spanish. Screenshots: test-results/sandbox-req-three-rep.png, sandbox-editor.png.
  */
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESULTS_DIR, startHarness, type Harness } from './harness.ts';
+import { seriousViolations } from './axe.ts';
 
 let harness: Harness;
 
@@ -20,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
 });
-
-async function violations(page: Page): Promise<string[]> {
-  await page.mouse.move(1, 1);
-  const result = await new AxeBuilder({ page }).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
-}
 
 const node = (page: Page, id: string) => page.locator(`[data-testid="graph-node"][data-node="${id}"]`);
 
@@ -98,7 +90,7 @@ describe('the free sandbox', () => {
       { timeout: 10_000 },
     );
     expect(await client.getByLabel('How many').inputValue()).toBe('15');
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
 
     await page.getByTestId('graph-run').click();
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
@@ -112,12 +104,12 @@ describe('the free sandbox', () => {
     const shot = await harness.screenshot(page, 'sandbox-req-three-rep');
     expect(shot).toMatch(/sandbox-req-three-rep\.png$/);
     await page.getByTestId('sandbox').screenshot({ path: path.join(RESULTS_DIR, 'sandbox-editor.png') });
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     // In Spanish too: the editor's words switch, and axe finds nothing serious either.
     await page.getByRole('button', { name: 'Español' }).click();
     expect(await page.locator('#sandbox-title').textContent()).toBe('Construye tu propio grafo');
     expect(await page.getByRole('button', { name: 'Añadir un socket REP' }).count()).toBe(1);
-    expect(await violations(page)).toEqual([]);
+    expect(await seriousViolations(page)).toEqual([]);
     await page.close();
   }, 120_000);
 });
