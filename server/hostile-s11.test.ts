@@ -178,18 +178,45 @@ const processVentilator = {
   ],
 };
 
-async function startProcessRun(): Promise<{ id: string; events: () => Promise<PlaygroundEvent[]> }> {
-  const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph: processVentilator } });
+/** Creates a playground (201 expected) as its owner; its id. */
+async function create(payload: Record<string, unknown>): Promise<string> {
+  const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload });
   expect(created.statusCode, created.body).toBe(201);
-  const { id } = created.json<GraphPlaygroundInfo>();
-  const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
-  expect(started.statusCode, started.body).toBe(201);
+  return created.json<GraphPlaygroundInfo>().id;
+}
+
+/** A playground's events as they come: `read` fetches those since the last and answers `all` so far. */
+function eventLog(id: string): { all: PlaygroundEvent[]; read: () => Promise<PlaygroundEvent[]> } {
   const all: PlaygroundEvent[] = [];
-  const events = async () => {
+  const read = async () => {
     const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
     all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
     return all;
   };
+  return { all, read };
+}
+
+/**
+ * Stops (SIGSTOP) each child a process node forks right after the fork, before its bind can be answered, as someone
+ * outside would: the playground does not know (it did not hang it). The pids stopped.
+ */
+function stopEachChildAtItsBind(): number[] {
+  const bind = RemoteSocket.prototype.bind;
+  const stopped: number[] = [];
+  vi.spyOn(RemoteSocket.prototype, 'bind').mockImplementation(function (this: RemoteSocket, address) {
+    const pid = this.host.pid!;
+    process.kill(pid, 'SIGSTOP');
+    stopped.push(pid);
+    return bind.call(this, address);
+  });
+  return stopped;
+}
+
+async function startProcessRun(): Promise<{ id: string; events: () => Promise<PlaygroundEvent[]> }> {
+  const id = await create({ graph: processVentilator });
+  const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
+  expect(started.statusCode, started.body).toBe(201);
+  const { read: events } = eventLog(id);
   await until(async () => {
     const seen = await events();
     return seen.filter((e) => e.type === 'message:received' && e.node === 'w1').length >= 5 ? true : null;
@@ -286,9 +313,7 @@ describe('a node that binds over inproc, added while the run flows, where a link
       ],
       links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: 'inproc://n2' }],
     };
-    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
-    expect(created.statusCode, created.body).toBe(201);
-    const { id } = created.json<GraphPlaygroundInfo>();
+    const id = await create({ graph });
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     expect(started.statusCode, started.body).toBe(201);
     const added = await owner.inject({
@@ -301,10 +326,9 @@ describe('a node that binds over inproc, added while the run flows, where a link
     const info = (await owner.inject(`/api/graphs/${id}`)).json<GraphPlaygroundInfo & { running?: unknown }>();
     expect(info.graph.nodes.map((node) => node.id)).toEqual(['client', 'srv', 'x']);
     // The run goes on: the client still gets its replies, from x too (bound at a name of the server's own).
-    const all: PlaygroundEvent[] = [];
+    const { all, read } = eventLog(id);
     await until(async () => {
-      const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
-      all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
+      await read();
       return all.filter((e) => e.type === 'message:received' && e.node === 'client').length >= 5 &&
         all.some((e) => e.type === 'message:received' && e.node === 'x')
         ? true
@@ -342,20 +366,10 @@ describe('a process node that binds, added while the run flows, its child stoppe
       ],
       links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
     };
-    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
-    expect(created.statusCode, created.body).toBe(201);
-    const { id } = created.json<GraphPlaygroundInfo>();
+    const id = await create({ graph });
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
-    // Someone outside stops the child (SIGSTOP) right after it forked, before it could answer its bind: the
-    // playground does not know (it did not hang it). The bind is asked right after the fork.
-    const bind = RemoteSocket.prototype.bind;
-    const stopped: number[] = [];
-    vi.spyOn(RemoteSocket.prototype, 'bind').mockImplementation(function (this: RemoteSocket, address) {
-      const pid = this.host.pid!;
-      process.kill(pid, 'SIGSTOP');
-      stopped.push(pid);
-      return bind.call(this, address);
-    });
+    // Someone outside stops the child right after it forked, before it could answer its bind.
+    const stopped = stopEachChildAtItsBind();
     const started = Date.now();
     const added = await within(
       owner.inject({
@@ -376,12 +390,7 @@ describe('a process node that binds, added while the run flows, its child stoppe
     // Its child is killed (a stopped process dies of SIGKILL too), not left stopped until the run ends.
     await until(async () => (childPids().length <= baseline ? true : null), 'the stopped child gone', 10_000);
     // The run goes on: the client gets replies after the refusal.
-    const all: PlaygroundEvent[] = [];
-    const events = async () => {
-      const response = await owner.inject(`/api/graphs/${id}/events?since=${all.at(-1)?.seq ?? 0}`);
-      all.push(...response.json<{ events: PlaygroundEvent[] }>().events);
-      return all;
-    };
+    const { all, read: events } = eventLog(id);
     const before = (await events()).filter((e) => e.type === 'message:received' && e.node === 'client').length;
     await until(async () => {
       const replies = (await events()).filter((e) => e.type === 'message:received' && e.node === 'client').length;
@@ -411,18 +420,9 @@ describe("a run's start, a process node's child stopped from outside before it a
       ],
       links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
     };
-    const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });
-    expect(created.statusCode, created.body).toBe(201);
-    const { id } = created.json<GraphPlaygroundInfo>();
-    // Someone outside stops srv's child (SIGSTOP) right after it forked, before its bind could be answered.
-    const bind = RemoteSocket.prototype.bind;
-    const stopped: number[] = [];
-    vi.spyOn(RemoteSocket.prototype, 'bind').mockImplementation(function (this: RemoteSocket, address) {
-      const pid = this.host.pid!;
-      process.kill(pid, 'SIGSTOP');
-      stopped.push(pid);
-      return bind.call(this, address);
-    });
+    const id = await create({ graph });
+    // Someone outside stops srv's child right after it forked, before its bind could be answered.
+    const stopped = stopEachChildAtItsBind();
     const started = await within(
       owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` }),
       CHILD_BIND_ANSWER_MS + 15_000,
