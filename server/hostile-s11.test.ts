@@ -14,6 +14,7 @@ import type { Visitor } from '../test/helpers.ts';
 import {
   type RecordedGraphApi,
   closeRecordedGraphApi,
+  importRunFile,
   openRecordedGraphApi,
   pollUntil,
 } from '../test/graph-api-harness.ts';
@@ -41,13 +42,7 @@ afterEach(() => closeRecordedGraphApi(api));
 /** Bounded polling of a condition. */
 const until = <T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000) => pollUntil(read, what, timeoutMs);
 
-const importFile = (body: string) =>
-  owner.inject({
-    method: 'POST',
-    url: '/api/runs/import',
-    headers: { 'content-type': 'application/json' },
-    payload: body,
-  });
+const importFile = (body: string) => importRunFile(owner, body);
 
 interface ExportFile {
   run: { id: string; status: string; eventCount: number; lastSeq: number; graphSummary: unknown };

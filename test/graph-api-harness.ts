@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
 import { buildApp } from '../server/app.ts';
 import type { ServerLimits } from '../server/limits.ts';
 import type { PlaygroundEvent } from '../shared/protocol/index.ts';
@@ -52,6 +53,19 @@ export async function closeGraphApi({ app, policy }: Pick<GraphApi, 'app' | 'pol
   policy.cleanup();
 }
 
+/**
+ * Opens the app before each test of the calling file and closes it after. The object answered holds the current
+ * test's app, policy and owner: read them in a test or a hook registered after this call, not at the file's top.
+ */
+export function graphApiForEachTest(options: GraphApiOptions): GraphApi {
+  const current = {} as GraphApi;
+  beforeEach(async () => {
+    Object.assign(current, await openGraphApi(options));
+  });
+  afterEach(() => closeGraphApi(current));
+  return current;
+}
+
 export interface RecordedGraphApi extends GraphApi {
   /** The folder of the run database (runs.db). */
   folder: string;
@@ -70,6 +84,15 @@ export async function closeRecordedGraphApi(api: Pick<RecordedGraphApi, 'app' | 
   await closeGraphApi(api);
   fs.rmSync(api.folder, { recursive: true, force: true });
 }
+
+/** Imports a run file (its JSON text, as exported or altered by the test) as `visitor`. */
+export const importRunFile = (visitor: Visitor, body: string) =>
+  visitor.inject({
+    method: 'POST',
+    url: '/api/runs/import',
+    headers: { 'content-type': 'application/json' },
+    payload: body,
+  });
 
 /** Calls `read` every 50 ms until it answers something other than null; rejects after `timeoutMs`, naming `what`. */
 export async function pollUntil<T>(read: () => Promise<T | null>, what: string, timeoutMs: number): Promise<T> {

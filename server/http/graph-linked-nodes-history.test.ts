@@ -12,6 +12,7 @@ import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import {
   type RecordedGraphApi,
   closeRecordedGraphApi,
+  importRunFile,
   openRecordedGraphApi,
   pollUntil,
 } from '../../test/graph-api-harness.ts';
@@ -70,12 +71,7 @@ describe('[G8] a run with a node added while it flowed, recorded', () => {
     const index = events.findIndex((event) => event.type === 'node:added');
     expect(events[index]).toMatchObject({ node: 'server-8000', link: { from: 'server-8000', to: 'client' } });
 
-    const imported = await owner.inject({
-      method: 'POST',
-      url: '/api/runs/import',
-      headers: { 'content-type': 'application/json' },
-      payload: exported.body,
-    });
+    const imported = await importRunFile(owner, exported.body);
     expect(imported.statusCode, imported.body).toBe(201);
     const copy = imported.json<RecordedGraphRunDetail>();
 
