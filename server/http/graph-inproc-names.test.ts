@@ -5,21 +5,18 @@
  * visitor's name stays inside its own playground, whatever it spells. And the ipc paths the server chooses are never
  * one the graph gives either.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { GraphSpec } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { Visitor } from '../../test/helpers.ts';
-import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
+import { graphApiForEachTest, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
 import { of } from '../../test/graph-run-harness.ts';
 
-let api: GraphApi;
+const api = graphApiForEachTest({ httpPerSecond: 1000 });
 let owner: Visitor;
-
-beforeEach(async () => {
-  api = await openGraphApi({ httpPerSecond: 1000 });
+beforeEach(() => {
   owner = api.owner;
 });
-afterEach(() => closeGraphApi(api));
 
 async function create(visitor: Visitor, graph: GraphSpec): Promise<string> {
   const created = await visitor.inject({ method: 'POST', url: '/api/graphs', payload: { graph } });

@@ -8,25 +8,18 @@
  * text to act on, and the run goes on unharmed. A REP worker added to the zguide broker's DEALER backend gets its
  * share of the requests still to come, and every client still gets all its replies.
  */
-import type { FastifyInstance } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { GraphSpec, GraphSummary, PlaygroundEvent } from '../../shared/protocol/index.ts';
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import type { Visitor } from '../../test/helpers.ts';
-import { type GraphApi, closeGraphApi, openGraphApi, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
+import { graphApiForEachTest, pollGraphEventsUntil } from '../../test/graph-api-harness.ts';
+import { of } from '../../test/graph-run-harness.ts';
 
-let app: FastifyInstance;
-let policy: GraphApi['policy'];
+const api = graphApiForEachTest({ httpPerSecond: 1000 });
 let owner: Visitor;
-
-beforeEach(async () => {
-  ({ app, policy, owner } = await openGraphApi({ httpPerSecond: 1000 }));
+beforeEach(() => {
+  owner = api.owner;
 });
-afterEach(() => closeGraphApi({ app, policy }));
-
-type Of<T extends PlaygroundEvent['type']> = Extract<PlaygroundEvent, { type: T }>;
-const of = <T extends PlaygroundEvent['type']>(events: PlaygroundEvent[], type: T) =>
-  events.filter((event): event is Of<T> => event.type === type);
 
 const SERVERS = ['server-5000', 'server-6000', 'server-7000', 'server-8000'];
 
