@@ -7,19 +7,12 @@
  * Every wait is for a monitor event or a message, bounded; a "never" is checked over a window after the event
  * that would have made it happen, so a slow machine can only make such a check pass late, never fail.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
+import { socketsClosedAfterEachTest } from '../../test/zmq-sockets.ts';
 
-const opened: zmq.Socket[] = [];
-afterEach(() => {
-  for (const socket of opened.splice(0)) if (!socket.closed) socket.close();
-});
-
-function open<S extends zmq.Socket>(socket: S): S {
-  socket.linger = 0;
-  opened.push(socket);
-  return socket;
-}
+/** Every socket a test opens, closed after it. */
+const open = socketsClosedAfterEachTest();
 
 /** Resolves with the next `type` event of a socket's monitor (attach before it can happen); bounded. */
 function nextEvent(socket: zmq.Socket, type: zmq.EventType, timeoutMs = 10_000): Promise<void> {

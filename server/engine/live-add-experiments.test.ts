@@ -5,19 +5,12 @@
  * socket take the new peer into its rotation at once, and in what order? zeromq.js 6.8.0, libzmq 4.3.5. Every wait
  * is for a message, bounded.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as zmq from 'zeromq';
+import { socketsClosedAfterEachTest } from '../../test/zmq-sockets.ts';
 
-const opened: zmq.Socket[] = [];
-afterEach(() => {
-  for (const socket of opened.splice(0)) if (!socket.closed) socket.close();
-});
-
-function open<S extends zmq.Socket>(socket: S): S {
-  socket.linger = 0;
-  opened.push(socket);
-  return socket;
-}
+/** Every socket a test opens, closed after it. */
+const open = socketsClosedAfterEachTest();
 
 /** Answers every request with its own name, and records what it got, until closed. */
 function serve(rep: zmq.Reply, name: string, got: string[]): void {
