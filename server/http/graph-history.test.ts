@@ -22,6 +22,7 @@ import {
 import type { GraphPlaygroundInfo } from '../engine/graph-playground.ts';
 import { RunStore, SCHEMA_VERSION } from '../recorder/store.ts';
 import { Visitor, testPolicy } from '../../test/helpers.ts';
+import { pollUntil } from '../../test/graph-api-harness.ts';
 
 let app: FastifyInstance;
 let policy: ReturnType<typeof testPolicy>;
@@ -51,15 +52,7 @@ afterEach(async () => {
 });
 
 /** Bounded polling of a condition over HTTP (well below the API's rate limit per visitor). */
-async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(read: () => Promise<T | null>, what: string, timeoutMs = 15_000) => pollUntil(read, what, timeoutMs);
 
 /** Runs the series' part 1 in a new playground of `visitor`; its live events, once graph:ended came. */
 async function runPartOne(

@@ -20,6 +20,7 @@ import type {
   RunPage,
 } from '../../shared/protocol/index.ts';
 import { testPolicy, visitorFetch } from '../../test/helpers.ts';
+import { pollUntil } from '../../test/graph-api-harness.ts';
 import { GraphReplay } from './graph-replay.svelte.ts';
 import { GraphSession } from './graph-session.svelte.ts';
 
@@ -58,15 +59,7 @@ function visitor() {
 }
 
 /** Bounded polling. */
-async function until<T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(read: () => Promise<T | null>, what: string, timeoutMs = 30_000) => pollUntil(read, what, timeoutMs);
 
 const flood: GraphSpec = {
   title: 'a long run',
