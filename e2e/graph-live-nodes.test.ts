@@ -11,9 +11,10 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphPlaygroundInfo } from '../shared/protocol/graph-stream.ts';
-import type { PlaygroundEvent, RecordedGraphRunDetail, RunPage } from '../shared/protocol/index.ts';
+import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { seriousViolations } from './axe.ts';
+import { recordedGraphRun } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -181,17 +182,7 @@ describe('add and remove nodes of a running graph from the page', () => {
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
 
     // Its replay draws server-1 and its link from its node:added on, and not before (SPEC [G8]).
-    let recorded: RecordedGraphRunDetail | null = null;
-    const deadline = Date.now() + 15_000;
-    while (!recorded) {
-      const runs = await harness.api<RunPage>('api/runs');
-      const run = runs.runs.find(
-        (candidate) => candidate.kind === 'graph' && candidate.scenario === 'series-3' && candidate.status === 'ended',
-      );
-      if (run) recorded = await harness.api<RecordedGraphRunDetail>(`api/runs/${run.id}`);
-      else if (Date.now() > deadline) throw new Error('the graph run was not recorded within 15 s');
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const recorded = await recordedGraphRun(harness, 'series-3');
     expect(recorded.graph.nodes.map((node) => node.id)).not.toContain('server-1');
     const { events } = await harness.api<{ events: PlaygroundEvent[] }>(`api/runs/${recorded.id}/events?limit=5000`);
     const added = events.find((event) => event.type === 'node:added');

@@ -7,8 +7,9 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlaygroundEvent, RecordedGraphRunDetail, RunPage } from '../shared/protocol/index.ts';
+import type { PlaygroundEvent } from '../shared/protocol/index.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { recordedGraphRun } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -59,15 +60,7 @@ describe('replaying a run with a move', () => {
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 15_000 });
 
     // The recording, once stored as ended (the writer stores it within a flush or two).
-    let recorded: RecordedGraphRunDetail | null = null;
-    const deadline = Date.now() + 15_000;
-    while (!recorded) {
-      const runs = await harness.api<RunPage>('api/runs');
-      const run = runs.runs.find((candidate) => candidate.kind === 'graph' && candidate.status === 'ended');
-      if (run) recorded = await harness.api<RecordedGraphRunDetail>(`api/runs/${run.id}`);
-      else if (Date.now() > deadline) throw new Error('the graph run was not recorded within 15 s');
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const recorded = await recordedGraphRun(harness);
     // The graph recorded is the one the run started with: fan-1 on tcp.
     expect(recorded.graph.links.find((link) => link.to === 'fan-1')?.transport).toBe('tcp');
     const { events } = await harness.api<{ events: PlaygroundEvent[] }>(`api/runs/${recorded.id}/events?limit=5000`);

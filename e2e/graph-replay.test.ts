@@ -7,8 +7,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordedGraphRunDetail, RunPage } from '../shared/protocol/index.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { recordedGraphRun } from './graph-page.ts';
 
 let harness: Harness;
 
@@ -41,15 +41,7 @@ describe('replaying a recorded graph run', () => {
     await page.locator('[data-testid="graph-state"][data-state="ended"]').waitFor({ timeout: 30_000 });
 
     // The recording, once stored as ended (the writer stores it within a flush or two).
-    let recorded: RecordedGraphRunDetail | null = null;
-    const deadline = Date.now() + 15_000;
-    while (!recorded) {
-      const page = await harness.api<RunPage>('api/runs');
-      const run = page.runs.find((candidate) => candidate.kind === 'graph' && candidate.status === 'ended');
-      if (run) recorded = await harness.api<RecordedGraphRunDetail>(`api/runs/${run.id}`);
-      else if (Date.now() > deadline) throw new Error('the graph run was not recorded within 15 s');
-      else await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const recorded = await recordedGraphRun(harness);
     const books = recorded.graphSummary!;
     const nodes = Object.keys(books.nodes);
     expect(nodes.length).toBeGreaterThan(1);
