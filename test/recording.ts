@@ -72,3 +72,12 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** The parts of a WriteChannel a recorder test leaves alone: each settles at once (an import is refused). */
+export const idleChannelParts = {
+  flushed: () => Promise.resolve(),
+  closePlayground: () => Promise.resolve(),
+  importRun: () => Promise.reject(new Error('not here')),
+  deleteRun: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};

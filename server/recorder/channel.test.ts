@@ -19,7 +19,7 @@ import { CodedError } from '../errors.ts';
 import { exportJson, exportText } from './export.ts';
 import { SqliteRecordingStore } from './sqlite-store.ts';
 import { collect, freePort, run, runEnded, testPolicy } from '../../test/helpers.ts';
-import { syntheticEvents, until } from '../../test/recording.ts';
+import { idleChannelParts, syntheticEvents, until } from '../../test/recording.ts';
 
 let dir: string;
 let store: RunStore;
@@ -204,11 +204,7 @@ describe('Recorder with a writer that is behind', () => {
         return inFlight;
       },
       write: (_playground, events) => void written.push(batchCount(events)),
-      flushed: () => Promise.resolve(),
-      closePlayground: () => Promise.resolve(),
-      importRun: () => Promise.reject(new Error('not here')),
-      deleteRun: () => Promise.resolve(),
-      close: () => Promise.resolve(),
+      ...idleChannelParts,
     };
     const log = new RunLog();
     const recorder = new Recorder(slow, fake(log), { maxInFlight: 1000, maxBuffered: 300, flushMs: 10 });

@@ -13,7 +13,7 @@ import { EventPacker, isPacked, packEvents, transferList, unpackEvents, type Pac
 import { Recorder } from './recorder.ts';
 import { RunLog } from './run-log.ts';
 import { RecordingStats, type WriteChannel } from './store-api.ts';
-import { syntheticEvents } from '../../test/recording.ts';
+import { idleChannelParts, syntheticEvents } from '../../test/recording.ts';
 
 const policy = testPolicy();
 afterEach(() => policy.cleanup());
@@ -84,11 +84,7 @@ describe('packed events', () => {
         if (!isPacked(events)) throw new Error('the recorder handed over events, not a packed batch');
         posted.push(structuredClone(events, { transfer: transferList(events) }));
       },
-      flushed: () => Promise.resolve(),
-      closePlayground: () => Promise.resolve(),
-      importRun: () => Promise.reject(new Error('not here')),
-      deleteRun: () => Promise.resolve(),
-      close: () => Promise.resolve(),
+      ...idleChannelParts,
     };
     const log = new RunLog();
     const logged: PlaygroundEvent[] = [];
