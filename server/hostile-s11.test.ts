@@ -6,7 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { GraphLink, GraphNode, PlaygroundEvent, RecordedGraphRunDetail } from '../shared/protocol/index.ts';
+import type {
+  GraphLink,
+  GraphNode,
+  GraphSpec,
+  PlaygroundEvent,
+  RecordedGraphRunDetail,
+} from '../shared/protocol/index.ts';
 import { graphAtMoment, type GraphRunStateAt } from '../shared/protocol/graph-run-state.ts';
 import type { GraphPlaygroundInfo } from './engine/graph-playground.ts';
 import { CHILD_BIND_ANSWER_MS, RemoteSocket } from './engine/graph-process.ts';
@@ -219,6 +225,33 @@ async function startProcessRun(): Promise<{ id: string; events: () => Promise<Pl
   return { id, events };
 }
 
+/**
+ * A REQ "client" that asks a REP "srv" (srv binds, over tcp unless `link` says otherwise) `count` requests,
+ * `intervalMs` apart when given; `srv` adds to the REP.
+ */
+function clientOfOneServer(
+  title: string,
+  requests: { count: number; intervalMs?: number },
+  more: { srv?: Partial<GraphNode>; link?: Partial<GraphLink> } = {},
+): GraphSpec {
+  const messages = { kind: 'template', template: 'r{i}', count: requests.count } as const;
+  return {
+    title,
+    nodes: [
+      {
+        id: 'client',
+        socket: 'REQ',
+        role:
+          requests.intervalMs === undefined
+            ? { kind: 'request', messages }
+            : { kind: 'request', messages, intervalMs: requests.intervalMs },
+      },
+      { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' }, ...more.srv },
+    ],
+    links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp', ...more.link }],
+  };
+}
+
 /** Settles within `ms` or says it hung. */
 const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
@@ -292,22 +325,11 @@ describe('a node that binds over inproc, added while the run flows, where a link
     // The client connects to srv over inproc at "n2", a name of the visitor's; the next node the run adds is its
     // third (index 2), and a node that binds over inproc without a name of its own used to get "n<index>" (then a
     // 400 EADDRINUSE); the server's names now go after a '.', the graph's after a '-' (graph-addresses.ts).
-    const graph = {
-      title: 'an inproc name taken',
-      nodes: [
-        {
-          id: 'client',
-          socket: 'REQ',
-          role: {
-            kind: 'request',
-            messages: { kind: 'template', template: 'r{i}', count: 100_000 },
-            intervalMs: 20,
-          },
-        },
-        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
-      ],
-      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'inproc', address: 'inproc://n2' }],
-    };
+    const graph = clientOfOneServer(
+      'an inproc name taken',
+      { count: 100_000, intervalMs: 20 },
+      { link: { transport: 'inproc', address: 'inproc://n2' } },
+    );
     const id = await create({ graph });
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     expect(started.statusCode, started.body).toBe(201);
@@ -345,22 +367,7 @@ describe('a process node that binds, added while the run flows, its child stoppe
   it('is refused within a bound (graph.addNoAnswer), its node dropped and its child killed; the run goes on', async () => {
     const baseline = childPids().length;
     // A client that asks for as long as the test needs, of a REP in the server over tcp.
-    const graph = {
-      title: 'a process REP added, stopped from outside',
-      nodes: [
-        {
-          id: 'client',
-          socket: 'REQ',
-          role: {
-            kind: 'request',
-            messages: { kind: 'template', template: 'r{i}', count: 100_000 },
-            intervalMs: 20,
-          },
-        },
-        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' } },
-      ],
-      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
-    };
+    const graph = clientOfOneServer('a process REP added, stopped from outside', { count: 100_000, intervalMs: 20 });
     const id = await create({ graph });
     expect((await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` })).statusCode).toBe(201);
     // Someone outside stops the child right after it forked, before it could answer its bind.
@@ -403,18 +410,11 @@ describe("a run's start, a process node's child stopped from outside before it a
 
   it('is refused within a bound (graph.startNoAnswer), its children killed; the playground runs again', async () => {
     const baseline = childPids().length;
-    const graph = {
-      title: 'a process REP, stopped from outside at the start',
-      nodes: [
-        {
-          id: 'client',
-          socket: 'REQ',
-          role: { kind: 'request', messages: { kind: 'template', template: 'r{i}', count: 5 } },
-        },
-        { id: 'srv', socket: 'REP', role: { kind: 'reply', transform: 'echo' }, process: true },
-      ],
-      links: [{ from: 'client', to: 'srv', bind: 'to', transport: 'tcp' }],
-    };
+    const graph = clientOfOneServer(
+      'a process REP, stopped from outside at the start',
+      { count: 5 },
+      { srv: { process: true } },
+    );
     const id = await create({ graph });
     // Someone outside stops srv's child right after it forked, before its bind could be answered.
     const stopped = stopEachChildAtItsBind();
