@@ -38,6 +38,7 @@ import {
   type ServerMessage,
 } from '../shared/protocol/index.ts';
 import { LESSONS } from '../shared/lessons/index.ts';
+import { allEvents, decodeTaskFrame } from '../shared/protocol/task-frame.ts';
 import { ApiClient, startServer, type LiveServer } from '../test/live-server.ts';
 
 /** Seeds that found a defect once (see the commit that added each); run before the random one. */
@@ -659,20 +660,41 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
     // Streams: one per sender, opened again when the server closes one.
     const sockets = new Map<ActorName, WebSocket>();
     const closeCodes: number[] = [];
+    /** Streams on which the fuzz sent a frame naming `binary` (a subscribe asking for binary task frames, or a mutant). */
+    const askedBinary = new WeakSet<WebSocket>();
     const openStream = (actor: Actor, on = actor.streamOn): WebSocket => {
       const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/api/playgrounds/${encodeURIComponent(on)}/stream`, {
         headers: { origin: base, cookie: actor.client.cookieHeader },
         maxPayload: 64 * 1024 * 1024,
       });
       socket.on('error', () => {}); // a refused or dropped socket shows in its close code
-      socket.on('message', (data) => {
-        const text = data.toString();
+      socket.on('message', (data, isBinary) => {
+        let text: string;
         let message: ServerMessage;
-        try {
-          message = JSON.parse(text) as ServerMessage;
-        } catch {
-          fail(`${actor.name}: a stream frame that is not JSON: ${text.slice(0, 100)}`);
-          return;
+        if (isBinary) {
+          // A binary task frame ([W5]) is the answer to a subscribe with `binary` that the fuzz itself drew on this
+          // socket; never to a socket that did not ask. It must decode, and is checked below as the JSON it stands for.
+          if (!askedBinary.has(socket)) {
+            fail(`${actor.name}: a binary stream frame on a stream that never asked for one`);
+            return;
+          }
+          const bytes = data instanceof Buffer ? data : Buffer.concat(data as Buffer[]);
+          const decoded = decodeTaskFrame(bytes);
+          if (!decoded.ok) {
+            fail(`${actor.name}: a binary stream frame that does not decode: ${decoded.error}`);
+            return;
+          }
+          const { events, tasks, dropped, counters } = decoded.value;
+          message = { type: 'events', events: allEvents(events, tasks), dropped, counters } as ServerMessage;
+          text = JSON.stringify(message);
+        } else {
+          text = data.toString();
+          try {
+            message = JSON.parse(text) as ServerMessage;
+          } catch {
+            fail(`${actor.name}: a stream frame that is not JSON: ${text.slice(0, 100)}`);
+            return;
+          }
         }
         if (message.type === 'error' && message.code === 'PG_ERR_INTERNAL')
           fail(`${actor.name}: stream error ${text.slice(0, 300)}`);
@@ -709,7 +731,10 @@ describe('fuzz: every route and command, while another visitor runs a batch (iss
         }
         if (socket.readyState === WebSocket.CONNECTING)
           await new Promise((resolve) => socket.once('open', resolve).once('close', resolve));
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame.data, { binary: frame.binary });
+        if (socket.readyState === WebSocket.OPEN) {
+          if (String(frame.data).includes('binary')) askedBinary.add(socket);
+          socket.send(frame.data, { binary: frame.binary });
+        }
         if (tryOwners) {
           const code = await new Promise<number>((resolve) =>
             socket.readyState === WebSocket.CLOSED ? resolve(-1) : socket.once('close', resolve),
