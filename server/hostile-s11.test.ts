@@ -296,6 +296,14 @@ describe('a process node that binds, added as its run ends (the series part 3: a
     const baseline = childPids().length;
     const created = await owner.inject({ method: 'POST', url: '/api/graphs', payload: { scenario: 'series-3' } });
     const { id } = created.json<GraphPlaygroundInfo>();
+    // Paced (100 requests at 100 ms): unpaced, the run could end by itself before the add forked its child (a
+    // fresh-clone CI at load 20 waited 10 s for a child that never came, the add refused before any fork).
+    const paced = await owner.inject({
+      method: 'PUT',
+      url: `/api/graphs/${id}/nodes/client/pace`,
+      payload: { ms: 100 },
+    });
+    expect(paced.statusCode, paced.body).toBe(200);
     const started = await owner.inject({ method: 'POST', url: `/api/graphs/${id}/runs` });
     expect(started.statusCode, started.body).toBe(201);
     // The add waits for its child to start and bind; the run is stopped once the child exists, before it answers.
