@@ -104,11 +104,12 @@ describe('the pipeline page after a run and after a kill (learner report, sessio
       await openTopology(page);
       await page.getByTestId('add-worker-mode').selectOption('process');
       await page.getByTestId('add-worker-transport').selectOption('tcp');
+      const rows = page.locator('[data-testid^="worker-row-"]');
+      const before = await rows.count();
       await page.getByTestId('add-worker').click();
-      const id = await page
-        .locator('[data-testid^="worker-row-"]')
-        .last()
-        .evaluate((row) => row.getAttribute('data-testid')!.replace('worker-row-', ''));
+      // The new row comes with the server's answer: wait for it (bounded) before reading the last one.
+      await page.locator(`[data-testid^="worker-row-"] >> nth=${before}`).waitFor({ timeout: 10_000 });
+      const id = await rows.last().evaluate((row) => row.getAttribute('data-testid')!.replace('worker-row-', ''));
       expect(WORKERS as readonly string[]).not.toContain(id);
 
       await page.getByTestId('interval').fill('300');
